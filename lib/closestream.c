@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * stdout that reports its failures.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "closestream.h"
+#include "exitcodes.h"
+#include "log.h"
+
+void vmt_ignore_sigpipe(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int vmt_close_stdout(void)
+{
+	int failed = ferror(stdout);
+	int saved = errno;
+
+	if (fflush(stdout) != 0) {
+		failed = 1;
+		saved = errno;
+	}
+	if (fclose(stdout) != 0 && errno != EBADF) {
+		failed = 1;
+		saved = errno;
+	}
+	if (failed) {
+		vmt_err("write error on standard output: %s", saved ? strerror(saved) : "unknown");
+		return VMT_EXIT_FAILURE;
+	}
+	return VMT_EXIT_OK;
+}
+
+static bool forced_tty(void)
+{
+	const char *v = getenv("VMT_FORCE_TTY");
+
+	return v && strcmp(v, "1") == 0;
+}
+
+bool vmt_binary_output_ok(int fd, bool force)
+{
+	if (force)
+		return true;
+	if (isatty(fd) || (fd == STDOUT_FILENO && forced_tty())) {
+		vmt_err("refusing to write binary data to a terminal (use --force)");
+		return false;
+	}
+	return true;
+}
+
+bool vmt_stderr_is_terminal(void)
+{
+	return forced_tty() || isatty(STDERR_FILENO);
+}

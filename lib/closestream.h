@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Safety around standard output: a full disk or a closed pipe is an error,
+ * binary data does not go to a terminal unless forced, and SIGPIPE becomes
+ * EPIPE so a tool can say what happened and clean up its device.
+ */
+#ifndef VMT_CLOSESTREAM_H
+#define VMT_CLOSESTREAM_H
+
+#include <stdbool.h>
+
+/*
+ * Ignore SIGPIPE: writes to a closed pipe then fail with EPIPE, which the
+ * tool reports after putting its device back where it was.
+ */
+void vmt_ignore_sigpipe(void);
+
+/*
+ * Flush and close stdout, report a failure ("write error: ...") and return
+ * an exit code: 0 or VMT_EXIT_FAILURE. Call once, at the end of main().
+ */
+int vmt_close_stdout(void);
+
+/*
+ * Refuse to write binary data to a terminal: prints
+ * "refusing to write binary data to a terminal (use --force)" and returns
+ * false when fd is a tty and force is not set.
+ */
+bool vmt_binary_output_ok(int fd, bool force);
+
+/*
+ * Whether progress may be drawn on stderr: asked for, or stderr is a
+ * terminal. VMT_FORCE_TTY=1 in the environment fakes a terminal, so the
+ * terminal logic can be tested.
+ */
+bool vmt_stderr_is_terminal(void);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Writing a migstream to a file descriptor: preamble and stream header on
+ * creation, then records, each written with one writev() of header and
+ * payload (no copy of uncompressed data). The writer keeps per-device chunk
+ * counters and state digests for DEVICE_END, and totals for STREAM_END.
+ * Errors are -errno; a write error (EPIPE, ENOSPC) is sticky.
+ */
+#ifndef VMT_STREAM_WRITER_H
+#define VMT_STREAM_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "migstream.h"
+
+struct migstream_writer;
+
+struct migstream_writer_opts {
+	const char *producer;	      /* program name for the stream header */
+	int zstd_level;		      /* 0: no compression; 1..19 */
+	uint32_t chunk_size;	      /* 0: MIGSTREAM_DEFAULT_CHUNK */
+	/* Compressed records that do not shrink are stored raw. */
+};
+
+/* Writes the preamble and STREAM_HEADER. */
+int migstream_writer_new(struct migstream_writer **out, int fd, const struct migstream_writer_opts *opts);
+/* Does not close fd; does not write STREAM_END (see _finish). */
+void migstream_writer_free(struct migstream_writer *w);
+
+int migstream_write_device(struct migstream_writer *w, const struct migstream_device *dev);
+/*
+ * Device bytes for one phase: split into chunks of chunk_size, each chunk
+ * numbered and placed (chunk_index, offset) and added to the device digest.
+ */
+int migstream_write_data(struct migstream_writer *w, uint32_t device, enum migstream_phase phase,
+			 const void *buf, size_t len);
+int migstream_write_precopy_info(struct migstream_writer *w, const struct migstream_precopy_info *info);
+/*
+ * A dirty bitmap in the kernel's form (bit i of 64-bit little-endian words
+ * = page i) for info->page_count pages; the writer picks the smaller of RAW
+ * and RUNS, and splits very large bitmaps into several records.
+ * info->dirty_count, ->encoding, ->bits are computed, not read.
+ */
+int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
+				 const uint64_t *bitmap);
+/* DEVICE_END with the totals and digest of everything written for it. */
+int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
+/*
+ * A record as it is, for tools that copy or convert streams: the payload
+ * is raw (uncompressed); the writer compresses it if asked and renumbers.
+ */
+int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags,
+			   const void *payload, uint32_t len);
+/* STREAM_END; the writer accepts nothing after it. */
+int migstream_writer_finish(struct migstream_writer *w);
+
+/* Bytes written so far, preamble included. */
+uint64_t migstream_writer_offset(const struct migstream_writer *w);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Number, size and duration parsing that checks range and says what was
+ * wrong. The *_or_usage variants are for option parsing in tools: they
+ * print "invalid OPTION argument: 'TEXT' (reason)" and exit 2.
+ */
+#ifndef VMT_STRUTILS_H
+#define VMT_STRUTILS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Decimal or 0x-hex, whole string, within [min, max]. 0 or -EINVAL/-ERANGE. */
+int vmt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/*
+ * A byte count with an optional binary suffix: K, M, G, T (also KiB, MiB, ...),
+ * case-insensitive; "1.5G" is not accepted (whole numbers only).
+ */
+int vmt_parse_size(const char *s, uint64_t *out);
+/* A duration: "250ms", "2s", "1.5s", "3m", "1h", a bare number is seconds. */
+int vmt_parse_duration_ns(const char *s, uint64_t *out_ns);
+
+uint64_t vmt_u64_or_usage(const char *s, const char *option, uint64_t min, uint64_t max);
+uint64_t vmt_size_or_usage(const char *s, const char *option);
+uint64_t vmt_duration_ns_or_usage(const char *s, const char *option);
+
+/* "1.5 GiB" style, into buf; returns buf. */
+const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen);
+
+#endif
