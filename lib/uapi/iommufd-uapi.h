@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#if HAVE_USABLE_LINUX_IOMMUFD_H
+#ifdef HAVE_USABLE_LINUX_IOMMUFD_H
 #include <linux/iommufd.h>
 #else
 
