@@ -207,7 +207,7 @@ static int mock_dirty(int iommufd, __u32 hwpt_id, __u64 iova, __u64 length,
 static int mock_setup(struct mock_ctx *ctx, __u64 length)
 {
 	__u32 mock_hwpt_id;
-	__u64 caps;
+	__u64 caps = 0;
 	int ret;
 
 	*ctx = (struct mock_ctx){ .iommufd = -1, .iova = VMT_MOCK_APERTURE_START,
@@ -296,7 +296,7 @@ static int mock_mark_pages(const struct mock_ctx *ctx, const __u64 *pages,
 			   size_t n)
 {
 	__u64 nr_io_pages = ctx->length / VMT_MOCK_IO_PAGE_SIZE;
-	__u64 *bitmap, nr_dirty;
+	__u64 *bitmap, nr_dirty = 0;
 	size_t i;
 	int ret;
 
@@ -547,11 +547,12 @@ int main(int argc, char **argv)
 	};
 	static __u64 marks[MAX_PAGES];
 	char *mark_args[MAX_PAGES];
-	__u64 length = 64 * 1024, page_size = VMT_MOCK_IO_PAGE_SIZE, v;
+	__u64 length = 64 * 1024, page_size = VMT_MOCK_IO_PAGE_SIZE;
 	__u64 fd_opt = ~0ULL, hwpt_opt = ~0ULL, iova_opt = ~0ULL;
 	bool length_set = false, no_clear = false;
-	int nmarks = 0, c, rc;
+	int nmarks = 0, c;
 	struct mock_ctx ctx;
+	__u64 *bitmap;
 	const char *mode;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -615,7 +616,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "check") || !strcmp(mode, "exec")) {
 		bool exec = !strcmp(mode, "exec");
 
-		if (exec ? optind >= argc : optind >= argc) {
+		if (optind >= argc) {
 			fprintf(stderr, PROG " %s: need %s\n", mode,
 				exec ? "a command after --" : "at least one PAGE");
 			return EXIT_USAGE;
@@ -634,10 +635,7 @@ int main(int argc, char **argv)
 			"Try '" PROG " --help' for more information.\n", mode);
 		return EXIT_USAGE;
 	}
-	/* Options override single variables, so set what is missing first. */
-	if (fd_opt != ~0ULL) {
-		snprintf((char[32]){ 0 }, 1, "%s", "");
-	}
+	/* Each option overrides the one variable it names. */
 #define OVERRIDE_ENV(opt, name, fmt) \
 	do { \
 		if ((opt) != ~0ULL) { \
@@ -667,14 +665,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG " bitmap: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	v = 0;
-	{
-		__u64 *bitmap = mock_read_bitmap(&ctx, page_size,
-						 no_clear ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
-						 "dirty");
-		rc = bitmap ? 0 : 1;
-		free(bitmap);
-	}
-	(void)v;
-	return rc;
+	bitmap = mock_read_bitmap(&ctx, page_size,
+				  no_clear ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
+				  "dirty");
+	if (!bitmap)
+		return 1;
+	free(bitmap);
+	return 0;
 }
