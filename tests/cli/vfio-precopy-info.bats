@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vfio-precopy-info on the simulator (tests/sim): figures, modes, devices
+# without PRE_COPY, failures, and that the device always ends where it was.
+
+load helpers
+
+setup() {
+	vmt_require_tool vfio-precopy-info
+	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
+	STATE="$VMT_TMP/sim"
+	DEV=/dev/vfio/devices/vfio0
+}
+
+# sim DEVICE-SPEC -- command...: run under the simulator with one device
+sim() {
+	local spec=$1
+	shift
+	"$SIM" --state-dir "$STATE" --device "$spec" "$@"
+}
+
+sim_state() {
+	"$VMT_SRCDIR/tests/sim/vfiosim-state" --state-dir "$STATE" vfio0 "$1"
+}
+
+@test "one shot: flags, state, stop-copy size, initial bytes; device back in RUNNING" {
+	vmt_run 0 sim vfio0,flags=stop-copy+p2p+pre-copy,size=96K,precopy-initial=48K \
+		-- vfio-precopy-info -d "$DEV"
+	[[ "$output" == *"migration flags:  STOP_COPY|P2P|PRE_COPY (0x7)"* ]]
+	[[ "$output" == *"state:            RUNNING"* ]]
+	[[ "$output" == *"stop-copy size:   98304 bytes"* ]]
+	[[ "$output" == *"pre-copy:         initial 49152 bytes, dirty 0 bytes (in PRE_COPY)"* ]]
+	[ "$(sim_state state)" = RUNNING ]
+	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
+}
+
+@test "positional device and --json: device, sample and estimate objects" {
+	vmt_run 0 sim vfio0,size=96K,precopy-initial=48K \
+		-- vfio-precopy-info --json --bandwidth 1M /dev/vfio/devices/vfio0
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.type=="device") | .migration_flags')" = 7 ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.type=="device") | .stop_copy_bytes')" = 98304 ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.type=="sample") | .initial_bytes')" = 49152 ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.type=="estimate") | .meets_downtime')" = true ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.type=="estimate") | .converges')" = null ]
+}
+
+@test "--no-precopy reports without touching the state" {
+	vmt_run 0 sim vfio0 -- vfio-precopy-info --no-precopy -d "$DEV"
+	[[ "$output" == *"state:            RUNNING"* ]]
+	[[ "$output" != *"pre-copy:"* ]]
+	[ "$(sim_state transitions)" = 0 ]
+}
+
+@test "--watch --count: a table of samples at the interval" {
+	vmt_run 0 sim vfio0,precopy-initial=48K -- vfio-precopy-info -q --watch 20ms --count 4 -d "$DEV"
+	[ "$(printf '%s\n' "$output" | grep -c ' PRE_COPY ')" = 4 ]
+	[[ "${lines[0]}" == *"TIME"*"STATE"*"INITIAL"*"DIRTY"*"STOP-COPY"*"DRAINED"*"NEW/s"* ]]
+	[ "$(sim_state state)" = RUNNING ]
+}
+
+@test "--drain: initial bytes go to zero and per-round dirty data shows" {
+	vmt_run 0 sim vfio0,precopy-initial=48K,dirty-per-round=4800,dirty-rounds=100 \
+		-- vfio-precopy-info --json --drain --watch 10ms --count 4 -d "$DEV"
+	samples=$(printf '%s\n' "$output" | jq -c 'select(.type=="sample")')
+	[ "$(printf '%s\n' "$samples" | head -1 | jq .initial_bytes)" = 49152 ]
+	[ "$(printf '%s\n' "$samples" | sed -n 2p | jq .initial_bytes)" = 0 ]
+	# each drain reaches the temporary end once: one more dirty round each time
+	[ "$(printf '%s\n' "$samples" | sed -n 3p | jq .dirty_bytes)" = 4800 ]
+	[ "$(printf '%s\n' "$samples" | tail -1 | jq .drained_total)" -gt 49152 ]
+	[ "$(sim_state precopy_bytes)" = "$(printf '%s\n' "$samples" | tail -1 | jq .drained_total)" ]
+	[ "$(sim_state state)" = RUNNING ]
+}
+
+@test "--drain works with mtty-style devices (read() returns 0 at the temporary end)" {
+	vmt_run 0 sim vfio0,precopy-initial=48K,precopy-eof=zero \
+		-- vfio-precopy-info --json --drain -d "$DEV"
+	[ "$(printf '%s\n' "$output" | jq -s '[.[] | select(.type=="sample")] | .[1].drained_bytes')" = 49152 ]
+	[ "$(sim_state enomsg)" = 0 ]
+}
+
+@test "--drain -o FILE: the drained data as a stream that migstream-cat verifies" {
+	vmt_require_tool migstream-cat
+	vmt_run 0 sim vfio0,precopy-initial=48K,dirty-per-round=4800,dirty-rounds=1 \
+		-- vfio-precopy-info -q --drain --watch 10ms --count 3 -o "$VMT_TMP/pre.mgs" -d "$DEV"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/pre.mgs"
+	migstream-cat --extract=0 "$VMT_TMP/pre.mgs" >"$VMT_TMP/pre.raw"
+	[ "$(vmt_size "$VMT_TMP/pre.raw")" = "$(sim_state precopy_bytes)" ]
+	vmt_run 0 migstream-cat --json "$VMT_TMP/pre.mgs"
+	[ "$(printf '%s\n' "$output" | grep -c '"PRECOPY_INFO"')" = 3 ]
+}
+
+@test "--stream: PRECOPY_INFO records on stdout, report on stderr" {
+	vmt_require_tool migstream-cat
+	sim vfio0,precopy-initial=48K -- vfio-precopy-info -q --stream --watch 10ms --count 3 \
+		-d "$DEV" >"$VMT_TMP/info.mgs"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/info.mgs"
+	vmt_run 0 migstream-cat --json "$VMT_TMP/info.mgs"
+	[ "$(printf '%s\n' "$output" | grep -c '"PRECOPY_INFO"')" = 3 ]
+}
+
+@test "--stream refuses a terminal unless forced" {
+	VMT_FORCE_TTY=1 vmt_run_error 2 'terminal' sim vfio0 -- vfio-precopy-info --stream -d "$DEV"
+	[ "$(sim_state transitions 2>/dev/null || echo 0)" = 0 ]
+}
+
+@test "estimate: a device that dirties faster than the bandwidth does not converge" {
+	vmt_run 0 sim vfio0,precopy-initial=48K,dirty-rate=64M \
+		-- vfio-precopy-info --watch 50ms --count 4 --bandwidth 1M -d "$DEV"
+	[[ "$output" == *"does NOT converge"* ]]
+	vmt_run 0 sim vfio0,precopy-initial=48K,dirty-rate=64M \
+		-- vfio-precopy-info --watch 50ms --count 4 --bandwidth 100G -d "$DEV"
+	[[ "$output" == *"pre-copy:       converges"* ]]
+}
+
+@test "estimate: stop-copy time against the downtime target" {
+	vmt_run 0 sim vfio0,size=1M -- vfio-precopy-info --bandwidth 1M --downtime 2s -d "$DEV"
+	[[ "$output" == *"within the 2.000 s target"* ]]
+	vmt_run 0 sim vfio0,size=1M -- vfio-precopy-info --bandwidth 1M --downtime 500ms -d "$DEV"
+	[[ "$output" == *"OVER the 0.500 s target"* ]]
+}
+
+@test "device without PRE_COPY: facts only, exit 3 when pre-copy figures are asked" {
+	vmt_run 0 sim vfio0,flags=stop-copy,size=96K -- vfio-precopy-info -d "$DEV"
+	[[ "$output" == *"pre-copy:         not supported"* ]]
+	[[ "$output" == *"stop-copy size:   98304 bytes"* ]]
+	vmt_run_error 3 'no PRE_COPY support' sim vfio0,flags=stop-copy \
+		-- vfio-precopy-info -q --watch 10ms --count 2 -d "$DEV"
+	vmt_run_error 3 'no PRE_COPY support' sim vfio0,flags=stop-copy -- vfio-precopy-info -q --precopy -d "$DEV"
+	[ "$(sim_state transitions)" = 0 ]
+}
+
+@test "device without migration: exit 3" {
+	vmt_run_error 3 'does not support VFIO migration' sim vfio0,flags=none \
+		-- vfio-precopy-info -d "$DEV"
+}
+
+@test "RUNNING -> PRE_COPY fails: exit 1, device still RUNNING" {
+	vmt_run_error 1 'RUNNING -> PRE_COPY failed' sim vfio0,fail=running\>pre-copy:EIO \
+		-- vfio-precopy-info -d "$DEV"
+	[ "$(sim_state state)" = RUNNING ]
+}
+
+@test "PRE_COPY -> RUNNING fails: recovered by reset, and said so" {
+	vmt_run 1 sim vfio0,fail=pre-copy\>running:EIO -- vfio-precopy-info -q -d "$DEV"
+	[[ "$stderr" == *"could not return to RUNNING"* ]]
+	[[ "$stderr" == *"recovered: device is now RUNNING (after a reset)"* ]]
+	[ "$(sim_state resets)" = 1 ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "EIO while draining: exit 1, device back in RUNNING" {
+	vmt_run_error 1 'reading pre-copy data' sim vfio0,precopy-initial=1M,read-eio-after=4096 \
+		-- vfio-precopy-info -q --drain -d "$DEV"
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "SIGINT during --watch: device back in RUNNING, exit 0" {
+	sim vfio0 -- vfio-precopy-info -q --watch 50ms -d "$DEV" >"$VMT_TMP/out" 2>"$VMT_TMP/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(grep -c PRE_COPY "$VMT_TMP/out" 2>/dev/null)" -ge 2 ] && break
+		sleep 0.05
+	done
+	pkill -INT -f 'vfio-precopy-info -q --watch 50ms' || true
+	wait "$pid"
+	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "usage errors exit 2 with one line" {
+	vmt_run_error 2 'no device given' vfio-precopy-info
+	vmt_run_error 2 'needs --drain' vfio-precopy-info -o x -d "$DEV"
+	vmt_run_error 2 "invalid --watch argument: 'soon'" vfio-precopy-info --watch soon -d "$DEV"
+	vmt_run_error 2 "invalid --bandwidth argument" vfio-precopy-info --bandwidth fast -d "$DEV"
+	vmt_run_error 2 'does not go with' vfio-precopy-info --no-precopy --drain -d "$DEV"
+}
+
+@test "a device that does not exist: exit 1 naming it" {
+	vmt_run_error 1 '/dev/vfio/devices/vfio7: cannot open the device' sim vfio0 \
+		-- vfio-precopy-info -d /dev/vfio/devices/vfio7
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Text and JSON output of vfio-precopy-info.
+ */
+#include <inttypes.h>
+
+#include "json.h"
+#include "strutils.h"
+#include "vfio-mig.h"
+
+#include "report.h"
+
+void report_device(struct precopy_report *r, const struct precopy_device_facts *f)
+{
+	char flags[96], size[32];
+
+	vmt_mig_flags_string(f->mig_flags, flags, sizeof(flags));
+	if (r->json) {
+		struct vmt_json j;
+
+		vmt_json_begin(&j, r->out);
+		vmt_json_str(&j, "type", "device");
+		vmt_json_str(&j, "device", f->name);
+		vmt_json_str(&j, "node", f->node);
+		vmt_json_str(&j, "access", f->access);
+		vmt_json_u64(&j, "migration_flags", f->mig_flags);
+		vmt_json_str(&j, "migration_flags_names", flags);
+		vmt_json_str(&j, "state", vmt_mig_state_name(f->state));
+		if (f->stop_copy_known)
+			vmt_json_u64(&j, "stop_copy_bytes", f->stop_copy_bytes);
+		else
+			vmt_json_null(&j, "stop_copy_bytes");
+		vmt_json_bool(&j, "pre_copy", f->has_precopy);
+		vmt_json_end(&j);
+		return;
+	}
+	fprintf(r->out, "device:           %s (%s, %s)\n", f->name, f->node, f->access);
+	fprintf(r->out, "migration flags:  %s (0x%" PRIx64 ")\n", flags, f->mig_flags);
+	fprintf(r->out, "state:            %s\n", vmt_mig_state_name(f->state));
+	if (f->stop_copy_known)
+		fprintf(r->out, "stop-copy size:   %" PRIu64 " bytes (%s, MIG_DATA_SIZE)\n",
+			f->stop_copy_bytes, vmt_format_size(f->stop_copy_bytes, size, sizeof(size)));
+	else
+		fprintf(r->out, "stop-copy size:   unknown (the device does not report MIG_DATA_SIZE)\n");
+	if (!f->has_precopy)
+		fprintf(r->out, "pre-copy:         not supported (no VFIO_MIGRATION_PRE_COPY)\n");
+}
+
+static void sample_json(struct precopy_report *r, const struct precopy_sample *s)
+{
+	struct vmt_json j;
+
+	vmt_json_begin(&j, r->out);
+	vmt_json_str(&j, "type", "sample");
+	vmt_json_double(&j, "t", s->t, 3);
+	vmt_json_str(&j, "state", vmt_mig_state_name(s->state));
+	vmt_json_u64(&j, "initial_bytes", s->initial_bytes);
+	vmt_json_u64(&j, "dirty_bytes", s->dirty_bytes);
+	if (s->stop_copy_known)
+		vmt_json_u64(&j, "stop_copy_bytes", s->stop_copy_bytes);
+	else
+		vmt_json_null(&j, "stop_copy_bytes");
+	vmt_json_u64(&j, "drained_bytes", s->drained_bytes);
+	vmt_json_u64(&j, "drained_total", s->drained_total);
+	if (s->rate_known)
+		vmt_json_double(&j, "new_bytes_per_s", s->rate, 0);
+	else
+		vmt_json_null(&j, "new_bytes_per_s");
+	vmt_json_end(&j);
+}
+
+void report_sample(struct precopy_report *r, const struct precopy_sample *s)
+{
+	char stop[24] = "-", rate[24] = "-";
+
+	if (r->json) {
+		sample_json(r, s);
+		return;
+	}
+	if (!r->table) {
+		fprintf(r->out, "pre-copy:         initial %" PRIu64 " bytes, dirty %" PRIu64
+			" bytes (in %s)\n", s->initial_bytes, s->dirty_bytes,
+			vmt_mig_state_name(s->state));
+		if (s->drained_bytes)
+			fprintf(r->out, "drained:          %" PRIu64 " bytes\n", s->drained_bytes);
+		return;
+	}
+	if (r->rows++ % 20 == 0)
+		fprintf(r->out, "%9s %-12s %14s %14s %14s %14s %14s\n", "TIME", "STATE", "INITIAL",
+			"DIRTY", "STOP-COPY", "DRAINED", "NEW/s");
+	if (s->stop_copy_known)
+		snprintf(stop, sizeof(stop), "%" PRIu64, s->stop_copy_bytes);
+	if (s->rate_known)
+		snprintf(rate, sizeof(rate), "%.0f", s->rate);
+	fprintf(r->out, "%9.3f %-12s %14" PRIu64 " %14" PRIu64 " %14s %14" PRIu64 " %14s\n", s->t,
+		vmt_mig_state_name(s->state), s->initial_bytes, s->dirty_bytes, stop,
+		s->drained_bytes, rate);
+	fflush(r->out);
+}
+
+void report_estimate(struct precopy_report *r, const struct precopy_estimate_input *in,
+		     const struct precopy_estimate *e, unsigned int samples)
+{
+	char bw[32], pend[32], rate[32], stop[32];
+
+	if (r->json) {
+		struct vmt_json j;
+
+		vmt_json_begin(&j, r->out);
+		vmt_json_str(&j, "type", "estimate");
+		vmt_json_double(&j, "bandwidth_bytes_per_s", in->bandwidth, 0);
+		vmt_json_double(&j, "downtime_target_s", in->downtime_target_s, 3);
+		vmt_json_u64(&j, "samples", samples);
+		vmt_json_u64(&j, "pending_bytes", in->pending_bytes);
+		if (in->rate_known)
+			vmt_json_double(&j, "new_bytes_per_s", in->rate, 0);
+		else
+			vmt_json_null(&j, "new_bytes_per_s");
+		if (e->converges_known) {
+			vmt_json_bool(&j, "converges", e->converges);
+			if (e->converges)
+				vmt_json_double(&j, "precopy_time_s", e->precopy_time_s, 3);
+			else
+				vmt_json_null(&j, "precopy_time_s");
+		} else {
+			vmt_json_null(&j, "converges");
+			vmt_json_null(&j, "precopy_time_s");
+		}
+		if (e->stop_copy_known) {
+			vmt_json_u64(&j, "stop_copy_bytes", in->stop_copy_bytes);
+			vmt_json_double(&j, "stop_copy_time_s", e->stop_copy_time_s, 6);
+			vmt_json_bool(&j, "meets_downtime", e->meets_downtime);
+		} else {
+			vmt_json_null(&j, "stop_copy_bytes");
+			vmt_json_null(&j, "stop_copy_time_s");
+			vmt_json_null(&j, "meets_downtime");
+		}
+		vmt_json_end(&j);
+		return;
+	}
+	vmt_format_size((uint64_t)in->bandwidth, bw, sizeof(bw));
+	vmt_format_size(in->pending_bytes, pend, sizeof(pend));
+	fprintf(r->out, "estimate (a first-order model, not a measurement of a migration):\n");
+	fprintf(r->out, "  inputs:         bandwidth %s/s, downtime target %.3f s, %u sample(s)\n",
+		bw, in->downtime_target_s, samples);
+	if (!e->converges_known) {
+		fprintf(r->out, "  pre-copy:       rate of new state unknown (one sample: use --watch"
+				" or --count)\n");
+	} else {
+		vmt_format_size((uint64_t)in->rate, rate, sizeof(rate));
+		if (e->converges)
+			fprintf(r->out, "  pre-copy:       converges: new state %s/s is %.1f%% of the"
+					" bandwidth; about %.3f s for the %s pending\n",
+				rate, e->rate_share * 100, e->precopy_time_s, pend);
+		else
+			fprintf(r->out, "  pre-copy:       does NOT converge: new state %s/s is %.1f%%"
+					" of the bandwidth\n", rate, e->rate_share * 100);
+	}
+	if (!e->stop_copy_known) {
+		fprintf(r->out, "  stop-copy:      size unknown (no MIG_DATA_SIZE)\n");
+	} else {
+		vmt_format_size(in->stop_copy_bytes, stop, sizeof(stop));
+		fprintf(r->out, "  stop-copy:      about %.6f s for %s: %s the %.3f s target\n",
+			e->stop_copy_time_s, stop, e->meets_downtime ? "within" : "OVER",
+			in->downtime_target_s);
+	}
+}
