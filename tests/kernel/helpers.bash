@@ -89,8 +89,8 @@ mdev_group() {
 
 # Waits up to 5 s for a device node: devtmpfs creates them asynchronously.
 vmt_wait_node() {
-	local node=$1 i
-	for i in $(seq 50); do
+	local node=$1 _
+	for _ in $(seq 50); do
 		[ -e "$node" ] && return 0
 		sleep 0.1
 	done

@@ -9,7 +9,8 @@
  * so the bats tests can check them against what mtty is known to do.
  *
  * Exit status: 0 migrated, 1 error, 2 usage, 3 the destination rejected the
- * stream on RESUMING -> STOP (what --corrupt is meant to provoke).
+ * stream: a write to its data_fd or RESUMING -> STOP failed (what --corrupt
+ * and --truncate are meant to provoke).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -249,9 +250,11 @@ static ssize_t mig_read_available(struct mig_dev *dev, struct stream *s)
 		if (n < 0 && errno == ENOMSG)
 			break;
 		if (n < 0) {
+			int err = errno;
+
 			fprintf(stderr, "%s: read from data_fd: %s\n", dev->role,
-				strerror(errno));
-			return -errno;
+				strerror(err));
+			return -err;
 		}
 		if (n == 0)
 			break;
@@ -270,9 +273,11 @@ static int mig_write_all(struct mig_dev *dev, const unsigned char *buf, size_t l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			int err = errno;
+
 			fprintf(stderr, "%s: write to data_fd: %s\n", dev->role,
-				strerror(errno));
-			return -errno;
+				strerror(err));
+			return -err;
 		}
 		buf += n;
 		len -= n;
@@ -408,9 +413,17 @@ static int save_source(struct mig_dev *src, bool precopy, struct stream *s)
 	return 0;
 }
 
-/* Returns 0 when resumed, EXIT_REJECTED when the device refused the data. */
-static int load_destination(struct mig_dev *dst, const struct stream *s)
+/*
+ * Returns 0 when resumed, EXIT_REJECTED when the device refused the data.
+ * mtty checks the stream header as it is written (the write fails) and the
+ * length when leaving RESUMING (the transition fails); both are reported,
+ * and STOP is still attempted after a refused write to show what the
+ * device then does.
+ */
+static int load_destination(struct mig_dev *dst, const struct stream *s,
+			    size_t len)
 {
+	bool rejected = false;
 	__u32 state;
 	int ret;
 
@@ -427,13 +440,23 @@ static int load_destination(struct mig_dev *dst, const struct stream *s)
 		fprintf(stderr, "dst: RESUMING gave no data_fd\n");
 		return 1;
 	}
-	if (mig_write_all(dst, s->buf, s->len))
+	ret = mig_write_all(dst, s->buf, len);
+	if (ret == -EFAULT || ret == -EINVAL) {
+		printf("dst: device refused the data on write: %s\n", strerror(-ret));
+		rejected = true;
+	} else if (ret) {
 		return 1;
-	printf("dst: wrote %zu bytes\n", s->len);
-	/* Leaving RESUMING is where the device validates what it was given. */
+	} else {
+		printf("dst: wrote %zu bytes\n", len);
+	}
+	/* Leaving RESUMING is where the device checks it got a whole state. */
 	if (mig_set_state(dst, VFIO_DEVICE_STATE_STOP)) {
 		if (mig_get_state(dst, &state) == 0)
-			printf("dst: state after rejection %s\n", state_name(state));
+			printf("dst: state after failed RESUMING -> STOP %s\n",
+			       state_name(state));
+		rejected = true;
+	}
+	if (rejected) {
 		printf("dst: stream rejected\n");
 		return EXIT_REJECTED;
 	}
@@ -464,14 +487,28 @@ static int save_stream(const char *path, const struct stream *s)
 	return 0;
 }
 
+static int parse_offset(const char *opt, const char *arg, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(arg, &end, 0);
+	if (errno || end == arg || *end || *out < 0) {
+		fprintf(stderr, "mtty-migrate: invalid %s value '%s'\n", opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fputs("Usage: mtty-migrate [options] SRC_CDEV DST_CDEV\n"
 	      "Migrate the VFIO device SRC_CDEV (e.g. /dev/vfio/devices/vfio0) into DST_CDEV.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -c, --corrupt OFFSET  flip the byte at OFFSET of the stream before loading;\n"
-	      "                        exit 3 if the destination then rejects it\n"
+	      "  -c, --corrupt OFFSET  flip the byte at OFFSET of the stream before loading\n"
+	      "  -t, --truncate LEN    load only the first LEN bytes of the stream\n"
+	      "                        (with either, exit 3 means the destination refused it)\n"
 	      "  -n, --no-precopy      go RUNNING -> STOP_COPY directly\n"
 	      "  -s, --save FILE       also write the migration stream to FILE\n"
 	      "  -h, --help            show this help\n", out);
@@ -481,6 +518,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "corrupt", required_argument, NULL, 'c' },
+		{ "truncate", required_argument, NULL, 't' },
 		{ "no-precopy", no_argument, NULL, 'n' },
 		{ "save", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -490,25 +528,22 @@ int main(int argc, char **argv)
 	struct mig_dev dst = { .dev_fd = -1, .iommufd = -1, .data_fd = -1 };
 	struct stream s = { 0 };
 	const char *save_path = NULL;
-	long corrupt_at = -1;
+	long corrupt_at = -1, truncate_to = -1;
+	size_t load_len;
 	bool precopy = true;
 	int c, rc = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "c:ns:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:t:ns:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': {
-			char *end;
-
-			errno = 0;
-			corrupt_at = strtol(optarg, &end, 0);
-			if (errno || *end || corrupt_at < 0) {
-				fprintf(stderr, "mtty-migrate: invalid --corrupt offset '%s'\n",
-					optarg);
+		case 'c':
+			if (parse_offset("--corrupt", optarg, &corrupt_at))
 				return EXIT_USAGE;
-			}
 			break;
-		}
+		case 't':
+			if (parse_offset("--truncate", optarg, &truncate_to))
+				return EXIT_USAGE;
+			break;
 		case 'n':
 			precopy = false;
 			break;
@@ -545,9 +580,19 @@ int main(int argc, char **argv)
 		s.buf[corrupt_at] ^= 0xff;
 		printf("corrupted byte %ld\n", corrupt_at);
 	}
-	rc = load_destination(&dst, &s);
+	load_len = s.len;
+	if (truncate_to >= 0) {
+		if ((size_t)truncate_to >= s.len) {
+			fprintf(stderr, "mtty-migrate: --truncate %ld does not shorten the %zu-byte stream\n",
+				truncate_to, s.len);
+			goto out;
+		}
+		load_len = truncate_to;
+		printf("truncated to %zu bytes\n", load_len);
+	}
+	rc = load_destination(&dst, &s, load_len);
 	if (rc == 0)
-		printf("migrated %zu bytes\n", s.len);
+		printf("migrated %zu bytes\n", load_len);
 out:
 	mig_close(&src);
 	mig_close(&dst);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vfio-mig-save | vfio-mig-load between two real mtty instances (Linux 6.12,
+# one port: 24 bytes of pre-copy header + 36 bytes of port state), over the
+# cdev + iommufd and over the legacy group + container; and mtty itself
+# refusing a well-formed stream whose state is wrong.
+
+load helpers
+
+setup() {
+	vmt_require_guest
+	local a b
+	a=$(mtty_create_cdev)
+	b=$(mtty_create_cdev)
+	SRC_UUID=${a% *} SRC=${a#* }
+	DST_UUID=${b% *} DST=${b#* }
+	T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+	mtty_remove_all
+}
+
+# json FILE FILTER: one field of a JSON summary, without jq in the guest:
+# the summaries are single-line objects, keys are unique enough for sed.
+json_num() {
+	sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1"
+}
+json_str() {
+	sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$1"
+}
+
+@test "mtty A -> pipe -> mtty B in stop-copy mode, cdev" {
+	vfio-mig-save --no-precopy --json "$SRC" 2>"$T/save.json" |
+		vfio-mig-load --json "$DST" 2>"$T/load.json"
+	cat "$T/save.json" "$T/load.json"
+	[ "$(json_num "$T/load.json" state_bytes)" -eq 60 ]
+	[ "$(json_num "$T/load.json" stop_copy_bytes)" -eq 60 ]
+	[ "$(json_str "$T/load.json" state)" = RUNNING ]
+}
+
+@test "mtty A -> pipe -> mtty B in pre-copy mode, cdev" {
+	vfio-mig-save --precopy "$SRC" | vfio-mig-load --json "$DST" 2>"$T/load.json"
+	cat "$T/load.json"
+	[ "$(json_num "$T/load.json" precopy_initial_bytes)" -eq 24 ]
+	[ "$(json_num "$T/load.json" stop_copy_bytes)" -eq 36 ]
+	[ "$(json_str "$T/load.json" state)" = RUNNING ]
+}
+
+@test "mtty A -> pipe -> mtty B through the legacy group and container, by UUID" {
+	vfio-mig-save --group "$SRC_UUID" | vfio-mig-load --group --json "$DST_UUID" 2>"$T/load.json"
+	cat "$T/load.json"
+	[ "$(json_num "$T/load.json" state_bytes)" -eq 60 ]
+	[ "$(json_str "$T/load.json" state)" = RUNNING ]
+}
+
+@test "--then stop leaves mtty B in STOP; a second load from there works" {
+	vfio-mig-save "$SRC" >"$T/stream"
+	vfio-mig-load --then stop --json -i "$T/stream" "$DST" 2>"$T/load.json"
+	[ "$(json_str "$T/load.json" state)" = STOP ]
+	vfio-mig-load --json -i "$T/stream" "$DST" 2>"$T/load2.json"
+	[ "$(json_str "$T/load2.json" state)" = RUNNING ]
+}
+
+# flip_byte FILE OFF: inverts one byte in place (busybox has od and dd).
+flip_byte() {
+	local byte
+	byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((byte ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# A valid migstream of mtty A's state with byte OFF of the state inverted,
+# or cut to LEN bytes: the stream checks pass, mtty must refuse it.
+damaged_stream() {
+	vfio-mig-save --no-precopy "$SRC" >"$T/good"
+	migstream-cat --extract=0 "$T/good" >"$T/raw"
+	[ "$(stat -c %s "$T/raw")" -eq 60 ]
+	case $1 in
+	--corrupt) flip_byte "$T/raw" "$2" ;;
+	--truncate)
+		head -c "$2" "$T/raw" >"$T/raw.short"
+		mv "$T/raw.short" "$T/raw" ;;
+	esac
+	migstream-cat --wrap --mig-flags=0x7 --name=mtty "$T/raw" >"$T/bad"
+}
+
+@test "mtty refuses a corrupt state header (write fails EFAULT): exit 4, B reset" {
+	damaged_stream --corrupt 0
+	run vfio-mig-load -i "$T/bad" "$DST"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"the device rejected the state"* ]]
+	[[ $output == *"device $DST reset, now RUNNING" ]]
+	# B is usable again
+	vfio-mig-load -q -i "$T/good" "$DST"
+}
+
+@test "mtty refuses a truncated state at RESUMING -> STOP (EINVAL): exit 4, B reset" {
+	damaged_stream --truncate 40
+	run vfio-mig-load -i "$T/bad" "$DST"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"the device rejected the loaded state (RESUMING -> STOP: Invalid argument)"* ]]
+	[[ $output == *"device $DST reset, now RUNNING" ]]
+	vfio-mig-load -q -i "$T/good" "$DST"
+}
+
+@test "a flipped stream byte never reaches mtty: exit 4, B reset" {
+	vfio-mig-save --no-precopy "$SRC" >"$T/stream"
+	local size
+	size=$(stat -c %s "$T/stream")
+	# inside the DATA payload, before DEVICE_END (32 + 32 bytes) and
+	# STREAM_END (32 + 24 bytes)
+	cp "$T/stream" "$T/flipped"
+	flip_byte "$T/flipped" $((size - 64 - 56 - 10))
+	run vfio-mig-load -i "$T/flipped" "$DST"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"mismatch; device $DST reset, now RUNNING" ]]
+	vfio-mig-load -q -i "$T/stream" "$DST"
+}
