@@ -20,6 +20,14 @@ sim() {
 	"$SIM" --state-dir "$STATE" --device "$spec" "$@"
 }
 
+# sim_error STATUS REGEX DEVICE-SPEC -- command...: exit STATUS, one-line error
+sim_error() {
+	local want=$1 regex=$2
+	shift 2
+	vmt_run "$want" sim "$@"
+	vmt_one_line_error vfio-precopy-info "$regex"
+}
+
 sim_state() {
 	"$VMT_SRCDIR/tests/sim/vfiosim-state" --state-dir "$STATE" vfio0 "$1"
 }
@@ -100,7 +108,7 @@ sim_state() {
 }
 
 @test "--stream refuses a terminal unless forced" {
-	VMT_FORCE_TTY=1 vmt_run_error 2 'terminal' sim vfio0 -- vfio-precopy-info --stream -d "$DEV"
+	VMT_FORCE_TTY=1 sim_error 2 'terminal' vfio0 -- vfio-precopy-info --stream -d "$DEV"
 	[ "$(sim_state transitions 2>/dev/null || echo 0)" = 0 ]
 }
 
@@ -124,19 +132,19 @@ sim_state() {
 	vmt_run 0 sim vfio0,flags=stop-copy,size=96K -- vfio-precopy-info -d "$DEV"
 	[[ "$output" == *"pre-copy:         not supported"* ]]
 	[[ "$output" == *"stop-copy size:   98304 bytes"* ]]
-	vmt_run_error 3 'no PRE_COPY support' sim vfio0,flags=stop-copy \
+	sim_error 3 'no PRE_COPY support' vfio0,flags=stop-copy \
 		-- vfio-precopy-info -q --watch 10ms --count 2 -d "$DEV"
-	vmt_run_error 3 'no PRE_COPY support' sim vfio0,flags=stop-copy -- vfio-precopy-info -q --precopy -d "$DEV"
+	sim_error 3 'no PRE_COPY support' vfio0,flags=stop-copy -- vfio-precopy-info -q --precopy -d "$DEV"
 	[ "$(sim_state transitions)" = 0 ]
 }
 
 @test "device without migration: exit 3" {
-	vmt_run_error 3 'does not support VFIO migration' sim vfio0,flags=none \
+	sim_error 3 'does not support VFIO migration' vfio0,flags=none \
 		-- vfio-precopy-info -d "$DEV"
 }
 
 @test "RUNNING -> PRE_COPY fails: exit 1, device still RUNNING" {
-	vmt_run_error 1 'RUNNING -> PRE_COPY failed' sim vfio0,fail=running\>pre-copy:EIO \
+	sim_error 1 'RUNNING -> PRE_COPY failed' vfio0,fail=running\>pre-copy:EIO \
 		-- vfio-precopy-info -d "$DEV"
 	[ "$(sim_state state)" = RUNNING ]
 }
@@ -150,7 +158,7 @@ sim_state() {
 }
 
 @test "EIO while draining: exit 1, device back in RUNNING" {
-	vmt_run_error 1 'reading pre-copy data' sim vfio0,precopy-initial=1M,read-eio-after=4096 \
+	sim_error 1 'reading pre-copy data' vfio0,precopy-initial=1M,read-eio-after=4096 \
 		-- vfio-precopy-info -q --drain -d "$DEV"
 	[ "$(sim_state last_state)" = RUNNING ]
 }
@@ -177,6 +185,6 @@ sim_state() {
 }
 
 @test "a device that does not exist: exit 1 naming it" {
-	vmt_run_error 1 '/dev/vfio/devices/vfio7: cannot open the device' sim vfio0 \
+	sim_error 1 '/dev/vfio/devices/vfio7: cannot open the device' vfio0 \
 		-- vfio-precopy-info -d /dev/vfio/devices/vfio7
 }

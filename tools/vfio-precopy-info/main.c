@@ -549,7 +549,10 @@ int main(int argc, const char **argv)
 	s.report.out = stream_on_stdout ? stderr : stdout;
 	s.report.json = opt.json;
 	s.report.table = opt.watch;
-	bool quiet_report = stream_on_stdout && vmt_log_level() < VMT_LOG_INFO;
+	/* -q: no report beside a stream, and only the table with --watch. */
+	bool quiet = vmt_log_level() < VMT_LOG_INFO;
+	bool quiet_report = stream_on_stdout && quiet;
+	bool show_facts = !quiet_report && !(quiet && opt.watch);
 
 	open_opts.force_group = opt.force_group;
 	ret = vmt_device_open(opt.device, &open_opts, &s.dev);
@@ -583,7 +586,7 @@ int main(int argc, const char **argv)
 		.has_precopy = s.dev->mig_flags & VFIO_MIGRATION_PRE_COPY,
 	};
 	facts.stop_copy_known = vmt_mig_stop_copy_size(s.dev, &facts.stop_copy_bytes) == 0;
-	if (!quiet_report)
+	if (show_facts)
 		report_device(&s.report, &facts);
 
 	if (opt.no_precopy)
