@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# migstream-cat on bad input, bad usage and failing output: the exit code,
+# one error line naming file, record and byte offset, and nothing written
+# past a bad record.
+#
+# full.vms (from migstream-cat-mkstream) has its records at:
+#   16 STREAM_HEADER, 89 DEVICE, 187 DEVICE, 311 PRECOPY_INFO,
+#   383 DATA (record 4, device 0 chunk 0), 4535 DATA (5), 8687 DATA (6),
+#   10551 DIRTY_BITMAP (7), 10638 PRECOPY_INFO (8), 10710 DATA (9, chunk 3),
+#   ..., 39916 STREAM_END (21); 39972 bytes in all.
+
+load helpers
+
+setup() {
+	vmt_require_tool migstream-cat
+	vmt_require_tool migstream-cat-mkstream
+	cd "$VMT_TMP"
+	migstream-cat-mkstream >full.vms
+	[ "$(vmt_size full.vms)" -eq 39972 ]
+}
+
+@test "bad magic: exit 4, file name and byte offset" {
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms 1
+	vmt_run_error 4 '^migstream-cat: error: bad\.vms: preamble at byte 0: bad magic' \
+		migstream-cat bad.vms
+	[ -z "$output" ]
+	vmt_run_error 4 'bad magic' migstream-cat --verify bad.vms
+}
+
+@test "not a stream at all, and an empty file" {
+	echo "hello" >text
+	vmt_run_error 4 'text: .*not a migstream' migstream-cat text
+	: >empty
+	vmt_run_error 4 'empty: .*empty input' migstream-cat --verify empty
+	vmt_run_error 4 '<stdin>: .*empty input' migstream-cat --verify </dev/null
+}
+
+@test "unsupported version in the preamble" {
+	cp full.vms v2.vms
+	printf '\002' | dd of=v2.vms bs=1 seek=11 conv=notrunc status=none
+	vmt_run_error 4 'v2\.vms: preamble at byte 0: unsupported format version 2' migstream-cat v2.vms
+}
+
+@test "truncated at several points: exit 4 with record and offset" {
+	head -c 10 full.vms >t
+	vmt_run_error 4 't: preamble at byte 0: truncated' migstream-cat --verify t
+	head -c 26 full.vms >t
+	vmt_run_error 4 't: record 0 at byte 16: truncated record header' migstream-cat --verify t
+	head -c 500 full.vms >t
+	vmt_run_error 4 't: record 4 \(DATA\) at byte 383: truncated payload' migstream-cat --verify t
+	head -c 39916 full.vms >t
+	vmt_run_error 4 't: record 21 at byte 39916: truncated: end of file before STREAM_END' \
+		migstream-cat --verify t
+	head -c 39971 full.vms >t
+	vmt_run_error 4 't: record 21 \(STREAM_END\) at byte 39916: truncated payload' migstream-cat t
+	# every possible cut fails the same way: exit 4, one line
+	for cut in 0 1 15 16 17 47 48 100 383 415 4535 10551 20000 39915; do
+		head -c $cut full.vms >t
+		vmt_run_error 4 '^migstream-cat: error: t: ' migstream-cat --verify t
+	done
+}
+
+@test "flipped byte in a record header" {
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms $((383 + 5))
+	vmt_run_error 4 'bad\.vms: record 4 at byte 383: record header check mismatch' \
+		migstream-cat bad.vms
+	# the listing shows the good records, then stops: no summary
+	[ "${#lines[@]}" -eq 5 ]
+	[[ "$output" != *summary* ]]
+}
+
+@test "flipped byte in a payload" {
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms $((383 + 32 + 50))
+	vmt_run_error 4 'bad\.vms: record 4 \(DATA\) at byte 383: payload checksum mismatch' \
+		migstream-cat --verify bad.vms
+	vmt_run_error 4 'record 4 \(DATA\) at byte 383: payload checksum mismatch' \
+		migstream-cat --json bad.vms
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "data after STREAM_END" {
+	cp full.vms bad.vms
+	printf 'x' >>bad.vms
+	vmt_run_error 4 'bad\.vms: record 22 at byte 39972: data after STREAM_END' \
+		migstream-cat --verify bad.vms
+}
+
+@test "unknown critical record type is refused" {
+	migstream-cat-mkstream -u >u.vms
+	vmt_run_error 4 'u\.vms: record 1 \(.*\) at byte 89: unknown critical record type 0x00c8' \
+		migstream-cat u.vms
+}
+
+@test "--passthrough writes nothing past a bad record" {
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms $((10710 + 32 + 7))
+	run --separate-stderr bash -c 'migstream-cat -q --passthrough bad.vms >copy.vms'
+	[ "$status" -eq 4 ]
+	vmt_one_line_error migstream-cat 'bad\.vms: record 9 \(DATA\) at byte 10710: payload checksum mismatch'
+	# records 0..8 verified and passed on, record 9 and after withheld
+	[ "$(vmt_size copy.vms)" -eq 10710 ]
+	head -c 10710 full.vms | cmp - copy.vms
+	# and the same through a pipe
+	run bash -c 'cat bad.vms | migstream-cat -q --passthrough 2>/dev/null | wc -c'
+	[ "$output" -eq 10710 ]
+}
+
+@test "--extract writes nothing past a bad record" {
+	migstream-cat --extract=0 full.vms >good
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms $((10710 + 32 + 7))
+	run --separate-stderr bash -c 'migstream-cat --extract=0 bad.vms >part'
+	[ "$status" -eq 4 ]
+	vmt_one_line_error migstream-cat 'record 9 \(DATA\) at byte 10710'
+	# chunks 0-2 (10000 bytes of PRECOPY_INITIAL) verified; chunk 3 was bad
+	[ "$(vmt_size part)" -eq 10000 ]
+	head -c 10000 good | cmp - part
+}
+
+@test "--extract of a device the stream does not have" {
+	vmt_run_error 1 'full\.vms: no device 7 in the stream' migstream-cat --extract=7 full.vms
+	[ -z "$output" ]
+}
+
+@test "--recompress of a bad stream fails with exit 4" {
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms $((4535 + 40))
+	run --separate-stderr bash -c 'migstream-cat --recompress=3 bad.vms >out.vms'
+	[ "$status" -eq 4 ]
+	vmt_one_line_error migstream-cat 'record 5 \(DATA\) at byte 4535: payload checksum mismatch'
+	# what it wrote is not a valid stream
+	vmt_run 4 migstream-cat --verify out.vms
+}
+
+@test "one bad file among several: the others are still listed, exit 4" {
+	cp full.vms bad.vms
+	vmt_flip_byte bad.vms 400
+	vmt_run_error 4 'bad\.vms: record 4' migstream-cat bad.vms full.vms
+	printf '%s\n' "$output" | grep -q '^summary of full.vms:'
+	vmt_run_error 4 'bad\.vms' migstream-cat --verify full.vms bad.vms
+}
+
+@test "missing file: exit 1 and its name" {
+	vmt_run_error 1 'nosuch\.vms: cannot open: No such file or directory' migstream-cat nosuch.vms
+	vmt_run_error 1 'nosuch\.vms: cannot open' migstream-cat --verify full.vms nosuch.vms
+	vmt_run_error 1 'nosuch\.raw: cannot open' migstream-cat --wrap nosuch.raw
+	[ -z "$output" ]
+	vmt_run_error 1 'nosuch\.vms: cannot open' migstream-cat --recompress=1 nosuch.vms
+	[ -z "$output" ]
+}
+
+@test "--wrap of something that cannot be read" {
+	vmt_run_error 1 '/: read error: Is a directory' migstream-cat --wrap /
+}
+
+@test "bad usage: exit 2, the reason and a pointer to --help" {
+	vmt_run_error 2 'bogus' migstream-cat --bogus
+	[[ "$stderr" == *"Try 'migstream-cat --help' for more information."* ]]
+	[ -z "$output" ]
+	vmt_run_error 2 "invalid --extract argument: 'abc'" migstream-cat --extract=abc full.vms
+	vmt_run_error 2 'extract' migstream-cat --extract
+	vmt_run_error 2 "invalid --extract argument: '-1'" migstream-cat --extract=-1 full.vms
+	vmt_run_error 2 "invalid --recompress argument: '20'" migstream-cat --recompress=20 full.vms
+	vmt_run_error 2 "invalid --compress argument: 'x'" migstream-cat --wrap -zx full.vms
+	vmt_run_error 2 'cannot be combined' migstream-cat --verify --extract=0 full.vms
+	vmt_run_error 2 'cannot be combined' migstream-cat --wrap --passthrough full.vms
+	vmt_run_error 2 'needs --wrap' migstream-cat -z full.vms
+	vmt_run_error 2 'need --wrap' migstream-cat --name=x full.vms
+	vmt_run_error 2 'need --wrap' migstream-cat --extract=0 --chunk-size=4K full.vms
+	vmt_run_error 2 'are for listings' migstream-cat --verify --json full.vms
+	vmt_run_error 2 'are for listings' migstream-cat --extract=0 --dirty full.vms
+	vmt_run_error 2 'one input' migstream-cat --wrap a b
+	vmt_run_error 2 'one input' migstream-cat --recompress=none full.vms full.vms
+	vmt_run_error 2 "invalid --chunk-size argument: '0'" migstream-cat --wrap --chunk-size=0
+	vmt_run_error 2 "invalid --chunk-size argument: '9M'" migstream-cat --wrap --chunk-size=9M
+	vmt_run_error 2 "invalid --chunk-size argument: 'lots'" migstream-cat --wrap --chunk-size=lots
+	vmt_run_error 2 "invalid --phase argument: 'late'" migstream-cat --wrap --phase=late
+	vmt_run_error 2 "invalid --mig-flags argument" migstream-cat --wrap --mig-flags=x
+	vmt_run_error 2 "invalid --output argument: 'seq,nosuch'" migstream-cat -o seq,nosuch full.vms
+}
+
+@test "closed standard output: exit 1 and one line, for every binary mode" {
+	vmt_make_stream big.vms 4M
+	for mode in --extract=0 --passthrough --recompress=none; do
+		run --separate-stderr bash -c "migstream-cat -q $mode big.vms | head -c1 >/dev/null; exit \${PIPESTATUS[0]}"
+		[ "$status" -eq 1 ]
+		vmt_one_line_error migstream-cat 'write error on standard output: Broken pipe'
+	done
+	run --separate-stderr bash -c 'migstream-cat --wrap big.vms.raw | head -c1 >/dev/null; exit ${PIPESTATUS[0]}'
+	[ "$status" -eq 1 ]
+	vmt_one_line_error migstream-cat 'write error on standard output: Broken pipe'
+}
+
+@test "full disk (/dev/full): exit 1 and one line, for every mode that writes" {
+	vmt_make_stream s.vms 100K
+	for mode in "" --json --extract=0 --passthrough --recompress=3; do
+		run --separate-stderr bash -c "migstream-cat -q $mode s.vms >/dev/full"
+		[ "$status" -eq 1 ]
+		vmt_one_line_error migstream-cat 'write error on standard output: No space left on device'
+	done
+	for cmd in "--wrap s.vms.raw" "--dirty full.vms"; do
+		run --separate-stderr bash -c "migstream-cat $cmd >/dev/full"
+		[ "$status" -eq 1 ]
+		vmt_one_line_error migstream-cat 'write error on standard output: No space left on device'
+	done
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Test streams for migstream-cat's tests: every record type, two devices,
+ * all three phases, dirty bitmaps in both encodings, an unknown ancillary
+ * record, and a fixed STREAM_HEADER (time, host) so listings can be
+ * compared byte for byte with golden files.
+ *
+ * Usage: migstream-cat-mkstream [-z LEVEL] [-c] [-u] > stream
+ *   -z LEVEL  zstd compression; -c  compressible device data;
+ *   -u        an unknown critical record (type 200) that readers must refuse
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migstream.h"
+#include "stream-writer.h"
+
+#define FIXED_TIME_NS 1700000000000000000ull
+#define PAGES 4096
+
+static uint8_t *pattern(size_t len, uint32_t seed, bool compressible)
+{
+	uint8_t *buf = malloc(len);
+
+	for (size_t i = 0; buf && i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = compressible ? (uint8_t)("migstream "[i % 10]) : (uint8_t)(seed >> 16);
+	}
+	return buf;
+}
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "migstream-cat-mkstream: %s: %s\n", what, strerror(-rc));
+	exit(1);
+}
+
+#define CHECK(call)                                   \
+	do {                                          \
+		int rc_ = (call);                     \
+		if (rc_ < 0)                          \
+			fail(#call, rc_);             \
+	} while (0)
+
+static void write_data(struct migstream_writer *w, uint32_t dev, enum migstream_phase phase, size_t len,
+		       uint32_t seed, bool compressible)
+{
+	uint8_t *buf = pattern(len, seed, compressible);
+
+	if (!buf)
+		fail("malloc", -12);
+	CHECK(migstream_write_data(w, dev, phase, buf, len));
+	free(buf);
+}
+
+static void write_bitmap(struct migstream_writer *w, uint64_t iova, bool dense)
+{
+	static uint64_t bits[PAGES / 64];
+	struct migstream_dirty_bitmap info = {
+		.source = 0,
+		.time_ns = FIXED_TIME_NS + 500,
+		.iova = iova,
+		.page_size = 4096,
+		.page_count = PAGES,
+	};
+	uint32_t seed = 7;
+
+	memset(bits, 0, sizeof(bits));
+	for (unsigned int i = 0; i < PAGES; i++) {
+		seed = seed * 1103515245u + 12345u;
+		/* sparse: a few runs (RUNS wins); dense: random bits (RAW wins) */
+		bool dirty = dense ? (seed >> 16) & 1 : (i >= 16 && i < 19) || i == 100 || (i >= 4000 && i < 4096);
+
+		if (dirty)
+			bits[i / 64] |= 1ull << (i % 64);
+	}
+	CHECK(migstream_write_dirty_bitmap(w, &info, bits));
+}
+
+int main(int argc, char **argv)
+{
+	struct migstream_writer_opts opts = { .producer = "mkstream", .chunk_size = 4096 };
+	struct migstream_stream_header hdr = {
+		.time_ns = FIXED_TIME_NS,
+		.producer = "mkstream",
+		.producer_version = "1.0",
+		.host = "testhost",
+	};
+	static struct migstream_device dev0 = {
+		.index = 0,
+		.id_flags = MIGSTREAM_DEV_PCI_IDS,
+		.mig_flags = 0x5, /* STOP_COPY | PRE_COPY */
+		.stop_copy_size = 20000,
+		.vendor = 0x1af4, .device = 0x1041, .subsys_vendor = 0x1af4, .subsys_device = 0x1100,
+		.class_code = 0x020000, .revision = 1,
+		.name = "0000:00:04.0",
+		.driver = "vfio-pci",
+	};
+	static struct migstream_device dev1 = {
+		.index = 1,
+		.mig_flags = 0x1,
+		.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN,
+		.name = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+		.driver = "mtty",
+		.mdev_type = "mtty-2",
+	};
+	struct migstream_precopy_info info = {
+		.device = 0, .state = 6 /* VFIO_DEVICE_STATE_PRE_COPY */, .time_ns = FIXED_TIME_NS + 100,
+		.initial_bytes = 10000, .dirty_bytes = 0, .stop_copy_size = 20000,
+	};
+	struct migstream_writer *w;
+	uint8_t hbuf[512];
+	bool compressible = false, unknown_critical = false;
+	int opt, len;
+
+	while ((opt = getopt(argc, argv, "z:cu")) != -1) {
+		if (opt == 'z')
+			opts.zstd_level = atoi(optarg);
+		else if (opt == 'c')
+			compressible = true;
+		else if (opt == 'u')
+			unknown_critical = true;
+		else
+			return 2;
+	}
+	if (isatty(STDOUT_FILENO))
+		return 2;
+	CHECK(migstream_writer_new(&w, STDOUT_FILENO, &opts));
+	len = migstream_encode_stream_header(&hdr, hbuf, sizeof(hbuf));
+	CHECK(len);
+	CHECK(migstream_write_record(w, MIGSTREAM_REC_STREAM_HEADER, 0, hbuf, (uint32_t)len));
+	if (unknown_critical)
+		CHECK(migstream_write_record(w, 200, 0, "critical", 8));
+	CHECK(migstream_write_device(w, &dev0));
+	CHECK(migstream_write_device(w, &dev1));
+	CHECK(migstream_write_precopy_info(w, &info));
+	write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, 10000, 1, compressible);
+	write_bitmap(w, 0x100000, false);
+	info.time_ns += 100;
+	info.initial_bytes = 0;
+	info.dirty_bytes = 5000;
+	CHECK(migstream_write_precopy_info(w, &info));
+	write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, 5000, 2, compressible);
+	write_bitmap(w, 0x200000, true);
+	CHECK(migstream_write_record(w, 100, MIGSTREAM_RF_ANCILLARY, "future", 6));
+	write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, 20000, 3, compressible);
+	write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, 3000, 4, compressible);
+	CHECK(migstream_write_device_end(w, 0));
+	CHECK(migstream_write_device_end(w, 1));
+	CHECK(migstream_writer_finish(w));
+	migstream_writer_free(w);
+	return 0;
+}

@@ -1,0 +1,279 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# migstream-cat: every mode and option on valid streams. Error paths are in
+# migstream-cat-errors.bats.
+
+load helpers
+
+setup() {
+	vmt_require_tool migstream-cat
+	vmt_require_tool migstream-cat-mkstream
+	cd "$VMT_TMP"
+	migstream-cat-mkstream >full.vms
+}
+
+@test "--help prints usage on stdout and exits 0" {
+	vmt_run 0 migstream-cat --help
+	[[ "$output" == Usage:* ]]
+	[[ "$output" == *--extract=DEV* ]]
+	[[ "$output" == *--passthrough* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version" {
+	vmt_run 0 migstream-cat -V
+	[[ "$output" =~ ^migstream-cat\ \(vfio-migtools\)\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "listing of every record type matches the golden file" {
+	vmt_run 0 migstream-cat full.vms
+	printf '%s\n' "$output" | vmt_normalise >listing.txt
+	vmt_check_golden migstream-cat-full.txt listing.txt
+}
+
+@test "--json matches the golden file and every line is a JSON object" {
+	command -v jq >/dev/null || skip "jq not installed"
+	vmt_run 0 migstream-cat --json full.vms
+	printf '%s\n' "$output" | vmt_normalise >listing.json
+	vmt_check_golden migstream-cat-full.json listing.json
+	jq -e -c 'type == "object"' listing.json >/dev/null
+	# one object per record, then the summary
+	[ "$(grep -c '"seq": ' listing.json)" -eq 22 ]
+	[ "$(tail -1 listing.json | jq -r .type)" = summary ]
+	[ "$(tail -1 listing.json | jq .dirty_pages)" -eq 2143 ]
+	[ "$(tail -1 listing.json | jq .devices)" -eq 2 ]
+	[ "$(jq -s 'map(select(.type == "device_summary"))[0].total_bytes' listing.json)" -eq 35000 ]
+	[ "$(jq -s 'map(select(.type == "device_summary"))[1].stop_copy_bytes' listing.json)" -eq 3000 ]
+}
+
+@test "--json and the listing carry the same columns" {
+	command -v jq >/dev/null || skip "jq not installed"
+	vmt_run 0 migstream-cat --json full.vms
+	keys=$(printf '%s\n' "$output" | head -1 | jq -r 'keys_unsorted | join(",")')
+	[ "$keys" = file,offset,seq,type,device,phase,chunk,raw_len,stored_len,compression,check,info ]
+	vmt_run 0 migstream-cat full.vms
+	[[ "${lines[0]}" =~ ^\ +OFFSET\ +SEQ\ TYPE\ +DEV\ PHASE\ +CHUNK\ +RAW\ +STORED\ COMP\ CHECK\ INFO$ ]]
+}
+
+@test "-o picks columns for the listing and --json" {
+	vmt_run 0 migstream-cat -q -o seq,type,raw_len full.vms
+	[ "${lines[0]}" = "    SEQ TYPE               RAW" ]
+	[ "${lines[1]}" = "      0 STREAM_HEADER       41" ]
+	[ "${#lines[@]}" -eq 23 ]
+	vmt_run 0 migstream-cat --json -o TYPE,device full.vms
+	[ "${lines[1]}" = '{"file": "full.vms", "type": "DEVICE", "device": 0}' ]
+}
+
+@test "--dirty lists page ranges of DIRTY_BITMAP records (golden)" {
+	vmt_run 0 migstream-cat --dirty full.vms
+	printf '%s\n' "$output" | vmt_normalise >dirty.txt
+	vmt_check_golden migstream-cat-dirty.txt dirty.txt
+	# RUNS record: 16-18, 100, 4000-4095 from iova 0x100000
+	grep -qx '  dirty 0x0000000000110000-0x0000000000112fff 3 pages' dirty.txt
+	grep -qx '  dirty 0x00000000010a0000-0x00000000010fffff 96 pages' dirty.txt
+}
+
+@test "--pages is --dirty; --json ranges add up to the dirty counts" {
+	command -v jq >/dev/null || skip "jq not installed"
+	vmt_run 0 migstream-cat --pages --json full.vms
+	printf '%s\n' "$output" >dirty.json
+	sum=$(jq -s '[.[] | select(.type == "dirty_range") | .pages] | add' dirty.json)
+	[ "$sum" -eq 2143 ]
+	[ "$(jq -s '[.[] | select(.type == "DIRTY_BITMAP")] | length' dirty.json)" -eq 2 ]
+}
+
+@test "-q leaves out the summary" {
+	vmt_run 0 migstream-cat -q full.vms
+	[ "${#lines[@]}" -eq 23 ]
+	[[ "$output" != *summary* ]]
+}
+
+@test "summary: bytes per device and phase, records, dirty pages, precopy samples" {
+	vmt_run 0 migstream-cat full.vms
+	[[ "$output" == *"records:        22 (0 compressed, 1 skipped)"* ]]
+	[[ "$output" == *"PRECOPY_INITIAL 10000"* ]]
+	[[ "$output" == *"PRECOPY_DIRTY   5000"* ]]
+	[[ "$output" == *"total           35000 (34.2 KiB) in 10 chunks"* ]]
+	[[ "$output" == *"precopy info:   2 samples"* ]]
+	[[ "$output" == *"dirty bitmaps:  2 records, 2143 dirty of 8192 pages"* ]]
+}
+
+@test "several files are listed one after another, each its own stream" {
+	cp full.vms second.vms
+	vmt_run 0 migstream-cat full.vms second.vms
+	[ "${lines[0]}" = "full.vms:" ]
+	[ "$(printf '%s\n' "$output" | grep -c '^summary of ')" -eq 2 ]
+	printf '%s\n' "$output" | grep -qx 'second.vms:'
+}
+
+@test "standard input: no file, or -" {
+	vmt_run 0 migstream-cat -q full.vms
+	expected=$output
+	run --separate-stderr bash -c 'migstream-cat -q < full.vms'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$expected" ]
+	run --separate-stderr bash -c 'cat full.vms | migstream-cat -q -'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$expected" ]
+	run --separate-stderr bash -c 'migstream-cat --json < full.vms | head -1'
+	[[ "$output" == '{"file": "<stdin>", '* ]]
+}
+
+@test "--verify: no output, exit 0; -v says ok" {
+	vmt_run 0 migstream-cat --verify full.vms
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	vmt_run 0 migstream-cat --verify -v full.vms
+	[[ "$stderr" == *"full.vms: ok"* ]]
+}
+
+@test "--wrap then --extract gives back the same bytes (several sizes)" {
+	for size in 0 1 4095 4096 4097 1M 3000001; do
+		vmt_random_file raw "$size"
+		migstream-cat --wrap raw >s.vms
+		migstream-cat --verify s.vms
+		migstream-cat --extract=0 s.vms >back
+		cmp raw back
+	done
+}
+
+@test "--wrap --chunk-size sets the DATA record size" {
+	vmt_random_file raw 10000
+	migstream-cat --wrap --chunk-size=4K raw >s.vms
+	vmt_run 0 migstream-cat -q -o type,chunk,raw_len s.vms
+	[ "$(printf '%s\n' "$output" | grep -c DATA)" -eq 3 ]
+	printf '%s\n' "$output" | grep -q 'DATA                2     1832'
+	migstream-cat --extract=0 s.vms | cmp - raw
+}
+
+@test "--wrap from standard input in a pipeline" {
+	vmt_random_file raw 2M
+	cat raw | migstream-cat --wrap | migstream-cat --extract=0 | cmp - raw
+}
+
+@test "--wrap descriptor options land in the DEVICE and DATA records" {
+	vmt_random_file raw 100
+	migstream-cat --wrap --name=0000:3b:00.1 --driver=mlx5_vfio_pci --mig-flags=0x5 \
+		--phase=precopy-initial raw >s.vms
+	vmt_run 0 migstream-cat -q s.vms
+	[[ "$output" == *"name=0000:3b:00.1 driver=mlx5_vfio_pci mig_flags=0x5 stop_copy_size=100"* ]]
+	[[ "$output" == *"DATA            0 PRECOPY_INITIAL"* ]]
+	cat raw | migstream-cat --wrap --phase=stop-copy >p.vms
+	vmt_run 0 migstream-cat -q p.vms
+	[[ "$output" == *"name=<stdin> driver= mig_flags=0x1 stop_copy_size=unknown"* ]]
+}
+
+@test "-z compresses --wrap output and round trips" {
+	vmt_text_file raw 3M
+	migstream-cat --wrap -z raw >z.vms
+	migstream-cat --wrap -z19 raw >z19.vms
+	migstream-cat --wrap --compress=1 raw >z1.vms
+	migstream-cat --extract=0 z1.vms | cmp - raw
+	migstream-cat --wrap raw >plain.vms
+	[ "$(vmt_size z.vms)" -lt $(( $(vmt_size plain.vms) / 10 )) ]
+	vmt_run 0 migstream-cat -q -o type,compression z.vms
+	[[ "$output" == *"DATA          zstd"* ]]
+	migstream-cat --extract=0 z.vms | cmp - raw
+	migstream-cat --extract=0 z19.vms | cmp - raw
+}
+
+@test "--recompress round trip keeps every record and the device bytes" {
+	migstream-cat-mkstream -c >c.vms
+	migstream-cat --recompress=5 c.vms >z.vms
+	migstream-cat --recompress=none z.vms >back.vms
+	[ "$(vmt_size z.vms)" -lt "$(vmt_size c.vms)" ]
+	migstream-cat --verify z.vms
+	# same records, same payloads: only the stored form may differ
+	# (STREAM_END counts stored bytes: the one record that must change)
+	migstream-cat -q -o seq,type,device,phase,chunk,raw_len,info c.vms | grep -v STREAM_END >a.txt
+	migstream-cat -q -o seq,type,device,phase,chunk,raw_len,info z.vms | grep -v STREAM_END >b.txt
+	diff a.txt b.txt
+	cmp c.vms back.vms
+	for dev in 0 1; do
+		migstream-cat --extract=$dev c.vms >a.raw
+		migstream-cat --extract=$dev z.vms >b.raw
+		cmp a.raw b.raw
+	done
+	vmt_run 0 migstream-cat -q z.vms
+	[[ "$output" == *"producer=mkstream version=1.0 host=testhost"* ]]
+}
+
+@test "--passthrough copies the stream byte for byte and lists on stderr" {
+	vmt_run 0 migstream-cat --passthrough full.vms
+	migstream-cat --passthrough full.vms 2>list.txt >copy.vms
+	cmp full.vms copy.vms
+	grep -q '^summary of full.vms:' list.txt
+	grep -q 'STREAM_END' list.txt
+	migstream-cat -q --passthrough full.vms 2>quiet.txt >copy2.vms
+	cmp full.vms copy2.vms
+	[ ! -s quiet.txt ]
+}
+
+@test "--passthrough as a monitor inside a pipeline" {
+	vmt_random_file raw 5M
+	migstream-cat --wrap -z1 raw | migstream-cat --passthrough --json 2>mon.json |
+		migstream-cat --extract=0 >back
+	cmp raw back
+	grep -q '"type": "summary"' mon.json
+}
+
+@test "--extract picks one device of several, and concatenates inputs" {
+	migstream-cat --extract=1 full.vms >d1
+	[ "$(vmt_size d1)" -eq 3000 ]
+	migstream-cat --extract=0 full.vms >d0
+	[ "$(vmt_size d0)" -eq 35000 ]
+	migstream-cat --extract=0 full.vms full.vms >d00
+	cat d0 d0 | cmp - d00
+	# compressed streams give the same bytes
+	migstream-cat-mkstream -z 3 >z.vms
+	migstream-cat --extract=0 z.vms | cmp - d0
+}
+
+@test "binary output is refused on a terminal unless --force" {
+	vmt_random_file raw 100
+	migstream-cat --wrap raw >s.vms
+	VMT_FORCE_TTY=1 vmt_run_error 1 'refusing to write binary data to a terminal' \
+		migstream-cat --extract=0 s.vms
+	[ -z "$output" ]
+	VMT_FORCE_TTY=1 vmt_run_error 1 'terminal' migstream-cat --wrap raw
+	VMT_FORCE_TTY=1 vmt_run_error 1 'terminal' migstream-cat --recompress=1 s.vms
+	VMT_FORCE_TTY=1 vmt_run_error 1 'terminal' migstream-cat --passthrough s.vms
+	VMT_FORCE_TTY=1 migstream-cat -f --extract=0 s.vms | cmp - raw
+	VMT_FORCE_TTY=1 migstream-cat --force --passthrough s.vms 2>/dev/null | cmp - s.vms
+	# a listing is text: fine on a terminal
+	VMT_FORCE_TTY=1 vmt_run 0 migstream-cat -q s.vms
+}
+
+@test "--progress draws on stderr only, never in the data" {
+	vmt_random_file raw 1M
+	migstream-cat --wrap --progress raw >s.vms 2>/dev/null
+	migstream-cat --extract=0 --progress s.vms 2>/dev/null | cmp - raw
+	vmt_run 0 migstream-cat --verify --progress s.vms
+	[ -z "$output" ]
+}
+
+@test "-v and -vv trace what is read on stderr, not stdout" {
+	vmt_run 0 migstream-cat full.vms
+	expected=$output
+	[ -z "$stderr" ]
+	vmt_run 0 migstream-cat -v full.vms
+	[ "$output" = "$expected" ]
+	[[ "$stderr" == *"debug: full.vms: 22 records, 39972 bytes, ok"* ]]
+	[[ "$stderr" != *"record 4"* ]]
+	vmt_run 0 migstream-cat -vv full.vms
+	[ "$output" = "$expected" ]
+	[[ "$stderr" == *"debug: full.vms: record 4 (DATA) at byte 383, 4120 bytes"* ]]
+}
+
+@test "every option in --help is in the man page and the bash completion" {
+	vmt_run 0 migstream-cat --help
+	opts=$(printf '%s\n' "$output" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+	[ -n "$opts" ]
+	for opt in $opts; do
+		grep -q -- "${opt//-/\\\\-}" "$VMT_SRCDIR/man/migstream-cat.1" ||
+			{ echo "$opt not in man/migstream-cat.1" >&2; return 1; }
+		grep -q -- "$opt" "$VMT_SRCDIR/completion/migstream-cat" ||
+			{ echo "$opt not in completion/migstream-cat" >&2; return 1; }
+	done
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * migstream-cat: what every mode module sees of the command line.
+ */
+#ifndef VMT_CAT_H
+#define VMT_CAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fields.h"
+
+enum cat_mode {
+	CAT_MODE_LIST,	      /* default: listing and summary on stdout */
+	CAT_MODE_VERIFY,      /* exit status only */
+	CAT_MODE_PASSTHROUGH, /* stream to stdout, listing to stderr */
+	CAT_MODE_EXTRACT,     /* one device's raw bytes to stdout */
+	CAT_MODE_WRAP,	      /* raw bytes in, a one-device stream out */
+	CAT_MODE_RECOMPRESS,  /* a stream in, the same stream re-encoded out */
+};
+
+struct cat_opts {
+	enum cat_mode mode;
+	bool json;
+	bool dirty;	/* show only DIRTY_BITMAP records and their page ranges */
+	bool force;
+	bool progress;	/* asked for with --progress */
+	bool quiet;
+	/* Columns of the listing, in order (-o); ncolumns == 0: defaults. */
+	enum cat_column columns[CAT_NCOLUMNS];
+	int ncolumns;
+
+	uint32_t extract_device;
+
+	/* --wrap */
+	const char *wrap_name;
+	const char *wrap_driver;
+	uint64_t wrap_mig_flags;
+	uint8_t wrap_phase;
+	uint32_t chunk_size;
+	int zstd_level;	/* output compression for --wrap and --recompress; 0: none */
+
+	const char *const *inputs;
+	int ninputs;
+};
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What a record says, as one listing row.
+ */
+#ifndef VMT_CAT_DESCRIBE_H
+#define VMT_CAT_DESCRIBE_H
+
+#include "fields.h"
+#include "migstream.h"
+
+/* 0, or -EBADMSG when the payload does not decode. */
+int cat_describe_record(const struct migstream_record *rec, struct cat_row *row);
+
+/* "2026-11-23T06:19:21.123456789Z" */
+void cat_format_time(uint64_t time_ns, char *buf, size_t len);
+
+#endif

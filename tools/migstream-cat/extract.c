@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Device state out of a stream.
+ */
+#include <unistd.h>
+
+#include "closestream.h"
+#include "exitcodes.h"
+#include "extract.h"
+#include "log.h"
+#include "output.h"
+#include "scan.h"
+
+struct extract_ctx {
+	uint32_t device;
+	bool declared;
+	uint64_t bytes;
+};
+
+static int extract_begin(void *vctx, struct cat_stream *s)
+{
+	struct extract_ctx *ctx = vctx;
+
+	ctx->declared = false;
+	ctx->bytes = 0;
+	return VMT_EXIT_OK;
+}
+
+static int extract_record(void *vctx, struct cat_stream *s, const struct migstream_record *rec)
+{
+	struct extract_ctx *ctx = vctx;
+	struct migstream_data d;
+	int rc;
+
+	if (rec->type == MIGSTREAM_REC_DEVICE) {
+		static struct migstream_device dev; /* 4 KiB of name: not on the stack */
+
+		if (migstream_decode_device(rec, &dev))
+			return cat_bad_record(s, rec, "malformed DEVICE payload");
+		if (dev.index == ctx->device)
+			ctx->declared = true;
+		return VMT_EXIT_OK;
+	}
+	if (rec->type != MIGSTREAM_REC_DATA)
+		return VMT_EXIT_OK;
+	if (migstream_decode_data(rec, &d))
+		return cat_bad_record(s, rec, "malformed DATA payload");
+	if (d.device != ctx->device)
+		return VMT_EXIT_OK;
+	rc = cat_write_all(STDOUT_FILENO, d.data, d.len);
+	if (rc)
+		return cat_write_error(rc);
+	ctx->bytes += d.len;
+	return VMT_EXIT_OK;
+}
+
+static int extract_end(void *vctx, struct cat_stream *s)
+{
+	struct extract_ctx *ctx = vctx;
+
+	if (!ctx->declared) {
+		vmt_err("%s: no device %u in the stream", s->name, ctx->device);
+		return VMT_EXIT_FAILURE;
+	}
+	vmt_dbg("%s: device %u: %llu bytes", s->name, ctx->device, (unsigned long long)ctx->bytes);
+	return VMT_EXIT_OK;
+}
+
+int cat_extract_inputs(const struct cat_opts *o)
+{
+	static const struct cat_scan_ops ops = {
+		.begin = extract_begin,
+		.record = extract_record,
+		.end = extract_end,
+	};
+	struct migstream_reader_opts ropts = { 0 };
+	struct extract_ctx ctx = { .device = o->extract_device };
+
+	if (!vmt_binary_output_ok(STDOUT_FILENO, o->force))
+		return VMT_EXIT_FAILURE;
+	for (int i = 0; i < o->ninputs; i++) {
+		int rc = cat_scan(o, o->inputs[i], &ropts, &ops, &ctx);
+
+		if (rc)
+			return rc; /* nothing past a bad record */
+	}
+	return VMT_EXIT_OK;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Listing, verifying and passing streams through.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "closestream.h"
+#include "describe.h"
+#include "dirty-bitmap.h"
+#include "exitcodes.h"
+#include "json.h"
+#include "listing.h"
+#include "log.h"
+#include "output.h"
+#include "scan.h"
+#include "summary.h"
+#include "tee.h"
+
+static const enum cat_column default_columns[] = {
+	CAT_COL_OFFSET, CAT_COL_SEQ,	CAT_COL_TYPE,	     CAT_COL_DEVICE,
+	CAT_COL_PHASE,	CAT_COL_CHUNK,	CAT_COL_RAW,	     CAT_COL_STORED,
+	CAT_COL_COMPRESSION, CAT_COL_CHECK, CAT_COL_INFO,
+};
+
+struct list_ctx {
+	const struct cat_opts *o;
+	FILE *out; /* NULL: --verify */
+	const enum cat_column *cols;
+	int ncols;
+	bool show_names; /* several inputs: say which one a listing belongs to */
+	bool heading_done;
+	struct cat_tee *tee;
+	struct cat_summary summary;
+	struct cat_row row;
+	/* for the dirty range callback */
+	const struct cat_stream *stream;
+	const struct migstream_record *rec;
+	const struct migstream_dirty_bitmap *bitmap;
+};
+
+static int list_begin(void *vctx, struct cat_stream *s)
+{
+	struct list_ctx *ctx = vctx;
+
+	cat_summary_init(&ctx->summary);
+	ctx->heading_done = false;
+	return VMT_EXIT_OK;
+}
+
+/* Only once the first record passed: a file that is no stream gets no heading. */
+static void print_heading(struct list_ctx *ctx, const struct cat_stream *s)
+{
+	ctx->heading_done = true;
+	if (!ctx->out || ctx->o->json)
+		return;
+	if (ctx->show_names)
+		fprintf(ctx->out, "%s:\n", s->name);
+	if (!ctx->o->dirty)
+		cat_print_heading(ctx->out, ctx->cols, ctx->ncols);
+}
+
+static int print_range(void *vctx, uint64_t first_page, uint64_t npages)
+{
+	struct list_ctx *ctx = vctx;
+	const struct migstream_dirty_bitmap *b = ctx->bitmap;
+	uint64_t start = b->iova + first_page * b->page_size;
+	uint64_t last = start + npages * b->page_size - 1;
+
+	if (!ctx->out || !ctx->o->dirty)
+		return 0;
+	if (!ctx->o->json) {
+		fprintf(ctx->out, "  dirty 0x%016" PRIx64 "-0x%016" PRIx64 " %" PRIu64 " pages\n", start,
+			last, npages);
+		return 0;
+	}
+	struct vmt_json j;
+
+	vmt_json_begin(&j, ctx->out);
+	vmt_json_str(&j, "type", "dirty_range");
+	vmt_json_str(&j, "file", ctx->stream->name);
+	vmt_json_u64(&j, "seq", ctx->rec->seq);
+	vmt_json_u64(&j, "source", b->source);
+	vmt_json_u64(&j, "iova", start);
+	vmt_json_u64(&j, "iova_last", last);
+	vmt_json_u64(&j, "first_page", first_page);
+	vmt_json_u64(&j, "pages", npages);
+	vmt_json_end(&j);
+	return 0;
+}
+
+/* Ranges are walked even when not shown: that checks the encoding. */
+static int walk_bitmap(struct list_ctx *ctx, const struct cat_stream *s,
+		       const struct migstream_record *rec)
+{
+	struct migstream_dirty_bitmap b;
+
+	if (migstream_decode_dirty_bitmap(rec, &b))
+		return cat_bad_record(s, rec, "malformed dirty bitmap payload");
+	ctx->stream = s;
+	ctx->rec = rec;
+	ctx->bitmap = &b;
+	if (dirty_bitmap_for_each_range(&b, print_range, ctx))
+		return cat_bad_record(s, rec, "malformed dirty bitmap (encoding or dirty count)");
+	return VMT_EXIT_OK;
+}
+
+static int list_record(void *vctx, struct cat_stream *s, const struct migstream_record *rec)
+{
+	struct list_ctx *ctx = vctx;
+	bool shown = ctx->out && (!ctx->o->dirty || rec->type == MIGSTREAM_REC_DIRTY_BITMAP);
+	int rc;
+
+	if (!ctx->heading_done)
+		print_heading(ctx, s);
+	if (cat_summary_add(&ctx->summary, rec))
+		return cat_bad_record(s, rec, "malformed payload");
+	if (shown) {
+		if (cat_describe_record(rec, &ctx->row))
+			return cat_bad_record(s, rec, "malformed payload");
+		if (ctx->o->json)
+			cat_print_row_json(ctx->out, s->name, &ctx->row, ctx->cols, ctx->ncols);
+		else
+			cat_print_row_text(ctx->out, &ctx->row, ctx->cols, ctx->ncols);
+	}
+	if (rec->type == MIGSTREAM_REC_DIRTY_BITMAP) {
+		rc = walk_bitmap(ctx, s, rec);
+		if (rc)
+			return rc;
+	}
+	if (ctx->tee) {
+		rc = cat_tee_release(ctx->tee, rec->offset + MIGSTREAM_RECORD_HEADER_LEN + rec->stored_len);
+		if (rc)
+			return cat_write_error(rc);
+	}
+	/* A closed pipe on the listing: stop reading; close_stdout says why. */
+	if (ctx->out && ferror(ctx->out))
+		return VMT_EXIT_FAILURE;
+	return VMT_EXIT_OK;
+}
+
+static int list_end(void *vctx, struct cat_stream *s)
+{
+	struct list_ctx *ctx = vctx;
+
+	if (ctx->tee) {
+		int rc = cat_tee_release(ctx->tee, UINT64_MAX);
+
+		if (rc)
+			return cat_write_error(rc);
+	}
+	if (!ctx->out || ctx->o->quiet)
+		return VMT_EXIT_OK;
+	if (ctx->o->json) {
+		cat_summary_print_json(ctx->out, &ctx->summary, s->name);
+	} else {
+		if (!ctx->o->dirty || ctx->summary.bitmaps)
+			putc('\n', ctx->out);
+		cat_summary_print_text(ctx->out, &ctx->summary, s->name);
+	}
+	return VMT_EXIT_OK;
+}
+
+int cat_list_inputs(const struct cat_opts *o)
+{
+	static const struct cat_scan_ops ops = {
+		.begin = list_begin,
+		.record = list_record,
+		.end = list_end,
+	};
+	struct migstream_reader_opts ropts = { 0 };
+	struct cat_tee tee;
+	struct list_ctx *ctx;
+	int status = VMT_EXIT_OK;
+
+	/* The summary tracks many devices: keep it off the stack. */
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		vmt_err("out of memory");
+		return VMT_EXIT_FAILURE;
+	}
+	ctx->o = o;
+	ctx->cols = o->ncolumns ? o->columns : default_columns;
+	ctx->ncols = o->ncolumns ? o->ncolumns : (int)(sizeof(default_columns) / sizeof(default_columns[0]));
+	ctx->show_names = o->ninputs > 1 && !o->json;
+	switch (o->mode) {
+	case CAT_MODE_VERIFY:
+		ctx->out = NULL;
+		break;
+	case CAT_MODE_PASSTHROUGH:
+		if (!vmt_binary_output_ok(STDOUT_FILENO, o->force)) {
+			free(ctx);
+			return VMT_EXIT_FAILURE;
+		}
+		ctx->out = o->quiet ? NULL : stderr;
+		ctx->tee = &tee;
+		ropts.tee = cat_tee_collect;
+		ropts.tee_ctx = &tee;
+		break;
+	default:
+		ctx->out = stdout;
+	}
+	for (int i = 0; i < o->ninputs; i++) {
+		/* Before the reader exists: it may consume the preamble at once. */
+		if (ctx->tee)
+			cat_tee_init(ctx->tee, STDOUT_FILENO);
+		int rc = cat_scan(o, o->inputs[i], &ropts, &ops, ctx);
+
+		if (ctx->tee)
+			cat_tee_free(ctx->tee);
+		if (rc && !status)
+			status = rc;
+		if (rc && o->mode == CAT_MODE_PASSTHROUGH)
+			break; /* nothing past a bad record */
+		if (ctx->out && ctx->out == stdout && ferror(stdout))
+			break;
+		if (rc == VMT_EXIT_OK && ctx->out && ctx->show_names && i + 1 < o->ninputs)
+			putc('\n', ctx->out);
+		if (o->mode == CAT_MODE_VERIFY && rc == VMT_EXIT_OK)
+			vmt_dbg("%s: ok", o->inputs[i]);
+	}
+	free(ctx);
+	return status;
+}

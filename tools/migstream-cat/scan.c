@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One input stream, read to its end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "progress.h"
+#include "scan.h"
+
+#define STDIN_NAME "<stdin>"
+
+int cat_open_input(const char *path, const char **name)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		*name = STDIN_NAME;
+		return STDIN_FILENO;
+	}
+	*name = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		vmt_err("%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Streams are read once, front to back. */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return fd;
+}
+
+void cat_close_input(int fd)
+{
+	if (fd > STDIN_FILENO)
+		close(fd);
+}
+
+/* The reader's message may or may not already start with the file name. */
+static void report_reader_error(const struct cat_stream *s, int err)
+{
+	const char *msg = migstream_reader_error(s->reader);
+	size_t nlen = strlen(s->name);
+
+	if (!msg || !*msg)
+		msg = strerror(-err);
+	if (strncmp(msg, s->name, nlen) == 0 && msg[nlen] == ':')
+		vmt_err("%s", msg);
+	else if (err == -EBADMSG)
+		vmt_err("%s: %s", s->name, msg);
+	else
+		vmt_err("%s: read error: %s", s->name, msg);
+}
+
+int cat_bad_record(const struct cat_stream *s, const struct migstream_record *rec, const char *what)
+{
+	vmt_err("%s: record %u (%s) at byte %llu: %s", s->name, rec->seq,
+		migstream_record_type_name(rec->type), (unsigned long long)rec->offset, what);
+	return VMT_EXIT_BADDATA;
+}
+
+int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_reader_opts *ropts,
+	     const struct cat_scan_ops *ops, void *ctx)
+{
+	struct cat_stream s = { .path = path };
+	struct cat_progress prog;
+	struct migstream_record rec;
+	int rc, status = VMT_EXIT_OK;
+
+	s.fd = cat_open_input(path, &s.name);
+	if (s.fd < 0)
+		return VMT_EXIT_FAILURE;
+	rc = migstream_reader_new(&s.reader, s.fd, s.name, ropts);
+	if (rc < 0) {
+		/* No reader, so no message from it: say what we know. */
+		if (rc == -EBADMSG)
+			vmt_err("%s: not a migstream (bad preamble)", s.name);
+		else
+			vmt_err("%s: %s", s.name, strerror(-rc));
+		cat_close_input(s.fd);
+		return vmt_exit_code_for_error(rc);
+	}
+	vmt_dbg("%s: reading", s.name);
+	cat_progress_start(&prog, cat_progress_wanted(o), s.name);
+	if (ops->begin)
+		status = ops->begin(ctx, &s);
+	while (status == VMT_EXIT_OK) {
+		rc = migstream_read_record(s.reader, &rec);
+		if (rc < 0) {
+			cat_progress_end(&prog);
+			report_reader_error(&s, rc);
+			status = vmt_exit_code_for_error(rc);
+			break;
+		}
+		if (rc == 0) {
+			cat_progress_end(&prog);
+			vmt_dbg("%s: %llu records, %llu bytes, ok", s.name,
+				(unsigned long long)migstream_reader_records(s.reader),
+				(unsigned long long)migstream_reader_offset(s.reader));
+			if (ops->end)
+				status = ops->end(ctx, &s);
+			break;
+		}
+		vmt_trace("%s: record %u (%s) at byte %llu, %u bytes", s.name, rec.seq,
+			  migstream_record_type_name(rec.type), (unsigned long long)rec.offset, rec.len);
+		status = ops->record(ctx, &s, &rec);
+		cat_progress_update(&prog, migstream_reader_offset(s.reader));
+	}
+	cat_progress_end(&prog);
+	migstream_reader_free(s.reader);
+	cat_close_input(s.fd);
+	return status;
+}

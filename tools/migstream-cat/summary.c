@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Stream totals, printed after the listing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "strutils.h"
+#include "summary.h"
+
+void cat_summary_init(struct cat_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static struct cat_device_stats *find_device(struct cat_summary *s, uint32_t index)
+{
+	for (size_t i = 0; i < s->ndev; i++)
+		if (s->dev[i].index == index)
+			return &s->dev[i];
+	return NULL;
+}
+
+static void add_device(struct cat_summary *s, const struct migstream_record *rec)
+{
+	static struct migstream_device d; /* 4 KiB of name: not on the stack */
+
+	if (migstream_decode_device(rec, &d) || find_device(s, d.index) ||
+	    s->ndev == CAT_SUMMARY_MAX_DEVICES)
+		return;
+	struct cat_device_stats *ds = &s->dev[s->ndev++];
+
+	memset(ds, 0, sizeof(*ds));
+	ds->index = d.index;
+	/* Long names (sysfs paths) are cut: the listing shows them whole. */
+	size_t n = strnlen(d.name, sizeof(ds->name) - 1);
+
+	memcpy(ds->name, d.name, n);
+	ds->name[n] = '\0';
+}
+
+int cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
+{
+	struct cat_device_stats *ds;
+
+	s->records++;
+	s->raw_bytes += rec->len;
+	s->stored_bytes += rec->stored_len;
+	if (rec->flags & MIGSTREAM_RF_ZSTD)
+		s->compressed_records++;
+	s->stream_bytes = rec->offset + MIGSTREAM_RECORD_HEADER_LEN + rec->stored_len;
+
+	switch (rec->type) {
+	case MIGSTREAM_REC_DEVICE:
+		add_device(s, rec);
+		break;
+	case MIGSTREAM_REC_DATA: {
+		struct migstream_data d;
+
+		if (migstream_decode_data(rec, &d))
+			return -EBADMSG;
+		s->data_bytes += d.len;
+		ds = find_device(s, d.device);
+		if (ds && d.phase < CAT_NPHASES) {
+			ds->phase_bytes[d.phase] += d.len;
+			ds->chunks++;
+		}
+		break;
+	}
+	case MIGSTREAM_REC_PRECOPY_INFO: {
+		struct migstream_precopy_info p;
+
+		if (migstream_decode_precopy_info(rec, &p))
+			return -EBADMSG;
+		s->precopy_samples++;
+		ds = find_device(s, p.device);
+		if (ds) {
+			ds->precopy_samples++;
+			ds->last_sample = p;
+		}
+		break;
+	}
+	case MIGSTREAM_REC_DIRTY_BITMAP: {
+		struct migstream_dirty_bitmap b;
+
+		if (migstream_decode_dirty_bitmap(rec, &b))
+			return -EBADMSG;
+		s->bitmaps++;
+		s->bitmap_pages += b.page_count;
+		s->dirty_pages += b.dirty_count;
+		break;
+	}
+	case MIGSTREAM_REC_STREAM_HEADER:
+	case MIGSTREAM_REC_DEVICE_END:
+	case MIGSTREAM_REC_STREAM_END:
+		break;
+	default:
+		s->skipped_records++;
+	}
+	return 0;
+}
+
+static double ratio(const struct cat_summary *s)
+{
+	return s->stored_bytes ? (double)s->raw_bytes / (double)s->stored_bytes : 1.0;
+}
+
+static uint64_t device_total(const struct cat_device_stats *d)
+{
+	uint64_t t = 0;
+
+	for (int p = 0; p < CAT_NPHASES; p++)
+		t += d->phase_bytes[p];
+	return t;
+}
+
+void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name)
+{
+	char a[32], b[32];
+
+	fprintf(out, "summary of %s:\n", name);
+	fprintf(out, "  records:        %" PRIu64 " (%" PRIu64 " compressed, %" PRIu64 " skipped)\n",
+		s->records, s->compressed_records, s->skipped_records);
+	fprintf(out, "  stream bytes:   %" PRIu64 " (%s)\n", s->stream_bytes,
+		vmt_format_size(s->stream_bytes, a, sizeof(a)));
+	fprintf(out, "  payload bytes:  %" PRIu64 " raw, %" PRIu64 " stored, ratio %.2f\n",
+		s->raw_bytes, s->stored_bytes, ratio(s));
+	for (size_t i = 0; i < s->ndev; i++) {
+		const struct cat_device_stats *d = &s->dev[i];
+
+		fprintf(out, "  device %u:       %s\n", d->index, d->name);
+		for (int p = 1; p < CAT_NPHASES; p++)
+			fprintf(out, "    %-16s%" PRIu64 "\n", migstream_phase_name((uint8_t)p),
+				d->phase_bytes[p]);
+		fprintf(out, "    %-16s%" PRIu64 " (%s) in %" PRIu64 " chunks\n", "total",
+			device_total(d), vmt_format_size(device_total(d), b, sizeof(b)), d->chunks);
+		if (d->precopy_samples)
+			fprintf(out, "    %-16s%" PRIu64 ", last: %s initial_bytes=%" PRIu64
+				" dirty_bytes=%" PRIu64 "\n", "precopy info", d->precopy_samples,
+				migstream_vfio_state_name(d->last_sample.state),
+				d->last_sample.initial_bytes, d->last_sample.dirty_bytes);
+	}
+	fprintf(out, "  precopy info:   %" PRIu64 " samples\n", s->precopy_samples);
+	fprintf(out, "  dirty bitmaps:  %" PRIu64 " records, %" PRIu64 " dirty of %" PRIu64 " pages\n",
+		s->bitmaps, s->dirty_pages, s->bitmap_pages);
+}
+
+/*
+ * JSON lines stay flat: one "device_summary" object per device, then the
+ * stream's "summary" object last.
+ */
+void cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name)
+{
+	struct vmt_json j;
+
+	for (size_t i = 0; i < s->ndev; i++) {
+		const struct cat_device_stats *d = &s->dev[i];
+
+		vmt_json_begin(&j, out);
+		vmt_json_str(&j, "type", "device_summary");
+		vmt_json_str(&j, "file", name);
+		vmt_json_u64(&j, "device", d->index);
+		vmt_json_str(&j, "name", d->name);
+		vmt_json_u64(&j, "precopy_initial_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
+		vmt_json_u64(&j, "precopy_dirty_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
+		vmt_json_u64(&j, "stop_copy_bytes", d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY]);
+		vmt_json_u64(&j, "total_bytes", device_total(d));
+		vmt_json_u64(&j, "chunks", d->chunks);
+		vmt_json_u64(&j, "precopy_info_samples", d->precopy_samples);
+		vmt_json_end(&j);
+	}
+	vmt_json_begin(&j, out);
+	vmt_json_str(&j, "type", "summary");
+	vmt_json_str(&j, "file", name);
+	vmt_json_u64(&j, "records", s->records);
+	vmt_json_u64(&j, "compressed_records", s->compressed_records);
+	vmt_json_u64(&j, "skipped_records", s->skipped_records);
+	vmt_json_u64(&j, "stream_bytes", s->stream_bytes);
+	vmt_json_u64(&j, "raw_bytes", s->raw_bytes);
+	vmt_json_u64(&j, "stored_bytes", s->stored_bytes);
+	vmt_json_double(&j, "compression_ratio", ratio(s), 4);
+	vmt_json_u64(&j, "devices", s->ndev);
+	vmt_json_u64(&j, "data_bytes", s->data_bytes);
+	vmt_json_u64(&j, "precopy_info_samples", s->precopy_samples);
+	vmt_json_u64(&j, "dirty_bitmaps", s->bitmaps);
+	vmt_json_u64(&j, "bitmap_pages", s->bitmap_pages);
+	vmt_json_u64(&j, "dirty_pages", s->dirty_pages);
+	vmt_json_end(&j);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Totals of one stream: bytes per device and phase, records, compression,
+ * dirty pages, precopy info samples.
+ */
+#ifndef VMT_CAT_SUMMARY_H
+#define VMT_CAT_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "migstream.h"
+
+/* The reader refuses streams with more devices than this. */
+#define CAT_SUMMARY_MAX_DEVICES MIGSTREAM_MAX_DEVICES
+#define CAT_NPHASES 4 /* indexed by enum migstream_phase; 0 unused */
+
+struct cat_device_stats {
+	uint32_t index;
+	char name[256];
+	uint64_t phase_bytes[CAT_NPHASES];
+	uint64_t chunks;
+	uint64_t precopy_samples;
+	struct migstream_precopy_info last_sample;
+};
+
+struct cat_summary {
+	uint64_t records;
+	uint64_t stream_bytes;
+	uint64_t raw_bytes;	/* payloads, decompressed */
+	uint64_t stored_bytes;	/* payloads as stored */
+	uint64_t compressed_records;
+	uint64_t data_bytes;
+	uint64_t precopy_samples;
+	uint64_t bitmaps;
+	uint64_t bitmap_pages;
+	uint64_t dirty_pages;
+	uint64_t skipped_records; /* unknown ancillary */
+	struct cat_device_stats dev[CAT_SUMMARY_MAX_DEVICES];
+	size_t ndev;
+};
+
+void cat_summary_init(struct cat_summary *s);
+/* 0 or -EBADMSG when a payload does not decode. */
+int cat_summary_add(struct cat_summary *s, const struct migstream_record *rec);
+void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name);
+void cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name);
+
+#endif
