@@ -16,6 +16,10 @@ setup() {
 	export OUT
 }
 
+teardown() {
+	mtty_remove_all
+}
+
 # The tool on the harness's objects, as the VMT_* variables describe them.
 # shellcheck disable=SC2016
 INHERITED='iommufd-dirty --iommufd-fd "$VMT_IOMMUFD_FD" --hwpt "$VMT_HWPT_ID"'
@@ -117,4 +121,47 @@ iova=0x100c000 page_size=2048 pages=8 dirty=0" ]
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"cannot find the IO page size"* ]]
+}
+
+# mtty implements VFIO DMA logging as stubs (nothing is ever dirty), which is
+# enough to put the device backend through vfio_main.c's real checks.
+
+@test "device: DMA logging START/REPORT/STOP on mtty through the kernel's checks" {
+	local uuid cdev
+	read -r uuid cdev < <(mtty_create_cdev)
+	run iommufd-dirty -b device -d "$cdev" -r 0x1000000:1M -r 0x4000000:64K --count 2 -i 10ms \
+		-o "$OUT"
+	echo "$output"
+	mtty_remove_all
+	[ "$status" -eq 0 ]
+	run records "$OUT"
+	echo "$output"
+	[ "$output" = "iova=0x1000000 page_size=4096 pages=256 dirty=0
+iova=0x4000000 page_size=4096 pages=16 dirty=0
+iova=0x1000000 page_size=4096 pages=256 dirty=0
+iova=0x4000000 page_size=4096 pages=16 dirty=0" ]
+}
+
+@test "device: 300 ranges are merged below the kernel's LOG_MAX_RANGES (E2BIG)" {
+	local uuid cdev args=() i
+	read -r uuid cdev < <(mtty_create_cdev)
+	for i in $(seq 0 299); do
+		args+=(-r "$((0x1000000 + i * 0x10000)):0x1000")
+	done
+	run iommufd-dirty -b device -d "$cdev" "${args[@]}" --once --stats
+	echo "$output"
+	mtty_remove_all
+	[ "$status" -eq 0 ]
+	[[ $output == *"300 ranges merged into 256 for DMA logging"* ]]
+	[[ $output == *"read 1: 0 of 300 pages dirty"* ]]
+}
+
+@test "iommu standalone on an emulated device: exit 3, one clear line" {
+	local uuid cdev
+	read -r uuid cdev < <(mtty_create_cdev)
+	run iommufd-dirty -d "$cdev" --map 0x1000000:64K --once -o "$OUT"
+	echo "$output"
+	mtty_remove_all
+	[ "$status" -eq 3 ]
+	[[ $output == "iommufd-dirty: error: $cdev: no IOMMU behind this device"*"try --backend device" ]]
 }

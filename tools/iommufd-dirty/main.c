@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iommufd-dirty: which guest pages did a device write by DMA?
+ *
+ * Sets up (or inherits) a dirty tracker, switches tracking on, then reads
+ * the dirty bitmap of every watched range once per interval and writes it
+ * as migstream DIRTY_BITMAP records, or prints a --stats line. On the
+ * count, the duration, SIGINT or SIGTERM it switches tracking off again,
+ * ends the stream and undoes what it set up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "closestream.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "options.h"
+#include "scan.h"
+#include "stats.h"
+#include "stream-writer.h"
+#include "tracker.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	if (stop_signal) {
+		/* Asked twice: the user does not want to wait for a slow read. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_signal = sig;
+}
+
+/*
+ * SIGINT/SIGTERM set a flag that ends the run at the next wait, so a read
+ * or a record is never cut in half (SA_RESTART resumes interrupted writes);
+ * a second one ends the process at once.
+ */
+static void catch_stop_signals(sigset_t *stop_set)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(stop_set);
+	sigaddset(stop_set, SIGINT);
+	sigaddset(stop_set, SIGTERM);
+	sa.sa_mask = *stop_set;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * false when a stop signal came first. The signals are blocked between the
+ * check and the wait, and ppoll unblocks them atomically: one arriving just
+ * before the wait is not slept through.
+ */
+static bool wait_until(uint64_t deadline_ns, const sigset_t *stop_set)
+{
+	sigset_t wait_mask;
+	bool reached = false;
+
+	sigprocmask(SIG_BLOCK, stop_set, &wait_mask);
+	for (;;) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		struct timespec left;
+
+		if (stop_signal)
+			break;
+		if (now >= deadline_ns) {
+			reached = true;
+			break;
+		}
+		left.tv_sec = (time_t)((deadline_ns - now) / 1000000000u);
+		left.tv_nsec = (long)((deadline_ns - now) % 1000000000u);
+		ppoll(NULL, 0, &left, &wait_mask);
+	}
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
+	return reached;
+}
+
+static uint64_t watched_pages(const struct dirty_range_list *ranges, uint64_t page_size)
+{
+	return dirty_range_list_bytes(ranges) / page_size;
+}
+
+/*
+ * The page size to read at when it is known without asking the tracker;
+ * 0 for an inherited HWPT, whose IO page size is found by probing it.
+ */
+static uint64_t known_page_size(const struct dirty_config *cfg, const struct dirty_tracker *t)
+{
+	long host;
+
+	if (cfg->page_size)
+		return cfg->page_size;
+	if (cfg->backend == DIRTY_BACKEND_DEVICE)
+		return DIRTY_DEVICE_MIN_PAGE_SIZE;
+	if (t->inherited)
+		return 0;
+	/* IOAS alignment 1 means no domain constrains it: the CPU page is the unit. */
+	if (t->io_page_size > 1)
+		return t->io_page_size;
+	host = sysconf(_SC_PAGESIZE);
+	return host > 0 ? (uint64_t)host : 4096;
+}
+
+/* Every range must be whole pages, of page_size and of the IO page: -EDOM if not. */
+static int check_ranges_fit(const struct dirty_range_list *ranges, const struct dirty_tracker *t,
+			    uint64_t page_size)
+{
+	size_t bad = dirty_range_list_misaligned(ranges, page_size);
+
+	if (bad < ranges->n) {
+		vmt_err("range 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
+			"-byte pages (IOVA and size must be multiples of the page size)",
+			ranges->v[bad].iova, ranges->v[bad].length, page_size);
+		return -EDOM;
+	}
+	if (t->io_page_size > 1) {
+		bad = dirty_range_list_misaligned(ranges, t->io_page_size);
+		if (bad < ranges->n) {
+			vmt_err("range 0x%" PRIx64 "+0x%" PRIx64 " is not aligned to the IO page size "
+				"%" PRIu64,
+				ranges->v[bad].iova, ranges->v[bad].length, t->io_page_size);
+			return -EDOM;
+		}
+	}
+	return 0;
+}
+
+static int open_tracker(const struct dirty_config *cfg, struct dirty_tracker *t)
+{
+	if (cfg->backend == DIRTY_BACKEND_DEVICE)
+		return dirty_tracker_open_device(t, cfg->device);
+	if (cfg->iommufd_fd >= 0)
+		return dirty_tracker_open_inherited(t, cfg->iommufd_fd, cfg->hwpt_id);
+	return dirty_tracker_open_iommu(t, cfg->device, &cfg->maps);
+}
+
+static int open_output(const struct dirty_config *cfg, int *fd)
+{
+	if (!cfg->output || strcmp(cfg->output, "-") == 0) {
+		*fd = STDOUT_FILENO;
+		return vmt_binary_output_ok(STDOUT_FILENO, cfg->force) ? 0 : -EINVAL;
+	}
+	*fd = open(cfg->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (*fd < 0) {
+		int ret = -errno;
+
+		vmt_err("%s: %s", cfg->output, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+struct run {
+	const struct dirty_config *cfg;
+	struct dirty_tracker tracker;
+	struct dirty_scan scan;
+	struct migstream_writer *writer;
+	int out_fd;
+	sigset_t stop_set;
+};
+
+/* The read loop. 0 also when a signal ended it. */
+static int read_loop(struct run *r)
+{
+	const struct dirty_config *cfg = r->cfg;
+	uint64_t start = clock_ns(CLOCK_MONOTONIC), last = start;
+	uint64_t end = cfg->duration_ns ? start + cfg->duration_ns : UINT64_MAX;
+	uint64_t reads = 0, dirty_total = 0;
+	bool final = false;
+	int ret = 0;
+
+	while (!final) {
+		struct dirty_scan_result res;
+		uint64_t now;
+
+		if (!cfg->once) {
+			uint64_t wake = start + (reads + 1) * cfg->interval_ns;
+
+			if (wake >= end) {
+				wake = end;
+				final = true;
+			}
+			if (!wait_until(wake, &r->stop_set))
+				break;
+		}
+		ret = dirty_scan_once(&r->scan, cfg->stats || vmt_log_level() >= VMT_LOG_DEBUG, &res);
+		if (ret)
+			break;
+		now = clock_ns(CLOCK_MONOTONIC);
+		reads++;
+		dirty_total += res.dirty_pages;
+		vmt_trace("read %" PRIu64 ": %" PRIu64 " bitmap reads, %" PRIu64 " dirty pages", reads,
+			  res.reads, res.dirty_pages);
+		if (cfg->stats) {
+			struct dirty_stats_line line = {
+				.read = reads,
+				.time_ns = clock_ns(CLOCK_REALTIME),
+				.elapsed_ns = now - last,
+				.pages = res.pages,
+				.dirty_pages = res.dirty_pages,
+				.page_size = r->scan.page_size,
+			};
+
+			ret = dirty_stats_print(stdout, &line, cfg->json);
+			if (ret) {
+				vmt_err("write error: %s", strerror(-ret));
+				break;
+			}
+		}
+		last = now;
+		if (cfg->once || (cfg->count && reads >= cfg->count))
+			final = true;
+	}
+	if (stop_signal)
+		vmt_dbg("%s: stopping", strsignal(stop_signal));
+	vmt_dbg("%" PRIu64 " reads, %" PRIu64 " dirty pages in all", reads, dirty_total);
+	return ret;
+}
+
+static int run(struct run *r)
+{
+	const struct dirty_config *cfg = r->cfg;
+	const struct dirty_range_list *ranges = dirty_config_watched(cfg);
+	struct migstream_writer_opts wopts = { .producer = vmt_progname() };
+	uint64_t page_size;
+	int ret;
+
+	/* Refuse a terminal before touching any device. */
+	if (!cfg->stats) {
+		ret = open_output(cfg, &r->out_fd);
+		if (ret)
+			return ret;
+	}
+	ret = open_tracker(cfg, &r->tracker);
+	if (ret)
+		return ret;
+	/* Check what can be checked before anything is switched on. */
+	page_size = known_page_size(cfg, &r->tracker);
+	if (page_size) {
+		ret = check_ranges_fit(ranges, &r->tracker, page_size);
+		if (ret)
+			return ret;
+	}
+	ret = dirty_tracker_start(&r->tracker, ranges, page_size, cfg->enable_tracking);
+	if (ret)
+		return ret;
+	if (!page_size) {
+		/* After start: the mock, for one, reads nothing from an untracked HWPT. */
+		ret = dirty_tracker_probe_page_size(&r->tracker, ranges->v[0].iova,
+						    ranges->v[0].length, &page_size);
+		if (ret)
+			return ret;
+		ret = check_ranges_fit(ranges, &r->tracker, page_size);
+		if (ret)
+			return ret;
+	}
+	vmt_dbg("page size %" PRIu64 "%s", page_size, cfg->page_size ? "" : " (from the tracker)");
+	vmt_dbg("watching %zu range(s), %" PRIu64 " pages of %" PRIu64 " bytes", ranges->n,
+		watched_pages(ranges, page_size), page_size);
+
+	r->scan = (struct dirty_scan){
+		.tracker = &r->tracker,
+		.ranges = ranges,
+		.page_size = page_size,
+		.max_bitmap_bytes = cfg->max_bitmap,
+		.clear = !cfg->no_clear,
+		.source = cfg->source,
+	};
+	ret = dirty_scan_init(&r->scan);
+	if (ret) {
+		vmt_err("cannot allocate %" PRIu64 " bytes of bitmap: %s", cfg->max_bitmap,
+			strerror(-ret));
+		return ret;
+	}
+	if (!cfg->stats) {
+		ret = migstream_writer_new(&r->writer, r->out_fd, &wopts);
+		if (ret) {
+			vmt_err("%s: writing the stream header: %s",
+				cfg->output ? cfg->output : "<stdout>", strerror(-ret));
+			return ret;
+		}
+		r->scan.out = r->writer;
+	}
+	ret = read_loop(r);
+	if (ret)
+		return ret;
+	ret = dirty_tracker_stop(&r->tracker);
+	if (ret)
+		return ret;
+	if (r->writer) {
+		ret = migstream_writer_finish(r->writer);
+		if (ret)
+			vmt_err("%s: writing STREAM_END: %s", cfg->output ? cfg->output : "<stdout>",
+				strerror(-ret));
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct dirty_config cfg;
+	struct run r = { .out_fd = -1 };
+	int ret, code;
+
+	vmt_log_init(argv[0]);
+	dirty_config_parse(&cfg, argc, (const char **)argv);
+	vmt_ignore_sigpipe();
+	catch_stop_signals(&r.stop_set);
+	r.cfg = &cfg;
+
+	ret = run(&r);
+	/* After a failure too: never leave tracking on that this run switched on. */
+	dirty_tracker_stop(&r.tracker);
+	dirty_tracker_close(&r.tracker);
+	if (r.writer)
+		migstream_writer_free(r.writer);
+	dirty_scan_free(&r.scan);
+	if (r.out_fd > STDOUT_FILENO && close(r.out_fd) < 0 && !ret) {
+		ret = -errno;
+		vmt_err("%s: %s", cfg.output, strerror(-ret));
+	}
+	dirty_config_free(&cfg);
+
+	/* -EDOM: the ranges given do not fit the page size, a usage error found late. */
+	code = ret == -EDOM ? VMT_EXIT_USAGE : vmt_exit_code_for_error(ret);
+	if (vmt_close_stdout() && code == VMT_EXIT_OK)
+		code = VMT_EXIT_FAILURE;
+	return code;
+}
