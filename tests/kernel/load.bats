@@ -120,3 +120,60 @@ damaged_stream() {
 	[[ $output == *"mismatch; device $DST reset, now RUNNING" ]]
 	vfio-mig-load -q -i "$T/stream" "$DST"
 }
+
+@test "mtty-1 state into an mtty-2 instance: refused by type (exit 4); --force: mtty refuses it" {
+	local c
+	c=$(mtty_create_cdev mtty-2)
+	local dst2=${c#* }
+	vfio-mig-save "$SRC" >"$T/stream"
+	run vfio-mig-load -i "$T/stream" "$dst2"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"is incompatible: mdev type differs: stream 'mtty-1', target 'mtty-2'"* ]]
+	[[ $output == *"device $dst2 untouched, RUNNING" ]]
+	# forced, the data reaches mtty, which checks the port count itself
+	run vfio-mig-load --force -i "$T/stream" "$dst2"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"rejected"*"device $dst2 reset, now RUNNING" ]]
+}
+
+@test "SIGTERM while the sender stalls mid-stream: exit 1, mtty B reset out of RESUMING" {
+	vfio-mig-save --no-precopy "$SRC" >"$T/stream"
+	local data_at
+	data_at=$(migstream-cat -q -o offset,type "$T/stream" | awk '$2 == "DATA" { print $1; exit }')
+	[ -n "$data_at" ]
+	# the DEVICE record arrives (B goes RESUMING), then nothing more; fd 3
+	# (bats) closed so that background processes do not hold up the test
+	mkfifo "$T/fifo"
+	{ head -c "$data_at" "$T/stream"; exec sleep 60; } >"$T/fifo" 3>&- &
+	local sender=$!
+	vfio-mig-load "$DST" <"$T/fifo" 2>"$T/load.err" 3>&- &
+	local load=$!
+	# wait until the load is blocked reading (B is RESUMING by then)
+	for i in $(seq 100); do
+		grep -q "^State:.*S (sleeping)" "/proc/$load/status" 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill -TERM "$load"
+	local status=0
+	wait "$load" || status=$?
+	kill "$sender"
+	cat "$T/load.err"
+	[ "$status" -eq 1 ]
+	grep -q "interrupted by SIGTERM .*; device $DST reset, now RUNNING$" "$T/load.err"
+	vfio-mig-load -q -i "$T/stream" "$DST"
+}
+
+@test "two mtty sources -> one stream -> two mtty targets, crossed with --map" {
+	local c d
+	c=$(mtty_create_cdev)
+	d=$(mtty_create_cdev)
+	local src2=${c#* } dst2=${d#* }
+	vfio-mig-save "$SRC" "$src2" | vfio-mig-load --json --map 0="$dst2" --map 1="$DST" 2>"$T/load.json"
+	cat "$T/load.json"
+	[ "$(json_num "$T/load.json" state_bytes)" -eq 120 ]
+	grep -q "\"index\":0,\"target\":\"$dst2\",\"bytes\":60," "$T/load.json"
+	grep -q "\"index\":1,\"target\":\"$DST\",\"bytes\":60," "$T/load.json"
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vfio-mig-load's command line, messages and summary (the round trips and
+# failure behaviour with vfio-mig-save are in save-load.bats).
+
+load helpers
+load load-helpers
+
+@test "--help, --version" {
+	vmt_require_tool vfio-mig-load
+	vmt_run 0 vfio-mig-load --help
+	[[ $output == "Usage: vfio-mig-load "* ]]
+	for opt in --device --map --group --input --reorder-buffer --force --then --json --progress \
+		--quiet --verbose --help --version; do
+		[[ $output == *"$opt"* ]]
+	done
+	vmt_run 0 vfio-mig-load -V
+	[ "$output" = "vfio-mig-load (vfio-migtools) 0.1.0" ]
+}
+
+@test "usage errors exit 2 with one line and the Try line" {
+	vmt_require_tool vfio-mig-load
+	vmt_run_error 2 "no target device given" vfio-mig-load
+	vmt_run_error 2 "unknown option" vfio-mig-load --bogus /dev/null
+	vmt_run_error 2 "invalid --then argument: 'go'" vfio-mig-load --then go /dev/null
+	vmt_run_error 2 "invalid --map argument: '0'" vfio-mig-load --map 0
+	vmt_run_error 2 "invalid --map argument: '=x'" vfio-mig-load --map =x
+	vmt_run_error 2 "invalid --map argument: 'x' \(not a number\)" vfio-mig-load --map x=/dev/a
+	vmt_run_error 2 "stream device 0 has two targets" vfio-mig-load --map 0=/dev/a -d /dev/b --map 0=/dev/c
+	vmt_run_error 2 "device '/dev/a' is the target of stream devices 0 and 1" vfio-mig-load /dev/a /dev/a
+	vmt_run_error 2 "invalid --reorder-buffer argument" vfio-mig-load --reorder-buffer 1.5G /dev/a
+}
+
+@test "a missing input file is exit 1, before any device is opened" {
+	vmt_require_tool vfio-mig-load
+	vmt_run_error 1 "^vfio-mig-load: error: $VMT_TMP/nope: cannot open: No such file or directory$" \
+		vfio-mig-load -i "$VMT_TMP/nope" /dev/vfio/devices/vfio0
+}
+
+@test "device names: bad form exit 2, missing device exit 1, nothing read" {
+	sl_require
+	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null not-a-device
+	[ "$status" -eq 2 ]
+	vmt_one_line_error vfio-mig-load "not-a-device: not a VFIO device path, PCI address, mdev UUID or fd:N"
+	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null /dev/vfio/devices/vfio7
+	[ "$status" -eq 1 ]
+	vmt_one_line_error vfio-mig-load "/dev/vfio/devices/vfio7: cannot open device: "
+}
+
+@test "a device in use elsewhere: exit 1, says so" {
+	sl_require
+	run --separate-stderr sl_sim vfio0,busy=yes -- vfio-mig-load -i /dev/null /dev/vfio/devices/vfio0
+	[ "$status" -eq 1 ]
+	vmt_one_line_error vfio-mig-load "vfio0: cannot open device: Device or resource busy"
+}
+
+# A saved 1 MiB stream of vfio0 (seed 4) in $VMT_TMP/stream.
+saved_stream() {
+	sl_sim vfio0,size=1M,seed=4 "$@" -- vfio-mig-save -q -o "$VMT_TMP/stream" /dev/vfio/devices/vfio0
+}
+
+@test "-i FILE and stdin load the same; -q prints nothing; -v says what it does" {
+	sl_require
+	saved_stream
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -q -i "$VMT_TMP/stream" /dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	sl_expect_state vfio1 load_verified ok
+
+	rm -rf "$SL_SIM"
+	run --separate-stderr sl_sim vfio1,seed=4 -- sh -c "vfio-mig-load -v -d /dev/vfio/devices/vfio1 <'$VMT_TMP/stream'"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"debug: "*"RESUMING"* ]]
+	[[ $stderr == *"now STOP"* ]]
+	# -v also prints the per-device summary line with the digest
+	[[ $stderr == *"device 0 -> /dev/vfio/devices/vfio1: "*", digest "*", now RUNNING"* ]]
+	sl_expect_state vfio1 load_verified ok
+}
+
+@test "--json: one object with bytes, digest, state, times" {
+	sl_require
+	saved_stream
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load --json -i "$VMT_TMP/stream" /dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].bytes')" -eq "$(sl_state vfio1 loaded_bytes)" ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].target')" = /dev/vfio/devices/vfio1 ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].state')" = RUNNING ]
+	[ "xxh3:$(printf '%s\n' "$stderr" | jq -r '.devices[0].digest')" = "$(sl_state vfio1 load_digest)" ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.stream_bytes')" -eq "$(vmt_size "$VMT_TMP/stream")" ]
+	printf '%s\n' "$stderr" | jq -e '.seconds >= 0 and .throughput_gbps >= 0 and .resume_downtime_seconds >= 0'
+}
+
+@test "progress: drawn with --progress or on a terminal, not with -q; erased before the summary" {
+	sl_require
+	# a slow source (50 ms per 256 KiB read) keeps the load going for ~1 s
+	local slow=vfio0,size=5M,read-delay-ms=50,chunk=256K
+	sl_pipe "$slow" vfio1 -- "-q --no-precopy $(sl_dev 0)" cat "--progress $(sl_dev 1)"
+	sl_expect load_status 0
+	[[ $load_err == *$'\r'"vfio-mig-load: "*" read, "*" MB/s"* ]]
+	# the last line, after the erase, is the summary
+	[[ $(printf '%s\n' "$load_err" | tail -n1 | sed 's/.*\x1b\[K//') == "vfio-mig-load: loaded 1 device, "* ]]
+
+	rm -rf "$SL_SIM"
+	VMT_FORCE_TTY=1 sl_pipe "$slow" vfio1 -- "-q -f --no-precopy $(sl_dev 0)" cat "$(sl_dev 1)"
+	sl_expect load_status 0
+	[[ $load_err == *" read, "* ]]
+
+	rm -rf "$SL_SIM"
+	VMT_FORCE_TTY=1 sl_pipe "$slow" vfio1 -- "-q -f --no-precopy $(sl_dev 0)" cat "-q $(sl_dev 1)"
+	sl_expect load_status 0
+	[ -z "$load_err" ]
+}
+
+@test "a stream that is not a migstream: exit 4, device untouched" {
+	sl_require
+	head -c 4096 /dev/urandom >"$VMT_TMP/junk"
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load -i "$VMT_TMP/junk" /dev/vfio/devices/vfio1
+	[ "$status" -eq 4 ]
+	vmt_one_line_error vfio-mig-load "$VMT_TMP/junk: preamble at byte 0: .*; device /dev/vfio/devices/vfio1 untouched, RUNNING$"
+	sl_expect_state vfio1 transitions 0
+}
+
+@test "a migstream-cat --wrap stream of foreign bytes is rejected by the device: exit 4" {
+	sl_require
+	vmt_require_tool migstream-cat
+	vmt_make_stream "$VMT_TMP/wrapped" 64K
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load -i "$VMT_TMP/wrapped" /dev/vfio/devices/vfio1
+	[ "$status" -eq 4 ]
+	vmt_one_line_error vfio-mig-load "rejected.*; device /dev/vfio/devices/vfio1 reset, now RUNNING$"
+	sl_expect_state vfio1 resets 1
+}
+
+@test "--reorder-buffer: an in-order stream loads without holding anything back" {
+	sl_require
+	saved_stream
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load --reorder-buffer 16M --json \
+		-i "$VMT_TMP/stream" /dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].reorder_peak_bytes')" -eq 0 ]
+	sl_expect_state vfio1 load_verified ok
+}

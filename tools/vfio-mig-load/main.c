@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfio-mig-load: read a migstream and resume VFIO devices from it.
+ *
+ * Every byte reaches a device only after the reader verified its record;
+ * a device's state is only started after its DEVICE_END totals and digest
+ * matched and its driver accepted the data (RESUMING -> STOP). Any failure
+ * resets every device this run touched, so no device is left RESUMING or
+ * holding a half (or unstarted) state, and the error line says where each
+ * device is now.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <popt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "closestream.h"
+#include "compat.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "options.h"
+#include "progress.h"
+#include "stream-reader.h"
+#include "strutils.h"
+#include "target.h"
+#include "vfio-mig.h"
+
+struct load {
+	struct load_options opts;
+	const char *input_name;
+	int input_fd;
+	struct migstream_reader *reader;
+	struct load_target *targets;
+	unsigned int target_count;
+	struct load_summary summary;
+	struct load_progress progress;
+	struct migstream_record rec; /* the record being handled, for messages */
+	bool have_rec;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int signo)
+{
+	stop_signal = signo;
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP only set a flag: the load loop then stops at the
+ * next record and resets the devices. No SA_RESTART, so a blocked read()
+ * returns EINTR; SA_RESETHAND, so a second signal kills a stuck tool.
+ */
+static void install_stop_signals(void)
+{
+	struct sigaction sa = {
+		.sa_handler = on_stop_signal,
+		.sa_flags = SA_RESETHAND,
+	};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
+static bool device_rejects_data(int neg_errno)
+{
+	switch (-neg_errno) {
+	case EINVAL: /* RESUMING -> STOP: incomplete or inconsistent (mtty_load_state) */
+	case EFAULT: /* mtty_resume_write: header failed validation */
+	case ENOMEM: /* mtty_resume_write: more bytes than the state holds */
+	case EFBIG:
+	case ENOSPC:
+	case EBADMSG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int exit_code_for_device_error(int neg_errno)
+{
+	if (device_rejects_data(neg_errno))
+		return VMT_EXIT_BADDATA;
+	return vmt_exit_code_for_error(neg_errno);
+}
+
+/* "record 12 (DATA) at byte 4096" for the record being handled. */
+static const char *record_where(const struct load *ld, char *buf, size_t len)
+{
+	if (!ld->have_rec) {
+		snprintf(buf, len, "at byte %llu",
+			 (unsigned long long)(ld->reader ? migstream_reader_offset(ld->reader) : 0));
+		return buf;
+	}
+	snprintf(buf, len, "record %u (%s) at byte %llu", ld->rec.seq,
+		 migstream_record_type_name(ld->rec.type), (unsigned long long)ld->rec.offset);
+	return buf;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void append(char *msg, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(msg, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Puts every device this run touched back (reset, then its initial state)
+ * and appends to msg where each device is now.
+ */
+static void recover_all(struct load *ld, char *msg, size_t len)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		struct load_target *t = &ld->targets[i];
+		unsigned int resets;
+		uint32_t state;
+		int rc;
+
+		if (!t->dev)
+			continue;
+		if (!t->touched) {
+			append(msg, len, "; device %s untouched, %s", t->spec, load_target_state_name(t));
+			continue;
+		}
+		resets = t->dev->resets;
+		rc = load_target_recover(t, &state);
+		if (rc < 0)
+			append(msg, len, "; device %s: recovery failed (%s), now %s", t->spec, strerror(-rc),
+			       vmt_mig_state_name(state));
+		else
+			append(msg, len, "; device %s %s, now %s", t->spec,
+			       t->dev->resets > resets ? "reset" : "recovered", vmt_mig_state_name(state));
+	}
+}
+
+/* Prints one error line (the failure, then each device's fate) and returns code. */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct load *ld, int code, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	load_progress_clear(&ld->progress);
+	recover_all(ld, msg, sizeof(msg));
+	vmt_err("%s", msg);
+	return code;
+}
+
+static struct load_target *target_for_index(struct load *ld, uint32_t index)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		if (ld->targets[i].stream_index == index)
+			return &ld->targets[i];
+	return NULL;
+}
+
+static int open_targets(struct load *ld)
+{
+	ld->targets = calloc(ld->opts.map_count, sizeof(*ld->targets));
+	ld->summary.devices = calloc(ld->opts.map_count, sizeof(*ld->summary.devices));
+	if (!ld->targets || !ld->summary.devices) {
+		vmt_err("out of memory");
+		return VMT_EXIT_FAILURE;
+	}
+	for (unsigned int i = 0; i < ld->opts.map_count; i++) {
+		struct load_target *t = &ld->targets[i];
+		int rc;
+
+		t->spec = ld->opts.map[i].spec;
+		t->stream_index = ld->opts.map[i].index;
+		t->summary = &ld->summary.devices[i];
+		t->summary->path = t->spec;
+		t->summary->stream_index = t->stream_index;
+		ld->target_count = i + 1;
+		rc = load_target_open(t, ld->opts.group, ld->opts.reorder_limit);
+		if (rc == -EOPNOTSUPP)
+			return fail(ld, VMT_EXIT_UNSUPPORTED, "%s: device does not support migration", t->spec);
+		if (rc == -EINVAL && !t->dev)
+			return fail(ld, VMT_EXIT_USAGE,
+				    "%s: not a VFIO device path, PCI address, mdev UUID or fd:N", t->spec);
+		if (rc < 0)
+			return fail(ld, vmt_exit_code_for_error(rc), "%s: cannot open device: %s", t->spec,
+				    strerror(-rc));
+	}
+	ld->summary.device_count = ld->target_count;
+	return 0;
+}
+
+static int handle_device(struct load *ld)
+{
+	struct migstream_device desc;
+	struct load_target_identity id;
+	struct load_target *t;
+	char where[128], why[512];
+	int rc;
+
+	record_where(ld, where, sizeof(where));
+	rc = migstream_decode_device(&ld->rec, &desc);
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DEVICE record", ld->input_name, where);
+	t = target_for_index(ld, desc.index);
+	if (!t)
+		return fail(ld, VMT_EXIT_USAGE,
+			    "%s: %s: stream device %u ('%s') has no target: give one with -d or --map %u=DEV",
+			    ld->input_name, where, desc.index, desc.name, desc.index);
+	if (t->described)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u described twice", ld->input_name, where,
+			    desc.index);
+
+	id = (struct load_target_identity){
+		.mig_flags = t->dev->mig_flags,
+		.has_pci_ids = t->dev->has_pci_ids,
+		.vendor = t->dev->vendor,
+		.device = t->dev->device,
+		.subsys_vendor = t->dev->subsys_vendor,
+		.subsys_device = t->dev->subsys_device,
+		.class_code = t->dev->class_code,
+		.revision = t->dev->revision,
+		.driver = t->dev->driver,
+		.mdev_type = t->dev->mdev_type,
+	};
+	switch (load_compat_check(&desc, &id, why, sizeof(why))) {
+	case LOAD_COMPAT_OK:
+		break;
+	case LOAD_COMPAT_WARN:
+		vmt_warn("%s: stream device %u ('%s'): %s", t->spec, desc.index, desc.name, why);
+		break;
+	case LOAD_COMPAT_UNSUPPORTED:
+		return fail(ld, VMT_EXIT_UNSUPPORTED, "%s: %s", t->spec, why);
+	case LOAD_COMPAT_MISMATCH:
+		if (!ld->opts.force)
+			return fail(ld, VMT_EXIT_BADDATA,
+				    "%s: stream device %u ('%s') is incompatible: %s (--force loads it anyway)",
+				    t->spec, desc.index, desc.name, why);
+		vmt_warn("%s: stream device %u ('%s'): %s; loading anyway (--force)", t->spec, desc.index,
+			 desc.name, why);
+		break;
+	}
+	t->desc = desc;
+	t->described = true;
+
+	rc = load_target_begin_resume(t);
+	if (rc < 0)
+		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
+			    strerror(-rc));
+	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc.index, desc.name);
+	return 0;
+}
+
+static int write_chunk(struct load *ld, struct load_target *t, const struct load_chunk *c)
+{
+	char where[128];
+	int rc = load_target_write(t, c->data, c->len);
+
+	if (rc < 0)
+		return fail(ld, exit_code_for_device_error(rc),
+			    "%s: %s: writing state bytes %llu..%llu to the device failed: %s%s", t->spec,
+			    record_where(ld, where, sizeof(where)), (unsigned long long)c->offset,
+			    (unsigned long long)(c->offset + c->len), strerror(-rc),
+			    device_rejects_data(rc) ? " (the device rejected the state)" : "");
+	load_reorder_advance(t->reorder, c->len);
+	return 0;
+}
+
+static int handle_data(struct load *ld)
+{
+	struct migstream_data data;
+	struct load_target *t;
+	struct load_chunk chunk;
+	char where[128];
+	int rc;
+
+	record_where(ld, where, sizeof(where));
+	rc = migstream_decode_data(&ld->rec, &data);
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DATA record", ld->input_name, where);
+	t = target_for_index(ld, data.device);
+	if (!t || !t->described || t->ended)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: data for device %u %s", ld->input_name, where,
+			    data.device, !t ? "that has no target" : t->ended ? "after its DEVICE_END" :
+			    "before its DEVICE record");
+	if (data.phase >= LOAD_PHASE_SLOTS || data.phase == 0)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: unknown phase %u", ld->input_name, where, data.phase);
+	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
+		ld->summary.stop_copy_start_ns = load_now_ns();
+	t->summary->phase_bytes[data.phase] += data.len;
+
+	chunk = (struct load_chunk){
+		.chunk_index = data.chunk_index,
+		.offset = data.offset,
+		.data = data.data,
+		.len = data.len,
+	};
+	rc = load_reorder_offer(t->reorder, &chunk);
+	if (rc == -ENOBUFS) {
+		char limit[32];
+
+		return fail(ld, VMT_EXIT_BADDATA,
+			    "%s: %s: device %u chunk %llu arrived while chunk %llu is missing and the reorder "
+			    "buffer (%s) is full; raise --reorder-buffer", ld->input_name, where, data.device,
+			    (unsigned long long)data.chunk_index,
+			    (unsigned long long)load_reorder_next_index(t->reorder),
+			    vmt_format_size(ld->opts.reorder_limit, limit, sizeof(limit)));
+	}
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_BADDATA,
+			    "%s: %s: device %u chunk %llu at state offset %llu does not follow chunk %llu "
+			    "ending at %llu", ld->input_name, where, data.device,
+			    (unsigned long long)data.chunk_index, (unsigned long long)data.offset,
+			    (unsigned long long)load_reorder_next_index(t->reorder),
+			    (unsigned long long)load_reorder_next_offset(t->reorder));
+	if (rc == 0)
+		return 0; /* kept until the chunks before it came */
+
+	rc = write_chunk(ld, t, &chunk);
+	while (rc == 0 && (rc = load_reorder_next_ready(t->reorder, &chunk)) > 0)
+		rc = write_chunk(ld, t, &chunk);
+	if (rc == -EBADMSG)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u chunk %llu has a wrong state offset",
+			    ld->input_name, where, data.device, (unsigned long long)chunk.chunk_index);
+	return rc;
+}
+
+static int handle_device_end(struct load *ld)
+{
+	struct migstream_device_end end;
+	struct load_target *t;
+	char where[128];
+	int rc;
+
+	record_where(ld, where, sizeof(where));
+	rc = migstream_decode_device_end(&ld->rec, &end);
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DEVICE_END record", ld->input_name, where);
+	t = target_for_index(ld, end.device);
+	if (!t || !t->described || t->ended)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: DEVICE_END for device %u %s", ld->input_name,
+			    where, end.device, !t ? "that has no target" : t->ended ? "twice" :
+			    "before its DEVICE record");
+	/* The reader checked totals and digest against the stream; this checks the device side. */
+	if (load_reorder_pending(t->reorder) || t->written != end.total_bytes ||
+	    t->chunks != end.chunk_count)
+		return fail(ld, VMT_EXIT_BADDATA,
+			    "%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
+			    "chunks reached the device (%zu chunks still missing)", ld->input_name, where,
+			    end.device, (unsigned long long)end.total_bytes,
+			    (unsigned long long)end.chunk_count, (unsigned long long)t->written,
+			    (unsigned long long)t->chunks, load_reorder_pending(t->reorder));
+
+	rc = load_target_end_resume(t);
+	if (rc < 0)
+		return fail(ld, exit_code_for_device_error(rc),
+			    "%s: %s: the device %s the loaded state (RESUMING -> STOP: %s)", t->spec, where,
+			    device_rejects_data(rc) ? "rejected" : "failed to take", strerror(-rc));
+	t->summary->chunks = t->chunks;
+	t->summary->digest = end.state_digest;
+	t->summary->digest_checked = true;
+	t->summary->reorder_peak = load_reorder_peak(t->reorder);
+	vmt_dbg("%s: %llu bytes loaded and accepted, digest %016llx, now STOP", t->spec,
+		(unsigned long long)t->written, (unsigned long long)end.state_digest);
+	return 0;
+}
+
+static int handle_record(struct load *ld)
+{
+	struct migstream_stream_header hdr;
+
+	switch (ld->rec.type) {
+	case MIGSTREAM_REC_STREAM_HEADER:
+		if (migstream_decode_stream_header(&ld->rec, &hdr) == 0)
+			vmt_dbg("%s: stream from %s %s on %s", ld->input_name, hdr.producer,
+				hdr.producer_version, hdr.host);
+		return 0;
+	case MIGSTREAM_REC_DEVICE:
+		return handle_device(ld);
+	case MIGSTREAM_REC_DATA:
+		return handle_data(ld);
+	case MIGSTREAM_REC_DEVICE_END:
+		return handle_device_end(ld);
+	default:
+		/* PRECOPY_INFO, DIRTY_BITMAP, STREAM_END, unknown ancillary: nothing to load. */
+		vmt_trace("%s: record %u (%s) skipped", ld->input_name, ld->rec.seq,
+			  migstream_record_type_name(ld->rec.type));
+		return 0;
+	}
+}
+
+/* After STREAM_END: every target got its device, then all are started together. */
+static int finish_targets(struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		struct load_target *t = &ld->targets[i];
+
+		if (t->described && !t->ended)
+			return fail(ld, VMT_EXIT_BADDATA, "%s: the stream ended without DEVICE_END for device %u",
+				    ld->input_name, t->stream_index);
+		if (!t->ended)
+			return fail(ld, VMT_EXIT_USAGE,
+				    "%s: target %s was given for stream device %u, which the stream does not "
+				    "have", ld->input_name, t->spec, t->stream_index);
+	}
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		struct load_target *t = &ld->targets[i];
+		int rc = load_target_finish(t, ld->opts.then_state);
+
+		if (rc < 0)
+			return fail(ld, vmt_exit_code_for_error(rc), "%s: STOP -> %s failed: %s", t->spec,
+				    vmt_mig_state_name(ld->opts.then_state), strerror(-rc));
+		t->summary->final_state = t->dev->state;
+	}
+	ld->summary.final_state_ns = load_now_ns();
+	return 0;
+}
+
+static int interrupted(struct load *ld)
+{
+	char where[128];
+
+	const char *sig = sigabbrev_np(stop_signal);
+
+	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by SIG%s %s", ld->input_name, sig ? sig : "?",
+		    record_where(ld, where, sizeof(where)));
+}
+
+/*
+ * read(2) for the reader, except that a stop signal ends a blocked read
+ * (ECANCELED) instead of being retried: a stalled sender must not keep a
+ * device RESUMING after the user asked to stop.
+ */
+static ssize_t read_input(void *ctx, void *buf, size_t len)
+{
+	const struct load *ld = ctx;
+
+	for (;;) {
+		ssize_t n = read(ld->input_fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -errno;
+		if (stop_signal)
+			return -ECANCELED;
+	}
+}
+
+/*
+ * A pipe holds 64 KiB by default: a 1 MiB record then takes 16 wake-ups of
+ * each side. Growing it to a record's size (the default pipe-max-size) lets
+ * the writer hand over a whole record at once; failure only costs speed.
+ */
+static void grow_input_pipe(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    fcntl(fd, F_SETPIPE_SZ, (int)MIGSTREAM_DEFAULT_CHUNK) < 0)
+		vmt_trace("cannot grow the input pipe: %s", strerror(errno));
+}
+
+static int run_load(struct load *ld)
+{
+	const struct migstream_reader_opts ropts = { 0 };
+	int rc;
+
+	rc = open_targets(ld);
+	if (rc)
+		return rc;
+	rc = migstream_reader_new_cb(&ld->reader, read_input, ld, ld->input_name, &ropts);
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
+
+	grow_input_pipe(ld->input_fd);
+	ld->summary.start_ns = load_now_ns();
+	for (;;) {
+		if (stop_signal)
+			return interrupted(ld);
+		rc = migstream_read_record(ld->reader, &ld->rec);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			ld->have_rec = false;
+			if (stop_signal)
+				return interrupted(ld);
+			return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+		}
+		ld->have_rec = true;
+		rc = handle_record(ld);
+		if (rc)
+			return rc;
+		load_progress_update(&ld->progress, migstream_reader_offset(ld->reader));
+	}
+	ld->have_rec = false;
+	rc = finish_targets(ld);
+	if (rc)
+		return rc;
+	ld->summary.end_ns = load_now_ns();
+	ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
+	ld->summary.records = migstream_reader_records(ld->reader);
+	load_progress_clear(&ld->progress);
+
+	if (ld->opts.json)
+		load_summary_print_json(stderr, &ld->summary);
+	else if (vmt_log_level() >= VMT_LOG_INFO)
+		load_summary_print_text(stderr, &ld->summary, vmt_log_level() >= VMT_LOG_DEBUG);
+	return VMT_EXIT_OK;
+}
+
+static void release(struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		load_target_close(&ld->targets[i]);
+	free(ld->targets);
+	free(ld->summary.devices);
+	migstream_reader_free(ld->reader);
+	if (ld->input_fd > STDIN_FILENO)
+		close(ld->input_fd);
+	load_options_free(&ld->opts);
+}
+
+int main(int argc, const char **argv)
+{
+	struct load ld = { .input_fd = STDIN_FILENO, .input_name = "<stdin>" };
+	int code;
+
+	vmt_log_init(argv[0]);
+	load_options_parse(&ld.opts, argc, argv);
+	vmt_ignore_sigpipe();
+	install_stop_signals();
+
+	if (ld.opts.input && strcmp(ld.opts.input, "-") != 0) {
+		ld.input_name = ld.opts.input;
+		ld.input_fd = open(ld.opts.input, O_RDONLY | O_CLOEXEC);
+		if (ld.input_fd < 0) {
+			vmt_err("%s: cannot open: %s", ld.opts.input, strerror(errno));
+			load_options_free(&ld.opts);
+			return VMT_EXIT_FAILURE;
+		}
+	} else if (isatty(STDIN_FILENO)) {
+		vmt_usage_error("refusing to read a binary stream from a terminal "
+				"(redirect stdin or use -i FILE)");
+	}
+	load_progress_init(&ld.progress, ld.opts.progress ||
+					   (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO));
+
+	code = run_load(&ld);
+	release(&ld);
+	if (vmt_close_stdout() != 0 && code == VMT_EXIT_OK)
+		code = VMT_EXIT_FAILURE;
+	return code;
+}

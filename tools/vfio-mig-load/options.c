@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Option parsing with popt. -d and positional devices take stream indexes
+ * 0, 1, ... in the order given; --map names the index. Both can be mixed as
+ * long as no index gets two targets.
+ */
+#include <popt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "options.h"
+#include "strutils.h"
+#include "uapi/vfio-uapi.h"
+
+enum {
+	OPT_DEVICE = 'd',
+	OPT_FORCE = 'f',
+	OPT_HELP = 'h',
+	OPT_INPUT = 'i',
+	OPT_QUIET = 'q',
+	OPT_VERBOSE = 'v',
+	OPT_VERSION = 'V',
+	OPT_MAP = 0x100,
+	OPT_THEN,
+	OPT_REORDER,
+	OPT_JSON,
+	OPT_PROGRESS,
+	OPT_GROUP,
+};
+
+static void usage(void)
+{
+	printf("Usage: %s [options] [-d] DEV [[-d] DEV...] < STREAM\n", vmt_progname());
+	fputs("Read a migstream and resume VFIO devices from it.\n"
+	      "\n"
+	      "DEV is a VFIO cdev (/dev/vfio/devices/vfioN), a PCI address (0000:01:00.0),\n"
+	      "an mdev UUID, or fd:N (a device fd inherited from the caller).\n"
+	      "\n"
+	      "Targets:\n"
+	      "  -d, --device DEV        target of the next stream device (0, 1, ... in the\n"
+	      "                          order given; repeatable; also as plain arguments)\n"
+	      "      --map IDX=DEV       target of stream device IDX (repeatable)\n"
+	      "      --group             open PCI addresses and UUIDs through the legacy\n"
+	      "                          group/container interface, not the cdev\n"
+	      "\n"
+	      "Input:\n"
+	      "  -i, --input FILE        read the stream from FILE (default: standard input)\n"
+	      "      --reorder-buffer SIZE\n"
+	      "                          bytes of early DATA chunks held while a late one is\n"
+	      "                          awaited (K, M, G suffixes; default 0: in order)\n"
+	      "\n"
+	      "Loading:\n"
+	      "  -f, --force             load a stream device into a target that looks\n"
+	      "                          incompatible (different IDs, driver, mdev type)\n"
+	      "      --then STATE        state after loading: running (default) or stop\n"
+	      "                          (stop: a VMM starts the device with its vCPUs)\n"
+	      "\n"
+	      "Output:\n"
+	      "      --json              print the summary as JSON (on stderr)\n"
+	      "      --progress          show progress on stderr even if it is not a terminal\n"
+	      "  -q, --quiet             print errors only\n"
+	      "  -v, --verbose           say more (twice: every record and ioctl)\n"
+	      "  -h, --help              show this help and exit\n"
+	      "  -V, --version           show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 loaded; 1 device or I/O failure; 2 usage error; 3 unsupported;\n"
+	      "4 corrupt, truncated or incompatible stream, or state rejected by the device.\n"
+	      "On failure every device this run touched is reset; the error says its state.\n",
+	      stdout);
+}
+
+static void add_mapping(struct load_options *o, uint32_t index, const char *spec)
+{
+	struct load_mapping *m;
+
+	if (!*spec)
+		vmt_usage_error("empty device name");
+	for (unsigned int i = 0; i < o->map_count; i++) {
+		if (o->map[i].index == index)
+			vmt_usage_error("stream device %u has two targets: '%s' and '%s'", index,
+					o->map[i].spec, spec);
+		if (strcmp(o->map[i].spec, spec) == 0)
+			vmt_usage_error("device '%s' is the target of stream devices %u and %u", spec,
+					o->map[i].index, index);
+	}
+	m = realloc(o->map, (o->map_count + 1) * sizeof(*o->map));
+	if (!m) {
+		vmt_err("out of memory");
+		exit(VMT_EXIT_FAILURE);
+	}
+	o->map = m;
+	o->map[o->map_count] = (struct load_mapping){ .index = index, .spec = strdup(spec) };
+	if (!o->map[o->map_count].spec) {
+		vmt_err("out of memory");
+		exit(VMT_EXIT_FAILURE);
+	}
+	o->map_count++;
+}
+
+/* -d and positional DEVs fill the lowest index no --map has taken. */
+static uint32_t next_free_index(const struct load_options *o, uint32_t *next)
+{
+	for (;; (*next)++) {
+		bool taken = false;
+
+		for (unsigned int i = 0; i < o->map_count; i++)
+			taken |= o->map[i].index == *next;
+		if (!taken)
+			return (*next)++;
+	}
+}
+
+static void parse_map(struct load_options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char idx[32];
+	uint64_t index;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(idx) || !eq[1])
+		vmt_usage_error("invalid --map argument: '%s' (expected IDX=DEV)", arg);
+	memcpy(idx, arg, eq - arg);
+	idx[eq - arg] = '\0';
+	index = vmt_u64_or_usage(idx, "--map", 0, UINT32_MAX - 1);
+	add_mapping(o, (uint32_t)index, eq + 1);
+}
+
+static uint32_t parse_then(const char *arg)
+{
+	if (strcasecmp(arg, "running") == 0)
+		return VFIO_DEVICE_STATE_RUNNING;
+	if (strcasecmp(arg, "stop") == 0)
+		return VFIO_DEVICE_STATE_STOP;
+	vmt_usage_error("invalid --then argument: '%s' (running or stop)", arg);
+}
+
+void load_options_parse(struct load_options *o, int argc, const char **argv)
+{
+	char *arg = NULL;
+	const struct poptOption table[] = {
+		{ "device", 'd', POPT_ARG_STRING, &arg, OPT_DEVICE, NULL, NULL },
+		{ "map", 0, POPT_ARG_STRING, &arg, OPT_MAP, NULL, NULL },
+		{ "input", 'i', POPT_ARG_STRING, &arg, OPT_INPUT, NULL, NULL },
+		{ "reorder-buffer", 0, POPT_ARG_STRING, &arg, OPT_REORDER, NULL, NULL },
+		{ "then", 0, POPT_ARG_STRING, &arg, OPT_THEN, NULL, NULL },
+		{ "group", 0, POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
+		{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
+		{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+		{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
+		{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
+		{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
+		{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
+		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
+		POPT_TABLEEND
+	};
+	/* -d DEVs are placed after all --map options are known. */
+	char **sequential = calloc(argc + 1, sizeof(*sequential));
+	unsigned int nsequential = 0;
+	uint32_t next_index = 0;
+	const char *positional;
+	poptContext ctx;
+	int rc;
+
+	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING };
+	if (!sequential) {
+		vmt_err("out of memory");
+		exit(VMT_EXIT_FAILURE);
+	}
+	ctx = poptGetContext(NULL, argc, argv, table, 0);
+	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		switch (rc) {
+		case OPT_DEVICE:
+			sequential[nsequential++] = arg;
+			arg = NULL;
+			break;
+		case OPT_MAP:
+			parse_map(o, arg);
+			break;
+		case OPT_INPUT:
+			free(o->input);
+			o->input = arg;
+			arg = NULL;
+			break;
+		case OPT_REORDER:
+			o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
+			break;
+		case OPT_THEN:
+			o->then_state = parse_then(arg);
+			break;
+		case OPT_GROUP:
+			o->group = true;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_PROGRESS:
+			o->progress = true;
+			break;
+		case OPT_QUIET:
+			vmt_log_adjust(-1);
+			break;
+		case OPT_VERBOSE:
+			vmt_log_adjust(1);
+			break;
+		case OPT_HELP:
+			usage();
+			exit(VMT_EXIT_OK);
+		case OPT_VERSION:
+			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
+			exit(VMT_EXIT_OK);
+		}
+		free(arg);
+		arg = NULL;
+	}
+	if (rc < -1)
+		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	while ((positional = poptGetArg(ctx)) != NULL) {
+		sequential[nsequential] = strdup(positional);
+		if (!sequential[nsequential++]) {
+			vmt_err("out of memory");
+			exit(VMT_EXIT_FAILURE);
+		}
+	}
+	for (unsigned int i = 0; i < nsequential; i++) {
+		add_mapping(o, next_free_index(o, &next_index), sequential[i]);
+		free(sequential[i]);
+	}
+	free(sequential);
+	poptFreeContext(ctx);
+	if (!o->map_count)
+		vmt_usage_error("no target device given (-d DEV)");
+}
+
+void load_options_free(struct load_options *o)
+{
+	for (unsigned int i = 0; i < o->map_count; i++)
+		free(o->map[i].spec);
+	free(o->map);
+	free(o->input);
+	*o = (struct load_options){ 0 };
+}

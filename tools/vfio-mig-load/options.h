@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The command line of vfio-mig-load: which target receives which stream
+ * device, where the stream comes from and what to do after loading.
+ */
+#ifndef VMT_LOAD_OPTIONS_H
+#define VMT_LOAD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct load_mapping {
+	uint32_t index; /* stream device index */
+	char *spec;	/* target device as given */
+};
+
+struct load_options {
+	char *input;		/* NULL or "-": standard input */
+	struct load_mapping *map;
+	unsigned int map_count;
+	uint32_t then_state;	/* VFIO_DEVICE_STATE_RUNNING or _STOP */
+	uint64_t reorder_limit; /* bytes */
+	bool force;
+	bool group;		/* legacy group/container path */
+	bool json;
+	bool progress;
+};
+
+/* Parses argv; usage errors exit 2, --help and --version exit 0. */
+void load_options_parse(struct load_options *o, int argc, const char **argv);
+void load_options_free(struct load_options *o);
+
+#endif

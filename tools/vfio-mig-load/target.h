@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One target device of a load: the device, the stream descriptor it was
+ * matched with, its resume session (data fd, bytes, chunk order) and what
+ * to do to it when the load fails.
+ */
+#ifndef VMT_LOAD_TARGET_H
+#define VMT_LOAD_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "migstream.h"
+#include "reorder.h"
+#include "summary.h"
+#include "vfio-device.h"
+
+struct load_target {
+	const char *spec;	 /* as given: path, BDF, UUID, fd:N */
+	uint32_t stream_index;	 /* the stream device it receives */
+	struct vmt_device *dev;
+	uint32_t initial_state;	 /* before the load touched it */
+	bool touched;		 /* its state was changed by this load */
+	bool described;		 /* its DEVICE record was seen */
+	bool resuming;		 /* RESUMING, data fd open */
+	bool ended;		 /* DEVICE_END seen, RESUMING -> STOP done */
+	struct migstream_device desc;
+	struct load_reorder *reorder;
+	uint64_t written;	 /* bytes written to the data fd */
+	uint64_t chunks;	 /* chunks written */
+	struct load_device_summary *summary;
+};
+
+/* Opens the device and reads its migration flags and state. */
+int load_target_open(struct load_target *t, bool force_group, uint64_t reorder_limit);
+void load_target_close(struct load_target *t);
+
+/* RESUMING: the kernel walks from the current state; a data fd comes back. */
+int load_target_begin_resume(struct load_target *t);
+/* Verified bytes of one chunk, in order, to the data fd. */
+int load_target_write(struct load_target *t, const void *buf, uint32_t len);
+/* RESUMING -> STOP: the driver checks the state it was given here. */
+int load_target_end_resume(struct load_target *t);
+/* STOP -> the state asked for (RUNNING or STOP). */
+int load_target_finish(struct load_target *t, uint32_t state);
+
+/*
+ * After a failure: a device that was touched is reset (VFIO_DEVICE_RESET:
+ * the only way to abort RESUMING, and a loaded but unstarted state must not
+ * run next to a source that resumes) and brought back to its initial
+ * state. *state gets where it is now. 0, or -errno when that failed.
+ */
+int load_target_recover(struct load_target *t, uint32_t *state);
+
+/* The device's state name as last known (dev->state). */
+const char *load_target_state_name(const struct load_target *t);
+
+#endif

@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The save engine; see save.h.
+ *
+ * Order of events, as a VMM does it: DEVICE records; RUNNING -> PRE_COPY for
+ * the devices that pre-copy, rounds of reading while they run; at the
+ * switchover every device with P2P goes to RUNNING_P2P / PRE_COPY_P2P before
+ * any goes further, so no device is stopped while a peer can still DMA into
+ * it; then all go to STOP_COPY and each one's rest is read; DEVICE_END,
+ * STREAM_END, then the state asked for with --then.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "closestream.h"
+#include "log.h"
+#include "save.h"
+#include "strutils.h"
+#include "vfio-mig.h"
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t switch_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_switch_signal(int sig)
+{
+	switch_requested = 1;
+}
+
+void save_install_signal_handlers(void)
+{
+	/* No SA_RESTART: a blocking poll() or read() returns so the loop sees the flag. */
+	struct sigaction stop = { .sa_handler = on_stop_signal };
+	struct sigaction sw = { .sa_handler = on_switch_signal };
+
+	sigemptyset(&stop.sa_mask);
+	sigemptyset(&sw.sa_mask);
+	sigaction(SIGINT, &stop, NULL);
+	sigaction(SIGTERM, &stop, NULL);
+	sigaction(SIGUSR1, &sw, NULL);
+}
+
+uint64_t save_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *save_switch_reason_name(enum save_switch_reason reason)
+{
+	switch (reason) {
+	case SWITCH_THRESHOLD:
+		return "threshold";
+	case SWITCH_MAX_ROUNDS:
+		return "max-rounds";
+	case SWITCH_MAX_TIME:
+		return "max-precopy-time";
+	case SWITCH_SIGNAL:
+		return "signal";
+	case SWITCH_CONTROL_FD:
+		return "control-fd";
+	default:
+		return "none";
+	}
+}
+
+__attribute__((format(printf, 4, 0)))
+static int vsave_fail(struct save_ctx *ctx, int err, bool says_all, const char *fmt, va_list ap)
+{
+	/* The first failure is the cause; later ones are its consequences. */
+	if (ctx->result.error)
+		return err;
+	ctx->result.error = err;
+	ctx->result.what_says_all = says_all;
+	vsnprintf(ctx->result.what, sizeof(ctx->result.what), fmt, ap);
+	return err;
+}
+
+/* A failure whose message ends with strerror(err). Returns err. */
+__attribute__((format(printf, 3, 4)))
+static int save_fail(struct save_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsave_fail(ctx, err, false, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* A failure the message says all about (err only picks the exit status). Returns err. */
+__attribute__((format(printf, 3, 4)))
+static int save_refuse(struct save_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsave_fail(ctx, err, true, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int check_stop_signal(struct save_ctx *ctx)
+{
+	if (!stop_signal)
+		return 0;
+	return save_refuse(ctx, -EINTR, "interrupted by %s",
+			   stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGTERM ? "SIGTERM" : "a signal");
+}
+
+static int write_failed(struct save_ctx *ctx, int err)
+{
+	return save_fail(ctx, err, "%s: writing the stream at byte %llu", ctx->output_name,
+			 (unsigned long long)migstream_writer_offset(ctx->writer));
+}
+
+static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t state)
+{
+	uint32_t from = sd->dev->state;
+	int ret;
+
+	sd->touched = true;
+	ret = vmt_mig_set_state(sd->dev, state);
+	if (ret < 0)
+		return save_fail(ctx, ret, "%s: %s -> %s failed", sd->dev->name,
+				 vmt_mig_state_name(from), vmt_mig_state_name(state));
+	return 0;
+}
+
+/* ---- progress on stderr ---- */
+
+static uint64_t progress_last_ns;
+
+static void progress(struct save_ctx *ctx, const char *phase, bool force)
+{
+	uint64_t now, sent = 0;
+	char buf[32];
+
+	if (!ctx->opts.progress)
+		return;
+	now = save_now_ns();
+	if (!force && now - progress_last_ns < 250000000u)
+		return;
+	progress_last_ns = now;
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		for (int p = 0; p < SAVE_PHASES; p++)
+			sent += ctx->devs[i].bytes[p];
+	fprintf(stderr, "\r%s: %s, round %llu, %s sent   ", vmt_progname(), phase,
+		(unsigned long long)ctx->result.rounds, vmt_format_size(sent, buf, sizeof(buf)));
+}
+
+static void progress_end(struct save_ctx *ctx)
+{
+	if (ctx->opts.progress)
+		fputc('\n', stderr);
+}
+
+/* ---- preparation ---- */
+
+static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
+{
+	struct vmt_device *dev = sd->dev;
+	struct migstream_device rec;
+	char flags[64];
+	int ret;
+
+	ret = vmt_mig_query(dev);
+	if (ret == -EOPNOTSUPP)
+		return save_refuse(ctx, ret, "%s: device does not support migration", dev->name);
+	if (ret < 0)
+		return save_fail(ctx, ret, "%s: reading the migration flags", dev->name);
+	ret = vmt_mig_get_state(dev, &sd->start_state);
+	if (ret < 0)
+		return save_fail(ctx, ret, "%s: reading the device state", dev->name);
+	sd->final_state = sd->start_state;
+	if (sd->start_state != VFIO_DEVICE_STATE_RUNNING &&
+	    sd->start_state != VFIO_DEVICE_STATE_RUNNING_P2P &&
+	    sd->start_state != VFIO_DEVICE_STATE_STOP)
+		return save_refuse(ctx, -EBUSY, "%s: device is in %s, not RUNNING or STOP (another migration in progress?)",
+				   dev->name, vmt_mig_state_name(sd->start_state));
+
+	vmt_mig_flags_string(dev->mig_flags, flags, sizeof(flags));
+	sd->precopy = ctx->opts.mode != SAVE_MODE_STOP_COPY &&
+		      (dev->mig_flags & VFIO_MIGRATION_PRE_COPY);
+	if (ctx->opts.mode == SAVE_MODE_PRECOPY && !sd->precopy)
+		return save_refuse(ctx, -EOPNOTSUPP, "%s: --precopy: device has no PRE_COPY (migration flags %s)",
+				   dev->name, flags);
+	/* Pre-copy from STOP would restart the device on the way (STOP -> RUNNING -> PRE_COPY). */
+	if (sd->precopy && sd->start_state == VFIO_DEVICE_STATE_STOP) {
+		if (ctx->opts.mode == SAVE_MODE_PRECOPY)
+			return save_refuse(ctx, -EINVAL, "%s: --precopy: device is stopped (STOP); pre-copy needs it running",
+					   dev->name);
+		sd->precopy = false;
+	}
+
+	ret = vmt_mig_stop_copy_size(dev, &sd->stop_copy_size);
+	if (ret == -EOPNOTSUPP)
+		sd->stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
+	else if (ret < 0)
+		return save_fail(ctx, ret, "%s: reading the stop-copy data size", dev->name);
+
+	vmt_dbg("%s: %s via %s, flags %s, state %s, stop-copy size %lld", dev->name, dev->node,
+		vmt_device_access_name(dev->access), flags, vmt_mig_state_name(sd->start_state),
+		sd->stop_copy_size == MIGSTREAM_SIZE_UNKNOWN ? -1LL : (long long)sd->stop_copy_size);
+	vmt_device_fill_record(dev, sd->index, &rec);
+	rec.stop_copy_size = sd->stop_copy_size;
+	ret = migstream_write_device(ctx->writer, &rec);
+	if (ret < 0)
+		return write_failed(ctx, ret);
+	return 0;
+}
+
+/* ---- pre-copy ---- */
+
+static int emit(struct save_ctx *ctx, struct save_device *sd, enum migstream_phase phase,
+		const void *buf, size_t len)
+{
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = migstream_write_data(ctx->writer, sd->index, phase, buf, len);
+	if (ret < 0)
+		return write_failed(ctx, ret);
+	sd->bytes[phase] += len;
+	return 0;
+}
+
+/* Pre-copy bytes: PRECOPY_INITIAL while the device's initial section lasts, then PRECOPY_DIRTY. */
+static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsigned char *buf,
+			size_t len)
+{
+	size_t initial = 0;
+	int ret;
+
+	if (!sd->in_dirty_phase)
+		initial = len < sd->initial_left ? len : sd->initial_left;
+	ret = emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_INITIAL, buf, initial);
+	if (ret < 0)
+		return ret;
+	sd->initial_left -= initial;
+	if (initial < len) {
+		sd->in_dirty_phase = true;
+		return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
+	}
+	return 0;
+}
+
+/* Sample GET_PRECOPY_INFO; with record, also write a PRECOPY_INFO record. */
+static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool record)
+{
+	struct migstream_precopy_info info = {
+		.device = sd->index,
+		.state = sd->dev->state,
+		.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN,
+	};
+	int ret;
+
+	ret = vmt_mig_precopy_info(sd->dev, &info.initial_bytes, &info.dirty_bytes);
+	if (ret < 0)
+		return save_fail(ctx, ret, "%s: VFIO_MIG_GET_PRECOPY_INFO in %s", sd->dev->name,
+				 vmt_mig_state_name(sd->dev->state));
+	info.time_ns = realtime_ns();
+	sd->estimate = info.initial_bytes + info.dirty_bytes;
+	if (!sd->in_dirty_phase)
+		sd->initial_left = info.initial_bytes;
+	if (!record)
+		return 0;
+	if (vmt_mig_stop_copy_size(sd->dev, &info.stop_copy_size) < 0)
+		info.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
+	vmt_dbg("%s: pre-copy round %llu: initial %llu, dirty %llu", sd->dev->name,
+		(unsigned long long)ctx->result.rounds, (unsigned long long)info.initial_bytes,
+		(unsigned long long)info.dirty_bytes);
+	ret = migstream_write_precopy_info(ctx->writer, &info);
+	if (ret < 0)
+		return write_failed(ctx, ret);
+	return 0;
+}
+
+/*
+ * The control fd: 1 when a byte asked for the switchover, 0 when nothing
+ * came within timeout_ms, -errno when it failed or was closed (the
+ * controlling VMM is gone: do not stop its devices).
+ */
+static int poll_control(struct save_ctx *ctx, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = ctx->opts.control_fd, .events = POLLIN };
+	unsigned char byte;
+	ssize_t n;
+	int ret;
+
+	if (pfd.fd < 0) {
+		if (timeout_ms > 0)
+			poll(NULL, 0, timeout_ms);
+		return 0;
+	}
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret <= 0)
+		return 0;
+	n = read(pfd.fd, &byte, 1);
+	if (n == 1)
+		return 1;
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n < 0)
+		return save_fail(ctx, -errno, "control fd %d: reading", pfd.fd);
+	return save_refuse(ctx, -EPIPE, "control fd %d was closed before the switchover", pfd.fd);
+}
+
+/* Whether the user asked for the switchover (SIGUSR1, control fd); -errno on control failure. */
+static int switch_asked(struct save_ctx *ctx, enum save_switch_reason *reason)
+{
+	int ret;
+
+	if (switch_requested) {
+		*reason = SWITCH_SIGNAL;
+		return 1;
+	}
+	ret = poll_control(ctx, 0);
+	if (ret > 0)
+		*reason = SWITCH_CONTROL_FD;
+	return ret;
+}
+
+/* One pass over a device: read until it has nothing more for now. */
+static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned char *buf,
+			uint64_t *pass_bytes)
+{
+	uint64_t start = sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL] +
+			 sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY];
+	/* A device dirtying faster than we read would never pause: bound the pass. */
+	uint64_t cap = 2 * (sd->estimate > ctx->opts.chunk_size ? sd->estimate : ctx->opts.chunk_size);
+	uint64_t done = 0;
+	size_t got;
+	int ret;
+
+	for (;;) {
+		ret = check_stop_signal(ctx);
+		if (ret < 0)
+			return ret;
+		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, true, &got);
+		if (got && emit_precopy(ctx, sd, buf, got) < 0)
+			return ctx->result.error;
+		done += got;
+		if (ret < 0)
+			return save_fail(ctx, ret, "%s: reading pre-copy data at byte %llu", sd->dev->name,
+					 (unsigned long long)(start + done));
+		progress(ctx, "pre-copy", false);
+		if (ret == VMT_DATA_PAUSED || done >= cap || switch_requested)
+			break;
+	}
+	*pass_bytes += done;
+	return 0;
+}
+
+static bool should_switch(struct save_ctx *ctx, uint64_t estimate, uint64_t start_ns,
+			  enum save_switch_reason *reason)
+{
+	const struct save_opts *o = &ctx->opts;
+	bool control_mode = o->control_fd >= 0;
+
+	if ((!control_mode || o->threshold_set) && estimate <= o->threshold) {
+		*reason = SWITCH_THRESHOLD;
+		return true;
+	}
+	if ((!control_mode || o->max_rounds_set) && o->max_rounds &&
+	    ctx->result.rounds >= o->max_rounds) {
+		*reason = SWITCH_MAX_ROUNDS;
+		return true;
+	}
+	if (o->max_precopy_ns && save_now_ns() - start_ns >= o->max_precopy_ns) {
+		*reason = SWITCH_MAX_TIME;
+		return true;
+	}
+	return false;
+}
+
+static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
+{
+	enum save_switch_reason reason = SWITCH_NONE;
+	uint64_t start_ns = save_now_ns();
+	bool any = false;
+	int ret;
+
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+		uint32_t target = sd->start_state == VFIO_DEVICE_STATE_RUNNING_P2P ?
+					  VFIO_DEVICE_STATE_PRE_COPY_P2P : VFIO_DEVICE_STATE_PRE_COPY;
+
+		if (!sd->precopy)
+			continue;
+		if ((ret = set_state(ctx, sd, target)) < 0)
+			return ret;
+		if (sd->dev->data_fd < 0)
+			return save_fail(ctx, -EIO, "%s: the device gave no data fd for %s", sd->dev->name,
+					 vmt_mig_state_name(target));
+		if ((ret = sample_precopy(ctx, sd, true)) < 0)
+			return ret;
+		any = true;
+	}
+	if (!any)
+		return 0;
+
+	for (;;) {
+		uint64_t pass_bytes = 0, estimate = 0;
+
+		if ((ret = check_stop_signal(ctx)) < 0)
+			return ret;
+		ret = switch_asked(ctx, &reason);
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			break;
+		for (unsigned int i = 0; i < ctx->ndevs; i++)
+			if (ctx->devs[i].precopy &&
+			    (ret = precopy_pass(ctx, &ctx->devs[i], buf, &pass_bytes)) < 0)
+				return ret;
+		/*
+		 * An empty pass is a round too unless a controller decides: a device
+		 * that claims data but gives none must not keep us here forever.
+		 */
+		if (pass_bytes || ctx->opts.control_fd < 0)
+			ctx->result.rounds++;
+		for (unsigned int i = 0; i < ctx->ndevs; i++) {
+			if (!ctx->devs[i].precopy)
+				continue;
+			if ((ret = sample_precopy(ctx, &ctx->devs[i], pass_bytes > 0)) < 0)
+				return ret;
+			estimate += ctx->devs[i].estimate;
+		}
+		if (should_switch(ctx, estimate, start_ns, &reason))
+			break;
+		/* Nothing new: wait a little (for dirt, a control byte or a signal) before the next pass. */
+		if (!pass_bytes) {
+			ret = poll_control(ctx, 100);
+			if (ret < 0)
+				return ret;
+			if (ret > 0) {
+				reason = SWITCH_CONTROL_FD;
+				break;
+			}
+		}
+	}
+	ctx->result.reason = reason;
+	vmt_dbg("switchover after %llu pre-copy rounds (%s)", (unsigned long long)ctx->result.rounds,
+		save_switch_reason_name(reason));
+	return 0;
+}
+
+/* ---- stop-copy ---- */
+
+static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned char *buf)
+{
+	size_t got;
+	int ret;
+
+	for (;;) {
+		if ((ret = check_stop_signal(ctx)) < 0)
+			return ret;
+		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, false, &got);
+		if (got && emit(ctx, sd, MIGSTREAM_PHASE_STOP_COPY, buf, got) < 0)
+			return ctx->result.error;
+		if (ret < 0)
+			return save_fail(ctx, ret, "%s: reading STOP_COPY data at byte %llu",
+					 sd->dev->name,
+					 (unsigned long long)sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
+		progress(ctx, "stop-copy", false);
+		if (ret == VMT_DATA_END)
+			return 0;
+	}
+}
+
+static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
+{
+	int ret;
+
+	ctx->result.switch_ns = save_now_ns();
+	/* Peer-to-peer quiesce everywhere before any device stops. */
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+		uint32_t q = vmt_mig_quiesce_state(sd->dev->mig_flags, sd->dev->state);
+
+		if (q != sd->dev->state && (ret = set_state(ctx, sd, q)) < 0)
+			return ret;
+	}
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+
+		if ((ret = set_state(ctx, sd, VFIO_DEVICE_STATE_STOP_COPY)) < 0)
+			return ret;
+		if (sd->dev->data_fd < 0)
+			return save_fail(ctx, -EIO, "%s: the device gave no data fd for STOP_COPY",
+					 sd->dev->name);
+	}
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+
+		if ((ret = read_stop_copy(ctx, sd, buf)) < 0)
+			return ret;
+		ret = migstream_write_device_end(ctx->writer, sd->index);
+		if (ret < 0)
+			return write_failed(ctx, ret);
+		sd->complete = true;
+	}
+	ctx->result.stop_copy_done_ns = save_now_ns();
+	return 0;
+}
+
+/* ---- failure ---- */
+
+static void recover_all(struct save_ctx *ctx)
+{
+	ctx->result.recovered = true;
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+		uint32_t wanted;
+
+		if (!sd->touched) {
+			sd->final_state = sd->dev->state;
+			continue;
+		}
+		/* A complete stream may already be resuming elsewhere: never restart the source then. */
+		if (ctx->result.stream_complete)
+			wanted = ctx->opts.then_state;
+		else if (ctx->opts.on_error_state != VMT_STATE_UNKNOWN)
+			wanted = ctx->opts.on_error_state;
+		else
+			wanted = sd->start_state;
+		if (vmt_device_recover(sd->dev, wanted, &sd->final_state) < 0) {
+			sd->recovery_failed = true;
+			ctx->result.recovered = false;
+		}
+	}
+}
+
+int save_run(struct save_ctx *ctx)
+{
+	unsigned char *buf = malloc(ctx->opts.chunk_size);
+	int ret = 0;
+
+	ctx->result.start_ns = save_now_ns();
+	if (!buf) {
+		ret = save_fail(ctx, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
+		goto out;
+	}
+	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++)
+		ret = prepare_device(ctx, &ctx->devs[i]);
+	if (ret == 0)
+		ret = run_precopy(ctx, buf);
+	if (ret == 0)
+		ret = run_stop_copy(ctx, buf);
+	if (ret == 0) {
+		ret = migstream_writer_finish(ctx->writer);
+		if (ret < 0)
+			write_failed(ctx, ret);
+		else
+			ctx->result.stream_complete = true;
+	}
+	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
+		ret = set_state(ctx, &ctx->devs[i], ctx->opts.then_state);
+		ctx->devs[i].final_state = ctx->devs[i].dev->state;
+	}
+	progress(ctx, "done", true);
+	progress_end(ctx);
+out:
+	ctx->result.end_ns = save_now_ns();
+	if (ctx->writer)
+		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);
+	if (ret < 0)
+		recover_all(ctx);
+	free(buf);
+	return ret;
+}

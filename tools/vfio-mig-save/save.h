@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The save engine of vfio-mig-save: devices through pre-copy and stop-copy
+ * into one migstream, and back to a safe state when anything fails.
+ */
+#ifndef VMT_SAVE_H
+#define VMT_SAVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stream-writer.h"
+#include "vfio-device.h"
+
+enum save_mode {
+	SAVE_MODE_AUTO = 0,  /* pre-copy for devices that have PRE_COPY */
+	SAVE_MODE_PRECOPY,   /* --precopy: every device must have PRE_COPY */
+	SAVE_MODE_STOP_COPY, /* --no-precopy */
+};
+
+enum save_switch_reason {
+	SWITCH_NONE = 0, /* no pre-copy */
+	SWITCH_THRESHOLD,
+	SWITCH_MAX_ROUNDS,
+	SWITCH_MAX_TIME,
+	SWITCH_SIGNAL,	   /* SIGUSR1 */
+	SWITCH_CONTROL_FD, /* a byte on --control-fd */
+};
+
+struct save_opts {
+	enum save_mode mode;
+	uint64_t threshold;	  /* switch when initial + dirty <= this */
+	uint64_t max_rounds;	  /* 0: no limit */
+	uint64_t max_precopy_ns;  /* 0: no limit */
+	bool threshold_set, max_rounds_set, max_precopy_time_set;
+	int control_fd;		  /* -1: none */
+	uint32_t then_state;	  /* after success: STOP or RUNNING */
+	uint32_t on_error_state;  /* after failure; VMT_STATE_UNKNOWN: the state at start */
+	uint32_t chunk_size;
+	bool progress;
+};
+
+enum { SAVE_PHASES = 4 }; /* indexed by enum migstream_phase */
+
+struct save_device {
+	struct vmt_device *dev;
+	uint32_t index;
+	uint32_t start_state;
+	bool precopy;		/* takes part in pre-copy */
+	bool in_dirty_phase;	/* PRECOPY_DIRTY written: no more PRECOPY_INITIAL */
+	uint64_t initial_left;	/* PRECOPY_INITIAL bytes still expected */
+	uint64_t estimate;	/* initial + dirty at the last sample */
+	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
+	uint64_t bytes[SAVE_PHASES];
+	bool touched;		/* a transition was asked for: recover it on failure */
+	bool complete;		/* DEVICE_END written */
+	uint32_t final_state;
+	bool recovery_failed;
+};
+
+struct save_result {
+	enum save_switch_reason reason;
+	uint64_t rounds;
+	uint64_t start_ns, switch_ns, stop_copy_done_ns, end_ns;
+	uint64_t stream_bytes;
+	int error;		/* -errno of the failure, 0 on success */
+	char what[512];		/* what failed, for the one-line message */
+	bool what_says_all;	/* what needs no strerror() after it */
+	bool stream_complete;	/* STREAM_END written */
+	bool recovered;		/* every touched device reached its recovery state */
+};
+
+struct save_ctx {
+	struct save_opts opts;
+	const char *output_name; /* "<stdout>" or the -o file, for messages */
+	struct save_device *devs;
+	unsigned int ndevs;
+	struct migstream_writer *writer;
+	struct save_result result;
+};
+
+/* Signal handlers: SIGINT/SIGTERM stop the save, SIGUSR1 asks for the switchover. */
+void save_install_signal_handlers(void);
+
+/*
+ * Check every device (migration support, state, what the mode needs), write
+ * the DEVICE records, run pre-copy and stop-copy, write STREAM_END and move
+ * the devices to then_state. On failure the devices are recovered and
+ * ctx->result says what happened; returns 0 or -errno.
+ */
+int save_run(struct save_ctx *ctx);
+
+/* "threshold", "max-rounds", ... */
+const char *save_switch_reason_name(enum save_switch_reason reason);
+uint64_t save_now_ns(void);
+
+#endif
