@@ -28,6 +28,7 @@ void vmt_log_adjust(int delta);
 
 __attribute__((format(printf, 2, 3)))
 void vmt_log(int level, const char *fmt, ...);
+__attribute__((format(printf, 2, 0)))
 void vmt_vlog(int level, const char *fmt, va_list ap);
 
 /* "prog: error: <fmt>" */

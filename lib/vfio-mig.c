@@ -149,8 +149,13 @@ enum vmt_recovery_step vmt_mig_recovery_next(uint32_t current, uint32_t target,
 {
 	if (current == target)
 		return VMT_RECOVER_DONE;
-	/* Only a reset leaves ERROR; an unreadable state is treated the same way. */
-	if (current == VFIO_DEVICE_STATE_ERROR || current == VMT_STATE_UNKNOWN)
+	/*
+	 * Only a reset leaves ERROR; an unreadable state is treated the same
+	 * way. A RESUMING session is aborted by a reset too (the uAPI says so):
+	 * RESUMING -> STOP would ask the driver to take in a partial state.
+	 */
+	if (current == VFIO_DEVICE_STATE_ERROR || current == VMT_STATE_UNKNOWN ||
+	    current == VFIO_DEVICE_STATE_RESUMING)
 		return reset_done ? VMT_RECOVER_GIVE_UP : VMT_RECOVER_RESET;
 	if (!reset_done)
 		return failed_sets == 0 ? VMT_RECOVER_SET : VMT_RECOVER_RESET;

@@ -225,6 +225,9 @@ static void test_recovery_decisions(void)
 	/* ERROR or unreadable: reset at once. */
 	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 0, false), VMT_RECOVER_RESET);
 	CHECK_EQ(vmt_mig_recovery_next(VMT_STATE_UNKNOWN, run, 0, false), VMT_RECOVER_RESET);
+	/* a RESUMING session is aborted by a reset, never walked to STOP */
+	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_RESUMING, run, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_RESUMING, stop, 0, false), VMT_RECOVER_RESET);
 	/* After the reset, RUNNING is reached; STOP needs one more SET. */
 	CHECK_EQ(vmt_mig_recovery_next(run, stop, 1, true), VMT_RECOVER_SET);
 	CHECK_EQ(vmt_mig_recovery_next(run, stop, 0, true), VMT_RECOVER_SET);
