@@ -85,6 +85,11 @@ struct migstream_record {
 	uint32_t stored_len;
 	uint32_t len;		/* length of payload, decompressed */
 	const uint8_t *payload; /* valid until the next read */
+	/* Added: raw_len from the header. len == raw_len, except for a
+	 * compressed record read with keep_compressed, where payload and len
+	 * are the stored (zstd) bytes. flags is the header's in both cases
+	 * (MIGSTREAM_RF_ZSTD says how the record was stored). */
+	uint32_t raw_len;
 };
 
 /* STREAM_HEADER: u64 time_ns, u32 flags, u32 reserved, str producer,
@@ -193,5 +198,40 @@ int migstream_decode_precopy_info(const struct migstream_record *rec, struct mig
 int migstream_decode_dirty_bitmap(const struct migstream_record *rec, struct migstream_dirty_bitmap *out);
 int migstream_decode_device_end(const struct migstream_record *rec, struct migstream_device_end *out);
 int migstream_decode_stream_end(const struct migstream_record *rec, struct migstream_stream_end *out);
+
+/*
+ * Additions for writers and tools (not in the first draft of this header).
+ */
+
+/* Most DEVICE records one stream may carry: bounds per-device state. */
+#define MIGSTREAM_MAX_DEVICES 64
+
+/* Fixed payload sizes of this revision (a reader accepts longer ones). */
+#define MIGSTREAM_STREAM_HEADER_FIXED_LEN 16 /* before the strings */
+#define MIGSTREAM_DEVICE_FIXED_LEN 40	     /* before the strings */
+#define MIGSTREAM_PRECOPY_INFO_LEN 40
+#define MIGSTREAM_DEVICE_END_LEN 32
+#define MIGSTREAM_STREAM_END_LEN 24
+
+/* Offsets of the two check fields in the record header. */
+#define MIGSTREAM_HDR_PAYLOAD_CHECK_OFF 16
+#define MIGSTREAM_HDR_CHECK_OFF 28
+
+/* True for the types this revision defines (1..7). */
+bool migstream_record_type_known(uint16_t type);
+
+/*
+ * Payload encoders: the exact bytes a writer puts on the wire. The ones with
+ * strings return the payload length, or -ENAMETOOLONG when a string does not
+ * fit its field (decoders would reject it) and -ENOSPC when cap is short.
+ * The fixed-size ones write exactly their _LEN bytes.
+ */
+int migstream_encode_stream_header(const struct migstream_stream_header *h, uint8_t *buf, size_t cap);
+int migstream_encode_device(const struct migstream_device *d, uint8_t *buf, size_t cap);
+void migstream_encode_data_prefix(const struct migstream_data *d, uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN]);
+void migstream_encode_precopy_info(const struct migstream_precopy_info *p, uint8_t buf[MIGSTREAM_PRECOPY_INFO_LEN]);
+void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b, uint8_t buf[MIGSTREAM_BITMAP_PREFIX_LEN]);
+void migstream_encode_device_end(const struct migstream_device_end *e, uint8_t buf[MIGSTREAM_DEVICE_END_LEN]);
+void migstream_encode_stream_end(const struct migstream_stream_end *e, uint8_t buf[MIGSTREAM_STREAM_END_LEN]);
 
 #endif

@@ -16,22 +16,35 @@
 
 struct migstream_writer;
 
+/* Largest device bytes in one DATA record. */
+#define MIGSTREAM_MAX_CHUNK (MIGSTREAM_MAX_PAYLOAD - MIGSTREAM_DATA_PREFIX_LEN)
+
 struct migstream_writer_opts {
 	const char *producer;	      /* program name for the stream header */
 	int zstd_level;		      /* 0: no compression; 1..19 */
-	uint32_t chunk_size;	      /* 0: MIGSTREAM_DEFAULT_CHUNK */
+	uint32_t chunk_size;	      /* 0: MIGSTREAM_DEFAULT_CHUNK; at most MIGSTREAM_MAX_CHUNK */
 	/* Compressed records that do not shrink are stored raw. */
 };
 
-/* Writes the preamble and STREAM_HEADER. */
+/*
+ * Writes the preamble; the STREAM_HEADER (producer, PACKAGE_VERSION, host
+ * name, time of this call) goes out just before the first other record, so
+ * that a copying tool can pass the source's STREAM_HEADER through instead
+ * (see migstream_write_record). -EINVAL for a zstd_level or chunk_size out
+ * of range.
+ */
 int migstream_writer_new(struct migstream_writer **out, int fd, const struct migstream_writer_opts *opts);
 /* Does not close fd; does not write STREAM_END (see _finish). */
 void migstream_writer_free(struct migstream_writer *w);
 
+/* -EEXIST for an index already written, -E2BIG beyond MIGSTREAM_MAX_DEVICES,
+ * -ENAMETOOLONG for a string that does not fit its field. */
 int migstream_write_device(struct migstream_writer *w, const struct migstream_device *dev);
 /*
  * Device bytes for one phase: split into chunks of chunk_size, each chunk
  * numbered and placed (chunk_index, offset) and added to the device digest.
+ * -EINVAL for a device without DEVICE or after its DEVICE_END, a phase out
+ * of range, or pre-copy data after the device's STOP_COPY data.
  */
 int migstream_write_data(struct migstream_writer *w, uint32_t device, enum migstream_phase phase,
 			 const void *buf, size_t len);
@@ -48,11 +61,27 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
 /*
  * A record as it is, for tools that copy or convert streams: the payload
- * is raw (uncompressed); the writer compresses it if asked and renumbers.
+ * is raw (uncompressed); the writer compresses it if asked and renumbers
+ * (seq). The MIGSTREAM_RF_ZSTD bit of flags is ignored, the ancillary bit
+ * kept (and forced for PRECOPY_INFO and DIRTY_BITMAP). So that a copy is
+ * always a valid stream, the writer keeps its own accounting:
+ *   STREAM_HEADER  written as given if it is the first record; -EINVAL later
+ *   DEVICE         registers the device (as migstream_write_device)
+ *   DATA           one record, the same device, phase and bytes, but
+ *                  chunk_index and offset are the writer's (they match the
+ *                  source's when the source is a valid stream); the bytes
+ *                  go into the device digest
+ *   DEVICE_END     regenerated from the writer's totals and digest
+ *   STREAM_END     = migstream_writer_finish()
+ *   anything else  copied as it is (unknown types too)
+ * -EINVAL for a payload that does not decode or breaks the ordering rules.
  */
 int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags,
 			   const void *payload, uint32_t len);
-/* STREAM_END; the writer accepts nothing after it. */
+/*
+ * STREAM_END; the writer accepts nothing after it (-EINVAL). Devices still
+ * open get their DEVICE_END first.
+ */
 int migstream_writer_finish(struct migstream_writer *w);
 
 /* Bytes written so far, preamble included. */

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * migstream reader. The order of checks is the point: the header check
+ * before any length is used, the lengths against MIGSTREAM_MAX_PAYLOAD
+ * before a buffer grows, the payload check before zstd sees a byte, the
+ * frame's declared size before it is decompressed, and the stream's
+ * structure before a record is handed out. Memory is one stored and one
+ * decompressed payload, whatever the stream's length.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "byteorder.h"
+#include "dirty-bitmap.h"
+#include "stream-reader.h"
+
+/*
+ * Fuzzers cannot forge XXH3 checks; a fuzzing build (the libFuzzer
+ * convention's macro) ignores their verdict so the fuzzer reaches the
+ * decoders, zstd and the structure checks behind them.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define check_failed(cond) ((void)(cond), false)
+#else
+#define check_failed(cond) (cond)
+#endif
+
+struct reader_device {
+	uint32_t index;
+	bool ended;
+	bool stop_copy_seen;
+	uint64_t next_chunk;
+	uint64_t next_offset;
+	XXH3_state_t *digest;
+};
+
+struct migstream_reader {
+	migstream_read_fn read;
+	void *read_ctx;
+	int fd;
+	char *name;
+	struct migstream_reader_opts opts;
+
+	uint64_t offset;
+	uint64_t records;	/* records accepted so far */
+	uint64_t payload_bytes; /* their stored lengths */
+	bool preamble_done;
+	bool ended; /* STREAM_END accepted */
+	bool eof;   /* and the end of file after it */
+	int err;    /* sticky */
+	char msg[512];
+
+	/* the record being read, for messages */
+	uint64_t rec_offset;
+	uint16_t rec_type;
+	bool rec_type_known; /* the header passed its check */
+
+	uint8_t *sbuf; /* stored payload */
+	size_t scap;
+	uint8_t *rbuf; /* decompressed payload */
+	size_t rcap;
+	ZSTD_DCtx *dctx;
+
+	unsigned int ndev;
+	struct reader_device dev[MIGSTREAM_MAX_DEVICES];
+};
+
+static ssize_t fd_read(void *ctx, void *buf, size_t len)
+{
+	struct migstream_reader *r = ctx;
+	ssize_t n = read(r->fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn, void *ctx, const char *name,
+			    const struct migstream_reader_opts *opts)
+{
+	struct migstream_reader *r;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->read = fn;
+	r->read_ctx = ctx;
+	r->fd = -1;
+	r->name = strdup(name ? name : "<stream>");
+	if (!r->name) {
+		free(r);
+		return -ENOMEM;
+	}
+	if (opts)
+		r->opts = *opts;
+	*out = r;
+	return 0;
+}
+
+int migstream_reader_new(struct migstream_reader **out, int fd, const char *name,
+			 const struct migstream_reader_opts *opts)
+{
+	int ret = migstream_reader_new_cb(out, fd_read, NULL, name, opts);
+
+	if (ret)
+		return ret;
+	(*out)->fd = fd;
+	(*out)->read_ctx = *out;
+	migstream_grow_pipe(fd);
+	return 0;
+}
+
+void migstream_grow_pipe(int fd)
+{
+	struct stat st;
+
+	/*
+	 * A 64 KiB pipe makes a 1 MiB chunk cost 16 wake-ups on each side;
+	 * 1 MiB (the unprivileged maximum by default) makes it one. Failure
+	 * only costs speed.
+	 */
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+void migstream_reader_free(struct migstream_reader *r)
+{
+	if (!r)
+		return;
+	for (unsigned int i = 0; i < r->ndev; i++)
+		XXH3_freeState(r->dev[i].digest);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->sbuf);
+	free(r->rbuf);
+	free(r->name);
+	free(r);
+}
+
+const char *migstream_reader_error(const struct migstream_reader *r)
+{
+	return r->msg;
+}
+
+uint64_t migstream_reader_offset(const struct migstream_reader *r)
+{
+	return r->offset;
+}
+
+uint64_t migstream_reader_records(const struct migstream_reader *r)
+{
+	return r->records;
+}
+
+/* Records the error (sticky) and its message; returns err. */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct migstream_reader *r, int err, const char *fmt, ...)
+{
+	char what[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (!r->preamble_done)
+		snprintf(r->msg, sizeof(r->msg), "%s: preamble at byte 0: %s", r->name, what);
+	else if (r->rec_type_known)
+		snprintf(r->msg, sizeof(r->msg), "%s: record %" PRIu64 " (%s) at byte %" PRIu64 ": %s", r->name,
+			 r->records, migstream_record_type_name(r->rec_type), r->rec_offset, what);
+	else
+		snprintf(r->msg, sizeof(r->msg), "%s: record %" PRIu64 " at byte %" PRIu64 ": %s", r->name,
+			 r->records, r->rec_offset, what);
+	r->err = err;
+	return err;
+}
+
+#define bad(r, ...) fail(r, -EBADMSG, __VA_ARGS__)
+
+/* Reads up to len bytes, short only at end of file: the count or -errno. */
+static ssize_t read_full(struct migstream_reader *r, void *buf, size_t len)
+{
+	size_t got = 0;
+	int ret;
+
+	while (got < len) {
+		ssize_t n = r->read(r->read_ctx, (uint8_t *)buf + got, len - got);
+
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return fail(r, (int)n, "read error: %s", strerror((int)-n));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	r->offset += got;
+	if (got && r->opts.tee) {
+		ret = r->opts.tee(r->opts.tee_ctx, buf, got);
+		if (ret < 0)
+			return fail(r, ret, "copying the stream: %s", strerror(-ret));
+	}
+	return (ssize_t)got;
+}
+
+/* Buffers grow only to lengths already checked against the limit. */
+static int grow(struct migstream_reader *r, uint8_t **buf, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 65536;
+	uint8_t *p;
+
+	if (need <= *cap && *buf)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > MIGSTREAM_MAX_PAYLOAD)
+		ncap = MIGSTREAM_MAX_PAYLOAD;
+	if (ncap < need)
+		ncap = need;
+	p = realloc(*buf, ncap);
+	if (!p)
+		return fail(r, -ENOMEM, "out of memory for a %zu byte payload", need);
+	*buf = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int read_preamble(struct migstream_reader *r)
+{
+	uint8_t pre[MIGSTREAM_PREAMBLE_LEN];
+	ssize_t n = read_full(r, pre, sizeof(pre));
+	uint32_t version, flags;
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return bad(r, "empty input, not a migstream");
+	if (memcmp(pre, MIGSTREAM_MAGIC, n < MIGSTREAM_MAGIC_LEN ? (size_t)n : MIGSTREAM_MAGIC_LEN))
+		return bad(r, "bad magic, not a migstream");
+	if (n < (ssize_t)sizeof(pre))
+		return bad(r, "truncated (%zd of %zu bytes)", n, sizeof(pre));
+	version = get_be32(pre + 8);
+	flags = get_be32(pre + 12);
+	if (version != MIGSTREAM_VERSION)
+		return bad(r, "unsupported format version %" PRIu32 " (this reader knows %d)", version,
+			   MIGSTREAM_VERSION);
+	if (flags)
+		return bad(r, "unknown stream flags 0x%08" PRIx32, flags);
+	r->preamble_done = true;
+	return 0;
+}
+
+static struct reader_device *find_device(struct migstream_reader *r, uint32_t index)
+{
+	for (unsigned int i = 0; i < r->ndev; i++)
+		if (r->dev[i].index == index)
+			return &r->dev[i];
+	return NULL;
+}
+
+static int decompress(struct migstream_reader *r, uint32_t stored_len, uint32_t raw_len)
+{
+	unsigned long long content;
+	size_t n;
+	int ret;
+
+	/* A skippable frame would "decompress" to nothing: not allowed. */
+	if (stored_len < 4 || r->sbuf[0] != 0x28 || r->sbuf[1] != 0xb5 || r->sbuf[2] != 0x2f || r->sbuf[3] != 0xfd)
+		return bad(r, "bad zstd frame: no zstd frame magic");
+	content = ZSTD_getFrameContentSize(r->sbuf, stored_len);
+	if (content == ZSTD_CONTENTSIZE_ERROR)
+		return bad(r, "bad zstd frame");
+	if (content == ZSTD_CONTENTSIZE_UNKNOWN)
+		return bad(r, "zstd frame does not declare its content size");
+	if (content != raw_len)
+		return bad(r, "zstd frame content size %llu differs from raw length %" PRIu32, content, raw_len);
+	n = ZSTD_findFrameCompressedSize(r->sbuf, stored_len);
+	if (ZSTD_isError(n))
+		return bad(r, "bad zstd frame: %s", ZSTD_getErrorName(n));
+	if (n != stored_len)
+		return bad(r, "%zu bytes after the zstd frame", stored_len - n);
+	ret = grow(r, &r->rbuf, &r->rcap, raw_len ? raw_len : 1);
+	if (ret)
+		return ret;
+	if (!r->dctx) {
+		r->dctx = ZSTD_createDCtx();
+		if (!r->dctx)
+			return fail(r, -ENOMEM, "out of memory for a zstd context");
+	}
+	n = ZSTD_decompressDCtx(r->dctx, r->rbuf, raw_len, r->sbuf, stored_len);
+	if (ZSTD_isError(n))
+		return bad(r, "bad zstd frame: %s", ZSTD_getErrorName(n));
+	if (n != raw_len)
+		return bad(r, "zstd frame decodes to %zu bytes, raw length is %" PRIu32, n, raw_len);
+	return 0;
+}
+
+static int check_data(struct migstream_reader *r, const struct migstream_record *rec)
+{
+	struct migstream_data data;
+	struct reader_device *d;
+
+	if (migstream_decode_data(rec, &data))
+		return bad(r, "bad DATA payload (%" PRIu32 " bytes)", rec->len);
+	d = find_device(r, data.device);
+	if (!d)
+		return bad(r, "DATA for device %" PRIu32 " before its DEVICE record", data.device);
+	if (d->ended)
+		return bad(r, "DATA for device %" PRIu32 " after its DEVICE_END", data.device);
+	if (data.chunk_index != d->next_chunk)
+		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " out of order, expected chunk %" PRIu64,
+			   data.device, data.chunk_index, d->next_chunk);
+	if (data.offset != d->next_offset)
+		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64 ", expected %" PRIu64,
+			   data.device, data.chunk_index, data.offset, d->next_offset);
+	if (d->stop_copy_seen && data.phase != MIGSTREAM_PHASE_STOP_COPY)
+		return bad(r, "device %" PRIu32 ": %s data after STOP_COPY data", data.device,
+			   migstream_phase_name(data.phase));
+	XXH3_64bits_update(d->digest, data.data, data.len);
+	d->next_chunk++;
+	d->next_offset += data.len;
+	if (data.phase == MIGSTREAM_PHASE_STOP_COPY)
+		d->stop_copy_seen = true;
+	return 0;
+}
+
+static int check_device(struct migstream_reader *r, const struct migstream_record *rec)
+{
+	struct migstream_device *dev;
+	struct reader_device *d;
+	uint32_t index;
+	int ret;
+
+	dev = malloc(sizeof(*dev));
+	if (!dev)
+		return fail(r, -ENOMEM, "out of memory");
+	ret = migstream_decode_device(rec, dev);
+	index = dev->index;
+	free(dev);
+	if (ret)
+		return bad(r, "bad DEVICE payload (%" PRIu32 " bytes)", rec->len);
+	if (find_device(r, index))
+		return bad(r, "device %" PRIu32 " declared twice", index);
+	if (r->ndev >= MIGSTREAM_MAX_DEVICES)
+		return bad(r, "more than %d devices", MIGSTREAM_MAX_DEVICES);
+	d = &r->dev[r->ndev];
+	*d = (struct reader_device){ .index = index, .digest = XXH3_createState() };
+	if (!d->digest)
+		return fail(r, -ENOMEM, "out of memory");
+	XXH3_64bits_reset(d->digest);
+	r->ndev++;
+	return 0;
+}
+
+static int check_device_end(struct migstream_reader *r, const struct migstream_record *rec)
+{
+	struct migstream_device_end end;
+	struct reader_device *d;
+	uint64_t digest;
+
+	if (migstream_decode_device_end(rec, &end))
+		return bad(r, "bad DEVICE_END payload (%" PRIu32 " bytes)", rec->len);
+	d = find_device(r, end.device);
+	if (!d)
+		return bad(r, "DEVICE_END for device %" PRIu32 " that has no DEVICE record", end.device);
+	if (d->ended)
+		return bad(r, "second DEVICE_END for device %" PRIu32, end.device);
+	if (end.total_bytes != d->next_offset)
+		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " bytes, the stream carried %" PRIu64,
+			   end.device, end.total_bytes, d->next_offset);
+	if (end.chunk_count != d->next_chunk)
+		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, the stream carried %" PRIu64,
+			   end.device, end.chunk_count, d->next_chunk);
+	digest = XXH3_64bits_digest(d->digest);
+	if (check_failed(end.state_digest != digest))
+		return bad(r, "device %" PRIu32 ": state digest mismatch (DEVICE_END %016" PRIx64 ", data %016" PRIx64 ")",
+			   end.device, end.state_digest, digest);
+	d->ended = true;
+	return 0;
+}
+
+static int check_stream_end(struct migstream_reader *r, const struct migstream_record *rec)
+{
+	struct migstream_stream_end end;
+
+	if (migstream_decode_stream_end(rec, &end))
+		return bad(r, "bad STREAM_END payload (%" PRIu32 " bytes)", rec->len);
+	if (end.record_count != r->records)
+		return bad(r, "STREAM_END counts %" PRIu64 " records before it, the stream has %" PRIu64,
+			   end.record_count, r->records);
+	if (end.payload_bytes != r->payload_bytes)
+		return bad(r, "STREAM_END counts %" PRIu64 " payload bytes, the stream has %" PRIu64,
+			   end.payload_bytes, r->payload_bytes);
+	if (end.device_count != r->ndev)
+		return bad(r, "STREAM_END counts %" PRIu32 " devices, the stream has %u", end.device_count, r->ndev);
+	for (unsigned int i = 0; i < r->ndev; i++)
+		if (!r->dev[i].ended)
+			return bad(r, "device %" PRIu32 " has no DEVICE_END", r->dev[i].index);
+	r->ended = true;
+	return 0;
+}
+
+/* What a record must satisfy beyond its checksums. */
+static int check_structure(struct migstream_reader *r, const struct migstream_record *rec)
+{
+	switch (rec->type) {
+	case MIGSTREAM_REC_STREAM_HEADER: {
+		struct migstream_stream_header h;
+
+		if (migstream_decode_stream_header(rec, &h))
+			return bad(r, "bad STREAM_HEADER payload (%" PRIu32 " bytes)", rec->len);
+		if (h.flags)
+			return bad(r, "unknown stream header flags 0x%08" PRIx32, h.flags);
+		return 0;
+	}
+	case MIGSTREAM_REC_DEVICE:
+		return check_device(r, rec);
+	case MIGSTREAM_REC_DATA:
+		return check_data(r, rec);
+	case MIGSTREAM_REC_PRECOPY_INFO: {
+		struct migstream_precopy_info info;
+
+		if (migstream_decode_precopy_info(rec, &info))
+			return bad(r, "bad PRECOPY_INFO payload (%" PRIu32 " bytes)", rec->len);
+		return 0;
+	}
+	case MIGSTREAM_REC_DIRTY_BITMAP: {
+		struct migstream_dirty_bitmap bm;
+
+		if (migstream_decode_dirty_bitmap(rec, &bm))
+			return bad(r, "bad DIRTY_BITMAP payload (%" PRIu32 " bytes)", rec->len);
+		if (dirty_bitmap_validate(&bm))
+			return bad(r, "bad %s dirty bitmap for %" PRIu64 " pages",
+				   bm.encoding == MIGSTREAM_BITMAP_RAW ? "RAW" : "RUNS", bm.page_count);
+		return 0;
+	}
+	case MIGSTREAM_REC_DEVICE_END:
+		return check_device_end(r, rec);
+	case MIGSTREAM_REC_STREAM_END:
+		return check_stream_end(r, rec);
+	}
+	return 0; /* unknown ancillary: the caller's */
+}
+
+/* After STREAM_END only the end of file may come. */
+static int read_eof(struct migstream_reader *r)
+{
+	uint8_t byte;
+	ssize_t n;
+
+	if (r->eof)
+		return 0;
+	r->rec_offset = r->offset;
+	r->rec_type_known = false;
+	n = read_full(r, &byte, 1);
+	if (n < 0)
+		return (int)n;
+	if (n > 0)
+		return bad(r, "data after STREAM_END");
+	r->eof = true;
+	return 0;
+}
+
+int migstream_read_record(struct migstream_reader *r, struct migstream_record *rec)
+{
+	uint8_t hdr[MIGSTREAM_RECORD_HEADER_LEN];
+	uint32_t seq, stored_len, raw_len, reserved;
+	uint16_t type, flags;
+	uint64_t check;
+	bool known, zstd;
+	ssize_t n;
+	int ret;
+
+	if (r->err)
+		return r->err;
+	if (!r->preamble_done) {
+		ret = read_preamble(r);
+		if (ret)
+			return ret;
+	}
+	if (r->ended)
+		return read_eof(r);
+
+	r->rec_offset = r->offset;
+	r->rec_type_known = false;
+	n = read_full(r, hdr, sizeof(hdr));
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return bad(r, "truncated: end of file before STREAM_END");
+	if (n < (ssize_t)sizeof(hdr))
+		return bad(r, "truncated record header (%zd of %zu bytes)", n, sizeof(hdr));
+
+	if (check_failed(get_be32(hdr + MIGSTREAM_HDR_CHECK_OFF) !=
+			 (uint32_t)XXH3_64bits(hdr, MIGSTREAM_HDR_CHECK_OFF)))
+		return bad(r, "record header check mismatch");
+	type = get_be16(hdr);
+	flags = get_be16(hdr + 2);
+	seq = get_be32(hdr + 4);
+	stored_len = get_be32(hdr + 8);
+	raw_len = get_be32(hdr + 12);
+	check = get_be64(hdr + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF);
+	reserved = get_be32(hdr + 24);
+	r->rec_type = type;
+	r->rec_type_known = true;
+	known = migstream_record_type_known(type);
+	zstd = flags & MIGSTREAM_RF_ZSTD;
+
+	if (seq != r->records)
+		return bad(r, "sequence number %" PRIu32 ", expected %" PRIu64, seq, r->records);
+	if (flags & ~MIGSTREAM_RF_KNOWN)
+		return bad(r, "unknown record flags 0x%04x", flags & ~MIGSTREAM_RF_KNOWN);
+	if (reserved)
+		return bad(r, "reserved header field is 0x%08" PRIx32 ", not 0", reserved);
+	if (stored_len > MIGSTREAM_MAX_PAYLOAD)
+		return bad(r, "stored length %" PRIu32 " exceeds the limit of %u", stored_len, MIGSTREAM_MAX_PAYLOAD);
+	if (raw_len > MIGSTREAM_MAX_PAYLOAD)
+		return bad(r, "raw length %" PRIu32 " exceeds the limit of %u", raw_len, MIGSTREAM_MAX_PAYLOAD);
+	if (!zstd && raw_len != stored_len)
+		return bad(r, "raw length %" PRIu32 " differs from stored length %" PRIu32 " without compression",
+			   raw_len, stored_len);
+	if (!known && !(flags & MIGSTREAM_RF_ANCILLARY))
+		return bad(r, "unknown critical record type 0x%04x", type);
+	if (r->records == 0 && type != MIGSTREAM_REC_STREAM_HEADER)
+		return bad(r, "first record is not STREAM_HEADER");
+	if (r->records > 0 && type == MIGSTREAM_REC_STREAM_HEADER)
+		return bad(r, "second STREAM_HEADER");
+
+	ret = grow(r, &r->sbuf, &r->scap, stored_len ? stored_len : 1);
+	if (ret)
+		return ret;
+	n = read_full(r, r->sbuf, stored_len);
+	if (n < 0)
+		return (int)n;
+	if (n < stored_len)
+		return bad(r, "truncated payload (%zd of %" PRIu32 " bytes)", n, stored_len);
+	if (check_failed(XXH3_64bits(r->sbuf, stored_len) != check))
+		return bad(r, "payload checksum mismatch");
+
+	*rec = (struct migstream_record){
+		.type = type,
+		.flags = flags,
+		.seq = seq,
+		.offset = r->rec_offset,
+		.stored_len = stored_len,
+		.raw_len = raw_len,
+		.len = stored_len,
+		.payload = r->sbuf,
+	};
+	/* Known types are decompressed even for keep_compressed: their
+	 * structure is checked on the raw bytes. */
+	if (zstd && (known || !r->opts.keep_compressed)) {
+		ret = decompress(r, stored_len, raw_len);
+		if (ret)
+			return ret;
+		rec->payload = r->rbuf;
+		rec->len = raw_len;
+	}
+	if (known) {
+		ret = check_structure(r, rec);
+		if (ret)
+			return ret;
+	}
+	if (zstd && r->opts.keep_compressed) {
+		rec->payload = r->sbuf;
+		rec->len = stored_len;
+	}
+	r->records++;
+	r->payload_bytes += stored_len;
+	return 1;
+}

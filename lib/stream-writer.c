@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * migstream writer. Every record leaves in one writev() of its header and
+ * payload pieces, so uncompressed device data goes from the caller's buffer
+ * to the fd without a copy. The writer does the stream's bookkeeping (seq,
+ * per-device chunk numbers, offsets and state digests, STREAM_END totals)
+ * so that what it writes always passes the reader's checks.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "byteorder.h"
+#include "dirty-bitmap.h"
+#include "stream-reader.h"
+#include "stream-writer.h"
+
+struct writer_device {
+	uint32_t index;
+	bool ended;
+	bool stop_copy_seen;
+	uint64_t next_chunk;
+	uint64_t next_offset;
+	XXH3_state_t *digest;
+};
+
+struct migstream_writer {
+	int fd;
+	int err; /* sticky write error */
+	bool header_written;
+	bool finished;
+	int zstd_level;
+	uint32_t chunk_size;
+	uint64_t offset;
+	uint64_t record_count; /* also the next seq */
+	uint64_t payload_bytes;
+	struct migstream_stream_header header;
+
+	XXH3_state_t *check; /* payload check over several pieces */
+	ZSTD_CCtx *cctx;
+	uint8_t *zbuf; /* compressed payload, MIGSTREAM_MAX_PAYLOAD */
+	uint8_t *buf;  /* a payload assembled in one piece */
+	size_t buf_cap;
+
+	unsigned int ndev;
+	struct writer_device dev[MIGSTREAM_MAX_DEVICES];
+};
+
+/* Largest fixed-plus-strings payloads (STREAM_HEADER, DEVICE). */
+#define SMALL_PAYLOAD_MAX \
+	(MIGSTREAM_DEVICE_FIXED_LEN + 3 * 2 + MIGSTREAM_MAX_STRING + 255 + 255)
+
+/* Writes all of iov, through partial writes and EINTR. */
+static int write_all(int fd, struct iovec *iov, int iovcnt)
+{
+	while (iovcnt > 0) {
+		ssize_t n = writev(fd, iov, iovcnt);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static int ensure_buf(struct migstream_writer *w, size_t len)
+{
+	uint8_t *p;
+
+	if (len <= w->buf_cap)
+		return 0;
+	if (len > MIGSTREAM_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	p = realloc(w->buf, len);
+	if (!p)
+		return -ENOMEM;
+	w->buf = p;
+	w->buf_cap = len;
+	return 0;
+}
+
+/* Compressed form of the payload in zbuf, or 0 when it does not shrink. */
+static size_t try_compress(struct migstream_writer *w, const struct iovec *pieces, int npieces, uint32_t len)
+{
+	const void *src = pieces[0].iov_base;
+	size_t n;
+
+	if (!w->zstd_level || len < 64)
+		return 0;
+	if (!w->cctx) {
+		w->cctx = ZSTD_createCCtx();
+		w->zbuf = malloc(MIGSTREAM_MAX_PAYLOAD);
+		if (!w->cctx || !w->zbuf)
+			return 0; /* store raw: still a valid stream */
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->zstd_level);
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0);
+	}
+	if (npieces > 1) {
+		size_t at = 0;
+
+		if (ensure_buf(w, len))
+			return 0;
+		for (int i = 0; i < npieces; i++) {
+			memcpy(w->buf + at, pieces[i].iov_base, pieces[i].iov_len);
+			at += pieces[i].iov_len;
+		}
+		src = w->buf;
+	}
+	/* A destination one byte short of raw makes zstd give up early. */
+	n = ZSTD_compress2(w->cctx, w->zbuf, len - 1, src, len);
+	if (ZSTD_isError(n))
+		return 0;
+	return n;
+}
+
+/*
+ * One record: pieces are the raw payload (at most 3), len their sum.
+ * The ancillary flag comes from the caller, compression from the options.
+ */
+static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const struct iovec *pieces,
+		int npieces, uint32_t len)
+{
+	uint8_t hdr[MIGSTREAM_RECORD_HEADER_LEN];
+	struct iovec iov[4];
+	uint32_t stored_len = len;
+	uint64_t check;
+	size_t zlen;
+	int iovcnt = 1, ret;
+
+	if (w->err)
+		return w->err;
+	if (len > MIGSTREAM_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (w->record_count > UINT32_MAX)
+		return -E2BIG; /* seq is 32 bits */
+
+	flags &= MIGSTREAM_RF_ANCILLARY;
+	zlen = try_compress(w, pieces, npieces, len);
+	if (zlen) {
+		flags |= MIGSTREAM_RF_ZSTD;
+		stored_len = (uint32_t)zlen;
+		iov[1] = (struct iovec){ .iov_base = w->zbuf, .iov_len = zlen };
+		iovcnt = 2;
+		check = XXH3_64bits(w->zbuf, zlen);
+	} else if (npieces == 1) {
+		iov[1] = pieces[0];
+		iovcnt = 2;
+		check = XXH3_64bits(pieces[0].iov_base, pieces[0].iov_len);
+	} else {
+		XXH3_64bits_reset(w->check);
+		for (int i = 0; i < npieces; i++) {
+			XXH3_64bits_update(w->check, pieces[i].iov_base, pieces[i].iov_len);
+			iov[iovcnt++] = pieces[i];
+		}
+		check = XXH3_64bits_digest(w->check);
+	}
+
+	put_be16(hdr, type);
+	put_be16(hdr + 2, flags);
+	put_be32(hdr + 4, (uint32_t)w->record_count);
+	put_be32(hdr + 8, stored_len);
+	put_be32(hdr + 12, len);
+	put_be64(hdr + 16, check);
+	put_be32(hdr + 24, 0);
+	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, MIGSTREAM_HDR_CHECK_OFF));
+	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
+
+	ret = write_all(w->fd, iov, iovcnt);
+	if (ret) {
+		w->err = ret;
+		return ret;
+	}
+	w->offset += sizeof(hdr) + stored_len;
+	w->record_count++;
+	w->payload_bytes += stored_len;
+	return 0;
+}
+
+static int emit_one(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload, uint32_t len)
+{
+	struct iovec piece = { .iov_base = (void *)payload, .iov_len = len };
+
+	return emit(w, type, flags, &piece, 1, len);
+}
+
+static int write_header_payload(struct migstream_writer *w, const void *payload, uint32_t len)
+{
+	int ret = emit_one(w, MIGSTREAM_REC_STREAM_HEADER, 0, payload, len);
+
+	if (!ret)
+		w->header_written = true;
+	return ret;
+}
+
+/* STREAM_HEADER goes out before the first other record (see write_record). */
+static int ensure_header(struct migstream_writer *w)
+{
+	uint8_t payload[MIGSTREAM_STREAM_HEADER_FIXED_LEN + 3 * 2 + 64 + 32 + 256];
+	int len;
+
+	if (w->err)
+		return w->err;
+	if (w->finished)
+		return -EINVAL;
+	if (w->header_written)
+		return 0;
+	len = migstream_encode_stream_header(&w->header, payload, sizeof(payload));
+	if (len < 0)
+		return len;
+	return write_header_payload(w, payload, (uint32_t)len);
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t len = src ? strlen(src) : 0;
+
+	if (len > size - 1)
+		len = size - 1;
+
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+int migstream_writer_new(struct migstream_writer **out, int fd, const struct migstream_writer_opts *opts)
+{
+	uint8_t preamble[MIGSTREAM_PREAMBLE_LEN];
+	struct iovec iov = { .iov_base = preamble, .iov_len = sizeof(preamble) };
+	struct migstream_writer *w;
+	struct timespec ts;
+	struct utsname uts;
+	int ret;
+
+	*out = NULL;
+	if (opts && (opts->zstd_level < 0 || opts->zstd_level > 19))
+		return -EINVAL;
+	if (opts && opts->chunk_size > MIGSTREAM_MAX_CHUNK)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = fd;
+	w->zstd_level = opts ? opts->zstd_level : 0;
+	w->chunk_size = opts && opts->chunk_size ? opts->chunk_size : MIGSTREAM_DEFAULT_CHUNK;
+	w->check = XXH3_createState();
+	if (!w->check) {
+		free(w);
+		return -ENOMEM;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	w->header.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	copy_str(w->header.producer, sizeof(w->header.producer), opts && opts->producer ? opts->producer : "");
+	copy_str(w->header.producer_version, sizeof(w->header.producer_version), PACKAGE_VERSION);
+	if (uname(&uts) == 0)
+		copy_str(w->header.host, sizeof(w->header.host), uts.nodename);
+
+	migstream_grow_pipe(fd);
+	memcpy(preamble, MIGSTREAM_MAGIC, MIGSTREAM_MAGIC_LEN);
+	put_be32(preamble + 8, MIGSTREAM_VERSION);
+	put_be32(preamble + 12, 0);
+	ret = write_all(fd, &iov, 1);
+	if (ret) {
+		migstream_writer_free(w);
+		return ret;
+	}
+	w->offset = sizeof(preamble);
+	*out = w;
+	return 0;
+}
+
+void migstream_writer_free(struct migstream_writer *w)
+{
+	if (!w)
+		return;
+	for (unsigned int i = 0; i < w->ndev; i++)
+		XXH3_freeState(w->dev[i].digest);
+	XXH3_freeState(w->check);
+	ZSTD_freeCCtx(w->cctx);
+	free(w->zbuf);
+	free(w->buf);
+	free(w);
+}
+
+static struct writer_device *find_device(struct migstream_writer *w, uint32_t index)
+{
+	for (unsigned int i = 0; i < w->ndev; i++)
+		if (w->dev[i].index == index)
+			return &w->dev[i];
+	return NULL;
+}
+
+static int add_device(struct migstream_writer *w, uint32_t index, struct writer_device **out)
+{
+	struct writer_device *d;
+
+	if (find_device(w, index))
+		return -EEXIST;
+	if (w->ndev >= MIGSTREAM_MAX_DEVICES)
+		return -E2BIG;
+	d = &w->dev[w->ndev];
+	*d = (struct writer_device){ .index = index, .digest = XXH3_createState() };
+	if (!d->digest)
+		return -ENOMEM;
+	XXH3_64bits_reset(d->digest);
+	*out = d;
+	return 0;
+}
+
+static int emit_device(struct migstream_writer *w, uint32_t index, const void *payload, uint32_t len)
+{
+	struct writer_device *d;
+	int ret;
+
+	ret = add_device(w, index, &d);
+	if (ret)
+		return ret;
+	ret = emit_one(w, MIGSTREAM_REC_DEVICE, 0, payload, len);
+	if (ret) {
+		XXH3_freeState(d->digest);
+		return ret;
+	}
+	w->ndev++;
+	return 0;
+}
+
+int migstream_write_device(struct migstream_writer *w, const struct migstream_device *dev)
+{
+	uint8_t payload[SMALL_PAYLOAD_MAX];
+	int len, ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	len = migstream_encode_device(dev, payload, sizeof(payload));
+	if (len < 0)
+		return len;
+	return emit_device(w, dev->index, payload, (uint32_t)len);
+}
+
+static int device_for_data(struct migstream_writer *w, uint32_t device, uint8_t phase, struct writer_device **out)
+{
+	struct writer_device *d = find_device(w, device);
+
+	if (!d || d->ended)
+		return -EINVAL;
+	if (phase < MIGSTREAM_PHASE_PRECOPY_INITIAL || phase > MIGSTREAM_PHASE_STOP_COPY)
+		return -EINVAL;
+	/* Pre-copy data after stop-copy data would fail the reader's check. */
+	if (d->stop_copy_seen && phase != MIGSTREAM_PHASE_STOP_COPY)
+		return -EINVAL;
+	*out = d;
+	return 0;
+}
+
+/* One DATA record, numbered and placed by the writer. */
+static int emit_chunk(struct migstream_writer *w, struct writer_device *d, uint8_t phase, const void *data,
+		      uint32_t len)
+{
+	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
+	struct migstream_data hdr = {
+		.device = d->index,
+		.phase = phase,
+		.chunk_index = d->next_chunk,
+		.offset = d->next_offset,
+	};
+	struct iovec pieces[2] = {
+		{ .iov_base = prefix, .iov_len = sizeof(prefix) },
+		{ .iov_base = (void *)data, .iov_len = len },
+	};
+	int ret;
+
+	migstream_encode_data_prefix(&hdr, prefix);
+	ret = emit(w, MIGSTREAM_REC_DATA, 0, pieces, len ? 2 : 1, (uint32_t)sizeof(prefix) + len);
+	if (ret)
+		return ret;
+	XXH3_64bits_update(d->digest, data, len);
+	d->next_chunk++;
+	d->next_offset += len;
+	if (phase == MIGSTREAM_PHASE_STOP_COPY)
+		d->stop_copy_seen = true;
+	return 0;
+}
+
+int migstream_write_data(struct migstream_writer *w, uint32_t device, enum migstream_phase phase,
+			 const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	struct writer_device *d;
+	int ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	ret = device_for_data(w, device, (uint8_t)phase, &d);
+	if (ret)
+		return ret;
+	while (len > 0) {
+		uint32_t n = len > w->chunk_size ? w->chunk_size : (uint32_t)len;
+
+		ret = emit_chunk(w, d, (uint8_t)phase, p, n);
+		if (ret)
+			return ret;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int migstream_write_precopy_info(struct migstream_writer *w, const struct migstream_precopy_info *info)
+{
+	uint8_t payload[MIGSTREAM_PRECOPY_INFO_LEN];
+	int ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	migstream_encode_precopy_info(info, payload);
+	return emit_one(w, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload, sizeof(payload));
+}
+
+int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
+				 const uint64_t *bitmap)
+{
+	uint64_t start = 0;
+	int ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	if (info->page_size == 0 || (info->page_size & (info->page_size - 1)))
+		return -EINVAL;
+	/* Pieces start on whole words of the caller's bitmap. */
+	do {
+		uint64_t pages = info->page_count - start;
+		struct migstream_dirty_bitmap piece = *info;
+		ssize_t len;
+
+		if (pages > DIRTY_BITMAP_MAX_RECORD_PAGES)
+			pages = DIRTY_BITMAP_MAX_RECORD_PAGES;
+		ret = ensure_buf(w, MIGSTREAM_BITMAP_PREFIX_LEN + dirty_bitmap_raw_len(pages));
+		if (ret)
+			return ret;
+		len = dirty_bitmap_encode(bitmap + start / 64, pages, w->buf + MIGSTREAM_BITMAP_PREFIX_LEN,
+					  w->buf_cap - MIGSTREAM_BITMAP_PREFIX_LEN, &piece.encoding,
+					  &piece.dirty_count);
+		if (len < 0)
+			return (int)len;
+		piece.iova = info->iova + start * info->page_size;
+		piece.page_count = pages;
+		migstream_encode_bitmap_prefix(&piece, w->buf);
+		/* try_compress may reuse w->buf only for multi-piece payloads. */
+		ret = emit_one(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, w->buf,
+			       (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len));
+		if (ret)
+			return ret;
+		start += pages;
+	} while (start < info->page_count);
+	return 0;
+}
+
+static int emit_device_end(struct migstream_writer *w, struct writer_device *d)
+{
+	uint8_t payload[MIGSTREAM_DEVICE_END_LEN];
+	struct migstream_device_end end = {
+		.device = d->index,
+		.total_bytes = d->next_offset,
+		.chunk_count = d->next_chunk,
+		.state_digest = XXH3_64bits_digest(d->digest),
+	};
+	int ret;
+
+	migstream_encode_device_end(&end, payload);
+	ret = emit_one(w, MIGSTREAM_REC_DEVICE_END, 0, payload, sizeof(payload));
+	if (!ret)
+		d->ended = true;
+	return ret;
+}
+
+int migstream_write_device_end(struct migstream_writer *w, uint32_t device)
+{
+	struct writer_device *d;
+	int ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	d = find_device(w, device);
+	if (!d || d->ended)
+		return -EINVAL;
+	return emit_device_end(w, d);
+}
+
+int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload,
+			   uint32_t len)
+{
+	struct migstream_record rec = { .type = type, .len = len, .raw_len = len, .payload = payload };
+	int ret;
+
+	if (w->err)
+		return w->err;
+	if (w->finished || (flags & ~MIGSTREAM_RF_KNOWN) || len > MIGSTREAM_MAX_PAYLOAD)
+		return -EINVAL;
+
+	switch (type) {
+	case MIGSTREAM_REC_STREAM_HEADER: {
+		struct migstream_stream_header h;
+
+		/* The source's header replaces ours if it comes first. */
+		if (w->header_written || migstream_decode_stream_header(&rec, &h))
+			return -EINVAL;
+		return write_header_payload(w, payload, len);
+	}
+	case MIGSTREAM_REC_DEVICE: {
+		struct migstream_device *dev = malloc(sizeof(*dev));
+
+		if (!dev)
+			return -ENOMEM;
+		ret = migstream_decode_device(&rec, dev);
+		if (!ret)
+			ret = ensure_header(w);
+		if (!ret)
+			ret = emit_device(w, dev->index, payload, len);
+		else if (ret == -EBADMSG)
+			ret = -EINVAL;
+		free(dev);
+		return ret;
+	}
+	case MIGSTREAM_REC_DATA: {
+		struct migstream_data data;
+		struct writer_device *d;
+
+		if (migstream_decode_data(&rec, &data))
+			return -EINVAL;
+		ret = ensure_header(w);
+		if (ret)
+			return ret;
+		ret = device_for_data(w, data.device, data.phase, &d);
+		if (ret)
+			return ret;
+		return emit_chunk(w, d, data.phase, data.data, data.len);
+	}
+	case MIGSTREAM_REC_DEVICE_END: {
+		struct migstream_device_end end;
+
+		if (migstream_decode_device_end(&rec, &end))
+			return -EINVAL;
+		return migstream_write_device_end(w, end.device);
+	}
+	case MIGSTREAM_REC_STREAM_END:
+		return migstream_writer_finish(w);
+	case MIGSTREAM_REC_PRECOPY_INFO:
+	case MIGSTREAM_REC_DIRTY_BITMAP:
+		flags |= MIGSTREAM_RF_ANCILLARY;
+		break;
+	}
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	return emit_one(w, type, flags, payload, len);
+}
+
+int migstream_writer_finish(struct migstream_writer *w)
+{
+	uint8_t payload[MIGSTREAM_STREAM_END_LEN];
+	struct migstream_stream_end end;
+	int ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < w->ndev; i++) {
+		if (w->dev[i].ended)
+			continue;
+		ret = emit_device_end(w, &w->dev[i]);
+		if (ret)
+			return ret;
+	}
+	end = (struct migstream_stream_end){
+		.record_count = w->record_count,
+		.payload_bytes = w->payload_bytes,
+		.device_count = w->ndev,
+	};
+	migstream_encode_stream_end(&end, payload);
+	ret = emit_one(w, MIGSTREAM_REC_STREAM_END, 0, payload, sizeof(payload));
+	if (!ret)
+		w->finished = true;
+	return ret;
+}
+
+uint64_t migstream_writer_offset(const struct migstream_writer *w)
+{
+	return w->offset;
+}

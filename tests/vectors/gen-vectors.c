@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Generates the migstream test vectors in tests/vectors/ (committed: other
+ * implementations read them without building this). Everything is
+ * deterministic: a fixed STREAM_HEADER (time, host, version) goes through
+ * migstream_write_record() first, the data are fixed patterns.
+ *
+ *   gen-vectors DIR      write every vector into DIR
+ *
+ * tests/unit/test-vectors.c includes this file (GEN_VECTORS_NO_MAIN) to
+ * check that the writer still produces the committed uncompressed vectors
+ * byte for byte.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "byteorder.h"
+#include "migstream.h"
+#include "stream-writer.h"
+
+#define VECTOR_TIME_NS UINT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
+
+static int vector_begin(int fd, struct migstream_writer **w, int zstd_level, uint32_t chunk_size)
+{
+	struct migstream_writer_opts opts = { .producer = "gen-vectors", .zstd_level = zstd_level,
+					      .chunk_size = chunk_size };
+	struct migstream_stream_header h = { .time_ns = VECTOR_TIME_NS };
+	uint8_t payload[512];
+	int len, ret;
+
+	strcpy(h.producer, "gen-vectors");
+	strcpy(h.producer_version, "1");
+	strcpy(h.host, "example");
+	ret = migstream_writer_new(w, fd, &opts);
+	if (ret)
+		return ret;
+	len = migstream_encode_stream_header(&h, payload, sizeof(payload));
+	if (len < 0)
+		return len;
+	return migstream_write_record(*w, MIGSTREAM_REC_STREAM_HEADER, 0, payload, (uint32_t)len);
+}
+
+static struct migstream_device vector_device(uint32_t index)
+{
+	struct migstream_device d = {
+		.index = index,
+		.id_flags = MIGSTREAM_DEV_PCI_IDS,
+		.mig_flags = 0x7, /* STOP_COPY | P2P | PRE_COPY */
+		.stop_copy_size = 200,
+		.vendor = 0x1b36,
+		.device = 0x0010,
+		.subsys_vendor = 0x1af4,
+		.subsys_device = 0x1100,
+		.class_code = 0x010802,
+		.revision = 2,
+	};
+
+	snprintf(d.name, sizeof(d.name), "0000:00:0%u.0", 3 + index);
+	strcpy(d.driver, "vfio-pci");
+	return d;
+}
+
+/* Device bytes: byte i = i * 7 + seed (mod 256). */
+static void vector_bytes(uint8_t *p, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed);
+}
+
+/* minimal.mgs: STREAM_HEADER, STREAM_END. */
+static int gen_minimal(int fd)
+{
+	struct migstream_writer *w;
+	int ret = vector_begin(fd, &w, 0, 0);
+
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+/* one-device.mgs: a device, 200 bytes in 64-byte chunks over all three
+ * phases, a PRECOPY_INFO, DEVICE_END, STREAM_END. */
+static int gen_one_device(int fd)
+{
+	struct migstream_device d = vector_device(0);
+	struct migstream_precopy_info pi = { .device = 0, .state = 6, .time_ns = VECTOR_TIME_NS + 1000,
+					     .initial_bytes = 100, .dirty_bytes = 30, .stop_copy_size = 70 };
+	struct migstream_writer *w;
+	uint8_t data[200];
+	int ret;
+
+	vector_bytes(data, sizeof(data), 0);
+	ret = vector_begin(fd, &w, 0, 64);
+	if (!ret)
+		ret = migstream_write_device(w, &d);
+	if (!ret)
+		ret = migstream_write_precopy_info(w, &pi);
+	if (!ret)
+		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, data, 100);
+	if (!ret)
+		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, data + 100, 30);
+	if (!ret)
+		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, data + 130, 70);
+	if (!ret)
+		ret = migstream_write_device_end(w, 0);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+/* compressed.mgs: two devices, 64 KiB of compressible bytes each, zstd
+ * level 3 (DATA compressed, small records stored raw). */
+static int gen_compressed(int fd)
+{
+	struct migstream_device d0 = vector_device(0), d1 = vector_device(1);
+	struct migstream_writer *w;
+	static uint8_t data[65536];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)((i / 64) % 5);
+	ret = vector_begin(fd, &w, 3, 16384);
+	if (!ret)
+		ret = migstream_write_device(w, &d0);
+	if (!ret)
+		ret = migstream_write_device(w, &d1);
+	if (!ret)
+		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, data, sizeof(data));
+	if (!ret)
+		ret = migstream_write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, data + 1, sizeof(data) - 1);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+/* dirty-bitmap.mgs: one device without data and three DIRTY_BITMAP
+ * records: the man page example (RAW), a sparse one (RUNS), an empty one. */
+static int gen_dirty_bitmap(int fd)
+{
+	struct migstream_device d = vector_device(0);
+	struct migstream_dirty_bitmap bm = { .source = 0, .time_ns = VECTOR_TIME_NS + 2000, .iova = 0x100000,
+					     .page_size = 4096, .page_count = 12 };
+	uint64_t example[1] = { 0x20e }, sparse[64] = { 0 }, empty[1] = { 0 };
+	struct migstream_writer *w;
+	int ret;
+
+	sparse[3] = UINT64_C(0xff) << 8;
+	sparse[40] = 1;
+	ret = vector_begin(fd, &w, 0, 0);
+	if (!ret)
+		ret = migstream_write_device(w, &d);
+	if (!ret)
+		ret = migstream_write_dirty_bitmap(w, &bm, example);
+	bm.iova = 0x40000000;
+	bm.page_count = 64 * 64;
+	if (!ret)
+		ret = migstream_write_dirty_bitmap(w, &bm, sparse);
+	bm.page_count = 5;
+	if (!ret)
+		ret = migstream_write_dirty_bitmap(w, &bm, empty);
+	if (!ret)
+		ret = migstream_write_device_end(w, 0);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+/* unknown-ancillary.mgs: a record of type 0x7f00 flagged ancillary, which
+ * every v1 reader must skip. */
+static int gen_unknown_ancillary(int fd)
+{
+	static const char note[] = "a record from the future";
+	struct migstream_writer *w;
+	int ret = vector_begin(fd, &w, 0, 0);
+
+	if (!ret)
+		ret = migstream_write_record(w, 0x7f00, MIGSTREAM_RF_ANCILLARY, note, sizeof(note) - 1);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+struct vector {
+	const char *name;
+	int (*gen)(int fd);
+	bool deterministic; /* the same bytes with every zstd version */
+};
+
+static const struct vector vectors[] = {
+	{ "minimal.mgs", gen_minimal, true },
+	{ "one-device.mgs", gen_one_device, true },
+	{ "compressed.mgs", gen_compressed, false },
+	{ "dirty-bitmap.mgs", gen_dirty_bitmap, true },
+	{ "unknown-ancillary.mgs", gen_unknown_ancillary, true },
+};
+
+struct vbuf {
+	uint8_t *p;
+	size_t len;
+};
+
+/* A generator's output, in memory. */
+static int gen_to_mem(int (*gen)(int fd), struct vbuf *out)
+{
+	int fd = memfd_create("vector", MFD_CLOEXEC), ret;
+	off_t len;
+
+	out->p = NULL;
+	out->len = 0;
+	if (fd < 0)
+		return -errno;
+	ret = gen(fd);
+	len = lseek(fd, 0, SEEK_END);
+	if (!ret && len > 0) {
+		out->p = malloc((size_t)len);
+		if (!out->p || pread(fd, out->p, (size_t)len, 0) != len)
+			ret = -EIO;
+		else
+			out->len = (size_t)len;
+	}
+	close(fd);
+	return ret;
+}
+
+static size_t vector_record_offset(const struct vbuf *b, unsigned int idx)
+{
+	size_t off = MIGSTREAM_PREAMBLE_LEN;
+
+	while (idx--)
+		off += MIGSTREAM_RECORD_HEADER_LEN + get_be32(b->p + off + 8);
+	return off;
+}
+
+static void vector_reseal(struct vbuf *b, unsigned int idx)
+{
+	uint8_t *hdr = b->p + vector_record_offset(b, idx);
+
+	put_be64(hdr + 16, XXH3_64bits(hdr + MIGSTREAM_RECORD_HEADER_LEN, get_be32(hdr + 8)));
+	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, 28));
+}
+
+/*
+ * Corrupt variants of one-device.mgs (records: 0 STREAM_HEADER, 1 DEVICE,
+ * 2 PRECOPY_INFO, 3..7 DATA, 8 DEVICE_END, 9 STREAM_END), each with the
+ * error a reader must report; tests/vectors/README lists them too.
+ */
+struct bad_vector {
+	const char *name;
+	unsigned int record;
+	const char *type; /* NULL: the header is not trusted */
+	const char *what;
+	void (*spoil)(struct vbuf *b);
+};
+
+static void spoil_payload(struct vbuf *b)
+{
+	b->p[vector_record_offset(b, 4) + MIGSTREAM_RECORD_HEADER_LEN + 30] ^= 0x01;
+}
+
+static void spoil_header(struct vbuf *b)
+{
+	b->p[vector_record_offset(b, 3) + 8] ^= 0x01; /* stored_len */
+}
+
+static void spoil_truncate(struct vbuf *b)
+{
+	b->len = vector_record_offset(b, 6) + MIGSTREAM_RECORD_HEADER_LEN + 10;
+}
+
+static void spoil_digest(struct vbuf *b)
+{
+	b->p[vector_record_offset(b, 8) + MIGSTREAM_RECORD_HEADER_LEN + 31] ^= 0x01;
+	vector_reseal(b, 8);
+}
+
+static void spoil_chunk_order(struct vbuf *b)
+{
+	/* chunk_index of the second chunk: 1 becomes 2 */
+	b->p[vector_record_offset(b, 4) + MIGSTREAM_RECORD_HEADER_LEN + 15] = 2;
+	vector_reseal(b, 4);
+}
+
+static void spoil_critical(struct vbuf *b)
+{
+	/* PRECOPY_INFO becomes an unknown type without the ancillary flag */
+	uint8_t *hdr = b->p + vector_record_offset(b, 2);
+
+	put_be16(hdr, 0x7f01);
+	put_be16(hdr + 2, 0);
+	vector_reseal(b, 2);
+}
+
+static void spoil_no_end(struct vbuf *b)
+{
+	b->len = vector_record_offset(b, 9);
+}
+
+static const struct bad_vector bad_vectors[] = {
+	{ "bad-payload-check.mgs", 4, "DATA", "payload checksum mismatch", spoil_payload },
+	{ "bad-header-check.mgs", 3, NULL, "record header check mismatch", spoil_header },
+	{ "truncated.mgs", 6, "DATA", "truncated payload (10 of 88 bytes)", spoil_truncate },
+	{ "bad-digest.mgs", 8, "DEVICE_END", "device 0: state digest mismatch", spoil_digest },
+	{ "chunk-order.mgs", 4, "DATA", "device 0: chunk 2 out of order, expected chunk 1", spoil_chunk_order },
+	{ "unknown-critical.mgs", 2, "UNKNOWN", "unknown critical record type 0x7f01", spoil_critical },
+	{ "no-stream-end.mgs", 9, NULL, "truncated: end of file before STREAM_END", spoil_no_end },
+};
+
+static int make_bad(const struct bad_vector *bv, struct vbuf *out)
+{
+	int ret = gen_to_mem(gen_one_device, out);
+
+	if (!ret)
+		bv->spoil(out);
+	return ret;
+}
+
+#ifndef GEN_VECTORS_NO_MAIN
+static int write_file(const char *dir, const char *name, const struct vbuf *b)
+{
+	char path[4096];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		ret = -errno;
+	else if (write(fd, b->p, b->len) != (ssize_t)b->len)
+		ret = -EIO;
+	if (fd >= 0 && close(fd) && !ret)
+		ret = -errno;
+	if (ret)
+		fprintf(stderr, "gen-vectors: %s: %s\n", path, strerror(-ret));
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct vbuf b;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen-vectors DIR\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		if (gen_to_mem(vectors[i].gen, &b) || write_file(argv[1], vectors[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", vectors[i].name, b.len);
+		free(b.p);
+	}
+	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++) {
+		if (make_bad(&bad_vectors[i], &b) || write_file(argv[1], bad_vectors[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", bad_vectors[i].name, b.len);
+		free(b.p);
+	}
+	return 0;
+}
+#endif
