@@ -21,11 +21,14 @@ int vmt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	/* strtoull quietly accepts "-1" and leading blanks: refuse both. */
 	if (!s || !*s || !isdigit((unsigned char)*s))
 		return -EINVAL;
+	/* Base 0 would read "010" as octal 8: only decimal and 0x-hex here. */
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
 	if (errno == ERANGE)
 		return -ERANGE;
-	if (errno || *end)
+	if (errno || *end || (hex && !isxdigit((unsigned char)s[2])))
 		return -EINVAL;
 	if (v < min || v > max)
 		return -ERANGE;

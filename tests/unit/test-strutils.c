@@ -43,6 +43,9 @@ static void test_parse_u64(void)
 	CHECK_EQ(u64("1 ", 0, 10, 0), -EINVAL);
 	CHECK_EQ(u64("1k", 0, 10000, 0), -EINVAL);
 	CHECK_EQ(u64("0x", 0, 10, 0), -EINVAL);
+	CHECK_EQ(u64("0x-1", 0, UINT64_MAX, 0), -EINVAL);
+	CHECK_EQ(u64("010", 0, 100, 10), 0); /* decimal, not octal */
+	CHECK_EQ(u64("09", 0, 100, 9), 0);
 	CHECK_EQ(vmt_parse_u64(NULL, 0, 1, &(uint64_t){ 0 }), -EINVAL);
 }
 

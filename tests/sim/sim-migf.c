@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libvfiosim migration data files (the data_fd of
+ * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE): a saving file produces the
+ * deterministic state stream described in tests/sim/README, a resuming file
+ * checks every byte written to it. Modelled on mtty_save_read /
+ * mtty_resume_write / mtty_precopy_ioctl (samples/vfio-mdev/mtty.c) and
+ * mlx5vf_save_read / mlx5vf_precopy_ioctl (drivers/vfio/pci/mlx5/main.c).
+ *
+ * read() fills the caller's buffer directly from the generator: no copy
+ * through a pipe, so the simulator is never the bottleneck of a benchmark.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim.h"
+
+#define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
+
+struct sim_migf {
+	struct sim_obj obj;
+	struct sim_dev *dev;
+	bool saving;
+	bool disabled;
+	uint64_t pos; /* stream offset of the next byte */
+	XXH3_state_t *xxh;
+
+	/* the section being produced or consumed: [sec_start, sec_end) */
+	bool in_section;
+	uint64_t sec_start, sec_end;
+	uint32_t sec_type, sec_index; /* sec_index: sections begun so far */
+	uint8_t hdr[SIM_SECTION_HEADER];
+
+	/* saving */
+	bool stop_copy;	 /* STOP_COPY entered: the stop-copy section comes next */
+	bool final_done; /* the stop-copy section was read to its end */
+	uint64_t dirty_pending;
+	uint64_t dirty_last_ns;
+	uint64_t dirty_frac; /* sub-byte remainder of rate * time, in ns units */
+
+	/* resuming */
+	size_t hdr_fill;
+	bool have_seed;
+	uint64_t seed;
+	bool complete;
+	bool bad;
+};
+
+static uint64_t stream_seed(const struct sim_migf *m)
+{
+	return m->saving ? m->dev->cfg->seed : m->seed;
+}
+
+static bool in_precopy(const struct sim_dev *dev)
+{
+	return dev->state == VFIO_DEVICE_STATE_PRE_COPY ||
+	       dev->state == VFIO_DEVICE_STATE_PRE_COPY_P2P;
+}
+
+/* ---- the stream ---- */
+
+/*
+ * Payload bytes: the stream is cut into 64-byte blocks; word i (little
+ * endian u64) of block b is splitmix64(seed ^ b) ^ stream_lanes[i]. One mix
+ * per 64 bytes keeps the generator and the checker far faster than any pipe,
+ * and still makes every block depend on (seed, offset).
+ */
+static const uint64_t stream_lanes[8] = {
+	0x0000000000000000ULL, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL,
+	0x94d049bb133111ebULL, 0xd6e8feb86659fd93ULL, 0xa0761d6478bd642fULL,
+	0xe7037ed1a0b428dbULL, 0x8ebc6af09c88c6e3ULL,
+};
+
+static inline void stream_block(uint64_t seed, uint64_t block, uint64_t out[8])
+{
+	uint64_t k = sim_splitmix64(seed ^ block);
+
+	for (int i = 0; i < 8; i++)
+		out[i] = htole64(k ^ stream_lanes[i]);
+}
+
+void sim_stream_fill(uint64_t seed, uint64_t offset, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+	uint64_t block = offset >> 6, v[8];
+	unsigned int skip = offset & 63;
+
+	if (skip && n) {
+		size_t k = 64 - skip < n ? 64 - skip : n;
+
+		stream_block(seed, block++, v);
+		memcpy(p, (uint8_t *)v + skip, k);
+		p += k;
+		n -= k;
+	}
+	while (n >= 64) {
+		stream_block(seed, block++, v);
+		memcpy(p, v, 64);
+		p += 64;
+		n -= 64;
+	}
+	if (n) {
+		stream_block(seed, block, v);
+		memcpy(p, v, n);
+	}
+}
+
+/* generate a chunk, then one memcmp: the fast path is the common one */
+size_t sim_stream_verify(uint64_t seed, uint64_t offset, const void *buf, size_t n)
+{
+	uint64_t expect[2048]; /* 16 KiB */
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < n) {
+		size_t k = n - done < sizeof(expect) ? n - done : sizeof(expect);
+
+		sim_stream_fill(seed, offset + done, expect, k);
+		if (memcmp(p + done, expect, k)) {
+			for (size_t i = 0; i < k; i++) {
+				if (p[done + i] != ((const uint8_t *)expect)[i])
+					return done + i;
+			}
+		}
+		done += k;
+	}
+	return n;
+}
+
+static uint64_t section_check(uint64_t seed, uint64_t offset, uint64_t length, uint32_t type,
+			      uint32_t index)
+{
+	return sim_splitmix64(seed ^ sim_splitmix64(offset ^ sim_splitmix64(
+		length ^ sim_splitmix64(((uint64_t)type << 32 | index) ^ 0x5653494d53454331ULL))));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+void sim_section_header(uint8_t hdr[SIM_SECTION_HEADER], uint64_t seed, uint64_t offset,
+			uint64_t length, uint32_t type, uint32_t index)
+{
+	memcpy(hdr, SIM_SECTION_MAGIC, 8);
+	put_le64(hdr + 8, seed);
+	put_le64(hdr + 16, offset);
+	put_le64(hdr + 24, length);
+	put_le32(hdr + 32, type);
+	put_le32(hdr + 36, index);
+	put_le64(hdr + 40, section_check(seed, offset, length, type, index));
+}
+
+/* ---- objects ---- */
+
+static struct sim_migf *migf_new(struct sim_dev *dev, bool saving)
+{
+	struct sim_migf *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->xxh = XXH3_createState();
+	if (!m->xxh) {
+		free(m);
+		return NULL;
+	}
+	XXH3_64bits_reset(m->xxh);
+	m->obj = SIM_OBJ_INIT(SIM_K_MIGF);
+	m->obj.refs = 1; /* the device's reference, dropped by sim_migf_disable */
+	m->dev = dev;
+	m->saving = saving;
+	m->dirty_last_ns = sim_now_ns();
+	return m;
+}
+
+struct sim_migf *sim_migf_new_saving(struct sim_dev *dev)
+{
+	struct sim_migf *m = migf_new(dev, true);
+
+	if (!m)
+		return NULL;
+	dev->saved_bytes = dev->precopy_bytes = 0;
+	dev->save_complete = false;
+	dev->save_digest = XXH3_64bits_digest(m->xxh);
+	dev->dirty_rounds_done = 0;
+	return m;
+}
+
+struct sim_migf *sim_migf_new_resuming(struct sim_dev *dev)
+{
+	struct sim_migf *m = migf_new(dev, false);
+
+	if (!m)
+		return NULL;
+	dev->loaded_bytes = 0;
+	dev->load_digest = XXH3_64bits_digest(m->xxh);
+	dev->load_verified = "none";
+	dev->load_error[0] = '\0';
+	dev->has_load_seed = false;
+	return m;
+}
+
+struct sim_obj *sim_migf_obj(struct sim_migf *m)
+{
+	return &m->obj;
+}
+
+void sim_migf_release(struct sim_migf *m)
+{
+	XXH3_freeState(m->xxh);
+	free(m);
+}
+
+static void start_section(struct sim_migf *m, uint32_t type, uint64_t length)
+{
+	if (length < SIM_SECTION_HEADER)
+		length = SIM_SECTION_HEADER;
+	m->in_section = true;
+	m->sec_start = m->pos;
+	m->sec_end = m->pos + length;
+	m->sec_type = type;
+	sim_section_header(m->hdr, stream_seed(m), m->pos, length, type, m->sec_index);
+	m->sec_index++;
+}
+
+/* Dirty device state accumulates on the wall clock while in PRE_COPY. */
+static void update_dirty(struct sim_migf *m)
+{
+	const struct sim_devcfg *c = m->dev->cfg;
+	uint64_t now = sim_now_ns(), dt;
+	unsigned __int128 acc;
+
+	if (!c->dirty_rate || m->stop_copy || !in_precopy(m->dev)) {
+		m->dirty_last_ns = now;
+		return;
+	}
+	dt = now - m->dirty_last_ns;
+	m->dirty_last_ns = now;
+	acc = (unsigned __int128)c->dirty_rate * dt + m->dirty_frac;
+	m->dirty_pending += (uint64_t)(acc / 1000000000ULL);
+	m->dirty_frac = (uint64_t)(acc % 1000000000ULL);
+}
+
+enum advance_result { ADV_DATA, ADV_TEMP_END, ADV_EOF };
+
+/* The current section is used up (or none began): what comes next. */
+static enum advance_result advance(struct sim_migf *m)
+{
+	const struct sim_devcfg *c = m->dev->cfg;
+
+	if (m->stop_copy) {
+		if (m->final_done)
+			return ADV_EOF;
+		if (m->in_section && m->sec_type == SIM_SEC_STOP_COPY) {
+			m->final_done = true;
+			return ADV_EOF;
+		}
+		start_section(m, SIM_SEC_STOP_COPY, c->size);
+		return ADV_DATA;
+	}
+	if (!m->in_section) {
+		start_section(m, SIM_SEC_PRECOPY_INITIAL, c->precopy_initial);
+		return ADV_DATA;
+	}
+	update_dirty(m);
+	if (m->dirty_pending) {
+		start_section(m, SIM_SEC_PRECOPY_DIRTY, m->dirty_pending);
+		m->dirty_pending = 0;
+		return ADV_DATA;
+	}
+	return ADV_TEMP_END;
+}
+
+static bool has_data(struct sim_migf *m)
+{
+	if (m->in_section && m->pos < m->sec_end)
+		return true;
+	if (m->stop_copy)
+		return !m->final_done && !(m->in_section && m->sec_type == SIM_SEC_STOP_COPY);
+	if (!m->in_section)
+		return true;
+	update_dirty(m);
+	return m->dirty_pending > 0;
+}
+
+static bool at_eof(const struct sim_migf *m)
+{
+	return m->stop_copy && (m->final_done || (m->in_section &&
+		m->sec_type == SIM_SEC_STOP_COPY && m->pos == m->sec_end));
+}
+
+/* mlx5vf_save_poll: readable with data, at the end, or when disabled */
+short sim_migf_poll(struct sim_migf *m)
+{
+	bool ready;
+	short timed = 0;
+
+	if (!m->saving)
+		return 0;
+	if (m->disabled || m->dev->cfg->precopy_eof_zero) {
+		/* mtty's file has no poll op: DEFAULT_POLLMASK, always readable */
+		ready = true;
+	} else {
+		ready = has_data(m) || at_eof(m);
+		if (!ready && m->dev->cfg->dirty_rate && !m->stop_copy)
+			timed = 0x100;
+	}
+	sim_obj_set_ready(&m->obj, ready);
+	return (short)((ready ? 1 : 0) | timed);
+}
+
+void sim_migf_enter_stop_copy(struct sim_migf *m)
+{
+	m->stop_copy = true;
+	m->dirty_pending = 0;
+	sim_migf_poll(m);
+}
+
+void sim_migf_disable(struct sim_migf *m)
+{
+	m->disabled = true;
+	sim_migf_poll(m);
+	sim_obj_put(&m->obj);
+}
+
+/* ---- saving: read ---- */
+
+static void produce(struct sim_migf *m, uint8_t *p, size_t k)
+{
+	uint64_t rel = m->pos - m->sec_start;
+
+	if (rel < SIM_SECTION_HEADER) {
+		size_t h = SIM_SECTION_HEADER - rel < k ? SIM_SECTION_HEADER - rel : k;
+
+		memcpy(p, m->hdr + rel, h);
+		p += h;
+		k -= h;
+		m->pos += h;
+	}
+	if (k) {
+		sim_stream_fill(stream_seed(m), m->pos, p, k);
+		m->pos += k;
+	}
+}
+
+/* one read() worth, lock held; returns bytes or -errno */
+static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n)
+{
+	struct sim_dev *dev = m->dev;
+	const struct sim_devcfg *c = dev->cfg;
+	size_t total = 0;
+	bool temp_end = false;
+
+	if (m->disabled)
+		return -ENODEV;
+	if (!m->saving)
+		return -EINVAL;
+	dev->read_calls++;
+	if (c->has_read_eio) {
+		if (dev->data_read_total >= c->read_eio_after)
+			return -EIO;
+		if (n > c->read_eio_after - dev->data_read_total)
+			n = (size_t)(c->read_eio_after - dev->data_read_total);
+	}
+	if (c->chunk && n > c->chunk)
+		n = (size_t)c->chunk;
+	while (total < n) {
+		size_t k;
+
+		if (!m->in_section || m->pos == m->sec_end) {
+			enum advance_result a = advance(m);
+
+			if (a == ADV_EOF)
+				break;
+			if (a == ADV_TEMP_END) {
+				temp_end = true;
+				break;
+			}
+		}
+		k = m->sec_end - m->pos < n - total ? (size_t)(m->sec_end - m->pos) : n - total;
+		produce(m, buf + total, k);
+		total += k;
+	}
+	if (total) {
+		if (!c->no_digest) {
+			XXH3_64bits_update(m->xxh, buf, total);
+			dev->save_digest = XXH3_64bits_digest(m->xxh);
+		}
+		dev->saved_bytes += total;
+		dev->data_read_total += total;
+		if (in_precopy(dev))
+			dev->precopy_bytes += total;
+		sim_migf_poll(m);
+		return (ssize_t)total;
+	}
+	if (temp_end) {
+		/* the deterministic dirty rounds begin when the reader catches up */
+		if (dev->dirty_rounds_done < c->dirty_rounds && c->dirty_per_round) {
+			dev->dirty_rounds_done++;
+			m->dirty_pending += c->dirty_per_round;
+		}
+		sim_migf_poll(m);
+		if (c->precopy_eof_zero)
+			return 0; /* mtty_save_read: nothing more for now */
+		dev->enomsg++;
+		return -ENOMSG; /* uAPI: temporary end of stream in PRE_COPY */
+	}
+	if (n && !dev->save_complete) {
+		dev->save_complete = true;
+		sim_dev_write_state(dev);
+	}
+	sim_migf_poll(m);
+	return 0;
+}
+
+static int read_delay(const struct sim_devcfg *c)
+{
+	struct timespec ts = {
+		.tv_sec = c->read_delay_ms / 1000,
+		.tv_nsec = (long)(c->read_delay_ms % 1000) * 1000000L,
+	};
+
+	if (!c->read_delay_ms)
+		return 0;
+	/* a signal handler ran: like a driver's wait_event_interruptible */
+	if (nanosleep(&ts, NULL) && errno == EINTR)
+		return -EINTR;
+	return 0;
+}
+
+ssize_t sim_migf_read(struct sim_migf *m, void *buf, size_t n, int fd)
+{
+	ssize_t r;
+	int ret;
+
+	(void)fd;
+	ret = read_delay(m->dev->cfg);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&sim_lock);
+	r = save_read_locked(m, buf, n);
+	pthread_mutex_unlock(&sim_lock);
+	return r;
+}
+
+ssize_t sim_migf_readv(struct sim_migf *m, const struct iovec *iov, int cnt, int fd)
+{
+	ssize_t total = 0;
+	int ret;
+
+	(void)fd;
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	ret = read_delay(m->dev->cfg);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&sim_lock);
+	for (int i = 0; i < cnt; i++) {
+		ssize_t r;
+
+		if (!iov[i].iov_len)
+			continue;
+		r = save_read_locked(m, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0) {
+			if (!total)
+				total = r;
+			break;
+		}
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	pthread_mutex_unlock(&sim_lock);
+	return total;
+}
+
+/* ---- resuming: write ---- */
+
+static void load_fail(struct sim_migf *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void load_fail(struct sim_migf *m, const char *fmt, ...)
+{
+	struct sim_dev *dev = m->dev;
+	va_list ap;
+
+	if (m->bad)
+		return;
+	m->bad = true;
+	dev->load_verified = "bad";
+	va_start(ap, fmt);
+	vsnprintf(dev->load_error, sizeof(dev->load_error), fmt, ap);
+	va_end(ap);
+	sim_trace("%s: load error: %s", dev->cfg->name, dev->load_error);
+}
+
+static void parse_header(struct sim_migf *m)
+{
+	const uint8_t *h = m->hdr;
+	uint64_t seed = get_le64(h + 8), off = get_le64(h + 16), len = get_le64(h + 24);
+	uint32_t type = get_le32(h + 32), index = get_le32(h + 36);
+
+	if (memcmp(h, SIM_SECTION_MAGIC, 8)) {
+		load_fail(m, "bad section magic at offset %llu",
+			  (unsigned long long)(m->pos - SIM_SECTION_HEADER));
+		return;
+	}
+	if (get_le64(h + 40) != section_check(seed, off, len, type, index)) {
+		load_fail(m, "bad section header check at offset %llu",
+			  (unsigned long long)(m->pos - SIM_SECTION_HEADER));
+		return;
+	}
+	if (m->have_seed && seed != m->seed) {
+		load_fail(m, "section at offset %llu has seed %llu",
+			  (unsigned long long)(m->pos - SIM_SECTION_HEADER), (unsigned long long)seed);
+		return;
+	}
+	if (off != m->pos - SIM_SECTION_HEADER || len < SIM_SECTION_HEADER ||
+	    index != m->sec_index || type < SIM_SEC_PRECOPY_INITIAL ||
+	    type > SIM_SEC_STOP_COPY || (type == SIM_SEC_PRECOPY_INITIAL && index != 0)) {
+		load_fail(m, "section %u out of sequence at offset %llu", index,
+			  (unsigned long long)(m->pos - SIM_SECTION_HEADER));
+		return;
+	}
+	if (!m->have_seed) {
+		m->have_seed = true;
+		m->seed = seed;
+		m->dev->has_load_seed = true;
+		m->dev->load_seed = seed;
+	}
+	m->in_section = true;
+	m->sec_start = off;
+	m->sec_end = off + len;
+	m->sec_type = type;
+	m->sec_index++;
+}
+
+/* one write() worth, lock held */
+static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_t n)
+{
+	struct sim_dev *dev = m->dev;
+	const struct sim_devcfg *c = dev->cfg;
+	size_t done = 0;
+
+	if (m->disabled)
+		return -ENODEV;
+	if (m->saving)
+		return -EINVAL;
+	dev->write_calls++;
+	if (c->has_write_eio) {
+		if (dev->data_written_total >= c->write_eio_after)
+			return -EIO;
+		if (n > c->write_eio_after - dev->data_written_total)
+			n = (size_t)(c->write_eio_after - dev->data_written_total);
+	}
+	/* mtty_resume_write: nothing beyond the end of the state */
+	if (m->complete && n)
+		return -ENOMEM;
+	while (done < n && !m->complete) {
+		if (m->bad) {
+			/* accept the rest, the load check refuses it later */
+			m->pos += n - done;
+			done = n;
+			break;
+		}
+		if (!m->in_section || m->pos == m->sec_end) {
+			size_t k = SIM_SECTION_HEADER - m->hdr_fill;
+
+			if (k > n - done)
+				k = n - done;
+			memcpy(m->hdr + m->hdr_fill, buf + done, k);
+			m->hdr_fill += k;
+			m->pos += k;
+			done += k;
+			if (m->hdr_fill == SIM_SECTION_HEADER) {
+				m->hdr_fill = 0;
+				parse_header(m);
+				if (!m->bad && m->pos == m->sec_end &&
+				    m->sec_type == SIM_SEC_STOP_COPY)
+					m->complete = true;
+			}
+			continue;
+		}
+		{
+			size_t k = m->sec_end - m->pos < n - done ? (size_t)(m->sec_end - m->pos)
+								 : n - done;
+			size_t at = sim_stream_verify(m->seed, m->pos, buf + done, k);
+
+			if (at < k)
+				load_fail(m, "bad byte at offset %llu",
+				  (unsigned long long)(m->pos + at));
+			m->pos += k;
+			done += k;
+			if (m->pos == m->sec_end && m->sec_type == SIM_SEC_STOP_COPY && !m->bad)
+				m->complete = true;
+		}
+	}
+	if (!done && n)
+		return -ENOMEM;
+	if (!c->no_digest) {
+		XXH3_64bits_update(m->xxh, buf, done);
+		dev->load_digest = XXH3_64bits_digest(m->xxh);
+	}
+	dev->loaded_bytes += done;
+	dev->data_written_total += done;
+	return (ssize_t)done;
+}
+
+ssize_t sim_migf_write(struct sim_migf *m, const void *buf, size_t n)
+{
+	ssize_t r;
+
+	pthread_mutex_lock(&sim_lock);
+	r = resume_write_locked(m, buf, n);
+	pthread_mutex_unlock(&sim_lock);
+	return r;
+}
+
+ssize_t sim_migf_writev(struct sim_migf *m, const struct iovec *iov, int cnt)
+{
+	ssize_t total = 0;
+
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&sim_lock);
+	for (int i = 0; i < cnt; i++) {
+		ssize_t r;
+
+		if (!iov[i].iov_len)
+			continue;
+		r = resume_write_locked(m, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0) {
+			if (!total)
+				total = r;
+			break;
+		}
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	pthread_mutex_unlock(&sim_lock);
+	return total;
+}
+
+/* RESUMING -> STOP: mtty_load_state refuses wrong or short data with EINVAL */
+int sim_migf_load_check(struct sim_migf *m)
+{
+	struct sim_dev *dev;
+
+	if (!m)
+		return -EINVAL;
+	dev = m->dev;
+	if (m->bad)
+		return -EINVAL;
+	if (!m->complete) {
+		dev->load_verified = "short";
+		snprintf(dev->load_error, sizeof(dev->load_error),
+			 "short: %llu bytes, stop-copy section not complete",
+			 (unsigned long long)m->pos);
+		return -EINVAL;
+	}
+	if (dev->cfg->has_expect_seed && m->seed != dev->cfg->expect_seed) {
+		dev->load_verified = "bad";
+		snprintf(dev->load_error, sizeof(dev->load_error), "seed %llu, expected %llu",
+			 (unsigned long long)m->seed, (unsigned long long)dev->cfg->expect_seed);
+		return -EINVAL;
+	}
+	dev->load_verified = "ok";
+	dev->load_error[0] = '\0';
+	return 0;
+}
+
+/* ---- VFIO_MIG_GET_PRECOPY_INFO ---- */
+
+int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg)
+{
+	struct vfio_precopy_info *info = arg;
+	size_t minsz = offsetofend(struct vfio_precopy_info, dirty_bytes);
+	uint64_t initial = 0, dirty = 0;
+
+	/* the resuming file has no ioctl at all (mtty_resume_fops) */
+	if (!m->saving || req != VFIO_MIG_GET_PRECOPY_INFO)
+		return -ENOTTY;
+	if (info->argsz < minsz)
+		return -EINVAL;
+	/* "valid only in PRE_COPY states", include/uapi/linux/vfio.h */
+	if (!in_precopy(m->dev))
+		return -EINVAL;
+	if (m->disabled)
+		return -ENODEV;
+	update_dirty(m);
+	if (!m->in_section) {
+		initial = m->dev->cfg->precopy_initial < SIM_SECTION_HEADER
+				  ? SIM_SECTION_HEADER : m->dev->cfg->precopy_initial;
+	} else if (m->sec_type == SIM_SEC_PRECOPY_INITIAL) {
+		initial = m->sec_end - m->pos;
+	} else if (m->sec_type == SIM_SEC_PRECOPY_DIRTY) {
+		dirty = m->sec_end - m->pos;
+	}
+	if (m->dirty_pending)
+		dirty += m->dirty_pending < SIM_SECTION_HEADER ? SIM_SECTION_HEADER
+							       : m->dirty_pending;
+	info->flags = 0;
+	info->initial_bytes = initial;
+	info->dirty_bytes = dirty;
+	sim_migf_poll(m);
+	return 0;
+}
