@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "vfio-ioctl.h"
 #include "vfio-mig.h"
@@ -332,20 +333,5 @@ int vmt_mig_read_data(int data_fd, void *buf, size_t cap, bool precopy, size_t *
 
 int vmt_mig_write_data(int data_fd, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = write(data_fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return vmt_write_all(data_fd, buf, len);
 }

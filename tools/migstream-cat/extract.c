@@ -7,6 +7,7 @@
 #include "closestream.h"
 #include "exitcodes.h"
 #include "extract.h"
+#include "fdio.h"
 #include "log.h"
 #include "output.h"
 #include "scan.h"
@@ -47,7 +48,7 @@ static int extract_record(void *vctx, struct cat_stream *s, const struct migstre
 		return cat_bad_record(s, rec, "malformed DATA payload");
 	if (d.device != ctx->device)
 		return VMT_EXIT_OK;
-	rc = cat_write_all(STDOUT_FILENO, d.data, d.len);
+	rc = vmt_write_all(STDOUT_FILENO, d.data, d.len);
 	if (rc)
 		return cat_write_error(rc);
 	ctx->bytes += d.len;

@@ -10,26 +10,6 @@
 #include "log.h"
 #include "output.h"
 
-int cat_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int cat_write_error(int neg_errno)
 {
 	vmt_err("write error on standard output: %s", strerror(-neg_errno));

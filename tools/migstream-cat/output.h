@@ -9,8 +9,6 @@
 
 #include <stddef.h>
 
-/* 0 or -errno. */
-int cat_write_all(int fd, const void *buf, size_t len);
 /* "write error on standard output: <strerror>"; returns exit code 1. */
 int cat_write_error(int neg_errno);
 

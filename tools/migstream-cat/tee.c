@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fdio.h"
 #include "output.h"
 #include "tee.h"
 
@@ -50,7 +51,7 @@ int cat_tee_release(struct cat_tee *t, uint64_t end)
 	if (end <= t->base)
 		return 0;
 	n = end - t->base > t->len ? t->len : (size_t)(end - t->base);
-	rc = cat_write_all(t->fd, t->buf, n);
+	rc = vmt_write_all(t->fd, t->buf, n);
 	if (rc)
 		return rc;
 	/* What the reader read ahead belongs to the next record: keep it. */

@@ -12,6 +12,7 @@
 #include "closestream.h"
 #include "convert.h"
 #include "exitcodes.h"
+#include "fdio.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -20,26 +21,6 @@
 
 /* VFIO_MIGRATION_STOP_COPY: the least a migratable device offers. */
 #define WRAP_DEFAULT_MIG_FLAGS 1
-
-/* Fills buf unless end of input comes first: the length read, or -errno. */
-static ssize_t read_full(int fd, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
 
 static void describe_device(const struct cat_opts *o, int fd, const char *name,
 			    struct migstream_device *dev)
@@ -95,7 +76,7 @@ int cat_wrap(const struct cat_opts *o)
 	}
 	cat_progress_start(&prog, cat_progress_wanted(o), name);
 	for (;;) {
-		ssize_t n = read_full(fd, buf, chunk);
+		ssize_t n = vmt_read_full(fd, buf, chunk);
 
 		if (n < 0) {
 			cat_progress_end(&prog);
