@@ -137,6 +137,12 @@ static uint32_t parse_then(const char *arg)
 	vmt_usage_error("invalid --then argument: '%s' (running or stop)", arg);
 }
 
+/*
+ * File scope, not a local: a usage error exits from inside the parse, and
+ * LeakSanitizer must still see the context as reachable.
+ */
+static poptContext ctx;
+
 void load_options_parse(struct load_options *o, int argc, const char **argv)
 {
 	char *arg = NULL;
@@ -161,7 +167,6 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	unsigned int nsequential = 0;
 	uint32_t next_index = 0;
 	const char *positional;
-	poptContext ctx;
 	int rc;
 
 	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING };

@@ -125,6 +125,12 @@ enum {
 	OPT_PRECOPY, OPT_BANDWIDTH, OPT_DOWNTIME, OPT_JSON, OPT_FORCE,
 };
 
+/*
+ * File scope, not a local: --help, --version and usage errors exit from
+ * inside the parse, and LeakSanitizer must still see the context.
+ */
+static poptContext ctx;
+
 static void parse_options(int argc, const char **argv, struct options *o)
 {
 	const char *arg = NULL;
@@ -151,7 +157,6 @@ static void parse_options(int argc, const char **argv, struct options *o)
 		{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
 		POPT_TABLEEND
 	};
-	poptContext ctx;
 	int rc;
 
 	*o = (struct options){ .downtime_ns = 300 * 1000000ull, .interval_ns = NSEC_PER_SEC };
@@ -543,8 +548,10 @@ int main(int argc, const char **argv)
 
 	bool stream_on_stdout = opt.stream || (opt.output && strcmp(opt.output, "-") == 0);
 
-	if (stream_on_stdout && !vmt_binary_output_ok(STDOUT_FILENO, opt.force))
-		return VMT_EXIT_USAGE;
+	if (stream_on_stdout && !vmt_binary_output_ok(STDOUT_FILENO, opt.force)) {
+		exit_code = VMT_EXIT_USAGE;
+		goto out;
+	}
 	/* When stdout carries a stream the report goes to stderr. */
 	s.report.out = stream_on_stdout ? stderr : stdout;
 	s.report.json = opt.json;
@@ -558,7 +565,8 @@ int main(int argc, const char **argv)
 	ret = vmt_device_open(opt.device, &open_opts, &s.dev);
 	if (ret) {
 		vmt_err("%s: cannot open the device: %s", opt.device, strerror(-ret));
-		return ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
+		exit_code = ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
+		goto out;
 	}
 	ret = vmt_mig_query(s.dev);
 	if (ret) {
@@ -664,6 +672,8 @@ out:
 	}
 	free(s.buf);
 	vmt_device_close(s.dev);
+	free((void *)opt.device);
+	free((void *)opt.output);
 	int close_rc = vmt_close_stdout();
 
 	return exit_code ? exit_code : close_rc;
