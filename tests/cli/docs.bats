@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Every long option a tool's --help lists is in its man page and its bash
+# completion, and every man page documents the five exit codes: a new option
+# is not done until the three say the same thing.
+
+load helpers
+
+tools=(migstream-cat vfio-mig-save vfio-mig-load vfio-precopy-info iommufd-dirty uffd-probe)
+
+# Long options of a tool, from its --help.
+help_options() {
+	"$1" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u
+}
+
+check_tool() {
+	local tool=$1 man="$VMT_SRCDIR/man/$1.1" comp="$VMT_SRCDIR/completion/$1" missing=()
+	vmt_require_tool "$tool"
+	[ -f "$man" ] || { echo "no man page $man"; return 1; }
+	[ -f "$comp" ] || { echo "no completion $comp"; return 1; }
+	while read -r opt; do
+		# roff writes \-\-option, inner dashes escaped or not
+		grep -qE -- "\\\\-\\\\-$(printf '%s' "${opt#--}" | sed 's/-/(\\\\)?-/g')" "$man" ||
+			missing+=("man:$opt")
+		grep -qE -- "(^|[^a-z-])$opt([^a-z-]|\$)" "$comp" || missing+=("completion:$opt")
+	done < <(help_options "$tool")
+	if ((${#missing[@]})); then
+		echo "$tool: not documented: ${missing[*]}"
+		return 1
+	fi
+	# EXIT STATUS lists 0..4
+	for code in 0 1 2 3 4; do
+		sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man" | grep -qE "^(\.B |\.IP |\.TP.*)?$code\b|^\.B $code\$" ||
+			{ echo "$tool: exit code $code missing from EXIT STATUS"; return 1; }
+	done
+}
+
+@test "docs: migstream-cat options in man page and completion" { check_tool migstream-cat; }
+@test "docs: vfio-mig-save options in man page and completion" { check_tool vfio-mig-save; }
+@test "docs: vfio-mig-load options in man page and completion" { check_tool vfio-mig-load; }
+@test "docs: vfio-precopy-info options in man page and completion" { check_tool vfio-precopy-info; }
+@test "docs: iommufd-dirty options in man page and completion" { check_tool iommufd-dirty; }
+@test "docs: uffd-probe options in man page and completion" { check_tool uffd-probe; }
