@@ -5,7 +5,8 @@
  * before a buffer grows, the payload check before zstd sees a byte, the
  * frame's declared size before it is decompressed, and the stream's
  * structure before a record is handed out. Memory is one stored and one
- * decompressed payload, whatever the stream's length.
+ * decompressed payload, whatever the stream's length (with unordered_data,
+ * plus a bitmap of the window per device, whatever the chunk indexes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,9 +40,21 @@ struct reader_device {
 	uint32_t index;
 	bool ended;
 	bool stop_copy_seen;
-	uint64_t next_chunk;
-	uint64_t next_offset;
-	XXH3_state_t *digest;
+	uint64_t next_chunk;  /* in order: the next chunk; unordered: chunks arrived */
+	uint64_t next_offset; /* in order: the next offset; unordered: bytes arrived */
+	XXH3_state_t *digest; /* in order only */
+
+	/*
+	 * unordered_data: every chunk below low_missing has arrived; seen has
+	 * one bit per chunk index in [low_missing, low_missing + window), bit
+	 * (index % window), so a repeat is found in constant memory.
+	 */
+	uint64_t low_missing;
+	uint64_t *seen;
+	/* no pre-copy chunk may be numbered after a STOP_COPY chunk */
+	uint64_t last_precopy_chunk;  /* valid when precopy_seen */
+	uint64_t first_stop_copy_chunk; /* valid when stop_copy_seen */
+	bool precopy_seen;
 };
 
 struct migstream_reader {
@@ -73,6 +86,7 @@ struct migstream_reader {
 
 	unsigned int ndev;
 	struct reader_device dev[MIGSTREAM_MAX_DEVICES];
+	uint64_t window; /* unordered_data: bits per device in seen */
 };
 
 static ssize_t fd_read(void *ctx, void *buf, size_t len)
@@ -89,6 +103,8 @@ int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn,
 	struct migstream_reader *r;
 
 	*out = NULL;
+	if (opts && opts->unordered_data && opts->unordered_window > MIGSTREAM_UNORDERED_WINDOW_MAX)
+		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -102,6 +118,10 @@ int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn,
 	}
 	if (opts)
 		r->opts = *opts;
+	if (r->opts.unordered_data) {
+		r->window = r->opts.unordered_window ? r->opts.unordered_window : MIGSTREAM_UNORDERED_WINDOW;
+		r->window = (r->window + 63) & ~(uint64_t)63;
+	}
 	*out = r;
 	return 0;
 }
@@ -136,8 +156,10 @@ void migstream_reader_free(struct migstream_reader *r)
 {
 	if (!r)
 		return;
-	for (unsigned int i = 0; i < r->ndev; i++)
+	for (unsigned int i = 0; i < r->ndev; i++) {
 		XXH3_freeState(r->dev[i].digest);
+		free(r->dev[i].seen);
+	}
 	ZSTD_freeDCtx(r->dctx);
 	free(r->sbuf);
 	free(r->rbuf);
@@ -302,6 +324,67 @@ static int decompress(struct migstream_reader *r, uint32_t stored_len, uint32_t 
 	return 0;
 }
 
+static bool seen_test(const struct reader_device *d, uint64_t window, uint64_t chunk)
+{
+	uint64_t bit = chunk % window;
+
+	return d->seen[bit / 64] & (1ull << (bit % 64));
+}
+
+static void seen_flip(struct reader_device *d, uint64_t window, uint64_t chunk)
+{
+	uint64_t bit = chunk % window;
+
+	d->seen[bit / 64] ^= 1ull << (bit % 64);
+}
+
+/*
+ * unordered_data: each chunk index once, within the window. The bitmap
+ * only ever holds indexes in [low_missing, low_missing + window): a bit is
+ * cleared when low_missing passes it, so the slot is free for the index
+ * one window later. Order, offsets and the digest are the caller's.
+ */
+static int check_unordered_data(struct migstream_reader *r, struct reader_device *d,
+				const struct migstream_data *data)
+{
+	uint64_t chunk = data->chunk_index;
+
+	if (chunk < d->low_missing || (chunk - d->low_missing < r->window && seen_test(d, r->window, chunk)))
+		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " (offset %" PRIu64 ") repeated",
+			   data->device, chunk, data->offset);
+	if (chunk - d->low_missing >= r->window)
+		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " is %" PRIu64 " or more chunks ahead of "
+			   "missing chunk %" PRIu64 " (the reader's window)", data->device, chunk, r->window,
+			   d->low_missing);
+	/* Phases in chunk order: pre-copy chunks all come before STOP_COPY ones. */
+	if (data->phase == MIGSTREAM_PHASE_STOP_COPY) {
+		if (d->precopy_seen && chunk < d->last_precopy_chunk)
+			return bad(r, "device %" PRIu32 ": STOP_COPY chunk %" PRIu64 " before pre-copy chunk %" PRIu64,
+				   data->device, chunk, d->last_precopy_chunk);
+		if (!d->stop_copy_seen || chunk < d->first_stop_copy_chunk)
+			d->first_stop_copy_chunk = chunk;
+		d->stop_copy_seen = true;
+	} else {
+		if (d->stop_copy_seen && chunk > d->first_stop_copy_chunk)
+			return bad(r, "device %" PRIu32 ": %s chunk %" PRIu64 " after STOP_COPY chunk %" PRIu64,
+				   data->device, migstream_phase_name(data->phase), chunk, d->first_stop_copy_chunk);
+		if (!d->precopy_seen || chunk > d->last_precopy_chunk)
+			d->last_precopy_chunk = chunk;
+		d->precopy_seen = true;
+	}
+	if (data->len > UINT64_MAX - d->next_offset)
+		return bad(r, "device %" PRIu32 ": more than 2^64 bytes", data->device);
+
+	seen_flip(d, r->window, chunk);
+	while (seen_test(d, r->window, d->low_missing)) {
+		seen_flip(d, r->window, d->low_missing);
+		d->low_missing++;
+	}
+	d->next_chunk++;
+	d->next_offset += data->len;
+	return 0;
+}
+
 static int check_data(struct migstream_reader *r, const struct migstream_record *rec)
 {
 	struct migstream_data data;
@@ -314,6 +397,8 @@ static int check_data(struct migstream_reader *r, const struct migstream_record 
 		return bad(r, "DATA for device %" PRIu32 " before its DEVICE record", data.device);
 	if (d->ended)
 		return bad(r, "DATA for device %" PRIu32 " after its DEVICE_END", data.device);
+	if (r->opts.unordered_data)
+		return check_unordered_data(r, d, &data);
 	if (data.chunk_index != d->next_chunk)
 		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " out of order, expected chunk %" PRIu64,
 			   data.device, data.chunk_index, d->next_chunk);
@@ -351,10 +436,17 @@ static int check_device(struct migstream_reader *r, const struct migstream_recor
 	if (r->ndev >= MIGSTREAM_MAX_DEVICES)
 		return bad(r, "more than %d devices", MIGSTREAM_MAX_DEVICES);
 	d = &r->dev[r->ndev];
-	*d = (struct reader_device){ .index = index, .digest = XXH3_createState() };
-	if (!d->digest)
-		return fail(r, -ENOMEM, "out of memory");
-	XXH3_64bits_reset(d->digest);
+	*d = (struct reader_device){ .index = index };
+	if (r->opts.unordered_data) {
+		d->seen = calloc(r->window / 64, sizeof(*d->seen));
+		if (!d->seen)
+			return fail(r, -ENOMEM, "out of memory");
+	} else {
+		d->digest = XXH3_createState();
+		if (!d->digest)
+			return fail(r, -ENOMEM, "out of memory");
+		XXH3_64bits_reset(d->digest);
+	}
 	r->ndev++;
 	return 0;
 }
@@ -372,12 +464,24 @@ static int check_device_end(struct migstream_reader *r, const struct migstream_r
 		return bad(r, "DEVICE_END for device %" PRIu32 " that has no DEVICE record", end.device);
 	if (d->ended)
 		return bad(r, "second DEVICE_END for device %" PRIu32, end.device);
+	/*
+	 * Unordered, no chunk came twice: every chunk below low_missing came,
+	 * so a count above it names the first chunk that never did.
+	 */
+	if (r->opts.unordered_data && d->low_missing < end.chunk_count)
+		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " of %" PRIu64 " is missing", end.device,
+			   d->low_missing, end.chunk_count);
 	if (end.total_bytes != d->next_offset)
 		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " bytes, the stream carried %" PRIu64,
 			   end.device, end.total_bytes, d->next_offset);
 	if (end.chunk_count != d->next_chunk)
 		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, the stream carried %" PRIu64,
 			   end.device, end.chunk_count, d->next_chunk);
+	if (r->opts.unordered_data) {
+		/* chunk_count arrived, none twice, 0..count-1 all there: exactly those */
+		d->ended = true;
+		return 0; /* the digest is the caller's: it sees the bytes in order */
+	}
 	digest = XXH3_64bits_digest(d->digest);
 	if (check_failed(end.state_digest != digest))
 		return bad(r, "device %" PRIu32 ": state digest mismatch (DEVICE_END %016" PRIx64 ", data %016" PRIx64 ")",

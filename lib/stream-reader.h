@@ -6,7 +6,8 @@
  *
  * The reader also checks the stream's structure: the preamble, STREAM_HEADER
  * first, consecutive seq, per device DATA chunks in order with contiguous
- * offsets, DEVICE_END totals and digest, STREAM_END totals, nothing after
+ * offsets (or, with unordered_data, each chunk once within a bounded
+ * window), DEVICE_END totals and digest, STREAM_END totals, nothing after
  * STREAM_END, no end of file before it. Unknown critical records are an
  * error; unknown ancillary ones are handed out (the caller skips them).
  *
@@ -37,9 +38,36 @@ struct migstream_reader_opts {
 	 * while it reads it. Returns 0 or -errno to stop. */
 	int (*tee)(void *ctx, const void *buf, size_t len);
 	void *tee_ctx;
+	/*
+	 * DATA chunks of a device may arrive in any chunk_index order (chunks
+	 * sent over several channels). The reader still checks every record
+	 * (header and payload checks, zstd), that no chunk_index of a device
+	 * comes twice, that no pre-copy chunk is numbered after a STOP_COPY
+	 * one, and at DEVICE_END that chunk_count chunks numbered 0..count-1
+	 * and total_bytes bytes arrived. Offset contiguity and the DEVICE_END
+	 * state digest become the caller's: it puts the chunks back in order
+	 * and hashes the bytes in device order (XXH3-64, seed 0).
+	 */
+	bool unordered_data;
+	/*
+	 * With unordered_data: how far ahead of the lowest missing chunk a
+	 * chunk may be, in chunks (0: MIGSTREAM_UNORDERED_WINDOW). Repeats
+	 * are found with a bitmap of this many bits per device, so memory
+	 * stays bounded whatever chunk_index values a stream carries; a chunk
+	 * beyond the window is bad data. Rounded up to a multiple of 64.
+	 */
+	uint32_t unordered_window;
 };
 
-/* name: for messages ("-" or "<stdin>" for standard input). */
+/* Default window of unordered_data: 8 KiB of bitmap per device. */
+#define MIGSTREAM_UNORDERED_WINDOW 65536u
+/* Largest window a reader accepts (a 1 MiB bitmap per device). */
+#define MIGSTREAM_UNORDERED_WINDOW_MAX (1u << 23)
+
+/*
+ * name: for messages ("-" or "<stdin>" for standard input). -EINVAL for an
+ * unordered_window above MIGSTREAM_UNORDERED_WINDOW_MAX.
+ */
 int migstream_reader_new(struct migstream_reader **out, int fd, const char *name,
 			 const struct migstream_reader_opts *opts);
 /*

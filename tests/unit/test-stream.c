@@ -1346,6 +1346,273 @@ static void test_string_limits(void)
 	free(dout);
 }
 
+
+/* Sets the phase byte of DATA record idx. */
+static void h_set_phase(struct mem *m, unsigned int idx, uint8_t phase)
+{
+	m->p[record_offset(m, idx) + 32 + 4] = phase;
+	reseal(m, idx);
+}
+
+/*
+ * unordered_data. A stream of one device whose DATA chunks (chunk_len
+ * bytes each, chunk i at offset i * chunk_len, pre-copy below first_stop,
+ * STOP_COPY from it on) arrive in the order given; DEVICE_END carries
+ * end_chunks chunks, end_bytes bytes and the digest of the bytes in
+ * device order, STREAM_END the right totals.
+ */
+#define UO_CHUNK 16
+
+struct unordered_spec {
+	const uint64_t *order;
+	unsigned int n;
+	uint64_t first_stop;
+	uint64_t end_chunks, end_bytes;
+};
+
+static void make_unordered(struct mem *m, const struct unordered_spec *u)
+{
+	struct migstream_stream_header sh = { .time_ns = 1, .producer = "uo", .producer_version = "1" };
+	struct migstream_device dev = sample_device(0, "d");
+	uint8_t buf[8192], bytes[UO_CHUNK];
+	uint64_t payload_bytes = 0, max_chunk = 0;
+	XXH3_state_t *digest = XXH3_createState();
+	uint32_t seq = 0;
+	int len;
+
+	*m = (struct mem){ 0 };
+	build_preamble(m);
+	len = migstream_encode_stream_header(&sh, buf, sizeof(buf));
+	hand_record(m, MIGSTREAM_REC_STREAM_HEADER, seq++, buf, (uint32_t)len);
+	payload_bytes += (uint64_t)len;
+	len = migstream_encode_device(&dev, buf, sizeof(buf));
+	hand_record(m, MIGSTREAM_REC_DEVICE, seq++, buf, (uint32_t)len);
+	payload_bytes += (uint64_t)len;
+	for (unsigned int i = 0; i < u->n; i++) {
+		uint64_t c = u->order[i];
+
+		for (unsigned int b = 0; b < UO_CHUNK; b++)
+			bytes[b] = (uint8_t)(c * 31 + b);
+		len = (int)hand_data(buf, 0, c < u->first_stop ? MIGSTREAM_PHASE_PRECOPY_INITIAL :
+				     MIGSTREAM_PHASE_STOP_COPY, c, c * UO_CHUNK, bytes, UO_CHUNK);
+		hand_record(m, MIGSTREAM_REC_DATA, seq++, buf, (uint32_t)len);
+		payload_bytes += (uint64_t)len;
+		if (c + 1 > max_chunk)
+			max_chunk = c + 1;
+	}
+	/* the digest of chunks 0..max_chunk-1 in order, as a sender computes it */
+	XXH3_64bits_reset(digest);
+	for (uint64_t c = 0; c < max_chunk && c < 1000000; c++) {
+		for (unsigned int b = 0; b < UO_CHUNK; b++)
+			bytes[b] = (uint8_t)(c * 31 + b);
+		XXH3_64bits_update(digest, bytes, UO_CHUNK);
+	}
+	{
+		struct migstream_device_end e = { .device = 0, .total_bytes = u->end_bytes,
+						  .chunk_count = u->end_chunks,
+						  .state_digest = XXH3_64bits_digest(digest) };
+
+		migstream_encode_device_end(&e, buf);
+		hand_record(m, MIGSTREAM_REC_DEVICE_END, seq++, buf, MIGSTREAM_DEVICE_END_LEN);
+		payload_bytes += MIGSTREAM_DEVICE_END_LEN;
+	}
+	{
+		struct migstream_stream_end e = { .record_count = seq, .payload_bytes = payload_bytes,
+						  .device_count = 1 };
+
+		migstream_encode_stream_end(&e, buf);
+		hand_record(m, MIGSTREAM_REC_STREAM_END, seq, buf, MIGSTREAM_STREAM_END_LEN);
+	}
+	XXH3_freeState(digest);
+}
+
+static struct read_result read_unordered(const struct mem *m, size_t step, uint32_t window)
+{
+	const struct migstream_reader_opts opts = { .unordered_data = true, .unordered_window = window };
+
+	return read_mem_opts(m->p, m->len, step, &opts);
+}
+
+/* -EBADMSG from the unordered reader, naming record idx (DATA or DEVICE_END) and what. */
+static void expect_unordered_bad(const struct mem *m, uint32_t window, const char *where_, const char *what)
+{
+	struct read_result res = read_unordered(m, 0, window);
+
+	CHECK_EQ(res.ret, -EBADMSG);
+	CHECK_STR_CONTAINS(res.msg, where_);
+	CHECK_STR_CONTAINS(res.msg, what);
+	res = read_unordered(m, 5, window);
+	CHECK_EQ(res.ret, -EBADMSG);
+	CHECK_STR_CONTAINS(res.msg, what);
+}
+
+static void test_unordered_accepted(void)
+{
+	static const uint64_t order[] = { 2, 0, 4, 1, 3, 5, 7, 6 };
+	struct unordered_spec u = { .order = order, .n = 8, .first_stop = 5, .end_chunks = 8,
+				    .end_bytes = 8 * UO_CHUNK };
+	struct read_result res;
+	struct mem m;
+
+	make_unordered(&m, &u);
+	res = read_unordered(&m, 0, 0);
+	CHECK_EQ(res.ret, 0);
+	if (res.ret)
+		printf("#   %s\n", res.msg);
+	CHECK_EQ(res.records, 12);
+	res = read_unordered(&m, 7, 0);
+	CHECK_EQ(res.ret, 0);
+	/* the default reader still refuses it, at the first early chunk */
+	expect_bad(&m, where(&m, 2, "DATA"), "device 0: chunk 2 out of order, expected chunk 0");
+	mem_free(&m);
+
+	/* in order is one of the orders */
+	static const uint64_t in_order[] = { 0, 1, 2, 3 };
+	u = (struct unordered_spec){ .order = in_order, .n = 4, .first_stop = 2, .end_chunks = 4,
+				     .end_bytes = 4 * UO_CHUNK };
+	make_unordered(&m, &u);
+	CHECK_EQ(read_unordered(&m, 0, 0).ret, 0);
+	CHECK_EQ(read_mem(&m).ret, 0);
+	mem_free(&m);
+}
+
+static void test_unordered_digest_is_callers(void)
+{
+	static const uint64_t order[] = { 1, 0 };
+	struct unordered_spec u = { .order = order, .n = 2, .first_stop = 2, .end_chunks = 2,
+				    .end_bytes = 2 * UO_CHUNK };
+	struct mem m;
+
+	/* a wrong digest passes the reader: the caller hashes in device order */
+	make_unordered(&m, &u);
+	patch64(&m, 4, 24, 0x1234);
+	CHECK_EQ(read_unordered(&m, 0, 0).ret, 0);
+	mem_free(&m);
+}
+
+/* The stream of u, refused by the unordered reader at record idx (of type) with what. */
+static void expect_unordered_case(const struct unordered_spec *u, unsigned int idx, const char *type,
+				  const char *what)
+{
+	struct mem m;
+
+	make_unordered(&m, u);
+	expect_unordered_bad(&m, 0, where(&m, idx, type), what);
+	mem_free(&m);
+}
+
+static void test_unordered_duplicate(void)
+{
+	static const uint64_t below[] = { 0, 1, 0, 2 };	 /* below the lowest missing chunk */
+	static const uint64_t inside[] = { 3, 1, 3, 0 }; /* inside the window */
+	struct unordered_spec u = { .order = below, .n = 4, .first_stop = 9, .end_chunks = 4,
+				    .end_bytes = 4 * UO_CHUNK };
+
+	expect_unordered_case(&u, 4, "DATA", "device 0: chunk 0 (offset 0) repeated");
+	u.order = inside;
+	expect_unordered_case(&u, 4, "DATA", "device 0: chunk 3 (offset 48) repeated");
+}
+
+static void test_unordered_missing(void)
+{
+	static const uint64_t gap[] = { 0, 2, 3 };
+	static const uint64_t three[] = { 1, 0, 2 };
+	static const uint64_t four[] = { 1, 0, 3, 2 };
+
+	/* three chunks, as announced, but 1 never came (3 did) */
+	expect_unordered_case(&(struct unordered_spec){ .order = gap, .n = 3, .first_stop = 9, .end_chunks = 3,
+							.end_bytes = 3 * UO_CHUNK },
+			      5, "DEVICE_END", "device 0: chunk 1 of 3 is missing");
+	/* the last one never came */
+	expect_unordered_case(&(struct unordered_spec){ .order = three, .n = 3, .first_stop = 9, .end_chunks = 4,
+							.end_bytes = 3 * UO_CHUNK },
+			      5, "DEVICE_END", "device 0: chunk 3 of 4 is missing");
+	/* more chunks, or other bytes, than announced */
+	expect_unordered_case(&(struct unordered_spec){ .order = four, .n = 4, .first_stop = 9, .end_chunks = 3,
+							.end_bytes = 4 * UO_CHUNK },
+			      6, "DEVICE_END", "DEVICE_END says 3 chunks, the stream carried 4");
+	expect_unordered_case(&(struct unordered_spec){ .order = three, .n = 3, .first_stop = 9, .end_chunks = 3,
+							.end_bytes = 3 * UO_CHUNK + 1 },
+			      5, "DEVICE_END", "DEVICE_END says 49 bytes, the stream carried 48");
+}
+
+static void test_unordered_huge_index(void)
+{
+	static const uint64_t huge[] = { 0, 1ull << 60 };
+	static const uint64_t top[] = { UINT64_MAX };
+	static const uint64_t outside[] = { 1, MIGSTREAM_UNORDERED_WINDOW };
+	static const uint64_t inside[] = { 0, MIGSTREAM_UNORDERED_WINDOW };
+	struct unordered_spec u = { .order = huge, .n = 2, .first_stop = 0, .end_chunks = 2,
+				    .end_bytes = 2 * UO_CHUNK };
+
+	expect_unordered_case(&u, 3, "DATA",
+			      "device 0: chunk 1152921504606846976 is 65536 or more chunks ahead of missing chunk 1");
+	u.order = top;
+	u.n = 1;
+	expect_unordered_case(&u, 2, "DATA", "chunk 18446744073709551615 is 65536 or more chunks ahead");
+	/* with chunk 0 missing, 65536 is one beyond the window ... */
+	u.order = outside;
+	u.n = 2;
+	expect_unordered_case(&u, 3, "DATA", "chunk 65536 is 65536 or more chunks ahead of missing chunk 0");
+	/* ... and with chunk 1 missing, the last one inside it: taken, the gap found at DEVICE_END */
+	u.order = inside;
+	expect_unordered_case(&u, 4, "DEVICE_END", "device 0: chunk 1 of 2 is missing");
+}
+
+/* A small window slides: each block of 64 chunks reversed, 256 chunks. */
+static void test_unordered_window_slides(void)
+{
+	uint64_t order[256];
+	struct unordered_spec u = { .order = order, .n = 256, .first_stop = 128, .end_chunks = 256,
+				    .end_bytes = 256 * UO_CHUNK };
+	struct migstream_reader *r;
+	const struct migstream_reader_opts too_big = { .unordered_data = true,
+						       .unordered_window = MIGSTREAM_UNORDERED_WINDOW_MAX + 1 };
+	struct read_result res;
+	struct mem m;
+
+	for (unsigned int i = 0; i < 256; i++)
+		order[i] = (i / 64) * 64 + 63 - i % 64;
+	make_unordered(&m, &u);
+	res = read_unordered(&m, 0, 64);
+	CHECK_EQ(res.ret, 0);
+	if (res.ret)
+		printf("#   %s\n", res.msg);
+	mem_free(&m);
+	/* blocks of 128 reversed need a window of 128 (65 rounds up to it) */
+	for (unsigned int i = 0; i < 256; i++)
+		order[i] = (i / 128) * 128 + 127 - i % 128;
+	make_unordered(&m, &u);
+	expect_unordered_bad(&m, 64, where(&m, 2, "DATA"), "chunk 127 is 64 or more chunks ahead of missing chunk 0");
+	CHECK_EQ(read_unordered(&m, 0, 65).ret, 0);
+	mem_free(&m);
+
+	CHECK_EQ(migstream_reader_new_cb(&r, memsrc_read, NULL, "x", &too_big), -EINVAL);
+}
+
+static void test_unordered_phases(void)
+{
+	static const uint64_t order[] = { 1, 0, 2 };
+	struct unordered_spec u = { .order = order, .n = 3, .first_stop = 1, .end_chunks = 3,
+				    .end_bytes = 3 * UO_CHUNK };
+	struct mem m;
+
+	/* STOP_COPY chunk 1 comes before pre-copy chunk 0: fine in chunk order */
+	make_unordered(&m, &u);
+	CHECK_EQ(read_unordered(&m, 0, 0).ret, 0);
+	mem_free(&m);
+	/* pre-copy numbered after STOP_COPY: refused whichever arrives first */
+	u.first_stop = 0;
+	make_unordered(&m, &u);
+	h_set_phase(&m, 4, MIGSTREAM_PHASE_PRECOPY_DIRTY);
+	expect_unordered_bad(&m, 0, where(&m, 4, "DATA"), "device 0: PRECOPY_DIRTY chunk 2 after STOP_COPY chunk 0");
+	mem_free(&m);
+	make_unordered(&m, &u);
+	h_set_phase(&m, 2, MIGSTREAM_PHASE_PRECOPY_DIRTY);
+	expect_unordered_bad(&m, 0, where(&m, 3, "DATA"), "device 0: STOP_COPY chunk 0 before pre-copy chunk 1");
+	mem_free(&m);
+}
+
 int main(void)
 {
 	RUN(test_names);
@@ -1387,5 +1654,12 @@ int main(void)
 	RUN(test_max_payload_accepted);
 	RUN(test_bad_payloads);
 	RUN(test_io_error);
+	RUN(test_unordered_accepted);
+	RUN(test_unordered_digest_is_callers);
+	RUN(test_unordered_duplicate);
+	RUN(test_unordered_missing);
+	RUN(test_unordered_huge_index);
+	RUN(test_unordered_window_slides);
+	RUN(test_unordered_phases);
 	return unit_done();
 }

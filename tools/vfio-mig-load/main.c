@@ -310,14 +310,16 @@ static int handle_data(struct load *ld)
 	};
 	rc = load_reorder_offer(t->reorder, &chunk);
 	if (rc == -ENOBUFS) {
-		char limit[32];
+		char size[32], limit[32], held[32];
 
 		return fail(ld, VMT_EXIT_BADDATA,
-			    "%s: %s: device %u chunk %llu arrived while chunk %llu is missing and the reorder "
-			    "buffer (%s) is full; raise --reorder-buffer", ld->input_name, where, data.device,
-			    (unsigned long long)data.chunk_index,
-			    (unsigned long long)load_reorder_next_index(t->reorder),
-			    vmt_format_size(ld->opts.reorder_limit, limit, sizeof(limit)));
+			    "%s: %s: device %u chunk %llu (%s) does not fit in the reorder buffer (%s, %s held) "
+			    "while chunk %llu is missing; raise --reorder-buffer", ld->input_name, where,
+			    data.device, (unsigned long long)data.chunk_index,
+			    vmt_format_size(data.len, size, sizeof(size)),
+			    vmt_format_size(ld->opts.reorder_limit, limit, sizeof(limit)),
+			    vmt_format_size(load_reorder_held(t->reorder), held, sizeof(held)),
+			    (unsigned long long)load_reorder_next_index(t->reorder));
 	}
 	if (rc < 0)
 		return fail(ld, VMT_EXIT_BADDATA,
@@ -342,6 +344,7 @@ static int handle_device_end(struct load *ld)
 {
 	struct migstream_device_end end;
 	struct load_target *t;
+	uint64_t digest;
 	char where[128];
 	int rc;
 
@@ -354,7 +357,10 @@ static int handle_device_end(struct load *ld)
 		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: DEVICE_END for device %u %s", ld->input_name,
 			    where, end.device, !t ? "that has no target" : t->ended ? "twice" :
 			    "before its DEVICE record");
-	/* The reader checked totals and digest against the stream; this checks the device side. */
+	/*
+	 * The reader checked the totals (and, in order, the digest) against
+	 * the stream; this checks what reached the device.
+	 */
 	if (load_reorder_pending(t->reorder) || t->written != end.total_bytes ||
 	    t->chunks != end.chunk_count)
 		return fail(ld, VMT_EXIT_BADDATA,
@@ -363,6 +369,11 @@ static int handle_device_end(struct load *ld)
 			    end.device, (unsigned long long)end.total_bytes,
 			    (unsigned long long)end.chunk_count, (unsigned long long)t->written,
 			    (unsigned long long)t->chunks, load_reorder_pending(t->reorder));
+	if (!load_target_digest_matches(t, end.state_digest, &digest))
+		return fail(ld, VMT_EXIT_BADDATA,
+			    "%s: %s: device %u: state digest mismatch (DEVICE_END %016llx, bytes loaded in "
+			    "chunk order %016llx)", ld->input_name, where, end.device,
+			    (unsigned long long)end.state_digest, (unsigned long long)digest);
 
 	rc = load_target_end_resume(t);
 	if (rc < 0)
@@ -476,7 +487,13 @@ static void grow_input_pipe(int fd)
 
 static int run_load(struct load *ld)
 {
-	const struct migstream_reader_opts ropts = { 0 };
+	/*
+	 * With a reorder buffer, chunks may come in any order: the reader
+	 * still checks each record and that no chunk comes twice, the reorder
+	 * buffer puts them back in order and checks offsets, and the targets
+	 * hash what they write and check the digest at DEVICE_END.
+	 */
+	const struct migstream_reader_opts ropts = { .unordered_data = ld->opts.reorder_limit > 0 };
 	int rc;
 
 	rc = open_targets(ld);

@@ -46,6 +46,8 @@ uint64_t load_reorder_next_index(const struct load_reorder *ro);
 uint64_t load_reorder_next_offset(const struct load_reorder *ro);
 /* Chunks still waiting (a gap at DEVICE_END is bad data). */
 size_t load_reorder_pending(const struct load_reorder *ro);
+/* Bytes waiting now. */
+uint64_t load_reorder_held(const struct load_reorder *ro);
 /* The most bytes that ever waited at once. */
 uint64_t load_reorder_peak(const struct load_reorder *ro);
 

@@ -30,6 +30,12 @@ int load_target_open(struct load_target *t, bool force_group, uint64_t reorder_l
 	vmt_dbg("%s: opened %s (%s), migration flags 0x%llx, state %s", t->spec, t->dev->node,
 		vmt_device_access_name(t->dev->access), (unsigned long long)t->dev->mig_flags,
 		vmt_mig_state_name(state));
+	if (reorder_limit) {
+		t->digest = XXH3_createState();
+		if (!t->digest)
+			return -ENOMEM;
+		XXH3_64bits_reset(t->digest);
+	}
 	return load_reorder_new(&t->reorder, reorder_limit);
 }
 
@@ -40,6 +46,8 @@ void load_target_close(struct load_target *t)
 	t->dev = NULL;
 	load_reorder_free(t->reorder);
 	t->reorder = NULL;
+	XXH3_freeState(t->digest);
+	t->digest = NULL;
 }
 
 int load_target_begin_resume(struct load_target *t)
@@ -62,9 +70,20 @@ int load_target_write(struct load_target *t, const void *buf, uint32_t len)
 
 	if (rc < 0)
 		return rc;
+	if (t->digest)
+		XXH3_64bits_update(t->digest, buf, len);
 	t->written += len;
 	t->chunks++;
 	return 0;
+}
+
+bool load_target_digest_matches(const struct load_target *t, uint64_t state_digest, uint64_t *got)
+{
+	*got = state_digest;
+	if (!t->digest)
+		return true; /* the in-order reader already checked it */
+	*got = XXH3_64bits_digest(t->digest);
+	return *got == state_digest;
 }
 
 int load_target_end_resume(struct load_target *t)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xxhash.h>
+
 #include "migstream.h"
 #include "reorder.h"
 #include "summary.h"
@@ -27,19 +29,32 @@ struct load_target {
 	bool ended;		 /* DEVICE_END seen, RESUMING -> STOP done */
 	struct migstream_device desc;
 	struct load_reorder *reorder;
+	/*
+	 * With a reorder buffer the reader takes chunks in any order and
+	 * cannot check the DEVICE_END digest: the bytes are hashed here, in
+	 * the order they reach the device. NULL otherwise (the reader checked
+	 * the digest; hashing again would only cost throughput).
+	 */
+	XXH3_state_t *digest;
 	uint64_t written;	 /* bytes written to the data fd */
 	uint64_t chunks;	 /* chunks written */
 	struct load_device_summary *summary;
 };
 
-/* Opens the device and reads its migration flags and state. */
+/*
+ * Opens the device and reads its migration flags and state. reorder_limit
+ * > 0: chunks may come out of order (held up to that many bytes) and the
+ * state digest is computed here.
+ */
 int load_target_open(struct load_target *t, bool force_group, uint64_t reorder_limit);
 void load_target_close(struct load_target *t);
 
 /* RESUMING: the kernel walks from the current state; a data fd comes back. */
 int load_target_begin_resume(struct load_target *t);
-/* Verified bytes of one chunk, in order, to the data fd. */
+/* Verified bytes of one chunk, in order, to the data fd (and the digest). */
 int load_target_write(struct load_target *t, const void *buf, uint32_t len);
+/* With a digest of its own: whether the bytes written match DEVICE_END's digest (*got: theirs). */
+bool load_target_digest_matches(const struct load_target *t, uint64_t state_digest, uint64_t *got);
 /* RESUMING -> STOP: the driver checks the state it was given here. */
 int load_target_end_resume(struct load_target *t);
 /* STOP -> the state asked for (RUNNING or STOP). */
