@@ -8,36 +8,8 @@
 #include <string.h>
 
 #include "uapi/vfio-uapi.h"
+#include "vfio-mig.h"
 #include "compat.h"
-
-const char *load_mig_flags_str(uint64_t flags, char *buf, size_t buflen)
-{
-	static const struct {
-		uint64_t bit;
-		const char *name;
-	} names[] = {
-		{ VFIO_MIGRATION_STOP_COPY, "STOP_COPY" },
-		{ VFIO_MIGRATION_P2P, "P2P" },
-		{ VFIO_MIGRATION_PRE_COPY, "PRE_COPY" },
-	};
-	size_t used = 0;
-	uint64_t rest = flags;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(flags & names[i].bit))
-			continue;
-		rest &= ~names[i].bit;
-		used += snprintf(buf + used, used < buflen ? buflen - used : 0, "%s%s",
-				 used ? "|" : "", names[i].name);
-	}
-	if (rest)
-		used += snprintf(buf + used, used < buflen ? buflen - used : 0, "%s0x%" PRIx64,
-				 used ? "|" : "", rest);
-	if (!used)
-		snprintf(buf, buflen, "none");
-	return buf;
-}
 
 static bool known(const char *s)
 {
@@ -64,15 +36,15 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 	msg[0] = '\0';
 	if (!(target->mig_flags & VFIO_MIGRATION_STOP_COPY)) {
 		snprintf(msg, msglen, "target does not support migration (flags %s)",
-			 load_mig_flags_str(target->mig_flags, tbuf, sizeof(tbuf)));
+			 vmt_mig_flags_string(target->mig_flags, tbuf, sizeof(tbuf)));
 		return LOAD_COMPAT_UNSUPPORTED;
 	}
 	missing = desc->mig_flags & ~target->mig_flags & data_features;
 	if (missing) {
 		snprintf(msg, msglen, "migration flags differ: stream %s, target %s (target lacks %s)",
-			 load_mig_flags_str(desc->mig_flags, sbuf, sizeof(sbuf)),
-			 load_mig_flags_str(target->mig_flags, tbuf, sizeof(tbuf)),
-			 load_mig_flags_str(missing, mbuf, sizeof(mbuf)));
+			 vmt_mig_flags_string(desc->mig_flags, sbuf, sizeof(sbuf)),
+			 vmt_mig_flags_string(target->mig_flags, tbuf, sizeof(tbuf)),
+			 vmt_mig_flags_string(missing, mbuf, sizeof(mbuf)));
 		return LOAD_COMPAT_MISMATCH;
 	}
 	if ((desc->id_flags & MIGSTREAM_DEV_PCI_IDS) && target->has_pci_ids) {

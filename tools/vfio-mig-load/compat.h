@@ -46,7 +46,4 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 					   const struct load_target_identity *target, char *msg,
 					   size_t msglen);
 
-/* "STOP_COPY|P2P|PRE_COPY" for VFIO_MIGRATION_* bits, into buf. */
-const char *load_mig_flags_str(uint64_t flags, char *buf, size_t buflen);
-
 #endif
