@@ -9,16 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "options.h"
 #include "strutils.h"
 
 enum {
-	OPT_HELP = 'h',
-	OPT_VERSION = 'V',
-	OPT_QUIET = 'q',
-	OPT_VERBOSE = 'v',
 	OPT_BACKEND = 'b',
 	OPT_DEVICE = 'd',
 	OPT_MAP = 'm',
@@ -229,10 +226,7 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 		{ "source", '\0', POPT_ARG_STRING, NULL, OPT_SOURCE, NULL, NULL },
 		{ "stats", '\0', POPT_ARG_NONE, NULL, OPT_STATS, NULL, NULL },
 		{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
-		{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
-		{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
-		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
+		VMT_POPT_COMMON_OPTIONS,
 		POPT_TABLEEND
 	};
 	const char *leftover;
@@ -246,6 +240,8 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 	};
 	ctx = poptGetContext(NULL, argc, argv, table, 0);
 	while ((opt = poptGetNextOpt(ctx)) > 0) {
+		if (vmt_cli_common_option(ctx, opt, usage))
+			continue;
 		opt_arg = poptGetOptArg(ctx);
 
 		switch (opt) {
@@ -322,25 +318,11 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 		case OPT_JSON:
 			cfg->json = true;
 			break;
-		case OPT_QUIET:
-			vmt_log_adjust(-1);
-			break;
-		case OPT_VERBOSE:
-			vmt_log_adjust(1);
-			break;
-		case OPT_HELP:
-			usage();
-			exit(VMT_EXIT_OK);
-		case OPT_VERSION:
-			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-			exit(VMT_EXIT_OK);
 		}
 		free(opt_arg);
 		opt_arg = NULL;
 	}
-	if (opt < -1)
-		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-				poptStrerror(opt));
+	vmt_cli_check_popt_end(ctx, opt);
 	leftover = poptGetArg(ctx);
 	if (leftover)
 		vmt_usage_error("unexpected argument '%s'", leftover);

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "cat.h"
+#include "cli.h"
 #include "closestream.h"
 #include "convert.h"
 #include "exitcodes.h"
@@ -23,10 +24,6 @@
 #define MAX_ZSTD_LEVEL 19
 
 enum {
-	OPT_HELP = 'h',
-	OPT_VERSION = 'V',
-	OPT_QUIET = 'q',
-	OPT_VERBOSE = 'v',
 	OPT_FORCE = 'f',
 	OPT_OUTPUT = 'o',
 	OPT_COMPRESS = 'z',
@@ -47,10 +44,7 @@ enum {
 };
 
 static const struct poptOption options[] = {
-	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
-	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
-	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
-	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
+	VMT_POPT_COMMON_OPTIONS,
 	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
 	{ "progress", '\0', POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
 	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
@@ -73,7 +67,7 @@ static const struct poptOption options[] = {
 	POPT_TABLEEND
 };
 
-static void __attribute__((noreturn)) usage(void)
+static void usage(void)
 {
 	const char *p = vmt_progname();
 
@@ -121,7 +115,6 @@ static void __attribute__((noreturn)) usage(void)
 		printf(" %12s  %s\n", cat_columns[c].name, cat_columns[c].help);
 	printf("\nExit status: 0 ok, 1 failure (I/O), 2 usage, 3 unsupported, 4 bad stream data.\n"
 	       "For more details see %s(1).\n", p);
-	exit(VMT_EXIT_OK);
 }
 
 static void set_mode(struct cat_opts *o, enum cat_mode mode, const char *option)
@@ -228,20 +221,10 @@ int main(int argc, const char **argv)
 	argv = attach_compress_level(argc, argv);
 	popt_ctx = poptGetContext(NULL, argc, argv, options, 0);
 	while ((rc = poptGetNextOpt(popt_ctx)) > 0) {
+		if (vmt_cli_common_option(popt_ctx, rc, usage))
+			continue;
 		arg = poptGetOptArg(popt_ctx);
 		switch (rc) {
-		case OPT_HELP:
-			usage();
-		case OPT_VERSION:
-			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-			exit(VMT_EXIT_OK);
-		case OPT_QUIET:
-			o.quiet = true;
-			vmt_log_adjust(-1);
-			break;
-		case OPT_VERBOSE:
-			vmt_log_adjust(+1);
-			break;
 		case OPT_FORCE:
 			o.force = true;
 			break;
@@ -321,8 +304,8 @@ int main(int argc, const char **argv)
 		}
 		free(arg);
 	}
-	if (rc < -1)
-		vmt_usage_error("%s: %s", poptBadOption(popt_ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	vmt_cli_check_popt_end(popt_ctx, rc);
+	o.quiet = vmt_log_level() < VMT_LOG_INFO;
 
 	const char **args = poptGetArgs(popt_ctx);
 

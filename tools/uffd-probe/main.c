@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "cli.h"
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -17,11 +18,7 @@
 #include "uffd-report.h"
 
 enum {
-	OPT_HELP = 1,
-	OPT_VERSION,
-	OPT_QUIET,
-	OPT_VERBOSE,
-	OPT_JSON,
+	OPT_JSON = 1, /* 0 would make popt return nothing */
 	OPT_REQUIRE,
 	OPT_MEMORY,
 	OPT_LIST_PROFILES,
@@ -32,10 +29,7 @@ enum {
 };
 
 static const struct poptOption options[] = {
-	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
-	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
-	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
-	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
+	VMT_POPT_COMMON_OPTIONS,
 	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
 	{ "require", 'r', POPT_ARG_STRING, NULL, OPT_REQUIRE, NULL, NULL },
 	{ "memory", 'm', POPT_ARG_STRING, NULL, OPT_MEMORY, NULL, NULL },
@@ -60,7 +54,6 @@ struct probe_opts {
 	char *tmpfs_dir;
 };
 
-__attribute__((noreturn))
 static void usage(void)
 {
 	printf("Usage:\n"
@@ -94,7 +87,6 @@ static void usage(void)
 	       "(--functional found wrong behaviour), 2 usage error, 3 unsupported\n"
 	       "(no way to open a userfaultfd, or a required profile not met).\n"
 	       "\nFor more details see uffd-probe(1).\n");
-	exit(VMT_EXIT_OK);
 }
 
 static void add_required(struct probe_opts *o, const char *list)
@@ -134,25 +126,12 @@ static void parse_options(int argc, const char **argv, struct probe_opts *o)
 
 	ctx = poptGetContext(NULL, argc, argv, options, 0);
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		if (vmt_cli_common_option(ctx, rc, usage))
+			continue;
+
 		char *arg = poptGetOptArg(ctx);
 
 		switch (rc) {
-		case OPT_HELP:
-			free(arg);
-			poptFreeContext(ctx);
-			usage();
-		case OPT_VERSION:
-			free(arg);
-			poptFreeContext(ctx);
-			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-			exit(VMT_EXIT_OK);
-		case OPT_QUIET:
-			o->quiet = true;
-			vmt_log_adjust(-1);
-			break;
-		case OPT_VERBOSE:
-			vmt_log_adjust(+1);
-			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -188,8 +167,8 @@ static void parse_options(int argc, const char **argv, struct probe_opts *o)
 		}
 		free(arg);
 	}
-	if (rc < -1)
-		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	vmt_cli_check_popt_end(ctx, rc);
+	o->quiet = vmt_log_level() < VMT_LOG_INFO;
 	if (poptPeekArg(ctx))
 		vmt_usage_error("unexpected argument '%s'", poptPeekArg(ctx));
 	poptFreeContext(ctx);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "options.h"
@@ -19,11 +20,7 @@
 enum {
 	OPT_DEVICE = 'd',
 	OPT_FORCE = 'f',
-	OPT_HELP = 'h',
 	OPT_INPUT = 'i',
-	OPT_QUIET = 'q',
-	OPT_VERBOSE = 'v',
-	OPT_VERSION = 'V',
 	OPT_MAP = 0x100,
 	OPT_THEN,
 	OPT_REORDER,
@@ -156,10 +153,7 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 		{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
 		{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
 		{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
-		{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
-		{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
-		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
+		VMT_POPT_COMMON_OPTIONS,
 		POPT_TABLEEND
 	};
 	/* -d DEVs are placed after all --map options are known. */
@@ -176,6 +170,8 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	}
 	ctx = poptGetContext(NULL, argc, argv, table, 0);
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		if (vmt_cli_common_option(ctx, rc, usage))
+			continue;
 		switch (rc) {
 		case OPT_DEVICE:
 			sequential[nsequential++] = arg;
@@ -207,24 +203,11 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 		case OPT_PROGRESS:
 			o->progress = true;
 			break;
-		case OPT_QUIET:
-			vmt_log_adjust(-1);
-			break;
-		case OPT_VERBOSE:
-			vmt_log_adjust(1);
-			break;
-		case OPT_HELP:
-			usage();
-			exit(VMT_EXIT_OK);
-		case OPT_VERSION:
-			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-			exit(VMT_EXIT_OK);
 		}
 		free(arg);
 		arg = NULL;
 	}
-	if (rc < -1)
-		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	vmt_cli_check_popt_end(ctx, rc);
 	while ((positional = poptGetArg(ctx)) != NULL) {
 		sequential[nsequential] = strdup(positional);
 		if (!sequential[nsequential++]) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -25,11 +26,7 @@
 #define DEFAULT_MAX_ROUNDS 32
 
 enum {
-	OPT_HELP = 1,
-	OPT_VERSION,
-	OPT_QUIET,
-	OPT_VERBOSE,
-	OPT_DEVICE,
+	OPT_DEVICE = 1,
 	OPT_OUTPUT,
 	OPT_FORCE,
 	OPT_GROUP,
@@ -49,10 +46,7 @@ enum {
 };
 
 static const struct poptOption options[] = {
-	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
-	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
-	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
-	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
+	VMT_POPT_COMMON_OPTIONS,
 	{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
 	{ "output", 'o', POPT_ARG_STRING, NULL, OPT_OUTPUT, NULL, NULL },
 	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
@@ -85,7 +79,7 @@ struct cli {
 	struct save_opts save;
 };
 
-static void __attribute__((noreturn)) usage(void)
+static void usage(void)
 {
 	printf("Usage:\n"
 	       " %1$s [options] -d DEVICE [-d DEVICE...] [-o FILE]\n"
@@ -128,7 +122,6 @@ static void __attribute__((noreturn)) usage(void)
 	       "4 bad data.\n"
 	       "\nSee vfio-mig-save(1).\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, DEFAULT_ZSTD_LEVEL);
-	exit(VMT_EXIT_OK);
 }
 
 static uint32_t state_or_usage(const char *s, const char *option)
@@ -156,23 +149,15 @@ static void parse_options(int argc, const char **argv, struct cli *cli, poptCont
 
 	*pctx = ctx;
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		if (vmt_cli_common_option(ctx, rc, usage))
+			continue;
+
 		/* popt hands out a malloc()ed copy: kept ones go into cli->owned. */
 		char *owned = poptGetOptArg(ctx);
 		bool keep = false;
 
 		arg = owned;
 		switch (rc) {
-		case OPT_HELP:
-			usage();
-		case OPT_VERSION:
-			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-			exit(VMT_EXIT_OK);
-		case OPT_QUIET:
-			vmt_log_adjust(-1);
-			break;
-		case OPT_VERBOSE:
-			vmt_log_adjust(1);
-			break;
 		case OPT_DEVICE:
 			add_device(cli, arg);
 			keep = true;
@@ -240,8 +225,7 @@ static void parse_options(int argc, const char **argv, struct cli *cli, poptCont
 		else
 			free(owned);
 	}
-	if (rc < -1)
-		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	vmt_cli_check_popt_end(ctx, rc);
 	while ((arg = poptGetArg(ctx)))
 		add_device(cli, arg);
 	if (!cli->ndevices)

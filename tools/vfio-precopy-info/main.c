@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -120,7 +121,7 @@ static void usage(void)
 }
 
 enum {
-	OPT_HELP = 1, OPT_VERSION, OPT_QUIET, OPT_VERBOSE, OPT_DEVICE, OPT_GROUP, OPT_WATCH,
+	OPT_DEVICE = 1, OPT_GROUP, OPT_WATCH,
 	OPT_COUNT, OPT_DURATION, OPT_DRAIN, OPT_OUTPUT, OPT_STREAM, OPT_COMPRESS, OPT_NO_PRECOPY,
 	OPT_PRECOPY, OPT_BANDWIDTH, OPT_DOWNTIME, OPT_JSON, OPT_FORCE,
 };
@@ -135,10 +136,7 @@ static void parse_options(int argc, const char **argv, struct options *o)
 {
 	const char *arg = NULL;
 	static const struct poptOption table[] = {
-		{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
-		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
-		{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, NULL, NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
+		VMT_POPT_COMMON_OPTIONS,
 		{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
 		{ "group", '\0', POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
 		{ "watch", 'w', POPT_ARG_STRING, NULL, OPT_WATCH, NULL, NULL },
@@ -162,20 +160,10 @@ static void parse_options(int argc, const char **argv, struct options *o)
 	*o = (struct options){ .downtime_ns = 300 * 1000000ull, .interval_ns = NSEC_PER_SEC };
 	ctx = poptGetContext(NULL, argc, argv, table, 0);
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		if (vmt_cli_common_option(ctx, rc, usage))
+			continue;
 		arg = poptGetOptArg(ctx);
 		switch (rc) {
-		case OPT_HELP:
-			usage();
-			exit(vmt_close_stdout());
-		case OPT_VERSION:
-			printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-			exit(vmt_close_stdout());
-		case OPT_QUIET:
-			vmt_log_adjust(-1);
-			break;
-		case OPT_VERBOSE:
-			vmt_log_adjust(1);
-			break;
 		case OPT_DEVICE:
 			if (o->device)
 				vmt_usage_error("only one device (-d) at a time");
@@ -235,8 +223,7 @@ static void parse_options(int argc, const char **argv, struct options *o)
 		}
 		free((void *)arg);
 	}
-	if (rc < -1)
-		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	vmt_cli_check_popt_end(ctx, rc);
 
 	const char *extra = poptGetArg(ctx);
 
