@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* A quoted JSON string; control bytes and bytes >= 0x7f become \u00XX. */
+/* A quoted JSON string; control bytes and bytes >= 0x7f become \u00XX; NULL is null. */
 void vmt_json_string(FILE *out, const char *s);
 
 /*

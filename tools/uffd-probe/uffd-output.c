@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "uffd-names.h"
 #include "uffd-output.h"
 
@@ -132,28 +133,6 @@ void uffd_print_table(FILE *out, const struct uffd_report *r)
 
 /* ---- JSON ---- */
 
-static void json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 /* Named bits as a JSON array of strings; unknown bits as numbers. */
 static void json_bits(FILE *out, uint64_t mask, const char *(*name_of)(unsigned int))
 {
@@ -166,7 +145,7 @@ static void json_bits(FILE *out, uint64_t mask, const char *(*name_of)(unsigned 
 		fputs(first ? "" : ", ", out);
 		first = false;
 		if (name_of(b))
-			json_string(out, name_of(b));
+			vmt_json_string(out, name_of(b));
 		else
 			fprintf(out, "%u", b);
 	}
@@ -188,28 +167,28 @@ static void json_errno(FILE *out, int err)
 		return;
 	}
 	fputs("\"errno\": ", out);
-	json_string(out, strerrorname_np(err));
+	vmt_json_string(out, strerrorname_np(err));
 	fputs(", \"error\": ", out);
-	json_string(out, strerror(err));
+	vmt_json_string(out, strerror(err));
 }
 
 static void json_profile_requirements(FILE *out, const struct uffd_profile *p)
 {
 	fputs("\"name\": ", out);
-	json_string(out, p->name);
+	vmt_json_string(out, p->name);
 	fputs(", \"user\": ", out);
-	json_string(out, p->user);
+	vmt_json_string(out, p->user);
 	fputs(", \"memory\": ", out);
-	json_string(out, uffd_mem_kind_name(p->memory));
+	vmt_json_string(out, uffd_mem_kind_name(p->memory));
 	fprintf(out, ", \"memory_from_option\": %s, \"kernel_faults\": %s, \"features\": ",
 		p->memory_from_option ? "true" : "false", p->kernel_faults ? "true" : "false");
 	json_bits(out, p->features, uffd_feature_name);
 	fputs(", \"mode\": ", out);
-	json_string(out, uffd_reg_mode_name(p->mode));
+	vmt_json_string(out, uffd_reg_mode_name(p->mode));
 	fputs(", \"ioctls\": ", out);
 	json_bits(out, p->ioctls, uffd_ioctl_name);
 	fputs(", \"why\": ", out);
-	json_string(out, p->why);
+	vmt_json_string(out, p->why);
 }
 
 void uffd_print_json(FILE *out, const struct uffd_report *r)
@@ -217,7 +196,7 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 	const struct uffd_privileges *pv = &r->privs;
 
 	fputs("{\n  \"schema\": \"uffd-probe/1\",\n  \"kernel\": ", out);
-	json_string(out, r->kernel);
+	vmt_json_string(out, r->kernel);
 	fprintf(out, ",\n  \"usable\": %s,\n", uffd_report_usable(r) ? "true" : "false");
 	fprintf(out, "  \"privileges\": {\"euid\": %u, \"cap_sys_ptrace\": %s, "
 		"\"unprivileged_userfaultfd\": ", (unsigned int)pv->euid,
@@ -226,7 +205,7 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 	fputs(", \"seccomp\": ", out);
 	json_int_or_null(out, pv->seccomp_mode);
 	fputs(", \"device\": ", out);
-	json_string(out, pv->device_path);
+	vmt_json_string(out, pv->device_path);
 	if (pv->device_errno)
 		fputs(", \"device_mode\": null", out);
 	else
@@ -236,17 +215,17 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 		const struct uffd_open_result *o = &r->open[m];
 
 		fputs("    {\"method\": ", out);
-		json_string(out, uffd_open_method_name(o->method));
+		vmt_json_string(out, uffd_open_method_name(o->method));
 		fprintf(out, ", \"ok\": %s, \"kernel_faults\": %s, ", o->ok ? "true" : "false",
 			uffd_open_method_kernel_faults(o->method) ? "true" : "false");
 		json_errno(out, o->ok ? 0 : o->err);
 		fputs(", \"reason\": ", out);
-		json_string(out, o->ok ? NULL : o->reason);
+		vmt_json_string(out, o->ok ? NULL : o->reason);
 		fprintf(out, "}%s\n", m + 1 < UFFD_OPEN_METHOD_COUNT ? "," : "");
 	}
 	fputs("  ],\n  \"api\": {", out);
 	fprintf(out, "\"ok\": %s, \"method\": ", r->api.ok ? "true" : "false");
-	json_string(out, r->api.ok ? uffd_open_method_name(r->api.method) : NULL);
+	vmt_json_string(out, r->api.ok ? uffd_open_method_name(r->api.method) : NULL);
 	fputs(", ", out);
 	json_errno(out, r->api.err);
 	fprintf(out, ", \"api\": %llu, \"features_mask\": \"0x%llx\", \"features\": ",
@@ -263,17 +242,17 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 			bool last = k + 1 == UFFD_MEM_KIND_COUNT && m + 1 == UFFD_REG_MODE_COUNT;
 
 			fputs("    {\"memory\": ", out);
-			json_string(out, uffd_mem_kind_name(k));
+			vmt_json_string(out, uffd_mem_kind_name(k));
 			fputs(", \"mode\": ", out);
-			json_string(out, uffd_reg_mode_name(m));
+			vmt_json_string(out, uffd_reg_mode_name(m));
 			fputs(", \"status\": ", out);
-			json_string(out, uffd_cell_status_name(c->status));
+			vmt_json_string(out, uffd_cell_status_name(c->status));
 			fputs(", \"ioctls\": ", out);
 			json_bits(out, c->status == UFFD_CELL_OK ? c->ioctls : 0, uffd_ioctl_name);
 			fputs(", ", out);
 			json_errno(out, c->status == UFFD_CELL_OK ? 0 : c->err);
 			fputs(", \"note\": ", out);
-			json_string(out, c->note[0] ? c->note : NULL);
+			vmt_json_string(out, c->note[0] ? c->note : NULL);
 			fprintf(out, "}%s\n", last ? "" : ",");
 		}
 	}
@@ -282,16 +261,16 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 		const struct uffd_profile_result *p = &r->profiles[i];
 
 		fputs("    {\"name\": ", out);
-		json_string(out, p->profile->name);
+		vmt_json_string(out, p->profile->name);
 		fputs(", \"memory\": ", out);
-		json_string(out, uffd_mem_kind_name(p->memory));
+		vmt_json_string(out, uffd_mem_kind_name(p->memory));
 		fprintf(out, ", \"met\": %s, \"untestable\": %s, \"method\": ", p->met ? "true" : "false",
 			p->untestable ? "true" : "false");
-		json_string(out, p->opened ? uffd_open_method_name(p->method) : NULL);
+		vmt_json_string(out, p->opened ? uffd_open_method_name(p->method) : NULL);
 		fputs(", \"unmet\": [", out);
 		for (unsigned int u = 0; u < p->unmet_count; u++) {
 			fputs(u ? ", " : "", out);
-			json_string(out, p->unmet[u]);
+			vmt_json_string(out, p->unmet[u]);
 		}
 		fprintf(out, "]}%s\n", i + 1 < r->profile_count ? "," : "");
 	}
@@ -305,11 +284,11 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 		const struct uffd_func_result *f = &r->func[m];
 
 		fputs("    {\"method\": ", out);
-		json_string(out, uffd_fill_method_name(f->method));
+		vmt_json_string(out, uffd_fill_method_name(f->method));
 		fputs(", \"memory\": ", out);
-		json_string(out, uffd_mem_kind_name(f->memory));
+		vmt_json_string(out, uffd_mem_kind_name(f->memory));
 		fputs(", \"status\": ", out);
-		json_string(out, uffd_func_status_name(f->status));
+		vmt_json_string(out, uffd_func_status_name(f->status));
 		fprintf(out, ", \"faults\": %lu, \"verified\": %lu", f->faults, f->verified);
 		if (f->status == UFFD_FUNC_OK)
 			fprintf(out, ", \"median_us\": %.2f, \"p99_us\": %.2f, \"faults_per_sec\": %.0f",
@@ -317,7 +296,7 @@ void uffd_print_json(FILE *out, const struct uffd_report *r)
 		else
 			fputs(", \"median_us\": null, \"p99_us\": null, \"faults_per_sec\": null", out);
 		fputs(", \"note\": ", out);
-		json_string(out, f->note[0] ? f->note : NULL);
+		vmt_json_string(out, f->note[0] ? f->note : NULL);
 		fprintf(out, "}%s\n", m + 1 < UFFD_FILL_METHOD_COUNT ? "," : "");
 	}
 	fputs("  ]}\n}\n", out);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "json.h"
 #include "log.h"
 #include "strutils.h"
 #include "summary.h"
@@ -88,22 +89,6 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 		gbps(s->stream_bytes, elapsed), seconds(downtime_ns(s)));
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void load_summary_print_json(FILE *out, const struct load_summary *s)
 {
 	uint64_t elapsed = s->end_ns - s->start_ns;
@@ -115,7 +100,7 @@ void load_summary_print_json(FILE *out, const struct load_summary *s)
 
 		state_bytes += device_total(d);
 		fprintf(out, "%s{\"index\":%" PRIu32 ",\"target\":", i ? "," : "", d->stream_index);
-		json_string(out, d->path);
+		vmt_json_string(out, d->path);
 		fprintf(out, ",\"bytes\":%" PRIu64 ",\"precopy_initial_bytes\":%" PRIu64
 			",\"precopy_dirty_bytes\":%" PRIu64 ",\"stop_copy_bytes\":%" PRIu64
 			",\"chunks\":%" PRIu64 ",\"digest\":\"%016" PRIx64 "\",\"state\":\"%s\""

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "strutils.h"
 #include "summary.h"
@@ -85,22 +86,6 @@ void summary_print_text(const struct save_ctx *ctx)
 	}
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void summary_print_json(FILE *out, const struct save_ctx *ctx, bool ok, const char *error)
 {
 	const struct save_result *r = &ctx->result;
@@ -113,7 +98,7 @@ void summary_print_json(FILE *out, const struct save_ctx *ctx, bool ok, const ch
 	fprintf(out, "{\"ok\":%s,", ok ? "true" : "false");
 	if (error) {
 		fputs(ok ? "\"warning\":" : "\"error\":", out);
-		json_string(out, error);
+		vmt_json_string(out, error);
 		fputc(',', out);
 	}
 	fprintf(out, "\"stream_complete\":%s,\"stream_bytes\":%" PRIu64 ",\"device_bytes\":%" PRIu64
@@ -128,9 +113,9 @@ void summary_print_json(FILE *out, const struct save_ctx *ctx, bool ok, const ch
 		const struct save_device *sd = &ctx->devs[i];
 
 		fprintf(out, "%s{\"index\":%u,\"name\":", i ? "," : "", sd->index);
-		json_string(out, sd->dev->name);
+		vmt_json_string(out, sd->dev->name);
 		fprintf(out, ",\"node\":");
-		json_string(out, sd->dev->node);
+		vmt_json_string(out, sd->dev->node);
 		fprintf(out, ",\"access\":\"%s\",\"mig_flags\":\"%s\",\"precopy\":%s,"
 			     "\"precopy_initial_bytes\":%" PRIu64 ",\"precopy_dirty_bytes\":%" PRIu64
 			     ",\"stop_copy_bytes\":%" PRIu64 ",\"total_bytes\":%" PRIu64
