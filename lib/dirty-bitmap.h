@@ -11,7 +11,7 @@
  *         maximal), each number in its shortest LEB128 form; clean pages
  *         after the last run are implied by page_count.
  *
- * Everything works word by word (zero and all-ones words cost one compare)
+ * Everything works word by word (zero and all-ones words cost one xor)
  * and nothing materialises a bitmap the caller did not ask for, so a
  * record for terabytes of memory can be checked or walked in place.
  */
@@ -61,6 +61,20 @@ ssize_t dirty_bitmap_encode_as(uint8_t encoding, const uint64_t *bitmap, uint64_
  */
 ssize_t dirty_bitmap_encode(const uint64_t *bitmap, uint64_t page_count, uint8_t *buf, size_t cap,
 			    uint8_t *encoding, uint64_t *dirty_count);
+/*
+ * The same choice, but only RUNS is written (buf needs raw_len - 1 bytes,
+ * else -ENOSPC): on RAW it returns 0 and writes nothing, so a writer can
+ * send RAW straight from the caller's words, which on a little-endian host
+ * are the RAW bytes already, plus dirty_bitmap_raw_tail().
+ */
+ssize_t dirty_bitmap_encode_runs_if_smaller(const uint64_t *bitmap, uint64_t page_count, uint8_t *buf,
+					    size_t cap, uint8_t *encoding, uint64_t *dirty_count);
+/*
+ * RAW bytes of the partial last word (bits beyond page_count zero) into
+ * out; returns how many (0 when page_count is a multiple of 64). They
+ * follow the page_count / 64 whole words.
+ */
+size_t dirty_bitmap_raw_tail(const uint64_t *bitmap, uint64_t page_count, uint8_t out[8]);
 
 /*
  * A decoded DIRTY_BITMAP record's bitmap: RAW length exact, padding bits
@@ -76,6 +90,7 @@ int dirty_bitmap_for_each_range(const struct migstream_dirty_bitmap *bm, dirty_r
 /*
  * Into a kernel bitmap of nwords words (>= dirty_bitmap_words(page_count),
  * else -ENOSPC); every word is written, bits beyond page_count are zero.
+ * Checks and decodes in one pass: on -EBADMSG every word is zero.
  */
 int dirty_bitmap_decode(const struct migstream_dirty_bitmap *bm, uint64_t *bitmap, size_t nwords);
 

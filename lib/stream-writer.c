@@ -441,6 +441,40 @@ int migstream_write_precopy_info(struct migstream_writer *w, const struct migstr
 	return emit_one(w, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload, sizeof(payload));
 }
 
+/*
+ * RAW goes out from the caller's words without a copy where they already
+ * are the RAW bytes (little-endian): prefix, whole words and the masked
+ * tail as three payload pieces. The prefix and tail live on the stack, not
+ * in w->buf, which try_compress may reuse.
+ */
+static int emit_bitmap_raw(struct migstream_writer *w, const struct migstream_dirty_bitmap *piece,
+			   const uint64_t *bitmap)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint8_t prefix[MIGSTREAM_BITMAP_PREFIX_LEN], tail[8];
+	struct iovec pieces[3] = {
+		{ .iov_base = prefix, .iov_len = sizeof(prefix) },
+		{ .iov_base = (void *)bitmap, .iov_len = piece->page_count / 64 * 8 },
+		{ .iov_base = tail, .iov_len = dirty_bitmap_raw_tail(bitmap, piece->page_count, tail) },
+	};
+	int npieces = pieces[2].iov_len ? 3 : 2;
+
+	migstream_encode_bitmap_prefix(piece, prefix);
+	return emit(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, pieces, npieces,
+		    (uint32_t)(sizeof(prefix) + pieces[1].iov_len + pieces[2].iov_len));
+#else
+	ssize_t len = dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RAW, bitmap, piece->page_count,
+					     w->buf + MIGSTREAM_BITMAP_PREFIX_LEN,
+					     w->buf_cap - MIGSTREAM_BITMAP_PREFIX_LEN);
+
+	if (len < 0)
+		return (int)len;
+	migstream_encode_bitmap_prefix(piece, w->buf);
+	return emit_one(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, w->buf,
+			(uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len));
+#endif
+}
+
 int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
 				 const uint64_t *bitmap)
 {
@@ -460,20 +494,26 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 
 		if (pages > DIRTY_BITMAP_MAX_RECORD_PAGES)
 			pages = DIRTY_BITMAP_MAX_RECORD_PAGES;
+		/* Room for RAW: only big-endian hosts build it here. */
 		ret = ensure_buf(w, MIGSTREAM_BITMAP_PREFIX_LEN + dirty_bitmap_raw_len(pages));
 		if (ret)
 			return ret;
-		len = dirty_bitmap_encode(bitmap + start / 64, pages, w->buf + MIGSTREAM_BITMAP_PREFIX_LEN,
-					  w->buf_cap - MIGSTREAM_BITMAP_PREFIX_LEN, &piece.encoding,
-					  &piece.dirty_count);
+		len = dirty_bitmap_encode_runs_if_smaller(bitmap + start / 64, pages,
+							  w->buf + MIGSTREAM_BITMAP_PREFIX_LEN,
+							  w->buf_cap - MIGSTREAM_BITMAP_PREFIX_LEN, &piece.encoding,
+							  &piece.dirty_count);
 		if (len < 0)
 			return (int)len;
 		piece.iova = info->iova + start * info->page_size;
 		piece.page_count = pages;
-		migstream_encode_bitmap_prefix(&piece, w->buf);
-		/* try_compress may reuse w->buf only for multi-piece payloads. */
-		ret = emit_one(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, w->buf,
-			       (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len));
+		if (piece.encoding == MIGSTREAM_BITMAP_RAW) {
+			ret = emit_bitmap_raw(w, &piece, bitmap + start / 64);
+		} else {
+			migstream_encode_bitmap_prefix(&piece, w->buf);
+			/* try_compress may reuse w->buf only for multi-piece payloads. */
+			ret = emit_one(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, w->buf,
+				       (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len));
+		}
 		if (ret)
 			return ret;
 		start += pages;

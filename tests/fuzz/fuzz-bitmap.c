@@ -7,7 +7,9 @@
  *     (both encodings are canonical);
  *   - the range walk covers exactly dirty_count pages, in order;
  *   - the input bytes read as a kernel bitmap survive encode/decode in
- *     both encodings, and the automatic choice is never larger than RAW.
+ *     both encodings, and the automatic choice is never larger than RAW;
+ *   - the writer's variant (RUNS only, RAW from the words and their tail)
+ *     makes the same choice and the same bytes.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -58,6 +60,33 @@ static void roundtrip(const uint64_t *words, uint64_t pages, uint8_t enc)
 	}
 }
 
+/* want: dirty_bitmap_encode()'s result for these words */
+static void writer_variant(const uint64_t *words, uint64_t pages, const uint8_t *want, ssize_t want_len,
+			   uint8_t want_enc, uint64_t want_dirty)
+{
+	static uint8_t runs[MAX_PAGES / 8 + 8];
+	uint64_t raw_len = dirty_bitmap_raw_len(pages), dirty, full = pages / 64 * 8;
+	uint8_t enc, tail[8];
+	ssize_t len;
+	size_t n;
+
+	len = dirty_bitmap_encode_runs_if_smaller(words, pages, runs, raw_len ? raw_len - 1 : 0, &enc, &dirty);
+	if (enc != want_enc || dirty != want_dirty)
+		abort();
+	if (enc == MIGSTREAM_BITMAP_RUNS && (len != want_len || memcmp(runs, want, (size_t)len) != 0))
+		abort();
+	if (enc == MIGSTREAM_BITMAP_RAW && len != 0)
+		abort();
+	/* RAW is the words' own bytes on a little-endian host, then the tail */
+	n = dirty_bitmap_raw_tail(words, pages, tail);
+	if (enc == MIGSTREAM_BITMAP_RAW && (full + n != raw_len || memcmp(want + full, tail, n) != 0))
+		abort();
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (enc == MIGSTREAM_BITMAP_RAW && memcmp(want, words, full) != 0)
+		abort();
+#endif
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint64_t words[MAX_WORDS], again_words[MAX_WORDS];
@@ -97,5 +126,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = dirty_bitmap_encode(again_words, bm.page_count, again, sizeof(again), &enc, &dirty);
 	if (len < 0 || (uint64_t)len > dirty_bitmap_raw_len(bm.page_count))
 		abort();
+	writer_variant(again_words, bm.page_count, again, len, enc, dirty);
 	return 0;
 }

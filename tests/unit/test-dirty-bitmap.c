@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Dirty bitmap codec: both encodings against a bit-by-bit model, edge page
- * counts, the checks a decoder must make, and bitmaps split over records.
+ * Dirty bitmap codec: both encodings against a bit-by-bit model and a
+ * reference encoder, edge page counts, runs across words, every LEB128
+ * width, the checks a decoder must make, and bitmaps split over records.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -405,6 +406,333 @@ static void test_split_across_records(void)
 	free(got);
 }
 
+/*
+ * The reference encoder: runs found one bit at a time (model_runs), each
+ * number written seven bits at a time. Shares no code with the library's
+ * word loop.
+ */
+static size_t ref_leb128(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	for (;;) {
+		p[n] = v & 0x7f;
+		v >>= 7;
+		if (!v)
+			return n + 1;
+		p[n++] |= 0x80;
+	}
+}
+
+/* Reference RUNS of the first pages bits; returns its length. */
+static size_t ref_runs(const uint64_t *b, uint64_t pages, uint8_t *out)
+{
+	struct runs rs = model_runs(b, pages);
+	uint64_t prev_end = 0;
+	size_t len = 0;
+
+	for (size_t i = 0; i < rs.n; i++) {
+		len += ref_leb128(out + len, rs.r[i][0] - prev_end);
+		len += ref_leb128(out + len, rs.r[i][1]);
+		prev_end = rs.r[i][0] + rs.r[i][1];
+	}
+	free(rs.r);
+	return len;
+}
+
+/* Each page dirty with probability per_mille / 1000. */
+static void density_bitmap(uint64_t *b, uint64_t words, unsigned int per_mille)
+{
+	for (uint64_t i = 0; i < words; i++) {
+		uint64_t w = 0;
+
+		for (unsigned int bit = 0; bit < 64; bit++)
+			if (rnd() % 1000 < per_mille)
+				w |= UINT64_C(1) << bit;
+		b[i] = w;
+	}
+}
+
+/*
+ * The library's RUNS (fast word loop, checked loop near the buffer's end)
+ * and its RAW-or-RUNS choice equal the reference byte for byte; a buffer of
+ * exactly the RUNS length is enough and one byte less is not. Buffers are
+ * allocated at their exact size so that ASan sees any overrun.
+ */
+static void check_against_reference(const uint64_t *b, uint64_t pages)
+{
+	uint64_t raw_len = dirty_bitmap_raw_len(pages), dirty;
+	size_t max = (size_t)pages * 2 + 16; /* one pair per two pages, worst case */
+	uint8_t *want = malloc(max), *got = malloc(max), *exact;
+	size_t want_len = ref_runs(b, pages, want);
+	ssize_t len;
+	uint8_t enc;
+
+	len = dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, got, max);
+	CHECK_EQ(len, want_len);
+	CHECK(len >= 0 && memcmp(got, want, want_len) == 0);
+
+	exact = malloc(want_len ? want_len : 1);
+	CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, exact, want_len), want_len);
+	CHECK(memcmp(exact, want, want_len) == 0);
+	if (want_len)
+		CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, exact, want_len - 1), -ENOSPC);
+	free(exact);
+
+	/* RUNS only when strictly shorter than RAW */
+	exact = malloc(raw_len ? raw_len : 1);
+	len = dirty_bitmap_encode(b, pages, exact, raw_len, &enc, &dirty);
+	CHECK_EQ(dirty, dirty_bitmap_count(b, pages));
+	if (want_len < raw_len) {
+		CHECK_EQ(enc, MIGSTREAM_BITMAP_RUNS);
+		CHECK_EQ(len, want_len);
+		CHECK(len >= 0 && memcmp(exact, want, want_len) == 0);
+	} else {
+		CHECK_EQ(enc, MIGSTREAM_BITMAP_RAW);
+		CHECK_EQ(len, raw_len);
+		CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RAW, b, pages, got, max), raw_len);
+		CHECK(memcmp(exact, got, raw_len) == 0);
+	}
+	free(exact);
+
+	/* the writer's variant: RUNS in raw_len - 1 bytes, RAW left to the caller */
+	exact = malloc(raw_len > 1 ? raw_len - 1 : 1);
+	enc = 99;
+	len = dirty_bitmap_encode_runs_if_smaller(b, pages, exact, raw_len ? raw_len - 1 : 0, &enc, &dirty);
+	if (want_len < raw_len) {
+		CHECK_EQ(enc, MIGSTREAM_BITMAP_RUNS);
+		CHECK_EQ(len, want_len);
+		CHECK(len >= 0 && memcmp(exact, want, want_len) == 0);
+	} else {
+		CHECK_EQ(enc, MIGSTREAM_BITMAP_RAW);
+		CHECK_EQ(len, 0);
+	}
+	if (raw_len > 1)
+		CHECK_EQ(dirty_bitmap_encode_runs_if_smaller(b, pages, exact, raw_len - 2, &enc, &dirty), -ENOSPC);
+	free(exact);
+
+	roundtrip_one(b, pages, MIGSTREAM_BITMAP_RUNS, got, max);
+	free(want);
+	free(got);
+}
+
+static void test_runs_against_reference(void)
+{
+	/* 0.1%, 1%, 10%, 50%, 100% */
+	static const unsigned int per_mille[] = { 1, 10, 100, 500, 1000 };
+	/* word multiples and not; big enough for the fast loop to run out of room */
+	static const uint64_t counts[] = { 1, 63, 64, 65, 255, 256, 257, 1000, 64 * 100 + 37, 64 * 1000,
+					   64 * 4099 + 5 };
+
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		uint64_t pages = counts[c], words = dirty_bitmap_words(pages);
+		uint64_t *b = malloc(words * 8);
+
+		for (size_t d = 0; d < sizeof(per_mille) / sizeof(per_mille[0]); d++) {
+			for (int rep = 0; rep < 3; rep++) {
+				density_bitmap(b, words, per_mille[d]);
+				check_against_reference(b, pages);
+			}
+		}
+		for (int density = 0; density < 4; density++) {
+			random_bitmap(b, words, density);
+			check_against_reference(b, pages);
+		}
+		free(b);
+	}
+}
+
+static void set_pages(uint64_t *b, uint64_t first, uint64_t n)
+{
+	for (uint64_t i = first; i < first + n; i++)
+		b[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/* Runs at and across word boundaries, at the very end, and every LEB128 width change. */
+static void test_runs_boundaries(void)
+{
+	static const struct {
+		uint64_t first, n;
+	} ranges[] = {
+		{ 0, 1 },   { 63, 1 },	{ 64, 1 },  { 63, 2 },	 { 60, 10 }, { 64, 64 },  { 62, 131 },
+		{ 127, 1 }, { 128, 1 }, { 0, 64 },  { 1, 126 },	 { 5, 127 }, { 5, 128 },  { 200, 16383 },
+		{ 200, 16384 },		{ 16383, 1 }, { 16384, 1 }, { 16385, 2 }, { 40000, 300000 },
+	};
+	static const uint64_t counts[] = { 64, 128, 191, 192, 16384, 16385, 16447, 16448, 400000, 400001 };
+	const uint64_t max_pages = 400001, words = dirty_bitmap_words(max_pages);
+	uint64_t *b = malloc(words * 8);
+
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		uint64_t pages = counts[c];
+
+		for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+			uint64_t first = ranges[r].first, n = ranges[r].n;
+
+			if (first >= pages)
+				continue;
+			/* one run, then the same with a run ending exactly at page_count */
+			memset(b, 0, words * 8);
+			set_pages(b, first, n < pages - first ? n : pages - first);
+			check_against_reference(b, pages);
+			set_pages(b, pages - 1 - (r % 3), 1 + r % 3);
+			check_against_reference(b, pages);
+			/* a second run after a gap of exactly n pages (skips of every width) */
+			memset(b, 0, words * 8);
+			if (first + 2 * n < pages) {
+				set_pages(b, first, 1);
+				set_pages(b, first + 1 + n, 1);
+				check_against_reference(b, pages);
+			}
+		}
+		/* set bits past page_count are ignored */
+		memset(b, 0xff, words * 8);
+		check_against_reference(b, pages);
+	}
+	free(b);
+}
+
+/* Numbers of four and five bytes: a clean gap of 2^28 + 3 pages, a run of 2^21 + 7. */
+static void test_runs_huge_numbers(void)
+{
+	const uint64_t gap = (UINT64_C(1) << 28) + 3, run = (UINT64_C(1) << 21) + 7;
+	const uint64_t pages = gap + run + 130, words = dirty_bitmap_words(pages);
+	uint64_t *b = calloc(words, 8);
+	uint8_t buf[32];
+	ssize_t len;
+
+	set_pages(b, gap, run);
+	len = dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, buf, sizeof(buf));
+	CHECK_EQ(len, 5 + 4);
+	CHECK(memcmp(buf, "\x83\x80\x80\x80\x01\x87\x80\x80\x01", 9) == 0);
+	check_against_reference(b, pages);
+	/* all dirty: skip 0, then the whole count in one number */
+	memset(b, 0xff, words * 8);
+	len = dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, buf, sizeof(buf));
+	CHECK_EQ(len, 1 + 5);
+	CHECK_EQ(buf[0], 0);
+	{
+		uint8_t want[10];
+
+		CHECK_EQ(ref_leb128(want, pages), 5);
+		CHECK(memcmp(buf + 1, want, 5) == 0);
+	}
+	free(b);
+}
+
+/* RAW's tail bytes: whatever is past page_count in the last word is dropped. */
+static void test_raw_tail(void)
+{
+	uint64_t b[2] = { UINT64_MAX, UINT64_MAX };
+	uint8_t out[8];
+
+	memset(out, 0xee, sizeof(out));
+	CHECK_EQ(dirty_bitmap_raw_tail(b, 128, out), 0);
+	CHECK_EQ(out[0], 0xee);
+	CHECK_EQ(dirty_bitmap_raw_tail(b, 64 + 12, out), 2);
+	CHECK_EQ(out[0], 0xff);
+	CHECK_EQ(out[1], 0x0f);
+	CHECK_EQ(out[2], 0xee);
+	CHECK_EQ(dirty_bitmap_raw_tail(b, 64 + 63, out), 8);
+	CHECK_EQ(out[7], 0x7f);
+}
+
+/* A bad record decodes to nothing, not to half a bitmap. */
+static void test_decode_bad_leaves_zero(void)
+{
+	uint64_t out[4];
+	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS, .page_size = 4096,
+					     .page_count = 256, .dirty_count = 5,
+					     .bits = (const uint8_t *)"\x00\x02\x01\x02", .bits_len = 4 };
+
+	memset(out, 0xaa, sizeof(out));
+	CHECK_EQ(dirty_bitmap_decode(&bm, out, 4), -EBADMSG); /* 4 pages, not 5 */
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(out[i], 0);
+	bm.dirty_count = 4;
+	CHECK_EQ(dirty_bitmap_decode(&bm, out, 4), 0);
+	CHECK_EQ(out[0], 0x1b);
+	bm.encoding = MIGSTREAM_BITMAP_RAW;
+	bm.page_count = 20;
+	bm.bits = (const uint8_t *)"\xff\x01\x00";
+	bm.bits_len = 3;
+	bm.dirty_count = 8;
+	memset(out, 0xaa, sizeof(out));
+	CHECK_EQ(dirty_bitmap_decode(&bm, out, 4), -EBADMSG); /* 9 pages, not 8 */
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(out[i], 0);
+	bm.bits = (const uint8_t *)"\xff\x01\x10"; /* padding bit 20 */
+	bm.dirty_count = 10;
+	CHECK_EQ(dirty_bitmap_decode(&bm, out, 4), -EBADMSG);
+	CHECK_EQ(out[0], 0);
+}
+
+/*
+ * The writer sends RAW from the caller's words plus a tail (three payload
+ * pieces): the record holds exactly dirty_bitmap_encode()'s bytes, plain
+ * and zstd-compressed, for counts that are and are not whole words/bytes.
+ */
+static void test_writer_raw_pieces(void)
+{
+	static const uint64_t counts[] = { 1, 7, 8, 9, 64, 100, 128, 1000, 4096 + 63 };
+	static const int levels[] = { 0, 3 };
+
+	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
+		for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+			struct migstream_writer_opts opts = { .producer = "test", .zstd_level = levels[l] };
+			uint64_t pages = counts[c], words = dirty_bitmap_words(pages), dirty;
+			struct migstream_dirty_bitmap info = { .source = 2, .iova = 0x1000, .page_size = 4096,
+							       .page_count = pages };
+			uint64_t *b = malloc(words * 8);
+			uint8_t *want = malloc(words * 8);
+			struct migstream_writer *w;
+			struct migstream_reader *r;
+			struct migstream_record rec;
+			struct memsrc src;
+			struct mem m;
+			ssize_t want_len;
+			uint8_t enc;
+			int fd = memfd_new(), ret, seen = 0;
+
+			/* dense enough for RAW at any count, with bits set past page_count */
+			random_bitmap(b, words, 1);
+			b[0] = UINT64_C(0x5555555555555555);
+			b[words - 1] |= UINT64_C(1) << 63;
+			want_len = dirty_bitmap_encode(b, pages, want, words * 8, &enc, &dirty);
+			CHECK_EQ(enc, MIGSTREAM_BITMAP_RAW);
+
+			CHECK_EQ(migstream_writer_new(&w, fd, &opts), 0);
+			CHECK_EQ(migstream_write_dirty_bitmap(w, &info, b), 0);
+			CHECK_EQ(migstream_writer_finish(w), 0);
+			migstream_writer_free(w);
+			m = fd_slurp(fd);
+			close(fd);
+
+			src = (struct memsrc){ .p = m.p, .len = m.len };
+			CHECK_EQ(migstream_reader_new_cb(&r, memsrc_read, &src, "raw", NULL), 0);
+			while ((ret = migstream_read_record(r, &rec)) == 1) {
+				struct migstream_dirty_bitmap bm;
+
+				if (rec.type != MIGSTREAM_REC_DIRTY_BITMAP)
+					continue;
+				seen++;
+				CHECK_EQ(migstream_decode_dirty_bitmap(&rec, &bm), 0);
+				CHECK_EQ(bm.encoding, MIGSTREAM_BITMAP_RAW);
+				CHECK_EQ(bm.source, 2);
+				CHECK_EQ(bm.dirty_count, dirty);
+				CHECK_EQ(bm.bits_len, want_len);
+				CHECK(memcmp(bm.bits, want, bm.bits_len) == 0);
+				CHECK_EQ(dirty_bitmap_validate(&bm), 0);
+			}
+			CHECK_EQ(ret, 0);
+			CHECK_EQ(seen, 1);
+			migstream_reader_free(r);
+			mem_free(&m);
+			free(b);
+			free(want);
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(test_model_random);
@@ -414,5 +742,11 @@ int main(void)
 	RUN(test_callback_stops);
 	RUN(test_decode_prefix);
 	RUN(test_split_across_records);
+	RUN(test_runs_against_reference);
+	RUN(test_runs_boundaries);
+	RUN(test_runs_huge_numbers);
+	RUN(test_raw_tail);
+	RUN(test_decode_bad_leaves_zero);
+	RUN(test_writer_raw_pieces);
 	return unit_done();
 }
