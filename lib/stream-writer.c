@@ -111,8 +111,15 @@ static size_t try_compress(struct migstream_writer *w, const struct iovec *piece
 	if (!w->cctx) {
 		w->cctx = ZSTD_createCCtx();
 		w->zbuf = malloc(MIGSTREAM_MAX_PAYLOAD);
-		if (!w->cctx || !w->zbuf)
-			return 0; /* store raw: still a valid stream */
+		if (!w->cctx || !w->zbuf) {
+			/* Store raw (still a valid stream), and try again next
+			 * time from scratch, never with half a set-up. */
+			ZSTD_freeCCtx(w->cctx);
+			free(w->zbuf);
+			w->cctx = NULL;
+			w->zbuf = NULL;
+			return 0;
+		}
 		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->zstd_level);
 		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
 		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0);

@@ -209,3 +209,47 @@ setup() {
 		vmt_one_line_error migstream-cat 'write error on standard output: No space left on device'
 	done
 }
+
+@test "strings from the stream cannot drive the terminal: control characters are escaped" {
+	# A DEVICE name as an attacker would send it: ESC sequences, BEL, CR,
+	# and a UTF-8 C1 CSI (c2 9b) that some terminals obey.
+	name=$(printf 'dev\033]0;owned\007\033[2J\r\302\2331mX')
+	printf 'state' | migstream-cat --wrap --name="$name" -f >esc.vms
+	run --separate-stderr migstream-cat esc.vms
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | LC_ALL=C tr -dc '\001-\011\013-\037\177' | wc -c)" -eq 0 ]
+	[ "$(printf '%s' "$output" | LC_ALL=C grep -c $'\xc2\x9b')" -eq 0 ]
+	[[ "$output" == *'name=dev\x1b]0;owned\x07\x1b[2J\x0d\xc2\x9b1mX driver='* ]]
+	# the summary names the device too
+	[[ "$output" == *'device 0:       dev\x1b]0;owned'* ]]
+	# -o with the info column not last: padded, and escaped all the same
+	run --separate-stderr migstream-cat -o info,seq esc.vms
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | LC_ALL=C tr -dc '\001-\011\013-\037\177' | wc -c)" -eq 0 ]
+	# --json has its own escaping, still one object per line
+	run --separate-stderr migstream-cat --json esc.vms
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | LC_ALL=C tr -dc '\001-\011\013-\037\177' | wc -c)" -eq 0 ]
+}
+
+@test "--dirty: a page range past the end of the 64-bit IOVA space is refused, not printed wrapped" {
+	# 4096 pages of 4 KiB from 0xffffffffffff0000: pages 16-18 (the first
+	# dirty run) would start at 2^64
+	migstream-cat-mkstream -i 0xffffffffffff0000 >wrap.vms
+	run --separate-stderr migstream-cat --dirty wrap.vms
+	[ "$status" -eq 4 ]
+	vmt_one_line_error migstream-cat 'wrap\.vms: record 7 \(DIRTY_BITMAP\) at byte [0-9]+: dirty pages 16-18 lie beyond the 64-bit IOVA space'
+	[[ "$output" != *"dirty 0x0000000000000000"* ]]
+	run --separate-stderr migstream-cat --dirty --json wrap.vms
+	[ "$status" -eq 4 ]
+	[[ "$output" != *'"iova":0,'* ]]
+	# without --dirty no address is shown: the stream itself is valid
+	vmt_run 0 migstream-cat -q wrap.vms
+	# 4096 pages from 2^64 - 16 MiB end exactly at 2^64 - 1: listed as they
+	# are; the second bitmap, 1 MiB higher, is refused
+	migstream-cat-mkstream -i 0xffffffffff000000 >top.vms
+	run --separate-stderr migstream-cat --dirty top.vms
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"dirty 0xfffffffffffa0000-0xffffffffffffffff 96 pages"* ]]
+	vmt_one_line_error migstream-cat 'top\.vms: record 11 \(DIRTY_BITMAP\) at byte [0-9]+: dirty pages [0-9]+-[0-9]+ lie beyond the 64-bit IOVA space'
+}

@@ -5,9 +5,11 @@
  * record, and a fixed STREAM_HEADER (time, host) so listings can be
  * compared byte for byte with golden files.
  *
- * Usage: migstream-cat-mkstream [-z LEVEL] [-c] [-u] > stream
+ * Usage: migstream-cat-mkstream [-z LEVEL] [-c] [-u] [-i IOVA] > stream
  *   -z LEVEL  zstd compression; -c  compressible device data;
  *   -u        an unknown critical record (type 200) that readers must refuse
+ *   -i IOVA   the first dirty bitmap at IOVA (default 0x100000), the second
+ *             1 MiB after it (both wrapped to 64 bits)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,10 +115,13 @@ int main(int argc, char **argv)
 	struct migstream_writer *w;
 	uint8_t hbuf[512];
 	bool compressible = false, unknown_critical = false;
+	uint64_t iova = 0x100000;
 	int opt, len;
 
-	while ((opt = getopt(argc, argv, "z:cu")) != -1) {
-		if (opt == 'z')
+	while ((opt = getopt(argc, argv, "z:cui:")) != -1) {
+		if (opt == 'i')
+			iova = strtoull(optarg, NULL, 0);
+		else if (opt == 'z')
 			opts.zstd_level = atoi(optarg);
 		else if (opt == 'c')
 			compressible = true;
@@ -137,13 +142,13 @@ int main(int argc, char **argv)
 	CHECK(migstream_write_device(w, &dev1));
 	CHECK(migstream_write_precopy_info(w, &info));
 	write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, 10000, 1, compressible);
-	write_bitmap(w, 0x100000, false);
+	write_bitmap(w, iova, false);
 	info.time_ns += 100;
 	info.initial_bytes = 0;
 	info.dirty_bytes = 5000;
 	CHECK(migstream_write_precopy_info(w, &info));
 	write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, 5000, 2, compressible);
-	write_bitmap(w, 0x200000, true);
+	write_bitmap(w, iova + 0x100000, true);
 	CHECK(migstream_write_record(w, 100, MIGSTREAM_RF_ANCILLARY, "future", 6));
 	write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, 20000, 3, compressible);
 	write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, 3000, 4, compressible);

@@ -9,9 +9,13 @@
  *   - the input bytes read as a kernel bitmap survive encode/decode in
  *     both encodings, and the automatic choice is never larger than RAW;
  *   - the writer's variant (RUNS only, RAW from the words and their tail)
- *     makes the same choice and the same bytes.
+ *     makes the same choice and the same bytes;
+ *   - read as RUNS for huge page counts (up to 2^64 - 1, where skips and
+ *     runs near 2^64 are valid), validation and the range walk agree with
+ *     a plain reference decoder that does its sums in 128 bits.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +91,94 @@ static void writer_variant(const uint64_t *words, uint64_t pages, const uint8_t 
 #endif
 }
 
+/*
+ * The RUNS rules of migstream(5), written for clarity, not speed: 0 and the
+ * dirty page count, or -1. Sums in 128 bits cannot wrap.
+ */
+static int reference_runs(const uint8_t *p, size_t len, uint64_t page_count, uint64_t *dirty)
+{
+	unsigned __int128 pos = 0, count = 0;
+	bool first = true;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned __int128 v[2];
+
+		for (int k = 0; k < 2; k++) {
+			unsigned int shift = 0;
+			uint8_t b;
+
+			v[k] = 0;
+			for (;;) {
+				if (i == len)
+					return -1;
+				b = p[i++];
+				v[k] |= (unsigned __int128)(b & 0x7f) << shift;
+				if (!(b & 0x80))
+					break;
+				shift += 7;
+				if (shift > 63)
+					return -1;
+			}
+			if (v[k] >> 64 || (b == 0 && shift))
+				return -1;
+		}
+		if ((!first && v[0] == 0) || v[1] == 0 || pos + v[0] + v[1] > page_count)
+			return -1;
+		pos += v[0] + v[1];
+		count += v[1];
+		first = false;
+	}
+	*dirty = (uint64_t)count;
+	return 0;
+}
+
+struct huge_walk {
+	uint64_t page_count, next, total;
+	bool any;
+};
+
+static int huge_range(void *ctx, uint64_t first, uint64_t n)
+{
+	struct huge_walk *w = ctx;
+
+	/* in order, maximal, within page_count, and no sum wraps */
+	if (n == 0 || (w->any && first <= w->next) || first < w->next || n > w->page_count - first)
+		abort();
+	w->next = first + n;
+	w->total += n;
+	w->any = true;
+	return 0;
+}
+
+static void huge_page_counts(const uint8_t *bits, uint32_t bits_len, uint64_t small)
+{
+	const uint64_t counts[] = { small, UINT64_MAX, UINT64_MAX - small, UINT64_C(1) << 63,
+				    (small << 48) | small };
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS, .page_size = 4096,
+						     .page_count = counts[i], .bits = bits, .bits_len = bits_len };
+		struct huge_walk w = { .page_count = counts[i] };
+		uint64_t dirty;
+
+		if (reference_runs(bits, bits_len, counts[i], &dirty) != 0) {
+			bm.dirty_count = 0;
+			if (dirty_bitmap_validate(&bm) == 0)
+				abort();
+			continue;
+		}
+		bm.dirty_count = dirty;
+		if (dirty_bitmap_validate(&bm) != 0)
+			abort();
+		if (dirty_bitmap_for_each_range(&bm, huge_range, &w) != 0 || w.total != dirty)
+			abort();
+		bm.dirty_count = dirty + 1;
+		if (dirty_bitmap_validate(&bm) == 0)
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint64_t words[MAX_WORDS], again_words[MAX_WORDS];
@@ -117,6 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   dirty_bitmap_decode(&bm, words, MAX_WORDS) == 0) {
 		abort();
 	}
+
+	huge_page_counts(bm.bits, bm.bits_len, bm.page_count);
 
 	/* the payload bytes as a kernel bitmap of page_count pages */
 	memset(again_words, 0, sizeof(again_words));

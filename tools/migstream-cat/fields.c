@@ -50,14 +50,51 @@ int cat_parse_columns(const char *list, enum cat_column *out, int *n)
 	return *n ? 0 : -EINVAL;
 }
 
+/*
+ * Strings in a stream come from the network: a control character (C0, DEL,
+ * or a C1 one in its UTF-8 form, which some terminals obey) would drive the
+ * terminal that shows the listing, so it is written as \xNN instead.
+ * Returns the width written; out NULL only counts.
+ */
+static size_t put_printable(FILE *out, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t width = 0;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			if (out)
+				fprintf(out, "\\x%02x", *p);
+			width += 4;
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			if (out)
+				fprintf(out, "\\xc2\\x%02x", p[1]);
+			width += 8;
+			p++;
+		} else {
+			if (out)
+				putc(*p, out);
+			width++;
+		}
+	}
+	return width;
+}
+
+void cat_fputs_printable(const char *text, FILE *out)
+{
+	put_printable(out, text);
+}
+
 static void print_cell(FILE *out, const char *text, const struct cat_column_info *ci, bool last)
 {
-	if (last && !ci->right)
-		fputs(text, out);
-	else if (ci->right)
-		fprintf(out, "%*s", ci->width, text);
-	else
-		fprintf(out, "%-*s", ci->width, text);
+	size_t width = put_printable(NULL, text);
+	size_t pad = ci->width > 0 && width < (size_t)ci->width ? (size_t)ci->width - width : 0;
+
+	if (ci->right)
+		fprintf(out, "%*s", (int)pad, "");
+	put_printable(out, text);
+	if (!ci->right && !last)
+		fprintf(out, "%*s", (int)pad, "");
 }
 
 void cat_print_heading(FILE *out, const enum cat_column *cols, int n)

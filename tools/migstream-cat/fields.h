@@ -54,6 +54,9 @@ struct cat_row {
 /* Parses "offset,type,..." (case-insensitive); -EINVAL naming nothing. */
 int cat_parse_columns(const char *list, enum cat_column *out, int *n);
 
+/* fputs() for text from a stream: control characters as \xNN. */
+void cat_fputs_printable(const char *text, FILE *out);
+
 void cat_print_heading(FILE *out, const enum cat_column *cols, int n);
 void cat_print_row_text(FILE *out, const struct cat_row *row, const enum cat_column *cols, int n);
 /* One JSON object on one line; "file" first, then the columns. */

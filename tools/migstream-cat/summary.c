@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
 #include "json.h"
 #include "strutils.h"
 #include "summary.h"
@@ -131,7 +132,9 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 	for (size_t i = 0; i < s->ndev; i++) {
 		const struct cat_device_stats *d = &s->dev[i];
 
-		fprintf(out, "  device %u:       %s\n", d->index, d->name);
+		fprintf(out, "  device %u:       ", d->index);
+		cat_fputs_printable(d->name, out);
+		putc('\n', out);
 		for (int p = 1; p < CAT_NPHASES; p++)
 			fprintf(out, "    %-16s%" PRIu64 "\n", migstream_phase_name((uint8_t)p),
 				d->phase_bytes[p]);
