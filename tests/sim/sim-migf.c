@@ -379,10 +379,15 @@ static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n)
 	size_t total = 0;
 	bool temp_end = false;
 
+	/*
+	 * The saving file is O_RDONLY (mtty_save_device_data: anon_inode_getfile),
+	 * so vfs_read of the resuming one fails with EBADF before the driver.
+	 * (tests/conformance: kernel EBADF, this said EINVAL.)
+	 */
+	if (!m->saving)
+		return -EBADF;
 	if (m->disabled)
 		return -ENODEV;
-	if (!m->saving)
-		return -EINVAL;
 	dev->read_calls++;
 	if (c->has_read_eio) {
 		if (dev->data_read_total >= c->read_eio_after)
@@ -563,6 +568,56 @@ static void parse_header(struct sim_migf *m)
 	m->sec_index++;
 }
 
+/*
+ * mtty_resume_write refuses a write whose end (*pos + len) lies beyond the
+ * device state with ENOMEM before copying anything, rather than taking what
+ * fits.  The end of a simulated stream is known from the section headers:
+ * follow those already seen and those inside @buf, without side effects.
+ * (tests/conformance: one write of the stream + 1 byte, kernel ENOMEM, this
+ * accepted the stream and returned a short count.)
+ */
+static bool write_goes_past_end(const struct sim_migf *m, const uint8_t *buf, size_t n)
+{
+	uint8_t hdr[SIM_SECTION_HEADER];
+	size_t fill = m->hdr_fill, done = 0;
+	uint64_t pos = m->pos, sec_end = m->sec_end;
+	uint32_t type = m->sec_type;
+	bool in_section = m->in_section;
+
+	if (m->bad)
+		return false; /* accepted, refused at RESUMING -> STOP */
+	memcpy(hdr, m->hdr, fill);
+	while (done < n) {
+		if (in_section && pos < sec_end) {
+			uint64_t k = sec_end - pos < n - done ? sec_end - pos : n - done;
+
+			pos += k;
+			done += (size_t)k;
+		} else {
+			size_t k = SIM_SECTION_HEADER - fill < n - done ? SIM_SECTION_HEADER - fill
+									 : n - done;
+			uint64_t len;
+
+			memcpy(hdr + fill, buf + done, k);
+			fill += k;
+			pos += k;
+			done += k;
+			if (fill < SIM_SECTION_HEADER)
+				return false;
+			fill = 0;
+			len = get_le64(hdr + 24);
+			type = get_le32(hdr + 32);
+			if (len < SIM_SECTION_HEADER)
+				return false; /* a bad header: parse_header judges */
+			in_section = true;
+			sec_end = pos - SIM_SECTION_HEADER + len;
+		}
+		if (in_section && pos == sec_end && type == SIM_SEC_STOP_COPY)
+			return done < n;
+	}
+	return false;
+}
+
 /* one write() worth, lock held */
 static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_t n)
 {
@@ -570,10 +625,11 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 	const struct sim_devcfg *c = dev->cfg;
 	size_t done = 0;
 
+	/* O_WRONLY resuming file; vfs_write of the saving one: EBADF (see above) */
+	if (m->saving)
+		return -EBADF;
 	if (m->disabled)
 		return -ENODEV;
-	if (m->saving)
-		return -EINVAL;
 	dev->write_calls++;
 	if (c->has_write_eio) {
 		if (dev->data_written_total >= c->write_eio_after)
@@ -583,6 +639,8 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 	}
 	/* mtty_resume_write: nothing beyond the end of the state */
 	if (m->complete && n)
+		return -ENOMEM;
+	if (write_goes_past_end(m, buf, n))
 		return -ENOMEM;
 	while (done < n && !m->complete) {
 		if (m->bad) {

@@ -446,7 +446,7 @@ static void test_stop_copy_stream(void)
 		      "poll() reports the end of stream as readable");
 	}
 	EXPECT(pread(dfd, v, 8, 0), ESPIPE, "pread on a data_fd fails with ESPIPE");
-	EXPECT(write(dfd, v, 8), EINVAL, "write on a saving data_fd fails with EINVAL");
+	EXPECT(write(dfd, v, 8), EBADF, "write on a saving data_fd fails with EBADF (O_RDONLY)");
 	{
 		struct vfio_precopy_info info;
 
