@@ -321,8 +321,6 @@ int vmt_mig_read_data(int data_fd, void *buf, size_t cap, bool precopy, size_t *
 		*got = done;
 		if (n == 0)
 			return precopy ? VMT_DATA_PAUSED : VMT_DATA_END;
-		if (errno == EINTR)
-			continue;
 		if (errno == ENOMSG && precopy)
 			return VMT_DATA_PAUSED;
 		return -errno;

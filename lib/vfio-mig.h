@@ -119,9 +119,12 @@ enum vmt_data_status {
 
 /*
  * Read from a data fd until buf (cap bytes) is full or the device has no
- * more: *got gets the bytes read (also with PAUSED and END). precopy says
- * whether the device is in a PRE_COPY state, where read() returning 0 or
- * ENOMSG means "no more for now", not end of state. EINTR is retried.
+ * more: *got gets the bytes read (also with PAUSED, END and errors). precopy
+ * says whether the device is in a PRE_COPY state, where read() returning 0
+ * or ENOMSG means "no more for now", not end of state. EINTR is not retried:
+ * -EINTR (with the bytes read so far in *got) lets a caller whose signal
+ * handlers lack SA_RESTART look at its flags before reading on, so a stop
+ * signal is not held up by a read that blocks in the driver.
  * Returns an enum vmt_data_status or -errno (-EIO from the driver, ...).
  */
 int vmt_mig_read_data(int data_fd, void *buf, size_t cap, bool precopy, size_t *got);

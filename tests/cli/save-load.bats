@@ -73,6 +73,17 @@ setup() {
 	sl_same_digest vfio1 vfio3
 }
 
+@test "two P2P targets are started together: both RUNNING_P2P before either RUNNING" {
+	sl_pipe vfio0,size=64K,seed=21 vfio1,size=64K,seed=22 vfio2,expect-seed=21 vfio3,expect-seed=22 -- \
+		"$D0 $D1" cat "-v -d $D2 -d $D3"
+	sl_expect save_status 0
+	sl_expect load_status 0
+	order=$(printf '%s\n' "$load_err" | sed -n 's/.*\(vfio[0-9]\): [A-Z_0-9]* -> \([A-Z_0-9]*\)$/\1>\2/p' | tr '\n' ' ')
+	[[ "$order" == *"vfio2>RUNNING_P2P vfio3>RUNNING_P2P vfio2>RUNNING vfio3>RUNNING "* ]]
+	sl_expect_state vfio2 state RUNNING
+	sl_expect_state vfio3 state RUNNING
+}
+
 @test "two devices crossed with --map" {
 	sl_pipe vfio0,size=1M,seed=21 vfio1,size=2M,seed=22 vfio2,expect-seed=22 vfio3,expect-seed=21 -- \
 		"$D0 $D1" cat "--map 1=$D2 --map 0=$D3"
@@ -244,6 +255,30 @@ save_stream() {
 	done
 }
 
+@test "SIGUSR1 to the whole pipeline (kill -USR1 %job): save switches over, load carries on" {
+	local T=$VMT_TMP
+	mkfifo "$T/fifo" "$T/ctl"
+	sl_sim vfio0,size=1M,precopy-initial=64K vfio1 -- bash -c "
+		vfio-mig-save --control-fd 3 $D0 3<>'$T/ctl' >'$T/fifo' 2>'$T/save.err' & save=\$!
+		vfio-mig-load $D1 <'$T/fifo' 2>'$T/load.err' & load=\$!
+		for i in \$(seq 400); do
+			st=\$('$VMT_SRCDIR/tests/sim/vfiosim-state' --state-dir '$SL_SIM' vfio1 state 2>/dev/null || :)
+			[ \"\$st\" = RESUMING ] && break
+			sleep 0.05
+		done
+		kill -USR1 \$save \$load
+		wait \$save; echo \$? >'$T/save.status'
+		wait \$load; echo \$? >'$T/load.status'" || true
+	save_status=$(cat "$T/save.status")
+	load_status=$(cat "$T/load.status")
+	save_err=$(cat "$T/save.err")
+	load_err=$(cat "$T/load.err")
+	sl_expect save_status 0
+	sl_expect load_status 0
+	sl_expect_state vfio1 load_verified ok
+	sl_expect_state vfio1 state RUNNING
+}
+
 @test "target transition failures: into RESUMING, out of RESUMING, to RUNNING" {
 	sl_pipe vfio0,size=1M 'vfio1,fail=stop>resuming:EIO' -- "$D0" cat "$D1"
 	sl_expect load_status 1
@@ -257,7 +292,7 @@ save_stream() {
 	rm -rf "$SL_SIM"
 	sl_pipe vfio0,size=1M 'vfio1,fail=running-p2p>running:EIO' -- "$D0" cat "$D1"
 	sl_expect load_status 1
-	sl_one_line "$load_err" "STOP -> RUNNING failed: Input/output error; device $D1 reset, now RUNNING$"
+	sl_one_line "$load_err" "RUNNING_P2P -> RUNNING failed: Input/output error; device $D1 reset, now RUNNING$"
 }
 
 @test "target goes to ERROR on RESUMING -> STOP: exit 1, reset out of ERROR" {

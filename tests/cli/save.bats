@@ -315,6 +315,23 @@ setup() {
 	[[ "$order" == *"vfio0>PRE_COPY_P2P vfio1>PRE_COPY_P2P vfio0>STOP_COPY vfio1>STOP_COPY vfio2>STOP_COPY "* ]]
 }
 
+@test "several P2P devices started again (--then running, recovery): all RUNNING_P2P before any RUNNING" {
+	local pattern='s/.*: \(vfio[0-9]\): [A-Z_0-9]* -> \([A-Z_0-9]*\)$/\1>\2/p'
+	vmt_run 0 sim --device vfio0,size=64K --device vfio1,size=64K -- \
+		vfio-mig-save -v --no-precopy --then running -d vfio0 -d vfio1 -o s.vms
+	order=$(printf '%s\n' "$stderr" | sed -n "$pattern" | tr '\n' ' ')
+	[[ "$order" == *"vfio1>STOP_COPY vfio0>RUNNING_P2P vfio1>RUNNING_P2P vfio0>RUNNING vfio1>RUNNING " ]]
+	[ "$(simstate vfio0 last_state)" = RUNNING ]
+	[ "$(simstate vfio1 last_state)" = RUNNING ]
+
+	rm -rf "$SIM"
+	vmt_run 1 sim --device vfio0,size=64K --device vfio1,size=64K,read-eio-after=16K -- \
+		vfio-mig-save -v --no-precopy -d vfio0 -d vfio1 -o s.vms
+	order=$(printf '%s\n' "$stderr" | sed -n "$pattern" | tr '\n' ' ')
+	[[ "$order" == *"vfio1>STOP_COPY vfio0>RUNNING_P2P vfio1>RUNNING_P2P vfio0>RUNNING vfio1>RUNNING " ]]
+	[[ "$stderr" == *"; devices: vfio0 RUNNING, vfio1 RUNNING"* ]]
+}
+
 # ---- failures: the source device ends RUNNING and the message says so ----
 
 @test "a failing STOP -> STOP_COPY arc: device back to RUNNING, exit 1" {
@@ -392,6 +409,41 @@ setup() {
 	[[ "$stderr" == *"interrupted by SIGINT; device vfio0 now RUNNING"* ]]
 	[ "$(simstate vfio0 last_state)" = RUNNING ]
 	[ "$(simstate vfio0 save_complete)" = 0 ]
+}
+
+@test "SIGHUP (the terminal or ssh session gone) during pre-copy: device RUNNING, says so" {
+	mkfifo ctl
+	vmt_run 0 sim --device vfio0,size=64K,precopy-initial=16K -- bash -c '
+		vfio-mig-save -d vfio0 --control-fd 3 -o p.vms 3<>ctl &
+		pid=$!
+		until grep -qx state=PRE_COPY "$SIM/vfio0.state"; do sleep 0.05; done
+		kill -HUP $pid
+		wait $pid
+		echo "status=$?" >status'
+	grep -qx status=1 status
+	[[ "$stderr" == *"vfio-mig-save: error: interrupted by SIGHUP; device vfio0 now RUNNING"* ]]
+	# killed by the signal, the simulated close would also say RUNNING: the arcs tell
+	[[ "$(simstate vfio0 arcs)" == *"PRE_COPY>RUNNING"* ]]
+	[ "$(simstate vfio0 last_state)" = RUNNING ]
+	[ ! -e p.vms ]
+}
+
+@test "SIGINT while a data fd read is blocked in the driver: the read is not restarted" {
+	# Each read sleeps 10 s in the "driver"; the signal ends the one under way
+	# (EINTR). Restarting it would read on (10 s per 64K, until the buffer is
+	# full) and save bytes after SIGINT.
+	vmt_run 0 sim --device vfio0,size=4M,chunk=64K,read-delay-ms=10000 -- bash -c '
+		vfio-mig-save --no-precopy --chunk-size 64K -d vfio0 -o s.vms &
+		pid=$!
+		until grep -qx state=STOP_COPY "$SIM/vfio0.state"; do sleep 0.02; done
+		sleep 0.5
+		kill -INT $pid
+		wait $pid
+		echo "status=$?" >status'
+	grep -qx status=1 status
+	[[ "$stderr" == *"interrupted by SIGINT; device vfio0 now RUNNING"* ]]
+	[ "$(simstate vfio0 saved_bytes)" -eq 0 ]
+	[ "$(simstate vfio0 last_state)" = RUNNING ]
 }
 
 @test "--on-error stop leaves a failed source stopped" {

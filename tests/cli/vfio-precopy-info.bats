@@ -101,7 +101,9 @@ sim_state() {
 @test "--stream: PRECOPY_INFO records on stdout, report on stderr" {
 	vmt_require_tool migstream-cat
 	sim vfio0,precopy-initial=48K -- vfio-precopy-info -q --stream --watch 10ms --count 3 \
-		-d "$DEV" >"$VMT_TMP/info.mgs"
+		-d "$DEV" >"$VMT_TMP/info.mgs" 2>"$VMT_TMP/err"
+	# -q beside a stream: no report at all (man page)
+	[ ! -s "$VMT_TMP/err" ]
 	vmt_run 0 migstream-cat --verify "$VMT_TMP/info.mgs"
 	vmt_run 0 migstream-cat --json "$VMT_TMP/info.mgs"
 	[ "$(printf '%s\n' "$output" | grep -c '"PRECOPY_INFO"')" = 3 ]
@@ -144,7 +146,7 @@ sim_state() {
 }
 
 @test "RUNNING -> PRE_COPY fails: exit 1, device still RUNNING" {
-	sim_error 1 'RUNNING -> PRE_COPY failed' vfio0,fail=running\>pre-copy:EIO \
+	sim_error 1 'RUNNING -> PRE_COPY failed: Input/output error; device /dev/vfio/devices/vfio0 now RUNNING$' vfio0,fail=running\>pre-copy:EIO \
 		-- vfio-precopy-info -d "$DEV"
 	[ "$(sim_state state)" = RUNNING ]
 }
@@ -158,8 +160,18 @@ sim_state() {
 }
 
 @test "EIO while draining: exit 1, device back in RUNNING" {
-	sim_error 1 'reading pre-copy data' vfio0,precopy-initial=1M,read-eio-after=4096 \
-		-- vfio-precopy-info -q --drain -d "$DEV"
+	sim_error 1 'reading pre-copy data: Input/output error; device /dev/vfio/devices/vfio0 now RUNNING$' \
+		vfio0,precopy-initial=1M,read-eio-after=4096 -- vfio-precopy-info -q --drain -d "$DEV"
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "the drained stream's reader goes away (EPIPE): named as a write error, device RUNNING" {
+	vmt_run 0 sim vfio0,precopy-initial=4M -- bash -c "
+		vfio-precopy-info -q --drain -o - -d $DEV | head -c 2000 >/dev/null
+		echo status=\${PIPESTATUS[0]} >'$VMT_TMP/status'"
+	grep -qx status=1 "$VMT_TMP/status"
+	errors=$(printf '%s\n' "$stderr" | grep '^vfio-precopy-info: error: ')
+	[ "$errors" = "vfio-precopy-info: error: <stdout>: writing the stream: Broken pipe; device $DEV now RUNNING" ]
 	[ "$(sim_state last_state)" = RUNNING ]
 }
 
@@ -171,6 +183,38 @@ sim_state() {
 		sleep 0.05
 	done
 	pkill -INT -f 'vfio-precopy-info -q --watch 50ms' || true
+	wait "$pid"
+	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "SIGINT while a --drain read is blocked in the driver: not restarted, device RUNNING" {
+	# each read sleeps 10 s in the "driver"; the signal must end the one under way
+	sim vfio0,precopy-initial=1M,chunk=1M,read-delay-ms=10000 -- \
+		vfio-precopy-info -q --drain --watch 100ms -d "$DEV" >"$VMT_TMP/out" 2>"$VMT_TMP/err" &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(sim_state state 2>/dev/null)" = PRE_COPY ] && break
+		sleep 0.05
+	done
+	sleep 0.5
+	pkill -INT -f '^vfio-precopy-info -q --drain --watch 100ms' || true
+	wait "$pid"
+	[ "$(sim_state saved_bytes)" -eq 0 ]
+	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "SIGUSR1 (vfio-mig-save's switchover request) does not kill it in PRE_COPY" {
+	sim vfio0 -- vfio-precopy-info -q --watch 50ms -d "$DEV" >"$VMT_TMP/out" 2>"$VMT_TMP/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(grep -c PRE_COPY "$VMT_TMP/out" 2>/dev/null)" -ge 2 ] && break
+		sleep 0.05
+	done
+	pkill -USR1 -f '^vfio-precopy-info -q --watch 50ms' || true
+	sleep 0.2
+	pkill -INT -f '^vfio-precopy-info -q --watch 50ms' || true
 	wait "$pid"
 	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
 	[ "$(sim_state last_state)" = RUNNING ]

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "sysfs.h"
@@ -411,6 +412,43 @@ static void test_read_data(void)
 	CHECK_EQ(vmt_mig_read_data(p[0], buf, sizeof(buf), false, &got), -EBADF);
 }
 
+static int eintr_pipe_in = -1;
+
+/* Each tick also feeds the pipe, so a read() that restarts after EINTR still ends. */
+static void on_tick(int sig)
+{
+	(void)sig;
+	if (write(eintr_pipe_in, "x", 1) < 0)
+		return;
+}
+
+static void test_read_data_eintr(void)
+{
+	struct sigaction sa = { .sa_handler = on_tick }, old;
+	struct itimerval tick = { .it_interval = { 0, 50000 }, .it_value = { 0, 50000 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	unsigned char buf[8];
+	size_t got = 99;
+	int p[2], ret;
+
+	CHECK_EQ(pipe(p), 0);
+	eintr_pipe_in = p[1];
+	CHECK_EQ(write(p[1], "abc", 3), 3);
+	/* No SA_RESTART, as the tools install their stop handlers. */
+	sigemptyset(&sa.sa_mask);
+	CHECK_EQ(sigaction(SIGALRM, &sa, &old), 0);
+	CHECK_EQ(setitimer(ITIMER_REAL, &tick, NULL), 0);
+	/* The pipe stays open: after "abc" read() blocks until the signal ends it. */
+	ret = vmt_mig_read_data(p[0], buf, sizeof(buf), false, &got);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK_EQ(ret, -EINTR);
+	CHECK_EQ(got, 3);
+	CHECK(memcmp(buf, "abc", 3) == 0);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_write_data(void)
 {
 	unsigned char big[200000], back[sizeof(big)];
@@ -453,6 +491,7 @@ int main(void)
 	RUN(test_query_no_migration);
 	RUN(test_pci_address);
 	RUN(test_read_data);
+	RUN(test_read_data_eintr);
 	RUN(test_write_data);
 	return unit_done();
 }

@@ -63,10 +63,19 @@ static void install_stop_signals(void)
 		.sa_flags = SA_RESETHAND,
 	};
 
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * SIGUSR1 is vfio-mig-save's switchover request; "kill -USR1 %job" sends
+	 * it to the whole save | load pipeline, and its default action would
+	 * kill the load with the target RESUMING.
+	 */
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGUSR1, &ignore, NULL);
 }
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
@@ -427,12 +436,30 @@ static int finish_targets(struct load *ld)
 				    "%s: target %s was given for stream device %u, which the stream does not "
 				    "have", ld->input_name, t->spec, t->stream_index);
 	}
+	/*
+	 * Started as a VMM starts them: every P2P device to RUNNING_P2P before
+	 * any runs, so no running device can DMA to a peer that is still stopped.
+	 */
+	if (ld->opts.then_state == VFIO_DEVICE_STATE_RUNNING) {
+		for (unsigned int i = 0; i < ld->target_count; i++) {
+			struct load_target *t = &ld->targets[i];
+			int rc;
+
+			if (!(t->dev->mig_flags & VFIO_MIGRATION_P2P))
+				continue;
+			rc = load_target_finish(t, VFIO_DEVICE_STATE_RUNNING_P2P);
+			if (rc < 0)
+				return fail(ld, vmt_exit_code_for_error(rc), "%s: STOP -> RUNNING_P2P failed: %s",
+					    t->spec, strerror(-rc));
+		}
+	}
 	for (unsigned int i = 0; i < ld->target_count; i++) {
 		struct load_target *t = &ld->targets[i];
+		const char *from = vmt_mig_state_name(t->dev->state);
 		int rc = load_target_finish(t, ld->opts.then_state);
 
 		if (rc < 0)
-			return fail(ld, vmt_exit_code_for_error(rc), "%s: STOP -> %s failed: %s", t->spec,
+			return fail(ld, vmt_exit_code_for_error(rc), "%s: %s -> %s failed: %s", t->spec, from,
 				    vmt_mig_state_name(ld->opts.then_state), strerror(-rc));
 		t->summary->final_state = t->dev->state;
 	}

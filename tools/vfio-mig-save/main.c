@@ -116,8 +116,8 @@ static void usage(void)
 	       " -h, --help                 display this help\n"
 	       " -V, --version              display version\n"
 	       "\n"
-	       "SIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM stop the save\n"
-	       "and put the devices back.\n"
+	       "SIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
+	       "save and put the devices back.\n"
 	       "\nExit status: 0 ok, 1 failure (device, I/O), 2 usage, 3 unsupported,\n"
 	       "4 bad data.\n"
 	       "\nSee vfio-mig-save(1).\n",

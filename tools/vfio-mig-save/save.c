@@ -48,6 +48,8 @@ void save_install_signal_handlers(void)
 	sigemptyset(&sw.sa_mask);
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGTERM, &stop, NULL);
+	/* The terminal or ssh session going away must not kill us with a device mid-save. */
+	sigaction(SIGHUP, &stop, NULL);
 	sigaction(SIGUSR1, &sw, NULL);
 }
 
@@ -125,8 +127,9 @@ static int check_stop_signal(struct save_ctx *ctx)
 {
 	if (!stop_signal)
 		return 0;
-	return save_refuse(ctx, -EINTR, "interrupted by %s",
-			   stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGTERM ? "SIGTERM" : "a signal");
+	const char *name = sigabbrev_np(stop_signal);
+
+	return save_refuse(ctx, -EINTR, "interrupted by SIG%s", name ? name : "?");
 }
 
 static int write_failed(struct save_ctx *ctx, int err)
@@ -363,6 +366,9 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned c
 		if (got && emit_precopy(ctx, sd, buf, got) < 0)
 			return ctx->result.error;
 		done += got;
+		/* A signal: look at the flags (top of the loop, below) before reading on. */
+		if (ret == -EINTR)
+			ret = VMT_DATA_FULL;
 		if (ret < 0)
 			return save_fail(ctx, ret, "%s: reading pre-copy data at byte %llu", sd->dev->name,
 					 (unsigned long long)(start + done));
@@ -481,6 +487,8 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned
 		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, false, &got);
 		if (got && emit(ctx, sd, MIGSTREAM_PHASE_STOP_COPY, buf, got) < 0)
 			return ctx->result.error;
+		if (ret == -EINTR)
+			continue; /* a signal: check_stop_signal() before reading on */
 		if (ret < 0)
 			return save_fail(ctx, ret, "%s: reading STOP_COPY data at byte %llu",
 					 sd->dev->name,
@@ -527,10 +535,41 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 	return 0;
 }
 
+/*
+ * The mirror of the quiesce before STOP_COPY: when devices are started
+ * again, every P2P device waits in RUNNING_P2P until all of them are there,
+ * so no device runs (and can DMA to a peer) while a peer is still stopped.
+ */
+static bool p2p_before_running(const struct save_device *sd, uint32_t wanted)
+{
+	uint32_t now = sd->dev->state;
+
+	/* PRE_COPY* devices never stopped: they may go on to RUNNING directly. */
+	return wanted == VFIO_DEVICE_STATE_RUNNING && (sd->dev->mig_flags & VFIO_MIGRATION_P2P) &&
+	       (now == VFIO_DEVICE_STATE_STOP || now == VFIO_DEVICE_STATE_STOP_COPY);
+}
+
 /* ---- failure ---- */
+
+static uint32_t recovery_wanted(const struct save_ctx *ctx, const struct save_device *sd)
+{
+	/* A complete stream may already be resuming elsewhere: never restart the source then. */
+	if (ctx->result.stream_complete)
+		return ctx->opts.then_state;
+	if (ctx->opts.on_error_state != VMT_STATE_UNKNOWN)
+		return ctx->opts.on_error_state;
+	return sd->start_state;
+}
 
 static void recover_all(struct save_ctx *ctx)
 {
+	/* A device that fails this step is left to vmt_device_recover below. */
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+
+		if (sd->touched && p2p_before_running(sd, recovery_wanted(ctx, sd)))
+			vmt_mig_set_state(sd->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
+	}
 	ctx->result.recovered = true;
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
@@ -540,13 +579,7 @@ static void recover_all(struct save_ctx *ctx)
 			sd->final_state = sd->dev->state;
 			continue;
 		}
-		/* A complete stream may already be resuming elsewhere: never restart the source then. */
-		if (ctx->result.stream_complete)
-			wanted = ctx->opts.then_state;
-		else if (ctx->opts.on_error_state != VMT_STATE_UNKNOWN)
-			wanted = ctx->opts.on_error_state;
-		else
-			wanted = sd->start_state;
+		wanted = recovery_wanted(ctx, sd);
 		if (vmt_device_recover(sd->dev, wanted, &sd->final_state) < 0) {
 			sd->recovery_failed = true;
 			ctx->result.recovered = false;
@@ -576,6 +609,10 @@ int save_run(struct save_ctx *ctx)
 			write_failed(ctx, ret);
 		else
 			ctx->result.stream_complete = true;
+	}
+	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
+		if (p2p_before_running(&ctx->devs[i], ctx->opts.then_state))
+			ret = set_state(ctx, &ctx->devs[i], VFIO_DEVICE_STATE_RUNNING_P2P);
 	}
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
 		ret = set_state(ctx, &ctx->devs[i], ctx->opts.then_state);

@@ -79,7 +79,7 @@ struct save_ctx {
 	struct save_result result;
 };
 
-/* Signal handlers: SIGINT/SIGTERM stop the save, SIGUSR1 asks for the switchover. */
+/* Signal handlers: SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
 void save_install_signal_handlers(void);
 
 /*

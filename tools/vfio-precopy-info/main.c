@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <popt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +65,15 @@ static void install_signal_handlers(void)
 {
 	/* No SA_RESTART: a blocked sleep or read returns so the loop can stop. */
 	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* vfio-mig-save's switchover request: its default action would kill us in PRE_COPY. */
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGUSR1, &ignore, NULL);
 }
 
 static void usage(void)
@@ -282,7 +287,27 @@ struct session {
 	uint64_t initial_left; /* initial bytes not drained yet, for DATA phases */
 	struct precopy_sample first, prev, last;
 	unsigned int samples;
+	bool quiet_report; /* -q with a stream on stdout: no report at all */
+	/* The failure, printed once the device is back so the line can say where it is. */
+	char failure[512];
 };
+
+__attribute__((format(printf, 2, 3)))
+static void session_fail(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->failure[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->failure, sizeof(s->failure), fmt, ap);
+	va_end(ap);
+}
+
+static const char *data_stream_name(const struct session *s)
+{
+	return strcmp(s->opt->output, "-") == 0 ? "<stdout>" : s->opt->output;
+}
 
 static int take_sample(struct session *s, struct precopy_sample *smp)
 {
@@ -325,7 +350,8 @@ static int drain(struct session *s, uint64_t deadline_ns, uint64_t *drained)
 		size_t got = 0;
 		int st = vmt_mig_read_data(s->dev->data_fd, s->buf, DRAIN_BUFFER, true, &got);
 
-		if (st < 0)
+		/* -EINTR: a signal; keep what was read, then the loop looks at stop_signal. */
+		if (st < 0 && st != -EINTR)
 			return st;
 		if (got && s->data_stream) {
 			/* The device sends its initial section first (uAPI), then dirty data. */
@@ -340,8 +366,11 @@ static int drain(struct session *s, uint64_t deadline_ns, uint64_t *drained)
 				ret = migstream_write_data(s->data_stream, 0,
 							   MIGSTREAM_PHASE_PRECOPY_DIRTY,
 							   s->buf + initial, got - initial);
-			if (ret)
+			if (ret) {
+				session_fail(s, "%s: writing the stream: %s", data_stream_name(s),
+					     strerror(-ret));
 				return ret;
+			}
 			s->initial_left -= initial;
 		} else {
 			s->initial_left -= got < s->initial_left ? got : s->initial_left;
@@ -427,8 +456,8 @@ static int sample_loop(struct session *s)
 
 		ret = take_sample(s, &smp);
 		if (ret) {
-			vmt_err("%s: VFIO_MIG_GET_PRECOPY_INFO failed: %s", s->dev->name,
-				strerror(-ret));
+			session_fail(s, "%s: VFIO_MIG_GET_PRECOPY_INFO failed: %s", s->dev->name,
+				     strerror(-ret));
 			return ret;
 		}
 		if (s->samples == 0)
@@ -438,11 +467,17 @@ static int sample_loop(struct session *s)
 		precopy_sample_rate(s->samples ? &s->prev : NULL, &smp);
 		if (s->samples == 0)
 			s->first = smp;
-		report_sample(&s->report, &smp);
-		if (s->info_stream && (ret = write_info_record(s, s->info_stream, &smp)))
-			goto write_error;
-		if (s->data_stream && (ret = write_info_record(s, s->data_stream, &smp)))
-			goto write_error;
+		if (!s->quiet_report)
+			report_sample(&s->report, &smp);
+		if (s->info_stream && (ret = write_info_record(s, s->info_stream, &smp))) {
+			session_fail(s, "<stdout>: writing the stream: %s", strerror(-ret));
+			return ret;
+		}
+		if (s->data_stream && (ret = write_info_record(s, s->data_stream, &smp))) {
+			session_fail(s, "%s: writing the stream: %s", data_stream_name(s),
+				     strerror(-ret));
+			return ret;
+		}
 		s->prev = smp;
 		s->samples++;
 
@@ -458,7 +493,9 @@ static int sample_loop(struct session *s)
 
 			ret = drain(s, next, &drained);
 			if (ret) {
-				vmt_err("%s: reading pre-copy data: %s", s->dev->name, strerror(-ret));
+				/* A stream write failure was named by drain() already. */
+				session_fail(s, "%s: reading pre-copy data: %s", s->dev->name,
+					     strerror(-ret));
 				return ret;
 			}
 			s->last.drained_bytes = drained;
@@ -470,10 +507,6 @@ static int sample_loop(struct session *s)
 			break;
 	}
 	return 0;
-
-write_error:
-	vmt_err("cannot write the stream: %s", strerror(-ret));
-	return ret;
 }
 
 static void print_estimate(struct session *s)
@@ -520,6 +553,13 @@ static int restore_state(struct session *s, uint32_t original)
 	return ret ? ret : -EIO;
 }
 
+static void report_failure(const struct session *s)
+{
+	if (s->failure[0])
+		vmt_err("%s; device %s now %s%s", s->failure, s->dev->name,
+			vmt_mig_state_name(s->dev->state), s->dev->resets ? " (after reset)" : "");
+}
+
 int main(int argc, const char **argv)
 {
 	struct options opt;
@@ -547,6 +587,8 @@ int main(int argc, const char **argv)
 	bool quiet = vmt_log_level() < VMT_LOG_INFO;
 	bool quiet_report = stream_on_stdout && quiet;
 	bool show_facts = !quiet_report && !(quiet && opt.watch);
+
+	s.quiet_report = quiet_report;
 
 	open_opts.force_group = opt.force_group;
 	ret = vmt_device_open(opt.device, &open_opts, &s.dev);
@@ -619,12 +661,14 @@ int main(int argc, const char **argv)
 
 	ret = vmt_mig_set_state(s.dev, precopy_state);
 	if (ret) {
-		vmt_err("%s: %s -> %s failed: %s", s.dev->name, vmt_mig_state_name(original),
-			vmt_mig_state_name(precopy_state), strerror(-ret));
+		session_fail(&s, "%s: %s -> %s failed: %s", s.dev->name,
+			     vmt_mig_state_name(original), vmt_mig_state_name(precopy_state),
+			     strerror(-ret));
 		exit_code = VMT_EXIT_FAILURE;
 		/* The kernel may have walked part of the arc: put it back. */
 		if (s.dev->state != original)
 			restore_state(&s, original);
+		report_failure(&s);
 		goto out;
 	}
 	vmt_dbg("%s: %s -> %s", s.dev->name, vmt_mig_state_name(original),
@@ -640,14 +684,16 @@ int main(int argc, const char **argv)
 		exit_code = VMT_EXIT_FAILURE;
 	else
 		vmt_dbg("%s: back to %s", s.dev->name, vmt_mig_state_name(original));
+	report_failure(&s);
 
 	if (stop_signal)
 		vmt_info("stopped by signal %d; device %s is %s", (int)stop_signal, s.dev->name,
 			 vmt_mig_state_name(s.dev->state));
 	if (opt.bandwidth > 0 && s.samples && !quiet_report)
 		print_estimate(&s);
-	if (finish_stream(s.info_stream, "<stdout>", false) ||
-	    finish_stream(s.data_stream, opt.output ? opt.output : "", true))
+	/* After a failure the streams stay unfinished: a reader must see them cut short. */
+	if (!s.failure[0] && (finish_stream(s.info_stream, "<stdout>", false) ||
+			      finish_stream(s.data_stream, opt.output ? data_stream_name(&s) : "", true)))
 		exit_code = VMT_EXIT_FAILURE;
 
 out:
