@@ -39,6 +39,8 @@ struct migstream_writer {
 	bool finished;
 	int zstd_level;
 	uint32_t chunk_size;
+	bool (*cancelled)(void *ctx);
+	void *cancel_ctx;
 	uint64_t offset;
 	uint64_t record_count; /* also the next seq */
 	uint64_t payload_bytes;
@@ -58,15 +60,18 @@ struct migstream_writer {
 #define SMALL_PAYLOAD_MAX \
 	(MIGSTREAM_DEVICE_FIXED_LEN + 3 * 2 + MIGSTREAM_MAX_STRING + 255 + 255)
 
-/* Writes all of iov, through partial writes and EINTR. */
-static int write_all(int fd, struct iovec *iov, int iovcnt)
+/* Writes all of iov, through partial writes, and EINTR unless cancelled. */
+static int write_all(const struct migstream_writer *w, int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
 		ssize_t n = writev(fd, iov, iovcnt);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				if (w->cancelled && w->cancelled(w->cancel_ctx))
+					return -EINTR;
 				continue;
+			}
 			return -errno;
 		}
 		if (n == 0)
@@ -80,6 +85,12 @@ static int write_all(int fd, struct iovec *iov, int iovcnt)
 			iov->iov_base = (uint8_t *)iov->iov_base + n;
 			iov->iov_len -= (size_t)n;
 		}
+		/*
+		 * A signal that lands after part of a large write returns the
+		 * part, not EINTR: ask here too, or a stalled reader keeps us.
+		 */
+		if (iovcnt > 0 && w->cancelled && w->cancelled(w->cancel_ctx))
+			return -EINTR;
 	}
 	return 0;
 }
@@ -194,7 +205,7 @@ static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const
 	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, MIGSTREAM_HDR_CHECK_OFF));
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
 
-	ret = write_all(w->fd, iov, iovcnt);
+	ret = write_all(w, w->fd, iov, iovcnt);
 	if (ret) {
 		w->err = ret;
 		return ret;
@@ -271,6 +282,8 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	w->fd = fd;
 	w->zstd_level = opts ? opts->zstd_level : 0;
 	w->chunk_size = opts && opts->chunk_size ? opts->chunk_size : MIGSTREAM_DEFAULT_CHUNK;
+	w->cancelled = opts ? opts->cancelled : NULL;
+	w->cancel_ctx = opts ? opts->cancel_ctx : NULL;
 	w->check = XXH3_createState();
 	if (!w->check) {
 		free(w);
@@ -288,7 +301,7 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	memcpy(preamble, MIGSTREAM_MAGIC, MIGSTREAM_MAGIC_LEN);
 	put_be32(preamble + 8, MIGSTREAM_VERSION);
 	put_be32(preamble + 12, 0);
-	ret = write_all(fd, &iov, 1);
+	ret = write_all(w, fd, &iov, 1);
 	if (ret) {
 		migstream_writer_free(w);
 		return ret;

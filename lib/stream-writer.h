@@ -9,6 +9,7 @@
 #ifndef VMT_STREAM_WRITER_H
 #define VMT_STREAM_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,14 @@ struct migstream_writer_opts {
 	int zstd_level;		      /* 0: no compression; 1..19 */
 	uint32_t chunk_size;	      /* 0: MIGSTREAM_DEFAULT_CHUNK; at most MIGSTREAM_MAX_CHUNK */
 	/* Compressed records that do not shrink are stored raw. */
+	/*
+	 * Asked when a write is interrupted by a signal (EINTR) or comes back
+	 * short: true stops the writer with -EINTR (sticky), so a stop signal
+	 * is not held up by a reader that stalls; false (or no callback)
+	 * writes on.
+	 */
+	bool (*cancelled)(void *ctx);
+	void *cancel_ctx;
 };
 
 /*

@@ -446,6 +446,32 @@ setup() {
 	[ "$(simstate vfio0 last_state)" = RUNNING ]
 }
 
+@test "SIGINT while the stream's reader stalls: the blocked write gives up, source RUNNING" {
+	# The reader never reads: once the pipe is full, writev() blocks. The
+	# signal interrupts it (no SA_RESTART) and the writer gives up instead
+	# of writing on, so the save can put the device back.
+	vmt_run 0 sim --device vfio0,size=64M -- bash -c '
+		mkfifo out
+		exec 3<>out
+		vfio-mig-save --no-precopy -d vfio0 >out 2>err &
+		pid=$!
+		for _ in $(seq 500); do
+			grep -qx state=STOP_COPY "$SIM/vfio0.state" 2>/dev/null && break
+			sleep 0.02
+		done
+		sleep 1 # 64 MiB of state fill the pipe long before this
+		kill -INT $pid
+		# without the fix the save writes on forever: give up after 10 s
+		for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+		kill -KILL $pid 2>/dev/null && echo "status=hung" >status && exit 0
+		wait $pid
+		echo "status=$?" >status'
+	grep -qx status=1 status
+	grep -q "interrupted by SIGINT; device vfio0 now RUNNING" err
+	[ "$(simstate vfio0 last_state)" = RUNNING ]
+	[ "$(simstate vfio0 save_complete)" = 0 ]
+}
+
 @test "--on-error stop leaves a failed source stopped" {
 	vmt_run 1 sim --device vfio0,size=1M,read-eio-after=100K -- vfio-mig-save --no-precopy --on-error stop -d vfio0 -o s.vms
 	vmt_one_line_error vfio-mig-save "device vfio0 now STOP$"

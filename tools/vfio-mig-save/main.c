@@ -352,6 +352,7 @@ int main(int argc, const char **argv)
 	wopts.producer = "vfio-mig-save";
 	wopts.zstd_level = cli.zstd_level;
 	wopts.chunk_size = cli.save.chunk_size;
+	wopts.cancelled = save_stop_requested;
 	ret = migstream_writer_new(&ctx.writer, out_fd, &wopts);
 	if (ret < 0) {
 		vmt_err("%s: cannot start the stream: %s", cli.output ? cli.output : "<stdout>",

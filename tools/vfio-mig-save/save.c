@@ -132,8 +132,16 @@ static int check_stop_signal(struct save_ctx *ctx)
 	return save_refuse(ctx, -EINTR, "interrupted by SIG%s", name ? name : "?");
 }
 
+bool save_stop_requested(void *unused)
+{
+	return stop_signal != 0;
+}
+
 static int write_failed(struct save_ctx *ctx, int err)
 {
+	/* The writer gave up a write blocked by a stalled reader: a stop signal. */
+	if (err == -EINTR && stop_signal)
+		return check_stop_signal(ctx);
 	return save_fail(ctx, err, "%s: writing the stream at byte %llu", ctx->output_name,
 			 (unsigned long long)migstream_writer_offset(ctx->writer));
 }

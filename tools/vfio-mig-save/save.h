@@ -94,4 +94,11 @@ int save_run(struct save_ctx *ctx);
 const char *save_switch_reason_name(enum save_switch_reason reason);
 uint64_t save_now_ns(void);
 
+/*
+ * For the stream writer's cancelled() callback: whether SIGINT, SIGTERM or
+ * SIGHUP asked the save to stop, so a write blocked by a stalled reader
+ * gives up instead of holding the devices in STOP_COPY.
+ */
+bool save_stop_requested(void *unused);
+
 #endif
