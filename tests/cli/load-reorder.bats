@@ -48,7 +48,14 @@ refused_and_reset() {
 
 @test "the same stream without --reorder-buffer: exit 4 at the first early chunk, target reset" {
 	sl_pipe "$SRC" "$DST" -- "$SAVE" "migstream-shuffle -w 4" "$D1"
-	sl_expect save_status 0
+	# The load gives up early: the save finishes (0) or meets the closed
+	# pipe (1) depending on timing; either way its device is back.
+	if [ "$save_status" -eq 0 ]; then
+		sl_expect_state vfio0 last_state STOP
+	else
+		sl_expect save_status 1
+		sl_expect_state vfio0 last_state RUNNING
+	fi
 	refused_and_reset "device 0: chunk 3 out of order, expected chunk 0"
 }
 
