@@ -22,6 +22,7 @@
 #include "dirty-bitmap.h"
 #include "stream-reader.h"
 #include "stream-writer.h"
+#include "timeutil.h"
 
 struct writer_device {
 	uint32_t index;
@@ -267,7 +268,6 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	uint8_t preamble[MIGSTREAM_PREAMBLE_LEN];
 	struct iovec iov = { .iov_base = preamble, .iov_len = sizeof(preamble) };
 	struct migstream_writer *w;
-	struct timespec ts;
 	struct utsname uts;
 	int ret;
 
@@ -290,8 +290,7 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 		return -ENOMEM;
 	}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	w->header.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	w->header.time_ns = vmt_realtime_ns();
 	copy_str(w->header.producer, sizeof(w->header.producer), opts && opts->producer ? opts->producer : "");
 	copy_str(w->header.producer_version, sizeof(w->header.producer_version), PACKAGE_VERSION);
 	if (uname(&uts) == 0)

@@ -26,6 +26,7 @@
 #include "scan.h"
 #include "stats.h"
 #include "stream-writer.h"
+#include "timeutil.h"
 #include "tracker.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -58,14 +59,6 @@ static void catch_stop_signals(sigset_t *stop_set)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * false when a stop signal came first. The signals are blocked between the
  * check and the wait, and ppoll unblocks them atomically: one arriving just
@@ -78,7 +71,7 @@ static bool wait_until(uint64_t deadline_ns, const sigset_t *stop_set)
 
 	sigprocmask(SIG_BLOCK, stop_set, &wait_mask);
 	for (;;) {
-		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		uint64_t now = vmt_monotonic_ns();
 		struct timespec left;
 
 		if (stop_signal)
@@ -183,7 +176,7 @@ struct run {
 static int read_loop(struct run *r)
 {
 	const struct dirty_config *cfg = r->cfg;
-	uint64_t start = clock_ns(CLOCK_MONOTONIC), last = start;
+	uint64_t start = vmt_monotonic_ns(), last = start;
 	uint64_t end = cfg->duration_ns ? start + cfg->duration_ns : UINT64_MAX;
 	uint64_t reads = 0, dirty_total = 0;
 	bool final = false;
@@ -206,7 +199,7 @@ static int read_loop(struct run *r)
 		ret = dirty_scan_once(&r->scan, cfg->stats || vmt_log_level() >= VMT_LOG_DEBUG, &res);
 		if (ret)
 			break;
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = vmt_monotonic_ns();
 		reads++;
 		dirty_total += res.dirty_pages;
 		vmt_trace("read %" PRIu64 ": %" PRIu64 " bitmap reads, %" PRIu64 " dirty pages", reads,
@@ -214,7 +207,7 @@ static int read_loop(struct run *r)
 		if (cfg->stats) {
 			struct dirty_stats_line line = {
 				.read = reads,
-				.time_ns = clock_ns(CLOCK_REALTIME),
+				.time_ns = vmt_realtime_ns(),
 				.elapsed_ns = now - last,
 				.pages = res.pages,
 				.dirty_pages = res.dirty_pages,

@@ -11,6 +11,7 @@
 #include "dirty-bitmap.h"
 #include "log.h"
 #include "scan.h"
+#include "timeutil.h"
 
 int dirty_scan_init(struct dirty_scan *s)
 {
@@ -27,14 +28,6 @@ void dirty_scan_free(struct dirty_scan *s)
 {
 	free(s->bitmap);
 	s->bitmap = NULL;
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int scan_range(struct dirty_scan *s, const struct dirty_range *r, bool count,
@@ -60,7 +53,7 @@ static int scan_range(struct dirty_scan *s, const struct dirty_range *r, bool co
 					 s->bitmap);
 		if (ret)
 			return ret;
-		info.time_ns = realtime_ns();
+		info.time_ns = vmt_realtime_ns();
 		res->reads++;
 		res->pages += n;
 		if (count)

@@ -8,16 +8,9 @@
 #include "closestream.h"
 #include "progress.h"
 #include "strutils.h"
+#include "timeutil.h"
 
 #define PROGRESS_INTERVAL_NS 200000000ull
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 bool cat_progress_wanted(const struct cat_opts *o)
 {
@@ -42,7 +35,7 @@ void cat_progress_start(struct cat_progress *p, bool on, const char *name)
 	p->on = on;
 	p->drawn = false;
 	p->name = name;
-	p->start_ns = now_ns();
+	p->start_ns = vmt_monotonic_ns();
 	p->last_ns = p->start_ns;
 }
 
@@ -53,7 +46,7 @@ void cat_progress_update(struct cat_progress *p, uint64_t bytes)
 
 	if (!p->on)
 		return;
-	t = now_ns();
+	t = vmt_monotonic_ns();
 	if (t - p->last_ns < PROGRESS_INTERVAL_NS)
 		return;
 	p->last_ns = t;

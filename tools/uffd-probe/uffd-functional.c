@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "timeutil.h"
 #include "uffd-api.h"
 #include "uffd-functional.h"
 #include "uffd-ioctl.h"
@@ -54,14 +55,6 @@ const char *uffd_func_status_name(enum uffd_func_status status)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Page i's expected bytes: its index up front, so a page in the wrong place shows. */
 static void fill_pattern(unsigned char *page, size_t page_size, unsigned long i)
 {
@@ -72,17 +65,17 @@ static void fill_pattern(unsigned char *page, size_t page_size, unsigned long i)
 static void *touch_pages(void *arg)
 {
 	struct toucher *t = arg;
-	uint64_t start = now_ns();
+	uint64_t start = vmt_monotonic_ns();
 
 	for (unsigned long i = 0; i < t->pages; i++) {
 		/* Not the first byte: the fault must be reported for the page, not the address. */
 		volatile unsigned char *p = t->base + i * t->page_size + t->page_size / 2;
-		uint64_t t0 = now_ns();
+		uint64_t t0 = vmt_monotonic_ns();
 
 		t->sum += *p;
-		t->latency_ns[i] = now_ns() - t0;
+		t->latency_ns[i] = vmt_monotonic_ns() - t0;
 	}
-	t->elapsed_ns = now_ns() - start;
+	t->elapsed_ns = vmt_monotonic_ns() - start;
 	return NULL;
 }
 

@@ -29,6 +29,7 @@
 #include "stream-reader.h"
 #include "strutils.h"
 #include "target.h"
+#include "timeutil.h"
 #include "vfio-mig.h"
 
 struct load {
@@ -308,7 +309,7 @@ static int handle_data(struct load *ld)
 	if (data.phase >= LOAD_PHASE_SLOTS || data.phase == 0)
 		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: unknown phase %u", ld->input_name, where, data.phase);
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
-		ld->summary.stop_copy_start_ns = load_now_ns();
+		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
 
 	chunk = (struct load_chunk){
@@ -463,7 +464,7 @@ static int finish_targets(struct load *ld)
 				    vmt_mig_state_name(ld->opts.then_state), strerror(-rc));
 		t->summary->final_state = t->dev->state;
 	}
-	ld->summary.final_state_ns = load_now_ns();
+	ld->summary.final_state_ns = vmt_monotonic_ns();
 	return 0;
 }
 
@@ -531,7 +532,7 @@ static int run_load(struct load *ld)
 		return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
 
 	grow_input_pipe(ld->input_fd);
-	ld->summary.start_ns = load_now_ns();
+	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
 		if (stop_signal)
 			return interrupted(ld);
@@ -554,7 +555,7 @@ static int run_load(struct load *ld)
 	rc = finish_targets(ld);
 	if (rc)
 		return rc;
-	ld->summary.end_ns = load_now_ns();
+	ld->summary.end_ns = vmt_monotonic_ns();
 	ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
 	ld->summary.records = migstream_reader_records(ld->reader);
 	load_progress_clear(&ld->progress);

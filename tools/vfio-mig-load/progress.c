@@ -9,12 +9,13 @@
 #include "progress.h"
 #include "strutils.h"
 #include "summary.h"
+#include "timeutil.h"
 
 #define PROGRESS_INTERVAL_NS 200000000ull
 
 void load_progress_init(struct load_progress *p, bool on)
 {
-	*p = (struct load_progress){ .on = on, .start_ns = load_now_ns() };
+	*p = (struct load_progress){ .on = on, .start_ns = vmt_monotonic_ns() };
 	p->last_ns = p->start_ns;
 }
 
@@ -25,7 +26,7 @@ void load_progress_update(struct load_progress *p, uint64_t bytes)
 
 	if (!p->on)
 		return;
-	now = load_now_ns();
+	now = vmt_monotonic_ns();
 	if (now - p->last_ns < PROGRESS_INTERVAL_NS)
 		return;
 	p->last_ns = now;

@@ -12,14 +12,6 @@
 #include "strutils.h"
 #include "summary.h"
 
-uint64_t load_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t device_total(const struct load_device_summary *d)
 {
 	uint64_t total = 0;

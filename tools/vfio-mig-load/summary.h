@@ -38,8 +38,6 @@ struct load_summary {
 	struct load_device_summary *devices;
 };
 
-uint64_t load_now_ns(void);
-
 /* One line per device and a total line, at -v one per device too. */
 void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_device);
 void load_summary_print_json(FILE *out, const struct load_summary *s);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "save.h"
 #include "strutils.h"
+#include "timeutil.h"
 #include "vfio-mig.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -51,22 +52,6 @@ void save_install_signal_handlers(void)
 	/* The terminal or ssh session going away must not kill us with a device mid-save. */
 	sigaction(SIGHUP, &stop, NULL);
 	sigaction(SIGUSR1, &sw, NULL);
-}
-
-uint64_t save_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 const char *save_switch_reason_name(enum save_switch_reason reason)
@@ -170,7 +155,7 @@ static void progress(struct save_ctx *ctx, const char *phase, bool force)
 
 	if (!ctx->opts.progress)
 		return;
-	now = save_now_ns();
+	now = vmt_monotonic_ns();
 	if (!force && now - progress_last_ns < 250000000u)
 		return;
 	progress_last_ns = now;
@@ -292,7 +277,7 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 	if (ret < 0)
 		return save_fail(ctx, ret, "%s: VFIO_MIG_GET_PRECOPY_INFO in %s", sd->dev->name,
 				 vmt_mig_state_name(sd->dev->state));
-	info.time_ns = realtime_ns();
+	info.time_ns = vmt_realtime_ns();
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
 	if (!sd->in_dirty_phase)
 		sd->initial_left = info.initial_bytes;
@@ -403,7 +388,7 @@ static bool should_switch(struct save_ctx *ctx, uint64_t estimate, uint64_t star
 		*reason = SWITCH_MAX_ROUNDS;
 		return true;
 	}
-	if (o->max_precopy_ns && save_now_ns() - start_ns >= o->max_precopy_ns) {
+	if (o->max_precopy_ns && vmt_monotonic_ns() - start_ns >= o->max_precopy_ns) {
 		*reason = SWITCH_MAX_TIME;
 		return true;
 	}
@@ -413,7 +398,7 @@ static bool should_switch(struct save_ctx *ctx, uint64_t estimate, uint64_t star
 static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 {
 	enum save_switch_reason reason = SWITCH_NONE;
-	uint64_t start_ns = save_now_ns();
+	uint64_t start_ns = vmt_monotonic_ns();
 	bool any = false;
 	int ret;
 
@@ -511,7 +496,7 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 {
 	int ret;
 
-	ctx->result.switch_ns = save_now_ns();
+	ctx->result.switch_ns = vmt_monotonic_ns();
 	/* Peer-to-peer quiesce everywhere before any device stops. */
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
@@ -539,7 +524,7 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 			return write_failed(ctx, ret);
 		sd->complete = true;
 	}
-	ctx->result.stop_copy_done_ns = save_now_ns();
+	ctx->result.stop_copy_done_ns = vmt_monotonic_ns();
 	return 0;
 }
 
@@ -600,7 +585,7 @@ int save_run(struct save_ctx *ctx)
 	unsigned char *buf = malloc(ctx->opts.chunk_size);
 	int ret = 0;
 
-	ctx->result.start_ns = save_now_ns();
+	ctx->result.start_ns = vmt_monotonic_ns();
 	if (!buf) {
 		ret = save_fail(ctx, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
 		goto out;
@@ -629,7 +614,7 @@ int save_run(struct save_ctx *ctx)
 	progress(ctx, "done", true);
 	progress_end(ctx);
 out:
-	ctx->result.end_ns = save_now_ns();
+	ctx->result.end_ns = vmt_monotonic_ns();
 	if (ctx->writer)
 		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);
 	if (ret < 0)

@@ -92,7 +92,6 @@ int save_run(struct save_ctx *ctx);
 
 /* "threshold", "max-rounds", ... */
 const char *save_switch_reason_name(enum save_switch_reason reason);
-uint64_t save_now_ns(void);
 
 /*
  * For the stream writer's cancelled() callback: whether SIGINT, SIGTERM or

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "stream-writer.h"
 #include "strutils.h"
+#include "timeutil.h"
 #include "vfio-device.h"
 #include "vfio-mig.h"
 
@@ -255,14 +256,6 @@ static void parse_options(int argc, const char **argv, struct options *o)
 		o->precopy_asked = true;
 }
 
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 /* Sleep until an absolute CLOCK_MONOTONIC time, or until a stop signal. */
 static void sleep_until(uint64_t deadline_ns)
 {
@@ -313,8 +306,8 @@ static int take_sample(struct session *s, struct precopy_sample *smp)
 {
 	int ret;
 
-	smp->t = (double)(now_ns(CLOCK_MONOTONIC) - s->start_ns) / 1e9;
-	smp->time_ns = now_ns(CLOCK_REALTIME);
+	smp->t = (double)(vmt_monotonic_ns() - s->start_ns) / 1e9;
+	smp->time_ns = vmt_realtime_ns();
 	smp->state = s->dev->state;
 	ret = vmt_mig_precopy_info(s->dev, &smp->initial_bytes, &smp->dirty_bytes);
 	if (ret)
@@ -376,7 +369,7 @@ static int drain(struct session *s, uint64_t deadline_ns, uint64_t *drained)
 			s->initial_left -= got < s->initial_left ? got : s->initial_left;
 		}
 		*drained += got;
-		if (st == VMT_DATA_PAUSED || now_ns(CLOCK_MONOTONIC) >= deadline_ns)
+		if (st == VMT_DATA_PAUSED || vmt_monotonic_ns() >= deadline_ns)
 			break;
 	}
 	return 0;
@@ -673,7 +666,7 @@ int main(int argc, const char **argv)
 	}
 	vmt_dbg("%s: %s -> %s", s.dev->name, vmt_mig_state_name(original),
 		vmt_mig_state_name(precopy_state));
-	s.start_ns = now_ns(CLOCK_MONOTONIC);
+	s.start_ns = vmt_monotonic_ns();
 
 	ret = sample_loop(&s);
 	if (ret)
