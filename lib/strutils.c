@@ -148,6 +148,17 @@ uint64_t vmt_duration_ns_or_usage(const char *s, const char *option)
 	return v;
 }
 
+int vmt_copy_string(char *out, unsigned long len, const char *s)
+{
+	size_t n = strlen(s);
+
+	/* Never truncate: a cut path or name would name something else. */
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
 const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };

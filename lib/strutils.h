@@ -24,6 +24,9 @@ uint64_t vmt_u64_or_usage(const char *s, const char *option, uint64_t min, uint6
 uint64_t vmt_size_or_usage(const char *s, const char *option);
 uint64_t vmt_duration_ns_or_usage(const char *s, const char *option);
 
+/* s into out (len bytes with the NUL): 0, or -ENAMETOOLONG and out untouched. */
+int vmt_copy_string(char *out, unsigned long len, const char *s);
+
 /* "1.5 GiB" style, into buf; returns buf. */
 const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen);
 

@@ -14,18 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "strutils.h"
 #include "sysfs.h"
 
 #define SYSFS_PCI_DEVICES "/sys/bus/pci/devices"
 #define SYSFS_MDEV_DEVICES "/sys/bus/mdev/devices"
-
-static int copy_out(char *out, size_t len, const char *s)
-{
-	if (strlen(s) >= len)
-		return -ENAMETOOLONG;
-	strcpy(out, s);
-	return 0;
-}
 
 static bool hex_run(const char *s, size_t n)
 {
@@ -56,7 +49,7 @@ int vmt_sysfs_parse_pci_address(const char *s, char *out, size_t len)
 	if (dev > 0x1f)
 		return -EINVAL;
 	snprintf(buf, sizeof(buf), "%04x:%02x:%02x.%u", domain, bus, dev, fn);
-	return copy_out(out, len, buf);
+	return vmt_copy_string(out, len, buf);
 }
 
 bool vmt_sysfs_is_uuid(const char *s)
@@ -84,7 +77,7 @@ static int existing_dir(const char *base, const char *name, char *out, size_t le
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	return copy_out(out, len, path);
+	return vmt_copy_string(out, len, path);
 }
 
 int vmt_sysfs_pci_dir(const char *bdf, char *out, size_t len)
@@ -110,7 +103,7 @@ int vmt_sysfs_vfio_cdev(const char *dir, char *out, size_t len)
 		return -errno;
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, "vfio", 4) == 0 && isdigit((unsigned char)de->d_name[4])) {
-			ret = copy_out(out, len, de->d_name);
+			ret = vmt_copy_string(out, len, de->d_name);
 			break;
 		}
 	}
@@ -133,7 +126,7 @@ static int search_bus_for_cdev(const char *bus, const char *cdev_name, char *out
 		snprintf(dir, sizeof(dir), "%s/%s", bus, de->d_name);
 		if (vmt_sysfs_vfio_cdev(dir, found, sizeof(found)) == 0 &&
 		    strcmp(found, cdev_name) == 0) {
-			ret = copy_out(out, len, dir);
+			ret = vmt_copy_string(out, len, dir);
 			break;
 		}
 	}
@@ -164,7 +157,7 @@ int vmt_sysfs_link_name(const char *dir, const char *attr, char *out, size_t len
 	while (n > 1 && target[n - 1] == '/')
 		target[--n] = '\0';
 	base = strrchr(target, '/');
-	return copy_out(out, len, base ? base + 1 : target);
+	return vmt_copy_string(out, len, base ? base + 1 : target);
 }
 
 int vmt_sysfs_iommu_group(const char *dir, char *out, size_t len)

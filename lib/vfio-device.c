@@ -22,14 +22,6 @@
 #define VFIO_CONTAINER_NODE "/dev/vfio/vfio"
 #define IOMMUFD_NODE "/dev/iommu"
 
-static int copy_str(char *out, size_t len, const char *s)
-{
-	if (strlen(s) >= len)
-		return -ENAMETOOLONG;
-	strcpy(out, s);
-	return 0;
-}
-
 static int open_node(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -84,7 +76,7 @@ static int open_cdev(struct vmt_device *dev, const char *node)
 {
 	int ret;
 
-	if ((ret = copy_str(dev->node, sizeof(dev->node), node)) < 0)
+	if ((ret = vmt_copy_string(dev->node, sizeof(dev->node), node)) < 0)
 		return ret;
 	dev->access = VMT_ACCESS_CDEV;
 	dev->fd = open_node(node);
@@ -150,7 +142,7 @@ static int open_group(struct vmt_device *dev)
 			return -ENOENT;
 		noiommu = true;
 	}
-	if ((ret = copy_str(dev->node, sizeof(dev->node), node)) < 0)
+	if ((ret = vmt_copy_string(dev->node, sizeof(dev->node), node)) < 0)
 		return ret;
 	dev->access = VMT_ACCESS_GROUP;
 
@@ -244,7 +236,7 @@ static int open_spec(struct vmt_device *dev, const char *spec, const struct vmt_
 		/* A bare "vfioN" means its cdev. */
 		if (!strchr(spec, '/'))
 			snprintf(node, sizeof(node), VFIO_CDEV_DIR "/%s", spec);
-		else if ((ret = copy_str(node, sizeof(node), spec)) < 0)
+		else if ((ret = vmt_copy_string(node, sizeof(node), spec)) < 0)
 			return ret;
 		if (name)
 			vmt_sysfs_dir_of_cdev(name, dev->sysfs_dir, sizeof(dev->sysfs_dir));
@@ -284,7 +276,7 @@ int vmt_device_open(const char *spec, const struct vmt_device_open_opts *opts,
 		return -ENOMEM;
 	dev->fd = dev->iommufd = dev->container_fd = dev->group_fd = dev->data_fd = -1;
 	dev->state = VMT_STATE_UNKNOWN;
-	ret = copy_str(dev->name, sizeof(dev->name), spec);
+	ret = vmt_copy_string(dev->name, sizeof(dev->name), spec);
 	if (ret == 0)
 		ret = open_spec(dev, spec, opts);
 	if (ret < 0) {

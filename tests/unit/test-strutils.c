@@ -200,6 +200,19 @@ static void test_exit_codes(void)
 	CHECK_EQ(vmt_exit_code_for_error(-EPIPE), VMT_EXIT_FAILURE);
 }
 
+static void test_copy_string(void)
+{
+	char buf[4] = "xyz";
+
+	CHECK_EQ(vmt_copy_string(buf, sizeof(buf), "abc"), 0);
+	CHECK(strcmp(buf, "abc") == 0);
+	/* One too long: refused whole, the buffer keeps what it had. */
+	CHECK_EQ(vmt_copy_string(buf, sizeof(buf), "abcd"), -ENAMETOOLONG);
+	CHECK(strcmp(buf, "abc") == 0);
+	CHECK_EQ(vmt_copy_string(buf, sizeof(buf), ""), 0);
+	CHECK(buf[0] == '\0');
+}
+
 int main(void)
 {
 	RUN(test_parse_u64);
@@ -208,5 +221,6 @@ int main(void)
 	RUN(test_format_size);
 	RUN(test_or_usage);
 	RUN(test_exit_codes);
+	RUN(test_copy_string);
 	return unit_done();
 }
