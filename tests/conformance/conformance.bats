@@ -13,6 +13,9 @@
 # stop-copy (one port), 60 straight in STOP_COPY, MIG_DATA_SIZE 60; a
 # simulated device's smallest sections are 48 bytes each (tests/sim/README,
 # "The device state stream"), so 48 + 48, 48 straight, MIG_DATA_SIZE 48.
+# Where a rule changed within 6.12 stable, the checker expects what the
+# kernel it runs on does: uname -r in the guest; on the simulator, the
+# version the simulator follows (vfiosim-run --linux-version).
 # A disagreement is a failing test here until the simulator is fixed
 # (/work/notes/conformance-sim-bugs.md); nothing is skipped per tier.
 
@@ -57,27 +60,36 @@ sim_args=(
 sim_sizes=(--precopy-bytes 48 --stopcopy-bytes 48 --direct-bytes 48 --data-size 48)
 kernel_sizes=(--precopy-bytes 24 --stopcopy-bytes 36 --direct-bytes 60 --data-size 60)
 
-# conformance GROUP: runs the checker's GROUP on two devices of this tier.
-conformance() {
+# run_conformance GROUP [OPTION...]: runs the checker's GROUP on two devices
+# of this tier (bats `run`), as the kernel of this tier unless --kernel is given.
+run_conformance() {
 	local group=$1 a b
+	shift
 	if [ "$TIER" = kernel ]; then
 		if [ "$group" = ioas ]; then
-			run "$CONFORMANCE" --only ioas
+			run "$CONFORMANCE" --only ioas "$@"
 		elif [ "$group" = dirty ]; then
-			run iommufd-mock exec -- "$CONFORMANCE" --only dirty
+			run iommufd-mock exec -- "$CONFORMANCE" --only dirty "$@"
 		else
 			a=$(mtty_create_cdev) || return 1
 			b=$(mtty_create_cdev) || return 1
-			run "$CONFORMANCE" --only "$group" "${kernel_sizes[@]}" \
+			run "$CONFORMANCE" --only "$group" "${kernel_sizes[@]}" "$@" \
 				--group "$(mdev_group "${a% *}")" --name "${a% *}" "${a#* }" "${b#* }"
 		fi
 	else
 		run "$SIM_RUN" --state-dir "$BATS_TEST_TMPDIR/sim" "${sim_args[@]}" -- \
 			"$CONFORMANCE" --only "$group" "${sim_sizes[@]}" \
+			--kernel "$("$SIM_RUN" --linux-version)" "$@" \
 			--group /dev/vfio/0 --name "$sim_uuid0" \
 			/dev/vfio/devices/vfio0 /dev/vfio/devices/vfio1
 	fi
 	echo "# tier: $TIER"
+}
+
+# conformance GROUP: GROUP passes on this tier.
+conformance() {
+	local group=$1
+	run_conformance "$group"
 	echo "$output"
 	# VMT_CONFORMANCE_SHOW=1: every check in the TAP stream, also when passing
 	# (make check-kernel KERNEL_RUN_FLAGS='--env VMT_CONFORMANCE_SHOW=1').
@@ -142,4 +154,23 @@ conformance() {
 
 @test "conformance: IOMMU_HWPT_GET_DIRTY_BITMAP argument checks" {
 	conformance dirty
+}
+
+# The rules that changed within 6.12 stable follow the version the checker
+# is given: told it runs on 6.12.117, the same kernel (or simulator) fails
+# exactly the checks whose rule changed in 6.12.118, and says so.
+@test "conformance: the checker expects the rules of the version it is told (6.12.117)" {
+	run_conformance dirty --kernel 6.12.117
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"kernel 6.12.117 (--kernel): rules of Linux 6.12.117"* ]]
+	[ "$(grep -c '^not ok' <<<"$output")" -eq 2 ]
+	grep '^not ok' <<<"$output" | grep -q 'aligned range past the mapped IOVA: got EINVAL, kernel gives success (Linux 6.12.117, before 6.12.118'
+	grep '^not ok' <<<"$output" | grep -q 'from the mapped IOVA on past its end: got EINVAL'
+}
+
+@test "conformance: a kernel version it cannot read is a usage error" {
+	run "$CONFORMANCE" --kernel banana --only ioas
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfio-conformance: kernel version 'banana' (--kernel) is not MAJOR.MINOR[.SUBLEVEL]" ]
 }

@@ -12,7 +12,9 @@
  *
  * The only per-tier inputs are what the DEVICE legitimately chooses: how
  * many bytes it produces (--precopy-bytes, --stopcopy-bytes,
- * --direct-bytes) and its MIG_DATA_SIZE answer (--data-size).
+ * --direct-bytes) and its MIG_DATA_SIZE answer (--data-size), and which
+ * kernel version answers (uname -r, or --kernel for the simulator): a few
+ * rules changed within 6.12 stable (version_rules below).
  *
  * Output is TAP; exit 0 when every check passed, 1 otherwise, 2 on usage.
  */
@@ -30,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "uapi/vfio-uapi.h"
@@ -511,6 +514,74 @@ static int read_once(int fd, size_t n)
 	unsigned char buf[64];
 
 	return (int)neg_errno((int)read(fd, buf, n < sizeof(buf) ? n : sizeof(buf)));
+}
+
+/* ------------------------------------------- rules that changed in 6.12.y */
+
+/*
+ * Debian serves only the newest 6.12 stable, so the kernel moves under the
+ * tiers.  Where a rule changed within the series, the entry names the first
+ * version with the new behaviour and the upstream change, and the check
+ * expects what the version it runs on does.
+ */
+struct kversion {
+	unsigned int major, minor, sub;
+};
+
+enum version_rule {
+	/* IOMMU_HWPT_GET_DIRTY_BITMAP of IOVA that no mapped area covers */
+	RULE_DIRTY_UNMAPPED_EINVAL,
+	RULE_COUNT
+};
+
+static const struct {
+	struct kversion since;
+	const char *change; /* the upstream commit, as ChangeLog-<since> lists it */
+	const char *after, *before;
+} version_rules[RULE_COUNT] = {
+	[RULE_DIRTY_UNMAPPED_EINVAL] = {
+		.since = { 6, 12, 118 },
+		.change = "iommufd/iova_bitmap: Ensure that iova_bitmap_set() handles the full IOVA",
+		.after = "iommu_read_and_clear_dirty returns iova_bitmap_for_each's result, "
+			 "-EINVAL from __iommu_read_and_clear_dirty: !iopt_area_contig_done",
+		.before = "iommu_read_and_clear_dirty drops iova_bitmap_for_each's result",
+	},
+};
+
+static struct kversion kernel;
+static const char *kernel_release; /* as uname -r or --kernel gave it */
+
+static bool parse_kversion(const char *s, struct kversion *v)
+{
+	int end = 0;
+
+	*v = (struct kversion){ 0 };
+	if (sscanf(s, "%u.%u%n", &v->major, &v->minor, &end) != 2)
+		return false;
+	if (s[end] == '.' && sscanf(s + end, ".%u", &v->sub) != 1)
+		return false;
+	return true;
+}
+
+static bool kversion_at_least(const struct kversion *v, const struct kversion *since)
+{
+	if (v->major != since->major)
+		return v->major > since->major;
+	if (v->minor != since->minor)
+		return v->minor > since->minor;
+	return v->sub >= since->sub;
+}
+
+/* Whether this kernel has the new behaviour; *why names versions and change. */
+static bool kernel_has(enum version_rule r, char *why, size_t len)
+{
+	const struct kversion *since = &version_rules[r].since;
+	bool has = kversion_at_least(&kernel, since);
+
+	snprintf(why, len, "Linux %s, %s %u.%u.%u (\"%s\"): %s", kernel_release,
+		 has ? "at or after" : "before", since->major, since->minor, since->sub,
+		 version_rules[r].change, has ? version_rules[r].after : version_rules[r].before);
+	return has;
 }
 
 /* ------------------------------------------------------------ options */
@@ -1587,6 +1658,8 @@ static void group_dirty(void)
 		__u64 trailing;
 	} big;
 	struct iommu_hwpt_get_dirty_bitmap cmd, base;
+	bool unmapped_einval;
+	char why[320];
 	__u64 ps;
 
 	if (dirty_from_env(&c)) {
@@ -1688,12 +1761,16 @@ static void group_dirty(void)
 	cmd.length = 2 * ps;
 	check_err(iommu_hwpt_get_dirty_bitmap(c.iommufd, &cmd), -EOVERFLOW, "iova + length wraps",
 		  "iommufd_check_iova_range: check_add_overflow");
+	unmapped_einval = kernel_has(RULE_DIRTY_UNMAPPED_EINVAL, why, sizeof(why));
 	cmd = base;
 	cmd.iova = c.iova + c.length;
 	cmd.length = 16 * ps;
-	check_err(iommu_hwpt_get_dirty_bitmap(c.iommufd, &cmd), 0,
-		  "an aligned range past the mapped IOVA",
-		  "iommu_read_and_clear_dirty ignores iova_bitmap_for_each's -EINVAL (6.12)");
+	check_err(iommu_hwpt_get_dirty_bitmap(c.iommufd, &cmd), unmapped_einval ? -EINVAL : 0,
+		  "an aligned range past the mapped IOVA", why);
+	cmd = base;
+	cmd.length = c.length + 16 * ps;
+	check_err(iommu_hwpt_get_dirty_bitmap(c.iommufd, &cmd), unmapped_einval ? -EINVAL : 0,
+		  "a range from the mapped IOVA on past its end", why);
 	cmd = base;
 	cmd.size = offsetof(struct iommu_hwpt_get_dirty_bitmap, data);
 	check_err(iommu_hwpt_get_dirty_bitmap(c.iommufd, &cmd), -EINVAL, "size short of data",
@@ -1739,6 +1816,8 @@ static void usage(FILE *out)
 	      "  --direct-bytes N          bytes of a STOP_COPY straight from RUNNING (60)\n"
 	      "  --data-size N             its MIG_DATA_SIZE answer (60)\n"
 	      "  --group NODE --name NAME  CDEV_A's group node and device name (group)\n"
+	      "  --kernel VERSION          expect the rules of this Linux version\n"
+	      "                            (default: uname -r)\n"
 	      "Groups:",
 	      out);
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
@@ -1775,6 +1854,30 @@ static bool selected(const char *name)
 	return false;
 }
 
+/* --kernel, else uname -r: the version whose rules the checks expect */
+static bool kernel_version_known(void)
+{
+	static struct utsname uts;
+	const char *from = "--kernel";
+
+	if (!kernel_release) {
+		if (uname(&uts)) {
+			fprintf(stderr, PROG ": uname: %s\n", strerror(errno));
+			return false;
+		}
+		kernel_release = uts.release;
+		from = "uname -r";
+	}
+	if (!parse_kversion(kernel_release, &kernel)) {
+		fprintf(stderr, PROG ": kernel version '%s' (%s) is not MAJOR.MINOR[.SUBLEVEL]\n",
+			kernel_release, from);
+		return false;
+	}
+	diag("kernel %s (%s): rules of Linux %u.%u.%u", kernel_release, from, kernel.major,
+	     kernel.minor, kernel.sub);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -1796,6 +1899,9 @@ int main(int argc, char **argv)
 			continue;
 		} else if (!strcmp(a, "--name") && ai + 1 < argc) {
 			opt.group_name = argv[++ai];
+			continue;
+		} else if (!strcmp(a, "--kernel") && ai + 1 < argc) {
+			kernel_release = argv[++ai];
 			continue;
 		} else if (!strcmp(a, "--precopy-bytes")) {
 			num = &opt.precopy_bytes;
@@ -1822,6 +1928,8 @@ int main(int argc, char **argv)
 		}
 		ai++;
 	}
+	if (!kernel_version_known())
+		return 2;
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		if (!selected(groups[i].name))
 			continue;

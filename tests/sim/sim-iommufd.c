@@ -636,7 +636,7 @@ static int hwpt_get_dirty(struct sim_ictx *ictx, struct iommu_hwpt_get_dirty_bit
 {
 	const uint64_t pgsize = sim_cfg.iommu.pgsize;
 	struct iobj *h, *ioas;
-	uint64_t last;
+	uint64_t last, covered;
 	int ret;
 
 	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->__reserved)
@@ -663,12 +663,22 @@ static int hwpt_get_dirty(struct sim_ictx *ictx, struct iommu_hwpt_get_dirty_bit
 	ioas = iobj_get(ictx, h->ioas, IOBJ_IOAS);
 	if (ioas && h->tracking)
 		hwpt_dirty_now(h, ioas);
-	sim_report_bits(&h->dirty, cmd->iova, cmd->length, cmd->page_size,
-			(uint8_t *)(uintptr_t)cmd->data);
-	if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
-		sim_ranges_remove(&h->dirty, cmd->iova, last + 1);
+	/*
+	 * __iommu_read_and_clear_dirty (6.12.118): the areas from iova on are
+	 * read and cleared while they are contiguous; IOVA that no area covers
+	 * then fails the whole call with -EINVAL (!iopt_area_contig_done),
+	 * which iommu_read_and_clear_dirty returns since 6.12.118 ("iommufd/
+	 * iova_bitmap: Ensure that iova_bitmap_set() handles the full IOVA").
+	 */
+	covered = ioas ? sim_ranges_covered_to(&ioas->areas_set, cmd->iova, last + 1) : cmd->iova;
+	if (covered > cmd->iova) {
+		sim_report_bits(&h->dirty, cmd->iova, covered - cmd->iova, cmd->page_size,
+				(uint8_t *)(uintptr_t)cmd->data);
+		if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
+			sim_ranges_remove(&h->dirty, cmd->iova, covered);
+	}
 	ictx->bitmap_reads++;
-	return 0;
+	return covered == last + 1 ? 0 : -EINVAL;
 }
 
 /* ---- iommufd_fops_ioctl ---- */

@@ -109,6 +109,16 @@ bool sim_ranges_overlaps(const struct sim_ranges *r, uint64_t start, uint64_t en
 	return false;
 }
 
+/* where the run of @r that holds @start ends, at most @end; @start if none does */
+uint64_t sim_ranges_covered_to(const struct sim_ranges *r, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].start <= start && start < r->v[i].end)
+			return r->v[i].end < end ? r->v[i].end : end;
+	}
+	return start;
+}
+
 void sim_ranges_clear(struct sim_ranges *r)
 {
 	r->n = 0;

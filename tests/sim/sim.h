@@ -50,6 +50,7 @@ struct sim_ranges {
 void sim_ranges_add(struct sim_ranges *r, uint64_t start, uint64_t end);
 void sim_ranges_remove(struct sim_ranges *r, uint64_t start, uint64_t end);
 bool sim_ranges_overlaps(const struct sim_ranges *r, uint64_t start, uint64_t end);
+uint64_t sim_ranges_covered_to(const struct sim_ranges *r, uint64_t start, uint64_t end);
 void sim_ranges_clear(struct sim_ranges *r);
 uint64_t sim_ranges_total(const struct sim_ranges *r);
 
