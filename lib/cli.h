@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The command line every tool shares: -h/--help, -V/--version, -q/--quiet
- * and -v/--verbose in the popt table, handled the same way everywhere, and
- * popt's own errors turned into the one-line usage error (exit 2).
+ * and -v/--verbose in the popt table, handled the same way everywhere;
+ * popt's errors turned into the one-line usage error (exit 2); option
+ * arguments owned here, valid until vmt_cli_end(); one -z[LEVEL] rule; and
+ * the lines every --help shares.
  */
 #ifndef VMT_CLI_H
 #define VMT_CLI_H
@@ -26,14 +28,87 @@ enum vmt_cli_option {
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, VMT_OPT_VERBOSE, NULL, NULL }
 
 /*
- * rc from poptGetNextOpt(). For a common option: --help calls usage() and
- * exits, --version prints "PROG (vfio-migtools) VERSION" and exits (both
- * free ctx first and exit 0, or 1 when stdout fails), -q and -v move the
- * log level. Returns whether rc was a common option.
+ * -z[LEVEL], --compress[=LEVEL]: as zstd(1), the level is attached or
+ * absent, never the next word ("-z 9" is -z and the operand 9).
+ * vmt_cli_begin() turns "-zN" and "--compress=N" into the hidden
+ * "--compress-level=N", so both entries return val; vmt_cli_compress_level()
+ * of vmt_cli_arg() is then the level.
+ */
+#define VMT_CLI_DEFAULT_ZSTD_LEVEL 3
+#define VMT_CLI_MAX_ZSTD_LEVEL 19
+#define VMT_POPT_COMPRESS_OPTION(val)                                              \
+	{ "compress", 'z', POPT_ARG_NONE, NULL, (val), NULL, NULL },               \
+	{ "compress-level", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN, NULL, \
+	  (val), NULL, NULL }
+
+/* NULL (a bare -z): the default level; else 1..19, or a usage error. */
+int vmt_cli_compress_level(const char *arg);
+
+/*
+ * Starts parsing argv against table (which must hold the common options).
+ * Everything parsing allocates stays reachable until vmt_cli_end(), also
+ * when a usage error exit()s.
+ */
+void vmt_cli_begin(int argc, const char **argv, const struct poptOption *table);
+
+/*
+ * The val of the next of the tool's own options, or 0 when there are no
+ * more. Handles the common options itself (--help calls usage and exits 0)
+ * and reports popt's errors as usage errors.
+ */
+int vmt_cli_next(void (*usage)(void));
+
+/* The argument of the option vmt_cli_next() returned (NULL if none); valid until vmt_cli_end(). */
+const char *vmt_cli_arg(void);
+
+/* The next operand (non-option argument), or NULL; valid until vmt_cli_end(). */
+const char *vmt_cli_operand(void);
+
+/* Frees the parser and every argument it handed out. */
+void vmt_cli_end(void);
+
+/*
+ * The same for a tool that drives popt itself, with rc from
+ * poptGetNextOpt(): handles a common option (--help and --version free ctx
+ * and exit) and returns whether rc was one.
  */
 bool vmt_cli_common_option(poptContext ctx, int rc, void (*usage)(void));
 
 /* After the option loop: rc < -1 is a popt error, reported as a usage error. */
 void vmt_cli_check_popt_end(poptContext ctx, int rc);
+
+/*
+ * --help, one shape for every tool (tests/cli/checkusage.bats holds it):
+ *
+ *   Usage:
+ *    PROG SYNOPSIS            (one line per form)
+ *
+ *   What the tool does, in a sentence or two.
+ *
+ *   Options:                  (or several "Group:" headings)
+ *    -x, --long ARG           description from column WIDTH
+ *       --long-only ARG
+ *   VMT_USAGE_COMMON_OPTIONS(WIDTH)
+ *
+ *   Notes (signals, operands), if any.
+ *   VMT_USAGE_TAIL
+ *
+ * Each macro expands to a printf() format and its arguments:
+ * printf(VMT_USAGE_COMMON_OPTIONS(28)); WIDTH must be a number literal.
+ */
+#define VMT_USAGE_HEADER "Usage:\n"
+
+#define VMT_USAGE_COMMON_OPTIONS(width)                                            \
+	"\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n",   \
+		" -q, --quiet", "say less (errors only)",                          \
+		" -v, --verbose", "say more (twice: every ioctl and record)",      \
+		" -h, --help", "display this help and exit",                       \
+		" -V, --version", "display the version and exit"
+
+#define VMT_USAGE_TAIL                                                              \
+	"\nExit status: 0 ok, 1 failure, 2 usage error, 3 unsupported, 4 bad data\n" \
+	"(EXIT STATUS in the manual says which failure gets which).\n"               \
+	"\nSee %s(1).\n",                                                            \
+		vmt_progname()
 
 #endif

@@ -59,6 +59,14 @@ bool vmt_binary_output_ok(int fd, bool force)
 	return true;
 }
 
+bool vmt_binary_input_ok(int fd)
+{
+	if (!isatty(fd))
+		return true;
+	vmt_err("refusing to read a binary stream from a terminal (redirect standard input or name a file)");
+	return false;
+}
+
 bool vmt_stderr_is_terminal(void)
 {
 	return forced_tty() || isatty(STDERR_FILENO);

@@ -24,9 +24,17 @@ int vmt_close_stdout(void);
 /*
  * Refuse to write binary data to a terminal: prints
  * "refusing to write binary data to a terminal (use --force)" and returns
- * false when fd is a tty and force is not set.
+ * false when fd is a tty and force is not set. The tools exit
+ * VMT_EXIT_USAGE then: the command line asked for it.
  */
 bool vmt_binary_output_ok(int fd, bool force);
+
+/*
+ * Refuse to read a binary stream from a terminal (someone forgot the
+ * redirection): prints why and returns false when fd is a tty. The tools
+ * exit VMT_EXIT_USAGE then, as for a terminal refused as output.
+ */
+bool vmt_binary_input_ok(int fd);
 
 /*
  * Whether progress may be drawn on stderr: asked for, or stderr is a

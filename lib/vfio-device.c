@@ -207,30 +207,59 @@ static int open_inherited(struct vmt_device *dev, const char *num)
 	return 0;
 }
 
+enum spec_kind {
+	SPEC_INVALID,
+	SPEC_FD,   /* fd:N */
+	SPEC_NODE, /* a path, or vfioN for its cdev */
+	SPEC_PCI,  /* 0000:01:00.0 or 01:00.0 */
+	SPEC_UUID, /* an mdev */
+};
+
+static enum spec_kind spec_kind_of(const char *spec)
+{
+	char bdf[32];
+	uint64_t fd;
+
+	if (strncmp(spec, "fd:", 3) == 0)
+		return vmt_parse_u64(spec + 3, 0, INT32_MAX, &fd) == 0 ? SPEC_FD : SPEC_INVALID;
+	if (strchr(spec, '/') || cdev_name_of(spec) == spec)
+		return SPEC_NODE;
+	if (vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)) == 0)
+		return SPEC_PCI;
+	if (vmt_sysfs_is_uuid(spec))
+		return SPEC_UUID;
+	return SPEC_INVALID;
+}
+
+int vmt_device_spec_check(const char *spec)
+{
+	return spec_kind_of(spec) == SPEC_INVALID ? -EINVAL : 0;
+}
+
 /* BDF or UUID to its sysfs directory. */
-static int sysfs_dir_of_name(const char *spec, char *out, size_t len, bool *is_name)
+static int sysfs_dir_of_name(const char *spec, enum spec_kind kind, char *out, size_t len)
 {
 	char bdf[32];
 
-	*is_name = true;
-	if (vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)) == 0)
-		return vmt_sysfs_pci_dir(bdf, out, len);
-	if (vmt_sysfs_is_uuid(spec))
+	if (kind == SPEC_UUID)
 		return vmt_sysfs_mdev_dir(spec, out, len);
-	*is_name = false;
-	return -EINVAL;
+	if (vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)) < 0)
+		return -EINVAL;
+	return vmt_sysfs_pci_dir(bdf, out, len);
 }
 
 static int open_spec(struct vmt_device *dev, const char *spec, const struct vmt_device_open_opts *opts)
 {
+	enum spec_kind kind = spec_kind_of(spec);
 	char cdev[64], node[PATH_MAX];
-	bool is_name;
 	int ret;
 
-	if (strncmp(spec, "fd:", 3) == 0)
+	if (kind == SPEC_INVALID)
+		return -EINVAL;
+	if (kind == SPEC_FD)
 		return open_inherited(dev, spec + 3);
 
-	if (strchr(spec, '/') || cdev_name_of(spec) == spec) {
+	if (kind == SPEC_NODE) {
 		const char *name = cdev_name_of(spec);
 
 		/* A bare "vfioN" means its cdev. */
@@ -248,9 +277,7 @@ static int open_spec(struct vmt_device *dev, const char *spec, const struct vmt_
 		return open_cdev(dev, node);
 	}
 
-	ret = sysfs_dir_of_name(spec, dev->sysfs_dir, sizeof(dev->sysfs_dir), &is_name);
-	if (!is_name)
-		return -EINVAL;
+	ret = sysfs_dir_of_name(spec, kind, dev->sysfs_dir, sizeof(dev->sysfs_dir));
 	if (ret < 0)
 		return ret;
 	if (!(opts && opts->force_group) &&

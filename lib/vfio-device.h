@@ -81,6 +81,13 @@ struct vmt_device {
  */
 int vmt_device_open(const char *spec, const struct vmt_device_open_opts *opts,
 		    struct vmt_device **out);
+/*
+ * Whether spec is a device name vmt_device_open() understands (0), or
+ * none of the forms above (-EINVAL): a usage error, found before anything
+ * is opened.
+ */
+int vmt_device_spec_check(const char *spec);
+
 /* Closes the data fd and what the library opened (not an inherited fd). */
 void vmt_device_close(struct vmt_device *dev);
 

@@ -390,6 +390,23 @@ static void test_pci_address(void)
 
 /* ---- the data fd helpers, on a pipe ---- */
 
+/* The names a device can be given as, told apart from typos without opening anything. */
+static void test_device_spec_check(void)
+{
+	CHECK_EQ(vmt_device_spec_check("vfio0"), 0);
+	CHECK_EQ(vmt_device_spec_check("/dev/vfio/devices/vfio12"), 0);
+	CHECK_EQ(vmt_device_spec_check("./anything"), 0);
+	CHECK_EQ(vmt_device_spec_check("0000:01:00.0"), 0);
+	CHECK_EQ(vmt_device_spec_check("01:00.0"), 0);
+	CHECK_EQ(vmt_device_spec_check("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"), 0);
+	CHECK_EQ(vmt_device_spec_check("fd:3"), 0);
+	CHECK_EQ(vmt_device_spec_check("fd:x"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("bogus"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("vfio"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("vfio0x"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check(""), -EINVAL);
+}
+
 static void test_read_data(void)
 {
 	unsigned char buf[64];
@@ -488,6 +505,7 @@ int main(void)
 	RUN(test_recover_gives_up);
 	RUN(test_recover_unreadable_state);
 	RUN(test_set_state_refuses_impossible);
+	RUN(test_device_spec_check);
 	RUN(test_query_no_migration);
 	RUN(test_pci_address);
 	RUN(test_read_data);

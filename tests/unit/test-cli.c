@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lib/cli: the -z[LEVEL] rule (attached or absent, never the next word),
+ * option arguments that stay valid however many there are, and the help
+ * macros' layout.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "unit.h"
+
+enum { OPT_OUTPUT = 1, OPT_FORCE, OPT_COMPRESS };
+
+static const struct poptOption table[] = {
+	VMT_POPT_COMMON_OPTIONS,
+	{ "output", 'o', POPT_ARG_STRING, NULL, OPT_OUTPUT, NULL, NULL },
+	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
+	VMT_POPT_COMPRESS_OPTION(OPT_COMPRESS),
+	POPT_TABLEEND
+};
+
+static void usage(void)
+{
+}
+
+/*
+ * Parses argv (NULL-terminated) and describes what came out, one word per
+ * option or operand: "z" (bare -z), "z=9", "o=FILE", "f", "operand".
+ */
+static const char *parse(const char **argv)
+{
+	static char buf[512];
+	int argc = 0, rc;
+	const char *operand;
+
+	while (argv[argc])
+		argc++;
+	buf[0] = '\0';
+	vmt_cli_begin(argc, argv, table);
+	while ((rc = vmt_cli_next(usage)) > 0) {
+		const char *arg = vmt_cli_arg();
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, sizeof(buf) - len, "%s%s%s%s", len ? " " : "",
+			 rc == OPT_OUTPUT ? "o" : rc == OPT_FORCE ? "f" : "z", arg ? "=" : "",
+			 arg ? arg : "");
+	}
+	while ((operand = vmt_cli_operand())) {
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? " " : "", operand);
+	}
+	vmt_cli_end();
+	return buf;
+}
+
+#define CHECK_PARSE(want, ...)                                                             \
+	do {                                                                               \
+		const char *argv_[] = { "prog", __VA_ARGS__, NULL };                       \
+		const char *got_ = parse(argv_);                                           \
+		if (strcmp(got_, want) != 0) {                                             \
+			printf("#   %s:%d: parsed '%s', want '%s'\n", __FILE__, __LINE__, got_, \
+			       want);                                                      \
+			unit_current_failed = 1;                                           \
+		}                                                                          \
+	} while (0)
+
+static void test_compress_level_attached_only(void)
+{
+	CHECK_PARSE("z", "-z");
+	CHECK_PARSE("z=9", "-z9");
+	CHECK_PARSE("z", "--compress");
+	CHECK_PARSE("z=7", "--compress=7");
+	/* The next word is never the level. */
+	CHECK_PARSE("z 9", "-z", "9");
+	CHECK_PARSE("z vfio0", "-z", "vfio0");
+	CHECK_PARSE("z 9", "--compress", "9");
+	CHECK_PARSE("f z=4", "-fz4");
+	CHECK_PARSE("z f", "-z", "-f");
+}
+
+static void test_option_arguments_are_not_rewritten(void)
+{
+	CHECK_PARSE("o=-z5", "-o", "-z5");
+	CHECK_PARSE("o=--compress=2", "--output", "--compress=2");
+	CHECK_PARSE("o=z5", "-oz5");
+	CHECK_PARSE("o=-z1", "--output=-z1");
+	CHECK_PARSE("f -z9", "-f", "--", "-z9");
+}
+
+static void test_many_arguments_stay_valid(void)
+{
+	const char *argv[2 * 200 + 2] = { "prog" };
+	char names[200][16];
+	const char *kept[200];
+	int argc = 1, n = 0, rc;
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%d", i);
+		argv[argc++] = "-o";
+		argv[argc++] = names[i];
+	}
+	vmt_cli_begin(argc, argv, table);
+	while ((rc = vmt_cli_next(usage)) > 0)
+		kept[n++] = vmt_cli_arg();
+	CHECK_EQ(n, 200);
+	for (int i = 0; i < n; i++)
+		CHECK(kept[i] != names[i] && strcmp(kept[i], names[i]) == 0);
+	vmt_cli_end();
+}
+
+static void test_compress_level_range(void)
+{
+	int status;
+	pid_t pid;
+
+	CHECK_EQ(vmt_cli_compress_level(NULL), VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	CHECK_EQ(vmt_cli_compress_level("1"), 1);
+	CHECK_EQ(vmt_cli_compress_level("19"), 19);
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(1);
+		vmt_cli_compress_level("20");
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == VMT_EXIT_USAGE);
+}
+
+static void test_common_options_layout(void)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), VMT_USAGE_COMMON_OPTIONS(20));
+	CHECK_STR_CONTAINS(buf, "\n -h, --help         display this help and exit\n");
+	CHECK_STR_CONTAINS(buf, " -V, --version      display the version and exit\n");
+	CHECK_STR_CONTAINS(buf, " -q, --quiet        ");
+	CHECK_STR_CONTAINS(buf, " -v, --verbose      ");
+	snprintf(buf, sizeof(buf), VMT_USAGE_TAIL);
+	CHECK_STR_CONTAINS(buf, "\nSee test-cli(1).\n");
+}
+
+int main(void)
+{
+	vmt_log_init("test-cli");
+	RUN(test_compress_level_attached_only);
+	RUN(test_option_arguments_are_not_rewritten);
+	RUN(test_many_arguments_stay_valid);
+	RUN(test_compress_level_range);
+	RUN(test_common_options_layout);
+	return unit_done();
+}
