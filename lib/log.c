@@ -65,14 +65,19 @@ void vmt_vlog(int level, const char *fmt, va_list ap)
 	/* Errors are never silenced: -q quiets chatter, not failures. */
 	if (level > log_level && level != VMT_LOG_ERROR)
 		return;
-	/* One fprintf per line so concurrent writers do not interleave. */
-	char line[2048];
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	/*
+	 * One fprintf per line so concurrent writers do not interleave; the
+	 * line is as long as the message (an error naming 64 devices is
+	 * still one whole line).
+	 */
+	char *line = NULL;
+	int n = vasprintf(&line, fmt, ap);
 
 	if (n < 0)
 		return;
 	fprintf(stderr, "%s: %s%s%s", log_progname, level_tag(level), line,
-		(n > 0 && line[n < (int)sizeof(line) ? n - 1 : (int)sizeof(line) - 2] == '\n') ? "" : "\n");
+		n > 0 && line[n - 1] == '\n' ? "" : "\n");
+	free(line);
 }
 
 void vmt_log(int level, const char *fmt, ...)
