@@ -132,6 +132,24 @@ saved_stream() {
 	sl_expect_state vfio1 resets 1
 }
 
+@test "strings from the stream reach stderr escaped: one line, no terminal control" {
+	sl_require
+	vmt_require_tool migstream-cat
+	# an OSC title, a clear screen, a newline, U+202E and an invalid byte
+	name=$(printf 'dev\033]0;owned\007\033[2J\nx\342\200\256y\377')
+	vmt_make_stream "$VMT_TMP/evil" 4K --name="$name" --driver="$(printf 'drv\033[31m\r')"
+	# no target for stream device 0: the error names it
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load --map 1=/dev/vfio/devices/vfio1 \
+		-i "$VMT_TMP/evil"
+	[ "$status" -eq 2 ]
+	vmt_one_line_error vfio-mig-load "stream device 0 \('dev.x1b\]0;owned.x07.x1b\[2J.x0ax.xe2.x80.xaey.xff'\) has no target"
+	[ "$(printf '%s' "$stderr" | LC_ALL=C tr -dc '\001-\037\177\200-\377' | wc -c)" -eq 0 ]
+	# the driver differs from the target's: named in the warning, escaped
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load -f -i "$VMT_TMP/evil" /dev/vfio/devices/vfio1
+	[[ "$stderr" == *"driver differs: stream 'drv\x1b[31m\x0d'"* ]]
+	[ "$(printf '%s' "$stderr" | LC_ALL=C tr -dc '\001-\011\013-\037\177\200-\377' | wc -c)" -eq 0 ]
+}
+
 @test "--reorder-buffer: an in-order stream loads without holding anything back" {
 	sl_require
 	saved_stream

@@ -232,6 +232,18 @@ setup() {
 	[ "$(printf '%s' "$output" | LC_ALL=C tr -dc '\001-\011\013-\037\177' | wc -c)" -eq 0 ]
 }
 
+@test "strings from the stream: invalid UTF-8 and bidi overrides are escaped too" {
+	# U+202E (right-to-left override), U+2066 (LRI), a lone continuation
+	# byte, an overlong '/', a backslash; valid UTF-8 (e acute) stays
+	name=$(printf 'a\342\200\256b\342\201\246c\200d\300\257e\\f\303\251')
+	printf 'state' | migstream-cat --wrap --name="$name" -f >bidi.vms
+	run --separate-stderr migstream-cat bidi.vms
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'name=a\xe2\x80\xaeb\xe2\x81\xa6c\x80d\xc0\xafe\x5cf'$'\xc3\xa9'' driver='* ]]
+	[ "$(printf '%s' "$output" | LC_ALL=C grep -c $'\xe2\x80\xae')" -eq 0 ]
+	[[ "$output" == *'device 0:       a\xe2\x80\xaeb'* ]]
+}
+
 @test "--dirty: a page range past the end of the 64-bit IOVA space is refused, not printed wrapped" {
 	# 4096 pages of 4 KiB from 0xffffffffffff0000: pages 16-18 (the first
 	# dirty run) would start at 2^64

@@ -11,6 +11,7 @@
 
 #include "fields.h"
 #include "json.h"
+#include "textescape.h"
 
 const struct cat_column_info cat_columns[CAT_NCOLUMNS] = {
 	[CAT_COL_OFFSET] = { "offset", "OFFSET", 12, true, "byte offset of the record header" },
@@ -51,48 +52,30 @@ int cat_parse_columns(const char *list, enum cat_column *out, int *n)
 }
 
 /*
- * Strings in a stream come from the network: a control character (C0, DEL,
- * or a C1 one in its UTF-8 form, which some terminals obey) would drive the
- * terminal that shows the listing, so it is written as \xNN instead.
- * Returns the width written; out NULL only counts.
+ * Strings in a stream come from the network: everything that could drive
+ * the terminal showing the listing is written as \xNN (lib/textescape).
  */
-static size_t put_printable(FILE *out, const char *text)
+static const char *printable(const char *text)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t width = 0;
+	static char shown[VMT_ESCAPED_SIZE(sizeof(((struct cat_row *)0)->info))];
 
-	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			if (out)
-				fprintf(out, "\\x%02x", *p);
-			width += 4;
-		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			if (out)
-				fprintf(out, "\\xc2\\x%02x", p[1]);
-			width += 8;
-			p++;
-		} else {
-			if (out)
-				putc(*p, out);
-			width++;
-		}
-	}
-	return width;
+	return vmt_escape_text(text, shown, sizeof(shown));
 }
 
 void cat_fputs_printable(const char *text, FILE *out)
 {
-	put_printable(out, text);
+	fputs(printable(text), out);
 }
 
 static void print_cell(FILE *out, const char *text, const struct cat_column_info *ci, bool last)
 {
-	size_t width = put_printable(NULL, text);
+	const char *shown = printable(text);
+	size_t width = strlen(shown);
 	size_t pad = ci->width > 0 && width < (size_t)ci->width ? (size_t)ci->width - width : 0;
 
 	if (ci->right)
 		fprintf(out, "%*s", (int)pad, "");
-	put_printable(out, text);
+	fputs(shown, out);
 	if (!ci->right && !last)
 		fprintf(out, "%*s", (int)pad, "");
 }

@@ -54,7 +54,7 @@ struct cat_row {
 /* Parses "offset,type,..." (case-insensitive); -EINVAL naming nothing. */
 int cat_parse_columns(const char *list, enum cat_column *out, int *n);
 
-/* fputs() for text from a stream: control characters as \xNN. */
+/* fputs() for text from a stream, escaped as vmt_escape_text() says. */
 void cat_fputs_printable(const char *text, FILE *out);
 
 void cat_print_heading(FILE *out, const enum cat_column *cols, int n);

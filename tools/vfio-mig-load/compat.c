@@ -10,6 +10,7 @@
 #include "uapi/vfio-uapi.h"
 #include "vfio-mig.h"
 #include "compat.h"
+#include "textescape.h"
 
 static bool known(const char *s)
 {
@@ -31,6 +32,8 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 	/* P2P only shapes how the source stopped; the data does not depend on it. */
 	const uint64_t data_features = ~(uint64_t)VFIO_MIGRATION_P2P;
 	char sbuf[96], tbuf[96], mbuf[96];
+	/* driver and mdev type from the stream, for the message */
+	char shown[VMT_ESCAPED_SIZE(sizeof(desc->driver))];
 	uint64_t missing;
 
 	msg[0] = '\0';
@@ -62,13 +65,14 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 			return differ_u(msg, msglen, "PCI class code", desc->class_code, target->class_code, 6);
 	}
 	if (known(desc->driver) && known(target->driver) && strcmp(desc->driver, target->driver) != 0) {
-		snprintf(msg, msglen, "driver differs: stream '%s', target '%s'", desc->driver, target->driver);
+		snprintf(msg, msglen, "driver differs: stream '%s', target '%s'",
+			 vmt_escape_text(desc->driver, shown, sizeof(shown)), target->driver);
 		return LOAD_COMPAT_MISMATCH;
 	}
 	if (known(desc->mdev_type) && known(target->mdev_type) &&
 	    strcmp(desc->mdev_type, target->mdev_type) != 0) {
-		snprintf(msg, msglen, "mdev type differs: stream '%s', target '%s'", desc->mdev_type,
-			 target->mdev_type);
+		snprintf(msg, msglen, "mdev type differs: stream '%s', target '%s'",
+			 vmt_escape_text(desc->mdev_type, shown, sizeof(shown)), target->mdev_type);
 		return LOAD_COMPAT_MISMATCH;
 	}
 	if ((desc->id_flags & MIGSTREAM_DEV_PCI_IDS) && target->has_pci_ids &&

@@ -29,6 +29,7 @@
 #include "stream-reader.h"
 #include "strutils.h"
 #include "target.h"
+#include "textescape.h"
 #include "timeutil.h"
 #include "vfio-mig.h"
 
@@ -218,18 +219,21 @@ static int handle_device(struct load *ld)
 	struct migstream_device desc;
 	struct load_target_identity id;
 	struct load_target *t;
-	char where[128], why[512];
+	char where[128], why[1280];
+	/* the name came from the stream: escaped for every message */
+	char name[VMT_ESCAPED_SIZE(MIGSTREAM_MAX_STRING)];
 	int rc;
 
 	record_where(ld, where, sizeof(where));
 	rc = migstream_decode_device(&ld->rec, &desc);
 	if (rc < 0)
 		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DEVICE record", ld->input_name, where);
+	vmt_escape_text(desc.name, name, sizeof(name));
 	t = target_for_index(ld, desc.index);
 	if (!t)
 		return fail(ld, VMT_EXIT_USAGE,
 			    "%s: %s: stream device %u ('%s') has no target: give one with -d or --map %u=DEV",
-			    ld->input_name, where, desc.index, desc.name, desc.index);
+			    ld->input_name, where, desc.index, name, desc.index);
 	if (t->described)
 		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u described twice", ld->input_name, where,
 			    desc.index);
@@ -250,7 +254,7 @@ static int handle_device(struct load *ld)
 	case LOAD_COMPAT_OK:
 		break;
 	case LOAD_COMPAT_WARN:
-		vmt_warn("%s: stream device %u ('%s'): %s", t->spec, desc.index, desc.name, why);
+		vmt_warn("%s: stream device %u ('%s'): %s", t->spec, desc.index, name, why);
 		break;
 	case LOAD_COMPAT_UNSUPPORTED:
 		return fail(ld, VMT_EXIT_UNSUPPORTED, "%s: %s", t->spec, why);
@@ -258,9 +262,9 @@ static int handle_device(struct load *ld)
 		if (!ld->opts.force)
 			return fail(ld, VMT_EXIT_BADDATA,
 				    "%s: stream device %u ('%s') is incompatible: %s (--force loads it anyway)",
-				    t->spec, desc.index, desc.name, why);
+				    t->spec, desc.index, name, why);
 		vmt_warn("%s: stream device %u ('%s'): %s; loading anyway (--force)", t->spec, desc.index,
-			 desc.name, why);
+			 name, why);
 		break;
 	}
 	t->desc = desc;
@@ -270,7 +274,7 @@ static int handle_device(struct load *ld)
 	if (rc < 0)
 		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
 			    strerror(-rc));
-	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc.index, desc.name);
+	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc.index, name);
 	return 0;
 }
 
@@ -399,6 +403,18 @@ static int handle_device_end(struct load *ld)
 	return 0;
 }
 
+static void log_stream_header(const struct load *ld, const struct migstream_stream_header *hdr)
+{
+	char producer[VMT_ESCAPED_SIZE(sizeof(hdr->producer))];
+	char version[VMT_ESCAPED_SIZE(sizeof(hdr->producer_version))];
+	char host[VMT_ESCAPED_SIZE(sizeof(hdr->host))];
+
+	vmt_dbg("%s: stream from %s %s on %s", ld->input_name,
+		vmt_escape_text(hdr->producer, producer, sizeof(producer)),
+		vmt_escape_text(hdr->producer_version, version, sizeof(version)),
+		vmt_escape_text(hdr->host, host, sizeof(host)));
+}
+
 static int handle_record(struct load *ld)
 {
 	struct migstream_stream_header hdr;
@@ -406,8 +422,7 @@ static int handle_record(struct load *ld)
 	switch (ld->rec.type) {
 	case MIGSTREAM_REC_STREAM_HEADER:
 		if (migstream_decode_stream_header(&ld->rec, &hdr) == 0)
-			vmt_dbg("%s: stream from %s %s on %s", ld->input_name, hdr.producer,
-				hdr.producer_version, hdr.host);
+			log_stream_header(ld, &hdr);
 		return 0;
 	case MIGSTREAM_REC_DEVICE:
 		return handle_device(ld);
