@@ -175,6 +175,18 @@ sim_state() {
 	[ "$(sim_state last_state)" = RUNNING ]
 }
 
+@test "the report's reader goes away (EPIPE on stdout): exit 1, device RUNNING, no hang" {
+	# issue 11 item 4: the report's write error must end the watch, not wait for a signal
+	vmt_run 0 sim vfio0 -- bash -c "
+		timeout 10 vfio-precopy-info -d $DEV -w 100ms | head -1 >/dev/null
+		echo status=\${PIPESTATUS[0]} >'$VMT_TMP/status'"
+	grep -qx status=1 "$VMT_TMP/status"
+	errors=$(printf '%s\n' "$stderr" | grep '^vfio-precopy-info: error: ')
+	[ "$errors" = "vfio-precopy-info: error: <stdout>: writing the report: Broken pipe; device $DEV now RUNNING" ]
+	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
 @test "SIGINT during --watch: device back in RUNNING, exit 0" {
 	sim vfio0 -- vfio-precopy-info -q --watch 50ms -d "$DEV" >"$VMT_TMP/out" 2>"$VMT_TMP/err" &
 	pid=$!

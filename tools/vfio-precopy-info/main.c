@@ -281,6 +281,7 @@ struct session {
 	struct precopy_sample first, prev, last;
 	unsigned int samples;
 	bool quiet_report; /* -q with a stream on stdout: no report at all */
+	bool report_failed; /* said once: not again when stdout is closed */
 	/* The failure, printed once the device is back so the line can say where it is. */
 	char failure[512];
 };
@@ -460,8 +461,16 @@ static int sample_loop(struct session *s)
 		precopy_sample_rate(s->samples ? &s->prev : NULL, &smp);
 		if (s->samples == 0)
 			s->first = smp;
-		if (!s->quiet_report)
+		if (!s->quiet_report) {
 			report_sample(&s->report, &smp);
+			ret = report_flush(&s->report);
+			if (ret) {
+				s->report_failed = true;
+				session_fail(s, "%s: writing the report: %s", report_name(&s->report),
+					     strerror(-ret));
+				return ret;
+			}
+		}
 		if (s->info_stream && (ret = write_info_record(s, s->info_stream, &smp))) {
 			session_fail(s, "<stdout>: writing the stream: %s", strerror(-ret));
 			return ret;
@@ -700,7 +709,7 @@ out:
 	vmt_device_close(s.dev);
 	free((void *)opt.device);
 	free((void *)opt.output);
-	int close_rc = vmt_close_stdout();
+	int close_rc = s.report_failed ? VMT_EXIT_FAILURE : vmt_close_stdout();
 
 	return exit_code ? exit_code : close_rc;
 }

@@ -2,6 +2,7 @@
 /*
  * Text and JSON output of vfio-precopy-info.
  */
+#include <errno.h>
 #include <inttypes.h>
 
 #include "json.h"
@@ -95,7 +96,6 @@ void report_sample(struct precopy_report *r, const struct precopy_sample *s)
 	fprintf(r->out, "%9.3f %-12s %14" PRIu64 " %14" PRIu64 " %14s %14" PRIu64 " %14s\n", s->t,
 		vmt_mig_state_name(s->state), s->initial_bytes, s->dirty_bytes, stop,
 		s->drained_bytes, rate);
-	fflush(r->out);
 }
 
 void report_estimate(struct precopy_report *r, const struct precopy_estimate_input *in,
@@ -164,4 +164,17 @@ void report_estimate(struct precopy_report *r, const struct precopy_estimate_inp
 			e->stop_copy_time_s, stop, e->meets_downtime ? "within" : "OVER",
 			in->downtime_target_s);
 	}
+}
+
+int report_flush(struct precopy_report *r)
+{
+	errno = 0;
+	if (fflush(r->out) == 0 && !ferror(r->out))
+		return 0;
+	return errno ? -errno : -EIO;
+}
+
+const char *report_name(const struct precopy_report *r)
+{
+	return r->out == stdout ? "<stdout>" : "<stderr>";
 }

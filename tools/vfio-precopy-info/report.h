@@ -35,5 +35,12 @@ void report_device(struct precopy_report *r, const struct precopy_device_facts *
 void report_sample(struct precopy_report *r, const struct precopy_sample *s);
 void report_estimate(struct precopy_report *r, const struct precopy_estimate_input *in,
 		     const struct precopy_estimate *e, unsigned int samples);
+/*
+ * Push what was printed out now and say whether it could be written:
+ * 0 or -errno. A reader that went away (EPIPE) must end a --watch at once.
+ */
+int report_flush(struct precopy_report *r);
+/* "<stdout>" or "<stderr>", for messages. */
+const char *report_name(const struct precopy_report *r);
 
 #endif
