@@ -22,12 +22,26 @@ as_nobody() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all -- "$@"
 }
 
+# nobody must reach uffd-probe.  A build tree under a home of mode 0700 (root's
+# on a fresh Debian) is out of its reach: then it runs from a copy in a
+# directory of its own, first on PATH (removed by nobody_bin_cleanup).
 need_setpriv() {
+	local probe
 	[ "$(id -u)" = 0 ] || skip "needs root to drop privileges"
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
-	# The binary must be reachable by nobody.
-	as_nobody test -x "$(command -v uffd-probe)" ||
-		skip "uffd-probe not executable by nobody (build directory permissions)"
+	probe=$(command -v uffd-probe)
+	as_nobody test -x "$probe" && return 0
+	NOBODY_BIN=$(mktemp -d "${TMPDIR:-/tmp}/vmt-nobody.XXXXXX")
+	chmod 0755 "$NOBODY_BIN"
+	cp "$probe" "$NOBODY_BIN/uffd-probe"
+	chmod 0755 "$NOBODY_BIN/uffd-probe"
+	PATH=$NOBODY_BIN:$PATH
+	as_nobody test -x "$NOBODY_BIN/uffd-probe" ||
+		skip "nobody cannot execute uffd-probe, not even from $NOBODY_BIN"
+}
+
+nobody_bin_cleanup() {
+	[ -z "${NOBODY_BIN:-}" ] || rm -rf "$NOBODY_BIN"
 }
 
 sysctl_unprivileged() {

@@ -11,6 +11,10 @@ setup() {
 	need_setpriv
 }
 
+teardown() {
+	nobody_bin_cleanup
+}
+
 @test "unprivileged: the syscall refusal names CAP_SYS_PTRACE and the sysctl" {
 	[ "$(sysctl_unprivileged)" = 0 ] || skip "vm.unprivileged_userfaultfd is not 0"
 	run as_nobody uffd-probe
