@@ -171,8 +171,10 @@ setup() {
 	vmt_one_line_error vfio-mig-save "vfio0: cannot open the device: device busy"
 	vmt_run 1 sim --device vfio0 -- vfio-mig-save -d fd:250 -o s.vms
 	vmt_one_line_error vfio-mig-save "fd:250: cannot open the device: not an open file descriptor"
-	vmt_run 1 sim --device vfio0 -- vfio-mig-save -d not-a-device -o s.vms
-	vmt_one_line_error vfio-mig-save "not a device path, PCI address"
+	[ ! -e s.vms ]
+	# a name none of the forms parse is a usage error, found before anything is opened
+	vmt_run 2 sim --device vfio0 -- vfio-mig-save -d not-a-device -o s.vms
+	vmt_one_line_error vfio-mig-save "invalid device 'not-a-device' \(not a device path, PCI address"
 	[ ! -e s.vms ]
 }
 
