@@ -131,8 +131,7 @@ setup() {
 	vmt_run 0 migstream-cat --verify z19.vms
 	# -z before the device: the device is the device, not a level
 	vmt_run 0 sim --device vfio0,size=1M -- vfio-mig-save -q --no-precopy -z vfio0 -o zv.vms
-	vmt_run 0 migstream-cat -q -o type,compression zv.vms
-	[[ "$output" == *"DATA          zstd"* ]]
+	vmt_run 0 migstream-cat --verify zv.vms
 	migstream-cat --extract=0 z.vms >z.bin
 	[ "$(vmt_size z.bin)" -eq $((1 << 20)) ]
 	stream_json z.vms
