@@ -96,10 +96,17 @@ finish_held_save() {
 @test "save: -o /dev/stdout and a FIFO are written in place, never truncated or removed" {
 	vmt_make_stream keep.vms 4096
 	cp keep.vms orig
-	# stdout opened on keep.vms without truncation: a failed save must not truncate it
-	vmt_run 1 sim --device vfio0 -- sh -c 'vfio-mig-save -d vfio9 -o /dev/stdout 1<>keep.vms'
+	# stdout opened on keep.vms without truncation: a failed save must not
+	# truncate it, nor remove the name it was reached by. A private link to
+	# /proc/self/fd/1 stands for /dev/stdout, so that a regression cannot
+	# remove the system's /dev/stdout.
+	ln -s /proc/self/fd/1 stdout-link
+	vmt_run 1 sim --device vfio0 -- sh -c 'vfio-mig-save -d vfio9 -o stdout-link 1<>keep.vms'
 	cmp keep.vms orig
-	[ -e /dev/stdout ]
+	[ -L stdout-link ]
+	vmt_run 0 sim --device vfio0 -- sh -c 'vfio-mig-save -q --no-precopy -d vfio0 -o stdout-link 1<>keep.vms'
+	[ -L stdout-link ]
+	vmt_run 0 migstream-cat --verify keep.vms
 	mkfifo pipe
 	cat pipe >/dev/null &
 	vmt_run 1 sim --device vfio0 -- vfio-mig-save -d vfio9 -o pipe
