@@ -63,6 +63,11 @@ static char *own_printf(const char *prefix, const char *s, size_t len)
 	return own(out);
 }
 
+static bool is_compress(const struct poptOption *o)
+{
+	return o && o->shortName == 'z' && o->longName && strcmp(o->longName, "compress") == 0;
+}
+
 static bool takes_argument(const struct poptOption *o)
 {
 	unsigned int type = o->argInfo & POPT_ARG_MASK;
@@ -98,7 +103,7 @@ static int rewrite_short(const char **argv, int i, const char **out, int *nout)
 	for (const char *p = word + 1; *p; p++) {
 		const struct poptOption *o = find_short(*p);
 
-		if (*p == 'z' && p[1] && o && !takes_argument(o)) {
+		if (is_compress(o) && p[1]) {
 			if (p > word + 1)
 				out[(*nout)++] = own_printf("", word, p - word);
 			out[(*nout)++] = own_printf(COMPRESS_LEVEL_PREFIX, p + 1, strlen(p + 1));
@@ -121,7 +126,7 @@ static int rewrite_long(const char **argv, int i, const char **out, int *nout)
 	const char *name = argv[i] + 2, *eq = strchr(name, '=');
 	const struct poptOption *o = find_long(name, eq ? (size_t)(eq - name) : strlen(name));
 
-	if (eq && o && o->shortName == 'z' && strcmp(o->longName, "compress") == 0) {
+	if (eq && is_compress(o)) {
 		out[(*nout)++] = own_printf(COMPRESS_LEVEL_PREFIX, eq + 1, strlen(eq + 1));
 		return 1;
 	}

@@ -100,8 +100,8 @@ void vmt_cli_check_popt_end(poptContext ctx, int rc);
 
 #define VMT_USAGE_COMMON_OPTIONS(width)                                            \
 	"\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n",   \
-		" -q, --quiet", "say less (errors only)",                          \
-		" -v, --verbose", "say more (twice: every ioctl and record)",      \
+		" -q, --quiet", "say less: no summary or notices",                 \
+		" -v, --verbose", "say more (repeat for more)",                    \
 		" -h, --help", "display this help and exit",                       \
 		" -V, --version", "display the version and exit"
 

@@ -64,7 +64,7 @@ setup() {
 }
 
 @test "refuses to write the stream to a terminal without -f" {
-	VMT_FORCE_TTY=1 vmt_run_error 1 "refusing to write binary data to a terminal" \
+	VMT_FORCE_TTY=1 vmt_run_error 2 "refusing to write binary data to a terminal" \
 		iommufd-dirty -d /nonexistent --map 0x1000:4K --once
 }
 

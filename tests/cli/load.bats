@@ -10,7 +10,7 @@ load load-helpers
 @test "--help, --version" {
 	vmt_require_tool vfio-mig-load
 	vmt_run 0 vfio-mig-load --help
-	[[ $output == "Usage: vfio-mig-load "* ]]
+	[[ $output == "Usage:"$'\n'" vfio-mig-load "* ]]
 	for opt in --device --map --group --input --reorder-buffer --force --then --json --progress \
 		--quiet --verbose --help --version; do
 		[[ $output == *"$opt"* ]]
@@ -42,7 +42,7 @@ load load-helpers
 	sl_require
 	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null not-a-device
 	[ "$status" -eq 2 ]
-	vmt_one_line_error vfio-mig-load "not-a-device: not a VFIO device path, PCI address, mdev UUID or fd:N"
+	vmt_one_line_error vfio-mig-load "invalid device 'not-a-device' \(not a device path, PCI address, mdev UUID or fd:N\)"
 	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null /dev/vfio/devices/vfio7
 	[ "$status" -eq 1 ]
 	vmt_one_line_error vfio-mig-load "/dev/vfio/devices/vfio7: cannot open device: "

@@ -123,7 +123,7 @@ setup() {
 }
 
 @test "--extract of a device the stream does not have" {
-	vmt_run_error 1 'full\.vms: no device 7 in the stream' migstream-cat --extract=7 full.vms
+	vmt_run_error 4 'full\.vms: no device 7 in the stream' migstream-cat --extract=7 full.vms
 	[ -z "$output" ]
 }
 

@@ -233,12 +233,12 @@ setup() {
 @test "binary output is refused on a terminal unless --force" {
 	vmt_random_file raw 100
 	migstream-cat --wrap raw >s.vms
-	VMT_FORCE_TTY=1 vmt_run_error 1 'refusing to write binary data to a terminal' \
+	VMT_FORCE_TTY=1 vmt_run_error 2 'refusing to write binary data to a terminal' \
 		migstream-cat --extract=0 s.vms
 	[ -z "$output" ]
-	VMT_FORCE_TTY=1 vmt_run_error 1 'terminal' migstream-cat --wrap raw
-	VMT_FORCE_TTY=1 vmt_run_error 1 'terminal' migstream-cat --recompress=1 s.vms
-	VMT_FORCE_TTY=1 vmt_run_error 1 'terminal' migstream-cat --passthrough s.vms
+	VMT_FORCE_TTY=1 vmt_run_error 2 'terminal' migstream-cat --wrap raw
+	VMT_FORCE_TTY=1 vmt_run_error 2 'terminal' migstream-cat --recompress=1 s.vms
+	VMT_FORCE_TTY=1 vmt_run_error 2 'terminal' migstream-cat --passthrough s.vms
 	VMT_FORCE_TTY=1 migstream-cat -f --extract=0 s.vms | cmp - raw
 	VMT_FORCE_TTY=1 migstream-cat --force --passthrough s.vms 2>/dev/null | cmp - s.vms
 	# a listing is text: fine on a terminal

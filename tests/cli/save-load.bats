@@ -203,14 +203,14 @@ save_stream() {
 	sl_expect_state vfio1 resets 1
 }
 
-@test "a stream device without a target, or a target without a stream device: exit 2" {
+@test "a stream device without a target: exit 2; a target for a device not in the stream: exit 4" {
 	sl_pipe vfio0,size=1M vfio1,size=1M vfio2 -- "$D0 $D1" cat "$D2"
 	sl_expect load_status 2
 	sl_one_line "$load_err" "stream device 1 .* has no target: give one with -d or --map 1=DEV; device $D2 reset, now RUNNING$"
 
 	rm -rf "$SL_SIM"
 	sl_pipe vfio0,size=1M vfio1 vfio2 -- "$D0" cat "$D1 $D2"
-	sl_expect load_status 2
+	sl_expect load_status 4
 	sl_one_line "$load_err" "target $D2 was given for stream device 1, which the stream does not have"
 }
 

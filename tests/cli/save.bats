@@ -129,6 +129,9 @@ setup() {
 	vmt_run 0 sim --device vfio0,size=1M -- vfio-mig-save -q -z19 --no-precopy vfio0 -o z19.vms
 	vmt_run 0 migstream-cat --verify z.vms
 	vmt_run 0 migstream-cat --verify z19.vms
+	# -z before the device: the device is the device, not a level
+	vmt_run 0 sim --device vfio0,size=1M -- vfio-mig-save -q --no-precopy -z vfio0 -o zv.vms
+	vmt_run 0 migstream-cat --verify zv.vms
 	migstream-cat --extract=0 z.vms >z.bin
 	[ "$(vmt_size z.bin)" -eq $((1 << 20)) ]
 	stream_json z.vms
@@ -171,8 +174,10 @@ setup() {
 	vmt_one_line_error vfio-mig-save "vfio0: cannot open the device: device busy"
 	vmt_run 1 sim --device vfio0 -- vfio-mig-save -d fd:250 -o s.vms
 	vmt_one_line_error vfio-mig-save "fd:250: cannot open the device: not an open file descriptor"
-	vmt_run 1 sim --device vfio0 -- vfio-mig-save -d not-a-device -o s.vms
-	vmt_one_line_error vfio-mig-save "not a device path, PCI address"
+	[ ! -e s.vms ]
+	# a name none of the forms parse is a usage error, found before anything is opened
+	vmt_run 2 sim --device vfio0 -- vfio-mig-save -d not-a-device -o s.vms
+	vmt_one_line_error vfio-mig-save "invalid device 'not-a-device' \(not a device path, PCI address"
 	[ ! -e s.vms ]
 }
 

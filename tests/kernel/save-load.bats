@@ -153,11 +153,14 @@ json_str() {
 	mkfifo "$T/ctl"
 	vfio-mig-save -d "$SRC" --control-fd 3 -o "$T/first.vms" 3<>"$T/ctl" &
 	pid=$!
+	# the stream is written as a temporary beside first.vms until complete
 	for _ in $(seq 100); do
-		[ -s "$T/first.vms" ] && break
+		ls -A "$T" | grep -q '^\.first\.vms\.' && break
 		sleep 0.05
 	done
-	run vfio-mig-save -d "$SRC" -o "$T/second.vms"
+	[ ! -e "$T/first.vms" ]
+	# a second save to the same -o fails (busy) and cannot take the first one's stream
+	run vfio-mig-save -d "$SRC" -o "$T/first.vms"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot open the device: device busy"* ]]
@@ -168,4 +171,37 @@ json_str() {
 	echo x >"$T/ctl"
 	wait $pid
 	migstream-cat --verify "$T/first.vms"
+}
+
+@test "a failed save leaves an existing -o file as it was; -o SYMLINK keeps the link" {
+	vfio-mig-save -q --then running -d "$SRC" -o "$T/s.vms"
+	cp "$T/s.vms" "$T/orig"
+	ln -s s.vms "$T/link.vms"
+	run vfio-mig-save -d /dev/vfio/devices/vfio99 -o "$T/link.vms"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ -L "$T/link.vms" ]
+	cmp "$T/s.vms" "$T/orig"
+	[ -z "$(ls -A "$T" | grep '^\.s\.vms\.' || true)" ]
+	vfio-mig-save -q -d "$SRC" -o "$T/link.vms"
+	[ -L "$T/link.vms" ]
+	migstream-cat --verify "$T/s.vms"
+	! cmp -s "$T/s.vms" "$T/orig"
+}
+
+@test "exit codes: a bad device name 2, a missing device 1, a device not in the stream 4" {
+	run vfio-mig-save -d bogus -o "$T/x.vms"
+	[ "$status" -eq 2 ]
+	run vfio-mig-save -d /dev/vfio/devices/vfio99 -o "$T/x.vms"
+	[ "$status" -eq 1 ]
+	[ ! -e "$T/x.vms" ]
+	vfio-mig-save -q --then running -d "$SRC" -o "$T/s.vms"
+	local c
+	c=$(mtty_create_cdev)
+	run sh -c "vfio-mig-load --map 0=$OTHER --map 1=${c#* } <'$T/s.vms'"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"which the stream does not have"* ]]
+	run migstream-cat --extract=1 "$T/s.vms"
+	[ "$status" -eq 4 ]
 }

@@ -23,6 +23,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "options.h"
+#include "outfile.h"
 #include "scan.h"
 #include "stats.h"
 #include "stream-writer.h"
@@ -147,20 +148,39 @@ static int open_tracker(const struct dirty_config *cfg, struct dirty_tracker *t)
 	return dirty_tracker_open_iommu(t, cfg->device, &cfg->maps);
 }
 
-static int open_output(const struct dirty_config *cfg, int *fd)
+/* -EPERM and *refused when the output is a terminal and not forced. */
+static int open_output(const struct dirty_config *cfg, struct vmt_outfile *out, bool *refused)
 {
-	if (!cfg->output || strcmp(cfg->output, "-") == 0) {
-		*fd = STDOUT_FILENO;
-		return vmt_binary_output_ok(STDOUT_FILENO, cfg->force) ? 0 : -EINVAL;
-	}
-	*fd = open(cfg->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (*fd < 0) {
-		int ret = -errno;
+	int ret = vmt_outfile_open(out, cfg->output);
 
-		vmt_err("%s: %s", cfg->output, strerror(-ret));
+	if (ret) {
+		vmt_err("%s: cannot open for writing: %s", cfg->output, strerror(-ret));
 		return ret;
 	}
+	if (!vmt_binary_output_ok(out->fd, cfg->force)) {
+		vmt_outfile_abort(out);
+		*refused = true;
+		return -EPERM;
+	}
 	return 0;
+}
+
+/* A complete stream takes the output's name; anything less leaves it as it was. */
+static int finish_output(struct vmt_outfile *out, bool complete)
+{
+	int ret = 0;
+
+	if (!complete) {
+		vmt_outfile_abort(out);
+		return 0;
+	}
+	ret = vmt_outfile_commit(out);
+	if (ret == -EEXIST)
+		vmt_err("%s: replaced by another program meanwhile; the complete stream is kept as %s",
+			vmt_outfile_label(out), out->tmp);
+	else if (ret)
+		vmt_err("%s: write error: %s", vmt_outfile_label(out), strerror(-ret));
+	return ret;
 }
 
 struct run {
@@ -168,7 +188,9 @@ struct run {
 	struct dirty_tracker tracker;
 	struct dirty_scan scan;
 	struct migstream_writer *writer;
-	int out_fd;
+	struct vmt_outfile out;
+	bool stream_complete;
+	bool terminal_refused; /* a usage matter, found late */
 	sigset_t stop_set;
 };
 
@@ -240,7 +262,7 @@ static int run(struct run *r)
 
 	/* Refuse a terminal before touching any device. */
 	if (!cfg->stats) {
-		ret = open_output(cfg, &r->out_fd);
+		ret = open_output(cfg, &r->out, &r->terminal_refused);
 		if (ret)
 			return ret;
 	}
@@ -286,10 +308,10 @@ static int run(struct run *r)
 		return ret;
 	}
 	if (!cfg->stats) {
-		ret = migstream_writer_new(&r->writer, r->out_fd, &wopts);
+		ret = migstream_writer_new(&r->writer, r->out.fd, &wopts);
 		if (ret) {
-			vmt_err("%s: writing the stream header: %s",
-				cfg->output ? cfg->output : "<stdout>", strerror(-ret));
+			vmt_err("%s: writing the stream header: %s", vmt_outfile_label(&r->out),
+				strerror(-ret));
 			return ret;
 		}
 		r->scan.out = r->writer;
@@ -303,8 +325,9 @@ static int run(struct run *r)
 	if (r->writer) {
 		ret = migstream_writer_finish(r->writer);
 		if (ret)
-			vmt_err("%s: writing STREAM_END: %s", cfg->output ? cfg->output : "<stdout>",
+			vmt_err("%s: writing STREAM_END: %s", vmt_outfile_label(&r->out),
 				strerror(-ret));
+		r->stream_complete = ret == 0;
 	}
 	return ret;
 }
@@ -312,7 +335,7 @@ static int run(struct run *r)
 int main(int argc, char **argv)
 {
 	struct dirty_config cfg;
-	struct run r = { .out_fd = -1 };
+	struct run r = { .out = { .fd = -1 } };
 	int ret, code;
 
 	vmt_log_init(argv[0]);
@@ -328,14 +351,13 @@ int main(int argc, char **argv)
 	if (r.writer)
 		migstream_writer_free(r.writer);
 	dirty_scan_free(&r.scan);
-	if (r.out_fd > STDOUT_FILENO && close(r.out_fd) < 0 && !ret) {
-		ret = -errno;
-		vmt_err("%s: %s", cfg.output, strerror(-ret));
-	}
+	if (finish_output(&r.out, r.stream_complete) && !ret)
+		ret = -EIO;
+	vmt_outfile_free(&r.out);
 	dirty_config_free(&cfg);
 
 	/* -EDOM: the ranges given do not fit the page size, a usage error found late. */
-	code = ret == -EDOM ? VMT_EXIT_USAGE : vmt_exit_code_for_error(ret);
+	code = ret == -EDOM || r.terminal_refused ? VMT_EXIT_USAGE : vmt_exit_code_for_error(ret);
 	if (vmt_close_stdout() && code == VMT_EXIT_OK)
 		code = VMT_EXIT_FAILURE;
 	return code;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "strutils.h"
+#include "vfio-device.h"
 
 enum {
 	OPT_BACKEND = 'b',
@@ -39,7 +40,7 @@ enum {
 
 static void usage(void)
 {
-	printf("Usage:\n"
+	printf(VMT_USAGE_HEADER
 	       " %1$s [options] --device DEV --map IOVA:SIZE[:FILE]...\n"
 	       " %1$s [options] --iommufd-fd N --hwpt ID --range IOVA:SIZE...\n"
 	       " %1$s [options] --backend device --device DEV --range IOVA:SIZE...\n"
@@ -72,20 +73,17 @@ static void usage(void)
 	       "     --max-bitmap SIZE       bitmap bytes per read (default 4M)\n"
 	       "\n"
 	       "Output:\n"
-	       " -o, --output FILE           write the stream to FILE (default stdout)\n"
-	       " -f, --force                 write the stream to a terminal\n"
+	       " -o, --output FILE           write the stream to FILE (default stdout); a file\n"
+	       "                             is replaced only by a complete stream\n"
+	       " -f, --force                 write the stream even to a terminal\n"
 	       "     --source N              source index in the records (default 0)\n"
 	       "     --stats                 a line per read: dirty pages, dirty MiB/s\n"
-	       "     --json                  --stats lines as JSON objects\n"
-	       " -q, --quiet                 fewer messages\n"
-	       " -v, --verbose               more messages (repeatable)\n"
-	       " -h, --help                  this text\n"
-	       " -V, --version               version\n"
-	       "\n"
-	       "SIGINT or SIGTERM ends the run between reads: tracking is switched off,\n"
-	       "the stream is ended, exit status 0; a second one ends it at once.\n"
-	       "See iommufd-dirty(1).\n",
+	       "     --json                  --stats lines as JSON objects\n",
 	       vmt_progname());
+	printf(VMT_USAGE_COMMON_OPTIONS(29));
+	printf("\nSIGINT or SIGTERM ends the run between reads: tracking is switched off,\n"
+	       "the stream is ended, exit status 0; a second one ends it at once.\n");
+	printf(VMT_USAGE_TAIL);
 }
 
 static void add_range(struct dirty_range_list *list, const char *opt, const char *arg,
@@ -197,39 +195,33 @@ static void check_consistency(struct dirty_config *cfg)
 	}
 }
 
-/*
- * File scope: a usage error exits with these still allocated; here they stay
- * reachable, so LeakSanitizer does not call that a leak.
- */
-static poptContext ctx;
-static char *opt_arg;
+static const struct poptOption options[] = {
+	{ "backend", 'b', POPT_ARG_STRING, NULL, OPT_BACKEND, NULL, NULL },
+	{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
+	{ "map", 'm', POPT_ARG_STRING, NULL, OPT_MAP, NULL, NULL },
+	{ "range", 'r', POPT_ARG_STRING, NULL, OPT_RANGE, NULL, NULL },
+	{ "iommufd-fd", '\0', POPT_ARG_STRING, NULL, OPT_IOMMUFD_FD, NULL, NULL },
+	{ "hwpt", '\0', POPT_ARG_STRING, NULL, OPT_HWPT, NULL, NULL },
+	{ "enable-tracking", '\0', POPT_ARG_NONE, NULL, OPT_ENABLE_TRACKING, NULL, NULL },
+	{ "page-size", 'p', POPT_ARG_STRING, NULL, OPT_PAGE_SIZE, NULL, NULL },
+	{ "interval", 'i', POPT_ARG_STRING, NULL, OPT_INTERVAL, NULL, NULL },
+	{ "once", '\0', POPT_ARG_NONE, NULL, OPT_ONCE, NULL, NULL },
+	{ "count", 'n', POPT_ARG_STRING, NULL, OPT_COUNT, NULL, NULL },
+	{ "duration", '\0', POPT_ARG_STRING, NULL, OPT_DURATION, NULL, NULL },
+	{ "no-clear", '\0', POPT_ARG_NONE, NULL, OPT_NO_CLEAR, NULL, NULL },
+	{ "max-bitmap", '\0', POPT_ARG_STRING, NULL, OPT_MAX_BITMAP, NULL, NULL },
+	{ "output", 'o', POPT_ARG_STRING, NULL, OPT_OUTPUT, NULL, NULL },
+	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
+	{ "source", '\0', POPT_ARG_STRING, NULL, OPT_SOURCE, NULL, NULL },
+	{ "stats", '\0', POPT_ARG_NONE, NULL, OPT_STATS, NULL, NULL },
+	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+	VMT_POPT_COMMON_OPTIONS,
+	POPT_TABLEEND
+};
 
 void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 {
-	const struct poptOption table[] = {
-		{ "backend", 'b', POPT_ARG_STRING, NULL, OPT_BACKEND, NULL, NULL },
-		{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
-		{ "map", 'm', POPT_ARG_STRING, NULL, OPT_MAP, NULL, NULL },
-		{ "range", 'r', POPT_ARG_STRING, NULL, OPT_RANGE, NULL, NULL },
-		{ "iommufd-fd", '\0', POPT_ARG_STRING, NULL, OPT_IOMMUFD_FD, NULL, NULL },
-		{ "hwpt", '\0', POPT_ARG_STRING, NULL, OPT_HWPT, NULL, NULL },
-		{ "enable-tracking", '\0', POPT_ARG_NONE, NULL, OPT_ENABLE_TRACKING, NULL, NULL },
-		{ "page-size", 'p', POPT_ARG_STRING, NULL, OPT_PAGE_SIZE, NULL, NULL },
-		{ "interval", 'i', POPT_ARG_STRING, NULL, OPT_INTERVAL, NULL, NULL },
-		{ "once", '\0', POPT_ARG_NONE, NULL, OPT_ONCE, NULL, NULL },
-		{ "count", 'n', POPT_ARG_STRING, NULL, OPT_COUNT, NULL, NULL },
-		{ "duration", '\0', POPT_ARG_STRING, NULL, OPT_DURATION, NULL, NULL },
-		{ "no-clear", '\0', POPT_ARG_NONE, NULL, OPT_NO_CLEAR, NULL, NULL },
-		{ "max-bitmap", '\0', POPT_ARG_STRING, NULL, OPT_MAX_BITMAP, NULL, NULL },
-		{ "output", 'o', POPT_ARG_STRING, NULL, OPT_OUTPUT, NULL, NULL },
-		{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
-		{ "source", '\0', POPT_ARG_STRING, NULL, OPT_SOURCE, NULL, NULL },
-		{ "stats", '\0', POPT_ARG_NONE, NULL, OPT_STATS, NULL, NULL },
-		{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
-		VMT_POPT_COMMON_OPTIONS,
-		POPT_TABLEEND
-	};
-	const char *leftover;
+	const char *opt_arg, *leftover;
 	int opt;
 
 	*cfg = (struct dirty_config){
@@ -238,12 +230,9 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 		.interval_ns = DIRTY_DEFAULT_INTERVAL_NS,
 		.max_bitmap = DIRTY_DEFAULT_MAX_BITMAP,
 	};
-	ctx = poptGetContext(NULL, argc, argv, table, 0);
-	while ((opt = poptGetNextOpt(ctx)) > 0) {
-		if (vmt_cli_common_option(ctx, opt, usage))
-			continue;
-		opt_arg = poptGetOptArg(ctx);
-
+	vmt_cli_begin(argc, argv, options);
+	while ((opt = vmt_cli_next(usage)) > 0) {
+		opt_arg = vmt_cli_arg();
 		switch (opt) {
 		case OPT_BACKEND:
 			if (strcmp(opt_arg, "iommu") == 0)
@@ -255,9 +244,10 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 						opt_arg);
 			break;
 		case OPT_DEVICE:
-			/* popt hands out a copy; kept for the whole run. */
+			if (vmt_device_spec_check(opt_arg) < 0)
+				vmt_usage_error("invalid device '%s' (not a device path, PCI address, "
+						"mdev UUID or fd:N)", opt_arg);
 			cfg->device = opt_arg;
-			opt_arg = NULL;
 			break;
 		case OPT_MAP:
 			add_range(&cfg->maps, "--map", opt_arg, true);
@@ -304,7 +294,6 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 			break;
 		case OPT_OUTPUT:
 			cfg->output = opt_arg;
-			opt_arg = NULL;
 			break;
 		case OPT_FORCE:
 			cfg->force = true;
@@ -319,15 +308,10 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 			cfg->json = true;
 			break;
 		}
-		free(opt_arg);
-		opt_arg = NULL;
 	}
-	vmt_cli_check_popt_end(ctx, opt);
-	leftover = poptGetArg(ctx);
+	leftover = vmt_cli_operand();
 	if (leftover)
 		vmt_usage_error("unexpected argument '%s'", leftover);
-	poptFreeContext(ctx);
-	ctx = NULL;
 
 	check_ranges(&cfg->maps, "--map");
 	check_ranges(&cfg->ranges, "--range");
@@ -338,8 +322,7 @@ void dirty_config_free(struct dirty_config *cfg)
 {
 	dirty_range_list_free(&cfg->maps);
 	dirty_range_list_free(&cfg->ranges);
-	free((char *)cfg->device);
-	free((char *)cfg->output);
+	vmt_cli_end();
 }
 
 const struct dirty_range_list *dirty_config_watched(const struct dirty_config *cfg)

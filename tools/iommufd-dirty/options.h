@@ -42,6 +42,7 @@ struct dirty_config {
 };
 
 void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv);
+/* Frees cfg and the command line's arguments its strings point into. */
 void dirty_config_free(struct dirty_config *cfg);
 
 /* The ranges the scan reads: --range when given, else the --map ranges. */

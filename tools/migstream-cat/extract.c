@@ -61,7 +61,7 @@ static int extract_end(void *vctx, struct cat_stream *s)
 
 	if (!ctx->declared) {
 		vmt_err("%s: no device %u in the stream", s->name, ctx->device);
-		return VMT_EXIT_FAILURE;
+		return VMT_EXIT_BADDATA;
 	}
 	vmt_dbg("%s: device %u: %llu bytes", s->name, ctx->device, (unsigned long long)ctx->bytes);
 	return VMT_EXIT_OK;
@@ -77,8 +77,6 @@ int cat_extract_inputs(const struct cat_opts *o)
 	struct migstream_reader_opts ropts = { 0 };
 	struct extract_ctx ctx = { .device = o->extract_device };
 
-	if (!vmt_binary_output_ok(STDOUT_FILENO, o->force))
-		return VMT_EXIT_FAILURE;
 	for (int i = 0; i < o->ninputs; i++) {
 		int rc = cat_scan(o, o->inputs[i], &ropts, &ops, &ctx);
 

@@ -217,10 +217,6 @@ int cat_list_inputs(const struct cat_opts *o)
 		ctx->out = NULL;
 		break;
 	case CAT_MODE_PASSTHROUGH:
-		if (!vmt_binary_output_ok(STDOUT_FILENO, o->force)) {
-			free(ctx);
-			return VMT_EXIT_FAILURE;
-		}
 		ctx->out = o->quiet ? NULL : stderr;
 		ctx->tee = &tee;
 		ropts.tee = cat_tee_collect;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cat.h"
 #include "cli.h"
@@ -19,9 +20,6 @@
 #include "log.h"
 #include "stream-writer.h"
 #include "strutils.h"
-
-#define DEFAULT_ZSTD_LEVEL 3
-#define MAX_ZSTD_LEVEL 19
 
 enum {
 	OPT_FORCE = 'f',
@@ -40,7 +38,6 @@ enum {
 	OPT_MIG_FLAGS,
 	OPT_PHASE,
 	OPT_CHUNK_SIZE,
-	OPT_COMPRESS_LEVEL,
 };
 
 static const struct poptOption options[] = {
@@ -56,9 +53,7 @@ static const struct poptOption options[] = {
 	{ "extract", '\0', POPT_ARG_STRING, NULL, OPT_EXTRACT, NULL, NULL },
 	{ "wrap", '\0', POPT_ARG_NONE, NULL, OPT_WRAP, NULL, NULL },
 	{ "recompress", '\0', POPT_ARG_STRING, NULL, OPT_RECOMPRESS, NULL, NULL },
-	{ "compress", 'z', POPT_ARG_NONE, NULL, OPT_COMPRESS, NULL, NULL },
-	/* -zLEVEL and --compress=LEVEL arrive here (see attach_compress_level) */
-	{ "compress-level", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN, NULL, OPT_COMPRESS_LEVEL, NULL, NULL },
+	VMT_POPT_COMPRESS_OPTION(OPT_COMPRESS),
 	{ "name", '\0', POPT_ARG_STRING, NULL, OPT_NAME, NULL, NULL },
 	{ "driver", '\0', POPT_ARG_STRING, NULL, OPT_DRIVER, NULL, NULL },
 	{ "mig-flags", '\0', POPT_ARG_STRING, NULL, OPT_MIG_FLAGS, NULL, NULL },
@@ -71,50 +66,47 @@ static void usage(void)
 {
 	const char *p = vmt_progname();
 
-	printf("Usage:\n"
-	       " %s [options] [FILE...]\n"
-	       " %s --verify [FILE...]\n"
-	       " %s --passthrough [FILE...] > COPY\n"
-	       " %s --extract=DEV [FILE...] > STATE\n"
-	       " %s --wrap [-z[LEVEL]] [wrap options] [RAWFILE] > STREAM\n"
-	       " %s --recompress=LEVEL|none [FILE] > STREAM\n"
+	printf(VMT_USAGE_HEADER
+	       " %1$s [options] [FILE...]\n"
+	       " %1$s --verify [FILE...]\n"
+	       " %1$s --passthrough [FILE...] > COPY\n"
+	       " %1$s --extract=DEV [FILE...] > STATE\n"
+	       " %1$s --wrap [-z[LEVEL]] [wrap options] [RAWFILE] > STREAM\n"
+	       " %1$s --recompress=LEVEL|none [FILE] > STREAM\n"
 	       "\n"
 	       "List, check and convert migstreams (FILE '-' or none: standard input).\n"
 	       "\n"
 	       "Modes (default: a listing of every record and a summary):\n"
-	       "     --verify              check the whole stream; exit status only\n"
-	       "     --passthrough         copy the stream to stdout, listing on stderr\n"
-	       "     --extract=DEV         the raw state bytes of device DEV\n"
-	       "     --wrap                raw bytes in, a one-device stream out\n"
-	       "     --recompress=LEVEL|none  the same stream, compressed with zstd LEVEL\n"
+	       "     --verify                check the whole stream; exit status only\n"
+	       "     --passthrough           copy the stream to stdout, listing on stderr\n"
+	       "     --extract=DEV           the raw state bytes of device DEV\n"
+	       "     --wrap                  raw bytes in, a one-device stream out\n"
+	       "     --recompress=LEVEL|none the same stream, compressed with zstd LEVEL\n"
 	       "\n"
 	       "Listing:\n"
-	       "     --json                JSON lines: one object per record, then a summary\n"
-	       " -o, --output=LIST         columns to show (see below)\n"
-	       "     --dirty, --pages      only DIRTY_BITMAP records, with their dirty page ranges\n"
+	       "     --json                  JSON lines: one object per record, then a summary\n"
+	       " -o, --output=LIST           columns to show (see below)\n"
+	       "     --dirty, --pages        only DIRTY_BITMAP records, with their dirty pages\n"
 	       "\n"
 	       "Wrap:\n"
-	       " -z, --compress[=LEVEL]    compress records with zstd (LEVEL 1-%d, default %d)\n"
-	       "     --name=NAME           device name in the DEVICE record (default: input name)\n"
-	       "     --driver=DRIVER       driver name in the DEVICE record\n"
-	       "     --mig-flags=FLAGS     VFIO_MIGRATION_* flags of the device (default 0x1)\n"
-	       "     --phase=PHASE         precopy-initial, precopy-dirty or stop-copy (default)\n"
-	       "     --chunk-size=SIZE     bytes per DATA record (default 1M)\n"
+	       " -z, --compress[=LEVEL]      compress records with zstd (-zLEVEL: 1-%2$d,\n"
+	       "                             default %3$d)\n"
+	       "     --name=NAME             device name in the DEVICE record (default: input)\n"
+	       "     --driver=DRIVER         driver name in the DEVICE record\n"
+	       "     --mig-flags=FLAGS       VFIO_MIGRATION_* flags of the device (default 0x1)\n"
+	       "     --phase=PHASE           precopy-initial, precopy-dirty or stop-copy\n"
+	       "                             (default)\n"
+	       "     --chunk-size=SIZE       bytes per DATA record (default 1M)\n"
 	       "\n"
 	       "Common:\n"
-	       " -f, --force               write binary data even to a terminal\n"
-	       "     --progress            show progress on stderr\n"
-	       " -q, --quiet               less output (no summary)\n"
-	       " -v, --verbose             more output (repeat for more)\n"
-	       " -h, --help                display this help\n"
-	       " -V, --version             display version\n"
-	       "\n"
-	       "Columns:\n",
-	       p, p, p, p, p, p, MAX_ZSTD_LEVEL, DEFAULT_ZSTD_LEVEL);
+	       " -f, --force                 write binary data even to a terminal\n"
+	       "     --progress              show progress on stderr\n",
+	       p, VMT_CLI_MAX_ZSTD_LEVEL, VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	printf(VMT_USAGE_COMMON_OPTIONS(29));
+	printf("\nColumns:\n");
 	for (int c = 0; c < CAT_NCOLUMNS; c++)
 		printf(" %12s  %s\n", cat_columns[c].name, cat_columns[c].help);
-	printf("\nExit status: 0 ok, 1 failure (I/O), 2 usage, 3 unsupported, 4 bad stream data.\n"
-	       "For more details see %s(1).\n", p);
+	printf(VMT_USAGE_TAIL);
 }
 
 static void set_mode(struct cat_opts *o, enum cat_mode mode, const char *option)
@@ -139,7 +131,7 @@ static int parse_level(const char *s, const char *option)
 {
 	if (strcasecmp(s, "none") == 0)
 		return 0;
-	return (int)vmt_u64_or_usage(s, option, 0, MAX_ZSTD_LEVEL);
+	return (int)vmt_u64_or_usage(s, option, 0, VMT_CLI_MAX_ZSTD_LEVEL);
 }
 
 /* Options that only make sense in some modes: refuse the rest. */
@@ -157,73 +149,36 @@ static void check_combinations(const struct cat_opts *o, bool wrap_opts, bool co
 		vmt_usage_error("%s takes one input", o->mode == CAT_MODE_WRAP ? "--wrap" : "--recompress");
 }
 
-/* Static: --help, --version and usage errors exit() with these in use,
- * and a leak checker should not call that a leak. */
-static poptContext popt_ctx;
-static char *rewritten_buf;
-static const char **rewritten_argv;
-
-/*
- * zstd's -z19 style: the level is optional but must be attached. popt's
- * optional arguments would take the next word ("-z file"), so the attached
- * forms become the hidden --compress-level=LEVEL before popt sees them.
- */
-static const char **attach_compress_level(int argc, const char **argv)
+/* Modes whose output is a stream or raw state, not text. */
+static bool writes_binary(enum cat_mode mode)
 {
-	const char **out = rewritten_argv = calloc((size_t)argc + 1, sizeof(*out));
-	char *buf;
-	size_t need = 0;
+	return mode == CAT_MODE_PASSTHROUGH || mode == CAT_MODE_EXTRACT || mode == CAT_MODE_WRAP ||
+	       mode == CAT_MODE_RECOMPRESS;
+}
 
-	if (!out) {
-		vmt_err("out of memory");
-		exit(VMT_EXIT_FAILURE);
-	}
-	for (int i = 0; i < argc; i++)
-		need += strlen(argv[i]) + sizeof("--compress-level=");
-	buf = rewritten_buf = malloc(need + 1);
-	if (!buf) {
-		vmt_err("out of memory");
-		exit(VMT_EXIT_FAILURE);
-	}
-	char *p = buf;
-	bool options_done = false;
-
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char *level = NULL;
-
-		if (i > 0 && !options_done && strcmp(a, "--") == 0)
-			options_done = true;
-		else if (i > 0 && !options_done && strncmp(a, "-z", 2) == 0 && a[2])
-			level = a + 2;
-		else if (i > 0 && !options_done && strncmp(a, "--compress=", 11) == 0)
-			level = a + 11;
-		if (level) {
-			out[i] = p;
-			p += sprintf(p, "--compress-level=%s", level) + 1;
-		} else {
-			out[i] = a;
-		}
-	}
-	return out;
+/* A terminal refused, as input or as binary output: a usage matter (exit 2). */
+static bool terminals_ok(const struct cat_opts *o)
+{
+	for (int i = 0; i < o->ninputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0 && !vmt_binary_input_ok(STDIN_FILENO))
+			return false;
+	return !writes_binary(o->mode) || vmt_binary_output_ok(STDOUT_FILENO, o->force);
 }
 
 int main(int argc, const char **argv)
 {
 	struct cat_opts o = { .mode = CAT_MODE_LIST, .wrap_phase = MIGSTREAM_PHASE_STOP_COPY };
 	static const char *const stdin_only[] = { "-" };
+	/* Static: the operands are kept until vmt_cli_end(), also past a usage error. */
+	static const char **operands;
 	bool wrap_opts = false, compress = false;
-	char *wrap_name = NULL, *wrap_driver = NULL;
-	char *arg;
+	const char *arg;
 	int rc, status;
 
 	vmt_log_init(argv[0]);
-	argv = attach_compress_level(argc, argv);
-	popt_ctx = poptGetContext(NULL, argc, argv, options, 0);
-	while ((rc = poptGetNextOpt(popt_ctx)) > 0) {
-		if (vmt_cli_common_option(popt_ctx, rc, usage))
-			continue;
-		arg = poptGetOptArg(popt_ctx);
+	vmt_cli_begin(argc, argv, options);
+	while ((rc = vmt_cli_next(usage)) > 0) {
+		arg = vmt_cli_arg();
 		switch (rc) {
 		case OPT_FORCE:
 			o.force = true;
@@ -260,28 +215,20 @@ int main(int argc, const char **argv)
 			break;
 		case OPT_COMPRESS:
 			compress = true;
-			o.zstd_level = DEFAULT_ZSTD_LEVEL;
-			break;
-		case OPT_COMPRESS_LEVEL:
-			compress = true;
-			o.zstd_level = parse_level(arg, "--compress");
+			o.zstd_level = vmt_cli_compress_level(arg);
 			break;
 		case OPT_NAME:
 			wrap_opts = true;
 			if (strlen(arg) > MIGSTREAM_MAX_STRING)
 				vmt_usage_error("invalid --name argument: longer than %d bytes",
 						MIGSTREAM_MAX_STRING);
-			free(wrap_name);
-			o.wrap_name = wrap_name = arg;
-			arg = NULL; /* kept until the end */
+			o.wrap_name = arg;
 			break;
 		case OPT_DRIVER:
 			wrap_opts = true;
 			if (strlen(arg) > 255)
 				vmt_usage_error("invalid --driver argument: longer than 255 bytes");
-			free(wrap_driver);
-			o.wrap_driver = wrap_driver = arg;
-			arg = NULL;
+			o.wrap_driver = arg;
 			break;
 		case OPT_MIG_FLAGS:
 			wrap_opts = true;
@@ -302,19 +249,24 @@ int main(int argc, const char **argv)
 			break;
 		}
 		}
-		free(arg);
 	}
-	vmt_cli_check_popt_end(popt_ctx, rc);
 	o.quiet = vmt_log_level() < VMT_LOG_INFO;
 
-	const char **args = poptGetArgs(popt_ctx);
-
-	for (o.ninputs = 0; args && args[o.ninputs]; o.ninputs++)
-		;
-	o.inputs = o.ninputs ? args : stdin_only;
+	operands = calloc((size_t)argc, sizeof(*operands));
+	if (!operands) {
+		vmt_err("out of memory");
+		exit(VMT_EXIT_FAILURE);
+	}
+	while ((arg = vmt_cli_operand()))
+		operands[o.ninputs++] = arg;
+	o.inputs = o.ninputs ? operands : stdin_only;
 	if (!o.ninputs)
 		o.ninputs = 1;
 	check_combinations(&o, wrap_opts, compress);
+	if (!terminals_ok(&o)) {
+		status = VMT_EXIT_USAGE;
+		goto out;
+	}
 
 	/* Stream writers report a closed pipe themselves, as EPIPE. */
 	vmt_ignore_sigpipe();
@@ -331,11 +283,9 @@ int main(int argc, const char **argv)
 	default:
 		status = cat_list_inputs(&o);
 	}
+out:
 	rc = vmt_close_stdout();
-	poptFreeContext(popt_ctx);
-	free(wrap_name);
-	free(wrap_driver);
-	free(rewritten_argv);
-	free(rewritten_buf);
+	free(operands);
+	vmt_cli_end();
 	return status ? status : rc;
 }

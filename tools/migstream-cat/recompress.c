@@ -57,8 +57,6 @@ int cat_recompress(const struct cat_opts *o)
 	struct recompress_ctx ctx = { .o = o };
 	int rc;
 
-	if (!vmt_binary_output_ok(STDOUT_FILENO, o->force))
-		return VMT_EXIT_FAILURE;
 	rc = cat_scan(o, o->inputs[0], &ropts, &ops, &ctx);
 	if (ctx.w)
 		migstream_writer_free(ctx.w);

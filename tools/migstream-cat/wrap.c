@@ -55,8 +55,6 @@ int cat_wrap(const struct cat_opts *o)
 	uint64_t total = 0;
 	int fd, rc, status = VMT_EXIT_OK;
 
-	if (!vmt_binary_output_ok(STDOUT_FILENO, o->force))
-		return VMT_EXIT_FAILURE;
 	fd = cat_open_input(o->inputs[0], &name);
 	if (fd < 0)
 		return VMT_EXIT_FAILURE;

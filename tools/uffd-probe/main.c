@@ -50,43 +50,37 @@ struct probe_opts {
 	int memory;		/* -1: each profile's own */
 	const struct uffd_profile *required[8];
 	unsigned int nrequired;
-	char *device;
-	char *tmpfs_dir;
+	const char *device;    /* lib/cli's argument, valid until vmt_cli_end() */
+	const char *tmpfs_dir; /* the same */
 };
 
 static void usage(void)
 {
-	printf("Usage:\n"
-	       "  %s [options]\n"
+	printf(VMT_USAGE_HEADER
+	       " %s [options]\n"
 	       "\n"
 	       "Report how userfaultfd can be opened here, the features the kernel offers,\n"
 	       "which memory kinds register in which modes, and whether named uses work.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -r, --require PROFILE[,...]  check these profiles; exit 3 if one is not met\n"
-	       "  -m, --memory KIND            memory for the postcopy profile: anon, shmem,\n"
-	       "                               hugetlb, tmpfs-file (default anon)\n"
-	       "      --list-profiles          print what each profile requires, and exit\n"
-	       "  -F, --functional             fault pages in for real, resolve them with COPY,\n"
-	       "                               ZEROPAGE and CONTINUE, check them, time them\n"
-	       "  -n, --faults N               faults per --functional method (default %d)\n"
-	       "      --device PATH            the userfaultfd device (default %s)\n"
-	       "      --tmpfs-dir DIR          where to make the tmpfs-file test file\n"
-	       "                               (default %s)\n"
-	       "      --json                   print JSON (schema uffd-probe/1, see the man page)\n"
-	       "  -q, --quiet                  print nothing; the exit status tells\n"
-	       "  -v, --verbose                say what is being done (-vv: every ioctl)\n"
-	       "  -h, --help                   display this help\n"
-	       "  -V, --version                display version\n"
-	       "\n"
-	       "Profiles: ", vmt_progname(), UFFD_DEFAULT_FAULTS, UFFD_DEFAULT_DEVICE,
-	       UFFD_DEFAULT_TMPFS_DIR);
+	       " -r, --require PROFILE[,...]  check these profiles; exit 3 if one is not met\n"
+	       " -m, --memory KIND            memory for the postcopy profile: anon, shmem,\n"
+	       "                              hugetlb, tmpfs-file (default anon)\n"
+	       "     --list-profiles          print what each profile requires, and exit\n"
+	       " -F, --functional             fault pages in for real, resolve them with COPY,\n"
+	       "                              ZEROPAGE and CONTINUE, check them, time them\n"
+	       " -n, --faults N               faults per --functional method (default %d)\n"
+	       "     --device PATH            the userfaultfd device (default %s)\n"
+	       "     --tmpfs-dir DIR          where to make the tmpfs-file test file\n"
+	       "                              (default %s)\n"
+	       "     --json                   print JSON (schema uffd-probe/1, see the man page)\n",
+	       vmt_progname(), UFFD_DEFAULT_FAULTS, UFFD_DEFAULT_DEVICE, UFFD_DEFAULT_TMPFS_DIR);
+	printf(VMT_USAGE_COMMON_OPTIONS(30));
+	printf("\nProfiles: ");
 	for (unsigned int i = 0; i < uffd_profile_count; i++)
 		printf("%s%s", i ? ", " : "", uffd_profiles[i].name);
-	printf("\n\nExit status: 0 usable (and every required profile met), 1 failure\n"
-	       "(--functional found wrong behaviour), 2 usage error, 3 unsupported\n"
-	       "(no way to open a userfaultfd, or a required profile not met).\n"
-	       "\nFor more details see uffd-probe(1).\n");
+	printf("\n");
+	printf(VMT_USAGE_TAIL);
 }
 
 static void add_required(struct probe_opts *o, const char *list)
@@ -116,21 +110,15 @@ static void add_required(struct probe_opts *o, const char *list)
 	free(copy);
 }
 
-/* A global, so the context is still reachable when a usage error exits. */
-static poptContext ctx;
-
 static void parse_options(int argc, const char **argv, struct probe_opts *o)
 {
 	bool memory_given = false;
+	const char *arg;
 	int rc;
 
-	ctx = poptGetContext(NULL, argc, argv, options, 0);
-	while ((rc = poptGetNextOpt(ctx)) > 0) {
-		if (vmt_cli_common_option(ctx, rc, usage))
-			continue;
-
-		char *arg = poptGetOptArg(ctx);
-
+	vmt_cli_begin(argc, argv, options);
+	while ((rc = vmt_cli_next(usage)) > 0) {
+		arg = vmt_cli_arg();
 		switch (rc) {
 		case OPT_JSON:
 			o->json = true;
@@ -155,24 +143,17 @@ static void parse_options(int argc, const char **argv, struct probe_opts *o)
 			o->faults = vmt_u64_or_usage(arg, "--faults", 1, UFFD_MAX_FAULTS);
 			break;
 		case OPT_DEVICE:
-			free(o->device);
 			o->device = arg;
-			arg = NULL;
 			break;
 		case OPT_TMPFS_DIR:
-			free(o->tmpfs_dir);
 			o->tmpfs_dir = arg;
-			arg = NULL;
 			break;
 		}
-		free(arg);
 	}
-	vmt_cli_check_popt_end(ctx, rc);
 	o->quiet = vmt_log_level() < VMT_LOG_INFO;
-	if (poptPeekArg(ctx))
-		vmt_usage_error("unexpected argument '%s'", poptPeekArg(ctx));
-	poptFreeContext(ctx);
-	ctx = NULL;
+	arg = vmt_cli_operand();
+	if (arg)
+		vmt_usage_error("unexpected argument '%s'", arg);
 	if (memory_given && o->nrequired) {
 		bool postcopy = false;
 
@@ -266,8 +247,7 @@ int main(int argc, const char **argv)
 			uffd_print_table(stdout, &report);
 		status = exit_status(&o, &report);
 	}
-	free(o.device);
-	free(o.tmpfs_dir);
+	vmt_cli_end();
 	rc = vmt_close_stdout();
 	return status ? status : rc;
 }

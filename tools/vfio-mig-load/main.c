@@ -448,7 +448,7 @@ static int finish_targets(struct load *ld)
 			return fail(ld, VMT_EXIT_BADDATA, "%s: the stream ended without DEVICE_END for device %u",
 				    ld->input_name, t->stream_index);
 		if (!t->ended)
-			return fail(ld, VMT_EXIT_USAGE,
+			return fail(ld, VMT_EXIT_BADDATA,
 				    "%s: target %s was given for stream device %u, which the stream does not "
 				    "have", ld->input_name, t->spec, t->stream_index);
 	}
@@ -612,9 +612,9 @@ int main(int argc, const char **argv)
 			load_options_free(&ld.opts);
 			return VMT_EXIT_FAILURE;
 		}
-	} else if (isatty(STDIN_FILENO)) {
-		vmt_usage_error("refusing to read a binary stream from a terminal "
-				"(redirect stdin or use -i FILE)");
+	} else if (!vmt_binary_input_ok(STDIN_FILENO)) {
+		load_options_free(&ld.opts);
+		return VMT_EXIT_USAGE;
 	}
 	load_progress_init(&ld.progress, ld.opts.progress ||
 					   (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO));

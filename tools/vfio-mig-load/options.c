@@ -16,6 +16,7 @@
 #include "options.h"
 #include "strutils.h"
 #include "uapi/vfio-uapi.h"
+#include "vfio-device.h"
 
 enum {
 	OPT_DEVICE = 'd',
@@ -31,51 +32,48 @@ enum {
 
 static void usage(void)
 {
-	printf("Usage: %s [options] [-d] DEV [[-d] DEV...] < STREAM\n", vmt_progname());
-	fputs("Read a migstream and resume VFIO devices from it.\n"
-	      "\n"
-	      "DEV is a VFIO cdev (/dev/vfio/devices/vfioN), a PCI address (0000:01:00.0),\n"
-	      "an mdev UUID, or fd:N (a device fd inherited from the caller).\n"
-	      "\n"
-	      "Targets:\n"
-	      "  -d, --device DEV        target of the next stream device (0, 1, ... in the\n"
-	      "                          order given; repeatable; also as plain arguments)\n"
-	      "      --map IDX=DEV       target of stream device IDX (repeatable)\n"
-	      "      --group             open PCI addresses and UUIDs through the legacy\n"
-	      "                          group/container interface, not the cdev\n"
-	      "\n"
-	      "Input:\n"
-	      "  -i, --input FILE        read the stream from FILE (default: standard input)\n"
-	      "      --reorder-buffer SIZE\n"
-	      "                          bytes of early DATA chunks held while a late one is\n"
-	      "                          awaited (K, M, G suffixes; default 0: in order)\n"
-	      "\n"
-	      "Loading:\n"
-	      "  -f, --force             load a stream device into a target that looks\n"
-	      "                          incompatible (different IDs, driver, mdev type)\n"
-	      "      --then STATE        state after loading: running (default) or stop\n"
-	      "                          (stop: a VMM starts the device with its vCPUs)\n"
-	      "\n"
-	      "Output:\n"
-	      "      --json              print the summary as JSON (on stderr)\n"
-	      "      --progress          show progress on stderr even if it is not a terminal\n"
-	      "  -q, --quiet             print errors only\n"
-	      "  -v, --verbose           say more (twice: every record and ioctl)\n"
-	      "  -h, --help              show this help and exit\n"
-	      "  -V, --version           show the version and exit\n"
-	      "\n"
-	      "Exit status: 0 loaded; 1 device or I/O failure; 2 usage error; 3 unsupported;\n"
-	      "4 corrupt, truncated or incompatible stream, or state rejected by the device.\n"
-	      "On failure every device this run touched is reset; the error says its state.\n",
-	      stdout);
+	printf(VMT_USAGE_HEADER
+	       " %s [options] [-d] DEV [[-d] DEV...] < STREAM\n"
+	       "\n"
+	       "Read a migstream and resume VFIO devices from it.\n"
+	       "\n"
+	       "DEV is a VFIO cdev (/dev/vfio/devices/vfioN), a PCI address (0000:01:00.0),\n"
+	       "an mdev UUID, or fd:N (a device fd inherited from the caller).\n"
+	       "\n"
+	       "Targets:\n"
+	       " -d, --device DEV           target of the next stream device (0, 1, ... in\n"
+	       "                            the order given; repeatable; also as operands)\n"
+	       "     --map IDX=DEV          target of stream device IDX (repeatable)\n"
+	       "     --group                open PCI addresses and UUIDs through the legacy\n"
+	       "                            group/container interface, not the cdev\n"
+	       "\n"
+	       "Input:\n"
+	       " -i, --input FILE           read the stream from FILE (default: standard input)\n"
+	       "     --reorder-buffer SIZE  bytes of early DATA chunks held while a late one\n"
+	       "                            is awaited (K, M, G suffixes; default 0: in order)\n"
+	       "\n"
+	       "Loading:\n"
+	       " -f, --force                load a stream device into a target that looks\n"
+	       "                            incompatible (different IDs, driver, mdev type)\n"
+	       "     --then STATE           state after loading: running (default) or stop\n"
+	       "                            (stop: a VMM starts the device with its vCPUs)\n"
+	       "\n"
+	       "Output:\n"
+	       "     --json                 print the summary as JSON (on stderr)\n"
+	       "     --progress             show progress on stderr even if it is not a terminal\n",
+	       vmt_progname());
+	printf(VMT_USAGE_COMMON_OPTIONS(28));
+	printf("\nOn failure every device this run touched is reset; the error says its state.\n");
+	printf(VMT_USAGE_TAIL);
 }
 
 static void add_mapping(struct load_options *o, uint32_t index, const char *spec)
 {
 	struct load_mapping *m;
 
-	if (!*spec)
-		vmt_usage_error("empty device name");
+	if (vmt_device_spec_check(spec) < 0)
+		vmt_usage_error("invalid device '%s' (not a device path, PCI address, mdev UUID "
+				"or fd:N)", spec);
 	for (unsigned int i = 0; i < o->map_count; i++) {
 		if (o->map[i].index == index)
 			vmt_usage_error("stream device %u has two targets: '%s' and '%s'", index,
@@ -90,12 +88,7 @@ static void add_mapping(struct load_options *o, uint32_t index, const char *spec
 		exit(VMT_EXIT_FAILURE);
 	}
 	o->map = m;
-	o->map[o->map_count] = (struct load_mapping){ .index = index, .spec = strdup(spec) };
-	if (!o->map[o->map_count].spec) {
-		vmt_err("out of memory");
-		exit(VMT_EXIT_FAILURE);
-	}
-	o->map_count++;
+	o->map[o->map_count++] = (struct load_mapping){ .index = index, .spec = spec };
 }
 
 /* -d and positional DEVs fill the lowest index no --map has taken. */
@@ -134,56 +127,59 @@ static uint32_t parse_then(const char *arg)
 	vmt_usage_error("invalid --then argument: '%s' (running or stop)", arg);
 }
 
-/*
- * File scope, not a local: a usage error exits from inside the parse, and
- * LeakSanitizer must still see the context as reachable.
- */
-static poptContext ctx;
+static const struct poptOption options[] = {
+	{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
+	{ "map", 0, POPT_ARG_STRING, NULL, OPT_MAP, NULL, NULL },
+	{ "input", 'i', POPT_ARG_STRING, NULL, OPT_INPUT, NULL, NULL },
+	{ "reorder-buffer", 0, POPT_ARG_STRING, NULL, OPT_REORDER, NULL, NULL },
+	{ "then", 0, POPT_ARG_STRING, NULL, OPT_THEN, NULL, NULL },
+	{ "group", 0, POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
+	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
+	{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+	{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
+	VMT_POPT_COMMON_OPTIONS,
+	POPT_TABLEEND
+};
 
-void load_options_parse(struct load_options *o, int argc, const char **argv)
+/* -d DEVs and operands are placed after all --map options are known. */
+struct sequential {
+	const char **specs;
+	unsigned int n;
+};
+
+static void add_sequential(struct sequential *seq, const char *spec)
 {
-	char *arg = NULL;
-	const struct poptOption table[] = {
-		{ "device", 'd', POPT_ARG_STRING, &arg, OPT_DEVICE, NULL, NULL },
-		{ "map", 0, POPT_ARG_STRING, &arg, OPT_MAP, NULL, NULL },
-		{ "input", 'i', POPT_ARG_STRING, &arg, OPT_INPUT, NULL, NULL },
-		{ "reorder-buffer", 0, POPT_ARG_STRING, &arg, OPT_REORDER, NULL, NULL },
-		{ "then", 0, POPT_ARG_STRING, &arg, OPT_THEN, NULL, NULL },
-		{ "group", 0, POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
-		{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
-		{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
-		{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
-		VMT_POPT_COMMON_OPTIONS,
-		POPT_TABLEEND
-	};
-	/* -d DEVs are placed after all --map options are known. */
-	char **sequential = calloc(argc + 1, sizeof(*sequential));
-	unsigned int nsequential = 0;
-	uint32_t next_index = 0;
-	const char *positional;
-	int rc;
+	const char **specs = realloc(seq->specs, (seq->n + 1) * sizeof(*specs));
 
-	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING };
-	if (!sequential) {
+	if (!specs) {
 		vmt_err("out of memory");
 		exit(VMT_EXIT_FAILURE);
 	}
-	ctx = poptGetContext(NULL, argc, argv, table, 0);
-	while ((rc = poptGetNextOpt(ctx)) > 0) {
-		if (vmt_cli_common_option(ctx, rc, usage))
-			continue;
+	seq->specs = specs;
+	seq->specs[seq->n++] = spec;
+}
+
+void load_options_parse(struct load_options *o, int argc, const char **argv)
+{
+	/* Static: reachable from here when a usage error exits. */
+	static struct sequential seq;
+	uint32_t next_index = 0;
+	const char *arg;
+	int rc;
+
+	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING };
+	vmt_cli_begin(argc, argv, options);
+	while ((rc = vmt_cli_next(usage)) > 0) {
+		arg = vmt_cli_arg();
 		switch (rc) {
 		case OPT_DEVICE:
-			sequential[nsequential++] = arg;
-			arg = NULL;
+			add_sequential(&seq, arg);
 			break;
 		case OPT_MAP:
 			parse_map(o, arg);
 			break;
 		case OPT_INPUT:
-			free(o->input);
 			o->input = arg;
-			arg = NULL;
 			break;
 		case OPT_REORDER:
 			o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
@@ -204,32 +200,20 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 			o->progress = true;
 			break;
 		}
-		free(arg);
-		arg = NULL;
 	}
-	vmt_cli_check_popt_end(ctx, rc);
-	while ((positional = poptGetArg(ctx)) != NULL) {
-		sequential[nsequential] = strdup(positional);
-		if (!sequential[nsequential++]) {
-			vmt_err("out of memory");
-			exit(VMT_EXIT_FAILURE);
-		}
-	}
-	for (unsigned int i = 0; i < nsequential; i++) {
-		add_mapping(o, next_free_index(o, &next_index), sequential[i]);
-		free(sequential[i]);
-	}
-	free(sequential);
-	poptFreeContext(ctx);
+	while ((arg = vmt_cli_operand()) != NULL)
+		add_sequential(&seq, arg);
+	for (unsigned int i = 0; i < seq.n; i++)
+		add_mapping(o, next_free_index(o, &next_index), seq.specs[i]);
+	free(seq.specs);
+	seq = (struct sequential){ 0 };
 	if (!o->map_count)
 		vmt_usage_error("no target device given (-d DEV)");
 }
 
 void load_options_free(struct load_options *o)
 {
-	for (unsigned int i = 0; i < o->map_count; i++)
-		free(o->map[i].spec);
 	free(o->map);
-	free(o->input);
 	*o = (struct load_options){ 0 };
+	vmt_cli_end();
 }

@@ -9,13 +9,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The strings point into lib/cli's arguments, valid until load_options_free(). */
 struct load_mapping {
-	uint32_t index; /* stream device index */
-	char *spec;	/* target device as given */
+	uint32_t index;	  /* stream device index */
+	const char *spec; /* target device as given */
 };
 
 struct load_options {
-	char *input;		/* NULL or "-": standard input */
+	const char *input;	/* NULL or "-": standard input */
 	struct load_mapping *map;
 	unsigned int map_count;
 	uint32_t then_state;	/* VFIO_DEVICE_STATE_RUNNING or _STOP */
@@ -28,6 +29,7 @@ struct load_options {
 
 /* Parses argv; usage errors exit 2, --help and --version exit 0. */
 void load_options_parse(struct load_options *o, int argc, const char **argv);
+/* Frees o and the command line's arguments its strings point into. */
 void load_options_free(struct load_options *o);
 
 #endif

@@ -15,6 +15,7 @@
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "outfile.h"
 #include "save.h"
 #include "strutils.h"
 #include "summary.h"
@@ -22,7 +23,6 @@
 #include "vfio-mig.h"
 
 #define MAX_DEVICES 64
-#define DEFAULT_ZSTD_LEVEL 3
 #define DEFAULT_MAX_ROUNDS 32
 
 enum {
@@ -59,7 +59,7 @@ static const struct poptOption options[] = {
 	{ "control-fd", '\0', POPT_ARG_STRING, NULL, OPT_CONTROL_FD, NULL, NULL },
 	{ "then", '\0', POPT_ARG_STRING, NULL, OPT_THEN, NULL, NULL },
 	{ "on-error", '\0', POPT_ARG_STRING, NULL, OPT_ON_ERROR, NULL, NULL },
-	{ "compress", 'z', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, OPT_COMPRESS, NULL, NULL },
+	VMT_POPT_COMPRESS_OPTION(OPT_COMPRESS),
 	{ "chunk-size", '\0', POPT_ARG_STRING, NULL, OPT_CHUNK_SIZE, NULL, NULL },
 	{ "progress", '\0', POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
 	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
@@ -67,9 +67,8 @@ static const struct poptOption options[] = {
 	POPT_TABLEEND
 };
 
+/* The strings point into lib/cli's arguments, valid until vmt_cli_end(). */
 struct cli {
-	char *owned[MAX_DEVICES + 8]; /* option arguments popt allocated, freed at exit */
-	unsigned int nowned;
 	const char *devices[MAX_DEVICES];
 	unsigned int ndevices;
 	const char *output;
@@ -81,7 +80,7 @@ struct cli {
 
 static void usage(void)
 {
-	printf("Usage:\n"
+	printf(VMT_USAGE_HEADER
 	       " %1$s [options] -d DEVICE [-d DEVICE...] [-o FILE]\n"
 	       " %1$s [options] DEVICE... > FILE\n"
 	       "\n"
@@ -92,13 +91,15 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       " -d, --device DEVICE        a device to save (repeatable; stream order)\n"
-	       " -o, --output FILE          write the stream to FILE instead of stdout\n"
+	       " -o, --output FILE          write the stream to FILE instead of stdout; a file\n"
+	       "                            is replaced only by a complete stream\n"
 	       " -f, --force                write binary data even to a terminal\n"
 	       "     --group                open through the legacy group/container interface\n"
 	       "     --precopy              pre-copy (every device must have PRE_COPY)\n"
 	       "     --no-precopy           stop-copy only (default: pre-copy where supported)\n"
 	       "     --threshold SIZE       switch over when initial + dirty bytes <= SIZE (0)\n"
-	       "     --max-rounds N         switch over after N pre-copy rounds (%2$d; 0: no limit)\n"
+	       "     --max-rounds N         switch over after N pre-copy rounds (default %2$d;\n"
+	       "                            0: no limit)\n"
 	       "     --max-precopy-time T   switch over after T of pre-copy (e.g. 2s, 500ms)\n"
 	       "     --control-fd N         switch over when a byte arrives on fd N; the\n"
 	       "                            automatic triggers then apply only when given\n"
@@ -106,22 +107,16 @@ static void usage(void)
 	       "                            or running\n"
 	       "     --on-error STATE       device state after a failure: running or stop\n"
 	       "                            (default: the state it was in at the start)\n"
-	       " -z, --compress[=LEVEL]     zstd-compress records (level 1-19, default %3$d)\n"
+	       " -z, --compress[=LEVEL]     zstd-compress records (-zLEVEL: 1-%3$d, default %4$d)\n"
 	       "     --chunk-size SIZE      bytes of device data per DATA record (default 1M)\n"
 	       "     --progress             show progress on stderr\n"
 	       "     --json                 print the summary as JSON on stderr\n"
-	       "     --summary-file FILE    also write the JSON summary to FILE\n"
-	       " -q, --quiet                print errors only\n"
-	       " -v, --verbose              say more (twice: trace every ioctl)\n"
-	       " -h, --help                 display this help\n"
-	       " -V, --version              display version\n"
-	       "\n"
-	       "SIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
-	       "save and put the devices back.\n"
-	       "\nExit status: 0 ok, 1 failure (device, I/O), 2 usage, 3 unsupported,\n"
-	       "4 bad data.\n"
-	       "\nSee vfio-mig-save(1).\n",
-	       vmt_progname(), DEFAULT_MAX_ROUNDS, DEFAULT_ZSTD_LEVEL);
+	       "     --summary-file FILE    also write the JSON summary to FILE\n",
+	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL, VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	printf(VMT_USAGE_COMMON_OPTIONS(28));
+	printf("\nSIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
+	       "save and put the devices back.\n");
+	printf(VMT_USAGE_TAIL);
 }
 
 static uint32_t state_or_usage(const char *s, const char *option)
@@ -138,33 +133,26 @@ static void add_device(struct cli *cli, const char *spec)
 {
 	if (cli->ndevices == MAX_DEVICES)
 		vmt_usage_error("too many devices (at most %d)", MAX_DEVICES);
+	if (vmt_device_spec_check(spec) < 0)
+		vmt_usage_error("invalid device '%s' (not a device path, PCI address, mdev UUID "
+				"or fd:N)", spec);
 	cli->devices[cli->ndevices++] = spec;
 }
 
-static void parse_options(int argc, const char **argv, struct cli *cli, poptContext *pctx)
+static void parse_options(int argc, const char **argv, struct cli *cli)
 {
-	poptContext ctx = poptGetContext(NULL, argc, argv, options, 0);
 	const char *arg;
 	int rc;
 
-	*pctx = ctx;
-	while ((rc = poptGetNextOpt(ctx)) > 0) {
-		if (vmt_cli_common_option(ctx, rc, usage))
-			continue;
-
-		/* popt hands out a malloc()ed copy: kept ones go into cli->owned. */
-		char *owned = poptGetOptArg(ctx);
-		bool keep = false;
-
-		arg = owned;
+	vmt_cli_begin(argc, argv, options);
+	while ((rc = vmt_cli_next(usage)) > 0) {
+		arg = vmt_cli_arg();
 		switch (rc) {
 		case OPT_DEVICE:
 			add_device(cli, arg);
-			keep = true;
 			break;
 		case OPT_OUTPUT:
 			cli->output = arg;
-			keep = true;
 			break;
 		case OPT_FORCE:
 			cli->force = true;
@@ -200,8 +188,7 @@ static void parse_options(int argc, const char **argv, struct cli *cli, poptCont
 			cli->save.on_error_state = state_or_usage(arg, "--on-error");
 			break;
 		case OPT_COMPRESS:
-			cli->zstd_level = arg ? (int)vmt_u64_or_usage(arg, "--compress", 1, 19) :
-						DEFAULT_ZSTD_LEVEL;
+			cli->zstd_level = vmt_cli_compress_level(arg);
 			break;
 		case OPT_CHUNK_SIZE:
 			cli->save.chunk_size = vmt_size_or_usage(arg, "--chunk-size");
@@ -217,16 +204,10 @@ static void parse_options(int argc, const char **argv, struct cli *cli, poptCont
 			break;
 		case OPT_SUMMARY_FILE:
 			cli->summary_file = arg;
-			keep = true;
 			break;
 		}
-		if (keep && cli->nowned < sizeof(cli->owned) / sizeof(cli->owned[0]))
-			cli->owned[cli->nowned++] = owned;
-		else
-			free(owned);
 	}
-	vmt_cli_check_popt_end(ctx, rc);
-	while ((arg = poptGetArg(ctx)))
+	while ((arg = vmt_cli_operand()))
 		add_device(cli, arg);
 	if (!cli->ndevices)
 		vmt_usage_error("no device given (use -d DEVICE)");
@@ -241,29 +222,47 @@ static void parse_options(int argc, const char **argv, struct cli *cli, poptCont
 	if (cli->save.control_fd >= 0 && fcntl(cli->save.control_fd, F_GETFD) < 0)
 		vmt_usage_error("invalid --control-fd argument: '%d' (not an open file descriptor)",
 				cli->save.control_fd);
+	if (cli->summary_file && vmt_outfile_same(cli->output, cli->summary_file))
+		vmt_usage_error("--summary-file %s is the stream's output: it would overwrite the stream",
+				cli->summary_file);
 }
 
-/* The output fd; -1 after an error (reported), -2 when a terminal was refused (a usage matter). */
-static int open_output(const struct cli *cli, bool *created)
+/* 0, or the exit code: a terminal refused is a usage matter. */
+static int open_output(const struct cli *cli, struct vmt_outfile *out)
 {
-	struct stat st;
-	int fd;
+	int ret = vmt_outfile_open(out, cli->output);
 
-	*created = false;
-	if (!cli->output || strcmp(cli->output, "-") == 0)
-		return vmt_binary_output_ok(STDOUT_FILENO, cli->force) ? STDOUT_FILENO : -2;
-	fd = open(cli->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		vmt_err("%s: cannot open for writing: %s", cli->output, strerror(errno));
-		return -1;
+	if (ret < 0) {
+		vmt_err("%s: cannot open for writing: %s", cli->output, strerror(-ret));
+		return VMT_EXIT_FAILURE;
 	}
-	if (!vmt_binary_output_ok(fd, cli->force)) {
-		close(fd);
-		return -2;
+	if (!vmt_binary_output_ok(out->fd, cli->force)) {
+		vmt_outfile_abort(out);
+		vmt_outfile_free(out);
+		return VMT_EXIT_USAGE;
 	}
-	/* Only a regular file is ours to remove after a failure (not /dev/full, a FIFO, ...). */
-	*created = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	return fd;
+	return 0;
+}
+
+/*
+ * A complete stream takes the output's name (also after a late failure of
+ * the source: the file is what the load needs); anything less leaves the
+ * name as it was. 0, or -errno after the error was said.
+ */
+static int finish_output(struct vmt_outfile *out, bool complete, char *why, size_t len)
+{
+	int ret = 0;
+
+	if (!complete) {
+		vmt_outfile_abort(out);
+	} else if ((ret = vmt_outfile_commit(out)) == -EEXIST) {
+		snprintf(why, len, "%s: replaced by another program during the save; the complete "
+			 "stream is kept as %s", vmt_outfile_label(out), out->tmp);
+	} else if (ret < 0) {
+		snprintf(why, len, "%s: write error: %s", vmt_outfile_label(out), strerror(-ret));
+	}
+	vmt_outfile_free(out);
+	return ret;
 }
 
 static const char *open_error_hint(int err)
@@ -288,18 +287,26 @@ static const char *open_error_hint(int err)
 static void write_summary_file(const struct cli *cli, const struct save_ctx *ctx, bool ok,
 			       const char *error)
 {
+	struct vmt_outfile out;
 	FILE *f;
+	int ret;
 
 	if (!cli->summary_file)
 		return;
-	f = fopen(cli->summary_file, "we");
+	ret = vmt_outfile_open(&out, cli->summary_file);
+	f = ret == 0 ? vmt_outfile_stream(&out) : NULL;
 	if (!f) {
-		vmt_warn("%s: cannot write the summary: %s", cli->summary_file, strerror(errno));
+		vmt_warn("%s: cannot write the summary: %s", cli->summary_file,
+			 strerror(ret ? -ret : errno));
+		vmt_outfile_abort(&out);
+		vmt_outfile_free(&out);
 		return;
 	}
 	summary_print_json(f, ctx, ok, error);
-	if (fclose(f) != 0)
-		vmt_warn("%s: cannot write the summary: %s", cli->summary_file, strerror(errno));
+	ret = vmt_outfile_commit(&out);
+	if (ret < 0)
+		vmt_warn("%s: cannot write the summary: %s", cli->summary_file, strerror(-ret));
+	vmt_outfile_free(&out);
 }
 
 int main(int argc, const char **argv)
@@ -319,21 +326,19 @@ int main(int argc, const char **argv)
 	struct migstream_writer_opts wopts = { 0 };
 	struct save_ctx ctx = { 0 };
 	struct save_device devs[MAX_DEVICES];
-	poptContext pctx;
-	bool created = false;
-	int out_fd, ret, exit_code = VMT_EXIT_FAILURE;
+	struct vmt_outfile out;
+	int ret, out_ret, exit_code = VMT_EXIT_FAILURE;
 	char error[1024], states[768];
 
 	vmt_log_init(argv[0]);
-	parse_options(argc, argv, &cli, &pctx);
+	parse_options(argc, argv, &cli);
 	vmt_ignore_sigpipe();
 	save_install_signal_handlers();
 
-	out_fd = open_output(&cli, &created);
-	if (out_fd < 0) {
-		exit_code = out_fd == -2 ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
-		goto out_popt;
-	}
+	exit_code = open_output(&cli, &out);
+	if (exit_code)
+		goto out_cli;
+	exit_code = VMT_EXIT_FAILURE;
 
 	memset(devs, 0, sizeof(devs));
 	open_opts.force_group = cli.group;
@@ -353,20 +358,32 @@ int main(int argc, const char **argv)
 	wopts.zstd_level = cli.zstd_level;
 	wopts.chunk_size = cli.save.chunk_size;
 	wopts.cancelled = save_stop_requested;
-	ret = migstream_writer_new(&ctx.writer, out_fd, &wopts);
+	ret = migstream_writer_new(&ctx.writer, out.fd, &wopts);
 	if (ret < 0) {
-		vmt_err("%s: cannot start the stream: %s", cli.output ? cli.output : "<stdout>",
-			strerror(-ret));
+		vmt_err("%s: cannot start the stream: %s", vmt_outfile_label(&out), strerror(-ret));
 		goto out_devices;
 	}
 
 	ctx.opts = cli.save;
 	ctx.opts.progress = cli.progress || (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO);
-	ctx.output_name = cli.output && strcmp(cli.output, "-") ? cli.output : "<stdout>";
+	ctx.output_name = vmt_outfile_label(&out);
 	ctx.devs = devs;
 	ctx.ndevs = cli.ndevices;
 	ret = save_run(&ctx);
-	if (ret < 0) {
+	out_ret = finish_output(&out, ctx.result.stream_complete, error, sizeof(error));
+	if (out_ret < 0 && ret < 0)
+		vmt_err("%s", error);
+	if (out_ret < 0 && ret == 0) {
+		/* The devices are where --then put them; only the file's name is missing. */
+		size_t len = strlen(error);
+
+		snprintf(error + len, sizeof(error) - len, "; %s",
+			 summary_device_states(&ctx, states, sizeof(states)));
+		vmt_err("%s", error);
+		if (cli.json)
+			summary_print_json(stderr, &ctx, false, error);
+		write_summary_file(&cli, &ctx, false, error);
+	} else if (ret < 0) {
 		const char *reason = ctx.result.what_says_all ? "" : strerror(-ctx.result.error);
 
 		snprintf(error, sizeof(error), "%s%s%s%s; %s",
@@ -394,17 +411,11 @@ int main(int argc, const char **argv)
 out_devices:
 	for (unsigned int i = 0; i < cli.ndevices; i++)
 		vmt_device_close(devs[i].dev);
-	if (out_fd != STDOUT_FILENO && close(out_fd) < 0 && exit_code == VMT_EXIT_OK) {
-		vmt_err("%s: write error: %s", cli.output, strerror(errno));
-		exit_code = VMT_EXIT_FAILURE;
-	}
-	/* An incomplete stream in a file would only be found later, by the loader. */
-	if (created && !ctx.result.stream_complete && unlink(cli.output) == 0)
-		vmt_dbg("removed the incomplete %s", cli.output);
-out_popt:
-	poptFreeContext(pctx);
-	for (unsigned int i = 0; i < cli.nowned; i++)
-		free(cli.owned[i]);
+	/* Only when the save did not get as far as finish_output(); a no-op after it. */
+	vmt_outfile_abort(&out);
+	vmt_outfile_free(&out);
+out_cli:
+	vmt_cli_end();
 	ret = vmt_close_stdout();
 	return exit_code != VMT_EXIT_OK ? exit_code : ret;
 }
