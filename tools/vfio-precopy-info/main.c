@@ -10,19 +10,18 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <popt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "signals.h"
 #include "stream-writer.h"
 #include "strutils.h"
 #include "timeutil.h"
@@ -54,28 +53,6 @@ struct options {
 	int zstd_level;
 	bool force;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	/* No SA_RESTART: a blocked sleep or read returns so the loop can stop. */
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	struct sigaction ignore = { .sa_handler = SIG_IGN };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* vfio-mig-save's switchover request: its default action would kill us in PRE_COPY. */
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGUSR1, &ignore, NULL);
-}
 
 static void usage(void)
 {
@@ -256,18 +233,6 @@ static void parse_options(int argc, const char **argv, struct options *o)
 		o->precopy_asked = true;
 }
 
-/* Sleep until an absolute CLOCK_MONOTONIC time, or until a stop signal. */
-static void sleep_until(uint64_t deadline_ns)
-{
-	struct timespec ts = {
-		.tv_sec = deadline_ns / NSEC_PER_SEC,
-		.tv_nsec = deadline_ns % NSEC_PER_SEC,
-	};
-
-	while (!stop_signal && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 struct session {
 	struct options *opt;
 	struct vmt_device *dev;
@@ -301,6 +266,17 @@ static void session_fail(struct session *s, const char *fmt, ...)
 static const char *data_stream_name(const struct session *s)
 {
 	return strcmp(s->opt->output, "-") == 0 ? "<stdout>" : s->opt->output;
+}
+
+/* A stream write failed; the writer gives up a blocked write when a stop signal came. */
+static int stream_failed(struct session *s, const char *name, int err)
+{
+	if (err == -EINTR && vmt_stop_signal())
+		session_fail(s, "%s: writing the stream: interrupted by %s", name,
+			     vmt_stop_signal_name());
+	else
+		session_fail(s, "%s: writing the stream: %s", name, strerror(-err));
+	return err;
 }
 
 static int take_sample(struct session *s, struct precopy_sample *smp)
@@ -340,11 +316,11 @@ static int write_info_record(struct session *s, struct migstream_writer *w,
 static int drain(struct session *s, uint64_t deadline_ns, uint64_t *drained)
 {
 	*drained = 0;
-	while (!stop_signal) {
+	while (!vmt_stop_signal()) {
 		size_t got = 0;
 		int st = vmt_mig_read_data(s->dev->data_fd, s->buf, DRAIN_BUFFER, true, &got);
 
-		/* -EINTR: a signal; keep what was read, then the loop looks at stop_signal. */
+		/* -EINTR: a signal; keep what was read, then the loop looks at the stop. */
 		if (st < 0 && st != -EINTR)
 			return st;
 		if (got && s->data_stream) {
@@ -360,11 +336,8 @@ static int drain(struct session *s, uint64_t deadline_ns, uint64_t *drained)
 				ret = migstream_write_data(s->data_stream, 0,
 							   MIGSTREAM_PHASE_PRECOPY_DIRTY,
 							   s->buf + initial, got - initial);
-			if (ret) {
-				session_fail(s, "%s: writing the stream: %s", data_stream_name(s),
-					     strerror(-ret));
-				return ret;
-			}
+			if (ret)
+				return stream_failed(s, data_stream_name(s), ret);
 			s->initial_left -= initial;
 		} else {
 			s->initial_left -= got < s->initial_left ? got : s->initial_left;
@@ -381,6 +354,8 @@ static int open_streams(struct session *s)
 	struct migstream_writer_opts wopts = {
 		.producer = "vfio-precopy-info",
 		.zstd_level = s->opt->zstd_level,
+		/* A stalled reader must not hold the device in PRE_COPY after a stop signal. */
+		.cancelled = vmt_stop_requested,
 	};
 	struct migstream_device rec;
 	int ret;
@@ -471,19 +446,14 @@ static int sample_loop(struct session *s)
 				return ret;
 			}
 		}
-		if (s->info_stream && (ret = write_info_record(s, s->info_stream, &smp))) {
-			session_fail(s, "<stdout>: writing the stream: %s", strerror(-ret));
-			return ret;
-		}
-		if (s->data_stream && (ret = write_info_record(s, s->data_stream, &smp))) {
-			session_fail(s, "%s: writing the stream: %s", data_stream_name(s),
-				     strerror(-ret));
-			return ret;
-		}
+		if (s->info_stream && (ret = write_info_record(s, s->info_stream, &smp)))
+			return stream_failed(s, "<stdout>", ret);
+		if (s->data_stream && (ret = write_info_record(s, s->data_stream, &smp)))
+			return stream_failed(s, data_stream_name(s), ret);
 		s->prev = smp;
 		s->samples++;
 
-		if (stop_signal || (limit && s->samples >= limit))
+		if (vmt_stop_signal() || (limit && s->samples >= limit))
 			break;
 		next += o->interval_ns;
 		if (next > end)
@@ -504,8 +474,8 @@ static int sample_loop(struct session *s)
 			s->last.drained_total += drained;
 		}
 		if (o->watch)
-			sleep_until(next);
-		if (stop_signal)
+			vmt_signal_sleep_until(next);
+		if (vmt_stop_signal())
 			break;
 	}
 	return 0;
@@ -656,7 +626,7 @@ int main(int argc, const char **argv)
 		goto out;
 	}
 
-	install_signal_handlers();
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 	uint32_t precopy_state = original == VFIO_DEVICE_STATE_RUNNING_P2P
 					 ? VFIO_DEVICE_STATE_PRE_COPY_P2P
 					 : VFIO_DEVICE_STATE_PRE_COPY;
@@ -688,8 +658,8 @@ int main(int argc, const char **argv)
 		vmt_dbg("%s: back to %s", s.dev->name, vmt_mig_state_name(original));
 	report_failure(&s);
 
-	if (stop_signal)
-		vmt_info("stopped by signal %d; device %s is %s", (int)stop_signal, s.dev->name,
+	if (vmt_stop_signal())
+		vmt_info("stopped by %s; device %s is %s", vmt_stop_signal_name(), s.dev->name,
 			 vmt_mig_state_name(s.dev->state));
 	if (opt.bandwidth > 0 && s.samples && !quiet_report)
 		print_estimate(&s);
