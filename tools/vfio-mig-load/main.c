@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <popt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "log.h"
 #include "options.h"
 #include "progress.h"
+#include "signals.h"
 #include "stream-reader.h"
 #include "strutils.h"
 #include "target.h"
@@ -45,40 +45,6 @@ struct load {
 	struct migstream_record rec; /* the record being handled, for messages */
 	bool have_rec;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int signo)
-{
-	stop_signal = signo;
-}
-
-/*
- * SIGINT/SIGTERM/SIGHUP only set a flag: the load loop then stops at the
- * next record and resets the devices. No SA_RESTART, so a blocked read()
- * returns EINTR; SA_RESETHAND, so a second signal kills a stuck tool.
- */
-static void install_stop_signals(void)
-{
-	struct sigaction sa = {
-		.sa_handler = on_stop_signal,
-		.sa_flags = SA_RESETHAND,
-	};
-
-	struct sigaction ignore = { .sa_handler = SIG_IGN };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/*
-	 * SIGUSR1 is vfio-mig-save's switchover request; "kill -USR1 %job" sends
-	 * it to the whole save | load pipeline, and its default action would
-	 * kill the load with the target RESUMING.
-	 */
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGUSR1, &ignore, NULL);
-}
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
 static bool device_rejects_data(int neg_errno)
@@ -487,10 +453,8 @@ static int interrupted(struct load *ld)
 {
 	char where[128];
 
-	const char *sig = sigabbrev_np(stop_signal);
-
-	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by SIG%s %s", ld->input_name, sig ? sig : "?",
-		    record_where(ld, where, sizeof(where)));
+	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by %s %s", ld->input_name,
+		    vmt_stop_signal_name(), record_where(ld, where, sizeof(where)));
 }
 
 /*
@@ -509,7 +473,7 @@ static ssize_t read_input(void *ctx, void *buf, size_t len)
 			return n;
 		if (errno != EINTR)
 			return -errno;
-		if (stop_signal)
+		if (vmt_stop_signal())
 			return -ECANCELED;
 	}
 }
@@ -549,14 +513,14 @@ static int run_load(struct load *ld)
 	grow_input_pipe(ld->input_fd);
 	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
-		if (stop_signal)
+		if (vmt_stop_signal())
 			return interrupted(ld);
 		rc = migstream_read_record(ld->reader, &ld->rec);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			ld->have_rec = false;
-			if (stop_signal)
+			if (vmt_stop_signal())
 				return interrupted(ld);
 			return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
 		}
@@ -602,7 +566,12 @@ int main(int argc, const char **argv)
 	vmt_log_init(argv[0]);
 	load_options_parse(&ld.opts, argc, argv);
 	vmt_ignore_sigpipe();
-	install_stop_signals();
+	/*
+	 * A stop signal ends the load at the next record, or a blocked read,
+	 * and the devices are reset. SIGUSR1 is ignored: it is vfio-mig-save's
+	 * switchover request, and "kill -USR1 %job" reaches the whole pipeline.
+	 */
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 
 	if (ld.opts.input && strcmp(ld.opts.input, "-") != 0) {
 		ld.input_name = ld.opts.input;

@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "save.h"
+#include "signals.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-device.h"
@@ -327,7 +328,8 @@ int main(int argc, const char **argv)
 	vmt_log_init(argv[0]);
 	parse_options(argc, argv, &cli, &pctx);
 	vmt_ignore_sigpipe();
-	save_install_signal_handlers();
+	/* SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
+	vmt_signals_install(VMT_SIGUSR1_SWITCHOVER);
 
 	out_fd = open_output(&cli, &created);
 	if (out_fd < 0) {
@@ -352,7 +354,8 @@ int main(int argc, const char **argv)
 	wopts.producer = "vfio-mig-save";
 	wopts.zstd_level = cli.zstd_level;
 	wopts.chunk_size = cli.save.chunk_size;
-	wopts.cancelled = save_stop_requested;
+	/* A write blocked by a stalled reader gives up on a stop, not holding the devices. */
+	wopts.cancelled = vmt_stop_requested;
 	ret = migstream_writer_new(&ctx.writer, out_fd, &wopts);
 	if (ret < 0) {
 		vmt_err("%s: cannot start the stream: %s", cli.output ? cli.output : "<stdout>",

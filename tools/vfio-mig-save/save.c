@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,37 +21,10 @@
 #include "closestream.h"
 #include "log.h"
 #include "save.h"
+#include "signals.h"
 #include "strutils.h"
 #include "timeutil.h"
 #include "vfio-mig.h"
-
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t switch_requested;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static void on_switch_signal(int sig)
-{
-	switch_requested = 1;
-}
-
-void save_install_signal_handlers(void)
-{
-	/* No SA_RESTART: a blocking poll() or read() returns so the loop sees the flag. */
-	struct sigaction stop = { .sa_handler = on_stop_signal };
-	struct sigaction sw = { .sa_handler = on_switch_signal };
-
-	sigemptyset(&stop.sa_mask);
-	sigemptyset(&sw.sa_mask);
-	sigaction(SIGINT, &stop, NULL);
-	sigaction(SIGTERM, &stop, NULL);
-	/* The terminal or ssh session going away must not kill us with a device mid-save. */
-	sigaction(SIGHUP, &stop, NULL);
-	sigaction(SIGUSR1, &sw, NULL);
-}
 
 const char *save_switch_reason_name(enum save_switch_reason reason)
 {
@@ -110,22 +82,15 @@ static int save_refuse(struct save_ctx *ctx, int err, const char *fmt, ...)
 
 static int check_stop_signal(struct save_ctx *ctx)
 {
-	if (!stop_signal)
+	if (!vmt_stop_signal())
 		return 0;
-	const char *name = sigabbrev_np(stop_signal);
-
-	return save_refuse(ctx, -EINTR, "interrupted by SIG%s", name ? name : "?");
-}
-
-bool save_stop_requested(void *unused)
-{
-	return stop_signal != 0;
+	return save_refuse(ctx, -EINTR, "interrupted by %s", vmt_stop_signal_name());
 }
 
 static int write_failed(struct save_ctx *ctx, int err)
 {
 	/* The writer gave up a write blocked by a stalled reader: a stop signal. */
-	if (err == -EINTR && stop_signal)
+	if (err == -EINTR && vmt_stop_signal())
 		return check_stop_signal(ctx);
 	return save_fail(ctx, err, "%s: writing the stream at byte %llu", ctx->output_name,
 			 (unsigned long long)migstream_writer_offset(ctx->writer));
@@ -306,13 +271,9 @@ static int poll_control(struct save_ctx *ctx, int timeout_ms)
 	ssize_t n;
 	int ret;
 
-	if (pfd.fd < 0) {
-		if (timeout_ms > 0)
-			poll(NULL, 0, timeout_ms);
-		return 0;
-	}
-	ret = poll(&pfd, 1, timeout_ms);
-	if (ret <= 0)
+	/* A stop signal ends the wait; the caller's check_stop_signal() says so. */
+	ret = vmt_signal_poll(&pfd, pfd.fd < 0 ? 0 : 1, timeout_ms * 1000000ll);
+	if (ret <= 0 || pfd.fd < 0)
 		return 0;
 	n = read(pfd.fd, &byte, 1);
 	if (n == 1)
@@ -329,7 +290,7 @@ static int switch_asked(struct save_ctx *ctx, enum save_switch_reason *reason)
 {
 	int ret;
 
-	if (switch_requested) {
+	if (vmt_switchover_requested()) {
 		*reason = SWITCH_SIGNAL;
 		return 1;
 	}
@@ -366,7 +327,7 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned c
 			return save_fail(ctx, ret, "%s: reading pre-copy data at byte %llu", sd->dev->name,
 					 (unsigned long long)(start + done));
 		progress(ctx, "pre-copy", false);
-		if (ret == VMT_DATA_PAUSED || done >= cap || switch_requested)
+		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
 			break;
 	}
 	*pass_bytes += done;

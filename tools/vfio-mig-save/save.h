@@ -79,9 +79,6 @@ struct save_ctx {
 	struct save_result result;
 };
 
-/* Signal handlers: SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
-void save_install_signal_handlers(void);
-
 /*
  * Check every device (migration support, state, what the mode needs), write
  * the DEVICE records, run pre-copy and stop-copy, write STREAM_END and move
@@ -92,12 +89,5 @@ int save_run(struct save_ctx *ctx);
 
 /* "threshold", "max-rounds", ... */
 const char *save_switch_reason_name(enum save_switch_reason reason);
-
-/*
- * For the stream writer's cancelled() callback: whether SIGINT, SIGTERM or
- * SIGHUP asked the save to stop, so a write blocked by a stalled reader
- * gives up instead of holding the devices in STOP_COPY.
- */
-bool save_stop_requested(void *unused);
 
 #endif
