@@ -116,6 +116,11 @@ void vmt_progress_update(struct vmt_progress *p, const char *phase, uint64_t don
 	p->drawn = true;
 }
 
+void vmt_progress_new_phase(struct vmt_progress *p)
+{
+	p->start_ns = vmt_monotonic_ns();
+}
+
 void vmt_progress_clear(struct vmt_progress *p)
 {
 	if (!p->drawn)

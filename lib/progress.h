@@ -41,6 +41,9 @@ void vmt_progress_init(struct vmt_progress *p, bool on);
 void vmt_progress_update(struct vmt_progress *p, const char *phase, uint64_t done,
 			 uint64_t total, bool force);
 
+/* A new phase with its own total: the rate is measured from now. */
+void vmt_progress_new_phase(struct vmt_progress *p);
+
 /* Erases the line, before an error, a summary or the end. */
 void vmt_progress_clear(struct vmt_progress *p);
 

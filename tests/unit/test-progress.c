@@ -3,7 +3,9 @@
  * lib/progress: the line's format (program, phase, IEC units, percent,
  * ETA, rate) and that it never reaches the terminal's last column.
  */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "progress.h"
@@ -76,6 +78,27 @@ static void test_small_buffer(void)
 	CHECK(len < sizeof(line));
 }
 
+/* The total shown for an input: a regular file's size, nothing for a pipe. */
+static void test_fd_total(void)
+{
+	FILE *f = tmpfile();
+	int pipefd[2];
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_EQ(vmt_progress_fd_total(fileno(f)), 0);
+	fputs("0123456789", f);
+	fflush(f);
+	CHECK_EQ(vmt_progress_fd_total(fileno(f)), 10);
+	fclose(f);
+	CHECK(pipe(pipefd) == 0);
+	CHECK(write(pipefd[1], "abc", 3) == 3);
+	CHECK_EQ(vmt_progress_fd_total(pipefd[0]), 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
 	vmt_log_init("vfio-mig-save");
@@ -85,5 +108,6 @@ int main(void)
 	RUN(test_long_eta_has_hours);
 	RUN(test_never_reaches_the_last_column);
 	RUN(test_small_buffer);
+	RUN(test_fd_total);
 	return unit_done();
 }

@@ -41,7 +41,8 @@ struct load {
 	struct load_target *targets;
 	unsigned int target_count;
 	struct load_summary summary;
-	struct load_progress progress;
+	struct vmt_progress progress;
+	uint64_t input_size; /* the progress line's total: a file's size, 0 for a pipe */
 	struct migstream_record rec; /* the record being handled, for messages */
 	bool have_rec;
 };
@@ -134,7 +135,7 @@ static int fail(struct load *ld, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	load_progress_clear(&ld->progress);
+	vmt_progress_clear(&ld->progress);
 	recover_all(ld, msg, sizeof(msg));
 	vmt_err("%s", msg);
 	return code;
@@ -528,7 +529,8 @@ static int run_load(struct load *ld)
 		rc = handle_record(ld);
 		if (rc)
 			return rc;
-		load_progress_update(&ld->progress, migstream_reader_offset(ld->reader));
+		vmt_progress_update(&ld->progress, NULL, migstream_reader_offset(ld->reader),
+				    ld->input_size, false);
 	}
 	ld->have_rec = false;
 	rc = finish_targets(ld);
@@ -537,7 +539,7 @@ static int run_load(struct load *ld)
 	ld->summary.end_ns = vmt_monotonic_ns();
 	ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
 	ld->summary.records = migstream_reader_records(ld->reader);
-	load_progress_clear(&ld->progress);
+	vmt_progress_clear(&ld->progress);
 
 	if (ld->opts.json)
 		load_summary_print_json(stderr, &ld->summary);
@@ -585,8 +587,8 @@ int main(int argc, const char **argv)
 		vmt_usage_error("refusing to read a binary stream from a terminal "
 				"(redirect stdin or use -i FILE)");
 	}
-	load_progress_init(&ld.progress, ld.opts.progress ||
-					   (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO));
+	vmt_progress_init(&ld.progress, vmt_progress_wanted(ld.opts.progress));
+	ld.input_size = vmt_progress_fd_total(ld.input_fd);
 
 	code = run_load(&ld);
 	release(&ld);

@@ -15,6 +15,7 @@
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "progress.h"
 #include "save.h"
 #include "signals.h"
 #include "strutils.h"
@@ -364,7 +365,7 @@ int main(int argc, const char **argv)
 	}
 
 	ctx.opts = cli.save;
-	ctx.opts.progress = cli.progress || (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO);
+	ctx.opts.progress = vmt_progress_wanted(cli.progress);
 	ctx.output_name = cli.output && strcmp(cli.output, "-") ? cli.output : "<stdout>";
 	ctx.devs = devs;
 	ctx.ndevs = cli.ndevices;

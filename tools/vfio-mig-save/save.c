@@ -111,30 +111,50 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 
 /* ---- progress on stderr ---- */
 
-static uint64_t progress_last_ns;
-
-static void progress(struct save_ctx *ctx, const char *phase, bool force)
+static uint64_t precopy_sent(const struct save_device *sd)
 {
-	uint64_t now, sent = 0;
-	char buf[32];
-
-	if (!ctx->opts.progress)
-		return;
-	now = vmt_monotonic_ns();
-	if (!force && now - progress_last_ns < 250000000u)
-		return;
-	progress_last_ns = now;
-	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		for (int p = 0; p < SAVE_PHASES; p++)
-			sent += ctx->devs[i].bytes[p];
-	fprintf(stderr, "\r%s: %s, round %llu, %s sent   ", vmt_progname(), phase,
-		(unsigned long long)ctx->result.rounds, vmt_format_size(sent, buf, sizeof(buf)));
+	return sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL] + sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY];
 }
 
-static void progress_end(struct save_ctx *ctx)
+/* What a device has left by its last PRECOPY_INFO, less what was read since. */
+static uint64_t precopy_left(const struct save_device *sd)
 {
-	if (ctx->opts.progress)
-		fputc('\n', stderr);
+	uint64_t since = precopy_sent(sd) - sd->sent_at_sample;
+
+	return sd->estimate > since ? sd->estimate - since : 0;
+}
+
+/*
+ * Pre-copy: the bytes read against what was read plus what the devices
+ * say is left (it moves: they keep dirtying). Stop-copy: against
+ * MIG_DATA_SIZE, when every device reports it.
+ */
+static void progress(struct save_ctx *ctx, bool stop_copy, bool force)
+{
+	uint64_t done = 0, total = 0;
+	bool total_known = true;
+	char phase[48];
+
+	if (!ctx->progress.on)
+		return;
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		const struct save_device *sd = &ctx->devs[i];
+
+		if (stop_copy) {
+			done += sd->bytes[MIGSTREAM_PHASE_STOP_COPY];
+			total += sd->stop_copy_size;
+			total_known &= sd->stop_copy_size != MIGSTREAM_SIZE_UNKNOWN;
+		} else if (sd->precopy) {
+			done += precopy_sent(sd);
+			total += precopy_sent(sd) + precopy_left(sd);
+		}
+	}
+	if (stop_copy)
+		snprintf(phase, sizeof(phase), "stop-copy");
+	else
+		snprintf(phase, sizeof(phase), "pre-copy round %llu",
+			 (unsigned long long)ctx->result.rounds + 1);
+	vmt_progress_update(&ctx->progress, phase, done, total_known ? total : 0, force);
 }
 
 /* ---- preparation ---- */
@@ -244,6 +264,7 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 				 vmt_mig_state_name(sd->dev->state));
 	info.time_ns = vmt_realtime_ns();
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
+	sd->sent_at_sample = precopy_sent(sd);
 	if (!sd->in_dirty_phase)
 		sd->initial_left = info.initial_bytes;
 	if (!record)
@@ -326,7 +347,7 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned c
 		if (ret < 0)
 			return save_fail(ctx, ret, "%s: reading pre-copy data at byte %llu", sd->dev->name,
 					 (unsigned long long)(start + done));
-		progress(ctx, "pre-copy", false);
+		progress(ctx, false, false);
 		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
 			break;
 	}
@@ -447,7 +468,7 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned
 			return save_fail(ctx, ret, "%s: reading STOP_COPY data at byte %llu",
 					 sd->dev->name,
 					 (unsigned long long)sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
-		progress(ctx, "stop-copy", false);
+		progress(ctx, true, false);
 		if (ret == VMT_DATA_END)
 			return 0;
 	}
@@ -458,6 +479,7 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 	int ret;
 
 	ctx->result.switch_ns = vmt_monotonic_ns();
+	vmt_progress_new_phase(&ctx->progress);
 	/* Peer-to-peer quiesce everywhere before any device stops. */
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
@@ -547,6 +569,7 @@ int save_run(struct save_ctx *ctx)
 	int ret = 0;
 
 	ctx->result.start_ns = vmt_monotonic_ns();
+	vmt_progress_init(&ctx->progress, ctx->opts.progress);
 	if (!buf) {
 		ret = save_fail(ctx, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
 		goto out;
@@ -572,9 +595,9 @@ int save_run(struct save_ctx *ctx)
 		ret = set_state(ctx, &ctx->devs[i], ctx->opts.then_state);
 		ctx->devs[i].final_state = ctx->devs[i].dev->state;
 	}
-	progress(ctx, "done", true);
-	progress_end(ctx);
+	progress(ctx, true, true);
 out:
+	vmt_progress_clear(&ctx->progress);
 	ctx->result.end_ns = vmt_monotonic_ns();
 	if (ctx->writer)
 		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "stream-writer.h"
 #include "vfio-device.h"
 
@@ -50,6 +51,7 @@ struct save_device {
 	bool in_dirty_phase;	/* PRECOPY_DIRTY written: no more PRECOPY_INITIAL */
 	uint64_t initial_left;	/* PRECOPY_INITIAL bytes still expected */
 	uint64_t estimate;	/* initial + dirty at the last sample */
+	uint64_t sent_at_sample; /* pre-copy bytes sent when estimate was taken */
 	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
 	uint64_t bytes[SAVE_PHASES];
 	bool touched;		/* a transition was asked for: recover it on failure */
@@ -77,6 +79,7 @@ struct save_ctx {
 	unsigned int ndevs;
 	struct migstream_writer *writer;
 	struct save_result result;
+	struct vmt_progress progress;
 };
 
 /*
