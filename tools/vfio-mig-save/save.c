@@ -20,6 +20,7 @@
 
 #include "closestream.h"
 #include "log.h"
+#include "precopy.h"
 #include "save.h"
 #include "signals.h"
 #include "strutils.h"
@@ -232,45 +233,30 @@ static int emit(struct save_ctx *ctx, struct save_device *sd, enum migstream_pha
 static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsigned char *buf,
 			size_t len)
 {
-	size_t initial = 0;
+	size_t initial = vmt_precopy_split_take(&sd->split, len);
 	int ret;
 
-	if (!sd->in_dirty_phase)
-		initial = len < sd->initial_left ? len : sd->initial_left;
 	ret = emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_INITIAL, buf, initial);
 	if (ret < 0)
 		return ret;
-	sd->initial_left -= initial;
-	if (initial < len) {
-		sd->in_dirty_phase = true;
-		return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
-	}
-	return 0;
+	return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
 }
 
 /* Sample GET_PRECOPY_INFO; with record, also write a PRECOPY_INFO record. */
 static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool record)
 {
-	struct migstream_precopy_info info = {
-		.device = sd->index,
-		.state = sd->dev->state,
-		.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN,
-	};
+	struct migstream_precopy_info info;
 	int ret;
 
-	ret = vmt_mig_precopy_info(sd->dev, &info.initial_bytes, &info.dirty_bytes);
+	ret = vmt_precopy_sample(sd->dev, sd->index, &info);
 	if (ret < 0)
 		return save_fail(ctx, ret, "%s: VFIO_MIG_GET_PRECOPY_INFO in %s", sd->dev->name,
 				 vmt_mig_state_name(sd->dev->state));
-	info.time_ns = vmt_realtime_ns();
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
 	sd->sent_at_sample = precopy_sent(sd);
-	if (!sd->in_dirty_phase)
-		sd->initial_left = info.initial_bytes;
+	vmt_precopy_split_sample(&sd->split, info.initial_bytes);
 	if (!record)
 		return 0;
-	if (vmt_mig_stop_copy_size(sd->dev, &info.stop_copy_size) < 0)
-		info.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
 	vmt_dbg("%s: pre-copy round %llu: initial %llu, dirty %llu", sd->dev->name,
 		(unsigned long long)ctx->result.rounds, (unsigned long long)info.initial_bytes,
 		(unsigned long long)info.dirty_bytes);
@@ -386,8 +372,7 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
-		uint32_t target = sd->start_state == VFIO_DEVICE_STATE_RUNNING_P2P ?
-					  VFIO_DEVICE_STATE_PRE_COPY_P2P : VFIO_DEVICE_STATE_PRE_COPY;
+		uint32_t target = vmt_precopy_state_for(sd->start_state);
 
 		if (!sd->precopy)
 			continue;

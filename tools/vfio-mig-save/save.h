@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "precopy.h"
 #include "progress.h"
 #include "stream-writer.h"
 #include "vfio-device.h"
@@ -48,8 +49,7 @@ struct save_device {
 	uint32_t index;
 	uint32_t start_state;
 	bool precopy;		/* takes part in pre-copy */
-	bool in_dirty_phase;	/* PRECOPY_DIRTY written: no more PRECOPY_INITIAL */
-	uint64_t initial_left;	/* PRECOPY_INITIAL bytes still expected */
+	struct vmt_precopy_split split; /* PRECOPY_INITIAL or PRECOPY_DIRTY */
 	uint64_t estimate;	/* initial + dirty at the last sample */
 	uint64_t sent_at_sample; /* pre-copy bytes sent when estimate was taken */
 	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
