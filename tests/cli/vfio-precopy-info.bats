@@ -256,6 +256,23 @@ sim_state() {
 		tr '\n' ' ' | grep -q 'such as STOP or PRE_COPY'
 }
 
+@test "-o FILE: a failed run leaves an existing FILE as it was (lib/outfile)" {
+	mkdir "$VMT_TMP/out"
+	printf 'keep me\n' >"$VMT_TMP/out/keep.vms"
+	sim_error 1 'reading pre-copy data: Input/output error; device /dev/vfio/devices/vfio0 now RUNNING$' \
+		vfio0,precopy-initial=1M,read-eio-after=4096 -- \
+		vfio-precopy-info -q --drain -o "$VMT_TMP/out/keep.vms" -d "$DEV"
+	[ "$(cat "$VMT_TMP/out/keep.vms")" = "keep me" ]
+	[ "$(ls "$VMT_TMP/out")" = keep.vms ]
+}
+
+@test "-z takes its level attached, never the next word (lib/cli)" {
+	vmt_run_error 2 "unexpected argument '9'" vfio-precopy-info --stream -z 9 -d "$DEV"
+	vmt_run_error 2 "invalid --compress argument" vfio-precopy-info --stream -z99 -d "$DEV"
+	sim vfio0 -- vfio-precopy-info -q --stream -z9 --count 1 -d "$DEV" >"$VMT_TMP/s.vms"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/s.vms"
+}
+
 @test "usage errors exit 2 with one line" {
 	vmt_run_error 2 'no device given' vfio-precopy-info
 	vmt_run_error 2 'needs --drain' vfio-precopy-info -o x -d "$DEV"
