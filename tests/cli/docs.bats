@@ -42,3 +42,16 @@ check_tool() {
 @test "docs: vfio-precopy-info options in man page and completion" { check_tool vfio-precopy-info; }
 @test "docs: iommufd-dirty options in man page and completion" { check_tool iommufd-dirty; }
 @test "docs: uffd-probe options in man page and completion" { check_tool uffd-probe; }
+
+@test "docs: every switchover reason vfio-mig-save reports is in its man page" {
+	# issue 11 item 13: the values of the summary's "switchover" field
+	local reasons missing=()
+	reasons=$(sed -n '/^const char \*save_switch_reason_name/,/^}/p' \
+		"$VMT_SRCDIR/tools/vfio-mig-save/save.c" | grep -oE 'return "[a-z-]+"' | cut -d'"' -f2)
+	[ "$(printf '%s\n' "$reasons" | wc -l)" -eq 6 ]
+	for r in $reasons; do
+		sed -n '/switchover$/,/^\.PP/p' "$VMT_SRCDIR/man/vfio-mig-save.1" |
+			grep -qE "^\.B $(printf '%s' "$r" | sed 's/-/\\\\?-/g')\$" || missing+=("$r")
+	done
+	((${#missing[@]} == 0)) || { echo "not in vfio-mig-save(1): ${missing[*]}"; return 1; }
+}

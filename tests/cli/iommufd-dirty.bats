@@ -194,6 +194,20 @@ iova=0x1c0000 page_size=4096 pages=64 dirty=1" ]
 	[ "$(dirty_sim_state iommu dirty_tracking)" = 0 ]
 }
 
+@test "iommu: SIGHUP (the terminal went away) likewise, as in every tool (lib/signals)" {
+	dirty_sim -- sh -c 'echo $$ >"$0"; exec "$@"' \
+		"$VMT_TMP/pid" iommufd-dirty -d $DEV0 --map 0x100000:64K -i 1h \
+		-o "$VMT_TMP/out.vms" 2>"$VMT_TMP/err" &
+	local runner=$!
+	dirty_wait_state iommu dirty_tracking 1
+	kill -HUP "$(cat "$VMT_TMP/pid")"
+	local status=0
+	wait "$runner" || status=$?
+	[ "$status" -eq 0 ]
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/out.vms"
+	[ "$(dirty_sim_state iommu dirty_tracking)" = 0 ]
+}
+
 @test "iommu: a closed output pipe is an error, and tracking is still switched off" {
 	run --separate-stderr bash -c '"$0" --state-dir "$1" --iommu dirty-per-read=50 -- \
 		iommufd-dirty -d /dev/vfio/devices/vfio0 --map 0x100000:4M -i 1ms -f | head -c 100 >/dev/null;

@@ -62,7 +62,16 @@ setup() {
 
 @test "--progress draws on stderr; errors stay one line without it" {
 	vmt_run 0 sim --device vfio0,size=3M,precopy-initial=1M -- vfio-mig-save --progress -d vfio0 -o p.vms
-	[[ "$stderr" == *$'\r'"vfio-mig-save: "*"done, round 1, 4.0 MiB sent"* ]]
+	# lib/progress: the stop-copy total is the device's MIG_DATA_SIZE; the line is erased
+	[[ "$stderr" == *$'\r'"vfio-mig-save: stop-copy: 3.0 MiB of 3.0 MiB (100%), "*"iB/s"$'\e[K'* ]]
+	[[ "$stderr" == *$'\r\e[K'"vfio-mig-save: saved 1 device"* ]]
+
+	# a slow device: percent and ETA while pre-copy and stop-copy go on
+	rm -rf "$SIM"
+	vmt_run 0 sim --device vfio0,size=3M,precopy-initial=1M,read-delay-ms=100,chunk=256K -- \
+		vfio-mig-save --progress -d vfio0 -o p.vms
+	[[ "$stderr" == *$'\r'"vfio-mig-save: pre-copy round 1: "*" of 1.0 MiB ("* ]]
+	[[ "$stderr" == *$'\r'"vfio-mig-save: stop-copy: "*" of 3.0 MiB ("*"%), "*"/s, ETA "* ]]
 }
 
 # ---- stop-copy ----

@@ -200,6 +200,17 @@ sim_state() {
 	[ "$(sim_state last_state)" = RUNNING ]
 }
 
+@test "a stop signal just before the sleep between samples ends the sleep" {
+	# issue 11 item 13: SIGINT lands after the loop's check, before the wait starts
+	# (tests/cli/signal-before-wait.c); a plain sleep would last the whole hour
+	vmt_run 0 sim vfio0 -- sh -c 'exec timeout 20 env LD_PRELOAD="$LD_PRELOAD:$0" \
+		VMT_SIGNAL_BEFORE_WAIT=2 vfio-precopy-info -q --watch 1h -d "$1"' \
+		"$VMT_BUILDDIR/.libs/libsignal-before-wait.so" "$DEV"
+	[ "$(printf '%s\n' "$output" | grep -c ' PRE_COPY ')" -eq 1 ]
+	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
 @test "SIGINT while a --drain read is blocked in the driver: not restarted, device RUNNING" {
 	# each read sleeps 10 s in the "driver"; the signal must end the one under way
 	sim vfio0,precopy-initial=1M,chunk=1M,read-delay-ms=10000 -- \
@@ -230,6 +241,36 @@ sim_state() {
 	wait "$pid"
 	[ "$(sim_state arcs)" = "RUNNING>PRE_COPY,PRE_COPY>RUNNING" ]
 	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "a device found in STOP: the facts, then exit 1, state untouched, as the man page says" {
+	# issue 11 item 13
+	vmt_run 0 sim vfio0,close-reset=no -- sh -c \
+		"vfio-mig-save -q --then stop -o '$VMT_TMP/s.vms' $DEV &&
+		 vfio-precopy-info -d $DEV >'$VMT_TMP/out' 2>'$VMT_TMP/err'; echo status=\$? >'$VMT_TMP/status'"
+	grep -qx status=1 "$VMT_TMP/status"
+	grep -q '^state: *STOP$' "$VMT_TMP/out"
+	grep -q 'the device is in STOP; sampling pre-copy needs RUNNING or RUNNING_P2P' "$VMT_TMP/err"
+	[ "$(sim_state state)" = STOP ]
+	sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$VMT_SRCDIR/man/vfio-precopy-info.1" |
+		tr '\n' ' ' | grep -q 'such as STOP or PRE_COPY'
+}
+
+@test "-o FILE: a failed run leaves an existing FILE as it was (lib/outfile)" {
+	mkdir "$VMT_TMP/out"
+	printf 'keep me\n' >"$VMT_TMP/out/keep.vms"
+	sim_error 1 'reading pre-copy data: Input/output error; device /dev/vfio/devices/vfio0 now RUNNING$' \
+		vfio0,precopy-initial=1M,read-eio-after=4096 -- \
+		vfio-precopy-info -q --drain -o "$VMT_TMP/out/keep.vms" -d "$DEV"
+	[ "$(cat "$VMT_TMP/out/keep.vms")" = "keep me" ]
+	[ "$(ls "$VMT_TMP/out")" = keep.vms ]
+}
+
+@test "-z takes its level attached, never the next word (lib/cli)" {
+	vmt_run_error 2 "unexpected argument '9'" vfio-precopy-info --stream -z 9 -d "$DEV"
+	vmt_run_error 2 "invalid --compress argument" vfio-precopy-info --stream -z99 -d "$DEV"
+	sim vfio0 -- vfio-precopy-info -q --stream -z9 --count 1 -d "$DEV" >"$VMT_TMP/s.vms"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/s.vms"
 }
 
 @test "usage errors exit 2 with one line" {

@@ -57,3 +57,36 @@ teardown() {
 	run migstream-cat --verify "$BATS_TEST_TMPDIR/info.mgs"
 	[ "$status" -eq 0 ]
 }
+
+@test "mtty: the report's reader goes away (EPIPE): exit 1, mtty back in RUNNING at once" {
+	# issue 11 item 4: the watch must end on the write error, not wait for a signal
+	run bash -c "timeout 20 vfio-precopy-info -d $DEV -w 100ms | head -1 >/dev/null
+		exit \${PIPESTATUS[0]}"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"<stdout>: writing the report: Broken pipe; device $DEV now RUNNING"* ]]
+	# back in RUNNING: it can go to PRE_COPY again, and mtty starts a new session
+	run vfio-precopy-info -d "$DEV"
+	[ "$status" -eq 0 ]
+	[[ $output == *"state:            RUNNING"* ]]
+	[[ $output == *"initial 24 bytes"* ]]
+}
+
+@test "mtty: SIGTERM during a long --watch interval ends it at once, device RUNNING" {
+	vfio-precopy-info -q --watch 1h -d "$DEV" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$!
+	for _ in $(seq 100); do
+		grep -q ' PRE_COPY ' "$BATS_TEST_TMPDIR/out" && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null
+	wait "$pid"
+	run vfio-precopy-info -d "$DEV"
+	[ "$status" -eq 0 ]
+	[[ $output == *"state:            RUNNING"* ]]
+}

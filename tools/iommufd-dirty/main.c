@@ -11,12 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "closestream.h"
@@ -25,69 +22,11 @@
 #include "options.h"
 #include "outfile.h"
 #include "scan.h"
+#include "signals.h"
 #include "stats.h"
 #include "stream-writer.h"
 #include "timeutil.h"
 #include "tracker.h"
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	if (stop_signal) {
-		/* Asked twice: the user does not want to wait for a slow read. */
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	stop_signal = sig;
-}
-
-/*
- * SIGINT/SIGTERM set a flag that ends the run at the next wait, so a read
- * or a record is never cut in half (SA_RESTART resumes interrupted writes);
- * a second one ends the process at once.
- */
-static void catch_stop_signals(sigset_t *stop_set)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
-
-	sigemptyset(stop_set);
-	sigaddset(stop_set, SIGINT);
-	sigaddset(stop_set, SIGTERM);
-	sa.sa_mask = *stop_set;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-/*
- * false when a stop signal came first. The signals are blocked between the
- * check and the wait, and ppoll unblocks them atomically: one arriving just
- * before the wait is not slept through.
- */
-static bool wait_until(uint64_t deadline_ns, const sigset_t *stop_set)
-{
-	sigset_t wait_mask;
-	bool reached = false;
-
-	sigprocmask(SIG_BLOCK, stop_set, &wait_mask);
-	for (;;) {
-		uint64_t now = vmt_monotonic_ns();
-		struct timespec left;
-
-		if (stop_signal)
-			break;
-		if (now >= deadline_ns) {
-			reached = true;
-			break;
-		}
-		left.tv_sec = (time_t)((deadline_ns - now) / 1000000000u);
-		left.tv_nsec = (long)((deadline_ns - now) % 1000000000u);
-		ppoll(NULL, 0, &left, &wait_mask);
-	}
-	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
-	return reached;
-}
 
 static uint64_t watched_pages(const struct dirty_range_list *ranges, uint64_t page_size)
 {
@@ -191,7 +130,6 @@ struct run {
 	struct vmt_outfile out;
 	bool stream_complete;
 	bool terminal_refused; /* a usage matter, found late */
-	sigset_t stop_set;
 };
 
 /* The read loop. 0 also when a signal ended it. */
@@ -215,7 +153,7 @@ static int read_loop(struct run *r)
 				wake = end;
 				final = true;
 			}
-			if (!wait_until(wake, &r->stop_set))
+			if (!vmt_signal_sleep_until(wake))
 				break;
 		}
 		ret = dirty_scan_once(&r->scan, cfg->stats || vmt_log_level() >= VMT_LOG_DEBUG, &res);
@@ -246,8 +184,8 @@ static int read_loop(struct run *r)
 		if (cfg->once || (cfg->count && reads >= cfg->count))
 			final = true;
 	}
-	if (stop_signal)
-		vmt_dbg("%s: stopping", strsignal(stop_signal));
+	if (vmt_stop_signal())
+		vmt_dbg("%s: stopping", vmt_stop_signal_name());
 	vmt_dbg("%" PRIu64 " reads, %" PRIu64 " dirty pages in all", reads, dirty_total);
 	return ret;
 }
@@ -341,7 +279,8 @@ int main(int argc, char **argv)
 	vmt_log_init(argv[0]);
 	dirty_config_parse(&cfg, argc, (const char **)argv);
 	vmt_ignore_sigpipe();
-	catch_stop_signals(&r.stop_set);
+	/* A stop ends the run at the next wait, a second one at once. */
+	vmt_signals_install(VMT_SIGUSR1_DEFAULT);
 	r.cfg = &cfg;
 
 	ret = run(&r);

@@ -14,6 +14,24 @@
 
 #define STDIN_NAME "<stdin>"
 
+bool cat_progress_wanted(const struct cat_opts *o)
+{
+	if (o->progress)
+		return true;
+	if (o->quiet)
+		return false;
+	/* A listing on the terminal would be garbled by a progress line. */
+	switch (o->mode) {
+	case CAT_MODE_VERIFY:
+	case CAT_MODE_EXTRACT:
+	case CAT_MODE_WRAP:
+	case CAT_MODE_RECOMPRESS:
+		return vmt_progress_wanted(false);
+	default:
+		return false;
+	}
+}
+
 int cat_open_input(const char *path, const char **name)
 {
 	int fd;
@@ -66,7 +84,8 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 	     const struct cat_scan_ops *ops, void *ctx)
 {
 	struct cat_stream s = { .path = path };
-	struct cat_progress prog;
+	struct vmt_progress prog;
+	uint64_t size;
 	struct migstream_record rec;
 	int rc, status = VMT_EXIT_OK;
 
@@ -84,19 +103,20 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 		return vmt_exit_code_for_error(rc);
 	}
 	vmt_dbg("%s: reading", s.name);
-	cat_progress_start(&prog, cat_progress_wanted(o), s.name);
+	vmt_progress_init(&prog, cat_progress_wanted(o));
+	size = vmt_progress_fd_total(s.fd);
 	if (ops->begin)
 		status = ops->begin(ctx, &s);
 	while (status == VMT_EXIT_OK) {
 		rc = migstream_read_record(s.reader, &rec);
 		if (rc < 0) {
-			cat_progress_end(&prog);
+			vmt_progress_clear(&prog);
 			report_reader_error(&s, rc);
 			status = vmt_exit_code_for_error(rc);
 			break;
 		}
 		if (rc == 0) {
-			cat_progress_end(&prog);
+			vmt_progress_clear(&prog);
 			vmt_dbg("%s: %llu records, %llu bytes, ok", s.name,
 				(unsigned long long)migstream_reader_records(s.reader),
 				(unsigned long long)migstream_reader_offset(s.reader));
@@ -107,9 +127,9 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 		vmt_trace("%s: record %u (%s) at byte %llu, %u bytes", s.name, rec.seq,
 			  migstream_record_type_name(rec.type), (unsigned long long)rec.offset, rec.len);
 		status = ops->record(ctx, &s, &rec);
-		cat_progress_update(&prog, migstream_reader_offset(s.reader));
+		vmt_progress_update(&prog, s.name, migstream_reader_offset(s.reader), size, false);
 	}
-	cat_progress_end(&prog);
+	vmt_progress_clear(&prog);
 	migstream_reader_free(s.reader);
 	cat_close_input(s.fd);
 	return status;

@@ -8,6 +8,7 @@
 #ifndef VMT_CAT_SCAN_H
 #define VMT_CAT_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cat.h"
@@ -34,6 +35,11 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 
 /* Opens an input for reading: fd, or -1 after printing why (exit 1). */
 int cat_open_input(const char *path, const char **name);
+/*
+ * Whether to draw lib/progress's line: as it says, except that a listing
+ * on the terminal would be garbled by it.
+ */
+bool cat_progress_wanted(const struct cat_opts *o);
 void cat_close_input(int fd);
 
 /* "<name>: record 12 (DATA) at byte 4096: <what>", as bad data (exit 4). */

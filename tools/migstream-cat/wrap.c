@@ -48,11 +48,11 @@ int cat_wrap(const struct cat_opts *o)
 		.chunk_size = o->chunk_size,
 	};
 	struct migstream_writer *w = NULL;
-	struct cat_progress prog;
+	struct vmt_progress prog;
 	uint32_t chunk = o->chunk_size ? o->chunk_size : MIGSTREAM_DEFAULT_CHUNK;
 	const char *name;
 	uint8_t *buf = NULL;
-	uint64_t total = 0;
+	uint64_t total = 0, size;
 	int fd, rc, status = VMT_EXIT_OK;
 
 	fd = cat_open_input(o->inputs[0], &name);
@@ -72,12 +72,13 @@ int cat_wrap(const struct cat_opts *o)
 		status = cat_writer_error(rc);
 		goto out;
 	}
-	cat_progress_start(&prog, cat_progress_wanted(o), name);
+	vmt_progress_init(&prog, cat_progress_wanted(o));
+	size = vmt_progress_fd_total(fd);
 	for (;;) {
 		ssize_t n = vmt_read_full(fd, buf, chunk);
 
 		if (n < 0) {
-			cat_progress_end(&prog);
+			vmt_progress_clear(&prog);
 			vmt_err("%s: read error: %s", name, strerror((int)-n));
 			status = VMT_EXIT_FAILURE;
 			goto out;
@@ -86,16 +87,16 @@ int cat_wrap(const struct cat_opts *o)
 			break;
 		rc = migstream_write_data(w, 0, (enum migstream_phase)o->wrap_phase, buf, (size_t)n);
 		if (rc < 0) {
-			cat_progress_end(&prog);
+			vmt_progress_clear(&prog);
 			status = cat_writer_error(rc);
 			goto out;
 		}
 		total += (uint64_t)n;
-		cat_progress_update(&prog, total);
+		vmt_progress_update(&prog, name, total, size, false);
 		if ((size_t)n < chunk)
 			break;
 	}
-	cat_progress_end(&prog);
+	vmt_progress_clear(&prog);
 	rc = migstream_write_device_end(w, 0);
 	if (rc == 0)
 		rc = migstream_writer_finish(w);

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <popt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "log.h"
 #include "options.h"
 #include "progress.h"
+#include "signals.h"
 #include "stream-reader.h"
 #include "strutils.h"
 #include "target.h"
@@ -41,44 +41,11 @@ struct load {
 	struct load_target *targets;
 	unsigned int target_count;
 	struct load_summary summary;
-	struct load_progress progress;
+	struct vmt_progress progress;
+	uint64_t input_size; /* the progress line's total: a file's size, 0 for a pipe */
 	struct migstream_record rec; /* the record being handled, for messages */
 	bool have_rec;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int signo)
-{
-	stop_signal = signo;
-}
-
-/*
- * SIGINT/SIGTERM/SIGHUP only set a flag: the load loop then stops at the
- * next record and resets the devices. No SA_RESTART, so a blocked read()
- * returns EINTR; SA_RESETHAND, so a second signal kills a stuck tool.
- */
-static void install_stop_signals(void)
-{
-	struct sigaction sa = {
-		.sa_handler = on_stop_signal,
-		.sa_flags = SA_RESETHAND,
-	};
-
-	struct sigaction ignore = { .sa_handler = SIG_IGN };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/*
-	 * SIGUSR1 is vfio-mig-save's switchover request; "kill -USR1 %job" sends
-	 * it to the whole save | load pipeline, and its default action would
-	 * kill the load with the target RESUMING.
-	 */
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGUSR1, &ignore, NULL);
-}
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
 static bool device_rejects_data(int neg_errno)
@@ -168,7 +135,7 @@ static int fail(struct load *ld, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	load_progress_clear(&ld->progress);
+	vmt_progress_clear(&ld->progress);
 	recover_all(ld, msg, sizeof(msg));
 	vmt_err("%s", msg);
 	return code;
@@ -487,10 +454,8 @@ static int interrupted(struct load *ld)
 {
 	char where[128];
 
-	const char *sig = sigabbrev_np(stop_signal);
-
-	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by SIG%s %s", ld->input_name, sig ? sig : "?",
-		    record_where(ld, where, sizeof(where)));
+	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by %s %s", ld->input_name,
+		    vmt_stop_signal_name(), record_where(ld, where, sizeof(where)));
 }
 
 /*
@@ -509,7 +474,7 @@ static ssize_t read_input(void *ctx, void *buf, size_t len)
 			return n;
 		if (errno != EINTR)
 			return -errno;
-		if (stop_signal)
+		if (vmt_stop_signal())
 			return -ECANCELED;
 	}
 }
@@ -549,14 +514,14 @@ static int run_load(struct load *ld)
 	grow_input_pipe(ld->input_fd);
 	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
-		if (stop_signal)
+		if (vmt_stop_signal())
 			return interrupted(ld);
 		rc = migstream_read_record(ld->reader, &ld->rec);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			ld->have_rec = false;
-			if (stop_signal)
+			if (vmt_stop_signal())
 				return interrupted(ld);
 			return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
 		}
@@ -564,7 +529,8 @@ static int run_load(struct load *ld)
 		rc = handle_record(ld);
 		if (rc)
 			return rc;
-		load_progress_update(&ld->progress, migstream_reader_offset(ld->reader));
+		vmt_progress_update(&ld->progress, NULL, migstream_reader_offset(ld->reader),
+				    ld->input_size, false);
 	}
 	ld->have_rec = false;
 	rc = finish_targets(ld);
@@ -573,7 +539,7 @@ static int run_load(struct load *ld)
 	ld->summary.end_ns = vmt_monotonic_ns();
 	ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
 	ld->summary.records = migstream_reader_records(ld->reader);
-	load_progress_clear(&ld->progress);
+	vmt_progress_clear(&ld->progress);
 
 	if (ld->opts.json)
 		load_summary_print_json(stderr, &ld->summary);
@@ -602,7 +568,12 @@ int main(int argc, const char **argv)
 	vmt_log_init(argv[0]);
 	load_options_parse(&ld.opts, argc, argv);
 	vmt_ignore_sigpipe();
-	install_stop_signals();
+	/*
+	 * A stop signal ends the load at the next record, or a blocked read,
+	 * and the devices are reset. SIGUSR1 is ignored: it is vfio-mig-save's
+	 * switchover request, and "kill -USR1 %job" reaches the whole pipeline.
+	 */
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 
 	if (ld.opts.input && strcmp(ld.opts.input, "-") != 0) {
 		ld.input_name = ld.opts.input;
@@ -616,8 +587,8 @@ int main(int argc, const char **argv)
 		load_options_free(&ld.opts);
 		return VMT_EXIT_USAGE;
 	}
-	load_progress_init(&ld.progress, ld.opts.progress ||
-					   (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO));
+	vmt_progress_init(&ld.progress, vmt_progress_wanted(ld.opts.progress));
+	ld.input_size = vmt_progress_fd_total(ld.input_fd);
 
 	code = run_load(&ld);
 	release(&ld);

@@ -16,7 +16,9 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "outfile.h"
+#include "progress.h"
 #include "save.h"
+#include "signals.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-device.h"
@@ -333,7 +335,8 @@ int main(int argc, const char **argv)
 	vmt_log_init(argv[0]);
 	parse_options(argc, argv, &cli);
 	vmt_ignore_sigpipe();
-	save_install_signal_handlers();
+	/* SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
+	vmt_signals_install(VMT_SIGUSR1_SWITCHOVER);
 
 	exit_code = open_output(&cli, &out);
 	if (exit_code)
@@ -357,7 +360,8 @@ int main(int argc, const char **argv)
 	wopts.producer = "vfio-mig-save";
 	wopts.zstd_level = cli.zstd_level;
 	wopts.chunk_size = cli.save.chunk_size;
-	wopts.cancelled = save_stop_requested;
+	/* A write blocked by a stalled reader gives up on a stop, not holding the devices. */
+	wopts.cancelled = vmt_stop_requested;
 	ret = migstream_writer_new(&ctx.writer, out.fd, &wopts);
 	if (ret < 0) {
 		vmt_err("%s: cannot start the stream: %s", vmt_outfile_label(&out), strerror(-ret));
@@ -365,7 +369,7 @@ int main(int argc, const char **argv)
 	}
 
 	ctx.opts = cli.save;
-	ctx.opts.progress = cli.progress || (vmt_stderr_is_terminal() && vmt_log_level() >= VMT_LOG_INFO);
+	ctx.opts.progress = vmt_progress_wanted(cli.progress);
 	ctx.output_name = vmt_outfile_label(&out);
 	ctx.devs = devs;
 	ctx.ndevs = cli.ndevices;

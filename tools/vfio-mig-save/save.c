@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,38 +20,12 @@
 
 #include "closestream.h"
 #include "log.h"
+#include "precopy.h"
 #include "save.h"
+#include "signals.h"
 #include "strutils.h"
 #include "timeutil.h"
 #include "vfio-mig.h"
-
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t switch_requested;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static void on_switch_signal(int sig)
-{
-	switch_requested = 1;
-}
-
-void save_install_signal_handlers(void)
-{
-	/* No SA_RESTART: a blocking poll() or read() returns so the loop sees the flag. */
-	struct sigaction stop = { .sa_handler = on_stop_signal };
-	struct sigaction sw = { .sa_handler = on_switch_signal };
-
-	sigemptyset(&stop.sa_mask);
-	sigemptyset(&sw.sa_mask);
-	sigaction(SIGINT, &stop, NULL);
-	sigaction(SIGTERM, &stop, NULL);
-	/* The terminal or ssh session going away must not kill us with a device mid-save. */
-	sigaction(SIGHUP, &stop, NULL);
-	sigaction(SIGUSR1, &sw, NULL);
-}
 
 const char *save_switch_reason_name(enum save_switch_reason reason)
 {
@@ -110,22 +83,15 @@ static int save_refuse(struct save_ctx *ctx, int err, const char *fmt, ...)
 
 static int check_stop_signal(struct save_ctx *ctx)
 {
-	if (!stop_signal)
+	if (!vmt_stop_signal())
 		return 0;
-	const char *name = sigabbrev_np(stop_signal);
-
-	return save_refuse(ctx, -EINTR, "interrupted by SIG%s", name ? name : "?");
-}
-
-bool save_stop_requested(void *unused)
-{
-	return stop_signal != 0;
+	return save_refuse(ctx, -EINTR, "interrupted by %s", vmt_stop_signal_name());
 }
 
 static int write_failed(struct save_ctx *ctx, int err)
 {
 	/* The writer gave up a write blocked by a stalled reader: a stop signal. */
-	if (err == -EINTR && stop_signal)
+	if (err == -EINTR && vmt_stop_signal())
 		return check_stop_signal(ctx);
 	return save_fail(ctx, err, "%s: writing the stream at byte %llu", ctx->output_name,
 			 (unsigned long long)migstream_writer_offset(ctx->writer));
@@ -146,30 +112,50 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 
 /* ---- progress on stderr ---- */
 
-static uint64_t progress_last_ns;
-
-static void progress(struct save_ctx *ctx, const char *phase, bool force)
+static uint64_t precopy_sent(const struct save_device *sd)
 {
-	uint64_t now, sent = 0;
-	char buf[32];
-
-	if (!ctx->opts.progress)
-		return;
-	now = vmt_monotonic_ns();
-	if (!force && now - progress_last_ns < 250000000u)
-		return;
-	progress_last_ns = now;
-	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		for (int p = 0; p < SAVE_PHASES; p++)
-			sent += ctx->devs[i].bytes[p];
-	fprintf(stderr, "\r%s: %s, round %llu, %s sent   ", vmt_progname(), phase,
-		(unsigned long long)ctx->result.rounds, vmt_format_size(sent, buf, sizeof(buf)));
+	return sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL] + sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY];
 }
 
-static void progress_end(struct save_ctx *ctx)
+/* What a device has left by its last PRECOPY_INFO, less what was read since. */
+static uint64_t precopy_left(const struct save_device *sd)
 {
-	if (ctx->opts.progress)
-		fputc('\n', stderr);
+	uint64_t since = precopy_sent(sd) - sd->sent_at_sample;
+
+	return sd->estimate > since ? sd->estimate - since : 0;
+}
+
+/*
+ * Pre-copy: the bytes read against what was read plus what the devices
+ * say is left (it moves: they keep dirtying). Stop-copy: against
+ * MIG_DATA_SIZE, when every device reports it.
+ */
+static void progress(struct save_ctx *ctx, bool stop_copy, bool force)
+{
+	uint64_t done = 0, total = 0;
+	bool total_known = true;
+	char phase[48];
+
+	if (!ctx->progress.on)
+		return;
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		const struct save_device *sd = &ctx->devs[i];
+
+		if (stop_copy) {
+			done += sd->bytes[MIGSTREAM_PHASE_STOP_COPY];
+			total += sd->stop_copy_size;
+			total_known &= sd->stop_copy_size != MIGSTREAM_SIZE_UNKNOWN;
+		} else if (sd->precopy) {
+			done += precopy_sent(sd);
+			total += precopy_sent(sd) + precopy_left(sd);
+		}
+	}
+	if (stop_copy)
+		snprintf(phase, sizeof(phase), "stop-copy");
+	else
+		snprintf(phase, sizeof(phase), "pre-copy round %llu",
+			 (unsigned long long)ctx->result.rounds + 1);
+	vmt_progress_update(&ctx->progress, phase, done, total_known ? total : 0, force);
 }
 
 /* ---- preparation ---- */
@@ -247,44 +233,30 @@ static int emit(struct save_ctx *ctx, struct save_device *sd, enum migstream_pha
 static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsigned char *buf,
 			size_t len)
 {
-	size_t initial = 0;
+	size_t initial = vmt_precopy_split_take(&sd->split, len);
 	int ret;
 
-	if (!sd->in_dirty_phase)
-		initial = len < sd->initial_left ? len : sd->initial_left;
 	ret = emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_INITIAL, buf, initial);
 	if (ret < 0)
 		return ret;
-	sd->initial_left -= initial;
-	if (initial < len) {
-		sd->in_dirty_phase = true;
-		return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
-	}
-	return 0;
+	return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
 }
 
 /* Sample GET_PRECOPY_INFO; with record, also write a PRECOPY_INFO record. */
 static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool record)
 {
-	struct migstream_precopy_info info = {
-		.device = sd->index,
-		.state = sd->dev->state,
-		.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN,
-	};
+	struct migstream_precopy_info info;
 	int ret;
 
-	ret = vmt_mig_precopy_info(sd->dev, &info.initial_bytes, &info.dirty_bytes);
+	ret = vmt_precopy_sample(sd->dev, sd->index, &info);
 	if (ret < 0)
 		return save_fail(ctx, ret, "%s: VFIO_MIG_GET_PRECOPY_INFO in %s", sd->dev->name,
 				 vmt_mig_state_name(sd->dev->state));
-	info.time_ns = vmt_realtime_ns();
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
-	if (!sd->in_dirty_phase)
-		sd->initial_left = info.initial_bytes;
+	sd->sent_at_sample = precopy_sent(sd);
+	vmt_precopy_split_sample(&sd->split, info.initial_bytes);
 	if (!record)
 		return 0;
-	if (vmt_mig_stop_copy_size(sd->dev, &info.stop_copy_size) < 0)
-		info.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
 	vmt_dbg("%s: pre-copy round %llu: initial %llu, dirty %llu", sd->dev->name,
 		(unsigned long long)ctx->result.rounds, (unsigned long long)info.initial_bytes,
 		(unsigned long long)info.dirty_bytes);
@@ -306,13 +278,9 @@ static int poll_control(struct save_ctx *ctx, int timeout_ms)
 	ssize_t n;
 	int ret;
 
-	if (pfd.fd < 0) {
-		if (timeout_ms > 0)
-			poll(NULL, 0, timeout_ms);
-		return 0;
-	}
-	ret = poll(&pfd, 1, timeout_ms);
-	if (ret <= 0)
+	/* A stop signal ends the wait; the caller's check_stop_signal() says so. */
+	ret = vmt_signal_poll(&pfd, pfd.fd < 0 ? 0 : 1, timeout_ms * 1000000ll);
+	if (ret <= 0 || pfd.fd < 0)
 		return 0;
 	n = read(pfd.fd, &byte, 1);
 	if (n == 1)
@@ -329,7 +297,7 @@ static int switch_asked(struct save_ctx *ctx, enum save_switch_reason *reason)
 {
 	int ret;
 
-	if (switch_requested) {
+	if (vmt_switchover_requested()) {
 		*reason = SWITCH_SIGNAL;
 		return 1;
 	}
@@ -365,8 +333,8 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned c
 		if (ret < 0)
 			return save_fail(ctx, ret, "%s: reading pre-copy data at byte %llu", sd->dev->name,
 					 (unsigned long long)(start + done));
-		progress(ctx, "pre-copy", false);
-		if (ret == VMT_DATA_PAUSED || done >= cap || switch_requested)
+		progress(ctx, false, false);
+		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
 			break;
 	}
 	*pass_bytes += done;
@@ -404,8 +372,7 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
-		uint32_t target = sd->start_state == VFIO_DEVICE_STATE_RUNNING_P2P ?
-					  VFIO_DEVICE_STATE_PRE_COPY_P2P : VFIO_DEVICE_STATE_PRE_COPY;
+		uint32_t target = vmt_precopy_state_for(sd->start_state);
 
 		if (!sd->precopy)
 			continue;
@@ -486,7 +453,7 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned
 			return save_fail(ctx, ret, "%s: reading STOP_COPY data at byte %llu",
 					 sd->dev->name,
 					 (unsigned long long)sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
-		progress(ctx, "stop-copy", false);
+		progress(ctx, true, false);
 		if (ret == VMT_DATA_END)
 			return 0;
 	}
@@ -497,6 +464,7 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 	int ret;
 
 	ctx->result.switch_ns = vmt_monotonic_ns();
+	vmt_progress_new_phase(&ctx->progress);
 	/* Peer-to-peer quiesce everywhere before any device stops. */
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
@@ -586,6 +554,7 @@ int save_run(struct save_ctx *ctx)
 	int ret = 0;
 
 	ctx->result.start_ns = vmt_monotonic_ns();
+	vmt_progress_init(&ctx->progress, ctx->opts.progress);
 	if (!buf) {
 		ret = save_fail(ctx, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
 		goto out;
@@ -611,9 +580,9 @@ int save_run(struct save_ctx *ctx)
 		ret = set_state(ctx, &ctx->devs[i], ctx->opts.then_state);
 		ctx->devs[i].final_state = ctx->devs[i].dev->state;
 	}
-	progress(ctx, "done", true);
-	progress_end(ctx);
+	progress(ctx, true, true);
 out:
+	vmt_progress_clear(&ctx->progress);
 	ctx->result.end_ns = vmt_monotonic_ns();
 	if (ctx->writer)
 		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "precopy.h"
+#include "progress.h"
 #include "stream-writer.h"
 #include "vfio-device.h"
 
@@ -47,9 +49,9 @@ struct save_device {
 	uint32_t index;
 	uint32_t start_state;
 	bool precopy;		/* takes part in pre-copy */
-	bool in_dirty_phase;	/* PRECOPY_DIRTY written: no more PRECOPY_INITIAL */
-	uint64_t initial_left;	/* PRECOPY_INITIAL bytes still expected */
+	struct vmt_precopy_split split; /* PRECOPY_INITIAL or PRECOPY_DIRTY */
 	uint64_t estimate;	/* initial + dirty at the last sample */
+	uint64_t sent_at_sample; /* pre-copy bytes sent when estimate was taken */
 	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
 	uint64_t bytes[SAVE_PHASES];
 	bool touched;		/* a transition was asked for: recover it on failure */
@@ -77,10 +79,8 @@ struct save_ctx {
 	unsigned int ndevs;
 	struct migstream_writer *writer;
 	struct save_result result;
+	struct vmt_progress progress;
 };
-
-/* Signal handlers: SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
-void save_install_signal_handlers(void);
 
 /*
  * Check every device (migration support, state, what the mode needs), write
@@ -92,12 +92,5 @@ int save_run(struct save_ctx *ctx);
 
 /* "threshold", "max-rounds", ... */
 const char *save_switch_reason_name(enum save_switch_reason reason);
-
-/*
- * For the stream writer's cancelled() callback: whether SIGINT, SIGTERM or
- * SIGHUP asked the save to stop, so a write blocked by a stalled reader
- * gives up instead of holding the devices in STOP_COPY.
- */
-bool save_stop_requested(void *unused);
 
 #endif

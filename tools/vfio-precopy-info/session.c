@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfio-precopy-info's sampling session; see session.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "signals.h"
+#include "stream-writer.h"
+#include "timeutil.h"
+#include "vfio-mig.h"
+
+#include "estimate.h"
+#include "session.h"
+
+#define DRAIN_BUFFER (1u << 20)
+
+/* A stream write failed; the writer gives up a blocked write when a stop signal came. */
+static int stream_failed(struct precopy_session *s, const char *name, int err)
+{
+	const struct vmt_where at = { .file = name };
+
+	if (err == -EINTR && vmt_stop_signal())
+		return vmt_refuse(&s->failure, &at, err, VMT_EXIT_FAILURE,
+				  "writing the stream: interrupted by %s", vmt_stop_signal_name());
+	return vmt_fail(&s->failure, &at, err, 0, "writing the stream");
+}
+
+static int device_failed(struct precopy_session *s, int err, const char *what)
+{
+	const struct vmt_where at = { .device = s->dev->name };
+
+	return vmt_fail(&s->failure, &at, err, 0, "%s", what);
+}
+
+static const char *data_stream_name(const struct precopy_session *s)
+{
+	return vmt_outfile_label(&s->data_out);
+}
+
+static int take_sample(struct precopy_session *s, struct precopy_sample *smp,
+		       struct migstream_precopy_info *info)
+{
+	int ret = vmt_precopy_sample(s->dev, 0, info);
+
+	if (ret)
+		return ret;
+	*smp = (struct precopy_sample){
+		.t = (double)(vmt_monotonic_ns() - s->start_ns) / 1e9,
+		.time_ns = info->time_ns,
+		.state = info->state,
+		.initial_bytes = info->initial_bytes,
+		.dirty_bytes = info->dirty_bytes,
+		.stop_copy_known = info->stop_copy_size != MIGSTREAM_SIZE_UNKNOWN,
+		.stop_copy_bytes = info->stop_copy_size,
+	};
+	return 0;
+}
+
+static int write_drained(struct precopy_session *s, const unsigned char *buf, size_t len)
+{
+	/* The device sends its initial section first (uAPI), then dirty data. */
+	size_t initial = vmt_precopy_split_take(&s->split, len);
+	int ret = 0;
+
+	if (!s->data_stream)
+		return 0;
+	if (initial)
+		ret = migstream_write_data(s->data_stream, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, buf,
+					   initial);
+	if (!ret && len > initial)
+		ret = migstream_write_data(s->data_stream, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY,
+					   buf + initial, len - initial);
+	return ret ? stream_failed(s, data_stream_name(s), ret) : 0;
+}
+
+/*
+ * Read what the device has for now, until it pauses or the deadline (the
+ * next sample) comes: a device dirtying faster than we read never pauses.
+ */
+static int drain(struct precopy_session *s, uint64_t deadline_ns, uint64_t *drained)
+{
+	*drained = 0;
+	while (!vmt_stop_signal()) {
+		size_t got = 0;
+		int st = vmt_mig_read_data(s->dev->data_fd, s->buf, DRAIN_BUFFER, true, &got);
+		int ret;
+
+		/* -EINTR: a signal; keep what was read, then the loop looks at the stop. */
+		if (st < 0 && st != -EINTR)
+			return device_failed(s, st, "reading pre-copy data");
+		ret = write_drained(s, s->buf, got);
+		if (ret)
+			return ret;
+		*drained += got;
+		if (st == VMT_DATA_PAUSED || vmt_monotonic_ns() >= deadline_ns)
+			break;
+	}
+	return 0;
+}
+
+static int open_stream(struct precopy_session *s, struct migstream_writer **w, int fd,
+		       const char *name)
+{
+	struct migstream_writer_opts wopts = {
+		.producer = "vfio-precopy-info",
+		.zstd_level = s->opt->zstd_level,
+		/* A stalled reader must not hold the device in PRE_COPY after a stop signal. */
+		.cancelled = vmt_stop_requested,
+	};
+	struct migstream_device rec;
+	int ret;
+
+	vmt_device_fill_record(s->dev, 0, &rec);
+	if (vmt_mig_stop_copy_size(s->dev, &rec.stop_copy_size))
+		rec.stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
+	ret = migstream_writer_new(w, fd, &wopts);
+	if (!ret)
+		ret = migstream_write_device(*w, &rec);
+	if (ret)
+		vmt_err("%s: cannot write the stream: %s", name, strerror(-ret));
+	return ret;
+}
+
+static int open_streams(struct precopy_session *s)
+{
+	int ret;
+
+	if (s->opt->stream && (ret = open_stream(s, &s->info_stream, STDOUT_FILENO, "<stdout>")))
+		return ret;
+	if (!s->opt->output)
+		return 0;
+	ret = vmt_outfile_open(&s->data_out, s->opt->output);
+	if (ret) {
+		vmt_err("%s: cannot open: %s", s->opt->output, strerror(-ret));
+		return ret;
+	}
+	return open_stream(s, &s->data_stream, s->data_out.fd, data_stream_name(s));
+}
+
+static int finish_stream(struct migstream_writer *w, const char *what, bool end_device)
+{
+	int ret = 0;
+
+	if (!w)
+		return 0;
+	if (end_device)
+		ret = migstream_write_device_end(w, 0);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	if (ret)
+		vmt_err("%s: cannot finish the stream: %s", what, strerror(-ret));
+	return ret;
+}
+
+/* The sample to the report and both streams. */
+static int publish_sample(struct precopy_session *s, const struct precopy_sample *smp,
+			  const struct migstream_precopy_info *info)
+{
+	int ret;
+
+	if (!s->quiet_report) {
+		report_sample(&s->report, smp);
+		ret = report_flush(&s->report);
+		if (ret) {
+			s->report_failed = true;
+			return vmt_fail(&s->failure,
+					&(struct vmt_where){ .file = report_name(&s->report) }, ret,
+					0, "writing the report");
+		}
+	}
+	if (s->info_stream && (ret = migstream_write_precopy_info(s->info_stream, info)))
+		return stream_failed(s, "<stdout>", ret);
+	if (s->data_stream && (ret = migstream_write_precopy_info(s->data_stream, info)))
+		return stream_failed(s, data_stream_name(s), ret);
+	return 0;
+}
+
+static int sample_once(struct precopy_session *s, uint64_t drained)
+{
+	struct migstream_precopy_info info;
+	struct precopy_sample smp;
+	int ret = take_sample(s, &smp, &info);
+
+	if (ret)
+		return device_failed(s, ret, "VFIO_MIG_GET_PRECOPY_INFO failed");
+	vmt_precopy_split_sample(&s->split, info.initial_bytes);
+	s->drained_total += drained;
+	smp.drained_bytes = drained;
+	smp.drained_total = s->drained_total;
+	precopy_sample_rate(s->samples ? &s->prev : NULL, &smp);
+	if (s->samples == 0)
+		s->first = smp;
+	ret = publish_sample(s, &smp, &info);
+	if (ret)
+		return ret;
+	s->prev = smp;
+	s->samples++;
+	return 0;
+}
+
+/* The sampling loop, with the device in a PRE_COPY state. */
+static int sample_loop(struct precopy_session *s)
+{
+	const struct precopy_options *o = s->opt;
+	uint64_t next = s->start_ns, drained = 0;
+	uint64_t end = o->duration_ns ? s->start_ns + o->duration_ns : UINT64_MAX;
+	uint64_t limit = o->watch ? o->count : (o->drain ? 2 : 1);
+	int ret;
+
+	for (;;) {
+		ret = sample_once(s, drained);
+		if (ret)
+			return ret;
+		if (vmt_stop_signal() || (limit && s->samples >= limit))
+			return 0;
+		next += o->interval_ns;
+		if (next > end)
+			return 0;
+		/* The drained amount belongs to the next sample's interval. */
+		drained = 0;
+		if (o->drain && (ret = drain(s, next, &drained)))
+			return ret;
+		if (o->watch && !vmt_signal_sleep_until(next))
+			return 0;
+		if (vmt_stop_signal())
+			return 0;
+	}
+}
+
+static void print_estimate(struct precopy_session *s)
+{
+	struct precopy_estimate_input in = {
+		.bandwidth = s->opt->bandwidth,
+		.downtime_target_s = (double)s->opt->downtime_ns / 1e9,
+		.pending_bytes = s->first.initial_bytes + s->first.dirty_bytes,
+		.stop_copy_known = s->prev.stop_copy_known,
+		.stop_copy_bytes = s->prev.stop_copy_bytes,
+	};
+	struct precopy_estimate e;
+
+	if (s->samples >= 2 && s->prev.t > s->first.t) {
+		/* Mean over the whole run, not the last interval's noise. */
+		double pend_first = (double)s->first.initial_bytes + s->first.dirty_bytes;
+		double pend_last = (double)s->prev.initial_bytes + s->prev.dirty_bytes;
+		double created = pend_last - pend_first + (double)s->prev.drained_total;
+
+		in.rate_known = true;
+		in.rate = created > 0 ? created / (s->prev.t - s->first.t) : 0;
+	}
+	precopy_estimate(&in, &e);
+	report_estimate(&s->report, &in, &e, s->samples);
+}
+
+/* Put the device back where it was; say where it is when that fails. */
+static int restore_state(struct precopy_session *s, uint32_t original)
+{
+	uint32_t final = VMT_STATE_UNKNOWN;
+	int ret = vmt_mig_set_state(s->dev, original);
+
+	if (!ret)
+		return 0;
+	vmt_err("%s: could not return to %s: %s; recovering", s->dev->name,
+		vmt_mig_state_name(original), strerror(-ret));
+	ret = vmt_device_recover(s->dev, original, &final);
+	if (ret)
+		vmt_err("%s: recovery failed: device is now %s", s->dev->name,
+			vmt_mig_state_name(final));
+	else
+		vmt_warn("%s: recovered: device is now %s%s", s->dev->name,
+			 vmt_mig_state_name(final), s->dev->resets ? " (after a reset)" : "");
+	return ret ? ret : -EIO;
+}
+
+/* The one line of the first failure, with where the device is now. */
+static void report_failure(const struct precopy_session *s, bool recovery_failed)
+{
+	struct vmt_device_fate fate = {
+		.name = s->dev->name,
+		.state = s->dev->state,
+		.touched = true,
+		.reset = s->dev->resets > 0,
+		.recovery_failed = recovery_failed,
+	};
+	char *line;
+
+	if (!vmt_failed(&s->failure))
+		return;
+	line = vmt_failure_line(&s->failure, &fate, 1);
+	vmt_err("%s", line ? line : "out of memory");
+	free(line);
+}
+
+static int enter_precopy(struct precopy_session *s, uint32_t original)
+{
+	uint32_t target = vmt_precopy_state_for(original);
+	int ret = vmt_mig_set_state(s->dev, target);
+	char what[96];
+
+	if (!ret) {
+		vmt_dbg("%s: %s -> %s", s->dev->name, vmt_mig_state_name(original),
+			vmt_mig_state_name(target));
+		return 0;
+	}
+	snprintf(what, sizeof(what), "%s -> %s failed", vmt_mig_state_name(original),
+		 vmt_mig_state_name(target));
+	return device_failed(s, ret, what);
+}
+
+/* After the device is back: the estimate, and the streams finished unless something failed. */
+static int conclude(struct precopy_session *s)
+{
+	if (vmt_stop_signal())
+		vmt_info("stopped by %s; device %s is %s", vmt_stop_signal_name(), s->dev->name,
+			 vmt_mig_state_name(s->dev->state));
+	if (s->opt->bandwidth > 0 && s->samples && !s->quiet_report)
+		print_estimate(s);
+	/* After a failure the streams stay unfinished: a reader must see them cut short. */
+	if (vmt_failed(&s->failure))
+		return VMT_EXIT_FAILURE;
+	if (finish_stream(s->info_stream, "<stdout>", false) ||
+	    finish_stream(s->data_stream, data_stream_name(s), true))
+		return VMT_EXIT_FAILURE;
+	if (s->data_stream) {
+		int ret = vmt_outfile_commit(&s->data_out);
+
+		if (ret) {
+			vmt_err("%s: %s", data_stream_name(s), strerror(-ret));
+			return VMT_EXIT_FAILURE;
+		}
+	}
+	return VMT_EXIT_OK;
+}
+
+int precopy_session_run(struct precopy_session *s, uint32_t original)
+{
+	int ret, restored, code;
+
+	if (open_streams(s))
+		return VMT_EXIT_FAILURE;
+	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER))) {
+		vmt_err("out of memory");
+		return VMT_EXIT_FAILURE;
+	}
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
+	ret = enter_precopy(s, original);
+	s->start_ns = vmt_monotonic_ns();
+	if (!ret)
+		ret = sample_loop(s);
+	/* Back first: the device should not stay in PRE_COPY while we print. */
+	restored = s->dev->state == original ? 0 : restore_state(s, original);
+	report_failure(s, restored != 0);
+	code = conclude(s);
+	if (ret)
+		code = vmt_failure_exit_code(&s->failure);
+	return restored ? VMT_EXIT_FAILURE : code;
+}
+
+void precopy_session_free(struct precopy_session *s)
+{
+	migstream_writer_free(s->info_stream);
+	migstream_writer_free(s->data_stream);
+	/* Not committed: only the temporary goes. */
+	vmt_outfile_abort(&s->data_out);
+	vmt_outfile_free(&s->data_out);
+	free(s->buf);
+	vmt_failure_free(&s->failure);
+}
