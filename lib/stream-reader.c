@@ -540,6 +540,9 @@ static int check_structure(struct migstream_reader *r, const struct migstream_re
 
 		if (migstream_decode_dirty_bitmap(rec, &bm))
 			return bad(r, "bad DIRTY_BITMAP payload (%" PRIu32 " bytes)", rec->len);
+		if (!dirty_bitmap_within_iova_space(bm.iova, bm.page_size, bm.page_count))
+			return bad(r, "%" PRIu64 " pages of %" PRIu64 " bytes from IOVA 0x%" PRIx64
+				   " run past the end of the 64-bit IOVA space", bm.page_count, bm.page_size, bm.iova);
 		if (dirty_bitmap_validate(&bm))
 			return bad(r, "bad %s dirty bitmap for %" PRIu64 " pages",
 				   bm.encoding == MIGSTREAM_BITMAP_RAW ? "RAW" : "RUNS", bm.page_count);

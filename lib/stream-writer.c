@@ -503,7 +503,8 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 	ret = ensure_header(w);
 	if (ret)
 		return ret;
-	if (info->page_size == 0 || (info->page_size & (info->page_size - 1)))
+	if (info->page_size == 0 || (info->page_size & (info->page_size - 1)) ||
+	    !dirty_bitmap_within_iova_space(info->iova, info->page_size, info->page_count))
 		return -EINVAL;
 	/* Pieces start on whole words of the caller's bitmap. */
 	do {

@@ -62,7 +62,8 @@ int migstream_write_precopy_info(struct migstream_writer *w, const struct migstr
  * A dirty bitmap in the kernel's form (bit i of 64-bit little-endian words
  * = page i) for info->page_count pages; the writer picks the smaller of RAW
  * and RUNS, and splits very large bitmaps into several records.
- * info->dirty_count, ->encoding, ->bits are computed, not read.
+ * info->dirty_count, ->encoding, ->bits are computed, not read. -EINVAL
+ * for a page size that is not a power of two or pages that run past 2^64.
  */
 int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
 				 const uint64_t *bitmap);
