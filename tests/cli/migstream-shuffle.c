@@ -9,7 +9,7 @@
  * -D/-x, the set) of DATA records changes, so a reader with unordered_data
  * must accept the result unless a chunk was repeated or dropped.
  *
- * Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] < in > out
+ * Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] [-i INDEX] < in > out
  *   -w W      window in DATA records per device (default 4); W = 1 copies
  *   -s SEED   a pseudo-random permutation of each window (default: each
  *             window reversed, so holding W - 1 chunks puts it back)
@@ -17,6 +17,9 @@
  *   -x CHUNK  drop chunk CHUNK of every device
  *   -g        a wrong state digest in every DEVICE_END (its checks redone):
  *             only a reader or loader that hashes the bytes finds it
+ *   -i INDEX  stream device 0 becomes device INDEX (its DEVICE, DATA and
+ *             DEVICE_END payloads and their checks rewritten; uncompressed
+ *             records only)
  *
  * Non-DATA records end the windows before them: DEVICE_END still follows
  * all of its device's DATA. A test helper: errors go to stderr, exit 1.
@@ -53,6 +56,7 @@ static uint64_t seed;
 static bool random_order;
 static int64_t repeat_chunk = -1, drop_chunk = -1;
 static bool spoil_digest;
+static int64_t new_index = -1;
 
 /* What the tee saw since the last record: the record's bytes (and the preamble first). */
 static uint8_t *captured;
@@ -112,6 +116,22 @@ static void emit(uint8_t *bytes, size_t len)
 	put_be32(bytes + MIGSTREAM_HDR_CHECK_OFF, (uint32_t)XXH3_64bits(bytes, MIGSTREAM_HDR_CHECK_OFF));
 	out_payload_bytes += get_be32(bytes + 8);
 	write_all(bytes, len);
+}
+
+/* -i: the device index leads the payload of DEVICE, DATA and DEVICE_END. */
+static void renumber(const struct migstream_record *rec, uint8_t *bytes)
+{
+	uint8_t *payload = bytes + MIGSTREAM_RECORD_HEADER_LEN;
+
+	if (new_index < 0 || (rec->type != MIGSTREAM_REC_DEVICE && rec->type != MIGSTREAM_REC_DATA &&
+			      rec->type != MIGSTREAM_REC_DEVICE_END))
+		return;
+	if (rec->flags & MIGSTREAM_RF_ZSTD)
+		die("-i: compressed records are not rewritten");
+	if (get_be32(payload) != 0)
+		return;
+	put_be32(payload, (uint32_t)new_index);
+	put_be64(bytes + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF, XXH3_64bits(payload, rec->stored_len));
 }
 
 static uint64_t next_random(void)
@@ -240,7 +260,7 @@ int main(int argc, char **argv)
 	struct migstream_record rec;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "w:s:D:x:g")) != -1) {
+	while ((opt = getopt(argc, argv, "w:s:D:x:gi:")) != -1) {
 		switch (opt) {
 		case 'w':
 			window_size = (unsigned int)parse_number(optarg);
@@ -260,8 +280,14 @@ int main(int argc, char **argv)
 		case 'g':
 			spoil_digest = true;
 			break;
+		case 'i':
+			new_index = (int64_t)parse_number(optarg);
+			if (new_index > UINT32_MAX)
+				die("-i: a u32");
+			break;
 		default:
-			fprintf(stderr, "Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] < in > out\n");
+			fprintf(stderr, "Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] [-i INDEX] "
+				"< in > out\n");
 			return 2;
 		}
 	}
@@ -283,6 +309,7 @@ int main(int argc, char **argv)
 		bytes = captured + captured_len - len;
 		if (captured_len > len)
 			write_all(captured, captured_len - len); /* the preamble */
+		renumber(&rec, bytes);
 		if (rec.type == MIGSTREAM_REC_DATA) {
 			handle_data(&rec, bytes, len);
 			continue;
