@@ -112,16 +112,34 @@ static void write_all(const void *buf, size_t len)
 /* A record goes out under the next seq; its header check follows the new seq. */
 static void emit(uint8_t *bytes, size_t len)
 {
-	put_be32(bytes + 4, out_seq++);
-	put_be32(bytes + MIGSTREAM_HDR_CHECK_OFF, (uint32_t)XXH3_64bits(bytes, MIGSTREAM_HDR_CHECK_OFF));
-	out_payload_bytes += get_be32(bytes + 8);
+	struct migstream_record_header h;
+
+	migstream_decode_record_header(bytes, &h);
+	h.seq = out_seq++;
+	migstream_encode_record_header(&h, bytes);
+	out_payload_bytes += h.stored_len;
 	write_all(bytes, len);
+}
+
+/* A record of our own making: an uncompressed payload after its header in out. */
+static void emit_new(uint16_t type, uint8_t *out, uint32_t payload_len)
+{
+	const struct migstream_record_header h = {
+		.type = type,
+		.stored_len = payload_len,
+		.raw_len = payload_len,
+		.payload_check = XXH3_64bits(out + MIGSTREAM_RECORD_HEADER_LEN, payload_len),
+	};
+
+	migstream_encode_record_header(&h, out);
+	emit(out, MIGSTREAM_RECORD_HEADER_LEN + payload_len);
 }
 
 /* -i: the device index leads the payload of DEVICE, DATA and DEVICE_END. */
 static void renumber(const struct migstream_record *rec, uint8_t *bytes)
 {
 	uint8_t *payload = bytes + MIGSTREAM_RECORD_HEADER_LEN;
+	struct migstream_record_header h;
 
 	if (new_index < 0 || (rec->type != MIGSTREAM_REC_DEVICE && rec->type != MIGSTREAM_REC_DATA &&
 			      rec->type != MIGSTREAM_REC_DEVICE_END))
@@ -131,7 +149,9 @@ static void renumber(const struct migstream_record *rec, uint8_t *bytes)
 	if (get_be32(payload) != 0)
 		return;
 	put_be32(payload, (uint32_t)new_index);
-	put_be64(bytes + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF, XXH3_64bits(payload, rec->stored_len));
+	migstream_decode_record_header(bytes, &h);
+	h.payload_check = XXH3_64bits(payload, rec->stored_len);
+	migstream_encode_record_header(&h, bytes);
 }
 
 static uint64_t next_random(void)
@@ -192,53 +212,36 @@ static void hold(struct device_window *w, const uint8_t *bytes, size_t len)
 
 static void handle_data(const struct migstream_record *rec, uint8_t *bytes, size_t len)
 {
-	struct migstream_data data;
 	struct device_window *w;
 
-	if (migstream_decode_data(rec, &data))
-		die("bad DATA record");
-	if ((int64_t)data.chunk_index == drop_chunk)
+	if ((int64_t)rec->data.chunk_index == drop_chunk)
 		return;
-	w = window_for(data.device);
+	w = window_for(rec->data.device);
 	hold(w, bytes, len);
-	if ((int64_t)data.chunk_index == repeat_chunk)
+	if ((int64_t)rec->data.chunk_index == repeat_chunk)
 		hold(w, bytes, len);
 }
 
 static void emit_stream_end(const struct migstream_record *rec)
 {
-	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_STREAM_END_LEN] = { 0 };
-	struct migstream_stream_end end;
+	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_STREAM_END_LEN];
+	struct migstream_stream_end end = rec->stream_end;
 
-	if (migstream_decode_stream_end(rec, &end))
-		die("bad STREAM_END record");
 	end.record_count = out_seq;
 	end.payload_bytes = out_payload_bytes;
 	migstream_encode_stream_end(&end, out + MIGSTREAM_RECORD_HEADER_LEN);
-	put_be16(out, MIGSTREAM_REC_STREAM_END);
-	put_be32(out + 8, MIGSTREAM_STREAM_END_LEN);
-	put_be32(out + 12, MIGSTREAM_STREAM_END_LEN);
-	put_be64(out + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF,
-		 XXH3_64bits(out + MIGSTREAM_RECORD_HEADER_LEN, MIGSTREAM_STREAM_END_LEN));
-	emit(out, sizeof(out));
+	emit_new(MIGSTREAM_REC_STREAM_END, out, MIGSTREAM_STREAM_END_LEN);
 }
 
 /* DEVICE_END as read (decompressed) goes out uncompressed, digest flipped. */
 static void emit_spoiled_device_end(const struct migstream_record *rec)
 {
-	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_DEVICE_END_LEN] = { 0 };
-	uint8_t *payload = out + MIGSTREAM_RECORD_HEADER_LEN;
-	struct migstream_device_end end;
+	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_DEVICE_END_LEN];
+	struct migstream_device_end end = rec->device_end;
 
-	if (migstream_decode_device_end(rec, &end))
-		die("bad DEVICE_END record");
 	end.state_digest ^= 1;
-	migstream_encode_device_end(&end, payload);
-	put_be16(out, MIGSTREAM_REC_DEVICE_END);
-	put_be32(out + 8, MIGSTREAM_DEVICE_END_LEN);
-	put_be32(out + 12, MIGSTREAM_DEVICE_END_LEN);
-	put_be64(out + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF, XXH3_64bits(payload, MIGSTREAM_DEVICE_END_LEN));
-	emit(out, sizeof(out));
+	migstream_encode_device_end(&end, out + MIGSTREAM_RECORD_HEADER_LEN);
+	emit_new(MIGSTREAM_REC_DEVICE_END, out, MIGSTREAM_DEVICE_END_LEN);
 }
 
 static uint64_t parse_number(const char *arg)

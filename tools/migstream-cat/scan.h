@@ -36,7 +36,4 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 int cat_open_input(const char *path, const char **name);
 void cat_close_input(int fd);
 
-/* "<name>: record 12 (DATA) at byte 4096: <what>", as bad data (exit 4). */
-int cat_bad_record(const struct cat_stream *s, const struct migstream_record *rec, const char *what);
-
 #endif
