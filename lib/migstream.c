@@ -51,18 +51,6 @@ const char *migstream_phase_name(uint8_t phase)
 	return "UNKNOWN";
 }
 
-const char *migstream_vfio_state_name(uint32_t state)
-{
-	/* The values of enum vfio_device_mig_state (kernel ABI). */
-	static const char *const names[] = {
-		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P", "PRE_COPY", "PRE_COPY_P2P",
-	};
-
-	if (state < sizeof(names) / sizeof(names[0]))
-		return names[state];
-	return "UNKNOWN";
-}
-
 uint32_t migstream_record_header_check(const uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN])
 {
 	return (uint32_t)XXH3_64bits(buf, MIGSTREAM_HDR_CHECK_OFF);

@@ -210,8 +210,6 @@ struct migstream_record {
 
 const char *migstream_record_type_name(uint16_t type);
 const char *migstream_phase_name(uint8_t phase);
-/* VFIO_DEVICE_STATE_* to "RUNNING", "PRE_COPY_P2P", ... */
-const char *migstream_vfio_state_name(uint32_t state);
 
 /* The header's bytes; header_check is computed (the field is ignored). */
 void migstream_encode_record_header(const struct migstream_record_header *h,

@@ -9,13 +9,11 @@
  * plus a bitmap of the window per device, whatever the chunk indexes).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -23,6 +21,7 @@
 
 #include "byteorder.h"
 #include "dirty-bitmap.h"
+#include "fdio.h"
 #include "stream-reader.h"
 
 /*
@@ -135,21 +134,8 @@ int migstream_reader_new(struct migstream_reader **out, int fd, const char *name
 		return ret;
 	(*out)->fd = fd;
 	(*out)->read_ctx = *out;
-	migstream_grow_pipe(fd);
+	vmt_grow_pipe(fd);
 	return 0;
-}
-
-void migstream_grow_pipe(int fd)
-{
-	struct stat st;
-
-	/*
-	 * A 64 KiB pipe makes a 1 MiB chunk cost 16 wake-ups on each side;
-	 * 1 MiB (the unprivileged maximum by default) makes it one. Failure
-	 * only costs speed.
-	 */
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
-		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 void migstream_reader_free(struct migstream_reader *r)

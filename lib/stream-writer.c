@@ -20,7 +20,7 @@
 
 #include "byteorder.h"
 #include "dirty-bitmap.h"
-#include "stream-reader.h"
+#include "fdio.h"
 #include "stream-writer.h"
 #include "timeutil.h"
 
@@ -292,7 +292,7 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	if (uname(&uts) == 0)
 		copy_str(w->header.host, sizeof(w->header.host), uts.nodename);
 
-	migstream_grow_pipe(fd);
+	vmt_grow_pipe(fd);
 	memcpy(preamble, MIGSTREAM_MAGIC, MIGSTREAM_MAGIC_LEN);
 	put_be32(preamble + 8, MIGSTREAM_VERSION);
 	put_be32(preamble + 12, 0);

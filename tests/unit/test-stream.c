@@ -1298,9 +1298,6 @@ static void test_names(void)
 	CHECK(strcmp(migstream_record_type_name(0x42), "UNKNOWN") == 0);
 	CHECK(strcmp(migstream_phase_name(MIGSTREAM_PHASE_STOP_COPY), "STOP_COPY") == 0);
 	CHECK(strcmp(migstream_phase_name(0), "UNKNOWN") == 0);
-	CHECK(strcmp(migstream_vfio_state_name(7), "PRE_COPY_P2P") == 0);
-	CHECK(strcmp(migstream_vfio_state_name(2), "RUNNING") == 0);
-	CHECK(strcmp(migstream_vfio_state_name(8), "UNKNOWN") == 0);
 }
 
 static void test_string_limits(void)

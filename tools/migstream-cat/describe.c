@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "describe.h"
+#include "vfio-mig.h"
 
 void cat_format_time(uint64_t time_ns, char *buf, size_t len)
 {
@@ -91,7 +92,7 @@ static void describe_payload(const struct migstream_record *rec, struct cat_row 
 		set_num(row, CAT_COL_DEVICE, p->device);
 		cat_format_time(p->time_ns, t, sizeof(t));
 		snprintf(info, len, "state=%s initial_bytes=%" PRIu64 " dirty_bytes=%" PRIu64
-			 " stop_copy_size=%s time=%s", migstream_vfio_state_name(p->state),
+			 " stop_copy_size=%s time=%s", vmt_mig_state_name(p->state),
 			 p->initial_bytes, p->dirty_bytes, size_or_unknown(p->stop_copy_size, n, sizeof(n)), t);
 		return;
 	}

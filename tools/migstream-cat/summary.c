@@ -11,6 +11,7 @@
 #include "json.h"
 #include "strutils.h"
 #include "summary.h"
+#include "vfio-mig.h"
 
 void cat_summary_init(struct cat_summary *s)
 {
@@ -126,7 +127,7 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 		if (d->precopy_samples)
 			fprintf(out, "    %-16s%" PRIu64 ", last: %s initial_bytes=%" PRIu64
 				" dirty_bytes=%" PRIu64 "\n", "precopy info", d->precopy_samples,
-				migstream_vfio_state_name(d->last_sample.state),
+				vmt_mig_state_name(d->last_sample.state),
 				d->last_sample.initial_bytes, d->last_sample.dirty_bytes);
 	}
 	fprintf(out, "  precopy info:   %" PRIu64 " samples\n", s->precopy_samples);

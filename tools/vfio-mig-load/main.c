@@ -18,12 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "closestream.h"
 #include "compat.h"
 #include "exitcodes.h"
+#include "fdio.h"
 #include "log.h"
 #include "options.h"
 #include "progress.h"
@@ -503,20 +503,6 @@ static ssize_t read_input(void *ctx, void *buf, size_t len)
 	}
 }
 
-/*
- * A pipe holds 64 KiB by default: a 1 MiB record then takes 16 wake-ups of
- * each side. Growing it to a record's size (the default pipe-max-size) lets
- * the writer hand over a whole record at once; failure only costs speed.
- */
-static void grow_input_pipe(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-	    fcntl(fd, F_SETPIPE_SZ, (int)MIGSTREAM_DEFAULT_CHUNK) < 0)
-		vmt_trace("cannot grow the input pipe: %s", strerror(errno));
-}
-
 static int run_load(struct load *ld)
 {
 	/*
@@ -535,7 +521,7 @@ static int run_load(struct load *ld)
 	if (rc < 0)
 		return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
 
-	grow_input_pipe(ld->input_fd);
+	vmt_grow_pipe(ld->input_fd);
 	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
 		if (stop_signal)
