@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "closestream.h"
+#include "device-record.h"
 #include "log.h"
 #include "save.h"
 #include "strutils.h"

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "closestream.h"
+#include "device-record.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "stream-writer.h"
