@@ -82,9 +82,11 @@ int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn,
 void migstream_reader_free(struct migstream_reader *r);
 
 /*
- * 1: a record in *rec; 0: clean end (STREAM_END was handed out, then end
- * of file); <0: error, sticky. Records come out only when all checks pass;
- * a failing record is not handed out.
+ * 1: a record in *rec, a known type's payload decoded into its member
+ * (rec->device, rec->data, ...: the caller never decodes again); 0: clean
+ * end (STREAM_END was handed out, then end of file); <0: error, sticky.
+ * Records come out only when all checks pass; a failing record is not
+ * handed out.
  */
 int migstream_read_record(struct migstream_reader *r, struct migstream_record *rec);
 
