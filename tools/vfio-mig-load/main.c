@@ -276,7 +276,6 @@ static int handle_device(struct load *ld)
 			 name, why);
 		break;
 	}
-	t->desc = *desc;
 	t->described = true;
 
 	rc = load_target_begin_resume(t);
