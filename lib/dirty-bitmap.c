@@ -532,6 +532,16 @@ static inline __attribute__((always_inline)) int runs_walk(const struct migstrea
 	return count == bm->dirty_count ? 0 : -EBADMSG;
 }
 
+bool dirty_bitmap_within_iova_space(uint64_t iova, uint64_t page_size, uint64_t page_count)
+{
+	uint64_t last; /* offset of the last byte from iova */
+
+	if (page_count == 0 || page_size == 0)
+		return true;
+	return !__builtin_mul_overflow(page_count - 1, page_size, &last) &&
+	       !__builtin_add_overflow(last, page_size - 1, &last) && !__builtin_add_overflow(iova, last, &last);
+}
+
 int dirty_bitmap_validate(const struct migstream_dirty_bitmap *bm)
 {
 	switch (bm->encoding) {

@@ -77,6 +77,11 @@ ssize_t dirty_bitmap_encode_runs_if_smaller(const uint64_t *bitmap, uint64_t pag
 size_t dirty_bitmap_raw_tail(const uint64_t *bitmap, uint64_t page_count, uint8_t out[8]);
 
 /*
+ * Whether page_count pages of page_size bytes from iova end at or below
+ * 2^64: a range past it has no address (migstream(5) makes it bad data).
+ */
+bool dirty_bitmap_within_iova_space(uint64_t iova, uint64_t page_size, uint64_t page_count);
+/*
  * A decoded DIRTY_BITMAP record's bitmap: RAW length exact, padding bits
  * zero, runs within page_count, dirty_count right. 0 or -EBADMSG.
  */

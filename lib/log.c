@@ -2,7 +2,6 @@
 /*
  * Messages to stderr with the program's name and a level.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,18 +98,4 @@ void vmt_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help' for more information.\n", log_progname);
 	exit(VMT_EXIT_USAGE);
-}
-
-int vmt_exit_code_for_error(int neg_errno)
-{
-	switch (-neg_errno) {
-	case 0:
-		return VMT_EXIT_OK;
-	case EBADMSG:
-		return VMT_EXIT_BADDATA;
-	case EOPNOTSUPP:
-		return VMT_EXIT_UNSUPPORTED;
-	default:
-		return VMT_EXIT_FAILURE;
-	}
 }

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "byteorder.h"
 #include "migstream.h"
 
@@ -49,16 +51,37 @@ const char *migstream_phase_name(uint8_t phase)
 	return "UNKNOWN";
 }
 
-const char *migstream_vfio_state_name(uint32_t state)
+uint32_t migstream_record_header_check(const uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN])
 {
-	/* The values of enum vfio_device_mig_state (kernel ABI). */
-	static const char *const names[] = {
-		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P", "PRE_COPY", "PRE_COPY_P2P",
-	};
+	return (uint32_t)XXH3_64bits(buf, MIGSTREAM_HDR_CHECK_OFF);
+}
 
-	if (state < sizeof(names) / sizeof(names[0]))
-		return names[state];
-	return "UNKNOWN";
+void migstream_encode_record_header(const struct migstream_record_header *h,
+				    uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN])
+{
+	put_be16(buf, h->type);
+	put_be16(buf + 2, h->flags);
+	put_be32(buf + 4, h->seq);
+	put_be32(buf + 8, h->stored_len);
+	put_be32(buf + 12, h->raw_len);
+	put_be64(buf + 16, h->payload_check);
+	put_be32(buf + 24, h->reserved);
+	put_be32(buf + MIGSTREAM_HDR_CHECK_OFF, migstream_record_header_check(buf));
+}
+
+void migstream_decode_record_header(const uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN],
+				    struct migstream_record_header *h)
+{
+	*h = (struct migstream_record_header){
+		.type = get_be16(buf),
+		.flags = get_be16(buf + 2),
+		.seq = get_be32(buf + 4),
+		.stored_len = get_be32(buf + 8),
+		.raw_len = get_be32(buf + 12),
+		.payload_check = get_be64(buf + 16),
+		.reserved = get_be32(buf + 24),
+		.header_check = get_be32(buf + MIGSTREAM_HDR_CHECK_OFF),
+	};
 }
 
 /* A cursor over a payload: every take fails once the payload runs out. */
@@ -259,6 +282,27 @@ int migstream_decode_stream_end(const struct migstream_record *rec, struct migst
 	out->device_count = take_u32(&c);
 	take_u32(&c);
 	return c.bad ? -EBADMSG : 0;
+}
+
+int migstream_decode_payload(struct migstream_record *rec)
+{
+	switch (rec->type) {
+	case MIGSTREAM_REC_STREAM_HEADER:
+		return migstream_decode_stream_header(rec, &rec->stream_header);
+	case MIGSTREAM_REC_DEVICE:
+		return migstream_decode_device(rec, &rec->device);
+	case MIGSTREAM_REC_DATA:
+		return migstream_decode_data(rec, &rec->data);
+	case MIGSTREAM_REC_PRECOPY_INFO:
+		return migstream_decode_precopy_info(rec, &rec->precopy_info);
+	case MIGSTREAM_REC_DIRTY_BITMAP:
+		return migstream_decode_dirty_bitmap(rec, &rec->dirty_bitmap);
+	case MIGSTREAM_REC_DEVICE_END:
+		return migstream_decode_device_end(rec, &rec->device_end);
+	case MIGSTREAM_REC_STREAM_END:
+		return migstream_decode_stream_end(rec, &rec->stream_end);
+	}
+	return 0;
 }
 
 /* Encoders */

@@ -76,20 +76,16 @@ enum migstream_bitmap_encoding {
 	MIGSTREAM_BITMAP_RUNS = 1,
 };
 
-/* A decoded record as a reader hands it out. */
-struct migstream_record {
+/* The 32-byte record header, field by field (see the layout above). */
+struct migstream_record_header {
 	uint16_t type;
 	uint16_t flags;
 	uint32_t seq;
-	uint64_t offset;	/* stream offset of the record header */
 	uint32_t stored_len;
-	uint32_t len;		/* length of payload, decompressed */
-	const uint8_t *payload; /* valid until the next read */
-	/* Added: raw_len from the header. len == raw_len, except for a
-	 * compressed record read with keep_compressed, where payload and len
-	 * are the stored (zstd) bytes. flags is the header's in both cases
-	 * (MIGSTREAM_RF_ZSTD says how the record was stored). */
 	uint32_t raw_len;
+	uint64_t payload_check;
+	uint32_t reserved;
+	uint32_t header_check; /* decode: as read; encode: computed */
 };
 
 /* STREAM_HEADER: u64 time_ns, u32 flags, u32 reserved, str producer,
@@ -181,10 +177,54 @@ struct migstream_stream_end {
 	uint32_t device_count;
 };
 
+/*
+ * A record as a reader hands it out: header facts, the payload, and for a
+ * record of a known type its payload decoded once (the member named after
+ * its type; unknown ancillary types decode nothing).
+ */
+struct migstream_record {
+	uint16_t type;
+	uint16_t flags; /* the header's: MIGSTREAM_RF_ZSTD says how it was stored */
+	uint32_t seq;
+	uint64_t offset; /* stream offset of the record header */
+	uint32_t stored_len;
+	uint32_t raw_len;
+	/*
+	 * The payload, valid until the next read: decompressed (len ==
+	 * raw_len), or the stored zstd bytes for a compressed record read
+	 * with keep_compressed (len == stored_len). Pointers in the decoded
+	 * members point into decompressed bytes either way.
+	 */
+	uint32_t len;
+	const uint8_t *payload;
+	union {
+		struct migstream_stream_header stream_header;
+		struct migstream_device device;
+		struct migstream_data data;
+		struct migstream_precopy_info precopy_info;
+		struct migstream_dirty_bitmap dirty_bitmap;
+		struct migstream_device_end device_end;
+		struct migstream_stream_end stream_end;
+	};
+};
+
 const char *migstream_record_type_name(uint16_t type);
 const char *migstream_phase_name(uint8_t phase);
-/* VFIO_DEVICE_STATE_* to "RUNNING", "PRE_COPY_P2P", ... */
-const char *migstream_vfio_state_name(uint32_t state);
+
+/* The header's bytes; header_check is computed (the field is ignored). */
+void migstream_encode_record_header(const struct migstream_record_header *h,
+				    uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN]);
+/* The fields as they are on the wire: nothing is checked. */
+void migstream_decode_record_header(const uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN],
+				    struct migstream_record_header *h);
+/* What header_check must be for these bytes: XXH3-64 of bytes 0..27, low 32 bits. */
+uint32_t migstream_record_header_check(const uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN]);
+
+/*
+ * rec's payload (raw, decompressed) into the member of its type: 0, or
+ * -EBADMSG as the decoder of that type says; unknown types decode nothing.
+ */
+int migstream_decode_payload(struct migstream_record *rec);
 
 /*
  * Payload decoders: -EBADMSG when the payload is too short, a string is
@@ -199,10 +239,6 @@ int migstream_decode_dirty_bitmap(const struct migstream_record *rec, struct mig
 int migstream_decode_device_end(const struct migstream_record *rec, struct migstream_device_end *out);
 int migstream_decode_stream_end(const struct migstream_record *rec, struct migstream_stream_end *out);
 
-/*
- * Additions for writers and tools (not in the first draft of this header).
- */
-
 /* Most DEVICE records one stream may carry: bounds per-device state. */
 #define MIGSTREAM_MAX_DEVICES 64
 
@@ -213,8 +249,7 @@ int migstream_decode_stream_end(const struct migstream_record *rec, struct migst
 #define MIGSTREAM_DEVICE_END_LEN 32
 #define MIGSTREAM_STREAM_END_LEN 24
 
-/* Offsets of the two check fields in the record header. */
-#define MIGSTREAM_HDR_PAYLOAD_CHECK_OFF 16
+/* Offset of header_check: the bytes before it are what it covers. */
 #define MIGSTREAM_HDR_CHECK_OFF 28
 
 /* True for the types this revision defines (1..7). */

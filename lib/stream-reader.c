@@ -9,13 +9,11 @@
  * plus a bitmap of the window per device, whatever the chunk indexes).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -23,6 +21,7 @@
 
 #include "byteorder.h"
 #include "dirty-bitmap.h"
+#include "fdio.h"
 #include "stream-reader.h"
 
 /*
@@ -135,21 +134,8 @@ int migstream_reader_new(struct migstream_reader **out, int fd, const char *name
 		return ret;
 	(*out)->fd = fd;
 	(*out)->read_ctx = *out;
-	migstream_grow_pipe(fd);
+	vmt_grow_pipe(fd);
 	return 0;
-}
-
-void migstream_grow_pipe(int fd)
-{
-	struct stat st;
-
-	/*
-	 * A 64 KiB pipe makes a 1 MiB chunk cost 16 wake-ups on each side;
-	 * 1 MiB (the unprivileged maximum by default) makes it one. Failure
-	 * only costs speed.
-	 */
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
-		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 void migstream_reader_free(struct migstream_reader *r)
@@ -387,11 +373,9 @@ static int check_unordered_data(struct migstream_reader *r, struct reader_device
 
 static int check_data(struct migstream_reader *r, const struct migstream_record *rec)
 {
-	struct migstream_data data;
+	const struct migstream_data data = rec->data;
 	struct reader_device *d;
 
-	if (migstream_decode_data(rec, &data))
-		return bad(r, "bad DATA payload (%" PRIu32 " bytes)", rec->len);
 	d = find_device(r, data.device);
 	if (!d)
 		return bad(r, "DATA for device %" PRIu32 " before its DEVICE record", data.device);
@@ -418,19 +402,9 @@ static int check_data(struct migstream_reader *r, const struct migstream_record 
 
 static int check_device(struct migstream_reader *r, const struct migstream_record *rec)
 {
-	struct migstream_device *dev;
+	uint32_t index = rec->device.index;
 	struct reader_device *d;
-	uint32_t index;
-	int ret;
 
-	dev = malloc(sizeof(*dev));
-	if (!dev)
-		return fail(r, -ENOMEM, "out of memory");
-	ret = migstream_decode_device(rec, dev);
-	index = dev->index;
-	free(dev);
-	if (ret)
-		return bad(r, "bad DEVICE payload (%" PRIu32 " bytes)", rec->len);
 	if (find_device(r, index))
 		return bad(r, "device %" PRIu32 " declared twice", index);
 	if (r->ndev >= MIGSTREAM_MAX_DEVICES)
@@ -453,12 +427,10 @@ static int check_device(struct migstream_reader *r, const struct migstream_recor
 
 static int check_device_end(struct migstream_reader *r, const struct migstream_record *rec)
 {
-	struct migstream_device_end end;
+	const struct migstream_device_end end = rec->device_end;
 	struct reader_device *d;
 	uint64_t digest;
 
-	if (migstream_decode_device_end(rec, &end))
-		return bad(r, "bad DEVICE_END payload (%" PRIu32 " bytes)", rec->len);
 	d = find_device(r, end.device);
 	if (!d)
 		return bad(r, "DEVICE_END for device %" PRIu32 " that has no DEVICE record", end.device);
@@ -492,10 +464,8 @@ static int check_device_end(struct migstream_reader *r, const struct migstream_r
 
 static int check_stream_end(struct migstream_reader *r, const struct migstream_record *rec)
 {
-	struct migstream_stream_end end;
+	const struct migstream_stream_end end = rec->stream_end;
 
-	if (migstream_decode_stream_end(rec, &end))
-		return bad(r, "bad STREAM_END payload (%" PRIu32 " bytes)", rec->len);
 	if (end.record_count != r->records)
 		return bad(r, "STREAM_END counts %" PRIu64 " records before it, the stream has %" PRIu64,
 			   end.record_count, r->records);
@@ -511,46 +481,39 @@ static int check_stream_end(struct migstream_reader *r, const struct migstream_r
 	return 0;
 }
 
-/* What a record must satisfy beyond its checksums. */
-static int check_structure(struct migstream_reader *r, const struct migstream_record *rec)
+static int check_dirty_bitmap(struct migstream_reader *r, const struct migstream_dirty_bitmap *bm)
 {
-	switch (rec->type) {
-	case MIGSTREAM_REC_STREAM_HEADER: {
-		struct migstream_stream_header h;
+	if (!dirty_bitmap_within_iova_space(bm->iova, bm->page_size, bm->page_count))
+		return bad(r, "%" PRIu64 " pages of %" PRIu64 " bytes from IOVA 0x%" PRIx64
+			   " run past the end of the 64-bit IOVA space", bm->page_count, bm->page_size, bm->iova);
+	if (dirty_bitmap_validate(bm))
+		return bad(r, "bad %s dirty bitmap for %" PRIu64 " pages",
+			   bm->encoding == MIGSTREAM_BITMAP_RAW ? "RAW" : "RUNS", bm->page_count);
+	return 0;
+}
 
-		if (migstream_decode_stream_header(rec, &h))
-			return bad(r, "bad STREAM_HEADER payload (%" PRIu32 " bytes)", rec->len);
-		if (h.flags)
-			return bad(r, "unknown stream header flags 0x%08" PRIx32, h.flags);
+/* A known record's payload, decoded into rec, and what it must satisfy beyond its checksums. */
+static int check_structure(struct migstream_reader *r, struct migstream_record *rec)
+{
+	if (migstream_decode_payload(rec))
+		return bad(r, "bad %s payload (%" PRIu32 " bytes)", migstream_record_type_name(rec->type), rec->len);
+	switch (rec->type) {
+	case MIGSTREAM_REC_STREAM_HEADER:
+		if (rec->stream_header.flags)
+			return bad(r, "unknown stream header flags 0x%08" PRIx32, rec->stream_header.flags);
 		return 0;
-	}
 	case MIGSTREAM_REC_DEVICE:
 		return check_device(r, rec);
 	case MIGSTREAM_REC_DATA:
 		return check_data(r, rec);
-	case MIGSTREAM_REC_PRECOPY_INFO: {
-		struct migstream_precopy_info info;
-
-		if (migstream_decode_precopy_info(rec, &info))
-			return bad(r, "bad PRECOPY_INFO payload (%" PRIu32 " bytes)", rec->len);
-		return 0;
-	}
-	case MIGSTREAM_REC_DIRTY_BITMAP: {
-		struct migstream_dirty_bitmap bm;
-
-		if (migstream_decode_dirty_bitmap(rec, &bm))
-			return bad(r, "bad DIRTY_BITMAP payload (%" PRIu32 " bytes)", rec->len);
-		if (dirty_bitmap_validate(&bm))
-			return bad(r, "bad %s dirty bitmap for %" PRIu64 " pages",
-				   bm.encoding == MIGSTREAM_BITMAP_RAW ? "RAW" : "RUNS", bm.page_count);
-		return 0;
-	}
+	case MIGSTREAM_REC_DIRTY_BITMAP:
+		return check_dirty_bitmap(r, &rec->dirty_bitmap);
 	case MIGSTREAM_REC_DEVICE_END:
 		return check_device_end(r, rec);
 	case MIGSTREAM_REC_STREAM_END:
 		return check_stream_end(r, rec);
 	}
-	return 0; /* unknown ancillary: the caller's */
+	return 0; /* PRECOPY_INFO: decoding is all */
 }
 
 /* After STREAM_END only the end of file may come. */
@@ -572,12 +535,38 @@ static int read_eof(struct migstream_reader *r)
 	return 0;
 }
 
+/* A header that passed its check: the rules of step 2 of migstream(5). */
+static int check_header(struct migstream_reader *r, const struct migstream_record_header *h)
+{
+	r->rec_type = h->type;
+	r->rec_type_known = true;
+	if (h->seq != r->records)
+		return bad(r, "sequence number %" PRIu32 ", expected %" PRIu64, h->seq, r->records);
+	if (h->flags & ~MIGSTREAM_RF_KNOWN)
+		return bad(r, "unknown record flags 0x%04x", h->flags & ~MIGSTREAM_RF_KNOWN);
+	if (h->reserved)
+		return bad(r, "reserved header field is 0x%08" PRIx32 ", not 0", h->reserved);
+	if (h->stored_len > MIGSTREAM_MAX_PAYLOAD)
+		return bad(r, "stored length %" PRIu32 " exceeds the limit of %u", h->stored_len,
+			   MIGSTREAM_MAX_PAYLOAD);
+	if (h->raw_len > MIGSTREAM_MAX_PAYLOAD)
+		return bad(r, "raw length %" PRIu32 " exceeds the limit of %u", h->raw_len, MIGSTREAM_MAX_PAYLOAD);
+	if (!(h->flags & MIGSTREAM_RF_ZSTD) && h->raw_len != h->stored_len)
+		return bad(r, "raw length %" PRIu32 " differs from stored length %" PRIu32 " without compression",
+			   h->raw_len, h->stored_len);
+	if (!migstream_record_type_known(h->type) && !(h->flags & MIGSTREAM_RF_ANCILLARY))
+		return bad(r, "unknown critical record type 0x%04x", h->type);
+	if (r->records == 0 && h->type != MIGSTREAM_REC_STREAM_HEADER)
+		return bad(r, "first record is not STREAM_HEADER");
+	if (r->records > 0 && h->type == MIGSTREAM_REC_STREAM_HEADER)
+		return bad(r, "second STREAM_HEADER");
+	return 0;
+}
+
 int migstream_read_record(struct migstream_reader *r, struct migstream_record *rec)
 {
 	uint8_t hdr[MIGSTREAM_RECORD_HEADER_LEN];
-	uint32_t seq, stored_len, raw_len, reserved;
-	uint16_t type, flags;
-	uint64_t check;
+	struct migstream_record_header h;
 	bool known, zstd;
 	ssize_t n;
 	int ret;
@@ -602,70 +591,42 @@ int migstream_read_record(struct migstream_reader *r, struct migstream_record *r
 	if (n < (ssize_t)sizeof(hdr))
 		return bad(r, "truncated record header (%zd of %zu bytes)", n, sizeof(hdr));
 
-	if (check_failed(get_be32(hdr + MIGSTREAM_HDR_CHECK_OFF) !=
-			 (uint32_t)XXH3_64bits(hdr, MIGSTREAM_HDR_CHECK_OFF)))
+	migstream_decode_record_header(hdr, &h);
+	if (check_failed(h.header_check != migstream_record_header_check(hdr)))
 		return bad(r, "record header check mismatch");
-	type = get_be16(hdr);
-	flags = get_be16(hdr + 2);
-	seq = get_be32(hdr + 4);
-	stored_len = get_be32(hdr + 8);
-	raw_len = get_be32(hdr + 12);
-	check = get_be64(hdr + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF);
-	reserved = get_be32(hdr + 24);
-	r->rec_type = type;
-	r->rec_type_known = true;
-	known = migstream_record_type_known(type);
-	zstd = flags & MIGSTREAM_RF_ZSTD;
-
-	if (seq != r->records)
-		return bad(r, "sequence number %" PRIu32 ", expected %" PRIu64, seq, r->records);
-	if (flags & ~MIGSTREAM_RF_KNOWN)
-		return bad(r, "unknown record flags 0x%04x", flags & ~MIGSTREAM_RF_KNOWN);
-	if (reserved)
-		return bad(r, "reserved header field is 0x%08" PRIx32 ", not 0", reserved);
-	if (stored_len > MIGSTREAM_MAX_PAYLOAD)
-		return bad(r, "stored length %" PRIu32 " exceeds the limit of %u", stored_len, MIGSTREAM_MAX_PAYLOAD);
-	if (raw_len > MIGSTREAM_MAX_PAYLOAD)
-		return bad(r, "raw length %" PRIu32 " exceeds the limit of %u", raw_len, MIGSTREAM_MAX_PAYLOAD);
-	if (!zstd && raw_len != stored_len)
-		return bad(r, "raw length %" PRIu32 " differs from stored length %" PRIu32 " without compression",
-			   raw_len, stored_len);
-	if (!known && !(flags & MIGSTREAM_RF_ANCILLARY))
-		return bad(r, "unknown critical record type 0x%04x", type);
-	if (r->records == 0 && type != MIGSTREAM_REC_STREAM_HEADER)
-		return bad(r, "first record is not STREAM_HEADER");
-	if (r->records > 0 && type == MIGSTREAM_REC_STREAM_HEADER)
-		return bad(r, "second STREAM_HEADER");
-
-	ret = grow(r, &r->sbuf, &r->scap, stored_len ? stored_len : 1);
+	ret = check_header(r, &h);
 	if (ret)
 		return ret;
-	n = read_full(r, r->sbuf, stored_len);
+	known = migstream_record_type_known(h.type);
+	zstd = h.flags & MIGSTREAM_RF_ZSTD;
+
+	ret = grow(r, &r->sbuf, &r->scap, h.stored_len ? h.stored_len : 1);
+	if (ret)
+		return ret;
+	n = read_full(r, r->sbuf, h.stored_len);
 	if (n < 0)
 		return (int)n;
-	if (n < stored_len)
-		return bad(r, "truncated payload (%zd of %" PRIu32 " bytes)", n, stored_len);
-	if (check_failed(XXH3_64bits(r->sbuf, stored_len) != check))
+	if (n < h.stored_len)
+		return bad(r, "truncated payload (%zd of %" PRIu32 " bytes)", n, h.stored_len);
+	if (check_failed(XXH3_64bits(r->sbuf, h.stored_len) != h.payload_check))
 		return bad(r, "payload checksum mismatch");
 
-	*rec = (struct migstream_record){
-		.type = type,
-		.flags = flags,
-		.seq = seq,
-		.offset = r->rec_offset,
-		.stored_len = stored_len,
-		.raw_len = raw_len,
-		.len = stored_len,
-		.payload = r->sbuf,
-	};
+	rec->type = h.type;
+	rec->flags = h.flags;
+	rec->seq = h.seq;
+	rec->offset = r->rec_offset;
+	rec->stored_len = h.stored_len;
+	rec->raw_len = h.raw_len;
+	rec->len = h.stored_len;
+	rec->payload = r->sbuf;
 	/* Known types are decompressed even for keep_compressed: their
 	 * structure is checked on the raw bytes. */
 	if (zstd && (known || !r->opts.keep_compressed)) {
-		ret = decompress(r, stored_len, raw_len);
+		ret = decompress(r, h.stored_len, h.raw_len);
 		if (ret)
 			return ret;
 		rec->payload = r->rbuf;
-		rec->len = raw_len;
+		rec->len = h.raw_len;
 	}
 	if (known) {
 		ret = check_structure(r, rec);
@@ -674,9 +635,9 @@ int migstream_read_record(struct migstream_reader *r, struct migstream_record *r
 	}
 	if (zstd && r->opts.keep_compressed) {
 		rec->payload = r->sbuf;
-		rec->len = stored_len;
+		rec->len = h.stored_len;
 	}
 	r->records++;
-	r->payload_bytes += stored_len;
+	r->payload_bytes += h.stored_len;
 	return 1;
 }

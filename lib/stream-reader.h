@@ -66,12 +66,13 @@ struct migstream_reader_opts {
 
 /*
  * name: for messages ("-" or "<stdin>" for standard input). -EINVAL for an
- * unordered_window above MIGSTREAM_UNORDERED_WINDOW_MAX.
+ * unordered_window above MIGSTREAM_UNORDERED_WINDOW_MAX. A pipe fd is grown
+ * (vmt_grow_pipe).
  */
 int migstream_reader_new(struct migstream_reader **out, int fd, const char *name,
 			 const struct migstream_reader_opts *opts);
 /*
- * Added: a reader over any byte source (memory, a decompressor, a fuzzer).
+ * A reader over any byte source (memory, a decompressor, a fuzzer).
  * fn behaves like read(2) but returns -errno: bytes read (> 0), 0 at end
  * of file, -errno on error (-EINTR is retried).
  */
@@ -79,17 +80,13 @@ typedef ssize_t (*migstream_read_fn)(void *ctx, void *buf, size_t len);
 int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn, void *ctx, const char *name,
 			    const struct migstream_reader_opts *opts);
 void migstream_reader_free(struct migstream_reader *r);
-/*
- * Added: if fd is a pipe, try to make its buffer 1 MiB (fewer, larger
- * reads and writes). migstream_reader_new and migstream_writer_new do it
- * for their fd; tools may do it for the other end of their pipelines.
- */
-void migstream_grow_pipe(int fd);
 
 /*
- * 1: a record in *rec; 0: clean end (STREAM_END was handed out, then end
- * of file); <0: error, sticky. Records come out only when all checks pass;
- * a failing record is not handed out.
+ * 1: a record in *rec, a known type's payload decoded into its member
+ * (rec->device, rec->data, ...: the caller never decodes again); 0: clean
+ * end (STREAM_END was handed out, then end of file); <0: error, sticky.
+ * Records come out only when all checks pass; a failing record is not
+ * handed out.
  */
 int migstream_read_record(struct migstream_reader *r, struct migstream_record *rec);
 

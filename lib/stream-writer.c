@@ -20,7 +20,7 @@
 
 #include "byteorder.h"
 #include "dirty-bitmap.h"
-#include "stream-reader.h"
+#include "fdio.h"
 #include "stream-writer.h"
 #include "timeutil.h"
 
@@ -161,10 +161,15 @@ static size_t try_compress(struct migstream_writer *w, const struct iovec *piece
 static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const struct iovec *pieces,
 		int npieces, uint32_t len)
 {
+	struct migstream_record_header h = {
+		.type = type,
+		.flags = flags & MIGSTREAM_RF_ANCILLARY,
+		.seq = (uint32_t)w->record_count,
+		.stored_len = len,
+		.raw_len = len,
+	};
 	uint8_t hdr[MIGSTREAM_RECORD_HEADER_LEN];
 	struct iovec iov[4];
-	uint32_t stored_len = len;
-	uint64_t check;
 	size_t zlen;
 	int iovcnt = 1, ret;
 
@@ -175,45 +180,36 @@ static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const
 	if (w->record_count > UINT32_MAX)
 		return -E2BIG; /* seq is 32 bits */
 
-	flags &= MIGSTREAM_RF_ANCILLARY;
 	zlen = try_compress(w, pieces, npieces, len);
 	if (zlen) {
-		flags |= MIGSTREAM_RF_ZSTD;
-		stored_len = (uint32_t)zlen;
+		h.flags |= MIGSTREAM_RF_ZSTD;
+		h.stored_len = (uint32_t)zlen;
 		iov[1] = (struct iovec){ .iov_base = w->zbuf, .iov_len = zlen };
 		iovcnt = 2;
-		check = XXH3_64bits(w->zbuf, zlen);
+		h.payload_check = XXH3_64bits(w->zbuf, zlen);
 	} else if (npieces == 1) {
 		iov[1] = pieces[0];
 		iovcnt = 2;
-		check = XXH3_64bits(pieces[0].iov_base, pieces[0].iov_len);
+		h.payload_check = XXH3_64bits(pieces[0].iov_base, pieces[0].iov_len);
 	} else {
 		XXH3_64bits_reset(w->check);
 		for (int i = 0; i < npieces; i++) {
 			XXH3_64bits_update(w->check, pieces[i].iov_base, pieces[i].iov_len);
 			iov[iovcnt++] = pieces[i];
 		}
-		check = XXH3_64bits_digest(w->check);
+		h.payload_check = XXH3_64bits_digest(w->check);
 	}
 
-	put_be16(hdr, type);
-	put_be16(hdr + 2, flags);
-	put_be32(hdr + 4, (uint32_t)w->record_count);
-	put_be32(hdr + 8, stored_len);
-	put_be32(hdr + 12, len);
-	put_be64(hdr + 16, check);
-	put_be32(hdr + 24, 0);
-	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, MIGSTREAM_HDR_CHECK_OFF));
+	migstream_encode_record_header(&h, hdr);
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
-
 	ret = write_all(w, w->fd, iov, iovcnt);
 	if (ret) {
 		w->err = ret;
 		return ret;
 	}
-	w->offset += sizeof(hdr) + stored_len;
+	w->offset += sizeof(hdr) + h.stored_len;
 	w->record_count++;
-	w->payload_bytes += stored_len;
+	w->payload_bytes += h.stored_len;
 	return 0;
 }
 
@@ -296,7 +292,7 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	if (uname(&uts) == 0)
 		copy_str(w->header.host, sizeof(w->header.host), uts.nodename);
 
-	migstream_grow_pipe(fd);
+	vmt_grow_pipe(fd);
 	memcpy(preamble, MIGSTREAM_MAGIC, MIGSTREAM_MAGIC_LEN);
 	put_be32(preamble + 8, MIGSTREAM_VERSION);
 	put_be32(preamble + 12, 0);
@@ -503,7 +499,8 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 	ret = ensure_header(w);
 	if (ret)
 		return ret;
-	if (info->page_size == 0 || (info->page_size & (info->page_size - 1)))
+	if (info->page_size == 0 || (info->page_size & (info->page_size - 1)) ||
+	    !dirty_bitmap_within_iova_space(info->iova, info->page_size, info->page_count))
 		return -EINVAL;
 	/* Pieces start on whole words of the caller's bitmap. */
 	do {
@@ -572,62 +569,33 @@ int migstream_write_device_end(struct migstream_writer *w, uint32_t device)
 	return emit_device_end(w, d);
 }
 
-int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload,
-			   uint32_t len)
+int migstream_copy_record(struct migstream_writer *w, const struct migstream_record *rec)
 {
-	struct migstream_record rec = { .type = type, .len = len, .raw_len = len, .payload = payload };
+	uint16_t flags = rec->flags & MIGSTREAM_RF_ANCILLARY;
+	struct writer_device *d;
 	int ret;
 
 	if (w->err)
 		return w->err;
-	if (w->finished || (flags & ~MIGSTREAM_RF_KNOWN) || len > MIGSTREAM_MAX_PAYLOAD)
+	if (w->finished || rec->len > MIGSTREAM_MAX_PAYLOAD)
 		return -EINVAL;
 
-	switch (type) {
-	case MIGSTREAM_REC_STREAM_HEADER: {
-		struct migstream_stream_header h;
-
+	switch (rec->type) {
+	case MIGSTREAM_REC_STREAM_HEADER:
 		/* The source's header replaces ours if it comes first. */
-		if (w->header_written || migstream_decode_stream_header(&rec, &h))
+		if (w->header_written)
 			return -EINVAL;
-		return write_header_payload(w, payload, len);
-	}
-	case MIGSTREAM_REC_DEVICE: {
-		struct migstream_device *dev = malloc(sizeof(*dev));
-
-		if (!dev)
-			return -ENOMEM;
-		ret = migstream_decode_device(&rec, dev);
-		if (!ret)
-			ret = ensure_header(w);
-		if (!ret)
-			ret = emit_device(w, dev->index, payload, len);
-		else if (ret == -EBADMSG)
-			ret = -EINVAL;
-		free(dev);
-		return ret;
-	}
-	case MIGSTREAM_REC_DATA: {
-		struct migstream_data data;
-		struct writer_device *d;
-
-		if (migstream_decode_data(&rec, &data))
-			return -EINVAL;
+		return write_header_payload(w, rec->payload, rec->len);
+	case MIGSTREAM_REC_DEVICE:
 		ret = ensure_header(w);
-		if (ret)
-			return ret;
-		ret = device_for_data(w, data.device, data.phase, &d);
-		if (ret)
-			return ret;
-		return emit_chunk(w, d, data.phase, data.data, data.len);
-	}
-	case MIGSTREAM_REC_DEVICE_END: {
-		struct migstream_device_end end;
-
-		if (migstream_decode_device_end(&rec, &end))
-			return -EINVAL;
-		return migstream_write_device_end(w, end.device);
-	}
+		return ret ? ret : emit_device(w, rec->device.index, rec->payload, rec->len);
+	case MIGSTREAM_REC_DATA:
+		ret = ensure_header(w);
+		if (!ret)
+			ret = device_for_data(w, rec->data.device, rec->data.phase, &d);
+		return ret ? ret : emit_chunk(w, d, rec->data.phase, rec->data.data, rec->data.len);
+	case MIGSTREAM_REC_DEVICE_END:
+		return migstream_write_device_end(w, rec->device_end.device);
 	case MIGSTREAM_REC_STREAM_END:
 		return migstream_writer_finish(w);
 	case MIGSTREAM_REC_PRECOPY_INFO:
@@ -636,9 +604,29 @@ int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t f
 		break;
 	}
 	ret = ensure_header(w);
-	if (ret)
-		return ret;
-	return emit_one(w, type, flags, payload, len);
+	return ret ? ret : emit_one(w, rec->type, flags, rec->payload, rec->len);
+}
+
+int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload,
+			   uint32_t len)
+{
+	struct migstream_record rec = {
+		.type = type,
+		.flags = flags,
+		.stored_len = len,
+		.raw_len = len,
+		.len = len,
+		.payload = payload,
+	};
+
+	if (w->err)
+		return w->err;
+	if ((flags & ~MIGSTREAM_RF_KNOWN) || len > MIGSTREAM_MAX_PAYLOAD)
+		return -EINVAL;
+	/* STREAM_END is regenerated: its payload is never read. */
+	if (type != MIGSTREAM_REC_STREAM_END && migstream_decode_payload(&rec))
+		return -EINVAL;
+	return migstream_copy_record(w, &rec);
 }
 
 int migstream_writer_finish(struct migstream_writer *w)

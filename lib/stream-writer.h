@@ -62,18 +62,20 @@ int migstream_write_precopy_info(struct migstream_writer *w, const struct migstr
  * A dirty bitmap in the kernel's form (bit i of 64-bit little-endian words
  * = page i) for info->page_count pages; the writer picks the smaller of RAW
  * and RUNS, and splits very large bitmaps into several records.
- * info->dirty_count, ->encoding, ->bits are computed, not read.
+ * info->dirty_count, ->encoding, ->bits are computed, not read. -EINVAL
+ * for a page size that is not a power of two or pages that run past 2^64.
  */
 int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
 				 const uint64_t *bitmap);
 /* DEVICE_END with the totals and digest of everything written for it. */
 int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
 /*
- * A record as it is, for tools that copy or convert streams: the payload
- * is raw (uncompressed); the writer compresses it if asked and renumbers
- * (seq). The MIGSTREAM_RF_ZSTD bit of flags is ignored, the ancillary bit
- * kept (and forced for PRECOPY_INFO and DIRTY_BITMAP). So that a copy is
- * always a valid stream, the writer keeps its own accounting:
+ * A record as a reader handed it out (decoded, its payload decompressed:
+ * not from a keep_compressed reader), for tools that copy or convert
+ * streams: the writer compresses it if asked and renumbers it (seq). The
+ * ancillary flag is kept (and forced for PRECOPY_INFO and DIRTY_BITMAP).
+ * So that a copy is always a valid stream, the writer keeps its own
+ * accounting:
  *   STREAM_HEADER  written as given if it is the first record; -EINVAL later
  *   DEVICE         registers the device (as migstream_write_device)
  *   DATA           one record, the same device, phase and bytes, but
@@ -83,7 +85,12 @@ int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
  *   DEVICE_END     regenerated from the writer's totals and digest
  *   STREAM_END     = migstream_writer_finish()
  *   anything else  copied as it is (unknown types too)
- * -EINVAL for a payload that does not decode or breaks the ordering rules.
+ * -EINVAL for a record that breaks the ordering rules.
+ */
+int migstream_copy_record(struct migstream_writer *w, const struct migstream_record *rec);
+/*
+ * The same for a raw payload of type (flags: MIGSTREAM_RF_*, the ZSTD bit
+ * ignored): decoded first, -EINVAL for a payload that does not decode.
  */
 int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags,
 			   const void *payload, uint32_t len);

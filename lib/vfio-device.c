@@ -348,24 +348,3 @@ const char *vmt_device_access_name(enum vmt_device_access access)
 		return "none";
 	}
 }
-
-void vmt_device_fill_record(const struct vmt_device *dev, uint32_t index,
-			    struct migstream_device *rec)
-{
-	memset(rec, 0, sizeof(*rec));
-	rec->index = index;
-	rec->mig_flags = dev->mig_flags;
-	rec->stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
-	if (dev->has_pci_ids) {
-		rec->id_flags |= MIGSTREAM_DEV_PCI_IDS;
-		rec->vendor = dev->vendor;
-		rec->device = dev->device;
-		rec->subsys_vendor = dev->subsys_vendor;
-		rec->subsys_device = dev->subsys_device;
-		rec->class_code = dev->class_code;
-		rec->revision = dev->revision;
-	}
-	snprintf(rec->name, sizeof(rec->name), "%s", dev->name);
-	snprintf(rec->driver, sizeof(rec->driver), "%s", dev->driver);
-	snprintf(rec->mdev_type, sizeof(rec->mdev_type), "%s", dev->mdev_type);
-}

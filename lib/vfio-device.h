@@ -26,8 +26,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "migstream.h"
-
 /* A state that could not be read back (GET failed). */
 #define VMT_STATE_UNKNOWN UINT32_MAX
 
@@ -41,8 +39,11 @@ struct vmt_device_open_opts {
 	bool force_group; /* --group: legacy group/container path */
 };
 
+/* Longest device name (cdev path, PCI address, UUID) a user may give. */
+#define VMT_DEVICE_NAME_MAX 4096
+
 struct vmt_device {
-	char name[MIGSTREAM_MAX_STRING + 1]; /* as given by the user */
+	char name[VMT_DEVICE_NAME_MAX + 1]; /* as given by the user */
 	char node[PATH_MAX];		     /* what was opened: cdev, group node, "fd:N" */
 	enum vmt_device_access access;
 	int fd;		 /* the device fd */
@@ -93,12 +94,5 @@ void vmt_device_close(struct vmt_device *dev);
 
 /* "cdev", "group", "fd" */
 const char *vmt_device_access_name(enum vmt_device_access access);
-
-/*
- * The DEVICE record for this device: identity and migration flags;
- * stop_copy_size is left to the caller (MIGSTREAM_SIZE_UNKNOWN here).
- */
-void vmt_device_fill_record(const struct vmt_device *dev, uint32_t index,
-			    struct migstream_device *rec);
 
 #endif

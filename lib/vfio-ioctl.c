@@ -61,15 +61,6 @@ int vmt_vfio_group_get_device_fd(int group_fd, const char *name)
 				 "VFIO_GROUP_GET_DEVICE_FD", group_fd);
 }
 
-int vmt_vfio_device_get_info(int device_fd, struct vfio_device_info *info)
-{
-	*info = (struct vfio_device_info){
-		.argsz = sizeof(*info),
-	};
-	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_GET_INFO, info),
-				 "VFIO_DEVICE_GET_INFO", device_fd);
-}
-
 int vmt_vfio_device_reset(int device_fd)
 {
 	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_RESET), "VFIO_DEVICE_RESET", device_fd);
@@ -98,16 +89,6 @@ int vmt_vfio_device_attach_iommufd_pt(int device_fd, uint32_t pt_id)
 
 	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach),
 				 "VFIO_DEVICE_ATTACH_IOMMUFD_PT", device_fd);
-}
-
-int vmt_vfio_device_detach_iommufd_pt(int device_fd)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach),
-				 "VFIO_DEVICE_DETACH_IOMMUFD_PT", device_fd);
 }
 
 /* struct vfio_device_feature ends in a flexible array: header and data share one aligned buffer. */

@@ -29,12 +29,10 @@ int vmt_vfio_group_get_device_fd(int group_fd, const char *name);
 
 /* ---- device ---- */
 
-int vmt_vfio_device_get_info(int device_fd, struct vfio_device_info *info);
 int vmt_vfio_device_reset(int device_fd);
 /* cdev path: bind to an iommufd, then attach to an IOAS or HWPT. */
 int vmt_vfio_device_bind_iommufd(int device_fd, int iommufd, uint32_t *out_devid);
 int vmt_vfio_device_attach_iommufd_pt(int device_fd, uint32_t pt_id);
-int vmt_vfio_device_detach_iommufd_pt(int device_fd);
 
 /* ---- VFIO_DEVICE_FEATURE, generic ---- */
 

@@ -250,6 +250,17 @@ int vmt_mig_precopy_info(struct vmt_device *dev, uint64_t *initial_bytes, uint64
 	return vmt_vfio_mig_get_precopy_info(dev->data_fd, initial_bytes, dirty_bytes);
 }
 
+int vmt_device_reset(struct vmt_device *dev)
+{
+	int ret;
+
+	close_data_fd(dev);
+	ret = vmt_vfio_device_reset(dev->fd);
+	if (ret == 0)
+		dev->resets++;
+	return ret;
+}
+
 int vmt_device_recover(struct vmt_device *dev, uint32_t wanted, uint32_t *final_state)
 {
 	unsigned int failed_sets = 0;
@@ -287,13 +298,10 @@ int vmt_device_recover(struct vmt_device *dev, uint32_t wanted, uint32_t *final_
 		case VMT_RECOVER_RESET:
 			vmt_dbg("%s: recovery: reset (state %s)", dev->name,
 				vmt_mig_state_name(current));
-			close_data_fd(dev);
-			ret = vmt_vfio_device_reset(dev->fd);
+			ret = vmt_device_reset(dev);
 			reset_done = true;
 			if (ret < 0)
 				last_err = ret;
-			else
-				dev->resets++;
 			break;
 		case VMT_RECOVER_GIVE_UP:
 		default:

@@ -99,6 +99,12 @@ int vmt_mig_stop_copy_size(struct vmt_device *dev, uint64_t *bytes);
 int vmt_mig_precopy_info(struct vmt_device *dev, uint64_t *initial_bytes, uint64_t *dirty_bytes);
 
 /*
+ * VFIO_DEVICE_RESET: the device restarts RUNNING, a RESUMING session is
+ * aborted. Closes dev->data_fd first and counts the reset in dev->resets.
+ * 0 or -errno.
+ */
+int vmt_device_reset(struct vmt_device *dev);
+/*
  * Put a device back after a failure, as a VMM does: close the data fd,
  * GET the state, SET the target (vmt_mig_recovery_target(wanted)); if that
  * is impossible or fails, VFIO_DEVICE_RESET (the device restarts RUNNING)

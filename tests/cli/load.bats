@@ -152,6 +152,27 @@ saved_stream() {
 	[ "$(printf '%s' "$stderr" | LC_ALL=C tr -dc '\001-\011\013-\037\177\200-\377' | wc -c)" -eq 0 ]
 }
 
+@test "any u32 is a device index: a stream device 4294967295 that --verify accepts loads with --map" {
+	sl_require
+	vmt_require_tool migstream-cat
+	vmt_require_tool migstream-shuffle
+	saved_stream
+	migstream-shuffle -w 1 -i 4294967295 <"$VMT_TMP/stream" >"$VMT_TMP/top"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/top"
+	# without a target, the error says how to give one ...
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -i "$VMT_TMP/top" --map 0=/dev/vfio/devices/vfio1
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"stream device 4294967295 ('/dev/vfio/devices/vfio0') has no target: give one with -d or --map 4294967295=DEV"* ]]
+	# ... and that works
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -q -i "$VMT_TMP/top" \
+		--map 4294967295=/dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	sl_expect_state vfio1 load_verified ok
+	# one past the range is a usage error
+	run --separate-stderr vfio-mig-load --map 4294967296=/dev/vfio/devices/vfio1
+	[ "$status" -eq 2 ]
+}
+
 @test "--reorder-buffer: an in-order stream loads without holding anything back" {
 	sl_require
 	saved_stream

@@ -9,13 +9,15 @@
  *   -z LEVEL  zstd compression; -c  compressible device data;
  *   -u        an unknown critical record (type 200) that readers must refuse
  *   -i IOVA   the first dirty bitmap at IOVA (default 0x100000), the second
- *             1 MiB after it (both wrapped to 64 bits)
+ *             1 MiB after it (wrapped to 64 bits); pages that run past
+ *             2^64 make a stream every reader must refuse
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dirty-bitmap.h"
 #include "migstream.h"
 #include "stream-writer.h"
 
@@ -78,7 +80,20 @@ static void write_bitmap(struct migstream_writer *w, uint64_t iova, bool dense)
 		if (dirty)
 			bits[i / 64] |= 1ull << (i % 64);
 	}
-	CHECK(migstream_write_dirty_bitmap(w, &info, bits));
+	if (dirty_bitmap_within_iova_space(iova, info.page_size, info.page_count)) {
+		CHECK(migstream_write_dirty_bitmap(w, &info, bits));
+		return;
+	}
+	/* The writer refuses pages past 2^64; readers must refuse them too. */
+	static uint8_t payload[MIGSTREAM_BITMAP_PREFIX_LEN + PAGES / 8];
+	ssize_t len = dirty_bitmap_encode(bits, PAGES, payload + MIGSTREAM_BITMAP_PREFIX_LEN,
+					  sizeof(payload) - MIGSTREAM_BITMAP_PREFIX_LEN, &info.encoding,
+					  &info.dirty_count);
+
+	CHECK((int)len);
+	migstream_encode_bitmap_prefix(&info, payload);
+	CHECK(migstream_write_record(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, payload,
+				     (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len)));
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,7 @@
  * -D/-x, the set) of DATA records changes, so a reader with unordered_data
  * must accept the result unless a chunk was repeated or dropped.
  *
- * Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] < in > out
+ * Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] [-i INDEX] < in > out
  *   -w W      window in DATA records per device (default 4); W = 1 copies
  *   -s SEED   a pseudo-random permutation of each window (default: each
  *             window reversed, so holding W - 1 chunks puts it back)
@@ -17,6 +17,9 @@
  *   -x CHUNK  drop chunk CHUNK of every device
  *   -g        a wrong state digest in every DEVICE_END (its checks redone):
  *             only a reader or loader that hashes the bytes finds it
+ *   -i INDEX  stream device 0 becomes device INDEX (its DEVICE, DATA and
+ *             DEVICE_END payloads and their checks rewritten; uncompressed
+ *             records only)
  *
  * Non-DATA records end the windows before them: DEVICE_END still follows
  * all of its device's DATA. A test helper: errors go to stderr, exit 1.
@@ -53,6 +56,7 @@ static uint64_t seed;
 static bool random_order;
 static int64_t repeat_chunk = -1, drop_chunk = -1;
 static bool spoil_digest;
+static int64_t new_index = -1;
 
 /* What the tee saw since the last record: the record's bytes (and the preamble first). */
 static uint8_t *captured;
@@ -108,10 +112,46 @@ static void write_all(const void *buf, size_t len)
 /* A record goes out under the next seq; its header check follows the new seq. */
 static void emit(uint8_t *bytes, size_t len)
 {
-	put_be32(bytes + 4, out_seq++);
-	put_be32(bytes + MIGSTREAM_HDR_CHECK_OFF, (uint32_t)XXH3_64bits(bytes, MIGSTREAM_HDR_CHECK_OFF));
-	out_payload_bytes += get_be32(bytes + 8);
+	struct migstream_record_header h;
+
+	migstream_decode_record_header(bytes, &h);
+	h.seq = out_seq++;
+	migstream_encode_record_header(&h, bytes);
+	out_payload_bytes += h.stored_len;
 	write_all(bytes, len);
+}
+
+/* A record of our own making: an uncompressed payload after its header in out. */
+static void emit_new(uint16_t type, uint8_t *out, uint32_t payload_len)
+{
+	const struct migstream_record_header h = {
+		.type = type,
+		.stored_len = payload_len,
+		.raw_len = payload_len,
+		.payload_check = XXH3_64bits(out + MIGSTREAM_RECORD_HEADER_LEN, payload_len),
+	};
+
+	migstream_encode_record_header(&h, out);
+	emit(out, MIGSTREAM_RECORD_HEADER_LEN + payload_len);
+}
+
+/* -i: the device index leads the payload of DEVICE, DATA and DEVICE_END. */
+static void renumber(const struct migstream_record *rec, uint8_t *bytes)
+{
+	uint8_t *payload = bytes + MIGSTREAM_RECORD_HEADER_LEN;
+	struct migstream_record_header h;
+
+	if (new_index < 0 || (rec->type != MIGSTREAM_REC_DEVICE && rec->type != MIGSTREAM_REC_DATA &&
+			      rec->type != MIGSTREAM_REC_DEVICE_END))
+		return;
+	if (rec->flags & MIGSTREAM_RF_ZSTD)
+		die("-i: compressed records are not rewritten");
+	if (get_be32(payload) != 0)
+		return;
+	put_be32(payload, (uint32_t)new_index);
+	migstream_decode_record_header(bytes, &h);
+	h.payload_check = XXH3_64bits(payload, rec->stored_len);
+	migstream_encode_record_header(&h, bytes);
 }
 
 static uint64_t next_random(void)
@@ -172,53 +212,36 @@ static void hold(struct device_window *w, const uint8_t *bytes, size_t len)
 
 static void handle_data(const struct migstream_record *rec, uint8_t *bytes, size_t len)
 {
-	struct migstream_data data;
 	struct device_window *w;
 
-	if (migstream_decode_data(rec, &data))
-		die("bad DATA record");
-	if ((int64_t)data.chunk_index == drop_chunk)
+	if ((int64_t)rec->data.chunk_index == drop_chunk)
 		return;
-	w = window_for(data.device);
+	w = window_for(rec->data.device);
 	hold(w, bytes, len);
-	if ((int64_t)data.chunk_index == repeat_chunk)
+	if ((int64_t)rec->data.chunk_index == repeat_chunk)
 		hold(w, bytes, len);
 }
 
 static void emit_stream_end(const struct migstream_record *rec)
 {
-	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_STREAM_END_LEN] = { 0 };
-	struct migstream_stream_end end;
+	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_STREAM_END_LEN];
+	struct migstream_stream_end end = rec->stream_end;
 
-	if (migstream_decode_stream_end(rec, &end))
-		die("bad STREAM_END record");
 	end.record_count = out_seq;
 	end.payload_bytes = out_payload_bytes;
 	migstream_encode_stream_end(&end, out + MIGSTREAM_RECORD_HEADER_LEN);
-	put_be16(out, MIGSTREAM_REC_STREAM_END);
-	put_be32(out + 8, MIGSTREAM_STREAM_END_LEN);
-	put_be32(out + 12, MIGSTREAM_STREAM_END_LEN);
-	put_be64(out + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF,
-		 XXH3_64bits(out + MIGSTREAM_RECORD_HEADER_LEN, MIGSTREAM_STREAM_END_LEN));
-	emit(out, sizeof(out));
+	emit_new(MIGSTREAM_REC_STREAM_END, out, MIGSTREAM_STREAM_END_LEN);
 }
 
 /* DEVICE_END as read (decompressed) goes out uncompressed, digest flipped. */
 static void emit_spoiled_device_end(const struct migstream_record *rec)
 {
-	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_DEVICE_END_LEN] = { 0 };
-	uint8_t *payload = out + MIGSTREAM_RECORD_HEADER_LEN;
-	struct migstream_device_end end;
+	uint8_t out[MIGSTREAM_RECORD_HEADER_LEN + MIGSTREAM_DEVICE_END_LEN];
+	struct migstream_device_end end = rec->device_end;
 
-	if (migstream_decode_device_end(rec, &end))
-		die("bad DEVICE_END record");
 	end.state_digest ^= 1;
-	migstream_encode_device_end(&end, payload);
-	put_be16(out, MIGSTREAM_REC_DEVICE_END);
-	put_be32(out + 8, MIGSTREAM_DEVICE_END_LEN);
-	put_be32(out + 12, MIGSTREAM_DEVICE_END_LEN);
-	put_be64(out + MIGSTREAM_HDR_PAYLOAD_CHECK_OFF, XXH3_64bits(payload, MIGSTREAM_DEVICE_END_LEN));
-	emit(out, sizeof(out));
+	migstream_encode_device_end(&end, out + MIGSTREAM_RECORD_HEADER_LEN);
+	emit_new(MIGSTREAM_REC_DEVICE_END, out, MIGSTREAM_DEVICE_END_LEN);
 }
 
 static uint64_t parse_number(const char *arg)
@@ -240,7 +263,7 @@ int main(int argc, char **argv)
 	struct migstream_record rec;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "w:s:D:x:g")) != -1) {
+	while ((opt = getopt(argc, argv, "w:s:D:x:gi:")) != -1) {
 		switch (opt) {
 		case 'w':
 			window_size = (unsigned int)parse_number(optarg);
@@ -260,8 +283,14 @@ int main(int argc, char **argv)
 		case 'g':
 			spoil_digest = true;
 			break;
+		case 'i':
+			new_index = (int64_t)parse_number(optarg);
+			if (new_index > UINT32_MAX)
+				die("-i: a u32");
+			break;
 		default:
-			fprintf(stderr, "Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] < in > out\n");
+			fprintf(stderr, "Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] [-i INDEX] "
+				"< in > out\n");
 			return 2;
 		}
 	}
@@ -283,6 +312,7 @@ int main(int argc, char **argv)
 		bytes = captured + captured_len - len;
 		if (captured_len > len)
 			write_all(captured, captured_len - len); /* the preamble */
+		renumber(&rec, bytes);
 		if (rec.type == MIGSTREAM_REC_DATA) {
 			handle_data(&rec, bytes, len);
 			continue;

@@ -151,16 +151,19 @@ static inline void build_preamble(struct mem *m)
 
 static inline void build_header(uint8_t *hdr, const struct rec_spec *s)
 {
-	uint64_t check = XXH3_64bits(s->payload, s->len);
+	const struct migstream_record_header h = {
+		.type = s->type,
+		.flags = s->flags,
+		.seq = s->seq,
+		.stored_len = s->stored_len >= 0 ? (uint32_t)s->stored_len : s->len,
+		.raw_len = s->raw_len >= 0 ? (uint32_t)s->raw_len : s->len,
+		.payload_check = XXH3_64bits(s->payload, s->len) ^ (s->spoil_payload_check ? 1 : 0),
+		.reserved = s->reserved,
+	};
 
-	put_be16(hdr, s->type);
-	put_be16(hdr + 2, s->flags);
-	put_be32(hdr + 4, s->seq);
-	put_be32(hdr + 8, s->stored_len >= 0 ? (uint32_t)s->stored_len : s->len);
-	put_be32(hdr + 12, s->raw_len >= 0 ? (uint32_t)s->raw_len : s->len);
-	put_be64(hdr + 16, check ^ (s->spoil_payload_check ? 1 : 0));
-	put_be32(hdr + 24, s->reserved);
-	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, 28) ^ (s->spoil_header_check ? 1 : 0));
+	migstream_encode_record_header(&h, hdr);
+	if (s->spoil_header_check)
+		hdr[MIGSTREAM_HDR_CHECK_OFF + 3] ^= 1;
 }
 
 static inline void build_record(struct mem *m, struct rec_spec s)
@@ -185,21 +188,39 @@ static inline void build_simple(struct mem *m, uint16_t type, uint16_t flags, ui
 static inline size_t record_offset(const struct mem *m, unsigned int idx)
 {
 	size_t off = MIGSTREAM_PREAMBLE_LEN;
+	struct migstream_record_header h;
 
-	while (idx--)
-		off += MIGSTREAM_RECORD_HEADER_LEN + get_be32(m->p + off + 8);
+	while (idx--) {
+		migstream_decode_record_header(m->p + off, &h);
+		off += MIGSTREAM_RECORD_HEADER_LEN + h.stored_len;
+	}
 	return off;
+}
+
+/* Record idx's header, decoded. */
+static inline struct migstream_record_header record_header(const struct mem *m, unsigned int idx)
+{
+	struct migstream_record_header h;
+
+	migstream_decode_record_header(m->p + record_offset(m, idx), &h);
+	return h;
+}
+
+/* Record idx's header replaced (its header check recomputed, the payload's kept). */
+static inline void set_record_header(struct mem *m, unsigned int idx, const struct migstream_record_header *h)
+{
+	migstream_encode_record_header(h, m->p + record_offset(m, idx));
 }
 
 /* After editing record idx's header or payload: recompute both checks. */
 static inline void reseal(struct mem *m, unsigned int idx)
 {
-	size_t off = record_offset(m, idx);
-	uint8_t *hdr = m->p + off;
-	uint32_t stored = get_be32(hdr + 8);
+	uint8_t *hdr = m->p + record_offset(m, idx);
+	struct migstream_record_header h;
 
-	put_be64(hdr + 16, XXH3_64bits(hdr + MIGSTREAM_RECORD_HEADER_LEN, stored));
-	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, 28));
+	migstream_decode_record_header(hdr, &h);
+	h.payload_check = XXH3_64bits(hdr + MIGSTREAM_RECORD_HEADER_LEN, h.stored_len);
+	migstream_encode_record_header(&h, hdr);
 }
 
 #endif

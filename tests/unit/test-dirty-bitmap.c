@@ -347,6 +347,32 @@ static void test_decode_prefix(void)
 }
 
 /* A bitmap bigger than one record: the writer splits it, iova follows. */
+static void test_within_iova_space(void)
+{
+	const uint64_t top = UINT64_MAX - (16ull << 20) + 1; /* 2^64 - 16 MiB */
+	struct migstream_dirty_bitmap info = { .iova = top + 4096, .page_size = 4096, .page_count = 4096 };
+	uint64_t bits[64] = { 1 };
+	struct migstream_writer *w;
+	int fd = memfd_new();
+
+	CHECK(dirty_bitmap_within_iova_space(top, 4096, 4096));	/* ends at 2^64 - 1 */
+	CHECK(!dirty_bitmap_within_iova_space(top + 4096, 4096, 4096)); /* one page past */
+	CHECK(dirty_bitmap_within_iova_space(0, 1ull << 63, 2));	/* all of it */
+	CHECK(!dirty_bitmap_within_iova_space(1, 1ull << 63, 2));
+	CHECK(!dirty_bitmap_within_iova_space(0, 1ull << 63, 3));	/* product overflows */
+	CHECK(!dirty_bitmap_within_iova_space(0, 4096, UINT64_MAX));
+	CHECK(dirty_bitmap_within_iova_space(UINT64_MAX, 1, 1));
+	CHECK(!dirty_bitmap_within_iova_space(UINT64_MAX, 1, 2));
+	CHECK(dirty_bitmap_within_iova_space(UINT64_MAX, 4096, 0));	/* no pages */
+	/* what a reader refuses, the writer does not write */
+	CHECK_EQ(migstream_writer_new(&w, fd, NULL), 0);
+	CHECK_EQ(migstream_write_dirty_bitmap(w, &info, bits), -EINVAL);
+	info.iova = top;
+	CHECK_EQ(migstream_write_dirty_bitmap(w, &info, bits), 0);
+	migstream_writer_free(w);
+	close(fd);
+}
+
 static void test_split_across_records(void)
 {
 	const uint64_t pages = DIRTY_BITMAP_MAX_RECORD_PAGES * 2 + 100;
@@ -741,6 +767,7 @@ int main(void)
 	RUN(test_validation);
 	RUN(test_callback_stops);
 	RUN(test_decode_prefix);
+	RUN(test_within_iova_space);
 	RUN(test_split_across_records);
 	RUN(test_runs_against_reference);
 	RUN(test_runs_boundaries);

@@ -238,18 +238,24 @@ static int gen_to_mem(int (*gen)(int fd), struct vbuf *out)
 static size_t vector_record_offset(const struct vbuf *b, unsigned int idx)
 {
 	size_t off = MIGSTREAM_PREAMBLE_LEN;
+	struct migstream_record_header h;
 
-	while (idx--)
-		off += MIGSTREAM_RECORD_HEADER_LEN + get_be32(b->p + off + 8);
+	while (idx--) {
+		migstream_decode_record_header(b->p + off, &h);
+		off += MIGSTREAM_RECORD_HEADER_LEN + h.stored_len;
+	}
 	return off;
 }
 
+/* Both checks again after an edit of record idx's header or payload. */
 static void vector_reseal(struct vbuf *b, unsigned int idx)
 {
 	uint8_t *hdr = b->p + vector_record_offset(b, idx);
+	struct migstream_record_header h;
 
-	put_be64(hdr + 16, XXH3_64bits(hdr + MIGSTREAM_RECORD_HEADER_LEN, get_be32(hdr + 8)));
-	put_be32(hdr + 28, (uint32_t)XXH3_64bits(hdr, 28));
+	migstream_decode_record_header(hdr, &h);
+	h.payload_check = XXH3_64bits(hdr + MIGSTREAM_RECORD_HEADER_LEN, h.stored_len);
+	migstream_encode_record_header(&h, hdr);
 }
 
 /*
@@ -297,10 +303,12 @@ static void spoil_critical(struct vbuf *b)
 {
 	/* PRECOPY_INFO becomes an unknown type without the ancillary flag */
 	uint8_t *hdr = b->p + vector_record_offset(b, 2);
+	struct migstream_record_header h;
 
-	put_be16(hdr, 0x7f01);
-	put_be16(hdr + 2, 0);
-	vector_reseal(b, 2);
+	migstream_decode_record_header(hdr, &h);
+	h.type = 0x7f01;
+	h.flags = 0;
+	migstream_encode_record_header(&h, hdr);
 }
 
 static void spoil_no_end(struct vbuf *b)

@@ -8,8 +8,8 @@
 #include "fields.h"
 #include "migstream.h"
 
-/* 0, or -EBADMSG when the payload does not decode. */
-int cat_describe_record(const struct migstream_record *rec, struct cat_row *row);
+/* A record as the reader handed it out (decoded). */
+void cat_describe_record(const struct migstream_record *rec, struct cat_row *row);
 
 /* "2026-11-23T06:19:21.123456789Z" */
 void cat_format_time(uint64_t time_ns, char *buf, size_t len);

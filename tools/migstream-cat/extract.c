@@ -30,28 +30,16 @@ static int extract_begin(void *vctx, struct cat_stream *s)
 static int extract_record(void *vctx, struct cat_stream *s, const struct migstream_record *rec)
 {
 	struct extract_ctx *ctx = vctx;
-	struct migstream_data d;
 	int rc;
 
-	if (rec->type == MIGSTREAM_REC_DEVICE) {
-		static struct migstream_device dev; /* 4 KiB of name: not on the stack */
-
-		if (migstream_decode_device(rec, &dev))
-			return cat_bad_record(s, rec, "malformed DEVICE payload");
-		if (dev.index == ctx->device)
-			ctx->declared = true;
+	if (rec->type == MIGSTREAM_REC_DEVICE && rec->device.index == ctx->device)
+		ctx->declared = true;
+	if (rec->type != MIGSTREAM_REC_DATA || rec->data.device != ctx->device)
 		return VMT_EXIT_OK;
-	}
-	if (rec->type != MIGSTREAM_REC_DATA)
-		return VMT_EXIT_OK;
-	if (migstream_decode_data(rec, &d))
-		return cat_bad_record(s, rec, "malformed DATA payload");
-	if (d.device != ctx->device)
-		return VMT_EXIT_OK;
-	rc = vmt_write_all(STDOUT_FILENO, d.data, d.len);
+	rc = vmt_write_all(STDOUT_FILENO, rec->data.data, rec->data.len);
 	if (rc)
 		return cat_write_error(rc);
-	ctx->bytes += d.len;
+	ctx->bytes += rec->data.len;
 	return VMT_EXIT_OK;
 }
 

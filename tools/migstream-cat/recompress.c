@@ -2,7 +2,7 @@
 /*
  * --recompress: every record of a stream again, with another compression.
  *
- * Records go through migstream_write_record(), which keeps the source's
+ * Records go through migstream_copy_record(), which keeps the source's
  * STREAM_HEADER and every payload as they are, and recomputes only what
  * the new compression changes (STREAM_END's payload total) or what it
  * must vouch for itself (DEVICE_END digests, from the bytes it wrote).
@@ -42,8 +42,7 @@ static int recompress_record(void *vctx, struct cat_stream *s, const struct migs
 	struct recompress_ctx *ctx = vctx;
 	int rc;
 
-	rc = migstream_write_record(ctx->w, rec->type, rec->flags & ~MIGSTREAM_RF_ZSTD, rec->payload,
-				    rec->len);
+	rc = migstream_copy_record(ctx->w, rec);
 	return rc < 0 ? cat_writer_error(rc) : VMT_EXIT_OK;
 }
 

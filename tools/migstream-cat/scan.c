@@ -73,13 +73,6 @@ static void report_reader_error(const struct cat_stream *s, int err)
 		vmt_err("%s: read error: %s", s->name, msg);
 }
 
-int cat_bad_record(const struct cat_stream *s, const struct migstream_record *rec, const char *what)
-{
-	vmt_err("%s: record %u (%s) at byte %llu: %s", s->name, rec->seq,
-		migstream_record_type_name(rec->type), (unsigned long long)rec->offset, what);
-	return VMT_EXIT_BADDATA;
-}
-
 int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_reader_opts *ropts,
 	     const struct cat_scan_ops *ops, void *ctx)
 {

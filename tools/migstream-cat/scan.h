@@ -42,7 +42,4 @@ int cat_open_input(const char *path, const char **name);
 bool cat_progress_wanted(const struct cat_opts *o);
 void cat_close_input(int fd);
 
-/* "<name>: record 12 (DATA) at byte 4096: <what>", as bad data (exit 4). */
-int cat_bad_record(const struct cat_stream *s, const struct migstream_record *rec, const char *what);
-
 #endif

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "strutils.h"
 #include "summary.h"
+#include "vfio-mig.h"
 
 void cat_summary_init(struct cat_summary *s)
 {
@@ -25,25 +26,24 @@ static struct cat_device_stats *find_device(struct cat_summary *s, uint32_t inde
 	return NULL;
 }
 
-static void add_device(struct cat_summary *s, const struct migstream_record *rec)
+static void add_device(struct cat_summary *s, const struct migstream_device *d)
 {
-	static struct migstream_device d; /* 4 KiB of name: not on the stack */
+	struct cat_device_stats *ds;
 
-	if (migstream_decode_device(rec, &d) || find_device(s, d.index) ||
-	    s->ndev == CAT_SUMMARY_MAX_DEVICES)
+	/* The reader refused a second DEVICE of an index and the 65th device. */
+	if (s->ndev == CAT_SUMMARY_MAX_DEVICES)
 		return;
-	struct cat_device_stats *ds = &s->dev[s->ndev++];
-
+	ds = &s->dev[s->ndev++];
 	memset(ds, 0, sizeof(*ds));
-	ds->index = d.index;
+	ds->index = d->index;
 	/* Long names (sysfs paths) are cut: the listing shows them whole. */
-	size_t n = strnlen(d.name, sizeof(ds->name) - 1);
+	size_t n = strnlen(d->name, sizeof(ds->name) - 1);
 
-	memcpy(ds->name, d.name, n);
+	memcpy(ds->name, d->name, n);
 	ds->name[n] = '\0';
 }
 
-int cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
+void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
 {
 	struct cat_device_stats *ds;
 
@@ -56,44 +56,29 @@ int cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
 
 	switch (rec->type) {
 	case MIGSTREAM_REC_DEVICE:
-		add_device(s, rec);
+		add_device(s, &rec->device);
 		break;
-	case MIGSTREAM_REC_DATA: {
-		struct migstream_data d;
-
-		if (migstream_decode_data(rec, &d))
-			return -EBADMSG;
-		s->data_bytes += d.len;
-		ds = find_device(s, d.device);
-		if (ds && d.phase < CAT_NPHASES) {
-			ds->phase_bytes[d.phase] += d.len;
+	case MIGSTREAM_REC_DATA:
+		s->data_bytes += rec->data.len;
+		ds = find_device(s, rec->data.device);
+		if (ds) {
+			ds->phase_bytes[rec->data.phase] += rec->data.len;
 			ds->chunks++;
 		}
 		break;
-	}
-	case MIGSTREAM_REC_PRECOPY_INFO: {
-		struct migstream_precopy_info p;
-
-		if (migstream_decode_precopy_info(rec, &p))
-			return -EBADMSG;
+	case MIGSTREAM_REC_PRECOPY_INFO:
 		s->precopy_samples++;
-		ds = find_device(s, p.device);
+		ds = find_device(s, rec->precopy_info.device);
 		if (ds) {
 			ds->precopy_samples++;
-			ds->last_sample = p;
+			ds->last_sample = rec->precopy_info;
 		}
 		break;
-	}
-	case MIGSTREAM_REC_DIRTY_BITMAP: {
-		struct migstream_dirty_bitmap b;
-
-		if (migstream_decode_dirty_bitmap(rec, &b))
-			return -EBADMSG;
+	case MIGSTREAM_REC_DIRTY_BITMAP:
 		s->bitmaps++;
-		s->bitmap_pages += b.page_count;
-		s->dirty_pages += b.dirty_count;
+		s->bitmap_pages += rec->dirty_bitmap.page_count;
+		s->dirty_pages += rec->dirty_bitmap.dirty_count;
 		break;
-	}
 	case MIGSTREAM_REC_STREAM_HEADER:
 	case MIGSTREAM_REC_DEVICE_END:
 	case MIGSTREAM_REC_STREAM_END:
@@ -101,7 +86,6 @@ int cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
 	default:
 		s->skipped_records++;
 	}
-	return 0;
 }
 
 static double ratio(const struct cat_summary *s)
@@ -143,7 +127,7 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 		if (d->precopy_samples)
 			fprintf(out, "    %-16s%" PRIu64 ", last: %s initial_bytes=%" PRIu64
 				" dirty_bytes=%" PRIu64 "\n", "precopy info", d->precopy_samples,
-				migstream_vfio_state_name(d->last_sample.state),
+				vmt_mig_state_name(d->last_sample.state),
 				d->last_sample.initial_bytes, d->last_sample.dirty_bytes);
 	}
 	fprintf(out, "  precopy info:   %" PRIu64 " samples\n", s->precopy_samples);

@@ -42,8 +42,8 @@ struct cat_summary {
 };
 
 void cat_summary_init(struct cat_summary *s);
-/* 0 or -EBADMSG when a payload does not decode. */
-int cat_summary_add(struct cat_summary *s, const struct migstream_record *rec);
+/* A record as the reader handed it out (decoded). */
+void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec);
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name);
 void cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name);
 

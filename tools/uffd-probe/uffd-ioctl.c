@@ -88,13 +88,6 @@ int uffd_ioctl_unregister(int uffd, void *addr, uint64_t len)
 	return traced("UFFDIO_UNREGISTER", ioctl(uffd, UFFDIO_UNREGISTER, &range));
 }
 
-int uffd_ioctl_wake(int uffd, void *addr, uint64_t len)
-{
-	struct uffdio_range range = { .start = (uintptr_t)addr, .len = len };
-
-	return traced("UFFDIO_WAKE", ioctl(uffd, UFFDIO_WAKE, &range));
-}
-
 /*
  * The filling ioctls report how much they did in the struct; a short count
  * without an error is reported as -EIO so callers need not look twice. Not
@@ -135,12 +128,3 @@ int uffd_ioctl_continue(int uffd, void *dst, uint64_t len)
 	return cont.mapped == (int64_t)len ? 0 : -EIO;
 }
 
-int uffd_ioctl_writeprotect(int uffd, void *addr, uint64_t len, int protect)
-{
-	struct uffdio_writeprotect wp = {
-		.range = { .start = (uintptr_t)addr, .len = len },
-		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
-	};
-
-	return traced("UFFDIO_WRITEPROTECT", ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
-}

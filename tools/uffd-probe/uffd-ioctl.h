@@ -21,10 +21,8 @@ int uffd_ioctl_api(int uffd, uint64_t want_features, uint64_t *offered_features,
 int uffd_ioctl_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 			uint64_t *range_ioctls);
 int uffd_ioctl_unregister(int uffd, void *addr, uint64_t len);
-int uffd_ioctl_wake(int uffd, void *addr, uint64_t len);
 int uffd_ioctl_copy(int uffd, void *dst, const void *src, uint64_t len);
 int uffd_ioctl_zeropage(int uffd, void *dst, uint64_t len);
 int uffd_ioctl_continue(int uffd, void *dst, uint64_t len);
-int uffd_ioctl_writeprotect(int uffd, void *addr, uint64_t len, int protect);
 
 #endif

@@ -9,6 +9,7 @@
  * holding a half (or unstarted) state, and the error line says where each
  * device is now.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <popt.h>
@@ -16,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "closestream.h"
 #include "compat.h"
 #include "exitcodes.h"
+#include "fdio.h"
 #include "log.h"
 #include "options.h"
 #include "progress.h"
@@ -149,6 +150,19 @@ static struct load_target *target_for_index(struct load *ld, uint32_t index)
 	return NULL;
 }
 
+/*
+ * The target of a device the reader vouched for: it hands out DATA and
+ * DEVICE_END only of a declared device, and handle_device gave every
+ * declared device a target or failed.
+ */
+static struct load_target *declared_target(struct load *ld, uint32_t index)
+{
+	struct load_target *t = target_for_index(ld, index);
+
+	assert(t && t->described);
+	return t;
+}
+
 static int open_targets(struct load *ld)
 {
 	ld->targets = calloc(ld->opts.map_count, sizeof(*ld->targets));
@@ -183,7 +197,7 @@ static int open_targets(struct load *ld)
 
 static int handle_device(struct load *ld)
 {
-	struct migstream_device desc;
+	const struct migstream_device *desc = &ld->rec.device;
 	struct load_target_identity id;
 	struct load_target *t;
 	char where[128], why[1280];
@@ -192,18 +206,13 @@ static int handle_device(struct load *ld)
 	int rc;
 
 	record_where(ld, where, sizeof(where));
-	rc = migstream_decode_device(&ld->rec, &desc);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DEVICE record", ld->input_name, where);
-	vmt_escape_text(desc.name, name, sizeof(name));
-	t = target_for_index(ld, desc.index);
+	vmt_escape_text(desc->name, name, sizeof(name));
+	/* The reader refused a second DEVICE of the same index: t is new. */
+	t = target_for_index(ld, desc->index);
 	if (!t)
 		return fail(ld, VMT_EXIT_USAGE,
 			    "%s: %s: stream device %u ('%s') has no target: give one with -d or --map %u=DEV",
-			    ld->input_name, where, desc.index, name, desc.index);
-	if (t->described)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u described twice", ld->input_name, where,
-			    desc.index);
+			    ld->input_name, where, desc->index, name, desc->index);
 
 	id = (struct load_target_identity){
 		.mig_flags = t->dev->mig_flags,
@@ -217,11 +226,11 @@ static int handle_device(struct load *ld)
 		.driver = t->dev->driver,
 		.mdev_type = t->dev->mdev_type,
 	};
-	switch (load_compat_check(&desc, &id, why, sizeof(why))) {
+	switch (load_compat_check(desc, &id, why, sizeof(why))) {
 	case LOAD_COMPAT_OK:
 		break;
 	case LOAD_COMPAT_WARN:
-		vmt_warn("%s: stream device %u ('%s'): %s", t->spec, desc.index, name, why);
+		vmt_warn("%s: stream device %u ('%s'): %s", t->spec, desc->index, name, why);
 		break;
 	case LOAD_COMPAT_UNSUPPORTED:
 		return fail(ld, VMT_EXIT_UNSUPPORTED, "%s: %s", t->spec, why);
@@ -229,19 +238,18 @@ static int handle_device(struct load *ld)
 		if (!ld->opts.force)
 			return fail(ld, VMT_EXIT_BADDATA,
 				    "%s: stream device %u ('%s') is incompatible: %s (--force loads it anyway)",
-				    t->spec, desc.index, name, why);
-		vmt_warn("%s: stream device %u ('%s'): %s; loading anyway (--force)", t->spec, desc.index,
+				    t->spec, desc->index, name, why);
+		vmt_warn("%s: stream device %u ('%s'): %s; loading anyway (--force)", t->spec, desc->index,
 			 name, why);
 		break;
 	}
-	t->desc = desc;
 	t->described = true;
 
 	rc = load_target_begin_resume(t);
 	if (rc < 0)
 		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
 			    strerror(-rc));
-	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc.index, name);
+	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc->index, name);
 	return 0;
 }
 
@@ -260,25 +268,16 @@ static int write_chunk(struct load *ld, struct load_target *t, const struct load
 	return 0;
 }
 
+/* The reader checked device, phase and order (or, reordering, each chunk once). */
 static int handle_data(struct load *ld)
 {
-	struct migstream_data data;
-	struct load_target *t;
+	const struct migstream_data data = ld->rec.data;
+	struct load_target *t = declared_target(ld, data.device);
 	struct load_chunk chunk;
 	char where[128];
 	int rc;
 
 	record_where(ld, where, sizeof(where));
-	rc = migstream_decode_data(&ld->rec, &data);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DATA record", ld->input_name, where);
-	t = target_for_index(ld, data.device);
-	if (!t || !t->described || t->ended)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: data for device %u %s", ld->input_name, where,
-			    data.device, !t ? "that has no target" : t->ended ? "after its DEVICE_END" :
-			    "before its DEVICE record");
-	if (data.phase >= LOAD_PHASE_SLOTS || data.phase == 0)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: unknown phase %u", ld->input_name, where, data.phase);
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
 		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
@@ -323,21 +322,13 @@ static int handle_data(struct load *ld)
 
 static int handle_device_end(struct load *ld)
 {
-	struct migstream_device_end end;
-	struct load_target *t;
+	const struct migstream_device_end end = ld->rec.device_end;
+	struct load_target *t = declared_target(ld, end.device);
 	uint64_t digest;
 	char where[128];
 	int rc;
 
 	record_where(ld, where, sizeof(where));
-	rc = migstream_decode_device_end(&ld->rec, &end);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed DEVICE_END record", ld->input_name, where);
-	t = target_for_index(ld, end.device);
-	if (!t || !t->described || t->ended)
-		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: DEVICE_END for device %u %s", ld->input_name,
-			    where, end.device, !t ? "that has no target" : t->ended ? "twice" :
-			    "before its DEVICE record");
 	/*
 	 * The reader checked the totals (and, in order, the digest) against
 	 * the stream; this checks what reached the device.
@@ -384,12 +375,9 @@ static void log_stream_header(const struct load *ld, const struct migstream_stre
 
 static int handle_record(struct load *ld)
 {
-	struct migstream_stream_header hdr;
-
 	switch (ld->rec.type) {
 	case MIGSTREAM_REC_STREAM_HEADER:
-		if (migstream_decode_stream_header(&ld->rec, &hdr) == 0)
-			log_stream_header(ld, &hdr);
+		log_stream_header(ld, &ld->rec.stream_header);
 		return 0;
 	case MIGSTREAM_REC_DEVICE:
 		return handle_device(ld);
@@ -479,20 +467,6 @@ static ssize_t read_input(void *ctx, void *buf, size_t len)
 	}
 }
 
-/*
- * A pipe holds 64 KiB by default: a 1 MiB record then takes 16 wake-ups of
- * each side. Growing it to a record's size (the default pipe-max-size) lets
- * the writer hand over a whole record at once; failure only costs speed.
- */
-static void grow_input_pipe(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-	    fcntl(fd, F_SETPIPE_SZ, (int)MIGSTREAM_DEFAULT_CHUNK) < 0)
-		vmt_trace("cannot grow the input pipe: %s", strerror(errno));
-}
-
 static int run_load(struct load *ld)
 {
 	/*
@@ -511,7 +485,7 @@ static int run_load(struct load *ld)
 	if (rc < 0)
 		return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
 
-	grow_input_pipe(ld->input_fd);
+	vmt_grow_pipe(ld->input_fd);
 	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
 		if (vmt_stop_signal())

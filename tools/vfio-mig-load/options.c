@@ -114,7 +114,8 @@ static void parse_map(struct load_options *o, const char *arg)
 		vmt_usage_error("invalid --map argument: '%s' (expected IDX=DEV)", arg);
 	memcpy(idx, arg, eq - arg);
 	idx[eq - arg] = '\0';
-	index = vmt_u64_or_usage(idx, "--map", 0, UINT32_MAX - 1);
+	/* every u32 is a device index (migstream(5)) */
+	index = vmt_u64_or_usage(idx, "--map", 0, UINT32_MAX);
 	add_mapping(o, (uint32_t)index, eq + 1);
 }
 

@@ -9,12 +9,17 @@
  * A chunk's buffer is kept as a spare once it was written, for the next
  * early chunk: chunks are up to 8 MiB, so a fresh malloc is a fresh mmap
  * and a page fault every 4 KiB, which cost more than the copy itself.
- * Spares never hold more than the limit, and a spare is only reused for a
- * chunk at least half its size, so memory stays within three times it.
+ *
+ * The limit bounds memory, not payload: every buffer alive (waiting, the
+ * one handed out, spares) is charged what it costs, its list entry and
+ * the allocator's overhead included, and spares are freed before a chunk
+ * is refused. An empty chunk costs as much as its entry, so a stream of
+ * empty early chunks cannot hold unbounded memory either.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reorder.h"
 
@@ -33,16 +38,41 @@ struct load_reorder {
 	uint64_t limit;
 	uint64_t next_index;
 	uint64_t next_offset;
-	uint64_t waiting_bytes;
-	uint64_t peak_bytes;
+	uint64_t charged;	/* what every buffer alive costs */
+	uint64_t peak_charged;
 	size_t waiting_count;
 	struct waiting_chunk *head;
 	struct waiting_chunk *tail;
 	struct waiting_chunk *handed_out; /* a spare (or freed) on the next call */
 	struct waiting_chunk *spare[SPARE_SLOTS];
 	unsigned int spare_count;
-	uint64_t spare_bytes;
 };
+
+/*
+ * glibc's malloc: a heap chunk is the request plus an 8-byte header in
+ * 16-byte units; a request of M_MMAP_THRESHOLD (128 KiB unless it moved up)
+ * or more is a mapping of whole pages plus a 16-byte header. Charging the
+ * larger of the two models for the request never undercounts.
+ */
+#define MALLOC_HEADER 16
+#define MALLOC_UNIT 16
+#define MMAP_THRESHOLD (128u << 10)
+
+uint64_t load_reorder_chunk_cost(uint32_t len)
+{
+	static uint64_t page;
+	uint64_t bytes = sizeof(struct waiting_chunk) + (uint64_t)len + MALLOC_HEADER;
+	uint64_t unit = MALLOC_UNIT;
+
+	if (!page) {
+		long sz = sysconf(_SC_PAGESIZE);
+
+		page = sz > 0 ? (uint64_t)sz : 4096;
+	}
+	if (bytes >= MMAP_THRESHOLD)
+		unit = page;
+	return (bytes + unit - 1) / unit * unit;
+}
 
 int load_reorder_new(struct load_reorder **out, uint64_t limit)
 {
@@ -55,6 +85,12 @@ int load_reorder_new(struct load_reorder **out, uint64_t limit)
 	return 0;
 }
 
+static void free_buffer(struct load_reorder *ro, struct waiting_chunk *w)
+{
+	ro->charged -= load_reorder_chunk_cost(w->cap);
+	free(w);
+}
+
 static void drop_handed_out(struct load_reorder *ro)
 {
 	struct waiting_chunk *w = ro->handed_out;
@@ -62,31 +98,43 @@ static void drop_handed_out(struct load_reorder *ro)
 	ro->handed_out = NULL;
 	if (!w)
 		return;
-	if (ro->spare_count < SPARE_SLOTS && ro->spare_bytes + w->cap <= ro->limit) {
-		ro->spare[ro->spare_count++] = w;
-		ro->spare_bytes += w->cap;
+	if (ro->spare_count < SPARE_SLOTS) {
+		ro->spare[ro->spare_count++] = w; /* still charged */
 		return;
 	}
-	free(w);
+	free_buffer(ro, w);
 }
 
-/* A spare that holds len bytes, else a new buffer. */
-static struct waiting_chunk *get_buffer(struct load_reorder *ro, uint32_t len)
+/*
+ * A spare that holds len bytes (not much more either: a chunk never costs
+ * more than twice what it holds), else a new buffer, spares freed as
+ * needed to stay within the limit. NULL with -ENOBUFS or -ENOMEM in *err.
+ */
+static struct waiting_chunk *get_buffer(struct load_reorder *ro, uint32_t len, int *err)
 {
+	uint64_t cost = load_reorder_chunk_cost(len);
 	struct waiting_chunk *w;
 
 	for (unsigned int i = 0; i < ro->spare_count; i++) {
-		/* not much bigger either: a held chunk costs at most twice its length */
 		if (ro->spare[i]->cap < len || ro->spare[i]->cap / 2 > len)
 			continue;
 		w = ro->spare[i];
 		ro->spare[i] = ro->spare[--ro->spare_count];
-		ro->spare_bytes -= w->cap;
 		return w;
 	}
+	while (ro->charged + cost > ro->limit && ro->spare_count)
+		free_buffer(ro, ro->spare[--ro->spare_count]);
+	*err = -ENOBUFS;
+	if (ro->charged + cost > ro->limit)
+		return NULL;
+	*err = -ENOMEM;
 	w = malloc(sizeof(*w) + len);
-	if (w)
-		w->cap = len;
+	if (!w)
+		return NULL;
+	w->cap = len;
+	ro->charged += cost;
+	if (ro->charged > ro->peak_charged)
+		ro->peak_charged = ro->charged;
 	return w;
 }
 
@@ -96,12 +144,12 @@ void load_reorder_free(struct load_reorder *ro)
 		return;
 	drop_handed_out(ro);
 	while (ro->spare_count)
-		free(ro->spare[--ro->spare_count]);
+		free_buffer(ro, ro->spare[--ro->spare_count]);
 	while (ro->head) {
 		struct waiting_chunk *w = ro->head;
 
 		ro->head = w->next;
-		free(w);
+		free_buffer(ro, w);
 	}
 	free(ro);
 }
@@ -109,6 +157,7 @@ void load_reorder_free(struct load_reorder *ro)
 int load_reorder_offer(struct load_reorder *ro, const struct load_chunk *chunk)
 {
 	struct waiting_chunk **pos, *w;
+	int err;
 
 	drop_handed_out(ro);
 	if (chunk->chunk_index < ro->next_index)
@@ -125,12 +174,9 @@ int load_reorder_offer(struct load_reorder *ro, const struct load_chunk *chunk)
 			;
 	if (*pos && (*pos)->chunk_index == chunk->chunk_index)
 		return -EBADMSG;
-	if (ro->waiting_bytes + chunk->len > ro->limit)
-		return -ENOBUFS;
-
-	w = get_buffer(ro, chunk->len);
+	w = get_buffer(ro, chunk->len, &err);
 	if (!w)
-		return -ENOMEM;
+		return err;
 	w->chunk_index = chunk->chunk_index;
 	w->offset = chunk->offset;
 	w->len = chunk->len;
@@ -140,9 +186,6 @@ int load_reorder_offer(struct load_reorder *ro, const struct load_chunk *chunk)
 	if (!w->next)
 		ro->tail = w;
 	ro->waiting_count++;
-	ro->waiting_bytes += chunk->len;
-	if (ro->waiting_bytes > ro->peak_bytes)
-		ro->peak_bytes = ro->waiting_bytes;
 	return 0;
 }
 
@@ -165,7 +208,6 @@ int load_reorder_next_ready(struct load_reorder *ro, struct load_chunk *chunk)
 	if (!ro->head)
 		ro->tail = NULL;
 	ro->waiting_count--;
-	ro->waiting_bytes -= w->len;
 	ro->handed_out = w;
 	*chunk = (struct load_chunk){
 		.chunk_index = w->chunk_index,
@@ -193,10 +235,10 @@ size_t load_reorder_pending(const struct load_reorder *ro)
 
 uint64_t load_reorder_held(const struct load_reorder *ro)
 {
-	return ro->waiting_bytes;
+	return ro->charged;
 }
 
 uint64_t load_reorder_peak(const struct load_reorder *ro)
 {
-	return ro->peak_bytes;
+	return ro->peak_charged;
 }

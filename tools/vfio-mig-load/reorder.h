@@ -21,8 +21,13 @@ struct load_chunk {
 	uint32_t len;
 };
 
-/* limit: bytes that may wait at once (0: chunks must come in order). */
+/*
+ * limit: the memory early chunks may hold at once, each charged
+ * load_reorder_chunk_cost() (0: chunks must come in order).
+ */
 int load_reorder_new(struct load_reorder **out, uint64_t limit);
+/* What holding a chunk of len bytes costs: bytes, list entry, malloc's overhead. */
+uint64_t load_reorder_chunk_cost(uint32_t len);
 void load_reorder_free(struct load_reorder *ro);
 
 /*
@@ -46,9 +51,9 @@ uint64_t load_reorder_next_index(const struct load_reorder *ro);
 uint64_t load_reorder_next_offset(const struct load_reorder *ro);
 /* Chunks still waiting (a gap at DEVICE_END is bad data). */
 size_t load_reorder_pending(const struct load_reorder *ro);
-/* Bytes waiting now. */
+/* Memory held now (waiting chunks and spare buffers, as charged). */
 uint64_t load_reorder_held(const struct load_reorder *ro);
-/* The most bytes that ever waited at once. */
+/* The most memory ever held at once: never above the limit. */
 uint64_t load_reorder_peak(const struct load_reorder *ro);
 
 #endif

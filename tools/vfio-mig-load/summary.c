@@ -11,6 +11,7 @@
 #include "log.h"
 #include "strutils.h"
 #include "summary.h"
+#include "vfio-mig.h"
 
 static uint64_t device_total(const struct load_device_summary *d)
 {
@@ -67,7 +68,7 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL], b2, sizeof(b2)),
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], b3, sizeof(b3)),
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY], b4, sizeof(b4)),
-			d->chunks, d->digest, migstream_vfio_state_name(d->final_state));
+			d->chunks, d->digest, vmt_mig_state_name(d->final_state));
 	}
 	fprintf(out, "%s: loaded %u device%s, %s of state (pre-copy %s, stop-copy %s) from %s of "
 		"stream in %.3f s (%.2f GB/s); resume downtime %.3f s\n",
@@ -100,7 +101,7 @@ void load_summary_print_json(FILE *out, const struct load_summary *s)
 			device_total(d), d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL],
 			d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY],
 			d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY], d->chunks, d->digest,
-			migstream_vfio_state_name(d->final_state), d->reorder_peak);
+			vmt_mig_state_name(d->final_state), d->reorder_peak);
 	}
 	fprintf(out, "],\"state_bytes\":%" PRIu64 ",\"precopy_bytes\":%" PRIu64
 		",\"stop_copy_bytes\":%" PRIu64 ",\"stream_bytes\":%" PRIu64 ",\"records\":%" PRIu64

@@ -8,7 +8,6 @@
 
 #include "log.h"
 #include "target.h"
-#include "vfio-ioctl.h"
 #include "vfio-mig.h"
 
 int load_target_open(struct load_target *t, bool force_group, uint64_t reorder_limit)
@@ -117,13 +116,11 @@ int load_target_recover(struct load_target *t, uint32_t *state)
 	    wanted == VMT_STATE_UNKNOWN)
 		wanted = VFIO_DEVICE_STATE_RUNNING;
 
-	rc = vmt_vfio_device_reset(t->dev->fd);
-	if (rc == 0) {
-		t->dev->resets++;
+	rc = vmt_device_reset(t->dev);
+	if (rc == 0)
 		vmt_dbg("%s: reset", t->spec);
-	} else {
+	else
 		vmt_dbg("%s: VFIO_DEVICE_RESET failed: %s", t->spec, strerror(-rc));
-	}
 	/* Recovery closes the data fd, reads the state back and sets the wanted one. */
 	rc = vmt_device_recover(t->dev, wanted, state);
 	t->resuming = false;

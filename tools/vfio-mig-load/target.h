@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * One target device of a load: the device, the stream descriptor it was
- * matched with, its resume session (data fd, bytes, chunk order) and what
+ * One target device of a load: the device, the stream device it
+ * receives, its resume session (data fd, bytes, chunk order) and what
  * to do to it when the load fails.
  */
 #ifndef VMT_LOAD_TARGET_H
@@ -13,7 +13,6 @@
 
 #include <xxhash.h>
 
-#include "migstream.h"
 #include "reorder.h"
 #include "summary.h"
 #include "vfio-device.h"
@@ -27,7 +26,6 @@ struct load_target {
 	bool described;		 /* its DEVICE record was seen */
 	bool resuming;		 /* RESUMING, data fd open */
 	bool ended;		 /* DEVICE_END seen, RESUMING -> STOP done */
-	struct migstream_device desc;
 	struct load_reorder *reorder;
 	/*
 	 * With a reorder buffer the reader takes chunks in any order and

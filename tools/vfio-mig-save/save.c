@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "closestream.h"
+#include "device-record.h"
 #include "log.h"
 #include "precopy.h"
 #include "save.h"

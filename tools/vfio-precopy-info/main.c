@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "closestream.h"
+#include "device-record.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "precopy.h"
