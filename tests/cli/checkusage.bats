@@ -105,9 +105,6 @@ help_shape() {
 }
 
 @test "help shape: vfio-precopy-info" {
-	# Remove this skip when tools/vfio-precopy-info/ (being split apart in
-	# parallel) prints its usage with lib/cli.h's macros.
-	skip "pending: vfio-precopy-info's usage() adopts lib/cli.h with its split"
 	help_shape vfio-precopy-info
 }
 
