@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device-record.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "signals.h"
