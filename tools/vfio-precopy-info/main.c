@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "closestream.h"
-#include "device-record.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "precopy.h"
