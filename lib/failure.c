@@ -75,6 +75,31 @@ int vmt_refuse(struct vmt_failure *f, const struct vmt_where *at, int err, int e
 	return err;
 }
 
+const char *vmt_device_open_reason(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return "no such device";
+	case EBUSY:
+		return "device busy (open in another process, or group not viable)";
+	case EINVAL:
+		return "not a device path, PCI address, mdev UUID or fd:N";
+	case EBADF:
+		return "not an open file descriptor";
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	default:
+		return strerror(-err);
+	}
+}
+
+int vmt_fail_device_open(struct vmt_failure *f, const char *device, int err, int exit_code)
+{
+	return vmt_refuse(f, &(struct vmt_where){ .device = device }, err, exit_code,
+			  "cannot open the device: %s", vmt_device_open_reason(err));
+}
+
 void vmt_failure_set_lead(struct vmt_failure *f, const char *lead)
 {
 	free(f->lead);

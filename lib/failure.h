@@ -54,6 +54,14 @@ int vmt_refuse(struct vmt_failure *f, const struct vmt_where *at, int err, int e
 /* Text put before the whole line of the failure recorded (if any); copied. */
 void vmt_failure_set_lead(struct vmt_failure *f, const char *lead);
 
+/*
+ * Why a device could not be opened, in the words every tool uses:
+ * "no such device", "device busy (...)", "permission denied", ...
+ */
+const char *vmt_device_open_reason(int err);
+/* Records "DEVICE: cannot open the device: REASON" (vmt_refuse(); returns err). */
+int vmt_fail_device_open(struct vmt_failure *f, const char *device, int err, int exit_code);
+
 static inline bool vmt_failed(const struct vmt_failure *f)
 {
 	return f->err != 0;

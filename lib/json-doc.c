@@ -11,6 +11,7 @@
 #include <json-c/json_object.h>
 
 #include "json-doc.h"
+#include "outfile.h"
 
 /* One line, "/" unescaped: paths stay readable. */
 #define VMT_JSON_FORMAT (JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -275,5 +276,28 @@ int vmt_json_emit(FILE *out, struct json_object *doc)
 	int ret = vmt_json_write(out, doc);
 
 	json_object_put(doc);
+	return ret;
+}
+
+int vmt_json_emit_file(const char *name, struct json_object *doc)
+{
+	struct vmt_outfile out;
+	FILE *f;
+	int ret;
+
+	ret = vmt_outfile_open(&out, name);
+	if (ret < 0) {
+		json_object_put(doc);
+		return ret;
+	}
+	f = vmt_outfile_stream(&out);
+	ret = f ? vmt_json_emit(f, doc) : -errno;
+	if (!f)
+		json_object_put(doc);
+	if (ret == 0)
+		ret = vmt_outfile_commit(&out);
+	else
+		vmt_outfile_abort(&out);
+	vmt_outfile_free(&out);
 	return ret;
 }

@@ -64,5 +64,11 @@ void vmt_json_append_str(struct json_object *array, const char *value);
 int vmt_json_write(FILE *out, struct json_object *doc);
 /* vmt_json_write(), then the document is freed. NULL doc: -ENOMEM. */
 int vmt_json_emit(FILE *out, struct json_object *doc);
+/*
+ * The document as the file name (a --summary-file), written through
+ * lib/outfile: a temporary renamed into place once complete, so a failure
+ * leaves what was there. The document is freed. 0 or -errno.
+ */
+int vmt_json_emit_file(const char *name, struct json_object *doc);
 
 #endif

@@ -99,31 +99,42 @@ bool vmt_mig_state_has_data(uint32_t state)
 	       state == VFIO_DEVICE_STATE_RESUMING;
 }
 
+const char *vmt_mig_flag_name(unsigned int bit)
+{
+	switch (bit < 64 ? (uint64_t)1 << bit : 0) {
+	case VFIO_MIGRATION_STOP_COPY:
+		return "STOP_COPY";
+	case VFIO_MIGRATION_P2P:
+		return "P2P";
+	case VFIO_MIGRATION_PRE_COPY:
+		return "PRE_COPY";
+	default:
+		return NULL;
+	}
+}
+
 const char *vmt_mig_flags_string(uint64_t mig_flags, char *buf, size_t len)
 {
-	static const struct {
-		uint64_t bit;
-		const char *name;
-	} names[] = {
-		{ VFIO_MIGRATION_STOP_COPY, "STOP_COPY" },
-		{ VFIO_MIGRATION_P2P, "P2P" },
-		{ VFIO_MIGRATION_PRE_COPY, "PRE_COPY" },
-	};
+	uint64_t unnamed = 0;
 	size_t used = 0;
 
 	if (len == 0)
 		return buf;
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(mig_flags & names[i].bit))
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		const char *name = vmt_mig_flag_name(bit);
+
+		if (!(mig_flags & ((uint64_t)1 << bit)))
 			continue;
-		mig_flags &= ~names[i].bit;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "",
-				 names[i].name);
+		if (!name) {
+			unnamed |= (uint64_t)1 << bit;
+			continue;
+		}
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "", name);
 	}
-	if (mig_flags)
+	if (unnamed)
 		used += snprintf(buf + used, used < len ? len - used : 0, "%s0x%llx",
-				 used ? "|" : "", (unsigned long long)mig_flags);
+				 used ? "|" : "", (unsigned long long)unnamed);
 	if (used == 0)
 		snprintf(buf, len, "none");
 	return buf;

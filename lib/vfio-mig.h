@@ -41,6 +41,8 @@ bool vmt_mig_flags_usable(uint64_t mig_flags);
 bool vmt_mig_state_is_precopy(uint32_t state);
 /* States whose arcs hand out or keep a data fd: PRE_COPY*, STOP_COPY, RESUMING. */
 bool vmt_mig_state_has_data(uint32_t state);
+/* "STOP_COPY", "P2P", "PRE_COPY" for a bit number of the migration flags; NULL for others. */
+const char *vmt_mig_flag_name(unsigned int bit);
 /* "STOP_COPY|P2P|PRE_COPY" into buf. */
 const char *vmt_mig_flags_string(uint64_t mig_flags, char *buf, size_t len);
 

@@ -343,7 +343,7 @@ setup() {
 		vfio-mig-save -v --no-precopy -d vfio0 -d vfio1 -o s.vms
 	order=$(printf '%s\n' "$stderr" | sed -n "$pattern" | tr '\n' ' ')
 	[[ "$order" == *"vfio1>STOP_COPY vfio0>RUNNING_P2P vfio1>RUNNING_P2P vfio0>RUNNING vfio1>RUNNING " ]]
-	[[ "$stderr" == *"; devices: vfio0 RUNNING, vfio1 RUNNING"* ]]
+	[[ "$stderr" == *"; device vfio0 now RUNNING; device vfio1 now RUNNING"* ]]
 }
 
 # ---- failures: the source device ends RUNNING and the message says so ----
@@ -358,7 +358,7 @@ setup() {
 
 @test "a device entering ERROR is reset; the message says so" {
 	vmt_run 1 sim --device vfio0,size=64K,error-on=stop\>stop-copy -- vfio-mig-save --no-precopy -d vfio0 -o s.vms
-	vmt_one_line_error vfio-mig-save "STOP_COPY failed: .*device vfio0 now RUNNING \(after reset\)$"
+	vmt_one_line_error vfio-mig-save "STOP_COPY failed: .*device vfio0 reset, now RUNNING$"
 	[ "$(simstate vfio0 resets)" -eq 1 ]
 	[ "$(simstate vfio0 last_state)" = RUNNING ]
 }
@@ -384,14 +384,14 @@ setup() {
 		vfio-mig-save --no-precopy -d vfio0 | head -c 1000 >/dev/null
 		echo "status=${PIPESTATUS[0]}" >status'
 	grep -qx status=1 status
-	[[ "$stderr" =~ vfio-mig-save:\ error:\ \<stdout\>:\ writing\ the\ stream\ at\ byte\ [0-9]+:\ Broken\ pipe\;\ device\ vfio0\ now\ RUNNING ]]
+	[[ "$stderr" =~ vfio-mig-save:\ error:\ \<stdout\>:\ at\ byte\ [0-9]+:\ writing\ the\ stream:\ Broken\ pipe\;\ device\ vfio0\ now\ RUNNING ]]
 	[ "$(simstate vfio0 last_state)" = RUNNING ]
 }
 
 @test "a full disk (ENOSPC) at the start: exit 1, device untouched, /dev/full not removed" {
 	[ -w /dev/full ] || skip "no /dev/full"
 	vmt_run 1 sim --device vfio0,size=256K -- vfio-mig-save --no-precopy -d vfio0 -o /dev/full
-	vmt_one_line_error vfio-mig-save "/dev/full: cannot start the stream: No space left on device$"
+	vmt_one_line_error vfio-mig-save "/dev/full: cannot start the stream: No space left on device; device vfio0 untouched$"
 	[ -c /dev/full ]
 	[ "$(simstate vfio0 transitions)" -eq 0 ]
 }
@@ -495,7 +495,7 @@ setup() {
 @test "several devices: one failure puts every device back and names each state" {
 	vmt_run 1 sim --device vfio0,size=64K --device vfio1,size=64K,error-on=running-p2p\>stop -- \
 		vfio-mig-save --no-precopy -d vfio0 -d vfio1 -o s.vms
-	vmt_one_line_error vfio-mig-save "vfio1: RUNNING_P2P -> STOP_COPY failed: .*; devices: vfio0 RUNNING, vfio1 RUNNING \(after reset\)$"
+	vmt_one_line_error vfio-mig-save "vfio1: RUNNING_P2P -> STOP_COPY failed: .*; device vfio0 now RUNNING; device vfio1 reset, now RUNNING$"
 	[ "$(simstate vfio0 last_state)" = RUNNING ]
 	[ "$(simstate vfio1 last_state)" = RUNNING ]
 	[ "$(simstate vfio1 resets)" -eq 1 ]
@@ -504,26 +504,62 @@ setup() {
 @test "complete stream, but STOP_COPY -> STOP fails: reset, STOP again, exit 1, file kept" {
 	vmt_run 1 sim --device vfio0,size=64K,fail=stop-copy\>stop:EIO -- \
 		vfio-mig-save --no-precopy -d vfio0 -o s.vms --summary-file summary.json
-	vmt_one_line_error vfio-mig-save "error: stream complete, but vfio0: STOP_COPY -> STOP failed: Input/output error; device vfio0 now STOP \(after reset\)$"
+	vmt_one_line_error vfio-mig-save "error: stream complete, but vfio0: STOP_COPY -> STOP failed: Input/output error; device vfio0 reset, now STOP$"
 	vmt_run 0 migstream-cat --verify s.vms
 	[ "$(simstate vfio0 resets)" -eq 1 ]
 	[ "$(simstate vfio0 last_state)" = STOP ]
 	[ "$(summary ok)" = false ]
 	[ "$(summary stream_complete)" = true ]
-	[[ "$(summary error)" == "stream complete, but"* ]]
+	[[ "$(summary error.message)" == "stream complete, but"* ]]
+	[ "$(summary error.errno)" = EIO ]
+	[ "$(summary error.device)" = vfio0 ]
 }
 
 @test "complete stream, but the source cannot be stopped even after a reset: exit 1, file kept" {
 	# pre-copy: the way to STOP_COPY does not pass RUNNING_P2P -> STOP
 	vmt_run 1 sim --device vfio0,size=64K,error-on=stop-copy\>stop,fail=running-p2p\>stop:EIO -- \
 		vfio-mig-save --precopy -d vfio0 -o s.vms --summary-file summary.json
-	vmt_one_line_error vfio-mig-save "error: stream complete, but vfio0: STOP_COPY -> STOP failed: Input/output error; device vfio0 now RUNNING_P2P \(after reset; recovery failed\)$"
+	vmt_one_line_error vfio-mig-save "error: stream complete, but vfio0: STOP_COPY -> STOP failed: Input/output error; device vfio0 reset, recovery failed, now RUNNING_P2P$"
 	vmt_run 0 migstream-cat --verify s.vms
 	[ "$(summary ok)" = false ]
 	[ "$(summary 'devices[0].recovery_failed')" = true ]
 }
 
 @test "--json prints the summary as one JSON object on stderr" {
-	vmt_run 0 sim --device vfio0,size=64K -- vfio-mig-save --json -d vfio0 -o s.vms
-	printf '%s\n' "$stderr" | jq -e '.ok == true and .devices[0].total_bytes > 0' >/dev/null
+	vmt_run 0 sim --device vfio0,size=64K -- vfio-mig-save --json -d vfio0 -o café.vms
+	printf '%s\n' "$stderr" | python3 -m json.tool >/dev/null
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	printf '%s\n' "$stderr" | jq -e '.schema == "vfio-mig-save/1" and .ok == true and .error == null' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '.output == "café.vms" and .devices[0].total_bytes > 0' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '.devices[0].migration_flags_names | index("STOP_COPY") != null' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '(.total_s | type) == "number" and (.throughput_bytes_per_s | type) == "number"' >/dev/null
+}
+
+@test "--json on failure: stderr is the JSON document alone, with ok false and the error" {
+	ln -s /dev/full café
+	vmt_run 1 sim --device vfio0,size=64K -- vfio-mig-save --json -d vfio0 -o café
+	printf '%s\n' "$stderr" | python3 -m json.tool >/dev/null
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	printf '%s\n' "$stderr" | jq -e '.schema == "vfio-mig-save/1" and .ok == false' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '.error.file == "café" and .error.errno == "ENOSPC" and .error.exit_code == 1' >/dev/null
+	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "café: cannot start the stream: No space left on device; device vfio0 untouched" ]]
+	# the same document in the summary file, the error line on stderr
+	vmt_run 1 sim --device vfio0,size=64K -- vfio-mig-save -d vfio0 -o café --summary-file summary.json
+	vmt_one_line_error vfio-mig-save "café: cannot start the stream"
+	[ "$(summary ok)" = false ]
+	[ "$(summary schema)" = vfio-mig-save/1 ]
+}
+
+@test "64 devices: the error line is whole, counts the devices and names the exception" {
+	local args=() devs=() i
+	for i in $(seq 0 63); do
+		devs+=(--device vfio$i,size=4K)
+		args+=(-d vfio$i)
+	done
+	devs[127]=vfio63,size=4K,fail=stop-copy\>stop:EIO
+	vmt_run 1 sim "${devs[@]}" -- vfio-mig-save --no-precopy --then stop "${args[@]}" -o s.vms \
+		--summary-file summary.json
+	vmt_one_line_error vfio-mig-save "^vfio-mig-save: error: stream complete, but vfio63: STOP_COPY -> STOP failed: Input/output error; 63 devices now STOP; device vfio63 reset, now STOP$"
+	[ "$(summary 'devices | length')" -eq 64 ]
+	[ "$(summary 'devices[63].resets')" -eq 1 ]
 }

@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "closestream.h"
 #include "exitcodes.h"
+#include "failure.h"
+#include "json-doc.h"
 #include "log.h"
 #include "outfile.h"
 #include "progress.h"
@@ -249,66 +251,63 @@ static int open_output(const struct cli *cli, struct vmt_outfile *out)
 /*
  * A complete stream takes the output's name (also after a late failure of
  * the source: the file is what the load needs); anything less leaves the
- * name as it was. 0, or -errno after the error was said.
+ * name as it was. A rename that fails after a good save is the save's
+ * failure.
  */
-static int finish_output(struct vmt_outfile *out, bool complete, char *why, size_t len)
+static void finish_output(struct vmt_outfile *out, struct save_ctx *ctx)
 {
-	int ret = 0;
+	const struct vmt_where at = { .file = vmt_outfile_label(out) };
+	int ret;
 
-	if (!complete) {
+	if (!ctx->result.stream_complete) {
 		vmt_outfile_abort(out);
 	} else if ((ret = vmt_outfile_commit(out)) == -EEXIST) {
-		snprintf(why, len, "%s: replaced by another program during the save; the complete "
-			 "stream is kept as %s", vmt_outfile_label(out), out->tmp);
+		vmt_refuse(&ctx->failure, &at, ret, 0,
+			   "replaced by another program during the save; the complete stream is kept as %s",
+			   out->tmp);
 	} else if (ret < 0) {
-		snprintf(why, len, "%s: write error: %s", vmt_outfile_label(out), strerror(-ret));
+		vmt_fail(&ctx->failure, &at, ret, 0, "write error");
 	}
 	vmt_outfile_free(out);
-	return ret;
 }
 
-static const char *open_error_hint(int err)
+static void write_summary_file(const struct cli *cli, const struct save_ctx *ctx,
+			       const char *error_line)
 {
-	switch (-err) {
-	case ENOENT:
-		return "no such device";
-	case EBUSY:
-		return "device busy (open in another process, or group not viable)";
-	case EINVAL:
-		return "not a device path, PCI address, mdev UUID or fd:N";
-	case EBADF:
-		return "not an open file descriptor";
-	case EACCES:
-	case EPERM:
-		return "permission denied";
-	default:
-		return strerror(-err);
-	}
-}
-
-static void write_summary_file(const struct cli *cli, const struct save_ctx *ctx, bool ok,
-			       const char *error)
-{
-	struct vmt_outfile out;
-	FILE *f;
 	int ret;
 
 	if (!cli->summary_file)
 		return;
-	ret = vmt_outfile_open(&out, cli->summary_file);
-	f = ret == 0 ? vmt_outfile_stream(&out) : NULL;
-	if (!f) {
-		vmt_warn("%s: cannot write the summary: %s", cli->summary_file,
-			 strerror(ret ? -ret : errno));
-		vmt_outfile_abort(&out);
-		vmt_outfile_free(&out);
-		return;
-	}
-	summary_print_json(f, ctx, ok, error);
-	ret = vmt_outfile_commit(&out);
+	ret = vmt_json_emit_file(cli->summary_file, summary_json(ctx, error_line));
 	if (ret < 0)
 		vmt_warn("%s: cannot write the summary: %s", cli->summary_file, strerror(-ret));
-	vmt_outfile_free(&out);
+}
+
+/*
+ * The one place a save's outcome is told: with --json the document (which
+ * carries the error) is all that goes to stderr; otherwise the error line
+ * or the text summary. The summary file gets the document either way.
+ * Returns the exit code.
+ */
+static int report(const struct cli *cli, const struct save_ctx *ctx)
+{
+	bool failed = vmt_failed(&ctx->failure);
+	char *line = failed ? summary_error_line(ctx) : NULL;
+
+	/*
+	 * Also after a complete stream ("stream complete, but ..."): the
+	 * source failed to reach --then cleanly (a reset loses its state),
+	 * which its owner must hear about; the file is kept for the load.
+	 */
+	if (failed && !cli->json)
+		vmt_err("%s", line ? line : "out of memory");
+	if (cli->json)
+		vmt_json_emit(stderr, summary_json(ctx, line));
+	else if (!failed)
+		summary_print_text(ctx);
+	write_summary_file(cli, ctx, line);
+	free(line);
+	return failed ? vmt_failure_exit_code(&ctx->failure) : VMT_EXIT_OK;
 }
 
 int main(int argc, const char **argv)
@@ -329,8 +328,7 @@ int main(int argc, const char **argv)
 	struct save_ctx ctx = { 0 };
 	struct save_device devs[MAX_DEVICES];
 	struct vmt_outfile out;
-	int ret, out_ret, exit_code = VMT_EXIT_FAILURE;
-	char error[1024], states[768];
+	int ret, exit_code = VMT_EXIT_FAILURE;
 
 	vmt_log_init(argv[0]);
 	parse_options(argc, argv, &cli);
@@ -344,17 +342,19 @@ int main(int argc, const char **argv)
 	exit_code = VMT_EXIT_FAILURE;
 
 	memset(devs, 0, sizeof(devs));
+	ctx.devs = devs;
+	ctx.output_name = vmt_outfile_label(&out);
 	open_opts.force_group = cli.group;
 	for (unsigned int i = 0; i < cli.ndevices; i++) {
 		ret = vmt_device_open(cli.devices[i], &open_opts, &devs[i].dev);
 		if (ret < 0) {
-			vmt_err("%s: cannot open the device: %s", cli.devices[i], open_error_hint(ret));
-			exit_code = vmt_exit_code_for_error(ret);
-			goto out_devices;
+			vmt_fail_device_open(&ctx.failure, cli.devices[i], ret, 0);
+			goto out_report;
 		}
 		devs[i].index = i;
 		devs[i].start_state = VMT_STATE_UNKNOWN;
 		devs[i].final_state = VMT_STATE_UNKNOWN;
+		ctx.ndevs = i + 1;
 	}
 
 	wopts.producer = "vfio-mig-save";
@@ -364,60 +364,22 @@ int main(int argc, const char **argv)
 	wopts.cancelled = vmt_stop_requested;
 	ret = migstream_writer_new(&ctx.writer, out.fd, &wopts);
 	if (ret < 0) {
-		vmt_err("%s: cannot start the stream: %s", vmt_outfile_label(&out), strerror(-ret));
-		goto out_devices;
+		vmt_fail(&ctx.failure, &(struct vmt_where){ .file = ctx.output_name }, ret, 0,
+			 "cannot start the stream");
+		goto out_report;
 	}
 
 	ctx.opts = cli.save;
-	ctx.opts.progress = vmt_progress_wanted(cli.progress);
-	ctx.output_name = vmt_outfile_label(&out);
-	ctx.devs = devs;
-	ctx.ndevs = cli.ndevices;
-	ret = save_run(&ctx);
-	out_ret = finish_output(&out, ctx.result.stream_complete, error, sizeof(error));
-	if (out_ret < 0 && ret < 0)
-		vmt_err("%s", error);
-	if (out_ret < 0 && ret == 0) {
-		/* The devices are where --then put them; only the file's name is missing. */
-		size_t len = strlen(error);
-
-		snprintf(error + len, sizeof(error) - len, "; %s",
-			 summary_device_states(&ctx, states, sizeof(states)));
-		vmt_err("%s", error);
-		if (cli.json)
-			summary_print_json(stderr, &ctx, false, error);
-		write_summary_file(&cli, &ctx, false, error);
-	} else if (ret < 0) {
-		const char *reason = ctx.result.what_says_all ? "" : strerror(-ctx.result.error);
-
-		snprintf(error, sizeof(error), "%s%s%s%s; %s",
-			 ctx.result.stream_complete ? "stream complete, but " : "", ctx.result.what,
-			 *reason ? ": " : "", reason, summary_device_states(&ctx, states, sizeof(states)));
-		/*
-		 * Also after a complete stream ("stream complete, but ..."): the
-		 * source failed to reach --then cleanly (a reset loses its state),
-		 * which its owner must hear about; the file is kept for the load.
-		 */
-		vmt_err("%s", error);
-		exit_code = vmt_exit_code_for_error(ctx.result.error);
-		if (cli.json)
-			summary_print_json(stderr, &ctx, false, error);
-		write_summary_file(&cli, &ctx, false, error);
-	} else {
-		if (cli.json)
-			summary_print_json(stderr, &ctx, true, NULL);
-		else
-			summary_print_text(&ctx);
-		write_summary_file(&cli, &ctx, true, NULL);
-		exit_code = VMT_EXIT_OK;
-	}
+	/* With --json, stderr carries the JSON document: no progress unless asked for. */
+	ctx.opts.progress = cli.progress || (!cli.json && vmt_progress_wanted(false));
+	save_run(&ctx);
+out_report:
+	finish_output(&out, &ctx);
+	exit_code = report(&cli, &ctx);
 	migstream_writer_free(ctx.writer);
-out_devices:
-	for (unsigned int i = 0; i < cli.ndevices; i++)
+	for (unsigned int i = 0; i < ctx.ndevs; i++)
 		vmt_device_close(devs[i].dev);
-	/* Only when the save did not get as far as finish_output(); a no-op after it. */
-	vmt_outfile_abort(&out);
-	vmt_outfile_free(&out);
+	vmt_failure_free(&ctx.failure);
 out_cli:
 	vmt_cli_end();
 	ret = vmt_close_stdout();

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "closestream.h"
 #include "device-record.h"
+#include "failure.h"
 #include "log.h"
 #include "precopy.h"
 #include "save.h"
@@ -46,47 +46,29 @@ const char *save_switch_reason_name(enum save_switch_reason reason)
 	}
 }
 
-__attribute__((format(printf, 4, 0)))
-static int vsave_fail(struct save_ctx *ctx, int err, bool says_all, const char *fmt, va_list ap)
+/*
+ * The failure of the save: recorded once, in ctx->failure, with the device
+ * it concerns (sd, or NULL); the message says what, then strerror(err).
+ * Returns err.
+ */
+#define save_fail(ctx, sd, err, ...)                                                  \
+	vmt_fail(&(ctx)->failure, &(struct vmt_where){ .device = save_device_name(sd) }, \
+		 (err), 0, __VA_ARGS__)
+/* A failure the message says all about (err only picks the exit status). */
+#define save_refuse(ctx, sd, err, ...)                                                  \
+	vmt_refuse(&(ctx)->failure, &(struct vmt_where){ .device = save_device_name(sd) }, \
+		   (err), 0, __VA_ARGS__)
+
+static const char *save_device_name(const struct save_device *sd)
 {
-	/* The first failure is the cause; later ones are its consequences. */
-	if (ctx->result.error)
-		return err;
-	ctx->result.error = err;
-	ctx->result.what_says_all = says_all;
-	vsnprintf(ctx->result.what, sizeof(ctx->result.what), fmt, ap);
-	return err;
-}
-
-/* A failure whose message ends with strerror(err). Returns err. */
-__attribute__((format(printf, 3, 4)))
-static int save_fail(struct save_ctx *ctx, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsave_fail(ctx, err, false, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* A failure the message says all about (err only picks the exit status). Returns err. */
-__attribute__((format(printf, 3, 4)))
-static int save_refuse(struct save_ctx *ctx, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsave_fail(ctx, err, true, fmt, ap);
-	va_end(ap);
-	return err;
+	return sd ? sd->dev->name : NULL;
 }
 
 static int check_stop_signal(struct save_ctx *ctx)
 {
 	if (!vmt_stop_signal())
 		return 0;
-	return save_refuse(ctx, -EINTR, "interrupted by %s", vmt_stop_signal_name());
+	return save_refuse(ctx, NULL, -EINTR, "interrupted by %s", vmt_stop_signal_name());
 }
 
 static int write_failed(struct save_ctx *ctx, int err)
@@ -94,8 +76,13 @@ static int write_failed(struct save_ctx *ctx, int err)
 	/* The writer gave up a write blocked by a stalled reader: a stop signal. */
 	if (err == -EINTR && vmt_stop_signal())
 		return check_stop_signal(ctx);
-	return save_fail(ctx, err, "%s: writing the stream at byte %llu", ctx->output_name,
-			 (unsigned long long)migstream_writer_offset(ctx->writer));
+	const struct vmt_where at = {
+		.file = ctx->output_name,
+		.has_offset = true,
+		.offset = migstream_writer_offset(ctx->writer),
+	};
+
+	return vmt_fail(&ctx->failure, &at, err, 0, "writing the stream");
 }
 
 static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t state)
@@ -106,7 +93,7 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 	sd->touched = true;
 	ret = vmt_mig_set_state(sd->dev, state);
 	if (ret < 0)
-		return save_fail(ctx, ret, "%s: %s -> %s failed", sd->dev->name,
+		return save_fail(ctx, sd, ret, "%s -> %s failed",
 				 vmt_mig_state_name(from), vmt_mig_state_name(state));
 	return 0;
 }
@@ -170,30 +157,31 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 
 	ret = vmt_mig_query(dev);
 	if (ret == -EOPNOTSUPP)
-		return save_refuse(ctx, ret, "%s: device does not support migration", dev->name);
+		return save_refuse(ctx, sd, ret, "device does not support migration");
 	if (ret < 0)
-		return save_fail(ctx, ret, "%s: reading the migration flags", dev->name);
+		return save_fail(ctx, sd, ret, "reading the migration flags");
 	ret = vmt_mig_get_state(dev, &sd->start_state);
 	if (ret < 0)
-		return save_fail(ctx, ret, "%s: reading the device state", dev->name);
+		return save_fail(ctx, sd, ret, "reading the device state");
 	sd->final_state = sd->start_state;
 	if (sd->start_state != VFIO_DEVICE_STATE_RUNNING &&
 	    sd->start_state != VFIO_DEVICE_STATE_RUNNING_P2P &&
 	    sd->start_state != VFIO_DEVICE_STATE_STOP)
-		return save_refuse(ctx, -EBUSY, "%s: device is in %s, not RUNNING or STOP (another migration in progress?)",
-				   dev->name, vmt_mig_state_name(sd->start_state));
+		return save_refuse(ctx, sd, -EBUSY,
+				   "device is in %s, not RUNNING or STOP (another migration in progress?)",
+				   vmt_mig_state_name(sd->start_state));
 
 	vmt_mig_flags_string(dev->mig_flags, flags, sizeof(flags));
 	sd->precopy = ctx->opts.mode != SAVE_MODE_STOP_COPY &&
 		      (dev->mig_flags & VFIO_MIGRATION_PRE_COPY);
 	if (ctx->opts.mode == SAVE_MODE_PRECOPY && !sd->precopy)
-		return save_refuse(ctx, -EOPNOTSUPP, "%s: --precopy: device has no PRE_COPY (migration flags %s)",
-				   dev->name, flags);
+		return save_refuse(ctx, sd, -EOPNOTSUPP,
+				   "--precopy: device has no PRE_COPY (migration flags %s)", flags);
 	/* Pre-copy from STOP would restart the device on the way (STOP -> RUNNING -> PRE_COPY). */
 	if (sd->precopy && sd->start_state == VFIO_DEVICE_STATE_STOP) {
 		if (ctx->opts.mode == SAVE_MODE_PRECOPY)
-			return save_refuse(ctx, -EINVAL, "%s: --precopy: device is stopped (STOP); pre-copy needs it running",
-					   dev->name);
+			return save_refuse(ctx, sd, -EINVAL,
+					   "--precopy: device is stopped (STOP); pre-copy needs it running");
 		sd->precopy = false;
 	}
 
@@ -201,7 +189,7 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 	if (ret == -EOPNOTSUPP)
 		sd->stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
 	else if (ret < 0)
-		return save_fail(ctx, ret, "%s: reading the stop-copy data size", dev->name);
+		return save_fail(ctx, sd, ret, "reading the stop-copy data size");
 
 	vmt_dbg("%s: %s via %s, flags %s, state %s, stop-copy size %lld", dev->name, dev->node,
 		vmt_device_access_name(dev->access), flags, vmt_mig_state_name(sd->start_state),
@@ -251,7 +239,7 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 
 	ret = vmt_precopy_sample(sd->dev, sd->index, &info);
 	if (ret < 0)
-		return save_fail(ctx, ret, "%s: VFIO_MIG_GET_PRECOPY_INFO in %s", sd->dev->name,
+		return save_fail(ctx, sd, ret, "VFIO_MIG_GET_PRECOPY_INFO in %s",
 				 vmt_mig_state_name(sd->dev->state));
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
 	sd->sent_at_sample = precopy_sent(sd);
@@ -289,8 +277,8 @@ static int poll_control(struct save_ctx *ctx, int timeout_ms)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n < 0)
-		return save_fail(ctx, -errno, "control fd %d: reading", pfd.fd);
-	return save_refuse(ctx, -EPIPE, "control fd %d was closed before the switchover", pfd.fd);
+		return save_fail(ctx, NULL, -errno, "control fd %d: reading", pfd.fd);
+	return save_refuse(ctx, NULL, -EPIPE, "control fd %d was closed before the switchover", pfd.fd);
 }
 
 /* Whether the user asked for the switchover (SIGUSR1, control fd); -errno on control failure. */
@@ -326,13 +314,13 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned c
 			return ret;
 		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, true, &got);
 		if (got && emit_precopy(ctx, sd, buf, got) < 0)
-			return ctx->result.error;
+			return ctx->failure.err;
 		done += got;
 		/* A signal: look at the flags (top of the loop, below) before reading on. */
 		if (ret == -EINTR)
 			ret = VMT_DATA_FULL;
 		if (ret < 0)
-			return save_fail(ctx, ret, "%s: reading pre-copy data at byte %llu", sd->dev->name,
+			return save_fail(ctx, sd, ret, "reading pre-copy data at byte %llu",
 					 (unsigned long long)(start + done));
 		progress(ctx, false, false);
 		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
@@ -380,7 +368,7 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 		if ((ret = set_state(ctx, sd, target)) < 0)
 			return ret;
 		if (sd->dev->data_fd < 0)
-			return save_fail(ctx, -EIO, "%s: the device gave no data fd for %s", sd->dev->name,
+			return save_fail(ctx, sd, -EIO, "the device gave no data fd for %s",
 					 vmt_mig_state_name(target));
 		if ((ret = sample_precopy(ctx, sd, true)) < 0)
 			return ret;
@@ -447,12 +435,11 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned
 			return ret;
 		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, false, &got);
 		if (got && emit(ctx, sd, MIGSTREAM_PHASE_STOP_COPY, buf, got) < 0)
-			return ctx->result.error;
+			return ctx->failure.err;
 		if (ret == -EINTR)
 			continue; /* a signal: check_stop_signal() before reading on */
 		if (ret < 0)
-			return save_fail(ctx, ret, "%s: reading STOP_COPY data at byte %llu",
-					 sd->dev->name,
+			return save_fail(ctx, sd, ret, "reading STOP_COPY data at byte %llu",
 					 (unsigned long long)sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
 		progress(ctx, true, false);
 		if (ret == VMT_DATA_END)
@@ -480,8 +467,7 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 		if ((ret = set_state(ctx, sd, VFIO_DEVICE_STATE_STOP_COPY)) < 0)
 			return ret;
 		if (sd->dev->data_fd < 0)
-			return save_fail(ctx, -EIO, "%s: the device gave no data fd for STOP_COPY",
-					 sd->dev->name);
+			return save_fail(ctx, sd, -EIO, "the device gave no data fd for STOP_COPY");
 	}
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
@@ -557,7 +543,7 @@ int save_run(struct save_ctx *ctx)
 	ctx->result.start_ns = vmt_monotonic_ns();
 	vmt_progress_init(&ctx->progress, ctx->opts.progress);
 	if (!buf) {
-		ret = save_fail(ctx, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
+		ret = save_fail(ctx, NULL, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
 		goto out;
 	}
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++)
@@ -587,8 +573,12 @@ out:
 	ctx->result.end_ns = vmt_monotonic_ns();
 	if (ctx->writer)
 		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);
-	if (ret < 0)
+	if (ret < 0) {
+		/* A complete stream may be resuming elsewhere: the failure came after it. */
+		if (ctx->result.stream_complete)
+			vmt_failure_set_lead(&ctx->failure, "stream complete, but ");
 		recover_all(ctx);
+	}
 	free(buf);
 	return ret;
 }

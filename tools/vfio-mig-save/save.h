@@ -11,6 +11,7 @@
 
 #include "precopy.h"
 #include "progress.h"
+#include "failure.h"
 #include "stream-writer.h"
 #include "vfio-device.h"
 
@@ -65,9 +66,6 @@ struct save_result {
 	uint64_t rounds;
 	uint64_t start_ns, switch_ns, stop_copy_done_ns, end_ns;
 	uint64_t stream_bytes;
-	int error;		/* -errno of the failure, 0 on success */
-	char what[512];		/* what failed, for the one-line message */
-	bool what_says_all;	/* what needs no strerror() after it */
 	bool stream_complete;	/* STREAM_END written */
 	bool recovered;		/* every touched device reached its recovery state */
 };
@@ -80,13 +78,15 @@ struct save_ctx {
 	struct migstream_writer *writer;
 	struct save_result result;
 	struct vmt_progress progress;
+	struct vmt_failure failure; /* the first failure, if any */
 };
 
 /*
  * Check every device (migration support, state, what the mode needs), write
  * the DEVICE records, run pre-copy and stop-copy, write STREAM_END and move
- * the devices to then_state. On failure the devices are recovered and
- * ctx->result says what happened; returns 0 or -errno.
+ * the devices to then_state. On failure the devices are recovered (here,
+ * once, whatever failed) and ctx->failure says what failed and where;
+ * returns 0 or -errno.
  */
 int save_run(struct save_ctx *ctx);
 

@@ -4,9 +4,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "failure.h"
+#include "json-doc.h"
 #include "log.h"
 #include "strutils.h"
 #include "summary.h"
@@ -35,25 +37,27 @@ static const char *state_note(const struct save_device *sd)
 	return "";
 }
 
-const char *summary_device_states(const struct save_ctx *ctx, char *buf, size_t len)
+char *summary_error_line(const struct save_ctx *ctx)
 {
-	size_t used = 0;
+	struct vmt_device_fate *fates = calloc(ctx->ndevs ? ctx->ndevs : 1, sizeof(*fates));
+	char *line;
 
-	buf[0] = '\0';
-	for (unsigned int i = 0; i < ctx->ndevs && used < len; i++) {
+	if (!fates)
+		return NULL;
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		const struct save_device *sd = &ctx->devs[i];
 
-		/* A device never moved and never read has nothing to report but that. */
-		bool untouched = !sd->touched && sd->final_state == VMT_STATE_UNKNOWN;
-
-		used += snprintf(buf + used, len - used, "%s%s %s%s",
-				 i ? ", " : (ctx->ndevs == 1 ? "device " : "devices: "),
-				 sd->dev->name, ctx->ndevs == 1 && !untouched ? "now " : "",
-				 untouched ? "untouched" : vmt_mig_state_name(sd->final_state));
-		if (used < len)
-			used += snprintf(buf + used, len - used, "%s", state_note(sd));
+		fates[i] = (struct vmt_device_fate){
+			.name = sd->dev->name,
+			.state = sd->final_state,
+			.touched = sd->touched,
+			.reset = sd->dev->resets > 0,
+			.recovery_failed = sd->recovery_failed,
+		};
 	}
-	return buf;
+	line = vmt_failure_line(&ctx->failure, fates, ctx->ndevs);
+	free(fates);
+	return line;
 }
 
 void summary_print_text(const struct save_ctx *ctx)
@@ -86,48 +90,56 @@ void summary_print_text(const struct save_ctx *ctx)
 	}
 }
 
-void summary_print_json(FILE *out, const struct save_ctx *ctx, bool ok, const char *error)
+static void add_device(struct json_object *devices, const struct save_device *sd)
+{
+	struct json_object *d = vmt_json_append_object(devices);
+
+	vmt_json_add_u64(d, "index", sd->index);
+	vmt_json_add_str(d, "name", sd->dev->name);
+	vmt_json_add_str(d, "node", sd->dev->node);
+	vmt_json_add_str(d, "access", vmt_device_access_name(sd->dev->access));
+	vmt_json_add_flags(d, "migration_flags", sd->dev->mig_flags, vmt_mig_flag_name);
+	vmt_json_add_bool(d, "precopy", sd->precopy);
+	vmt_json_add_u64(d, "precopy_initial_bytes", sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
+	vmt_json_add_u64(d, "precopy_dirty_bytes", sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
+	vmt_json_add_u64(d, "stop_copy_bytes", sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
+	vmt_json_add_u64(d, "total_bytes", device_total(sd));
+	vmt_json_add_bool(d, "complete", sd->complete);
+	vmt_json_add_str(d, "start_state", vmt_mig_state_name(sd->start_state));
+	vmt_json_add_str(d, "final_state", vmt_mig_state_name(sd->final_state));
+	vmt_json_add_u64(d, "resets", sd->dev->resets);
+	vmt_json_add_bool(d, "recovery_failed", sd->recovery_failed);
+}
+
+static uint64_t ns_between(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
+struct json_object *summary_json(const struct save_ctx *ctx, const char *error_line)
 {
 	const struct save_result *r = &ctx->result;
-	double total_ms = ms_between(r->start_ns, r->end_ns);
+	struct json_object *doc = vmt_json_doc_new("vfio-mig-save", SUMMARY_SCHEMA_VERSION);
+	struct json_object *devices;
+	uint64_t total_ns = ns_between(r->start_ns, r->end_ns);
 	uint64_t bytes = 0;
-	char flags[64];
 
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		bytes += device_total(&ctx->devs[i]);
-	fprintf(out, "{\"ok\":%s,", ok ? "true" : "false");
-	if (error) {
-		fputs(ok ? "\"warning\":" : "\"error\":", out);
-		vmt_json_string(out, error);
-		fputc(',', out);
-	}
-	fprintf(out, "\"stream_complete\":%s,\"stream_bytes\":%" PRIu64 ",\"device_bytes\":%" PRIu64
-		     ",\"rounds\":%" PRIu64 ",\"switchover\":\"%s\",\"precopy_ms\":%.3f,"
-		     "\"stop_copy_ms\":%.3f,\"total_ms\":%.3f,\"throughput_mib_s\":%.3f,\"devices\":[",
-		r->stream_complete ? "true" : "false", r->stream_bytes, bytes, r->rounds,
-		save_switch_reason_name(r->reason),
-		r->reason != SWITCH_NONE ? ms_between(r->start_ns, r->switch_ns) : 0.0,
-		ms_between(r->switch_ns, r->stop_copy_done_ns), total_ms,
-		total_ms > 0 ? (double)bytes / (1 << 20) / (total_ms / 1e3) : 0.0);
-	for (unsigned int i = 0; i < ctx->ndevs; i++) {
-		const struct save_device *sd = &ctx->devs[i];
-
-		fprintf(out, "%s{\"index\":%u,\"name\":", i ? "," : "", sd->index);
-		vmt_json_string(out, sd->dev->name);
-		fprintf(out, ",\"node\":");
-		vmt_json_string(out, sd->dev->node);
-		fprintf(out, ",\"access\":\"%s\",\"mig_flags\":\"%s\",\"precopy\":%s,"
-			     "\"precopy_initial_bytes\":%" PRIu64 ",\"precopy_dirty_bytes\":%" PRIu64
-			     ",\"stop_copy_bytes\":%" PRIu64 ",\"total_bytes\":%" PRIu64
-			     ",\"complete\":%s,\"start_state\":\"%s\",\"final_state\":\"%s\","
-			     "\"resets\":%u,\"recovery_failed\":%s}",
-			vmt_device_access_name(sd->dev->access),
-			vmt_mig_flags_string(sd->dev->mig_flags, flags, sizeof(flags)),
-			sd->precopy ? "true" : "false", sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL],
-			sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], sd->bytes[MIGSTREAM_PHASE_STOP_COPY],
-			device_total(sd), sd->complete ? "true" : "false",
-			vmt_mig_state_name(sd->start_state), vmt_mig_state_name(sd->final_state),
-			sd->dev->resets, sd->recovery_failed ? "true" : "false");
-	}
-	fputs("]}\n", out);
+	vmt_failure_add_json(doc, &ctx->failure, error_line);
+	vmt_json_add_str(doc, "output", ctx->output_name);
+	vmt_json_add_bool(doc, "stream_complete", r->stream_complete);
+	vmt_json_add_u64(doc, "stream_bytes", r->stream_bytes);
+	vmt_json_add_u64(doc, "device_bytes", bytes);
+	vmt_json_add_u64(doc, "rounds", r->rounds);
+	vmt_json_add_str(doc, "switchover", save_switch_reason_name(r->reason));
+	vmt_json_add_seconds(doc, "precopy_s",
+			     r->reason != SWITCH_NONE ? ns_between(r->start_ns, r->switch_ns) : 0);
+	vmt_json_add_seconds(doc, "stop_copy_s", ns_between(r->switch_ns, r->stop_copy_done_ns));
+	vmt_json_add_seconds(doc, "total_s", total_ns);
+	vmt_json_add_rate(doc, "throughput_bytes_per_s", bytes, total_ns);
+	devices = vmt_json_add_array(doc, "devices");
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		add_device(devices, &ctx->devs[i]);
+	return doc;
 }

@@ -9,12 +9,21 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <json-c/json_object.h>
+
 #include "save.h"
 
 void summary_print_text(const struct save_ctx *ctx);
-/* ok: the exit status is 0; error: the one-line failure or warning message, or NULL. */
-void summary_print_json(FILE *out, const struct save_ctx *ctx, bool ok, const char *error);
-/* "device NAME now STATE" or "devices: A STATE, B STATE (after reset)" into buf. */
-const char *summary_device_states(const struct save_ctx *ctx, char *buf, size_t len);
+
+/* The "schema" of the JSON summary: "vfio-mig-save/1" (vfio-mig-save(1) documents it). */
+#define SUMMARY_SCHEMA_VERSION 1
+
+/*
+ * The summary as one JSON document; ok and error from ctx->failure (with
+ * error_line, the one-line message, as error.message). NULL without memory.
+ */
+struct json_object *summary_json(const struct save_ctx *ctx, const char *error_line);
+/* The one error line of ctx->failure, ending with where each device is now; malloc'd. */
+char *summary_error_line(const struct save_ctx *ctx);
 
 #endif
