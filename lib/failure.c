@@ -35,11 +35,11 @@ static void record_where(struct vmt_failure *f, const struct vmt_where *at)
 	f->record = at->record;
 	f->has_offset = at->has_offset;
 	f->offset = at->offset;
+	f->what_says_where = at->what_says_where;
 }
 
-__attribute__((format(printf, 6, 0)))
-static int vfail(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
-		 bool says_all, const char *fmt, va_list ap)
+int vmt_vfail(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
+	      bool says_all, const char *fmt, va_list ap)
 {
 	/* The first failure is the cause; later ones are its consequences. */
 	if (f->err)
@@ -59,7 +59,7 @@ int vmt_fail(struct vmt_failure *f, const struct vmt_where *at, int err, int exi
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(f, at, err, exit_code, false, fmt, ap);
+	vmt_vfail(f, at, err, exit_code, false, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -70,7 +70,7 @@ int vmt_refuse(struct vmt_failure *f, const struct vmt_where *at, int err, int e
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(f, at, err, exit_code, true, fmt, ap);
+	vmt_vfail(f, at, err, exit_code, true, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -207,7 +207,8 @@ char *vmt_failure_line(const struct vmt_failure *f, const struct vmt_device_fate
 		return NULL;
 	if (f->lead)
 		fputs(f->lead, m);
-	put_where(m, f);
+	if (!f->what_says_where)
+		put_where(m, f);
 	fputs(f->what ? f->what : "failed", m);
 	if (!f->says_all)
 		fprintf(m, ": %s", strerror(-f->err));

@@ -10,6 +10,7 @@
 #ifndef VMT_FAILURE_H
 #define VMT_FAILURE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ struct vmt_where {
 	bool has_offset;
 	uint64_t offset;	 /* byte offset in file (of the record, when there is one) */
 	const char *device;	 /* the device as the user named it */
+	bool what_says_where;	 /* the message names all this already: JSON only */
 };
 
 struct vmt_failure {
@@ -32,7 +34,7 @@ struct vmt_failure {
 	bool says_all;		/* what needs no strerror(err) after it */
 	char *what;
 	char *file, *record_type, *device; /* copies of the vmt_where strings */
-	bool has_record, has_offset;
+	bool has_record, has_offset, what_says_where;
 	uint32_t record;
 	uint64_t offset;
 	char *lead;		/* before everything: "stream complete, but " */
@@ -51,6 +53,10 @@ int vmt_fail(struct vmt_failure *f, const struct vmt_where *at, int err, int exi
 __attribute__((format(printf, 5, 6)))
 int vmt_refuse(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
 	       const char *fmt, ...);
+/* Either of the above, for callers that wrap them. */
+__attribute__((format(printf, 6, 0)))
+int vmt_vfail(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
+	      bool says_all, const char *fmt, va_list ap);
 /* Text put before the whole line of the failure recorded (if any); copied. */
 void vmt_failure_set_lead(struct vmt_failure *f, const char *lead);
 

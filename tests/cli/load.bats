@@ -45,14 +45,14 @@ load load-helpers
 	vmt_one_line_error vfio-mig-load "invalid device 'not-a-device' \(not a device path, PCI address, mdev UUID or fd:N\)"
 	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null /dev/vfio/devices/vfio7
 	[ "$status" -eq 1 ]
-	vmt_one_line_error vfio-mig-load "/dev/vfio/devices/vfio7: cannot open device: "
+	vmt_one_line_error vfio-mig-load "/dev/vfio/devices/vfio7: cannot open the device: no such device; device /dev/vfio/devices/vfio7 untouched$"
 }
 
 @test "a device in use elsewhere: exit 1, says so" {
 	sl_require
 	run --separate-stderr sl_sim vfio0,busy=yes -- vfio-mig-load -i /dev/null /dev/vfio/devices/vfio0
 	[ "$status" -eq 1 ]
-	vmt_one_line_error vfio-mig-load "vfio0: cannot open device: Device or resource busy"
+	vmt_one_line_error vfio-mig-load "vfio0: cannot open the device: device busy"
 }
 
 # A saved 1 MiB stream of vfio0 (seed 4) in $VMT_TMP/stream.
@@ -84,12 +84,65 @@ saved_stream() {
 	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load --json -i "$VMT_TMP/stream" /dev/vfio/devices/vfio1
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ]
-	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].bytes')" -eq "$(sl_state vfio1 loaded_bytes)" ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].state_bytes')" -eq "$(sl_state vfio1 loaded_bytes)" ]
 	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].target')" = /dev/vfio/devices/vfio1 ]
-	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].state')" = RUNNING ]
+	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].final_state')" = RUNNING ]
 	[ "xxh3:$(printf '%s\n' "$stderr" | jq -r '.devices[0].digest')" = "$(sl_state vfio1 load_digest)" ]
 	[ "$(printf '%s\n' "$stderr" | jq -r '.stream_bytes')" -eq "$(vmt_size "$VMT_TMP/stream")" ]
-	printf '%s\n' "$stderr" | jq -e '.seconds >= 0 and .throughput_gbps >= 0 and .resume_downtime_seconds >= 0'
+	printf '%s\n' "$stderr" | jq -e '.schema == "vfio-mig-load/1" and .ok == true and .error == null and .total_s >= 0 and .throughput_bytes_per_s >= 0 and .resume_downtime_s >= 0'
+}
+
+@test "--json on failure: stderr is the JSON document alone; --summary-file gets it too" {
+	sl_require
+	run --separate-stderr sl_sim vfio0 -- vfio-mig-load --json -i /dev/null /dev/vfio/devices/café
+	[ "$status" -eq 1 ]
+	printf '%s\n' "$stderr" | python3 -m json.tool >/dev/null
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	printf '%s\n' "$stderr" | jq -e '.schema == "vfio-mig-load/1" and .ok == false' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '.error.device == "/dev/vfio/devices/café" and .error.errno == "ENOENT" and .error.exit_code == 1' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '.devices[0].target == "/dev/vfio/devices/café" and .devices[0].final_state == "UNKNOWN"' >/dev/null
+	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "/dev/vfio/devices/café: cannot open the device: no such device"* ]]
+
+	saved_stream
+	printf 'junk' >"$VMT_TMP/stream"
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load -i "$VMT_TMP/stream" --summary-file "$VMT_TMP/sum.json" \
+		/dev/vfio/devices/vfio1
+	[ "$status" -eq 4 ]
+	vmt_one_line_error vfio-mig-load "preamble"
+	python3 -m json.tool "$VMT_TMP/sum.json" >/dev/null
+	jq -e '.ok == false and .error.exit_code == 4 and .error.file == "'"$VMT_TMP/stream"'" and .error.errno == "EBADMSG"' \
+		"$VMT_TMP/sum.json" >/dev/null
+	jq -e '.devices[0].final_state == "RUNNING" and .devices[0].reset == false' "$VMT_TMP/sum.json" >/dev/null
+}
+
+@test "--summary-file after a successful load: the --json document" {
+	sl_require
+	saved_stream
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -q -i "$VMT_TMP/stream" \
+		--summary-file "$VMT_TMP/sum.json" /dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	jq -e '.schema == "vfio-mig-load/1" and .ok == true and .devices[0].final_state == "RUNNING"' \
+		"$VMT_TMP/sum.json" >/dev/null
+	[ "$(jq -r .stream_bytes "$VMT_TMP/sum.json")" -eq "$(vmt_size "$VMT_TMP/stream")" ]
+}
+
+@test "64 devices: the error line is whole, counts the devices and names the exception" {
+	sl_require
+	local src=() dst=() save=() load=() i
+	for i in $(seq 0 63); do
+		src+=(vfio$i,size=4K)
+		dst+=(vfio$((i + 64)),size=4K)
+		save+=(-d vfio$i)
+		load+=(-d vfio$((i + 64)))
+	done
+	dst[63]=vfio127,size=4K,fail=resuming\>stop:EIO
+	sl_sim "${src[@]}" -- vfio-mig-save -q --no-precopy "${save[@]}" -o "$VMT_TMP/stream"
+	run --separate-stderr sl_sim "${dst[@]}" -- vfio-mig-load -i "$VMT_TMP/stream" \
+		--summary-file "$VMT_TMP/sum.json" "${load[@]}"
+	[ "$status" -eq 1 ]
+	vmt_one_line_error vfio-mig-load "vfio127: record [0-9]+ \(DEVICE_END\) at byte [0-9]+: the device failed to take the loaded state \(RESUMING -> STOP: Input/output error\); 64 devices reset, now RUNNING$"
+	[ "$(jq '[.devices[] | select(.reset and .final_state == "RUNNING")] | length' "$VMT_TMP/sum.json")" -eq 64 ]
 }
 
 @test "progress: drawn with --progress or on a terminal, not with -q; erased before the summary" {

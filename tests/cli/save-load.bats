@@ -46,7 +46,7 @@ setup() {
 	[ "$pre" -gt 0 ]
 	[ "$stop" -gt 0 ]
 	[ $((pre + stop)) -eq "$total" ]
-	[ "$(printf '%s\n' "$load_err" | jq -r '.devices[0].state')" = RUNNING ]
+	[ "$(printf '%s\n' "$load_err" | jq -r '.devices[0].final_state')" = RUNNING ]
 }
 
 @test "4 GiB state round trip, checked by digest" {

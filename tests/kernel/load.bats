@@ -25,10 +25,10 @@ teardown() {
 # json FILE FILTER: one field of a JSON summary, without jq in the guest:
 # the summaries are single-line objects, keys are unique enough for sed.
 json_num() {
-	sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1"
+	sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$1"
 }
 json_str() {
-	sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$1"
+	sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1"
 }
 
 @test "mtty A -> pipe -> mtty B in stop-copy mode, cdev" {
@@ -37,7 +37,7 @@ json_str() {
 	cat "$T/save.json" "$T/load.json"
 	[ "$(json_num "$T/load.json" state_bytes)" -eq 60 ]
 	[ "$(json_num "$T/load.json" stop_copy_bytes)" -eq 60 ]
-	[ "$(json_str "$T/load.json" state)" = RUNNING ]
+	[ "$(json_str "$T/load.json" final_state)" = RUNNING ]
 }
 
 @test "mtty A -> pipe -> mtty B in pre-copy mode, cdev" {
@@ -45,22 +45,22 @@ json_str() {
 	cat "$T/load.json"
 	[ "$(json_num "$T/load.json" precopy_initial_bytes)" -eq 24 ]
 	[ "$(json_num "$T/load.json" stop_copy_bytes)" -eq 36 ]
-	[ "$(json_str "$T/load.json" state)" = RUNNING ]
+	[ "$(json_str "$T/load.json" final_state)" = RUNNING ]
 }
 
 @test "mtty A -> pipe -> mtty B through the legacy group and container, by UUID" {
 	vfio-mig-save --group "$SRC_UUID" | vfio-mig-load --group --json "$DST_UUID" 2>"$T/load.json"
 	cat "$T/load.json"
 	[ "$(json_num "$T/load.json" state_bytes)" -eq 60 ]
-	[ "$(json_str "$T/load.json" state)" = RUNNING ]
+	[ "$(json_str "$T/load.json" final_state)" = RUNNING ]
 }
 
 @test "--then stop leaves mtty B in STOP; a second load from there works" {
 	vfio-mig-save "$SRC" >"$T/stream"
 	vfio-mig-load --then stop --json -i "$T/stream" "$DST" 2>"$T/load.json"
-	[ "$(json_str "$T/load.json" state)" = STOP ]
+	[ "$(json_str "$T/load.json" final_state)" = STOP ]
 	vfio-mig-load --json -i "$T/stream" "$DST" 2>"$T/load2.json"
-	[ "$(json_str "$T/load2.json" state)" = RUNNING ]
+	[ "$(json_str "$T/load2.json" final_state)" = RUNNING ]
 }
 
 # flip_byte FILE OFF: inverts one byte in place (busybox has od and dd).
@@ -174,6 +174,6 @@ damaged_stream() {
 	vfio-mig-save "$SRC" "$src2" | vfio-mig-load --json --map 0="$dst2" --map 1="$DST" 2>"$T/load.json"
 	cat "$T/load.json"
 	[ "$(json_num "$T/load.json" state_bytes)" -eq 120 ]
-	grep -q "\"index\":0,\"target\":\"$dst2\",\"bytes\":60," "$T/load.json"
-	grep -q "\"index\":1,\"target\":\"$DST\",\"bytes\":60," "$T/load.json"
+	grep -q "\"index\": 0, \"target\": \"$dst2\", \"state_bytes\": 60," "$T/load.json"
+	grep -q "\"index\": 1, \"target\": \"$DST\", \"state_bytes\": 60," "$T/load.json"
 }

@@ -5,9 +5,9 @@
  * Every byte reaches a device only after the reader verified its record;
  * a device's state is only started after its DEVICE_END totals and digest
  * matched and its driver accepted the data (RESUMING -> STOP). Any failure
- * resets every device this run touched, so no device is left RESUMING or
- * holding a half (or unstarted) state, and the error line says where each
- * device is now.
+ * is recorded where it happens and passed up; report() then resets every
+ * device this run touched, so no device is left RESUMING or holding a half
+ * (or unstarted) state, and the error line says where each device is now.
  */
 #include <assert.h>
 #include <errno.h>
@@ -22,6 +22,8 @@
 #include "closestream.h"
 #include "compat.h"
 #include "exitcodes.h"
+#include "failure.h"
+#include "json-doc.h"
 #include "fdio.h"
 #include "log.h"
 #include "options.h"
@@ -46,6 +48,7 @@ struct load {
 	uint64_t input_size; /* the progress line's total: a file's size, 0 for a pipe */
 	struct migstream_record rec; /* the record being handled, for messages */
 	bool have_rec;
+	struct vmt_failure failure;  /* the first failure, if any */
 };
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
@@ -84,62 +87,46 @@ static const char *record_where(const struct load *ld, char *buf, size_t len)
 	return buf;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void append(char *msg, size_t len, const char *fmt, ...)
+/* The errno a failure of this exit code stands for, when the message says it all. */
+static int errno_for_exit_code(int code)
 {
-	size_t used = strnlen(msg, len);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Puts every device this run touched back (reset, then its initial state)
- * and appends to msg where each device is now.
- */
-static void recover_all(struct load *ld, char *msg, size_t len)
-{
-	for (unsigned int i = 0; i < ld->target_count; i++) {
-		struct load_target *t = &ld->targets[i];
-		unsigned int resets;
-		uint32_t state;
-		int rc;
-
-		if (!t->dev)
-			continue;
-		if (!t->touched) {
-			append(msg, len, "; device %s untouched, %s", t->spec, load_target_state_name(t));
-			continue;
-		}
-		resets = t->dev->resets;
-		rc = load_target_recover(t, &state);
-		if (rc < 0)
-			append(msg, len, "; device %s: recovery failed (%s), now %s", t->spec, strerror(-rc),
-			       vmt_mig_state_name(state));
-		else
-			append(msg, len, "; device %s %s, now %s", t->spec,
-			       t->dev->resets > resets ? "reset" : "recovered", vmt_mig_state_name(state));
+	switch (code) {
+	case VMT_EXIT_BADDATA:
+		return -EBADMSG;
+	case VMT_EXIT_USAGE:
+		return -EINVAL;
+	case VMT_EXIT_UNSUPPORTED:
+		return -EOPNOTSUPP;
+	default:
+		return -EIO;
 	}
 }
 
-/* Prints one error line (the failure, then each device's fate) and returns code. */
+/*
+ * Records the failure (the first one only; later ones are its
+ * consequences) and returns -errno. The message names file, record and
+ * device itself; the stream and record go into the JSON error too. What
+ * happens to the devices is decided once, in report().
+ */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct load *ld, int code, const char *fmt, ...)
 {
-	char msg[4096];
+	struct vmt_where at = {
+		.file = ld->input_name,
+		.has_record = ld->have_rec,
+		.record = ld->rec.seq,
+		.record_type = ld->have_rec ? migstream_record_type_name(ld->rec.type) : NULL,
+		.has_offset = ld->have_rec,
+		.offset = ld->rec.offset,
+		.what_says_where = true,
+	};
+	int err = errno_for_exit_code(code);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vmt_vfail(&ld->failure, &at, err, code, true, fmt, ap);
 	va_end(ap);
-	vmt_progress_clear(&ld->progress);
-	recover_all(ld, msg, sizeof(msg));
-	vmt_err("%s", msg);
-	return code;
+	return err;
 }
 
 static struct load_target *target_for_index(struct load *ld, uint32_t index)
@@ -167,10 +154,8 @@ static int open_targets(struct load *ld)
 {
 	ld->targets = calloc(ld->opts.map_count, sizeof(*ld->targets));
 	ld->summary.devices = calloc(ld->opts.map_count, sizeof(*ld->summary.devices));
-	if (!ld->targets || !ld->summary.devices) {
-		vmt_err("out of memory");
-		return VMT_EXIT_FAILURE;
-	}
+	if (!ld->targets || !ld->summary.devices)
+		return vmt_fail(&ld->failure, NULL, -ENOMEM, 0, "allocating the targets");
 	for (unsigned int i = 0; i < ld->opts.map_count; i++) {
 		struct load_target *t = &ld->targets[i];
 		int rc;
@@ -180,16 +165,17 @@ static int open_targets(struct load *ld)
 		t->summary = &ld->summary.devices[i];
 		t->summary->path = t->spec;
 		t->summary->stream_index = t->stream_index;
+		t->summary->final_state = VMT_STATE_UNKNOWN;
 		ld->target_count = i + 1;
+		ld->summary.device_count = ld->target_count;
 		rc = load_target_open(t, ld->opts.group, ld->opts.reorder_limit);
 		if (rc == -EOPNOTSUPP)
 			return fail(ld, VMT_EXIT_UNSUPPORTED, "%s: device does not support migration", t->spec);
-		if (rc == -EINVAL && !t->dev)
-			return fail(ld, VMT_EXIT_USAGE,
-				    "%s: not a VFIO device path, PCI address, mdev UUID or fd:N", t->spec);
+		if (rc < 0 && !t->dev)
+			return vmt_fail_device_open(&ld->failure, t->spec, rc, 0);
 		if (rc < 0)
-			return fail(ld, vmt_exit_code_for_error(rc), "%s: cannot open device: %s", t->spec,
-				    strerror(-rc));
+			return fail(ld, vmt_exit_code_for_error(rc), "%s: reading its migration state: %s",
+				    t->spec, strerror(-rc));
 	}
 	ld->summary.device_count = ld->target_count;
 	return 0;
@@ -507,19 +493,80 @@ static int run_load(struct load *ld)
 				    ld->input_size, false);
 	}
 	ld->have_rec = false;
-	rc = finish_targets(ld);
-	if (rc)
-		return rc;
-	ld->summary.end_ns = vmt_monotonic_ns();
-	ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
-	ld->summary.records = migstream_reader_records(ld->reader);
-	vmt_progress_clear(&ld->progress);
+	return finish_targets(ld);
+}
 
+/*
+ * The one place where a failed load puts the devices back: every device
+ * this run touched is reset and brought back to its initial state, and
+ * fates[] says where each one is now.
+ */
+static void recover_all(struct load *ld, struct vmt_device_fate *fates)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		struct load_target *t = &ld->targets[i];
+		unsigned int resets = t->dev ? t->dev->resets : 0;
+		uint32_t state = VMT_STATE_UNKNOWN;
+		bool failed = load_target_recover(t, &state) < 0;
+
+		fates[i] = (struct vmt_device_fate){
+			.name = t->spec,
+			.state = state,
+			.touched = t->touched,
+			.reset = t->dev && t->dev->resets > resets,
+			.recovery_failed = failed,
+		};
+		t->summary->final_state = state;
+		t->summary->reset = fates[i].reset;
+		t->summary->recovery_failed = failed;
+	}
+}
+
+static void write_summary_file(const struct load *ld, const char *error_line)
+{
+	int ret;
+
+	if (!ld->opts.summary_file)
+		return;
+	ret = vmt_json_emit_file(ld->opts.summary_file,
+				 load_summary_json(&ld->summary, &ld->failure, error_line));
+	if (ret < 0)
+		vmt_warn("%s: cannot write the summary: %s", ld->opts.summary_file, strerror(-ret));
+}
+
+/*
+ * The load's outcome, told once: the error line (or, with --json, the
+ * document that carries it) or the summary, and the summary file.
+ * Returns the exit code.
+ */
+static int report(struct load *ld)
+{
+	bool failed = vmt_failed(&ld->failure);
+	struct vmt_device_fate *fates = NULL;
+	char *line = NULL;
+
+	vmt_progress_clear(&ld->progress);
+	ld->summary.end_ns = vmt_monotonic_ns();
+	if (ld->reader) {
+		ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
+		ld->summary.records = migstream_reader_records(ld->reader);
+	}
+	if (failed) {
+		fates = calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
+		if (fates)
+			recover_all(ld, fates);
+		line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);
+		if (!ld->opts.json)
+			vmt_err("%s", line ? line : "out of memory");
+	}
 	if (ld->opts.json)
-		load_summary_print_json(stderr, &ld->summary);
-	else if (vmt_log_level() >= VMT_LOG_INFO)
+		vmt_json_emit(stderr, load_summary_json(&ld->summary, &ld->failure, line));
+	else if (!failed && vmt_log_level() >= VMT_LOG_INFO)
 		load_summary_print_text(stderr, &ld->summary, vmt_log_level() >= VMT_LOG_DEBUG);
-	return VMT_EXIT_OK;
+	write_summary_file(ld, line);
+	free(line);
+	free(fates);
+	return failed ? vmt_failure_exit_code(&ld->failure) : VMT_EXIT_OK;
 }
 
 static void release(struct load *ld)
@@ -532,12 +579,13 @@ static void release(struct load *ld)
 	if (ld->input_fd > STDIN_FILENO)
 		close(ld->input_fd);
 	load_options_free(&ld->opts);
+	vmt_failure_free(&ld->failure);
 }
 
 int main(int argc, const char **argv)
 {
 	struct load ld = { .input_fd = STDIN_FILENO, .input_name = "<stdin>" };
-	int code;
+	int code, open_err = 0;
 
 	vmt_log_init(argv[0]);
 	load_options_parse(&ld.opts, argc, argv);
@@ -552,19 +600,23 @@ int main(int argc, const char **argv)
 	if (ld.opts.input && strcmp(ld.opts.input, "-") != 0) {
 		ld.input_name = ld.opts.input;
 		ld.input_fd = open(ld.opts.input, O_RDONLY | O_CLOEXEC);
-		if (ld.input_fd < 0) {
-			vmt_err("%s: cannot open: %s", ld.opts.input, strerror(errno));
-			load_options_free(&ld.opts);
-			return VMT_EXIT_FAILURE;
-		}
+		if (ld.input_fd < 0)
+			open_err = -errno;
 	} else if (!vmt_binary_input_ok(STDIN_FILENO)) {
 		load_options_free(&ld.opts);
 		return VMT_EXIT_USAGE;
 	}
-	vmt_progress_init(&ld.progress, vmt_progress_wanted(ld.opts.progress));
-	ld.input_size = vmt_progress_fd_total(ld.input_fd);
+	/* With --json, stderr carries the JSON document: no progress unless asked for. */
+	vmt_progress_init(&ld.progress, ld.opts.progress || (!ld.opts.json && vmt_progress_wanted(false)));
 
-	code = run_load(&ld);
+	if (open_err) {
+		vmt_fail(&ld.failure, &(struct vmt_where){ .file = ld.input_name }, open_err, 0,
+			 "cannot open");
+	} else {
+		ld.input_size = vmt_progress_fd_total(ld.input_fd);
+		run_load(&ld);
+	}
+	code = report(&ld);
 	release(&ld);
 	if (vmt_close_stdout() != 0 && code == VMT_EXIT_OK)
 		code = VMT_EXIT_FAILURE;

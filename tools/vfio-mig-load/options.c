@@ -28,6 +28,7 @@ enum {
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_GROUP,
+	OPT_SUMMARY_FILE,
 };
 
 static void usage(void)
@@ -59,7 +60,9 @@ static void usage(void)
 	       "                            (stop: a VMM starts the device with its vCPUs)\n"
 	       "\n"
 	       "Output:\n"
-	       "     --json                 print the summary as JSON (on stderr)\n"
+	       "     --json                 print the summary as JSON on stderr (also on\n"
+	       "                            failure)\n"
+	       "     --summary-file FILE    also write the JSON summary to FILE\n"
 	       "     --progress             show progress on stderr even if it is not a terminal\n",
 	       vmt_progname());
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
@@ -137,6 +140,7 @@ static const struct poptOption options[] = {
 	{ "group", 0, POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
 	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
 	{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+	{ "summary-file", 0, POPT_ARG_STRING, NULL, OPT_SUMMARY_FILE, NULL, NULL },
 	{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
 	VMT_POPT_COMMON_OPTIONS,
 	POPT_TABLEEND
@@ -199,6 +203,9 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 			break;
 		case OPT_PROGRESS:
 			o->progress = true;
+			break;
+		case OPT_SUMMARY_FILE:
+			o->summary_file = arg;
 			break;
 		}
 	}

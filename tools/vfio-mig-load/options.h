@@ -17,6 +17,7 @@ struct load_mapping {
 
 struct load_options {
 	const char *input;	/* NULL or "-": standard input */
+	const char *summary_file; /* the JSON summary, also after a failure */
 	struct load_mapping *map;
 	unsigned int map_count;
 	uint32_t then_state;	/* VFIO_DEVICE_STATE_RUNNING or _STOP */

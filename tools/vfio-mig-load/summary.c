@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The summary: printed after a successful load only; a failure has its one
- * error line instead (and the -v traces before it).
+ * The summary: as text after a successful load only (a failure has its one
+ * error line instead); as JSON after either.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "json.h"
+#include "json-doc.h"
 #include "log.h"
 #include "strutils.h"
 #include "summary.h"
@@ -82,32 +82,48 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 		gbps(s->stream_bytes, elapsed), seconds(downtime_ns(s)));
 }
 
-void load_summary_print_json(FILE *out, const struct load_summary *s)
+static void add_device(struct json_object *devices, const struct load_device_summary *d)
 {
-	uint64_t elapsed = s->end_ns - s->start_ns;
+	struct json_object *o = vmt_json_append_object(devices);
+	char digest[17];
+
+	vmt_json_add_u64(o, "index", d->stream_index);
+	vmt_json_add_str(o, "target", d->path);
+	vmt_json_add_u64(o, "state_bytes", device_total(d));
+	vmt_json_add_u64(o, "precopy_initial_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
+	vmt_json_add_u64(o, "precopy_dirty_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
+	vmt_json_add_u64(o, "stop_copy_bytes", d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY]);
+	vmt_json_add_u64(o, "chunks", d->chunks);
+	snprintf(digest, sizeof(digest), "%016" PRIx64, d->digest);
+	vmt_json_add_str(o, "digest", d->digest_checked ? digest : NULL);
+	vmt_json_add_str(o, "final_state", vmt_mig_state_name(d->final_state));
+	vmt_json_add_bool(o, "reset", d->reset);
+	vmt_json_add_bool(o, "recovery_failed", d->recovery_failed);
+	vmt_json_add_u64(o, "reorder_peak_bytes", d->reorder_peak);
+}
+
+struct json_object *load_summary_json(const struct load_summary *s, const struct vmt_failure *failure,
+				      const char *error_line)
+{
+	struct json_object *doc = vmt_json_doc_new("vfio-mig-load", LOAD_SUMMARY_SCHEMA_VERSION);
+	struct json_object *devices;
+	uint64_t elapsed = s->start_ns && s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
 	uint64_t state_bytes = 0;
 
-	fprintf(out, "{\"devices\":[");
+	vmt_failure_add_json(doc, failure, error_line);
+	devices = vmt_json_add_array(doc, "devices");
 	for (unsigned int i = 0; i < s->device_count; i++) {
-		const struct load_device_summary *d = &s->devices[i];
-
-		state_bytes += device_total(d);
-		fprintf(out, "%s{\"index\":%" PRIu32 ",\"target\":", i ? "," : "", d->stream_index);
-		vmt_json_string(out, d->path);
-		fprintf(out, ",\"bytes\":%" PRIu64 ",\"precopy_initial_bytes\":%" PRIu64
-			",\"precopy_dirty_bytes\":%" PRIu64 ",\"stop_copy_bytes\":%" PRIu64
-			",\"chunks\":%" PRIu64 ",\"digest\":\"%016" PRIx64 "\",\"state\":\"%s\""
-			",\"reorder_peak_bytes\":%" PRIu64 "}",
-			device_total(d), d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL],
-			d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY],
-			d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY], d->chunks, d->digest,
-			vmt_mig_state_name(d->final_state), d->reorder_peak);
+		state_bytes += device_total(&s->devices[i]);
+		add_device(devices, &s->devices[i]);
 	}
-	fprintf(out, "],\"state_bytes\":%" PRIu64 ",\"precopy_bytes\":%" PRIu64
-		",\"stop_copy_bytes\":%" PRIu64 ",\"stream_bytes\":%" PRIu64 ",\"records\":%" PRIu64
-		",\"seconds\":%.6f,\"throughput_gbps\":%.3f,\"resume_downtime_seconds\":%.6f}\n",
-		state_bytes,
-		phase_total(s, MIGSTREAM_PHASE_PRECOPY_INITIAL) + phase_total(s, MIGSTREAM_PHASE_PRECOPY_DIRTY),
-		phase_total(s, MIGSTREAM_PHASE_STOP_COPY), s->stream_bytes, s->records, seconds(elapsed),
-		gbps(s->stream_bytes, elapsed), seconds(downtime_ns(s)));
+	vmt_json_add_u64(doc, "state_bytes", state_bytes);
+	vmt_json_add_u64(doc, "precopy_bytes", phase_total(s, MIGSTREAM_PHASE_PRECOPY_INITIAL) +
+						       phase_total(s, MIGSTREAM_PHASE_PRECOPY_DIRTY));
+	vmt_json_add_u64(doc, "stop_copy_bytes", phase_total(s, MIGSTREAM_PHASE_STOP_COPY));
+	vmt_json_add_u64(doc, "stream_bytes", s->stream_bytes);
+	vmt_json_add_u64(doc, "records", s->records);
+	vmt_json_add_seconds(doc, "total_s", elapsed);
+	vmt_json_add_rate(doc, "throughput_bytes_per_s", s->stream_bytes, elapsed);
+	vmt_json_add_seconds(doc, "resume_downtime_s", downtime_ns(s));
+	return doc;
 }

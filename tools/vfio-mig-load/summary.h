@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What a load did, for the summary line (or JSON object) on stderr: bytes
+ * What a load did, for the summary line (or JSON document) on stderr and
+ * the --summary-file: bytes
  * per phase, stream bytes, wall time, throughput, and the part of the
  * downtime spent on this side (first STOP_COPY byte read to devices in
  * their final state).
@@ -12,6 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <json-c/json_object.h>
+
+#include "failure.h"
 #include "migstream.h"
 
 #define LOAD_PHASE_SLOTS (MIGSTREAM_PHASE_STOP_COPY + 1)
@@ -23,8 +27,10 @@ struct load_device_summary {
 	uint64_t chunks;
 	uint64_t digest;	 /* DEVICE_END digest that was checked */
 	bool digest_checked;
-	uint32_t final_state;	 /* VFIO_DEVICE_STATE_* */
+	uint32_t final_state;	 /* VFIO_DEVICE_STATE_* or VMT_STATE_UNKNOWN */
 	uint64_t reorder_peak;	 /* bytes */
+	bool reset;		 /* reset by the recovery after a failure */
+	bool recovery_failed;
 };
 
 struct load_summary {
@@ -40,6 +46,14 @@ struct load_summary {
 
 /* One line per device and a total line, at -v one per device too. */
 void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_device);
-void load_summary_print_json(FILE *out, const struct load_summary *s);
+/* The "schema" of the JSON summary: "vfio-mig-load/1" (vfio-mig-load(1) documents it). */
+#define LOAD_SUMMARY_SCHEMA_VERSION 1
+
+/*
+ * The summary as one JSON document, ok and error from failure (error_line:
+ * its one-line message). NULL without memory.
+ */
+struct json_object *load_summary_json(const struct load_summary *s, const struct vmt_failure *failure,
+				      const char *error_line);
 
 #endif
