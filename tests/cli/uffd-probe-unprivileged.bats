@@ -75,7 +75,7 @@ teardown() {
 @test "unprivileged --require wp-async: met with a user-mode-only fd" {
 	run as_nobody uffd-probe --json
 	need_jq
-	uffd_json '.api.features[]' | grep -qx WP_ASYNC || skip "kernel lacks WP_ASYNC"
+	uffd_json '.api.features_names[]' | grep -qx WP_ASYNC || skip "kernel lacks WP_ASYNC"
 	run as_nobody uffd-probe -q --require wp-async
 	[ "$status" -eq 0 ]
 }

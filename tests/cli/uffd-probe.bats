@@ -44,8 +44,6 @@ load uffd-probe-helpers
 	run uffd-probe --require wp-async --memory shmem
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"postcopy profile only"* ]]
-	run uffd-probe --quiet --json
-	[ "$status" -eq 2 ]
 	run uffd-probe extra-argument
 	[ "$status" -eq 2 ]
 }
@@ -64,9 +62,9 @@ load uffd-probe-helpers
 	need_jq
 	run uffd-probe --list-profiles --json
 	[ "$status" -eq 0 ]
-	[ "$(uffd_json '.schema')" = "uffd-probe-profiles/1" ]
+	[ "$(uffd_json '.schema')" = "uffd-probe-profiles/2" ]
 	[ "$(uffd_json '.profiles | length')" -eq 5 ]
-	[ "$(uffd_json '.profiles[] | select(.name == "postcopy-hugetlb") | .ioctls | join(",")')" = "WAKE,COPY" ]
+	[ "$(uffd_json '.profiles[] | select(.name == "postcopy-hugetlb") | .ioctls_names | join(",")')" = "WAKE,COPY" ]
 	[ "$(uffd_json '.profiles[] | select(.name == "wp-async") | .kernel_faults')" = false ]
 }
 
@@ -75,7 +73,7 @@ load uffd-probe-helpers
 	need_jq
 	run uffd-probe --json
 	[ "$status" -eq 0 ]
-	[ "$(uffd_json '.schema')" = "uffd-probe/1" ]
+	[ "$(uffd_json '.schema')" = "uffd-probe/2" ]
 	[ "$(uffd_json '.usable')" = true ]
 	[ "$(uffd_json '.privileges.euid')" = 0 ]
 	[ "$(uffd_json '.open[] | select(.method == "syscall") | .ok')" = true ]
@@ -87,9 +85,27 @@ load uffd-probe-helpers
 	[ "$(uffd_json '.api.api')" = 170 ]
 	# Every kernel with userfaultfd since 4.11 offers these.
 	for f in EVENT_FORK EVENT_REMAP EVENT_REMOVE EVENT_UNMAP MISSING_SHMEM; do
-		uffd_json '.api.features[]' | grep -qx "$f" || { echo "missing $f"; false; }
+		uffd_json '.api.features_names[]' | grep -qx "$f" || { echo "missing $f"; false; }
 	done
-	uffd_json '.api.ioctls[]' | grep -qx API
+	uffd_json '.api.ioctls_names[]' | grep -qx API
+}
+
+@test "-q --json prints the JSON document like the other tools; an unmet profile is its error" {
+	need_root_uffd
+	need_jq
+	run --separate-stderr uffd-probe -q --json
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | python3 -m json.tool >/dev/null
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+	[ "$(uffd_json '.schema')" = "uffd-probe/2" ]
+	[ "$(uffd_json '.ok')" = true ]
+	[ "$(uffd_json '.error')" = null ]
+	run --separate-stderr uffd-probe -q --json --require postcopy-hugetlb --tmpfs-dir /nonexistent
+	if [ "$status" -eq 3 ]; then
+		[ "$(uffd_json '.ok')" = false ]
+		[ "$(uffd_json '.error.exit_code')" = 3 ]
+		[[ "$(uffd_json '.error.message')" == "profile postcopy-hugetlb "*" not met: "* ]]
+	fi
 }
 
 @test "the features mask and the features list agree bit for bit" {
@@ -97,8 +113,8 @@ load uffd-probe-helpers
 	need_jq
 	run uffd-probe --json
 	[ "$status" -eq 0 ]
-	mask=$(uffd_json '.api.features_mask')
-	names=$(uffd_json '.api.features | length')
+	mask=$(uffd_json '.api.features')
+	names=$(uffd_json '.api.features_names | length')
 	[ "$(printf '%d' "$mask")" -gt 0 ]
 	# popcount of the mask equals the number of entries, named or not.
 	bits=0 m=$((mask))
@@ -123,9 +139,9 @@ load uffd-probe-helpers
 	cell='.registration[] | select(.memory == "anon" and .mode == "missing")'
 	[ "$(uffd_json "$cell | .status")" = ok ]
 	for i in COPY ZEROPAGE WAKE; do
-		uffd_json "$cell | .ioctls[]" | grep -qx "$i" || { echo "missing $i"; false; }
+		uffd_json "$cell | .ioctls_names[]" | grep -qx "$i" || { echo "missing $i"; false; }
 	done
-	uffd_json "$cell | .ioctls[]" | grep -qvx CONTINUE
+	uffd_json "$cell | .ioctls_names[]" | grep -qvx CONTINUE
 	cell='.registration[] | select(.memory == "anon" and .mode == "minor")'
 	[ "$(uffd_json "$cell | .status")" = refused ]
 	[ "$(uffd_json "$cell | .errno")" = EINVAL ]
@@ -137,11 +153,11 @@ load uffd-probe-helpers
 	need_jq
 	run uffd-probe --json
 	[ "$status" -eq 0 ]
-	uffd_json '.api.features[]' | grep -qx MINOR_SHMEM || skip "kernel lacks MINOR_SHMEM"
+	uffd_json '.api.features_names[]' | grep -qx MINOR_SHMEM || skip "kernel lacks MINOR_SHMEM"
 	for kind in shmem tmpfs-file; do
 		cell=".registration[] | select(.memory == \"$kind\" and .mode == \"minor\")"
 		[ "$(uffd_json "$cell | .status")" = ok ]
-		uffd_json "$cell | .ioctls[]" | grep -qx CONTINUE
+		uffd_json "$cell | .ioctls_names[]" | grep -qx CONTINUE
 	done
 }
 
@@ -150,11 +166,11 @@ load uffd-probe-helpers
 	need_jq
 	run uffd-probe --json
 	[ "$status" -eq 0 ]
-	uffd_json '.api.features[]' | grep -qx PAGEFAULT_FLAG_WP || skip "kernel lacks WP"
+	uffd_json '.api.features_names[]' | grep -qx PAGEFAULT_FLAG_WP || skip "kernel lacks WP"
 	cell='.registration[] | select(.memory == "anon" and .mode == "wp")'
 	[ "$(uffd_json "$cell | .status")" = ok ]
-	uffd_json "$cell | .ioctls[]" | grep -qx WRITEPROTECT
-	! uffd_json '.registration[] | select(.mode == "missing") | .ioctls[]' | grep -qx WRITEPROTECT
+	uffd_json "$cell | .ioctls_names[]" | grep -qx WRITEPROTECT
+	! uffd_json '.registration[] | select(.mode == "missing") | .ioctls_names[]' | grep -qx WRITEPROTECT
 }
 
 @test "hugetlb without reserved huge pages is untestable, not a failure" {
@@ -264,9 +280,9 @@ load uffd-probe-helpers
 		[ "$(uffd_json "$r | .status")" = ok ]
 		[ "$(uffd_json "$r | .faults")" = 300 ]
 		[ "$(uffd_json "$r | .verified")" = 300 ]
-		[ "$(uffd_json "$r | .median_us > 0 and .p99_us >= .median_us and .faults_per_sec > 0")" = true ]
+		[ "$(uffd_json "$r | .median_s > 0 and .p99_s >= .median_s and .faults_per_s > 0")" = true ]
 	done
-	uffd_json '.api.features[]' | grep -qx MINOR_SHMEM || skip "kernel lacks MINOR_SHMEM"
+	uffd_json '.api.features_names[]' | grep -qx MINOR_SHMEM || skip "kernel lacks MINOR_SHMEM"
 	r='.functional.results[] | select(.method == "continue")'
 	[ "$(uffd_json "$r | .status")" = ok ]
 	[ "$(uffd_json "$r | .verified")" = 300 ]
@@ -299,10 +315,10 @@ load uffd-probe-helpers
 		para=$(awk -v n="$name" 'prev == ".TP" && $0 == ".B " n { on = 1; next }
 			on && /^\.(TP|SH)/ { exit } on { print } { prev = $0 }' "$man")
 		[ -n "$para" ] || { echo "no paragraph for $name"; false; }
-		for f in $(uffd_json ".profiles[] | select(.name == \"$name\") | .features[]"); do
+		for f in $(uffd_json ".profiles[] | select(.name == \"$name\") | .features_names[]"); do
 			[[ "$para" == *"$f"* ]] || { echo "$name: feature $f not in the man page"; false; }
 		done
-		want=$(uffd_json ".profiles[] | select(.name == \"$name\") | .ioctls | sort | join(\", \")")
+		want=$(uffd_json ".profiles[] | select(.name == \"$name\") | .ioctls_names | sort | join(\", \")")
 		have=$(echo "$para" | sed -n 's/^Ioctls: \(.*\)\.$/\1/p' | tr -d ' ' | tr ',' '\n' | sort | paste -sd, | sed 's/,/, /g')
 		[ "$want" = "$have" ] || { echo "$name: ioctls '$have' in the man page, '$want' in the table"; false; }
 		mode=$(uffd_json ".profiles[] | select(.name == \"$name\") | .mode")
@@ -310,19 +326,19 @@ load uffd-probe-helpers
 	done
 }
 
-@test "--json has every member of schema uffd-probe/1" {
+@test "--json has every member of schema uffd-probe/2" {
 	need_root_uffd
 	need_jq
 	run uffd-probe --json --functional --faults 50
 	[ "$status" -eq 0 ]
-	[ "$(uffd_json 'keys | sort | join(",")')" = "api,functional,kernel,open,privileges,profiles,registration,schema,usable" ]
+	[ "$(uffd_json 'keys | sort | join(",")')" = "api,error,functional,kernel,ok,open,privileges,profiles,registration,schema,usable" ]
 	[ "$(uffd_json '.privileges | keys | sort | join(",")')" = "cap_sys_ptrace,device,device_mode,euid,seccomp,unprivileged_userfaultfd" ]
 	[ "$(uffd_json '.open[0] | keys | sort | join(",")')" = "errno,error,kernel_faults,method,ok,reason" ]
-	[ "$(uffd_json '.api | keys | sort | join(",")')" = "api,errno,error,features,features_mask,ioctls,method,missing_features,ok" ]
+	[ "$(uffd_json '.api | keys | sort | join(",")')" = "api,errno,error,features,features_names,ioctls,ioctls_names,method,missing_features,missing_features_names,ok" ]
 	[ "$(uffd_json '.registration | length')" -eq 12 ]
-	[ "$(uffd_json '.registration[0] | keys | sort | join(",")')" = "errno,error,ioctls,memory,mode,note,status" ]
+	[ "$(uffd_json '.registration[0] | keys | sort | join(",")')" = "errno,error,ioctls,ioctls_names,memory,mode,note,status" ]
 	[ "$(uffd_json '.profiles | length')" -eq 5 ]
 	[ "$(uffd_json '.profiles[0] | keys | sort | join(",")')" = "memory,met,method,name,unmet,untestable" ]
 	[ "$(uffd_json '.functional.results | length')" -eq 3 ]
-	[ "$(uffd_json '.functional.results[0] | keys | sort | join(",")')" = "faults,faults_per_sec,median_us,memory,method,note,p99_us,status,verified" ]
+	[ "$(uffd_json '.functional.results[0] | keys | sort | join(",")')" = "faults,faults_per_s,median_s,memory,method,note,p99_s,status,verified" ]
 }

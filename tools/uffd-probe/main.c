@@ -2,6 +2,7 @@
 /*
  * uffd-probe: what this host's userfaultfd can do, in one command.
  */
+#include <errno.h>
 #include <popt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -162,8 +163,6 @@ static void parse_options(int argc, const char **argv, struct probe_opts *o)
 		if (!postcopy)
 			vmt_usage_error("--memory applies to the postcopy profile only");
 	}
-	if (o->quiet && o->json)
-		vmt_usage_error("--quiet and --json exclude each other");
 }
 
 static void collect(const struct probe_opts *o, struct uffd_report *r)
@@ -200,31 +199,40 @@ static void collect(const struct probe_opts *o, struct uffd_report *r)
 	}
 }
 
-static int exit_status(const struct probe_opts *o, const struct uffd_report *r)
+/*
+ * What makes the exit status non-zero, each said on stderr; the first
+ * (most severe first: a functional test that went wrong, then userfaultfd
+ * unusable, then a profile not met) goes into failure for the JSON.
+ */
+static void check_report(const struct probe_opts *o, const struct uffd_report *r,
+			 struct vmt_failure *failure)
 {
-	int status = VMT_EXIT_OK;
-
-	if (!uffd_report_usable(r)) {
-		vmt_info("userfaultfd is not usable here: %s", r->api.error);
-		status = VMT_EXIT_UNSUPPORTED;
-	}
-	for (unsigned int i = 0; i < o->nrequired; i++) {
-		const struct uffd_profile_result *p = &r->profiles[i];
-
-		if (p->met)
-			continue;
-		vmt_info("profile %s (%s memory) not met: %s", p->profile->name,
-			 uffd_mem_kind_name(p->memory), p->unmet_count ? p->unmet[0] : "?");
-		status = VMT_EXIT_UNSUPPORTED;
-	}
 	for (int m = 0; r->functional && m < UFFD_FILL_METHOD_COUNT; m++) {
 		if (r->func[m].status != UFFD_FUNC_FAILED)
 			continue;
+		vmt_refuse(failure, NULL, -EIO, VMT_EXIT_FAILURE,
+			   "functional test %s on %s memory failed: %s", uffd_fill_method_name(m),
+			   uffd_mem_kind_name(r->func[m].memory), r->func[m].note);
 		vmt_err("functional test %s on %s memory failed: %s",
 			uffd_fill_method_name(m), uffd_mem_kind_name(r->func[m].memory), r->func[m].note);
-		status = VMT_EXIT_FAILURE;
 	}
-	return status;
+	if (!uffd_report_usable(r)) {
+		vmt_refuse(failure, NULL, -EOPNOTSUPP, VMT_EXIT_UNSUPPORTED,
+			   "userfaultfd is not usable here: %s", r->api.error);
+		vmt_info("userfaultfd is not usable here: %s", r->api.error);
+	}
+	for (unsigned int i = 0; i < o->nrequired; i++) {
+		const struct uffd_profile_result *p = &r->profiles[i];
+		const char *why = p->unmet_count ? p->unmet[0] : "?";
+
+		if (p->met)
+			continue;
+		vmt_refuse(failure, NULL, -EOPNOTSUPP, VMT_EXIT_UNSUPPORTED,
+			   "profile %s (%s memory) not met: %s", p->profile->name,
+			   uffd_mem_kind_name(p->memory), why);
+		vmt_info("profile %s (%s memory) not met: %s", p->profile->name,
+			 uffd_mem_kind_name(p->memory), why);
+	}
 }
 
 int main(int argc, const char **argv)
@@ -240,12 +248,20 @@ int main(int argc, const char **argv)
 		uffd_print_profiles(stdout, o.json);
 		status = VMT_EXIT_OK;
 	} else {
+		struct vmt_failure failure = { 0 };
+
 		collect(&o, &report);
-		if (o.json)
-			uffd_print_json(stdout, &report);
-		else if (!o.quiet)
+		check_report(&o, &report, &failure);
+		if (o.json) {
+			char *line = vmt_failure_line(&failure, NULL, 0);
+
+			uffd_print_json(stdout, &report, &failure, line);
+			free(line);
+		} else if (!o.quiet) {
 			uffd_print_table(stdout, &report);
-		status = exit_status(&o, &report);
+		}
+		status = vmt_failed(&failure) ? vmt_failure_exit_code(&failure) : VMT_EXIT_OK;
+		vmt_failure_free(&failure);
 	}
 	vmt_cli_end();
 	rc = vmt_close_stdout();

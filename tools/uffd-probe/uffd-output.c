@@ -2,11 +2,12 @@
 /*
  * Table and JSON output of a uffd-probe report.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "json-doc.h"
 #include "uffd-names.h"
 #include "uffd-output.h"
 
@@ -133,188 +134,184 @@ void uffd_print_table(FILE *out, const struct uffd_report *r)
 
 /* ---- JSON ---- */
 
-/* Named bits as a JSON array of strings; unknown bits as numbers. */
-static void json_bits(FILE *out, uint64_t mask, const char *(*name_of)(unsigned int))
-{
-	bool first = true;
-
-	fputc('[', out);
-	for (unsigned int b = 0; b < 64; b++) {
-		if (!(mask & ((uint64_t)1 << b)))
-			continue;
-		fputs(first ? "" : ", ", out);
-		first = false;
-		if (name_of(b))
-			vmt_json_string(out, name_of(b));
-		else
-			fprintf(out, "%u", b);
-	}
-	fputc(']', out);
-}
-
-static void json_int_or_null(FILE *out, int v)
-{
-	if (v < 0)
-		fputs("null", out);
-	else
-		fprintf(out, "%d", v);
-}
-
-static void json_errno(FILE *out, int err)
+/* "errno": its name and "error": its text, both null for 0. */
+static void add_errno(struct json_object *obj, int err)
 {
 	if (!err) {
-		fputs("\"errno\": null, \"error\": null", out);
+		vmt_json_add_null(obj, "errno");
+		vmt_json_add_null(obj, "error");
 		return;
 	}
-	fputs("\"errno\": ", out);
-	vmt_json_string(out, strerrorname_np(err));
-	fputs(", \"error\": ", out);
-	vmt_json_string(out, strerror(err));
+	vmt_json_add_str(obj, "errno", strerrorname_np(err));
+	vmt_json_add_str(obj, "error", strerror(err));
 }
 
-static void json_profile_requirements(FILE *out, const struct uffd_profile *p)
+static void add_int_or_null(struct json_object *obj, const char *key, int v)
 {
-	fputs("\"name\": ", out);
-	vmt_json_string(out, p->name);
-	fputs(", \"user\": ", out);
-	vmt_json_string(out, p->user);
-	fputs(", \"memory\": ", out);
-	vmt_json_string(out, uffd_mem_kind_name(p->memory));
-	fprintf(out, ", \"memory_from_option\": %s, \"kernel_faults\": %s, \"features\": ",
-		p->memory_from_option ? "true" : "false", p->kernel_faults ? "true" : "false");
-	json_bits(out, p->features, uffd_feature_name);
-	fputs(", \"mode\": ", out);
-	vmt_json_string(out, uffd_reg_mode_name(p->mode));
-	fputs(", \"ioctls\": ", out);
-	json_bits(out, p->ioctls, uffd_ioctl_name);
-	fputs(", \"why\": ", out);
-	vmt_json_string(out, p->why);
-}
-
-void uffd_print_json(FILE *out, const struct uffd_report *r)
-{
-	const struct uffd_privileges *pv = &r->privs;
-
-	fputs("{\n  \"schema\": \"uffd-probe/1\",\n  \"kernel\": ", out);
-	vmt_json_string(out, r->kernel);
-	fprintf(out, ",\n  \"usable\": %s,\n", uffd_report_usable(r) ? "true" : "false");
-	fprintf(out, "  \"privileges\": {\"euid\": %u, \"cap_sys_ptrace\": %s, "
-		"\"unprivileged_userfaultfd\": ", (unsigned int)pv->euid,
-		pv->cap_sys_ptrace < 0 ? "null" : pv->cap_sys_ptrace ? "true" : "false");
-	json_int_or_null(out, pv->unprivileged_userfaultfd);
-	fputs(", \"seccomp\": ", out);
-	json_int_or_null(out, pv->seccomp_mode);
-	fputs(", \"device\": ", out);
-	vmt_json_string(out, pv->device_path);
-	if (pv->device_errno)
-		fputs(", \"device_mode\": null", out);
+	if (v < 0)
+		vmt_json_add_null(obj, key);
 	else
-		fprintf(out, ", \"device_mode\": \"%04o\"", (unsigned int)(pv->device_mode & 07777));
-	fputs("},\n  \"open\": [\n", out);
+		vmt_json_add_i64(obj, key, v);
+}
+
+static void add_profile_requirements(struct json_object *o, const struct uffd_profile *p)
+{
+	vmt_json_add_str(o, "name", p->name);
+	vmt_json_add_str(o, "user", p->user);
+	vmt_json_add_str(o, "memory", uffd_mem_kind_name(p->memory));
+	vmt_json_add_bool(o, "memory_from_option", p->memory_from_option);
+	vmt_json_add_bool(o, "kernel_faults", p->kernel_faults);
+	vmt_json_add_flags(o, "features", p->features, uffd_feature_name);
+	vmt_json_add_str(o, "mode", uffd_reg_mode_name(p->mode));
+	vmt_json_add_flags(o, "ioctls", p->ioctls, uffd_ioctl_name);
+	vmt_json_add_str(o, "why", p->why);
+}
+
+static void add_privileges(struct json_object *doc, const struct uffd_privileges *pv)
+{
+	struct json_object *o = vmt_json_add_object(doc, "privileges");
+	char mode[8];
+
+	vmt_json_add_u64(o, "euid", pv->euid);
+	if (pv->cap_sys_ptrace < 0)
+		vmt_json_add_null(o, "cap_sys_ptrace");
+	else
+		vmt_json_add_bool(o, "cap_sys_ptrace", pv->cap_sys_ptrace);
+	add_int_or_null(o, "unprivileged_userfaultfd", pv->unprivileged_userfaultfd);
+	add_int_or_null(o, "seccomp", pv->seccomp_mode);
+	vmt_json_add_str(o, "device", pv->device_path);
+	snprintf(mode, sizeof(mode), "%04o", (unsigned int)(pv->device_mode & 07777));
+	vmt_json_add_str(o, "device_mode", pv->device_errno ? NULL : mode);
+}
+
+static void add_open_methods(struct json_object *doc, const struct uffd_report *r)
+{
+	struct json_object *open = vmt_json_add_array(doc, "open");
+
 	for (int m = 0; m < UFFD_OPEN_METHOD_COUNT; m++) {
 		const struct uffd_open_result *o = &r->open[m];
+		struct json_object *j = vmt_json_append_object(open);
 
-		fputs("    {\"method\": ", out);
-		vmt_json_string(out, uffd_open_method_name(o->method));
-		fprintf(out, ", \"ok\": %s, \"kernel_faults\": %s, ", o->ok ? "true" : "false",
-			uffd_open_method_kernel_faults(o->method) ? "true" : "false");
-		json_errno(out, o->ok ? 0 : o->err);
-		fputs(", \"reason\": ", out);
-		vmt_json_string(out, o->ok ? NULL : o->reason);
-		fprintf(out, "}%s\n", m + 1 < UFFD_OPEN_METHOD_COUNT ? "," : "");
+		vmt_json_add_str(j, "method", uffd_open_method_name(o->method));
+		vmt_json_add_bool(j, "ok", o->ok);
+		vmt_json_add_bool(j, "kernel_faults", uffd_open_method_kernel_faults(o->method));
+		add_errno(j, o->ok ? 0 : o->err);
+		vmt_json_add_str(j, "reason", o->ok ? NULL : o->reason);
 	}
-	fputs("  ],\n  \"api\": {", out);
-	fprintf(out, "\"ok\": %s, \"method\": ", r->api.ok ? "true" : "false");
-	vmt_json_string(out, r->api.ok ? uffd_open_method_name(r->api.method) : NULL);
-	fputs(", ", out);
-	json_errno(out, r->api.err);
-	fprintf(out, ", \"api\": %llu, \"features_mask\": \"0x%llx\", \"features\": ",
-		(unsigned long long)r->api.api, (unsigned long long)r->api.features);
-	json_bits(out, r->api.features, uffd_feature_name);
-	fputs(", \"missing_features\": ", out);
-	json_bits(out, r->api.ok ? r->api.known_features & ~r->api.features : 0, uffd_feature_name);
-	fputs(", \"ioctls\": ", out);
-	json_bits(out, r->api.ioctls, uffd_ioctl_name);
-	fputs("},\n  \"registration\": [\n", out);
-	for (int k = 0; k < UFFD_MEM_KIND_COUNT && !r->matrix.open_err; k++) {
-		for (int m = 0; m < UFFD_REG_MODE_COUNT; m++) {
-			const struct uffd_reg_cell *c = &r->matrix.cell[k][m];
-			bool last = k + 1 == UFFD_MEM_KIND_COUNT && m + 1 == UFFD_REG_MODE_COUNT;
-
-			fputs("    {\"memory\": ", out);
-			vmt_json_string(out, uffd_mem_kind_name(k));
-			fputs(", \"mode\": ", out);
-			vmt_json_string(out, uffd_reg_mode_name(m));
-			fputs(", \"status\": ", out);
-			vmt_json_string(out, uffd_cell_status_name(c->status));
-			fputs(", \"ioctls\": ", out);
-			json_bits(out, c->status == UFFD_CELL_OK ? c->ioctls : 0, uffd_ioctl_name);
-			fputs(", ", out);
-			json_errno(out, c->status == UFFD_CELL_OK ? 0 : c->err);
-			fputs(", \"note\": ", out);
-			vmt_json_string(out, c->note[0] ? c->note : NULL);
-			fprintf(out, "}%s\n", last ? "" : ",");
-		}
-	}
-	fputs("  ],\n  \"profiles\": [\n", out);
-	for (unsigned int i = 0; i < r->profile_count; i++) {
-		const struct uffd_profile_result *p = &r->profiles[i];
-
-		fputs("    {\"name\": ", out);
-		vmt_json_string(out, p->profile->name);
-		fputs(", \"memory\": ", out);
-		vmt_json_string(out, uffd_mem_kind_name(p->memory));
-		fprintf(out, ", \"met\": %s, \"untestable\": %s, \"method\": ", p->met ? "true" : "false",
-			p->untestable ? "true" : "false");
-		vmt_json_string(out, p->opened ? uffd_open_method_name(p->method) : NULL);
-		fputs(", \"unmet\": [", out);
-		for (unsigned int u = 0; u < p->unmet_count; u++) {
-			fputs(u ? ", " : "", out);
-			vmt_json_string(out, p->unmet[u]);
-		}
-		fprintf(out, "]}%s\n", i + 1 < r->profile_count ? "," : "");
-	}
-	fputs("  ],\n  \"functional\": ", out);
-	if (!r->functional) {
-		fputs("null\n}\n", out);
-		return;
-	}
-	fprintf(out, "{\"faults_requested\": %lu, \"results\": [\n", r->functional_faults);
-	for (int m = 0; m < UFFD_FILL_METHOD_COUNT; m++) {
-		const struct uffd_func_result *f = &r->func[m];
-
-		fputs("    {\"method\": ", out);
-		vmt_json_string(out, uffd_fill_method_name(f->method));
-		fputs(", \"memory\": ", out);
-		vmt_json_string(out, uffd_mem_kind_name(f->memory));
-		fputs(", \"status\": ", out);
-		vmt_json_string(out, uffd_func_status_name(f->status));
-		fprintf(out, ", \"faults\": %lu, \"verified\": %lu", f->faults, f->verified);
-		if (f->status == UFFD_FUNC_OK)
-			fprintf(out, ", \"median_us\": %.2f, \"p99_us\": %.2f, \"faults_per_sec\": %.0f",
-				f->median_us, f->p99_us, f->faults_per_sec);
-		else
-			fputs(", \"median_us\": null, \"p99_us\": null, \"faults_per_sec\": null", out);
-		fputs(", \"note\": ", out);
-		vmt_json_string(out, f->note[0] ? f->note : NULL);
-		fprintf(out, "}%s\n", m + 1 < UFFD_FILL_METHOD_COUNT ? "," : "");
-	}
-	fputs("  ]}\n}\n", out);
 }
 
-void uffd_print_profiles(FILE *out, int json)
+static void add_api(struct json_object *doc, const struct uffd_api_result *api)
+{
+	struct json_object *o = vmt_json_add_object(doc, "api");
+
+	vmt_json_add_bool(o, "ok", api->ok);
+	vmt_json_add_str(o, "method", api->ok ? uffd_open_method_name(api->method) : NULL);
+	add_errno(o, api->err);
+	vmt_json_add_u64(o, "api", api->api);
+	vmt_json_add_flags(o, "features", api->features, uffd_feature_name);
+	vmt_json_add_flags(o, "missing_features", api->ok ? api->known_features & ~api->features : 0,
+			   uffd_feature_name);
+	vmt_json_add_flags(o, "ioctls", api->ioctls, uffd_ioctl_name);
+}
+
+static void add_registration(struct json_object *doc, const struct uffd_matrix *matrix)
+{
+	struct json_object *cells = vmt_json_add_array(doc, "registration");
+
+	for (int k = 0; k < UFFD_MEM_KIND_COUNT && !matrix->open_err; k++) {
+		for (int m = 0; m < UFFD_REG_MODE_COUNT; m++) {
+			const struct uffd_reg_cell *c = &matrix->cell[k][m];
+			struct json_object *j = vmt_json_append_object(cells);
+
+			vmt_json_add_str(j, "memory", uffd_mem_kind_name(k));
+			vmt_json_add_str(j, "mode", uffd_reg_mode_name(m));
+			vmt_json_add_str(j, "status", uffd_cell_status_name(c->status));
+			vmt_json_add_flags(j, "ioctls", c->status == UFFD_CELL_OK ? c->ioctls : 0,
+					   uffd_ioctl_name);
+			add_errno(j, c->status == UFFD_CELL_OK ? 0 : c->err);
+			vmt_json_add_str(j, "note", c->note[0] ? c->note : NULL);
+		}
+	}
+}
+
+static void add_profiles(struct json_object *doc, const struct uffd_report *r)
+{
+	struct json_object *profiles = vmt_json_add_array(doc, "profiles");
+
+	for (unsigned int i = 0; i < r->profile_count; i++) {
+		const struct uffd_profile_result *p = &r->profiles[i];
+		struct json_object *j = vmt_json_append_object(profiles);
+		struct json_object *unmet;
+
+		vmt_json_add_str(j, "name", p->profile->name);
+		vmt_json_add_str(j, "memory", uffd_mem_kind_name(p->memory));
+		vmt_json_add_bool(j, "met", p->met);
+		vmt_json_add_bool(j, "untestable", p->untestable);
+		vmt_json_add_str(j, "method", p->opened ? uffd_open_method_name(p->method) : NULL);
+		unmet = vmt_json_add_array(j, "unmet");
+		for (unsigned int u = 0; u < p->unmet_count; u++)
+			vmt_json_append_str(unmet, p->unmet[u]);
+	}
+}
+
+static void add_functional(struct json_object *doc, const struct uffd_report *r)
+{
+	struct json_object *o, *results;
+
+	if (!r->functional) {
+		vmt_json_add_null(doc, "functional");
+		return;
+	}
+	o = vmt_json_add_object(doc, "functional");
+	vmt_json_add_u64(o, "faults_requested", r->functional_faults);
+	results = vmt_json_add_array(o, "results");
+	for (int m = 0; m < UFFD_FILL_METHOD_COUNT; m++) {
+		const struct uffd_func_result *f = &r->func[m];
+		struct json_object *j = vmt_json_append_object(results);
+		bool ok = f->status == UFFD_FUNC_OK;
+
+		vmt_json_add_str(j, "method", uffd_fill_method_name(f->method));
+		vmt_json_add_str(j, "memory", uffd_mem_kind_name(f->memory));
+		vmt_json_add_str(j, "status", uffd_func_status_name(f->status));
+		vmt_json_add_u64(j, "faults", f->faults);
+		vmt_json_add_u64(j, "verified", f->verified);
+		/* Seconds, as everywhere; the text table keeps microseconds. */
+		vmt_json_add_double(j, "median_s", ok ? f->median_us / 1e6 : NAN, 9);
+		vmt_json_add_double(j, "p99_s", ok ? f->p99_us / 1e6 : NAN, 9);
+		vmt_json_add_double(j, "faults_per_s", ok ? f->faults_per_sec : NAN, 0);
+		vmt_json_add_str(j, "note", f->note[0] ? f->note : NULL);
+	}
+}
+
+int uffd_print_json(FILE *out, const struct uffd_report *r, const struct vmt_failure *failure,
+		    const char *error_line)
+{
+	struct json_object *doc = vmt_json_doc_new("uffd-probe", UFFD_JSON_SCHEMA_VERSION);
+
+	vmt_failure_add_json(doc, failure, error_line);
+	vmt_json_add_str(doc, "kernel", r->kernel);
+	vmt_json_add_bool(doc, "usable", uffd_report_usable(r));
+	add_privileges(doc, &r->privs);
+	add_open_methods(doc, r);
+	add_api(doc, &r->api);
+	add_registration(doc, &r->matrix);
+	add_profiles(doc, r);
+	add_functional(doc, r);
+	return vmt_json_emit(out, doc);
+}
+
+int uffd_print_profiles(FILE *out, int json)
 {
 	char names[512];
 
 	if (json) {
-		fputs("{\"schema\": \"uffd-probe-profiles/1\", \"profiles\": [\n", out);
-		for (unsigned int i = 0; i < uffd_profile_count; i++) {
-			fputs("  {", out);
-			json_profile_requirements(out, &uffd_profiles[i]);
-			fprintf(out, "}%s\n", i + 1 < uffd_profile_count ? "," : "");
-		}
-		fputs("]}\n", out);
-		return;
+		struct json_object *doc = vmt_json_doc_new("uffd-probe-profiles",
+							   UFFD_PROFILES_JSON_SCHEMA_VERSION);
+		struct json_object *profiles = vmt_json_add_array(doc, "profiles");
+
+		for (unsigned int i = 0; i < uffd_profile_count; i++)
+			add_profile_requirements(vmt_json_append_object(profiles), &uffd_profiles[i]);
+		return vmt_json_emit(out, doc);
 	}
 	for (unsigned int i = 0; i < uffd_profile_count; i++) {
 		const struct uffd_profile *p = &uffd_profiles[i];
@@ -332,4 +329,5 @@ void uffd_print_profiles(FILE *out, int json)
 		if (i + 1 < uffd_profile_count)
 			fputc('\n', out);
 	}
+	return 0;
 }
