@@ -69,6 +69,6 @@ setup() {
 }
 
 @test "a device that does not exist is named" {
-	vmt_run_error 1 "/nonexistent/vfio9: cannot open VFIO device" \
+	vmt_run_error 1 "/nonexistent/vfio9: cannot open the device: no such device" \
 		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once -f
 }

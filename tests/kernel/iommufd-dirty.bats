@@ -85,7 +85,7 @@ ranges() {
 		exit 0'
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *'"dirty_pages":0,'* ]]
+	[[ $output == *'"dirty_pages": 0,'* ]]
 	[[ $output == *"IOMMU_TEST_OP_DIRTY: Invalid argument"* ]]
 }
 

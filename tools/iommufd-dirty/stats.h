@@ -19,7 +19,10 @@ struct dirty_stats_line {
 	uint64_t page_size;
 };
 
-/* 0, or -EIO when out reports an error. */
+/* The "schema" of a --json line: "iommufd-dirty/1" (iommufd-dirty(1) documents it). */
+#define DIRTY_STATS_SCHEMA_VERSION 1
+
+/* 0, or -errno when out reports an error. */
 int dirty_stats_print(FILE *out, const struct dirty_stats_line *line, bool json);
 
 #endif

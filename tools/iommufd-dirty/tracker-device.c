@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "failure.h"
 #include "log.h"
 #include "tracker-internal.h"
 #include "vfio-ioctl.h"
@@ -36,7 +37,7 @@ int dirty_tracker_open_device(struct dirty_tracker *t, const char *device)
 	snprintf(t->what, sizeof(t->what), "%s", device);
 	ret = vmt_device_open(device, NULL, &t->dev);
 	if (ret) {
-		vmt_err("%s: cannot open VFIO device: %s", device, strerror(-ret));
+		vmt_err("%s: cannot open the device: %s", device, vmt_device_open_reason(ret));
 		return ret;
 	}
 	ret = vmt_vfio_feature_probe(t->dev->fd, VFIO_DEVICE_FEATURE_DMA_LOGGING_START,

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "failure.h"
 #include "iommufd-ioctl.h"
 #include "log.h"
 #include "tracker-internal.h"
@@ -163,7 +164,7 @@ int dirty_tracker_open_iommu(struct dirty_tracker *t, const char *device,
 	snprintf(t->what, sizeof(t->what), "%s", device);
 	ret = vmt_device_open(device, NULL, &t->dev);
 	if (ret) {
-		vmt_err("%s: cannot open VFIO device: %s", device, strerror(-ret));
+		vmt_err("%s: cannot open the device: %s", device, vmt_device_open_reason(ret));
 		return ret;
 	}
 	if (t->dev->access != VMT_ACCESS_CDEV) {
