@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <json-c/json_object.h>
+#include <json-c/printbuf.h>
 
 #include "json-doc.h"
 #include "outfile.h"
@@ -104,19 +105,76 @@ static bool utf8_valid(const char *s)
 	return true;
 }
 
+/* DEL and the C1 controls (U+0080-U+009F): valid JSON raw, but they drive terminals. */
+static bool needs_escape(const unsigned char *p)
+{
+	return *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+}
+
+static bool has_terminal_controls(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (needs_escape(p))
+			return true;
+	return false;
+}
+
+/*
+ * json-c's own string serialiser, plus \u escapes for DEL and C1, so that
+ * --json output on a terminal cannot drive it either.
+ */
+static int string_without_controls(struct json_object *jso, struct printbuf *pb, int level,
+				   int flags)
+{
+	const unsigned char *p = (const unsigned char *)json_object_get_string(jso);
+	const unsigned char *run = p;
+
+	(void)level;
+	(void)flags;
+	printbuf_strappend(pb, "\"");
+	for (; *p; p++) {
+		const char *esc = NULL;
+		char u[8];
+
+		if (*p == '"')
+			esc = "\\\"";
+		else if (*p == '\\')
+			esc = "\\\\";
+		else if (*p < 0x20 || needs_escape(p)) {
+			unsigned int cp = *p == 0xc2 ? p[1] : *p;
+
+			snprintf(u, sizeof(u), "\\u%04x", cp);
+			esc = u;
+		}
+		if (!esc)
+			continue;
+		printbuf_memappend(pb, (const char *)run, (int)(p - run));
+		printbuf_memappend(pb, esc, (int)strlen(esc));
+		if (*p == 0xc2)
+			p++;
+		run = p + 1;
+	}
+	printbuf_memappend(pb, (const char *)run, (int)(p - run));
+	printbuf_strappend(pb, "\"");
+	return 0;
+}
+
 struct json_object *vmt_json_string_new(const char *s)
 {
 	struct json_object *str;
-	char *clean;
+	char *clean = NULL;
 
 	if (!s)
 		return NULL;
-	if (utf8_valid(s))
-		return json_object_new_string(s);
-	clean = vmt_json_utf8_clean(s);
-	if (!clean)
-		return NULL;
-	str = json_object_new_string(clean);
+	if (!utf8_valid(s)) {
+		clean = vmt_json_utf8_clean(s);
+		if (!clean)
+			return NULL;
+		s = clean;
+	}
+	str = json_object_new_string(s);
+	if (str && has_terminal_controls(s))
+		json_object_set_serializer(str, string_without_controls, NULL, NULL);
 	free(clean);
 	return str;
 }

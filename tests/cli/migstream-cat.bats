@@ -37,7 +37,8 @@ setup() {
 	vmt_run 0 migstream-cat --json full.vms
 	printf '%s\n' "$output" | vmt_normalise >listing.json
 	vmt_check_golden migstream-cat-full.json listing.json
-	jq -e -c 'type == "object"' listing.json >/dev/null
+	jq -e -c 'type == "object" and .schema == "migstream-cat/1"' listing.json >/dev/null
+	while read -r l; do printf '%s\n' "$l" | python3 -m json.tool >/dev/null; done <listing.json
 	# one object per record, then the summary
 	[ "$(grep -c '"seq": ' listing.json)" -eq 22 ]
 	[ "$(tail -1 listing.json | jq -r .type)" = summary ]
@@ -51,7 +52,7 @@ setup() {
 	command -v jq >/dev/null || skip "jq not installed"
 	vmt_run 0 migstream-cat --json full.vms
 	keys=$(printf '%s\n' "$output" | head -1 | jq -r 'keys_unsorted | join(",")')
-	[ "$keys" = file,offset,seq,type,device,phase,chunk,raw_len,stored_len,compression,check,info ]
+	[ "$keys" = schema,file,offset,seq,type,device,phase,chunk,raw_len,stored_len,compression,check,info ]
 	vmt_run 0 migstream-cat full.vms
 	[[ "${lines[0]}" =~ ^\ +OFFSET\ +SEQ\ TYPE\ +DEV\ PHASE\ +CHUNK\ +RAW\ +STORED\ COMP\ CHECK\ INFO$ ]]
 }
@@ -62,7 +63,7 @@ setup() {
 	[ "${lines[1]}" = "      0 STREAM_HEADER       41" ]
 	[ "${#lines[@]}" -eq 23 ]
 	vmt_run 0 migstream-cat --json -o TYPE,device full.vms
-	[ "${lines[1]}" = '{"file": "full.vms", "type": "DEVICE", "device": 0}' ]
+	[ "${lines[1]}" = '{ "schema": "migstream-cat/1", "file": "full.vms", "type": "DEVICE", "device": 0 }' ]
 }
 
 @test "--dirty lists page ranges of DIRTY_BITMAP records (golden)" {
@@ -117,7 +118,7 @@ setup() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "$expected" ]
 	run --separate-stderr bash -c 'migstream-cat --json < full.vms | head -1'
-	[[ "$output" == '{"file": "<stdin>", '* ]]
+	[[ "$output" == '{ "schema": "migstream-cat/1", "file": "<stdin>", '* ]]
 }
 
 @test "--verify: no output, exit 0; -v says ok" {

@@ -60,7 +60,7 @@ static void test_schema_first(void)
 
 static void test_utf8_passes_through(void)
 {
-	const char *names[] = { "café", "日本語", "\xf0\x9f\x98\x80", "\xc2\x85 NEL", "\xef\xbf\xbf" };
+	const char *names[] = { "café", "日本語", "\xf0\x9f\x98\x80", "\xc2\xa0 NBSP", "\xef\xbf\xbf" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *line, *back = string_round_trip(names[i], &line);
@@ -109,6 +109,16 @@ static void test_control_characters(void)
 	CHECK_STR_CONTAINS(line, "\\n");
 	CHECK(!strchr(line, '\x1b'));
 	CHECK(strchr(line, '\n') == line + strlen(line) - 1);
+	free(back);
+	free(line);
+
+	/* DEL and C1 controls (U+0085, U+009B CSI) are escaped too; other UTF-8 stays raw. */
+	back = string_round_trip("x\x7f\xc2\x85\xc2\x9b[2J\xc2\xa0é\"\\", &line);
+	CHECK(strcmp(back, "x\x7f\xc2\x85\xc2\x9b[2J\xc2\xa0é\"\\") == 0);
+	CHECK_STR_CONTAINS(line, "\"x\\u007f\\u0085\\u009b[2J\xc2\xa0é\\\"\\\\\"");
+	free(back);
+	free(line);
+	back = string_round_trip("a\x1b]0;x\x07\nb\t\"\\/", &line);
 	/* Paths stay readable: "/" is not escaped. */
 	CHECK_STR_CONTAINS(line, "\\\\/\"");
 	free(back);

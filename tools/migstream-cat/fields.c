@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "fields.h"
-#include "json.h"
+#include "json-doc.h"
 #include "textescape.h"
 
 const struct cat_column_info cat_columns[CAT_NCOLUMNS] = {
@@ -111,23 +111,22 @@ void cat_print_row_text(FILE *out, const struct cat_row *row, const enum cat_col
 	putc('\n', out);
 }
 
-void cat_print_row_json(FILE *out, const char *file, const struct cat_row *row,
-			const enum cat_column *cols, int n)
+int cat_print_row_json(FILE *out, const char *file, const struct cat_row *row,
+		       const enum cat_column *cols, int n)
 {
-	struct vmt_json j;
+	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
 
-	vmt_json_begin(&j, out);
-	vmt_json_str(&j, "file", file);
+	vmt_json_add_str(doc, "file", file);
 	for (int i = 0; i < n; i++) {
 		const struct cat_value *v = &row->v[cols[i]];
 		const char *key = cat_columns[cols[i]].name;
 
 		if (v->kind == CAT_VAL_NUM)
-			vmt_json_u64(&j, key, v->num);
+			vmt_json_add_u64(doc, key, v->num);
 		else if (v->kind == CAT_VAL_STR)
-			vmt_json_str(&j, key, v->str);
+			vmt_json_add_str(doc, key, v->str);
 		else
-			vmt_json_null(&j, key);
+			vmt_json_add_null(doc, key);
 	}
-	vmt_json_end(&j);
+	return vmt_json_emit(out, doc);
 }

@@ -60,7 +60,11 @@ void cat_fputs_printable(const char *text, FILE *out);
 void cat_print_heading(FILE *out, const enum cat_column *cols, int n);
 void cat_print_row_text(FILE *out, const struct cat_row *row, const enum cat_column *cols, int n);
 /* One JSON object on one line; "file" first, then the columns. */
-void cat_print_row_json(FILE *out, const char *file, const struct cat_row *row,
-			const enum cat_column *cols, int n);
+/* The "schema" of every --json line: "migstream-cat/1" (migstream-cat(1) documents it). */
+#define CAT_JSON_SCHEMA_VERSION 1
+
+/* One record as a JSON line: "schema", "file", then the columns. 0 or -errno. */
+int cat_print_row_json(FILE *out, const char *file, const struct cat_row *row,
+		       const enum cat_column *cols, int n);
 
 #endif

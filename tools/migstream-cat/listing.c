@@ -13,7 +13,7 @@
 #include "describe.h"
 #include "dirty-bitmap.h"
 #include "exitcodes.h"
-#include "json.h"
+#include "json-doc.h"
 #include "listing.h"
 #include "log.h"
 #include "output.h"
@@ -78,18 +78,18 @@ static int print_range(void *vctx, uint64_t first_page, uint64_t npages)
 			last, npages);
 		return 0;
 	}
-	struct vmt_json j;
+	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
 
-	vmt_json_begin(&j, ctx->out);
-	vmt_json_str(&j, "type", "dirty_range");
-	vmt_json_str(&j, "file", ctx->stream->name);
-	vmt_json_u64(&j, "seq", ctx->rec->seq);
-	vmt_json_u64(&j, "source", b->source);
-	vmt_json_u64(&j, "iova", start);
-	vmt_json_u64(&j, "iova_last", last);
-	vmt_json_u64(&j, "first_page", first_page);
-	vmt_json_u64(&j, "pages", npages);
-	vmt_json_end(&j);
+	vmt_json_add_str(doc, "type", "dirty_range");
+	vmt_json_add_str(doc, "file", ctx->stream->name);
+	vmt_json_add_u64(doc, "seq", ctx->rec->seq);
+	vmt_json_add_u64(doc, "source", b->source);
+	vmt_json_add_u64(doc, "iova", start);
+	vmt_json_add_u64(doc, "iova_last", last);
+	vmt_json_add_u64(doc, "first_page", first_page);
+	vmt_json_add_u64(doc, "pages", npages);
+	/* A write error stays on the stream: vmt_close_stdout() reports it at the end. */
+	vmt_json_emit(ctx->out, doc);
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fields.h"
-#include "json.h"
+#include "json-doc.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-mig.h"
@@ -139,41 +139,48 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
  * JSON lines stay flat: one "device_summary" object per device, then the
  * stream's "summary" object last.
  */
-void cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name)
+static int print_device_json(FILE *out, const struct cat_device_stats *d, const char *name)
 {
-	struct vmt_json j;
+	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+
+	vmt_json_add_str(doc, "type", "device_summary");
+	vmt_json_add_str(doc, "file", name);
+	vmt_json_add_u64(doc, "device", d->index);
+	vmt_json_add_str(doc, "name", d->name);
+	vmt_json_add_u64(doc, "precopy_initial_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
+	vmt_json_add_u64(doc, "precopy_dirty_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
+	vmt_json_add_u64(doc, "stop_copy_bytes", d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY]);
+	vmt_json_add_u64(doc, "total_bytes", device_total(d));
+	vmt_json_add_u64(doc, "chunks", d->chunks);
+	vmt_json_add_u64(doc, "precopy_info_samples", d->precopy_samples);
+	return vmt_json_emit(out, doc);
+}
+
+int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name)
+{
+	struct json_object *doc;
+	int ret;
 
 	for (size_t i = 0; i < s->ndev; i++) {
-		const struct cat_device_stats *d = &s->dev[i];
-
-		vmt_json_begin(&j, out);
-		vmt_json_str(&j, "type", "device_summary");
-		vmt_json_str(&j, "file", name);
-		vmt_json_u64(&j, "device", d->index);
-		vmt_json_str(&j, "name", d->name);
-		vmt_json_u64(&j, "precopy_initial_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
-		vmt_json_u64(&j, "precopy_dirty_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
-		vmt_json_u64(&j, "stop_copy_bytes", d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY]);
-		vmt_json_u64(&j, "total_bytes", device_total(d));
-		vmt_json_u64(&j, "chunks", d->chunks);
-		vmt_json_u64(&j, "precopy_info_samples", d->precopy_samples);
-		vmt_json_end(&j);
+		ret = print_device_json(out, &s->dev[i], name);
+		if (ret < 0)
+			return ret;
 	}
-	vmt_json_begin(&j, out);
-	vmt_json_str(&j, "type", "summary");
-	vmt_json_str(&j, "file", name);
-	vmt_json_u64(&j, "records", s->records);
-	vmt_json_u64(&j, "compressed_records", s->compressed_records);
-	vmt_json_u64(&j, "skipped_records", s->skipped_records);
-	vmt_json_u64(&j, "stream_bytes", s->stream_bytes);
-	vmt_json_u64(&j, "raw_bytes", s->raw_bytes);
-	vmt_json_u64(&j, "stored_bytes", s->stored_bytes);
-	vmt_json_double(&j, "compression_ratio", ratio(s), 4);
-	vmt_json_u64(&j, "devices", s->ndev);
-	vmt_json_u64(&j, "data_bytes", s->data_bytes);
-	vmt_json_u64(&j, "precopy_info_samples", s->precopy_samples);
-	vmt_json_u64(&j, "dirty_bitmaps", s->bitmaps);
-	vmt_json_u64(&j, "bitmap_pages", s->bitmap_pages);
-	vmt_json_u64(&j, "dirty_pages", s->dirty_pages);
-	vmt_json_end(&j);
+	doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+	vmt_json_add_str(doc, "type", "summary");
+	vmt_json_add_str(doc, "file", name);
+	vmt_json_add_u64(doc, "records", s->records);
+	vmt_json_add_u64(doc, "compressed_records", s->compressed_records);
+	vmt_json_add_u64(doc, "skipped_records", s->skipped_records);
+	vmt_json_add_u64(doc, "stream_bytes", s->stream_bytes);
+	vmt_json_add_u64(doc, "raw_bytes", s->raw_bytes);
+	vmt_json_add_u64(doc, "stored_bytes", s->stored_bytes);
+	vmt_json_add_double(doc, "compression_ratio", ratio(s), 4);
+	vmt_json_add_u64(doc, "devices", s->ndev);
+	vmt_json_add_u64(doc, "data_bytes", s->data_bytes);
+	vmt_json_add_u64(doc, "precopy_info_samples", s->precopy_samples);
+	vmt_json_add_u64(doc, "dirty_bitmaps", s->bitmaps);
+	vmt_json_add_u64(doc, "bitmap_pages", s->bitmap_pages);
+	vmt_json_add_u64(doc, "dirty_pages", s->dirty_pages);
+	return vmt_json_emit(out, doc);
 }

@@ -45,6 +45,7 @@ void cat_summary_init(struct cat_summary *s);
 /* A record as the reader handed it out (decoded). */
 void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec);
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name);
-void cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name);
+/* 0 or -errno. */
+int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name);
 
 #endif
