@@ -75,8 +75,8 @@ sim_state() {
 	[ "$(printf '%s\n' "$samples" | sed -n 2p | jq .initial_bytes)" = 0 ]
 	# each drain reaches the temporary end once: one more dirty round each time
 	[ "$(printf '%s\n' "$samples" | sed -n 3p | jq .dirty_bytes)" = 4800 ]
-	[ "$(printf '%s\n' "$samples" | tail -1 | jq .drained_total)" -gt 49152 ]
-	[ "$(sim_state precopy_bytes)" = "$(printf '%s\n' "$samples" | tail -1 | jq .drained_total)" ]
+	[ "$(printf '%s\n' "$samples" | tail -1 | jq .drained_total_bytes)" -gt 49152 ]
+	[ "$(sim_state precopy_bytes)" = "$(printf '%s\n' "$samples" | tail -1 | jq .drained_total_bytes)" ]
 	[ "$(sim_state state)" = RUNNING ]
 }
 

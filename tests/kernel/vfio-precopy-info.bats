@@ -44,7 +44,7 @@ teardown() {
 	run vfio-precopy-info --json --drain -d "$DEV"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *'"drained_bytes": 24, "drained_total": 24'* ]]
+	[[ $output == *'"drained_bytes": 24, "drained_total_bytes": 24'* ]]
 	[[ $output == *'"initial_bytes": 0, "dirty_bytes": 0'* ]]
 }
 

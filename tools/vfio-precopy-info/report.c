@@ -4,12 +4,44 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 
-#include "json.h"
+#include "json-doc.h"
 #include "strutils.h"
 #include "vfio-mig.h"
 
 #include "report.h"
+
+/* A JSON line of type "type"; NULL without memory. */
+static struct json_object *json_line(const char *type)
+{
+	struct json_object *doc = vmt_json_doc_new("vfio-precopy-info", PRECOPY_JSON_SCHEMA_VERSION);
+
+	vmt_json_add_str(doc, "type", type);
+	return doc;
+}
+
+static void add_u64_or_null(struct json_object *doc, const char *key, bool known, uint64_t value)
+{
+	if (known)
+		vmt_json_add_u64(doc, key, value);
+	else
+		vmt_json_add_null(doc, key);
+}
+
+static void device_json(struct precopy_report *r, const struct precopy_device_facts *f)
+{
+	struct json_object *doc = json_line("device");
+
+	vmt_json_add_str(doc, "device", f->name);
+	vmt_json_add_str(doc, "node", f->node);
+	vmt_json_add_str(doc, "access", f->access);
+	vmt_json_add_flags(doc, "migration_flags", f->mig_flags, vmt_mig_flag_name);
+	vmt_json_add_str(doc, "state", vmt_mig_state_name(f->state));
+	add_u64_or_null(doc, "stop_copy_bytes", f->stop_copy_known, f->stop_copy_bytes);
+	vmt_json_add_bool(doc, "pre_copy", f->has_precopy);
+	vmt_json_emit(r->out, doc);
+}
 
 void report_device(struct precopy_report *r, const struct precopy_device_facts *f)
 {
@@ -17,22 +49,7 @@ void report_device(struct precopy_report *r, const struct precopy_device_facts *
 
 	vmt_mig_flags_string(f->mig_flags, flags, sizeof(flags));
 	if (r->json) {
-		struct vmt_json j;
-
-		vmt_json_begin(&j, r->out);
-		vmt_json_str(&j, "type", "device");
-		vmt_json_str(&j, "device", f->name);
-		vmt_json_str(&j, "node", f->node);
-		vmt_json_str(&j, "access", f->access);
-		vmt_json_u64(&j, "migration_flags", f->mig_flags);
-		vmt_json_str(&j, "migration_flags_names", flags);
-		vmt_json_str(&j, "state", vmt_mig_state_name(f->state));
-		if (f->stop_copy_known)
-			vmt_json_u64(&j, "stop_copy_bytes", f->stop_copy_bytes);
-		else
-			vmt_json_null(&j, "stop_copy_bytes");
-		vmt_json_bool(&j, "pre_copy", f->has_precopy);
-		vmt_json_end(&j);
+		device_json(r, f);
 		return;
 	}
 	fprintf(r->out, "device:           %s (%s, %s)\n", f->name, f->node, f->access);
@@ -49,25 +66,17 @@ void report_device(struct precopy_report *r, const struct precopy_device_facts *
 
 static void sample_json(struct precopy_report *r, const struct precopy_sample *s)
 {
-	struct vmt_json j;
+	struct json_object *doc = json_line("sample");
 
-	vmt_json_begin(&j, r->out);
-	vmt_json_str(&j, "type", "sample");
-	vmt_json_double(&j, "t", s->t, 3);
-	vmt_json_str(&j, "state", vmt_mig_state_name(s->state));
-	vmt_json_u64(&j, "initial_bytes", s->initial_bytes);
-	vmt_json_u64(&j, "dirty_bytes", s->dirty_bytes);
-	if (s->stop_copy_known)
-		vmt_json_u64(&j, "stop_copy_bytes", s->stop_copy_bytes);
-	else
-		vmt_json_null(&j, "stop_copy_bytes");
-	vmt_json_u64(&j, "drained_bytes", s->drained_bytes);
-	vmt_json_u64(&j, "drained_total", s->drained_total);
-	if (s->rate_known)
-		vmt_json_double(&j, "new_bytes_per_s", s->rate, 0);
-	else
-		vmt_json_null(&j, "new_bytes_per_s");
-	vmt_json_end(&j);
+	vmt_json_add_double(doc, "time_s", s->t, 6);
+	vmt_json_add_str(doc, "state", vmt_mig_state_name(s->state));
+	vmt_json_add_u64(doc, "initial_bytes", s->initial_bytes);
+	vmt_json_add_u64(doc, "dirty_bytes", s->dirty_bytes);
+	add_u64_or_null(doc, "stop_copy_bytes", s->stop_copy_known, s->stop_copy_bytes);
+	vmt_json_add_u64(doc, "drained_bytes", s->drained_bytes);
+	vmt_json_add_u64(doc, "drained_total_bytes", s->drained_total);
+	vmt_json_add_double(doc, "new_bytes_per_s", s->rate_known ? s->rate : NAN, 0);
+	vmt_json_emit(r->out, doc);
 }
 
 void report_sample(struct precopy_report *r, const struct precopy_sample *s)
@@ -98,44 +107,38 @@ void report_sample(struct precopy_report *r, const struct precopy_sample *s)
 		s->drained_bytes, rate);
 }
 
+static void estimate_json(struct precopy_report *r, const struct precopy_estimate_input *in,
+			  const struct precopy_estimate *e, unsigned int samples)
+{
+	struct json_object *doc = json_line("estimate");
+	bool converges = e->converges_known && e->converges;
+
+	vmt_json_add_double(doc, "bandwidth_bytes_per_s", in->bandwidth, 0);
+	vmt_json_add_double(doc, "downtime_target_s", in->downtime_target_s, 6);
+	vmt_json_add_u64(doc, "samples", samples);
+	vmt_json_add_u64(doc, "pending_bytes", in->pending_bytes);
+	vmt_json_add_double(doc, "new_bytes_per_s", in->rate_known ? in->rate : NAN, 0);
+	if (e->converges_known)
+		vmt_json_add_bool(doc, "converges", e->converges);
+	else
+		vmt_json_add_null(doc, "converges");
+	vmt_json_add_double(doc, "precopy_time_s", converges ? e->precopy_time_s : NAN, 6);
+	add_u64_or_null(doc, "stop_copy_bytes", e->stop_copy_known, in->stop_copy_bytes);
+	vmt_json_add_double(doc, "stop_copy_time_s", e->stop_copy_known ? e->stop_copy_time_s : NAN, 6);
+	if (e->stop_copy_known)
+		vmt_json_add_bool(doc, "meets_downtime", e->meets_downtime);
+	else
+		vmt_json_add_null(doc, "meets_downtime");
+	vmt_json_emit(r->out, doc);
+}
+
 void report_estimate(struct precopy_report *r, const struct precopy_estimate_input *in,
 		     const struct precopy_estimate *e, unsigned int samples)
 {
 	char bw[32], pend[32], rate[32], stop[32];
 
 	if (r->json) {
-		struct vmt_json j;
-
-		vmt_json_begin(&j, r->out);
-		vmt_json_str(&j, "type", "estimate");
-		vmt_json_double(&j, "bandwidth_bytes_per_s", in->bandwidth, 0);
-		vmt_json_double(&j, "downtime_target_s", in->downtime_target_s, 3);
-		vmt_json_u64(&j, "samples", samples);
-		vmt_json_u64(&j, "pending_bytes", in->pending_bytes);
-		if (in->rate_known)
-			vmt_json_double(&j, "new_bytes_per_s", in->rate, 0);
-		else
-			vmt_json_null(&j, "new_bytes_per_s");
-		if (e->converges_known) {
-			vmt_json_bool(&j, "converges", e->converges);
-			if (e->converges)
-				vmt_json_double(&j, "precopy_time_s", e->precopy_time_s, 3);
-			else
-				vmt_json_null(&j, "precopy_time_s");
-		} else {
-			vmt_json_null(&j, "converges");
-			vmt_json_null(&j, "precopy_time_s");
-		}
-		if (e->stop_copy_known) {
-			vmt_json_u64(&j, "stop_copy_bytes", in->stop_copy_bytes);
-			vmt_json_double(&j, "stop_copy_time_s", e->stop_copy_time_s, 6);
-			vmt_json_bool(&j, "meets_downtime", e->meets_downtime);
-		} else {
-			vmt_json_null(&j, "stop_copy_bytes");
-			vmt_json_null(&j, "stop_copy_time_s");
-			vmt_json_null(&j, "meets_downtime");
-		}
-		vmt_json_end(&j);
+		estimate_json(r, in, e, samples);
 		return;
 	}
 	vmt_format_size((uint64_t)in->bandwidth, bw, sizeof(bw));

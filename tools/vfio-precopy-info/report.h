@@ -24,6 +24,9 @@ struct precopy_device_facts {
 	bool has_precopy;
 };
 
+/* The "schema" of every --json line: "vfio-precopy-info/1" (see vfio-precopy-info(1)). */
+#define PRECOPY_JSON_SCHEMA_VERSION 1
+
 struct precopy_report {
 	FILE *out;
 	bool json;
