@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Every tool's --json output, with a non-ASCII name in it where the tool
+# takes one: each document or line is valid JSON (python3 -m json.tool),
+# starts with "schema": "TOOL/N", and every key in it is documented in the
+# tool's man page, in its JSON OUTPUT section.
+
+load helpers
+
+setup() {
+	command -v jq >/dev/null || skip "jq not installed"
+	command -v python3 >/dev/null || skip "python3 not installed"
+	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
+	[ -x "$SIM" ] && [ -e "${VMT_SIM_LIB:-}" ] || skip "simulator not built"
+	cd "$VMT_TMP"
+}
+
+sim() {
+	"$SIM" --state-dir "$VMT_TMP/sim" "$@"
+}
+
+# The JSON OUTPUT section of a man page, as plain words.
+json_section() {
+	awk '/^\.SH JSON OUTPUT/ { on = 1; next } /^\.SH/ { on = 0 } on' "$VMT_SRCDIR/man/$1.1"
+}
+
+# check_json TOOL SCHEMA FILE: FILE holds JSON lines of TOOL.
+check_json() {
+	local tool=$1 schema=$2 file=$3 section missing=() key
+	[ -s "$file" ] || { echo "$tool: no JSON output"; return 1; }
+	section=$(json_section "$tool")
+	[ -n "$section" ] || { echo "$tool(1) has no JSON OUTPUT section"; return 1; }
+	python3 -m json.tool --json-lines "$file" >/dev/null || { echo "$tool: not JSON lines"; return 1; }
+	if jq -r 'keys_unsorted[0] + "=" + .schema' "$file" | grep -vx "schema=$schema"; then
+		echo "$tool: a line without a leading \"schema\": \"$schema\""
+		return 1
+	fi
+	while IFS= read -r key; do
+		grep -qw -- "$key" <<<"$section" || missing+=("$key")
+	done < <(jq -r '[paths | map(select(type == "string")) | last // empty] | unique[]' "$file" | sort -u)
+	if ((${#missing[@]})); then
+		echo "$tool: JSON keys not in the man page's JSON OUTPUT: ${missing[*]}"
+		return 1
+	fi
+}
+
+@test "json: vfio-mig-save, success and failure, names in UTF-8" {
+	vmt_require_tool vfio-mig-save
+	sim --device vfio0,size=64K -- vfio-mig-save --json -d vfio0 -o café.vms 2>save.json
+	ln -s /dev/full plein-café
+	! sim --device vfio0,size=64K -- vfio-mig-save --json -d vfio0 -o plein-café 2>>save.json
+	check_json vfio-mig-save vfio-mig-save/1 save.json
+	grep -q '"output": "café.vms"' save.json
+	grep -q '"file": "plein-café"' save.json
+}
+
+@test "json: vfio-mig-load, success and failure, names in UTF-8" {
+	vmt_require_tool vfio-mig-save
+	vmt_require_tool vfio-mig-load
+	sim --device vfio0,size=64K,seed=3 -- vfio-mig-save -q -d vfio0 -o flux-é.vms
+	sim --device vfio1,size=64K,seed=3 -- vfio-mig-load --json -i flux-é.vms vfio1 2>load.json
+	! sim --device vfio1 -- vfio-mig-load --json -i flux-é.vms café 2>>load.json
+	printf 'junk' >junk-é.vms
+	! sim --device vfio1 -- vfio-mig-load --json -i junk-é.vms vfio1 2>>load.json
+	check_json vfio-mig-load vfio-mig-load/1 load.json
+	grep -q '"target": "café"' load.json
+	grep -q '"file": "junk-é.vms"' load.json
+}
+
+@test "json: migstream-cat listing, --dirty and summaries, file name in UTF-8" {
+	vmt_require_tool migstream-cat
+	migstream-cat-mkstream >flux-é.vms
+	migstream-cat --json flux-é.vms >cat.json
+	migstream-cat --json --dirty flux-é.vms >>cat.json
+	check_json migstream-cat migstream-cat/1 cat.json
+	grep -q '"file": "flux-é.vms"' cat.json
+}
+
+@test "json: vfio-precopy-info device, samples and estimate" {
+	vmt_require_tool vfio-precopy-info
+	sim --device vfio0,size=96K,precopy-initial=48K -- \
+		vfio-precopy-info --json --drain --watch 10ms --count 3 --bandwidth 1M -d vfio0 >info.json
+	check_json vfio-precopy-info vfio-precopy-info/1 info.json
+	[ "$(jq -s 'map(.type) | unique | join(",")' -r info.json)" = device,estimate,sample ]
+}
+
+@test "json: iommufd-dirty --stats lines" {
+	vmt_require_tool iommufd-dirty
+	sim --iommu 'dirty=0x100000:0x3000' -- \
+		iommufd-dirty -d /dev/vfio/devices/vfio0 --map 0x100000:64K --count 2 -i 1ms --stats --json >dirty.json
+	check_json iommufd-dirty iommufd-dirty/1 dirty.json
+}
+
+@test "json: uffd-probe report (with -q) and --list-profiles" {
+	vmt_require_tool uffd-probe
+	[ "$(id -u)" = 0 ] && [ -e /dev/userfaultfd ] || skip "needs root and /dev/userfaultfd"
+	uffd-probe -q --json --functional --faults 20 >uffd.json
+	check_json uffd-probe uffd-probe/2 uffd.json
+	uffd-probe --list-profiles --json >profiles.json
+	check_json uffd-probe uffd-probe-profiles/2 profiles.json
+}
