@@ -125,6 +125,14 @@ saved_stream() {
 	jq -e '.schema == "vfio-mig-load/1" and .ok == true and .devices[0].final_state == "RUNNING"' \
 		"$VMT_TMP/sum.json" >/dev/null
 	[ "$(jq -r .stream_bytes "$VMT_TMP/sum.json")" -eq "$(vmt_size "$VMT_TMP/stream")" ]
+	# the input itself (by another name too) is refused before anything is read
+	cp "$VMT_TMP/stream" "$VMT_TMP/stream.keep"
+	ln -s stream "$VMT_TMP/link"
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -i "$VMT_TMP/stream" \
+		--summary-file "$VMT_TMP/link" /dev/vfio/devices/vfio1
+	[ "$status" -eq 2 ]
+	vmt_one_line_error vfio-mig-load "--summary-file '$VMT_TMP/link' is the input stream"
+	cmp "$VMT_TMP/stream" "$VMT_TMP/stream.keep"
 }
 
 @test "64 devices: the error line is whole, counts the devices and names the exception" {

@@ -14,6 +14,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "options.h"
+#include "outfile.h"
 #include "strutils.h"
 #include "uapi/vfio-uapi.h"
 #include "vfio-device.h"
@@ -217,6 +218,10 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	seq = (struct sequential){ 0 };
 	if (!o->map_count)
 		vmt_usage_error("no target device given (-d DEV)");
+	/* Writing the summary over the stream being read would destroy the stream. */
+	if (o->summary_file && o->input && strcmp(o->input, "-") != 0 &&
+	    vmt_outfile_same(o->summary_file, o->input))
+		vmt_usage_error("--summary-file '%s' is the input stream", o->summary_file);
 }
 
 void load_options_free(struct load_options *o)
