@@ -82,10 +82,10 @@ json_str() {
 	vfio-mig-save -d "$SRC" -o "$T/2.vms" --then running --summary-file "$T/sum.json"
 	cat "$T/sum.json"
 	[ "$(json_str "$T/sum.json" start_state)" = STOP ]
-	grep -q '"precopy":false' "$T/sum.json"
+	grep -q '"precopy": false' "$T/sum.json"
 	vfio-mig-save -d "$SRC" -o "$T/3.vms" --summary-file "$T/sum.json"
 	[ "$(json_str "$T/sum.json" start_state)" = RUNNING ]
-	grep -q '"precopy":true' "$T/sum.json"
+	grep -q '"precopy": true' "$T/sum.json"
 	cmp <(migstream-cat --extract=0 "$T/1.vms") <(migstream-cat --extract=0 "$T/3.vms")
 	# --precopy refuses a stopped device rather than restarting it
 	run vfio-mig-save --precopy -d "$SRC" -o "$T/4.vms"

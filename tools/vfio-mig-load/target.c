@@ -126,8 +126,3 @@ int load_target_recover(struct load_target *t, uint32_t *state)
 	t->resuming = false;
 	return rc;
 }
-
-const char *load_target_state_name(const struct load_target *t)
-{
-	return vmt_mig_state_name(t->dev ? t->dev->state : VMT_STATE_UNKNOWN);
-}

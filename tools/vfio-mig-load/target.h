@@ -66,7 +66,4 @@ int load_target_finish(struct load_target *t, uint32_t state);
  */
 int load_target_recover(struct load_target *t, uint32_t *state);
 
-/* The device's state name as last known (dev->state). */
-const char *load_target_state_name(const struct load_target *t);
-
 #endif
