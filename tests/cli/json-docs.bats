@@ -60,11 +60,11 @@ check_json() {
 	vmt_require_tool vfio-mig-load
 	sim --device vfio0,size=64K,seed=3 -- vfio-mig-save -q -d vfio0 -o flux-é.vms
 	sim --device vfio1,size=64K,seed=3 -- vfio-mig-load --json -i flux-é.vms vfio1 2>load.json
-	! sim --device vfio1 -- vfio-mig-load --json -i flux-é.vms café 2>>load.json
+	! sim --device vfio1 -- vfio-mig-load --json -i flux-é.vms /dev/vfio/devices/café 2>>load.json
 	printf 'junk' >junk-é.vms
 	! sim --device vfio1 -- vfio-mig-load --json -i junk-é.vms vfio1 2>>load.json
 	check_json vfio-mig-load vfio-mig-load/1 load.json
-	grep -q '"target": "café"' load.json
+	grep -q '"target": "/dev/vfio/devices/café"' load.json
 	grep -q '"file": "junk-é.vms"' load.json
 }
 
