@@ -15,6 +15,7 @@
 
 #include "closestream.h"
 #include "exitcodes.h"
+#include "failure.h"
 #include "log.h"
 #include "precopy.h"
 #include "vfio-device.h"
@@ -32,7 +33,7 @@ static int open_device(const struct precopy_options *opt, struct vmt_device **de
 	int ret = vmt_device_open(opt->device, &open_opts, dev);
 
 	if (ret) {
-		vmt_err("%s: cannot open the device: %s", opt->device, strerror(-ret));
+		vmt_err("%s: cannot open the device: %s", opt->device, vmt_device_open_reason(ret));
 		return ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
 	}
 	ret = vmt_mig_query(*dev);
