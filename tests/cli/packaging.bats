@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# What a packager relies on: man pages that mandoc reads without a complaint
+# and that carry configure's version and date, and the distribution's
+# hardening flags winning over the project's.
+
+load helpers
+
+# The pages make built from man/*.1 and man/*.5 (man/NAME.man).
+built_pages() {
+	ls "$VMT_BUILDDIR"/man/*.man
+}
+
+@test "man pages: mandoc -T lint finds nothing" {
+	command -v mandoc >/dev/null || skip "mandoc not installed"
+	local pages
+	pages=$(built_pages)
+	[ "$(wc -l <<<"$pages")" -eq 8 ]
+	# shellcheck disable=SC2086
+	run mandoc -T lint -W style $pages
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ -z "$output" ] || { echo "$output"; false; }
+}
+
+@test "man pages: version and date from configure, in every page" {
+	local version date page
+	version=$(sed -n 's/^PACKAGE_VERSION = //p' "$VMT_BUILDDIR/Makefile")
+	date=$(sed -n 's/^PACKAGE_DATE = //p' "$VMT_BUILDDIR/Makefile")
+	[[ $date =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]
+	for page in $(built_pages); do
+		sed -n 2p "$page" | grep -qE "^\.TH [A-Z-]+ [15] $date \"vfio-migtools $version\" " ||
+			{ echo "$page: $(sed -n 2p "$page")"; false; }
+		! grep -q '@PACKAGE_' "$page"
+	done
+}
+
+# configure a scratch build with these flags; print the compile line of one object
+compile_line() {
+	[ ! -e "$VMT_SRCDIR/config.status" ] ||
+		skip "the source tree is configured in place: no second build directory"
+	mkdir -p "$VMT_TMP/b" && cd "$VMT_TMP/b"
+	env "$@" "$VMT_SRCDIR/configure" -q >configure.log 2>&1 || { cat configure.log; return 1; }
+	make V=1 lib/libmigtools_la-log.lo 2>&1 | grep -E -- '-c .*lib/log\.c' | head -1
+}
+
+@test "hardening: CPPFLAGS=-D_FORTIFY_SOURCE=3 survives into the compile lines" {
+	local line
+	line=$(compile_line CPPFLAGS=-D_FORTIFY_SOURCE=3 CFLAGS=-O2)
+	[[ "$line" == *"-D_FORTIFY_SOURCE=3"* ]] || { echo "$line"; false; }
+	[[ "$line" != *"-D_FORTIFY_SOURCE=2"* && "$line" != *"-U_FORTIFY_SOURCE"* ]] ||
+		{ echo "$line"; false; }
+	[[ "$line" == *"-fstack-protector-strong"* ]]
+}
+
+@test "hardening: without a level of its own, the build gets -D_FORTIFY_SOURCE=2 and -fcf-protection" {
+	local line
+	line=$(compile_line CFLAGS=-O2)
+	[[ "$line" == *"-D_FORTIFY_SOURCE=2"* ]] || { echo "$line"; false; }
+	if echo 'int x;' | ${CC:-cc} -fcf-protection -Werror -x c -c -o /dev/null - 2>/dev/null; then
+		[[ "$line" == *"-fcf-protection"* ]] || { echo "$line"; false; }
+	fi
+}
