@@ -61,3 +61,31 @@ compile_line() {
 		[[ "$line" == *"-fcf-protection"* ]] || { echo "$line"; false; }
 	fi
 }
+
+@test "magic(5): file(1) names a migstream, its version and MIME type; other data is not one" {
+	command -v file >/dev/null || skip "file(1) not installed"
+	local magic="$VMT_SRCDIR/data/migstream.magic"
+	run file -b -m "$magic" "$VMT_SRCDIR/tests/vectors/minimal.mgs"
+	[ "$output" = "vfio-migtools migstream, version 1" ] || { echo "$output"; false; }
+	run file -b --mime-type -m "$magic" "$VMT_SRCDIR/tests/vectors/compressed.mgs"
+	[ "$output" = application/x-migstream ]
+	head -c 64 /dev/zero >"$VMT_TMP/zeros"
+	run file -b -m "$magic" "$VMT_TMP/zeros"
+	[[ "$output" != *migstream* ]]
+	# a future version says so
+	{ printf '\x89VMS\r\n\x1a\n\0\0\0\2\0\0\0\1'; head -c 48 /dev/zero; } >"$VMT_TMP/v2"
+	run file -b -m "$magic" "$VMT_TMP/v2"
+	[ "$output" = "vfio-migtools migstream, version 2, flags 0x1" ] || { echo "$output"; false; }
+}
+
+@test "magic(5): make install puts it where migstream(5) says, and file -m reads it there" {
+	command -v file >/dev/null || skip "file(1) not installed"
+	make -s -C "$VMT_BUILDDIR" install-magicDATA DESTDIR="$VMT_TMP/root" >/dev/null
+	local installed
+	installed=$(find "$VMT_TMP/root" -type f)
+	[[ "$installed" == "$VMT_TMP/root"*/share/vfio-migtools/magic/migstream ]] ||
+		{ echo "installed: $installed"; false; }
+	grep -q 'share/vfio-migtools/magic/migstream' "$VMT_SRCDIR/man/migstream.5"
+	run file -b -m "$installed" "$VMT_SRCDIR/tests/vectors/minimal.mgs"
+	[ "$output" = "vfio-migtools migstream, version 1" ]
+}
