@@ -6,7 +6,6 @@
  * (a device in use is listed as busy). The device's state is only read.
  */
 #include <errno.h>
-#include <popt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +21,20 @@
 #include "output.h"
 #include "probe.h"
 
+/* More DEVICE operands than this is a usage error (no host has that many). */
+#define MAX_NAMES 4096
+
 struct options {
 	enum ls_column cols[LS_NCOLUMNS * 2];
 	int ncols;
 	bool json, raw, no_headings, bytes, no_open;
-	const char **names; /* DEVICE arguments; NULL: every device */
+	const char *names[MAX_NAMES + 1]; /* DEVICE operands, NULL-terminated */
+	size_t nnames;			  /* 0: every device */
 };
 
 static void usage(void)
 {
-	printf("Usage:\n"
+	printf(VMT_USAGE_HEADER
 	       " %s [options] [DEVICE...]\n"
 	       "\n"
 	       "List this host's VFIO devices (or the DEVICEs named: PCI address, mdev\n"
@@ -40,24 +43,18 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       " -o, --output LIST         columns to show (+LIST: the default and LIST)\n"
-	       " -J, --json                JSON (schema \"" LS_JSON_SCHEMA "\")\n"
+	       " -J, --json                JSON (schema \"vfio-mig-ls/1\")\n"
 	       " -n, --noheadings          no heading line\n"
 	       " -r, --raw                 raw output: one space between values, no alignment\n"
 	       " -b, --bytes               sizes in bytes\n"
-	       "     --no-open             sysfs facts only: do not open the devices\n"
-	       " -q, --quiet               less chatter\n"
-	       " -v, --verbose             more (why a device could not be opened; -vv: ioctls)\n"
-	       " -h, --help                this text\n"
-	       " -V, --version             version\n"
-	       "\n"
-	       "Columns:\n",
+	       "     --no-open             sysfs facts only: do not open the devices\n",
 	       vmt_progname());
+	printf(VMT_USAGE_COMMON_OPTIONS(27));
+	printf("\nColumns:\n");
 	for (int c = 0; c < LS_NCOLUMNS; c++)
 		printf(" %11s  %s\n", ls_columns[c].name, ls_columns[c].help);
-	printf("\n"
-	       "Exit status: 0 ok (also when devices are busy), 1 sysfs or output failure, or a\n"
-	       "DEVICE that is not a VFIO device here, 2 usage.\n"
-	       "See vfio-mig-ls(1).\n");
+	printf("\nBusy devices and devices that cannot be opened are listed, not failures.\n");
+	printf(VMT_USAGE_TAIL);
 }
 
 enum {
@@ -68,9 +65,6 @@ enum {
 	OPT_BYTES,
 	OPT_NO_OPEN,
 };
-
-/* File scope: --help and usage errors exit from inside the parse (LeakSanitizer). */
-static poptContext ctx;
 
 static void parse_columns(struct options *o, const char *list)
 {
@@ -94,18 +88,14 @@ static void parse_options(int argc, const char **argv, struct options *o)
 		{ "no-open", '\0', POPT_ARG_NONE, NULL, OPT_NO_OPEN, NULL, NULL },
 		POPT_TABLEEND
 	};
+	const char *name;
 	int rc;
 
-	ctx = poptGetContext(NULL, argc, argv, table, 0);
-	while ((rc = poptGetNextOpt(ctx)) > 0) {
-		char *arg;
-
-		if (vmt_cli_common_option(ctx, rc, usage))
-			continue;
-		arg = poptGetOptArg(ctx);
+	vmt_cli_begin(argc, argv, table);
+	while ((rc = vmt_cli_next(usage))) {
 		switch (rc) {
 		case OPT_OUTPUT:
-			parse_columns(o, arg);
+			parse_columns(o, vmt_cli_arg());
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -123,16 +113,18 @@ static void parse_options(int argc, const char **argv, struct options *o)
 			o->no_open = true;
 			break;
 		}
-		free(arg);
 	}
-	vmt_cli_check_popt_end(ctx, rc);
+	while ((name = vmt_cli_operand())) {
+		if (o->nnames == MAX_NAMES)
+			vmt_usage_error("more than %d DEVICE arguments", MAX_NAMES);
+		o->names[o->nnames++] = name;
+	}
 	if (o->json && o->raw)
 		vmt_usage_error("--json and --raw do not go together");
 	if (!o->ncols) {
 		memcpy(o->cols, ls_default_columns, ls_ndefault_columns * sizeof(o->cols[0]));
 		o->ncols = ls_ndefault_columns;
 	}
-	o->names = poptGetArgs(ctx);
 }
 
 /* Whether name (as a user writes it) names this device. */
@@ -153,12 +145,12 @@ static bool names_device(const char *name, const struct vmt_sysfs_vfio_entry *e)
 }
 
 /* Keep the entries the names ask for, in the order found; each name must match one. */
-static int select_named(const char **names, struct vmt_sysfs_vfio_entry *e, size_t *n)
+static int select_named(const char *const *names, struct vmt_sysfs_vfio_entry *e, size_t *n)
 {
 	size_t kept = 0;
 	int ret = 0;
 
-	for (const char **name = names; *name; name++) {
+	for (const char *const *name = names; *name; name++) {
 		bool found = false;
 
 		for (size_t i = 0; i < *n; i++)
@@ -169,7 +161,7 @@ static int select_named(const char **names, struct vmt_sysfs_vfio_entry *e, size
 		}
 	}
 	for (size_t i = 0; i < *n; i++) {
-		for (const char **name = names; *name; name++) {
+		for (const char *const *name = names; *name; name++) {
 			if (names_device(*name, &e[i])) {
 				e[kept++] = e[i];
 				break;
@@ -198,7 +190,7 @@ static int list_devices(const struct options *o)
 		vmt_err("/sys/bus: cannot list devices: %s", strerror(-ret));
 		return VMT_EXIT_FAILURE;
 	}
-	if (o->names && select_named(o->names, entries, &n) < 0) {
+	if (o->nnames && select_named(o->names, entries, &n) < 0) {
 		free(entries);
 		return VMT_EXIT_FAILURE;
 	}
@@ -216,7 +208,8 @@ static int list_devices(const struct options *o)
 			      : ls_print_table(stdout, devs, n, &out);
 	free(devs);
 	free(entries);
-	if (ret < 0) {
+	/* A write error is vmt_close_stdout()'s to report (or, for a listing's gone reader, not). */
+	if (ret == -ENOMEM) {
 		vmt_err("out of memory");
 		return VMT_EXIT_FAILURE;
 	}
@@ -233,7 +226,7 @@ int main(int argc, const char **argv)
 	/* A listing: `vfio-mig-ls | head -1` ends quietly, like lsblk. */
 	vmt_stdout_is_listing();
 	status = list_devices(&o);
-	poptFreeContext(ctx);
+	vmt_cli_end();
 	rc = vmt_close_stdout();
 	return status ? status : rc;
 }

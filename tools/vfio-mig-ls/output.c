@@ -4,10 +4,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-doc.h"
 #include "output.h"
 
 /* lsblk's sizes: "60B", "1M", "1.5G". */
@@ -113,60 +113,44 @@ int ls_print_table(FILE *out, const struct ls_device *devs, size_t n,
 	return 0;
 }
 
-static struct json_object *value_json(const struct ls_value *v)
+static void add_value(struct json_object *obj, const char *key, const struct ls_value *v)
 {
 	switch (v->kind) {
 	case LS_VAL_STR:
-		return json_object_new_string(v->str);
+		vmt_json_add_str(obj, key, v->str);
+		break;
 	case LS_VAL_NUM:
 	case LS_VAL_SIZE:
-		return json_object_new_uint64(v->num);
+		vmt_json_add_u64(obj, key, v->num);
+		break;
 	case LS_VAL_BOOL:
-		return json_object_new_boolean(v->yes);
+		vmt_json_add_bool(obj, key, v->yes);
+		break;
 	default:
-		return NULL; /* null */
+		vmt_json_add_null(obj, key);
 	}
-}
-
-static struct json_object *device_json(const struct ls_device *d, const struct ls_output_opts *o)
-{
-	struct json_object *obj = json_object_new_object();
-
-	for (int c = 0; obj && c < o->ncols; c++) {
-		struct ls_value v;
-
-		ls_column_value(d, o->cols[c], &v);
-		json_object_object_add(obj, ls_columns[o->cols[c]].json_key, value_json(&v));
-	}
-	return obj;
 }
 
 int ls_print_json(FILE *out, const struct ls_device *devs, size_t n,
 		  const struct ls_output_opts *o)
 {
-	struct json_object *doc = json_object_new_object();
-	struct json_object *list = json_object_new_array();
-	int ret = -ENOMEM;
+	struct json_object *doc = vmt_json_doc_new("vfio-mig-ls", LS_JSON_SCHEMA_VERSION);
+	struct json_object *list = doc ? vmt_json_add_array(doc, "devices") : NULL;
 
-	if (!doc || !list)
-		goto out;
-	json_object_object_add(doc, "schema", json_object_new_string(LS_JSON_SCHEMA));
-	json_object_object_add(doc, "devices", list);
-	list = NULL; /* doc owns it */
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *dev = device_json(&devs[i], o);
+	for (size_t i = 0; list && i < n; i++) {
+		struct json_object *dev = vmt_json_append_object(list);
 
-		if (!dev)
-			goto out;
-		json_object_array_add(json_object_object_get(doc, "devices"), dev);
+		for (int c = 0; dev && c < o->ncols; c++) {
+			struct ls_value v;
+
+			ls_column_value(&devs[i], o->cols[c], &v);
+			add_value(dev, ls_columns[o->cols[c]].json_key, &v);
+		}
 	}
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_SPACED |
-							    JSON_C_TO_STRING_NOSLASHESCAPE));
-	ret = 0;
-out:
-	json_object_put(list);
-	json_object_put(doc);
-	return ret;
+	/* A partial document is worse than none: vmt_json_emit() frees doc either way. */
+	if (doc && !list) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	return vmt_json_emit(out, doc);
 }

@@ -13,8 +13,8 @@
 #include "columns.h"
 #include "probe.h"
 
-/* The -J document's "schema": a consumer checks it before reading on. */
-#define LS_JSON_SCHEMA "vfio-mig-ls/1"
+/* The -J document's "schema" is "vfio-mig-ls/1": a consumer checks it before reading on. */
+#define LS_JSON_SCHEMA_VERSION 1
 
 struct ls_output_opts {
 	const enum ls_column *cols;
@@ -27,7 +27,7 @@ struct ls_output_opts {
 /* 0, or -ENOMEM. */
 int ls_print_table(FILE *out, const struct ls_device *devs, size_t n,
 		   const struct ls_output_opts *o);
-/* 0, or -ENOMEM. */
+/* 0, or -errno (-ENOMEM, or the write's error). */
 int ls_print_json(FILE *out, const struct ls_device *devs, size_t n,
 		  const struct ls_output_opts *o);
 
