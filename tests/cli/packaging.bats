@@ -65,9 +65,9 @@ compile_line() {
 @test "magic(5): file(1) names a migstream, its version and MIME type; other data is not one" {
 	command -v file >/dev/null || skip "file(1) not installed"
 	local magic="$VMT_SRCDIR/data/migstream.magic"
-	run file -b -m "$magic" "$VMT_SRCDIR/tests/vectors/minimal.mgs"
+	run file -b -m "$magic" "$VMT_SRCDIR/tests/vectors/minimal.vms"
 	[ "$output" = "vfio-migtools migstream, version 1" ] || { echo "$output"; false; }
-	run file -b --mime-type -m "$magic" "$VMT_SRCDIR/tests/vectors/compressed.mgs"
+	run file -b --mime-type -m "$magic" "$VMT_SRCDIR/tests/vectors/compressed.vms"
 	[ "$output" = application/x-migstream ]
 	head -c 64 /dev/zero >"$VMT_TMP/zeros"
 	run file -b -m "$magic" "$VMT_TMP/zeros"
@@ -86,6 +86,19 @@ compile_line() {
 	[[ "$installed" == "$VMT_TMP/root"*/share/vfio-migtools/magic/migstream ]] ||
 		{ echo "installed: $installed"; false; }
 	grep -q 'share/vfio-migtools/magic/migstream' "$VMT_SRCDIR/man/migstream.5"
-	run file -b -m "$installed" "$VMT_SRCDIR/tests/vectors/minimal.mgs"
+	run file -b -m "$installed" "$VMT_SRCDIR/tests/vectors/minimal.vms"
 	[ "$output" = "vfio-migtools migstream, version 1" ]
+}
+
+@test "one stream file extension (.vms, migstream(5) FILES) everywhere" {
+	cd "$VMT_SRCDIR"
+	local other
+	# a stream file name with another extension, in the docs, man pages and tests
+	other=$(grep -rnE '[A-Za-z0-9_-]\.(mgs|mig)\b' README tests/README man \
+		tests/cli tests/kernel tests/vectors tests/unit bench 2>/dev/null |
+		grep -v '^tests/cli/packaging.bats:' || true)
+	[ -z "$other" ] || { echo "$other"; false; }
+	grep -q '^\.BR \.vms ,$' man/migstream.5
+	grep -qE '^!:ext[[:space:]]+vms$' data/migstream.magic
+	[ -z "$(find tests/vectors -name '*.mgs')" ]
 }
