@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "closestream.h"
@@ -19,6 +20,33 @@ void vmt_ignore_sigpipe(void)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Set by vmt_stdout_is_listing() when stdout is a pipe or a socket. */
+static bool stdout_is_listing_pipe;
+static volatile sig_atomic_t got_sigpipe;
+
+static void on_sigpipe(int sig)
+{
+	got_sigpipe = 1;
+}
+
+void vmt_stdout_is_listing(void)
+{
+	/* A handler, not SIG_IGN: it says that a write did meet a closed pipe. */
+	struct sigaction sa = { .sa_handler = on_sigpipe, .sa_flags = SA_RESTART };
+	struct stat st;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+	/* SIGPIPE may come from another pipe: only a pipe on stdout counts. */
+	stdout_is_listing_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
+				 (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+bool vmt_stdout_reader_gone(void)
+{
+	return stdout_is_listing_pipe && got_sigpipe;
 }
 
 int vmt_close_stdout(void)
@@ -34,6 +62,8 @@ int vmt_close_stdout(void)
 		failed = 1;
 		saved = errno;
 	}
+	if (failed && vmt_stdout_reader_gone())
+		return VMT_EXIT_OK;
 	if (failed) {
 		vmt_err("write error on standard output: %s", saved ? strerror(saved) : "unknown");
 		return VMT_EXIT_FAILURE;

@@ -16,8 +16,24 @@
 void vmt_ignore_sigpipe(void);
 
 /*
+ * Standard output is a listing (text or JSON lines that a reader may stop
+ * reading early, as `| head` does): when its reader goes away, the tool
+ * ends quietly with status 0, as ls and lsblk do. Binary output keeps the
+ * default, where a closed pipe is an error. Call before writing; it also
+ * stands in for vmt_ignore_sigpipe().
+ */
+void vmt_stdout_is_listing(void);
+
+/*
+ * With vmt_stdout_is_listing(): whether stdout is a pipe or socket whose
+ * reader went away (a write got EPIPE). The listing can stop early.
+ */
+bool vmt_stdout_reader_gone(void);
+
+/*
  * Flush and close stdout, report a failure ("write error: ...") and return
  * an exit code: 0 or VMT_EXIT_FAILURE. Call once, at the end of main().
+ * A listing whose reader went away is not a failure.
  */
 int vmt_close_stdout(void);
 

@@ -186,3 +186,84 @@ int vmt_sysfs_read_u64(const char *dir, const char *attr, uint64_t *out)
 		return -EINVAL;
 	return 0;
 }
+
+static bool driven_by_vfio(const char *dir, bool mdev)
+{
+	char cdev[64], driver[256];
+
+	/* Every mdev exists to be a VFIO device; a PCI function needs a VFIO driver. */
+	if (mdev || vmt_sysfs_vfio_cdev(dir, cdev, sizeof(cdev)) == 0)
+		return true;
+	return vmt_sysfs_link_name(dir, "driver", driver, sizeof(driver)) == 0 &&
+	       strstr(driver, "vfio") != NULL;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct vmt_sysfs_vfio_entry *x = a, *y = b;
+
+	if (x->mdev != y->mdev)
+		return x->mdev ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+struct entry_list {
+	struct vmt_sysfs_vfio_entry *v;
+	size_t n, cap;
+};
+
+static int entry_list_add(struct entry_list *l, const char *bus, const char *name, bool mdev)
+{
+	struct vmt_sysfs_vfio_entry *e;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+
+		e = realloc(l->v, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->v = e;
+		l->cap = cap;
+	}
+	e = &l->v[l->n];
+	*e = (struct vmt_sysfs_vfio_entry){ .mdev = mdev };
+	if (vmt_copy_string(e->name, sizeof(e->name), name) < 0 ||
+	    snprintf(e->dir, sizeof(e->dir), "%s/%s", bus, name) >= (int)sizeof(e->dir))
+		return 0; /* no VFIO device has such a name: not ours */
+	if (driven_by_vfio(e->dir, mdev))
+		l->n++;
+	return 0;
+}
+
+static int list_bus(struct entry_list *l, const char *bus, bool mdev)
+{
+	struct dirent *de;
+	DIR *d = opendir(bus);
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			ret = entry_list_add(l, bus, de->d_name, mdev);
+	closedir(d);
+	return ret;
+}
+
+int vmt_sysfs_list_vfio_devices(struct vmt_sysfs_vfio_entry **out, size_t *count)
+{
+	struct entry_list l = { 0 };
+	int ret = list_bus(&l, SYSFS_PCI_DEVICES, false);
+
+	if (!ret)
+		ret = list_bus(&l, SYSFS_MDEV_DEVICES, true);
+	if (ret) {
+		free(l.v);
+		return ret;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), entry_cmp);
+	*out = l.v;
+	*count = l.n;
+	return 0;
+}

@@ -8,6 +8,7 @@
 #define VMT_SYSFS_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,21 @@ int vmt_sysfs_iommu_group(const char *dir, char *out, size_t len);
 int vmt_sysfs_link_name(const char *dir, const char *attr, char *out, size_t len);
 /* DIR/attr as a number ("0x8086\n" or decimal). */
 int vmt_sysfs_read_u64(const char *dir, const char *attr, uint64_t *out);
+
+/* A device that VFIO drives, as sysfs shows it. */
+struct vmt_sysfs_vfio_entry {
+	char name[64];	     /* "0000:3b:00.1" or an mdev UUID */
+	char dir[PATH_MAX];  /* its /sys/bus/.../devices/NAME directory */
+	bool mdev;
+};
+
+/*
+ * Every VFIO device of this host, PCI functions (sorted by address) then
+ * mdevs (by UUID): a PCI function with a VFIO cdev or bound to a VFIO
+ * driver (vfio-pci and its variants: a driver name with "vfio" in it, the
+ * group-only devices of a kernel without VFIO_DEVICE_CDEV), every mdev.
+ * *out is malloc'ed (free it); a bus that is absent contributes nothing.
+ */
+int vmt_sysfs_list_vfio_devices(struct vmt_sysfs_vfio_entry **out, size_t *count);
 
 #endif

@@ -142,3 +142,11 @@ help_shape() {
 	vmt_run_error 2 "--wrap takes one input" migstream-cat --wrap -z 9 raw
 	vmt_run_error 2 "invalid --compress argument: '0'" migstream-cat --wrap -z0 raw
 }
+
+@test "checkusage: vfio-mig-ls" {
+	checkusage vfio-mig-ls
+}
+
+@test "help shape: vfio-mig-ls" {
+	help_shape vfio-mig-ls
+}

@@ -7,7 +7,7 @@
 
 load helpers
 
-tools=(migstream-cat vfio-mig-save vfio-mig-load vfio-precopy-info iommufd-dirty uffd-probe)
+tools=(migstream-cat vfio-mig-save vfio-mig-load vfio-precopy-info iommufd-dirty uffd-probe vfio-mig-ls)
 
 # Long options of a tool, from its --help.
 help_options() {
@@ -42,6 +42,7 @@ check_tool() {
 @test "docs: vfio-precopy-info options in man page and completion" { check_tool vfio-precopy-info; }
 @test "docs: iommufd-dirty options in man page and completion" { check_tool iommufd-dirty; }
 @test "docs: uffd-probe options in man page and completion" { check_tool uffd-probe; }
+@test "docs: vfio-mig-ls options in man page and completion" { check_tool vfio-mig-ls; }
 
 @test "docs: every switchover reason vfio-mig-save reports is in its man page" {
 	# issue 11 item 13: the values of the summary's "switchover" field

@@ -130,3 +130,14 @@ vmt_check_golden() {
 	fi
 	diff -u "$golden" "$file"
 }
+
+# vmt_reader_gone CMD...: run CMD with stdout a pipe whose reader has
+# already gone (what `CMD | head -1` becomes once head has exited), so the
+# first write meets EPIPE every time, not only when the race goes that way.
+# "${VMT_READER_GONE[@]}" CMD... is the same as a command, for wrappers
+# such as vfiosim-run.
+VMT_READER_GONE=(perl -e 'pipe(my $r, my $w) or die "pipe: $!"; close($r);
+	open(STDOUT, ">&", $w) or die "dup: $!"; close($w); exec(@ARGV) or die "exec: $!"')
+vmt_reader_gone() {
+	"${VMT_READER_GONE[@]}" "$@"
+}

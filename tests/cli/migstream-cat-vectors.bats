@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# migstream-cat on the shared test vectors (tests/vectors/*.mgs, from the
+# migstream-cat on the shared test vectors (tests/vectors/*.vms, from the
 # stream library's gen-vectors): listing and --json against golden files,
 # and the round trips every good vector must survive.
 
@@ -11,15 +11,15 @@ VECTORS="$VMT_SRCDIR/tests/vectors"
 
 setup() {
 	vmt_require_tool migstream-cat
-	compgen -G "$VECTORS/*.mgs" >/dev/null || skip "no test vectors in $VECTORS"
+	compgen -G "$VECTORS/*.vms" >/dev/null || skip "no test vectors in $VECTORS"
 	cd "$VMT_TMP"
-	cp "$VECTORS"/*.mgs .
+	cp "$VECTORS"/*.vms .
 }
 
 # name, stdout, stderr and exit status of migstream-cat ARGS on each vector
 describe_all() {
 	local v status
-	for v in $(ls *.mgs | LC_ALL=C sort); do
+	for v in $(ls *.vms | LC_ALL=C sort); do
 		echo "== $v"
 		status=0
 		migstream-cat "$@" "$v" >out 2>err || status=$?
@@ -31,7 +31,7 @@ describe_all() {
 
 good_vectors() {
 	local v
-	for v in *.mgs; do
+	for v in *.vms; do
 		migstream-cat --verify "$v" 2>/dev/null && echo "$v"
 	done
 	return 0
@@ -51,21 +51,21 @@ good_vectors() {
 }
 
 @test "vectors: --dirty matches the golden file" {
-	migstream-cat --dirty dirty-bitmap.mgs | vmt_normalise >dirty.txt
+	migstream-cat --dirty dirty-bitmap.vms | vmt_normalise >dirty.txt
 	vmt_check_golden migstream-cat-vectors-dirty.txt dirty.txt
 }
 
 @test "vectors: every bad vector fails with exit 4 and one line naming it" {
 	for v in bad-digest bad-header-check bad-payload-check chunk-order no-stream-end truncated \
 		unknown-critical; do
-		[ -f "$v.mgs" ] || continue
-		vmt_run_error 4 "^migstream-cat: error: $v\\.mgs: record [0-9]+ .*at byte [0-9]+: " \
-			migstream-cat --verify "$v.mgs"
+		[ -f "$v.vms" ] || continue
+		vmt_run_error 4 "^migstream-cat: error: $v\\.vms: record [0-9]+ .*at byte [0-9]+: " \
+			migstream-cat --verify "$v.vms"
 	done
 }
 
 @test "vectors: --passthrough copies good vectors exactly, bad ones up to the bad record" {
-	for v in *.mgs; do
+	for v in *.vms; do
 		status=0
 		migstream-cat -q --passthrough "$v" >copy 2>err || status=$?
 		if [ "$status" -eq 0 ]; then

@@ -90,22 +90,22 @@ sim_state() {
 @test "--drain -o FILE: the drained data as a stream that migstream-cat verifies" {
 	vmt_require_tool migstream-cat
 	vmt_run 0 sim vfio0,precopy-initial=48K,dirty-per-round=4800,dirty-rounds=1 \
-		-- vfio-precopy-info -q --drain --watch 10ms --count 3 -o "$VMT_TMP/pre.mgs" -d "$DEV"
-	vmt_run 0 migstream-cat --verify "$VMT_TMP/pre.mgs"
-	migstream-cat --extract=0 "$VMT_TMP/pre.mgs" >"$VMT_TMP/pre.raw"
+		-- vfio-precopy-info -q --drain --watch 10ms --count 3 -o "$VMT_TMP/pre.vms" -d "$DEV"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/pre.vms"
+	migstream-cat --extract=0 "$VMT_TMP/pre.vms" >"$VMT_TMP/pre.raw"
 	[ "$(vmt_size "$VMT_TMP/pre.raw")" = "$(sim_state precopy_bytes)" ]
-	vmt_run 0 migstream-cat --json "$VMT_TMP/pre.mgs"
+	vmt_run 0 migstream-cat --json "$VMT_TMP/pre.vms"
 	[ "$(printf '%s\n' "$output" | grep -c '"PRECOPY_INFO"')" = 3 ]
 }
 
 @test "--stream: PRECOPY_INFO records on stdout, report on stderr" {
 	vmt_require_tool migstream-cat
 	sim vfio0,precopy-initial=48K -- vfio-precopy-info -q --stream --watch 10ms --count 3 \
-		-d "$DEV" >"$VMT_TMP/info.mgs" 2>"$VMT_TMP/err"
+		-d "$DEV" >"$VMT_TMP/info.vms" 2>"$VMT_TMP/err"
 	# -q beside a stream: no report at all (man page)
 	[ ! -s "$VMT_TMP/err" ]
-	vmt_run 0 migstream-cat --verify "$VMT_TMP/info.mgs"
-	vmt_run 0 migstream-cat --json "$VMT_TMP/info.mgs"
+	vmt_run 0 migstream-cat --verify "$VMT_TMP/info.vms"
+	vmt_run 0 migstream-cat --json "$VMT_TMP/info.vms"
 	[ "$(printf '%s\n' "$output" | grep -c '"PRECOPY_INFO"')" = 3 ]
 }
 

@@ -53,8 +53,8 @@ teardown() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | grep -c ' PRE_COPY ')" -eq 3 ]
-	vfio-precopy-info -q --stream --count 2 --watch 10ms -d "$DEV" >"$BATS_TEST_TMPDIR/info.mgs"
-	run migstream-cat --verify "$BATS_TEST_TMPDIR/info.mgs"
+	vfio-precopy-info -q --stream --count 2 --watch 10ms -d "$DEV" >"$BATS_TEST_TMPDIR/info.vms"
+	run migstream-cat --verify "$BATS_TEST_TMPDIR/info.vms"
 	[ "$status" -eq 0 ]
 }
 

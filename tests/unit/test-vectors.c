@@ -141,7 +141,7 @@ static void test_vector_contents(void)
 
 	/* the digests tests/vectors/README gives */
 	vector_bytes(data, 200, 0);
-	CHECK_EQ(read_file("one-device.mgs", msg, sizeof(msg), &records, collect, &dc), 0);
+	CHECK_EQ(read_file("one-device.vms", msg, sizeof(msg), &records, collect, &dc), 0);
 	CHECK_EQ(dc.ends, 1);
 	CHECK_EQ(dc.digests[0], XXH3_64bits(data, 200));
 	CHECK_EQ(dc.digests[0], UINT64_C(0x7c64f3b17285e96a));
@@ -149,14 +149,14 @@ static void test_vector_contents(void)
 	memset(&dc, 0, sizeof(dc));
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)((i / 64) % 5);
-	CHECK_EQ(read_file("compressed.mgs", msg, sizeof(msg), &records, collect, &dc), 0);
+	CHECK_EQ(read_file("compressed.vms", msg, sizeof(msg), &records, collect, &dc), 0);
 	CHECK_EQ(dc.ends, 2);
 	CHECK(dc.zstd >= 8);
 	CHECK_EQ(dc.digests[0], XXH3_64bits(data, sizeof(data)));
 	CHECK_EQ(dc.digests[1], XXH3_64bits(data + 1, sizeof(data) - 1));
 
 	memset(&dc, 0, sizeof(dc));
-	CHECK_EQ(read_file("dirty-bitmap.mgs", msg, sizeof(msg), &records, collect, &dc), 0);
+	CHECK_EQ(read_file("dirty-bitmap.vms", msg, sizeof(msg), &records, collect, &dc), 0);
 	CHECK_EQ(dc.bitmaps, 3);
 	CHECK_EQ(dc.dirty[0], 4);
 	CHECK_EQ(dc.encodings[0], MIGSTREAM_BITMAP_RAW);
@@ -167,7 +167,7 @@ static void test_vector_contents(void)
 	CHECK_EQ(dc.digests[0], XXH3_64bits(NULL, 0));
 
 	memset(&dc, 0, sizeof(dc));
-	CHECK_EQ(read_file("unknown-ancillary.mgs", msg, sizeof(msg), &records, collect, &dc), 0);
+	CHECK_EQ(read_file("unknown-ancillary.vms", msg, sizeof(msg), &records, collect, &dc), 0);
 	CHECK_EQ(dc.unknown, 1);
 }
 

@@ -75,7 +75,7 @@ static void vector_bytes(uint8_t *p, size_t len, uint8_t seed)
 		p[i] = (uint8_t)(i * 7 + seed);
 }
 
-/* minimal.mgs: STREAM_HEADER, STREAM_END. */
+/* minimal.vms: STREAM_HEADER, STREAM_END. */
 static int gen_minimal(int fd)
 {
 	struct migstream_writer *w;
@@ -87,7 +87,7 @@ static int gen_minimal(int fd)
 	return ret;
 }
 
-/* one-device.mgs: a device, 200 bytes in 64-byte chunks over all three
+/* one-device.vms: a device, 200 bytes in 64-byte chunks over all three
  * phases, a PRECOPY_INFO, DEVICE_END, STREAM_END. */
 static int gen_one_device(int fd)
 {
@@ -118,7 +118,7 @@ static int gen_one_device(int fd)
 	return ret;
 }
 
-/* compressed.mgs: two devices, 64 KiB of compressible bytes each, zstd
+/* compressed.vms: two devices, 64 KiB of compressible bytes each, zstd
  * level 3 (DATA compressed, small records stored raw). */
 static int gen_compressed(int fd)
 {
@@ -144,7 +144,7 @@ static int gen_compressed(int fd)
 	return ret;
 }
 
-/* dirty-bitmap.mgs: one device without data and three DIRTY_BITMAP
+/* dirty-bitmap.vms: one device without data and three DIRTY_BITMAP
  * records: the man page example (RAW), a sparse one (RUNS), an empty one. */
 static int gen_dirty_bitmap(int fd)
 {
@@ -177,7 +177,7 @@ static int gen_dirty_bitmap(int fd)
 	return ret;
 }
 
-/* unknown-ancillary.mgs: a record of type 0x7f00 flagged ancillary, which
+/* unknown-ancillary.vms: a record of type 0x7f00 flagged ancillary, which
  * every v1 reader must skip. */
 static int gen_unknown_ancillary(int fd)
 {
@@ -200,11 +200,11 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-	{ "minimal.mgs", gen_minimal, true },
-	{ "one-device.mgs", gen_one_device, true },
-	{ "compressed.mgs", gen_compressed, false },
-	{ "dirty-bitmap.mgs", gen_dirty_bitmap, true },
-	{ "unknown-ancillary.mgs", gen_unknown_ancillary, true },
+	{ "minimal.vms", gen_minimal, true },
+	{ "one-device.vms", gen_one_device, true },
+	{ "compressed.vms", gen_compressed, false },
+	{ "dirty-bitmap.vms", gen_dirty_bitmap, true },
+	{ "unknown-ancillary.vms", gen_unknown_ancillary, true },
 };
 
 struct vbuf {
@@ -259,7 +259,7 @@ static void vector_reseal(struct vbuf *b, unsigned int idx)
 }
 
 /*
- * Corrupt variants of one-device.mgs (records: 0 STREAM_HEADER, 1 DEVICE,
+ * Corrupt variants of one-device.vms (records: 0 STREAM_HEADER, 1 DEVICE,
  * 2 PRECOPY_INFO, 3..7 DATA, 8 DEVICE_END, 9 STREAM_END), each with the
  * error a reader must report; tests/vectors/README lists them too.
  */
@@ -317,13 +317,13 @@ static void spoil_no_end(struct vbuf *b)
 }
 
 static const struct bad_vector bad_vectors[] = {
-	{ "bad-payload-check.mgs", 4, "DATA", "payload checksum mismatch", spoil_payload },
-	{ "bad-header-check.mgs", 3, NULL, "record header check mismatch", spoil_header },
-	{ "truncated.mgs", 6, "DATA", "truncated payload (10 of 88 bytes)", spoil_truncate },
-	{ "bad-digest.mgs", 8, "DEVICE_END", "device 0: state digest mismatch", spoil_digest },
-	{ "chunk-order.mgs", 4, "DATA", "device 0: chunk 2 out of order, expected chunk 1", spoil_chunk_order },
-	{ "unknown-critical.mgs", 2, "UNKNOWN", "unknown critical record type 0x7f01", spoil_critical },
-	{ "no-stream-end.mgs", 9, NULL, "truncated: end of file before STREAM_END", spoil_no_end },
+	{ "bad-payload-check.vms", 4, "DATA", "payload checksum mismatch", spoil_payload },
+	{ "bad-header-check.vms", 3, NULL, "record header check mismatch", spoil_header },
+	{ "truncated.vms", 6, "DATA", "truncated payload (10 of 88 bytes)", spoil_truncate },
+	{ "bad-digest.vms", 8, "DEVICE_END", "device 0: state digest mismatch", spoil_digest },
+	{ "chunk-order.vms", 4, "DATA", "device 0: chunk 2 out of order, expected chunk 1", spoil_chunk_order },
+	{ "unknown-critical.vms", 2, "UNKNOWN", "unknown critical record type 0x7f01", spoil_critical },
+	{ "no-stream-end.vms", 9, NULL, "truncated: end of file before STREAM_END", spoil_no_end },
 };
 
 static int make_bad(const struct bad_vector *bv, struct vbuf *out)

@@ -196,6 +196,9 @@ int cat_list_inputs(const struct cat_opts *o)
 
 		if (ctx->tee)
 			cat_tee_free(ctx->tee);
+		/* The reader has seen what it wanted (| head): list_record stopped, no error. */
+		if (ctx->out == stdout && ferror(stdout) && vmt_stdout_reader_gone())
+			rc = VMT_EXIT_OK;
 		if (rc && !status)
 			status = rc;
 		if (rc && o->mode == CAT_MODE_PASSTHROUGH)

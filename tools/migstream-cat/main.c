@@ -281,6 +281,9 @@ int main(int argc, const char **argv)
 		status = cat_recompress(&o);
 		break;
 	default:
+		/* The listing (text or JSON): `migstream-cat f | head -1` ends quietly. */
+		if (o.mode == CAT_MODE_LIST)
+			vmt_stdout_is_listing();
 		status = cat_list_inputs(&o);
 	}
 out:

@@ -243,6 +243,8 @@ int main(int argc, const char **argv)
 
 	vmt_log_init(argv[0]);
 	parse_options(argc, argv, &o);
+	/* Tables and JSON: `uffd-probe | head -1` ends quietly. */
+	vmt_stdout_is_listing();
 
 	if (o.list_profiles) {
 		uffd_print_profiles(stdout, o.json);
