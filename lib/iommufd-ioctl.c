@@ -90,7 +90,7 @@ int vmt_iommufd_ioas_iova_ranges(int iommufd, uint32_t ioas_id, struct iommu_iov
 	/* EMSGSIZE still reports how many ranges there are. */
 	if (ret == 0 || ret == -EMSGSIZE)
 		*num_ranges = cmd.num_iovas;
-	if (ret == 0 && out_alignment)
+	if ((ret == 0 || ret == -EMSGSIZE) && out_alignment)
 		*out_alignment = cmd.out_iova_alignment;
 	return ret;
 }
@@ -158,4 +158,26 @@ int vmt_iommufd_hwpt_get_dirty_bitmap(int iommufd, uint32_t hwpt_id, uint64_t io
 
 	return iommufd_call(iommufd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd,
 			    "IOMMU_HWPT_GET_DIRTY_BITMAP");
+}
+
+int vmt_iommufd_ioas_alloc_raw(int iommufd, struct iommu_ioas_alloc *cmd)
+{
+	return iommufd_call(iommufd, IOMMU_IOAS_ALLOC, cmd, "IOMMU_IOAS_ALLOC (as built)");
+}
+
+int vmt_iommufd_ioas_map_raw(int iommufd, struct iommu_ioas_map *cmd)
+{
+	return iommufd_call(iommufd, IOMMU_IOAS_MAP, cmd, "IOMMU_IOAS_MAP (as built)");
+}
+
+int vmt_iommufd_hwpt_set_dirty_tracking_raw(int iommufd, struct iommu_hwpt_set_dirty_tracking *cmd)
+{
+	return iommufd_call(iommufd, IOMMU_HWPT_SET_DIRTY_TRACKING, cmd,
+			    "IOMMU_HWPT_SET_DIRTY_TRACKING (as built)");
+}
+
+int vmt_iommufd_hwpt_get_dirty_bitmap_raw(int iommufd, void *cmd)
+{
+	return iommufd_call(iommufd, IOMMU_HWPT_GET_DIRTY_BITMAP, cmd,
+			    "IOMMU_HWPT_GET_DIRTY_BITMAP (as built)");
 }

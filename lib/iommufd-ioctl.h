@@ -27,7 +27,7 @@ int vmt_iommufd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_
 /*
  * The usable IOVA ranges: on entry *num_ranges is the capacity of ranges,
  * on return the number the kernel has (-EMSGSIZE when more than capacity;
- * *num_ranges then says how many).
+ * *num_ranges then says how many, and *out_alignment is filled as well).
  */
 int vmt_iommufd_ioas_iova_ranges(int iommufd, uint32_t ioas_id, struct iommu_iova_range *ranges,
 				 uint32_t *num_ranges, uint64_t *out_alignment);
@@ -45,5 +45,16 @@ int vmt_iommufd_hwpt_set_dirty_tracking(int iommufd, uint32_t hwpt_id, bool enab
 int vmt_iommufd_hwpt_get_dirty_bitmap(int iommufd, uint32_t hwpt_id, uint64_t iova,
 				      uint64_t length, uint64_t page_size, uint32_t flags,
 				      uint64_t *bitmap);
+
+/*
+ * ---- as the caller built them ----
+ * For vfio-mig-check, which gives the kernel wrong sizes and flags on
+ * purpose: the caller's command goes as it is (its .size may lie).
+ */
+int vmt_iommufd_ioas_alloc_raw(int iommufd, struct iommu_ioas_alloc *cmd);
+int vmt_iommufd_ioas_map_raw(int iommufd, struct iommu_ioas_map *cmd);
+int vmt_iommufd_hwpt_set_dirty_tracking_raw(int iommufd, struct iommu_hwpt_set_dirty_tracking *cmd);
+/* cmd: a struct iommu_hwpt_get_dirty_bitmap, possibly followed by more bytes */
+int vmt_iommufd_hwpt_get_dirty_bitmap_raw(int iommufd, void *cmd);
 
 #endif

@@ -255,3 +255,40 @@ int vmt_vfio_dma_logging_report(int device_fd, uint64_t iova, uint64_t length, u
 	return vmt_vfio_feature_get(device_fd, VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &report,
 				    sizeof(report));
 }
+
+int vmt_vfio_device_feature_raw(int device_fd, struct vfio_device_feature *feature)
+{
+	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_FEATURE, feature),
+				 "VFIO_DEVICE_FEATURE (as built)", device_fd);
+}
+
+int vmt_vfio_device_bind_iommufd_raw(int device_fd, struct vfio_device_bind_iommufd *bind)
+{
+	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_BIND_IOMMUFD, bind),
+				 "VFIO_DEVICE_BIND_IOMMUFD (as built)", device_fd);
+}
+
+int vmt_vfio_device_attach_iommufd_pt_raw(int device_fd,
+					  struct vfio_device_attach_iommufd_pt *attach)
+{
+	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, attach),
+				 "VFIO_DEVICE_ATTACH_IOMMUFD_PT (as built)", device_fd);
+}
+
+int vmt_vfio_device_get_info_raw(int device_fd, struct vfio_device_info *info)
+{
+	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_GET_INFO, info),
+				 "VFIO_DEVICE_GET_INFO (as built)", device_fd);
+}
+
+int vmt_vfio_mig_get_precopy_info_raw(int data_fd, struct vfio_precopy_info *info)
+{
+	return vfio_ioctl_result(ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, info),
+				 "VFIO_MIG_GET_PRECOPY_INFO (as built)", data_fd);
+}
+
+int vmt_vfio_group_get_status_raw(int group_fd, struct vfio_group_status *status)
+{
+	return vfio_ioctl_result(ioctl(group_fd, VFIO_GROUP_GET_STATUS, status),
+				 "VFIO_GROUP_GET_STATUS (as built)", group_fd);
+}

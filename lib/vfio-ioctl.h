@@ -78,4 +78,19 @@ int vmt_vfio_dma_logging_stop(int device_fd);
 int vmt_vfio_dma_logging_report(int device_fd, uint64_t iova, uint64_t length, uint64_t page_size,
 				uint64_t *bitmap);
 
+/*
+ * ---- as the caller built them ----
+ * vfio-mig-check asks the kernel questions with wrong sizes and flags on
+ * purpose, to see it refuse them: these pass the caller's struct as it is
+ * (argsz included) and only trace and return the answer (-errno or >= 0).
+ * Everyone else uses the functions above.
+ */
+int vmt_vfio_device_feature_raw(int device_fd, struct vfio_device_feature *feature);
+int vmt_vfio_device_bind_iommufd_raw(int device_fd, struct vfio_device_bind_iommufd *bind);
+int vmt_vfio_device_attach_iommufd_pt_raw(int device_fd,
+					  struct vfio_device_attach_iommufd_pt *attach);
+int vmt_vfio_device_get_info_raw(int device_fd, struct vfio_device_info *info);
+int vmt_vfio_mig_get_precopy_info_raw(int data_fd, struct vfio_precopy_info *info);
+int vmt_vfio_group_get_status_raw(int group_fd, struct vfio_group_status *status);
+
 #endif

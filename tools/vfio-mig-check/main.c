@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfio-mig-check: the kernel's VFIO migration rules, checked on a device
+ * (and a PEER of the same kind) with the ioctls a VMM uses and the wrong
+ * ones it must not, expectations cited from the Linux source.  Destructive
+ * to the devices' migration state: it refuses a device in use, asks for
+ * --yes, and leaves every device RUNNING whatever happens.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "closestream.h"
+#include "exitcodes.h"
+#include "log.h"
+
+#include "groups.h"
+#include "kversion.h"
+#include "options.h"
+#include "probe.h"
+#include "report.h"
+#include "results.h"
+#include "safety.h"
+#include "timing.h"
+
+static struct {
+	struct options opt;
+	struct target targets[2];
+	int ntargets;
+} run;
+
+static void list_groups(void)
+{
+	unsigned int n, i;
+	const struct check_group *g = groups_all(&n);
+
+	for (i = 0; i < n; i++)
+		printf("%-10s %s\n", g[i].name, g[i].summary);
+}
+
+static bool selected(const char *name)
+{
+	int i;
+
+	if (!run.opt.ngroups)
+		return true;
+	for (i = 0; i < run.opt.ngroups; i++)
+		if (!strcmp(run.opt.group[i], name))
+			return true;
+	return false;
+}
+
+/* Every device back to RUNNING; the line says where each one is. */
+static int leave_devices_running(void)
+{
+	int i, failed = 0;
+
+	for (i = 0; i < run.ntargets; i++) {
+		struct target *t = &run.targets[i];
+		int ret = target_leave_running(t);
+
+		if (ret) {
+			vmt_err("%s: could not be left RUNNING: %s; it is in %s", t->spec,
+				strerror(-ret),
+				t->final_state == ~0U ? "an unknown state" : sname(t->final_state));
+			failed = 1;
+		} else {
+			vmt_info("%s: RUNNING%s", t->spec, t->was_reset ? " (after a reset)" : "");
+		}
+		diag("%s: %s at the end%s", t->spec,
+		     t->final_state == ~0U ? "unknown state" : sname(t->final_state),
+		     t->was_reset ? ", after VFIO_DEVICE_RESET" : "");
+	}
+	return failed;
+}
+
+static int write_reports(int stop_signal)
+{
+	struct run_info info = {
+		.targets = run.targets,
+		.ntargets = run.ntargets,
+		.kernel = kversion_string(),
+		.stop_signal = stop_signal,
+	};
+	int ret;
+
+	if (run.opt.junit && (ret = report_junit(run.opt.junit, &info))) {
+		vmt_err("%s: cannot write the JUnit report: %s", run.opt.junit, strerror(-ret));
+		return VMT_EXIT_FAILURE;
+	}
+	if (run.opt.json && report_json(stdout, &info))
+		return VMT_EXIT_FAILURE;
+	return 0;
+}
+
+/* The end of every run: devices RUNNING, reports out. */
+static int finish(int stop_signal)
+{
+	int failed;
+
+	timing_report();
+	failed = leave_devices_running();
+	if (stop_signal && !run.opt.json)
+		printf("Bail out! stopped by signal %d\n", stop_signal);
+	results_finish_tap();
+	if (write_reports(stop_signal))
+		failed = 1;
+	if (stop_signal)
+		vmt_err("stopped by signal %d after %u checks; %s", stop_signal, results_total(),
+			failed ? "a device is NOT RUNNING" : "every device is RUNNING");
+	return failed || stop_signal || results_failed() ? VMT_EXIT_FAILURE : VMT_EXIT_OK;
+}
+
+/* After each check: a stop signal ends the run here, devices first. */
+static void poll_stop(void)
+{
+	int sig = safety_stop_signal();
+	int code;
+
+	if (!sig)
+		return;
+	safety_drop_everything();
+	code = finish(sig);
+	results_free();
+	free_options(&run.opt);
+	exit(vmt_close_stdout() ? VMT_EXIT_FAILURE : code);
+}
+
+static int prepare_targets(void)
+{
+	struct target_facts facts[2];
+	char why[256];
+	int i, ret;
+
+	for (i = 0; i < run.opt.ndevices; i++) {
+		struct target *t = &run.targets[i];
+
+		ret = target_resolve(run.opt.device[i], t);
+		if (ret) {
+			vmt_err("%s: no such VFIO device with a cdev: %s", run.opt.device[i],
+				strerror(-ret));
+			return ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
+		}
+		ret = target_preflight(t, &facts[i], why, sizeof(why));
+		if (ret) {
+			vmt_err("%s: %s; not touched", t->spec, why);
+			return ret == -EOPNOTSUPP ? VMT_EXIT_UNSUPPORTED : VMT_EXIT_FAILURE;
+		}
+		run.ntargets++;
+	}
+	if (run.ntargets == 2 && facts[0].mig_flags != facts[1].mig_flags) {
+		vmt_err("%s and %s claim different migration flags (0x%" PRIx64 ", 0x%" PRIx64
+			"): PEER must be the same kind of device", run.targets[0].spec,
+			run.targets[1].spec, facts[0].mig_flags, facts[1].mig_flags);
+		return VMT_EXIT_USAGE;
+	}
+	conf.ncdev = run.ntargets;
+	for (i = 0; i < run.ntargets; i++)
+		conf.cdev[i] = run.targets[i].cdev;
+	if (run.ntargets) {
+		conf.mig_flags = facts[0].mig_flags;
+		conf.dma_logging = facts[0].dma_logging;
+		conf.iommu_dirty = facts[0].iommu_dirty;
+		conf.group_node = run.targets[0].group_node[0] ? run.targets[0].group_node : NULL;
+		conf.group_name = run.targets[0].name[0] ? run.targets[0].name : NULL;
+	}
+	return 0;
+}
+
+static void describe_run(void)
+{
+	int i;
+
+	diag("vfio-mig-check, kernel rules of %s", kversion_string());
+	for (i = 0; i < run.ntargets; i++)
+		diag("%s: %s (%s), migration flags 0x%" PRIx64 "%s", i ? "PEER" : "DEV",
+		     run.targets[i].spec, run.targets[i].cdev, conf.mig_flags,
+		     !i && conf.dma_logging ? ", DMA logging" : "");
+}
+
+static void run_groups(void)
+{
+	unsigned int n, i;
+	const struct check_group *g = groups_all(&n);
+
+	for (i = 0; i < n; i++) {
+		const char *reason;
+
+		if (!selected(g[i].name))
+			continue;
+		reason = g[i].skip_reason();
+		if (reason) {
+			results_skip_group(g[i].name, reason);
+			continue;
+		}
+		results_begin_group(g[i].name);
+		g[i].run();
+		results_end_group();
+	}
+}
+
+static void take_inherited_iommufd(void)
+{
+	conf.iommufd = run.opt.iommufd;
+	conf.hwpt = run.opt.hwpt;
+	conf.iova = run.opt.iova;
+	conf.length = run.opt.length;
+	conf.io_page_size = run.opt.io_page_size;
+}
+
+int main(int argc, const char **argv)
+{
+	int code;
+
+	vmt_log_init(argv[0]);
+	vmt_ignore_sigpipe();
+	parse_options(argc, argv, &run.opt);
+	if (run.opt.list) {
+		list_groups();
+		code = VMT_EXIT_OK;
+		goto out;
+	}
+	if (run.opt.kernel_version && kversion_set(run.opt.kernel_version))
+		vmt_usage_error("invalid --kernel-version argument: '%s' (e.g. 6.12.118)",
+				run.opt.kernel_version);
+	if (run.opt.ndevices && !run.opt.yes) {
+		vmt_err("this walks %s%s%s through every migration state and resets %s: "
+			"give --yes to go ahead", run.opt.device[0],
+			run.opt.ndevices > 1 ? " and " : "",
+			run.opt.ndevices > 1 ? run.opt.device[1] : "",
+			run.opt.ndevices > 1 ? "them" : "it");
+		code = VMT_EXIT_USAGE;
+		goto out;
+	}
+	take_inherited_iommufd();
+	code = prepare_targets();
+	if (code)
+		goto out;
+	safety_install_signals();
+	results_init(!run.opt.json, poll_stop);
+	describe_run();
+	run_groups();
+	code = finish(0);
+out:
+	results_free();
+	free_options(&run.opt);
+	return vmt_close_stdout() ? VMT_EXIT_FAILURE : code;
+}

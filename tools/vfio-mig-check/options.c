@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfio-mig-check's options; see options.h and vfio-mig-check(1).
+ */
+#include <popt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "groups.h"
+#include "log.h"
+#include "options.h"
+#include "strutils.h"
+
+static void usage(void)
+{
+	printf("Usage:\n"
+	       " %s [options] -d DEV [-d PEER] --yes\n"
+	       " %s --list\n"
+	       "\n"
+	       "Check a VFIO device's migration driver against the Linux kernel's rules: the\n"
+	       "migration FSM, data fds, pre-copy, resume, reset, DMA logging, the group and\n"
+	       "iommufd paths, and a save/load round trip to PEER. TAP on stdout.\n"
+	       "DESTRUCTIVE: it walks the devices through every migration state and resets\n"
+	       "them; it refuses a device in use and leaves each one RUNNING.\n"
+	       "\n"
+	       "Devices:\n"
+	       " -d, --device DEV          /dev/vfio/devices/vfioN, a PCI address or an mdev\n"
+	       "                           UUID; a second -d is the PEER (the same kind)\n"
+	       " -y, --yes                 go ahead and change the devices' migration state\n"
+	       "\n"
+	       "Selection:\n"
+	       " -l, --list                list the check groups and exit\n"
+	       " -g, --group NAME          run only this group (repeatable)\n"
+	       "     --kernel-version VER  hold the device to kernel VER (default: uname -r)\n"
+	       "\n"
+	       "An inherited iommufd for group dirty (e.g. iommufd-mock exec's objects):\n"
+	       "     --iommufd-fd N        the iommufd ...\n"
+	       "     --hwpt ID             ... its dirty-tracking HWPT, tracking enabled\n"
+	       "     --range IOVA:LENGTH   ... the mapped range\n"
+	       "     --io-page-size N      ... and its IO page size\n"
+	       "\n"
+	       "Output:\n"
+	       "     --junit FILE          also write a JUnit XML report to FILE\n"
+	       " -J, --json                a JSON report on stdout instead of TAP\n"
+	       " -q, --quiet               less chatter on stderr\n"
+	       " -v, --verbose             more (repeat for ioctl traces)\n"
+	       " -h, --help                this text\n"
+	       " -V, --version             version\n"
+	       "\n"
+	       "Exit status: 0 every check passed, 1 a check failed or the run failed,\n"
+	       "2 usage (also: no --yes), 3 the device has no VFIO migration.\n"
+	       "See vfio-mig-check(1).\n",
+	       vmt_progname(), vmt_progname());
+}
+
+enum {
+	OPT_DEVICE = 1, OPT_YES, OPT_LIST, OPT_GROUP, OPT_JUNIT, OPT_JSON, OPT_KERNEL_VERSION,
+	OPT_IOMMUFD_FD, OPT_HWPT, OPT_RANGE, OPT_IO_PAGE_SIZE,
+};
+
+static poptContext ctx;
+
+static void parse_range(const char *arg, struct options *o)
+{
+	char *colon = strchr(arg, ':');
+
+	if (!colon || colon == arg)
+		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
+	*colon = '\0';
+	if (vmt_parse_u64(arg, 0, UINT64_MAX, &o->iova) ||
+	    vmt_parse_size(colon + 1, &o->length) || !o->length) {
+		*colon = ':';
+		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
+	}
+}
+
+static void take_option(int rc, char *arg, struct options *o)
+{
+	switch (rc) {
+	case OPT_DEVICE:
+		if (o->ndevices == 2)
+			vmt_usage_error("at most two devices (-d DEV -d PEER)");
+		o->device[o->ndevices++] = strdup(arg);
+		break;
+	case OPT_YES:
+		o->yes = true;
+		break;
+	case OPT_LIST:
+		o->list = true;
+		break;
+	case OPT_GROUP:
+		if (!group_by_name(arg))
+			vmt_usage_error("no such group: '%s' (see --list)", arg);
+		if (o->ngroups == MAX_SELECTED_GROUPS)
+			vmt_usage_error("too many --group options");
+		o->group[o->ngroups++] = group_by_name(arg)->name;
+		break;
+	case OPT_JUNIT:
+		free((void *)o->junit);
+		o->junit = strdup(arg);
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_KERNEL_VERSION:
+		free((void *)o->kernel_version);
+		o->kernel_version = strdup(arg);
+		break;
+	case OPT_IOMMUFD_FD:
+		o->iommufd = (int)vmt_u64_or_usage(arg, "--iommufd-fd", 0, INT32_MAX);
+		break;
+	case OPT_HWPT:
+		o->hwpt = (uint32_t)vmt_u64_or_usage(arg, "--hwpt", 1, UINT32_MAX);
+		break;
+	case OPT_RANGE:
+		parse_range(arg, o);
+		break;
+	case OPT_IO_PAGE_SIZE:
+		o->io_page_size = vmt_size_or_usage(arg, "--io-page-size");
+		if (!o->io_page_size || (o->io_page_size & (o->io_page_size - 1)))
+			vmt_usage_error("invalid --io-page-size argument: '%s' (a power of 2)",
+					arg);
+		break;
+	}
+}
+
+static void check_combination(const struct options *o)
+{
+	bool inherited = o->iommufd >= 0;
+
+	if (inherited && (!o->hwpt || !o->length || !o->io_page_size))
+		vmt_usage_error("--iommufd-fd needs --hwpt, --range and --io-page-size");
+	if (!inherited && (o->hwpt || o->length || o->io_page_size))
+		vmt_usage_error("--hwpt, --range and --io-page-size go with --iommufd-fd");
+	if (o->list && (o->ndevices || o->ngroups))
+		vmt_usage_error("--list takes no devices or groups");
+	if (o->ndevices == 2 && !strcmp(o->device[0], o->device[1]))
+		vmt_usage_error("DEV and PEER are the same device: '%s'", o->device[0]);
+}
+
+void parse_options(int argc, const char **argv, struct options *o)
+{
+	static const struct poptOption table[] = {
+		VMT_POPT_COMMON_OPTIONS,
+		{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
+		{ "yes", 'y', POPT_ARG_NONE, NULL, OPT_YES, NULL, NULL },
+		{ "list", 'l', POPT_ARG_NONE, NULL, OPT_LIST, NULL, NULL },
+		{ "group", 'g', POPT_ARG_STRING, NULL, OPT_GROUP, NULL, NULL },
+		{ "junit", '\0', POPT_ARG_STRING, NULL, OPT_JUNIT, NULL, NULL },
+		{ "json", 'J', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+		{ "kernel-version", '\0', POPT_ARG_STRING, NULL, OPT_KERNEL_VERSION, NULL, NULL },
+		{ "iommufd-fd", '\0', POPT_ARG_STRING, NULL, OPT_IOMMUFD_FD, NULL, NULL },
+		{ "hwpt", '\0', POPT_ARG_STRING, NULL, OPT_HWPT, NULL, NULL },
+		{ "range", '\0', POPT_ARG_STRING, NULL, OPT_RANGE, NULL, NULL },
+		{ "io-page-size", '\0', POPT_ARG_STRING, NULL, OPT_IO_PAGE_SIZE, NULL, NULL },
+		POPT_TABLEEND
+	};
+	const char *extra;
+	int rc;
+
+	*o = (struct options){ .iommufd = -1 };
+	ctx = poptGetContext(NULL, argc, argv, table, 0);
+	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		char *arg;
+
+		if (vmt_cli_common_option(ctx, rc, usage))
+			continue;
+		arg = poptGetOptArg(ctx);
+		take_option(rc, arg, o);
+		free(arg);
+	}
+	vmt_cli_check_popt_end(ctx, rc);
+	extra = poptGetArg(ctx);
+	if (extra)
+		vmt_usage_error("unexpected argument '%s'", extra);
+	poptFreeContext(ctx);
+	check_combination(o);
+}
+
+void free_options(struct options *o)
+{
+	int i;
+
+	for (i = 0; i < o->ndevices; i++)
+		free((void *)o->device[i]);
+	free((void *)o->junit);
+	free((void *)o->kernel_version);
+}

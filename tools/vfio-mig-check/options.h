@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio-mig-check's command line.
+ */
+#ifndef VMC_OPTIONS_H
+#define VMC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MAX_SELECTED_GROUPS 32
+
+struct options {
+	const char *device[2]; /* -d DEV [-d PEER] */
+	int ndevices;
+	bool yes;	 /* --yes: the devices' migration state may be changed */
+	bool list;	 /* --list */
+	const char *group[MAX_SELECTED_GROUPS];
+	int ngroups;	 /* 0: all */
+	const char *junit; /* --junit FILE */
+	bool json;	 /* -J */
+	const char *kernel_version;
+	/* --iommufd-fd N --hwpt ID --range IOVA:LENGTH --io-page-size N */
+	int iommufd;
+	uint32_t hwpt;
+	uint64_t iova, length, io_page_size;
+};
+
+/* Exits with a usage error (2) on a bad command line; --help and --version exit 0. */
+void parse_options(int argc, const char **argv, struct options *o);
+/* Frees what parse_options() kept. */
+void free_options(struct options *o);
+
+#endif

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Refusing devices in use, and leaving them RUNNING; see safety.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iommufd-ioctl.h"
+#include "probe.h"
+#include "safety.h"
+#include "strutils.h"
+#include "sysfs.h"
+#include "vfio-ioctl.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void safety_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int safety_stop_signal(void)
+{
+	return stop_signal;
+}
+
+void safety_drop_everything(void)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, NULL);
+	sigaction(SIGTERM, &ignore, NULL);
+	sigaction(SIGHUP, &ignore, NULL);
+	/* the checks' device, iommufd, group and data fds: the devices can be bound again */
+	close_range(STDERR_FILENO + 1, ~0U, 0);
+}
+
+/* The sysfs directory of spec, and its cdev node. */
+static int find_sysfs_dir(const char *spec, struct target *t, char *dir, size_t len)
+{
+	const char *prefix = "/dev/vfio/devices/";
+	char bdf[32], cdev[64];
+	int ret;
+
+	if (!strncmp(spec, prefix, strlen(prefix))) {
+		if (vmt_copy_string(t->cdev, sizeof(t->cdev), spec))
+			return -EINVAL;
+		return vmt_sysfs_dir_of_cdev(spec + strlen(prefix), dir, len);
+	}
+	if (vmt_sysfs_is_uuid(spec))
+		ret = vmt_sysfs_mdev_dir(spec, dir, len);
+	else if (!vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)))
+		ret = vmt_sysfs_pci_dir(bdf, dir, len);
+	else
+		return -EINVAL;
+	if (!ret)
+		ret = vmt_sysfs_vfio_cdev(dir, cdev, sizeof(cdev));
+	if (!ret)
+		snprintf(t->cdev, sizeof(t->cdev), "%s%s", prefix, cdev);
+	return ret;
+}
+
+int target_resolve(const char *spec, struct target *t)
+{
+	char dir[PATH_MAX], group[32];
+	const char *base;
+	int ret;
+
+	*t = (struct target){ .spec = spec, .final_state = ~0U };
+	ret = find_sysfs_dir(spec, t, dir, sizeof(dir));
+	if (ret)
+		/* a cdev path still works without sysfs, only the group group is skipped */
+		return t->cdev[0] && access(t->cdev, F_OK) == 0 ? 0 : ret;
+	base = strrchr(dir, '/');
+	if (vmt_copy_string(t->name, sizeof(t->name), base ? base + 1 : dir))
+		t->name[0] = '\0'; /* no usable name: the group group is skipped */
+	if (!vmt_sysfs_iommu_group(dir, group, sizeof(group)))
+		snprintf(t->group_node, sizeof(t->group_node), "/dev/vfio/%s", group);
+	return access(t->cdev, F_OK) ? -errno : 0;
+}
+
+static void read_facts(struct dev *d, struct target_facts *facts)
+{
+	uint64_t caps = 0;
+
+	facts->dma_logging = !vmt_vfio_feature_probe(d->fd, VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+						     VFIO_DEVICE_FEATURE_SET);
+	facts->iommu_dirty = !vmt_iommufd_get_hw_info(d->iommufd, d->devid, &caps, NULL) &&
+			     (caps & IOMMU_HW_CAP_DIRTY_TRACKING);
+}
+
+int target_preflight(const struct target *t, struct target_facts *facts, char *why, size_t len)
+{
+	struct dev d;
+	uint32_t state = ~0U;
+	int ret = dev_open(&d, t->cdev);
+
+	*facts = (struct target_facts){ 0 };
+	if (ret == -EBUSY || (ret == -EINVAL && d.fd >= 0 && d.iommufd >= 0)) {
+		snprintf(why, len, "in use: binding it gave %s (another process holds it, "
+			 "through its group or its cdev)", strerror(-ret));
+		ret = -EBUSY;
+	} else if (ret) {
+		snprintf(why, len, "cannot open and bind it: %s", strerror(-ret));
+	} else if ((ret = vmt_vfio_mig_get_flags(d.fd, &facts->mig_flags))) {
+		snprintf(why, len, "%s", ret == -ENOTTY || ret == -EOPNOTSUPP ?
+			 "the device does not support VFIO migration" :
+			 "cannot read its migration flags");
+		ret = ret == -ENOTTY ? -EOPNOTSUPP : ret;
+	} else if ((ret = mig_get_state(d.fd, &state)) || state != ST_RUNNING) {
+		snprintf(why, len, "in use: it is in %s, not RUNNING (a migration under way?)",
+			 ret ? "an unreadable state" : sname(state));
+		ret = -EBUSY;
+	} else {
+		read_facts(&d, facts);
+	}
+	dev_close(&d);
+	return ret;
+}
+
+int target_leave_running(struct target *t)
+{
+	struct dev d;
+	int ret = dev_open(&d, t->cdev);
+
+	if (!ret)
+		ret = mig_get_state(d.fd, &t->final_state);
+	if (!ret && t->final_state != ST_RUNNING) {
+		t->was_reset = true;
+		ret = vmt_vfio_device_reset(d.fd);
+		if (!ret)
+			ret = mig_get_state(d.fd, &t->final_state);
+	}
+	if (ret)
+		t->final_state = ~0U;
+	dev_close(&d);
+	return ret ? ret : t->final_state == ST_RUNNING ? 0 : -EIO;
+}
