@@ -308,6 +308,8 @@ void group_dirty(void)
 		uint64_t trailing;
 	} big;
 	struct iommu_hwpt_get_dirty_bitmap cmd, base;
+	bool unmapped_einval;
+	char why[320];
 	uint64_t ps;
 
 	if (dirty_inherited(&c)) {
@@ -405,12 +407,16 @@ void group_dirty(void)
 	cmd.length = 2 * ps;
 	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EOVERFLOW, "iova + length wraps",
 		  "iommufd_check_iova_range: check_add_overflow");
+	unmapped_einval = kernel_has(RULE_DIRTY_UNMAPPED_EINVAL, why, sizeof(why));
 	cmd = base;
 	cmd.iova = c.iova + c.length;
 	cmd.length = 16 * ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), 0,
-		  "an aligned range past the mapped IOVA",
-		  "iommu_read_and_clear_dirty ignores iova_bitmap_for_each's -EINVAL (6.12)");
+	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd),
+		  unmapped_einval ? -EINVAL : 0, "an aligned range past the mapped IOVA", why);
+	cmd = base;
+	cmd.length = c.length + 16 * ps;
+	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd),
+		  unmapped_einval ? -EINVAL : 0, "a range from the mapped IOVA on past its end", why);
 	cmd = base;
 	cmd.size = offsetof(struct iommu_hwpt_get_dirty_bitmap, data);
 	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL, "size short of data",

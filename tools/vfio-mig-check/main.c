@@ -16,6 +16,7 @@
 #include "closestream.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "signals.h"
 
 #include "groups.h"
 #include "kversion.h"
@@ -109,7 +110,7 @@ static int finish(int stop_signal)
 	if (write_reports(stop_signal))
 		failed = 1;
 	if (stop_signal)
-		vmt_err("stopped by signal %d after %u checks; %s", stop_signal, results_total(),
+		vmt_err("stopped by %s after %u checks; %s", vmt_stop_signal_name(), results_total(),
 			failed ? "a device is NOT RUNNING" : "every device is RUNNING");
 	return failed || stop_signal || results_failed() ? VMT_EXIT_FAILURE : VMT_EXIT_OK;
 }
@@ -117,7 +118,7 @@ static int finish(int stop_signal)
 /* After each check: a stop signal ends the run here, devices first. */
 static void poll_stop(void)
 {
-	int sig = safety_stop_signal();
+	int sig = vmt_stop_signal();
 	int code;
 
 	if (!sig)
@@ -174,7 +175,10 @@ static void describe_run(void)
 {
 	int i;
 
-	diag("vfio-mig-check, kernel rules of %s", kversion_string());
+	char kernel[160];
+
+	kversion_describe(kernel, sizeof(kernel));
+	diag("%s", kernel);
 	for (i = 0; i < run.ntargets; i++)
 		diag("%s: %s (%s), migration flags 0x%" PRIx64 "%s", i ? "PEER" : "DEV",
 		     run.targets[i].spec, run.targets[i].cdev, conf.mig_flags,
@@ -223,9 +227,14 @@ int main(int argc, const char **argv)
 		code = VMT_EXIT_OK;
 		goto out;
 	}
-	if (run.opt.kernel_version && kversion_set(run.opt.kernel_version))
-		vmt_usage_error("invalid --kernel-version argument: '%s' (e.g. 6.12.118)",
+	if (run.opt.kernel_version && kversion_set(run.opt.kernel_version, "--kernel"))
+		vmt_usage_error("invalid --kernel argument: '%s' (MAJOR.MINOR[.SUBLEVEL])",
 				run.opt.kernel_version);
+	if (kversion_load()) {
+		vmt_err("uname: %s; give --kernel VERSION", strerror(errno));
+		code = VMT_EXIT_FAILURE;
+		goto out;
+	}
 	if (run.opt.ndevices && !run.opt.yes) {
 		vmt_err("this walks %s%s%s through every migration state and resets %s: "
 			"give --yes to go ahead", run.opt.device[0],
@@ -239,7 +248,7 @@ int main(int argc, const char **argv)
 	code = prepare_targets();
 	if (code)
 		goto out;
-	safety_install_signals();
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 	results_init(!run.opt.json, poll_stop);
 	describe_run();
 	run_groups();

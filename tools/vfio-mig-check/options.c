@@ -4,7 +4,6 @@
  */
 #include <popt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,7 +14,7 @@
 
 static void usage(void)
 {
-	printf("Usage:\n"
+	printf(VMT_USAGE_HEADER
 	       " %s [options] -d DEV [-d PEER] --yes\n"
 	       " %s --list\n"
 	       "\n"
@@ -33,7 +32,7 @@ static void usage(void)
 	       "Selection:\n"
 	       " -l, --list                list the check groups and exit\n"
 	       " -g, --group NAME          run only this group (repeatable)\n"
-	       "     --kernel-version VER  hold the device to kernel VER (default: uname -r)\n"
+	       "     --kernel VERSION      expect the rules of Linux VERSION (default: uname -r)\n"
 	       "\n"
 	       "An inherited iommufd for group dirty (e.g. iommufd-mock exec's objects):\n"
 	       "     --iommufd-fd N        the iommufd ...\n"
@@ -43,46 +42,39 @@ static void usage(void)
 	       "\n"
 	       "Output:\n"
 	       "     --junit FILE          also write a JUnit XML report to FILE\n"
-	       " -J, --json                a JSON report on stdout instead of TAP\n"
-	       " -q, --quiet               less chatter on stderr\n"
-	       " -v, --verbose             more (repeat for ioctl traces)\n"
-	       " -h, --help                this text\n"
-	       " -V, --version             version\n"
-	       "\n"
-	       "Exit status: 0 every check passed, 1 a check failed or the run failed,\n"
-	       "2 usage (also: no --yes), 3 the device has no VFIO migration.\n"
-	       "See vfio-mig-check(1).\n",
+	       " -J, --json                a JSON report on stdout instead of TAP\n",
 	       vmt_progname(), vmt_progname());
+	printf(VMT_USAGE_COMMON_OPTIONS(27));
+	printf("\nExit status 1 also when a check failed; 2 also without --yes.\n");
+	printf(VMT_USAGE_TAIL);
 }
 
 enum {
-	OPT_DEVICE = 1, OPT_YES, OPT_LIST, OPT_GROUP, OPT_JUNIT, OPT_JSON, OPT_KERNEL_VERSION,
+	OPT_DEVICE = 1, OPT_YES, OPT_LIST, OPT_GROUP, OPT_JUNIT, OPT_JSON, OPT_KERNEL,
 	OPT_IOMMUFD_FD, OPT_HWPT, OPT_RANGE, OPT_IO_PAGE_SIZE,
 };
 
-static poptContext ctx;
-
 static void parse_range(const char *arg, struct options *o)
 {
-	char *colon = strchr(arg, ':');
+	const char *colon = strchr(arg, ':');
+	char iova[32];
 
-	if (!colon || colon == arg)
+	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(iova))
 		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
-	*colon = '\0';
-	if (vmt_parse_u64(arg, 0, UINT64_MAX, &o->iova) ||
-	    vmt_parse_size(colon + 1, &o->length) || !o->length) {
-		*colon = ':';
+	memcpy(iova, arg, (size_t)(colon - arg));
+	iova[colon - arg] = '\0';
+	if (vmt_parse_u64(iova, 0, UINT64_MAX, &o->iova) ||
+	    vmt_parse_size(colon + 1, &o->length) || !o->length)
 		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
-	}
 }
 
-static void take_option(int rc, char *arg, struct options *o)
+static void take_option(int rc, const char *arg, struct options *o)
 {
 	switch (rc) {
 	case OPT_DEVICE:
 		if (o->ndevices == 2)
 			vmt_usage_error("at most two devices (-d DEV -d PEER)");
-		o->device[o->ndevices++] = strdup(arg);
+		o->device[o->ndevices++] = arg;
 		break;
 	case OPT_YES:
 		o->yes = true;
@@ -98,15 +90,13 @@ static void take_option(int rc, char *arg, struct options *o)
 		o->group[o->ngroups++] = group_by_name(arg)->name;
 		break;
 	case OPT_JUNIT:
-		free((void *)o->junit);
-		o->junit = strdup(arg);
+		o->junit = arg;
 		break;
 	case OPT_JSON:
 		o->json = true;
 		break;
-	case OPT_KERNEL_VERSION:
-		free((void *)o->kernel_version);
-		o->kernel_version = strdup(arg);
+	case OPT_KERNEL:
+		o->kernel_version = arg;
 		break;
 	case OPT_IOMMUFD_FD:
 		o->iommufd = (int)vmt_u64_or_usage(arg, "--iommufd-fd", 0, INT32_MAX);
@@ -150,7 +140,7 @@ void parse_options(int argc, const char **argv, struct options *o)
 		{ "group", 'g', POPT_ARG_STRING, NULL, OPT_GROUP, NULL, NULL },
 		{ "junit", '\0', POPT_ARG_STRING, NULL, OPT_JUNIT, NULL, NULL },
 		{ "json", 'J', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
-		{ "kernel-version", '\0', POPT_ARG_STRING, NULL, OPT_KERNEL_VERSION, NULL, NULL },
+		{ "kernel", '\0', POPT_ARG_STRING, NULL, OPT_KERNEL, NULL, NULL },
 		{ "iommufd-fd", '\0', POPT_ARG_STRING, NULL, OPT_IOMMUFD_FD, NULL, NULL },
 		{ "hwpt", '\0', POPT_ARG_STRING, NULL, OPT_HWPT, NULL, NULL },
 		{ "range", '\0', POPT_ARG_STRING, NULL, OPT_RANGE, NULL, NULL },
@@ -161,30 +151,17 @@ void parse_options(int argc, const char **argv, struct options *o)
 	int rc;
 
 	*o = (struct options){ .iommufd = -1 };
-	ctx = poptGetContext(NULL, argc, argv, table, 0);
-	while ((rc = poptGetNextOpt(ctx)) > 0) {
-		char *arg;
-
-		if (vmt_cli_common_option(ctx, rc, usage))
-			continue;
-		arg = poptGetOptArg(ctx);
-		take_option(rc, arg, o);
-		free(arg);
-	}
-	vmt_cli_check_popt_end(ctx, rc);
-	extra = poptGetArg(ctx);
+	vmt_cli_begin(argc, argv, table);
+	while ((rc = vmt_cli_next(usage)))
+		take_option(rc, vmt_cli_arg(), o);
+	extra = vmt_cli_operand();
 	if (extra)
 		vmt_usage_error("unexpected argument '%s'", extra);
-	poptFreeContext(ctx);
 	check_combination(o);
 }
 
 void free_options(struct options *o)
 {
-	int i;
-
-	for (i = 0; i < o->ndevices; i++)
-		free((void *)o->device[i]);
-	free((void *)o->junit);
-	free((void *)o->kernel_version);
+	*o = (struct options){ .iommufd = -1 };
+	vmt_cli_end();
 }

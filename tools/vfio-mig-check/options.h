@@ -26,9 +26,11 @@ struct options {
 	uint64_t iova, length, io_page_size;
 };
 
-/* Exits with a usage error (2) on a bad command line; --help and --version exit 0. */
+/*
+ * Exits with a usage error (2) on a bad command line; --help and --version
+ * exit 0. The strings stay lib/cli's until free_options().
+ */
 void parse_options(int argc, const char **argv, struct options *o);
-/* Frees what parse_options() kept. */
 void free_options(struct options *o);
 
 #endif

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,36 +15,8 @@
 #include "sysfs.h"
 #include "vfio-ioctl.h"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-void safety_install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-int safety_stop_signal(void)
-{
-	return stop_signal;
-}
-
 void safety_drop_everything(void)
 {
-	struct sigaction ignore = { .sa_handler = SIG_IGN };
-
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGINT, &ignore, NULL);
-	sigaction(SIGTERM, &ignore, NULL);
-	sigaction(SIGHUP, &ignore, NULL);
 	/* the checks' device, iommufd, group and data fds: the devices can be bound again */
 	close_range(STDERR_FILENO + 1, ~0U, 0);
 }

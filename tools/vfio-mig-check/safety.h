@@ -3,7 +3,7 @@
  * Keeping the devices safe: the checks walk them through every migration
  * state and reset them, so a device another process uses is refused, and
  * whatever happens (a failed check, a hang cut short by SIGINT, SIGTERM or
- * SIGHUP) every device is left RUNNING, reset when it was not.
+ * SIGHUP: lib/signals.h) every device is left RUNNING, reset when it was not.
  */
 #ifndef VMC_SAFETY_H
 #define VMC_SAFETY_H
@@ -39,11 +39,10 @@ int target_preflight(const struct target *t, struct target_facts *facts, char *w
 /* Open, bind, GET; VFIO_DEVICE_RESET unless RUNNING; 0 when it is RUNNING. */
 int target_leave_running(struct target *t);
 
-/* SIGINT, SIGTERM, SIGHUP set a flag (no SA_RESTART: blocked calls return). */
-void safety_install_signals(void);
-/* The stop signal received, or 0. */
-int safety_stop_signal(void);
-/* After a stop signal: no more of them, and every fd beyond stderr closed. */
+/*
+ * After a stop signal (lib/signals.h): every fd beyond stderr closed, so
+ * that the devices can be bound again and put back.
+ */
 void safety_drop_everything(void);
 
 #endif
