@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vfio-mig-check on the simulator (tests/sim): what it refuses, what it
+# skips and why, its three outputs, and that every rule a simulated device
+# breaks (fault keys, tests/sim/README) fails exactly the matching check
+# while the others pass, with every device left RUNNING, also when a signal
+# cuts the run short.  All groups passing on a good device is
+# tests/conformance/conformance.bats (both tiers).
+
+load helpers
+
+setup() {
+	vmt_require_tool vfio-mig-check
+	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
+	STATE="$VMT_TMP/sim"
+	KERNEL=$("$SIM" --linux-version)
+	DEV=/dev/vfio/devices/vfio0
+	PEER=/dev/vfio/devices/vfio1
+	# like mtty (conformance.bats); close-reset=no: the state outlives the process,
+	# so what the state file says at the end is what the tool left
+	LIKE=flags=stop-copy+p2p+pre-copy,precopy-initial=48,size=48,precopy-eof=zero
+	LIKE+=,mdev-type=mtty-1,dma-logging=yes,close-reset=no
+}
+
+uuid() {
+	echo "6f1c1e4a-4a1f-4d0e-9a57-00000000000$1"
+}
+
+# sim2 EXTRA -- command: two devices like mtty, EXTRA keys on DEV only
+sim2() {
+	local extra=$1
+	shift
+	"$SIM" --state-dir "$STATE" --iommu pgsize=2048 \
+		--device "vfio0,mdev=$(uuid 1),$LIKE${extra:+,$extra}" \
+		--device "vfio1,mdev=$(uuid 2),$LIKE" "$@"
+}
+
+check2() {
+	local extra=$1
+	shift
+	sim2 "$extra" -- vfio-mig-check --kernel "$KERNEL" --yes -d "$DEV" -d "$PEER" "$@"
+}
+
+sim_state() {
+	"$VMT_SRCDIR/tests/sim/vfiosim-state" --state-dir "$STATE" "$1" "$2"
+}
+
+both_running() {
+	[ "$(sim_state vfio0 state)" = RUNNING ]
+	[ "$(sim_state vfio1 state)" = RUNNING ]
+}
+
+failures() {
+	printf '%s\n' "$output" | grep '^not ok' || true
+}
+
+@test "--list: every group with what it checks" {
+	vmt_run 0 vfio-mig-check --list
+	[ "${#lines[@]}" -eq 15 ]
+	[[ ${lines[0]} == "bind "* ]]
+	[[ $output == *"roundtrip  DEV -> migstream -> PEER"* ]]
+	[[ $output == *"converge   pre-copy under no load"* ]]
+}
+
+@test "no --yes: refused with one line, device untouched" {
+	vmt_run 2 sim2 "" -- vfio-mig-check -d "$DEV"
+	vmt_one_line_error vfio-mig-check "walks $DEV through every migration state.*give --yes"
+	[ "$(sim_state vfio0 requests)" = 0 ]
+}
+
+@test "unknown group and bad options are usage errors" {
+	vmt_run_error 2 "no such group: 'nope'" vfio-mig-check --group nope
+	vmt_run_error 2 "at most two devices" vfio-mig-check -d a -d b -d c
+	vmt_run_error 2 "--iommufd-fd needs --hwpt" vfio-mig-check --iommufd-fd 3
+	vmt_run_error 2 "invalid --range" vfio-mig-check --iommufd-fd 3 --hwpt 1 --range 5 \
+		--io-page-size 4096
+}
+
+@test "a device in use (BIND gives EBUSY) is refused and not touched" {
+	vmt_run 1 sim2 busy=yes -- vfio-mig-check --yes -d "$DEV"
+	vmt_one_line_error vfio-mig-check "^vfio-mig-check: error: $DEV: in use: .*not touched"
+	[ "$(sim_state vfio0 requests)" = 0 ]
+}
+
+@test "a device without VFIO migration: exit 3" {
+	vmt_run 3 "$SIM" --state-dir "$STATE" --device vfio0,flags=none -- \
+		vfio-mig-check --yes -d "$DEV"
+	vmt_one_line_error vfio-mig-check "does not support VFIO migration"
+}
+
+@test "one device: the groups that need PEER are skipped, and say so" {
+	vmt_run 0 sim2 "" -- vfio-mig-check --kernel "$KERNEL" --yes -d "$DEV"
+	for g in fsm resume roundtrip; do
+		[[ $output == *"# group $g skipped: needs a second device of the same kind (-d PEER)"* ]]
+	done
+	[[ $output == *"# 0 of "*" checks failed; 3 group(s) skipped"* ]]
+	[ "$(sim_state vfio0 state)" = RUNNING ]
+}
+
+@test "only what the device claims: STOP_COPY alone, no DMA logging" {
+	LIKE=flags=stop-copy,size=48,close-reset=no
+	vmt_run 0 check2 ""
+	for g in datafd precopy converge resume; do
+		[[ $output == *"# group $g skipped: the device does not claim VFIO_MIGRATION_PRE_COPY"* ]]
+	done
+	[[ $output == *"# group dmalog skipped: the device has no DMA logging"* ]]
+	# the FSM of four states; the P2P and PRE_COPY targets are refused
+	[[ $output == *"ok "*" - RUNNING -> RUNNING_P2P: EINVAL, data_fd -1, then GET RUNNING"* ]]
+	[[ $output != *"- PRE_COPY -> "* ]]
+	both_running
+}
+
+@test "TAP, JUnit and JSON of one run agree" {
+	vmt_run 0 check2 "" --junit "$VMT_TMP/junit.xml"
+	total=$(printf '%s\n' "$output" | sed -n 's/^1\.\.//p')
+	[ "$total" -gt 300 ]
+	python3 - "$VMT_TMP/junit.xml" "$total" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+cases = [c for s in root for c in s if c.find("skipped") is None]
+assert len(cases) == int(sys.argv[2]), len(cases)
+assert len(root) == 15 and int(root.get("failures")) == 0
+PY
+	vmt_run 0 check2 "" -J
+	[ "$(jq -r .schema <<<"$output")" = vfio-mig-check/1 ]
+	[ "$(jq '.checks | length' <<<"$output")" = "$total" ]
+	[ "$(jq -r '.devices[0].final_state, .devices[1].final_state' <<<"$output")" = $'RUNNING\nRUNNING' ]
+	[ "$(jq '[.groups[] | select(.status == "pass")] | length' <<<"$output")" = 15 ]
+	[ "$(jq '.timing.arcs | length' <<<"$output")" -gt 30 ]
+}
+
+# The fault keys: each breaks one kernel rule; exactly that check fails.
+
+@test "break=datafd-cloexec: only the close-on-exec check fails, with its source" {
+	vmt_run 1 check2 break=datafd-cloexec --junit "$VMT_TMP/junit.xml"
+	[ "$(failures | wc -l)" -eq 1 ]
+	failures | grep -q ' - the data_fd is close-on-exec'
+	[[ $output == *'source: "drivers/vfio/vfio_main.c, vfio_ioct_mig_return_fd()"'* ]]
+	grep -q 'source: drivers/vfio/vfio_main.c, vfio_ioct_mig_return_fd()' "$VMT_TMP/junit.xml"
+	both_running
+}
+
+@test "break=precopy-argsz: only the short-argsz PRECOPY_INFO check fails (JSON)" {
+	vmt_run 1 check2 break=precopy-argsz -J
+	[ "$(jq '.failed' <<<"$output")" = 1 ]
+	fail=$(jq -c '.checks[] | select(.ok | not)' <<<"$output")
+	[ "$(jq -r .group <<<"$fail")" = precopy ]
+	[[ $(jq -r .what <<<"$fail") == "PRECOPY_INFO with argsz short of dirty_bytes: got success, kernel gives EINVAL" ]]
+	[ "$(jq -r .source.file <<<"$fail")" = samples/vfio-mdev/mtty.c ]
+	[ "$(jq -r .kernel,.device <<<"$fail")" = $'EINVAL\nsuccess' ]
+	both_running
+}
+
+@test "fail=resuming>stop: the FSM's arcs out of RESUMING fail, no other" {
+	vmt_run 1 check2 'fail=resuming>stop:EIO' --group fsm
+	[ "$(failures | wc -l)" -eq 6 ]
+	! failures | grep -v ' - RESUMING -> '
+	failures | grep -q ' - RESUMING -> STOP: EIO, data_fd -1, then GET RESUMING; kernel: success'
+	[[ $output == *'source: "drivers/vfio/vfio_main.c, vfio_mig_get_next_state()"'* ]]
+	both_running
+}
+
+@test "error-on=stop-copy>stop: the device in ERROR is reset and left RUNNING" {
+	vmt_run 1 check2 'error-on=stop-copy>stop' --group close
+	failures | grep -q 'leave it with SET STOP: got EIO, kernel gives success'
+	[[ $output == *"# $DEV: RUNNING at the end"* ]]
+	both_running
+}
+
+@test "precopy-eof=enomsg: the uAPI's temporary end, reported" {
+	LIKE=${LIKE/precopy-eof=zero/precopy-eof=enomsg}
+	vmt_run 0 check2 "" --group precopy --group converge
+	[[ $output == *"# temporary end of pre-copy: ENOMSG"* ]]
+}
+
+@test "close-reset=yes: a driver that resets on open passes, and it is reported" {
+	LIKE=${LIKE/close-reset=no/close-reset=yes}
+	vmt_run 0 check2 "" --group close
+	[[ $output == *"# the driver resets the migration state across a close"* ]]
+}
+
+# A read that blocks (read-delay-ms) is where a user gives up.  The tool
+# writes its pid first (exec keeps it), so the signal reaches it and not
+# the simulator's wrapper script.
+@test "SIGINT, SIGTERM, SIGHUP mid-run: bail out, every device left RUNNING" {
+	for sig in INT TERM HUP; do
+		rm -rf "$STATE" "$VMT_TMP/pid"
+		# shellcheck disable=SC2016 # for the inner shell
+		sim2 read-delay-ms=400 -- sh -c 'echo $$ >"$0"; exec "$@"' "$VMT_TMP/pid" \
+			vfio-mig-check --kernel "$KERNEL" --yes -d "$DEV" -d "$PEER" \
+			>"$VMT_TMP/out" 2>"$VMT_TMP/err" &
+		pid=$!
+		sleep 1.5
+		kill -s "$sig" "$(cat "$VMT_TMP/pid")"
+		status=0
+		wait "$pid" || status=$?
+		cat "$VMT_TMP/out" "$VMT_TMP/err"
+		[ "$status" -eq 1 ]
+		grep -q "^Bail out! stopped by signal" "$VMT_TMP/out"
+		grep -q "stopped by SIG$sig after .* checks; every device is RUNNING" "$VMT_TMP/err"
+		# it was stopped in a read, so in a data state: put back by a reset
+		grep -q "^# $DEV: RUNNING at the end, after VFIO_DEVICE_RESET" "$VMT_TMP/out"
+		both_running
+	done
+}

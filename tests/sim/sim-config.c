@@ -80,6 +80,25 @@ int sim_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* break=RULE+RULE...: each rule one this device breaks (tests/sim/README) */
+static int parse_breaks(const char *s, struct sim_devcfg *d)
+{
+	while (*s) {
+		size_t n = strcspn(s, "+");
+
+		if (n == 14 && !strncmp(s, "datafd-cloexec", n))
+			d->break_datafd_cloexec = true;
+		else if (n == 13 && !strncmp(s, "precopy-argsz", n))
+			d->break_precopy_argsz = true;
+		else
+			return -1;
+		s += n;
+		if (*s == '+')
+			s++;
+	}
+	return 0;
+}
+
 static int parse_bool(const char *s, bool *out)
 {
 	if (!strcasecmp(s, "yes") || !strcmp(s, "1") || !strcasecmp(s, "on") ||
@@ -379,6 +398,8 @@ int sim_parse_device_spec(const char *spec, struct sim_devcfg *d, char *err, siz
 			bad = parse_u32(val, &d->read_delay_ms);
 		} else if (KEY("busy")) {
 			bad = parse_bool(val, &d->busy);
+		} else if (KEY("break")) {
+			bad = parse_breaks(val, d);
 		} else {
 			snprintf(err, errlen, "unknown key '%s' in device %s", key, d->name);
 			return -1;

@@ -767,7 +767,7 @@ int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg)
 	/* the resuming file has no ioctl at all (mtty_resume_fops) */
 	if (!m->saving || req != VFIO_MIG_GET_PRECOPY_INFO)
 		return -ENOTTY;
-	if (info->argsz < minsz)
+	if (info->argsz < minsz && !m->dev->cfg->break_precopy_argsz)
 		return -EINVAL;
 	/* "valid only in PRE_COPY states", include/uapi/linux/vfio.h */
 	if (!in_precopy(m->dev))

@@ -631,7 +631,7 @@ static int feature_mig_state(struct sim_dev *dev, uint32_t flags, void *data, si
 		return ret;
 	}
 	/* vfio_ioct_mig_return_fd: O_CLOEXEC */
-	fd = sim_fd_install(sim_migf_obj(file), O_CLOEXEC);
+	fd = sim_fd_install(sim_migf_obj(file), dev->cfg->break_datafd_cloexec ? 0 : O_CLOEXEC);
 	if (fd < 0) {
 		mig->data_fd = -1;
 		return fd;

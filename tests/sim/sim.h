@@ -100,6 +100,8 @@ struct sim_devcfg {
 	uint64_t read_eio_after, write_eio_after;
 	unsigned int read_delay_ms;
 	bool busy;
+	/* break=: kernel rules this device breaks on purpose (vfio-mig-check's tests) */
+	bool break_datafd_cloexec, break_precopy_argsz;
 };
 
 struct sim_iommucfg {

@@ -64,6 +64,7 @@ static const uint32_t all_states[] = {
 void group_fsm(void)
 {
 	struct dev a, b;
+	char what[48], did[96];
 	ssize_t len;
 	size_t i, j;
 	const uint32_t targets[] = {
@@ -104,14 +105,16 @@ void group_fsm(void)
 			if (mig_get_state(a.fd, &got_state))
 				got_state = ~0U;
 			ok = ret == want && fd_ok && got_state == (want ? from : to);
-			check(ok, "%s -> %s: %s, data_fd %s, then GET %s%s%s", sname(from),
-			      to < VMT_VFIO_DEVICE_STATE_COUNT ? sname(to) : "8 (out of range)",
-			      errname(ret), fd >= 0 && fd != FD_POISON ? "new" :
-					    fd == -1 ? "-1" : "not written",
-			      sname(got_state), ok ? "" : "; kernel: ",
-			      ok ? "" : (want ? "EINVAL, data_fd -1, state unchanged"
-				       : want_fd ? "success, a new data_fd, the target state"
-				       : "success, data_fd -1, the target state"));
+			snprintf(what, sizeof(what), "%s -> %s", sname(from),
+				 to < VMT_VFIO_DEVICE_STATE_COUNT ? sname(to) : "8 (out of range)");
+			snprintf(did, sizeof(did), "%s, data_fd %s, then GET %s", errname(ret),
+				 fd >= 0 && fd != FD_POISON ? "new" : fd == -1 ? "-1" : "not written",
+				 sname(got_state));
+			check_answer(ok, what, "vfio_mig_get_next_state",
+				     want ? "EINVAL, data_fd -1, state unchanged"
+				     : want_fd ? "success, a new data_fd, the target state"
+					       : "success, data_fd -1, the target state",
+				     did);
 			close_fd(&fd);
 			close_fd(&from_fd);
 		}

@@ -131,6 +131,8 @@ static void tap_failure_details(const struct check_result *c)
 	char func[64], source[192];
 	const char *file = citation_source(c->rule ? c->rule : c->what, func, sizeof(func));
 
+	if (!file && !c->rule)
+		return; /* the message is all there is */
 	printf("  ---\n");
 	yaml_field("rule", c->rule);
 	if (file) {
@@ -238,6 +240,15 @@ bool check_u64(uint64_t got, uint64_t want, const char *what, const char *rule)
 			     (unsigned long long)want),
 		      format("%s", rule), format("%llu", (unsigned long long)want),
 		      format("%llu", (unsigned long long)got));
+}
+
+bool check_answer(bool ok, const char *what, const char *rule, const char *kernel,
+		  const char *device)
+{
+	if (ok)
+		return record(true, format("%s: %s", what, device), NULL, NULL, NULL);
+	return record(false, format("%s: %s; kernel: %s", what, device, kernel), format("%s", rule),
+		      format("%s", kernel), format("%s", device));
 }
 
 void diag(const char *fmt, ...)

@@ -47,6 +47,9 @@ bool check(bool ok, const char *fmt, ...);
 /* An ioctl or syscall answer (0, a count, or -errno) against the kernel's. */
 bool check_err(int got, int want, const char *what, const char *rule);
 bool check_u64(uint64_t got, uint64_t want, const char *what, const char *rule);
+/* Any other answer: what the kernel's rule gives and what the device did, as text. */
+bool check_answer(bool ok, const char *what, const char *rule, const char *kernel,
+		  const char *device);
 /* A comment line in the TAP stream (and the JSON "notes"). */
 __attribute__((format(printf, 1, 2)))
 void diag(const char *fmt, ...);
