@@ -7,7 +7,7 @@
 
 load helpers
 
-tools=(migstream-cat vfio-mig-save vfio-mig-load vfio-precopy-info iommufd-dirty uffd-probe vfio-mig-ls)
+tools=(migstream-cat vfio-mig-save vfio-mig-load vfio-precopy-info iommufd-dirty uffd-probe vfio-mig-ls vfio-mig-check)
 
 # Long options of a tool, from its --help.
 help_options() {
@@ -56,3 +56,4 @@ check_tool() {
 	done
 	((${#missing[@]} == 0)) || { echo "not in vfio-mig-save(1): ${missing[*]}"; return 1; }
 }
+@test "docs: vfio-mig-check options in man page and completion" { check_tool vfio-mig-check; }
