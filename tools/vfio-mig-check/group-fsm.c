@@ -169,7 +169,7 @@ void group_datafd(void)
 			close(pipefd[1]);
 		}
 	}
-	check_err(vmt_vfio_device_get_info(fd1, &foreign), -ENOTTY, "another ioctl on the saving data_fd",
+	check_err(get_info(fd1, sizeof(foreign), &foreign), -ENOTTY, "another ioctl on the saving data_fd",
 		  "mtty_precopy_ioctl: cmd != VFIO_MIG_GET_PRECOPY_INFO");
 	check_err(mig_set_state(a.fd, ST_RUNNING, NULL), 0, "PRE_COPY -> RUNNING", "mtty_step_state");
 	check_err(read_once(fd1, 1), -ENODEV, "read() of the PRE_COPY data_fd after PRE_COPY -> RUNNING",

@@ -49,6 +49,7 @@ struct load {
 	struct migstream_record rec; /* the record being handled, for messages */
 	bool have_rec;
 	struct vmt_failure failure;  /* the first failure, if any */
+	int dry_run_code;	     /* --dry-run: the worst verdict so far, as an exit code */
 };
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
@@ -181,6 +182,43 @@ static int open_targets(struct load *ld)
 	return 0;
 }
 
+/*
+ * --dry-run: the checks a load runs on a DEVICE record, each verdict said
+ * as it comes (every device gets its verdict, not only the first refused);
+ * the target is not touched.
+ */
+static int dry_run_device(struct load *ld, struct load_target *t,
+			  const struct migstream_device *desc,
+			  const struct load_target_identity *id, const char *name)
+{
+	char why[1280];
+	int code = VMT_EXIT_OK;
+
+	switch (load_compat_check(desc, id, why, sizeof(why))) {
+	case LOAD_COMPAT_OK:
+		vmt_info("%s: stream device %u ('%s') can be loaded", t->spec, desc->index, name);
+		break;
+	case LOAD_COMPAT_WARN:
+		vmt_warn("%s: stream device %u ('%s') can be loaded: %s", t->spec, desc->index, name,
+			 why);
+		break;
+	case LOAD_COMPAT_UNSUPPORTED:
+		vmt_err("%s: %s (dry run: untouched, %s)", t->spec, why, vmt_mig_state_name(t->dev->state));
+		code = VMT_EXIT_UNSUPPORTED;
+		break;
+	case LOAD_COMPAT_MISMATCH:
+		vmt_err("%s: stream device %u ('%s') is incompatible: %s (dry run: untouched, %s%s)",
+			t->spec, desc->index, name, why, vmt_mig_state_name(t->dev->state),
+			ld->opts.force ? "; --force would load it anyway" : "");
+		code = ld->opts.force ? VMT_EXIT_OK : VMT_EXIT_BADDATA;
+		break;
+	}
+	if (code == VMT_EXIT_BADDATA || (code && !ld->dry_run_code))
+		ld->dry_run_code = code;
+	t->described = true;
+	return 0;
+}
+
 static int handle_device(struct load *ld)
 {
 	const struct migstream_device *desc = &ld->rec.device;
@@ -212,6 +250,8 @@ static int handle_device(struct load *ld)
 		.driver = t->dev->driver,
 		.mdev_type = t->dev->mdev_type,
 	};
+	if (ld->opts.dry_run)
+		return dry_run_device(ld, t, desc, &id, name);
 	switch (load_compat_check(desc, &id, why, sizeof(why))) {
 	case LOAD_COMPAT_OK:
 		break;
@@ -315,6 +355,11 @@ static int handle_device_end(struct load *ld)
 	int rc;
 
 	record_where(ld, where, sizeof(where));
+	if (ld->opts.dry_run) {
+		/* the reader checked the totals and the digest; nothing reached a device */
+		t->ended = true;
+		return 0;
+	}
 	/*
 	 * The reader checked the totals (and, in order, the digest) against
 	 * the stream; this checks what reached the device.
@@ -368,7 +413,8 @@ static int handle_record(struct load *ld)
 	case MIGSTREAM_REC_DEVICE:
 		return handle_device(ld);
 	case MIGSTREAM_REC_DATA:
-		return handle_data(ld);
+		/* --dry-run: the reader verified the record; it goes nowhere */
+		return ld->opts.dry_run ? 0 : handle_data(ld);
 	case MIGSTREAM_REC_DEVICE_END:
 		return handle_device_end(ld);
 	default:
@@ -377,6 +423,15 @@ static int handle_record(struct load *ld)
 			  migstream_record_type_name(ld->rec.type));
 		return 0;
 	}
+}
+
+/* --dry-run's end: the verdicts were said; each target is where it was. */
+static int dry_run_result(struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		vmt_dbg("%s: untouched, %s", ld->targets[i].spec,
+			vmt_mig_state_name(ld->targets[i].dev->state));
+	return ld->dry_run_code;
 }
 
 /* After STREAM_END: every target got its device, then all are started together. */
@@ -393,6 +448,8 @@ static int finish_targets(struct load *ld)
 				    "%s: target %s was given for stream device %u, which the stream does not "
 				    "have", ld->input_name, t->spec, t->stream_index);
 	}
+	if (ld->opts.dry_run)
+		return dry_run_result(ld);
 	/*
 	 * Started as a VMM starts them: every P2P device to RUNNING_P2P before
 	 * any runs, so no running device can DMA to a peer that is still stopped.
@@ -545,6 +602,11 @@ static int report(struct load *ld)
 	struct vmt_device_fate *fates = NULL;
 	char *line = NULL;
 
+	/* a dry run that read its stream: each verdict was said, nothing was loaded */
+	if (ld->opts.dry_run && !failed) {
+		vmt_progress_clear(&ld->progress);
+		return ld->dry_run_code;
+	}
 	vmt_progress_clear(&ld->progress);
 	ld->summary.end_ns = vmt_monotonic_ns();
 	if (ld->reader) {

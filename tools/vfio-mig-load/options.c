@@ -30,6 +30,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_GROUP,
 	OPT_SUMMARY_FILE,
+	OPT_DRY_RUN,
 };
 
 static void usage(void)
@@ -59,6 +60,9 @@ static void usage(void)
 	       "                            incompatible (different IDs, driver, mdev type)\n"
 	       "     --then STATE           state after loading: running (default) or stop\n"
 	       "                            (stop: a VMM starts the device with its vCPUs)\n"
+	       "     --dry-run              only check: read the stream (a full save or a\n"
+	       "                            description, vfio-mig-save's), run every\n"
+	       "                            compatibility check, exit 0 or 4; touch nothing\n"
 	       "\n"
 	       "Output:\n"
 	       "     --json                 print the summary as JSON on stderr (also on\n"
@@ -143,6 +147,7 @@ static const struct poptOption options[] = {
 	{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
 	{ "summary-file", 0, POPT_ARG_STRING, NULL, OPT_SUMMARY_FILE, NULL, NULL },
 	{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
+	{ "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN, NULL, NULL },
 	VMT_POPT_COMMON_OPTIONS,
 	POPT_TABLEEND
 };
@@ -207,6 +212,9 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 			break;
 		case OPT_SUMMARY_FILE:
 			o->summary_file = arg;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = true;
 			break;
 		}
 	}

@@ -26,6 +26,7 @@ struct load_options {
 	bool group;		/* legacy group/container path */
 	bool json;
 	bool progress;
+	bool dry_run;		/* --dry-run: compatibility only, no device touched */
 };
 
 /* Parses argv; usage errors exit 2, --help and --version exit 0. */

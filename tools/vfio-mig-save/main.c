@@ -47,6 +47,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_JSON,
 	OPT_SUMMARY_FILE,
+	OPT_DESCRIBE,
 };
 
 static const struct poptOption options[] = {
@@ -68,6 +69,7 @@ static const struct poptOption options[] = {
 	{ "progress", '\0', POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
 	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
 	{ "summary-file", '\0', POPT_ARG_STRING, NULL, OPT_SUMMARY_FILE, NULL, NULL },
+	{ "describe", '\0', POPT_ARG_NONE, NULL, OPT_DESCRIBE, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -115,7 +117,10 @@ static void usage(void)
 	       "     --chunk-size SIZE      bytes of device data per DATA record (default 1M)\n"
 	       "     --progress             show progress on stderr\n"
 	       "     --json                 print the summary as JSON on stderr\n"
-	       "     --summary-file FILE    also write the JSON summary to FILE\n",
+	       "     --summary-file FILE    also write the JSON summary to FILE\n"
+	       "     --describe             write only the device records, no state, and\n"
+	       "                            leave the devices as they are (for a target's\n"
+	       "                            vfio-mig-load's dry run)\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL, VMT_CLI_DEFAULT_ZSTD_LEVEL);
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
 	printf("\nSIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
@@ -141,6 +146,19 @@ static void add_device(struct cli *cli, const char *spec)
 		vmt_usage_error("invalid device '%s' (not a device path, PCI address, mdev UUID "
 				"or fd:N)", spec);
 	cli->devices[cli->ndevices++] = spec;
+}
+
+/* --describe moves no device and saves no state: the options for either make no sense with it. */
+static void check_describe_options(const struct cli *cli)
+{
+	const struct save_opts *o = &cli->save;
+
+	if (o->describe && (o->mode != SAVE_MODE_AUTO || o->threshold_set || o->max_rounds_set ||
+			    o->max_precopy_time_set || o->control_fd >= 0 ||
+			    o->then_state != VFIO_DEVICE_STATE_STOP ||
+			    o->on_error_state != VMT_STATE_UNKNOWN))
+		vmt_usage_error("--describe saves no state and moves no device: it does not go with "
+				"pre-copy options, --then or --on-error");
 }
 
 static void parse_options(int argc, const char **argv, struct cli *cli)
@@ -209,6 +227,9 @@ static void parse_options(int argc, const char **argv, struct cli *cli)
 		case OPT_SUMMARY_FILE:
 			cli->summary_file = arg;
 			break;
+		case OPT_DESCRIBE:
+			cli->save.describe = true;
+			break;
 		}
 	}
 	while ((arg = vmt_cli_operand()))
@@ -223,6 +244,7 @@ static void parse_options(int argc, const char **argv, struct cli *cli)
 	    (cli->save.threshold_set || cli->save.max_rounds_set || cli->save.max_precopy_time_set ||
 	     cli->save.control_fd >= 0))
 		vmt_usage_error("--threshold, --max-rounds, --max-precopy-time and --control-fd are for pre-copy, not with --no-precopy");
+	check_describe_options(cli);
 	if (cli->save.control_fd >= 0 && fcntl(cli->save.control_fd, F_GETFD) < 0)
 		vmt_usage_error("invalid --control-fd argument: '%d' (not an open file descriptor)",
 				cli->save.control_fd);
@@ -372,7 +394,10 @@ int main(int argc, const char **argv)
 	ctx.opts = cli.save;
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
 	ctx.opts.progress = cli.progress || (!cli.json && vmt_progress_wanted(false));
-	save_run(&ctx);
+	if (cli.save.describe)
+		save_describe(&ctx);
+	else
+		save_run(&ctx);
 out_report:
 	finish_output(&out, &ctx);
 	exit_code = report(&cli, &ctx);

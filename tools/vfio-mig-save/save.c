@@ -535,6 +535,33 @@ static void recover_all(struct save_ctx *ctx)
 	}
 }
 
+int save_describe(struct save_ctx *ctx)
+{
+	int ret = 0;
+
+	ctx->result.start_ns = vmt_monotonic_ns();
+	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++)
+		ret = prepare_device(ctx, &ctx->devs[i]);
+	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
+		ret = migstream_write_device_end(ctx->writer, ctx->devs[i].index);
+		if (ret < 0)
+			ret = write_failed(ctx, ret);
+		else
+			ctx->devs[i].complete = true;
+	}
+	if (ret == 0) {
+		ret = migstream_writer_finish(ctx->writer);
+		if (ret < 0)
+			write_failed(ctx, ret);
+		else
+			ctx->result.stream_complete = true;
+	}
+	ctx->result.end_ns = vmt_monotonic_ns();
+	if (ret == 0)
+		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);
+	return ret;
+}
+
 int save_run(struct save_ctx *ctx)
 {
 	unsigned char *buf = malloc(ctx->opts.chunk_size);

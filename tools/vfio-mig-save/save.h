@@ -41,6 +41,7 @@ struct save_opts {
 	uint32_t on_error_state;  /* after failure; VMT_STATE_UNKNOWN: the state at start */
 	uint32_t chunk_size;
 	bool progress;
+	bool describe;		  /* --describe: the DEVICE records, no state, no transition */
 };
 
 enum { SAVE_PHASES = 4 }; /* indexed by enum migstream_phase */
@@ -89,6 +90,14 @@ struct save_ctx {
  * returns 0 or -errno.
  */
 int save_run(struct save_ctx *ctx);
+
+/*
+ * --describe: the DEVICE records of every device (as save_run() writes
+ * them) and a DEVICE_END of no bytes each, then STREAM_END: what a loader
+ * needs to check compatibility (vfio-mig-load --dry-run). No device changes
+ * state. Returns 0 or -errno, ctx->result as save_run().
+ */
+int save_describe(struct save_ctx *ctx);
 
 /* "threshold", "max-rounds", ... */
 const char *save_switch_reason_name(enum save_switch_reason reason);
