@@ -57,7 +57,7 @@ failures() {
 
 @test "--list: every group with what it checks" {
 	vmt_run 0 vfio-mig-check --list
-	[ "${#lines[@]}" -eq 15 ]
+	[ "${#lines[@]}" -eq 16 ]
 	[[ ${lines[0]} == "bind "* ]]
 	[[ $output == *"roundtrip  DEV -> migstream -> PEER"* ]]
 	[[ $output == *"converge   pre-copy under no load"* ]]
@@ -121,13 +121,13 @@ root = ET.parse(sys.argv[1]).getroot()
 assert root.tag == "testsuites", root.tag
 cases = [c for s in root for c in s if c.find("skipped") is None]
 assert len(cases) == int(sys.argv[2]), len(cases)
-assert len(root) == 15 and int(root.get("failures")) == 0
+assert len(root) == 16 and int(root.get("failures")) == 0
 PY
 	vmt_run 0 check2 "" -J
 	[ "$(jq -r .schema <<<"$output")" = vfio-mig-check/1 ]
 	[ "$(jq '.checks | length' <<<"$output")" = "$total" ]
 	[ "$(jq -r '.devices[0].final_state, .devices[1].final_state' <<<"$output")" = $'RUNNING\nRUNNING' ]
-	[ "$(jq '[.groups[] | select(.status == "pass")] | length' <<<"$output")" = 15 ]
+	[ "$(jq '[.groups[] | select(.status == "pass")] | length' <<<"$output")" = 16 ]
 	[ "$(jq '.timing.arcs | length' <<<"$output")" -gt 30 ]
 }
 
@@ -159,6 +159,14 @@ PY
 	! failures | grep -v ' - RESUMING -> '
 	failures | grep -q ' - RESUMING -> STOP: EIO, data_fd -1, then GET RESUMING; kernel: success'
 	[[ $output == *'source: "drivers/vfio/vfio_main.c, vfio_mig_get_next_state()"'* ]]
+	both_running
+}
+
+@test "log-dirty= not what the IOMMU saw: only the DMA cross-check fails" {
+	vmt_run 1 sim2 log-dirty=0x1004000:0x1000 --iommu dirty=0x1000000:0x2000 -- \
+		vfio-mig-check --kernel "$KERNEL" --yes -d "$DEV" -d "$PEER"
+	[ "$(failures | wc -l)" -eq 1 ]
+	failures | grep -q "the device's DMA log and the IOMMU's dirty bitmap agree page for page (device 1 dirty, IOMMU 2)"
 	both_running
 }
 

@@ -44,13 +44,15 @@ teardown() {
 # returns 0 at the temporary end of pre-copy data, with DMA logging (mtty
 # has log_ops: mtty_log_start etc.), whose state survives a close (mtty_close
 # only disables the files; close-reset=yes is the mlx5 behaviour); the IO page of the
-# iommufd mock (2 KiB) as the IOAS alignment.
-sim_mtty_like=flags=stop-copy+p2p+pre-copy,precopy-initial=48,size=48,precopy-eof=zero,mdev-type=mtty-1,dma-logging=yes,close-reset=no
+# iommufd mock (2 KiB) as the IOAS alignment.  Unlike mtty (an mdev with no
+# IOMMU) the simulated IOMMU tracks dirty pages, and the same two pages are
+# dirty in the device's DMA log and in the IOMMU, as one DMA would leave them.
+sim_mtty_like=flags=stop-copy+p2p+pre-copy,precopy-initial=48,size=48,precopy-eof=zero,mdev-type=mtty-1,dma-logging=yes,close-reset=no,log-dirty=0x1000000:0x2000
 sim_uuid0=6f1c1e4a-4a1f-4d0e-9a57-000000000001
 sim_args=(
 	--device "vfio0,mdev=$sim_uuid0,$sim_mtty_like"
 	--device "vfio1,mdev=6f1c1e4a-4a1f-4d0e-9a57-000000000002,$sim_mtty_like"
-	--iommu pgsize=2048
+	--iommu pgsize=2048,dirty=0x1000000:0x2000
 )
 
 # run_check GROUP [OPTION...]: runs vfio-mig-check's GROUP on the devices of
@@ -146,6 +148,18 @@ conformance() {
 
 @test "conformance: DMA_LOGGING_START/REPORT/STOP checks of the VFIO core" {
 	conformance dmalog
+}
+
+@test "conformance: DMA logging against the IOMMU's dirty bits (simulator; mtty has no IOMMU)" {
+	if [ "$TIER" = kernel ]; then
+		run_check dmacross
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ $output == *"# group dmacross skipped: the IOMMU has no dirty tracking"* ]]
+	else
+		conformance dmacross
+		[[ $output == *"# dirty pages of 65536 bytes at 4096-byte pages: device log 2, IOMMU 2"* ]]
+	fi
 }
 
 @test "conformance: the legacy container and group, and their exclusion with the cdev" {

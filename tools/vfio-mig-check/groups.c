@@ -48,6 +48,15 @@ static const char *needs_dma_logging(void)
 				: "the device has no DMA logging (PROBE of DMA_LOGGING_START fails)";
 }
 
+static const char *needs_two_trackers(void)
+{
+	if (needs_dma_logging())
+		return needs_dma_logging();
+	return conf.iommu_dirty ? NULL
+				: "the IOMMU has no dirty tracking (IOMMU_GET_HW_INFO): nothing to "
+				  "cross-check the DMA log with";
+}
+
 static const char *needs_group_node(void)
 {
 	if (needs_device())
@@ -92,6 +101,8 @@ static const struct check_group groups[] = {
 	  needs_device },
 	{ "dmalog", "DMA_LOGGING_START/REPORT/STOP checks of the VFIO core", group_dmalog,
 	  needs_dma_logging },
+	{ "dmacross", "DMA logging bitmaps against the IOMMU's dirty bitmap", group_dmacross,
+	  needs_two_trackers },
 	{ "group", "the legacy container and group, and their exclusion with the cdev",
 	  group_group, needs_group_node },
 	{ "ioas", "IOAS_ALLOC/MAP/UNMAP/IOVA_RANGES, DESTROY on a fresh iommufd", group_ioas,

@@ -50,6 +50,7 @@ void group_roundtrip(void);
 void group_reset(void);
 void group_close(void);
 void group_dmalog(void);
+void group_dmacross(void);
 void group_group(void);
 void group_ioas(void);
 void group_dirty(void);
