@@ -208,8 +208,9 @@ PY
 		[ "$status" -eq 1 ]
 		grep -q "^Bail out! stopped by signal" "$VMT_TMP/out"
 		grep -q "stopped by SIG$sig after .* checks; every device is RUNNING" "$VMT_TMP/err"
-		# it was stopped in a read, so in a data state: put back by a reset
-		grep -q "^# $DEV: RUNNING at the end, after VFIO_DEVICE_RESET" "$VMT_TMP/out"
+		# the state each device was left in, said (after a reset when the
+		# signal came in a data state: where depends on timing)
+		grep -q "^# $DEV: RUNNING at the end" "$VMT_TMP/out"
 		both_running
 	done
 }

@@ -13,25 +13,20 @@
 #include "timing.h"
 #include "timeutil.h"
 #include "vfio-ioctl.h"
+#include "vfio-mig.h"
 
 unsigned char stream_buf[STREAM_CAP];
 
-static const char *const state_names[] = {
-	[VFIO_DEVICE_STATE_ERROR] = "ERROR",
-	[VFIO_DEVICE_STATE_STOP] = "STOP",
-	[VFIO_DEVICE_STATE_RUNNING] = "RUNNING",
-	[VFIO_DEVICE_STATE_STOP_COPY] = "STOP_COPY",
-	[VFIO_DEVICE_STATE_RESUMING] = "RESUMING",
-	[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
-	[VFIO_DEVICE_STATE_PRE_COPY] = "PRE_COPY",
-	[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "PRE_COPY_P2P",
-};
-
 const char *sname(uint32_t s)
 {
-	return s < VMT_VFIO_DEVICE_STATE_COUNT ? state_names[s] : "(invalid)";
+	return vmt_mig_state_name(s);
 }
 
+/*
+ * The checker's own copy of the kernel's state_flags_table, not
+ * lib/vfio-mig's: the expectations must not share a mistake with the
+ * library the other tools run on.
+ */
 bool state_supported(uint32_t state, uint64_t flags)
 {
 	uint64_t need;
