@@ -141,8 +141,6 @@ help_shape() {
 	vmt_run 0 migstream-cat --wrap --compress=9 raw
 	vmt_run_error 2 "--wrap takes one input" migstream-cat --wrap -z 9 raw
 	vmt_run_error 2 "invalid --compress argument: '0'" migstream-cat --wrap -z0 raw
-@test "checkusage: vfio-mig-check" {
-	checkusage vfio-mig-check
 }
 
 @test "checkusage: vfio-mig-ls" {
@@ -151,4 +149,12 @@ help_shape() {
 
 @test "help shape: vfio-mig-ls" {
 	help_shape vfio-mig-ls
+}
+
+@test "checkusage: vfio-mig-check" {
+	checkusage vfio-mig-check
+}
+
+@test "help shape: vfio-mig-check" {
+	help_shape vfio-mig-check
 }
