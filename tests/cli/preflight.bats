@@ -30,10 +30,10 @@ requests() {
 }
 
 @test "--describe: DEVICE and DEVICE_END records, no DATA, the device not moved" {
-	vmt_run 0 sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.mgs"
+	vmt_run 0 sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.vms"
 	[ "$(requests vfio0)" = 0 ]
-	[[ $(migstream-cat "$VMT_TMP/d.mgs") == *"DEVICE_END      0 -                     -       32       32 none ok    total_bytes=0 chunks=0"* ]]
-	! migstream-cat "$VMT_TMP/d.mgs" | grep -q ' DATA '
+	[[ $(migstream-cat "$VMT_TMP/d.vms") == *"DEVICE_END      0 -                     -       32       32 none ok    total_bytes=0 chunks=0"* ]]
+	! migstream-cat "$VMT_TMP/d.vms" | grep -q ' DATA '
 }
 
 @test "--describe | --dry-run on a compatible target: exit 0, nothing moved" {
@@ -45,29 +45,29 @@ requests() {
 }
 
 @test "--dry-run on an incompatible target: exit 4, the reason in one line, untouched" {
-	sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.mgs"
-	vmt_run 4 sim "" device=0x9999 -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/d.mgs"
+	sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.vms"
+	vmt_run 4 sim "" device=0x9999 -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/d.vms"
 	vmt_one_line_error vfio-mig-load \
 		"$DST: stream device 0 \\('$SRC'\\) is incompatible: PCI device ID differs: stream 0x11e8, target 0x9999 \\(dry run: untouched, RUNNING\\)"
 	[ "$(requests vfio1)" = 0 ]
 }
 
 @test "--dry-run: a target that lacks the stream's migration features" {
-	sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.mgs"
-	vmt_run 4 sim "" flags=stop-copy -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/d.mgs"
+	sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.vms"
+	vmt_run 4 sim "" flags=stop-copy -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/d.vms"
 	vmt_one_line_error vfio-mig-load "migration flags differ: .*target lacks PRE_COPY"
-	vmt_run 3 sim "" flags=none -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/d.mgs"
+	vmt_run 3 sim "" flags=none -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/d.vms"
 	[ "$(requests vfio1)" = 0 ]
 }
 
 @test "--dry-run reads a full save to its end and verifies it, writes nothing" {
-	sim "" "" -- vfio-mig-save -d "$SRC" --then running -o "$VMT_TMP/f.mgs"
-	vmt_run 0 sim "" "" -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/f.mgs"
+	sim "" "" -- vfio-mig-save -d "$SRC" --then running -o "$VMT_TMP/f.vms"
+	vmt_run 0 sim "" "" -- vfio-mig-load --dry-run -d "$DST" -i "$VMT_TMP/f.vms"
 	[ "$(requests vfio1)" = 0 ]
 	# a flipped byte in the state: the reader's error, exit 4, still untouched
-	cp "$VMT_TMP/f.mgs" "$VMT_TMP/bad.mgs"
-	vmt_flip_byte "$VMT_TMP/bad.mgs" 40000
-	vmt_run 4 sim "" "" -- vfio-mig-load -q --dry-run -d "$DST" -i "$VMT_TMP/bad.mgs"
+	cp "$VMT_TMP/f.vms" "$VMT_TMP/bad.vms"
+	vmt_flip_byte "$VMT_TMP/bad.vms" 40000
+	vmt_run 4 sim "" "" -- vfio-mig-load -q --dry-run -d "$DST" -i "$VMT_TMP/bad.vms"
 	vmt_one_line_error vfio-mig-load "device $DST untouched, RUNNING"
 	[ "$(requests vfio1)" = 0 ]
 }
@@ -78,7 +78,7 @@ requests() {
 }
 
 @test "a --describe stream loaded for real is refused by the device, which is reset" {
-	sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.mgs"
-	vmt_run 4 sim "" "" -- vfio-mig-load -d "$DST" -i "$VMT_TMP/d.mgs"
+	sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.vms"
+	vmt_run 4 sim "" "" -- vfio-mig-load -d "$DST" -i "$VMT_TMP/d.vms"
 	[[ $stderr == *"rejected the loaded state"* ]]
 }

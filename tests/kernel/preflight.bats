@@ -41,14 +41,14 @@ state_of() {
 @test "mtty: a target left in STOP stays in STOP through a dry run" {
 	vfio-mig-save -d "$SRC" --then running | vfio-mig-load --then stop -d "$DST"
 	[ "$(state_of "$DST")" = STOP ]
-	vfio-mig-save --describe -d "$SRC" >"$T/d.mgs"
-	run vfio-mig-load --dry-run -d "$DST" -i "$T/d.mgs"
+	vfio-mig-save --describe -d "$SRC" >"$T/d.vms"
+	run vfio-mig-load --dry-run -d "$DST" -i "$T/d.vms"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(state_of "$DST")" = STOP ]
 	# a full save, read to its end and verified, changes nothing either
-	vfio-mig-save -d "$SRC" --then running >"$T/f.mgs"
-	run vfio-mig-load --dry-run -d "$DST" -i "$T/f.mgs"
+	vfio-mig-save -d "$SRC" --then running >"$T/f.vms"
+	run vfio-mig-load --dry-run -d "$DST" -i "$T/f.vms"
 	[ "$status" -eq 0 ]
 	[ "$(state_of "$DST")" = STOP ]
 }
@@ -57,8 +57,8 @@ state_of() {
 	local c other
 	c=$(mtty_create_cdev mtty-2)
 	other=${c#* }
-	vfio-mig-save --describe -d "$SRC" >"$T/d.mgs"
-	run vfio-mig-load --dry-run -d "$other" -i "$T/d.mgs"
+	vfio-mig-save --describe -d "$SRC" >"$T/d.vms"
+	run vfio-mig-load --dry-run -d "$other" -i "$T/d.vms"
 	echo "$output"
 	[ "$status" -eq 4 ]
 	[[ $output == *"is incompatible: mdev type differs: stream 'mtty-1', target 'mtty-2' (dry run: untouched, RUNNING)"* ]]
