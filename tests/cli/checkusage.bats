@@ -135,6 +135,7 @@ help_shape() {
 
 @test "-z: the next word is an operand, never the level (migstream-cat)" {
 	vmt_require_tool migstream-cat
+	cd "$VMT_TMP"
 	vmt_random_file raw 100
 	vmt_run 0 migstream-cat --wrap -z raw
 	vmt_run 0 migstream-cat --wrap -z9 raw
