@@ -32,6 +32,10 @@ requests() {
 @test "--describe: DEVICE and DEVICE_END records, no DATA, the device not moved" {
 	vmt_run 0 sim "" "" -- vfio-mig-save --describe -d "$SRC" -o "$VMT_TMP/d.vms"
 	[ "$(requests vfio0)" = 0 ]
+	# the summary says what happened: a description, not a save of 0 bytes
+	[[ $stderr == *"described 1 device: "*" of stream, no device state"* ]]
+	[[ $stderr == *"vfio0: untouched, RUNNING"* ]]
+	[[ $stderr != *"downtime"* ]]
 	[[ $(migstream-cat "$VMT_TMP/d.vms") == *"DEVICE_END      0 -                     -       32       32 none ok    total_bytes=0 chunks=0"* ]]
 	! migstream-cat "$VMT_TMP/d.vms" | grep -q ' DATA '
 }

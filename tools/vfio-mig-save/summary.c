@@ -60,6 +60,18 @@ char *summary_error_line(const struct save_ctx *ctx)
 	return line;
 }
 
+/* --describe saved no state and moved nothing: say that, not a zero-byte save. */
+static void summary_print_description(const struct save_ctx *ctx)
+{
+	char b1[32];
+
+	vmt_info("described %u device%s: %s of stream, no device state", ctx->ndevs,
+		 ctx->ndevs == 1 ? "" : "s", vmt_format_size(ctx->result.stream_bytes, b1, sizeof(b1)));
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		vmt_info("%s: untouched, %s", ctx->devs[i].dev->name,
+			 vmt_mig_state_name(ctx->devs[i].final_state));
+}
+
 void summary_print_text(const struct save_ctx *ctx)
 {
 	const struct save_result *r = &ctx->result;
@@ -68,6 +80,10 @@ void summary_print_text(const struct save_ctx *ctx)
 	uint64_t bytes = 0;
 	char b1[32], b2[32], b3[32];
 
+	if (ctx->opts.describe) {
+		summary_print_description(ctx);
+		return;
+	}
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		bytes += device_total(&ctx->devs[i]);
 	vmt_info("saved %u device%s: %s of device state, %s of stream in %.3f s (%.1f MiB/s)",
