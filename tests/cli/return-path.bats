@@ -68,8 +68,8 @@ save_before() {
 	[ "$(printf '%s\n' "$save_err" | jq -r .load_confirmed)" = true ]
 	# the ack came in pre-copy, before the switchover
 	local ack pre
-	ack=$(printf '%s\n' "$save_err" | jq -r '.devices[0].switchover_ack_ms')
-	pre=$(printf '%s\n' "$save_err" | jq -r .precopy_ms)
+	ack=$(printf '%s\n' "$save_err" | jq -r '.devices[0].switchover_ack_s')
+	pre=$(printf '%s\n' "$save_err" | jq -r .precopy_s)
 	[ "$ack" != null ]
 	awk -v a="$ack" -v p="$pre" 'BEGIN { exit !(a <= p) }'
 }
@@ -190,8 +190,8 @@ rp_load_fails() {
 	# the target of vfio1 prepared for 400 ms before its ack
 	local json ack1
 	json=$(printf '%s\n' "$save_err" | grep '^{')
-	ack1=$(printf '%s\n' "$json" | jq -r '.devices[1].switchover_ack_ms')
-	awk -v a="$ack1" 'BEGIN { exit !(a >= 400) }'
+	ack1=$(printf '%s\n' "$json" | jq -r '.devices[1].switchover_ack_s')
+	awk -v a="$ack1" 'BEGIN { exit !(a >= 0.4) }'
 	# a trigger that came first (threshold) was kept and acted after the ack
 	[[ $save_err == *"switchover by threshold waits for the switchover-acks"* ]]
 	[ "$(printf '%s\n' "$json" | jq -r .switchover)" = threshold ]

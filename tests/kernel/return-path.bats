@@ -28,15 +28,15 @@ teardown() {
 	vfio-mig-save -v --precopy --summary-file "$T/save.json" -d "$SRC" --return-fd 3 3<"$T/rp" 2>"$T/save.err" |
 		cat | vfio-mig-load -v --json -d "$DST" --return-fd 1 >"$T/rp" 2>"$T/load.err"
 	cat "$T/save.err" "$T/load.err" "$T/save.json"
-	grep -q '"load_confirmed":true' "$T/save.json"
+	grep -q '"load_confirmed": *true' "$T/save.json"
 	grep -q "switchover-ack (initial section 1, 24 bytes loaded on the destination)" "$T/save.err"
 	grep -q "switchover-ack for stream device 0 (initial section 1, 24 bytes loaded)" "$T/load.err"
 	# the ack came before the switchover (the first arc into STOP_COPY)
 	awk '/switchover-ack \(/ { a = NR } /-> STOP_COPY/ && !s { s = NR } END { exit !(a && s && a < s) }' "$T/save.err"
 	# 6.12 has no VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: v1, said with -v
 	grep -q "pre-copy info v1 (the kernel does not offer v2)" "$T/save.err"
-	grep -q '"precopy_info_v2":false' "$T/save.json"
-	[ "$(json_str "$T/load.err" state)" = RUNNING ]
+	grep -q '"precopy_info_v2": *false' "$T/save.json"
+	[ "$(json_str "$T/load.err" final_state)" = RUNNING ]
 	[ "$(json_str "$T/save.json" final_state)" = STOP ]
 }
 
