@@ -124,7 +124,7 @@ static void usage(void)
 	       "                            switch over after its acks, succeed only when it\n"
 	       "                            says every device was loaded\n"
 	       "     --return-timeout T     longest wait for a reply (default 60s)\n"
-	       	       " -z, --compress[=LEVEL]     zstd-compress records (-zLEVEL: 1-%3$d, default %4$d)\n"
+	       " -z, --compress[=LEVEL]     zstd-compress records (-zLEVEL: 1-%3$d, default %4$d)\n"
 	       "     --chunk-size SIZE      bytes of device data per DATA record (default 1M)\n"
 	       "     --progress             show progress on stderr\n"
 	       "     --json                 print the summary as JSON on stderr\n"
