@@ -2,6 +2,8 @@
 /*
  * The options every tool has, and the arguments popt hands out.
  */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,4 +255,13 @@ void vmt_cli_check_popt_end(poptContext ctx, int rc)
 	if (rc < -1)
 		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
 				poptStrerror(rc));
+}
+
+int vmt_cli_fd_or_usage(const char *arg, const char *option)
+{
+	int fd = (int)vmt_u64_or_usage(arg, option, 0, INT32_MAX);
+
+	if (fcntl(fd, F_GETFD) < 0)
+		vmt_usage_error("invalid %s argument: '%s' (not an open file descriptor)", option, arg);
+	return fd;
 }

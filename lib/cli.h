@@ -111,4 +111,7 @@ void vmt_cli_check_popt_end(poptContext ctx, int rc);
 	"\nSee %s(1).\n",                                                            \
 		vmt_progname()
 
+/* An option naming a file descriptor the caller passed: a usage error unless it is open. */
+int vmt_cli_fd_or_usage(const char *arg, const char *option);
+
 #endif

@@ -20,10 +20,16 @@ uint32_t vmt_precopy_state_for(uint32_t running_state)
 
 int vmt_precopy_sample(struct vmt_device *dev, uint32_t index, struct migstream_precopy_info *info)
 {
+	return vmt_precopy_sample_flags(dev, index, info, NULL);
+}
+
+int vmt_precopy_sample_flags(struct vmt_device *dev, uint32_t index, struct migstream_precopy_info *info,
+			     uint32_t *flags)
+{
 	int ret;
 
 	*info = (struct migstream_precopy_info){ .device = index, .state = dev->state };
-	ret = vmt_mig_precopy_info(dev, &info->initial_bytes, &info->dirty_bytes);
+	ret = vmt_mig_precopy_info_flags(dev, &info->initial_bytes, &info->dirty_bytes, flags);
 	if (ret < 0)
 		return ret;
 	info->time_ns = vmt_realtime_ns();

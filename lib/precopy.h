@@ -29,6 +29,9 @@ uint32_t vmt_precopy_state_for(uint32_t running_state);
  * -errno of GET_PRECOPY_INFO.
  */
 int vmt_precopy_sample(struct vmt_device *dev, uint32_t index, struct migstream_precopy_info *info);
+/* The same, with GET_PRECOPY_INFO's output flags (REINIT after the v2 opt-in). */
+int vmt_precopy_sample_flags(struct vmt_device *dev, uint32_t index, struct migstream_precopy_info *info,
+			     uint32_t *flags);
 
 struct vmt_precopy_split {
 	uint64_t initial_left; /* initial-section bytes not read yet */

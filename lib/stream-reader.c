@@ -554,7 +554,8 @@ static int check_header(struct migstream_reader *r, const struct migstream_recor
 	if (!(h->flags & MIGSTREAM_RF_ZSTD) && h->raw_len != h->stored_len)
 		return bad(r, "raw length %" PRIu32 " differs from stored length %" PRIu32 " without compression",
 			   h->raw_len, h->stored_len);
-	if (!migstream_record_type_known(h->type) && !(h->flags & MIGSTREAM_RF_ANCILLARY))
+	if (!migstream_record_type_known(h->type) && !(h->flags & MIGSTREAM_RF_ANCILLARY) &&
+	    !(r->opts.caller_knows && r->opts.caller_knows(h->type)))
 		return bad(r, "unknown critical record type 0x%04x", h->type);
 	if (r->records == 0 && h->type != MIGSTREAM_REC_STREAM_HEADER)
 		return bad(r, "first record is not STREAM_HEADER");

@@ -57,6 +57,12 @@ struct migstream_reader_opts {
 	 * beyond the window is bad data. Rounded up to a multiple of 64.
 	 */
 	uint32_t unordered_window;
+	/*
+	 * Critical record types the caller knows besides this format's own
+	 * (the return path's records): handed out after the header and
+	 * payload checks instead of refused. NULL: none.
+	 */
+	bool (*caller_knows)(uint16_t type);
 };
 
 /* Default window of unordered_data: 8 KiB of bitmap per device. */

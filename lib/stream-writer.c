@@ -247,6 +247,11 @@ static int ensure_header(struct migstream_writer *w)
 	return write_header_payload(w, payload, (uint32_t)len);
 }
 
+int migstream_writer_start(struct migstream_writer *w)
+{
+	return ensure_header(w);
+}
+
 static void copy_str(char *dst, size_t size, const char *src)
 {
 	size_t len = src ? strlen(src) : 0;

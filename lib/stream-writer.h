@@ -43,6 +43,12 @@ struct migstream_writer_opts {
  * of range.
  */
 int migstream_writer_new(struct migstream_writer **out, int fd, const struct migstream_writer_opts *opts);
+/*
+ * The STREAM_HEADER now rather than with the first record: for a stream
+ * whose records come late (the return path), so that its reader never
+ * waits on a header that is held back. 0 or -errno.
+ */
+int migstream_writer_start(struct migstream_writer *w);
 /* Does not close fd; does not write STREAM_END (see _finish). */
 void migstream_writer_free(struct migstream_writer *w);
 

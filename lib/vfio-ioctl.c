@@ -205,7 +205,18 @@ int vmt_vfio_mig_get_data_size(int device_fd, uint64_t *stop_copy_length)
 	return ret;
 }
 
-int vmt_vfio_mig_get_precopy_info(int data_fd, uint64_t *initial_bytes, uint64_t *dirty_bytes)
+int vmt_vfio_mig_enable_precopy_info_v2(int device_fd)
+{
+	int ret = vmt_vfio_feature_probe(device_fd, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2,
+					 VFIO_DEVICE_FEATURE_SET);
+
+	if (ret == 0)
+		ret = vmt_vfio_feature_set(device_fd, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, NULL, 0);
+	return ret;
+}
+
+int vmt_vfio_mig_get_precopy_info(int data_fd, uint64_t *initial_bytes, uint64_t *dirty_bytes,
+				  uint32_t *flags)
 {
 	struct vfio_precopy_info info = {
 		.argsz = sizeof(info),
@@ -216,6 +227,8 @@ int vmt_vfio_mig_get_precopy_info(int data_fd, uint64_t *initial_bytes, uint64_t
 	if (ret == 0) {
 		*initial_bytes = info.initial_bytes;
 		*dirty_bytes = info.dirty_bytes;
+		if (flags)
+			*flags = info.flags;
 	}
 	return ret;
 }

@@ -62,8 +62,15 @@ int vmt_vfio_mig_get_state(int device_fd, uint32_t *state);
 int vmt_vfio_mig_set_state(int device_fd, uint32_t state, int *data_fd);
 /* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: the device's estimate of its STOP_COPY size. */
 int vmt_vfio_mig_get_data_size(int device_fd, uint64_t *stop_copy_length);
-/* VFIO_MIG_GET_PRECOPY_INFO, on the data fd (not the device fd). */
-int vmt_vfio_mig_get_precopy_info(int data_fd, uint64_t *initial_bytes, uint64_t *dirty_bytes);
+/*
+ * VFIO_MIG_GET_PRECOPY_INFO, on the data fd (not the device fd). *flags
+ * (may be NULL) gets the output flags, meaningful only after the
+ * PRECOPY_INFOv2 opt-in (before it a kernel echoes what it was given: 0).
+ */
+int vmt_vfio_mig_get_precopy_info(int data_fd, uint64_t *initial_bytes, uint64_t *dirty_bytes,
+				  uint32_t *flags);
+/* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: PROBE, then SET with no data. */
+int vmt_vfio_mig_enable_precopy_info_v2(int device_fd);
 
 /* DMA logging (device dirty tracking of guest memory). */
 /*

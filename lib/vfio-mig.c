@@ -254,11 +254,26 @@ int vmt_mig_stop_copy_size(struct vmt_device *dev, uint64_t *bytes)
 	return ret;
 }
 
-int vmt_mig_precopy_info(struct vmt_device *dev, uint64_t *initial_bytes, uint64_t *dirty_bytes)
+int vmt_mig_precopy_info_flags(struct vmt_device *dev, uint64_t *initial_bytes, uint64_t *dirty_bytes,
+			       uint32_t *flags)
 {
 	if (dev->data_fd < 0)
 		return -EBADF;
-	return vmt_vfio_mig_get_precopy_info(dev->data_fd, initial_bytes, dirty_bytes);
+	return vmt_vfio_mig_get_precopy_info(dev->data_fd, initial_bytes, dirty_bytes, flags);
+}
+
+int vmt_mig_precopy_info(struct vmt_device *dev, uint64_t *initial_bytes, uint64_t *dirty_bytes)
+{
+	return vmt_mig_precopy_info_flags(dev, initial_bytes, dirty_bytes, NULL);
+}
+
+int vmt_mig_enable_precopy_info_v2(struct vmt_device *dev)
+{
+	int ret = vmt_vfio_mig_enable_precopy_info_v2(dev->fd);
+
+	if (ret == -ENOTTY || ret == -EINVAL || ret == -EOPNOTSUPP)
+		return -EOPNOTSUPP;
+	return ret;
 }
 
 int vmt_device_reset(struct vmt_device *dev)

@@ -99,6 +99,15 @@ int vmt_mig_stop_copy_size(struct vmt_device *dev, uint64_t *bytes);
  * PRE_COPY state, -EBADF when there is no data fd, -ENOTTY when unsupported.
  */
 int vmt_mig_precopy_info(struct vmt_device *dev, uint64_t *initial_bytes, uint64_t *dirty_bytes);
+/* The same, with the output flags (VFIO_PRECOPY_INFO_REINIT after vmt_mig_enable_precopy_info_v2). */
+int vmt_mig_precopy_info_flags(struct vmt_device *dev, uint64_t *initial_bytes, uint64_t *dirty_bytes,
+			       uint32_t *flags);
+/*
+ * Opt in to pre-copy info v2 (VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2), so
+ * that GET_PRECOPY_INFO may say REINIT. -EOPNOTSUPP when the kernel or the
+ * driver does not offer it (6.12 and older: use v1).
+ */
+int vmt_mig_enable_precopy_info_v2(struct vmt_device *dev);
 
 /*
  * VFIO_DEVICE_RESET: the device restarts RUNNING, a RESUMING session is

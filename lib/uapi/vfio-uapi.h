@@ -39,6 +39,19 @@ struct vfio_precopy_info {
 #define VFIO_MIG_GET_PRECOPY_INFO _IO(VFIO_TYPE, VFIO_BASE + 21)
 #endif
 
+/*
+ * Pre-copy info v2 (after 6.12): a SET of this feature, with no data, opts
+ * in to vfio_precopy_info.flags as an output; VFIO_PRECOPY_INFO_REINIT then
+ * says that new initial data is on the stream (initial_bytes starts again,
+ * dirty_bytes resets).
+ */
+#if !HAVE_DECL_VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOV2
+#define VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 12
+#endif
+#if !HAVE_DECL_VFIO_PRECOPY_INFO_REINIT
+#define VFIO_PRECOPY_INFO_REINIT (1 << 0)
+#endif
+
 #if !HAVE_DECL_VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
 struct vfio_device_feature_mig_data_size {
 	__aligned_u64 stop_copy_length;

@@ -107,3 +107,12 @@ mtty_create_cdev() {
 	vmt_wait_node "$cdev" || return 1
 	echo "$uuid $cdev"
 }
+
+# json_num FILE KEY, json_str FILE KEY: one field of a JSON summary without
+# jq in the guest: the summaries are one-line objects (the first KEY wins).
+json_num() {
+	sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$1" | head -1
+}
+json_str() {
+	sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1" | head -1
+}

@@ -22,15 +22,6 @@ teardown() {
 	mtty_remove_all
 }
 
-# json FILE FILTER: one field of a JSON summary, without jq in the guest:
-# the summaries are single-line objects, keys are unique enough for sed.
-json_num() {
-	sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$1"
-}
-json_str() {
-	sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1"
-}
-
 @test "mtty A -> pipe -> mtty B in stop-copy mode, cdev" {
 	vfio-mig-save --no-precopy --json "$SRC" 2>"$T/save.json" |
 		vfio-mig-load --json "$DST" 2>"$T/load.json"

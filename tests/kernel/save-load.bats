@@ -24,14 +24,6 @@ teardown() {
 	mtty_remove_all
 }
 
-# The summaries are one-line JSON objects; no jq in the guest.
-json_num() {
-	sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$1" | head -1
-}
-json_str() {
-	sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1" | head -1
-}
-
 @test "save mtty in stop-copy mode over the cdev: 60 bytes, stream verifies" {
 	vfio-mig-save --no-precopy -d "$SRC" -o "$T/s.vms" --summary-file "$T/sum.json"
 	cat "$T/sum.json"

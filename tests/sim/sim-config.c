@@ -354,6 +354,21 @@ int sim_parse_device_spec(const char *spec, struct sim_devcfg *d, char *err, siz
 
 			bad = parse_bool(val, &on);
 			d->no_digest = !on;
+		} else if (KEY("precopy-info-v2")) {
+			bad = parse_bool(val, &d->precopy_info_v2);
+		} else if (KEY("reinit-after")) {
+			bad = sim_parse_size(val, &d->reinit_after);
+			d->has_reinit_after = true;
+		} else if (KEY("reinit-on")) {
+			bad = strcasecmp(val, "p2p") != 0;
+			d->reinit_on_p2p = !bad;
+		} else if (KEY("reinit-bytes")) {
+			bad = sim_parse_size(val, &d->reinit_bytes);
+		} else if (KEY("resume-prepare-ms")) {
+			uint64_t ms;
+
+			bad = sim_parse_size(val, &ms) || ms > 600000;
+			d->resume_prepare_ms = (unsigned int)ms;
 		} else if (KEY("close-reset")) {
 			bool on;
 

@@ -42,6 +42,8 @@ struct sim_migf {
 	uint64_t dirty_pending;
 	uint64_t dirty_last_ns;
 	uint64_t dirty_frac; /* sub-byte remainder of rate * time, in ns units */
+	bool reinit_done;    /* the one configured REINIT happened */
+	bool reinit_report;  /* REINIT not yet reported by GET_PRECOPY_INFO */
 
 	/* resuming */
 	size_t hdr_fill;
@@ -49,6 +51,7 @@ struct sim_migf {
 	uint64_t seed;
 	bool complete;
 	bool bad;
+	bool prepare_due; /* an initial section was completed: the target prepares */
 };
 
 static uint64_t stream_seed(const struct sim_migf *m)
@@ -269,6 +272,41 @@ static void update_dirty(struct sim_migf *m)
 	m->dirty_frac = (uint64_t)(acc % 1000000000ULL);
 }
 
+static bool is_initial_section(uint32_t type)
+{
+	return type == SIM_SEC_PRECOPY_INITIAL || type == SIM_SEC_PRECOPY_REINIT;
+}
+
+/*
+ * PRECOPY_INFOv2 (opted in): new initial data appears once, at a section
+ * boundary, after reinit-after pre-copy bytes or on PRE_COPY -> PRE_COPY_P2P.
+ */
+static bool reinit_due(const struct sim_migf *m)
+{
+	const struct sim_devcfg *c = m->dev->cfg;
+
+	if (!m->dev->precopy_v2_on || m->reinit_done || m->stop_copy || !in_precopy(m->dev) ||
+	    !m->in_section || m->pos < m->sec_end)
+		return false;
+	return (c->has_reinit_after && m->dev->precopy_bytes >= c->reinit_after) ||
+	       (c->reinit_on_p2p && m->dev->state == VFIO_DEVICE_STATE_PRE_COPY_P2P);
+}
+
+static bool maybe_reinit(struct sim_migf *m)
+{
+	const struct sim_devcfg *c = m->dev->cfg;
+
+	if (!reinit_due(m))
+		return false;
+	start_section(m, SIM_SEC_PRECOPY_REINIT, c->reinit_bytes ? c->reinit_bytes : c->precopy_initial);
+	m->reinit_done = true;
+	m->reinit_report = true;
+	/* "dirty_bytes is also reset": the new initial data covers it */
+	m->dirty_pending = 0;
+	m->dev->reinits++;
+	return true;
+}
+
 enum advance_result { ADV_DATA, ADV_TEMP_END, ADV_EOF };
 
 /* The current section is used up (or none began): what comes next. */
@@ -290,6 +328,8 @@ static enum advance_result advance(struct sim_migf *m)
 		start_section(m, SIM_SEC_PRECOPY_INITIAL, c->precopy_initial);
 		return ADV_DATA;
 	}
+	if (maybe_reinit(m))
+		return ADV_DATA;
 	update_dirty(m);
 	if (m->dirty_pending) {
 		start_section(m, SIM_SEC_PRECOPY_DIRTY, m->dirty_pending);
@@ -305,7 +345,7 @@ static bool has_data(struct sim_migf *m)
 		return true;
 	if (m->stop_copy)
 		return !m->final_done && !(m->in_section && m->sec_type == SIM_SEC_STOP_COPY);
-	if (!m->in_section)
+	if (!m->in_section || reinit_due(m))
 		return true;
 	update_dirty(m);
 	return m->dirty_pending > 0;
@@ -550,7 +590,7 @@ static void parse_header(struct sim_migf *m)
 	}
 	if (off != m->pos - SIM_SECTION_HEADER || len < SIM_SECTION_HEADER ||
 	    index != m->sec_index || type < SIM_SEC_PRECOPY_INITIAL ||
-	    type > SIM_SEC_STOP_COPY || (type == SIM_SEC_PRECOPY_INITIAL && index != 0)) {
+	    type > SIM_SEC_PRECOPY_REINIT || (type == SIM_SEC_PRECOPY_INITIAL && index != 0)) {
 		load_fail(m, "section %u out of sequence at offset %llu", index,
 			  (unsigned long long)(m->pos - SIM_SECTION_HEADER));
 		return;
@@ -679,6 +719,8 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 			done += k;
 			if (m->pos == m->sec_end && m->sec_type == SIM_SEC_STOP_COPY && !m->bad)
 				m->complete = true;
+			if (m->pos == m->sec_end && is_initial_section(m->sec_type) && k)
+				m->prepare_due = true;
 		}
 	}
 	if (!done && n)
@@ -692,6 +734,23 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 	return (ssize_t)done;
 }
 
+/*
+ * resume-prepare-ms: like mlx5, the target sets itself up from the initial
+ * data as it is written, so the write that completes an initial section
+ * returns only when that is done (outside the lock: other fds go on).
+ */
+static void prepare_target(struct sim_migf *m)
+{
+	unsigned int ms = m->dev->cfg->resume_prepare_ms;
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	if (!m->prepare_due)
+		return;
+	m->prepare_due = false;
+	while (ms && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 ssize_t sim_migf_write(struct sim_migf *m, const void *buf, size_t n)
 {
 	ssize_t r;
@@ -699,6 +758,7 @@ ssize_t sim_migf_write(struct sim_migf *m, const void *buf, size_t n)
 	pthread_mutex_lock(&sim_lock);
 	r = resume_write_locked(m, buf, n);
 	pthread_mutex_unlock(&sim_lock);
+	prepare_target(m);
 	return r;
 }
 
@@ -725,6 +785,7 @@ ssize_t sim_migf_writev(struct sim_migf *m, const struct iovec *iov, int cnt)
 			break;
 	}
 	pthread_mutex_unlock(&sim_lock);
+	prepare_target(m);
 	return total;
 }
 
@@ -775,10 +836,11 @@ int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg)
 	if (m->disabled)
 		return -ENODEV;
 	update_dirty(m);
+	maybe_reinit(m);
 	if (!m->in_section) {
 		initial = m->dev->cfg->precopy_initial < SIM_SECTION_HEADER
 				  ? SIM_SECTION_HEADER : m->dev->cfg->precopy_initial;
-	} else if (m->sec_type == SIM_SEC_PRECOPY_INITIAL) {
+	} else if (is_initial_section(m->sec_type)) {
 		initial = m->sec_end - m->pos;
 	} else if (m->sec_type == SIM_SEC_PRECOPY_DIRTY) {
 		dirty = m->sec_end - m->pos;
@@ -787,6 +849,10 @@ int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg)
 		dirty += m->dirty_pending < SIM_SECTION_HEADER ? SIM_SECTION_HEADER
 							       : m->dirty_pending;
 	info->flags = 0;
+	if (m->dev->precopy_v2_on && m->reinit_report) {
+		info->flags |= VFIO_PRECOPY_INFO_REINIT;
+		m->reinit_report = false;
+	}
 	info->initial_bytes = initial;
 	info->dirty_bytes = dirty;
 	sim_migf_poll(m);

@@ -63,7 +63,7 @@ void sim_dev_write_state(struct sim_dev *dev)
 		     "save_digest=%s%016llx\nloaded_bytes=%llu\nload_digest=%s%016llx\n"
 		     "load_verified=%s\nload_error=%s\nload_seed=%s%llu\n"
 		     "dma_logging=%d\nlog_page_size=%llu\nlog_ranges=%zu\n"
-		     "read_calls=%llu\nwrite_calls=%llu\nenomsg=%llu\n",
+		     "read_calls=%llu\nwrite_calls=%llu\nenomsg=%llu\nprecopy_v2=%d\nreinits=%u\n",
 		     dev->cfg->name, dev->files ? (long)getpid() : 0L, dev->files > 0,
 		     dev->open_count > 0, sim_state_name(dev->state),
 		     sim_state_name(dev->last_state), (unsigned long long)dev->transitions,
@@ -78,7 +78,7 @@ void sim_dev_write_state(struct sim_dev *dev)
 		     (unsigned long long)dev->load_seed : 0ULL,
 		     dev->logging, (unsigned long long)dev->log_page_size, dev->log_ranges.n,
 		     (unsigned long long)dev->read_calls, (unsigned long long)dev->write_calls,
-		     (unsigned long long)dev->enomsg);
+		     (unsigned long long)dev->enomsg, dev->precopy_v2_on, dev->reinits);
 	if (!dev->has_load_seed) {
 		/* "load_seed=none0" -> "load_seed=none" */
 		char *p = strstr(text, "load_seed=none0\n");
@@ -674,6 +674,24 @@ static int feature_data_size(struct sim_dev *dev, uint32_t flags, void *data, si
 	return 0;
 }
 
+/*
+ * VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: SET with no data opts in to the
+ * flags of VFIO_MIG_GET_PRECOPY_INFO as an output (REINIT). A device without
+ * the key is a 6.12 one: the feature is unknown (vfio_pci_core_ioctl_feature).
+ */
+static int feature_precopy_info_v2(struct sim_dev *dev, uint32_t flags, size_t argsz)
+{
+	int ret;
+
+	if (!dev->cfg->precopy_info_v2 || !(dev->cfg->mig_flags & VFIO_MIGRATION_PRE_COPY))
+		return -ENOTTY;
+	ret = check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0);
+	if (ret != 1)
+		return ret;
+	dev->precopy_v2_on = true;
+	return 0;
+}
+
 /* ---- DMA logging ---- */
 
 static int cmp_range(const void *a, const void *b)
@@ -934,6 +952,8 @@ static int device_feature(struct sim_dev *dev, struct vfio_device_feature *f)
 		return feature_log_report(dev, f->flags, f->data, argsz);
 	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
 		return feature_data_size(dev, f->flags, f->data, argsz);
+	case VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
+		return feature_precopy_info_v2(dev, f->flags, argsz);
 	default:
 		/* vfio_pci_core_ioctl_feature: other features are not modelled */
 		return -ENOTTY;

@@ -37,6 +37,7 @@ enum sim_section_type {
 	SIM_SEC_PRECOPY_INITIAL = 1,
 	SIM_SEC_PRECOPY_DIRTY = 2,
 	SIM_SEC_STOP_COPY = 3,
+	SIM_SEC_PRECOPY_REINIT = 4, /* new initial data (PRECOPY_INFOv2 REINIT) */
 };
 
 /* A set of [start, end) intervals, kept sorted and merged. */
@@ -102,6 +103,14 @@ struct sim_devcfg {
 	bool busy;
 	/* break=: kernel rules this device breaks on purpose (vfio-mig-check's tests) */
 	bool break_datafd_cloexec, break_precopy_argsz;
+
+	/* PRECOPY_INFOv2 and the target's preparation (README "Return path") */
+	bool precopy_info_v2;	  /* the device offers the opt-in feature */
+	bool has_reinit_after;
+	uint64_t reinit_after;	  /* REINIT once this many pre-copy bytes were read */
+	bool reinit_on_p2p;	  /* REINIT when PRE_COPY -> PRE_COPY_P2P */
+	uint64_t reinit_bytes;	  /* size of the new initial section (0: precopy-initial) */
+	unsigned int resume_prepare_ms; /* the write completing an initial section takes this long */
 };
 
 struct sim_iommucfg {
@@ -178,6 +187,8 @@ struct sim_dev {
 	uint64_t read_calls, write_calls, enomsg;
 	uint64_t data_read_total, data_written_total; /* for EIO injection */
 	uint64_t dirty_rounds_done;
+	bool precopy_v2_on;	/* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 was SET */
+	unsigned int reinits;	/* REINITs reported */
 
 	/* DMA logging */
 	bool logging;

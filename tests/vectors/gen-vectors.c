@@ -24,6 +24,7 @@
 
 #include "byteorder.h"
 #include "migstream.h"
+#include "migstream-reply.h"
 #include "stream-writer.h"
 
 #define VECTOR_TIME_NS UINT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
@@ -87,25 +88,33 @@ static int gen_minimal(int fd)
 	return ret;
 }
 
-/* one-device.vms: a device, 200 bytes in 64-byte chunks over all three
- * phases, a PRECOPY_INFO, DEVICE_END, STREAM_END. */
-static int gen_one_device(int fd)
+/*
+ * A device, 200 bytes in 64-byte chunks over all three phases, DEVICE_END,
+ * STREAM_END; with_info: a PRECOPY_INFO first; with_marker: INIT_DATA_SENT
+ * after the 100 initial bytes.
+ */
+static int gen_device_200(int fd, bool with_info, bool with_marker)
 {
 	struct migstream_device d = vector_device(0);
 	struct migstream_precopy_info pi = { .device = 0, .state = 6, .time_ns = VECTOR_TIME_NS + 1000,
 					     .initial_bytes = 100, .dirty_bytes = 30, .stop_copy_size = 70 };
+	struct migstream_init_data_sent m = { .device = 0, .generation = 1, .offset = 100, .initial = 100 };
+	uint8_t data[200], marker[MIGSTREAM_INIT_DATA_SENT_LEN];
 	struct migstream_writer *w;
-	uint8_t data[200];
 	int ret;
 
 	vector_bytes(data, sizeof(data), 0);
+	migstream_encode_init_data_sent(&m, marker);
 	ret = vector_begin(fd, &w, 0, 64);
 	if (!ret)
 		ret = migstream_write_device(w, &d);
-	if (!ret)
+	if (!ret && with_info)
 		ret = migstream_write_precopy_info(w, &pi);
 	if (!ret)
 		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, data, 100);
+	if (!ret && with_marker)
+		ret = migstream_write_record(w, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, marker,
+					     sizeof(marker));
 	if (!ret)
 		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, data + 100, 30);
 	if (!ret)
@@ -116,6 +125,12 @@ static int gen_one_device(int fd)
 		ret = migstream_writer_finish(w);
 	migstream_writer_free(w);
 	return ret;
+}
+
+/* one-device.vms: the device with a PRECOPY_INFO. */
+static int gen_one_device(int fd)
+{
+	return gen_device_200(fd, true, false);
 }
 
 /* compressed.vms: two devices, 64 KiB of compressible bytes each, zstd
@@ -193,6 +208,62 @@ static int gen_unknown_ancillary(int fd)
 	return ret;
 }
 
+/*
+ * init-data-sent.vms: one-device.vms's device and bytes, with the
+ * INIT_DATA_SENT marker after its 100 initial bytes instead of the
+ * PRECOPY_INFO (ancillary: a reader without return path support skips it).
+ */
+static int gen_init_data_sent(int fd)
+{
+	return gen_device_200(fd, false, true);
+}
+
+/* A reply stream: STREAM_HEADER, an optional SWITCHOVER_ACK, LOAD_RESULT, STREAM_END. */
+static int gen_reply(int fd, const struct migstream_switchover_ack *ack, const struct migstream_load_result *res)
+{
+	static uint8_t buf[MIGSTREAM_LOAD_RESULT_MAX_LEN];
+	struct migstream_writer *w;
+	int len, ret = vector_begin(fd, &w, 0, 0);
+
+	if (!ret && ack) {
+		migstream_encode_switchover_ack(ack, buf);
+		ret = migstream_write_record(w, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, MIGSTREAM_SWITCHOVER_ACK_LEN);
+	}
+	len = migstream_encode_load_result(res, buf, sizeof(buf));
+	if (!ret)
+		ret = len < 0 ? len : migstream_write_record(w, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+/* reply-ok.vms: device 0 acked after its 100 initial bytes, then loaded and RUNNING. */
+static int gen_reply_ok(int fd)
+{
+	static const struct migstream_switchover_ack ack = {
+		.device = 0, .generation = 1, .bytes = 100, .time_ns = VECTOR_TIME_NS + 1000000,
+	};
+	static struct migstream_load_result res = {
+		.exit_code = 0, .device_count = 1, .time_ns = VECTOR_TIME_NS + 2000000,
+		.devices = { { .device = 0, .state = 2, .flags = MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE } },
+	};
+
+	return gen_reply(fd, &ack, &res);
+}
+
+/* reply-failed.vms: the load failed (exit 4), device 0 was reset and is RUNNING. */
+static int gen_reply_failed(int fd)
+{
+	static struct migstream_load_result res = {
+		.exit_code = 4, .device_count = 1, .time_ns = VECTOR_TIME_NS + 2000000,
+		.devices = { { .device = 0, .state = 2, .flags = MIGSTREAM_RESULT_RESET } },
+		.message = "vfio1: the device rejected the loaded state; device vfio1 reset, now RUNNING",
+	};
+
+	return gen_reply(fd, NULL, &res);
+}
+
 struct vector {
 	const char *name;
 	int (*gen)(int fd);
@@ -205,6 +276,13 @@ static const struct vector vectors[] = {
 	{ "compressed.vms", gen_compressed, false },
 	{ "dirty-bitmap.vms", gen_dirty_bitmap, true },
 	{ "unknown-ancillary.vms", gen_unknown_ancillary, true },
+	{ "init-data-sent.vms", gen_init_data_sent, true },
+};
+
+/* Return-path streams: valid for a reader that knows the reply record types. */
+static const struct vector reply_vectors[] = {
+	{ "reply-ok.vms", gen_reply_ok, true },
+	{ "reply-failed.vms", gen_reply_failed, true },
 };
 
 struct vbuf {
@@ -366,6 +444,12 @@ int main(int argc, char **argv)
 		if (gen_to_mem(vectors[i].gen, &b) || write_file(argv[1], vectors[i].name, &b))
 			return 1;
 		printf("%-24s %6zu bytes\n", vectors[i].name, b.len);
+		free(b.p);
+	}
+	for (size_t i = 0; i < sizeof(reply_vectors) / sizeof(reply_vectors[0]); i++) {
+		if (gen_to_mem(reply_vectors[i].gen, &b) || write_file(argv[1], reply_vectors[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", reply_vectors[i].name, b.len);
 		free(b.p);
 	}
 	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++) {

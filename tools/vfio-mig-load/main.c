@@ -29,6 +29,8 @@
 #include "options.h"
 #include "progress.h"
 #include "signals.h"
+#include "reply.h"
+#include "migstream-reply.h"
 #include "stream-reader.h"
 #include "strutils.h"
 #include "target.h"
@@ -50,6 +52,7 @@ struct load {
 	bool have_rec;
 	struct vmt_failure failure;  /* the first failure, if any */
 	int dry_run_code;	     /* --dry-run: the worst verdict so far, as an exit code */
+	struct load_reply *reply; /* --return-fd, or NULL */
 };
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
@@ -294,6 +297,26 @@ static int write_chunk(struct load *ld, struct load_target *t, const struct load
 	return 0;
 }
 
+/* The return path broke: the source cannot hear from us, so it keeps its devices. */
+static int reply_failed(struct load *ld, int err)
+{
+	return fail(ld, VMT_EXIT_FAILURE, "return fd %d: writing to the source: %s", ld->opts.return_fd,
+		    strerror(-err));
+}
+
+static int handle_init_marker(struct load *ld)
+{
+	char where[128];
+	int rc = load_reply_marker(ld->reply, &ld->rec, ld->targets, ld->target_count);
+
+	if (rc == -EBADMSG)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed INIT_DATA_SENT record or unknown device",
+			    ld->input_name, record_where(ld, where, sizeof(where)));
+	if (rc < 0)
+		return reply_failed(ld, rc);
+	return 0;
+}
+
 /* The reader checked device, phase and order (or, reordering, each chunk once). */
 static int handle_data(struct load *ld)
 {
@@ -343,6 +366,8 @@ static int handle_data(struct load *ld)
 	if (rc == -EBADMSG)
 		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u chunk %llu has a wrong state offset",
 			    ld->input_name, where, data.device, (unsigned long long)chunk.chunk_index);
+	if (rc == 0 && (rc = load_reply_send_due(ld->reply, ld->targets, ld->target_count)) < 0)
+		return reply_failed(ld, rc);
 	return rc;
 }
 
@@ -417,6 +442,8 @@ static int handle_record(struct load *ld)
 		return ld->opts.dry_run ? 0 : handle_data(ld);
 	case MIGSTREAM_REC_DEVICE_END:
 		return handle_device_end(ld);
+	case MIGSTREAM_REC_INIT_DATA_SENT:
+		return handle_init_marker(ld);
 	default:
 		/* PRECOPY_INFO, DIRTY_BITMAP, STREAM_END, unknown ancillary: nothing to load. */
 		vmt_trace("%s: record %u (%s) skipped", ld->input_name, ld->rec.seq,
@@ -521,6 +548,12 @@ static int run_load(struct load *ld)
 	const struct migstream_reader_opts ropts = { .unordered_data = ld->opts.reorder_limit > 0 };
 	int rc;
 
+	if (ld->opts.return_fd >= 0) {
+		rc = load_reply_open(&ld->reply, ld->opts.return_fd, ld->opts.map_count);
+		if (rc < 0)
+			return fail(ld, VMT_EXIT_FAILURE, "return fd %d: cannot start the reply stream: %s",
+				    ld->opts.return_fd, strerror(-rc));
+	}
 	rc = open_targets(ld);
 	if (rc)
 		return rc;
@@ -548,9 +581,19 @@ static int run_load(struct load *ld)
 			return rc;
 		vmt_progress_update(&ld->progress, NULL, migstream_reader_offset(ld->reader),
 				    ld->input_size, false);
+		/*
+		 * The source keeps its end open until it has our answer: with a
+		 * return path the stream ends at STREAM_END, not at end of file.
+		 */
+		if (ld->reply && ld->rec.type == MIGSTREAM_REC_STREAM_END)
+			break;
 	}
 	ld->have_rec = false;
-	return finish_targets(ld);
+	rc = finish_targets(ld);
+	if (rc)
+		return rc;
+	rc = load_reply_result(ld->reply, VMT_EXIT_OK, "", ld->targets, ld->target_count, ld->opts.then_state);
+	return rc < 0 ? reply_failed(ld, rc) : 0;
 }
 
 /*
@@ -620,6 +663,9 @@ static int report(struct load *ld)
 		line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);
 		if (!ld->opts.json)
 			vmt_err("%s", line ? line : "out of memory");
+		if (load_reply_result(ld->reply, vmt_failure_exit_code(&ld->failure), line ? line : "out of memory",
+				      ld->targets, ld->target_count, ld->opts.then_state) < 0)
+			vmt_warn("return fd %d: cannot send the failure to the source", ld->opts.return_fd);
 	}
 	if (ld->opts.json)
 		vmt_json_emit(stderr, load_summary_json(&ld->summary, &ld->failure, line));
@@ -638,6 +684,7 @@ static void release(struct load *ld)
 	free(ld->targets);
 	free(ld->summary.devices);
 	migstream_reader_free(ld->reader);
+	load_reply_free(ld->reply);
 	if (ld->input_fd > STDIN_FILENO)
 		close(ld->input_fd);
 	load_options_free(&ld->opts);

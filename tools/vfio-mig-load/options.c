@@ -31,6 +31,7 @@ enum {
 	OPT_GROUP,
 	OPT_SUMMARY_FILE,
 	OPT_DRY_RUN,
+	OPT_RETURN_FD,
 };
 
 static void usage(void)
@@ -63,6 +64,8 @@ static void usage(void)
 	       "     --dry-run              only check: read the stream (a full save or a\n"
 	       "                            description, vfio-mig-save's), run every\n"
 	       "                            compatibility check, exit 0 or 4; touch nothing\n"
+	       "     --return-fd N          send switchover-acks and the load result to the\n"
+	       "                            source on fd N (vfio-mig-save --return-fd)\n"
 	       "\n"
 	       "Output:\n"
 	       "     --json                 print the summary as JSON on stderr (also on\n"
@@ -142,6 +145,7 @@ static const struct poptOption options[] = {
 	{ "input", 'i', POPT_ARG_STRING, NULL, OPT_INPUT, NULL, NULL },
 	{ "reorder-buffer", 0, POPT_ARG_STRING, NULL, OPT_REORDER, NULL, NULL },
 	{ "then", 0, POPT_ARG_STRING, NULL, OPT_THEN, NULL, NULL },
+	{ "return-fd", 0, POPT_ARG_STRING, NULL, OPT_RETURN_FD, NULL, NULL },
 	{ "group", 0, POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
 	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
 	{ "json", 0, POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
@@ -178,7 +182,7 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	const char *arg;
 	int rc;
 
-	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING };
+	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING, .return_fd = -1 };
 	vmt_cli_begin(argc, argv, options);
 	while ((rc = vmt_cli_next(usage)) > 0) {
 		arg = vmt_cli_arg();
@@ -197,6 +201,9 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 			break;
 		case OPT_THEN:
 			o->then_state = parse_then(arg);
+			break;
+		case OPT_RETURN_FD:
+			o->return_fd = vmt_cli_fd_or_usage(arg, "--return-fd");
 			break;
 		case OPT_GROUP:
 			o->group = true;

@@ -22,6 +22,7 @@ struct load_options {
 	unsigned int map_count;
 	uint32_t then_state;	/* VFIO_DEVICE_STATE_RUNNING or _STOP */
 	uint64_t reorder_limit; /* bytes */
+	int return_fd;		/* --return-fd: replies to the source, or -1 */
 	bool force;
 	bool group;		/* legacy group/container path */
 	bool json;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "outfile.h"
 #include "progress.h"
+#include "return-path.h"
 #include "save.h"
 #include "signals.h"
 #include "strutils.h"
@@ -28,6 +29,8 @@
 
 #define MAX_DEVICES 64
 #define DEFAULT_MAX_ROUNDS 32
+/* How long the save waits for a reply it needs on the return path. */
+#define DEFAULT_RETURN_TIMEOUT_NS (60ull * 1000000000ull)
 
 enum {
 	OPT_DEVICE = 1,
@@ -48,6 +51,8 @@ enum {
 	OPT_JSON,
 	OPT_SUMMARY_FILE,
 	OPT_DESCRIBE,
+	OPT_RETURN_FD,
+	OPT_RETURN_TIMEOUT,
 };
 
 static const struct poptOption options[] = {
@@ -70,6 +75,8 @@ static const struct poptOption options[] = {
 	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
 	{ "summary-file", '\0', POPT_ARG_STRING, NULL, OPT_SUMMARY_FILE, NULL, NULL },
 	{ "describe", '\0', POPT_ARG_NONE, NULL, OPT_DESCRIBE, NULL, NULL },
+	{ "return-fd", '\0', POPT_ARG_STRING, NULL, OPT_RETURN_FD, NULL, NULL },
+	{ "return-timeout", '\0', POPT_ARG_STRING, NULL, OPT_RETURN_TIMEOUT, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -113,6 +120,10 @@ static void usage(void)
 	       "                            or running\n"
 	       "     --on-error STATE       device state after a failure: running or stop\n"
 	       "                            (default: the state it was in at the start)\n"
+	       "     --return-fd N          read vfio-mig-load's replies (--return-fd) on fd N:\n"
+	       "                            switch over after its acks, succeed only when it\n"
+	       "                            says every device was loaded\n"
+	       "     --return-timeout T     longest wait for a reply (default 60s)\n"
 	       " -z, --compress[=LEVEL]     zstd-compress records (-zLEVEL: 1-%3$d, default %4$d)\n"
 	       "     --chunk-size SIZE      bytes of device data per DATA record (default 1M)\n"
 	       "     --progress             show progress on stderr\n"
@@ -223,6 +234,14 @@ static void parse_options(int argc, const char **argv, struct cli *cli)
 			break;
 		case OPT_JSON:
 			cli->json = true;
+			break;
+		case OPT_RETURN_FD:
+			cli->save.return_fd = vmt_cli_fd_or_usage(arg, "--return-fd");
+			break;
+		case OPT_RETURN_TIMEOUT:
+			cli->save.return_timeout_ns = vmt_duration_ns_or_usage(arg, "--return-timeout");
+			if (!cli->save.return_timeout_ns)
+				vmt_usage_error("invalid --return-timeout argument: '%s' (must be more than 0)", arg);
 			break;
 		case OPT_SUMMARY_FILE:
 			cli->summary_file = arg;
@@ -343,6 +362,8 @@ int main(int argc, const char **argv)
 			.on_error_state = VMT_STATE_UNKNOWN,
 			.chunk_size = MIGSTREAM_DEFAULT_CHUNK,
 			.max_rounds = DEFAULT_MAX_ROUNDS,
+			.return_fd = -1,
+			.return_timeout_ns = DEFAULT_RETURN_TIMEOUT_NS,
 		},
 	};
 	struct vmt_device_open_opts open_opts = { 0 };
@@ -394,7 +415,10 @@ int main(int argc, const char **argv)
 	ctx.opts = cli.save;
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
 	ctx.opts.progress = cli.progress || (!cli.json && vmt_progress_wanted(false));
-	if (cli.save.describe)
+	if (cli.save.return_fd >= 0 &&
+	    (ret = return_path_open(&ctx.rp, cli.save.return_fd, cli.save.return_timeout_ns)) < 0)
+		vmt_fail(&ctx.failure, &(struct vmt_where){ 0 }, ret, 0, "return fd %d", cli.save.return_fd);
+	else if (cli.save.describe)
 		save_describe(&ctx);
 	else
 		save_run(&ctx);
@@ -402,6 +426,7 @@ out_report:
 	finish_output(&out, &ctx);
 	exit_code = report(&cli, &ctx);
 	migstream_writer_free(ctx.writer);
+	return_path_free(ctx.rp);
 	for (unsigned int i = 0; i < ctx.ndevs; i++)
 		vmt_device_close(devs[i].dev);
 	vmt_failure_free(&ctx.failure);

@@ -22,6 +22,8 @@
 #include "failure.h"
 #include "log.h"
 #include "precopy.h"
+#include "migstream-reply.h"
+#include "return-path.h"
 #include "save.h"
 #include "signals.h"
 #include "strutils.h"
@@ -185,6 +187,12 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 		sd->precopy = false;
 	}
 
+	if (sd->precopy) {
+		sd->precopy_v2 = vmt_mig_enable_precopy_info_v2(dev) == 0;
+		vmt_dbg("%s: pre-copy info %s", dev->name,
+			sd->precopy_v2 ? "v2 (REINIT reported)" : "v1 (the kernel does not offer v2)");
+	}
+
 	ret = vmt_mig_stop_copy_size(dev, &sd->stop_copy_size);
 	if (ret == -EOPNOTSUPP)
 		sd->stop_copy_size = MIGSTREAM_SIZE_UNKNOWN;
@@ -218,6 +226,46 @@ static int emit(struct save_ctx *ctx, struct save_device *sd, enum migstream_pha
 	return 0;
 }
 
+/*
+ * INIT_DATA_SENT once all of a device's initial section is in the stream:
+ * what the destination acks before the switchover.
+ */
+static int mark_initial_done(struct save_ctx *ctx, struct save_device *sd)
+{
+	uint64_t end = precopy_sent(sd);
+	struct migstream_init_data_sent m = {
+		.device = sd->index,
+		.generation = sd->generation,
+		.offset = end,
+		.initial = end - sd->section_start,
+	};
+	uint8_t buf[MIGSTREAM_INIT_DATA_SENT_LEN];
+	int ret;
+
+	if (sd->marked >= sd->generation)
+		return 0;
+	migstream_encode_init_data_sent(&m, buf);
+	ret = migstream_write_record(ctx->writer, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, buf,
+				     sizeof(buf));
+	if (ret < 0)
+		return write_failed(ctx, ret);
+	sd->marked = sd->generation;
+	sd->marked_ns = vmt_monotonic_ns();
+	vmt_dbg("%s: initial section %u sent (%llu bytes, ends at byte %llu)", sd->dev->name, sd->generation,
+		(unsigned long long)m.initial, (unsigned long long)end);
+	return 0;
+}
+
+/* REINIT: new initial data; it goes out as PRECOPY_INITIAL again and needs its own ack. */
+static void begin_reinit(struct save_ctx *ctx, struct save_device *sd, uint64_t initial_bytes)
+{
+	sd->generation++;
+	sd->split = (struct vmt_precopy_split){ .initial_left = initial_bytes };
+	sd->section_start = precopy_sent(sd);
+	vmt_dbg("%s: REINIT in %s: initial section %u, %llu bytes", sd->dev->name,
+		vmt_mig_state_name(sd->dev->state), sd->generation, (unsigned long long)initial_bytes);
+}
+
 /* Pre-copy bytes: PRECOPY_INITIAL while the device's initial section lasts, then PRECOPY_DIRTY. */
 static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsigned char *buf,
 			size_t len)
@@ -228,6 +276,8 @@ static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsi
 	ret = emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_INITIAL, buf, initial);
 	if (ret < 0)
 		return ret;
+	if (!sd->split.initial_left && (ret = mark_initial_done(ctx, sd)) < 0)
+		return ret;
 	return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
 }
 
@@ -235,15 +285,23 @@ static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsi
 static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool record)
 {
 	struct migstream_precopy_info info;
+	uint32_t flags = 0;
 	int ret;
 
-	ret = vmt_precopy_sample(sd->dev, sd->index, &info);
+	ret = vmt_precopy_sample_flags(sd->dev, sd->index, &info, &flags);
 	if (ret < 0)
 		return save_fail(ctx, sd, ret, "VFIO_MIG_GET_PRECOPY_INFO in %s",
 				 vmt_mig_state_name(sd->dev->state));
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
 	sd->sent_at_sample = precopy_sent(sd);
+	/* Before the opt-in the flags are not the kernel's word. */
+	if (sd->precopy_v2 && (flags & VFIO_PRECOPY_INFO_REINIT)) {
+		begin_reinit(ctx, sd, info.initial_bytes);
+		record = true;
+	}
 	vmt_precopy_split_sample(&sd->split, info.initial_bytes);
+	if (!sd->split.initial_left && (ret = mark_initial_done(ctx, sd)) < 0)
+		return ret;
 	if (!record)
 		return 0;
 	vmt_dbg("%s: pre-copy round %llu: initial %llu, dirty %llu", sd->dev->name,
@@ -352,10 +410,48 @@ static bool should_switch(struct save_ctx *ctx, uint64_t estimate, uint64_t star
 	return false;
 }
 
+/* The return path failed: the destination said no, went silent or closed it. */
+static int return_path_failed(struct save_ctx *ctx, int err)
+{
+	if (vmt_stop_signal())
+		return check_stop_signal(ctx);
+	ctx->result.destination_failed = true;
+	return save_refuse(ctx, NULL, err, "%s", return_path_error(ctx->rp));
+}
+
+/*
+ * Whether a switchover trigger may act now. With a return path it waits
+ * until every pre-copy device acked its initial data (the first trigger is
+ * kept: a control byte is read only once); pre-copy goes on meanwhile.
+ * 1: switch over, 0: not yet, <0: failure (no ack within the timeout).
+ */
+static int gate_switch(struct save_ctx *ctx, enum save_switch_reason *pending,
+		       enum save_switch_reason reason, uint64_t *wait_start)
+{
+	int ret;
+
+	if (*pending == SWITCH_NONE) {
+		*pending = reason;
+		*wait_start = vmt_monotonic_ns();
+		if (ctx->rp && !return_path_all_acked(ctx))
+			vmt_dbg("switchover by %s waits for the switchover-acks", save_switch_reason_name(reason));
+	}
+	if (!ctx->rp)
+		return 1;
+	ret = return_path_poll(ctx->rp, ctx);
+	if (ret < 0)
+		return return_path_failed(ctx, ret);
+	if (return_path_all_acked(ctx))
+		return 1;
+	if (return_path_timed_out(ctx->rp, *wait_start))
+		return return_path_failed(ctx, return_path_ack_timeout(ctx->rp, ctx));
+	return 0;
+}
+
 static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 {
-	enum save_switch_reason reason = SWITCH_NONE;
-	uint64_t start_ns = vmt_monotonic_ns();
+	enum save_switch_reason reason = SWITCH_NONE, pending = SWITCH_NONE;
+	uint64_t start_ns = vmt_monotonic_ns(), wait_start = 0;
 	bool any = false;
 	int ret;
 
@@ -370,6 +466,7 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 		if (sd->dev->data_fd < 0)
 			return save_fail(ctx, sd, -EIO, "the device gave no data fd for %s",
 					 vmt_mig_state_name(target));
+		sd->generation = 1;
 		if ((ret = sample_precopy(ctx, sd, true)) < 0)
 			return ret;
 		any = true;
@@ -382,11 +479,22 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 
 		if ((ret = check_stop_signal(ctx)) < 0)
 			return ret;
+		if (pending != SWITCH_NONE && (ret = gate_switch(ctx, &pending, pending, &wait_start)) != 0) {
+			if (ret < 0)
+				return ret;
+			reason = pending;
+			break;
+		}
+		if (ctx->rp && (ret = return_path_poll(ctx->rp, ctx)) < 0)
+			return return_path_failed(ctx, ret);
 		ret = switch_asked(ctx, &reason);
 		if (ret < 0)
 			return ret;
-		if (ret > 0)
+		if (ret > 0 && (ret = gate_switch(ctx, &pending, reason, &wait_start)) != 0) {
+			if (ret < 0)
+				return ret;
 			break;
+		}
 		for (unsigned int i = 0; i < ctx->ndevs; i++)
 			if (ctx->devs[i].precopy &&
 			    (ret = precopy_pass(ctx, &ctx->devs[i], buf, &pass_bytes)) < 0)
@@ -404,19 +512,31 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 				return ret;
 			estimate += ctx->devs[i].estimate;
 		}
-		if (should_switch(ctx, estimate, start_ns, &reason))
-			break;
-		/* Nothing new: wait a little (for dirt, a control byte or a signal) before the next pass. */
-		if (!pass_bytes) {
-			ret = poll_control(ctx, 100);
+		if (should_switch(ctx, estimate, start_ns, &reason) &&
+		    (ret = gate_switch(ctx, &pending, reason, &wait_start)) != 0) {
 			if (ret < 0)
 				return ret;
-			if (ret > 0) {
+			break;
+		}
+		/*
+		 * Nothing new: wait a little (for dirt, a control byte or a signal)
+		 * before the next pass; briefly when an ack is all that is missing.
+		 */
+		if (!pass_bytes) {
+			ret = poll_control(ctx, pending != SWITCH_NONE ? 5 : 100);
+			if (ret < 0)
+				return ret;
+			if (ret > 0 && (ret = gate_switch(ctx, &pending, SWITCH_CONTROL_FD, &wait_start)) != 0) {
+				if (ret < 0)
+					return ret;
 				reason = SWITCH_CONTROL_FD;
 				break;
 			}
 		}
 	}
+	/* The trigger that came first is the one that switched over. */
+	if (pending != SWITCH_NONE)
+		reason = pending;
 	ctx->result.reason = reason;
 	vmt_dbg("switchover after %llu pre-copy rounds (%s)", (unsigned long long)ctx->result.rounds,
 		save_switch_reason_name(reason));
@@ -447,6 +567,54 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned
 	}
 }
 
+/* Read a device's new initial section to its end (its INIT_DATA_SENT marks that). */
+static int drain_reinit(struct save_ctx *ctx, struct save_device *sd, unsigned char *buf)
+{
+	int ret;
+
+	while (sd->marked < sd->generation) {
+		uint64_t got = 0;
+
+		if ((ret = precopy_pass(ctx, sd, buf, &got)) < 0)
+			return ret;
+		if ((ret = sample_precopy(ctx, sd, got > 0)) < 0)
+			return ret;
+		if (!got && sd->marked < sd->generation)
+			return save_refuse(ctx, sd, -EIO, "REINIT announced %llu initial bytes, but the device gives none",
+					   (unsigned long long)sd->split.initial_left);
+	}
+	return 0;
+}
+
+/*
+ * The vCPUs are stopped (the devices quiesced): a last look at the pre-copy
+ * info, as QEMU takes one. New initial data now (REINIT) is read, marked
+ * and, with a return path, acked before any device stops.
+ */
+static int final_precopy_check(struct save_ctx *ctx, unsigned char *buf)
+{
+	bool reinit = false;
+	int ret;
+
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+		uint32_t generation = sd->generation;
+
+		if (!sd->precopy || !sd->precopy_v2 || !vmt_mig_state_is_precopy(sd->dev->state))
+			continue;
+		if ((ret = sample_precopy(ctx, sd, false)) < 0)
+			return ret;
+		if (sd->generation == generation)
+			continue;
+		reinit = true;
+		if ((ret = drain_reinit(ctx, sd, buf)) < 0)
+			return ret;
+	}
+	if (reinit && ctx->rp && (ret = return_path_wait_acks(ctx->rp, ctx)) < 0)
+		return return_path_failed(ctx, ret);
+	return 0;
+}
+
 static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 {
 	int ret;
@@ -461,6 +629,8 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 		if (q != sd->dev->state && (ret = set_state(ctx, sd, q)) < 0)
 			return ret;
 	}
+	if ((ret = final_precopy_check(ctx, buf)) < 0)
+		return ret;
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
 
@@ -502,7 +672,7 @@ static bool p2p_before_running(const struct save_device *sd, uint32_t wanted)
 static uint32_t recovery_wanted(const struct save_ctx *ctx, const struct save_device *sd)
 {
 	/* A complete stream may already be resuming elsewhere: never restart the source then. */
-	if (ctx->result.stream_complete)
+	if (ctx->result.stream_complete && !ctx->result.destination_failed)
 		return ctx->opts.then_state;
 	if (ctx->opts.on_error_state != VMT_STATE_UNKNOWN)
 		return ctx->opts.on_error_state;
@@ -562,6 +732,22 @@ int save_describe(struct save_ctx *ctx)
 	return ret;
 }
 
+/*
+ * With a return path the save succeeds only on the destination's word;
+ * until then the source waits in STOP_COPY, and goes back (not to --then)
+ * when that word is a failure, or never comes.
+ */
+static int await_load_result(struct save_ctx *ctx)
+{
+	int ret = return_path_wait_result(ctx->rp, ctx);
+
+	if (ret < 0)
+		return return_path_failed(ctx, ret);
+	ctx->result.load_confirmed = true;
+	vmt_dbg("the destination loaded every device");
+	return 0;
+}
+
 int save_run(struct save_ctx *ctx)
 {
 	unsigned char *buf = malloc(ctx->opts.chunk_size);
@@ -586,6 +772,8 @@ int save_run(struct save_ctx *ctx)
 		else
 			ctx->result.stream_complete = true;
 	}
+	if (ret == 0 && ctx->rp)
+		ret = await_load_result(ctx);
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
 		if (p2p_before_running(&ctx->devs[i], ctx->opts.then_state))
 			ret = set_state(ctx, &ctx->devs[i], VFIO_DEVICE_STATE_RUNNING_P2P);

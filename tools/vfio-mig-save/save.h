@@ -42,6 +42,8 @@ struct save_opts {
 	uint32_t chunk_size;
 	bool progress;
 	bool describe;		  /* --describe: the DEVICE records, no state, no transition */
+	int return_fd;		  /* --return-fd: replies of vfio-mig-load, or -1 */
+	uint64_t return_timeout_ns; /* longest wait for a reply the save needs */
 };
 
 enum { SAVE_PHASES = 4 }; /* indexed by enum migstream_phase */
@@ -60,6 +62,13 @@ struct save_device {
 	bool complete;		/* DEVICE_END written */
 	uint32_t final_state;
 	bool recovery_failed;
+	/* Initial sections (1 + REINITs), their INIT_DATA_SENT markers and acks. */
+	bool precopy_v2;	/* PRECOPY_INFOv2 opted in: REINIT is reported */
+	uint32_t generation;	/* initial sections begun */
+	uint64_t section_start;	/* device bytes before the current initial section */
+	uint32_t marked;	/* INIT_DATA_SENT written for sections 1..marked */
+	uint32_t acked;		/* the last section the destination acked */
+	uint64_t marked_ns, ack_ns; /* monotonic, of the last marker and ack */
 };
 
 struct save_result {
@@ -69,6 +78,8 @@ struct save_result {
 	uint64_t stream_bytes;
 	bool stream_complete;	/* STREAM_END written */
 	bool recovered;		/* every touched device reached its recovery state */
+	bool destination_failed; /* the return path said no, or went silent */
+	bool load_confirmed;	/* the destination's LOAD_RESULT said loaded */
 };
 
 struct save_ctx {
@@ -80,6 +91,7 @@ struct save_ctx {
 	struct save_result result;
 	struct vmt_progress progress;
 	struct vmt_failure failure; /* the first failure, if any */
+	struct return_path *rp; /* NULL without --return-fd */
 };
 
 /*

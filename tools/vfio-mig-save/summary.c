@@ -103,10 +103,18 @@ void summary_print_text(const struct save_ctx *ctx)
 			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], b2, sizeof(b2)),
 			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_STOP_COPY], b3, sizeof(b3)),
 			 vmt_mig_state_name(sd->final_state), state_note(sd));
+		if (sd->ack_ns)
+			vmt_info("%s: switchover-ack after %.3f s (initial section %u)", sd->dev->name,
+				 ms_between(r->start_ns, sd->ack_ns) / 1e3, sd->acked);
 	}
 }
 
-static void add_device(struct json_object *devices, const struct save_device *sd)
+static uint64_t ns_between(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
+static void add_device(struct json_object *devices, const struct save_ctx *ctx, const struct save_device *sd)
 {
 	struct json_object *d = vmt_json_append_object(devices);
 
@@ -125,11 +133,12 @@ static void add_device(struct json_object *devices, const struct save_device *sd
 	vmt_json_add_str(d, "final_state", vmt_mig_state_name(sd->final_state));
 	vmt_json_add_u64(d, "resets", sd->dev->resets);
 	vmt_json_add_bool(d, "recovery_failed", sd->recovery_failed);
-}
-
-static uint64_t ns_between(uint64_t from, uint64_t to)
-{
-	return to > from ? to - from : 0;
+	vmt_json_add_u64(d, "initial_sections", sd->generation);
+	vmt_json_add_bool(d, "precopy_info_v2", sd->precopy_v2);
+	if (sd->ack_ns)
+		vmt_json_add_seconds(d, "switchover_ack_s", ns_between(ctx->result.start_ns, sd->ack_ns));
+	else
+		vmt_json_add_null(d, "switchover_ack_s");
 }
 
 struct json_object *summary_json(const struct save_ctx *ctx, const char *error_line)
@@ -156,6 +165,8 @@ struct json_object *summary_json(const struct save_ctx *ctx, const char *error_l
 	vmt_json_add_rate(doc, "throughput_bytes_per_s", bytes, total_ns);
 	devices = vmt_json_add_array(doc, "devices");
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		add_device(devices, &ctx->devs[i]);
+		add_device(devices, ctx, &ctx->devs[i]);
+	vmt_json_add_bool(doc, "return_path", ctx->rp != NULL);
+	vmt_json_add_bool(doc, "load_confirmed", r->load_confirmed);
 	return doc;
 }

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The return path of vfio-mig-load; see reply.h. The replies form a
+ * migstream of their own (man/migstream.5, RETURN PATH), written with the
+ * library's stream writer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "migstream-reply.h"
+#include "reply.h"
+#include "stream-writer.h"
+#include "timeutil.h"
+#include "vfio-mig.h"
+
+struct pending_ack {
+	uint32_t generation; /* 0: none due */
+	uint64_t offset;     /* ack once the target wrote this many bytes */
+};
+
+struct load_reply {
+	struct migstream_writer *writer;
+	struct pending_ack *pending; /* per target, same order */
+	unsigned int count;
+	bool result_sent;
+};
+
+int load_reply_open(struct load_reply **out, int fd, unsigned int target_count)
+{
+	const struct migstream_writer_opts wopts = { .producer = "vfio-mig-load" };
+	struct load_reply *rp = calloc(1, sizeof(*rp));
+	int ret;
+
+	if (!rp)
+		return -ENOMEM;
+	rp->pending = calloc(target_count ? target_count : 1, sizeof(*rp->pending));
+	rp->count = target_count;
+	if (!rp->pending) {
+		free(rp);
+		return -ENOMEM;
+	}
+	ret = migstream_writer_new(&rp->writer, fd, &wopts);
+	if (ret == 0)
+		ret = migstream_writer_start(rp->writer);
+	if (ret < 0) {
+		load_reply_free(rp);
+		return ret;
+	}
+	*out = rp;
+	return 0;
+}
+
+void load_reply_free(struct load_reply *rp)
+{
+	if (!rp)
+		return;
+	migstream_writer_free(rp->writer);
+	free(rp->pending);
+	free(rp);
+}
+
+static int send_ack(struct load_reply *rp, const struct load_target *t, uint32_t generation)
+{
+	struct migstream_switchover_ack ack = {
+		.device = t->stream_index,
+		.generation = generation,
+		.bytes = t->written,
+		.time_ns = vmt_realtime_ns(),
+	};
+	uint8_t buf[MIGSTREAM_SWITCHOVER_ACK_LEN];
+
+	migstream_encode_switchover_ack(&ack, buf);
+	vmt_dbg("%s: switchover-ack for stream device %u (initial section %u, %llu bytes loaded)", t->spec,
+		t->stream_index, generation, (unsigned long long)t->written);
+	return migstream_write_record(rp->writer, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, sizeof(buf));
+}
+
+int load_reply_send_due(struct load_reply *rp, struct load_target *targets, unsigned int count)
+{
+	if (!rp)
+		return 0;
+	for (unsigned int i = 0; i < count && i < rp->count; i++) {
+		struct pending_ack *p = &rp->pending[i];
+		int ret;
+
+		if (!p->generation || targets[i].written < p->offset)
+			continue;
+		ret = send_ack(rp, &targets[i], p->generation);
+		if (ret < 0)
+			return ret;
+		p->generation = 0;
+	}
+	return 0;
+}
+
+int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
+		      struct load_target *targets, unsigned int count)
+{
+	struct migstream_init_data_sent m;
+
+	/* Without a return path the marker is an ancillary record like any other. */
+	if (!rp)
+		return 0;
+	if (migstream_decode_init_data_sent(rec, &m) < 0)
+		return -EBADMSG;
+	for (unsigned int i = 0; i < count; i++) {
+		if (targets[i].stream_index != m.device)
+			continue;
+		if (!targets[i].described || targets[i].ended)
+			return -EBADMSG;
+		/* A later section (REINIT) supersedes an ack not sent yet. */
+		rp->pending[i] = (struct pending_ack){ .generation = m.generation, .offset = m.offset };
+		return load_reply_send_due(rp, targets, count);
+	}
+	return -EBADMSG;
+}
+
+static struct migstream_result_device result_entry(const struct load_target *t, bool ok, uint32_t wanted)
+{
+	struct migstream_result_device e = {
+		.device = t->stream_index,
+		.state = t->dev ? t->dev->state : MIGSTREAM_STATE_UNKNOWN,
+	};
+
+	if (t->ended && !(t->dev && t->dev->resets))
+		e.flags |= MIGSTREAM_RESULT_LOADED;
+	if (ok && t->dev && t->dev->state == wanted)
+		e.flags |= MIGSTREAM_RESULT_IN_STATE;
+	if (t->dev && t->dev->resets)
+		e.flags |= MIGSTREAM_RESULT_RESET;
+	if (e.state == VMT_STATE_UNKNOWN)
+		e.state = MIGSTREAM_STATE_UNKNOWN;
+	return e;
+}
+
+int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
+		      const struct load_target *targets, unsigned int count, uint32_t wanted_state)
+{
+	static struct migstream_load_result res;
+	static uint8_t buf[MIGSTREAM_LOAD_RESULT_MAX_LEN];
+	int len, ret;
+
+	if (!rp || rp->result_sent)
+		return 0;
+	rp->result_sent = true;
+	memset(&res, 0, sizeof(res));
+	res.exit_code = (uint32_t)exit_code;
+	res.time_ns = vmt_realtime_ns();
+	for (unsigned int i = 0; i < count && res.device_count < MIGSTREAM_MAX_DEVICES; i++)
+		res.devices[res.device_count++] = result_entry(&targets[i], exit_code == 0, wanted_state);
+	/* A message longer than the record allows is cut. */
+	snprintf(res.message, sizeof(res.message), "%s", message ? message : "");
+	len = migstream_encode_load_result(&res, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len);
+	if (ret == 0)
+		ret = migstream_writer_finish(rp->writer);
+	return ret;
+}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The return path of vfio-mig-save; see return-path.h.
+ *
+ * The reply stream is read with the library's stream reader, which checks
+ * every header and payload; its read callback waits with poll() against a
+ * deadline, so a loader that stalls halfway through a record cannot hold
+ * the source stopped beyond the timeout.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "return-path.h"
+#include "signals.h"
+#include "stream-reader.h"
+#include "timeutil.h"
+#include "vfio-mig.h"
+
+struct return_path {
+	int fd;
+	uint64_t timeout_ns;
+	uint64_t deadline_ns; /* for the record being read */
+	struct migstream_reader *reader;
+	bool eof;	      /* the loader closed its end */
+	bool timed_out;
+	bool have_result;
+	struct migstream_load_result result;
+	char msg[2560];
+};
+
+int return_path_open(struct return_path **out, int fd, uint64_t timeout_ns)
+{
+	struct return_path *rp = calloc(1, sizeof(*rp));
+
+	if (!rp)
+		return -ENOMEM;
+	rp->fd = fd;
+	rp->timeout_ns = timeout_ns;
+	*out = rp;
+	return 0;
+}
+
+void return_path_free(struct return_path *rp)
+{
+	if (!rp)
+		return;
+	migstream_reader_free(rp->reader);
+	free(rp);
+}
+
+const char *return_path_error(const struct return_path *rp)
+{
+	return rp->msg;
+}
+
+const struct migstream_load_result *return_path_result(const struct return_path *rp)
+{
+	return rp->have_result ? &rp->result : NULL;
+}
+
+bool return_path_timed_out(const struct return_path *rp, uint64_t start_ns)
+{
+	return vmt_monotonic_ns() - start_ns >= rp->timeout_ns;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int rp_fail(struct return_path *rp, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rp->msg, sizeof(rp->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Wait for the fd until deadline_ns; 1 readable, 0 timed out, -errno. */
+static int wait_readable(struct return_path *rp, uint64_t deadline_ns)
+{
+	struct pollfd pfd = { .fd = rp->fd, .events = POLLIN };
+	uint64_t now = vmt_monotonic_ns();
+	int ms = now >= deadline_ns ? 0 : (int)((deadline_ns - now + 999999) / 1000000);
+	int ret = poll(&pfd, 1, ms);
+
+	if (ret < 0)
+		return errno == EINTR ? 0 : -errno;
+	return ret > 0;
+}
+
+static ssize_t read_reply(void *ctx, void *buf, size_t len)
+{
+	struct return_path *rp = ctx;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		/* A stop signal must not wait out the timeout. */
+		if (vmt_stop_requested(NULL))
+			return -ECANCELED;
+		ret = wait_readable(rp, rp->deadline_ns);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			if (vmt_monotonic_ns() < rp->deadline_ns)
+				return -EINTR; /* a signal: the reader retries */
+			rp->timed_out = true;
+			return -ETIMEDOUT;
+		}
+		n = read(rp->fd, buf, len);
+		if (n == 0)
+			rp->eof = true;
+		if (n >= 0)
+			return n;
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+}
+
+static int reader_failed(struct return_path *rp, int err)
+{
+	if (vmt_stop_requested(NULL))
+		return rp_fail(rp, -EINTR, "interrupted while waiting for the destination");
+	if (rp->timed_out)
+		return rp_fail(rp, -ETIMEDOUT, "no reply from the destination within %.3f s",
+			       (double)rp->timeout_ns / 1e9);
+	if (rp->eof)
+		return rp_fail(rp, -EPIPE, "the return channel was closed before the load result (%s)",
+			       migstream_reader_error(rp->reader));
+	return rp_fail(rp, err, "bad reply from the destination: %s", migstream_reader_error(rp->reader));
+}
+
+static struct save_device *device_of(struct save_ctx *ctx, uint32_t index)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		if (ctx->devs[i].index == index)
+			return &ctx->devs[i];
+	return NULL;
+}
+
+static int take_ack(struct return_path *rp, struct save_ctx *ctx, const struct migstream_record *rec)
+{
+	struct migstream_switchover_ack ack;
+	struct save_device *sd;
+
+	if (migstream_decode_switchover_ack(rec, &ack) < 0)
+		return rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: malformed SWITCHOVER_ACK",
+			       rec->seq);
+	sd = device_of(ctx, ack.device);
+	if (!sd || ack.generation > sd->marked)
+		return rp_fail(rp, -EBADMSG,
+			       "bad reply from the destination: record %u: SWITCHOVER_ACK for device %u, initial section %u, which was not sent",
+			       rec->seq, ack.device, ack.generation);
+	/* An ack of an earlier section, after a REINIT, no longer counts. */
+	if (ack.generation < sd->generation)
+		return 0;
+	sd->acked = ack.generation;
+	sd->ack_ns = vmt_monotonic_ns();
+	vmt_dbg("%s: switchover-ack (initial section %u, %llu bytes loaded on the destination)", sd->dev->name,
+		ack.generation, (unsigned long long)ack.bytes);
+	return 0;
+}
+
+static int take_result(struct return_path *rp, const struct migstream_record *rec)
+{
+	if (migstream_decode_load_result(rec, &rp->result) < 0)
+		return rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: malformed LOAD_RESULT",
+			       rec->seq);
+	rp->have_result = true;
+	if (rp->result.exit_code != 0)
+		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s", rp->result.exit_code,
+			       rp->result.message);
+	return 0;
+}
+
+/* A success must account for every device of the stream, each loaded and in the state asked for. */
+static int check_result_devices(struct return_path *rp, const struct save_ctx *ctx)
+{
+	const unsigned int need = MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE;
+
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		const struct save_device *sd = &ctx->devs[i];
+		const struct migstream_result_device *e = NULL;
+
+		for (uint32_t j = 0; j < rp->result.device_count; j++)
+			if (rp->result.devices[j].device == sd->index)
+				e = &rp->result.devices[j];
+		if (!e)
+			return rp_fail(rp, -EREMOTEIO, "the destination's result does not name stream device %u (%s)",
+				       sd->index, sd->dev->name);
+		if ((e->flags & need) != need)
+			return rp_fail(rp, -EREMOTEIO,
+				       "the destination reports stream device %u (%s) %s, in %s",
+				       sd->index, sd->dev->name,
+				       e->flags & MIGSTREAM_RESULT_LOADED ? "loaded but not in the state asked for" :
+									    "not loaded",
+				       vmt_mig_state_name(e->state));
+	}
+	return 0;
+}
+
+/* One reply record, read within the timeout; 1 when one was handled. */
+static int read_one(struct return_path *rp, struct save_ctx *ctx)
+{
+	const struct migstream_reader_opts ropts = { .caller_knows = migstream_reply_type_known };
+	struct migstream_record rec;
+	int ret;
+
+	if (!rp->reader) {
+		ret = migstream_reader_new_cb(&rp->reader, read_reply, rp, "return path", &ropts);
+		if (ret < 0)
+			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
+	}
+	rp->deadline_ns = vmt_monotonic_ns() + rp->timeout_ns;
+	ret = migstream_read_record(rp->reader, &rec);
+	if (ret < 0)
+		return reader_failed(rp, ret);
+	if (ret == 0)
+		return rp_fail(rp, -EPIPE, "the return channel ended without a load result");
+	switch (rec.type) {
+	case MIGSTREAM_REC_SWITCHOVER_ACK:
+		ret = take_ack(rp, ctx, &rec);
+		break;
+	case MIGSTREAM_REC_LOAD_RESULT:
+		ret = take_result(rp, &rec);
+		break;
+	case MIGSTREAM_REC_STREAM_HEADER:
+		ret = 0;
+		break;
+	case MIGSTREAM_REC_STREAM_END:
+		ret = rp->have_result ? 0 : rp_fail(rp, -EPIPE, "the return channel ended without a load result");
+		break;
+	default:
+		/* Forward-stream records have no place here; unknown ancillary ones are skipped. */
+		ret = rec.flags & MIGSTREAM_RF_ANCILLARY ?
+			      0 :
+			      rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: unexpected %s",
+				      rec.seq, migstream_record_type_name(rec.type));
+	}
+	return ret < 0 ? ret : 1;
+}
+
+int return_path_poll(struct return_path *rp, struct save_ctx *ctx)
+{
+	int ret;
+
+	while (!rp->have_result && (ret = wait_readable(rp, 0)) != 0) {
+		if (ret < 0)
+			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
+		ret = read_one(rp, ctx);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+bool return_path_all_acked(const struct save_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		const struct save_device *sd = &ctx->devs[i];
+
+		if (sd->precopy && (!sd->marked || sd->acked < sd->generation))
+			return false;
+	}
+	return true;
+}
+
+static const struct save_device *first_unacked(const struct save_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		if (ctx->devs[i].precopy && ctx->devs[i].acked < ctx->devs[i].generation)
+			return &ctx->devs[i];
+	return NULL;
+}
+
+int return_path_ack_timeout(struct return_path *rp, const struct save_ctx *ctx)
+{
+	const struct save_device *sd = first_unacked(ctx);
+
+	return rp_fail(rp, -ETIMEDOUT, "no switchover-ack for %s (initial section %u) within %.3f s",
+		       sd ? sd->dev->name : "?", sd ? sd->generation : 0, (double)rp->timeout_ns / 1e9);
+}
+
+int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
+{
+	uint64_t start = vmt_monotonic_ns();
+	int ret;
+
+	while (!return_path_all_acked(ctx)) {
+		if (vmt_stop_requested(NULL))
+			return rp_fail(rp, -EINTR, "interrupted while waiting for the switchover-ack");
+		ret = wait_readable(rp, start + rp->timeout_ns);
+		if (ret < 0)
+			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
+		if (ret == 0 && return_path_timed_out(rp, start))
+			return return_path_ack_timeout(rp, ctx);
+		if (ret > 0 && (ret = read_one(rp, ctx)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx)
+{
+	int ret;
+
+	while (!rp->have_result) {
+		if (vmt_stop_requested(NULL))
+			return rp_fail(rp, -EINTR, "interrupted while waiting for the load result");
+		ret = read_one(rp, ctx);
+		if (ret < 0)
+			return ret;
+	}
+	if (rp->result.exit_code != 0)
+		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s", rp->result.exit_code,
+			       rp->result.message);
+	return check_result_devices(rp, ctx);
+}
