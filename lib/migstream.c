@@ -29,13 +29,16 @@ const char *migstream_record_type_name(uint16_t type)
 		return "DEVICE_END";
 	case MIGSTREAM_REC_STREAM_END:
 		return "STREAM_END";
+	case MIGSTREAM_REC_CHANNEL:
+		return "CHANNEL";
 	}
 	return "UNKNOWN";
 }
 
 bool migstream_record_type_known(uint16_t type)
 {
-	return type >= MIGSTREAM_REC_STREAM_HEADER && type <= MIGSTREAM_REC_STREAM_END;
+	return (type >= MIGSTREAM_REC_STREAM_HEADER && type <= MIGSTREAM_REC_STREAM_END) ||
+	       type == MIGSTREAM_REC_CHANNEL;
 }
 
 const char *migstream_phase_name(uint8_t phase)
@@ -284,6 +287,27 @@ int migstream_decode_stream_end(const struct migstream_record *rec, struct migst
 	return c.bad ? -EBADMSG : 0;
 }
 
+int migstream_decode_channel(const struct migstream_record *rec, struct migstream_channel *out)
+{
+	struct cursor c = cursor_of(rec);
+	const uint8_t *id = take(&c, MIGSTREAM_SET_ID_LEN);
+	uint32_t flags, reserved;
+
+	memset(out, 0, sizeof(*out));
+	if (id)
+		memcpy(out->set_id, id, MIGSTREAM_SET_ID_LEN);
+	out->channel = take_u32(&c);
+	out->channel_count = take_u32(&c);
+	flags = take_u32(&c);
+	reserved = take_u32(&c);
+	if (c.bad || flags || reserved)
+		return -EBADMSG;
+	if (!out->channel_count || out->channel_count > MIGSTREAM_MAX_CHANNELS ||
+	    out->channel >= out->channel_count)
+		return -EBADMSG;
+	return 0;
+}
+
 int migstream_decode_payload(struct migstream_record *rec)
 {
 	switch (rec->type) {
@@ -301,6 +325,8 @@ int migstream_decode_payload(struct migstream_record *rec)
 		return migstream_decode_device_end(rec, &rec->device_end);
 	case MIGSTREAM_REC_STREAM_END:
 		return migstream_decode_stream_end(rec, &rec->stream_end);
+	case MIGSTREAM_REC_CHANNEL:
+		return migstream_decode_channel(rec, &rec->channel);
 	}
 	return 0;
 }
@@ -432,4 +458,13 @@ void migstream_encode_stream_end(const struct migstream_stream_end *e, uint8_t b
 	put_be64(buf + 8, e->payload_bytes);
 	put_be32(buf + 16, e->device_count);
 	put_be32(buf + 20, 0);
+}
+
+void migstream_encode_channel(const struct migstream_channel *ch, uint8_t buf[MIGSTREAM_CHANNEL_LEN])
+{
+	memcpy(buf, ch->set_id, MIGSTREAM_SET_ID_LEN);
+	put_be32(buf + 16, ch->channel);
+	put_be32(buf + 20, ch->channel_count);
+	put_be32(buf + 24, 0);
+	put_be32(buf + 28, 0);
 }

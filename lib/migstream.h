@@ -53,6 +53,8 @@ enum migstream_record_type {
 	MIGSTREAM_REC_DIRTY_BITMAP = 5,	 /* ancillary */
 	MIGSTREAM_REC_DEVICE_END = 6,	 /* critical */
 	MIGSTREAM_REC_STREAM_END = 7,	 /* critical, last record */
+	/* 8 is INIT_DATA_SENT (migstream-reply.h) */
+	MIGSTREAM_REC_CHANNEL = 9, /* critical, second record of a channel */
 };
 
 enum migstream_record_flags {
@@ -178,6 +180,22 @@ struct migstream_stream_end {
 };
 
 /*
+ * CHANNEL: u8 set_id[16], u32 channel, u32 channel_count, u32 flags (0),
+ * u32 reserved (0). Present (as the record right after STREAM_HEADER) only
+ * in a stream that is one channel of a set: the stream's device data is
+ * spread over channel_count streams written at once, each DATA chunk in
+ * exactly one of them (man/migstream.5, CHANNELS).
+ */
+#define MIGSTREAM_SET_ID_LEN 16
+/* Most channels one set may have. */
+#define MIGSTREAM_MAX_CHANNELS 64
+struct migstream_channel {
+	uint8_t set_id[MIGSTREAM_SET_ID_LEN]; /* random, the same on every channel */
+	uint32_t channel;		      /* 0 .. channel_count - 1 */
+	uint32_t channel_count;		      /* 1 .. MIGSTREAM_MAX_CHANNELS */
+};
+
+/*
  * A record as a reader hands it out: header facts, the payload, and for a
  * record of a known type its payload decoded once (the member named after
  * its type; unknown ancillary types decode nothing).
@@ -205,6 +223,7 @@ struct migstream_record {
 		struct migstream_dirty_bitmap dirty_bitmap;
 		struct migstream_device_end device_end;
 		struct migstream_stream_end stream_end;
+		struct migstream_channel channel;
 	};
 };
 
@@ -238,6 +257,9 @@ int migstream_decode_precopy_info(const struct migstream_record *rec, struct mig
 int migstream_decode_dirty_bitmap(const struct migstream_record *rec, struct migstream_dirty_bitmap *out);
 int migstream_decode_device_end(const struct migstream_record *rec, struct migstream_device_end *out);
 int migstream_decode_stream_end(const struct migstream_record *rec, struct migstream_stream_end *out);
+/* -EBADMSG also for flags or reserved bits set, a count of 0 or above
+ * MIGSTREAM_MAX_CHANNELS, or a channel not below the count. */
+int migstream_decode_channel(const struct migstream_record *rec, struct migstream_channel *out);
 
 /* Most DEVICE records one stream may carry: bounds per-device state. */
 #define MIGSTREAM_MAX_DEVICES 64
@@ -248,11 +270,12 @@ int migstream_decode_stream_end(const struct migstream_record *rec, struct migst
 #define MIGSTREAM_PRECOPY_INFO_LEN 40
 #define MIGSTREAM_DEVICE_END_LEN 32
 #define MIGSTREAM_STREAM_END_LEN 24
+#define MIGSTREAM_CHANNEL_LEN 32
 
 /* Offset of header_check: the bytes before it are what it covers. */
 #define MIGSTREAM_HDR_CHECK_OFF 28
 
-/* True for the types this revision defines (1..7). */
+/* True for the types this format defines here (1..7, and CHANNEL). */
 bool migstream_record_type_known(uint16_t type);
 
 /*
@@ -268,5 +291,6 @@ void migstream_encode_precopy_info(const struct migstream_precopy_info *p, uint8
 void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b, uint8_t buf[MIGSTREAM_BITMAP_PREFIX_LEN]);
 void migstream_encode_device_end(const struct migstream_device_end *e, uint8_t buf[MIGSTREAM_DEVICE_END_LEN]);
 void migstream_encode_stream_end(const struct migstream_stream_end *e, uint8_t buf[MIGSTREAM_STREAM_END_LEN]);
+void migstream_encode_channel(const struct migstream_channel *ch, uint8_t buf[MIGSTREAM_CHANNEL_LEN]);
 
 #endif

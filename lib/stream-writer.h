@@ -33,6 +33,13 @@ struct migstream_writer_opts {
 	 */
 	bool (*cancelled)(void *ctx);
 	void *cancel_ctx;
+	/*
+	 * This stream is one channel of a set (man/migstream.5, CHANNELS):
+	 * the CHANNEL record follows the STREAM_HEADER, and the caller owns
+	 * the device data's numbering (migstream_write_chunk) and the device
+	 * totals (migstream_write_device_end_totals). NULL: a whole stream.
+	 */
+	const struct migstream_channel *channel;
 };
 
 /*
@@ -75,6 +82,50 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 				 const uint64_t *bitmap);
 /* DEVICE_END with the totals and digest of everything written for it. */
 int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
+
+/*
+ * A DATA record prepared by the caller (a device's reader thread, a
+ * compression worker): the numbering is the caller's, the payload may be
+ * compressed already, and its check computed, so that the writer's own
+ * thread only frames and writes it. For parallel producers and channels.
+ */
+struct migstream_chunk {
+	uint32_t device;
+	uint8_t phase;		/* enum migstream_phase */
+	uint64_t chunk_index;	/* the device's chunk number, from 0 over all phases */
+	uint64_t offset;	/* the device's byte offset of the first byte */
+	uint32_t len;		/* device bytes (raw) */
+	const void *data;	/* the device bytes, when not compressed */
+	/*
+	 * compressed != NULL: the whole payload (24-byte DATA prefix and the
+	 * bytes) as one zstd frame of compressed_len bytes, which is less
+	 * than MIGSTREAM_DATA_PREFIX_LEN + len.
+	 */
+	const void *compressed;
+	uint32_t compressed_len;
+	/* has_check: payload_check is XXH3-64 of the stored payload (else the writer computes it) */
+	bool has_check;
+	uint64_t payload_check;
+};
+/*
+ * Writes c as it is (never compresses it again). The writer still checks
+ * the numbering: in a whole stream the chunk must be the device's next
+ * (chunk_index and offset contiguous: -EINVAL otherwise) and its bytes go
+ * into the device digest when not compressed (a compressed chunk's raw
+ * bytes are the caller's to hash: use migstream_write_device_end_totals);
+ * in a channel, chunk_index and offset must increase per device.
+ */
+int migstream_write_chunk(struct migstream_writer *w, const struct migstream_chunk *c);
+/*
+ * DEVICE_END with the caller's totals and digest (e->device names the
+ * device): for chunks whose bytes the writer did not see in order (a
+ * channel, pre-compressed chunks). -EINVAL for a device without DEVICE,
+ * ended already, or (in a whole stream) totals that differ from what was
+ * written.
+ */
+int migstream_write_device_end_totals(struct migstream_writer *w, const struct migstream_device_end *e);
+/* The payload check of a prepared chunk's raw payload (prefix + bytes). */
+uint64_t migstream_chunk_payload_check(const struct migstream_chunk *c);
 /*
  * A record as a reader handed it out (decoded, its payload decompressed:
  * not from a keep_compressed reader), for tools that copy or convert
@@ -91,6 +142,10 @@ int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
  *   DEVICE_END     regenerated from the writer's totals and digest
  *   STREAM_END     = migstream_writer_finish()
  *   anything else  copied as it is (unknown types too)
+ * In a channel writer (opts.channel) DATA keeps the source's chunk_index
+ * and offset (they must increase per device) and DEVICE_END is copied as
+ * given (the set's totals); a CHANNEL record is refused (the writer wrote
+ * its own).
  * -EINVAL for a record that breaks the ordering rules.
  */
 int migstream_copy_record(struct migstream_writer *w, const struct migstream_record *rec);

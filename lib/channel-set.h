@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading a set of migstream channels (man/migstream.5, CHANNELS) as one
+ * stream: one reader thread per channel does the per-record work (header
+ * and payload checks, zstd) in parallel; the records come out to a single
+ * consumer in an order that is a valid whole stream:
+ *
+ *   STREAM_HEADER  channel 0's, once
+ *   DEVICE         once per device, when every channel that has shown it
+ *                  agrees byte for byte (a disagreement is bad data)
+ *   DATA           each device's chunks in chunk_index order (chunks that
+ *                  arrive early wait in a per-device reorder buffer of
+ *                  bounded memory), devices interleaved as they come
+ *   DEVICE_END     once per device, after every channel's DEVICE_END for it,
+ *                  with the totals and the state digest checked against the
+ *                  merged chunks
+ *   ancillary      as they come (PRECOPY_INFO, INIT_DATA_SENT, ...)
+ *   STREAM_END     once, after every channel ended; its totals are the
+ *                  merged stream's (records and payload bytes handed out)
+ *   CHANNEL        never handed out
+ *
+ * A single stream without a CHANNEL record is a set of one: records pass
+ * through with the reader's own checks, read ahead by one thread.
+ *
+ * The set is checked before any DATA is handed out: every channel's CHANNEL
+ * record has the same set_id and channel_count, each channel 0..count-1 is
+ * given exactly once, and count channels are given. A channel that ends
+ * before its STREAM_END (truncated, its writer died) is bad data.
+ *
+ * Errors: -EBADMSG for bad data (exit 4), -ENOBUFS when the reorder
+ * buffers are full and no channel can go on (a hostile or too skewed
+ * interleaving: raise the limit; also exit 4), other -errno for I/O;
+ * migstream_channel_set_error() then names the channel's file, record and
+ * byte offset. Errors are sticky.
+ */
+#ifndef VMT_CHANNEL_SET_H
+#define VMT_CHANNEL_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "migstream.h"
+#include "stream-reader.h"
+
+struct migstream_channel_set;
+
+struct migstream_channel_input {
+	int fd;		  /* read by the set's thread; not closed by the set */
+	const char *name; /* for messages: a file name, "fd:N", "<stdin>" */
+};
+
+struct migstream_channel_set_opts {
+	/*
+	 * Memory that early chunks may hold, per device (each charged its
+	 * bytes plus bookkeeping); 0: MIGSTREAM_CHANNEL_REORDER_DEFAULT.
+	 */
+	uint64_t reorder_limit;
+	/*
+	 * Records read ahead of the consumer, in bytes over all channels
+	 * (bounds memory when the consumer is slower than the channels);
+	 * 0: MIGSTREAM_CHANNEL_QUEUE_DEFAULT.
+	 */
+	uint64_t queue_limit;
+	/* As in migstream_reader_opts: critical types the caller knows. */
+	bool (*caller_knows)(uint16_t type);
+	/*
+	 * Asked by a channel thread whose read(2) was interrupted by a signal
+	 * (EINTR): true ends the set with -ECANCELED (a stop signal), false
+	 * reads on. migstream_channel_set_cancel() is the other way to stop.
+	 */
+	bool (*cancelled)(void *ctx);
+	void *cancel_ctx;
+};
+
+#define MIGSTREAM_CHANNEL_REORDER_DEFAULT (64ull << 20)
+#define MIGSTREAM_CHANNEL_QUEUE_DEFAULT (32ull << 20)
+
+/*
+ * Starts one thread per input (n from 1 to MIGSTREAM_MAX_CHANNELS; the
+ * inputs in any order). 0 or -errno (-EINVAL for n out of range).
+ */
+int migstream_channel_set_open(struct migstream_channel_set **out, const struct migstream_channel_input *in,
+			       unsigned int n, const struct migstream_channel_set_opts *opts);
+/*
+ * The next record of the merged stream: 1 and *rec (decoded as a reader
+ * hands it out; rec->offset is the offset in its own channel and
+ * *channel, if not NULL, which channel it came from), 0 at the clean end
+ * (after STREAM_END was handed out), <0 on error. The record's payload
+ * stays valid until migstream_channel_set_release(set, rec) or the next
+ * call with the same rec whose release was not asked: a consumer that
+ * hands DATA to other threads releases each record when done with it
+ * (held records count against queue_limit).
+ */
+int migstream_channel_set_next(struct migstream_channel_set *set, struct migstream_record *rec,
+			       unsigned int *channel);
+void migstream_channel_set_release(struct migstream_channel_set *set, const struct migstream_record *rec);
+/* Ends the set from another thread or a signal's aftermath: _next returns -ECANCELED. */
+void migstream_channel_set_cancel(struct migstream_channel_set *set);
+/* Stops the threads and frees everything (records not released are freed too). */
+void migstream_channel_set_free(struct migstream_channel_set *set);
+
+/* The message of the first error: "channel 1 (b.vms): record 12 (DATA) at byte 4096: ..." */
+const char *migstream_channel_set_error(const struct migstream_channel_set *set);
+/* Channels in the set (1 for a whole stream), once open; the set's id in *id if not NULL. */
+unsigned int migstream_channel_set_count(const struct migstream_channel_set *set, uint8_t *id);
+/* Bytes read from all channels so far (for progress). */
+uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set);
+/* The most memory the reorder buffers held at once, over all devices. */
+uint64_t migstream_channel_set_reorder_peak(const struct migstream_channel_set *set);
+
+#endif
