@@ -54,6 +54,15 @@ struct reader_device {
 	uint64_t last_precopy_chunk;  /* valid when precopy_seen */
 	uint64_t first_stop_copy_chunk; /* valid when stop_copy_seen */
 	bool precopy_seen;
+
+	/*
+	 * A channel of a set: this channel's share of the device (chunks and
+	 * bytes are counted in next_chunk, next_offset), the last chunk's
+	 * index and end (chunk_index and offset increase, with gaps).
+	 */
+	bool chunk_seen;
+	uint64_t last_chunk;
+	uint64_t last_end;
 };
 
 struct migstream_reader {
@@ -86,6 +95,9 @@ struct migstream_reader {
 	unsigned int ndev;
 	struct reader_device dev[MIGSTREAM_MAX_DEVICES];
 	uint64_t window; /* unordered_data: bits per device in seen */
+
+	bool is_channel; /* the stream's second record was CHANNEL */
+	struct migstream_channel channel;
 };
 
 static ssize_t fd_read(void *ctx, void *buf, size_t len)
@@ -166,6 +178,11 @@ uint64_t migstream_reader_offset(const struct migstream_reader *r)
 uint64_t migstream_reader_records(const struct migstream_reader *r)
 {
 	return r->records;
+}
+
+const struct migstream_channel *migstream_reader_channel(const struct migstream_reader *r)
+{
+	return r->is_channel ? &r->channel : NULL;
 }
 
 /* Records the error (sticky) and its message; returns err. */
@@ -371,6 +388,37 @@ static int check_unordered_data(struct migstream_reader *r, struct reader_device
 	return 0;
 }
 
+/*
+ * One channel of a set holds some of each device's chunks, numbered as in
+ * the whole device: chunk_index increases strictly and each chunk starts at
+ * or after the end of the one before (the chunks between are on other
+ * channels). The digest needs every chunk: the set's reader checks it.
+ */
+static int check_channel_data(struct migstream_reader *r, struct reader_device *d,
+			      const struct migstream_data *data)
+{
+	if (d->chunk_seen && data->chunk_index <= d->last_chunk)
+		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " after chunk %" PRIu64 " in this channel",
+			   data->device, data->chunk_index, d->last_chunk);
+	if (d->chunk_seen && data->offset < d->last_end)
+		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64 " overlaps the chunk before,"
+			   " which ends at %" PRIu64, data->device, data->chunk_index, data->offset, d->last_end);
+	if (data->len > UINT64_MAX - data->offset)
+		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": ends past 2^64 bytes", data->device,
+			   data->chunk_index);
+	if (d->stop_copy_seen && data->phase != MIGSTREAM_PHASE_STOP_COPY)
+		return bad(r, "device %" PRIu32 ": %s data after STOP_COPY data", data->device,
+			   migstream_phase_name(data->phase));
+	d->chunk_seen = true;
+	d->last_chunk = data->chunk_index;
+	d->last_end = data->offset + data->len;
+	d->next_chunk++;
+	d->next_offset += data->len;
+	if (data->phase == MIGSTREAM_PHASE_STOP_COPY)
+		d->stop_copy_seen = true;
+	return 0;
+}
+
 static int check_data(struct migstream_reader *r, const struct migstream_record *rec)
 {
 	const struct migstream_data data = rec->data;
@@ -381,6 +429,8 @@ static int check_data(struct migstream_reader *r, const struct migstream_record 
 		return bad(r, "DATA for device %" PRIu32 " before its DEVICE record", data.device);
 	if (d->ended)
 		return bad(r, "DATA for device %" PRIu32 " after its DEVICE_END", data.device);
+	if (r->is_channel)
+		return check_channel_data(r, d, &data);
 	if (r->opts.unordered_data)
 		return check_unordered_data(r, d, &data);
 	if (data.chunk_index != d->next_chunk)
@@ -411,7 +461,9 @@ static int check_device(struct migstream_reader *r, const struct migstream_recor
 		return bad(r, "more than %d devices", MIGSTREAM_MAX_DEVICES);
 	d = &r->dev[r->ndev];
 	*d = (struct reader_device){ .index = index };
-	if (r->opts.unordered_data) {
+	if (r->is_channel) {
+		/* nothing more: order and the digest are checked per chunk and by the set */
+	} else if (r->opts.unordered_data) {
 		d->seen = calloc(r->window / 64, sizeof(*d->seen));
 		if (!d->seen)
 			return fail(r, -ENOMEM, "out of memory");
@@ -422,6 +474,24 @@ static int check_device(struct migstream_reader *r, const struct migstream_recor
 		XXH3_64bits_reset(d->digest);
 	}
 	r->ndev++;
+	return 0;
+}
+
+/*
+ * A channel's DEVICE_END carries the whole device's totals: this channel's
+ * chunks must fit in them; that they add up and the digest are the set's
+ * to check.
+ */
+static int check_channel_device_end(struct migstream_reader *r, struct reader_device *d,
+				    const struct migstream_device_end *end)
+{
+	if (d->chunk_seen && d->last_chunk >= end->chunk_count)
+		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, this channel carried chunk %"
+			   PRIu64, end->device, end->chunk_count, d->last_chunk);
+	if (d->chunk_seen && d->last_end > end->total_bytes)
+		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " bytes, this channel carried bytes up to %"
+			   PRIu64, end->device, end->total_bytes, d->last_end);
+	d->ended = true;
 	return 0;
 }
 
@@ -436,6 +506,8 @@ static int check_device_end(struct migstream_reader *r, const struct migstream_r
 		return bad(r, "DEVICE_END for device %" PRIu32 " that has no DEVICE record", end.device);
 	if (d->ended)
 		return bad(r, "second DEVICE_END for device %" PRIu32, end.device);
+	if (r->is_channel)
+		return check_channel_device_end(r, d, &end);
 	/*
 	 * Unordered, no chunk came twice: every chunk below low_missing came,
 	 * so a count above it names the first chunk that never did.
@@ -492,9 +564,30 @@ static int check_dirty_bitmap(struct migstream_reader *r, const struct migstream
 	return 0;
 }
 
+/* Which rule of a CHANNEL payload is broken, for the message. */
+static int bad_channel(struct migstream_reader *r, const struct migstream_record *rec)
+{
+	const uint8_t *p = rec->payload;
+	uint32_t channel, count;
+
+	if (rec->len < MIGSTREAM_CHANNEL_LEN)
+		return bad(r, "bad CHANNEL payload (%" PRIu32 " bytes, not %d)", rec->len, MIGSTREAM_CHANNEL_LEN);
+	channel = get_be32(p + 16);
+	count = get_be32(p + 20);
+	if (get_be32(p + 24))
+		return bad(r, "unknown CHANNEL flags 0x%08" PRIx32, get_be32(p + 24));
+	if (get_be32(p + 28))
+		return bad(r, "reserved CHANNEL field is 0x%08" PRIx32 ", not 0", get_be32(p + 28));
+	if (!count || count > MIGSTREAM_MAX_CHANNELS)
+		return bad(r, "channel count %" PRIu32 " (must be 1..%d)", count, MIGSTREAM_MAX_CHANNELS);
+	return bad(r, "channel %" PRIu32 " of %" PRIu32 " (must be below the count)", channel, count);
+}
+
 /* A known record's payload, decoded into rec, and what it must satisfy beyond its checksums. */
 static int check_structure(struct migstream_reader *r, struct migstream_record *rec)
 {
+	if (rec->type == MIGSTREAM_REC_CHANNEL && migstream_decode_payload(rec))
+		return bad_channel(r, rec);
 	if (migstream_decode_payload(rec))
 		return bad(r, "bad %s payload (%" PRIu32 " bytes)", migstream_record_type_name(rec->type), rec->len);
 	switch (rec->type) {
@@ -512,6 +605,10 @@ static int check_structure(struct migstream_reader *r, struct migstream_record *
 		return check_device_end(r, rec);
 	case MIGSTREAM_REC_STREAM_END:
 		return check_stream_end(r, rec);
+	case MIGSTREAM_REC_CHANNEL:
+		r->is_channel = true;
+		r->channel = rec->channel;
+		return 0;
 	}
 	return 0; /* PRECOPY_INFO: decoding is all */
 }
@@ -561,6 +658,10 @@ static int check_header(struct migstream_reader *r, const struct migstream_recor
 		return bad(r, "first record is not STREAM_HEADER");
 	if (r->records > 0 && h->type == MIGSTREAM_REC_STREAM_HEADER)
 		return bad(r, "second STREAM_HEADER");
+	if (h->type == MIGSTREAM_REC_CHANNEL && r->is_channel)
+		return bad(r, "second CHANNEL record");
+	if (h->type == MIGSTREAM_REC_CHANNEL && r->records != 1)
+		return bad(r, "CHANNEL is not the second record (it must follow STREAM_HEADER)");
 	return 0;
 }
 

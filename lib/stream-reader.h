@@ -11,6 +11,17 @@
  * STREAM_END, no end of file before it. Unknown critical records are an
  * error; unknown ancillary ones are handed out (the caller skips them).
  *
+ * A channel of a set (man/migstream.5, CHANNELS: a CHANNEL record right
+ * after STREAM_HEADER, never anywhere else, at most once) is read by the
+ * channel rules instead: per device, chunk_index increases strictly and
+ * each chunk starts at or after the end of the one before (the gaps are on
+ * other channels; unordered_data makes no difference); DEVICE_END's totals
+ * are the whole device's, so this channel's chunks must fit in them
+ * (indices below chunk_count, bytes below total_bytes); the state digest
+ * and completeness are migstream_channel_set's to check (channel-set.h).
+ * The CHANNEL record is handed out like any other;
+ * migstream_reader_channel() says what it held.
+ *
  * Errors: -EBADMSG for bad data (corrupt, truncated, incompatible: exit 4),
  * other -errno for I/O. migstream_reader_error() then says what and where:
  * "record 12 (DATA) at byte 4096: payload checksum mismatch".
@@ -102,5 +113,10 @@ const char *migstream_reader_error(const struct migstream_reader *r);
 uint64_t migstream_reader_offset(const struct migstream_reader *r);
 /* Records read so far. */
 uint64_t migstream_reader_records(const struct migstream_reader *r);
+/*
+ * The stream's CHANNEL record once it was read (the second record), NULL
+ * for a whole stream (or before the second record).
+ */
+const struct migstream_channel *migstream_reader_channel(const struct migstream_reader *r);
 
 #endif
