@@ -708,6 +708,185 @@ static void test_release(void)
 	close_set(&f);
 }
 
+
+/* ---- one channel read alone: the reader's channel rules ---- */
+
+/* Hand-made records: enough of a stream to break one rule at a time. */
+struct handmade {
+	struct mem m;
+	uint32_t seq;
+	uint64_t records_bytes;
+};
+
+static void hm_record(struct handmade *h, uint16_t type, const void *payload, uint32_t len)
+{
+	build_simple(&h->m, type, type == MIGSTREAM_REC_PRECOPY_INFO ? MIGSTREAM_RF_ANCILLARY : 0, h->seq++,
+		     payload, len);
+	h->records_bytes += len;
+}
+
+static void hm_start(struct handmade *h)
+{
+	struct migstream_stream_header sh = { .time_ns = 1 };
+	uint8_t buf[512];
+	int n;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(sh.producer, sizeof(sh.producer), "test");
+	build_preamble(&h->m);
+	n = migstream_encode_stream_header(&sh, buf, sizeof(buf));
+	hm_record(h, MIGSTREAM_REC_STREAM_HEADER, buf, (uint32_t)n);
+}
+
+static void hm_channel(struct handmade *h, uint32_t channel, uint32_t count, uint32_t flags)
+{
+	struct migstream_channel ch = { .channel = channel, .channel_count = count };
+	uint8_t buf[MIGSTREAM_CHANNEL_LEN];
+
+	migstream_encode_channel(&ch, buf);
+	put_be32(buf + 24, flags);
+	hm_record(h, MIGSTREAM_REC_CHANNEL, buf, sizeof(buf));
+}
+
+static void hm_device(struct handmade *h, uint32_t d)
+{
+	struct migstream_device dev;
+	uint8_t buf[1024];
+	int n;
+
+	device_of(d, &dev, "vfio-pci");
+	n = migstream_encode_device(&dev, buf, sizeof(buf));
+	hm_record(h, MIGSTREAM_REC_DEVICE, buf, (uint32_t)n);
+}
+
+static void hm_data(struct handmade *h, uint32_t d, uint64_t chunk, uint64_t offset, uint32_t len)
+{
+	struct migstream_data dt = { .device = d, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = chunk,
+				     .offset = offset };
+	uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN + 256];
+
+	migstream_encode_data_prefix(&dt, buf);
+	memset(buf + MIGSTREAM_DATA_PREFIX_LEN, 0x5a, len);
+	hm_record(h, MIGSTREAM_REC_DATA, buf, MIGSTREAM_DATA_PREFIX_LEN + len);
+}
+
+static void hm_device_end(struct handmade *h, uint32_t d, uint64_t bytes, uint64_t chunks)
+{
+	struct migstream_device_end e = { .device = d, .total_bytes = bytes, .chunk_count = chunks,
+					  .state_digest = 12345 };
+	uint8_t buf[MIGSTREAM_DEVICE_END_LEN];
+
+	migstream_encode_device_end(&e, buf);
+	hm_record(h, MIGSTREAM_REC_DEVICE_END, buf, sizeof(buf));
+}
+
+static void hm_end(struct handmade *h, uint32_t ndev)
+{
+	struct migstream_stream_end e = { .record_count = h->seq, .payload_bytes = h->records_bytes,
+					  .device_count = ndev };
+	uint8_t buf[MIGSTREAM_STREAM_END_LEN];
+
+	migstream_encode_stream_end(&e, buf);
+	build_simple(&h->m, MIGSTREAM_REC_STREAM_END, 0, h->seq++, buf, sizeof(buf));
+}
+
+/* Channel 1 of 2 holding chunks 1 and 3 of a 4-chunk device: good alone. */
+static void hm_channel_one(struct handmade *h, uint64_t second_chunk, uint64_t second_offset, uint64_t count)
+{
+	hm_start(h);
+	hm_channel(h, 1, 2, 0);
+	hm_device(h, 0);
+	hm_data(h, 0, 1, 100, 100);
+	hm_data(h, 0, second_chunk, second_offset, 100);
+	hm_device_end(h, 0, 400, count);
+	hm_end(h, 1);
+}
+
+static void test_reader_channel_good(void)
+{
+	struct handmade h;
+	struct memsrc src;
+	struct migstream_reader *r;
+	struct migstream_record rec;
+	const struct migstream_channel *ch;
+	int ret, n = 0;
+
+	hm_channel_one(&h, 3, 300, 4);
+	src = (struct memsrc){ .p = h.m.p, .len = h.m.len };
+	if (migstream_reader_new_cb(&r, memsrc_read, &src, "one.vms", NULL))
+		abort();
+	CHECK(migstream_reader_channel(r) == NULL);
+	while ((ret = migstream_read_record(r, &rec)) == 1)
+		n++;
+	CHECK_EQ(ret, 0);
+	if (ret)
+		printf("# %s\n", migstream_reader_error(r));
+	CHECK_EQ(n, 7);
+	ch = migstream_reader_channel(r);
+	CHECK(ch && ch->channel == 1 && ch->channel_count == 2);
+	migstream_reader_free(r);
+	mem_free(&h.m);
+}
+
+static void expect_reader_bad(struct handmade *h, const char *needle)
+{
+	struct read_result res = read_mem(&h->m);
+
+	CHECK_EQ(res.ret, -EBADMSG);
+	CHECK_STR_CONTAINS(res.msg, needle);
+	mem_free(&h->m);
+}
+
+static void test_reader_channel_rules(void)
+{
+	struct handmade h;
+
+	hm_channel_one(&h, 1, 300, 4);
+	expect_reader_bad(&h, "chunk 1 after chunk 1 in this channel");
+	hm_channel_one(&h, 3, 150, 4);
+	expect_reader_bad(&h, "offset 150 overlaps the chunk before");
+	hm_channel_one(&h, 3, 300, 3);
+	expect_reader_bad(&h, "DEVICE_END says 3 chunks, this channel carried chunk 3");
+	hm_channel_one(&h, 3, 350, 4);
+	expect_reader_bad(&h, "DEVICE_END says 400 bytes, this channel carried bytes up to 450");
+
+	hm_start(&h);
+	hm_device(&h, 0);
+	hm_channel(&h, 0, 2, 0);
+	expect_reader_bad(&h, "record 2 (CHANNEL) at byte");
+	hm_start(&h);
+	hm_device(&h, 0);
+	hm_channel(&h, 0, 2, 0);
+	expect_reader_bad(&h, "CHANNEL is not the second record");
+	hm_start(&h);
+	hm_channel(&h, 0, 2, 0);
+	hm_channel(&h, 1, 2, 0);
+	expect_reader_bad(&h, "second CHANNEL record");
+	hm_start(&h);
+	hm_channel(&h, 0, 0, 0);
+	expect_reader_bad(&h, "channel count 0 (must be 1..64)");
+	hm_start(&h);
+	hm_channel(&h, 0, 65, 0);
+	expect_reader_bad(&h, "channel count 65");
+	hm_start(&h);
+	hm_channel(&h, 2, 2, 0);
+	expect_reader_bad(&h, "channel 2 of 2 (must be below the count)");
+	hm_start(&h);
+	hm_channel(&h, 0, 2, 1);
+	expect_reader_bad(&h, "unknown CHANNEL flags 0x00000001");
+}
+
+/* A whole stream with chunks that skip, as a channel's: still refused (no CHANNEL record). */
+static void test_reader_whole_no_gaps(void)
+{
+	struct handmade h;
+
+	hm_start(&h);
+	hm_device(&h, 0);
+	hm_data(&h, 0, 1, 100, 100);
+	expect_reader_bad(&h, "chunk 1 out of order, expected chunk 0");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -729,5 +908,8 @@ int main(void)
 	RUN(test_cancel);
 	RUN(test_cancelled_callback);
 	RUN(test_release);
+	RUN(test_reader_channel_good);
+	RUN(test_reader_channel_rules);
+	RUN(test_reader_whole_no_gaps);
 	return unit_done();
 }
