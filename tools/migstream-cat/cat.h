@@ -17,6 +17,8 @@ enum cat_mode {
 	CAT_MODE_EXTRACT,     /* one device's raw bytes to stdout */
 	CAT_MODE_WRAP,	      /* raw bytes in, a one-device stream out */
 	CAT_MODE_RECOMPRESS,  /* a stream in, the same stream re-encoded out */
+	CAT_MODE_MERGE,	      /* the channels of a set in, one whole stream out */
+	CAT_MODE_SPLIT,	      /* one stream in, the channels of a new set out */
 };
 
 struct cat_opts {
@@ -42,6 +44,12 @@ struct cat_opts {
 
 	const char *const *inputs;
 	int ninputs;
+
+	/* --merge and --split: the -o arguments are output files */
+	const char *const *outputs;
+	int noutputs;
+	unsigned int split_channels;
+	uint64_t reorder_limit; /* --reorder-buffer; 0: the library's default */
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "describe.h"
+#include "migstream-reply.h"
 #include "vfio-mig.h"
 
 void cat_format_time(uint64_t time_ns, char *buf, size_t len)
@@ -121,10 +122,37 @@ static void describe_payload(const struct migstream_record *rec, struct cat_row 
 			 e->record_count, e->payload_bytes, e->device_count);
 		return;
 	}
+	case MIGSTREAM_REC_CHANNEL: {
+		const struct migstream_channel *c = &rec->channel;
+		char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+
+		for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
+			snprintf(id + 2 * i, 3, "%02x", c->set_id[i]);
+		snprintf(info, len, "channel=%" PRIu32 " of=%" PRIu32 " set=%s", c->channel, c->channel_count, id);
+		return;
+	}
+	case MIGSTREAM_REC_INIT_DATA_SENT: {
+		struct migstream_init_data_sent ids;
+
+		/* Ancillary: the reader hands it out undecoded, so a bad one is shown, not refused. */
+		if (migstream_decode_init_data_sent(rec, &ids)) {
+			snprintf(info, len, "bad INIT_DATA_SENT payload (%u bytes)", rec->len);
+			return;
+		}
+		set_num(row, CAT_COL_DEVICE, ids.device);
+		snprintf(info, len, "generation=%" PRIu32 " offset=%" PRIu64 " initial=%" PRIu64, ids.generation,
+			 ids.offset, ids.initial);
+		return;
+	}
 	default:
 		/* The reader only hands out unknown types that may be skipped. */
 		snprintf(info, len, "unknown ancillary record type %u, skipped", rec->type);
 	}
+}
+
+bool cat_type_known(uint16_t type)
+{
+	return migstream_record_type_known(type) || type == MIGSTREAM_REC_INIT_DATA_SENT;
 }
 
 void cat_describe_record(const struct migstream_record *rec, struct cat_row *row)
@@ -136,10 +164,9 @@ void cat_describe_record(const struct migstream_record *rec, struct cat_row *row
 	row->info[0] = '\0';
 	set_num(row, CAT_COL_OFFSET, rec->offset);
 	set_num(row, CAT_COL_SEQ, rec->seq);
-	const char *type = migstream_record_type_name(rec->type);
+	const char *type = migstream_reply_type_name(rec->type);
 
-	if (!type || !*type || rec->type < MIGSTREAM_REC_STREAM_HEADER ||
-	    rec->type > MIGSTREAM_REC_STREAM_END) {
+	if (!cat_type_known(rec->type)) {
 		snprintf(unknown_type, sizeof(unknown_type), "TYPE_%u", rec->type);
 		type = unknown_type;
 	}

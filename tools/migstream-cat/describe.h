@@ -5,8 +5,14 @@
 #ifndef VMT_CAT_DESCRIBE_H
 #define VMT_CAT_DESCRIBE_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "fields.h"
 #include "migstream.h"
+
+/* A type the listing names and describes (this format's, and INIT_DATA_SENT). */
+bool cat_type_known(uint16_t type);
 
 /* A record as the reader handed it out (decoded). */
 void cat_describe_record(const struct migstream_record *rec, struct cat_row *row);

@@ -141,6 +141,13 @@ static int list_end(void *vctx, struct cat_stream *s)
 		if (rc)
 			return cat_write_error(rc);
 	}
+	/* --verify on one channel of a set: what it holds of each device */
+	if (!ctx->out && ctx->summary.is_channel && !ctx->o->quiet) {
+		char line[2048];
+
+		cat_summary_channel_line(line, sizeof(line), &ctx->summary);
+		vmt_info("%s: %s", s->name, line);
+	}
 	if (!ctx->out || ctx->o->quiet)
 		return VMT_EXIT_OK;
 	if (ctx->o->json) {

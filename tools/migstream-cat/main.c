@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * migstream-cat: list, verify, extract, pass through, wrap and recompress
- * migstreams. This file is the command line; each mode is its own module.
+ * migstream-cat: list, verify, extract, pass through, wrap, recompress,
+ * merge and split migstreams. This file is the command line; each mode is its own module.
  */
 #include <popt.h>
 #include <stdio.h>
@@ -38,6 +38,9 @@ enum {
 	OPT_MIG_FLAGS,
 	OPT_PHASE,
 	OPT_CHUNK_SIZE,
+	OPT_MERGE,
+	OPT_SPLIT,
+	OPT_REORDER_BUFFER,
 };
 
 static const struct poptOption options[] = {
@@ -59,6 +62,9 @@ static const struct poptOption options[] = {
 	{ "mig-flags", '\0', POPT_ARG_STRING, NULL, OPT_MIG_FLAGS, NULL, NULL },
 	{ "phase", '\0', POPT_ARG_STRING, NULL, OPT_PHASE, NULL, NULL },
 	{ "chunk-size", '\0', POPT_ARG_STRING, NULL, OPT_CHUNK_SIZE, NULL, NULL },
+	{ "merge", '\0', POPT_ARG_NONE, NULL, OPT_MERGE, NULL, NULL },
+	{ "split", '\0', POPT_ARG_STRING, NULL, OPT_SPLIT, NULL, NULL },
+	{ "reorder-buffer", '\0', POPT_ARG_STRING, NULL, OPT_REORDER_BUFFER, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -73,6 +79,8 @@ static void usage(void)
 	       " %1$s --extract=DEV [FILE...] > STATE\n"
 	       " %1$s --wrap [-z[LEVEL]] [wrap options] [RAWFILE] > STREAM\n"
 	       " %1$s --recompress=LEVEL|none [FILE] > STREAM\n"
+	       " %1$s --merge [-o OUT] CHANNEL...\n"
+	       " %1$s --split=N -o OUT%%u [FILE]\n"
 	       "\n"
 	       "List, check and convert migstreams (FILE '-' or none: standard input).\n"
 	       "\n"
@@ -82,6 +90,8 @@ static void usage(void)
 	       "     --extract=DEV           the raw state bytes of device DEV\n"
 	       "     --wrap                  raw bytes in, a one-device stream out\n"
 	       "     --recompress=LEVEL|none the same stream, compressed with zstd LEVEL\n"
+	       "     --merge                 the channels of a set in, one whole stream out\n"
+	       "     --split=N               one stream in, N channels of a new set out\n"
 	       "\n"
 	       "Listing:\n"
 	       "     --json                  JSON lines: one object per record, then a summary\n"
@@ -97,6 +107,13 @@ static void usage(void)
 	       "     --phase=PHASE           precopy-initial, precopy-dirty or stop-copy\n"
 	       "                             (default)\n"
 	       "     --chunk-size=SIZE       bytes per DATA record (default 1M)\n"
+	       "\n"
+	       "Merge and split:\n"
+	       " -o, --output=OUT            the output file (--merge; default: standard\n"
+	       "                             output); with --split one name with %%u (the\n"
+	       "                             channel number) or N times -o\n"
+	       "     --reorder-buffer=SIZE   memory per device for chunks that arrive early\n"
+	       "                             (--merge; default 64M)\n"
 	       "\n"
 	       "Common:\n"
 	       " -f, --force                 write binary data even to a terminal\n"
@@ -147,13 +164,40 @@ static void check_combinations(const struct cat_opts *o, bool wrap_opts, bool co
 		vmt_usage_error("--json, --output and --dirty are for listings");
 	if ((o->mode == CAT_MODE_WRAP || o->mode == CAT_MODE_RECOMPRESS) && o->ninputs > 1)
 		vmt_usage_error("%s takes one input", o->mode == CAT_MODE_WRAP ? "--wrap" : "--recompress");
+	if (o->mode == CAT_MODE_SPLIT && o->ninputs > 1)
+		vmt_usage_error("--split takes one input");
+	if (o->reorder_limit && o->mode != CAT_MODE_MERGE)
+		vmt_usage_error("--reorder-buffer needs --merge");
+	if (o->mode == CAT_MODE_MERGE && o->ninputs > MIGSTREAM_MAX_CHANNELS)
+		vmt_usage_error("--merge takes at most %d channels", MIGSTREAM_MAX_CHANNELS);
+	if (o->mode == CAT_MODE_MERGE && o->noutputs > 1)
+		vmt_usage_error("--merge writes one output (-o once)");
+	if (o->mode == CAT_MODE_SPLIT && o->noutputs != 1 && o->noutputs != (int)o->split_channels)
+		vmt_usage_error("--split=%u needs one -o with %%u in it or %u times -o", o->split_channels,
+				o->split_channels);
+	if (o->mode == CAT_MODE_SPLIT && o->noutputs == 1 && o->split_channels > 1 && !strstr(o->outputs[0], "%u"))
+		vmt_usage_error("--split=%u: -o '%s' has no %%u for the channel number", o->split_channels,
+				o->outputs[0]);
+}
+
+/* -o is a column list in listings, the output file(s) in --merge and --split. */
+static void assign_outputs(struct cat_opts *o, const char **args, int nargs)
+{
+	if (o->mode == CAT_MODE_MERGE || o->mode == CAT_MODE_SPLIT) {
+		o->outputs = args;
+		o->noutputs = nargs;
+		return;
+	}
+	for (int i = 0; i < nargs; i++)
+		if (cat_parse_columns(args[i], o->columns, &o->ncolumns))
+			vmt_usage_error("invalid --output argument: '%s' (see --help for columns)", args[i]);
 }
 
 /* Modes whose output is a stream or raw state, not text. */
 static bool writes_binary(enum cat_mode mode)
 {
 	return mode == CAT_MODE_PASSTHROUGH || mode == CAT_MODE_EXTRACT || mode == CAT_MODE_WRAP ||
-	       mode == CAT_MODE_RECOMPRESS;
+	       mode == CAT_MODE_RECOMPRESS || mode == CAT_MODE_MERGE || mode == CAT_MODE_SPLIT;
 }
 
 /* A terminal refused, as input or as binary output: a usage matter (exit 2). */
@@ -162,7 +206,18 @@ static bool terminals_ok(const struct cat_opts *o)
 	for (int i = 0; i < o->ninputs; i++)
 		if (strcmp(o->inputs[i], "-") == 0 && !vmt_binary_input_ok(STDIN_FILENO))
 			return false;
-	return !writes_binary(o->mode) || vmt_binary_output_ok(STDOUT_FILENO, o->force);
+	if (!writes_binary(o->mode))
+		return true;
+	/* --merge and --split write standard output only when -o says so (or none, for --merge) */
+	if (o->mode == CAT_MODE_MERGE || o->mode == CAT_MODE_SPLIT) {
+		bool to_stdout = o->mode == CAT_MODE_MERGE && !o->noutputs;
+
+		for (int i = 0; i < o->noutputs; i++)
+			to_stdout |= strcmp(o->outputs[i], "-") == 0;
+		if (!to_stdout)
+			return true;
+	}
+	return vmt_binary_output_ok(STDOUT_FILENO, o->force);
 }
 
 int main(int argc, const char **argv)
@@ -170,13 +225,19 @@ int main(int argc, const char **argv)
 	struct cat_opts o = { .mode = CAT_MODE_LIST, .wrap_phase = MIGSTREAM_PHASE_STOP_COPY };
 	static const char *const stdin_only[] = { "-" };
 	/* Static: the operands are kept until vmt_cli_end(), also past a usage error. */
-	static const char **operands;
+	static const char **operands, **output_args;
+	int noutput_args = 0;
 	bool wrap_opts = false, compress = false;
 	const char *arg;
 	int rc, status;
 
 	vmt_log_init(argv[0]);
 	vmt_cli_begin(argc, argv, options);
+	output_args = calloc((size_t)argc, sizeof(*output_args));
+	if (!output_args) {
+		vmt_err("out of memory");
+		exit(VMT_EXIT_FAILURE);
+	}
 	while ((rc = vmt_cli_next(usage)) > 0) {
 		arg = vmt_cli_arg();
 		switch (rc) {
@@ -190,8 +251,8 @@ int main(int argc, const char **argv)
 			o.json = true;
 			break;
 		case OPT_OUTPUT:
-			if (cat_parse_columns(arg, o.columns, &o.ncolumns))
-				vmt_usage_error("invalid --output argument: '%s' (see --help for columns)", arg);
+			/* columns or a file: known once every mode option was seen */
+			output_args[noutput_args++] = arg;
 			break;
 		case OPT_DIRTY:
 			o.dirty = true;
@@ -212,6 +273,19 @@ int main(int argc, const char **argv)
 		case OPT_RECOMPRESS:
 			set_mode(&o, CAT_MODE_RECOMPRESS, "--recompress");
 			o.zstd_level = parse_level(arg, "--recompress");
+			break;
+		case OPT_MERGE:
+			set_mode(&o, CAT_MODE_MERGE, "--merge");
+			break;
+		case OPT_SPLIT:
+			set_mode(&o, CAT_MODE_SPLIT, "--split");
+			o.split_channels = (unsigned int)vmt_u64_or_usage(arg, "--split", 1, MIGSTREAM_MAX_CHANNELS);
+			break;
+		case OPT_REORDER_BUFFER:
+			o.reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
+			if (o.reorder_limit < MIGSTREAM_MAX_PAYLOAD)
+				vmt_usage_error("invalid --reorder-buffer argument: '%s' (at least %uM: one record)",
+						arg, MIGSTREAM_MAX_PAYLOAD >> 20);
 			break;
 		case OPT_COMPRESS:
 			compress = true;
@@ -251,6 +325,7 @@ int main(int argc, const char **argv)
 		}
 	}
 	o.quiet = vmt_log_level() < VMT_LOG_INFO;
+	assign_outputs(&o, output_args, noutput_args);
 
 	operands = calloc((size_t)argc, sizeof(*operands));
 	if (!operands) {
@@ -280,6 +355,12 @@ int main(int argc, const char **argv)
 	case CAT_MODE_RECOMPRESS:
 		status = cat_recompress(&o);
 		break;
+	case CAT_MODE_MERGE:
+		status = cat_merge(&o);
+		break;
+	case CAT_MODE_SPLIT:
+		status = cat_split(&o);
+		break;
 	default:
 		/* The listing (text or JSON): `migstream-cat f | head -1` ends quietly. */
 		if (o.mode == CAT_MODE_LIST)
@@ -289,6 +370,7 @@ int main(int argc, const char **argv)
 out:
 	rc = vmt_close_stdout();
 	free(operands);
+	free(output_args);
 	vmt_cli_end();
 	return status ? status : rc;
 }

@@ -9,6 +9,7 @@
 
 #include "fields.h"
 #include "json-doc.h"
+#include "migstream-reply.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-mig.h"
@@ -79,8 +80,21 @@ void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
 		s->bitmap_pages += rec->dirty_bitmap.page_count;
 		s->dirty_pages += rec->dirty_bitmap.dirty_count;
 		break;
-	case MIGSTREAM_REC_STREAM_HEADER:
 	case MIGSTREAM_REC_DEVICE_END:
+		ds = find_device(s, rec->device_end.device);
+		if (ds) {
+			ds->ended = true;
+			ds->end = rec->device_end;
+		}
+		break;
+	case MIGSTREAM_REC_CHANNEL:
+		s->is_channel = true;
+		s->channel = rec->channel;
+		break;
+	case MIGSTREAM_REC_INIT_DATA_SENT:
+		s->init_data_sent++;
+		break;
+	case MIGSTREAM_REC_STREAM_HEADER:
 	case MIGSTREAM_REC_STREAM_END:
 		break;
 	default:
@@ -102,11 +116,39 @@ static uint64_t device_total(const struct cat_device_stats *d)
 	return t;
 }
 
+static void set_id_hex(const struct migstream_channel *c, char out[2 * MIGSTREAM_SET_ID_LEN + 1])
+{
+	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", c->set_id[i]);
+}
+
+void cat_summary_channel_line(char *buf, size_t len, const struct cat_summary *s)
+{
+	char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+	int used;
+
+	set_id_hex(&s->channel, id);
+	used = snprintf(buf, len, "channel %" PRIu32 " of %" PRIu32 ", set %s", s->channel.channel,
+			s->channel.channel_count, id);
+	for (size_t i = 0; i < s->ndev && used > 0 && (size_t)used < len; i++) {
+		const struct cat_device_stats *d = &s->dev[i];
+
+		used += snprintf(buf + used, len - used, "%s device %" PRIu32 " %" PRIu64 " of %" PRIu64
+				 " chunks, %" PRIu64 " of %" PRIu64 " bytes", i ? ";" : ":", d->index, d->chunks,
+				 d->end.chunk_count, device_total(d), d->end.total_bytes);
+	}
+}
+
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name)
 {
-	char a[32], b[32];
+	char a[32], b[32], id[2 * MIGSTREAM_SET_ID_LEN + 1];
 
 	fprintf(out, "summary of %s:\n", name);
+	if (s->is_channel) {
+		set_id_hex(&s->channel, id);
+		fprintf(out, "  channel:        %" PRIu32 " of %" PRIu32 ", set %s\n", s->channel.channel,
+			s->channel.channel_count, id);
+	}
 	fprintf(out, "  records:        %" PRIu64 " (%" PRIu64 " compressed, %" PRIu64 " skipped)\n",
 		s->records, s->compressed_records, s->skipped_records);
 	fprintf(out, "  stream bytes:   %" PRIu64 " (%s)\n", s->stream_bytes,
@@ -124,6 +166,11 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 				d->phase_bytes[p]);
 		fprintf(out, "    %-16s%" PRIu64 " (%s) in %" PRIu64 " chunks\n", "total",
 			device_total(d), vmt_format_size(device_total(d), b, sizeof(b)), d->chunks);
+		/* A channel holds part of the device: what the whole set carries. */
+		if (s->is_channel && d->ended)
+			fprintf(out, "    %-16s%" PRIu64 " (%s) in %" PRIu64 " chunks\n", "in the set",
+				d->end.total_bytes, vmt_format_size(d->end.total_bytes, b, sizeof(b)),
+				d->end.chunk_count);
 		if (d->precopy_samples)
 			fprintf(out, "    %-16s%" PRIu64 ", last: %s initial_bytes=%" PRIu64
 				" dirty_bytes=%" PRIu64 "\n", "precopy info", d->precopy_samples,
@@ -139,7 +186,7 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
  * JSON lines stay flat: one "device_summary" object per device, then the
  * stream's "summary" object last.
  */
-static int print_device_json(FILE *out, const struct cat_device_stats *d, const char *name)
+static int print_device_json(FILE *out, const struct cat_device_stats *d, const char *name, bool s_is_channel)
 {
 	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
 
@@ -153,6 +200,10 @@ static int print_device_json(FILE *out, const struct cat_device_stats *d, const 
 	vmt_json_add_u64(doc, "total_bytes", device_total(d));
 	vmt_json_add_u64(doc, "chunks", d->chunks);
 	vmt_json_add_u64(doc, "precopy_info_samples", d->precopy_samples);
+	if (s_is_channel && d->ended) {
+		vmt_json_add_u64(doc, "set_total_bytes", d->end.total_bytes);
+		vmt_json_add_u64(doc, "set_chunks", d->end.chunk_count);
+	}
 	return vmt_json_emit(out, doc);
 }
 
@@ -162,7 +213,7 @@ int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *n
 	int ret;
 
 	for (size_t i = 0; i < s->ndev; i++) {
-		ret = print_device_json(out, &s->dev[i], name);
+		ret = print_device_json(out, &s->dev[i], name, s->is_channel);
 		if (ret < 0)
 			return ret;
 	}
@@ -182,5 +233,13 @@ int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *n
 	vmt_json_add_u64(doc, "dirty_bitmaps", s->bitmaps);
 	vmt_json_add_u64(doc, "bitmap_pages", s->bitmap_pages);
 	vmt_json_add_u64(doc, "dirty_pages", s->dirty_pages);
+	if (s->is_channel) {
+		char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+
+		set_id_hex(&s->channel, id);
+		vmt_json_add_u64(doc, "channel", s->channel.channel);
+		vmt_json_add_u64(doc, "channel_count", s->channel.channel_count);
+		vmt_json_add_str(doc, "set_id", id);
+	}
 	return vmt_json_emit(out, doc);
 }

@@ -23,6 +23,9 @@ struct cat_device_stats {
 	uint64_t chunks;
 	uint64_t precopy_samples;
 	struct migstream_precopy_info last_sample;
+	/* the DEVICE_END's totals: in a channel, the whole device's (the set's) */
+	bool ended;
+	struct migstream_device_end end;
 };
 
 struct cat_summary {
@@ -37,6 +40,9 @@ struct cat_summary {
 	uint64_t bitmap_pages;
 	uint64_t dirty_pages;
 	uint64_t skipped_records; /* unknown ancillary */
+	uint64_t init_data_sent;
+	bool is_channel; /* one channel of a set: its CHANNEL record */
+	struct migstream_channel channel;
 	struct cat_device_stats dev[CAT_SUMMARY_MAX_DEVICES];
 	size_t ndev;
 };
@@ -45,6 +51,11 @@ void cat_summary_init(struct cat_summary *s);
 /* A record as the reader handed it out (decoded). */
 void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec);
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name);
+/*
+ * One line on what a channel holds: "channel 1 of 2, set <hex>: device 0
+ * 13 of 25 chunks, 53248 of 100000 bytes; ..." (--verify says it).
+ */
+void cat_summary_channel_line(char *buf, size_t len, const struct cat_summary *s);
 /* 0 or -errno. */
 int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name);
 
