@@ -8,6 +8,7 @@
 #define GEN_VECTORS_NO_MAIN
 #include "../vectors/gen-vectors.c"
 
+#include "channel-set.h"
 #include "dirty-bitmap.h"
 #include "stream-reader.h"
 #include "unit.h"
@@ -64,7 +65,7 @@ static int read_file(const char *name, char *msg, size_t msglen, uint64_t *recor
 
 static void test_good_vectors_read(void)
 {
-	static const uint64_t want_records[] = { 2, 10, 0, 7, 3, 10 };
+	static const uint64_t want_records[] = { 2, 10, 0, 7, 3, 10, 9, 7 };
 
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		char msg[512];
@@ -171,31 +172,71 @@ static void test_vector_contents(void)
 	CHECK_EQ(dc.unknown, 1);
 }
 
+static void check_bad(const struct bad_vector *bv, int (*make)(const struct bad_vector *, struct vbuf *))
+{
+	struct vbuf want = load(bv->name), got;
+	char msg[512], where[256];
+	uint64_t records = 0;
+	size_t off;
+
+	/* committed bytes = generator output */
+	CHECK_EQ(make(bv, &got), 0);
+	CHECK(got.len == want.len && memcmp(got.p, want.p, got.len) == 0);
+	off = vector_record_offset(&got, bv->record);
+	if (bv->type)
+		snprintf(where, sizeof(where), "%s: record %u (%s) at byte %zu: %s", bv->name, bv->record, bv->type,
+			 off, bv->what);
+	else
+		snprintf(where, sizeof(where), "%s: record %u at byte %zu: %s", bv->name, bv->record, off,
+			 bv->what);
+	CHECK_EQ(read_file(bv->name, msg, sizeof(msg), &records, NULL, NULL), -EBADMSG);
+	CHECK_STR_CONTAINS(msg, where);
+	CHECK_EQ(records, bv->record);
+	free(want.p);
+	free(got.p);
+}
+
 static void test_bad_vectors(void)
 {
-	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++) {
-		const struct bad_vector *bv = &bad_vectors[i];
-		struct vbuf want = load(bv->name), got;
-		char msg[512], where[256];
-		uint64_t records = 0;
-		size_t off;
+	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++)
+		check_bad(&bad_vectors[i], make_bad);
+	for (size_t i = 0; i < sizeof(bad_channel_vectors) / sizeof(bad_channel_vectors[0]); i++)
+		check_bad(&bad_channel_vectors[i], make_bad_channel);
+}
 
-		/* committed bytes = generator output */
-		CHECK_EQ(make_bad(bv, &got), 0);
-		CHECK(got.len == want.len && memcmp(got.p, want.p, got.len) == 0);
-		off = vector_record_offset(&got, bv->record);
-		if (bv->type)
-			snprintf(where, sizeof(where), "%s: record %u (%s) at byte %zu: %s", bv->name, bv->record,
-				 bv->type, off, bv->what);
-		else
-			snprintf(where, sizeof(where), "%s: record %u at byte %zu: %s", bv->name, bv->record, off,
-				 bv->what);
-		CHECK_EQ(read_file(bv->name, msg, sizeof(msg), &records, NULL, NULL), -EBADMSG);
-		CHECK_STR_CONTAINS(msg, where);
-		CHECK_EQ(records, bv->record);
-		free(want.p);
-		free(got.p);
+/* channel-0.vms and channel-1.vms, merged, are one-device.vms's device data. */
+static void test_channel_vectors_merge(void)
+{
+	const char *names[2] = { VMT_VECTORS_DIR "/channel-1.vms", VMT_VECTORS_DIR "/channel-0.vms" };
+	struct migstream_channel_input in[2];
+	struct migstream_channel_set *set;
+	struct migstream_record rec;
+	uint8_t want[200], got[200];
+	uint64_t bytes = 0;
+	int ret;
+
+	vector_bytes(want, sizeof(want), 0);
+	for (int i = 0; i < 2; i++) {
+		in[i].fd = open(names[i], O_RDONLY | O_CLOEXEC);
+		in[i].name = names[i];
+		CHECK(in[i].fd >= 0);
 	}
+	if (in[0].fd < 0 || in[1].fd < 0)
+		return;
+	CHECK_EQ(migstream_channel_set_open(&set, in, 2, NULL), 0);
+	while ((ret = migstream_channel_set_next(set, &rec, NULL)) == 1)
+		if (rec.type == MIGSTREAM_REC_DATA && rec.data.offset + rec.data.len <= sizeof(got)) {
+			memcpy(got + rec.data.offset, rec.data.data, rec.data.len);
+			bytes += rec.data.len;
+		}
+	CHECK_EQ(ret, 0);
+	if (ret)
+		printf("#   %s\n", migstream_channel_set_error(set));
+	CHECK_EQ(bytes, sizeof(want));
+	CHECK(memcmp(got, want, sizeof(want)) == 0);
+	migstream_channel_set_free(set);
+	close(in[0].fd);
+	close(in[1].fd);
 }
 
 int main(void)
@@ -204,5 +245,6 @@ int main(void)
 	RUN(test_deterministic_vectors);
 	RUN(test_vector_contents);
 	RUN(test_bad_vectors);
+	RUN(test_channel_vectors_merge);
 	return unit_done();
 }

@@ -264,6 +264,74 @@ static int gen_reply_failed(int fd)
 	return gen_reply(fd, NULL, &res);
 }
 
+/*
+ * channel-0.vms, channel-1.vms: one-device.vms's device and bytes as a set
+ * of two channels (set id 00 01 .. 0f): chunks 0, 2, 4 and the
+ * PRECOPY_INFO on channel 0, chunks 1 and 3 on channel 1.
+ */
+static int gen_channel(int fd, uint32_t channel)
+{
+	struct migstream_channel ch = { .channel = channel, .channel_count = 2 };
+	struct migstream_writer_opts opts = { .producer = "gen-vectors", .channel = &ch };
+	struct migstream_stream_header h = { .time_ns = VECTOR_TIME_NS };
+	struct migstream_device d = vector_device(0);
+	struct migstream_precopy_info pi = { .device = 0, .state = 6, .time_ns = VECTOR_TIME_NS + 1000,
+					     .initial_bytes = 100, .dirty_bytes = 30, .stop_copy_size = 70 };
+	static const struct {
+		uint8_t phase;
+		uint64_t offset;
+		uint32_t len;
+	} chunks[] = {
+		{ MIGSTREAM_PHASE_PRECOPY_INITIAL, 0, 64 }, { MIGSTREAM_PHASE_PRECOPY_INITIAL, 64, 36 },
+		{ MIGSTREAM_PHASE_PRECOPY_DIRTY, 100, 30 }, { MIGSTREAM_PHASE_STOP_COPY, 130, 64 },
+		{ MIGSTREAM_PHASE_STOP_COPY, 194, 6 },
+	};
+	struct migstream_device_end end = { .device = 0, .total_bytes = 200, .chunk_count = 5 };
+	struct migstream_writer *w;
+	uint8_t data[200], payload[512];
+	int len, ret;
+
+	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
+		ch.set_id[i] = (uint8_t)i;
+	vector_bytes(data, sizeof(data), 0);
+	end.state_digest = XXH3_64bits(data, sizeof(data));
+	strcpy(h.producer, "gen-vectors");
+	strcpy(h.producer_version, "1");
+	strcpy(h.host, "example");
+	ret = migstream_writer_new(&w, fd, &opts);
+	if (ret)
+		return ret;
+	len = migstream_encode_stream_header(&h, payload, sizeof(payload));
+	ret = len < 0 ? len : migstream_write_record(w, MIGSTREAM_REC_STREAM_HEADER, 0, payload, (uint32_t)len);
+	if (!ret)
+		ret = migstream_write_device(w, &d);
+	if (!ret && channel == 0)
+		ret = migstream_write_precopy_info(w, &pi);
+	for (unsigned int k = channel; k < 5 && !ret; k += 2) {
+		const struct migstream_chunk c = { .device = 0, .phase = chunks[k].phase, .chunk_index = k,
+						   .offset = chunks[k].offset, .len = chunks[k].len,
+						   .data = data + chunks[k].offset };
+
+		ret = migstream_write_chunk(w, &c);
+	}
+	if (!ret)
+		ret = migstream_write_device_end_totals(w, &end);
+	if (!ret)
+		ret = migstream_writer_finish(w);
+	migstream_writer_free(w);
+	return ret;
+}
+
+static int gen_channel_0(int fd)
+{
+	return gen_channel(fd, 0);
+}
+
+static int gen_channel_1(int fd)
+{
+	return gen_channel(fd, 1);
+}
+
 struct vector {
 	const char *name;
 	int (*gen)(int fd);
@@ -277,6 +345,8 @@ static const struct vector vectors[] = {
 	{ "dirty-bitmap.vms", gen_dirty_bitmap, true },
 	{ "unknown-ancillary.vms", gen_unknown_ancillary, true },
 	{ "init-data-sent.vms", gen_init_data_sent, true },
+	{ "channel-0.vms", gen_channel_0, true },
+	{ "channel-1.vms", gen_channel_1, true },
 };
 
 /* Return-path streams: valid for a reader that knows the reply record types. */
@@ -394,6 +464,61 @@ static void spoil_no_end(struct vbuf *b)
 	b->len = vector_record_offset(b, 9);
 }
 
+/*
+ * Corrupt variants of channel-1.vms (records: 0 STREAM_HEADER, 1 CHANNEL,
+ * 2 DEVICE, 3 DATA, 4 DATA, 5 DEVICE_END, 6 STREAM_END): the CHANNEL rules.
+ */
+static void spoil_channel_field(struct vbuf *b, unsigned int at, uint32_t v)
+{
+	put_be32(b->p + vector_record_offset(b, 1) + MIGSTREAM_RECORD_HEADER_LEN + at, v);
+	vector_reseal(b, 1);
+}
+
+static void spoil_channel_count(struct vbuf *b)
+{
+	spoil_channel_field(b, 20, 0);
+}
+
+static void spoil_channel_beyond(struct vbuf *b)
+{
+	spoil_channel_field(b, 16, 2);
+}
+
+static void spoil_channel_flags(struct vbuf *b)
+{
+	spoil_channel_field(b, 24, 1);
+}
+
+/* CHANNEL and DEVICE change places (and seq numbers): CHANNEL is record 2. */
+static void spoil_channel_not_second(struct vbuf *b)
+{
+	size_t r1 = vector_record_offset(b, 1), r2 = vector_record_offset(b, 2), r3 = vector_record_offset(b, 3);
+	uint8_t *tmp = malloc(r3 - r1);
+	struct migstream_record_header h;
+
+	if (!tmp)
+		abort();
+	memcpy(tmp, b->p + r2, r3 - r2);
+	memcpy(tmp + (r3 - r2), b->p + r1, r2 - r1);
+	memcpy(b->p + r1, tmp, r3 - r1);
+	free(tmp);
+	for (unsigned int i = 1; i <= 2; i++) {
+		uint8_t *hdr = b->p + vector_record_offset(b, i);
+
+		migstream_decode_record_header(hdr, &h);
+		h.seq = i;
+		migstream_encode_record_header(&h, hdr);
+	}
+}
+
+static const struct bad_vector bad_channel_vectors[] = {
+	{ "channel-not-second.vms", 2, "CHANNEL", "CHANNEL is not the second record (it must follow STREAM_HEADER)",
+	  spoil_channel_not_second },
+	{ "channel-count-0.vms", 1, "CHANNEL", "channel count 0 (must be 1..64)", spoil_channel_count },
+	{ "channel-beyond.vms", 1, "CHANNEL", "channel 2 of 2 (must be below the count)", spoil_channel_beyond },
+	{ "channel-flags.vms", 1, "CHANNEL", "unknown CHANNEL flags 0x00000001", spoil_channel_flags },
+};
+
 static const struct bad_vector bad_vectors[] = {
 	{ "bad-payload-check.vms", 4, "DATA", "payload checksum mismatch", spoil_payload },
 	{ "bad-header-check.vms", 3, NULL, "record header check mismatch", spoil_header },
@@ -407,6 +532,15 @@ static const struct bad_vector bad_vectors[] = {
 static int make_bad(const struct bad_vector *bv, struct vbuf *out)
 {
 	int ret = gen_to_mem(gen_one_device, out);
+
+	if (!ret)
+		bv->spoil(out);
+	return ret;
+}
+
+__attribute__((unused)) static int make_bad_channel(const struct bad_vector *bv, struct vbuf *out)
+{
+	int ret = gen_to_mem(gen_channel_1, out);
 
 	if (!ret)
 		bv->spoil(out);
@@ -456,6 +590,13 @@ int main(int argc, char **argv)
 		if (make_bad(&bad_vectors[i], &b) || write_file(argv[1], bad_vectors[i].name, &b))
 			return 1;
 		printf("%-24s %6zu bytes\n", bad_vectors[i].name, b.len);
+		free(b.p);
+	}
+	for (size_t i = 0; i < sizeof(bad_channel_vectors) / sizeof(bad_channel_vectors[0]); i++) {
+		if (make_bad_channel(&bad_channel_vectors[i], &b) ||
+		    write_file(argv[1], bad_channel_vectors[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", bad_channel_vectors[i].name, b.len);
 		free(b.p);
 	}
 	return 0;

@@ -32,6 +32,12 @@ static int extract_record(void *vctx, struct cat_stream *s, const struct migstre
 	struct extract_ctx *ctx = vctx;
 	int rc;
 
+	/* A channel holds some of each device's chunks: its bytes alone are no state. */
+	if (rec->type == MIGSTREAM_REC_CHANNEL) {
+		vmt_err("%s: is channel %u of %u of a set: --merge the set, then --extract", s->name,
+			rec->channel.channel, rec->channel.channel_count);
+		return VMT_EXIT_BADDATA;
+	}
 	if (rec->type == MIGSTREAM_REC_DEVICE && rec->device.index == ctx->device)
 		ctx->declared = true;
 	if (rec->type != MIGSTREAM_REC_DATA || rec->data.device != ctx->device)
