@@ -57,7 +57,7 @@ good_vectors() {
 
 @test "vectors: every bad vector fails with exit 4 and one line naming it" {
 	for v in bad-digest bad-header-check bad-payload-check chunk-order no-stream-end truncated \
-		unknown-critical; do
+		unknown-critical channel-not-second channel-count-0 channel-beyond channel-flags; do
 		[ -f "$v.vms" ] || continue
 		vmt_run_error 4 "^migstream-cat: error: $v\\.vms: record [0-9]+ .*at byte [0-9]+: " \
 			migstream-cat --verify "$v.vms"
