@@ -13,7 +13,11 @@
  * order with contiguous offsets (or, unordered, each chunk_index once and
  * no pre-copy chunk numbered after a STOP_COPY one), and a DEVICE_END whose
  * totals match the chunks handed out (unordered: exactly chunks
- * 0..count-1).
+ * 0..count-1). A channel of a set (the stream's content chooses: a CHANNEL
+ * record as record 1; the corpus has channel seeds) keeps the channel
+ * rules instead: CHANNEL only as record 1, chunk_index increasing
+ * strictly, chunks not overlapping, and at DEVICE_END every chunk within
+ * the device's totals.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,10 +67,12 @@ struct seen_device {
 	size_t cap;
 	uint64_t max_precopy, min_stop_copy;
 	bool any_precopy, any_stop_copy;
+	uint64_t last_end; /* channel: where the last chunk ended */
 };
 
 struct oracle {
 	bool unordered;
+	bool channel; /* record 1 was CHANNEL */
 	unsigned int ndev;
 	struct seen_device dev[MIGSTREAM_MAX_DEVICES];
 };
@@ -101,8 +107,13 @@ static void oracle_record(struct oracle *o, const struct migstream_record *rec)
 		d = oracle_device(o, data.device);
 		if (!d || d->ended)
 			abort();
-		if (!o->unordered && (data.chunk_index != d->nchunks || data.offset != d->bytes))
+		if (o->channel) {
+			if (d->nchunks && (data.chunk_index <= d->chunks[d->nchunks - 1] || data.offset < d->last_end))
+				abort();
+			d->last_end = data.offset + data.len;
+		} else if (!o->unordered && (data.chunk_index != d->nchunks || data.offset != d->bytes)) {
 			abort();
+		}
 		for (uint64_t i = 0; i < d->nchunks; i++)
 			if (d->chunks[i] == data.chunk_index)
 				abort();
@@ -135,7 +146,11 @@ static void oracle_record(struct oracle *o, const struct migstream_record *rec)
 		if (migstream_decode_device_end(rec, &end))
 			abort();
 		d = oracle_device(o, end.device);
-		if (!d || d->ended || end.chunk_count != d->nchunks || end.total_bytes != d->bytes)
+		if (!d || d->ended)
+			abort();
+		/* a channel: the set's totals, which this channel's chunks fit in */
+		if (o->channel ? end.chunk_count < d->nchunks || end.total_bytes < d->last_end
+			       : end.chunk_count != d->nchunks || end.total_bytes != d->bytes)
 			abort();
 		/* distinct (checked above), count of them, all below count: 0..count-1 */
 		for (uint64_t i = 0; i < d->nchunks; i++)
@@ -144,6 +159,11 @@ static void oracle_record(struct oracle *o, const struct migstream_record *rec)
 		d->ended = true;
 		break;
 	}
+	case MIGSTREAM_REC_CHANNEL:
+		if (rec->seq != 1 || o->channel || migstream_decode_channel(rec, &(struct migstream_channel){ 0 }))
+			abort();
+		o->channel = true;
+		break;
 	case MIGSTREAM_REC_STREAM_END:
 		for (unsigned int i = 0; i < o->ndev; i++)
 			if (!o->dev[i].ended)
@@ -166,6 +186,8 @@ static bool same_member(const struct migstream_record *a, const struct migstream
 		return !memcmp(&a->device_end, &b->device_end, sizeof(a->device_end));
 	case MIGSTREAM_REC_STREAM_END:
 		return !memcmp(&a->stream_end, &b->stream_end, sizeof(a->stream_end));
+	case MIGSTREAM_REC_CHANNEL:
+		return !memcmp(&a->channel, &b->channel, sizeof(a->channel));
 	}
 	return true;
 }
@@ -266,6 +288,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* an error always comes with a message naming the input */
 	if (ret < 0 && strncmp(migstream_reader_error(r), "fuzz: ", 6) != 0)
+		abort();
+	/* the reader says what the stream is, as the oracle saw it */
+	if (ret == 0 && !migstream_reader_channel(r) != !o.channel)
 		abort();
 	migstream_reader_free(r);
 	for (unsigned int i = 0; i < o.ndev; i++)
