@@ -27,6 +27,12 @@
  * given exactly once, and count channels are given. A channel that ends
  * before its STREAM_END (truncated, its writer died) is bad data.
  *
+ * Threads: the channel threads block every signal (signals reach the
+ * caller's threads); their reads poll the channel and a wake pipe, so
+ * migstream_channel_set_cancel() and any failure of the set wake them at
+ * once. The consumer's waits last at most 100 ms each and ask
+ * opts.cancelled() every time.
+ *
  * Errors: -EBADMSG for bad data (exit 4), -ENOBUFS when the reorder
  * buffers are full and no channel can go on (a hostile or too skewed
  * interleaving: raise the limit; also exit 4), other -errno for I/O;
@@ -65,9 +71,12 @@ struct migstream_channel_set_opts {
 	/* As in migstream_reader_opts: critical types the caller knows. */
 	bool (*caller_knows)(uint16_t type);
 	/*
-	 * Asked by a channel thread whose read(2) was interrupted by a signal
-	 * (EINTR): true ends the set with -ECANCELED (a stop signal), false
-	 * reads on. migstream_channel_set_cancel() is the other way to stop.
+	 * Asked by the consumer's thread in _next() (before each step and at
+	 * least every 100 ms while it waits), and by a channel thread whose
+	 * read(2) was interrupted (EINTR; rare, as they block signals): true
+	 * ends the set with -ECANCELED (a stop signal whose handler set a
+	 * flag), false goes on. migstream_channel_set_cancel() is the other
+	 * way to stop.
 	 */
 	bool (*cancelled)(void *ctx);
 	void *cancel_ctx;
@@ -78,31 +87,47 @@ struct migstream_channel_set_opts {
 
 /*
  * Starts one thread per input (n from 1 to MIGSTREAM_MAX_CHANNELS; the
- * inputs in any order). 0 or -errno (-EINVAL for n out of range).
+ * inputs in any order). 0 or -errno (-EINVAL for n out of range). Does not
+ * wait for the inputs: the set checks run in the first _next().
  */
 int migstream_channel_set_open(struct migstream_channel_set **out, const struct migstream_channel_input *in,
 			       unsigned int n, const struct migstream_channel_set_opts *opts);
 /*
  * The next record of the merged stream: 1 and *rec (decoded as a reader
- * hands it out; rec->offset is the offset in its own channel and
- * *channel, if not NULL, which channel it came from), 0 at the clean end
- * (after STREAM_END was handed out), <0 on error. The record's payload
- * stays valid until migstream_channel_set_release(set, rec) or the next
- * call with the same rec whose release was not asked: a consumer that
- * hands DATA to other threads releases each record when done with it
- * (held records count against queue_limit).
+ * hands it out; rec->seq and rec->offset are the record's in its own
+ * channel, for messages, and *channel, if not NULL, which channel it came
+ * from: the CHANNEL record's number, 0 for a whole stream), 0 at the clean
+ * end (after STREAM_END was handed out and every channel reached its end
+ * of file), <0 on error. In a set, the STREAM_END handed out is the set's
+ * own, with the merged stream's totals.
+ *
+ * The record's payload stays valid until migstream_channel_set_release()
+ * is called with it (or a copy of the struct: records are found by their
+ * payload), or else until the next call with the same rec pointer, which
+ * releases the record that pointer last received. A consumer that hands
+ * records to other threads passes a struct of its own to each call (one
+ * per record in flight) and releases each when done (held records count
+ * against queue_limit, so a consumer that never releases stalls the
+ * read-ahead, not the memory bound).
  */
 int migstream_channel_set_next(struct migstream_channel_set *set, struct migstream_record *rec,
 			       unsigned int *channel);
 void migstream_channel_set_release(struct migstream_channel_set *set, const struct migstream_record *rec);
-/* Ends the set from another thread or a signal's aftermath: _next returns -ECANCELED. */
+/*
+ * Ends the set: _next returns -ECANCELED. Async-signal-safe (an atomic
+ * flag and a write(2) to the wake pipe): a signal handler may call it.
+ */
 void migstream_channel_set_cancel(struct migstream_channel_set *set);
 /* Stops the threads and frees everything (records not released are freed too). */
 void migstream_channel_set_free(struct migstream_channel_set *set);
 
 /* The message of the first error: "channel 1 (b.vms): record 12 (DATA) at byte 4096: ..." */
 const char *migstream_channel_set_error(const struct migstream_channel_set *set);
-/* Channels in the set (1 for a whole stream), once open; the set's id in *id if not NULL. */
+/*
+ * Channels in the set (1 for a whole stream) and the set's id in *id if
+ * not NULL, once the first _next() passed the set checks; before that the
+ * number of inputs and an id of zeros.
+ */
 unsigned int migstream_channel_set_count(const struct migstream_channel_set *set, uint8_t *id);
 /* Bytes read from all channels so far (for progress). */
 uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set);
