@@ -370,7 +370,6 @@ static int start_writers(struct save_ctx *ctx, const struct cli *cli, struct vmt
 	for (unsigned int i = 0; i < ctx->nchannels; i++) {
 		struct save_channel *ch = &ctx->channels[i];
 
-		ch->name = vmt_outfile_label(&outs[i]);
 		if (ctx->nchannels > 1) {
 			chans[i] = (struct migstream_channel){ .channel = i, .channel_count = ctx->nchannels };
 			memcpy(chans[i].set_id, set_id, sizeof(set_id));
@@ -490,6 +489,8 @@ int main(int argc, const char **argv)
 	ctx.channels = channels;
 	ctx.nchannels = nouts;
 	ctx.output_name = vmt_outfile_label(&outs[0]);
+	for (unsigned int i = 0; i < nouts; i++)
+		channels[i].name = vmt_outfile_label(&outs[i]);
 	open_opts.force_group = cli.group;
 	for (unsigned int i = 0; i < cli.ndevices; i++) {
 		ret = vmt_device_open(cli.devices[i], &open_opts, &devs[i].dev);
