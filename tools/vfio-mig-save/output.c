@@ -236,6 +236,21 @@ static void compress_item(struct save_ctx *ctx, ZSTD_CCtx *cctx, struct out_item
 		adapt(ctx, it->sd, n != 0);
 }
 
+/* Whether the adaptive rule sends sd's next record raw (and counts it). */
+static bool adaptive_raw(struct save_ctx *ctx, struct save_device *sd)
+{
+	bool raw = false;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (sd->raw_left) {
+		sd->raw_left--;
+		sd->adaptive_raw++;
+		raw = true;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return raw;
+}
+
 static void *compress_worker(void *arg)
 {
 	struct save_ctx *ctx = arg;
@@ -244,7 +259,13 @@ static void *compress_worker(void *arg)
 
 	/* Without a context the records go raw: still a valid stream. */
 	while ((item = chunk_queue_next_work(ctx->queue))) {
-		compress_item(ctx, cctx, (struct out_item *)item);
+		struct out_item *it = (struct out_item *)item;
+
+		/*
+		 * The rule is asked again here: records queued before it said
+		 * "raw" (a full queue holds many) are spared the attempt too.
+		 */
+		compress_item(ctx, adaptive_raw(ctx, it->sd) ? NULL : cctx, it);
 		chunk_queue_work_done(ctx->queue, item);
 	}
 	ZSTD_freeCCtx(cctx);
@@ -361,21 +382,6 @@ uint8_t *output_buf_data(struct chunk_buf *buf)
 void output_put_buf(struct save_ctx *ctx, struct chunk_buf *buf)
 {
 	chunk_queue_put_buf(ctx->queue, buf);
-}
-
-/* Whether the adaptive rule sends sd's next record raw (and counts it). */
-static bool adaptive_raw(struct save_ctx *ctx, struct save_device *sd)
-{
-	bool raw = false;
-
-	pthread_mutex_lock(&ctx->lock);
-	if (sd->raw_left) {
-		sd->raw_left--;
-		sd->adaptive_raw++;
-		raw = true;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	return raw;
 }
 
 int output_data(struct save_ctx *ctx, struct save_device *sd, enum migstream_phase phase,
