@@ -300,6 +300,15 @@ void chunk_queue_done(struct chunk_queue *q, unsigned int ch, struct chunk_item 
 	pthread_mutex_lock(&q->lock);
 	if (ok)
 		item->written++;
+	/*
+	 * Only its one channel needs an "any channel" item's buffer: back to
+	 * the pool now, not once the slowest channel has passed the item, so
+	 * that a stalled channel does not stall the others through the pool.
+	 */
+	if (item->scope == CHUNK_ANY_CHANNEL && item->buf) {
+		give_back_buf(q, item->buf);
+		item->buf = NULL;
+	}
 	item_passed(q, item, &done);
 	pthread_mutex_unlock(&q->lock);
 	release_list(q, done);

@@ -66,7 +66,7 @@ struct chunk_item {
  * release(item, written, ctx): called once per item when every channel has
  * passed it (or at a refused push, or by free), without the lock held; written
  * is how many channels wrote it (for "every channel": all of them when it
- * equals the channel count). The pool buffer is given back just before.
+ * equals the channel count). The pool buffer is back in the pool by then.
  */
 struct chunk_queue_opts {
 	unsigned int channels;	/* 1 .. 64 */
@@ -96,7 +96,10 @@ void chunk_queue_close(struct chunk_queue *q);
  * the log is closed and ch has taken everything, or cancelled.
  */
 struct chunk_item *chunk_queue_next(struct chunk_queue *q, unsigned int ch);
-/* Channel ch is done with the item _next gave it; ok: it was written. */
+/*
+ * Channel ch is done with the item _next gave it; ok: it was written. An
+ * "any channel" item's buffer goes back to the pool here.
+ */
 void chunk_queue_done(struct chunk_queue *q, unsigned int ch, struct chunk_item *item, bool ok);
 
 /* The oldest item whose work has not begun, waiting for one; NULL when closed and none is left, or cancelled. */

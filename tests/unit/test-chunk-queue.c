@@ -291,10 +291,71 @@ static void test_channel_waits_for_work(void)
 	CHECK_EQ(r.released, 1);
 }
 
+struct stalled {
+	struct run *r;
+	volatile unsigned int pushed;
+};
+
+static void *push_ten(void *arg)
+{
+	struct stalled *st = arg;
+
+	for (unsigned int i = 0; i < 10; i++) {
+		struct test_item *t = calloc(1, sizeof(*t));
+
+		t->item.scope = CHUNK_ANY_CHANNEL;
+		if (chunk_queue_get_buf(st->r->q, &t->item.buf) < 0) {
+			free(t);
+			break;
+		}
+		chunk_queue_push(st->r->q, &t->item);
+		st->pushed++;
+	}
+	return NULL;
+}
+
+static void *take_all_on_channel_0(void *arg)
+{
+	struct run *r = arg;
+	struct chunk_item *item;
+
+	while ((item = chunk_queue_next(r->q, 0)))
+		chunk_queue_done(r->q, 0, item, true);
+	return NULL;
+}
+
+/*
+ * Channel 1 never takes anything (a stalled output): channel 0 writes
+ * every item, and the buffers come back to the pool as it writes them, so
+ * the producer is not held by the stalled channel (2 buffers, 10 items).
+ */
+static void test_stalled_channel_holds_no_buffers(void)
+{
+	struct run r = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct chunk_queue_opts opts = {
+		.channels = 2, .buf_size = BUF_SIZE, .cap = 2 * BUF_SIZE, .release = on_release, .release_ctx = &r,
+	};
+	struct stalled st = { .r = &r };
+	pthread_t producer, ch0;
+
+	CHECK_EQ(chunk_queue_new(&r.q, &opts), 0);
+	pthread_create(&ch0, NULL, take_all_on_channel_0, &r);
+	pthread_create(&producer, NULL, push_ten, &st);
+	for (int i = 0; i < 500 && st.pushed < 10; i++)
+		usleep(10 * 1000);
+	CHECK_EQ(st.pushed, 10);
+	chunk_queue_cancel(r.q); /* ends the waits, also when the check above failed */
+	pthread_join(producer, NULL);
+	pthread_join(ch0, NULL);
+	chunk_queue_free(r.q);
+	CHECK_EQ(r.released, st.pushed);
+}
+
 int main(void)
 {
 	RUN(test_order_and_coverage);
 	RUN(test_cap_and_cancel);
 	RUN(test_channel_waits_for_work);
+	RUN(test_stalled_channel_holds_no_buffers);
 	return unit_done();
 }
