@@ -447,6 +447,7 @@ static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, struct chu
 static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool record)
 {
 	struct migstream_precopy_info info;
+	uint8_t payload[MIGSTREAM_PRECOPY_INFO_LEN];
 	uint32_t flags = 0;
 	int ret;
 
@@ -469,13 +470,8 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 	vmt_dbg("%s: pre-copy round %llu: initial %llu, dirty %llu", sd->dev->name,
 		(unsigned long long)ctx->result.rounds, (unsigned long long)info.initial_bytes,
 		(unsigned long long)info.dirty_bytes);
-	{
-		uint8_t payload[MIGSTREAM_PRECOPY_INFO_LEN];
-
-		migstream_encode_precopy_info(&info, payload);
-		return output_record(ctx, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload,
-				     sizeof(payload));
-	}
+	migstream_encode_precopy_info(&info, payload);
+	return output_record(ctx, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload, sizeof(payload));
 }
 
 /*
