@@ -3,6 +3,7 @@
  * Stop signals and the waits they end; see signals.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -128,4 +129,39 @@ bool vmt_signal_sleep_until(uint64_t deadline_ns)
 			return true;
 		vmt_signal_poll(NULL, 0, (int64_t)(deadline_ns - now));
 	}
+}
+
+static void on_wake_signal(int sig)
+{
+	/* Nothing: the point is the EINTR of the call the thread was in. */
+	(void)sig;
+}
+
+static void install_wake_handler(void)
+{
+	struct sigaction sa = { .sa_handler = on_wake_signal }; /* no SA_RESTART */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VMT_WAKE_SIGNAL, &sa, NULL);
+}
+
+int vmt_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	static pthread_once_t wake_installed = PTHREAD_ONCE_INIT;
+	sigset_t worker, old;
+	int ret;
+
+	pthread_once(&wake_installed, install_wake_handler);
+	/* The new thread inherits the mask: no window in which it takes a stop signal. */
+	sigfillset(&worker);
+	sigdelset(&worker, VMT_WAKE_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &worker, &old);
+	ret = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -ret;
+}
+
+void vmt_thread_wake(pthread_t thread)
+{
+	pthread_kill(thread, VMT_WAKE_SIGNAL);
 }

@@ -17,6 +17,8 @@
 #define VMT_SIGNALS_H
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,5 +61,23 @@ int vmt_signal_poll(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns);
  * false when a stop signal came first.
  */
 bool vmt_signal_sleep_until(uint64_t deadline_ns);
+
+/*
+ * Worker threads. A process signal goes to a thread that does not block
+ * it: the tool's main thread, which decides what a stop or a switchover
+ * means. A worker blocks every signal but the wake signal, whose handler
+ * does nothing and is installed without SA_RESTART: vmt_thread_wake()
+ * makes a read() or write() the worker is blocked in (a device's data fd,
+ * a stalled pipe) return EINTR, so that it looks at its cancel flag. A wake
+ * that lands just before the worker blocks is lost: the waker repeats it
+ * until the worker is gone.
+ */
+#define VMT_WAKE_SIGNAL (SIGRTMIN + 2)
+
+/* pthread_create() with the worker's signal mask (and the wake handler installed). */
+int vmt_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* Interrupt what thread is blocked in (EINTR), if anything. */
+void vmt_thread_wake(pthread_t thread);
 
 #endif

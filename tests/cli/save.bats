@@ -28,6 +28,11 @@ setup() {
 	[[ "$output" =~ ^vfio-mig-save\ \(vfio-migtools\)\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
 
+@test "--describe with --return-fd: a usage error naming both" {
+	vmt_run 2 vfio-mig-save --describe --return-fd 0 -d vfio0
+	vmt_one_line_error vfio-mig-save "--describe and --return-fd cannot be combined"
+}
+
 @test "usage errors exit 2 with one line and the --help hint" {
 	vmt_run 2 vfio-mig-save
 	vmt_one_line_error vfio-mig-save "no device given"

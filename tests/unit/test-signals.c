@@ -5,6 +5,7 @@
  * a child: signal dispositions and the recorded signal are process-wide.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/wait.h>
@@ -156,6 +157,67 @@ static void test_wait_reaches_its_deadline(void)
 	CHECK(exited_ok(in_child(wait_reaches_deadline)));
 }
 
+struct blocked_reader {
+	int fd;
+	bool stop_blocked, wake_open;
+	volatile int result; /* 0 while reading, then -errno or the bytes read + 1 */
+};
+
+static void *read_until_woken(void *arg)
+{
+	struct blocked_reader *r = arg;
+	sigset_t mask;
+	char byte;
+	ssize_t n;
+
+	pthread_sigmask(SIG_SETMASK, NULL, &mask);
+	r->stop_blocked = sigismember(&mask, SIGINT) && sigismember(&mask, SIGTERM) &&
+			  sigismember(&mask, SIGUSR1);
+	r->wake_open = !sigismember(&mask, VMT_WAKE_SIGNAL);
+	n = read(r->fd, &byte, 1);
+	r->result = n < 0 ? -errno : (int)n + 1;
+	return NULL;
+}
+
+/*
+ * A worker blocked in read() of a pipe nobody writes: a stop signal to the
+ * process does not end it (the main thread takes it), a wake does, with
+ * EINTR. The wake is repeated, as the tools do, for one that lands before
+ * the read begins.
+ */
+static int wake_ends_a_read(void)
+{
+	struct blocked_reader r = { 0 };
+	uint64_t give_up = vmt_monotonic_ns() + LONG_WAIT_NS;
+	pthread_t t;
+	int fds[2];
+
+	vmt_signals_install(VMT_SIGUSR1_SWITCHOVER);
+	if (pipe(fds) < 0)
+		return 1;
+	r.fd = fds[0];
+	if (vmt_thread_start(&t, read_until_woken, &r))
+		return 2;
+	usleep(50 * 1000);
+	kill(getpid(), SIGINT);
+	usleep(50 * 1000);
+	if (r.result || vmt_stop_signal() != SIGINT)
+		return 3; /* the stop signal reached the worker, or nobody */
+	while (!r.result && vmt_monotonic_ns() < give_up) {
+		vmt_thread_wake(t);
+		usleep(10 * 1000);
+	}
+	pthread_join(t, NULL);
+	if (!r.stop_blocked || !r.wake_open)
+		return 4;
+	return r.result == -EINTR ? 0 : 5;
+}
+
+static void test_wake_ends_a_blocked_read(void)
+{
+	CHECK(exited_ok(in_child(wake_ends_a_read)));
+}
+
 int main(void)
 {
 	RUN(test_stop_is_recorded);
@@ -165,5 +227,6 @@ int main(void)
 	RUN(test_stop_before_the_wait);
 	RUN(test_stop_during_the_wait);
 	RUN(test_wait_reaches_its_deadline);
+	RUN(test_wake_ends_a_blocked_read);
 	return unit_done();
 }

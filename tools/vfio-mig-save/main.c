@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "json-doc.h"
 #include "log.h"
 #include "outfile.h"
+#include "output.h"
 #include "progress.h"
 #include "return-path.h"
 #include "save.h"
@@ -53,6 +55,9 @@ enum {
 	OPT_DESCRIBE,
 	OPT_RETURN_FD,
 	OPT_RETURN_TIMEOUT,
+	OPT_JOBS,
+	OPT_THREADS,
+	OPT_QUEUE_SIZE,
 };
 
 static const struct poptOption options[] = {
@@ -77,6 +82,9 @@ static const struct poptOption options[] = {
 	{ "describe", '\0', POPT_ARG_NONE, NULL, OPT_DESCRIBE, NULL, NULL },
 	{ "return-fd", '\0', POPT_ARG_STRING, NULL, OPT_RETURN_FD, NULL, NULL },
 	{ "return-timeout", '\0', POPT_ARG_STRING, NULL, OPT_RETURN_TIMEOUT, NULL, NULL },
+	{ "jobs", 'j', POPT_ARG_STRING, NULL, OPT_JOBS, NULL, NULL },
+	{ "threads", '\0', POPT_ARG_STRING, NULL, OPT_THREADS, NULL, NULL },
+	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -84,7 +92,8 @@ static const struct poptOption options[] = {
 struct cli {
 	const char *devices[MAX_DEVICES];
 	unsigned int ndevices;
-	const char *output;
+	const char *outputs[MIGSTREAM_MAX_CHANNELS]; /* none: standard output */
+	unsigned int noutputs;
 	const char *summary_file;
 	bool force, group, json, progress;
 	int zstd_level;
@@ -94,7 +103,7 @@ struct cli {
 static void usage(void)
 {
 	printf(VMT_USAGE_HEADER
-	       " %1$s [options] -d DEVICE [-d DEVICE...] [-o FILE]\n"
+	       " %1$s [options] -d DEVICE [-d DEVICE...] [-o FILE [-o FILE...]]\n"
 	       " %1$s [options] DEVICE... > FILE\n"
 	       "\n"
 	       "Save the migration state of VFIO devices as a migstream (on stdout or FILE).\n"
@@ -105,7 +114,8 @@ static void usage(void)
 	       "Options:\n"
 	       " -d, --device DEVICE        a device to save (repeatable; stream order)\n"
 	       " -o, --output FILE          write the stream to FILE instead of stdout; a file\n"
-	       "                            is replaced only by a complete stream\n"
+	       "                            is replaced only by a complete stream; repeated:\n"
+	       "                            one channel of a set per FILE (a file, fd:N or -)\n"
 	       " -f, --force                write binary data even to a terminal\n"
 	       "     --group                open through the legacy group/container interface\n"
 	       "     --precopy              pre-copy (every device must have PRE_COPY)\n"
@@ -125,6 +135,9 @@ static void usage(void)
 	       "                            says every device was loaded\n"
 	       "     --return-timeout T     longest wait for a reply (default 60s)\n"
 	       " -z, --compress[=LEVEL]     zstd-compress records (-zLEVEL: 1-%3$d, default %4$d)\n"
+	       " -j, --jobs N               devices read at once (default: all of them)\n"
+	       "     --threads N            compression threads with -z (default: CPU count)\n"
+	       "     --queue-size SIZE      device data in flight at most (default 64M)\n"
 	       "     --chunk-size SIZE      bytes of device data per DATA record (default 1M)\n"
 	       "     --progress             show progress on stderr\n"
 	       "     --json                 print the summary as JSON on stderr\n"
@@ -147,6 +160,16 @@ static uint32_t state_or_usage(const char *s, const char *option)
 	    (state != VFIO_DEVICE_STATE_STOP && state != VFIO_DEVICE_STATE_RUNNING))
 		vmt_usage_error("invalid %s argument: '%s' (expected stop or running)", option, s);
 	return state;
+}
+
+static void add_output(struct cli *cli, const char *name)
+{
+	if (cli->noutputs == MIGSTREAM_MAX_CHANNELS)
+		vmt_usage_error("too many outputs (at most %d channels)", MIGSTREAM_MAX_CHANNELS);
+	for (unsigned int i = 0; i < cli->noutputs; i++)
+		if (vmt_outfile_same(cli->outputs[i], name))
+			vmt_usage_error("-o %s given twice (each channel needs its own output)", name);
+	cli->outputs[cli->noutputs++] = name;
 }
 
 static void add_device(struct cli *cli, const char *spec)
@@ -185,7 +208,7 @@ static void parse_options(int argc, const char **argv, struct cli *cli)
 			add_device(cli, arg);
 			break;
 		case OPT_OUTPUT:
-			cli->output = arg;
+			add_output(cli, arg);
 			break;
 		case OPT_FORCE:
 			cli->force = true;
@@ -249,6 +272,15 @@ static void parse_options(int argc, const char **argv, struct cli *cli)
 		case OPT_DESCRIBE:
 			cli->save.describe = true;
 			break;
+		case OPT_JOBS:
+			cli->save.jobs = vmt_u64_or_usage(arg, "--jobs", 1, MAX_DEVICES);
+			break;
+		case OPT_THREADS:
+			cli->save.threads = vmt_u64_or_usage(arg, "--threads", 1, 256);
+			break;
+		case OPT_QUEUE_SIZE:
+			cli->save.queue_size = vmt_size_or_usage(arg, "--queue-size");
+			break;
 		}
 	}
 	while ((arg = vmt_cli_operand()))
@@ -264,27 +296,89 @@ static void parse_options(int argc, const char **argv, struct cli *cli)
 	     cli->save.control_fd >= 0))
 		vmt_usage_error("--threshold, --max-rounds, --max-precopy-time and --control-fd are for pre-copy, not with --no-precopy");
 	check_describe_options(cli);
+	if (cli->save.describe && cli->save.return_fd >= 0)
+		vmt_usage_error("--describe and --return-fd cannot be combined (a description is not loaded)");
+	if (cli->save.queue_size < cli->save.chunk_size)
+		vmt_usage_error("--queue-size %llu is less than the chunk size (%u): no chunk would fit",
+				(unsigned long long)cli->save.queue_size, cli->save.chunk_size);
 	if (cli->save.control_fd >= 0 && fcntl(cli->save.control_fd, F_GETFD) < 0)
 		vmt_usage_error("invalid --control-fd argument: '%d' (not an open file descriptor)",
 				cli->save.control_fd);
-	if (cli->summary_file && vmt_outfile_same(cli->output, cli->summary_file))
-		vmt_usage_error("--summary-file %s is the stream's output: it would overwrite the stream",
-				cli->summary_file);
+	for (unsigned int i = 0; i < (cli->noutputs ? cli->noutputs : 1); i++)
+		if (cli->summary_file && vmt_outfile_same(cli->outputs[i], cli->summary_file))
+			vmt_usage_error("--summary-file %s is the stream's output: it would overwrite the stream",
+					cli->summary_file);
 }
 
 /* 0, or the exit code: a terminal refused is a usage matter. */
-static int open_output(const struct cli *cli, struct vmt_outfile *out)
+static int open_output(const struct cli *cli, const char *name, struct vmt_outfile *out)
 {
-	int ret = vmt_outfile_open(out, cli->output);
+	int ret = vmt_outfile_open(out, name);
 
 	if (ret < 0) {
-		vmt_err("%s: cannot open for writing: %s", cli->output, strerror(-ret));
+		vmt_err("%s: cannot open for writing: %s", name, strerror(-ret));
 		return VMT_EXIT_FAILURE;
 	}
 	if (!vmt_binary_output_ok(out->fd, cli->force)) {
 		vmt_outfile_abort(out);
 		vmt_outfile_free(out);
 		return VMT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Every output (none given: standard output); on failure none stays open. */
+static int open_outputs(const struct cli *cli, struct vmt_outfile *outs, unsigned int *nouts)
+{
+	unsigned int n = cli->noutputs ? cli->noutputs : 1;
+	int ret;
+
+	*nouts = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		ret = open_output(cli, cli->noutputs ? cli->outputs[i] : NULL, &outs[i]);
+		if (ret) {
+			for (unsigned int j = 0; j < i; j++) {
+				vmt_outfile_abort(&outs[j]);
+				vmt_outfile_free(&outs[j]);
+			}
+			return ret;
+		}
+	}
+	*nouts = n;
+	return 0;
+}
+
+/*
+ * A writer per output; more than one: each is a channel of one set, under
+ * a random set id. 0 or -errno (recorded).
+ */
+static int start_writers(struct save_ctx *ctx, const struct cli *cli, struct vmt_outfile *outs,
+			 struct migstream_channel *chans)
+{
+	struct migstream_writer_opts wopts = { 0 };
+	uint8_t set_id[MIGSTREAM_SET_ID_LEN];
+	int ret;
+
+	if (ctx->nchannels > 1 && getrandom(set_id, sizeof(set_id), 0) != sizeof(set_id))
+		return vmt_fail(&ctx->failure, &(struct vmt_where){ 0 }, -errno, 0, "choosing a set id");
+	wopts.producer = "vfio-mig-save";
+	wopts.zstd_level = cli->zstd_level;
+	wopts.chunk_size = cli->save.chunk_size;
+	/* A write blocked by a stalled reader gives up on a stop, not holding the devices. */
+	wopts.cancelled = output_writer_cancelled;
+	wopts.cancel_ctx = ctx;
+	for (unsigned int i = 0; i < ctx->nchannels; i++) {
+		struct save_channel *ch = &ctx->channels[i];
+
+		if (ctx->nchannels > 1) {
+			chans[i] = (struct migstream_channel){ .channel = i, .channel_count = ctx->nchannels };
+			memcpy(chans[i].set_id, set_id, sizeof(set_id));
+			wopts.channel = &chans[i];
+		}
+		ret = migstream_writer_new(&ch->writer, outs[i].fd, &wopts);
+		if (ret < 0)
+			return vmt_fail(&ctx->failure, &(struct vmt_where){ .file = ch->name }, ret, 0,
+					"cannot start the stream");
 	}
 	return 0;
 }
@@ -364,13 +458,17 @@ int main(int argc, const char **argv)
 			.max_rounds = DEFAULT_MAX_ROUNDS,
 			.return_fd = -1,
 			.return_timeout_ns = DEFAULT_RETURN_TIMEOUT_NS,
+			.queue_size = SAVE_DEFAULT_QUEUE_SIZE,
 		},
 	};
+	static struct vmt_outfile outs[MIGSTREAM_MAX_CHANNELS];
+	static struct save_channel channels[MIGSTREAM_MAX_CHANNELS];
+	static struct migstream_channel chans[MIGSTREAM_MAX_CHANNELS];
 	struct vmt_device_open_opts open_opts = { 0 };
-	struct migstream_writer_opts wopts = { 0 };
 	struct save_ctx ctx = { 0 };
 	struct save_device devs[MAX_DEVICES];
-	struct vmt_outfile out;
+	unsigned int nouts;
+	long cpus;
 	int ret, exit_code = VMT_EXIT_FAILURE;
 
 	vmt_log_init(argv[0]);
@@ -379,14 +477,20 @@ int main(int argc, const char **argv)
 	/* SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
 	vmt_signals_install(VMT_SIGUSR1_SWITCHOVER);
 
-	exit_code = open_output(&cli, &out);
+	exit_code = open_outputs(&cli, outs, &nouts);
 	if (exit_code)
 		goto out_cli;
 	exit_code = VMT_EXIT_FAILURE;
 
 	memset(devs, 0, sizeof(devs));
+	pthread_mutex_init(&ctx.lock, NULL);
+	pthread_cond_init(&ctx.changed, NULL);
 	ctx.devs = devs;
-	ctx.output_name = vmt_outfile_label(&out);
+	ctx.channels = channels;
+	ctx.nchannels = nouts;
+	ctx.output_name = vmt_outfile_label(&outs[0]);
+	for (unsigned int i = 0; i < nouts; i++)
+		channels[i].name = vmt_outfile_label(&outs[i]);
 	open_opts.force_group = cli.group;
 	for (unsigned int i = 0; i < cli.ndevices; i++) {
 		ret = vmt_device_open(cli.devices[i], &open_opts, &devs[i].dev);
@@ -400,19 +504,14 @@ int main(int argc, const char **argv)
 		ctx.ndevs = i + 1;
 	}
 
-	wopts.producer = "vfio-mig-save";
-	wopts.zstd_level = cli.zstd_level;
-	wopts.chunk_size = cli.save.chunk_size;
-	/* A write blocked by a stalled reader gives up on a stop, not holding the devices. */
-	wopts.cancelled = vmt_stop_requested;
-	ret = migstream_writer_new(&ctx.writer, out.fd, &wopts);
-	if (ret < 0) {
-		vmt_fail(&ctx.failure, &(struct vmt_where){ .file = ctx.output_name }, ret, 0,
-			 "cannot start the stream");
+	if (start_writers(&ctx, &cli, outs, chans) < 0)
 		goto out_report;
-	}
 
 	ctx.opts = cli.save;
+	ctx.opts.zstd_level = cli.zstd_level;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!ctx.opts.threads)
+		ctx.opts.threads = cpus > 0 ? (unsigned int)cpus : 1;
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
 	ctx.opts.progress = cli.progress || (!cli.json && vmt_progress_wanted(false));
 	if (cli.save.return_fd >= 0 &&
@@ -423,13 +522,17 @@ int main(int argc, const char **argv)
 	else
 		save_run(&ctx);
 out_report:
-	finish_output(&out, &ctx);
+	for (unsigned int i = 0; i < nouts; i++)
+		finish_output(&outs[i], &ctx);
 	exit_code = report(&cli, &ctx);
-	migstream_writer_free(ctx.writer);
+	for (unsigned int i = 0; i < nouts; i++)
+		migstream_writer_free(channels[i].writer);
 	return_path_free(ctx.rp);
 	for (unsigned int i = 0; i < ctx.ndevs; i++)
 		vmt_device_close(devs[i].dev);
 	vmt_failure_free(&ctx.failure);
+	pthread_cond_destroy(&ctx.changed);
+	pthread_mutex_destroy(&ctx.lock);
 out_cli:
 	vmt_cli_end();
 	ret = vmt_close_stdout();

@@ -8,6 +8,13 @@
  * any goes further, so no device is stopped while a peer can still DMA into
  * it; then all go to STOP_COPY and each one's rest is read; DEVICE_END,
  * STREAM_END, then the state asked for with --then.
+ *
+ * Threads: the main thread keeps all of that (every transition, the
+ * rounds, the switchover triggers, the return path); the reading is done
+ * by one reader thread per device, --jobs of them at once (a round runs
+ * each device's pass on its thread and waits for all), and the writing by
+ * output.c's threads. The first failure anywhere cancels every thread;
+ * once they are all idle the main thread puts every device back.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +30,7 @@
 #include "log.h"
 #include "precopy.h"
 #include "migstream-reply.h"
+#include "output.h"
 #include "return-path.h"
 #include "save.h"
 #include "signals.h"
@@ -51,40 +59,20 @@ const char *save_switch_reason_name(enum save_switch_reason reason)
 /*
  * The failure of the save: recorded once, in ctx->failure, with the device
  * it concerns (sd, or NULL); the message says what, then strerror(err).
- * Returns err.
+ * From any thread; every other thread stops. Returns err.
  */
-#define save_fail(ctx, sd, err, ...)                                                  \
-	vmt_fail(&(ctx)->failure, &(struct vmt_where){ .device = save_device_name(sd) }, \
-		 (err), 0, __VA_ARGS__)
+#define save_fail(ctx, sd, err, ...) save_failure((ctx), (sd), (err), false, __VA_ARGS__)
 /* A failure the message says all about (err only picks the exit status). */
-#define save_refuse(ctx, sd, err, ...)                                                  \
-	vmt_refuse(&(ctx)->failure, &(struct vmt_where){ .device = save_device_name(sd) }, \
-		   (err), 0, __VA_ARGS__)
+#define save_refuse(ctx, sd, err, ...) save_failure((ctx), (sd), (err), true, __VA_ARGS__)
 
-static const char *save_device_name(const struct save_device *sd)
-{
-	return sd ? sd->dev->name : NULL;
-}
-
+/* A stop signal, or (in a reader) another thread's failure: time to stop. */
 static int check_stop_signal(struct save_ctx *ctx)
 {
-	if (!vmt_stop_signal())
-		return 0;
-	return save_refuse(ctx, NULL, -EINTR, "interrupted by %s", vmt_stop_signal_name());
-}
-
-static int write_failed(struct save_ctx *ctx, int err)
-{
-	/* The writer gave up a write blocked by a stalled reader: a stop signal. */
-	if (err == -EINTR && vmt_stop_signal())
-		return check_stop_signal(ctx);
-	const struct vmt_where at = {
-		.file = ctx->output_name,
-		.has_offset = true,
-		.offset = migstream_writer_offset(ctx->writer),
-	};
-
-	return vmt_fail(&ctx->failure, &at, err, 0, "writing the stream");
+	if (vmt_stop_signal())
+		return save_refuse(ctx, NULL, -EINTR, "interrupted by %s", vmt_stop_signal_name());
+	if (save_cancelled(ctx))
+		return save_error(ctx);
+	return 0;
 }
 
 static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t state)
@@ -102,9 +90,15 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 
 /* ---- progress on stderr ---- */
 
+/* A device's bytes so far: its reader adds them while the main thread shows progress. */
+static uint64_t sent(const struct save_device *sd, enum migstream_phase phase)
+{
+	return __atomic_load_n(&sd->bytes[phase], __ATOMIC_RELAXED);
+}
+
 static uint64_t precopy_sent(const struct save_device *sd)
 {
-	return sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL] + sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY];
+	return sent(sd, MIGSTREAM_PHASE_PRECOPY_INITIAL) + sent(sd, MIGSTREAM_PHASE_PRECOPY_DIRTY);
 }
 
 /* What a device has left by its last PRECOPY_INFO, less what was read since. */
@@ -132,7 +126,7 @@ static void progress(struct save_ctx *ctx, bool stop_copy, bool force)
 		const struct save_device *sd = &ctx->devs[i];
 
 		if (stop_copy) {
-			done += sd->bytes[MIGSTREAM_PHASE_STOP_COPY];
+			done += sent(sd, MIGSTREAM_PHASE_STOP_COPY);
 			total += sd->stop_copy_size;
 			total_known &= sd->stop_copy_size != MIGSTREAM_SIZE_UNKNOWN;
 		} else if (sd->precopy) {
@@ -146,6 +140,156 @@ static void progress(struct save_ctx *ctx, bool stop_copy, bool force)
 		snprintf(phase, sizeof(phase), "pre-copy round %llu",
 			 (unsigned long long)ctx->result.rounds + 1);
 	vmt_progress_update(&ctx->progress, phase, done, total_known ? total : 0, force);
+}
+
+/* ---- reader threads ---- */
+
+enum reader_job {
+	JOB_NONE,
+	JOB_PRECOPY_PASS,
+	JOB_STOP_COPY,
+	JOB_EXIT,
+};
+
+static int precopy_pass(struct save_ctx *ctx, struct save_device *sd);
+static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd);
+
+static void *device_reader(void *arg)
+{
+	struct save_device *sd = arg;
+	struct save_ctx *ctx = sd->ctx;
+
+	pthread_mutex_lock(&ctx->lock);
+	for (;;) {
+		int job = sd->job, ret;
+
+		if (job == JOB_NONE) {
+			pthread_cond_wait(&ctx->changed, &ctx->lock);
+			continue;
+		}
+		if (job == JOB_EXIT)
+			break;
+		pthread_mutex_unlock(&ctx->lock);
+		ret = job == JOB_PRECOPY_PASS ? precopy_pass(ctx, sd) : read_stop_copy(ctx, sd);
+		pthread_mutex_lock(&ctx->lock);
+		sd->job = JOB_NONE;
+		sd->job_result = ret;
+		sd->job_done = true;
+		pthread_cond_broadcast(&ctx->changed);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return NULL;
+}
+
+/* Each device's numbering and its idle reader thread. */
+static int start_readers(struct save_ctx *ctx)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+
+		sd->ctx = ctx;
+		if ((ret = vmt_thread_start(&sd->reader, device_reader, sd)) < 0)
+			return save_fail(ctx, NULL, ret, "starting a reader thread");
+		sd->reader_started = true;
+	}
+	return 0;
+}
+
+/* Called when no job runs (run_jobs waits for all of them, also after a failure). */
+static void stop_readers(struct save_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		ctx->devs[i].job = JOB_EXIT;
+	pthread_cond_broadcast(&ctx->changed);
+	pthread_mutex_unlock(&ctx->lock);
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		if (ctx->devs[i].reader_started)
+			pthread_join(ctx->devs[i].reader, NULL);
+		ctx->devs[i].reader_started = false;
+	}
+}
+
+static bool job_wanted(const struct save_device *sd, int job, const struct save_device *only)
+{
+	if (only)
+		return sd == only;
+	return job == JOB_STOP_COPY || sd->precopy;
+}
+
+/* The jobs done since the last look: fewer running; the first error kept. */
+static void collect_jobs(struct save_ctx *ctx, unsigned int *running, int *err)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+
+		if (!sd->job_done)
+			continue;
+		sd->job_done = false;
+		(*running)--;
+		if (sd->job_result < 0 && !*err)
+			*err = sd->job_result;
+	}
+}
+
+static void wake_readers(struct save_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		if (ctx->devs[i].job != JOB_NONE && ctx->devs[i].reader_started)
+			vmt_thread_wake(ctx->devs[i].reader);
+}
+
+/*
+ * Run job on the reader of each device that takes part (or only one), at
+ * most --jobs at once, started in device order (so that --jobs 1 reads
+ * them one after another, as the stream always had them). The main thread
+ * waits here for all, and meanwhile shows progress, turns a stop signal
+ * into the save's failure, and wakes readers blocked in read() when they
+ * must look at a flag (a stop, a failure, a switchover request).
+ */
+static int run_jobs(struct save_ctx *ctx, int job, const struct save_device *only)
+{
+	unsigned int jobs = ctx->opts.jobs && ctx->opts.jobs < ctx->ndevs ? ctx->opts.jobs : ctx->ndevs;
+	unsigned int next = 0, running = 0;
+	bool woke_for_switchover = false;
+	int err = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	for (;;) {
+		collect_jobs(ctx, &running, &err);
+		while (!err && !save_cancelled(ctx) && running < jobs && next < ctx->ndevs) {
+			struct save_device *sd = &ctx->devs[next++];
+
+			if (!job_wanted(sd, job, only))
+				continue;
+			sd->job = job;
+			running++;
+			pthread_cond_broadcast(&ctx->changed);
+		}
+		if (!running)
+			break;
+		if (save_cancelled(ctx) || err) {
+			wake_readers(ctx);
+		} else if (vmt_stop_signal()) {
+			pthread_mutex_unlock(&ctx->lock);
+			check_stop_signal(ctx);
+			pthread_mutex_lock(&ctx->lock);
+			continue;
+		} else if (job == JOB_PRECOPY_PASS && vmt_switchover_requested() && !woke_for_switchover) {
+			wake_readers(ctx);
+			woke_for_switchover = true;
+		}
+		pthread_mutex_unlock(&ctx->lock);
+		progress(ctx, job == JOB_STOP_COPY, false);
+		pthread_mutex_lock(&ctx->lock);
+		save_wait_changed(ctx, 20);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (err)
+		return err;
+	return save_cancelled(ctx) ? save_error(ctx) : 0;
 }
 
 /* ---- preparation ---- */
@@ -204,25 +348,25 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 		sd->stop_copy_size == MIGSTREAM_SIZE_UNKNOWN ? -1LL : (long long)sd->stop_copy_size);
 	vmt_device_fill_record(dev, sd->index, &rec);
 	rec.stop_copy_size = sd->stop_copy_size;
-	ret = migstream_write_device(ctx->writer, &rec);
-	if (ret < 0)
-		return write_failed(ctx, ret);
-	return 0;
+	return output_device(ctx, &rec);
 }
 
 /* ---- pre-copy ---- */
 
+/* len bytes of buf as sd's next DATA record; buf goes to the output either way. */
 static int emit(struct save_ctx *ctx, struct save_device *sd, enum migstream_phase phase,
-		const void *buf, size_t len)
+		struct chunk_buf *buf, size_t len)
 {
 	int ret;
 
-	if (!len)
+	if (!len) {
+		output_put_buf(ctx, buf);
 		return 0;
-	ret = migstream_write_data(ctx->writer, sd->index, phase, buf, len);
+	}
+	ret = output_data(ctx, sd, phase, buf, (uint32_t)len);
 	if (ret < 0)
-		return write_failed(ctx, ret);
-	sd->bytes[phase] += len;
+		return ret;
+	__atomic_add_fetch(&sd->bytes[phase], len, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -245,10 +389,9 @@ static int mark_initial_done(struct save_ctx *ctx, struct save_device *sd)
 	if (sd->marked >= sd->generation)
 		return 0;
 	migstream_encode_init_data_sent(&m, buf);
-	ret = migstream_write_record(ctx->writer, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, buf,
-				     sizeof(buf));
+	ret = output_record(ctx, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, buf, sizeof(buf));
 	if (ret < 0)
-		return write_failed(ctx, ret);
+		return ret;
 	sd->marked = sd->generation;
 	sd->marked_ns = vmt_monotonic_ns();
 	vmt_dbg("%s: initial section %u sent (%llu bytes, ends at byte %llu)", sd->dev->name, sd->generation,
@@ -266,25 +409,45 @@ static void begin_reinit(struct save_ctx *ctx, struct save_device *sd, uint64_t 
 		vmt_mig_state_name(sd->dev->state), sd->generation, (unsigned long long)initial_bytes);
 }
 
-/* Pre-copy bytes: PRECOPY_INITIAL while the device's initial section lasts, then PRECOPY_DIRTY. */
-static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, const unsigned char *buf,
+/*
+ * Pre-copy bytes: PRECOPY_INITIAL while the device's initial section lasts, then PRECOPY_DIRTY.
+ * A read across the end of the section is two records, as before: the
+ * dirty part moves to a buffer of its own, taken only once the first is
+ * queued (holding two could wait on a pool that other readers hold).
+ */
+static int emit_precopy(struct save_ctx *ctx, struct save_device *sd, struct chunk_buf *buf,
 			size_t len)
 {
 	size_t initial = vmt_precopy_split_take(&sd->split, len);
+	unsigned char *rest = NULL;
 	int ret;
 
+	if (initial && initial < len) {
+		rest = malloc(len - initial);
+		if (!rest) {
+			output_put_buf(ctx, buf);
+			return save_fail(ctx, sd, -ENOMEM, "keeping pre-copy data");
+		}
+		memcpy(rest, output_buf_data(buf) + initial, len - initial);
+	} else if (!initial) {
+		return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf, len);
+	}
 	ret = emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_INITIAL, buf, initial);
-	if (ret < 0)
-		return ret;
-	if (!sd->split.initial_left && (ret = mark_initial_done(ctx, sd)) < 0)
-		return ret;
-	return emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf + initial, len - initial);
+	if (ret == 0 && !sd->split.initial_left)
+		ret = mark_initial_done(ctx, sd);
+	if (ret == 0 && rest && (ret = output_get_buf(ctx, &buf)) == 0) {
+		memcpy(output_buf_data(buf), rest, len - initial);
+		ret = emit(ctx, sd, MIGSTREAM_PHASE_PRECOPY_DIRTY, buf, len - initial);
+	}
+	free(rest);
+	return ret;
 }
 
 /* Sample GET_PRECOPY_INFO; with record, also write a PRECOPY_INFO record. */
 static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool record)
 {
 	struct migstream_precopy_info info;
+	uint8_t payload[MIGSTREAM_PRECOPY_INFO_LEN];
 	uint32_t flags = 0;
 	int ret;
 
@@ -307,10 +470,8 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 	vmt_dbg("%s: pre-copy round %llu: initial %llu, dirty %llu", sd->dev->name,
 		(unsigned long long)ctx->result.rounds, (unsigned long long)info.initial_bytes,
 		(unsigned long long)info.dirty_bytes);
-	ret = migstream_write_precopy_info(ctx->writer, &info);
-	if (ret < 0)
-		return write_failed(ctx, ret);
-	return 0;
+	migstream_encode_precopy_info(&info, payload);
+	return output_record(ctx, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload, sizeof(payload));
 }
 
 /*
@@ -354,25 +515,30 @@ static int switch_asked(struct save_ctx *ctx, enum save_switch_reason *reason)
 	return ret;
 }
 
-/* One pass over a device: read until it has nothing more for now. */
-static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned char *buf,
-			uint64_t *pass_bytes)
+/*
+ * One pass over a device, on its reader thread: read until it has nothing
+ * more for now. Its bytes go to sd->pass_bytes.
+ */
+static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 {
-	uint64_t start = sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL] +
-			 sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY];
+	uint64_t start = precopy_sent(sd);
 	/* A device dirtying faster than we read would never pause: bound the pass. */
 	uint64_t cap = 2 * (sd->estimate > ctx->opts.chunk_size ? sd->estimate : ctx->opts.chunk_size);
 	uint64_t done = 0;
+	struct chunk_buf *buf;
 	size_t got;
 	int ret;
 
+	sd->pass_bytes = 0;
 	for (;;) {
 		ret = check_stop_signal(ctx);
+		if (ret == 0)
+			ret = output_get_buf(ctx, &buf);
 		if (ret < 0)
 			return ret;
-		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, true, &got);
-		if (got && emit_precopy(ctx, sd, buf, got) < 0)
-			return ctx->failure.err;
+		ret = vmt_mig_read_data(sd->dev->data_fd, output_buf_data(buf), ctx->opts.chunk_size, true, &got);
+		if (emit_precopy(ctx, sd, buf, got) < 0)
+			return save_error(ctx);
 		done += got;
 		/* A signal: look at the flags (top of the loop, below) before reading on. */
 		if (ret == -EINTR)
@@ -380,11 +546,10 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd, unsigned c
 		if (ret < 0)
 			return save_fail(ctx, sd, ret, "reading pre-copy data at byte %llu",
 					 (unsigned long long)(start + done));
-		progress(ctx, false, false);
 		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
 			break;
 	}
-	*pass_bytes += done;
+	sd->pass_bytes = done;
 	return 0;
 }
 
@@ -448,7 +613,7 @@ static int gate_switch(struct save_ctx *ctx, enum save_switch_reason *pending,
 	return 0;
 }
 
-static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
+static int run_precopy(struct save_ctx *ctx)
 {
 	enum save_switch_reason reason = SWITCH_NONE, pending = SWITCH_NONE;
 	uint64_t start_ns = vmt_monotonic_ns(), wait_start = 0;
@@ -495,10 +660,11 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 				return ret;
 			break;
 		}
+		if ((ret = run_jobs(ctx, JOB_PRECOPY_PASS, NULL)) < 0)
+			return ret;
 		for (unsigned int i = 0; i < ctx->ndevs; i++)
-			if (ctx->devs[i].precopy &&
-			    (ret = precopy_pass(ctx, &ctx->devs[i], buf, &pass_bytes)) < 0)
-				return ret;
+			if (ctx->devs[i].precopy)
+				pass_bytes += ctx->devs[i].pass_bytes;
 		/*
 		 * An empty pass is a round too unless a controller decides: a device
 		 * that claims data but gives none must not keep us here forever.
@@ -545,38 +711,43 @@ static int run_precopy(struct save_ctx *ctx, unsigned char *buf)
 
 /* ---- stop-copy ---- */
 
-static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd, unsigned char *buf)
+/* On the device's reader thread: the rest of its state, then its DEVICE_END. */
+static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd)
 {
+	struct chunk_buf *buf;
 	size_t got;
 	int ret;
 
 	for (;;) {
-		if ((ret = check_stop_signal(ctx)) < 0)
+		ret = check_stop_signal(ctx);
+		if (ret == 0)
+			ret = output_get_buf(ctx, &buf);
+		if (ret < 0)
 			return ret;
-		ret = vmt_mig_read_data(sd->dev->data_fd, buf, ctx->opts.chunk_size, false, &got);
-		if (got && emit(ctx, sd, MIGSTREAM_PHASE_STOP_COPY, buf, got) < 0)
-			return ctx->failure.err;
+		ret = vmt_mig_read_data(sd->dev->data_fd, output_buf_data(buf), ctx->opts.chunk_size, false, &got);
+		if (emit(ctx, sd, MIGSTREAM_PHASE_STOP_COPY, buf, got) < 0)
+			return save_error(ctx);
 		if (ret == -EINTR)
 			continue; /* a signal: check_stop_signal() before reading on */
 		if (ret < 0)
 			return save_fail(ctx, sd, ret, "reading STOP_COPY data at byte %llu",
-					 (unsigned long long)sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
-		progress(ctx, true, false);
+					 (unsigned long long)sent(sd, MIGSTREAM_PHASE_STOP_COPY));
 		if (ret == VMT_DATA_END)
-			return 0;
+			return output_device_end(ctx, sd);
 	}
 }
 
 /* Read a device's new initial section to its end (its INIT_DATA_SENT marks that). */
-static int drain_reinit(struct save_ctx *ctx, struct save_device *sd, unsigned char *buf)
+static int drain_reinit(struct save_ctx *ctx, struct save_device *sd)
 {
 	int ret;
 
 	while (sd->marked < sd->generation) {
-		uint64_t got = 0;
+		uint64_t got;
 
-		if ((ret = precopy_pass(ctx, sd, buf, &got)) < 0)
+		if ((ret = run_jobs(ctx, JOB_PRECOPY_PASS, sd)) < 0)
 			return ret;
+		got = sd->pass_bytes;
 		if ((ret = sample_precopy(ctx, sd, got > 0)) < 0)
 			return ret;
 		if (!got && sd->marked < sd->generation)
@@ -591,7 +762,7 @@ static int drain_reinit(struct save_ctx *ctx, struct save_device *sd, unsigned c
  * info, as QEMU takes one. New initial data now (REINIT) is read, marked
  * and, with a return path, acked before any device stops.
  */
-static int final_precopy_check(struct save_ctx *ctx, unsigned char *buf)
+static int final_precopy_check(struct save_ctx *ctx)
 {
 	bool reinit = false;
 	int ret;
@@ -607,7 +778,7 @@ static int final_precopy_check(struct save_ctx *ctx, unsigned char *buf)
 		if (sd->generation == generation)
 			continue;
 		reinit = true;
-		if ((ret = drain_reinit(ctx, sd, buf)) < 0)
+		if ((ret = drain_reinit(ctx, sd)) < 0)
 			return ret;
 	}
 	if (reinit && ctx->rp && (ret = return_path_wait_acks(ctx->rp, ctx)) < 0)
@@ -615,7 +786,7 @@ static int final_precopy_check(struct save_ctx *ctx, unsigned char *buf)
 	return 0;
 }
 
-static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
+static int run_stop_copy(struct save_ctx *ctx)
 {
 	int ret;
 
@@ -629,7 +800,7 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 		if (q != sd->dev->state && (ret = set_state(ctx, sd, q)) < 0)
 			return ret;
 	}
-	if ((ret = final_precopy_check(ctx, buf)) < 0)
+	if ((ret = final_precopy_check(ctx)) < 0)
 		return ret;
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
@@ -639,16 +810,9 @@ static int run_stop_copy(struct save_ctx *ctx, unsigned char *buf)
 		if (sd->dev->data_fd < 0)
 			return save_fail(ctx, sd, -EIO, "the device gave no data fd for STOP_COPY");
 	}
-	for (unsigned int i = 0; i < ctx->ndevs; i++) {
-		struct save_device *sd = &ctx->devs[i];
-
-		if ((ret = read_stop_copy(ctx, sd, buf)) < 0)
-			return ret;
-		ret = migstream_write_device_end(ctx->writer, sd->index);
-		if (ret < 0)
-			return write_failed(ctx, ret);
-		sd->complete = true;
-	}
+	/* Every device's rest on its own thread; DEVICE_END of each as it ends. */
+	if ((ret = run_jobs(ctx, JOB_STOP_COPY, NULL)) < 0)
+		return ret;
 	ctx->result.stop_copy_done_ns = vmt_monotonic_ns();
 	return 0;
 }
@@ -705,30 +869,58 @@ static void recover_all(struct save_ctx *ctx)
 	}
 }
 
+/* Each device's digest, for its DEVICE_END; 0 or -errno (recorded). */
+static int start_numbering(struct save_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		struct save_device *sd = &ctx->devs[i];
+
+		sd->digest = XXH3_createState();
+		if (!sd->digest)
+			return save_fail(ctx, sd, -ENOMEM, "allocating the state digest");
+		XXH3_64bits_reset(sd->digest);
+	}
+	return 0;
+}
+
+/* The end of every thread, whatever happened. */
+static void stop_threads(struct save_ctx *ctx)
+{
+	output_stop(ctx);
+	stop_readers(ctx);
+	ctx->result.stream_bytes = output_bytes(ctx);
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		XXH3_freeState(ctx->devs[i].digest);
+		ctx->devs[i].digest = NULL;
+	}
+}
+
+/* STREAM_END on every channel, written. */
+static int finish_stream(struct save_ctx *ctx)
+{
+	int ret = output_finish(ctx);
+
+	if (ret == 0)
+		ctx->result.stream_complete = true;
+	return ret;
+}
+
 int save_describe(struct save_ctx *ctx)
 {
-	int ret = 0;
+	int ret;
 
 	ctx->result.start_ns = vmt_monotonic_ns();
+	ret = start_numbering(ctx);
+	if (ret == 0)
+		ret = output_start(ctx);
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++)
 		ret = prepare_device(ctx, &ctx->devs[i]);
-	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
-		ret = migstream_write_device_end(ctx->writer, ctx->devs[i].index);
-		if (ret < 0)
-			ret = write_failed(ctx, ret);
-		else
-			ctx->devs[i].complete = true;
-	}
-	if (ret == 0) {
-		ret = migstream_writer_finish(ctx->writer);
-		if (ret < 0)
-			write_failed(ctx, ret);
-		else
-			ctx->result.stream_complete = true;
-	}
-	ctx->result.end_ns = vmt_monotonic_ns();
+	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++)
+		ret = output_device_end(ctx, &ctx->devs[i]);
 	if (ret == 0)
-		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);
+		ret = finish_stream(ctx);
+	stop_threads(ctx);
+	ctx->result.end_ns = vmt_monotonic_ns();
 	return ret;
 }
 
@@ -750,28 +942,25 @@ static int await_load_result(struct save_ctx *ctx)
 
 int save_run(struct save_ctx *ctx)
 {
-	unsigned char *buf = malloc(ctx->opts.chunk_size);
-	int ret = 0;
+	int ret;
 
 	ctx->result.start_ns = vmt_monotonic_ns();
 	vmt_progress_init(&ctx->progress, ctx->opts.progress);
-	if (!buf) {
-		ret = save_fail(ctx, NULL, -ENOMEM, "allocating a %u-byte buffer", ctx->opts.chunk_size);
-		goto out;
-	}
+	ret = start_numbering(ctx);
+	if (ret == 0)
+		ret = output_start(ctx);
+	if (ret == 0)
+		ret = start_readers(ctx);
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++)
 		ret = prepare_device(ctx, &ctx->devs[i]);
 	if (ret == 0)
-		ret = run_precopy(ctx, buf);
+		ret = run_precopy(ctx);
 	if (ret == 0)
-		ret = run_stop_copy(ctx, buf);
-	if (ret == 0) {
-		ret = migstream_writer_finish(ctx->writer);
-		if (ret < 0)
-			write_failed(ctx, ret);
-		else
-			ctx->result.stream_complete = true;
-	}
+		ret = run_stop_copy(ctx);
+	if (ret == 0)
+		ret = finish_stream(ctx);
+	/* No thread runs from here on: every device is the main thread's again. */
+	stop_threads(ctx);
 	if (ret == 0 && ctx->rp)
 		ret = await_load_result(ctx);
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
@@ -783,17 +972,13 @@ int save_run(struct save_ctx *ctx)
 		ctx->devs[i].final_state = ctx->devs[i].dev->state;
 	}
 	progress(ctx, true, true);
-out:
 	vmt_progress_clear(&ctx->progress);
 	ctx->result.end_ns = vmt_monotonic_ns();
-	if (ctx->writer)
-		ctx->result.stream_bytes = migstream_writer_offset(ctx->writer);
 	if (ret < 0) {
 		/* A complete stream may be resuming elsewhere: the failure came after it. */
 		if (ctx->result.stream_complete)
 			vmt_failure_set_lead(&ctx->failure, "stream complete, but ");
 		recover_all(ctx);
 	}
-	free(buf);
 	return ret;
 }

@@ -6,9 +6,13 @@
 #ifndef VMT_SAVE_H
 #define VMT_SAVE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <xxhash.h>
+
+#include "chunk-queue.h"
 #include "precopy.h"
 #include "progress.h"
 #include "failure.h"
@@ -44,9 +48,15 @@ struct save_opts {
 	bool describe;		  /* --describe: the DEVICE records, no state, no transition */
 	int return_fd;		  /* --return-fd: replies of vfio-mig-load, or -1 */
 	uint64_t return_timeout_ns; /* longest wait for a reply the save needs */
+	unsigned int jobs;	  /* devices read at once; 0: all */
+	unsigned int threads;	  /* compression workers (with zstd_level) */
+	uint64_t queue_size;	  /* bytes of device data in flight at most */
+	int zstd_level;		  /* 0: no compression */
 };
 
 enum { SAVE_PHASES = 4 }; /* indexed by enum migstream_phase */
+
+struct save_ctx;
 
 struct save_device {
 	struct vmt_device *dev;
@@ -69,6 +79,30 @@ struct save_device {
 	uint32_t marked;	/* INIT_DATA_SENT written for sections 1..marked */
 	uint32_t acked;		/* the last section the destination acked */
 	uint64_t marked_ns, ack_ns; /* monotonic, of the last marker and ack */
+	/* The device's reader thread (output.h, save.c) and what it owns. */
+	struct save_ctx *ctx;
+	pthread_t reader;
+	bool reader_started;
+	int job;		/* enum reader_job, set by the main thread */
+	int job_result;		/* 0 or -errno, when the job is done */
+	uint64_t pass_bytes;	/* read by the last pre-copy pass */
+	bool job_done;
+	uint64_t next_chunk, next_offset; /* the device's numbering */
+	XXH3_state_t *digest;	/* over the device bytes, in order */
+	/* Adaptive compression (under save_ctx.lock): see output.c. */
+	unsigned int not_shrunk; /* compressed records in a row that did not shrink */
+	unsigned int raw_left;	 /* records still to send raw */
+	uint64_t adaptive_raw;	 /* records sent raw by the rule */
+};
+
+/* One output of the stream: the whole stream, or a channel of a set. */
+struct save_channel {
+	const char *name;	/* for messages: the file, or "<stdout>" */
+	struct migstream_writer *writer;
+	struct save_ctx *ctx;
+	unsigned int index;
+	pthread_t thread;
+	bool started;
 };
 
 struct save_result {
@@ -80,18 +114,29 @@ struct save_result {
 	bool recovered;		/* every touched device reached its recovery state */
 	bool destination_failed; /* the return path said no, or went silent */
 	bool load_confirmed;	/* the destination's LOAD_RESULT said loaded */
+	uint64_t queue_peak;	/* bytes of buffers out at once, at most */
+	uint64_t adaptive_raw;	/* DATA records sent raw by the adaptive rule */
 };
 
 struct save_ctx {
 	struct save_opts opts;
-	const char *output_name; /* "<stdout>" or the -o file, for messages */
+	const char *output_name; /* "<stdout>" or the first -o file, for messages */
 	struct save_device *devs;
 	unsigned int ndevs;
-	struct migstream_writer *writer;
+	struct save_channel *channels; /* one: a whole stream; more: a set */
+	unsigned int nchannels;
 	struct save_result result;
 	struct vmt_progress progress;
-	struct vmt_failure failure; /* the first failure, if any */
+	struct vmt_failure failure; /* the first failure, if any (under lock) */
 	struct return_path *rp; /* NULL without --return-fd */
+	/* Threads: readers, compression workers, channel writers. */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;	/* a job or a thread ended */
+	bool cancel;		/* the first failure stops everyone (atomic) */
+	struct chunk_queue *queue;
+	pthread_t *workers;
+	unsigned int nworkers, threads_out; /* started; still running (under lock) */
+	bool finished;		/* STREAM_END written on every channel */
 };
 
 /*

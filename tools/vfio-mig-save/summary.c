@@ -10,6 +10,7 @@
 #include "failure.h"
 #include "json-doc.h"
 #include "log.h"
+#include "output.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-mig.h"
@@ -95,6 +96,16 @@ void summary_print_text(const struct save_ctx *ctx)
 			 r->rounds == 1 ? "" : "s", ms_between(r->start_ns, r->switch_ns) / 1e3,
 			 save_switch_reason_name(r->reason));
 	vmt_info("stop-copy (device part of downtime): %.3f s", stop_ms / 1e3);
+	if (ctx->nchannels > 1) {
+		vmt_info("%u channels:", ctx->nchannels);
+		for (unsigned int i = 0; i < ctx->nchannels; i++)
+			vmt_info("channel %u: %s, %s", i, ctx->channels[i].name,
+				 vmt_format_size(output_channel_bytes(ctx, i), b1, sizeof(b1)));
+	}
+	if (ctx->opts.zstd_level)
+		vmt_info("compression: %u thread%s, %" PRIu64 " record%s sent raw by the adaptive rule",
+			 ctx->opts.threads, ctx->opts.threads == 1 ? "" : "s", r->adaptive_raw,
+			 r->adaptive_raw == 1 ? "" : "s");
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		const struct save_device *sd = &ctx->devs[i];
 
@@ -135,6 +146,7 @@ static void add_device(struct json_object *devices, const struct save_ctx *ctx, 
 	vmt_json_add_bool(d, "recovery_failed", sd->recovery_failed);
 	vmt_json_add_u64(d, "initial_sections", sd->generation);
 	vmt_json_add_bool(d, "precopy_info_v2", sd->precopy_v2);
+	vmt_json_add_u64(d, "adaptive_raw_records", sd->adaptive_raw);
 	if (sd->ack_ns)
 		vmt_json_add_seconds(d, "switchover_ack_s", ns_between(ctx->result.start_ns, sd->ack_ns));
 	else
@@ -145,7 +157,7 @@ struct json_object *summary_json(const struct save_ctx *ctx, const char *error_l
 {
 	const struct save_result *r = &ctx->result;
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-save", SUMMARY_SCHEMA_VERSION);
-	struct json_object *devices;
+	struct json_object *devices, *channels;
 	uint64_t total_ns = ns_between(r->start_ns, r->end_ns);
 	uint64_t bytes = 0;
 
@@ -166,6 +178,18 @@ struct json_object *summary_json(const struct save_ctx *ctx, const char *error_l
 	devices = vmt_json_add_array(doc, "devices");
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		add_device(devices, ctx, &ctx->devs[i]);
+	vmt_json_add_u64(doc, "jobs", ctx->opts.jobs && ctx->opts.jobs < ctx->ndevs ? ctx->opts.jobs : ctx->ndevs);
+	vmt_json_add_u64(doc, "threads", ctx->opts.zstd_level ? ctx->opts.threads : 0);
+	vmt_json_add_u64(doc, "queue_size", ctx->opts.queue_size);
+	vmt_json_add_u64(doc, "queue_peak_bytes", r->queue_peak);
+	vmt_json_add_u64(doc, "adaptive_raw_records", r->adaptive_raw);
+	channels = vmt_json_add_array(doc, "channels");
+	for (unsigned int i = 0; i < ctx->nchannels; i++) {
+		struct json_object *c = vmt_json_append_object(channels);
+
+		vmt_json_add_str(c, "output", ctx->channels[i].name);
+		vmt_json_add_u64(c, "bytes", output_channel_bytes(ctx, i));
+	}
 	vmt_json_add_bool(doc, "return_path", ctx->rp != NULL);
 	vmt_json_add_bool(doc, "load_confirmed", r->load_confirmed);
 	return doc;
