@@ -352,6 +352,8 @@ static void *channel_main(void *arg)
 		}
 		qlist_push(&c->queue, q);
 		set->queue_bytes += q->charge;
+		if (rec.type == MIGSTREAM_REC_STREAM_END && set->opts.end_at_stream_end)
+			break; /* the sender waits for our answer before it closes */
 		pthread_cond_broadcast(&set->more);
 		pthread_mutex_unlock(&set->lock);
 	}

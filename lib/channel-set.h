@@ -68,6 +68,13 @@ struct migstream_channel_set_opts {
 	 * 0: MIGSTREAM_CHANNEL_QUEUE_DEFAULT.
 	 */
 	uint64_t queue_limit;
+	/*
+	 * A channel ends at its STREAM_END, not at its end of file, and is not
+	 * read further: for a sender that keeps its channels open until it has
+	 * the loader's answer (the return path). Bytes after STREAM_END then go
+	 * unchecked, as with a single stream read to its STREAM_END.
+	 */
+	bool end_at_stream_end;
 	/* As in migstream_reader_opts: critical types the caller knows. */
 	bool (*caller_knows)(uint16_t type);
 	/*

@@ -600,6 +600,41 @@ static void test_pipes_eight(void)
 	close_set(&f);
 }
 
+/*
+ * A sender that keeps its channels open after STREAM_END, waiting for the
+ * loader's answer (the return path): with end_at_stream_end the set ends
+ * at the STREAM_ENDs; without it, it would wait for end of file, which
+ * comes only when the test closes the write ends afterwards: it hangs (as
+ * the loader did before, with save's --return-fd over channels).
+ */
+static void test_end_at_stream_end(void)
+{
+	struct plan p = good_plan(2, 1);
+	struct set_files f, pf;
+	int wr[2];
+	struct merged m;
+
+	write_set(&p, &f);
+	pf.n = 2;
+	for (unsigned int c = 0; c < 2; c++) {
+		struct mem data = fd_slurp(f.fd[c]);
+		int pfd[2];
+
+		if (pipe(pfd) || (size_t)write(pfd[1], data.p, data.len) != data.len)
+			abort(); /* half of 100 kB a channel: fits a pipe */
+		wr[c] = pfd[1];
+		pf.fd[c] = pfd[0];
+		memcpy(pf.name[c], f.name[c], sizeof(pf.name[c]));
+		mem_free(&data);
+	}
+	m = read_set(&pf, NULL, 2, &(struct migstream_channel_set_opts){ .end_at_stream_end = true });
+	check_good(&m, &p);
+	for (unsigned int c = 0; c < 2; c++)
+		close(wr[c]);
+	close_set(&pf);
+	close_set(&f);
+}
+
 struct canceller {
 	struct migstream_channel_set *set;
 	int delay_ms;
@@ -903,6 +938,7 @@ int main(void)
 	RUN(test_chunk_twice);
 	RUN(test_gap);
 	RUN(test_digest_mismatch);
+	RUN(test_end_at_stream_end);
 	RUN(test_reorder_cap);
 	RUN(test_pipes_eight);
 	RUN(test_cancel);
