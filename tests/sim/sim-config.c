@@ -80,6 +80,26 @@ int sim_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/*
+ * compressible=F, 0 <= F <= 1, kept as the number of pages in 65536 that are
+ * zero or repeated (SIM_COMPRESS_ALL: every page), the unit the section
+ * header carries to the loading device.
+ */
+static int parse_fraction(const char *s, uint32_t *out)
+{
+	char *end;
+	double f;
+
+	errno = 0;
+	f = strtod(s, &end);
+	if (errno || end == s || *end || !(f >= 0.0 && f <= 1.0))
+		return -1;
+	*out = f >= 1.0 ? SIM_COMPRESS_ALL : (uint32_t)(f * 65536.0 + 0.5);
+	if (*out > SIM_COMPRESS_ALL)
+		*out = SIM_COMPRESS_ALL;
+	return 0;
+}
+
 /* break=RULE+RULE...: each rule one this device breaks (tests/sim/README) */
 static int parse_breaks(const char *s, struct sim_devcfg *d)
 {
@@ -411,6 +431,12 @@ int sim_parse_device_spec(const char *spec, struct sim_devcfg *d, char *err, siz
 			d->has_write_eio = true;
 		} else if (KEY("read-delay-ms")) {
 			bad = parse_u32(val, &d->read_delay_ms);
+		} else if (KEY("read-rate")) {
+			bad = sim_parse_size(val, &d->read_rate);
+		} else if (KEY("write-rate")) {
+			bad = sim_parse_size(val, &d->write_rate);
+		} else if (KEY("compressible")) {
+			bad = parse_fraction(val, &d->compressible);
 		} else if (KEY("busy")) {
 			bad = parse_bool(val, &d->busy);
 		} else if (KEY("break")) {

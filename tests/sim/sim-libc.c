@@ -153,6 +153,48 @@ struct sim_obj *sim_fd_get(int fd)
 	return __atomic_load_n(&fdtab[fd], __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The object behind fd with a reference that keeps it alive while the
+ * caller uses it without sim_lock (another thread may close fd meanwhile);
+ * give it back with sim_obj_drop. NULL when fd is not simulated.
+ */
+static struct sim_obj *sim_fd_hold(int fd)
+{
+	struct sim_obj *obj;
+
+	if (!sim_fd_get(fd))
+		return NULL; /* the common case, a real fd: no lock */
+	pthread_mutex_lock(&sim_lock);
+	obj = sim_fd_get(fd);
+	if (obj)
+		obj->refs++;
+	pthread_mutex_unlock(&sim_lock);
+	return obj;
+}
+
+static void sim_obj_drop(struct sim_obj *obj)
+{
+	pthread_mutex_lock(&sim_lock);
+	sim_obj_put(obj);
+	pthread_mutex_unlock(&sim_lock);
+}
+
+/* the kind of the object behind fd, 0 when fd is not simulated */
+static enum sim_kind sim_fd_kind(int fd)
+{
+	struct sim_obj *obj;
+	enum sim_kind kind = 0;
+
+	if (!sim_fd_get(fd))
+		return 0;
+	pthread_mutex_lock(&sim_lock);
+	obj = sim_fd_get(fd);
+	if (obj)
+		kind = obj->kind;
+	pthread_mutex_unlock(&sim_lock);
+	return kind;
+}
+
 static void fd_set_obj(int fd, struct sim_obj *obj)
 {
 	__atomic_store_n(&fdtab[fd], obj, __ATOMIC_RELEASE);
@@ -619,7 +661,7 @@ int close(int fd)
 {
 	if (sim_fd_get(fd)) {
 		pthread_mutex_lock(&sim_lock);
-		fd_forget(fd);
+		fd_forget(fd); /* no-op when another thread closed it first */
 		pthread_mutex_unlock(&sim_lock);
 	}
 	return REAL(close)(fd);
@@ -728,7 +770,7 @@ int fcntl64(int fd, int cmd, ...)
 
 int ioctl(int fd, unsigned long req, ...)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	struct sim_obj *obj;
 	va_list ap;
 	void *arg;
 	int r;
@@ -736,16 +778,22 @@ int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (!obj)
+	if (!sim_fd_get(fd))
 		return REAL(ioctl)(fd, req, arg);
-
+	/* looked up again under the lock: another thread may have closed fd */
+	pthread_mutex_lock(&sim_lock);
+	obj = sim_fd_get(fd);
+	if (!obj) {
+		pthread_mutex_unlock(&sim_lock);
+		return REAL(ioctl)(fd, req, arg);
+	}
 	/* every simulated ioctl but these few takes a pointer: NULL is EFAULT */
 	if (!arg && obj->kind != SIM_K_CONTAINER && req != VFIO_DEVICE_RESET &&
 	    req != VFIO_GROUP_UNSET_CONTAINER) {
+		pthread_mutex_unlock(&sim_lock);
 		errno = EFAULT;
 		return -1;
 	}
-	pthread_mutex_lock(&sim_lock);
 	switch (obj->kind) {
 	case SIM_K_DEVFILE:
 		r = sim_devfile_ioctl((struct sim_devfile *)obj, req, arg);
@@ -775,17 +823,19 @@ int ioctl(int fd, unsigned long req, ...)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	struct sim_obj *obj = sim_fd_hold(fd);
 	ssize_t r;
 
 	if (!obj)
 		return REAL(read)(fd, buf, n);
 	if (obj->kind != SIM_K_MIGF) {
 		/* device regions, iommufd, groups: no read we model */
+		sim_obj_drop(obj);
 		errno = EINVAL;
 		return -1;
 	}
 	r = sim_migf_read((struct sim_migf *)obj, buf, n, fd);
+	sim_obj_drop(obj);
 	return r < 0 ? set_errno((int)r) : r;
 }
 
@@ -798,46 +848,52 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	struct sim_obj *obj = sim_fd_hold(fd);
 	ssize_t r;
 
 	if (!obj)
 		return REAL(readv)(fd, iov, cnt);
 	if (obj->kind != SIM_K_MIGF) {
+		sim_obj_drop(obj);
 		errno = EINVAL;
 		return -1;
 	}
 	r = sim_migf_readv((struct sim_migf *)obj, iov, cnt, fd);
+	sim_obj_drop(obj);
 	return r < 0 ? set_errno((int)r) : r;
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	struct sim_obj *obj = sim_fd_hold(fd);
 	ssize_t r;
 
 	if (!obj)
 		return REAL(write)(fd, buf, n);
 	if (obj->kind != SIM_K_MIGF) {
+		sim_obj_drop(obj);
 		errno = EINVAL;
 		return -1;
 	}
 	r = sim_migf_write((struct sim_migf *)obj, buf, n);
+	sim_obj_drop(obj);
 	return r < 0 ? set_errno((int)r) : r;
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	struct sim_obj *obj = sim_fd_hold(fd);
 	ssize_t r;
 
 	if (!obj)
 		return REAL(writev)(fd, iov, cnt);
 	if (obj->kind != SIM_K_MIGF) {
+		sim_obj_drop(obj);
 		errno = EINVAL;
 		return -1;
 	}
 	r = sim_migf_writev((struct sim_migf *)obj, iov, cnt);
+	sim_obj_drop(obj);
 	return r < 0 ? set_errno((int)r) : r;
 }
 
@@ -846,27 +902,27 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
  * mtty_resume_write return -ESPIPE when given a position); device region
  * access is not modelled.
  */
-static ssize_t positioned_io_error(struct sim_obj *obj)
+static ssize_t positioned_io_error(enum sim_kind kind)
 {
-	errno = obj->kind == SIM_K_MIGF ? ESPIPE : EINVAL;
+	errno = kind == SIM_K_MIGF ? ESPIPE : EINVAL;
 	return -1;
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	enum sim_kind kind = sim_fd_kind(fd);
 
-	if (obj)
-		return positioned_io_error(obj);
+	if (kind)
+		return positioned_io_error(kind);
 	return REAL(pread)(fd, buf, n, off);
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	enum sim_kind kind = sim_fd_kind(fd);
 
-	if (obj)
-		return positioned_io_error(obj);
+	if (kind)
+		return positioned_io_error(kind);
 	return REAL(pread64)(fd, buf, n, off);
 }
 
@@ -886,19 +942,19 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	enum sim_kind kind = sim_fd_kind(fd);
 
-	if (obj)
-		return positioned_io_error(obj);
+	if (kind)
+		return positioned_io_error(kind);
 	return REAL(pwrite)(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
+	enum sim_kind kind = sim_fd_kind(fd);
 
-	if (obj)
-		return positioned_io_error(obj);
+	if (kind)
+		return positioned_io_error(kind);
 	return REAL(pwrite64)(fd, buf, n, off);
 }
 
@@ -975,14 +1031,16 @@ static bool poll_refresh(struct pollfd *fds, nfds_t nfds)
 	bool timed = false;
 
 	for (nfds_t i = 0; i < nfds; i++) {
-		struct sim_obj *obj = sim_fd_get(fds[i].fd);
+		struct sim_obj *obj;
 
-		if (obj && obj->kind == SIM_K_MIGF) {
-			pthread_mutex_lock(&sim_lock);
-			if (sim_migf_poll((struct sim_migf *)obj) & 0x100)
-				timed = true;
-			pthread_mutex_unlock(&sim_lock);
-		}
+		if (!sim_fd_get(fds[i].fd))
+			continue;
+		pthread_mutex_lock(&sim_lock);
+		obj = sim_fd_get(fds[i].fd);
+		if (obj && obj->kind == SIM_K_MIGF &&
+		    (sim_migf_poll((struct sim_migf *)obj) & 0x100))
+			timed = true;
+		pthread_mutex_unlock(&sim_lock);
 	}
 	return timed;
 }
@@ -1187,21 +1245,34 @@ static int fstat_obj(struct sim_obj *obj, struct stat *st)
 	}
 }
 
+/* fstat_obj of fd's object under the lock (fd may be closed meanwhile) */
+static int fstat_fd(int fd, struct stat *st)
+{
+	struct sim_obj *obj;
+	int r = 0;
+
+	if (!sim_fd_get(fd))
+		return 0;
+	pthread_mutex_lock(&sim_lock);
+	obj = sim_fd_get(fd);
+	if (obj)
+		r = fstat_obj(obj, st);
+	pthread_mutex_unlock(&sim_lock);
+	return r;
+}
+
 int fstat(int fd, struct stat *st)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
-
-	if (obj && fstat_obj(obj, st))
+	if (fstat_fd(fd, st))
 		return 0;
 	return REAL(fstat)(fd, st);
 }
 
 int fstat64(int fd, struct stat64 *st64)
 {
-	struct sim_obj *obj = sim_fd_get(fd);
 	struct stat st;
 
-	if (obj && fstat_obj(obj, &st)) {
+	if (fstat_fd(fd, &st)) {
 		stat_to_64(&st, st64);
 		return 0;
 	}

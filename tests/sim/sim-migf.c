@@ -12,6 +12,8 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +29,15 @@ struct sim_migf {
 	struct sim_dev *dev;
 	bool saving;
 	bool disabled;
+	pthread_mutex_t io; /* one read or write at a time (the kernel's migf->lock) */
 	uint64_t pos; /* stream offset of the next byte */
-	XXH3_state_t *xxh;
+	XXH3_state_t *xxh; /* under io */
 
 	/* the section being produced or consumed: [sec_start, sec_end) */
 	bool in_section;
 	uint64_t sec_start, sec_end;
 	uint32_t sec_type, sec_index; /* sec_index: sections begun so far */
+	uint32_t sec_comp;	      /* resuming: compressible= of the section */
 	uint8_t hdr[SIM_SECTION_HEADER];
 
 	/* saving */
@@ -87,9 +91,9 @@ static inline void stream_block(uint64_t seed, uint64_t block, uint64_t out[8])
 		out[i] = htole64(k ^ stream_lanes[i]);
 }
 
-void sim_stream_fill(uint64_t seed, uint64_t offset, void *buf, size_t n)
+/* n bytes from stream offset offset of the incompressible stream */
+static void fill_blocks(uint64_t seed, uint64_t offset, uint8_t *p, size_t n)
 {
-	uint8_t *p = buf;
 	uint64_t block = offset >> 6, v[8];
 	unsigned int skip = offset & 63;
 
@@ -113,8 +117,81 @@ void sim_stream_fill(uint64_t seed, uint64_t offset, void *buf, size_t n)
 	}
 }
 
+/* n bytes of a page that repeats one 64-byte block, from offset in the page */
+static void fill_repeat(const uint64_t v[8], uint64_t offset, uint8_t *p, size_t n)
+{
+	unsigned int skip = offset & 63;
+
+	if (skip && n) {
+		size_t k = 64 - skip < n ? 64 - skip : n;
+
+		memcpy(p, (const uint8_t *)v + skip, k);
+		p += k;
+		n -= k;
+	}
+	while (n >= 64) {
+		memcpy(p, v, 64);
+		p += 64;
+		n -= 64;
+	}
+	memcpy(p, v, n);
+}
+
+enum page_kind { PAGE_RANDOM, PAGE_ZERO, PAGE_REPEAT };
+
+/*
+ * compressible=: comp pages in 65536 (SIM_COMPRESS_ALL: all of them),
+ * chosen by a hash of (seed, page), are zero or one 64-byte block repeated,
+ * half and half; the others are the incompressible blocks. comp 0 is the
+ * stream of old, byte for byte.
+ */
+static inline enum page_kind page_kind(uint64_t seed, uint32_t comp, uint64_t page)
+{
+	uint64_t h;
+
+	if (!comp)
+		return PAGE_RANDOM;
+	h = sim_splitmix64(seed ^ page ^ 0x434f4d5052455353ULL);
+	if (comp != SIM_COMPRESS_ALL && (h >> 48) >= comp)
+		return PAGE_RANDOM;
+	return (h & 1) ? PAGE_REPEAT : PAGE_ZERO;
+}
+
+void sim_stream_fill(uint64_t seed, uint32_t comp, uint64_t offset, void *buf, size_t n)
+{
+	const size_t page_size = (size_t)1 << SIM_PAGE_SHIFT;
+	uint8_t *p = buf;
+
+	if (!comp) {
+		fill_blocks(seed, offset, p, n);
+		return;
+	}
+	while (n) {
+		uint64_t page = offset >> SIM_PAGE_SHIFT, v[8];
+		size_t in_page = page_size - (size_t)(offset & (page_size - 1));
+		size_t k = in_page < n ? in_page : n;
+
+		switch (page_kind(seed, comp, page)) {
+		case PAGE_RANDOM:
+			fill_blocks(seed, offset, p, k);
+			break;
+		case PAGE_ZERO:
+			memset(p, 0, k);
+			break;
+		case PAGE_REPEAT:
+			stream_block(seed, page << (SIM_PAGE_SHIFT - 6), v);
+			fill_repeat(v, offset, p, k);
+			break;
+		}
+		p += k;
+		offset += k;
+		n -= k;
+	}
+}
+
 /* generate a chunk, then one memcmp: the fast path is the common one */
-size_t sim_stream_verify(uint64_t seed, uint64_t offset, const void *buf, size_t n)
+size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const void *buf,
+			 size_t n)
 {
 	uint64_t expect[2048]; /* 16 KiB */
 	const uint8_t *p = buf;
@@ -123,7 +200,7 @@ size_t sim_stream_verify(uint64_t seed, uint64_t offset, const void *buf, size_t
 	while (done < n) {
 		size_t k = n - done < sizeof(expect) ? n - done : sizeof(expect);
 
-		sim_stream_fill(seed, offset + done, expect, k);
+		sim_stream_fill(seed, comp, offset + done, expect, k);
 		if (memcmp(p + done, expect, k)) {
 			for (size_t i = 0; i < k; i++) {
 				if (p[done + i] != ((const uint8_t *)expect)[i])
@@ -170,16 +247,19 @@ static uint32_t get_le32(const uint8_t *p)
 	return le32toh(v);
 }
 
-void sim_section_header(uint8_t hdr[SIM_SECTION_HEADER], uint64_t seed, uint64_t offset,
-			uint64_t length, uint32_t type, uint32_t index)
+/* the u32 at 32: type in the low half, compressible= (comp) in the high half */
+void sim_section_header(uint8_t hdr[SIM_SECTION_HEADER], uint64_t seed, uint32_t comp,
+			uint64_t offset, uint64_t length, uint32_t type, uint32_t index)
 {
+	uint32_t word = type | comp << 16;
+
 	memcpy(hdr, SIM_SECTION_MAGIC, 8);
 	put_le64(hdr + 8, seed);
 	put_le64(hdr + 16, offset);
 	put_le64(hdr + 24, length);
-	put_le32(hdr + 32, type);
+	put_le32(hdr + 32, word);
 	put_le32(hdr + 36, index);
-	put_le64(hdr + 40, section_check(seed, offset, length, type, index));
+	put_le64(hdr + 40, section_check(seed, offset, length, word, index));
 }
 
 /* ---- objects ---- */
@@ -196,6 +276,7 @@ static struct sim_migf *migf_new(struct sim_dev *dev, bool saving)
 		return NULL;
 	}
 	XXH3_64bits_reset(m->xxh);
+	pthread_mutex_init(&m->io, NULL);
 	m->obj = SIM_OBJ_INIT(SIM_K_MIGF);
 	m->obj.refs = 1; /* the device's reference, dropped by sim_migf_disable */
 	m->dev = dev;
@@ -238,6 +319,7 @@ struct sim_obj *sim_migf_obj(struct sim_migf *m)
 
 void sim_migf_release(struct sim_migf *m)
 {
+	pthread_mutex_destroy(&m->io);
 	XXH3_freeState(m->xxh);
 	free(m);
 }
@@ -250,7 +332,8 @@ static void start_section(struct sim_migf *m, uint32_t type, uint64_t length)
 	m->sec_start = m->pos;
 	m->sec_end = m->pos + length;
 	m->sec_type = type;
-	sim_section_header(m->hdr, stream_seed(m), m->pos, length, type, m->sec_index);
+	sim_section_header(m->hdr, stream_seed(m), m->dev->cfg->compressible, m->pos, length, type,
+			   m->sec_index);
 	m->sec_index++;
 }
 
@@ -391,9 +474,199 @@ void sim_migf_disable(struct sim_migf *m)
 	sim_obj_put(&m->obj);
 }
 
+/* ---- pacing: read-delay-ms, read-rate, write-rate ---- */
+
+/*
+ * Would the read restart after a handler ran? The kernel restarts it
+ * (ERESTARTSYS) when the signal's handler has SA_RESTART; which signal ran is
+ * not known here, so the read fails with EINTR unless every caught signal
+ * restarts. The tools' wake-up and stop handlers have no SA_RESTART.
+ */
+static bool handlers_restart(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		/* faults are synchronous: they never end a sleep (crash handlers, sanitizers) */
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGBUS ||
+		    sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS ||
+		    sigaction(sig, NULL, &sa))
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
+/* an interruptible sleep, like a driver's wait_event_interruptible */
+static int sleep_interruptible(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ULL),
+			       .tv_nsec = (long)(ns % 1000000000ULL) };
+
+	while (nanosleep(&ts, &ts) < 0) {
+		if (errno != EINTR)
+			return 0;
+		if (!handlers_restart())
+			return -EINTR;
+	}
+	return 0;
+}
+
+static int read_delay(const struct sim_devcfg *c)
+{
+	struct timespec ts = {
+		.tv_sec = c->read_delay_ms / 1000,
+		.tv_nsec = (long)(c->read_delay_ms % 1000) * 1000000L,
+	};
+
+	if (!c->read_delay_ms)
+		return 0;
+	/* a signal handler ran: like a driver's wait_event_interruptible */
+	if (nanosleep(&ts, NULL) && errno == EINTR)
+		return -EINTR;
+	return 0;
+}
+
+/*
+ * The bucket of read-rate/write-rate holds 20 ms of transfer (at least 4K,
+ * at most 8M): small bursts, so that a 512M device at 300M takes ~1.7 s. One
+ * read or write moves at most one bucket.
+ */
+static uint64_t rate_burst(uint64_t rate)
+{
+	uint64_t b = rate / 50;
+
+	return b < 4096 ? 4096 : b > (8ULL << 20) ? 8ULL << 20 : b;
+}
+
+static uint64_t rate_ns(uint64_t bytes, uint64_t rate)
+{
+	return (uint64_t)((unsigned __int128)bytes * 1000000000ULL / rate);
+}
+
+/*
+ * A token bucket kept as its theoretical arrival time (GCRA): the bucket is
+ * empty at *tat; n bytes may go once *tat + n/rate - burst/rate <= now, and
+ * move *tat by n/rate. The reservation is made under sim_lock, the wait is
+ * not: other devices (and the ioctls of this one) go on meanwhile.
+ * Returns 0 with *n cut to at most one bucket, or -EINTR.
+ */
+static int rate_wait(struct sim_migf *m, size_t *n)
+{
+	const struct sim_devcfg *c = m->dev->cfg;
+	uint64_t rate = m->saving ? c->read_rate : c->write_rate;
+	uint64_t burst, burst_ns, cost_ns;
+
+	if (!rate || !*n)
+		return 0;
+	burst = rate_burst(rate);
+	if (*n > burst)
+		*n = (size_t)burst;
+	burst_ns = rate_ns(burst, rate);
+	cost_ns = rate_ns(*n, rate);
+	for (;;) {
+		uint64_t *tat, now, wait = 0;
+		int ret;
+
+		pthread_mutex_lock(&sim_lock);
+		tat = m->saving ? &m->dev->read_tat_ns : &m->dev->write_tat_ns;
+		now = sim_now_ns();
+		if (*tat < now)
+			*tat = now; /* an idle device saves one bucket, not more */
+		if (*tat + cost_ns <= now + burst_ns)
+			*tat += cost_ns;
+		else
+			wait = *tat + cost_ns - now - burst_ns;
+		pthread_mutex_unlock(&sim_lock);
+		if (!wait)
+			return 0;
+		ret = sleep_interruptible(wait);
+		if (ret)
+			return ret;
+	}
+}
+
+/* what was reserved but not moved goes back to the bucket; sim_lock held */
+static void rate_refund(struct sim_migf *m, size_t reserved, size_t moved)
+{
+	const struct sim_devcfg *c = m->dev->cfg;
+	uint64_t rate = m->saving ? c->read_rate : c->write_rate;
+	uint64_t *tat = m->saving ? &m->dev->read_tat_ns : &m->dev->write_tat_ns;
+	uint64_t back;
+
+	if (!rate || moved >= reserved)
+		return;
+	back = rate_ns(reserved - moved, rate);
+	*tat = *tat > back ? *tat - back : 0;
+}
+
+/*
+ * ---- payload spans ----
+ *
+ * The device's and the file's bookkeeping happens under sim_lock; the bytes
+ * themselves (generated for a read, checked for a write) are produced after
+ * it is dropped, so that several devices move data at once. A read or write
+ * first takes the file's own io mutex (the kernel's migf->lock), so bytes
+ * and digests of one file stay in stream order.
+ */
+#define SIM_SPANS 16
+
+struct span_list {
+	struct span {
+		uint8_t *buf;	/* where in the caller's buffer */
+		uint64_t offset; /* stream offset */
+		size_t len;
+		uint64_t seed;
+		uint32_t comp;
+	} v[SIM_SPANS];
+	unsigned int n;
+	/* write: the first byte that did not verify (stream offset) */
+	bool bad;
+	uint64_t bad_offset;
+};
+
+static void spans_fill(struct span_list *sl)
+{
+	for (unsigned int i = 0; i < sl->n; i++)
+		sim_stream_fill(sl->v[i].seed, sl->v[i].comp, sl->v[i].offset, sl->v[i].buf,
+				sl->v[i].len);
+	sl->n = 0;
+}
+
+static void spans_verify(struct span_list *sl)
+{
+	for (unsigned int i = 0; i < sl->n && !sl->bad; i++) {
+		const struct span *s = &sl->v[i];
+		size_t at = sim_stream_verify(s->seed, s->comp, s->offset, s->buf, s->len);
+
+		if (at < s->len) {
+			sl->bad = true;
+			sl->bad_offset = s->offset + at;
+		}
+	}
+	sl->n = 0;
+}
+
+/* a full list is handled at once, under the lock: correct, only slower */
+static void span_add(struct span_list *sl, bool saving, uint8_t *buf, uint64_t offset,
+		     size_t len, uint64_t seed, uint32_t comp)
+{
+	if (sl->n == SIM_SPANS) {
+		if (saving)
+			spans_fill(sl);
+		else
+			spans_verify(sl);
+	}
+	sl->v[sl->n++] = (struct span){ buf, offset, len, seed, comp };
+}
+
 /* ---- saving: read ---- */
 
-static void produce(struct sim_migf *m, uint8_t *p, size_t k)
+static void produce(struct sim_migf *m, uint8_t *p, size_t k, struct span_list *sl)
 {
 	uint64_t rel = m->pos - m->sec_start;
 
@@ -406,13 +679,14 @@ static void produce(struct sim_migf *m, uint8_t *p, size_t k)
 		m->pos += h;
 	}
 	if (k) {
-		sim_stream_fill(stream_seed(m), m->pos, p, k);
+		span_add(sl, true, p, m->pos, k, stream_seed(m), m->dev->cfg->compressible);
 		m->pos += k;
 	}
 }
 
-/* one read() worth, lock held; returns bytes or -errno */
-static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n)
+/* one read() worth of bookkeeping, lock held; returns bytes or -errno */
+static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n,
+				struct span_list *sl)
 {
 	struct sim_dev *dev = m->dev;
 	const struct sim_devcfg *c = dev->cfg;
@@ -451,14 +725,10 @@ static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n)
 			}
 		}
 		k = m->sec_end - m->pos < n - total ? (size_t)(m->sec_end - m->pos) : n - total;
-		produce(m, buf + total, k);
+		produce(m, buf + total, k, sl);
 		total += k;
 	}
 	if (total) {
-		if (!c->no_digest) {
-			XXH3_64bits_update(m->xxh, buf, total);
-			dev->save_digest = XXH3_64bits_digest(m->xxh);
-		}
 		dev->saved_bytes += total;
 		dev->data_read_total += total;
 		if (in_precopy(dev))
@@ -486,64 +756,101 @@ static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n)
 	return 0;
 }
 
-static int read_delay(const struct sim_devcfg *c)
+/*
+ * The bytes of a read, after the bookkeeping: generate them, then the digest
+ * (file io mutex held, sim_lock not), then publish the digest (sim_lock).
+ */
+static void save_read_finish(struct sim_migf *m, uint8_t *buf, size_t total,
+			     struct span_list *sl)
 {
-	struct timespec ts = {
-		.tv_sec = c->read_delay_ms / 1000,
-		.tv_nsec = (long)(c->read_delay_ms % 1000) * 1000000L,
-	};
+	uint64_t digest;
 
-	if (!c->read_delay_ms)
-		return 0;
-	/* a signal handler ran: like a driver's wait_event_interruptible */
-	if (nanosleep(&ts, NULL) && errno == EINTR)
-		return -EINTR;
-	return 0;
+	spans_fill(sl);
+	if (!total || m->dev->cfg->no_digest)
+		return;
+	XXH3_64bits_update(m->xxh, buf, total);
+	digest = XXH3_64bits_digest(m->xxh);
+	pthread_mutex_lock(&sim_lock);
+	if (m->dev->saving == m)
+		m->dev->save_digest = digest;
+	pthread_mutex_unlock(&sim_lock);
+}
+
+/* pacing before the read: nothing is held while it sleeps */
+static int read_pace(struct sim_migf *m, size_t *n)
+{
+	int ret = read_delay(m->dev->cfg);
+
+	if (ret)
+		return ret;
+	return m->saving ? rate_wait(m, n) : 0;
 }
 
 ssize_t sim_migf_read(struct sim_migf *m, void *buf, size_t n, int fd)
 {
+	struct span_list sl = { .n = 0 };
+	size_t want = n;
 	ssize_t r;
 	int ret;
 
 	(void)fd;
-	ret = read_delay(m->dev->cfg);
+	ret = read_pace(m, &want);
 	if (ret)
 		return ret;
+	pthread_mutex_lock(&m->io);
 	pthread_mutex_lock(&sim_lock);
-	r = save_read_locked(m, buf, n);
+	r = save_read_locked(m, buf, want, &sl);
+	rate_refund(m, want, r > 0 ? (size_t)r : 0);
 	pthread_mutex_unlock(&sim_lock);
+	save_read_finish(m, buf, r > 0 ? (size_t)r : 0, &sl);
+	pthread_mutex_unlock(&m->io);
 	return r;
 }
 
 ssize_t sim_migf_readv(struct sim_migf *m, const struct iovec *iov, int cnt, int fd)
 {
+	struct span_list sl = { .n = 0 };
+	size_t want = 0, left;
 	ssize_t total = 0;
 	int ret;
 
 	(void)fd;
 	if (cnt < 0 || cnt > IOV_MAX)
 		return -EINVAL;
-	ret = read_delay(m->dev->cfg);
+	for (int i = 0; i < cnt; i++)
+		want += iov[i].iov_len;
+	ret = read_pace(m, &want);
 	if (ret)
 		return ret;
+	left = want;
+	pthread_mutex_lock(&m->io);
 	pthread_mutex_lock(&sim_lock);
-	for (int i = 0; i < cnt; i++) {
+	for (int i = 0; i < cnt && left; i++) {
+		size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
 		ssize_t r;
 
-		if (!iov[i].iov_len)
+		if (!len)
 			continue;
-		r = save_read_locked(m, iov[i].iov_base, iov[i].iov_len);
+		r = save_read_locked(m, iov[i].iov_base, len, &sl);
 		if (r < 0) {
 			if (!total)
 				total = r;
 			break;
 		}
+		/* spans point into this iovec: fill them before the next one */
+		spans_fill(&sl);
+		if (r && !m->dev->cfg->no_digest)
+			XXH3_64bits_update(m->xxh, iov[i].iov_base, (size_t)r);
 		total += r;
-		if ((size_t)r < iov[i].iov_len)
+		left -= (size_t)r;
+		if ((size_t)r < len)
 			break;
 	}
+	rate_refund(m, want, total > 0 ? (size_t)total : 0);
+	if (total > 0 && !m->dev->cfg->no_digest && m->dev->saving == m)
+		m->dev->save_digest = XXH3_64bits_digest(m->xxh);
 	pthread_mutex_unlock(&sim_lock);
+	pthread_mutex_unlock(&m->io);
 	return total;
 }
 
@@ -571,14 +878,15 @@ static void parse_header(struct sim_migf *m)
 {
 	const uint8_t *h = m->hdr;
 	uint64_t seed = get_le64(h + 8), off = get_le64(h + 16), len = get_le64(h + 24);
-	uint32_t type = get_le32(h + 32), index = get_le32(h + 36);
+	uint32_t word = get_le32(h + 32), index = get_le32(h + 36);
+	uint32_t type = word & 0xffff;
 
 	if (memcmp(h, SIM_SECTION_MAGIC, 8)) {
 		load_fail(m, "bad section magic at offset %llu",
 			  (unsigned long long)(m->pos - SIM_SECTION_HEADER));
 		return;
 	}
-	if (get_le64(h + 40) != section_check(seed, off, len, type, index)) {
+	if (get_le64(h + 40) != section_check(seed, off, len, word, index)) {
 		load_fail(m, "bad section header check at offset %llu",
 			  (unsigned long long)(m->pos - SIM_SECTION_HEADER));
 		return;
@@ -605,6 +913,7 @@ static void parse_header(struct sim_migf *m)
 	m->sec_start = off;
 	m->sec_end = off + len;
 	m->sec_type = type;
+	m->sec_comp = word >> 16;
 	m->sec_index++;
 }
 
@@ -646,7 +955,7 @@ static bool write_goes_past_end(const struct sim_migf *m, const uint8_t *buf, si
 				return false;
 			fill = 0;
 			len = get_le64(hdr + 24);
-			type = get_le32(hdr + 32);
+			type = get_le32(hdr + 32) & 0xffff;
 			if (len < SIM_SECTION_HEADER)
 				return false; /* a bad header: parse_header judges */
 			in_section = true;
@@ -658,8 +967,9 @@ static bool write_goes_past_end(const struct sim_migf *m, const uint8_t *buf, si
 	return false;
 }
 
-/* one write() worth, lock held */
-static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_t n)
+/* one write() worth of bookkeeping, lock held; payload checks go to sl */
+static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_t n,
+				   struct span_list *sl)
 {
 	struct sim_dev *dev = m->dev;
 	const struct sim_devcfg *c = dev->cfg;
@@ -710,11 +1020,11 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 		{
 			size_t k = m->sec_end - m->pos < n - done ? (size_t)(m->sec_end - m->pos)
 								 : n - done;
-			size_t at = sim_stream_verify(m->seed, m->pos, buf + done, k);
 
-			if (at < k)
+			span_add(sl, false, (uint8_t *)buf + done, m->pos, k, m->seed, m->sec_comp);
+			if (sl->bad) /* a full list was checked: the first bad byte */
 				load_fail(m, "bad byte at offset %llu",
-				  (unsigned long long)(m->pos + at));
+					  (unsigned long long)sl->bad_offset);
 			m->pos += k;
 			done += k;
 			if (m->pos == m->sec_end && m->sec_type == SIM_SEC_STOP_COPY && !m->bad)
@@ -725,13 +1035,36 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 	}
 	if (!done && n)
 		return -ENOMEM;
-	if (!c->no_digest) {
-		XXH3_64bits_update(m->xxh, buf, done);
-		dev->load_digest = XXH3_64bits_digest(m->xxh);
-	}
 	dev->loaded_bytes += done;
 	dev->data_written_total += done;
 	return (ssize_t)done;
+}
+
+/*
+ * The bytes of a write, after the bookkeeping: check them and take the
+ * digest (file io mutex held, sim_lock not), then publish both. Bytes that
+ * were wrong make the load bad as if found during the bookkeeping: the
+ * stream is not complete, the rest is taken and refused at RESUMING -> STOP.
+ */
+static void resume_write_finish(struct sim_migf *m, const uint8_t *buf, size_t done,
+				struct span_list *sl)
+{
+	uint64_t digest = 0;
+	bool digest_on = done && !m->dev->cfg->no_digest;
+
+	spans_verify(sl);
+	if (digest_on) {
+		XXH3_64bits_update(m->xxh, buf, done);
+		digest = XXH3_64bits_digest(m->xxh);
+	}
+	pthread_mutex_lock(&sim_lock);
+	if (sl->bad && !m->bad) {
+		load_fail(m, "bad byte at offset %llu", (unsigned long long)sl->bad_offset);
+		m->complete = false;
+	}
+	if (digest_on && m->dev->resuming == m)
+		m->dev->load_digest = digest;
+	pthread_mutex_unlock(&sim_lock);
 }
 
 /*
@@ -743,48 +1076,83 @@ static void prepare_target(struct sim_migf *m)
 {
 	unsigned int ms = m->dev->cfg->resume_prepare_ms;
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	bool due;
 
-	if (!m->prepare_due)
-		return;
+	pthread_mutex_lock(&sim_lock);
+	due = m->prepare_due;
 	m->prepare_due = false;
+	pthread_mutex_unlock(&sim_lock);
+	if (!due)
+		return;
 	while (ms && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
 ssize_t sim_migf_write(struct sim_migf *m, const void *buf, size_t n)
 {
+	struct span_list sl = { .n = 0 };
+	size_t want = n;
 	ssize_t r;
+	int ret;
 
+	if (!m->saving) {
+		ret = rate_wait(m, &want);
+		if (ret)
+			return ret;
+	}
+	pthread_mutex_lock(&m->io);
 	pthread_mutex_lock(&sim_lock);
-	r = resume_write_locked(m, buf, n);
+	r = resume_write_locked(m, buf, want, &sl);
+	rate_refund(m, want, r > 0 ? (size_t)r : 0);
 	pthread_mutex_unlock(&sim_lock);
+	resume_write_finish(m, buf, r > 0 ? (size_t)r : 0, &sl);
+	pthread_mutex_unlock(&m->io);
 	prepare_target(m);
 	return r;
 }
 
 ssize_t sim_migf_writev(struct sim_migf *m, const struct iovec *iov, int cnt)
 {
+	size_t want = 0, left;
 	ssize_t total = 0;
+	int ret;
 
 	if (cnt < 0 || cnt > IOV_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&sim_lock);
-	for (int i = 0; i < cnt; i++) {
+	for (int i = 0; i < cnt; i++)
+		want += iov[i].iov_len;
+	if (!m->saving) {
+		ret = rate_wait(m, &want);
+		if (ret)
+			return ret;
+	}
+	left = want;
+	pthread_mutex_lock(&m->io);
+	for (int i = 0; i < cnt && left; i++) {
+		struct span_list sl = { .n = 0 };
+		size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
 		ssize_t r;
 
-		if (!iov[i].iov_len)
+		if (!len)
 			continue;
-		r = resume_write_locked(m, iov[i].iov_base, iov[i].iov_len);
+		pthread_mutex_lock(&sim_lock);
+		r = resume_write_locked(m, iov[i].iov_base, len, &sl);
+		pthread_mutex_unlock(&sim_lock);
+		resume_write_finish(m, iov[i].iov_base, r > 0 ? (size_t)r : 0, &sl);
 		if (r < 0) {
 			if (!total)
 				total = r;
 			break;
 		}
 		total += r;
-		if ((size_t)r < iov[i].iov_len)
+		left -= (size_t)r;
+		if ((size_t)r < len)
 			break;
 	}
+	pthread_mutex_lock(&sim_lock);
+	rate_refund(m, want, total > 0 ? (size_t)total : 0);
 	pthread_mutex_unlock(&sim_lock);
+	pthread_mutex_unlock(&m->io);
 	prepare_target(m);
 	return total;
 }

@@ -23,6 +23,12 @@ selftest_devices=(
 	--device vfio8,dirty-tracking=no
 	--device vfio9,close-reset=no,size=4K
 	--device vfio10,size=4K,precopy-initial=1K,read-delay-ms=300,dirty-rate=1M
+	--device vfio11,flags=stop-copy,size=1M,seed=42,compressible=0.5
+	--device vfio12,flags=stop-copy,size=1M,seed=42
+	--device vfio13
+	--device vfio14,flags=stop-copy,size=4M,read-rate=8M
+	--device vfio15,write-rate=8M
+	--device vfio16,flags=stop-copy,size=1M,read-rate=16K
 	--iommu dirty=0x1001000:0x2000+0x10ff000:0x1000
 )
 
@@ -31,6 +37,23 @@ selftest_devices=(
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output != *"not ok"* ]]
+}
+
+@test "sim-selftest threads: 4 threads copy 4 devices into 4 at once, every digest matches" {
+	local devs=() i
+	for i in 0 1 2 3; do
+		devs+=(--device "vfio$i,flags=stop-copy+p2p+pre-copy,size=$((3 + i))M,seed=$((100 + i)),compressible=0.$((i * 3))")
+	done
+	for i in 4 5 6 7; do
+		devs+=(--device "vfio$i")
+	done
+	run "$SIM_RUN" --state-dir "$STATE_DIR" "${devs[@]}" -- "$SELFTEST" threads 4
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *"not ok"* ]]
+	for i in 0 1 2 3; do
+		[ "$("$SIM_STATE" --state-dir "$STATE_DIR" "vfio$((i + 4))" load_seed)" = $((100 + i)) ]
+	done
 }
 
 @test "sim-selftest: dirty-per-read dirties exactly N distinct pages, logged in iommu-dirtied" {

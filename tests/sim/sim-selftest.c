@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -1157,6 +1159,264 @@ static void test_sysfs(void)
 	CHECK(access("/sys/bus/pci/devices/0000:09:00.0", F_OK) == -1, "no unconfigured device");
 }
 
+
+/* ---- compressible=, read-rate=, write-rate= ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* the whole stop-copy stream of device index (flags=stop-copy); NULL on error */
+static uint8_t *save_device(unsigned int index, ssize_t *len)
+{
+	struct dev d;
+	uint8_t *buf = NULL;
+	int dfd;
+
+	*len = -1;
+	if (dev_open(&d, index) || mig_set(d.fd, ST_STOP_COPY, &dfd))
+		return NULL;
+	*len = read_all(dfd, &buf);
+	close(dfd);
+	mig_set(d.fd, ST_STOP, NULL);
+	dev_close(&d);
+	return *len < 0 ? NULL : buf;
+}
+
+/* a page of zeros or of one 64-byte block repeated */
+static bool page_compressible(const uint8_t *p)
+{
+	for (size_t i = 64; i < 4096; i++) {
+		if (p[i] != p[i - 64])
+			return false;
+	}
+	return true;
+}
+
+/* write buf into a RESUMING device index, then RESUMING -> STOP: 0 or errno */
+static int load_device(unsigned int index, const uint8_t *buf, size_t len)
+{
+	struct dev d;
+	int dfd, err = 0;
+
+	if (dev_open(&d, index) || mig_set(d.fd, ST_RESUMING, &dfd))
+		return errno;
+	if (write_all(dfd, buf, len) || mig_set(d.fd, ST_STOP, NULL))
+		err = errno;
+	close(dfd);
+	ioctl(d.fd, VFIO_DEVICE_RESET);
+	dev_close(&d);
+	return err;
+}
+
+static void test_compressible(void)
+{
+	ssize_t half_len, plain_len;
+	uint8_t *half = save_device(11, &half_len);
+	uint8_t *plain = save_device(12, &plain_len);
+	size_t pages = 0, comp = 0, same = 0, plain_comp = 0;
+	char v[128];
+
+	/* vfio11: compressible=0.5,seed=42 ; vfio12: seed=42, size=1M, no key */
+	CHECK(half && plain && half_len == 1 << 20 && plain_len == 1 << 20,
+	      "compressible=: the stream keeps its size (%zd, %zd)", half_len, plain_len);
+	if (!half || !plain)
+		return;
+	/* page 0 holds the section header; the others are payload */
+	for (size_t off = 4096; off < (size_t)half_len; off += 4096) {
+		pages++;
+		if (page_compressible(half + off))
+			comp++;
+		else if (!memcmp(half + off, plain + off, 4096))
+			same++;
+		if (page_compressible(plain + off))
+			plain_comp++;
+	}
+	CHECK(plain_comp == 0, "default state: no zero or repeated page (%zu)", plain_comp);
+	CHECK(comp * 100 > pages * 40 && comp * 100 < pages * 60,
+	      "compressible=0.5: %zu of %zu pages zero or repeated", comp, pages);
+	CHECK(comp + same == pages,
+	      "the other pages are the default state's bytes (%zu of %zu)", same, pages - comp);
+	CHECK(load_device(13, half, (size_t)half_len) == 0, "a compressible stream loads");
+	CHECK(state_get("vfio13", "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
+	      "compressible stream: load_verified=ok");
+	/* a wrong byte in a zero or repeated page is found too */
+	for (size_t off = 4096; off < (size_t)half_len; off += 4096) {
+		if (page_compressible(half + off)) {
+			half[off + 100] ^= 1;
+			break;
+		}
+	}
+	CHECK(load_device(13, half, (size_t)half_len) == EINVAL,
+	      "a bad byte in a compressible page: RESUMING -> STOP fails");
+	CHECK(state_get("vfio13", "load_verified", v, sizeof(v)) && !strcmp(v, "bad"),
+	      "load_verified=bad");
+	free(half);
+	free(plain);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void count_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void test_rates(void)
+{
+	struct sigaction sa = { .sa_handler = count_alarm };
+	struct itimerval it = { .it_value.tv_usec = 50000 };
+	uint8_t buf[4096], *stream;
+	ssize_t len, n;
+	double t0, t;
+	struct dev d;
+	int dfd;
+	char v[128];
+
+	/* vfio14: size=4M,read-rate=8M ; vfio15: write-rate=8M (at least 0.48 s each) */
+	t0 = now_s();
+	stream = save_device(14, &len);
+	t = now_s() - t0;
+	CHECK(stream && len == 4 << 20, "read-rate: the whole stream is read (%zd)", len);
+	CHECK(t >= 0.4, "read-rate=8M: 4M take at least 0.4 s (%.3f s)", t);
+	if (!stream)
+		return;
+	t0 = now_s();
+	CHECK(load_device(15, stream, (size_t)len) == 0, "write-rate: the stream loads");
+	t = now_s() - t0;
+	CHECK(t >= 0.4, "write-rate=8M: 4M take at least 0.4 s (%.3f s)", t);
+	CHECK(state_get("vfio15", "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
+	      "rate-limited load: load_verified=ok");
+	free(stream);
+
+	/*
+	 * vfio16: read-rate=16K (bucket 4K): the second 4K read waits 250 ms; a
+	 * handler without SA_RESTART makes it EINTR, one with SA_RESTART not.
+	 */
+	CHECK(dev_open(&d, 16) == 0, "vfio16 opens");
+	EXPECT(mig_set(d.fd, ST_STOP_COPY, &dfd), 0, "vfio16 -> STOP_COPY");
+	n = read(dfd, buf, sizeof(buf));
+	CHECK(n == sizeof(buf), "the first read takes the bucket (%zd)", n);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT(read(dfd, buf, sizeof(buf)), EINTR, "a signal during a rate wait: EINTR");
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = read(dfd, buf, sizeof(buf));
+	CHECK(n == sizeof(buf) && alarms == 1, "with SA_RESTART the read goes on (%zd, %d alarm)",
+	      n, (int)alarms);
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = 0;
+	sigaction(SIGALRM, &sa, NULL);
+	close(dfd);
+	dev_close(&d);
+}
+
+/* ---- threads: several devices' data fds at once ---- */
+
+struct copy_job {
+	struct dev src, dst;
+	int src_fd, dst_fd;
+	size_t chunk;
+	uint64_t bytes;
+	int err;
+};
+
+/* read a source data fd and write what comes into a target data fd */
+static void *copy_thread(void *arg)
+{
+	struct copy_job *j = arg;
+	uint8_t *buf = malloc(j->chunk);
+
+	for (;;) {
+		ssize_t n = read(j->src_fd, buf, j->chunk);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			j->err = n < 0 ? errno : 0;
+			break;
+		}
+		/* an ioctl of another fd of the device, racing the other threads */
+		if (mig_get(j->src.fd) != ST_STOP_COPY || write_all(j->dst_fd, buf, (size_t)n)) {
+			j->err = errno ? errno : EPROTO;
+			break;
+		}
+		j->bytes += (uint64_t)n;
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * sim-selftest threads N: N threads copy vfio0..N-1 into vfioN..2N-1 at once
+ * (reads and writes of different devices interleave in the simulator); every
+ * target must verify its source's stream, digests equal. Under vfiosim-run
+ * with 2N devices of distinct seeds (tests/sim/sim-selftest.bats).
+ */
+static int threads_test(unsigned int n)
+{
+	struct copy_job *jobs = calloc(n, sizeof(*jobs));
+	pthread_t *tids = calloc(n, sizeof(*tids));
+	char name[16], save[64], load[64], v[64];
+
+	state_dir = getenv("VFIOSIM_STATE_DIR");
+	if (!state_dir || !n || n > 32) {
+		printf("Bail out! threads: run under vfiosim-run, 1 <= N <= 32\n");
+		return 1;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct copy_job *j = &jobs[i];
+
+		CHECK(dev_open(&j->src, i) == 0 && dev_open(&j->dst, n + i) == 0,
+		      "vfio%u and vfio%u open", i, n + i);
+		EXPECT(mig_set(j->src.fd, ST_STOP_COPY, &j->src_fd), 0, "vfio%u -> STOP_COPY", i);
+		EXPECT(mig_set(j->dst.fd, ST_RESUMING, &j->dst_fd), 0, "vfio%u -> RESUMING", n + i);
+		/* odd sizes: reads and writes cut the sections in different places */
+		j->chunk = 4096 * (i + 1) + 4093 * i + 1;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		CHECK(pthread_create(&tids[i], NULL, copy_thread, &jobs[i]) == 0,
+		      "thread %u starts", i);
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_join(tids[i], NULL);
+		CHECK(jobs[i].err == 0 && jobs[i].bytes > 0, "thread %u copied %llu bytes", i,
+		      (unsigned long long)jobs[i].bytes);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct copy_job *j = &jobs[i];
+
+		close(j->src_fd);
+		close(j->dst_fd);
+		EXPECT(mig_set(j->src.fd, ST_STOP, NULL), 0, "vfio%u STOP_COPY -> STOP", i);
+		EXPECT(mig_set(j->dst.fd, ST_STOP, NULL), 0, "vfio%u RESUMING -> STOP (verified)",
+		       n + i);
+		snprintf(name, sizeof(name), "vfio%u", n + i);
+		CHECK(state_get(name, "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
+		      "%s: load_verified=ok", name);
+		snprintf(name, sizeof(name), "vfio%u", i);
+		CHECK(state_get(name, "save_digest", save, sizeof(save)), "%s save_digest", name);
+		snprintf(name, sizeof(name), "vfio%u", n + i);
+		CHECK(state_get(name, "load_digest", load, sizeof(load)) && !strcmp(save, load) &&
+		      strncmp(load, "off:", 4), "%s: load_digest %s = source's", name, load);
+		dev_close(&j->src);
+		dev_close(&j->dst);
+	}
+	printf("1..%u\n", test_no);
+	free(jobs);
+	free(tids);
+	return failures ? 1 : 0;
+}
+
+/* ---- raw speed ---- */
+
 /*
  * sim-selftest save vfioN > file / sim-selftest load vfioN < file: a plain
  * "cat" of the device's state (1 MiB reads and writes), to measure the
@@ -1431,6 +1691,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "iommu-random"))
 		return iommu_random((unsigned int)atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "threads"))
+		return threads_test((unsigned int)atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "exec-child"))
 		return exec_child(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "expect-state"))
@@ -1460,6 +1722,8 @@ int main(int argc, char **argv)
 	test_sysfs();
 	test_exec_and_persistence();
 	test_timing();
+	test_compressible();
+	test_rates();
 	printf("1..%u\n", test_no);
 	return failures ? 1 : 0;
 }

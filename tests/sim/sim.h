@@ -32,6 +32,9 @@
 /* Bytes of a section header in the device state stream (README). */
 #define SIM_SECTION_HEADER 48
 #define SIM_SECTION_MAGIC "VFSIMSEC"
+/* compressible= of 1: every page (the header's u16 cannot say 65536) */
+#define SIM_COMPRESS_ALL 0xffffu
+#define SIM_PAGE_SHIFT 12
 
 enum sim_section_type {
 	SIM_SEC_PRECOPY_INITIAL = 1,
@@ -100,6 +103,8 @@ struct sim_devcfg {
 	bool has_read_eio, has_write_eio;
 	uint64_t read_eio_after, write_eio_after;
 	unsigned int read_delay_ms;
+	uint64_t read_rate, write_rate; /* bytes/s on the data fd, 0 = unlimited */
+	uint32_t compressible;	/* pages in 65536 that are zero or repeated */
 	bool busy;
 	/* break=: kernel rules this device breaks on purpose (vfio-mig-check's tests) */
 	bool break_datafd_cloexec, break_precopy_argsz;
@@ -187,6 +192,8 @@ struct sim_dev {
 	uint64_t read_calls, write_calls, enomsg;
 	uint64_t data_read_total, data_written_total; /* for EIO injection */
 	uint64_t dirty_rounds_done;
+	/* read-rate/write-rate: virtual time at which the bucket is empty (GCRA) */
+	uint64_t read_tat_ns, write_tat_ns;
 	bool precopy_v2_on;	/* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 was SET */
 	unsigned int reinits;	/* REINITs reported */
 
@@ -267,11 +274,12 @@ ssize_t sim_migf_writev(struct sim_migf *m, const struct iovec *iov, int cnt);
 int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg);
 short sim_migf_poll(struct sim_migf *m);
 void sim_migf_release(struct sim_migf *m);
-void sim_stream_fill(uint64_t seed, uint64_t offset, void *buf, size_t n);
+void sim_stream_fill(uint64_t seed, uint32_t comp, uint64_t offset, void *buf, size_t n);
 /* index of the first byte that differs from the generated stream, or n */
-size_t sim_stream_verify(uint64_t seed, uint64_t offset, const void *buf, size_t n);
-void sim_section_header(uint8_t hdr[SIM_SECTION_HEADER], uint64_t seed, uint64_t offset,
-			uint64_t length, uint32_t type, uint32_t index);
+size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const void *buf,
+			 size_t n);
+void sim_section_header(uint8_t hdr[SIM_SECTION_HEADER], uint64_t seed, uint32_t comp,
+			uint64_t offset, uint64_t length, uint32_t type, uint32_t index);
 
 /* sim-iommufd.c */
 struct sim_obj *sim_ictx_new(void);
