@@ -77,19 +77,26 @@ check_json() {
 	grep -q '"file": "flux-é.vms"' cat.json
 }
 
-@test "json: vfio-precopy-info device, samples and estimate" {
+@test "json: vfio-precopy-info device, samples, estimate and the error line" {
 	vmt_require_tool vfio-precopy-info
 	sim --device vfio0,size=96K,precopy-initial=48K -- \
 		vfio-precopy-info --json --drain --watch 10ms --count 3 --bandwidth 1M -d vfio0 >info.json
+	! sim --device vfio0,precopy-initial=1M,read-eio-after=4096 -- \
+		vfio-precopy-info --json --drain -o flux-é.vms -d vfio0 >>info.json
+	! sim --device vfio0 -- vfio-precopy-info --json -d /dev/vfio/devices/café >>info.json
 	check_json vfio-precopy-info vfio-precopy-info/1 info.json
-	[ "$(jq -s 'map(.type) | unique | join(",")' -r info.json)" = device,estimate,sample ]
+	[ "$(jq -s 'map(.type) | unique | join(",")' -r info.json)" = device,error,estimate,sample ]
+	grep -q '"device": "/dev/vfio/devices/café"' info.json
 }
 
-@test "json: iommufd-dirty --stats lines" {
+@test "json: iommufd-dirty --stats lines and the error line" {
 	vmt_require_tool iommufd-dirty
 	sim --iommu 'dirty=0x100000:0x3000' -- \
 		iommufd-dirty -d /dev/vfio/devices/vfio0 --map 0x100000:64K --count 2 -i 1ms --stats --json >dirty.json
+	! iommufd-dirty -d /nonexistent/café --map 0x100000:64K --once --stats --json >>dirty.json
 	check_json iommufd-dirty iommufd-dirty/1 dirty.json
+	grep -q '"ok": false' dirty.json
+	grep -q '"device": "/nonexistent/café"' dirty.json
 }
 
 @test "json: uffd-probe report (with -q) and --list-profiles" {

@@ -165,6 +165,36 @@ sim_state() {
 	[ "$(sim_state last_state)" = RUNNING ]
 }
 
+@test "--json: a failure ends the lines with \"ok\": false and the error line" {
+	vmt_run 1 sim vfio0,precopy-initial=1M,read-eio-after=4096 \
+		-- vfio-precopy-info --json --drain --watch 10ms --count 3 --bandwidth 1M -d "$DEV"
+	last=${lines[-1]}
+	[ "$(jq -r '.schema, .type, .ok, .error.errno, .error.exit_code, .error.device' <<<"$last" | paste -sd' ')" = \
+		"vfio-precopy-info/1 error false EIO 1 $DEV" ]
+	# the same line as on stderr, which says where the device is now
+	[ "vfio-precopy-info: error: $(jq -r .error.message <<<"$last")" = "$stderr" ]
+	[[ "$stderr" == *"reading pre-copy data: Input/output error; device $DEV now RUNNING" ]]
+	# after the samples and the estimate: the last line
+	[ "$(printf '%s\n' "$output" | jq -r .type | paste -sd,)" = device,sample,estimate,error ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "--json: failures before sampling are a JSON line too (no device, no PRE_COPY, restore fails)" {
+	vmt_run 1 sim vfio0 -- vfio-precopy-info --json -d /dev/vfio/devices/vfio7
+	[ "${#lines[@]}" = 1 ]
+	[ "$(jq -r '.type, .ok, .error.errno, .error.device' <<<"$output" | paste -sd' ')" = \
+		"error false ENOENT /dev/vfio/devices/vfio7" ]
+	vmt_run 3 sim vfio0,flags=stop-copy -- vfio-precopy-info --json --precopy -d "$DEV"
+	[ "$(jq -r 'select(.type == "error") | .error.exit_code' <<<"$output")" = 3 ]
+	vmt_run 1 sim vfio0,fail=pre-copy\>running:EIO -- vfio-precopy-info --json -d "$DEV"
+	[ "$(jq -r 'select(.type == "error") | .error.message' <<<"$output")" = \
+		"$DEV: could not return to RUNNING: Input/output error; device $DEV reset, now RUNNING" ]
+	# with a stream on stdout the lines, the error line too, are on stderr
+	sim vfio0,precopy-initial=1M,read-eio-after=4096 -- vfio-precopy-info --json --drain -o - \
+		-d "$DEV" >"$VMT_TMP/s.vms" 2>"$VMT_TMP/err" || true
+	grep '^{' "$VMT_TMP/err" | tail -1 | jq -e '.ok == false' >/dev/null
+}
+
 @test "the drained stream's reader goes away (EPIPE): named as a write error, device RUNNING" {
 	vmt_run 0 sim vfio0,precopy-initial=4M -- bash -c "
 		vfio-precopy-info -q --drain -o - -d $DEV | head -c 2000 >/dev/null

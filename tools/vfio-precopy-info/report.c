@@ -169,6 +169,12 @@ void report_estimate(struct precopy_report *r, const struct precopy_estimate_inp
 	}
 }
 
+void report_failure(struct precopy_report *r, const struct vmt_failure *f, const char *line)
+{
+	if (r->json)
+		vmt_failure_emit_json_line(r->out, json_line("error"), f, line);
+}
+
 int report_flush(struct precopy_report *r)
 {
 	errno = 0;

@@ -124,8 +124,9 @@ static int open_stream(struct precopy_session *s, struct migstream_writer **w, i
 	if (!ret)
 		ret = migstream_write_device(*w, &rec);
 	if (ret)
-		vmt_err("%s: cannot write the stream: %s", name, strerror(-ret));
-	return ret;
+		return vmt_fail(&s->failure, &(struct vmt_where){ .file = name }, ret, 0,
+				"cannot write the stream");
+	return 0;
 }
 
 static int open_streams(struct precopy_session *s)
@@ -137,14 +138,14 @@ static int open_streams(struct precopy_session *s)
 	if (!s->opt->output)
 		return 0;
 	ret = vmt_outfile_open(&s->data_out, s->opt->output);
-	if (ret) {
-		vmt_err("%s: cannot open: %s", s->opt->output, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return vmt_fail(&s->failure, &(struct vmt_where){ .file = s->opt->output }, ret, 0,
+				"cannot open");
 	return open_stream(s, &s->data_stream, s->data_out.fd, data_stream_name(s));
 }
 
-static int finish_stream(struct migstream_writer *w, const char *what, bool end_device)
+static int finish_stream(struct precopy_session *s, struct migstream_writer *w, const char *what,
+			 bool end_device)
 {
 	int ret = 0;
 
@@ -155,8 +156,9 @@ static int finish_stream(struct migstream_writer *w, const char *what, bool end_
 	if (!ret)
 		ret = migstream_writer_finish(w);
 	if (ret)
-		vmt_err("%s: cannot finish the stream: %s", what, strerror(-ret));
-	return ret;
+		return vmt_fail(&s->failure, &(struct vmt_where){ .file = what }, ret, 0,
+				"cannot finish the stream");
+	return 0;
 }
 
 /* The sample to the report and both streams. */
@@ -266,9 +268,15 @@ static int restore_state(struct precopy_session *s, uint32_t original)
 
 	if (!ret)
 		return 0;
-	vmt_err("%s: could not return to %s: %s; recovering", s->dev->name,
-		vmt_mig_state_name(original), strerror(-ret));
+	/* The cause when nothing failed before; said at once when it is a consequence. */
+	if (vmt_failed(&s->failure))
+		vmt_err("%s: could not return to %s: %s; recovering", s->dev->name,
+			vmt_mig_state_name(original), strerror(-ret));
+	else
+		vmt_fail(&s->failure, &(struct vmt_where){ .device = s->dev->name }, ret, 0,
+			 "could not return to %s", vmt_mig_state_name(original));
 	ret = vmt_device_recover(s->dev, original, &final);
+	s->recovery_failed = ret != 0;
 	if (ret)
 		vmt_err("%s: recovery failed: device is now %s", s->dev->name,
 			vmt_mig_state_name(final));
@@ -278,30 +286,35 @@ static int restore_state(struct precopy_session *s, uint32_t original)
 	return ret ? ret : -EIO;
 }
 
-/* The one line of the first failure, with where the device is now. */
-static void report_failure(const struct precopy_session *s, bool recovery_failed)
+void precopy_session_say_failure(struct precopy_session *s)
 {
 	struct vmt_device_fate fate = {
-		.name = s->dev->name,
-		.state = s->dev->state,
+		.name = s->dev ? s->dev->name : NULL,
+		.state = s->dev ? s->dev->state : VMT_STATE_UNKNOWN,
 		.touched = true,
-		.reset = s->dev->resets > 0,
-		.recovery_failed = recovery_failed,
+		.reset = s->dev && s->dev->resets > 0,
+		.recovery_failed = s->recovery_failed,
 	};
 	char *line;
 
 	if (!vmt_failed(&s->failure))
 		return;
-	line = vmt_failure_line(&s->failure, &fate, 1);
+	/* Where the device is matters only once it was moved. */
+	line = vmt_failure_line(&s->failure, &fate, s->touched ? 1 : 0);
 	vmt_err("%s", line ? line : "out of memory");
+	if (!s->quiet_report && !s->report_failed)
+		report_failure(&s->report, &s->failure, line);
 	free(line);
 }
 
 static int enter_precopy(struct precopy_session *s, uint32_t original)
 {
 	uint32_t target = vmt_precopy_state_for(original);
-	int ret = vmt_mig_set_state(s->dev, target);
+	int ret;
 	char what[96];
+
+	s->touched = true;
+	ret = vmt_mig_set_state(s->dev, target);
 
 	if (!ret) {
 		vmt_dbg("%s: %s -> %s", s->dev->name, vmt_mig_state_name(original),
@@ -313,53 +326,63 @@ static int enter_precopy(struct precopy_session *s, uint32_t original)
 	return device_failed(s, ret, what);
 }
 
-/* After the device is back: the estimate, and the streams finished unless something failed. */
+/*
+ * After the device is back: the estimate, and the streams finished unless
+ * something failed (a reader must then see them cut short). 0 or -errno.
+ */
 static int conclude(struct precopy_session *s)
 {
+	int ret;
+
 	if (vmt_stop_signal())
 		vmt_info("stopped by %s; device %s is %s", vmt_stop_signal_name(), s->dev->name,
 			 vmt_mig_state_name(s->dev->state));
 	if (s->opt->bandwidth > 0 && s->samples && !s->quiet_report)
 		print_estimate(s);
-	/* After a failure the streams stay unfinished: a reader must see them cut short. */
 	if (vmt_failed(&s->failure))
-		return VMT_EXIT_FAILURE;
-	if (finish_stream(s->info_stream, "<stdout>", false) ||
-	    finish_stream(s->data_stream, data_stream_name(s), true))
-		return VMT_EXIT_FAILURE;
-	if (s->data_stream) {
-		int ret = vmt_outfile_commit(&s->data_out);
+		return s->failure.err;
+	ret = finish_stream(s, s->info_stream, "<stdout>", false);
+	if (!ret)
+		ret = finish_stream(s, s->data_stream, data_stream_name(s), true);
+	if (!ret && s->data_stream && (ret = vmt_outfile_commit(&s->data_out)))
+		vmt_fail(&s->failure, &(struct vmt_where){ .file = data_stream_name(s) }, ret, 0,
+			 "renaming into place");
+	return ret;
+}
 
-		if (ret) {
-			vmt_err("%s: %s", data_stream_name(s), strerror(-ret));
-			return VMT_EXIT_FAILURE;
-		}
-	}
-	return VMT_EXIT_OK;
+/* The streams and the buffer, before the device is touched. */
+static int prepare(struct precopy_session *s)
+{
+	int ret = open_streams(s);
+
+	if (ret)
+		return ret;
+	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER)))
+		return vmt_refuse(&s->failure, NULL, -ENOMEM, 0, "out of memory");
+	return 0;
 }
 
 int precopy_session_run(struct precopy_session *s, uint32_t original)
 {
-	int ret, restored, code;
+	int ret, restored = 0;
 
-	if (open_streams(s))
-		return VMT_EXIT_FAILURE;
-	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER))) {
-		vmt_err("out of memory");
-		return VMT_EXIT_FAILURE;
+	ret = prepare(s);
+	if (!ret) {
+		vmt_signals_install(VMT_SIGUSR1_IGNORE);
+		ret = enter_precopy(s, original);
+		s->start_ns = vmt_monotonic_ns();
 	}
-	vmt_signals_install(VMT_SIGUSR1_IGNORE);
-	ret = enter_precopy(s, original);
-	s->start_ns = vmt_monotonic_ns();
 	if (!ret)
 		ret = sample_loop(s);
 	/* Back first: the device should not stay in PRE_COPY while we print. */
-	restored = s->dev->state == original ? 0 : restore_state(s, original);
-	report_failure(s, restored != 0);
-	code = conclude(s);
-	if (ret)
-		code = vmt_failure_exit_code(&s->failure);
-	return restored ? VMT_EXIT_FAILURE : code;
+	if (s->touched && s->dev->state != original)
+		restored = restore_state(s, original);
+	if (s->touched)
+		conclude(s);
+	precopy_session_say_failure(s);
+	if (restored)
+		return VMT_EXIT_FAILURE;
+	return vmt_failed(&s->failure) ? vmt_failure_exit_code(&s->failure) : VMT_EXIT_OK;
 }
 
 void precopy_session_free(struct precopy_session *s)

@@ -38,6 +38,8 @@ struct precopy_session {
 	unsigned int samples;
 	/* The first failure, said once the device is back so the line can say where it is. */
 	struct vmt_failure failure;
+	bool touched;	      /* the device was moved: the line says where it is now */
+	bool recovery_failed;
 };
 
 /*
@@ -46,6 +48,12 @@ struct precopy_session {
  * estimate and finish the streams. Returns the exit code.
  */
 int precopy_session_run(struct precopy_session *s, uint32_t original);
+
+/*
+ * The first failure, if any, as the one error line on stderr and, with
+ * --json, as the last JSON line of the report.
+ */
+void precopy_session_say_failure(struct precopy_session *s);
 
 void precopy_session_free(struct precopy_session *s);
 
