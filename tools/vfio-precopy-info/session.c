@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "signals.h"
+#include "uapi/vfio-uapi.h"
 #include "stream-writer.h"
 #include "timeutil.h"
 #include "vfio-mig.h"
@@ -47,7 +48,8 @@ static const char *data_stream_name(const struct precopy_session *s)
 static int take_sample(struct precopy_session *s, struct precopy_sample *smp,
 		       struct migstream_precopy_info *info)
 {
-	int ret = vmt_precopy_sample(s->dev, 0, info);
+	uint32_t flags = 0;
+	int ret = vmt_precopy_sample_flags(s->dev, 0, info, &flags);
 
 	if (ret)
 		return ret;
@@ -59,8 +61,24 @@ static int take_sample(struct precopy_session *s, struct precopy_sample *smp,
 		.dirty_bytes = info->dirty_bytes,
 		.stop_copy_known = info->stop_copy_size != MIGSTREAM_SIZE_UNKNOWN,
 		.stop_copy_bytes = info->stop_copy_size,
+		/* Before the opt-in the flags are not the kernel's word. */
+		.reinit_known = s->precopy_v2,
+		.reinit = s->precopy_v2 && (flags & VFIO_PRECOPY_INFO_REINIT),
 	};
 	return 0;
+}
+
+/*
+ * REINIT: the device's initial section starts again, as vfio-mig-save
+ * sends it again: drained bytes are PRECOPY_INITIAL until it is read, and
+ * the estimate starts from here (what came before is a finished section).
+ */
+static void begin_reinit(struct precopy_session *s, const struct precopy_sample *smp)
+{
+	s->reinits++;
+	s->split = (struct vmt_precopy_split){ .initial_left = smp->initial_bytes };
+	vmt_dbg("%s: REINIT at %.3f s: new initial section of %llu bytes", s->dev->name, smp->t,
+		(unsigned long long)smp->initial_bytes);
 }
 
 static int write_drained(struct precopy_session *s, const unsigned char *buf, size_t len)
@@ -192,12 +210,14 @@ static int sample_once(struct precopy_session *s, uint64_t drained)
 
 	if (ret)
 		return device_failed(s, ret, "VFIO_MIG_GET_PRECOPY_INFO failed");
+	if (smp.reinit)
+		begin_reinit(s, &smp);
 	vmt_precopy_split_sample(&s->split, info.initial_bytes);
 	s->drained_total += drained;
 	smp.drained_bytes = drained;
 	smp.drained_total = s->drained_total;
 	precopy_sample_rate(s->samples ? &s->prev : NULL, &smp);
-	if (s->samples == 0)
+	if (s->samples == 0 || smp.reinit)
 		s->first = smp;
 	ret = publish_sample(s, &smp, &info);
 	if (ret)
@@ -244,14 +264,17 @@ static void print_estimate(struct precopy_session *s)
 		.pending_bytes = s->first.initial_bytes + s->first.dirty_bytes,
 		.stop_copy_known = s->prev.stop_copy_known,
 		.stop_copy_bytes = s->prev.stop_copy_bytes,
+		.reinits = s->reinits,
+		.since_s = s->first.t,
 	};
 	struct precopy_estimate e;
 
-	if (s->samples >= 2 && s->prev.t > s->first.t) {
-		/* Mean over the whole run, not the last interval's noise. */
+	if (s->prev.t > s->first.t) {
+		/* Mean since the base (start or last REINIT), not the last interval's noise. */
 		double pend_first = (double)s->first.initial_bytes + s->first.dirty_bytes;
 		double pend_last = (double)s->prev.initial_bytes + s->prev.dirty_bytes;
-		double created = pend_last - pend_first + (double)s->prev.drained_total;
+		double drained = (double)(s->prev.drained_total - s->first.drained_total);
+		double created = pend_last - pend_first + drained;
 
 		in.rate_known = true;
 		in.rate = created > 0 ? created / (s->prev.t - s->first.t) : 0;
@@ -359,6 +382,10 @@ static int prepare(struct precopy_session *s)
 		return ret;
 	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER)))
 		return vmt_refuse(&s->failure, NULL, -ENOMEM, 0, "out of memory");
+	/* As vfio-mig-save does: REINIT is then reported, and a save would see it too. */
+	s->precopy_v2 = vmt_mig_enable_precopy_info_v2(s->dev) == 0;
+	vmt_dbg("%s: pre-copy info %s", s->dev->name,
+		s->precopy_v2 ? "v2 (REINIT reported)" : "v1 (the kernel does not offer v2)");
 	return 0;
 }
 

@@ -33,7 +33,10 @@ struct precopy_session {
 	unsigned char *buf;
 	uint64_t start_ns;
 	struct vmt_precopy_split split; /* drained bytes: PRECOPY_INITIAL or _DIRTY */
+	/* The estimate's base: the first sample, or the last REINIT. */
 	struct precopy_sample first, prev;
+	bool precopy_v2;	/* opted in: GET_PRECOPY_INFO says REINIT */
+	unsigned int reinits;
 	uint64_t drained_total;
 	unsigned int samples;
 	/* The first failure, said once the device is back so the line can say where it is. */
