@@ -107,3 +107,27 @@ check_json() {
 	uffd-probe --list-profiles --json >profiles.json
 	check_json uffd-probe uffd-probe-profiles/2 profiles.json
 }
+
+@test "json: vfio-mig-ls, every column, driver and mdev type in UTF-8" {
+	vmt_require_tool vfio-mig-ls
+	sim --device vfio0,driver=pilote-é --device vfio1,flags=none \
+		--device 'vfio2,mdev=6f1c1e4a-4a1f-4d0e-9a57-000000000001,mdev-type=mtty-é' -- \
+		vfio-mig-ls -J -o name,type,cdev,group,driver,id,mdev-type,open,migration,state,stop-copy,dma-log,dirty >ls.json
+	check_json vfio-mig-ls vfio-mig-ls/1 ls.json
+	grep -q '"driver": "pilote-é"' ls.json
+	grep -q '"mdev_type": "mtty-é"' ls.json
+}
+
+@test "json: vfio-mig-check, a failing check, and refusals naming the device in UTF-8" {
+	vmt_require_tool vfio-mig-check
+	local like=flags=stop-copy+p2p+pre-copy,precopy-initial=48,size=48,precopy-eof=zero,close-reset=no
+	! sim --device "vfio0,$like,break=precopy-argsz" --device "vfio1,$like" -- \
+		vfio-mig-check --kernel "$("$SIM" --linux-version)" --yes -d /dev/vfio/devices/vfio0 -d /dev/vfio/devices/vfio1 -g precopy -g fsm -J >check.json
+	! sim --device vfio0 -- vfio-mig-check --yes -d /dev/vfio/devices/café -J >>check.json
+	! sim --device vfio0 -- vfio-mig-check -d vfio0 -J >>check.json
+	check_json vfio-mig-check vfio-mig-check/1 check.json
+	[ "$(jq -s -c 'map(.ok)' check.json)" = '[false,false,false]' ]
+	[ "$(jq -s -c 'map(.error.errno)' check.json)" = '[null,"ENOENT","EPERM"]' ]
+	[ "$(jq -s '.[0].failed' check.json)" = 1 ]
+	grep -q '"device": "/dev/vfio/devices/café"' check.json
+}
