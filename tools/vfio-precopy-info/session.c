@@ -12,9 +12,9 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "signals.h"
-#include "uapi/vfio-uapi.h"
 #include "stream-writer.h"
 #include "timeutil.h"
+#include "uapi/vfio-uapi.h"
 #include "vfio-mig.h"
 
 #include "estimate.h"
@@ -338,7 +338,6 @@ static int enter_precopy(struct precopy_session *s, uint32_t original)
 
 	s->touched = true;
 	ret = vmt_mig_set_state(s->dev, target);
-
 	if (!ret) {
 		vmt_dbg("%s: %s -> %s", s->dev->name, vmt_mig_state_name(original),
 			vmt_mig_state_name(target));
@@ -382,7 +381,7 @@ static int prepare(struct precopy_session *s)
 		return ret;
 	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER)))
 		return vmt_refuse(&s->failure, NULL, -ENOMEM, 0, "out of memory");
-	/* As vfio-mig-save does: REINIT is then reported, and a save would see it too. */
+	/* Opted in as vfio-mig-save does, GET_PRECOPY_INFO can say REINIT. */
 	s->precopy_v2 = vmt_mig_enable_precopy_info_v2(s->dev) == 0;
 	vmt_dbg("%s: pre-copy info %s", s->dev->name,
 		s->precopy_v2 ? "v2 (REINIT reported)" : "v1 (the kernel does not offer v2)");
