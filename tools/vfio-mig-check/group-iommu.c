@@ -45,6 +45,119 @@ static int iova_ranges(int iommufd, uint32_t ioas_id, uint32_t *num_iovas, uint6
 	return vmt_iommufd_ioas_iova_ranges(iommufd, ioas_id, NULL, num_iovas, alignment);
 }
 
+/* The range DMA logging starts on, and the IO page it is logged at. */
+#define LOG_IOVA 0x100000
+#define LOG_LENGTH 0x10000
+#define LOG_PAGE 4096
+
+/*
+ * One DMA_LOGGING_START: the feature flags, the payload's size after the
+ * header, the ranges, what the kernel gives and the rule.
+ */
+struct log_start_case {
+	uint32_t flags;
+	uint32_t payload;
+	uint32_t num_ranges;
+	struct vfio_device_feature_dma_logging_range range[2];
+	int want;
+	const char *what, *rule;
+};
+
+#define LOG_RANGE { LOG_IOVA, LOG_LENGTH }
+#define CONTROL_SIZE sizeof(struct vfio_device_feature_dma_logging_control)
+
+static const struct log_start_case log_start_cases[] = {
+	{ VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, 0, 1, { LOG_RANGE }, 0,
+	  "PROBE|SET DMA_LOGGING_START", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, 0, 1, { LOG_RANGE }, -EINVAL,
+	  "PROBE|GET DMA_LOGGING_START (SET-only)", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_GET, CONTROL_SIZE, 1, { LOG_RANGE }, -EINVAL,
+	  "GET DMA_LOGGING_START", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_SET, 8, 1, { LOG_RANGE }, -EINVAL, "START with an 8-byte payload",
+	  "vfio_check_feature: argsz < sizeof(control)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 0, { LOG_RANGE }, -EINVAL, "START with 0 ranges",
+	  "vfio_ioctl_device_feature_logging_start: !nnodes" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 257, { LOG_RANGE }, -E2BIG,
+	  "START with 257 ranges",
+	  "vfio_ioctl_device_feature_logging_start: nnodes > LOG_MAX_RANGES" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 1, { { LOG_IOVA + 0x800, LOG_LENGTH } }, -EINVAL,
+	  "START with an iova not aligned to page_size",
+	  "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.iova, page_size)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 1, { { LOG_IOVA, LOG_LENGTH + 0x800 } }, -EINVAL,
+	  "START with a length not aligned to page_size",
+	  "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.length, page_size)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 2, { LOG_RANGE, { 0x10f000, 0x2000 } }, -EINVAL,
+	  "START with overlapping ranges",
+	  "vfio_ioctl_device_feature_logging_start: interval_tree_iter_first, overlapping" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 2, { LOG_RANGE, { ~0ULL - 0xfff, 0x2000 } },
+	  -EOVERFLOW, "START with a range that wraps",
+	  "vfio_ioctl_device_feature_logging_start: check_add_overflow(iova, length)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 1, { LOG_RANGE }, 0,
+	  "START of one 64 KiB range, 4 KiB pages",
+	  "vfio_ioctl_device_feature_logging_start: log_ops->log_start" },
+};
+
+/* One DMA_LOGGING_REPORT, likewise, of the range the last START logged. */
+struct log_report_case {
+	uint32_t flags;
+	uint32_t payload;
+	uint64_t iova, length, page_size;
+	int want;
+	const char *what, *rule;
+};
+
+#define REPORT_SIZE sizeof(struct vfio_device_feature_dma_logging_report)
+
+static const struct log_report_case log_report_cases[] = {
+	{ VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, 0, LOG_IOVA, LOG_LENGTH, LOG_PAGE,
+	  0, "PROBE|GET DMA_LOGGING_REPORT", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_SET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, LOG_PAGE, -EINVAL,
+	  "SET DMA_LOGGING_REPORT (GET-only)", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_GET, 16, LOG_IOVA, LOG_LENGTH, LOG_PAGE, -EINVAL,
+	  "REPORT with a 16-byte payload", "vfio_check_feature: argsz < sizeof(report)" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, 2048, -EINVAL,
+	  "REPORT with page_size 2048", "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, 3 * 4096, -EINVAL,
+	  "REPORT with page_size 12 KiB",
+	  "vfio_ioctl_device_feature_logging_report: !is_power_of_2(page_size)" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, 0, -EINVAL,
+	  "REPORT with page_size 0", "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, ~0ULL - 0xfff, 0x2000, LOG_PAGE, -EOVERFLOW,
+	  "REPORT of a range that wraps",
+	  "vfio_ioctl_device_feature_logging_report: check_add_overflow(iova, length)" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, LOG_PAGE, 0,
+	  "REPORT of the logged range",
+	  "vfio_ioctl_device_feature_logging_report: iova_bitmap_for_each" },
+};
+
+static void check_log_start(int devfd, const struct log_start_case *k)
+{
+	/* Room for 257: the kernel refuses more than LOG_MAX_RANGES before reading them. */
+	static struct vfio_device_feature_dma_logging_range ranges[257];
+	struct vfio_device_feature_dma_logging_control ctl = {
+		.page_size = LOG_PAGE, .num_ranges = k->num_ranges, .ranges = (uintptr_t)ranges,
+	};
+
+	ranges[0] = k->range[0];
+	ranges[1] = k->range[1];
+	check_err(feature(devfd, k->flags | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
+			  sizeof(ctl), sizeof(struct vfio_device_feature) + k->payload),
+		  k->want, k->what, k->rule);
+}
+
+static void check_log_report(int devfd, const struct log_report_case *k)
+{
+	static uint64_t bitmap[64];
+	struct vfio_device_feature_dma_logging_report rep = {
+		.iova = k->iova, .length = k->length, .page_size = k->page_size,
+		.bitmap = (uintptr_t)bitmap,
+	};
+
+	check_err(feature(devfd, k->flags | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &rep,
+			  sizeof(rep), sizeof(struct vfio_device_feature) + k->payload),
+		  k->want, k->what, k->rule);
+}
+
 /*
  * DMA logging: the core's checks in vfio_ioctl_device_feature_logging_*
  * (vfio_main.c).  mtty has log_ops that accept everything (mtty_log_start),
@@ -53,95 +166,21 @@ static int iova_ranges(int iommufd, uint32_t ioas_id, uint32_t *num_iovas, uint6
 void group_dmalog(void)
 {
 	const uint32_t hdr = sizeof(struct vfio_device_feature);
-	const uint32_t GET = VFIO_DEVICE_FEATURE_GET, SET = VFIO_DEVICE_FEATURE_SET,
-		    PROBE = VFIO_DEVICE_FEATURE_PROBE;
-	const uint32_t START = VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
-		    STOP = VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
-		    REPORT = VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
-	static struct vfio_device_feature_dma_logging_range ranges[257];
-	static uint64_t bitmap[64];
-	struct vfio_device_feature_dma_logging_control ctl, base;
-	struct vfio_device_feature_dma_logging_report rep, rbase;
 	struct dev a;
+	size_t i;
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	base = (struct vfio_device_feature_dma_logging_control){
-		.page_size = 4096, .num_ranges = 1, .ranges = (uintptr_t)ranges,
-	};
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10000 };
-#define START_WITH(flags, argsz, want, what, rule)                                               \
-	check_err(feature(a.fd, (flags) | START, &ctl, sizeof(ctl), (argsz)), want,   \
-		  what, rule)
-	ctl = base;
-	START_WITH(PROBE | SET, hdr, 0, "PROBE|SET DMA_LOGGING_START", "vfio_check_feature");
-	START_WITH(PROBE | GET, hdr, -EINVAL, "PROBE|GET DMA_LOGGING_START (SET-only)",
-		   "vfio_check_feature");
-	START_WITH(GET, hdr + sizeof(ctl), -EINVAL, "GET DMA_LOGGING_START", "vfio_check_feature");
-	START_WITH(SET, hdr + 8, -EINVAL, "START with an 8-byte payload",
-		   "vfio_check_feature: argsz < sizeof(control)");
-	ctl = base;
-	ctl.num_ranges = 0;
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with 0 ranges", "vfio_ioctl_device_feature_logging_start: !nnodes");
-	ctl = base;
-	ctl.num_ranges = 257;
-	START_WITH(SET, hdr + sizeof(ctl), -E2BIG, "START with 257 ranges",
-		   "vfio_ioctl_device_feature_logging_start: nnodes > LOG_MAX_RANGES");
-	ctl = base;
-	ranges[0].iova = 0x100800;
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with an iova not aligned to page_size",
-		   "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.iova, page_size)");
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10800 };
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with a length not aligned to page_size",
-		   "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.length, page_size)");
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10000 };
-	ranges[1] = (struct vfio_device_feature_dma_logging_range){ 0x10f000, 0x2000 };
-	ctl.num_ranges = 2;
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with overlapping ranges",
-		   "vfio_ioctl_device_feature_logging_start: interval_tree_iter_first, overlapping");
-	ranges[1] = (struct vfio_device_feature_dma_logging_range){ ~0ULL - 0xfff, 0x2000 };
-	START_WITH(SET, hdr + sizeof(ctl), -EOVERFLOW, "START with a range that wraps",
-		   "vfio_ioctl_device_feature_logging_start: check_add_overflow(iova, length)");
-	ctl = base;
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10000 };
-	START_WITH(SET, hdr + sizeof(ctl), 0, "START of one 64 KiB range, 4 KiB pages",
-		   "vfio_ioctl_device_feature_logging_start: log_ops->log_start");
-#undef START_WITH
-
-	rbase = (struct vfio_device_feature_dma_logging_report){
-		.iova = 0x100000, .length = 0x10000, .page_size = 4096, .bitmap = (uintptr_t)bitmap,
-	};
-#define REPORT_WITH(flags, argsz, want, what, rule)                                              \
-	check_err(feature(a.fd, (flags) | REPORT, &rep, sizeof(rep), (argsz)), want, \
-		  what, rule)
-	rep = rbase;
-	REPORT_WITH(PROBE | GET, hdr, 0, "PROBE|GET DMA_LOGGING_REPORT", "vfio_check_feature");
-	REPORT_WITH(SET, hdr + sizeof(rep), -EINVAL, "SET DMA_LOGGING_REPORT (GET-only)",
-		    "vfio_check_feature");
-	REPORT_WITH(GET, hdr + 16, -EINVAL, "REPORT with a 16-byte payload",
-		    "vfio_check_feature: argsz < sizeof(report)");
-	rep = rbase;
-	rep.page_size = 2048;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EINVAL, "REPORT with page_size 2048",
-		    "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K");
-	rep.page_size = 3 * 4096;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EINVAL, "REPORT with page_size 12 KiB",
-		    "vfio_ioctl_device_feature_logging_report: !is_power_of_2(page_size)");
-	rep.page_size = 0;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EINVAL, "REPORT with page_size 0", "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K");
-	rep = rbase;
-	rep.iova = ~0ULL - 0xfff;
-	rep.length = 0x2000;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EOVERFLOW, "REPORT of a range that wraps",
-		    "vfio_ioctl_device_feature_logging_report: check_add_overflow(iova, length)");
-	rep = rbase;
-	REPORT_WITH(GET, hdr + sizeof(rep), 0, "REPORT of the logged range",
-		    "vfio_ioctl_device_feature_logging_report: iova_bitmap_for_each");
-#undef REPORT_WITH
-	check_err(feature(a.fd, GET | STOP, NULL, 0, hdr), -EINVAL,
-		  "GET DMA_LOGGING_STOP (SET-only)", "vfio_check_feature");
-	check_err(feature(a.fd, SET | STOP, NULL, 0, hdr), 0, "SET DMA_LOGGING_STOP",
-		  "vfio_ioctl_device_feature_logging_stop: log_ops->log_stop");
+	for (i = 0; i < sizeof(log_start_cases) / sizeof(log_start_cases[0]); i++)
+		check_log_start(a.fd, &log_start_cases[i]);
+	for (i = 0; i < sizeof(log_report_cases) / sizeof(log_report_cases[0]); i++)
+		check_log_report(a.fd, &log_report_cases[i]);
+	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+			  NULL, 0, hdr),
+		  -EINVAL, "GET DMA_LOGGING_STOP (SET-only)", "vfio_check_feature");
+	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+			  NULL, 0, hdr),
+		  0, "SET DMA_LOGGING_STOP", "vfio_ioctl_device_feature_logging_stop: log_ops->log_stop");
 	dev_close(&a);
 }
 
