@@ -208,6 +208,24 @@ const char *vmt_cli_operand(void)
 	return poptGetArg(cli.ctx);
 }
 
+void vmt_cli_parse(int argc, const char **argv, const struct poptOption *table,
+		   void (*usage)(void), void (*take)(int opt, const char *arg, void *ctx), void *ctx)
+{
+	int opt;
+
+	vmt_cli_begin(argc, argv, table);
+	while ((opt = vmt_cli_next(usage)))
+		take(opt, cli.arg, ctx);
+}
+
+void vmt_cli_no_operands(void)
+{
+	const char *extra = vmt_cli_operand();
+
+	if (extra)
+		vmt_usage_error("unexpected argument '%s'", extra);
+}
+
 void vmt_cli_end(void)
 {
 	if (cli.ctx)

@@ -64,6 +64,17 @@ const char *vmt_cli_arg(void);
 /* The next operand (non-option argument), or NULL; valid until vmt_cli_end(). */
 const char *vmt_cli_operand(void);
 
+/*
+ * The option loop of every tool: vmt_cli_begin(), then each of the tool's
+ * own options, with its argument (NULL if none), to take(opt, arg, ctx).
+ * The operands are left for vmt_cli_operand().
+ */
+void vmt_cli_parse(int argc, const char **argv, const struct poptOption *table,
+		   void (*usage)(void), void (*take)(int opt, const char *arg, void *ctx), void *ctx);
+
+/* For a tool that takes no (more) operands: a usage error naming the first one left. */
+void vmt_cli_no_operands(void);
+
 /* Frees the parser and every argument it handed out. */
 void vmt_cli_end(void);
 

@@ -253,3 +253,22 @@ void vmt_failure_add_json(struct json_object *doc, const struct vmt_failure *f, 
 		vmt_json_add_null(error, "offset");
 	add_str_or_null(error, "device", f->device);
 }
+
+int vmt_failure_emit_json_line(FILE *out, struct json_object *doc, const struct vmt_failure *f,
+			       const char *line)
+{
+	if (!vmt_failed(f)) {
+		json_object_put(doc);
+		return 0;
+	}
+	vmt_failure_add_json(doc, f, line);
+	return vmt_json_emit(out, doc);
+}
+
+int vmt_error_emit_json_line(FILE *out, struct json_object *doc, int err, int exit_code,
+			     const char *line)
+{
+	struct vmt_failure f = { .err = err ? err : -EIO, .exit_code = exit_code, .says_all = true };
+
+	return vmt_failure_emit_json_line(out, doc, &f, line);
+}

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json_object.h>
 
@@ -101,5 +102,23 @@ char *vmt_failure_line(const struct vmt_failure *f, const struct vmt_device_fate
  * "file", "record", "record_type", "offset", "device"} (null when not known).
  */
 void vmt_failure_add_json(struct json_object *doc, const struct vmt_failure *f, const char *line);
+
+/*
+ * The last line of a tool whose --json output is a series of lines
+ * (vfio-precopy-info, iommufd-dirty, migstream-cat) when the run failed, so
+ * that a reader of the lines sees the failure where it reads: doc is a new
+ * line as the tool starts every line (vmt_json_doc_new() and the tool's own
+ * leading keys); it gets "ok": false and "error" as vmt_failure_add_json()
+ * writes them, goes to out and is freed. Nothing is written when f records
+ * no failure. 0 or -errno.
+ */
+int vmt_failure_emit_json_line(FILE *out, struct json_object *doc, const struct vmt_failure *f,
+			       const char *line);
+/*
+ * The same for a tool that has only the line it said and the -errno
+ * behind it; exit_code 0 chooses from err.
+ */
+int vmt_error_emit_json_line(FILE *out, struct json_object *doc, int err, int exit_code,
+			     const char *line);
 
 #endif

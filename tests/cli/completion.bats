@@ -127,7 +127,7 @@ help_options() {
 
 @test "every tool completes every long option its --help lists" {
 	for tool in vfio-mig-save vfio-mig-load vfio-precopy-info iommufd-dirty uffd-probe \
-		migstream-cat vfio-mig-ls; do
+		migstream-cat vfio-mig-ls vfio-mig-check; do
 		vmt_require_tool "$tool"
 		comp "$tool --"
 		local offered
@@ -136,6 +136,20 @@ help_options() {
 		missing=$(comm -23 <(help_options "$tool") <(printf '%s\n' "$offered"))
 		[ -z "$missing" ] || { echo "$tool: not offered: $missing"; false; }
 	done
+}
+
+@test "vfio-mig-check: devices of every form, --group from --list, --junit files" {
+	vmt_require_tool vfio-mig-check
+	expect "vfio-mig-check -d 0000:01:0" \
+		"vfio-mig-check -d 0000:01:00.0" "vfio-mig-check -d 0000:01:00.1"
+	expect "vfio-mig-check --device=vfio" "vfio-mig-check --device=vfio0" \
+		"vfio-mig-check --device=vfio1" "vfio-mig-check --device=vfio2"
+	expect "vfio-mig-check -d vfio0 -d 5a" "vfio-mig-check -d vfio0 -d $UUID"
+	expect "vfio-mig-check -d vfio0 -g roun" "vfio-mig-check -d vfio0 -g roundtrip"
+	touch report.xml
+	expect "vfio-mig-check --junit rep" "vfio-mig-check --junit report.xml"
+	comp "vfio-mig-check --y"
+	[ "$replies" = "--yes" ]
 }
 
 @test "an option that wants '=' gets no space after it" {
@@ -150,6 +164,6 @@ help_options() {
 	run shellcheck -x completion/vfio-migtools.bash completion/vfio-mig-save \
 		completion/vfio-mig-load completion/vfio-precopy-info completion/iommufd-dirty \
 		completion/uffd-probe completion/migstream-cat completion/vfio-mig-ls \
-		tests/cli/complete-line
+		completion/vfio-mig-check tests/cli/complete-line
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }

@@ -72,3 +72,20 @@ setup() {
 	vmt_run_error 1 "/nonexistent/vfio9: cannot open the device: no such device" \
 		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once -f
 }
+
+@test "--stats --json: a failure is the last line, \"ok\": false with the error line" {
+	command -v jq >/dev/null || skip "jq not installed"
+	vmt_run_error 1 "hwpt 2 on iommufd fd 0: cannot find the IO page size" \
+		iommufd-dirty --iommufd-fd 0 --hwpt 2 -r 0x1000000:64K --once --stats --json </dev/null
+	[ "${#lines[@]}" = 1 ]
+	[ "$(jq -r '.schema, .ok, .error.errno, .error.exit_code' <<<"${lines[0]}" | paste -sd' ')" = \
+		"iommufd-dirty/1 false ENOTTY 1" ]
+	[ "iommufd-dirty: error: $(jq -r .error.message <<<"${lines[0]}")" = "$stderr" ]
+	# without --json, stdout stays empty
+	vmt_run_error 1 "cannot open the device" \
+		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once --stats
+	[ -z "$output" ]
+	vmt_run_error 1 "cannot open the device" \
+		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once --stats --json
+	[ "$(jq -r '.ok, .error.device' <<<"$output" | paste -sd' ')" = "false /nonexistent/vfio9" ]
+}

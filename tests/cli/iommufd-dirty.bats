@@ -209,6 +209,39 @@ iova=0x1c0000 page_size=4096 pages=64 dirty=1" ]
 	[ "$(dirty_sim_state iommu dirty_tracking)" = 0 ]
 }
 
+@test "iommu: a stop signal while a --stats line waits on a full pipe ends cleanly, exit 0" {
+	# issue 11's leftover: without SA_RESTART the blocked write() fails with
+	# EINTR; that is the stop, not a write error. Nobody reads the fifo (the
+	# test holds it open on fd 7), so the pipe fills and a line's write blocks.
+	mkfifo "$VMT_TMP/fifo"
+	exec 7<>"$VMT_TMP/fifo"
+	dirty_sim -- sh -c 'echo $$ >"$0"; exec "$@"' \
+		"$VMT_TMP/pid" iommufd-dirty -d $DEV0 --map 0x100000:64K -i 1ms --stats --json \
+		>"$VMT_TMP/fifo" 2>"$VMT_TMP/err" &
+	local runner=$! pid i
+	dirty_wait_state iommu dirty_tracking 1
+	pid=$(cat "$VMT_TMP/pid")
+	# blocked in pipe_write (where /proc tells), else long after the 64 KiB are full
+	for i in $(seq 100); do
+		[[ "$(cat "/proc/$pid/wchan" 2>/dev/null)" == *pipe_write ]] && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	local status=0
+	wait "$runner" || status=$?
+	cat "$VMT_TMP/err"
+	[ "$status" -eq 0 ]
+	[ ! -s "$VMT_TMP/err" ]
+	[ "$(dirty_sim_state iommu dirty_tracking)" = 0 ]
+	[ "$(dirty_sim_state iommu hwpts)" = 0 ]
+	# what went out is whole lines, none cut by the stop
+	timeout 2 cat <&7 >"$VMT_TMP/lines" || true
+	exec 7<&-
+	[ "$(wc -l <"$VMT_TMP/lines")" -gt 100 ]
+	python3 -m json.tool --json-lines "$VMT_TMP/lines" >/dev/null
+	! grep -q '"ok": false' "$VMT_TMP/lines"
+}
+
 @test "iommu: a closed output pipe is an error, and tracking is still switched off" {
 	run --separate-stderr bash -c '"$0" --state-dir "$1" --iommu dirty-per-read=50 -- \
 		iommufd-dirty -d /dev/vfio/devices/vfio0 --map 0x100000:4M -i 1ms -f | head -c 100 >/dev/null;

@@ -77,19 +77,26 @@ check_json() {
 	grep -q '"file": "flux-é.vms"' cat.json
 }
 
-@test "json: vfio-precopy-info device, samples and estimate" {
+@test "json: vfio-precopy-info device, samples, estimate and the error line" {
 	vmt_require_tool vfio-precopy-info
 	sim --device vfio0,size=96K,precopy-initial=48K -- \
 		vfio-precopy-info --json --drain --watch 10ms --count 3 --bandwidth 1M -d vfio0 >info.json
+	! sim --device vfio0,precopy-initial=1M,read-eio-after=4096 -- \
+		vfio-precopy-info --json --drain -o flux-é.vms -d vfio0 >>info.json
+	! sim --device vfio0 -- vfio-precopy-info --json -d /dev/vfio/devices/café >>info.json
 	check_json vfio-precopy-info vfio-precopy-info/1 info.json
-	[ "$(jq -s 'map(.type) | unique | join(",")' -r info.json)" = device,estimate,sample ]
+	[ "$(jq -s 'map(.type) | unique | join(",")' -r info.json)" = device,error,estimate,sample ]
+	grep -q '"device": "/dev/vfio/devices/café"' info.json
 }
 
-@test "json: iommufd-dirty --stats lines" {
+@test "json: iommufd-dirty --stats lines and the error line" {
 	vmt_require_tool iommufd-dirty
 	sim --iommu 'dirty=0x100000:0x3000' -- \
 		iommufd-dirty -d /dev/vfio/devices/vfio0 --map 0x100000:64K --count 2 -i 1ms --stats --json >dirty.json
+	! iommufd-dirty -d /nonexistent/café --map 0x100000:64K --once --stats --json >>dirty.json
 	check_json iommufd-dirty iommufd-dirty/1 dirty.json
+	grep -q '"ok": false' dirty.json
+	grep -q '"device": "/nonexistent/café"' dirty.json
 }
 
 @test "json: uffd-probe report (with -q) and --list-profiles" {
@@ -99,4 +106,28 @@ check_json() {
 	check_json uffd-probe uffd-probe/2 uffd.json
 	uffd-probe --list-profiles --json >profiles.json
 	check_json uffd-probe uffd-probe-profiles/2 profiles.json
+}
+
+@test "json: vfio-mig-ls, every column, driver and mdev type in UTF-8" {
+	vmt_require_tool vfio-mig-ls
+	sim --device vfio0,driver=pilote-é --device vfio1,flags=none \
+		--device 'vfio2,mdev=6f1c1e4a-4a1f-4d0e-9a57-000000000001,mdev-type=mtty-é' -- \
+		vfio-mig-ls -J -o name,type,cdev,group,driver,id,mdev-type,open,migration,state,stop-copy,dma-log,dirty >ls.json
+	check_json vfio-mig-ls vfio-mig-ls/1 ls.json
+	grep -q '"driver": "pilote-é"' ls.json
+	grep -q '"mdev_type": "mtty-é"' ls.json
+}
+
+@test "json: vfio-mig-check, a failing check, and refusals naming the device in UTF-8" {
+	vmt_require_tool vfio-mig-check
+	local like=flags=stop-copy+p2p+pre-copy,precopy-initial=48,size=48,precopy-eof=zero,close-reset=no
+	! sim --device "vfio0,$like,break=precopy-argsz" --device "vfio1,$like" -- \
+		vfio-mig-check --kernel "$("$SIM" --linux-version)" --yes -d /dev/vfio/devices/vfio0 -d /dev/vfio/devices/vfio1 -g precopy -g fsm -J >check.json
+	! sim --device vfio0 -- vfio-mig-check --yes -d /dev/vfio/devices/café -J >>check.json
+	! sim --device vfio0 -- vfio-mig-check -d vfio0 -J >>check.json
+	check_json vfio-mig-check vfio-mig-check/1 check.json
+	[ "$(jq -s -c 'map(.ok)' check.json)" = '[false,false,false]' ]
+	[ "$(jq -s -c 'map(.error.errno)' check.json)" = '[null,"ENOENT","EPERM"]' ]
+	[ "$(jq -s '.[0].failed' check.json)" = 1 ]
+	grep -q '"device": "/dev/vfio/devices/café"' check.json
 }

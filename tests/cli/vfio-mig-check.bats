@@ -81,6 +81,11 @@ failures() {
 	vmt_run 1 sim2 busy=yes -- vfio-mig-check --yes -d "$DEV"
 	vmt_one_line_error vfio-mig-check "^vfio-mig-check: error: $DEV: in use: .*not touched"
 	[ "$(sim_state vfio0 requests)" = 0 ]
+	# -J: the document says why, with no checks, on stdout; the line stays on stderr
+	vmt_run 1 sim2 busy=yes -- vfio-mig-check --yes -d "$DEV" -J
+	[ "$(jq -c '[.ok, .error.exit_code, .error.device, .total, (.checks | length)]' <<<"$output")" = \
+		"[false,1,\"$DEV\",0,0]" ]
+	[ "vfio-mig-check: error: $(jq -r .error.message <<<"$output")" = "$stderr" ]
 }
 
 @test "a device without VFIO migration: exit 3" {
@@ -125,6 +130,7 @@ assert len(root) == 16 and int(root.get("failures")) == 0
 PY
 	vmt_run 0 check2 "" -J
 	[ "$(jq -r .schema <<<"$output")" = vfio-mig-check/1 ]
+	[ "$(jq -c '[.ok, .error]' <<<"$output")" = '[true,null]' ]
 	[ "$(jq '.checks | length' <<<"$output")" = "$total" ]
 	[ "$(jq -r '.devices[0].final_state, .devices[1].final_state' <<<"$output")" = $'RUNNING\nRUNNING' ]
 	[ "$(jq '[.groups[] | select(.status == "pass")] | length' <<<"$output")" = 16 ]
@@ -145,6 +151,8 @@ PY
 @test "break=precopy-argsz: only the short-argsz PRECOPY_INFO check fails (JSON)" {
 	vmt_run 1 check2 break=precopy-argsz -J
 	[ "$(jq '.failed' <<<"$output")" = 1 ]
+	# a failed check is a result, not an error
+	[ "$(jq -c '[.ok, .error]' <<<"$output")" = '[false,null]' ]
 	fail=$(jq -c '.checks[] | select(.ok | not)' <<<"$output")
 	[ "$(jq -r .group <<<"$fail")" = precopy ]
 	[[ $(jq -r .what <<<"$fail") == "PRECOPY_INFO with argsz short of dirty_bytes: got success, kernel gives EINVAL" ]]

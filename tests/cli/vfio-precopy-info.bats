@@ -98,6 +98,51 @@ sim_state() {
 	[ "$(printf '%s\n' "$output" | grep -c '"PRECOPY_INFO"')" = 3 ]
 }
 
+# A device with pre-copy info v2 whose initial section starts again once
+# 64K were read: the 5th drain (48K initial, then 4800 per round) crosses it.
+REINIT_DEV=vfio0,precopy-info-v2=yes,precopy-initial=48K,reinit-after=64K,reinit-bytes=32K,dirty-per-round=4800,dirty-rounds=100
+
+@test "REINIT (pre-copy info v2): one sample says it, the estimate starts from it (JSON)" {
+	vmt_run 0 sim "$REINIT_DEV" \
+		-- vfio-precopy-info -v --json --drain --watch 10ms --count 8 --bandwidth 1M -d "$DEV"
+	[[ "$stderr" == *"pre-copy info v2 (REINIT reported)"* ]]
+	samples=$(printf '%s\n' "$output" | jq -c 'select(.type == "sample")')
+	[ "$(jq -r .reinit <<<"$samples" | paste -sd,)" = false,false,false,false,false,true,false,false ]
+	reinit=$(jq -c 'select(.reinit)' <<<"$samples")
+	# its jump is a new section, not state made in the interval: no rate
+	[ "$(jq .new_bytes_per_s <<<"$reinit")" = null ]
+	estimate=$(printf '%s\n' "$output" | jq -c 'select(.type == "estimate")')
+	[ "$(jq .reinits <<<"$estimate")" = 1 ]
+	[ "$(jq .reinit_time_s <<<"$estimate")" = "$(jq .time_s <<<"$reinit")" ]
+	[ "$(jq .pending_bytes <<<"$estimate")" = "$(jq '.initial_bytes + .dirty_bytes' <<<"$reinit")" ]
+	[ "$(jq .converges <<<"$estimate")" = true ]
+	[ "$(sim_state precopy_v2)" = 1 ]
+	[ "$(sim_state reinits)" = 1 ]
+	[ "$(sim_state state)" = RUNNING ]
+}
+
+@test "REINIT in the table and the estimate's text; without --watch a reinit line" {
+	vmt_run 0 sim "$REINIT_DEV" \
+		-- vfio-precopy-info -q --drain --watch 10ms --count 8 --bandwidth 1M -d "$DEV"
+	[[ "${lines[0]}" == *"NEW/s"*"REINIT" ]]
+	[ "$(printf '%s\n' "$output" | grep ' PRE_COPY ' | awk '{ print $NF }' | paste -sd,)" = no,no,no,no,no,yes,no,no ]
+	[[ "$output" == *"reinit:         1 new initial section(s); figures from the last, at "* ]]
+	vmt_run 0 sim vfio0,precopy-info-v2=yes,precopy-initial=48K,reinit-after=1,reinit-bytes=32K \
+		-- vfio-precopy-info --drain -d "$DEV"
+	[[ "$output" == *"reinit:           new initial data (VFIO_PRECOPY_INFO_REINIT)"* ]]
+}
+
+@test "pre-copy info v1 (6.12): REINIT cannot be said: null, \"-\", and -v says v1" {
+	vmt_run 0 sim vfio0,precopy-initial=48K,reinit-after=64K,dirty-per-round=4800,dirty-rounds=100 \
+		-- vfio-precopy-info -v --json --drain --watch 10ms --count 3 --bandwidth 1M -d "$DEV"
+	[[ "$stderr" == *"pre-copy info v1 (the kernel does not offer v2)"* ]]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.type == "sample") | .reinit' | sort -u)" = null ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "estimate") | [.reinits, .reinit_time_s]')" = "[0,null]" ]
+	vmt_run 0 sim vfio0,precopy-initial=48K -- vfio-precopy-info -q --watch 10ms --count 2 -d "$DEV"
+	[ "$(printf '%s\n' "$output" | grep ' PRE_COPY ' | awk '{ print $NF }' | sort -u)" = - ]
+	[ "$(sim_state reinits)" = 0 ]
+}
+
 @test "--stream: PRECOPY_INFO records on stdout, report on stderr" {
 	vmt_require_tool migstream-cat
 	sim vfio0,precopy-initial=48K -- vfio-precopy-info -q --stream --watch 10ms --count 3 \
@@ -163,6 +208,36 @@ sim_state() {
 	sim_error 1 'reading pre-copy data: Input/output error; device /dev/vfio/devices/vfio0 now RUNNING$' \
 		vfio0,precopy-initial=1M,read-eio-after=4096 -- vfio-precopy-info -q --drain -d "$DEV"
 	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "--json: a failure ends the lines with \"ok\": false and the error line" {
+	vmt_run 1 sim vfio0,precopy-initial=1M,read-eio-after=4096 \
+		-- vfio-precopy-info --json --drain --watch 10ms --count 3 --bandwidth 1M -d "$DEV"
+	last=${lines[-1]}
+	[ "$(jq -r '.schema, .type, .ok, .error.errno, .error.exit_code, .error.device' <<<"$last" | paste -sd' ')" = \
+		"vfio-precopy-info/1 error false EIO 1 $DEV" ]
+	# the same line as on stderr, which says where the device is now
+	[ "vfio-precopy-info: error: $(jq -r .error.message <<<"$last")" = "$stderr" ]
+	[[ "$stderr" == *"reading pre-copy data: Input/output error; device $DEV now RUNNING" ]]
+	# after the samples and the estimate: the last line
+	[ "$(printf '%s\n' "$output" | jq -r .type | paste -sd,)" = device,sample,estimate,error ]
+	[ "$(sim_state last_state)" = RUNNING ]
+}
+
+@test "--json: failures before sampling are a JSON line too (no device, no PRE_COPY, restore fails)" {
+	vmt_run 1 sim vfio0 -- vfio-precopy-info --json -d /dev/vfio/devices/vfio7
+	[ "${#lines[@]}" = 1 ]
+	[ "$(jq -r '.type, .ok, .error.errno, .error.device' <<<"$output" | paste -sd' ')" = \
+		"error false ENOENT /dev/vfio/devices/vfio7" ]
+	vmt_run 3 sim vfio0,flags=stop-copy -- vfio-precopy-info --json --precopy -d "$DEV"
+	[ "$(jq -r 'select(.type == "error") | .error.exit_code' <<<"$output")" = 3 ]
+	vmt_run 1 sim vfio0,fail=pre-copy\>running:EIO -- vfio-precopy-info --json -d "$DEV"
+	[ "$(jq -r 'select(.type == "error") | .error.message' <<<"$output")" = \
+		"$DEV: could not return to RUNNING: Input/output error; device $DEV reset, now RUNNING" ]
+	# with a stream on stdout the lines, the error line too, are on stderr
+	sim vfio0,precopy-initial=1M,read-eio-after=4096 -- vfio-precopy-info --json --drain -o - \
+		-d "$DEV" >"$VMT_TMP/s.vms" 2>"$VMT_TMP/err" || true
+	grep '^{' "$VMT_TMP/err" | tail -1 | jq -e '.ok == false' >/dev/null
 }
 
 @test "the drained stream's reader goes away (EPIPE): named as a write error, device RUNNING" {

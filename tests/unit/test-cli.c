@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lib/cli: the -z[LEVEL] rule (attached or absent, never the next word),
- * option arguments that stay valid however many there are, and the help
- * macros' layout.
+ * option arguments that stay valid however many there are, the help
+ * macros' layout, and the option loop every tool runs (vmt_cli_parse).
  */
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +133,43 @@ static void test_compress_level_range(void)
 	      WEXITSTATUS(status) == VMT_EXIT_USAGE);
 }
 
+/* vmt_cli_parse(): each option once, in order, with its argument; operands left as they were. */
+static void take(int opt, const char *arg, void *ctx)
+{
+	char *buf = ctx;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 128 - len, "%s%d%s%s", len ? " " : "", opt, arg ? "=" : "",
+		 arg ? arg : "");
+}
+
+static void test_parse_loop(void)
+{
+	const char *argv[] = { "tool", "-f", "-v", "--output", "x", "op", "-z9", NULL };
+	char buf[128] = "";
+	int status;
+	pid_t pid;
+
+	vmt_cli_parse(7, argv, table, usage, take, buf);
+	CHECK(strcmp(buf, "2 1=x 3=9") == 0);
+	CHECK(strcmp(vmt_cli_operand(), "op") == 0);
+	/* None left: no error. */
+	vmt_cli_no_operands();
+	vmt_cli_end();
+	vmt_log_adjust(-1);
+
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(1);
+		vmt_cli_parse(7, argv, table, usage, take, buf);
+		vmt_cli_no_operands();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == VMT_EXIT_USAGE);
+}
+
 static void test_common_options_layout(void)
 {
 	char buf[512];
@@ -154,5 +191,6 @@ int main(void)
 	RUN(test_many_arguments_stay_valid);
 	RUN(test_compress_level_range);
 	RUN(test_common_options_layout);
+	RUN(test_parse_loop);
 	return unit_done();
 }

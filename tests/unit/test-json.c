@@ -194,6 +194,36 @@ static void test_failure_json(void)
 	free(line);
 }
 
+/* The last line of a line-oriented output: the tool's leading keys, then ok and error. */
+static void test_failure_json_line(void)
+{
+	struct vmt_failure f = { 0 };
+	struct json_object *doc;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	CHECK(m != NULL);
+	/* Nothing failed: nothing written. */
+	CHECK_EQ(vmt_failure_emit_json_line(m, vmt_json_doc_new("tool", 1), &f, NULL), 0);
+	vmt_refuse(&f, &(struct vmt_where){ .device = "vfio0" }, -EIO, 0, "café gone");
+	doc = vmt_json_doc_new("tool", 1);
+	vmt_json_add_str(doc, "type", "error");
+	CHECK_EQ(vmt_failure_emit_json_line(m, doc, &f, "vfio0: café gone"), 0);
+	doc = vmt_json_doc_new("tool", 1);
+	CHECK_EQ(vmt_error_emit_json_line(m, doc, -EPIPE, 0, "write error"), 0);
+	fclose(m);
+	CHECK(strcmp(buf, "{ \"schema\": \"tool/1\", \"type\": \"error\", \"ok\": false, \"error\": { "
+			  "\"message\": \"vfio0: café gone\", \"errno\": \"EIO\", \"exit_code\": 1, "
+			  "\"file\": null, \"record\": null, \"record_type\": null, \"offset\": null, "
+			  "\"device\": \"vfio0\" } }\n"
+			  "{ \"schema\": \"tool/1\", \"ok\": false, \"error\": { \"message\": \"write error\", "
+			  "\"errno\": \"EPIPE\", \"exit_code\": 1, \"file\": null, \"record\": null, "
+			  "\"record_type\": null, \"offset\": null, \"device\": null } }\n") == 0);
+	free(buf);
+	vmt_failure_free(&f);
+}
+
 static void test_line_for_many_devices(void)
 {
 	struct vmt_device_fate fates[64];
@@ -258,6 +288,7 @@ int main(void)
 	RUN(test_units_and_flags);
 	RUN(test_first_failure_wins);
 	RUN(test_failure_json);
+	RUN(test_failure_json_line);
 	RUN(test_line_for_many_devices);
 	RUN(test_log_line_not_cut);
 	return unit_done();

@@ -26,6 +26,7 @@
 #include "stats.h"
 #include "stream-writer.h"
 #include "timeutil.h"
+#include "run-failure.h"
 #include "tracker.h"
 
 static uint64_t watched_pages(const struct dirty_range_list *ranges, uint64_t page_size)
@@ -60,20 +61,20 @@ static int check_ranges_fit(const struct dirty_range_list *ranges, const struct 
 {
 	size_t bad = dirty_range_list_misaligned(ranges, page_size);
 
-	if (bad < ranges->n) {
-		vmt_err("range 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
-			"-byte pages (IOVA and size must be multiples of the page size)",
-			ranges->v[bad].iova, ranges->v[bad].length, page_size);
-		return -EDOM;
-	}
+	/* The ranges given do not fit the page size: a usage error found late. */
+	if (bad < ranges->n)
+		return dirty_refuse(-EDOM, VMT_EXIT_USAGE,
+				    "range 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
+				    "-byte pages (IOVA and size must be multiples of the page size)",
+				    ranges->v[bad].iova, ranges->v[bad].length, page_size);
 	if (t->io_page_size > 1) {
 		bad = dirty_range_list_misaligned(ranges, t->io_page_size);
-		if (bad < ranges->n) {
-			vmt_err("range 0x%" PRIx64 "+0x%" PRIx64 " is not aligned to the IO page size "
-				"%" PRIu64,
-				ranges->v[bad].iova, ranges->v[bad].length, t->io_page_size);
-			return -EDOM;
-		}
+		if (bad < ranges->n)
+			return dirty_refuse(-EDOM, VMT_EXIT_USAGE,
+					    "range 0x%" PRIx64 "+0x%" PRIx64
+					    " is not aligned to the IO page size %" PRIu64,
+					    ranges->v[bad].iova, ranges->v[bad].length,
+					    t->io_page_size);
 	}
 	return 0;
 }
@@ -92,10 +93,8 @@ static int open_output(const struct dirty_config *cfg, struct vmt_outfile *out, 
 {
 	int ret = vmt_outfile_open(out, cfg->output);
 
-	if (ret) {
-		vmt_err("%s: cannot open for writing: %s", cfg->output, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return dirty_fail(ret, 0, "%s: cannot open for writing", cfg->output);
 	if (!vmt_binary_output_ok(out->fd, cfg->force)) {
 		vmt_outfile_abort(out);
 		*refused = true;
@@ -115,10 +114,11 @@ static int finish_output(struct vmt_outfile *out, bool complete)
 	}
 	ret = vmt_outfile_commit(out);
 	if (ret == -EEXIST)
-		vmt_err("%s: replaced by another program meanwhile; the complete stream is kept as %s",
-			vmt_outfile_label(out), out->tmp);
+		dirty_refuse(ret, 0,
+			     "%s: replaced by another program meanwhile; the complete stream is kept as %s",
+			     vmt_outfile_label(out), out->tmp);
 	else if (ret)
-		vmt_err("%s: write error: %s", vmt_outfile_label(out), strerror(-ret));
+		dirty_fail(ret, 0, "%s: write error", vmt_outfile_label(out));
 	return ret;
 }
 
@@ -175,8 +175,14 @@ static int read_loop(struct run *r)
 			};
 
 			ret = dirty_stats_print(stdout, &line, cfg->json);
+			/* A reader that does not read must not keep us from stopping. */
+			if (ret == -EINTR && vmt_stop_signal()) {
+				dirty_stats_drop_unwritten(stdout);
+				ret = 0;
+				break;
+			}
 			if (ret) {
-				vmt_err("write error: %s", strerror(-ret));
+				dirty_fail(ret, 0, "write error");
 				break;
 			}
 		}
@@ -240,18 +246,14 @@ static int run(struct run *r)
 		.source = cfg->source,
 	};
 	ret = dirty_scan_init(&r->scan);
-	if (ret) {
-		vmt_err("cannot allocate %" PRIu64 " bytes of bitmap: %s", cfg->max_bitmap,
-			strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return dirty_fail(ret, 0, "cannot allocate %" PRIu64 " bytes of bitmap",
+				  cfg->max_bitmap);
 	if (!cfg->stats) {
 		ret = migstream_writer_new(&r->writer, r->out.fd, &wopts);
-		if (ret) {
-			vmt_err("%s: writing the stream header: %s", vmt_outfile_label(&r->out),
-				strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return dirty_fail(ret, 0, "%s: writing the stream header",
+					  vmt_outfile_label(&r->out));
 		r->scan.out = r->writer;
 	}
 	ret = read_loop(r);
@@ -263,8 +265,7 @@ static int run(struct run *r)
 	if (r->writer) {
 		ret = migstream_writer_finish(r->writer);
 		if (ret)
-			vmt_err("%s: writing STREAM_END: %s", vmt_outfile_label(&r->out),
-				strerror(-ret));
+			dirty_fail(ret, 0, "%s: writing STREAM_END", vmt_outfile_label(&r->out));
 		r->stream_complete = ret == 0;
 	}
 	return ret;
@@ -290,13 +291,18 @@ int main(int argc, char **argv)
 	if (r.writer)
 		migstream_writer_free(r.writer);
 	dirty_scan_free(&r.scan);
-	if (finish_output(&r.out, r.stream_complete) && !ret)
-		ret = -EIO;
+	finish_output(&r.out, r.stream_complete);
 	vmt_outfile_free(&r.out);
-	dirty_config_free(&cfg);
 
-	/* -EDOM: the ranges given do not fit the page size, a usage error found late. */
-	code = ret == -EDOM || r.terminal_refused ? VMT_EXIT_USAGE : vmt_exit_code_for_error(ret);
+	if (r.terminal_refused)
+		code = VMT_EXIT_USAGE;
+	else if (dirty_failed())
+		code = dirty_failure_exit_code();
+	else
+		code = vmt_exit_code_for_error(ret);
+	/* After the tracker is put back: the line can be the last one a reader sees. */
+	dirty_failure_say(cfg.stats && cfg.json);
+	dirty_config_free(&cfg);
 	if (vmt_close_stdout() && code == VMT_EXIT_OK)
 		code = VMT_EXIT_FAILURE;
 	return code;

@@ -221,7 +221,7 @@ static const struct poptOption options[] = {
 
 void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 {
-	const char *opt_arg, *leftover;
+	const char *opt_arg;
 	int opt;
 
 	*cfg = (struct dirty_config){
@@ -309,9 +309,7 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 			break;
 		}
 	}
-	leftover = vmt_cli_operand();
-	if (leftover)
-		vmt_usage_error("unexpected argument '%s'", leftover);
+	vmt_cli_no_operands();
 
 	check_ranges(&cfg->maps, "--map");
 	check_ranges(&cfg->ranges, "--range");

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "dirty-bitmap.h"
-#include "log.h"
+#include "run-failure.h"
 #include "scan.h"
 #include "timeutil.h"
 
@@ -61,8 +61,7 @@ static int scan_range(struct dirty_scan *s, const struct dirty_range *r, bool co
 		if (s->out) {
 			ret = migstream_write_dirty_bitmap(s->out, &info, s->bitmap);
 			if (ret) {
-				vmt_err("writing DIRTY_BITMAP record for IOVA 0x%" PRIx64 ": %s", iova,
-					strerror(-ret));
+				dirty_fail(ret, 0, "writing DIRTY_BITMAP record for IOVA 0x%" PRIx64 "", iova);
 				return ret;
 			}
 		}

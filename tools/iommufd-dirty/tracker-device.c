@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "failure.h"
 #include "log.h"
+#include "run-failure.h"
 #include "tracker-internal.h"
 #include "vfio-ioctl.h"
 
@@ -36,21 +36,18 @@ int dirty_tracker_open_device(struct dirty_tracker *t, const char *device)
 	*t = (struct dirty_tracker){ .backend = DIRTY_BACKEND_DEVICE, .iommufd = -1 };
 	snprintf(t->what, sizeof(t->what), "%s", device);
 	ret = vmt_device_open(device, NULL, &t->dev);
-	if (ret) {
-		vmt_err("%s: cannot open the device: %s", device, vmt_device_open_reason(ret));
-		return ret;
-	}
+	if (ret)
+		return dirty_fail_device_open(device, ret);
 	ret = vmt_vfio_feature_probe(t->dev->fd, VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
 				     VFIO_DEVICE_FEATURE_SET);
 	if (ret == -ENOTTY || ret == -EOPNOTSUPP || ret == -EINVAL) {
-		vmt_err("%s: the device does not support DMA logging "
-			"(VFIO_DEVICE_FEATURE_DMA_LOGGING_START: %s); try --backend iommu",
-			device, strerror(-ret));
-		return -EOPNOTSUPP;
+		return dirty_refuse(-EOPNOTSUPP, 0,
+				    "%s: the device does not support DMA logging "
+				    "(VFIO_DEVICE_FEATURE_DMA_LOGGING_START: %s); try --backend iommu",
+				    device, strerror(-ret));
 	}
 	if (ret)
-		vmt_err("%s: probing VFIO_DEVICE_FEATURE_DMA_LOGGING_START: %s", device,
-			strerror(-ret));
+		dirty_fail(ret, 0, "%s: probing VFIO_DEVICE_FEATURE_DMA_LOGGING_START", device);
 	return ret;
 }
 
@@ -84,8 +81,9 @@ int dirty_tracker_device_start(struct dirty_tracker *t, const struct dirty_range
 	free(merged);
 	free(vr);
 	if (ret) {
-		vmt_err("%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_START of %zu range(s) at page size "
-			"%" PRIu64 ": %s%s",
+		dirty_refuse(ret, 0,
+			     "%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_START of %zu range(s) at page size "
+			     "%" PRIu64 ": %s%s",
 			t->what, n, page_size, strerror(-ret),
 			ret == -EBUSY ? " (logging already started by another user?)" : "");
 		return ret;
@@ -107,7 +105,7 @@ int dirty_tracker_device_stop(struct dirty_tracker *t)
 	int ret = vmt_vfio_dma_logging_stop(t->dev->fd);
 
 	if (ret)
-		vmt_err("%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: %s", t->what, strerror(-ret));
+		dirty_fail(ret, 0, "%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP", t->what);
 	return ret;
 }
 
@@ -117,8 +115,8 @@ int dirty_tracker_device_read(struct dirty_tracker *t, uint64_t iova, uint64_t l
 	int ret = vmt_vfio_dma_logging_report(t->dev->fd, iova, length, page_size, bitmap);
 
 	if (ret)
-		vmt_err("%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of IOVA 0x%" PRIx64
-			" length 0x%" PRIx64 " page size %" PRIu64 ": %s",
-			t->what, iova, length, page_size, strerror(-ret));
+		dirty_fail(ret, 0, "%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of IOVA 0x%" PRIx64
+			" length 0x%" PRIx64 " page size %" PRIu64 "",
+			t->what, iova, length, page_size);
 	return ret;
 }

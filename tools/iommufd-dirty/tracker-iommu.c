@@ -12,9 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "failure.h"
+#include "exitcodes.h"
 #include "iommufd-ioctl.h"
 #include "log.h"
+#include "run-failure.h"
 #include "tracker-internal.h"
 #include "vfio-ioctl.h"
 
@@ -31,8 +32,8 @@ static int map_backing(const struct dirty_range *r, void **va)
 			fd = memfd_create("iommufd-dirty", MFD_CLOEXEC);
 			if (fd < 0 || ftruncate(fd, (off_t)r->length) < 0) {
 				ret = -errno;
-				vmt_err("memfd of %" PRIu64 " bytes for IOVA 0x%" PRIx64 ": %s",
-					r->length, r->iova, strerror(-ret));
+				dirty_fail(ret, 0, "memfd of %" PRIu64 " bytes for IOVA 0x%" PRIx64 "",
+					r->length, r->iova);
 				goto out;
 			}
 		} else {
@@ -41,14 +42,13 @@ static int map_backing(const struct dirty_range *r, void **va)
 			fd = open(r->backing, O_RDWR | O_CLOEXEC);
 			if (fd < 0 || fstat(fd, &st) < 0) {
 				ret = -errno;
-				vmt_err("%s: %s", r->backing, strerror(-ret));
+				dirty_fail(ret, 0, "%s", r->backing);
 				goto out;
 			}
 			/* Mapping past the end would SIGBUS whoever touches it. */
 			if ((uint64_t)st.st_size < r->length) {
-				vmt_err("%s: file has %jd bytes, --map asks for %" PRIu64,
-					r->backing, (intmax_t)st.st_size, r->length);
-				ret = -EINVAL;
+				ret = dirty_refuse(-EINVAL, 0, "%s: file has %jd bytes, --map asks for %" PRIu64,
+						   r->backing, (intmax_t)st.st_size, r->length);
 				goto out;
 			}
 		}
@@ -56,8 +56,8 @@ static int map_backing(const struct dirty_range *r, void **va)
 	}
 	if (p == MAP_FAILED) {
 		ret = -errno;
-		vmt_err("mmap of %" PRIu64 " bytes for IOVA 0x%" PRIx64 " (%s): %s", r->length,
-			r->iova, r->backing ? r->backing : "anonymous", strerror(-ret));
+		dirty_fail(ret, 0, "mmap of %" PRIu64 " bytes for IOVA 0x%" PRIx64 " (%s)", r->length,
+			r->iova, r->backing ? r->backing : "anonymous");
 		goto out;
 	}
 	*va = p;
@@ -90,8 +90,8 @@ static int map_ranges(struct dirty_tracker *t, const struct dirty_range_list *ma
 						   IOMMU_IOAS_MAP_WRITEABLE,
 					   m->va, m->length, &iova);
 		if (ret) {
-			vmt_err("%s: IOMMU_IOAS_MAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64 ": %s",
-				t->what, r->iova, r->length, strerror(-ret));
+			dirty_fail(ret, 0, "%s: IOMMU_IOAS_MAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64 "",
+				t->what, r->iova, r->length);
 			return ret;
 		}
 		m->mapped = true;
@@ -120,7 +120,7 @@ static int check_iova_space(struct dirty_tracker *t, const struct dirty_range_li
 		n = 0;
 	}
 	if (ret) {
-		vmt_err("%s: IOMMU_IOAS_IOVA_RANGES: %s", t->what, strerror(-ret));
+		dirty_fail(ret, 0, "%s: IOMMU_IOAS_IOVA_RANGES", t->what);
 		return ret;
 	}
 	if (alignment)
@@ -129,10 +129,10 @@ static int check_iova_space(struct dirty_tracker *t, const struct dirty_range_li
 		const struct dirty_range *r = &maps->v[i];
 
 		if (r->iova % alignment || r->length % alignment) {
-			vmt_err("--map 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
-				"-byte IO pages (the IOAS's IOVA alignment)",
-				r->iova, r->length, alignment);
-			return -EDOM;
+			return dirty_refuse(-EDOM, VMT_EXIT_USAGE,
+					    "--map 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
+					    "-byte IO pages (the IOAS's IOVA alignment)",
+					    r->iova, r->length, alignment);
 		}
 	}
 	for (size_t i = 0; i < maps->n && n; i++) {
@@ -143,12 +143,11 @@ static int check_iova_space(struct dirty_tracker *t, const struct dirty_range_li
 		for (uint32_t j = 0; j < n && !inside; j++)
 			inside = r->iova >= allowed[j].start && last <= allowed[j].last;
 		if (!inside) {
-			vmt_err("%s: --map IOVA 0x%" PRIx64 "-0x%" PRIx64
-				" is outside the IOMMU's usable IOVA ranges (first: 0x%" PRIx64
-				"-0x%" PRIx64 ")",
-				t->what, r->iova, last, (uint64_t)allowed[0].start,
-				(uint64_t)allowed[0].last);
-			return -EINVAL;
+			return dirty_refuse(-EINVAL, 0, "%s: --map IOVA 0x%" PRIx64 "-0x%" PRIx64
+					    " is outside the IOMMU's usable IOVA ranges (first: 0x%" PRIx64
+					    "-0x%" PRIx64 ")",
+					    t->what, r->iova, last, (uint64_t)allowed[0].start,
+					    (uint64_t)allowed[0].last);
 		}
 	}
 	return 0;
@@ -163,47 +162,43 @@ int dirty_tracker_open_iommu(struct dirty_tracker *t, const char *device,
 	*t = (struct dirty_tracker){ .backend = DIRTY_BACKEND_IOMMU, .iommufd = -1 };
 	snprintf(t->what, sizeof(t->what), "%s", device);
 	ret = vmt_device_open(device, NULL, &t->dev);
-	if (ret) {
-		vmt_err("%s: cannot open the device: %s", device, vmt_device_open_reason(ret));
-		return ret;
-	}
-	if (t->dev->access != VMT_ACCESS_CDEV) {
-		vmt_err("%s: opened through the %s interface; the iommu backend needs a VFIO cdev "
-			"bound to iommufd (/dev/vfio/devices/vfioN)",
-			device, vmt_device_access_name(t->dev->access));
-		return -EOPNOTSUPP;
-	}
+	if (ret)
+		return dirty_fail_device_open(device, ret);
+	if (t->dev->access != VMT_ACCESS_CDEV)
+		return dirty_refuse(-EOPNOTSUPP, 0,
+				    "%s: opened through the %s interface; the iommu backend needs a "
+				    "VFIO cdev bound to iommufd (/dev/vfio/devices/vfioN)",
+				    device, vmt_device_access_name(t->dev->access));
 	t->iommufd = t->dev->iommufd;
 	ret = vmt_iommufd_get_hw_info(t->iommufd, t->dev->dev_id, &caps, NULL);
 	if (ret == -ENOENT || ret == -EOPNOTSUPP) {
 		/* An emulated (mdev) device binds as an access, with no IOMMU behind it. */
-		vmt_err("%s: no IOMMU behind this device (IOMMU_GET_HW_INFO: %s; an emulated or "
-			"mdev device?); try --backend device",
-			device, strerror(-ret));
-		return -EOPNOTSUPP;
+		return dirty_refuse(-EOPNOTSUPP, 0,
+				    "%s: no IOMMU behind this device (IOMMU_GET_HW_INFO: %s; an "
+				    "emulated or mdev device?); try --backend device",
+				    device, strerror(-ret));
 	}
 	if (ret) {
-		vmt_err("%s: IOMMU_GET_HW_INFO: %s", device, strerror(-ret));
+		dirty_fail(ret, 0, "%s: IOMMU_GET_HW_INFO", device);
 		return ret;
 	}
 	if (!(caps & IOMMU_HW_CAP_DIRTY_TRACKING)) {
-		vmt_err("%s: the IOMMU cannot track dirty pages (IOMMU_GET_HW_INFO capabilities "
-			"0x%" PRIx64 " lack DIRTY_TRACKING); try --backend device",
-			device, caps);
-		return -EOPNOTSUPP;
+		return dirty_refuse(-EOPNOTSUPP, 0,
+				    "%s: the IOMMU cannot track dirty pages (IOMMU_GET_HW_INFO "
+				    "capabilities 0x%" PRIx64 " lack DIRTY_TRACKING); try --backend device",
+				    device, caps);
 	}
 	ret = vmt_iommufd_hwpt_alloc(t->iommufd, t->dev->dev_id, t->dev->ioas_id,
 				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &t->hwpt_id);
 	if (ret) {
-		vmt_err("%s: IOMMU_HWPT_ALLOC with DIRTY_TRACKING: %s", device, strerror(-ret));
+		dirty_fail(ret, 0, "%s: IOMMU_HWPT_ALLOC with DIRTY_TRACKING", device);
 		return ret;
 	}
 	t->hwpt_created = true;
 	/* The device sits on the IOAS's default domain; move it to ours. */
 	ret = vmt_vfio_device_attach_iommufd_pt(t->dev->fd, t->hwpt_id);
 	if (ret) {
-		vmt_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to hwpt %u: %s", device, t->hwpt_id,
-			strerror(-ret));
+		dirty_fail(ret, 0, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to hwpt %u", device, t->hwpt_id);
 		return ret;
 	}
 	t->hwpt_attached = true;
@@ -225,8 +220,8 @@ int dirty_tracker_open_inherited(struct dirty_tracker *t, int iommufd, uint32_t 
 	};
 	snprintf(t->what, sizeof(t->what), "hwpt %u on iommufd fd %d", hwpt_id, iommufd);
 	if (fcntl(iommufd, F_GETFD) < 0) {
-		vmt_err("--iommufd-fd %d: not an open file descriptor", iommufd);
-		return -EBADF;
+		return dirty_refuse(-EBADF, 0, "--iommufd-fd %d: not an open file descriptor",
+				    iommufd);
 	}
 	return 0;
 }
@@ -236,8 +231,8 @@ int dirty_tracker_iommu_set(struct dirty_tracker *t, bool enable)
 	int ret = vmt_iommufd_hwpt_set_dirty_tracking(t->iommufd, t->hwpt_id, enable);
 
 	if (ret)
-		vmt_err("%s: IOMMU_HWPT_SET_DIRTY_TRACKING %s: %s", t->what,
-			enable ? "enable" : "disable", strerror(-ret));
+		dirty_fail(ret, 0, "%s: IOMMU_HWPT_SET_DIRTY_TRACKING %s", t->what,
+			enable ? "enable" : "disable");
 	return ret;
 }
 
@@ -249,8 +244,9 @@ int dirty_tracker_iommu_read(struct dirty_tracker *t, uint64_t iova, uint64_t le
 		clear ? 0 : IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, bitmap);
 
 	if (ret) {
-		vmt_err("%s: IOMMU_HWPT_GET_DIRTY_BITMAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64
-			" page size %" PRIu64 ": %s%s",
+		dirty_refuse(ret, 0,
+			     "%s: IOMMU_HWPT_GET_DIRTY_BITMAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64
+			     " page size %" PRIu64 ": %s%s",
 			t->what, iova, length, page_size, strerror(-ret),
 			ret == -EINVAL ? " (IOVA range not all mapped, not aligned to the IO page "
 					 "size, or tracking not enabled?)"
@@ -281,8 +277,9 @@ int dirty_tracker_probe_page_size(struct dirty_tracker *t, uint64_t iova, uint64
 		if (ret != -EINVAL)
 			break;
 	}
-	vmt_err("%s: cannot find the IO page size: IOMMU_HWPT_GET_DIRTY_BITMAP at IOVA 0x%" PRIx64
-		": %s%s",
+	dirty_refuse(ret, 0,
+		     "%s: cannot find the IO page size: IOMMU_HWPT_GET_DIRTY_BITMAP at IOVA 0x%" PRIx64
+		     ": %s%s",
 		t->what, iova, strerror(-ret),
 		ret == -EINVAL ? " (is the range mapped and dirty tracking enabled? see "
 				 "--enable-tracking, or give --page-size)"

@@ -152,9 +152,7 @@ static void parse_options(int argc, const char **argv, struct probe_opts *o)
 		}
 	}
 	o->quiet = vmt_log_level() < VMT_LOG_INFO;
-	arg = vmt_cli_operand();
-	if (arg)
-		vmt_usage_error("unexpected argument '%s'", arg);
+	vmt_cli_no_operands();
 	if (memory_given && o->nrequired) {
 		bool postcopy = false;
 

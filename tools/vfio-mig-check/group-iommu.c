@@ -45,6 +45,119 @@ static int iova_ranges(int iommufd, uint32_t ioas_id, uint32_t *num_iovas, uint6
 	return vmt_iommufd_ioas_iova_ranges(iommufd, ioas_id, NULL, num_iovas, alignment);
 }
 
+/* The range DMA logging starts on, and the IO page it is logged at. */
+#define LOG_IOVA 0x100000
+#define LOG_LENGTH 0x10000
+#define LOG_PAGE 4096
+
+/*
+ * One DMA_LOGGING_START: the feature flags, the payload's size after the
+ * header, the ranges, what the kernel gives and the rule.
+ */
+struct log_start_case {
+	uint32_t flags;
+	uint32_t payload;
+	uint32_t num_ranges;
+	struct vfio_device_feature_dma_logging_range range[2];
+	int want;
+	const char *what, *rule;
+};
+
+#define LOG_RANGE { LOG_IOVA, LOG_LENGTH }
+#define CONTROL_SIZE sizeof(struct vfio_device_feature_dma_logging_control)
+
+static const struct log_start_case log_start_cases[] = {
+	{ VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, 0, 1, { LOG_RANGE }, 0,
+	  "PROBE|SET DMA_LOGGING_START", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, 0, 1, { LOG_RANGE }, -EINVAL,
+	  "PROBE|GET DMA_LOGGING_START (SET-only)", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_GET, CONTROL_SIZE, 1, { LOG_RANGE }, -EINVAL,
+	  "GET DMA_LOGGING_START", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_SET, 8, 1, { LOG_RANGE }, -EINVAL, "START with an 8-byte payload",
+	  "vfio_check_feature: argsz < sizeof(control)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 0, { LOG_RANGE }, -EINVAL, "START with 0 ranges",
+	  "vfio_ioctl_device_feature_logging_start: !nnodes" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 257, { LOG_RANGE }, -E2BIG,
+	  "START with 257 ranges",
+	  "vfio_ioctl_device_feature_logging_start: nnodes > LOG_MAX_RANGES" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 1, { { LOG_IOVA + 0x800, LOG_LENGTH } }, -EINVAL,
+	  "START with an iova not aligned to page_size",
+	  "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.iova, page_size)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 1, { { LOG_IOVA, LOG_LENGTH + 0x800 } }, -EINVAL,
+	  "START with a length not aligned to page_size",
+	  "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.length, page_size)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 2, { LOG_RANGE, { 0x10f000, 0x2000 } }, -EINVAL,
+	  "START with overlapping ranges",
+	  "vfio_ioctl_device_feature_logging_start: interval_tree_iter_first, overlapping" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 2, { LOG_RANGE, { ~0ULL - 0xfff, 0x2000 } },
+	  -EOVERFLOW, "START with a range that wraps",
+	  "vfio_ioctl_device_feature_logging_start: check_add_overflow(iova, length)" },
+	{ VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE, 1, { LOG_RANGE }, 0,
+	  "START of one 64 KiB range, 4 KiB pages",
+	  "vfio_ioctl_device_feature_logging_start: log_ops->log_start" },
+};
+
+/* One DMA_LOGGING_REPORT, likewise, of the range the last START logged. */
+struct log_report_case {
+	uint32_t flags;
+	uint32_t payload;
+	uint64_t iova, length, page_size;
+	int want;
+	const char *what, *rule;
+};
+
+#define REPORT_SIZE sizeof(struct vfio_device_feature_dma_logging_report)
+
+static const struct log_report_case log_report_cases[] = {
+	{ VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, 0, LOG_IOVA, LOG_LENGTH, LOG_PAGE,
+	  0, "PROBE|GET DMA_LOGGING_REPORT", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_SET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, LOG_PAGE, -EINVAL,
+	  "SET DMA_LOGGING_REPORT (GET-only)", "vfio_check_feature" },
+	{ VFIO_DEVICE_FEATURE_GET, 16, LOG_IOVA, LOG_LENGTH, LOG_PAGE, -EINVAL,
+	  "REPORT with a 16-byte payload", "vfio_check_feature: argsz < sizeof(report)" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, 2048, -EINVAL,
+	  "REPORT with page_size 2048", "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, 3 * 4096, -EINVAL,
+	  "REPORT with page_size 12 KiB",
+	  "vfio_ioctl_device_feature_logging_report: !is_power_of_2(page_size)" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, 0, -EINVAL,
+	  "REPORT with page_size 0", "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, ~0ULL - 0xfff, 0x2000, LOG_PAGE, -EOVERFLOW,
+	  "REPORT of a range that wraps",
+	  "vfio_ioctl_device_feature_logging_report: check_add_overflow(iova, length)" },
+	{ VFIO_DEVICE_FEATURE_GET, REPORT_SIZE, LOG_IOVA, LOG_LENGTH, LOG_PAGE, 0,
+	  "REPORT of the logged range",
+	  "vfio_ioctl_device_feature_logging_report: iova_bitmap_for_each" },
+};
+
+static void check_log_start(int devfd, const struct log_start_case *k)
+{
+	/* Room for 257: the kernel refuses more than LOG_MAX_RANGES before reading them. */
+	static struct vfio_device_feature_dma_logging_range ranges[257];
+	struct vfio_device_feature_dma_logging_control ctl = {
+		.page_size = LOG_PAGE, .num_ranges = k->num_ranges, .ranges = (uintptr_t)ranges,
+	};
+
+	ranges[0] = k->range[0];
+	ranges[1] = k->range[1];
+	check_err(feature(devfd, k->flags | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
+			  sizeof(ctl), sizeof(struct vfio_device_feature) + k->payload),
+		  k->want, k->what, k->rule);
+}
+
+static void check_log_report(int devfd, const struct log_report_case *k)
+{
+	static uint64_t bitmap[64];
+	struct vfio_device_feature_dma_logging_report rep = {
+		.iova = k->iova, .length = k->length, .page_size = k->page_size,
+		.bitmap = (uintptr_t)bitmap,
+	};
+
+	check_err(feature(devfd, k->flags | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &rep,
+			  sizeof(rep), sizeof(struct vfio_device_feature) + k->payload),
+		  k->want, k->what, k->rule);
+}
+
 /*
  * DMA logging: the core's checks in vfio_ioctl_device_feature_logging_*
  * (vfio_main.c).  mtty has log_ops that accept everything (mtty_log_start),
@@ -53,96 +166,66 @@ static int iova_ranges(int iommufd, uint32_t ioas_id, uint32_t *num_iovas, uint6
 void group_dmalog(void)
 {
 	const uint32_t hdr = sizeof(struct vfio_device_feature);
-	const uint32_t GET = VFIO_DEVICE_FEATURE_GET, SET = VFIO_DEVICE_FEATURE_SET,
-		    PROBE = VFIO_DEVICE_FEATURE_PROBE;
-	const uint32_t START = VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
-		    STOP = VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
-		    REPORT = VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
-	static struct vfio_device_feature_dma_logging_range ranges[257];
-	static uint64_t bitmap[64];
-	struct vfio_device_feature_dma_logging_control ctl, base;
-	struct vfio_device_feature_dma_logging_report rep, rbase;
 	struct dev a;
+	size_t i;
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	base = (struct vfio_device_feature_dma_logging_control){
-		.page_size = 4096, .num_ranges = 1, .ranges = (uintptr_t)ranges,
-	};
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10000 };
-#define START_WITH(flags, argsz, want, what, rule)                                               \
-	check_err(feature(a.fd, (flags) | START, &ctl, sizeof(ctl), (argsz)), want,   \
-		  what, rule)
-	ctl = base;
-	START_WITH(PROBE | SET, hdr, 0, "PROBE|SET DMA_LOGGING_START", "vfio_check_feature");
-	START_WITH(PROBE | GET, hdr, -EINVAL, "PROBE|GET DMA_LOGGING_START (SET-only)",
-		   "vfio_check_feature");
-	START_WITH(GET, hdr + sizeof(ctl), -EINVAL, "GET DMA_LOGGING_START", "vfio_check_feature");
-	START_WITH(SET, hdr + 8, -EINVAL, "START with an 8-byte payload",
-		   "vfio_check_feature: argsz < sizeof(control)");
-	ctl = base;
-	ctl.num_ranges = 0;
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with 0 ranges", "vfio_ioctl_device_feature_logging_start: !nnodes");
-	ctl = base;
-	ctl.num_ranges = 257;
-	START_WITH(SET, hdr + sizeof(ctl), -E2BIG, "START with 257 ranges",
-		   "vfio_ioctl_device_feature_logging_start: nnodes > LOG_MAX_RANGES");
-	ctl = base;
-	ranges[0].iova = 0x100800;
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with an iova not aligned to page_size",
-		   "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.iova, page_size)");
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10800 };
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with a length not aligned to page_size",
-		   "vfio_ioctl_device_feature_logging_start: !IS_ALIGNED(range.length, page_size)");
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10000 };
-	ranges[1] = (struct vfio_device_feature_dma_logging_range){ 0x10f000, 0x2000 };
-	ctl.num_ranges = 2;
-	START_WITH(SET, hdr + sizeof(ctl), -EINVAL, "START with overlapping ranges",
-		   "vfio_ioctl_device_feature_logging_start: interval_tree_iter_first, overlapping");
-	ranges[1] = (struct vfio_device_feature_dma_logging_range){ ~0ULL - 0xfff, 0x2000 };
-	START_WITH(SET, hdr + sizeof(ctl), -EOVERFLOW, "START with a range that wraps",
-		   "vfio_ioctl_device_feature_logging_start: check_add_overflow(iova, length)");
-	ctl = base;
-	ranges[0] = (struct vfio_device_feature_dma_logging_range){ 0x100000, 0x10000 };
-	START_WITH(SET, hdr + sizeof(ctl), 0, "START of one 64 KiB range, 4 KiB pages",
-		   "vfio_ioctl_device_feature_logging_start: log_ops->log_start");
-#undef START_WITH
-
-	rbase = (struct vfio_device_feature_dma_logging_report){
-		.iova = 0x100000, .length = 0x10000, .page_size = 4096, .bitmap = (uintptr_t)bitmap,
-	};
-#define REPORT_WITH(flags, argsz, want, what, rule)                                              \
-	check_err(feature(a.fd, (flags) | REPORT, &rep, sizeof(rep), (argsz)), want, \
-		  what, rule)
-	rep = rbase;
-	REPORT_WITH(PROBE | GET, hdr, 0, "PROBE|GET DMA_LOGGING_REPORT", "vfio_check_feature");
-	REPORT_WITH(SET, hdr + sizeof(rep), -EINVAL, "SET DMA_LOGGING_REPORT (GET-only)",
-		    "vfio_check_feature");
-	REPORT_WITH(GET, hdr + 16, -EINVAL, "REPORT with a 16-byte payload",
-		    "vfio_check_feature: argsz < sizeof(report)");
-	rep = rbase;
-	rep.page_size = 2048;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EINVAL, "REPORT with page_size 2048",
-		    "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K");
-	rep.page_size = 3 * 4096;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EINVAL, "REPORT with page_size 12 KiB",
-		    "vfio_ioctl_device_feature_logging_report: !is_power_of_2(page_size)");
-	rep.page_size = 0;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EINVAL, "REPORT with page_size 0", "vfio_ioctl_device_feature_logging_report: page_size < SZ_4K");
-	rep = rbase;
-	rep.iova = ~0ULL - 0xfff;
-	rep.length = 0x2000;
-	REPORT_WITH(GET, hdr + sizeof(rep), -EOVERFLOW, "REPORT of a range that wraps",
-		    "vfio_ioctl_device_feature_logging_report: check_add_overflow(iova, length)");
-	rep = rbase;
-	REPORT_WITH(GET, hdr + sizeof(rep), 0, "REPORT of the logged range",
-		    "vfio_ioctl_device_feature_logging_report: iova_bitmap_for_each");
-#undef REPORT_WITH
-	check_err(feature(a.fd, GET | STOP, NULL, 0, hdr), -EINVAL,
-		  "GET DMA_LOGGING_STOP (SET-only)", "vfio_check_feature");
-	check_err(feature(a.fd, SET | STOP, NULL, 0, hdr), 0, "SET DMA_LOGGING_STOP",
-		  "vfio_ioctl_device_feature_logging_stop: log_ops->log_stop");
+	for (i = 0; i < sizeof(log_start_cases) / sizeof(log_start_cases[0]); i++)
+		check_log_start(a.fd, &log_start_cases[i]);
+	for (i = 0; i < sizeof(log_report_cases) / sizeof(log_report_cases[0]); i++)
+		check_log_report(a.fd, &log_report_cases[i]);
+	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+			  NULL, 0, hdr),
+		  -EINVAL, "GET DMA_LOGGING_STOP (SET-only)", "vfio_check_feature");
+	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+			  NULL, 0, hdr),
+		  0, "SET DMA_LOGGING_STOP", "vfio_ioctl_device_feature_logging_stop: log_ops->log_stop");
 	dev_close(&a);
+}
+
+/*
+ * One IOAS_MAP: how it differs from the base mapping (64 KiB at a fixed
+ * IOVA, readable and writeable) and what the kernel gives, with the rule.
+ */
+struct ioas_map_case {
+	int want;
+	const char *what, *rule;
+	uint32_t flags;	  /* 0: the base's */
+	uint32_t reserved;
+	uint32_t ioas_id; /* 0: the IOAS under test */
+	uint64_t iova;	  /* 0: the base's */
+};
+
+static const struct ioas_map_case map_cases[] = {
+	{ -EOPNOTSUPP, "IOAS_MAP with an unknown flag", "iommufd_ioas_map: flags",
+	  .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+		   1u << 5 },
+	{ -EOPNOTSUPP, "IOAS_MAP with __reserved != 0", "iommufd_ioas_map: __reserved",
+	  .reserved = 1 },
+	{ -EOVERFLOW, "IOAS_MAP at iova ULONG_MAX", "iommufd_ioas_map: iova >= ULONG_MAX",
+	  .iova = ~0ULL },
+	{ -EINVAL, "IOAS_MAP neither readable nor writeable",
+	  "iommufd_ioas_map: !(WRITEABLE | READABLE)", .flags = IOMMU_IOAS_MAP_FIXED_IOVA },
+	{ -ENOENT, "IOAS_MAP to an ioas_id that does not exist", "iommufd_get_ioas",
+	  .ioas_id = 0xfffff },
+	{ 0, "IOAS_MAP 64 KiB at 0x1000000", "iopt_map_user_pages" },
+	{ -EEXIST, "IOAS_MAP over the same IOVA again", "iopt_check_iova: area exists" },
+};
+
+static void check_ioas_map(int iommufd, const struct iommu_ioas_map *base,
+			   const struct ioas_map_case *k)
+{
+	struct iommu_ioas_map map = *base;
+
+	if (k->flags)
+		map.flags = k->flags;
+	if (k->ioas_id)
+		map.ioas_id = k->ioas_id;
+	if (k->iova)
+		map.iova = k->iova;
+	map.__reserved = k->reserved;
+	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), k->want, k->what, k->rule);
 }
 
 /* IOAS objects on a fresh iommufd (ioas.c, io_pagetable.c, main.c) */
@@ -178,31 +261,8 @@ void group_ioas(void)
 			 IOMMU_IOAS_MAP_WRITEABLE,
 		.ioas_id = ioas, .user_va = (uintptr_t)mem, .length = len, .iova = 0x1000000,
 	};
-	map = base;
-	map.flags |= 1u << 5;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), -EOPNOTSUPP, "IOAS_MAP with an unknown flag",
-		  "iommufd_ioas_map: flags");
-	map = base;
-	map.__reserved = 1;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), -EOPNOTSUPP, "IOAS_MAP with __reserved != 0",
-		  "iommufd_ioas_map: __reserved");
-	map = base;
-	map.iova = ~0ULL;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), -EOVERFLOW, "IOAS_MAP at iova ULONG_MAX",
-		  "iommufd_ioas_map: iova >= ULONG_MAX");
-	map = base;
-	map.flags = IOMMU_IOAS_MAP_FIXED_IOVA;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), -EINVAL, "IOAS_MAP neither readable nor writeable",
-		  "iommufd_ioas_map: !(WRITEABLE | READABLE)");
-	map = base;
-	map.ioas_id = 0xfffff;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), -ENOENT, "IOAS_MAP to an ioas_id that does not exist",
-		  "iommufd_get_ioas");
-	map = base;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), 0, "IOAS_MAP 64 KiB at 0x1000000", "iopt_map_user_pages");
-	map = base;
-	check_err(vmt_iommufd_ioas_map_raw(iommufd, &map), -EEXIST, "IOAS_MAP over the same IOVA again",
-		  "iopt_check_iova: area exists");
+	for (size_t i = 0; i < sizeof(map_cases) / sizeof(map_cases[0]); i++)
+		check_ioas_map(iommufd, &base, &map_cases[i]);
 	map = base;
 	map.flags &= ~IOMMU_IOAS_MAP_FIXED_IOVA;
 	map.iova = 0;
@@ -297,6 +357,93 @@ static bool dirty_standalone(struct dirty_ctx *c, struct dev *d)
 	return true;
 }
 
+/*
+ * One GET_DIRTY_BITMAP of the HWPT under test: its range, page size and
+ * the fields that differ from a plain call, what the kernel gives, the rule.
+ */
+struct bitmap_case {
+	int want;
+	const char *what, *rule;
+	uint32_t flags;
+	uint32_t hwpt_id; /* 0: the HWPT under test */
+	uint32_t reserved;
+	uint64_t iova, length, page_size;
+};
+
+static void check_dirty_bitmap(const struct dirty_ctx *c, uint64_t *bitmap,
+			       const struct bitmap_case *k)
+{
+	struct iommu_hwpt_get_dirty_bitmap cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = k->hwpt_id ? k->hwpt_id : c->hwpt,
+		.flags = k->flags,
+		.__reserved = k->reserved,
+		.iova = k->iova,
+		.length = k->length,
+		.page_size = k->page_size,
+		.data = (uintptr_t)bitmap,
+	};
+
+	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c->iommufd, &cmd), k->want, k->what, k->rule);
+}
+
+/* The arguments GET_DIRTY_BITMAP refuses, in the order the kernel checks them. */
+static void check_bitmap_arguments(const struct dirty_ctx *c, uint64_t *bitmap)
+{
+	const uint64_t ps = c->pgsize, iova = c->iova, len = c->length;
+	char why[320];
+	bool unmapped_einval = kernel_has(RULE_DIRTY_UNMAPPED_EINVAL, why, sizeof(why));
+	/* In the order the kernel checks them; sizes in IO pages where they scale. */
+	const struct bitmap_case cases[] = {
+		{ 0, "GET_DIRTY_BITMAP of the range", "iommufd_hwpt_get_dirty_bitmap",
+		  .iova = iova, .length = len, .page_size = ps },
+		{ 0, "with NO_CLEAR", "iommufd_hwpt_get_dirty_bitmap",
+		  .flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+		  .iova = iova, .length = len, .page_size = ps },
+		{ -EOPNOTSUPP, "unknown flag 2", "iommufd_hwpt_get_dirty_bitmap: flags",
+		  .flags = 2, .iova = iova, .length = len, .page_size = ps },
+		{ -EOPNOTSUPP, "__reserved != 0", "iommufd_hwpt_get_dirty_bitmap: __reserved",
+		  .reserved = 1, .iova = iova, .length = len, .page_size = ps },
+		{ -ENOENT, "hwpt_id that does not exist", "iommufd_get_hwpt_paging",
+		  .hwpt_id = 0xfffff, .iova = iova, .length = len, .page_size = ps },
+		{ -EINVAL, "length 0", "iommufd_check_iova_range: !length",
+		  .iova = iova, .length = 0, .page_size = ps },
+		{ -EINVAL, "iova off the IOAS alignment (half an IO page)",
+		  "iommufd_check_iova_range: iova & (iova_alignment - 1)",
+		  .iova = iova + ps / 2, .length = len - ps, .page_size = ps / 2 },
+		{ -EINVAL, "length off the IOAS alignment",
+		  "iommufd_check_iova_range: (last_iova + 1) & (iova_alignment - 1)",
+		  .iova = iova, .length = len - ps / 2, .page_size = ps / 2 },
+		{ -EINVAL, "page_size 0", "iommufd_check_iova_range: !page_size",
+		  .iova = iova, .length = len, .page_size = 0 },
+		{ -EINVAL, "iova not aligned to page_size (4 IO pages)",
+		  "iommufd_check_iova_range: iova & (page_size - 1)",
+		  .iova = iova + ps, .length = len - 2 * ps, .page_size = 4 * ps },
+		{ -EINVAL, "length not a multiple of page_size",
+		  "iommufd_check_iova_range: (last_iova + 1) & (page_size - 1)",
+		  .iova = iova, .length = 3 * ps, .page_size = 2 * ps },
+		/*
+		 * 3 IO pages: not a power of 2.  The kernel has no such check: it
+		 * masks with page_size - 1 (0b10...1 for 3 * 2^k), which the
+		 * aperture start and a 64 KiB length pass, and iova_bitmap uses
+		 * __ffs(page_size).
+		 */
+		{ ((iova | (iova + len)) & (3 * ps - 1)) ? -EINVAL : 0,
+		  "page_size 3 IO pages (not a power of 2)",
+		  "iommufd_check_iova_range masks with page_size - 1; no power-of-2 check",
+		  .iova = iova, .length = len, .page_size = 3 * ps },
+		{ -EOVERFLOW, "iova + length wraps", "iommufd_check_iova_range: check_add_overflow",
+		  .iova = ~0ULL - ps + 1, .length = 2 * ps, .page_size = ps },
+		{ unmapped_einval ? -EINVAL : 0, "an aligned range past the mapped IOVA", why,
+		  .iova = iova + len, .length = 16 * ps, .page_size = ps },
+		{ unmapped_einval ? -EINVAL : 0, "a range from the mapped IOVA on past its end",
+		  why, .iova = iova, .length = len + 16 * ps, .page_size = ps },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_dirty_bitmap(c, bitmap, &cases[i]);
+}
+
 /* iommufd_hwpt_get_dirty_bitmap, iommufd_check_iova_range, iommufd_fops_ioctl */
 void group_dirty(void)
 {
@@ -308,8 +455,6 @@ void group_dirty(void)
 		uint64_t trailing;
 	} big;
 	struct iommu_hwpt_get_dirty_bitmap cmd, base;
-	bool unmapped_einval;
-	char why[320];
 	uint64_t ps;
 
 	if (dirty_inherited(&c)) {
@@ -337,86 +482,7 @@ void group_dirty(void)
 		  "iommufd_get_hwpt_paging");
 	check_err(set_dirty_tracking(c.iommufd, c.hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE),
 		  0, "SET_DIRTY_TRACKING enable while enabled", "iopt_set_dirty_tracking");
-	cmd = base;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), 0, "GET_DIRTY_BITMAP of the range",
-		  "iommufd_hwpt_get_dirty_bitmap");
-	cmd = base;
-	cmd.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), 0, "with NO_CLEAR",
-		  "iommufd_hwpt_get_dirty_bitmap");
-	cmd = base;
-	cmd.flags = 2;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EOPNOTSUPP, "unknown flag 2",
-		  "iommufd_hwpt_get_dirty_bitmap: flags");
-	cmd = base;
-	cmd.__reserved = 1;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EOPNOTSUPP, "__reserved != 0",
-		  "iommufd_hwpt_get_dirty_bitmap: __reserved");
-	cmd = base;
-	cmd.hwpt_id = 0xfffff;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -ENOENT, "hwpt_id that does not exist",
-		  "iommufd_get_hwpt_paging");
-	cmd = base;
-	cmd.length = 0;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL, "length 0",
-		  "iommufd_check_iova_range: !length");
-	cmd = base;
-	cmd.iova = c.iova + ps / 2;
-	cmd.page_size = ps / 2;
-	cmd.length = c.length - ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL,
-		  "iova off the IOAS alignment (half an IO page)",
-		  "iommufd_check_iova_range: iova & (iova_alignment - 1)");
-	cmd = base;
-	cmd.length = c.length - ps / 2;
-	cmd.page_size = ps / 2;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL,
-		  "length off the IOAS alignment",
-		  "iommufd_check_iova_range: (last_iova + 1) & (iova_alignment - 1)");
-	cmd = base;
-	cmd.page_size = 0;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL, "page_size 0",
-		  "iommufd_check_iova_range: !page_size");
-	cmd = base;
-	cmd.iova = c.iova + ps;
-	cmd.length = c.length - 2 * ps;
-	cmd.page_size = 4 * ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL,
-		  "iova not aligned to page_size (4 IO pages)",
-		  "iommufd_check_iova_range: iova & (page_size - 1)");
-	cmd = base;
-	cmd.length = 3 * ps;
-	cmd.page_size = 2 * ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL,
-		  "length not a multiple of page_size",
-		  "iommufd_check_iova_range: (last_iova + 1) & (page_size - 1)");
-	/*
-	 * 3 IO pages: not a power of 2.  The kernel has no such check: it masks
-	 * with page_size - 1 (0b10...1 for 3 * 2^k), which the aperture start
-	 * and a 64 KiB length pass, and iova_bitmap uses __ffs(page_size).
-	 */
-	cmd = base;
-	cmd.page_size = 3 * ps;
-	cmd.length = c.length;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd),
-		  ((c.iova | (c.iova + c.length)) & (3 * ps - 1)) ? -EINVAL : 0,
-		  "page_size 3 IO pages (not a power of 2)",
-		  "iommufd_check_iova_range masks with page_size - 1; no power-of-2 check");
-	cmd = base;
-	cmd.iova = ~0ULL - ps + 1;
-	cmd.length = 2 * ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EOVERFLOW, "iova + length wraps",
-		  "iommufd_check_iova_range: check_add_overflow");
-	unmapped_einval = kernel_has(RULE_DIRTY_UNMAPPED_EINVAL, why, sizeof(why));
-	cmd = base;
-	cmd.iova = c.iova + c.length;
-	cmd.length = 16 * ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd),
-		  unmapped_einval ? -EINVAL : 0, "an aligned range past the mapped IOVA", why);
-	cmd = base;
-	cmd.length = c.length + 16 * ps;
-	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd),
-		  unmapped_einval ? -EINVAL : 0, "a range from the mapped IOVA on past its end", why);
+	check_bitmap_arguments(&c, bitmap);
 	cmd = base;
 	cmd.size = offsetof(struct iommu_hwpt_get_dirty_bitmap, data);
 	check_err(vmt_iommufd_hwpt_get_dirty_bitmap_raw(c.iommufd, &cmd), -EINVAL, "size short of data",

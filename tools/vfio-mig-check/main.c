@@ -15,6 +15,7 @@
 
 #include "closestream.h"
 #include "exitcodes.h"
+#include "failure.h"
 #include "log.h"
 #include "signals.h"
 
@@ -31,6 +32,8 @@ static struct {
 	struct options opt;
 	struct target targets[2];
 	int ntargets;
+	/* What kept the run from checking, or a device from RUNNING: said once, at the end. */
+	struct vmt_failure failure;
 } run;
 
 static void list_groups(void)
@@ -64,9 +67,16 @@ static int leave_devices_running(void)
 		int ret = target_leave_running(t);
 
 		if (ret) {
-			vmt_err("%s: could not be left RUNNING: %s; it is in %s", t->spec,
-				strerror(-ret),
-				t->final_state == ~0U ? "an unknown state" : sname(t->final_state));
+			/* The first is the run's failure; more are said at once. */
+			if (vmt_failed(&run.failure))
+				vmt_err("%s: could not be left RUNNING: %s; it is in %s", t->spec,
+					strerror(-ret), t->final_state == ~0U ? "an unknown state" :
+					sname(t->final_state));
+			else
+				vmt_refuse(&run.failure, &(struct vmt_where){ .device = t->spec }, ret,
+					   VMT_EXIT_FAILURE, "%s: could not be left RUNNING: %s; it is in %s",
+					   t->spec, strerror(-ret), t->final_state == ~0U ?
+					   "an unknown state" : sname(t->final_state));
 			failed = 1;
 		} else {
 			vmt_info("%s: RUNNING%s", t->spec, t->was_reset ? " (after a reset)" : "");
@@ -78,23 +88,41 @@ static int leave_devices_running(void)
 	return failed;
 }
 
-static int write_reports(int stop_signal)
+/* The failure's one line on stderr; returned for the JSON report (malloc'd, or NULL). */
+static char *say_failure(void)
 {
+	char *line;
+
+	if (!vmt_failed(&run.failure))
+		return NULL;
+	run.failure.what_says_where = true;
+	line = vmt_failure_line(&run.failure, NULL, 0);
+	vmt_err("%s", line ? line : "out of memory");
+	return line;
+}
+
+static int write_reports(int stop_signal, bool ok, bool ran)
+{
+	char *line = say_failure();
 	struct run_info info = {
 		.targets = run.targets,
 		.ntargets = run.ntargets,
 		.kernel = kversion_string(),
 		.stop_signal = stop_signal,
+		.ok = ok && !vmt_failed(&run.failure),
+		.failure = &run.failure,
+		.error_line = line,
 	};
 	int ret;
 
-	if (run.opt.junit && (ret = report_junit(run.opt.junit, &info))) {
+	if (ran && run.opt.junit && (ret = report_junit(run.opt.junit, &info)))
 		vmt_err("%s: cannot write the JUnit report: %s", run.opt.junit, strerror(-ret));
-		return VMT_EXIT_FAILURE;
-	}
-	if (run.opt.json && report_json(stdout, &info))
-		return VMT_EXIT_FAILURE;
-	return 0;
+	else if (run.opt.json)
+		ret = report_json(stdout, &info);
+	else
+		ret = 0;
+	free(line);
+	return ret ? VMT_EXIT_FAILURE : 0;
 }
 
 /* The end of every run: devices RUNNING, reports out. */
@@ -107,7 +135,7 @@ static int finish(int stop_signal)
 	if (stop_signal && !run.opt.json)
 		printf("Bail out! stopped by signal %d\n", stop_signal);
 	results_finish_tap();
-	if (write_reports(stop_signal))
+	if (write_reports(stop_signal, !failed && !stop_signal && !results_failed(), true))
 		failed = 1;
 	if (stop_signal)
 		vmt_err("stopped by %s after %u checks; %s", vmt_stop_signal_name(), results_total(),
@@ -140,24 +168,23 @@ static int prepare_targets(void)
 		struct target *t = &run.targets[i];
 
 		ret = target_resolve(run.opt.device[i], t);
-		if (ret) {
-			vmt_err("%s: no such VFIO device with a cdev: %s", run.opt.device[i],
-				strerror(-ret));
-			return ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
-		}
+		if (ret)
+			return vmt_refuse(&run.failure, &(struct vmt_where){ .device = run.opt.device[i] },
+					  ret, ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE,
+					  "%s: no such VFIO device with a cdev: %s", run.opt.device[i],
+					  strerror(-ret));
 		ret = target_preflight(t, &facts[i], why, sizeof(why));
-		if (ret) {
-			vmt_err("%s: %s; not touched", t->spec, why);
-			return ret == -EOPNOTSUPP ? VMT_EXIT_UNSUPPORTED : VMT_EXIT_FAILURE;
-		}
+		if (ret)
+			return vmt_refuse(&run.failure, &(struct vmt_where){ .device = t->spec }, ret,
+					  ret == -EOPNOTSUPP ? VMT_EXIT_UNSUPPORTED : VMT_EXIT_FAILURE,
+					  "%s: %s; not touched", t->spec, why);
 		run.ntargets++;
 	}
-	if (run.ntargets == 2 && facts[0].mig_flags != facts[1].mig_flags) {
-		vmt_err("%s and %s claim different migration flags (0x%" PRIx64 ", 0x%" PRIx64
-			"): PEER must be the same kind of device", run.targets[0].spec,
-			run.targets[1].spec, facts[0].mig_flags, facts[1].mig_flags);
-		return VMT_EXIT_USAGE;
-	}
+	if (run.ntargets == 2 && facts[0].mig_flags != facts[1].mig_flags)
+		return vmt_refuse(&run.failure, NULL, -EINVAL, VMT_EXIT_USAGE,
+				  "%s and %s claim different migration flags (0x%" PRIx64 ", 0x%" PRIx64
+				  "): PEER must be the same kind of device", run.targets[0].spec,
+				  run.targets[1].spec, facts[0].mig_flags, facts[1].mig_flags);
 	conf.ncdev = run.ntargets;
 	for (i = 0; i < run.ntargets; i++)
 		conf.cdev[i] = run.targets[i].cdev;
@@ -231,29 +258,34 @@ int main(int argc, const char **argv)
 		vmt_usage_error("invalid --kernel argument: '%s' (MAJOR.MINOR[.SUBLEVEL])",
 				run.opt.kernel_version);
 	if (kversion_load()) {
-		vmt_err("uname: %s; give --kernel VERSION", strerror(errno));
-		code = VMT_EXIT_FAILURE;
-		goto out;
+		vmt_refuse(&run.failure, NULL, -errno, VMT_EXIT_FAILURE,
+			   "uname: %s; give --kernel VERSION", strerror(errno));
+		goto refused;
 	}
 	if (run.opt.ndevices && !run.opt.yes) {
-		vmt_err("this walks %s%s%s through every migration state and resets %s: "
-			"give --yes to go ahead", run.opt.device[0],
-			run.opt.ndevices > 1 ? " and " : "",
-			run.opt.ndevices > 1 ? run.opt.device[1] : "",
-			run.opt.ndevices > 1 ? "them" : "it");
-		code = VMT_EXIT_USAGE;
-		goto out;
+		vmt_refuse(&run.failure, NULL, -EPERM, VMT_EXIT_USAGE,
+			   "this walks %s%s%s through every migration state and resets %s: "
+			   "give --yes to go ahead", run.opt.device[0],
+			   run.opt.ndevices > 1 ? " and " : "",
+			   run.opt.ndevices > 1 ? run.opt.device[1] : "",
+			   run.opt.ndevices > 1 ? "them" : "it");
+		goto refused;
 	}
 	take_inherited_iommufd();
-	code = prepare_targets();
-	if (code)
-		goto out;
+	if (prepare_targets())
+		goto refused;
 	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 	results_init(!run.opt.json, poll_stop);
 	describe_run();
 	run_groups();
 	code = finish(0);
+	goto out;
+refused:
+	/* Nothing was touched: the report says why, with no checks. */
+	write_reports(0, false, false);
+	code = vmt_failure_exit_code(&run.failure);
 out:
+	vmt_failure_free(&run.failure);
 	results_free();
 	free_options(&run.opt);
 	return vmt_close_stdout() ? VMT_EXIT_FAILURE : code;

@@ -68,8 +68,10 @@ static void parse_range(const char *arg, struct options *o)
 		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
 }
 
-static void take_option(int rc, const char *arg, struct options *o)
+static void take_option(int rc, const char *arg, void *ctx)
 {
+	struct options *o = ctx;
+
 	switch (rc) {
 	case OPT_DEVICE:
 		if (o->ndevices == 2)
@@ -147,16 +149,10 @@ void parse_options(int argc, const char **argv, struct options *o)
 		{ "io-page-size", '\0', POPT_ARG_STRING, NULL, OPT_IO_PAGE_SIZE, NULL, NULL },
 		POPT_TABLEEND
 	};
-	const char *extra;
-	int rc;
 
 	*o = (struct options){ .iommufd = -1 };
-	vmt_cli_begin(argc, argv, table);
-	while ((rc = vmt_cli_next(usage)))
-		take_option(rc, vmt_cli_arg(), o);
-	extra = vmt_cli_operand();
-	if (extra)
-		vmt_usage_error("unexpected argument '%s'", extra);
+	vmt_cli_parse(argc, argv, table, usage, take_option, o);
+	vmt_cli_no_operands();
 	check_combination(o);
 }
 

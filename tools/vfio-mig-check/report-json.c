@@ -51,7 +51,7 @@ static void add_group(struct json_object *array, const struct group_result *g)
 	}
 	vmt_json_add_u64(o, "checks", g->count);
 	vmt_json_add_u64(o, "failed", g->failed);
-	vmt_json_add_seconds(o, "elapsed", g->elapsed_ns);
+	vmt_json_add_seconds(o, "elapsed_s", g->elapsed_ns);
 }
 
 static void add_timing(struct json_object *doc)
@@ -72,13 +72,13 @@ static void add_timing(struct json_object *doc)
 		vmt_json_add_str(a, "from", sname(t[i].from));
 		vmt_json_add_str(a, "to", sname(t[i].to));
 		vmt_json_add_u64(a, "count", t[i].count);
-		vmt_json_add_seconds(a, "mean", t[i].total_ns / t[i].count);
-		vmt_json_add_seconds(a, "max", t[i].max_ns);
+		vmt_json_add_seconds(a, "mean_s", t[i].total_ns / t[i].count);
+		vmt_json_add_seconds(a, "max_s", t[i].max_ns);
 	}
 	timing_read_totals(&bytes, &ns);
 	vmt_json_add_u64(o, "read_bytes", bytes);
-	vmt_json_add_seconds(o, "read_time", ns);
-	vmt_json_add_rate(o, "read_rate", bytes, ns);
+	vmt_json_add_seconds(o, "read_time_s", ns);
+	vmt_json_add_rate(o, "read_bytes_per_s", bytes, ns);
 }
 
 static void add_devices(struct json_object *doc, const struct run_info *run)
@@ -110,6 +110,12 @@ int report_json(FILE *out, const struct run_info *run)
 
 	if (!doc)
 		return -ENOMEM;
+	if (run->failure && vmt_failed(run->failure)) {
+		vmt_failure_add_json(doc, run->failure, run->error_line);
+	} else {
+		vmt_json_add_bool(doc, "ok", run->ok);
+		vmt_json_add_null(doc, "error");
+	}
 	vmt_json_add_str(doc, "kernel", run->kernel);
 	add_devices(doc, run);
 	a = vmt_json_add_array(doc, "groups");

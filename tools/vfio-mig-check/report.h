@@ -7,8 +7,10 @@
 #ifndef VMC_REPORT_H
 #define VMC_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "failure.h"
 #include "safety.h"
 
 struct run_info {
@@ -16,6 +18,10 @@ struct run_info {
 	int ntargets;
 	const char *kernel;
 	int stop_signal; /* 0, or the signal that cut the run short */
+	bool ok;	 /* the exit status is 0 */
+	/* What kept the tool from checking or from leaving a device RUNNING; NULL: nothing. */
+	const struct vmt_failure *failure;
+	const char *error_line;
 };
 
 /* 0 or -errno (the file could not be written). */

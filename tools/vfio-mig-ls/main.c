@@ -76,6 +76,32 @@ static void parse_columns(struct options *o, const char *list)
 				bad_len, bad);
 }
 
+static void take_option(int opt, const char *arg, void *ctx)
+{
+	struct options *o = ctx;
+
+	switch (opt) {
+	case OPT_OUTPUT:
+		parse_columns(o, arg);
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_NOHEADINGS:
+		o->no_headings = true;
+		break;
+	case OPT_RAW:
+		o->raw = true;
+		break;
+	case OPT_BYTES:
+		o->bytes = true;
+		break;
+	case OPT_NO_OPEN:
+		o->no_open = true;
+		break;
+	}
+}
+
 static void parse_options(int argc, const char **argv, struct options *o)
 {
 	static const struct poptOption table[] = {
@@ -89,31 +115,8 @@ static void parse_options(int argc, const char **argv, struct options *o)
 		POPT_TABLEEND
 	};
 	const char *name;
-	int rc;
 
-	vmt_cli_begin(argc, argv, table);
-	while ((rc = vmt_cli_next(usage))) {
-		switch (rc) {
-		case OPT_OUTPUT:
-			parse_columns(o, vmt_cli_arg());
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_NOHEADINGS:
-			o->no_headings = true;
-			break;
-		case OPT_RAW:
-			o->raw = true;
-			break;
-		case OPT_BYTES:
-			o->bytes = true;
-			break;
-		case OPT_NO_OPEN:
-			o->no_open = true;
-			break;
-		}
-	}
+	vmt_cli_parse(argc, argv, table, usage, take_option, o);
 	while ((name = vmt_cli_operand())) {
 		if (o->nnames == MAX_NAMES)
 			vmt_usage_error("more than %d DEVICE arguments", MAX_NAMES);

@@ -3,9 +3,12 @@
  * Will pre-copy converge, and what will stop-copy cost? A first-order model,
  * stated as an estimate with its inputs:
  *
- *   pending   initial_bytes + dirty_bytes when sampling started
+ *   pending   initial_bytes + dirty_bytes when sampling started, or at
+ *             the last REINIT (pre-copy info v2): a new initial section
+ *             starts pre-copy again, and what came before it is done
  *   rate      new device state per second (measured: growth of pending plus
- *             what was drained in between, over the sampled time)
+ *             what was drained in between, over the sampled time since
+ *             the same point)
  *   B         the link bandwidth the user expects (--bandwidth)
  *
  * Iterative pre-copy converges when rate < B: each round sends what the
@@ -28,6 +31,9 @@ struct precopy_estimate_input {
 	double rate;		  /* new bytes/s */
 	bool stop_copy_known;
 	uint64_t stop_copy_bytes; /* MIG_DATA_SIZE at the last sample */
+	/* REINITs seen; the figures above start at the last one, since_s into the run. */
+	unsigned int reinits;
+	double since_s;
 };
 
 struct precopy_estimate {

@@ -25,31 +25,26 @@
 #include "report.h"
 #include "session.h"
 
-/* Open the device and read what it is: 0, or the exit code (the error said). */
-static int open_device(const struct precopy_options *opt, struct vmt_device **dev,
-		       uint32_t *state)
+/* Open the device and read what it is: 0, or -errno (the failure recorded). */
+static int open_device(const struct precopy_options *opt, struct vmt_failure *failure,
+		       struct vmt_device **dev, uint32_t *state)
 {
 	struct vmt_device_open_opts open_opts = { .force_group = opt->force_group };
 	int ret = vmt_device_open(opt->device, &open_opts, dev);
+	struct vmt_where at = { .device = opt->device };
 
-	if (ret) {
-		vmt_err("%s: cannot open the device: %s", opt->device, vmt_device_open_reason(ret));
-		return ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE;
-	}
+	if (ret)
+		return vmt_fail_device_open(failure, opt->device, ret,
+					    ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE);
+	at.device = (*dev)->name;
 	ret = vmt_mig_query(*dev);
-	if (ret == -EOPNOTSUPP) {
-		vmt_err("%s: the device does not support VFIO migration", (*dev)->name);
-		return vmt_exit_code_for_error(ret);
-	}
-	if (ret) {
-		vmt_err("%s: cannot read the migration flags: %s", (*dev)->name, strerror(-ret));
-		return vmt_exit_code_for_error(ret);
-	}
+	if (ret == -EOPNOTSUPP)
+		return vmt_refuse(failure, &at, ret, 0, "the device does not support VFIO migration");
+	if (ret)
+		return vmt_fail(failure, &at, ret, 0, "cannot read the migration flags");
 	ret = vmt_mig_get_state(*dev, state);
-	if (ret) {
-		vmt_err("%s: cannot read the migration state: %s", (*dev)->name, strerror(-ret));
-		return VMT_EXIT_FAILURE;
-	}
+	if (ret)
+		return vmt_fail(failure, &at, ret, VMT_EXIT_FAILURE, "cannot read the migration state");
 	return 0;
 }
 
@@ -67,27 +62,30 @@ static void device_facts(struct vmt_device *dev, uint32_t state, struct precopy_
 }
 
 /*
- * Whether pre-copy can be sampled: -1 yes; else the exit code (0 when the
- * facts were all that was asked for).
+ * Whether pre-copy can be sampled: true, or false with a failure recorded
+ * when it was asked for (none when the facts were all that was asked for).
  */
-static int precopy_possible(const struct precopy_options *opt,
-			    const struct precopy_device_facts *f, uint32_t state)
+static bool precopy_possible(const struct precopy_options *opt, struct vmt_failure *failure,
+			     const struct precopy_device_facts *f, uint32_t state)
 {
+	const struct vmt_where at = { .device = f->name };
+
 	if (opt->no_precopy)
-		return VMT_EXIT_OK;
+		return false;
 	if (!f->has_precopy) {
-		if (!opt->precopy_asked)
-			return VMT_EXIT_OK;
-		vmt_err("%s: no pre-copy figures: the device has no PRE_COPY support "
-			"(migration flags 0x%" PRIx64 ")", f->name, f->mig_flags);
-		return VMT_EXIT_UNSUPPORTED;
+		if (opt->precopy_asked)
+			vmt_refuse(failure, &at, -EOPNOTSUPP, VMT_EXIT_UNSUPPORTED,
+				   "no pre-copy figures: the device has no PRE_COPY support "
+				   "(migration flags 0x%" PRIx64 ")", f->mig_flags);
+		return false;
 	}
 	if (vmt_precopy_state_for(state) == VMT_STATE_UNKNOWN) {
-		vmt_err("%s: the device is in %s; sampling pre-copy needs RUNNING or RUNNING_P2P "
-			"(is a migration under way?)", f->name, vmt_mig_state_name(state));
-		return VMT_EXIT_FAILURE;
+		vmt_refuse(failure, &at, -EBUSY, VMT_EXIT_FAILURE,
+			   "the device is in %s; sampling pre-copy needs RUNNING or RUNNING_P2P "
+			   "(is a migration under way?)", vmt_mig_state_name(state));
+		return false;
 	}
-	return -1;
+	return true;
 }
 
 /* Where the report goes and how much of it: -q means less, and nothing beside a stream. */
@@ -106,22 +104,20 @@ static int run(struct precopy_session *s, const struct precopy_options *opt)
 {
 	struct precopy_device_facts facts;
 	uint32_t original;
-	int code;
 
 	if (precopy_options_stream_on_stdout(opt) && !vmt_binary_output_ok(STDOUT_FILENO, opt->force))
 		return VMT_EXIT_USAGE;
 	setup_report(s, opt);
-	code = open_device(opt, &s->dev, &original);
-	if (code)
-		return code;
-	device_facts(s->dev, original, &facts);
-	/* With -q and --watch, only the table. */
-	if (!s->quiet_report && !(vmt_log_level() < VMT_LOG_INFO && opt->watch))
-		report_device(&s->report, &facts);
-	code = precopy_possible(opt, &facts, original);
-	if (code >= 0)
-		return code;
-	return precopy_session_run(s, original);
+	if (open_device(opt, &s->failure, &s->dev, &original) == 0) {
+		device_facts(s->dev, original, &facts);
+		/* With -q and --watch, only the table. */
+		if (!s->quiet_report && !(vmt_log_level() < VMT_LOG_INFO && opt->watch))
+			report_device(&s->report, &facts);
+		if (precopy_possible(opt, &s->failure, &facts, original))
+			return precopy_session_run(s, original);
+	}
+	precopy_session_say_failure(s);
+	return vmt_failed(&s->failure) ? vmt_failure_exit_code(&s->failure) : VMT_EXIT_OK;
 }
 
 int main(int argc, const char **argv)

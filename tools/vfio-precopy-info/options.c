@@ -118,8 +118,10 @@ static void parse_sampling(struct precopy_options *o, int opt, const char *arg)
 	}
 }
 
-static void parse_option(struct precopy_options *o, int opt, const char *arg)
+static void parse_option(int opt, const char *arg, void *ctx)
 {
+	struct precopy_options *o = ctx;
+
 	switch (opt) {
 	case OPT_DEVICE:
 		set_device(o, arg);
@@ -177,22 +179,16 @@ static void check_combination(struct precopy_options *o)
 void precopy_options_parse(struct precopy_options *o, int argc, const char **argv)
 {
 	const char *operand;
-	int opt;
 
 	*o = (struct precopy_options){
 		.downtime_ns = 300 * NSEC_PER_MSEC,
 		.interval_ns = NSEC_PER_SEC,
 	};
-	vmt_cli_begin(argc, argv, option_table);
-	while ((opt = vmt_cli_next(usage)) > 0)
-		parse_option(o, opt, vmt_cli_arg());
-	operand = vmt_cli_operand();
-	if (operand && !o->device) {
+	vmt_cli_parse(argc, argv, option_table, usage, parse_option, o);
+	/* The device may come as an operand instead of -d. */
+	if (!o->device && (operand = vmt_cli_operand()))
 		set_device(o, operand);
-		operand = vmt_cli_operand();
-	}
-	if (operand)
-		vmt_usage_error("unexpected argument '%s'", operand);
+	vmt_cli_no_operands();
 	check_combination(o);
 }
 

@@ -76,7 +76,19 @@ static void sample_json(struct precopy_report *r, const struct precopy_sample *s
 	vmt_json_add_u64(doc, "drained_bytes", s->drained_bytes);
 	vmt_json_add_u64(doc, "drained_total_bytes", s->drained_total);
 	vmt_json_add_double(doc, "new_bytes_per_s", s->rate_known ? s->rate : NAN, 0);
+	if (s->reinit_known)
+		vmt_json_add_bool(doc, "reinit", s->reinit);
+	else
+		vmt_json_add_null(doc, "reinit");
 	vmt_json_emit(r->out, doc);
+}
+
+/* The REINIT column: yes or no with pre-copy info v2, "-" when the device cannot say. */
+static const char *reinit_cell(const struct precopy_sample *s)
+{
+	if (!s->reinit_known)
+		return "-";
+	return s->reinit ? "yes" : "no";
 }
 
 void report_sample(struct precopy_report *r, const struct precopy_sample *s)
@@ -91,20 +103,22 @@ void report_sample(struct precopy_report *r, const struct precopy_sample *s)
 		fprintf(r->out, "pre-copy:         initial %" PRIu64 " bytes, dirty %" PRIu64
 			" bytes (in %s)\n", s->initial_bytes, s->dirty_bytes,
 			vmt_mig_state_name(s->state));
+		if (s->reinit)
+			fprintf(r->out, "reinit:           new initial data (VFIO_PRECOPY_INFO_REINIT)\n");
 		if (s->drained_bytes)
 			fprintf(r->out, "drained:          %" PRIu64 " bytes\n", s->drained_bytes);
 		return;
 	}
 	if (r->rows++ % 20 == 0)
-		fprintf(r->out, "%9s %-12s %14s %14s %14s %14s %14s\n", "TIME", "STATE", "INITIAL",
-			"DIRTY", "STOP-COPY", "DRAINED", "NEW/s");
+		fprintf(r->out, "%9s %-12s %14s %14s %14s %14s %14s %6s\n", "TIME", "STATE", "INITIAL",
+			"DIRTY", "STOP-COPY", "DRAINED", "NEW/s", "REINIT");
 	if (s->stop_copy_known)
 		snprintf(stop, sizeof(stop), "%" PRIu64, s->stop_copy_bytes);
 	if (s->rate_known)
 		snprintf(rate, sizeof(rate), "%.0f", s->rate);
-	fprintf(r->out, "%9.3f %-12s %14" PRIu64 " %14" PRIu64 " %14s %14" PRIu64 " %14s\n", s->t,
-		vmt_mig_state_name(s->state), s->initial_bytes, s->dirty_bytes, stop,
-		s->drained_bytes, rate);
+	fprintf(r->out, "%9.3f %-12s %14" PRIu64 " %14" PRIu64 " %14s %14" PRIu64 " %14s %6s\n",
+		s->t, vmt_mig_state_name(s->state), s->initial_bytes, s->dirty_bytes, stop,
+		s->drained_bytes, rate, reinit_cell(s));
 }
 
 static void estimate_json(struct precopy_report *r, const struct precopy_estimate_input *in,
@@ -116,6 +130,8 @@ static void estimate_json(struct precopy_report *r, const struct precopy_estimat
 	vmt_json_add_double(doc, "bandwidth_bytes_per_s", in->bandwidth, 0);
 	vmt_json_add_double(doc, "downtime_target_s", in->downtime_target_s, 6);
 	vmt_json_add_u64(doc, "samples", samples);
+	vmt_json_add_u64(doc, "reinits", in->reinits);
+	vmt_json_add_double(doc, "reinit_time_s", in->reinits ? in->since_s : NAN, 6);
 	vmt_json_add_u64(doc, "pending_bytes", in->pending_bytes);
 	vmt_json_add_double(doc, "new_bytes_per_s", in->rate_known ? in->rate : NAN, 0);
 	if (e->converges_known)
@@ -146,7 +162,13 @@ void report_estimate(struct precopy_report *r, const struct precopy_estimate_inp
 	fprintf(r->out, "estimate (a first-order model, not a measurement of a migration):\n");
 	fprintf(r->out, "  inputs:         bandwidth %s/s, downtime target %.3f s, %u sample(s)\n",
 		bw, in->downtime_target_s, samples);
-	if (!e->converges_known) {
+	if (in->reinits)
+		fprintf(r->out, "  reinit:         %u new initial section(s); figures from the last,"
+				" at %.3f s\n", in->reinits, in->since_s);
+	if (!e->converges_known && in->reinits) {
+		fprintf(r->out, "  pre-copy:       rate of new state unknown (no sample after the last"
+				" REINIT)\n");
+	} else if (!e->converges_known) {
 		fprintf(r->out, "  pre-copy:       rate of new state unknown (one sample: use --watch"
 				" or --count)\n");
 	} else {
@@ -167,6 +189,12 @@ void report_estimate(struct precopy_report *r, const struct precopy_estimate_inp
 			e->stop_copy_time_s, stop, e->meets_downtime ? "within" : "OVER",
 			in->downtime_target_s);
 	}
+}
+
+void report_failure(struct precopy_report *r, const struct vmt_failure *f, const char *line)
+{
+	if (r->json)
+		vmt_failure_emit_json_line(r->out, json_line("error"), f, line);
 }
 
 int report_flush(struct precopy_report *r)

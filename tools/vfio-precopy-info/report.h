@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "estimate.h"
+#include "failure.h"
 #include "sample.h"
 
 struct precopy_device_facts {
@@ -38,6 +39,8 @@ void report_device(struct precopy_report *r, const struct precopy_device_facts *
 void report_sample(struct precopy_report *r, const struct precopy_sample *s);
 void report_estimate(struct precopy_report *r, const struct precopy_estimate_input *in,
 		     const struct precopy_estimate *e, unsigned int samples);
+/* With --json, the first failure as the last line ("type": "error", "ok": false). */
+void report_failure(struct precopy_report *r, const struct vmt_failure *f, const char *line);
 /*
  * Push what was printed out now and say whether it could be written:
  * 0 or -errno. A reader that went away (EPIPE) must end a --watch at once.

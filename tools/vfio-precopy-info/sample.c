@@ -7,7 +7,7 @@
 void precopy_sample_rate(const struct precopy_sample *prev, struct precopy_sample *cur)
 {
 	cur->rate_known = false;
-	if (!prev || cur->t <= prev->t)
+	if (!prev || cur->t <= prev->t || cur->reinit)
 		return;
 	/*
 	 * What the device has pending grows by what became dirty and shrinks

@@ -20,12 +20,22 @@ struct precopy_sample {
 	uint64_t stop_copy_bytes;
 	uint64_t drained_bytes; /* read from the data fd since the previous sample */
 	uint64_t drained_total;
+	/*
+	 * VFIO_PRECOPY_INFO_REINIT: the device began a new initial section
+	 * (initial_bytes starts again, dirty_bytes reset). Known only with
+	 * pre-copy info v2; without it the device cannot say.
+	 */
+	bool reinit_known;
+	bool reinit;
 	/* (pending now - pending before + drained) / dt; from the 2nd sample */
 	bool rate_known;
 	double rate;
 };
 
-/* Fill cur->rate from prev (NULL for the first sample). */
+/*
+ * Fill cur->rate from prev (NULL for the first sample). A REINIT sample
+ * has no rate: its jump is a new section, not state made in the interval.
+ */
 void precopy_sample_rate(const struct precopy_sample *prev, struct precopy_sample *cur);
 
 #endif

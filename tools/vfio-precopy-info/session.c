@@ -14,6 +14,7 @@
 #include "signals.h"
 #include "stream-writer.h"
 #include "timeutil.h"
+#include "uapi/vfio-uapi.h"
 #include "vfio-mig.h"
 
 #include "estimate.h"
@@ -47,7 +48,8 @@ static const char *data_stream_name(const struct precopy_session *s)
 static int take_sample(struct precopy_session *s, struct precopy_sample *smp,
 		       struct migstream_precopy_info *info)
 {
-	int ret = vmt_precopy_sample(s->dev, 0, info);
+	uint32_t flags = 0;
+	int ret = vmt_precopy_sample_flags(s->dev, 0, info, &flags);
 
 	if (ret)
 		return ret;
@@ -59,8 +61,24 @@ static int take_sample(struct precopy_session *s, struct precopy_sample *smp,
 		.dirty_bytes = info->dirty_bytes,
 		.stop_copy_known = info->stop_copy_size != MIGSTREAM_SIZE_UNKNOWN,
 		.stop_copy_bytes = info->stop_copy_size,
+		/* Before the opt-in the flags are not the kernel's word. */
+		.reinit_known = s->precopy_v2,
+		.reinit = s->precopy_v2 && (flags & VFIO_PRECOPY_INFO_REINIT),
 	};
 	return 0;
+}
+
+/*
+ * REINIT: the device's initial section starts again, as vfio-mig-save
+ * sends it again: drained bytes are PRECOPY_INITIAL until it is read, and
+ * the estimate starts from here (what came before is a finished section).
+ */
+static void begin_reinit(struct precopy_session *s, const struct precopy_sample *smp)
+{
+	s->reinits++;
+	s->split = (struct vmt_precopy_split){ .initial_left = smp->initial_bytes };
+	vmt_dbg("%s: REINIT at %.3f s: new initial section of %llu bytes", s->dev->name, smp->t,
+		(unsigned long long)smp->initial_bytes);
 }
 
 static int write_drained(struct precopy_session *s, const unsigned char *buf, size_t len)
@@ -124,8 +142,9 @@ static int open_stream(struct precopy_session *s, struct migstream_writer **w, i
 	if (!ret)
 		ret = migstream_write_device(*w, &rec);
 	if (ret)
-		vmt_err("%s: cannot write the stream: %s", name, strerror(-ret));
-	return ret;
+		return vmt_fail(&s->failure, &(struct vmt_where){ .file = name }, ret, 0,
+				"cannot write the stream");
+	return 0;
 }
 
 static int open_streams(struct precopy_session *s)
@@ -137,14 +156,14 @@ static int open_streams(struct precopy_session *s)
 	if (!s->opt->output)
 		return 0;
 	ret = vmt_outfile_open(&s->data_out, s->opt->output);
-	if (ret) {
-		vmt_err("%s: cannot open: %s", s->opt->output, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return vmt_fail(&s->failure, &(struct vmt_where){ .file = s->opt->output }, ret, 0,
+				"cannot open");
 	return open_stream(s, &s->data_stream, s->data_out.fd, data_stream_name(s));
 }
 
-static int finish_stream(struct migstream_writer *w, const char *what, bool end_device)
+static int finish_stream(struct precopy_session *s, struct migstream_writer *w, const char *what,
+			 bool end_device)
 {
 	int ret = 0;
 
@@ -155,8 +174,9 @@ static int finish_stream(struct migstream_writer *w, const char *what, bool end_
 	if (!ret)
 		ret = migstream_writer_finish(w);
 	if (ret)
-		vmt_err("%s: cannot finish the stream: %s", what, strerror(-ret));
-	return ret;
+		return vmt_fail(&s->failure, &(struct vmt_where){ .file = what }, ret, 0,
+				"cannot finish the stream");
+	return 0;
 }
 
 /* The sample to the report and both streams. */
@@ -190,12 +210,14 @@ static int sample_once(struct precopy_session *s, uint64_t drained)
 
 	if (ret)
 		return device_failed(s, ret, "VFIO_MIG_GET_PRECOPY_INFO failed");
+	if (smp.reinit)
+		begin_reinit(s, &smp);
 	vmt_precopy_split_sample(&s->split, info.initial_bytes);
 	s->drained_total += drained;
 	smp.drained_bytes = drained;
 	smp.drained_total = s->drained_total;
 	precopy_sample_rate(s->samples ? &s->prev : NULL, &smp);
-	if (s->samples == 0)
+	if (s->samples == 0 || smp.reinit)
 		s->first = smp;
 	ret = publish_sample(s, &smp, &info);
 	if (ret)
@@ -242,14 +264,17 @@ static void print_estimate(struct precopy_session *s)
 		.pending_bytes = s->first.initial_bytes + s->first.dirty_bytes,
 		.stop_copy_known = s->prev.stop_copy_known,
 		.stop_copy_bytes = s->prev.stop_copy_bytes,
+		.reinits = s->reinits,
+		.since_s = s->first.t,
 	};
 	struct precopy_estimate e;
 
-	if (s->samples >= 2 && s->prev.t > s->first.t) {
-		/* Mean over the whole run, not the last interval's noise. */
+	if (s->prev.t > s->first.t) {
+		/* Mean since the base (start or last REINIT), not the last interval's noise. */
 		double pend_first = (double)s->first.initial_bytes + s->first.dirty_bytes;
 		double pend_last = (double)s->prev.initial_bytes + s->prev.dirty_bytes;
-		double created = pend_last - pend_first + (double)s->prev.drained_total;
+		double drained = (double)(s->prev.drained_total - s->first.drained_total);
+		double created = pend_last - pend_first + drained;
 
 		in.rate_known = true;
 		in.rate = created > 0 ? created / (s->prev.t - s->first.t) : 0;
@@ -266,9 +291,15 @@ static int restore_state(struct precopy_session *s, uint32_t original)
 
 	if (!ret)
 		return 0;
-	vmt_err("%s: could not return to %s: %s; recovering", s->dev->name,
-		vmt_mig_state_name(original), strerror(-ret));
+	/* The cause when nothing failed before; said at once when it is a consequence. */
+	if (vmt_failed(&s->failure))
+		vmt_err("%s: could not return to %s: %s; recovering", s->dev->name,
+			vmt_mig_state_name(original), strerror(-ret));
+	else
+		vmt_fail(&s->failure, &(struct vmt_where){ .device = s->dev->name }, ret, 0,
+			 "could not return to %s", vmt_mig_state_name(original));
 	ret = vmt_device_recover(s->dev, original, &final);
+	s->recovery_failed = ret != 0;
 	if (ret)
 		vmt_err("%s: recovery failed: device is now %s", s->dev->name,
 			vmt_mig_state_name(final));
@@ -278,31 +309,35 @@ static int restore_state(struct precopy_session *s, uint32_t original)
 	return ret ? ret : -EIO;
 }
 
-/* The one line of the first failure, with where the device is now. */
-static void report_failure(const struct precopy_session *s, bool recovery_failed)
+void precopy_session_say_failure(struct precopy_session *s)
 {
 	struct vmt_device_fate fate = {
-		.name = s->dev->name,
-		.state = s->dev->state,
+		.name = s->dev ? s->dev->name : NULL,
+		.state = s->dev ? s->dev->state : VMT_STATE_UNKNOWN,
 		.touched = true,
-		.reset = s->dev->resets > 0,
-		.recovery_failed = recovery_failed,
+		.reset = s->dev && s->dev->resets > 0,
+		.recovery_failed = s->recovery_failed,
 	};
 	char *line;
 
 	if (!vmt_failed(&s->failure))
 		return;
-	line = vmt_failure_line(&s->failure, &fate, 1);
+	/* Where the device is matters only once it was moved. */
+	line = vmt_failure_line(&s->failure, &fate, s->touched ? 1 : 0);
 	vmt_err("%s", line ? line : "out of memory");
+	if (!s->quiet_report && !s->report_failed)
+		report_failure(&s->report, &s->failure, line);
 	free(line);
 }
 
 static int enter_precopy(struct precopy_session *s, uint32_t original)
 {
 	uint32_t target = vmt_precopy_state_for(original);
-	int ret = vmt_mig_set_state(s->dev, target);
+	int ret;
 	char what[96];
 
+	s->touched = true;
+	ret = vmt_mig_set_state(s->dev, target);
 	if (!ret) {
 		vmt_dbg("%s: %s -> %s", s->dev->name, vmt_mig_state_name(original),
 			vmt_mig_state_name(target));
@@ -313,53 +348,67 @@ static int enter_precopy(struct precopy_session *s, uint32_t original)
 	return device_failed(s, ret, what);
 }
 
-/* After the device is back: the estimate, and the streams finished unless something failed. */
+/*
+ * After the device is back: the estimate, and the streams finished unless
+ * something failed (a reader must then see them cut short). 0 or -errno.
+ */
 static int conclude(struct precopy_session *s)
 {
+	int ret;
+
 	if (vmt_stop_signal())
 		vmt_info("stopped by %s; device %s is %s", vmt_stop_signal_name(), s->dev->name,
 			 vmt_mig_state_name(s->dev->state));
 	if (s->opt->bandwidth > 0 && s->samples && !s->quiet_report)
 		print_estimate(s);
-	/* After a failure the streams stay unfinished: a reader must see them cut short. */
 	if (vmt_failed(&s->failure))
-		return VMT_EXIT_FAILURE;
-	if (finish_stream(s->info_stream, "<stdout>", false) ||
-	    finish_stream(s->data_stream, data_stream_name(s), true))
-		return VMT_EXIT_FAILURE;
-	if (s->data_stream) {
-		int ret = vmt_outfile_commit(&s->data_out);
+		return s->failure.err;
+	ret = finish_stream(s, s->info_stream, "<stdout>", false);
+	if (!ret)
+		ret = finish_stream(s, s->data_stream, data_stream_name(s), true);
+	if (!ret && s->data_stream && (ret = vmt_outfile_commit(&s->data_out)))
+		vmt_fail(&s->failure, &(struct vmt_where){ .file = data_stream_name(s) }, ret, 0,
+			 "renaming into place");
+	return ret;
+}
 
-		if (ret) {
-			vmt_err("%s: %s", data_stream_name(s), strerror(-ret));
-			return VMT_EXIT_FAILURE;
-		}
-	}
-	return VMT_EXIT_OK;
+/* The streams and the buffer, before the device is touched. */
+static int prepare(struct precopy_session *s)
+{
+	int ret = open_streams(s);
+
+	if (ret)
+		return ret;
+	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER)))
+		return vmt_refuse(&s->failure, NULL, -ENOMEM, 0, "out of memory");
+	/* Opted in as vfio-mig-save does, GET_PRECOPY_INFO can say REINIT. */
+	s->precopy_v2 = vmt_mig_enable_precopy_info_v2(s->dev) == 0;
+	vmt_dbg("%s: pre-copy info %s", s->dev->name,
+		s->precopy_v2 ? "v2 (REINIT reported)" : "v1 (the kernel does not offer v2)");
+	return 0;
 }
 
 int precopy_session_run(struct precopy_session *s, uint32_t original)
 {
-	int ret, restored, code;
+	int ret, restored = 0;
 
-	if (open_streams(s))
-		return VMT_EXIT_FAILURE;
-	if (s->opt->drain && !(s->buf = malloc(DRAIN_BUFFER))) {
-		vmt_err("out of memory");
-		return VMT_EXIT_FAILURE;
+	ret = prepare(s);
+	if (!ret) {
+		vmt_signals_install(VMT_SIGUSR1_IGNORE);
+		ret = enter_precopy(s, original);
+		s->start_ns = vmt_monotonic_ns();
 	}
-	vmt_signals_install(VMT_SIGUSR1_IGNORE);
-	ret = enter_precopy(s, original);
-	s->start_ns = vmt_monotonic_ns();
 	if (!ret)
 		ret = sample_loop(s);
 	/* Back first: the device should not stay in PRE_COPY while we print. */
-	restored = s->dev->state == original ? 0 : restore_state(s, original);
-	report_failure(s, restored != 0);
-	code = conclude(s);
-	if (ret)
-		code = vmt_failure_exit_code(&s->failure);
-	return restored ? VMT_EXIT_FAILURE : code;
+	if (s->touched && s->dev->state != original)
+		restored = restore_state(s, original);
+	if (s->touched)
+		conclude(s);
+	precopy_session_say_failure(s);
+	if (restored)
+		return VMT_EXIT_FAILURE;
+	return vmt_failed(&s->failure) ? vmt_failure_exit_code(&s->failure) : VMT_EXIT_OK;
 }
 
 void precopy_session_free(struct precopy_session *s)

@@ -33,11 +33,16 @@ struct precopy_session {
 	unsigned char *buf;
 	uint64_t start_ns;
 	struct vmt_precopy_split split; /* drained bytes: PRECOPY_INITIAL or _DIRTY */
+	/* The estimate's base: the first sample, or the last REINIT. */
 	struct precopy_sample first, prev;
+	bool precopy_v2;	/* opted in: GET_PRECOPY_INFO says REINIT */
+	unsigned int reinits;
 	uint64_t drained_total;
 	unsigned int samples;
 	/* The first failure, said once the device is back so the line can say where it is. */
 	struct vmt_failure failure;
+	bool touched;	      /* the device was moved: the line says where it is now */
+	bool recovery_failed;
 };
 
 /*
@@ -46,6 +51,12 @@ struct precopy_session {
  * estimate and finish the streams. Returns the exit code.
  */
 int precopy_session_run(struct precopy_session *s, uint32_t original);
+
+/*
+ * The first failure, if any, as the one error line on stderr and, with
+ * --json, as the last JSON line of the report.
+ */
+void precopy_session_say_failure(struct precopy_session *s);
 
 void precopy_session_free(struct precopy_session *s);
 
