@@ -506,6 +506,7 @@ static int handle_data(struct load *ld)
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
 		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
+	t->summary->channel_mask |= 1; /* one input: channel 0 */
 
 	chunk = (struct load_chunk){
 		.chunk_index = data.chunk_index,
@@ -734,6 +735,29 @@ static void writer_summary(struct load_target *t)
 }
 
 /*
+ * After the stream: waits until every writer emptied its queue, or a
+ * writer failed, or a stop signal came (then the load is interrupted: a
+ * slow device must not keep the others RESUMING after the user asked to
+ * stop). Polled: this wait happens once per load.
+ */
+static int drain_writers(struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		load_writer_close(&ld->targets[i].writer);
+	for (;;) {
+		bool busy = false;
+
+		for (unsigned int i = 0; i < ld->target_count; i++)
+			busy |= !load_writer_stopped(&ld->targets[i].writer);
+		if (!busy || atomic_load(&ld->cancelled))
+			return 0;
+		if (vmt_stop_signal())
+			return interrupted(ld);
+		vmt_signal_poll(NULL, 0, 20 * 1000 * 1000);
+	}
+}
+
+/*
  * Ends every writer: on success after each drained its queue (the stream
  * is read: no more items come), else at once. 0, or -ECANCELED when a
  * writer failed (its failure is recorded).
@@ -809,7 +833,9 @@ static int run_load(struct load *ld)
 			break;
 	}
 	ld->have_rec = false;
-	rc = stop_writers(ld);
+	rc = drain_writers(ld);
+	if (rc == 0)
+		rc = stop_writers(ld);
 	if (rc)
 		return rc;
 	rc = finish_targets(ld);

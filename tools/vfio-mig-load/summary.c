@@ -142,12 +142,14 @@ struct json_object *load_summary_json(const struct load_summary *s, const struct
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-load", LOAD_SUMMARY_SCHEMA_VERSION);
 	struct json_object *devices, *inputs;
 	uint64_t elapsed = s->start_ns && s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
-	uint64_t state_bytes = 0;
+	uint64_t state_bytes = 0, reorder_peak = s->reorder_peak;
 
 	vmt_failure_add_json(doc, failure, error_line);
 	devices = vmt_json_add_array(doc, "devices");
 	for (unsigned int i = 0; i < s->device_count; i++) {
 		state_bytes += device_total(&s->devices[i]);
+		if (s->devices[i].reorder_peak > reorder_peak)
+			reorder_peak = s->devices[i].reorder_peak;
 		add_device(devices, s, &s->devices[i]);
 	}
 	vmt_json_add_u64(doc, "state_bytes", state_bytes);
@@ -160,6 +162,7 @@ struct json_object *load_summary_json(const struct load_summary *s, const struct
 	for (unsigned int i = 0; i < s->input_count; i++)
 		vmt_json_append_str(inputs, s->inputs[i]);
 	vmt_json_add_u64(doc, "queue_size_bytes", s->queue_limit);
+	vmt_json_add_u64(doc, "reorder_peak_bytes", reorder_peak);
 	vmt_json_add_seconds(doc, "total_s", elapsed);
 	vmt_json_add_rate(doc, "throughput_bytes_per_s", s->stream_bytes, elapsed);
 	vmt_json_add_seconds(doc, "resume_downtime_s", downtime_ns(s));

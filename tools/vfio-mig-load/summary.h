@@ -48,6 +48,7 @@ struct load_summary {
 	uint64_t stream_bytes;
 	uint64_t records;
 	uint64_t queue_limit;	    /* --queue-size: bytes per device */
+	uint64_t reorder_peak;	    /* a set of channels: its reorder buffers' peak, all devices */
 	const char *const *inputs;  /* the channels, as named on the command line */
 	unsigned int input_count;
 	unsigned int device_count;

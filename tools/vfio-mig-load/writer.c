@@ -143,6 +143,18 @@ void load_writer_wake(struct load_writer *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+bool load_writer_stopped(struct load_writer *w)
+{
+	bool stopped;
+
+	if (!w->started)
+		return true;
+	pthread_mutex_lock(&w->lock);
+	stopped = w->stopped;
+	pthread_mutex_unlock(&w->lock);
+	return stopped;
+}
+
 void load_writer_join(struct load_writer *w)
 {
 	if (!w->started)

@@ -82,6 +82,8 @@ int load_writer_push(struct load_writer *w, struct load_item *item);
 void load_writer_close(struct load_writer *w);
 /* Wakes the writer and any pusher to look at the cancel flag. */
 void load_writer_wake(struct load_writer *w);
+/* The writer returned (its queue drained after a close, or it failed, or a cancel). */
+bool load_writer_stopped(struct load_writer *w);
 /* Waits for the thread (close or cancel first), frees what is left. */
 void load_writer_join(struct load_writer *w);
 
