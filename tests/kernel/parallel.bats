@@ -46,19 +46,18 @@ each_device_json() {
 	grep -q "device 1: writer 60 B in" "$T/load.err"
 }
 
-@test "one target refusing its state: exit 4, both targets reset, the other source untouched" {
-	# a stream device 1 of mtty-2 into an mtty-1 target: mtty refuses the port count
-	vfio-mig-save -d "$SRC" -d "$SRC1" >"$T/s.vms"
+@test "one target refusing its state in its writer: exit 4, both targets reset" {
+	# stream device 1 from an mtty-2 (two ports) into an mtty-1 target:
+	# --force passes the type check, mtty refuses the state itself
 	local c
 	c=$(mtty_create_cdev mtty-2)
-	vfio-mig-save -d "${c#* }" >"$T/two-ports.vms"
-	run vfio-mig-load --force -d "$DST" -i "$T/two-ports.vms"
+	vfio-mig-save -d "$SRC" -d "${c#* }" >"$T/s.vms"
+	run vfio-mig-load --force -d "$DST" -d "$DST1" -i "$T/s.vms"
 	echo "$output"
 	[ "$status" -eq 4 ]
-	[[ $output == *"device $DST reset, now RUNNING"* ]]
+	[[ $output == *"device $DST reset, now RUNNING; device $DST1 reset, now RUNNING" ]]
 	[ "$(state_of "$DST")" = RUNNING ]
-	# and the good stream still loads into both
-	vfio-mig-load -q -d "$DST" -d "$DST1" -i "$T/s.vms"
+	[ "$(state_of "$DST1")" = RUNNING ]
 }
 
 # The channels need vfio-mig-save -o A -o B (branch "save") and the load's
