@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <popt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "channel-set.h"
 #include "closestream.h"
 #include "compat.h"
 #include "exitcodes.h"
@@ -62,9 +64,19 @@ struct writer_ctx {
 
 struct load {
 	struct load_options opts;
-	const char *input_name;
+	const char *input_name; /* of the record being handled: its channel's, with a set */
 	int input_fd;
 	struct migstream_reader *reader;
+	/*
+	 * Several -i: the channels of a set, read as one stream by
+	 * lib/channel-set (then reader is NULL); the record's channel.
+	 */
+	struct migstream_channel_set *set;
+	const char *channel_names[MIGSTREAM_MAX_CHANNELS];
+	int channel_fds[MIGSTREAM_MAX_CHANNELS];
+	unsigned int channel_count;
+	unsigned int rec_channel;
+	uint64_t set_records;
 	struct load_target *targets;
 	unsigned int target_count;
 	struct load_summary summary;
@@ -110,6 +122,9 @@ static const char *record_where(const struct load *ld, char *buf, size_t len)
 	if (!ld->have_rec) {
 		snprintf(buf, len, "at byte %llu",
 			 (unsigned long long)(ld->reader ? migstream_reader_offset(ld->reader) : 0));
+		if (ld->set)
+			snprintf(buf, len, "after %llu bytes of the channels",
+				 (unsigned long long)migstream_channel_set_bytes(ld->set));
 		return buf;
 	}
 	snprintf(buf, len, "record %u (%s) at byte %llu", ld->rec.seq,
@@ -143,6 +158,8 @@ static void cancel_all(struct load *ld)
 	static const uint64_t one = 1;
 
 	atomic_store(&ld->cancelled, true);
+	if (ld->set)
+		migstream_channel_set_cancel(ld->set);
 	for (unsigned int i = 0; i < ld->target_count; i++)
 		load_writer_wake(&ld->targets[i].writer);
 	if (ld->wake_fd >= 0 && write(ld->wake_fd, &one, sizeof(one)) < 0)
@@ -506,7 +523,7 @@ static int handle_data(struct load *ld)
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
 		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
-	t->summary->channel_mask |= 1; /* one input: channel 0 */
+	t->summary->channel_mask |= 1ull << ld->rec_channel;
 
 	chunk = (struct load_chunk){
 		.chunk_index = data.chunk_index,
@@ -602,9 +619,30 @@ static void log_stream_header(const struct load *ld, const struct migstream_stre
 		vmt_escape_text(hdr->host, host, sizeof(host)));
 }
 
+/*
+ * A CHANNEL record read as a whole stream (one -i): only a set of one
+ * channel is whole; any other channel alone lacks the others' chunks.
+ */
+static int handle_channel(struct load *ld)
+{
+	struct migstream_channel ch;
+	char where[128];
+
+	record_where(ld, where, sizeof(where));
+	if (migstream_decode_channel(&ld->rec, &ch) < 0)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed CHANNEL record", ld->input_name, where);
+	if (ch.channel_count == 1)
+		return 0;
+	return fail(ld, VMT_EXIT_BADDATA,
+		    "%s: %s: this is channel %u of a set of %u: the other channels are missing "
+		    "(give each with -i)", ld->input_name, where, ch.channel, ch.channel_count);
+}
+
 static int handle_record(struct load *ld)
 {
 	switch (ld->rec.type) {
+	case MIGSTREAM_REC_CHANNEL:
+		return handle_channel(ld);
 	case MIGSTREAM_REC_STREAM_HEADER:
 		log_stream_header(ld, &ld->rec.stream_header);
 		return 0;
@@ -779,6 +817,92 @@ static int stop_writers(struct load *ld)
 	return atomic_load(&ld->cancelled) ? -ECANCELED : 0;
 }
 
+/* Bytes read from the input or all channels so far. */
+static uint64_t input_bytes(const struct load *ld)
+{
+	if (ld->set)
+		return migstream_channel_set_bytes(ld->set);
+	return ld->reader ? migstream_reader_offset(ld->reader) : 0;
+}
+
+/*
+ * A set's threads read with every signal open (a stop signal ends their
+ * blocked reads through cancelled()); the main thread waits on the set,
+ * which a signal does not end, so the stop signals are kept from it while
+ * the set runs and the flag is looked at between records.
+ */
+static void keep_stop_signals(bool block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+static bool set_cancelled(void *ctx)
+{
+	const struct load *ld = ctx;
+
+	return vmt_stop_signal() || atomic_load(&ld->cancelled);
+}
+
+/* Several -i: the channels of one set (lib/channel-set), merged into one stream. */
+static int open_channel_set(struct load *ld)
+{
+	struct migstream_channel_input in[MIGSTREAM_MAX_CHANNELS];
+	const struct migstream_channel_set_opts sopts = {
+		.reorder_limit = ld->opts.reorder_limit,
+		.cancelled = set_cancelled,
+		.cancel_ctx = ld,
+	};
+	int rc;
+
+	for (unsigned int i = 0; i < ld->channel_count; i++)
+		in[i] = (struct migstream_channel_input){ .fd = ld->channel_fds[i], .name = ld->channel_names[i] };
+	rc = migstream_channel_set_open(&ld->set, in, ld->channel_count, &sopts);
+	if (rc < 0)
+		return fail(ld, vmt_exit_code_for_error(rc), "%s and %u more: cannot read them as a set: %s",
+			    ld->channel_names[0], ld->channel_count - 1, strerror(-rc));
+	keep_stop_signals(true);
+	return 0;
+}
+
+/* The next record of the stream or the set: 1, 0 at its end, or -errno. */
+static int next_record(struct load *ld)
+{
+	int rc;
+
+	if (!ld->set)
+		return migstream_read_record(ld->reader, &ld->rec);
+	rc = migstream_channel_set_next(ld->set, &ld->rec, &ld->rec_channel);
+	if (rc > 0) {
+		ld->input_name = ld->channel_names[ld->rec_channel];
+		ld->set_records++;
+	} else {
+		keep_stop_signals(false); /* the set's readers are done */
+	}
+	return rc;
+}
+
+/*
+ * The stream or the set failed: bad data (a set's missing, repeated,
+ * foreign or cut channel, or a reorder buffer too small for its
+ * interleaving: exit 4), an I/O error, or a cancel after another failure
+ * (then that one is what is said).
+ */
+static int input_failed(struct load *ld, int rc)
+{
+	if (!ld->set)
+		return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+	if (rc == -ECANCELED && atomic_load(&ld->cancelled))
+		return rc;
+	return fail(ld, rc == -ENOBUFS ? VMT_EXIT_BADDATA : vmt_exit_code_for_error(rc), "%s",
+		    migstream_channel_set_error(ld->set));
+}
+
 static int run_load(struct load *ld)
 {
 	/*
@@ -799,23 +923,29 @@ static int run_load(struct load *ld)
 	rc = open_targets(ld);
 	if (rc)
 		return rc;
-	rc = migstream_reader_new_cb(&ld->reader, read_input, ld, ld->input_name, &ropts);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
+	if (ld->channel_count > 1) {
+		rc = open_channel_set(ld);
+	} else {
+		rc = migstream_reader_new_cb(&ld->reader, read_input, ld, ld->input_name, &ropts);
+		if (rc < 0)
+			return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
+		vmt_grow_pipe(ld->input_fd);
+	}
+	if (rc)
+		return rc;
 
-	vmt_grow_pipe(ld->input_fd);
 	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
 		if (vmt_stop_signal())
 			return interrupted(ld);
-		rc = migstream_read_record(ld->reader, &ld->rec);
+		rc = next_record(ld);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			ld->have_rec = false;
 			if (vmt_stop_signal())
 				return interrupted(ld);
-			return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+			return input_failed(ld, rc);
 		}
 		ld->have_rec = true;
 		rc = handle_record(ld);
@@ -823,8 +953,7 @@ static int run_load(struct load *ld)
 			return rc;
 		if (atomic_load(&ld->cancelled))
 			return -ECANCELED; /* a writer failed: its failure was recorded */
-		vmt_progress_update(&ld->progress, NULL, migstream_reader_offset(ld->reader),
-				    ld->input_size, false);
+		vmt_progress_update(&ld->progress, NULL, input_bytes(ld), ld->input_size, false);
 		/*
 		 * The source keeps its end open until it has our answer: with a
 		 * return path the stream ends at STREAM_END, not at end of file.
@@ -901,10 +1030,12 @@ static int report(struct load *ld)
 	}
 	vmt_progress_clear(&ld->progress);
 	ld->summary.end_ns = vmt_monotonic_ns();
-	if (ld->reader) {
-		ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
-		ld->summary.records = migstream_reader_records(ld->reader);
+	if (ld->reader || ld->set) {
+		ld->summary.stream_bytes = input_bytes(ld);
+		ld->summary.records = ld->reader ? migstream_reader_records(ld->reader) : ld->set_records;
 	}
+	if (ld->set)
+		ld->summary.reorder_peak = migstream_channel_set_reorder_peak(ld->set);
 	if (failed) {
 		fates = calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
 		if (fates)
@@ -937,6 +1068,13 @@ static void release(struct load *ld)
 		close(ld->wake_fd);
 	pthread_mutex_destroy(&ld->fail_lock);
 	migstream_reader_free(ld->reader);
+	/* the set's threads stop before the fds they read are closed */
+	if (ld->set)
+		migstream_channel_set_free(ld->set);
+	for (unsigned int i = 0; ld->channel_count > 1 && i < ld->channel_count; i++)
+		if (ld->channel_fds[i] >= 0 && strncmp(ld->opts.inputs[i], "fd:", 3) != 0 &&
+		    strcmp(ld->opts.inputs[i], "-") != 0)
+			close(ld->channel_fds[i]);
 	load_reply_free(ld->reply);
 	if (ld->input_fd > STDIN_FILENO && ld->opts.input_count && strncmp(ld->opts.inputs[0], "fd:", 3) != 0)
 		close(ld->input_fd);
@@ -944,17 +1082,73 @@ static void release(struct load *ld)
 	vmt_failure_free(&ld->failure);
 }
 
+struct channel_open {
+	const char *path;
+	int fd;	 /* or -errno */
+};
+
+static void *open_one_channel(void *arg)
+{
+	struct channel_open *co = arg;
+
+	co->fd = open(co->path, O_RDONLY | O_CLOEXEC);
+	if (co->fd < 0)
+		co->fd = -errno;
+	return NULL;
+}
+
 /*
- * The input: standard input, a file or fd:N. 0, or -errno of the open
- * (a usage error exits).
+ * Several -i: each file opened in a thread of its own, so FIFOs open in
+ * whatever order their writers open them (a blocking open of a FIFO waits
+ * for its writer: one at a time, in our order, could wait for ever on a
+ * save that opens them in another). 0, or -errno with ld->input_name the
+ * input that failed.
+ */
+static int open_channels(struct load *ld)
+{
+	struct channel_open co[MIGSTREAM_MAX_CHANNELS] = { 0 };
+	pthread_t th[MIGSTREAM_MAX_CHANNELS];
+	bool started[MIGSTREAM_MAX_CHANNELS] = { 0 };
+	int err = 0;
+
+	ld->channel_count = ld->opts.input_count;
+	for (unsigned int i = 0; i < ld->channel_count; i++) {
+		const char *in = ld->opts.inputs[i];
+
+		ld->channel_names[i] = strcmp(in, "-") == 0 ? "<stdin>" : in;
+		co[i].path = in;
+		if (strcmp(in, "-") == 0) {
+			co[i].fd = STDIN_FILENO;
+		} else if (strncmp(in, "fd:", 3) == 0) {
+			co[i].fd = (int)strtol(in + 3, NULL, 10); /* options.c checked it is open */
+		} else if (pthread_create(&th[i], NULL, open_one_channel, &co[i]) == 0) {
+			started[i] = true;
+		} else {
+			open_one_channel(&co[i]);
+		}
+	}
+	for (unsigned int i = 0; i < ld->channel_count; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		ld->channel_fds[i] = co[i].fd;
+		if (co[i].fd < 0 && !err) {
+			err = co[i].fd;
+			ld->input_name = ld->channel_names[i];
+		}
+	}
+	return err;
+}
+
+/*
+ * The input: standard input, a file or fd:N; or several, the channels of a
+ * set. 0, or -errno of the open (a usage error exits).
  */
 static int open_input(struct load *ld)
 {
 	const char *in = ld->opts.input_count ? ld->opts.inputs[0] : "-";
 
-	/* TEMPORARY: several channels are read through lib/channel-set (branch channels). */
 	if (ld->opts.input_count > 1)
-		return -EOPNOTSUPP;
+		return open_channels(ld);
 	if (strcmp(in, "-") == 0) {
 		if (!vmt_binary_input_ok(STDIN_FILENO)) {
 			load_options_free(&ld->opts);
@@ -1000,7 +1194,7 @@ int main(int argc, const char **argv)
 		vmt_fail(&ld.failure, &(struct vmt_where){ .file = ld.input_name }, open_err, 0,
 			 "cannot open");
 	} else {
-		ld.input_size = vmt_progress_fd_total(ld.input_fd);
+		ld.input_size = ld.channel_count > 1 ? 0 : vmt_progress_fd_total(ld.input_fd);
 		run_load(&ld);
 	}
 	/* after a failure: every writer stopped before report() resets the devices */
