@@ -158,7 +158,7 @@ make_set() {
 	local n=$1 outs=() i
 	if migstream-cat --help 2>/dev/null | grep -q -- '--split'; then
 		sl_sim "$SRC0" "$SRC1" -- vfio-mig-save -q --chunk-size 64K "$D0" "$D1" -o "$VMT_TMP/whole.vms"
-		migstream-cat --split "$n" -o "$VMT_TMP/c%u.vms" "$VMT_TMP/whole.vms"
+		migstream-cat --split="$n" -o "$VMT_TMP/c%u.vms" "$VMT_TMP/whole.vms"
 		return
 	fi
 	vfio-mig-save --help 2>/dev/null | grep -q 'channel' || skip "no way to make channels yet (migstream-cat --split, vfio-mig-save -o A -o B)"

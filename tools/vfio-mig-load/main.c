@@ -24,7 +24,6 @@
 #include <poll.h>
 #include <popt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -826,22 +825,9 @@ static uint64_t input_bytes(const struct load *ld)
 }
 
 /*
- * A set's threads read with every signal open (a stop signal ends their
- * blocked reads through cancelled()); the main thread waits on the set,
- * which a signal does not end, so the stop signals are kept from it while
- * the set runs and the flag is looked at between records.
+ * The set's threads block every signal, so a stop signal reaches this
+ * thread; its wait for a record asks this in short steps.
  */
-static void keep_stop_signals(bool block)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
-}
-
 static bool set_cancelled(void *ctx)
 {
 	const struct load *ld = ctx;
@@ -866,7 +852,6 @@ static int open_channel_set(struct load *ld)
 	if (rc < 0)
 		return fail(ld, vmt_exit_code_for_error(rc), "%s and %u more: cannot read them as a set: %s",
 			    ld->channel_names[0], ld->channel_count - 1, strerror(-rc));
-	keep_stop_signals(true);
 	return 0;
 }
 
@@ -881,8 +866,6 @@ static int next_record(struct load *ld)
 	if (rc > 0) {
 		ld->input_name = ld->channel_names[ld->rec_channel];
 		ld->set_records++;
-	} else {
-		keep_stop_signals(false); /* the set's readers are done */
 	}
 	return rc;
 }
