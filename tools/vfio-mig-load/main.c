@@ -882,6 +882,8 @@ static int input_failed(struct load *ld, int rc)
 		return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
 	if (rc == -ECANCELED && atomic_load(&ld->cancelled))
 		return rc;
+	/* the set's message names the channel; the last record's is not it */
+	ld->input_name = NULL;
 	return fail(ld, rc == -ENOBUFS ? VMT_EXIT_BADDATA : vmt_exit_code_for_error(rc), "%s",
 		    migstream_channel_set_error(ld->set));
 }
