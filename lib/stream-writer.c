@@ -28,9 +28,15 @@ struct writer_device {
 	uint32_t index;
 	bool ended;
 	bool stop_copy_seen;
+	/*
+	 * A whole stream: the next chunk and offset. A channel: the least the
+	 * next chunk of this device may have (its numbers only increase).
+	 */
 	uint64_t next_chunk;
 	uint64_t next_offset;
 	XXH3_state_t *digest;
+	/* A chunk came compressed by the caller: the digest is the caller's now. */
+	bool digest_lost;
 };
 
 struct migstream_writer {
@@ -46,6 +52,8 @@ struct migstream_writer {
 	uint64_t record_count; /* also the next seq */
 	uint64_t payload_bytes;
 	struct migstream_stream_header header;
+	bool is_channel;
+	struct migstream_channel channel;
 
 	XXH3_state_t *check; /* payload check over several pieces */
 	ZSTD_CCtx *cctx;
@@ -154,6 +162,50 @@ static size_t try_compress(struct migstream_writer *w, const struct iovec *piece
 	return n;
 }
 
+/* XXH3-64 of the payload pieces, as one run of bytes. */
+static uint64_t pieces_check(XXH3_state_t *st, const struct iovec *pieces, int npieces)
+{
+	if (npieces == 1)
+		return XXH3_64bits(pieces[0].iov_base, pieces[0].iov_len);
+	XXH3_64bits_reset(st);
+	for (int i = 0; i < npieces; i++)
+		XXH3_64bits_update(st, pieces[i].iov_base, pieces[i].iov_len);
+	return XXH3_64bits_digest(st);
+}
+
+/*
+ * One record whose stored payload (pieces, at most 3) and check are known:
+ * h has type, flags, the lengths and the check; the writer numbers it.
+ */
+static int emit_stored(struct migstream_writer *w, struct migstream_record_header *h,
+		       const struct iovec *pieces, int npieces)
+{
+	uint8_t hdr[MIGSTREAM_RECORD_HEADER_LEN];
+	struct iovec iov[4];
+	int ret;
+
+	if (w->err)
+		return w->err;
+	if (h->stored_len > MIGSTREAM_MAX_PAYLOAD || h->raw_len > MIGSTREAM_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (w->record_count > UINT32_MAX)
+		return -E2BIG; /* seq is 32 bits */
+	h->seq = (uint32_t)w->record_count;
+	migstream_encode_record_header(h, hdr);
+	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
+	for (int i = 0; i < npieces; i++)
+		iov[1 + i] = pieces[i];
+	ret = write_all(w, w->fd, iov, 1 + npieces);
+	if (ret) {
+		w->err = ret;
+		return ret;
+	}
+	w->offset += sizeof(hdr) + h->stored_len;
+	w->record_count++;
+	w->payload_bytes += h->stored_len;
+	return 0;
+}
+
 /*
  * One record: pieces are the raw payload (at most 3), len their sum.
  * The ancillary flag comes from the caller, compression from the options.
@@ -164,53 +216,26 @@ static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const
 	struct migstream_record_header h = {
 		.type = type,
 		.flags = flags & MIGSTREAM_RF_ANCILLARY,
-		.seq = (uint32_t)w->record_count,
 		.stored_len = len,
 		.raw_len = len,
 	};
-	uint8_t hdr[MIGSTREAM_RECORD_HEADER_LEN];
-	struct iovec iov[4];
+	struct iovec stored;
 	size_t zlen;
-	int iovcnt = 1, ret;
 
 	if (w->err)
 		return w->err;
 	if (len > MIGSTREAM_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (w->record_count > UINT32_MAX)
-		return -E2BIG; /* seq is 32 bits */
-
 	zlen = try_compress(w, pieces, npieces, len);
-	if (zlen) {
-		h.flags |= MIGSTREAM_RF_ZSTD;
-		h.stored_len = (uint32_t)zlen;
-		iov[1] = (struct iovec){ .iov_base = w->zbuf, .iov_len = zlen };
-		iovcnt = 2;
-		h.payload_check = XXH3_64bits(w->zbuf, zlen);
-	} else if (npieces == 1) {
-		iov[1] = pieces[0];
-		iovcnt = 2;
-		h.payload_check = XXH3_64bits(pieces[0].iov_base, pieces[0].iov_len);
-	} else {
-		XXH3_64bits_reset(w->check);
-		for (int i = 0; i < npieces; i++) {
-			XXH3_64bits_update(w->check, pieces[i].iov_base, pieces[i].iov_len);
-			iov[iovcnt++] = pieces[i];
-		}
-		h.payload_check = XXH3_64bits_digest(w->check);
+	if (!zlen) {
+		h.payload_check = pieces_check(w->check, pieces, npieces);
+		return emit_stored(w, &h, pieces, npieces);
 	}
-
-	migstream_encode_record_header(&h, hdr);
-	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
-	ret = write_all(w, w->fd, iov, iovcnt);
-	if (ret) {
-		w->err = ret;
-		return ret;
-	}
-	w->offset += sizeof(hdr) + h.stored_len;
-	w->record_count++;
-	w->payload_bytes += h.stored_len;
-	return 0;
+	h.flags |= MIGSTREAM_RF_ZSTD;
+	h.stored_len = (uint32_t)zlen;
+	stored = (struct iovec){ .iov_base = w->zbuf, .iov_len = zlen };
+	h.payload_check = XXH3_64bits(w->zbuf, zlen);
+	return emit_stored(w, &h, &stored, 1);
 }
 
 static int emit_one(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload, uint32_t len)
@@ -220,10 +245,16 @@ static int emit_one(struct migstream_writer *w, uint16_t type, uint16_t flags, c
 	return emit(w, type, flags, &piece, 1, len);
 }
 
+/* STREAM_HEADER, and in a channel its CHANNEL record right after it. */
 static int write_header_payload(struct migstream_writer *w, const void *payload, uint32_t len)
 {
+	uint8_t channel[MIGSTREAM_CHANNEL_LEN];
 	int ret = emit_one(w, MIGSTREAM_REC_STREAM_HEADER, 0, payload, len);
 
+	if (!ret && w->is_channel) {
+		migstream_encode_channel(&w->channel, channel);
+		ret = emit_one(w, MIGSTREAM_REC_CHANNEL, 0, channel, sizeof(channel));
+	}
 	if (!ret)
 		w->header_written = true;
 	return ret;
@@ -277,6 +308,10 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 		return -EINVAL;
 	if (opts && opts->chunk_size > MIGSTREAM_MAX_CHUNK)
 		return -EINVAL;
+	if (opts && opts->channel &&
+	    (!opts->channel->channel_count || opts->channel->channel_count > MIGSTREAM_MAX_CHANNELS ||
+	     opts->channel->channel >= opts->channel->channel_count))
+		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -285,6 +320,10 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	w->chunk_size = opts && opts->chunk_size ? opts->chunk_size : MIGSTREAM_DEFAULT_CHUNK;
 	w->cancelled = opts ? opts->cancelled : NULL;
 	w->cancel_ctx = opts ? opts->cancel_ctx : NULL;
+	if (opts && opts->channel) {
+		w->is_channel = true;
+		w->channel = *opts->channel;
+	}
 	w->check = XXH3_createState();
 	if (!w->check) {
 		free(w);
@@ -395,16 +434,38 @@ static int device_for_data(struct migstream_writer *w, uint32_t device, uint8_t 
 	return 0;
 }
 
-/* One DATA record, numbered and placed by the writer. */
-static int emit_chunk(struct migstream_writer *w, struct writer_device *d, uint8_t phase, const void *data,
-		      uint32_t len)
+/*
+ * Whether a chunk numbered (chunk_index, offset) may come next for d: in a
+ * whole stream exactly the next one, in a channel any later one.
+ */
+static bool chunk_fits(const struct migstream_writer *w, const struct writer_device *d, uint64_t chunk_index,
+		       uint64_t offset)
+{
+	if (w->is_channel)
+		return chunk_index >= d->next_chunk && offset >= d->next_offset;
+	return chunk_index == d->next_chunk && offset == d->next_offset;
+}
+
+/* The device's bookkeeping after its chunk went out. */
+static void chunk_written(struct writer_device *d, uint8_t phase, uint64_t chunk_index, uint64_t offset,
+			  uint32_t len)
+{
+	d->next_chunk = chunk_index + 1;
+	d->next_offset = offset + len;
+	if (phase == MIGSTREAM_PHASE_STOP_COPY)
+		d->stop_copy_seen = true;
+}
+
+/* One DATA record placed at (chunk_index, offset), compressed as the options say. */
+static int emit_data_at(struct migstream_writer *w, struct writer_device *d, uint8_t phase, uint64_t chunk_index,
+			uint64_t offset, const void *data, uint32_t len)
 {
 	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
 	struct migstream_data hdr = {
 		.device = d->index,
 		.phase = phase,
-		.chunk_index = d->next_chunk,
-		.offset = d->next_offset,
+		.chunk_index = chunk_index,
+		.offset = offset,
 	};
 	struct iovec pieces[2] = {
 		{ .iov_base = prefix, .iov_len = sizeof(prefix) },
@@ -412,16 +473,23 @@ static int emit_chunk(struct migstream_writer *w, struct writer_device *d, uint8
 	};
 	int ret;
 
+	if (!chunk_fits(w, d, chunk_index, offset))
+		return -EINVAL;
 	migstream_encode_data_prefix(&hdr, prefix);
 	ret = emit(w, MIGSTREAM_REC_DATA, 0, pieces, len ? 2 : 1, (uint32_t)sizeof(prefix) + len);
 	if (ret)
 		return ret;
-	XXH3_64bits_update(d->digest, data, len);
-	d->next_chunk++;
-	d->next_offset += len;
-	if (phase == MIGSTREAM_PHASE_STOP_COPY)
-		d->stop_copy_seen = true;
+	if (!w->is_channel)
+		XXH3_64bits_update(d->digest, data, len);
+	chunk_written(d, phase, chunk_index, offset, len);
 	return 0;
+}
+
+/* One DATA record, numbered and placed by the writer. */
+static int emit_chunk(struct migstream_writer *w, struct writer_device *d, uint8_t phase, const void *data,
+		      uint32_t len)
+{
+	return emit_data_at(w, d, phase, d->next_chunk, d->next_offset, data, len);
 }
 
 int migstream_write_data(struct migstream_writer *w, uint32_t device, enum migstream_phase phase,
@@ -542,22 +610,32 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 	return 0;
 }
 
-static int emit_device_end(struct migstream_writer *w, struct writer_device *d)
+static int emit_device_end_as(struct migstream_writer *w, struct writer_device *d,
+			      const struct migstream_device_end *end)
 {
 	uint8_t payload[MIGSTREAM_DEVICE_END_LEN];
+	int ret;
+
+	migstream_encode_device_end(end, payload);
+	ret = emit_one(w, MIGSTREAM_REC_DEVICE_END, 0, payload, sizeof(payload));
+	if (!ret)
+		d->ended = true;
+	return ret;
+}
+
+/* DEVICE_END from the writer's own totals: only where it saw every byte in order. */
+static int emit_device_end(struct migstream_writer *w, struct writer_device *d)
+{
 	struct migstream_device_end end = {
 		.device = d->index,
 		.total_bytes = d->next_offset,
 		.chunk_count = d->next_chunk,
 		.state_digest = XXH3_64bits_digest(d->digest),
 	};
-	int ret;
 
-	migstream_encode_device_end(&end, payload);
-	ret = emit_one(w, MIGSTREAM_REC_DEVICE_END, 0, payload, sizeof(payload));
-	if (!ret)
-		d->ended = true;
-	return ret;
+	if (w->is_channel || d->digest_lost)
+		return -EINVAL;
+	return emit_device_end_as(w, d, &end);
 }
 
 int migstream_write_device_end(struct migstream_writer *w, uint32_t device)
@@ -572,6 +650,115 @@ int migstream_write_device_end(struct migstream_writer *w, uint32_t device)
 	if (!d || d->ended)
 		return -EINVAL;
 	return emit_device_end(w, d);
+}
+
+int migstream_write_device_end_totals(struct migstream_writer *w, const struct migstream_device_end *e)
+{
+	struct writer_device *d;
+	int ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	d = find_device(w, e->device);
+	if (!d || d->ended)
+		return -EINVAL;
+	/* A channel holds some of the chunks: the set's totals are at least its own. */
+	if (w->is_channel) {
+		if (e->chunk_count < d->next_chunk || e->total_bytes < d->next_offset)
+			return -EINVAL;
+	} else if (e->chunk_count != d->next_chunk || e->total_bytes != d->next_offset ||
+		   (!d->digest_lost && e->state_digest != XXH3_64bits_digest(d->digest))) {
+		return -EINVAL;
+	}
+	return emit_device_end_as(w, d, e);
+}
+
+uint64_t migstream_chunk_payload_check(const struct migstream_chunk *c)
+{
+	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
+	const struct migstream_data hdr = {
+		.device = c->device,
+		.phase = c->phase,
+		.chunk_index = c->chunk_index,
+		.offset = c->offset,
+	};
+	XXH3_state_t *st;
+	uint64_t check;
+
+	if (c->compressed)
+		return XXH3_64bits(c->compressed, c->compressed_len);
+	migstream_encode_data_prefix(&hdr, prefix);
+	st = XXH3_createState();
+	if (!st) {
+		/* No memory for a state: hash one copy (rare; the result is the same). */
+		uint8_t *buf = malloc(sizeof(prefix) + c->len);
+
+		if (!buf)
+			return 0; /* the reader will refuse the record: never silently wrong */
+		memcpy(buf, prefix, sizeof(prefix));
+		memcpy(buf + sizeof(prefix), c->data, c->len);
+		check = XXH3_64bits(buf, sizeof(prefix) + c->len);
+		free(buf);
+		return check;
+	}
+	XXH3_64bits_reset(st);
+	XXH3_64bits_update(st, prefix, sizeof(prefix));
+	XXH3_64bits_update(st, c->data, c->len);
+	check = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return check;
+}
+
+int migstream_write_chunk(struct migstream_writer *w, const struct migstream_chunk *c)
+{
+	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
+	const struct migstream_data hdr = {
+		.device = c->device,
+		.phase = c->phase,
+		.chunk_index = c->chunk_index,
+		.offset = c->offset,
+	};
+	struct migstream_record_header h = {
+		.type = MIGSTREAM_REC_DATA,
+		.raw_len = MIGSTREAM_DATA_PREFIX_LEN + c->len,
+	};
+	struct iovec pieces[2];
+	struct writer_device *d;
+	int npieces, ret;
+
+	ret = ensure_header(w);
+	if (ret)
+		return ret;
+	ret = device_for_data(w, c->device, c->phase, &d);
+	if (ret)
+		return ret;
+	if (c->len > MIGSTREAM_MAX_CHUNK || !chunk_fits(w, d, c->chunk_index, c->offset))
+		return -EINVAL;
+	if (c->compressed) {
+		if (!c->compressed_len || c->compressed_len >= h.raw_len)
+			return -EINVAL;
+		h.flags = MIGSTREAM_RF_ZSTD;
+		h.stored_len = c->compressed_len;
+		pieces[0] = (struct iovec){ .iov_base = (void *)c->compressed, .iov_len = c->compressed_len };
+		npieces = 1;
+	} else {
+		migstream_encode_data_prefix(&hdr, prefix);
+		h.stored_len = h.raw_len;
+		pieces[0] = (struct iovec){ .iov_base = prefix, .iov_len = sizeof(prefix) };
+		pieces[1] = (struct iovec){ .iov_base = (void *)c->data, .iov_len = c->len };
+		npieces = c->len ? 2 : 1;
+	}
+	h.payload_check = c->has_check ? c->payload_check : pieces_check(w->check, pieces, npieces);
+	ret = emit_stored(w, &h, pieces, npieces);
+	if (ret)
+		return ret;
+	if (c->compressed)
+		d->digest_lost = true;
+	else if (!w->is_channel && !d->digest_lost)
+		XXH3_64bits_update(d->digest, c->data, c->len);
+	chunk_written(d, c->phase, c->chunk_index, c->offset, c->len);
+	return 0;
 }
 
 int migstream_copy_record(struct migstream_writer *w, const struct migstream_record *rec)
@@ -598,9 +785,19 @@ int migstream_copy_record(struct migstream_writer *w, const struct migstream_rec
 		ret = ensure_header(w);
 		if (!ret)
 			ret = device_for_data(w, rec->data.device, rec->data.phase, &d);
-		return ret ? ret : emit_chunk(w, d, rec->data.phase, rec->data.data, rec->data.len);
+		if (ret)
+			return ret;
+		/* A channel keeps the set's numbering; a whole stream numbers itself. */
+		if (w->is_channel)
+			return emit_data_at(w, d, rec->data.phase, rec->data.chunk_index, rec->data.offset,
+					    rec->data.data, rec->data.len);
+		return emit_chunk(w, d, rec->data.phase, rec->data.data, rec->data.len);
 	case MIGSTREAM_REC_DEVICE_END:
+		if (w->is_channel)
+			return migstream_write_device_end_totals(w, &rec->device_end);
 		return migstream_write_device_end(w, rec->device_end.device);
+	case MIGSTREAM_REC_CHANNEL:
+		return -EINVAL; /* a channel writes its own; a whole stream has none */
 	case MIGSTREAM_REC_STREAM_END:
 		return migstream_writer_finish(w);
 	case MIGSTREAM_REC_PRECOPY_INFO:

@@ -157,7 +157,9 @@ int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t f
 			   const void *payload, uint32_t len);
 /*
  * STREAM_END; the writer accepts nothing after it (-EINVAL). Devices still
- * open get their DEVICE_END first.
+ * open get their DEVICE_END first, from the writer's totals; where only the
+ * caller knows them (a channel, a pre-compressed chunk) a device still open
+ * is -EINVAL.
  */
 int migstream_writer_finish(struct migstream_writer *w);
 
