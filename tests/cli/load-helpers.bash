@@ -58,8 +58,12 @@ sl_dev() {
 
 # sl_pipe DEVSPEC... -- SAVE_ARGS FILTER LOAD_ARGS
 #   runs "vfio-mig-save SAVE_ARGS | FILTER | vfio-mig-load LOAD_ARGS" under
-#   the simulator (each ARGS one shell-quoted string; FILTER "cat" for none)
-#   and sets save_status, load_status, save_err, load_err (stderr texts).
+#   the simulator (each ARGS one shell-quoted string; FILTER "cat" for none,
+#   "" for no process between them) and sets save_status, load_status,
+#   save_err, load_err (stderr texts). A caller may set, as locals:
+#     SL_LOADER       the command in vfio-mig-load's place (LOAD_ARGS follow it)
+#     SL_SAVE_REDIR   words after SAVE_ARGS (e.g. the return path's fd)
+#     SL_LOAD_REDIR   words after LOAD_ARGS
 sl_pipe() {
 	local specs=()
 	while [ "$1" != -- ]; do
@@ -67,11 +71,15 @@ sl_pipe() {
 		shift
 	done
 	shift
-	local save_args=$1 filter=$2 load_args=$3
+	local save_args=$1 filter=$2 load_args=$3 stage="| $2 |" last=2
+	if [ -z "$filter" ]; then
+		stage="|"
+		last=1
+	fi
 	sl_sim "${specs[@]}" -- bash -c "
-		vfio-mig-save $save_args 2>'$VMT_TMP/save.err' | $filter |
-			vfio-mig-load $load_args 2>'$VMT_TMP/load.err'
-		echo \${PIPESTATUS[0]} \${PIPESTATUS[2]} >'$VMT_TMP/status'" || true
+		vfio-mig-save $save_args ${SL_SAVE_REDIR:-} 2>'$VMT_TMP/save.err' $stage
+			${SL_LOADER:-vfio-mig-load} $load_args ${SL_LOAD_REDIR:-} 2>'$VMT_TMP/load.err'
+		echo \${PIPESTATUS[0]} \${PIPESTATUS[$last]} >'$VMT_TMP/status'" || true
 	read -r save_status load_status <"$VMT_TMP/status"
 	save_err=$(cat "$VMT_TMP/save.err")
 	load_err=$(cat "$VMT_TMP/load.err")

@@ -22,7 +22,7 @@ setup() {
 # rp_pipe DEVSPEC... -- SAVE_ARGS LOADER
 #   vfio-mig-save SAVE_ARGS --return-fd 3 3<fifo | LOADER >fifo, where LOADER
 #   is a shell command (normally "vfio-mig-load ... --return-fd 1"); sets
-#   save_status, load_status, save_err, load_err like sl_pipe.
+#   save_status, load_status, save_err, load_err like sl_pipe, which runs it.
 rp_pipe() {
 	local specs=()
 	while [ "$1" != -- ]; do
@@ -30,16 +30,11 @@ rp_pipe() {
 		shift
 	done
 	shift
-	local save_args=$1 loader=$2 T=$VMT_TMP
+	local T=$VMT_TMP
+	local SL_LOADER=$2 SL_SAVE_REDIR="--return-fd 3 3<'$T/rp'" SL_LOAD_REDIR=">'$T/rp'"
 	rm -f "$T/rp"
 	mkfifo "$T/rp"
-	sl_sim "${specs[@]}" -- bash -c "
-		vfio-mig-save $save_args --return-fd 3 3<'$T/rp' 2>'$T/save.err' |
-			$loader >'$T/rp' 2>'$T/load.err'
-		echo \${PIPESTATUS[0]} \${PIPESTATUS[1]} >'$T/status'" || true
-	read -r save_status load_status <"$T/status"
-	save_err=$(cat "$T/save.err")
-	load_err=$(cat "$T/load.err")
+	sl_pipe "${specs[@]}" -- "$1" "" ""
 }
 
 # The source's state after the save: close-reset=no keeps it past the close.
@@ -72,6 +67,23 @@ save_before() {
 	pre=$(printf '%s\n' "$save_err" | jq -r .precopy_s)
 	[ "$ack" != null ]
 	awk -v a="$ack" -v p="$pre" 'BEGIN { exit !(a <= p) }'
+}
+
+@test "return path: the load's summaries carry the time of the switchover-ack it sent (JSON and -v)" {
+	# a source that starts RUNNING each time (close-reset=yes): two runs
+	rp_pipe vfio0,seed=3 vfio1,seed=3 -- "$D0" "vfio-mig-load -d $D1 --return-fd 1 --json"
+	sl_expect save_status 0
+	sl_expect load_status 0
+	local ack loaded
+	ack=$(printf '%s\n' "$load_err" | jq -r '.devices[0].switchover_ack_s')
+	loaded=$(printf '%s\n' "$load_err" | jq -r '.devices[0].loaded_s')
+	[ "$(printf '%s\n' "$load_err" | jq -r '.devices[0].switchover_acks')" -eq 1 ]
+	[ "$ack" != null ]
+	# acked in pre-copy: before the device had its whole state
+	awk -v a="$ack" -v l="$loaded" 'BEGIN { exit !(a <= l) }'
+	rp_pipe vfio0,seed=3 vfio1,seed=3 -- "$D0" "vfio-mig-load -v -d $D1 --return-fd 1"
+	sl_expect load_status 0
+	[[ $load_err == *"device 0: writer "*", switchover-ack after "*" s"* ]]
 }
 
 @test "return path: the stream marks the end of the initial data (INIT_DATA_SENT), a plain loader skips it" {

@@ -108,6 +108,23 @@ mtty_create_cdev() {
 	echo "$uuid $cdev"
 }
 
+# mtty_pairs [N]: the set-up of a migration test: 2N mtty cdevs (N pairs,
+# default 1), sources SRC, SRC1, ... and targets DST, DST1, ... (the first
+# pair without a number), and T, the test's temporary directory. Pair with
+# mtty_remove_all in teardown.
+mtty_pairs() {
+	local n=${1:-1} i a b suffix
+	for ((i = 0; i < n; i++)); do
+		a=$(mtty_create_cdev) || return 1
+		b=$(mtty_create_cdev) || return 1
+		suffix=$i
+		[ "$i" -eq 0 ] && suffix=
+		printf -v "SRC$suffix" '%s' "${a#* }"
+		printf -v "DST$suffix" '%s' "${b#* }"
+	done
+	T=$BATS_TEST_TMPDIR
+}
+
 # json_num FILE KEY, json_str FILE KEY: one field of a JSON summary without
 # jq in the guest: the summaries are one-line objects (the first KEY wins).
 json_num() {

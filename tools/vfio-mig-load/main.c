@@ -8,17 +8,31 @@
  * is recorded where it happens and passed up; report() then resets every
  * device this run touched, so no device is left RESUMING or holding a half
  * (or unstarted) state, and the error line says where each device is now.
+ *
+ * Threads: the main thread reads the stream and handles every record; each
+ * target has a writer thread (writer.h) that takes its checked chunks in
+ * chunk order from a bounded queue, writes them, sends the device's
+ * switchover-ack when due, and at DEVICE_END checks the totals and leaves
+ * RESUMING. A slow device so holds up only its own queue. A failure on any
+ * thread is recorded (fail(), under a lock) and cancels the others: the
+ * writers at their next item, the main thread's wait for input through an
+ * eventfd. The devices are reset by report(), after every writer stopped.
  */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <popt.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "channel-set.h"
 #include "closestream.h"
 #include "compat.h"
 #include "exitcodes.h"
@@ -37,12 +51,31 @@
 #include "textescape.h"
 #include "timeutil.h"
 #include "vfio-mig.h"
+#include "writer.h"
+
+struct load;
+
+/* What a writer thread's handler needs: its load and its target. */
+struct writer_ctx {
+	struct load *ld;
+	unsigned int index; /* in ld->targets */
+};
 
 struct load {
 	struct load_options opts;
-	const char *input_name;
+	const char *input_name; /* of the record being handled: its channel's, with a set */
 	int input_fd;
 	struct migstream_reader *reader;
+	/*
+	 * Several -i: the channels of a set, read as one stream by
+	 * lib/channel-set (then reader is NULL); the record's channel.
+	 */
+	struct migstream_channel_set *set;
+	const char *channel_names[MIGSTREAM_MAX_CHANNELS];
+	int channel_fds[MIGSTREAM_MAX_CHANNELS];
+	unsigned int channel_count;
+	unsigned int rec_channel;
+	uint64_t set_records;
 	struct load_target *targets;
 	unsigned int target_count;
 	struct load_summary summary;
@@ -53,6 +86,10 @@ struct load {
 	struct vmt_failure failure;  /* the first failure, if any */
 	int dry_run_code;	     /* --dry-run: the worst verdict so far, as an exit code */
 	struct load_reply *reply; /* --return-fd, or NULL */
+	struct writer_ctx *writer_ctx; /* per target */
+	pthread_mutex_t fail_lock;  /* failure: recorded by any thread */
+	atomic_bool cancelled;	     /* a failure: every thread stops */
+	int wake_fd;		     /* eventfd: the cancel ends a wait for input */
 };
 
 /* Errors with which a driver refuses the bytes it is given: bad data, not a broken device. */
@@ -84,6 +121,9 @@ static const char *record_where(const struct load *ld, char *buf, size_t len)
 	if (!ld->have_rec) {
 		snprintf(buf, len, "at byte %llu",
 			 (unsigned long long)(ld->reader ? migstream_reader_offset(ld->reader) : 0));
+		if (ld->set)
+			snprintf(buf, len, "after %llu bytes of the channels",
+				 (unsigned long long)migstream_channel_set_bytes(ld->set));
 		return buf;
 	}
 	snprintf(buf, len, "record %u (%s) at byte %llu", ld->rec.seq,
@@ -112,6 +152,30 @@ static int errno_for_exit_code(int code)
  * device itself; the stream and record go into the JSON error too. What
  * happens to the devices is decided once, in report().
  */
+static void cancel_all(struct load *ld)
+{
+	static const uint64_t one = 1;
+
+	atomic_store(&ld->cancelled, true);
+	if (ld->set)
+		migstream_channel_set_cancel(ld->set);
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		load_writer_wake(&ld->targets[i].writer);
+	if (ld->wake_fd >= 0 && write(ld->wake_fd, &one, sizeof(one)) < 0)
+		vmt_dbg("waking the reader: %s", strerror(errno));
+}
+
+static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt, va_list ap)
+{
+	int err = errno_for_exit_code(code);
+
+	pthread_mutex_lock(&ld->fail_lock);
+	vmt_vfail(&ld->failure, at, err, code, true, fmt, ap);
+	pthread_mutex_unlock(&ld->fail_lock);
+	cancel_all(ld);
+	return err;
+}
+
 __attribute__((format(printf, 3, 4)))
 static int fail(struct load *ld, int code, const char *fmt, ...)
 {
@@ -124,13 +188,43 @@ static int fail(struct load *ld, int code, const char *fmt, ...)
 		.offset = ld->rec.offset,
 		.what_says_where = true,
 	};
-	int err = errno_for_exit_code(code);
 	va_list ap;
+	int err;
 
 	va_start(ap, fmt);
-	vmt_vfail(&ld->failure, &at, err, code, true, fmt, ap);
+	err = vfail_at(ld, &at, code, fmt, ap);
 	va_end(ap);
 	return err;
+}
+
+/* fail() for a writer thread: where is the record its item came from. */
+__attribute__((format(printf, 4, 5)))
+static int fail_item(struct load *ld, const struct load_item *item, int code, const char *fmt, ...)
+{
+	struct vmt_where at = {
+		.file = item->file,
+		.has_record = true,
+		.record = item->seq,
+		.record_type = migstream_record_type_name(item->type),
+		.has_offset = true,
+		.offset = item->rec_offset,
+		.what_says_where = true,
+	};
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vfail_at(ld, &at, code, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* "record 12 (DATA) at byte 4096" for a writer's item. */
+static const char *item_where(const struct load_item *item, char *buf, size_t len)
+{
+	snprintf(buf, len, "record %u (%s) at byte %llu", item->seq, migstream_record_type_name(item->type),
+		 (unsigned long long)item->rec_offset);
+	return buf;
 }
 
 static struct load_target *target_for_index(struct load *ld, uint32_t index)
@@ -158,7 +252,8 @@ static int open_targets(struct load *ld)
 {
 	ld->targets = calloc(ld->opts.map_count, sizeof(*ld->targets));
 	ld->summary.devices = calloc(ld->opts.map_count, sizeof(*ld->summary.devices));
-	if (!ld->targets || !ld->summary.devices)
+	ld->writer_ctx = calloc(ld->opts.map_count, sizeof(*ld->writer_ctx));
+	if (!ld->targets || !ld->summary.devices || !ld->writer_ctx)
 		return vmt_fail(&ld->failure, NULL, -ENOMEM, 0, "allocating the targets");
 	for (unsigned int i = 0; i < ld->opts.map_count; i++) {
 		struct load_target *t = &ld->targets[i];
@@ -170,6 +265,7 @@ static int open_targets(struct load *ld)
 		t->summary->path = t->spec;
 		t->summary->stream_index = t->stream_index;
 		t->summary->final_state = VMT_STATE_UNKNOWN;
+		ld->writer_ctx[i] = (struct writer_ctx){ .ld = ld, .index = i };
 		ld->target_count = i + 1;
 		ld->summary.device_count = ld->target_count;
 		rc = load_target_open(t, ld->opts.group, ld->opts.reorder_limit);
@@ -221,6 +317,8 @@ static int dry_run_device(struct load *ld, struct load_target *t,
 	t->described = true;
 	return 0;
 }
+
+static int handle_item(void *ctx, struct load_item *item);
 
 static int handle_device(struct load *ld)
 {
@@ -279,21 +377,11 @@ static int handle_device(struct load *ld)
 		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
 			    strerror(-rc));
 	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc->index, name);
-	return 0;
-}
-
-static int write_chunk(struct load *ld, struct load_target *t, const struct load_chunk *c)
-{
-	char where[128];
-	int rc = load_target_write(t, c->data, c->len);
-
+	rc = load_writer_start(&t->writer, ld->opts.queue_limit, handle_item,
+			       &ld->writer_ctx[t - ld->targets], &ld->cancelled);
 	if (rc < 0)
-		return fail(ld, exit_code_for_device_error(rc),
-			    "%s: %s: writing state bytes %llu..%llu to the device failed: %s%s", t->spec,
-			    record_where(ld, where, sizeof(where)), (unsigned long long)c->offset,
-			    (unsigned long long)(c->offset + c->len), strerror(-rc),
-			    device_rejects_data(rc) ? " (the device rejected the state)" : "");
-	load_reorder_advance(t->reorder, c->len);
+		return fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s", t->spec,
+			    strerror(-rc));
 	return 0;
 }
 
@@ -302,6 +390,110 @@ static int reply_failed(struct load *ld, int err)
 {
 	return fail(ld, VMT_EXIT_FAILURE, "return fd %d: writing to the source: %s", ld->opts.return_fd,
 		    strerror(-err));
+}
+
+/* An item for t's writer, from the record being handled. NULL (failure recorded) without memory. */
+static struct load_item *new_item(struct load *ld, enum load_item_kind kind, uint32_t len)
+{
+	struct load_item *item = load_item_new(kind, len);
+
+	if (!item) {
+		fail(ld, VMT_EXIT_FAILURE, "%s: out of memory for a chunk of %u bytes", ld->input_name, len);
+		return NULL;
+	}
+	item->seq = ld->rec.seq;
+	item->type = ld->rec.type;
+	item->rec_offset = ld->rec.offset;
+	item->file = ld->input_name;
+	return item;
+}
+
+/*
+ * A chunk that is next in order goes to its device's writer: copied, as
+ * the reader's (or the reorder buffer's) buffer is reused at the next call.
+ * Waits while the device's queue is full.
+ */
+static int queue_chunk(struct load *ld, struct load_target *t, const struct load_chunk *c)
+{
+	struct load_item *item = new_item(ld, LOAD_ITEM_CHUNK, c->len);
+
+	if (!item)
+		return -ENOMEM;
+	item->chunk_index = c->chunk_index;
+	item->offset = c->offset;
+	memcpy(item->data, c->data, c->len);
+	load_reorder_advance(t->reorder, c->len);
+	t->queued_bytes += c->len;
+	t->queued_chunks++;
+	return load_writer_push(&t->writer, item);
+}
+
+/* Writer thread: one chunk to the device, then its switchover-ack if that made it due. */
+static int write_chunk(struct load *ld, unsigned int index, const struct load_item *item)
+{
+	struct load_target *t = &ld->targets[index];
+	char where[128];
+	int rc = load_target_write(t, item->data, item->len);
+
+	if (rc < 0)
+		return fail_item(ld, item, exit_code_for_device_error(rc),
+				 "%s: %s: writing state bytes %llu..%llu to the device failed: %s%s", t->spec,
+				 item_where(item, where, sizeof(where)), (unsigned long long)item->offset,
+				 (unsigned long long)(item->offset + item->len), strerror(-rc),
+				 device_rejects_data(rc) ? " (the device rejected the state)" : "");
+	rc = load_reply_written(ld->reply, ld->targets, index);
+	if (rc < 0)
+		return fail_item(ld, item, VMT_EXIT_FAILURE, "return fd %d: writing to the source: %s",
+				 ld->opts.return_fd, strerror(-rc));
+	return 0;
+}
+
+/*
+ * Writer thread, after the device's last chunk: every chunk the main
+ * thread queued was written (the queue is in order), so what reached the
+ * device is checked against DEVICE_END and the driver gets to check it.
+ */
+static int end_device(struct load *ld, struct load_target *t, const struct load_item *item)
+{
+	const struct migstream_device_end *end = &item->end;
+	uint64_t digest, written = t->written;
+	char where[128];
+	int rc;
+
+	item_where(item, where, sizeof(where));
+	if (written != end->total_bytes || t->chunks != end->chunk_count)
+		return fail_item(ld, item, VMT_EXIT_BADDATA,
+				 "%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
+				 "chunks reached the device", item->file, where, end->device,
+				 (unsigned long long)end->total_bytes, (unsigned long long)end->chunk_count,
+				 (unsigned long long)written, (unsigned long long)t->chunks);
+	if (!load_target_digest_matches(t, end->state_digest, &digest))
+		return fail_item(ld, item, VMT_EXIT_BADDATA,
+				 "%s: %s: device %u: state digest mismatch (DEVICE_END %016llx, bytes loaded in "
+				 "chunk order %016llx)", item->file, where, end->device,
+				 (unsigned long long)end->state_digest, (unsigned long long)digest);
+	rc = load_target_end_resume(t);
+	if (rc < 0)
+		return fail_item(ld, item, exit_code_for_device_error(rc),
+				 "%s: %s: the device %s the loaded state (RESUMING -> STOP: %s)", t->spec, where,
+				 device_rejects_data(rc) ? "rejected" : "failed to take", strerror(-rc));
+	t->summary->chunks = t->chunks;
+	t->summary->digest = end->state_digest;
+	t->summary->digest_checked = true;
+	t->summary->loaded_ns = vmt_monotonic_ns();
+	vmt_dbg("%s: %llu bytes loaded and accepted, digest %016llx, now STOP", t->spec,
+		(unsigned long long)written, (unsigned long long)end->state_digest);
+	return 0;
+}
+
+static int handle_item(void *ctx, struct load_item *item)
+{
+	const struct writer_ctx *wc = ctx;
+	struct load_target *t = &wc->ld->targets[wc->index];
+
+	if (item->kind == LOAD_ITEM_DEVICE_END)
+		return end_device(wc->ld, t, item);
+	return write_chunk(wc->ld, wc->index, item);
 }
 
 static int handle_init_marker(struct load *ld)
@@ -330,6 +522,7 @@ static int handle_data(struct load *ld)
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
 		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
+	t->summary->channel_mask |= 1ull << ld->rec_channel;
 
 	chunk = (struct load_chunk){
 		.chunk_index = data.chunk_index,
@@ -360,14 +553,13 @@ static int handle_data(struct load *ld)
 	if (rc == 0)
 		return 0; /* kept until the chunks before it came */
 
-	rc = write_chunk(ld, t, &chunk);
+	rc = queue_chunk(ld, t, &chunk);
 	while (rc == 0 && (rc = load_reorder_next_ready(t->reorder, &chunk)) > 0)
-		rc = write_chunk(ld, t, &chunk);
+		rc = queue_chunk(ld, t, &chunk);
 	if (rc == -EBADMSG)
 		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u chunk %llu has a wrong state offset",
 			    ld->input_name, where, data.device, (unsigned long long)chunk.chunk_index);
-	if (rc == 0 && (rc = load_reply_send_due(ld->reply, ld->targets, ld->target_count)) < 0)
-		return reply_failed(ld, rc);
+	/* -ECANCELED: a writer failed, its failure is the one recorded */
 	return rc;
 }
 
@@ -375,11 +567,12 @@ static int handle_device_end(struct load *ld)
 {
 	const struct migstream_device_end end = ld->rec.device_end;
 	struct load_target *t = declared_target(ld, end.device);
-	uint64_t digest;
+	struct load_item *item;
 	char where[128];
 	int rc;
 
 	record_where(ld, where, sizeof(where));
+	t->end_seen = true;
 	if (ld->opts.dry_run) {
 		/* the reader checked the totals and the digest; nothing reached a device */
 		t->ended = true;
@@ -387,34 +580,30 @@ static int handle_device_end(struct load *ld)
 	}
 	/*
 	 * The reader checked the totals (and, in order, the digest) against
-	 * the stream; this checks what reached the device.
+	 * the stream; this checks what was put in order for the device. The
+	 * device's writer checks what reached it.
 	 */
-	if (load_reorder_pending(t->reorder) || t->written != end.total_bytes ||
-	    t->chunks != end.chunk_count)
+	if (load_reorder_pending(t->reorder) || t->queued_bytes != end.total_bytes ||
+	    t->queued_chunks != end.chunk_count)
 		return fail(ld, VMT_EXIT_BADDATA,
 			    "%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
 			    "chunks reached the device (%zu chunks still missing)", ld->input_name, where,
 			    end.device, (unsigned long long)end.total_bytes,
-			    (unsigned long long)end.chunk_count, (unsigned long long)t->written,
-			    (unsigned long long)t->chunks, load_reorder_pending(t->reorder));
-	if (!load_target_digest_matches(t, end.state_digest, &digest))
-		return fail(ld, VMT_EXIT_BADDATA,
-			    "%s: %s: device %u: state digest mismatch (DEVICE_END %016llx, bytes loaded in "
-			    "chunk order %016llx)", ld->input_name, where, end.device,
-			    (unsigned long long)end.state_digest, (unsigned long long)digest);
-
-	rc = load_target_end_resume(t);
-	if (rc < 0)
-		return fail(ld, exit_code_for_device_error(rc),
-			    "%s: %s: the device %s the loaded state (RESUMING -> STOP: %s)", t->spec, where,
-			    device_rejects_data(rc) ? "rejected" : "failed to take", strerror(-rc));
-	t->summary->chunks = t->chunks;
-	t->summary->digest = end.state_digest;
-	t->summary->digest_checked = true;
+			    (unsigned long long)end.chunk_count, (unsigned long long)t->queued_bytes,
+			    (unsigned long long)t->queued_chunks, load_reorder_pending(t->reorder));
 	t->summary->reorder_peak = load_reorder_peak(t->reorder);
-	vmt_dbg("%s: %llu bytes loaded and accepted, digest %016llx, now STOP", t->spec,
-		(unsigned long long)t->written, (unsigned long long)end.state_digest);
-	return 0;
+	/*
+	 * The writer checks and ends the device once its queue drained; the
+	 * other devices' records go on meanwhile.
+	 */
+	item = new_item(ld, LOAD_ITEM_DEVICE_END, 0);
+	if (!item)
+		return -ENOMEM;
+	item->end = end;
+	rc = load_writer_push(&t->writer, item);
+	if (rc == 0)
+		load_writer_close(&t->writer);
+	return rc;
 }
 
 static void log_stream_header(const struct load *ld, const struct migstream_stream_header *hdr)
@@ -429,9 +618,30 @@ static void log_stream_header(const struct load *ld, const struct migstream_stre
 		vmt_escape_text(hdr->host, host, sizeof(host)));
 }
 
+/*
+ * A CHANNEL record read as a whole stream (one -i): only a set of one
+ * channel is whole; any other channel alone lacks the others' chunks.
+ */
+static int handle_channel(struct load *ld)
+{
+	struct migstream_channel ch;
+	char where[128];
+
+	record_where(ld, where, sizeof(where));
+	if (migstream_decode_channel(&ld->rec, &ch) < 0)
+		return fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed CHANNEL record", ld->input_name, where);
+	if (ch.channel_count == 1)
+		return 0;
+	return fail(ld, VMT_EXIT_BADDATA,
+		    "%s: %s: this is channel %u of a set of %u: the other channels are missing "
+		    "(give each with -i)", ld->input_name, where, ch.channel, ch.channel_count);
+}
+
 static int handle_record(struct load *ld)
 {
 	switch (ld->rec.type) {
+	case MIGSTREAM_REC_CHANNEL:
+		return handle_channel(ld);
 	case MIGSTREAM_REC_STREAM_HEADER:
 		log_stream_header(ld, &ld->rec.stream_header);
 		return 0;
@@ -467,10 +677,10 @@ static int finish_targets(struct load *ld)
 	for (unsigned int i = 0; i < ld->target_count; i++) {
 		struct load_target *t = &ld->targets[i];
 
-		if (t->described && !t->ended)
+		if (t->described && !t->end_seen)
 			return fail(ld, VMT_EXIT_BADDATA, "%s: the stream ended without DEVICE_END for device %u",
 				    ld->input_name, t->stream_index);
-		if (!t->ended)
+		if (!t->end_seen)
 			return fail(ld, VMT_EXIT_BADDATA,
 				    "%s: target %s was given for stream device %u, which the stream does not "
 				    "have", ld->input_name, t->spec, t->stream_index);
@@ -517,24 +727,165 @@ static int interrupted(struct load *ld)
 }
 
 /*
- * read(2) for the reader, except that a stop signal ends a blocked read
- * (ECANCELED) instead of being retried: a stalled sender must not keep a
- * device RESUMING after the user asked to stop.
+ * read(2) for the reader, except that a stop signal or a writer's failure
+ * ends a blocked read (ECANCELED) instead of being retried: a stalled
+ * sender must not keep a device RESUMING after the user asked to stop or
+ * another device failed. The wait is a poll on the input and the wake
+ * eventfd, which closes the race with a signal or cancel that comes just
+ * before it.
  */
 static ssize_t read_input(void *ctx, void *buf, size_t len)
 {
-	const struct load *ld = ctx;
+	struct load *ld = ctx;
 
 	for (;;) {
-		ssize_t n = read(ld->input_fd, buf, len);
+		struct pollfd fds[2] = {
+			{ .fd = ld->input_fd, .events = POLLIN },
+			{ .fd = ld->wake_fd, .events = POLLIN },
+		};
+		ssize_t n;
+		int rc;
 
+		if (atomic_load(&ld->cancelled))
+			return -ECANCELED;
+		rc = vmt_signal_poll(fds, ld->wake_fd >= 0 ? 2 : 1, -1);
+		if (rc == -EINTR && vmt_stop_signal())
+			return -ECANCELED;
+		if (rc < 0 && rc != -EINTR)
+			return rc;
+		if (rc <= 0 || !fds[0].revents)
+			continue;
+		n = read(ld->input_fd, buf, len);
 		if (n >= 0)
 			return n;
-		if (errno != EINTR)
+		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
-		if (vmt_stop_signal())
-			return -ECANCELED;
 	}
+}
+
+/* Collects a writer's figures into its target's summary (after it stopped). */
+static void writer_summary(struct load_target *t)
+{
+	t->summary->writer_ns = t->writer.busy_ns;
+	t->summary->writer_bytes = t->written;
+	t->summary->queue_peak = t->writer.peak;
+}
+
+/*
+ * After the stream: waits until every writer emptied its queue, or a
+ * writer failed, or a stop signal came (then the load is interrupted: a
+ * slow device must not keep the others RESUMING after the user asked to
+ * stop). Polled: this wait happens once per load.
+ */
+static int drain_writers(struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		load_writer_close(&ld->targets[i].writer);
+	for (;;) {
+		bool busy = false;
+
+		for (unsigned int i = 0; i < ld->target_count; i++)
+			busy |= !load_writer_stopped(&ld->targets[i].writer);
+		if (!busy || atomic_load(&ld->cancelled))
+			return 0;
+		if (vmt_stop_signal())
+			return interrupted(ld);
+		vmt_signal_poll(NULL, 0, 20 * 1000 * 1000);
+	}
+}
+
+/*
+ * Ends every writer: on success after each drained its queue (the stream
+ * is read: no more items come), else at once. 0, or -ECANCELED when a
+ * writer failed (its failure is recorded).
+ */
+static int stop_writers(struct load *ld)
+{
+	if (vmt_failed(&ld->failure))
+		cancel_all(ld);
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		load_writer_close(&ld->targets[i].writer);
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		struct load_target *t = &ld->targets[i];
+
+		if (!t->writer.started)
+			continue;
+		load_writer_join(&t->writer);
+		writer_summary(t);
+	}
+	return atomic_load(&ld->cancelled) ? -ECANCELED : 0;
+}
+
+/* Bytes read from the input or all channels so far. */
+static uint64_t input_bytes(const struct load *ld)
+{
+	if (ld->set)
+		return migstream_channel_set_bytes(ld->set);
+	return ld->reader ? migstream_reader_offset(ld->reader) : 0;
+}
+
+/*
+ * The set's threads block every signal, so a stop signal reaches this
+ * thread; its wait for a record asks this in short steps.
+ */
+static bool set_cancelled(void *ctx)
+{
+	const struct load *ld = ctx;
+
+	return vmt_stop_signal() || atomic_load(&ld->cancelled);
+}
+
+/* Several -i: the channels of one set (lib/channel-set), merged into one stream. */
+static int open_channel_set(struct load *ld)
+{
+	struct migstream_channel_input in[MIGSTREAM_MAX_CHANNELS];
+	const struct migstream_channel_set_opts sopts = {
+		.reorder_limit = ld->opts.reorder_limit,
+		.cancelled = set_cancelled,
+		.cancel_ctx = ld,
+	};
+	int rc;
+
+	for (unsigned int i = 0; i < ld->channel_count; i++)
+		in[i] = (struct migstream_channel_input){ .fd = ld->channel_fds[i], .name = ld->channel_names[i] };
+	rc = migstream_channel_set_open(&ld->set, in, ld->channel_count, &sopts);
+	if (rc < 0)
+		return fail(ld, vmt_exit_code_for_error(rc), "%s and %u more: cannot read them as a set: %s",
+			    ld->channel_names[0], ld->channel_count - 1, strerror(-rc));
+	return 0;
+}
+
+/* The next record of the stream or the set: 1, 0 at its end, or -errno. */
+static int next_record(struct load *ld)
+{
+	int rc;
+
+	if (!ld->set)
+		return migstream_read_record(ld->reader, &ld->rec);
+	rc = migstream_channel_set_next(ld->set, &ld->rec, &ld->rec_channel);
+	if (rc > 0) {
+		ld->input_name = ld->channel_names[ld->rec_channel];
+		ld->set_records++;
+	}
+	return rc;
+}
+
+/*
+ * The stream or the set failed: bad data (a set's missing, repeated,
+ * foreign or cut channel, or a reorder buffer too small for its
+ * interleaving: exit 4), an I/O error, or a cancel after another failure
+ * (then that one is what is said).
+ */
+static int input_failed(struct load *ld, int rc)
+{
+	if (!ld->set)
+		return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+	if (rc == -ECANCELED && atomic_load(&ld->cancelled))
+		return rc;
+	/* the set's message names the channel; the last record's is not it */
+	ld->input_name = NULL;
+	return fail(ld, rc == -ENOBUFS ? VMT_EXIT_BADDATA : vmt_exit_code_for_error(rc), "%s",
+		    migstream_channel_set_error(ld->set));
 }
 
 static int run_load(struct load *ld)
@@ -557,30 +908,37 @@ static int run_load(struct load *ld)
 	rc = open_targets(ld);
 	if (rc)
 		return rc;
-	rc = migstream_reader_new_cb(&ld->reader, read_input, ld, ld->input_name, &ropts);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
+	if (ld->channel_count > 1) {
+		rc = open_channel_set(ld);
+	} else {
+		rc = migstream_reader_new_cb(&ld->reader, read_input, ld, ld->input_name, &ropts);
+		if (rc < 0)
+			return fail(ld, VMT_EXIT_FAILURE, "%s: %s", ld->input_name, strerror(-rc));
+		vmt_grow_pipe(ld->input_fd);
+	}
+	if (rc)
+		return rc;
 
-	vmt_grow_pipe(ld->input_fd);
 	ld->summary.start_ns = vmt_monotonic_ns();
 	for (;;) {
 		if (vmt_stop_signal())
 			return interrupted(ld);
-		rc = migstream_read_record(ld->reader, &ld->rec);
+		rc = next_record(ld);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			ld->have_rec = false;
 			if (vmt_stop_signal())
 				return interrupted(ld);
-			return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+			return input_failed(ld, rc);
 		}
 		ld->have_rec = true;
 		rc = handle_record(ld);
 		if (rc)
 			return rc;
-		vmt_progress_update(&ld->progress, NULL, migstream_reader_offset(ld->reader),
-				    ld->input_size, false);
+		if (atomic_load(&ld->cancelled))
+			return -ECANCELED; /* a writer failed: its failure was recorded */
+		vmt_progress_update(&ld->progress, NULL, input_bytes(ld), ld->input_size, false);
 		/*
 		 * The source keeps its end open until it has our answer: with a
 		 * return path the stream ends at STREAM_END, not at end of file.
@@ -589,6 +947,11 @@ static int run_load(struct load *ld)
 			break;
 	}
 	ld->have_rec = false;
+	rc = drain_writers(ld);
+	if (rc == 0)
+		rc = stop_writers(ld);
+	if (rc)
+		return rc;
 	rc = finish_targets(ld);
 	if (rc)
 		return rc;
@@ -652,10 +1015,12 @@ static int report(struct load *ld)
 	}
 	vmt_progress_clear(&ld->progress);
 	ld->summary.end_ns = vmt_monotonic_ns();
-	if (ld->reader) {
-		ld->summary.stream_bytes = migstream_reader_offset(ld->reader);
-		ld->summary.records = migstream_reader_records(ld->reader);
+	if (ld->reader || ld->set) {
+		ld->summary.stream_bytes = input_bytes(ld);
+		ld->summary.records = ld->reader ? migstream_reader_records(ld->reader) : ld->set_records;
 	}
+	if (ld->set)
+		ld->summary.reorder_peak = migstream_channel_set_reorder_peak(ld->set);
 	if (failed) {
 		fates = calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
 		if (fates)
@@ -683,21 +1048,120 @@ static void release(struct load *ld)
 		load_target_close(&ld->targets[i]);
 	free(ld->targets);
 	free(ld->summary.devices);
+	free(ld->writer_ctx);
+	if (ld->wake_fd >= 0)
+		close(ld->wake_fd);
+	pthread_mutex_destroy(&ld->fail_lock);
 	migstream_reader_free(ld->reader);
+	/* the set's threads stop before the fds they read are closed */
+	if (ld->set)
+		migstream_channel_set_free(ld->set);
+	for (unsigned int i = 0; ld->channel_count > 1 && i < ld->channel_count; i++)
+		if (ld->channel_fds[i] >= 0 && strncmp(ld->opts.inputs[i], "fd:", 3) != 0 &&
+		    strcmp(ld->opts.inputs[i], "-") != 0)
+			close(ld->channel_fds[i]);
 	load_reply_free(ld->reply);
-	if (ld->input_fd > STDIN_FILENO)
+	if (ld->input_fd > STDIN_FILENO && ld->opts.input_count && strncmp(ld->opts.inputs[0], "fd:", 3) != 0)
 		close(ld->input_fd);
 	load_options_free(&ld->opts);
 	vmt_failure_free(&ld->failure);
 }
 
+struct channel_open {
+	const char *path;
+	int fd;	 /* or -errno */
+};
+
+static void *open_one_channel(void *arg)
+{
+	struct channel_open *co = arg;
+
+	co->fd = open(co->path, O_RDONLY | O_CLOEXEC);
+	if (co->fd < 0)
+		co->fd = -errno;
+	return NULL;
+}
+
+/*
+ * Several -i: each file opened in a thread of its own, so FIFOs open in
+ * whatever order their writers open them (a blocking open of a FIFO waits
+ * for its writer: one at a time, in our order, could wait for ever on a
+ * save that opens them in another). 0, or -errno with ld->input_name the
+ * input that failed.
+ */
+static int open_channels(struct load *ld)
+{
+	struct channel_open co[MIGSTREAM_MAX_CHANNELS] = { 0 };
+	pthread_t th[MIGSTREAM_MAX_CHANNELS];
+	bool started[MIGSTREAM_MAX_CHANNELS] = { 0 };
+	int err = 0;
+
+	ld->channel_count = ld->opts.input_count;
+	for (unsigned int i = 0; i < ld->channel_count; i++) {
+		const char *in = ld->opts.inputs[i];
+
+		ld->channel_names[i] = strcmp(in, "-") == 0 ? "<stdin>" : in;
+		co[i].path = in;
+		if (strcmp(in, "-") == 0) {
+			co[i].fd = STDIN_FILENO;
+		} else if (strncmp(in, "fd:", 3) == 0) {
+			co[i].fd = (int)strtol(in + 3, NULL, 10); /* options.c checked it is open */
+		} else if (pthread_create(&th[i], NULL, open_one_channel, &co[i]) == 0) {
+			started[i] = true;
+		} else {
+			open_one_channel(&co[i]);
+		}
+	}
+	for (unsigned int i = 0; i < ld->channel_count; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		ld->channel_fds[i] = co[i].fd;
+		if (co[i].fd < 0 && !err) {
+			err = co[i].fd;
+			ld->input_name = ld->channel_names[i];
+		}
+	}
+	return err;
+}
+
+/*
+ * The input: standard input, a file or fd:N; or several, the channels of a
+ * set. 0, or -errno of the open (a usage error exits).
+ */
+static int open_input(struct load *ld)
+{
+	const char *in = ld->opts.input_count ? ld->opts.inputs[0] : "-";
+
+	if (ld->opts.input_count > 1)
+		return open_channels(ld);
+	if (strcmp(in, "-") == 0) {
+		if (!vmt_binary_input_ok(STDIN_FILENO)) {
+			load_options_free(&ld->opts);
+			exit(VMT_EXIT_USAGE);
+		}
+		return 0;
+	}
+	ld->input_name = in;
+	if (strncmp(in, "fd:", 3) == 0) {
+		/* options.c checked that it is an open fd */
+		ld->input_fd = (int)strtol(in + 3, NULL, 10);
+		return 0;
+	}
+	ld->input_fd = open(in, O_RDONLY | O_CLOEXEC);
+	return ld->input_fd < 0 ? -errno : 0;
+}
+
 int main(int argc, const char **argv)
 {
-	struct load ld = { .input_fd = STDIN_FILENO, .input_name = "<stdin>" };
+	struct load ld = { .input_fd = STDIN_FILENO, .input_name = "<stdin>", .wake_fd = -1 };
 	int code, open_err = 0;
 
 	vmt_log_init(argv[0]);
 	load_options_parse(&ld.opts, argc, argv);
+	pthread_mutex_init(&ld.fail_lock, NULL);
+	ld.summary.queue_limit = ld.opts.queue_limit;
+	ld.summary.inputs = ld.opts.inputs;
+	ld.summary.input_count = ld.opts.input_count;
 	vmt_ignore_sigpipe();
 	/*
 	 * A stop signal ends the load at the next record, or a blocked read,
@@ -706,15 +1170,8 @@ int main(int argc, const char **argv)
 	 */
 	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 
-	if (ld.opts.input && strcmp(ld.opts.input, "-") != 0) {
-		ld.input_name = ld.opts.input;
-		ld.input_fd = open(ld.opts.input, O_RDONLY | O_CLOEXEC);
-		if (ld.input_fd < 0)
-			open_err = -errno;
-	} else if (!vmt_binary_input_ok(STDIN_FILENO)) {
-		load_options_free(&ld.opts);
-		return VMT_EXIT_USAGE;
-	}
+	open_err = open_input(&ld);
+	ld.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
 	vmt_progress_init(&ld.progress, ld.opts.progress || (!ld.opts.json && vmt_progress_wanted(false)));
 
@@ -722,9 +1179,11 @@ int main(int argc, const char **argv)
 		vmt_fail(&ld.failure, &(struct vmt_where){ .file = ld.input_name }, open_err, 0,
 			 "cannot open");
 	} else {
-		ld.input_size = vmt_progress_fd_total(ld.input_fd);
+		ld.input_size = ld.channel_count > 1 ? 0 : vmt_progress_fd_total(ld.input_fd);
 		run_load(&ld);
 	}
+	/* after a failure: every writer stopped before report() resets the devices */
+	stop_writers(&ld);
 	code = report(&ld);
 	release(&ld);
 	if (vmt_close_stdout() != 0 && code == VMT_EXIT_OK)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "migstream.h"
 #include "options.h"
 #include "outfile.h"
 #include "strutils.h"
@@ -32,6 +33,7 @@ enum {
 	OPT_SUMMARY_FILE,
 	OPT_DRY_RUN,
 	OPT_RETURN_FD,
+	OPT_QUEUE_SIZE,
 };
 
 static void usage(void)
@@ -52,9 +54,14 @@ static void usage(void)
 	       "                            group/container interface, not the cdev\n"
 	       "\n"
 	       "Input:\n"
-	       " -i, --input FILE           read the stream from FILE (default: standard input)\n"
-	       "     --reorder-buffer SIZE  bytes of early DATA chunks held while a late one\n"
-	       "                            is awaited (K, M, G suffixes; default 0: in order)\n"
+	       " -i, --input FILE           read the stream from FILE, fd:N or - (default:\n"
+	       "                            standard input); repeated: the channels of one\n"
+	       "                            set (vfio-mig-save -o A -o B), in any order\n"
+	       "     --reorder-buffer SIZE  bytes of early DATA chunks held per device while\n"
+	       "                            a late one is awaited (K, M, G suffixes; default\n"
+	       "                            0: in order; for a set of channels, 64M)\n"
+	       "     --queue-size SIZE      bytes of checked chunks waiting for each target's\n"
+	       "                            writer thread (default 64M)\n"
 	       "\n"
 	       "Loading:\n"
 	       " -f, --force                load a stream device into a target that looks\n"
@@ -144,6 +151,7 @@ static const struct poptOption options[] = {
 	{ "map", 0, POPT_ARG_STRING, NULL, OPT_MAP, NULL, NULL },
 	{ "input", 'i', POPT_ARG_STRING, NULL, OPT_INPUT, NULL, NULL },
 	{ "reorder-buffer", 0, POPT_ARG_STRING, NULL, OPT_REORDER, NULL, NULL },
+	{ "queue-size", 0, POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE, NULL, NULL },
 	{ "then", 0, POPT_ARG_STRING, NULL, OPT_THEN, NULL, NULL },
 	{ "return-fd", 0, POPT_ARG_STRING, NULL, OPT_RETURN_FD, NULL, NULL },
 	{ "group", 0, POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
@@ -155,6 +163,53 @@ static const struct poptOption options[] = {
 	VMT_POPT_COMMON_OPTIONS,
 	POPT_TABLEEND
 };
+
+static void add_input(struct load_options *o, const char *arg)
+{
+	const char **inputs;
+
+	if (o->input_count == MIGSTREAM_MAX_CHANNELS)
+		vmt_usage_error("more than %u inputs (-i): a set has at most %u channels",
+				MIGSTREAM_MAX_CHANNELS, MIGSTREAM_MAX_CHANNELS);
+	if (strncmp(arg, "fd:", 3) == 0)
+		(void)vmt_cli_fd_or_usage(arg + 3, "--input fd:N");
+	inputs = realloc(o->inputs, (o->input_count + 1) * sizeof(*inputs));
+	if (!inputs) {
+		vmt_err("out of memory");
+		exit(VMT_EXIT_FAILURE);
+	}
+	o->inputs = inputs;
+	o->inputs[o->input_count++] = arg;
+}
+
+static bool is_stdin(const char *input)
+{
+	return strcmp(input, "-") == 0 || strcmp(input, "fd:0") == 0;
+}
+
+/*
+ * One input twice would read each channel's bytes in two threads, and
+ * writing the summary over an input would destroy it: both usage errors.
+ */
+static void check_inputs(const struct load_options *o)
+{
+	unsigned int stdin_count = 0;
+
+	for (unsigned int i = 0; i < o->input_count; i++) {
+		const char *in = o->inputs[i];
+
+		stdin_count += is_stdin(in);
+		for (unsigned int j = 0; j < i; j++)
+			if (strcmp(o->inputs[j], in) == 0)
+				vmt_usage_error("input '%s' is given twice", in);
+		/* Writing the summary over the stream being read would destroy the stream. */
+		if (o->summary_file && strncmp(in, "fd:", 3) != 0 && !is_stdin(in) &&
+		    vmt_outfile_same(o->summary_file, in))
+			vmt_usage_error("--summary-file '%s' is the input stream", o->summary_file);
+	}
+	if (stdin_count > 1)
+		vmt_usage_error("standard input is given twice as an input");
+}
 
 /* -d DEVs and operands are placed after all --map options are known. */
 struct sequential {
@@ -182,7 +237,11 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	const char *arg;
 	int rc;
 
-	*o = (struct load_options){ .then_state = VFIO_DEVICE_STATE_RUNNING, .return_fd = -1 };
+	*o = (struct load_options){
+		.then_state = VFIO_DEVICE_STATE_RUNNING,
+		.return_fd = -1,
+		.queue_limit = LOAD_QUEUE_DEFAULT,
+	};
 	vmt_cli_begin(argc, argv, options);
 	while ((rc = vmt_cli_next(usage)) > 0) {
 		arg = vmt_cli_arg();
@@ -194,10 +253,15 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 			parse_map(o, arg);
 			break;
 		case OPT_INPUT:
-			o->input = arg;
+			add_input(o, arg);
 			break;
 		case OPT_REORDER:
 			o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
+			break;
+		case OPT_QUEUE_SIZE:
+			o->queue_limit = vmt_size_or_usage(arg, "--queue-size");
+			if (!o->queue_limit)
+				vmt_usage_error("--queue-size must be at least one byte");
 			break;
 		case OPT_THEN:
 			o->then_state = parse_then(arg);
@@ -233,15 +297,13 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	seq = (struct sequential){ 0 };
 	if (!o->map_count)
 		vmt_usage_error("no target device given (-d DEV)");
-	/* Writing the summary over the stream being read would destroy the stream. */
-	if (o->summary_file && o->input && strcmp(o->input, "-") != 0 &&
-	    vmt_outfile_same(o->summary_file, o->input))
-		vmt_usage_error("--summary-file '%s' is the input stream", o->summary_file);
+	check_inputs(o);
 }
 
 void load_options_free(struct load_options *o)
 {
 	free(o->map);
+	free(o->inputs);
 	*o = (struct load_options){ 0 };
 	vmt_cli_end();
 }

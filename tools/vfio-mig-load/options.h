@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* --queue-size's default: chunks waiting for one device's writer, in bytes. */
+#define LOAD_QUEUE_DEFAULT (64ull << 20)
+
 /* The strings point into lib/cli's arguments, valid until load_options_free(). */
 struct load_mapping {
 	uint32_t index;	  /* stream device index */
@@ -16,12 +19,18 @@ struct load_mapping {
 };
 
 struct load_options {
-	const char *input;	/* NULL or "-": standard input */
+	/*
+	 * -i, in the order given: a file, fd:N or "-" (standard input). Several
+	 * are the channels of one set, read as one stream; none: standard input.
+	 */
+	const char **inputs;
+	unsigned int input_count;
 	const char *summary_file; /* the JSON summary, also after a failure */
 	struct load_mapping *map;
 	unsigned int map_count;
 	uint32_t then_state;	/* VFIO_DEVICE_STATE_RUNNING or _STOP */
 	uint64_t reorder_limit; /* bytes */
+	uint64_t queue_limit;	/* --queue-size: bytes each device's writer queue holds */
 	int return_fd;		/* --return-fd: replies to the source, or -1 */
 	bool force;
 	bool group;		/* legacy group/container path */

@@ -5,6 +5,7 @@
  * library's stream writer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct pending_ack {
 };
 
 struct load_reply {
+	pthread_mutex_t lock; /* the writer and pending[]: writers and main thread */
 	struct migstream_writer *writer;
 	struct pending_ack *pending; /* per target, same order */
 	unsigned int count;
@@ -42,6 +44,7 @@ int load_reply_open(struct load_reply **out, int fd, unsigned int target_count)
 		free(rp);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&rp->lock, NULL);
 	ret = migstream_writer_new(&rp->writer, fd, &wopts);
 	if (ret == 0)
 		ret = migstream_writer_start(rp->writer);
@@ -58,10 +61,12 @@ void load_reply_free(struct load_reply *rp)
 	if (!rp)
 		return;
 	migstream_writer_free(rp->writer);
+	pthread_mutex_destroy(&rp->lock);
 	free(rp->pending);
 	free(rp);
 }
 
+/* With rp->lock held. */
 static int send_ack(struct load_reply *rp, const struct load_target *t, uint32_t generation)
 {
 	struct migstream_switchover_ack ack = {
@@ -71,29 +76,43 @@ static int send_ack(struct load_reply *rp, const struct load_target *t, uint32_t
 		.time_ns = vmt_realtime_ns(),
 	};
 	uint8_t buf[MIGSTREAM_SWITCHOVER_ACK_LEN];
+	int ret;
 
 	migstream_encode_switchover_ack(&ack, buf);
 	vmt_dbg("%s: switchover-ack for stream device %u (initial section %u, %llu bytes loaded)", t->spec,
-		t->stream_index, generation, (unsigned long long)t->written);
-	return migstream_write_record(rp->writer, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, sizeof(buf));
+		t->stream_index, generation, (unsigned long long)ack.bytes);
+	ret = migstream_write_record(rp->writer, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, sizeof(buf));
+	if (ret == 0) {
+		t->summary->ack_ns = vmt_monotonic_ns();
+		t->summary->acks++;
+	}
+	return ret;
 }
 
-int load_reply_send_due(struct load_reply *rp, struct load_target *targets, unsigned int count)
+/* With rp->lock held: targets[i]'s ack, if its device has taken the bytes. */
+static int send_if_due(struct load_reply *rp, struct load_target *targets, unsigned int i)
 {
-	if (!rp)
-		return 0;
-	for (unsigned int i = 0; i < count && i < rp->count; i++) {
-		struct pending_ack *p = &rp->pending[i];
-		int ret;
+	struct pending_ack *p = &rp->pending[i];
+	int ret;
 
-		if (!p->generation || targets[i].written < p->offset)
-			continue;
-		ret = send_ack(rp, &targets[i], p->generation);
-		if (ret < 0)
-			return ret;
+	if (!p->generation || targets[i].written < p->offset)
+		return 0;
+	ret = send_ack(rp, &targets[i], p->generation);
+	if (ret == 0)
 		p->generation = 0;
-	}
-	return 0;
+	return ret;
+}
+
+int load_reply_written(struct load_reply *rp, struct load_target *targets, unsigned int i)
+{
+	int ret;
+
+	if (!rp || i >= rp->count)
+		return 0;
+	pthread_mutex_lock(&rp->lock);
+	ret = send_if_due(rp, targets, i);
+	pthread_mutex_unlock(&rp->lock);
+	return ret;
 }
 
 int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
@@ -106,14 +125,20 @@ int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
 		return 0;
 	if (migstream_decode_init_data_sent(rec, &m) < 0)
 		return -EBADMSG;
-	for (unsigned int i = 0; i < count; i++) {
+	for (unsigned int i = 0; i < count && i < rp->count; i++) {
+		int ret;
+
 		if (targets[i].stream_index != m.device)
 			continue;
-		if (!targets[i].described || targets[i].ended)
+		if (!targets[i].described || targets[i].end_seen)
 			return -EBADMSG;
+		pthread_mutex_lock(&rp->lock);
 		/* A later section (REINIT) supersedes an ack not sent yet. */
 		rp->pending[i] = (struct pending_ack){ .generation = m.generation, .offset = m.offset };
-		return load_reply_send_due(rp, targets, count);
+		/* The device may have taken the bytes already: its writer will not look again. */
+		ret = send_if_due(rp, targets, i);
+		pthread_mutex_unlock(&rp->lock);
+		return ret;
 	}
 	return -EBADMSG;
 }
@@ -143,8 +168,13 @@ int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
 	static uint8_t buf[MIGSTREAM_LOAD_RESULT_MAX_LEN];
 	int len, ret;
 
-	if (!rp || rp->result_sent)
+	if (!rp)
 		return 0;
+	pthread_mutex_lock(&rp->lock);
+	if (rp->result_sent) {
+		pthread_mutex_unlock(&rp->lock);
+		return 0;
+	}
 	rp->result_sent = true;
 	memset(&res, 0, sizeof(res));
 	res.exit_code = (uint32_t)exit_code;
@@ -154,10 +184,11 @@ int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
 	/* A message longer than the record allows is cut. */
 	snprintf(res.message, sizeof(res.message), "%s", message ? message : "");
 	len = migstream_encode_load_result(&res, buf, sizeof(buf));
-	if (len < 0)
-		return len;
-	ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len);
+	ret = len;
+	if (len >= 0)
+		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len);
 	if (ret == 0)
 		ret = migstream_writer_finish(rp->writer);
+	pthread_mutex_unlock(&rp->lock);
 	return ret;
 }

@@ -4,6 +4,11 @@
  * for each device once all of its initial pre-copy data reached the target
  * device, and one LOAD_RESULT at the end that says whether every device was
  * loaded, verified and left in the state asked for.
+ *
+ * Thread-safe: the main thread reads the markers, each device's writer
+ * thread sends that device's ack once its device took the bytes (the
+ * source may wait for the ack before it sends more, so the writer that
+ * made it due must send it).
  */
 #ifndef VMT_LOAD_REPLY_H
 #define VMT_LOAD_REPLY_H
@@ -27,8 +32,8 @@ void load_reply_free(struct load_reply *rp);
  */
 int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
 		      struct load_target *targets, unsigned int count);
-/* After DATA reached a target: send the acks that became due. */
-int load_reply_send_due(struct load_reply *rp, struct load_target *targets, unsigned int count);
+/* After targets[i] wrote bytes (its writer thread): send its ack if it became due. */
+int load_reply_written(struct load_reply *rp, struct load_target *targets, unsigned int i);
 
 /*
  * The LOAD_RESULT and the end of the reply stream. exit_code 0 means every

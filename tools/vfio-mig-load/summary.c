@@ -42,6 +42,17 @@ static double gbps(uint64_t bytes, uint64_t ns)
 	return ns ? (double)bytes / (double)ns : 0.0;
 }
 
+/* Seconds from the start of the load to a moment of it (0: never came). */
+static uint64_t since_start(const struct load_summary *s, uint64_t ns)
+{
+	return ns && ns > s->start_ns ? ns - s->start_ns : 0;
+}
+
+static unsigned int channels_of(const struct load_device_summary *d)
+{
+	return (unsigned int)__builtin_popcountll(d->channel_mask);
+}
+
 static uint64_t downtime_ns(const struct load_summary *s)
 {
 	if (!s->stop_copy_start_ns || s->final_state_ns < s->stop_copy_start_ns)
@@ -69,6 +80,15 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], b3, sizeof(b3)),
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY], b4, sizeof(b4)),
 			d->chunks, d->digest, vmt_mig_state_name(d->final_state));
+		fprintf(out, "%s: device %" PRIu32 ": writer %s in %.3f s, queue peak %s, "
+			"from %u channel%s, loaded after %.3f s",
+			vmt_progname(), d->stream_index, vmt_format_size(d->writer_bytes, b1, sizeof(b1)),
+			seconds(d->writer_ns), vmt_format_size(d->queue_peak, b2, sizeof(b2)),
+			channels_of(d), channels_of(d) == 1 ? "" : "s",
+			seconds(since_start(s, d->loaded_ns)));
+		if (d->acks)
+			fprintf(out, ", switchover-ack after %.3f s", seconds(since_start(s, d->ack_ns)));
+		fprintf(out, "\n");
 	}
 	fprintf(out, "%s: loaded %u device%s, %s of state (pre-copy %s, stop-copy %s) from %s of "
 		"stream in %.3f s (%.2f GB/s); resume downtime %.3f s\n",
@@ -82,7 +102,8 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 		gbps(s->stream_bytes, elapsed), seconds(downtime_ns(s)));
 }
 
-static void add_device(struct json_object *devices, const struct load_device_summary *d)
+static void add_device(struct json_object *devices, const struct load_summary *s,
+		       const struct load_device_summary *d)
 {
 	struct json_object *o = vmt_json_append_object(devices);
 	char digest[17];
@@ -100,21 +121,36 @@ static void add_device(struct json_object *devices, const struct load_device_sum
 	vmt_json_add_bool(o, "reset", d->reset);
 	vmt_json_add_bool(o, "recovery_failed", d->recovery_failed);
 	vmt_json_add_u64(o, "reorder_peak_bytes", d->reorder_peak);
+	vmt_json_add_u64(o, "writer_bytes", d->writer_bytes);
+	vmt_json_add_seconds(o, "writer_s", d->writer_ns);
+	vmt_json_add_u64(o, "queue_peak_bytes", d->queue_peak);
+	vmt_json_add_u64(o, "channels", channels_of(d));
+	if (d->loaded_ns)
+		vmt_json_add_seconds(o, "loaded_s", since_start(s, d->loaded_ns));
+	else
+		vmt_json_add_null(o, "loaded_s");
+	if (d->acks)
+		vmt_json_add_seconds(o, "switchover_ack_s", since_start(s, d->ack_ns));
+	else
+		vmt_json_add_null(o, "switchover_ack_s");
+	vmt_json_add_u64(o, "switchover_acks", d->acks);
 }
 
 struct json_object *load_summary_json(const struct load_summary *s, const struct vmt_failure *failure,
 				      const char *error_line)
 {
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-load", LOAD_SUMMARY_SCHEMA_VERSION);
-	struct json_object *devices;
+	struct json_object *devices, *inputs;
 	uint64_t elapsed = s->start_ns && s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
-	uint64_t state_bytes = 0;
+	uint64_t state_bytes = 0, reorder_peak = s->reorder_peak;
 
 	vmt_failure_add_json(doc, failure, error_line);
 	devices = vmt_json_add_array(doc, "devices");
 	for (unsigned int i = 0; i < s->device_count; i++) {
 		state_bytes += device_total(&s->devices[i]);
-		add_device(devices, &s->devices[i]);
+		if (s->devices[i].reorder_peak > reorder_peak)
+			reorder_peak = s->devices[i].reorder_peak;
+		add_device(devices, s, &s->devices[i]);
 	}
 	vmt_json_add_u64(doc, "state_bytes", state_bytes);
 	vmt_json_add_u64(doc, "precopy_bytes", phase_total(s, MIGSTREAM_PHASE_PRECOPY_INITIAL) +
@@ -122,6 +158,11 @@ struct json_object *load_summary_json(const struct load_summary *s, const struct
 	vmt_json_add_u64(doc, "stop_copy_bytes", phase_total(s, MIGSTREAM_PHASE_STOP_COPY));
 	vmt_json_add_u64(doc, "stream_bytes", s->stream_bytes);
 	vmt_json_add_u64(doc, "records", s->records);
+	inputs = vmt_json_add_array(doc, "inputs");
+	for (unsigned int i = 0; i < s->input_count; i++)
+		vmt_json_append_str(inputs, s->inputs[i]);
+	vmt_json_add_u64(doc, "queue_size_bytes", s->queue_limit);
+	vmt_json_add_u64(doc, "reorder_peak_bytes", reorder_peak);
 	vmt_json_add_seconds(doc, "total_s", elapsed);
 	vmt_json_add_rate(doc, "throughput_bytes_per_s", s->stream_bytes, elapsed);
 	vmt_json_add_seconds(doc, "resume_downtime_s", downtime_ns(s));

@@ -29,6 +29,13 @@ struct load_device_summary {
 	bool digest_checked;
 	uint32_t final_state;	 /* VFIO_DEVICE_STATE_* or VMT_STATE_UNKNOWN */
 	uint64_t reorder_peak;	 /* bytes */
+	uint64_t writer_ns;	 /* time its writer spent writing and checking */
+	uint64_t writer_bytes;	 /* bytes its writer wrote to the data fd */
+	uint64_t queue_peak;	 /* most bytes waiting in its writer's queue */
+	uint64_t loaded_ns;	 /* CLOCK_MONOTONIC when RESUMING -> STOP succeeded; 0: not */
+	uint64_t ack_ns;	 /* CLOCK_MONOTONIC of its last switchover-ack; 0: none */
+	unsigned int acks;	 /* switchover-acks sent */
+	uint64_t channel_mask;	 /* the channels that carried its DATA (bit k: channel k) */
 	bool reset;		 /* reset by the recovery after a failure */
 	bool recovery_failed;
 };
@@ -40,6 +47,10 @@ struct load_summary {
 	uint64_t final_state_ns;     /* all devices in their final state */
 	uint64_t stream_bytes;
 	uint64_t records;
+	uint64_t queue_limit;	    /* --queue-size: bytes per device */
+	uint64_t reorder_peak;	    /* a set of channels: its reorder buffers' peak, all devices */
+	const char *const *inputs;  /* the channels, as named on the command line */
+	unsigned int input_count;
 	unsigned int device_count;
 	struct load_device_summary *devices;
 };

@@ -7,6 +7,7 @@
 #ifndef VMT_LOAD_TARGET_H
 #define VMT_LOAD_TARGET_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "reorder.h"
 #include "summary.h"
 #include "vfio-device.h"
+#include "writer.h"
 
 struct load_target {
 	const char *spec;	 /* as given: path, BDF, UUID, fd:N */
@@ -25,8 +27,16 @@ struct load_target {
 	bool touched;		 /* its state was changed by this load */
 	bool described;		 /* its DEVICE record was seen */
 	bool resuming;		 /* RESUMING, data fd open */
-	bool ended;		 /* DEVICE_END seen, RESUMING -> STOP done */
+	bool end_seen;		 /* its DEVICE_END record was read (main thread) */
+	bool ended;		 /* DEVICE_END checked, RESUMING -> STOP done (its writer) */
 	struct load_reorder *reorder;
+	/*
+	 * Its writer thread (writer.h): from RESUMING on, every write to the
+	 * data fd, the DEVICE_END checks and RESUMING -> STOP happen there.
+	 */
+	struct load_writer writer;
+	uint64_t queued_bytes;	 /* handed to the writer (main thread) */
+	uint64_t queued_chunks;
 	/*
 	 * With a reorder buffer the reader takes chunks in any order and
 	 * cannot check the DEVICE_END digest: the bytes are hashed here, in
@@ -34,8 +44,9 @@ struct load_target {
 	 * the digest; hashing again would only cost throughput).
 	 */
 	XXH3_state_t *digest;
-	uint64_t written;	 /* bytes written to the data fd */
-	uint64_t chunks;	 /* chunks written */
+	/* bytes written to the data fd: by the writer, read by the return path's acks */
+	_Atomic uint64_t written;
+	uint64_t chunks;	 /* chunks written (the writer) */
 	struct load_device_summary *summary;
 };
 

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One writer thread per target device. The main thread reads the stream
+ * and hands each device's checked chunks, in chunk order, to that device's
+ * bounded queue; the device's writer takes them out and writes them to the
+ * data fd. A device whose writes are slow fills only its own queue, so the
+ * main thread goes on feeding the others, and memory stays bounded: at most
+ * the queue's limit per device (one item more when a single item is larger).
+ *
+ * The writer does not know what an item means: it calls the handler given
+ * at start for each, in order; a handler that fails ends the writer (the
+ * handler has recorded why). Cancelling is the caller's flag, checked
+ * between items and while waiting, and load_writer_wake().
+ */
+#ifndef VMT_LOAD_WRITER_H
+#define VMT_LOAD_WRITER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "migstream.h"
+
+enum load_item_kind {
+	LOAD_ITEM_CHUNK,      /* bytes for the data fd */
+	LOAD_ITEM_DEVICE_END, /* the device's last item: check and leave RESUMING */
+};
+
+/* One queued piece of work, with the record it came from (for messages). */
+struct load_item {
+	struct load_item *next;
+	enum load_item_kind kind;
+	uint32_t seq;	       /* the record: sequence number, type, byte offset */
+	uint16_t type;
+	uint64_t rec_offset;
+	const char *file;      /* the input (channel) that carried it */
+	uint64_t chunk_index;  /* LOAD_ITEM_CHUNK */
+	uint64_t offset;
+	uint32_t len;
+	struct migstream_device_end end; /* LOAD_ITEM_DEVICE_END */
+	uint8_t data[];
+};
+
+/* Returns 0, or nonzero to stop the writer (the failure is the handler's to record). */
+typedef int (*load_item_fn)(void *ctx, struct load_item *item);
+
+struct load_writer {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* an item came or went, the queue closed, or a cancel */
+	struct load_item *head, *tail;
+	uint64_t queued;	/* bytes in the queue (items' data) */
+	uint64_t limit;
+	uint64_t peak;		/* most bytes queued at once */
+	bool closed;		/* no more items will come */
+	bool stopped;		/* the writer returned */
+	const atomic_bool *cancel;
+	load_item_fn handle;
+	void *ctx;
+	uint64_t busy_ns;	/* time spent in the handler */
+	uint64_t items;
+};
+
+/* A chunk item of len bytes, data uninitialized; NULL without memory. */
+struct load_item *load_item_new(enum load_item_kind kind, uint32_t len);
+
+/*
+ * Starts the thread, with every signal blocked in it (stop signals go to
+ * the main thread, which cancels). 0 or -errno.
+ */
+int load_writer_start(struct load_writer *w, uint64_t limit, load_item_fn handle, void *ctx,
+		      const atomic_bool *cancel);
+/*
+ * Queues item (the writer frees it), waiting while the queue holds limit
+ * bytes or more. -ECANCELED (item freed) when cancelled or the writer
+ * stopped on a failure.
+ */
+int load_writer_push(struct load_writer *w, struct load_item *item);
+/* No more items: the writer ends once the queue is empty. */
+void load_writer_close(struct load_writer *w);
+/* Wakes the writer and any pusher to look at the cancel flag. */
+void load_writer_wake(struct load_writer *w);
+/* The writer returned (its queue drained after a close, or it failed, or a cancel). */
+bool load_writer_stopped(struct load_writer *w);
+/* Waits for the thread (close or cancel first), frees what is left. */
+void load_writer_join(struct load_writer *w);
+
+#endif
