@@ -145,27 +145,15 @@ jq_load() {
 }
 
 # ---------------------------------------------------------------------------
-# Channels. These need, from other branches of issue 14:
-#   - lib/channel-set (branch "channels") for vfio-mig-load -i A -i B;
-#   - vfio-mig-save -o A -o B (branch "save") or migstream-cat --split
-#     (branch "channels") to make a set.
-# Until a maker is there, they skip; once it is, they fail until the load
-# reads sets through lib/channel-set.
+# Channels: sets made by migstream-cat --split (round robin: a chunk of each
+# device on every channel in turn), read back through lib/channel-set.
 
 # make_set N: $VMT_TMP/c0.vms .. c(N-1).vms, one save of $SRC0 and $SRC1 in
 # N channels (64 KiB chunks: many per channel); also $VMT_TMP/whole.vms.
 make_set() {
-	local n=$1 outs=() i
-	if migstream-cat --help 2>/dev/null | grep -q -- '--split'; then
-		sl_sim "$SRC0" "$SRC1" -- vfio-mig-save -q --chunk-size 64K "$D0" "$D1" -o "$VMT_TMP/whole.vms"
-		migstream-cat --split="$n" -o "$VMT_TMP/c%u.vms" "$VMT_TMP/whole.vms"
-		return
-	fi
-	vfio-mig-save --help 2>/dev/null | grep -q 'channel' || skip "no way to make channels yet (migstream-cat --split, vfio-mig-save -o A -o B)"
-	for ((i = 0; i < n; i++)); do
-		outs+=(-o "$VMT_TMP/c$i.vms")
-	done
-	sl_sim "$SRC0" "$SRC1" -- vfio-mig-save -q --chunk-size 64K "$D0" "$D1" "${outs[@]}"
+	local n=$1
+	sl_sim "$SRC0" "$SRC1" -- vfio-mig-save -q --chunk-size 64K "$D0" "$D1" -o "$VMT_TMP/whole.vms"
+	migstream-cat --split="$n" -o "$VMT_TMP/c%u.vms" "$VMT_TMP/whole.vms"
 }
 
 # load_set ARGS...: vfio-mig-load ARGS on the targets; sets load_status and load_err.

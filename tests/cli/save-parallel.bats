@@ -32,11 +32,6 @@ same_state() {
 	[ "$(simstate "$src" save_digest)" = "$(simstate "$dst" load_digest)" ]
 }
 
-# Whether vfio-mig-load reads a set of channels (-i repeated): its --help says so.
-load_reads_channels() {
-	vfio-mig-load --help | grep -qi channel
-}
-
 # The "vfioN>STATE" transitions of a -v log, in order.
 transitions() {
 	printf '%s\n' "$1" | sed -n 's/.*: \(vfio[0-9]*\): [A-Z_0-9]* -> \([A-Z_0-9]*\)$/\1>\2/p' | tr '\n' ' '
@@ -233,9 +228,6 @@ transitions() {
 		[ -s $f.vms ]
 		[ "$(summary "channels[] | select(.output == \"$f.vms\") | .bytes")" -eq "$(stat -c %s $f.vms)" ]
 	done
-	# Needs the channel-aware migstream-cat (issue 14, helper "channels"):
-	# until it is on main, a channel is refused as not a whole stream.
-	migstream-cat --help | grep -q -- --merge || skip "migstream-cat does not read channels yet"
 	local chunks=0 n
 	for f in a b c; do
 		vmt_run 0 migstream-cat --verify $f.vms
@@ -251,8 +243,6 @@ transitions() {
 }
 
 @test "channels load back intact (vfio-mig-load -i A -i B)" {
-	# Needs vfio-mig-load reading a set (issue 14, helper "load"); skipped until it is on main.
-	load_reads_channels || skip "vfio-mig-load does not read channels yet"
 	vmt_run 0 sim --device vfio0,size=2M,seed=51,chunk=64K,read-delay-ms=1 --device vfio1,size=1M,seed=52 \
 		--device vfio2,expect-seed=51 --device vfio3,expect-seed=52 -- bash -c '
 		vfio-mig-save -z --no-precopy --chunk-size 64K -d vfio0 -d vfio1 -o a.vms -o b.vms &&
@@ -262,7 +252,6 @@ transitions() {
 }
 
 @test "channels with --return-fd: replies still read, the save confirmed" {
-	load_reads_channels || skip "vfio-mig-load does not read channels yet"
 	vmt_run 0 sim --device vfio0,size=512K,precopy-initial=128K,seed=53 --device vfio1,expect-seed=53 -- bash -c '
 		mkfifo a b r
 		timeout 60 vfio-mig-load -i a -i b --return-fd 3 -d vfio1 3>r &

@@ -60,15 +60,7 @@ each_device_json() {
 	[ "$(state_of "$DST1")" = RUNNING ]
 }
 
-# The channels need vfio-mig-save -o A -o B (branch "save") and the load's
-# -i A -i B through lib/channel-set (branch "channels"): they skip until the
-# save can write a set.
-require_channels() {
-	vfio-mig-save --help | grep -q 'channel' || skip "vfio-mig-save cannot write channels yet (issue 14, branch save)"
-}
-
 @test "one stream over two FIFOs: loader first, channels given in the other order" {
-	require_channels
 	mkfifo "$T/c0" "$T/c1"
 	vfio-mig-load --json -d "$DST" -d "$DST1" -i "$T/c1" -i "$T/c0" 2>"$T/load.json" &
 	local load=$!
@@ -81,7 +73,6 @@ require_channels() {
 }
 
 @test "one stream over two pipes, as inherited fds: save -o fd:3 -o fd:4, load -i fd:5 -i fd:6" {
-	require_channels
 	mkfifo "$T/p0" "$T/p1"
 	# the loader's fds 5 and 6 are pipes (from cat), the save's 3 and 4 the
 	# FIFOs the cats read: each end opens in whatever order it likes
@@ -94,7 +85,6 @@ require_channels() {
 }
 
 @test "a channel missing: exit 4, both targets reset, the error names what is missing" {
-	require_channels
 	vfio-mig-save -d "$SRC" -d "$SRC1" -o "$T/c0.vms" -o "$T/c1.vms"
 	run vfio-mig-load -d "$DST" -d "$DST1" -i "$T/c1.vms"
 	echo "$output"

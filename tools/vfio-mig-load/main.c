@@ -841,6 +841,8 @@ static int open_channel_set(struct load *ld)
 	struct migstream_channel_input in[MIGSTREAM_MAX_CHANNELS];
 	const struct migstream_channel_set_opts sopts = {
 		.reorder_limit = ld->opts.reorder_limit,
+		/* with a return path the source keeps its channels open until our answer */
+		.end_at_stream_end = ld->reply != NULL,
 		.cancelled = set_cancelled,
 		.cancel_ctx = ld,
 	};
