@@ -23,6 +23,24 @@ static bool is_stdout_name(const char *name)
 	return !name || strcmp(name, "-") == 0;
 }
 
+/*
+ * "fd:N": a descriptor the caller handed us (a pipe or socket to another
+ * process): its number, or -1 when name is not of that form.
+ */
+static int inherited_fd(const char *name)
+{
+	char *end;
+	long n;
+
+	if (!name || strncmp(name, "fd:", 3) != 0 || name[3] < '0' || name[3] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(name + 3, &end, 10);
+	if (errno || *end || n < 0 || n > INT_MAX)
+		return -1;
+	return (int)n;
+}
+
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -208,6 +226,16 @@ int vmt_outfile_open(struct vmt_outfile *out, const char *name)
 	int ret;
 
 	*out = (struct vmt_outfile){ .name = name, .fd = -1 };
+	/* Written in place and closed at the end: the reader's end of file. */
+	if (inherited_fd(name) >= 0) {
+		if (fstat(inherited_fd(name), &st) < 0)
+			return -errno;
+		out->fd = inherited_fd(name);
+		out->existed = true;
+		out->dev = st.st_dev;
+		out->ino = st.st_ino;
+		return 0;
+	}
 	if (is_stdout_name(name)) {
 		out->fd = STDOUT_FILENO;
 		if (fstat(STDOUT_FILENO, &st) == 0) {
@@ -356,14 +384,19 @@ static int identify(const char *name, struct file_identity *id)
 	int ret;
 
 	*id = (struct file_identity){ 0 };
-	ret = is_stdout_name(name) ? fstat(STDOUT_FILENO, &st) : stat(name, &st);
+	if (inherited_fd(name) >= 0)
+		ret = fstat(inherited_fd(name), &st);
+	else
+		ret = is_stdout_name(name) ? fstat(STDOUT_FILENO, &st) : stat(name, &st);
 	if (ret == 0) {
 		id->exists = true;
 		id->dev = st.st_dev;
 		id->ino = st.st_ino;
 		return 0;
 	}
-	return is_stdout_name(name) ? -errno : resolve_path(name, &id->path);
+	if (is_stdout_name(name) || inherited_fd(name) >= 0)
+		return -errno;
+	return resolve_path(name, &id->path);
 }
 
 bool vmt_outfile_same(const char *a, const char *b)

@@ -9,7 +9,9 @@
  * only the temporary. A symlink is followed and its target path replaced;
  * the link stays. Anything else (standard output, /dev/stdout when it is a
  * pipe or terminal, a FIFO, a character device) is written in place, never
- * truncated and never removed.
+ * truncated and never removed. "fd:N" names a descriptor the caller handed
+ * over (a pipe or socket): written in place and closed at the end, so that
+ * its reader sees end of file.
  */
 #ifndef VMT_OUTFILE_H
 #define VMT_OUTFILE_H

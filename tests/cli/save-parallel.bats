@@ -262,3 +262,16 @@ transitions() {
 	[ "$(summary load_confirmed)" = true ]
 	same_state vfio0 vfio1
 }
+
+@test "channels on inherited descriptors: -o fd:3 -o fd:4 into -i fd:3 -i fd:4" {
+	vmt_run 0 sim --device vfio0,size=2M,seed=61,chunk=64K --device vfio1,expect-seed=61 -- bash -c '
+		mkfifo a b
+		vfio-mig-load -i fd:3 -i fd:4 -d vfio1 3<a 4<b &
+		vfio-mig-save --no-precopy --chunk-size 64K -d vfio0 -o fd:3 -o fd:4 3>a 4>b || exit 1
+		wait $!'
+	same_state vfio0 vfio1
+	# a descriptor that is not open is a usage error, before any device is touched
+	vmt_run 2 sim --device vfio0 -- vfio-mig-save -d vfio0 -o fd:3 -o fd:9
+	[[ $stderr == *"--output fd:N"* ]]
+	[ "$(simstate vfio0 state)" = RUNNING ]
+}

@@ -166,6 +166,8 @@ static void add_output(struct cli *cli, const char *name)
 {
 	if (cli->noutputs == MIGSTREAM_MAX_CHANNELS)
 		vmt_usage_error("too many outputs (at most %d channels)", MIGSTREAM_MAX_CHANNELS);
+	if (strncmp(name, "fd:", 3) == 0)
+		(void)vmt_cli_fd_or_usage(name + 3, "--output fd:N");
 	for (unsigned int i = 0; i < cli->noutputs; i++)
 		if (vmt_outfile_same(cli->outputs[i], name))
 			vmt_usage_error("-o %s given twice (each channel needs its own output)", name);
