@@ -210,12 +210,6 @@ rp_load_fails() {
 }
 
 @test "switchover-ack: --max-precopy-time before the ack switches over only once the ack came" {
-	# Known simulator defect, found with issue 14's save (open, see the issue 14 note): with
-	# dirty-rate the source simulator makes header-only (48-byte) dirty sections, and one split
-	# across two reads at its byte 32 is refused by every simulated target (the stream equals
-	# the source's own save_digest). Reproduce: vfio-mig-save --chunk-size 64K --max-rounds 0
-	# --max-precopy-time 100ms on "vfio0,seed=3,dirty-rate=4M" into vfio-mig-load: load_error.
-	skip "known simulator defect: a header-only dirty section split across two reads"
 	# dirt keeps the estimate above the threshold: the time limit is the trigger
 	rp_pipe "$SRC,dirty-rate=4M" vfio1,seed=3,resume-prepare-ms=600 -- \
 		"-v --max-rounds 0 --max-precopy-time 100ms $D0" "vfio-mig-load -d $D1 --return-fd 1"

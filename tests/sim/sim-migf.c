@@ -999,7 +999,11 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 			done = n;
 			break;
 		}
-		if (!m->in_section || m->pos == m->sec_end) {
+		/*
+		 * A header that an earlier write began is finished first: its
+		 * bytes moved pos past the previous section's end.
+		 */
+		if (!m->in_section || m->pos == m->sec_end || m->hdr_fill) {
 			size_t k = SIM_SECTION_HEADER - m->hdr_fill;
 
 			if (k > n - done)

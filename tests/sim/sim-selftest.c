@@ -524,6 +524,18 @@ static void test_resume(void)
 	dev_close(&d);
 }
 
+/* vfio3's whole stream (pre-copy sections, then stop-copy), for test_resume_split_headers */
+static uint8_t precopy_stream[8192];
+static size_t precopy_stream_len;
+
+static void keep_precopy_bytes(const uint8_t *p, ssize_t n)
+{
+	if (n > 0 && precopy_stream_len + (size_t)n <= sizeof(precopy_stream)) {
+		memcpy(precopy_stream + precopy_stream_len, p, (size_t)n);
+		precopy_stream_len += (size_t)n;
+	}
+}
+
 static void test_precopy(void)
 {
 	struct vfio_precopy_info info;
@@ -550,12 +562,14 @@ static void test_precopy(void)
 	}
 	EXPECT(ioctl(dfd, VFIO_DEVICE_GET_INFO, buf), ENOTTY, "other ioctls on a data_fd: ENOTTY");
 	n = read(dfd, buf, 100);
+	keep_precopy_bytes(buf, n);
 	CHECK(n == 100, "a short read in PRE_COPY");
 	pre += (uint64_t)n;
 	EXPECT(precopy_info(dfd, &info), 0, "precopy info after 100 bytes");
 	CHECK(info.initial_bytes == 924, "initial_bytes goes down as data is read (%llu)",
 	      (unsigned long long)info.initial_bytes);
 	n = read(dfd, buf, sizeof(buf));
+	keep_precopy_bytes(buf, n);
 	CHECK(n == 924, "the rest of the initial data (%zd)", n);
 	pre += (uint64_t)n;
 	EXPECT(read(dfd, buf, sizeof(buf)), ENOMSG,
@@ -570,11 +584,15 @@ static void test_precopy(void)
 	CHECK(info.initial_bytes == 0 && info.dirty_bytes == 512,
 	      "initial_bytes=0 dirty_bytes=512 (got %llu %llu)",
 	      (unsigned long long)info.initial_bytes, (unsigned long long)info.dirty_bytes);
-	while ((n = read(dfd, buf, sizeof(buf))) > 0)
+	while ((n = read(dfd, buf, sizeof(buf))) > 0) {
+		keep_precopy_bytes(buf, n);
 		pre += (uint64_t)n;
+	}
 	CHECK(n == -1 && errno == ENOMSG, "dirty data read up to the next temporary end");
-	while ((n = read(dfd, buf, sizeof(buf))) > 0)
+	while ((n = read(dfd, buf, sizeof(buf))) > 0) {
+		keep_precopy_bytes(buf, n);
 		pre += (uint64_t)n;
+	}
 	CHECK(n == -1 && errno == ENOMSG && pre == 2048,
 	      "two dirty rounds of 512: 2048 pre-copy bytes (%llu)", (unsigned long long)pre);
 	EXPECT(read(dfd, buf, sizeof(buf)), ENOMSG, "no more rounds: ENOMSG again");
@@ -589,8 +607,10 @@ static void test_precopy(void)
 	EXPECT(mig_set(d.fd, ST_STOP_COPY, &dfd2), 0, "PRE_COPY_P2P -> STOP_COPY");
 	CHECK(dfd2 == -1, "PRE_COPY -> STOP_COPY keeps the same data_fd (returns -1)");
 	EXPECT(precopy_info(dfd, &info), EINVAL, "precopy info in STOP_COPY: EINVAL");
-	while ((n = read(dfd, buf, sizeof(buf))) > 0)
+	while ((n = read(dfd, buf, sizeof(buf))) > 0) {
+		keep_precopy_bytes(buf, n);
 		total += (uint64_t)n;
+	}
 	CHECK(n == 0 && total == 4096, "the same fd then gives the 4K stop-copy data and 0 (%llu)",
 	      (unsigned long long)total);
 	CHECK(state_get("vfio3", "saved_bytes", v, sizeof(v)) && strtoull(v, NULL, 10) == pre + total,
@@ -621,6 +641,36 @@ static void test_precopy(void)
 	while ((n = read(dfd, buf, sizeof(buf))) > 0)
 		total += (uint64_t)n;
 	CHECK(n == 0 && total == 4096, "then the stop-copy data on the same fd");
+	close(dfd);
+	dev_close(&d);
+}
+
+/*
+ * A section header split over two writes, after a section that ended: the
+ * target must finish the header before it reads payload again (its
+ * position is past the previous section's end by then). Seven-byte writes
+ * split every header of vfio3's four sections.
+ */
+static void test_resume_split_headers(void)
+{
+	struct dev d;
+	int dfd;
+	char v[128];
+	bool ok = true;
+
+	CHECK(precopy_stream_len == 2048 + 4096, "vfio3's stream kept (%zu bytes)", precopy_stream_len);
+	CHECK(dev_open(&d, 6) == 0, "vfio6 opens");
+	EXPECT(mig_set(d.fd, ST_RESUMING, &dfd), 0, "RUNNING -> RESUMING for seven-byte writes");
+	for (size_t at = 0; at < precopy_stream_len && ok; at += 7) {
+		size_t k = precopy_stream_len - at < 7 ? precopy_stream_len - at : 7;
+
+		ok = write_all(dfd, precopy_stream + at, k) == 0;
+	}
+	CHECK(ok, "every seven-byte write is taken");
+	EXPECT(mig_set(d.fd, ST_STOP, NULL), 0, "RESUMING -> STOP: headers split over writes are whole");
+	CHECK(state_get("vfio6", "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
+	      "state file: load_verified=ok (%s)", v);
+	EXPECT(mig_set(d.fd, ST_RUNNING, NULL), 0, "STOP -> RUNNING");
 	close(dfd);
 	dev_close(&d);
 }
@@ -1713,6 +1763,7 @@ int main(int argc, char **argv)
 		test_fsm_device(fsm_devices[i].index, fsm_devices[i].flags);
 	test_resume();
 	test_precopy();
+	test_resume_split_headers();
 	test_features();
 	test_bind_rules();
 	test_faults();
