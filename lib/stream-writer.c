@@ -674,21 +674,28 @@ int migstream_write_device_end_totals(struct migstream_writer *w, const struct m
 	return emit_device_end_as(w, d, e);
 }
 
-uint64_t migstream_chunk_payload_check(const struct migstream_chunk *c)
+/* The DATA prefix of a prepared chunk: its device, phase and numbering. */
+static void encode_chunk_prefix(const struct migstream_chunk *c, uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN])
 {
-	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
 	const struct migstream_data hdr = {
 		.device = c->device,
 		.phase = c->phase,
 		.chunk_index = c->chunk_index,
 		.offset = c->offset,
 	};
+
+	migstream_encode_data_prefix(&hdr, prefix);
+}
+
+uint64_t migstream_chunk_payload_check(const struct migstream_chunk *c)
+{
+	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
 	XXH3_state_t *st;
 	uint64_t check;
 
 	if (c->compressed)
 		return XXH3_64bits(c->compressed, c->compressed_len);
-	migstream_encode_data_prefix(&hdr, prefix);
+	encode_chunk_prefix(c, prefix);
 	st = XXH3_createState();
 	if (!st) {
 		/* No memory for a state: hash one copy (rare; the result is the same). */
@@ -713,12 +720,6 @@ uint64_t migstream_chunk_payload_check(const struct migstream_chunk *c)
 int migstream_write_chunk(struct migstream_writer *w, const struct migstream_chunk *c)
 {
 	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
-	const struct migstream_data hdr = {
-		.device = c->device,
-		.phase = c->phase,
-		.chunk_index = c->chunk_index,
-		.offset = c->offset,
-	};
 	struct migstream_record_header h = {
 		.type = MIGSTREAM_REC_DATA,
 		.raw_len = MIGSTREAM_DATA_PREFIX_LEN + c->len,
@@ -743,7 +744,7 @@ int migstream_write_chunk(struct migstream_writer *w, const struct migstream_chu
 		pieces[0] = (struct iovec){ .iov_base = (void *)c->compressed, .iov_len = c->compressed_len };
 		npieces = 1;
 	} else {
-		migstream_encode_data_prefix(&hdr, prefix);
+		encode_chunk_prefix(c, prefix);
 		h.stored_len = h.raw_len;
 		pieces[0] = (struct iovec){ .iov_base = prefix, .iov_len = sizeof(prefix) };
 		pieces[1] = (struct iovec){ .iov_base = (void *)c->data, .iov_len = c->len };
