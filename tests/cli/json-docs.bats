@@ -73,8 +73,14 @@ check_json() {
 	migstream-cat-mkstream >flux-é.vms
 	migstream-cat --json flux-é.vms >cat.json
 	migstream-cat --json --dirty flux-é.vms >>cat.json
+	# a stream cut short: the lines of the records that passed, then the error line
+	head -c 300 flux-é.vms >cut-é.vms
+	run migstream-cat --json cut-é.vms
+	[ "$status" -eq 4 ]
+	printf '%s\n' "$output" | grep '^{' >>cat.json
 	check_json migstream-cat migstream-cat/1 cat.json
 	grep -q '"file": "flux-é.vms"' cat.json
+	[ "$(tail -1 cat.json | jq -r '"\(.type) \(.ok) \(.error.errno) \(.error.exit_code) \(.file)"')" = "error false EBADMSG 4 cut-é.vms" ]
 }
 
 @test "json: vfio-precopy-info device, samples, estimate and the error line" {

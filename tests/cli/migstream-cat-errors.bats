@@ -80,7 +80,9 @@ setup() {
 		migstream-cat --verify bad.vms
 	vmt_run_error 4 'record 4 \(DATA\) at byte 383: payload checksum mismatch' \
 		migstream-cat --json bad.vms
-	[ "${#lines[@]}" -eq 4 ]
+	# the four records that passed, then the error line
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(printf '%s\n' "${lines[4]}" | jq -r '"\(.type) \(.ok) \(.error.errno)"')" = "error false EBADMSG" ]
 }
 
 @test "data after STREAM_END" {

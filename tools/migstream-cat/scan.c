@@ -4,10 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fields.h"
 #include "exitcodes.h"
+#include "failure.h"
+#include "json-doc.h"
 #include "log.h"
 #include "progress.h"
 #include "scan.h"
@@ -58,19 +62,30 @@ void cat_close_input(int fd)
 }
 
 /* The reader's message may or may not already start with the file name. */
-static void report_reader_error(const struct cat_stream *s, int err)
+/* The reader's error as one line: said on stderr, and with --json also as the last JSON line. */
+static void report_reader_error(const struct cat_opts *o, const struct cat_stream *s, int err)
 {
 	const char *msg = migstream_reader_error(s->reader);
 	size_t nlen = strlen(s->name);
+	char line[1024];
 
 	if (!msg || !*msg)
 		msg = strerror(-err);
 	if (strncmp(msg, s->name, nlen) == 0 && msg[nlen] == ':')
-		vmt_err("%s", msg);
+		snprintf(line, sizeof(line), "%s", msg);
 	else if (err == -EBADMSG)
-		vmt_err("%s: %s", s->name, msg);
+		snprintf(line, sizeof(line), "%s: %s", s->name, msg);
 	else
-		vmt_err("%s: read error: %s", s->name, msg);
+		snprintf(line, sizeof(line), "%s: read error: %s", s->name, msg);
+	vmt_err("%s", line);
+	if (o->json) {
+		struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+
+		vmt_json_add_str(doc, "type", "error");
+		vmt_json_add_str(doc, "file", s->name);
+		/* a write error stays on stdout: vmt_close_stdout() reports it at the end */
+		vmt_error_emit_json_line(stdout, doc, err, 0, line);
+	}
 }
 
 int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_reader_opts *ropts,
@@ -104,7 +119,7 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 		rc = migstream_read_record(s.reader, &rec);
 		if (rc < 0) {
 			vmt_progress_clear(&prog);
-			report_reader_error(&s, rc);
+			report_reader_error(o, &s, rc);
 			status = vmt_exit_code_for_error(rc);
 			break;
 		}
