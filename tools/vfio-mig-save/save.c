@@ -940,6 +940,24 @@ static int await_load_result(struct save_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The stream broke (EPIPE) while a return path is open: the destination
+ * most likely refused the state and closed its end, and its LOAD_RESULT,
+ * on its way, says why: that is the failure to report, not the broken
+ * pipe. Waited for as the result is (--return-timeout); a return channel
+ * that closes or stays silent leaves the broken pipe as the failure.
+ */
+static int destination_word(struct save_ctx *ctx, int err)
+{
+	if (!ctx->rp || ctx->failure.err != -EPIPE || vmt_stop_signal())
+		return err;
+	if (return_path_wait_result(ctx->rp, ctx) == 0 || !return_path_result(ctx->rp))
+		return err;
+	vmt_failure_free(&ctx->failure);
+	ctx->failure = (struct vmt_failure){ 0 };
+	return return_path_failed(ctx, -EIO);
+}
+
 int save_run(struct save_ctx *ctx)
 {
 	int ret;
@@ -961,6 +979,8 @@ int save_run(struct save_ctx *ctx)
 		ret = finish_stream(ctx);
 	/* No thread runs from here on: every device is the main thread's again. */
 	stop_threads(ctx);
+	if (ret < 0)
+		ret = destination_word(ctx, ret);
 	if (ret == 0 && ctx->rp)
 		ret = await_load_result(ctx);
 	for (unsigned int i = 0; i < ctx->ndevs && ret == 0; i++) {
