@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "chunk-queue.h"
 
@@ -109,10 +111,17 @@ int chunk_queue_new(struct chunk_queue **out, const struct chunk_queue_opts *opt
 	return 0;
 }
 
-static void free_buf(struct chunk_buf *buf)
+static size_t buf_map_size(const struct chunk_queue *q)
 {
-	free(buf->data);
-	free(buf->aux);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (q->opts.buf_size + q->opts.aux_size + page - 1) / page * page;
+}
+
+static void free_buf(const struct chunk_queue *q, struct chunk_buf *buf)
+{
+	if (buf->data)
+		munmap(buf->data, buf_map_size(q));
 	free(buf);
 }
 
@@ -132,7 +141,7 @@ void chunk_queue_free(struct chunk_queue *q)
 		struct chunk_buf *buf = q->free_bufs;
 
 		q->free_bufs = buf->next_free;
-		free_buf(buf);
+		free_buf(q, buf);
 	}
 	pthread_cond_destroy(&q->buf_freed);
 	pthread_cond_destroy(&q->item_ready);
@@ -141,18 +150,28 @@ void chunk_queue_free(struct chunk_queue *q)
 	free(q);
 }
 
+/*
+ * A buffer's data and aux are one mapping, populated at once: a pool that
+ * fills (a compressing save keeps every buffer out) would otherwise take one
+ * page fault per 4 KiB on first use, which cost a quarter of a second of
+ * system time per 128 MiB of pool where faults are trapped by a hypervisor.
+ * Populating is a hint: without MAP_POPULATE's effect the pages fault as usual.
+ */
 static struct chunk_buf *alloc_buf(const struct chunk_queue *q)
 {
 	struct chunk_buf *buf = calloc(1, sizeof(*buf));
+	void *map;
 
 	if (!buf)
 		return NULL;
-	buf->data = malloc(q->opts.buf_size);
-	buf->aux = q->opts.aux_size ? malloc(q->opts.aux_size) : NULL;
-	if (!buf->data || (q->opts.aux_size && !buf->aux)) {
-		free_buf(buf);
+	map = mmap(NULL, buf_map_size(q), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (map == MAP_FAILED) {
+		free(buf);
 		return NULL;
 	}
+	buf->data = map;
+	buf->aux = q->opts.aux_size ? buf->data + q->opts.buf_size : NULL;
 	return buf;
 }
 

@@ -18,6 +18,7 @@
 #include "extract.h"
 #include "listing.h"
 #include "log.h"
+#include "record-alloc.h"
 #include "stream-writer.h"
 #include "strutils.h"
 
@@ -232,6 +233,7 @@ int main(int argc, const char **argv)
 	int rc, status;
 
 	vmt_log_init(argv[0]);
+	vmt_record_alloc_init();
 	vmt_cli_begin(argc, argv, options);
 	output_args = calloc((size_t)argc, sizeof(*output_args));
 	if (!output_args) {

@@ -40,6 +40,7 @@
 #include "json-doc.h"
 #include "fdio.h"
 #include "log.h"
+#include "record-alloc.h"
 #include "options.h"
 #include "progress.h"
 #include "signals.h"
@@ -1159,6 +1160,7 @@ int main(int argc, const char **argv)
 	int code, open_err = 0;
 
 	vmt_log_init(argv[0]);
+	vmt_record_alloc_init();
 	load_options_parse(&ld.opts, argc, argv);
 	pthread_mutex_init(&ld.fail_lock, NULL);
 	ld.summary.queue_limit = ld.opts.queue_limit;

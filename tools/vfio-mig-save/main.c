@@ -21,6 +21,7 @@
 #include "outfile.h"
 #include "output.h"
 #include "progress.h"
+#include "record-alloc.h"
 #include "return-path.h"
 #include "save.h"
 #include "signals.h"
@@ -474,6 +475,7 @@ int main(int argc, const char **argv)
 	int ret, exit_code = VMT_EXIT_FAILURE;
 
 	vmt_log_init(argv[0]);
+	vmt_record_alloc_init();
 	parse_options(argc, argv, &cli);
 	vmt_ignore_sigpipe();
 	/* SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
