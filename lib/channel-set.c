@@ -72,6 +72,7 @@ struct qrec {
 	unsigned int input;		      /* index of its channel in set->ch */
 	size_t charge;			      /* bytes it counts for */
 	const struct migstream_record *owner; /* held: the caller's struct it went out in */
+	uint8_t *buf;			      /* the payload's, taken from the reader (else inline) */
 	uint8_t payload[];
 };
 
@@ -147,10 +148,37 @@ struct migstream_channel_set {
 
 /* ---- records and lists ---- */
 
-static struct qrec *qrec_copy(const struct migstream_record *rec, unsigned int input)
+static void qrec_free(struct qrec *q)
 {
-	struct qrec *q = malloc(sizeof(*q) + (rec->len ? rec->len : 1));
+	free(q->buf);
+	free(q);
+}
 
+/*
+ * A record out of its channel's reader: the reader's payload buffer is
+ * taken, not copied (a DATA record is MiBs; the consumer may take it on in
+ * turn, see _take_payload). Copied only when the reader cannot hand it over.
+ */
+static struct qrec *qrec_from_reader(struct migstream_reader *r, const struct migstream_record *rec,
+				     unsigned int input)
+{
+	struct qrec *q;
+	size_t cap;
+	void *buf = migstream_reader_take_payload(r, rec, &cap);
+
+	if (buf) {
+		q = calloc(1, sizeof(*q));
+		if (!q) {
+			free(buf);
+			return NULL;
+		}
+		q->rec = *rec;
+		q->input = input;
+		q->buf = buf;
+		q->charge = sizeof(*q) + cap;
+		return q;
+	}
+	q = malloc(sizeof(*q) + (rec->len ? rec->len : 1));
 	if (!q)
 		return NULL;
 	memset(q, 0, sizeof(*q));
@@ -197,7 +225,7 @@ static void qlist_free(struct qlist *l)
 	struct qrec *q;
 
 	while ((q = qlist_pop(l)))
-		free(q);
+		qrec_free(q);
 }
 
 /* ---- errors ---- */
@@ -335,7 +363,7 @@ static void *channel_main(void *arg)
 
 	for (;;) {
 		ret = migstream_read_record(c->reader, &rec);
-		q = ret == 1 ? qrec_copy(&rec, c->input) : NULL;
+		q = ret == 1 ? qrec_from_reader(c->reader, &rec, c->input) : NULL;
 		pthread_mutex_lock(&set->lock);
 		if (ret == 1 && !q)
 			set_fail(set, -ENOMEM, "%s: out of memory for a record of %" PRIu32 " bytes", c->name,
@@ -347,7 +375,7 @@ static void *channel_main(void *arg)
 		while (!set->stop && !queue_has_room(set, c, q->charge))
 			pthread_cond_wait(&set->space, &set->lock);
 		if (set->stop) {
-			free(q);
+			qrec_free(q);
 			break;
 		}
 		qlist_push(&c->queue, q);
@@ -480,7 +508,7 @@ void migstream_channel_set_free(struct migstream_channel_set *set)
 
 		while ((q = d->early)) {
 			d->early = q->next;
-			free(q);
+			qrec_free(q);
 		}
 		free(d->device);
 		free(d->end);
@@ -489,7 +517,7 @@ void migstream_channel_set_free(struct migstream_channel_set *set)
 	qlist_free(&set->ready);
 	while ((q = set->held)) {
 		set->held = q->next;
-		free(q);
+		qrec_free(q);
 	}
 	if (set->wake[0] >= 0)
 		close(set->wake[0]);
@@ -618,7 +646,7 @@ static int start_set(struct migstream_channel_set *set)
 				continue;
 			}
 			set->queue_bytes -= q->charge;
-			free(q);
+			qrec_free(q);
 		}
 	}
 	pthread_cond_broadcast(&set->space);
@@ -679,7 +707,7 @@ static int take_device(struct migstream_channel_set *set, struct qrec *q)
 	}
 	d->shown |= 1ull << q->input;
 	set->queue_bytes -= q->charge;
-	free(q);
+	qrec_free(q);
 	return 1;
 }
 
@@ -718,7 +746,7 @@ static int drain_early(struct migstream_channel_set *set, struct set_device *d)
 		ret = emit_chunk(set, d, q);
 		if (ret) {
 			set->queue_bytes -= q->charge;
-			free(q);
+			qrec_free(q);
 			return ret;
 		}
 	}
@@ -821,7 +849,7 @@ static int take_device_end(struct migstream_channel_set *set, struct qrec *q)
 	if ((d->ended & set->all) == set->all)
 		return device_complete(set, d, q);
 	set->queue_bytes -= q->charge;
-	free(q);
+	qrec_free(q);
 	return 1;
 }
 
@@ -836,7 +864,7 @@ static int take_stream_end(struct migstream_channel_set *set, struct channel *c,
 				       set->dev[i].index, set->ch[set->dev[i].device_from].name);
 	c->finished = true;
 	set->queue_bytes -= q->charge;
-	free(q);
+	qrec_free(q);
 	return 1;
 }
 
@@ -1068,7 +1096,7 @@ static void release_held(struct migstream_channel_set *set, struct qrec *q)
 	if (q->next)
 		q->next->prev = q->prev;
 	set->queue_bytes -= q->charge;
-	free(q);
+	qrec_free(q);
 	pthread_cond_broadcast(&set->space);
 }
 
@@ -1114,6 +1142,26 @@ void migstream_channel_set_release(struct migstream_channel_set *set, const stru
 			break;
 		}
 	pthread_mutex_unlock(&set->lock);
+}
+
+void *migstream_channel_set_take_payload(struct migstream_channel_set *set, const struct migstream_record *rec,
+					 size_t *cap)
+{
+	void *buf = NULL;
+
+	*cap = 0;
+	pthread_mutex_lock(&set->lock);
+	for (struct qrec *q = set->held; q; q = q->next) {
+		if (q->rec.payload != rec->payload || !q->buf)
+			continue;
+		buf = q->buf;
+		*cap = q->charge - sizeof(*q);
+		q->buf = NULL;
+		release_held(set, q);
+		break;
+	}
+	pthread_mutex_unlock(&set->lock);
+	return buf;
 }
 
 const char *migstream_channel_set_error(const struct migstream_channel_set *set)

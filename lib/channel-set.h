@@ -121,6 +121,16 @@ int migstream_channel_set_next(struct migstream_channel_set *set, struct migstre
 			       unsigned int *channel);
 void migstream_channel_set_release(struct migstream_channel_set *set, const struct migstream_record *rec);
 /*
+ * Takes a held record's payload out of the set instead of releasing it:
+ * the buffer that holds it (rec->payload and the decoded members that
+ * point into it stay valid there), for the caller to free(), and *cap its
+ * size. The record is released: the buffer no longer counts against
+ * queue_limit, the caller bounds it now. NULL (the record still held) when
+ * the payload is not in a buffer of its own: copy it, then release.
+ */
+void *migstream_channel_set_take_payload(struct migstream_channel_set *set, const struct migstream_record *rec,
+					 size_t *cap);
+/*
  * Ends the set: _next returns -ECANCELED. Async-signal-safe (an atomic
  * flag and a write(2) to the wake pipe): a signal handler may call it.
  */

@@ -235,10 +235,14 @@ static ssize_t read_full(struct migstream_reader *r, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* Buffers grow only to lengths already checked against the limit. */
+/*
+ * Buffers grow only to lengths already checked against the limit. A buffer
+ * made anew (the first, or after _take_payload) is exactly the size asked
+ * for: one that goes to the caller costs what the payload does.
+ */
 static int grow(struct migstream_reader *r, uint8_t **buf, size_t *cap, size_t need)
 {
-	size_t ncap = *cap ? *cap : 65536;
+	size_t ncap = *cap ? *cap : need;
 	uint8_t *p;
 
 	if (need <= *cap && *buf)
@@ -255,6 +259,30 @@ static int grow(struct migstream_reader *r, uint8_t **buf, size_t *cap, size_t n
 	*buf = p;
 	*cap = ncap;
 	return 0;
+}
+
+void *migstream_reader_take_payload(struct migstream_reader *r, const struct migstream_record *rec,
+				    size_t *cap)
+{
+	uint8_t **buf = NULL;
+	size_t *size = NULL;
+	void *taken;
+
+	*cap = 0;
+	if (rec->payload && rec->payload == r->sbuf) {
+		buf = &r->sbuf;
+		size = &r->scap;
+	} else if (rec->payload && rec->payload == r->rbuf) {
+		buf = &r->rbuf;
+		size = &r->rcap;
+	}
+	if (!buf)
+		return NULL;
+	taken = *buf;
+	*cap = *size;
+	*buf = NULL;
+	*size = 0;
+	return taken;
 }
 
 static int read_preamble(struct migstream_reader *r)

@@ -496,6 +496,9 @@ static void test_resume(void)
 	CHECK(state_get("vfio6", "load_digest", v, sizeof(v)) && !strcmp(v, digest),
 	      "load_digest equals the source's save_digest (%s)", digest);
 	close(dfd);
+	EXPECT(ioctl(d.fd, VFIO_DEVICE_RESET), 0, "VFIO_DEVICE_RESET of the loaded device");
+	CHECK(state_get("vfio6", "load_verified", v, sizeof(v)) && !strcmp(v, "reset"),
+	      "a reset discards the loaded state: load_verified=reset (%s)", v);
 
 	/* a corrupt byte */
 	bad = malloc(saved_len);
@@ -1247,7 +1250,10 @@ static bool page_compressible(const uint8_t *p)
 	return true;
 }
 
-/* write buf into a RESUMING device index, then RESUMING -> STOP: 0 or errno */
+/*
+ * write buf into a RESUMING device index, then RESUMING -> STOP -> RUNNING:
+ * 0 or errno. A failed load is reset (a reset would discard a good one).
+ */
 static int load_device(unsigned int index, const uint8_t *buf, size_t len)
 {
 	struct dev d;
@@ -1255,10 +1261,12 @@ static int load_device(unsigned int index, const uint8_t *buf, size_t len)
 
 	if (dev_open(&d, index) || mig_set(d.fd, ST_RESUMING, &dfd))
 		return errno;
-	if (write_all(dfd, buf, len) || mig_set(d.fd, ST_STOP, NULL))
+	if (write_all(dfd, buf, len) || mig_set(d.fd, ST_STOP, NULL) ||
+	    mig_set(d.fd, ST_RUNNING, NULL))
 		err = errno;
 	close(dfd);
-	ioctl(d.fd, VFIO_DEVICE_RESET);
+	if (err)
+		ioctl(d.fd, VFIO_DEVICE_RESET);
 	dev_close(&d);
 	return err;
 }

@@ -381,6 +381,9 @@ void sim_dev_reset(struct sim_dev *dev)
 	dev_disable_files(dev);
 	dev->state = VFIO_DEVICE_STATE_RUNNING;
 	dev->resets++;
+	/* a reset discards what was loaded (mtty_reset clears the device) */
+	if (!strcmp(dev->load_verified, "ok"))
+		dev->load_verified = "reset";
 	sim_dev_write_state(dev);
 }
 

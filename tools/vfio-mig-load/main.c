@@ -393,6 +393,15 @@ static int reply_failed(struct load *ld, int err)
 		    strerror(-err));
 }
 
+/* Which record an item came from, for its messages: the record being handled. */
+static void stamp_item(const struct load *ld, struct load_item *item)
+{
+	item->seq = ld->rec.seq;
+	item->type = ld->rec.type;
+	item->rec_offset = ld->rec.offset;
+	item->file = ld->input_name;
+}
+
 /* An item for t's writer, from the record being handled. NULL (failure recorded) without memory. */
 static struct load_item *new_item(struct load *ld, enum load_item_kind kind, uint32_t len)
 {
@@ -402,27 +411,50 @@ static struct load_item *new_item(struct load *ld, enum load_item_kind kind, uin
 		fail(ld, VMT_EXIT_FAILURE, "%s: out of memory for a chunk of %u bytes", ld->input_name, len);
 		return NULL;
 	}
-	item->seq = ld->rec.seq;
-	item->type = ld->rec.type;
-	item->rec_offset = ld->rec.offset;
-	item->file = ld->input_name;
+	stamp_item(ld, item);
 	return item;
 }
 
 /*
- * A chunk that is next in order goes to its device's writer: copied, as
- * the reader's (or the reorder buffer's) buffer is reused at the next call.
+ * The record being handled, its payload buffer taken from the reader or
+ * the channel set: the caller owns it (rec's pointers into it stay valid).
+ * NULL when it cannot be taken.
+ */
+static void *take_record_payload(struct load *ld)
+{
+	size_t cap;
+
+	if (ld->set)
+		return migstream_channel_set_take_payload(ld->set, &ld->rec, &cap);
+	return ld->reader ? migstream_reader_take_payload(ld->reader, &ld->rec, &cap) : NULL;
+}
+
+/*
+ * A chunk that is next in order goes to its device's writer. The record
+ * being handled gives its payload buffer to the item (the reader reads
+ * the next record into a new one: a chunk moves without a copy); a chunk
+ * from the reorder buffer, whose buffers are reused, is copied.
  * Waits while the device's queue is full.
  */
 static int queue_chunk(struct load *ld, struct load_target *t, const struct load_chunk *c)
 {
-	struct load_item *item = new_item(ld, LOAD_ITEM_CHUNK, c->len);
+	void *buf = c->data == ld->rec.data.data ? take_record_payload(ld) : NULL;
+	struct load_item *item;
 
-	if (!item)
-		return -ENOMEM;
+	if (buf) {
+		item = load_item_adopt(LOAD_ITEM_CHUNK, buf, c->data, c->len);
+		if (!item)
+			return fail(ld, VMT_EXIT_FAILURE, "%s: out of memory for a chunk of %u bytes",
+				    ld->input_name, c->len);
+		stamp_item(ld, item);
+	} else {
+		item = new_item(ld, LOAD_ITEM_CHUNK, c->len);
+		if (!item)
+			return -ENOMEM;
+		memcpy(item->data, c->data, c->len);
+	}
 	item->chunk_index = c->chunk_index;
 	item->offset = c->offset;
-	memcpy(item->data, c->data, c->len);
 	load_reorder_advance(t->reorder, c->len);
 	t->queued_bytes += c->len;
 	t->queued_chunks++;

@@ -22,7 +22,31 @@ struct load_item *load_item_new(enum load_item_kind kind, uint32_t len)
 	memset(item, 0, sizeof(*item));
 	item->kind = kind;
 	item->len = len;
+	item->data = item->inline_data;
 	return item;
+}
+
+struct load_item *load_item_adopt(enum load_item_kind kind, void *buf, const uint8_t *data, uint32_t len)
+{
+	struct load_item *item = calloc(1, sizeof(*item));
+
+	if (!item) {
+		free(buf);
+		return NULL;
+	}
+	item->kind = kind;
+	item->len = len;
+	item->buf = buf;
+	item->data = (uint8_t *)data;
+	return item;
+}
+
+void load_item_free(struct load_item *item)
+{
+	if (!item)
+		return;
+	free(item->buf);
+	free(item);
 }
 
 static bool cancelled(const struct load_writer *w)
@@ -65,7 +89,7 @@ static void *writer_main(void *arg)
 
 		w->busy_ns += vmt_monotonic_ns() - t0;
 		w->items++;
-		free(item);
+		load_item_free(item);
 		if (rc)
 			break;
 	}
@@ -120,7 +144,7 @@ int load_writer_push(struct load_writer *w, struct load_item *item)
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (rc)
-		free(item);
+		load_item_free(item);
 	return rc;
 }
 
@@ -165,7 +189,7 @@ void load_writer_join(struct load_writer *w)
 		struct load_item *item = w->head;
 
 		w->head = item->next;
-		free(item);
+		load_item_free(item);
 	}
 	w->tail = NULL;
 	w->queued = 0;

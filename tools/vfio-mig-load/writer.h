@@ -39,7 +39,9 @@ struct load_item {
 	uint64_t offset;
 	uint32_t len;
 	struct migstream_device_end end; /* LOAD_ITEM_DEVICE_END */
-	uint8_t data[];
+	uint8_t *data;		/* len bytes: in inline_data, or in buf */
+	void *buf;		/* a record's payload buffer the item owns, or NULL */
+	uint8_t inline_data[];
 };
 
 /* Returns 0, or nonzero to stop the writer (the failure is the handler's to record). */
@@ -65,6 +67,12 @@ struct load_writer {
 
 /* A chunk item of len bytes, data uninitialized; NULL without memory. */
 struct load_item *load_item_new(enum load_item_kind kind, uint32_t len);
+/*
+ * A chunk item whose len bytes at data are in buf, a buffer the item owns
+ * from now on (freed with it, also when this fails); NULL without memory.
+ */
+struct load_item *load_item_adopt(enum load_item_kind kind, void *buf, const uint8_t *data, uint32_t len);
+void load_item_free(struct load_item *item);
 
 /*
  * Starts the thread, with every signal blocked in it (stop signals go to
