@@ -222,6 +222,8 @@ void chunk_queue_put_buf(struct chunk_queue *q, struct chunk_buf *buf)
 
 int chunk_queue_push(struct chunk_queue *q, struct chunk_item *item)
 {
+	bool idle = false;
+
 	item->next = NULL;
 	item->next_work = NULL;
 	item->passes = q->opts.channels;
@@ -229,6 +231,7 @@ int chunk_queue_push(struct chunk_queue *q, struct chunk_item *item)
 	item->claimed = false;
 	item->work_started = false;
 	item->work_done = false;
+	item->awaited = false;
 
 	pthread_mutex_lock(&q->lock);
 	if (q->cancelled || q->closed) {
@@ -246,8 +249,10 @@ int chunk_queue_push(struct chunk_queue *q, struct chunk_item *item)
 		q->head = item;
 	q->tail = item;
 	for (unsigned int ch = 0; ch < q->opts.channels; ch++)
-		if (!q->cursor[ch])
+		if (!q->cursor[ch]) {
 			q->cursor[ch] = item;
+			idle = true;
+		}
 	if (item->needs_work) {
 		if (q->work_tail)
 			q->work_tail->next_work = item;
@@ -256,7 +261,13 @@ int chunk_queue_push(struct chunk_queue *q, struct chunk_item *item)
 		q->work_tail = item;
 		pthread_cond_signal(&q->work_ready);
 	}
-	pthread_cond_broadcast(&q->item_ready);
+	/*
+	 * Only a channel that had passed every item waits for a new one; the
+	 * others wait for an earlier item's work (see _work_done). Waking them
+	 * all at every push cost a context switch per channel and record.
+	 */
+	if (idle)
+		pthread_cond_broadcast(&q->item_ready);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
 }
@@ -295,8 +306,10 @@ struct chunk_item *chunk_queue_next(struct chunk_queue *q, unsigned int ch)
 			continue;
 		}
 		at->claimed = true;
-		while (!q->cancelled && !ready(at))
+		while (!q->cancelled && !ready(at)) {
+			at->awaited = true;
 			pthread_cond_wait(&q->item_ready, &q->lock);
+		}
 		/*
 		 * Cancelled: left in the log (a worker may still hold it);
 		 * chunk_queue_free() releases it once every thread is gone.
@@ -361,7 +374,9 @@ void chunk_queue_work_done(struct chunk_queue *q, struct chunk_item *item)
 {
 	pthread_mutex_lock(&q->lock);
 	item->work_done = true;
-	pthread_cond_broadcast(&q->item_ready);
+	/* workers finish out of order: wake the channels only for the item they wait on */
+	if (item->awaited)
+		pthread_cond_broadcast(&q->item_ready);
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -60,6 +60,7 @@ struct chunk_item {
 	unsigned int written;	/* channels that took it and called _done(ok) */
 	bool claimed;		/* any channel: taken by one */
 	bool work_started, work_done;
+	bool awaited;		/* a channel waits for its work to be done */
 };
 
 /*
