@@ -236,28 +236,23 @@ static ssize_t read_full(struct migstream_reader *r, void *buf, size_t len)
 }
 
 /*
- * Buffers grow only to lengths already checked against the limit. A buffer
- * made anew (the first, or after _take_payload) is exactly the size asked
- * for: one that goes to the caller costs what the payload does.
+ * Buffers grow only to lengths already checked against the limit, and to
+ * exactly the length asked for (not doubled): the buffer of a record that
+ * made it grow is the payload's size, so _take_payload can hand it over.
+ * Records of one stream are mostly of one size; a stream whose records
+ * keep growing costs a realloc per record, no more than reading them.
  */
 static int grow(struct migstream_reader *r, uint8_t **buf, size_t *cap, size_t need)
 {
-	size_t ncap = *cap ? *cap : need;
 	uint8_t *p;
 
 	if (need <= *cap && *buf)
 		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > MIGSTREAM_MAX_PAYLOAD)
-		ncap = MIGSTREAM_MAX_PAYLOAD;
-	if (ncap < need)
-		ncap = need;
-	p = realloc(*buf, ncap);
+	p = realloc(*buf, need);
 	if (!p)
 		return fail(r, -ENOMEM, "out of memory for a %zu byte payload", need);
 	*buf = p;
-	*cap = ncap;
+	*cap = need;
 	return 0;
 }
 
@@ -276,7 +271,13 @@ void *migstream_reader_take_payload(struct migstream_reader *r, const struct mig
 		buf = &r->rbuf;
 		size = &r->rcap;
 	}
-	if (!buf)
+	/*
+	 * Only a buffer the payload's size: the taker counts the payload, and
+	 * a buffer a bigger record left behind would cost more than that (a
+	 * stream alternating big records that are not taken with small ones
+	 * that are would pin a big buffer per small record). Copy those.
+	 */
+	if (!buf || *size != (rec->len ? rec->len : 1))
 		return NULL;
 	taken = *buf;
 	*cap = *size;

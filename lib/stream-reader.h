@@ -111,9 +111,11 @@ int migstream_read_record(struct migstream_reader *r, struct migstream_record *r
  * Hands the caller the buffer that holds rec's payload (rec, the record
  * last read: rec->payload and the decoded members that point into it stay
  * valid in it), to free() when done; the reader reads the next record into
- * a buffer of its own. *cap is the buffer's size. NULL (and *cap 0) when
- * rec's payload is not in one of the reader's buffers. For a consumer that
- * hands payloads to another thread without copying them.
+ * a buffer of its own. *cap is the buffer's size, which is rec->len (1
+ * for an empty payload). NULL (and *cap 0) when rec's payload is not in
+ * one of the reader's buffers or is smaller than the buffer holding it (a
+ * bigger record's, reused): copy it. For a consumer that hands payloads
+ * to another thread without copying them.
  */
 void *migstream_reader_take_payload(struct migstream_reader *r, const struct migstream_record *rec,
 				    size_t *cap);

@@ -752,6 +752,55 @@ static const char *where(const struct mem *m, unsigned int idx, const char *type
 	return where_buf;
 }
 
+/*
+ * _take_payload hands over a buffer the payload's size and only that: a
+ * smaller record in a buffer a bigger one left behind is refused (the
+ * taker would count its payload and hold the bigger buffer).
+ */
+static void test_take_payload(void)
+{
+	struct sample s;
+	struct migstream_reader *r;
+	struct migstream_record rec;
+	struct memsrc src;
+	unsigned int data = 0, taken = 0, refused = 0;
+	int ret;
+
+	/* DEV0 100000 bytes in 65536-byte chunks, DEV1 5000, DEV0 50000, then 150000 */
+	make_sample(&s, 0, 65536, false);
+	src = (struct memsrc){ .p = s.stream.p, .len = s.stream.len };
+	CHECK_EQ(migstream_reader_new_cb(&r, memsrc_read, &src, "take", NULL), 0);
+	while ((ret = migstream_read_record(r, &rec)) == 1) {
+		size_t cap = 42;
+		void *buf;
+
+		if (rec.type != MIGSTREAM_REC_DATA)
+			continue;
+		/* the first two chunks stay: the buffer keeps the first one's size */
+		if (++data <= 2)
+			continue;
+		buf = migstream_reader_take_payload(r, &rec, &cap);
+		if (!buf) {
+			CHECK_EQ(cap, 0);
+			refused++;
+			continue;
+		}
+		CHECK(buf == rec.payload);
+		CHECK_EQ(cap, rec.len);
+		free(buf);
+		taken++;
+	}
+	CHECK_EQ(ret, 0);
+	if (ret)
+		printf("#   %s\n", migstream_reader_error(r));
+	/* refused: DEV1's 5000 and DEV0's 50000; taken: 65536 (the first
+	 * chunk's size again), then every buffer made anew: 65536, 18928 */
+	CHECK_EQ(refused, 2);
+	CHECK_EQ(taken, 3);
+	migstream_reader_free(r);
+	free_sample(&s);
+}
+
 static void test_hand_valid(void)
 {
 	struct hand h;
@@ -1631,6 +1680,7 @@ int main(void)
 	RUN(test_writer_limits);
 	RUN(test_writer_sticky_error);
 	RUN(test_pipe_streaming);
+	RUN(test_take_payload);
 	RUN(test_hand_valid);
 	RUN(test_bad_preamble);
 	RUN(test_bad_header_check);
