@@ -48,6 +48,19 @@ teardown() {
 	[[ $output == *'"initial_bytes": 0, "dirty_bytes": 0'* ]]
 }
 
+# Issue 22 item 23: the rule the simulator's dirty-rate= follows now. A drain
+# reads what the sample before reported (initial + dirty), then the temporary
+# end; a drained device stays drained, nothing appears by itself.
+@test "mtty: --drain --watch: each drain is what the sample before reported; drained, it stays drained" {
+	run vfio-precopy-info --json --drain --watch 20ms --count 4 --bandwidth 1M -d "$DEV"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"initial_bytes": 24, "dirty_bytes": 0,.*"drained_bytes": 0, "drained_total_bytes": 0,')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"initial_bytes": 0, "dirty_bytes": 0,.*"drained_bytes": 24, "drained_total_bytes": 24, "new_bytes_per_s": 0,')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"initial_bytes": 0, "dirty_bytes": 0,.*"drained_bytes": 0, "drained_total_bytes": 24, "new_bytes_per_s": 0,')" -eq 2 ]
+	[[ $output == *'"type": "estimate"'*'"new_bytes_per_s": 0,'* ]]
+}
+
 @test "mtty: --watch samples, --stream records verify" {
 	run vfio-precopy-info -q --watch 50ms --count 3 -d "$DEV"
 	echo "$output"

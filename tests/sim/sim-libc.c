@@ -1022,14 +1022,12 @@ ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t
 /* ---- poll ---- */
 
 /*
- * Refresh the readiness of the data fds in the set; returns true when one of
- * them may become ready by itself (dirty rate on the wall clock), so the
- * real poll must wake up now and then to look again.
+ * Refresh the readiness of the data fds in the set. Nothing becomes ready by
+ * itself afterwards (sim_migf_poll), so one real poll on the backing
+ * eventfds answers.
  */
-static bool poll_refresh(struct pollfd *fds, nfds_t nfds)
+static void poll_refresh(struct pollfd *fds, nfds_t nfds)
 {
-	bool timed = false;
-
 	for (nfds_t i = 0; i < nfds; i++) {
 		struct sim_obj *obj;
 
@@ -1037,47 +1035,23 @@ static bool poll_refresh(struct pollfd *fds, nfds_t nfds)
 			continue;
 		pthread_mutex_lock(&sim_lock);
 		obj = sim_fd_get(fds[i].fd);
-		if (obj && obj->kind == SIM_K_MIGF &&
-		    (sim_migf_poll((struct sim_migf *)obj) & 0x100))
-			timed = true;
+		if (obj && obj->kind == SIM_K_MIGF)
+			sim_migf_poll((struct sim_migf *)obj);
 		pthread_mutex_unlock(&sim_lock);
 	}
-	return timed;
 }
 
-static int poll_loop(struct pollfd *fds, nfds_t nfds, int64_t timeout_ms,
-		     const sigset_t *sigmask)
+static int poll_refreshed(struct pollfd *fds, nfds_t nfds, int64_t timeout_ms,
+			  const sigset_t *sigmask)
 {
-	const int slice_ms = 10;
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
-					   : sim_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	struct timespec ts;
 
-	for (;;) {
-		bool timed = poll_refresh(fds, nfds);
-		int64_t wait = timeout_ms;
-		struct timespec ts;
-		int r;
-
-		if (timed) {
-			uint64_t now = sim_now_ns();
-
-			if (timeout_ms >= 0)
-				wait = now >= deadline ? 0 : (int64_t)((deadline - now) / 1000000ULL);
-			if (wait < 0 || wait > slice_ms)
-				wait = slice_ms;
-		}
-		if (sigmask || wait > INT32_MAX) {
-			ts.tv_sec = wait / 1000;
-			ts.tv_nsec = (wait % 1000) * 1000000L;
-			r = REAL(ppoll)(fds, nfds, wait < 0 ? NULL : &ts, sigmask);
-		} else {
-			r = REAL(poll)(fds, nfds, (int)wait);
-		}
-		if (r != 0 || !timed)
-			return r;
-		if (timeout_ms >= 0 && sim_now_ns() >= deadline)
-			return 0;
-	}
+	poll_refresh(fds, nfds);
+	if (!sigmask && timeout_ms <= INT32_MAX)
+		return REAL(poll)(fds, nfds, (int)timeout_ms);
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (timeout_ms % 1000) * 1000000L;
+	return REAL(ppoll)(fds, nfds, timeout_ms < 0 ? NULL : &ts, sigmask);
 }
 
 static bool has_sim_fd(const struct pollfd *fds, nfds_t nfds)
@@ -1093,7 +1067,7 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	if (!has_sim_fd(fds, nfds))
 		return REAL(poll)(fds, nfds, timeout);
-	return poll_loop(fds, nfds, timeout, NULL);
+	return poll_refreshed(fds, nfds, timeout, NULL);
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen)
@@ -1111,7 +1085,7 @@ int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sig
 		return REAL(ppoll)(fds, nfds, tmo, ss);
 	if (tmo)
 		ms = (int64_t)tmo->tv_sec * 1000 + (tmo->tv_nsec + 999999) / 1000000;
-	return poll_loop(fds, nfds, ms, ss);
+	return poll_refreshed(fds, nfds, ms, ss);
 }
 
 int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,

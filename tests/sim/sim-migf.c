@@ -43,7 +43,8 @@ struct sim_migf {
 	/* saving */
 	bool stop_copy;	 /* STOP_COPY entered: the stop-copy section comes next */
 	bool final_done; /* the stop-copy section was read to its end */
-	uint64_t dirty_pending;
+	uint64_t dirty_pending; /* dirt to be cut into the next dirty section */
+	uint64_t dirty_accrued; /* dirty-rate dirt GET_PRECOPY_INFO has not taken yet */
 	uint64_t dirty_last_ns;
 	uint64_t dirty_frac; /* sub-byte remainder of rate * time, in ns units */
 	bool reinit_done;    /* the one configured REINIT happened */
@@ -338,7 +339,7 @@ static void start_section(struct sim_migf *m, uint32_t type, uint64_t length)
 }
 
 /* Dirty device state accumulates on the wall clock while in PRE_COPY. */
-static void update_dirty(struct sim_migf *m)
+static void accrue_dirt(struct sim_migf *m)
 {
 	const struct sim_devcfg *c = m->dev->cfg;
 	uint64_t now = sim_now_ns(), dt;
@@ -351,8 +352,32 @@ static void update_dirty(struct sim_migf *m)
 	dt = now - m->dirty_last_ns;
 	m->dirty_last_ns = now;
 	acc = (unsigned __int128)c->dirty_rate * dt + m->dirty_frac;
-	m->dirty_pending += (uint64_t)(acc / 1000000000ULL);
+	m->dirty_accrued += (uint64_t)(acc / 1000000000ULL);
 	m->dirty_frac = (uint64_t)(acc % 1000000000ULL);
+}
+
+/*
+ * mlx5vf_precopy_ioctl: the query of the device's new state (inc_length) is
+ * what makes it readable; read() alone never finds new dirt, so a drained
+ * file stays at its temporary end until the next GET_PRECOPY_INFO, and what
+ * that reports is what the reads until the next temporary end return. Less
+ * than a section header waits for more: a header-sized section made of a
+ * few dirty bytes would be bytes the device never dirtied.
+ */
+static void take_dirt(struct sim_migf *m)
+{
+	accrue_dirt(m);
+	if (m->dirty_accrued < SIM_SECTION_HEADER)
+		return;
+	m->dirty_pending += m->dirty_accrued;
+	m->dirty_accrued = 0;
+}
+
+/* New initial data or STOP_COPY: what comes next covers the dirt so far. */
+static void drop_dirt(struct sim_migf *m)
+{
+	m->dirty_pending = 0;
+	m->dirty_accrued = 0;
 }
 
 static bool is_initial_section(uint32_t type)
@@ -385,7 +410,7 @@ static bool maybe_reinit(struct sim_migf *m)
 	m->reinit_done = true;
 	m->reinit_report = true;
 	/* "dirty_bytes is also reset": the new initial data covers it */
-	m->dirty_pending = 0;
+	drop_dirt(m);
 	m->dev->reinits++;
 	return true;
 }
@@ -413,7 +438,6 @@ static enum advance_result advance(struct sim_migf *m)
 	}
 	if (maybe_reinit(m))
 		return ADV_DATA;
-	update_dirty(m);
 	if (m->dirty_pending) {
 		start_section(m, SIM_SEC_PRECOPY_DIRTY, m->dirty_pending);
 		m->dirty_pending = 0;
@@ -422,7 +446,7 @@ static enum advance_result advance(struct sim_migf *m)
 	return ADV_TEMP_END;
 }
 
-static bool has_data(struct sim_migf *m)
+static bool has_data(const struct sim_migf *m)
 {
 	if (m->in_section && m->pos < m->sec_end)
 		return true;
@@ -430,7 +454,6 @@ static bool has_data(struct sim_migf *m)
 		return !m->final_done && !(m->in_section && m->sec_type == SIM_SEC_STOP_COPY);
 	if (!m->in_section || reinit_due(m))
 		return true;
-	update_dirty(m);
 	return m->dirty_pending > 0;
 }
 
@@ -440,30 +463,29 @@ static bool at_eof(const struct sim_migf *m)
 		m->sec_type == SIM_SEC_STOP_COPY && m->pos == m->sec_end));
 }
 
-/* mlx5vf_save_poll: readable with data, at the end, or when disabled */
-short sim_migf_poll(struct sim_migf *m)
+/*
+ * mlx5vf_save_poll: readable with data, at the end, or when disabled. Never
+ * by itself: new dirt is made readable by GET_PRECOPY_INFO (take_dirt).
+ */
+bool sim_migf_poll(struct sim_migf *m)
 {
 	bool ready;
-	short timed = 0;
 
 	if (!m->saving)
-		return 0;
-	if (m->disabled || m->dev->cfg->precopy_eof_zero) {
+		return false;
+	if (m->disabled || m->dev->cfg->precopy_eof_zero)
 		/* mtty's file has no poll op: DEFAULT_POLLMASK, always readable */
 		ready = true;
-	} else {
+	else
 		ready = has_data(m) || at_eof(m);
-		if (!ready && m->dev->cfg->dirty_rate && !m->stop_copy)
-			timed = 0x100;
-	}
 	sim_obj_set_ready(&m->obj, ready);
-	return (short)((ready ? 1 : 0) | timed);
+	return ready;
 }
 
 void sim_migf_enter_stop_copy(struct sim_migf *m)
 {
 	m->stop_copy = true;
-	m->dirty_pending = 0;
+	drop_dirt(m);
 	sim_migf_poll(m);
 }
 
@@ -1207,7 +1229,7 @@ int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg)
 		return -EINVAL;
 	if (m->disabled)
 		return -ENODEV;
-	update_dirty(m);
+	take_dirt(m);
 	maybe_reinit(m);
 	if (!m->in_section) {
 		initial = m->dev->cfg->precopy_initial < SIM_SECTION_HEADER

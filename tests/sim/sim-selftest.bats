@@ -29,6 +29,7 @@ selftest_devices=(
 	--device vfio14,flags=stop-copy,size=4M,read-rate=8M
 	--device vfio15,write-rate=8M
 	--device vfio16,flags=stop-copy,size=1M,read-rate=16K
+	--device vfio17,size=4K,precopy-initial=1K,dirty-rate=20M
 	--iommu dirty=0x1001000:0x2000+0x10ff000:0x1000
 )
 

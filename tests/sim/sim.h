@@ -272,7 +272,7 @@ ssize_t sim_migf_readv(struct sim_migf *m, const struct iovec *iov, int cnt, int
 ssize_t sim_migf_write(struct sim_migf *m, const void *buf, size_t n);
 ssize_t sim_migf_writev(struct sim_migf *m, const struct iovec *iov, int cnt);
 int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg);
-short sim_migf_poll(struct sim_migf *m);
+bool sim_migf_poll(struct sim_migf *m);
 void sim_migf_release(struct sim_migf *m);
 void sim_stream_fill(uint64_t seed, uint32_t comp, uint64_t offset, void *buf, size_t n);
 /* index of the first byte that differs from the generated stream, or n */

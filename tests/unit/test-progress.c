@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lib/progress: the line's format (program, phase, IEC units, percent,
- * ETA, rate) and that it never reaches the terminal's last column.
+ * ETA, rate) and that it never reaches the terminal's last column, leaving
+ * out the least important parts whole.
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,9 +65,36 @@ static void test_never_reaches_the_last_column(void)
 		CHECK(len < (width > 1 ? width : 2));
 		CHECK_EQ(len, strlen(line));
 	}
-	/* A narrow terminal cuts the tail, keeps the head. */
+	/* A narrow terminal leaves parts out whole: the bytes and the rate stay. */
 	vmt_progress_format(line, sizeof(line), 20, "stop-copy", MiB, 2 * MiB, SEC);
-	CHECK(strcmp(line, "vfio-mig-save: stop") == 0);
+	CHECK(strcmp(line, "1.0 MiB, 1.0 MiB/s") == 0);
+	/* Too narrow for the bytes alone: their head. */
+	vmt_progress_format(line, sizeof(line), 5, "stop-copy", MiB, 2 * MiB, SEC);
+	CHECK(strcmp(line, "1.0 ") == 0);
+}
+
+/*
+ * Issue 22 item 24: at 80 columns the pre-copy line was cut to "ETA 0"; the
+ * least important parts go first, whole: the total, the phase, the
+ * percentage, the program name, then the time left.
+ */
+static void test_fits_with_what_matters_first(void)
+{
+	char line[256];
+
+	vmt_progress_format(line, sizeof(line), 80, "pre-copy round 12", 12 * MiB, 24 * MiB,
+			    2 * SEC);
+	CHECK(strcmp(line, "vfio-mig-save: pre-copy round 12: 12.0 MiB (50%), 6.0 MiB/s, "
+			   "ETA 0:02") == 0);
+	vmt_progress_format(line, sizeof(line), 52, "pre-copy round 12", 12 * MiB, 24 * MiB,
+			    2 * SEC);
+	CHECK(strcmp(line, "vfio-mig-save: 12.0 MiB (50%), 6.0 MiB/s, ETA 0:02") == 0);
+	vmt_progress_format(line, sizeof(line), 40, "pre-copy round 12", 12 * MiB, 24 * MiB,
+			    2 * SEC);
+	CHECK(strcmp(line, "12.0 MiB, 6.0 MiB/s, ETA 0:02") == 0);
+	vmt_progress_format(line, sizeof(line), 25, "pre-copy round 12", 12 * MiB, 24 * MiB,
+			    2 * SEC);
+	CHECK(strcmp(line, "12.0 MiB, 6.0 MiB/s") == 0);
 }
 
 static void test_small_buffer(void)
@@ -107,6 +135,7 @@ int main(void)
 	RUN(test_estimate_passed_is_100_percent_without_eta);
 	RUN(test_long_eta_has_hours);
 	RUN(test_never_reaches_the_last_column);
+	RUN(test_fits_with_what_matters_first);
 	RUN(test_small_buffer);
 	RUN(test_fd_total);
 	return unit_done();
