@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "strutils.h"
+#include "textescape.h"
 
 int vmt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -110,7 +111,11 @@ int vmt_parse_duration_ns(const char *s, uint64_t *out_ns)
 
 static void __attribute__((noreturn)) bad_arg(const char *s, const char *option, int err, const char *what)
 {
-	vmt_usage_error("invalid %s argument: '%s' (%s)", option, s ? s : "",
+	/* A long argument is shown cut; its bytes never drive the terminal. */
+	char shown[VMT_ESCAPED_SIZE(256)];
+
+	vmt_usage_error("invalid %s argument: '%s' (%s)", option,
+			vmt_escape_text(s ? s : "", shown, sizeof(shown)),
 			err == -ERANGE ? "out of range" : what);
 }
 

@@ -65,12 +65,12 @@ setup() {
 
 @test "refuses to write the stream to a terminal without -f" {
 	VMT_FORCE_TTY=1 vmt_run_error 2 "refusing to write binary data to a terminal" \
-		iommufd-dirty -d /nonexistent --map 0x1000:4K --once
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once
 }
 
 @test "a device that does not exist is named" {
-	vmt_run_error 1 "/nonexistent/vfio9: cannot open the device: no such device" \
-		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once -f
+	vmt_run_error 1 "/dev/vfio/devices/vfio9: cannot open the device: no such device" \
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once -f
 }
 
 @test "--stats --json: a failure is the last line, \"ok\": false with the error line" {
@@ -83,9 +83,9 @@ setup() {
 	[ "iommufd-dirty: error: $(jq -r .error.message <<<"${lines[0]}")" = "$stderr" ]
 	# without --json, stdout stays empty
 	vmt_run_error 1 "cannot open the device" \
-		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once --stats
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once --stats
 	[ -z "$output" ]
 	vmt_run_error 1 "cannot open the device" \
-		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once --stats --json
-	[ "$(jq -r '.ok, .error.device' <<<"$output" | paste -sd' ')" = "false /nonexistent/vfio9" ]
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once --stats --json
+	[ "$(jq -r '.ok, .error.device' <<<"$output" | paste -sd' ')" = "false /dev/vfio/devices/vfio9" ]
 }

@@ -89,6 +89,19 @@ sim_state() {
 	[ -z "$output" ]
 }
 
+@test "a DEVICE that is none of the forms: a usage error (exit 2) before anything is opened" {
+	vmt_run 2 sim -- vfio-mig-ls zz:00.1
+	vmt_one_line_error vfio-mig-ls "^vfio-mig-ls: invalid device 'zz:00\\.1' \\(not vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID\\)$"
+	vmt_run 2 sim -- vfio-mig-ls --no-open /sys/bus/pci/devices/0000:01:00.0
+	vmt_one_line_error vfio-mig-ls "invalid device '/sys/bus/pci/devices/0000:01:00\\.0'"
+	vmt_run 2 sim -- vfio-mig-ls -J $'vfio0\n0000:01:00.1'
+	vmt_one_line_error vfio-mig-ls "invalid device 'vfio0\\\\x0a0000:01:00\\.1'"
+	[ -z "$output" ]
+	for dev in vfio0 vfio1 vfio2 vfio3; do
+		[ "$(sim_state "$dev" requests)" = 0 ]
+	done
+}
+
 @test "a device in use is listed as busy, with its sysfs facts, and not taken" {
 	vmt_run 0 "$SIM" --state-dir "$STATE" --device vfio0,busy=yes --device vfio1 \
 		-- vfio-mig-ls -rn

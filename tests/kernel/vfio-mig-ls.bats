@@ -67,3 +67,17 @@ ls_line() {
 	[[ $output == *'"dma_log": true'* ]]
 	[[ $output == *'"dirty_tracking": null'* ]]
 }
+
+@test "a DEVICE none of the forms name is a usage error, exit 2, and no device is touched" {
+	run vfio-mig-ls zz:00.1
+	[ "$status" -eq 2 ]
+	[[ $output == *"invalid device 'zz:00.1' (not vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID)"* ]]
+	# the cdev by a path that is not /dev/vfio/devices/vfioN
+	run vfio-mig-ls "/dev/vfio/devices/../devices/${DEV##*/}"
+	[ "$status" -eq 2 ]
+	run vfio-mig-ls $'vfio0\nforged'
+	[ "$status" -eq 2 ]
+	[[ $output == *"invalid device 'vfio0\\x0aforged'"* ]]
+	ls_line -o name,open,state "$UUID"
+	[ "$output" = "$UUID ok RUNNING" ]
+}
