@@ -78,6 +78,13 @@ int vmt_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int vmt_parse_u64_or_size(const char *s, uint64_t *out)
+{
+	if (s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return vmt_parse_u64(s, 0, UINT64_MAX, out);
+	return vmt_parse_size(s, out);
+}
+
 int vmt_parse_duration_ns(const char *s, uint64_t *out_ns)
 {
 	static const struct {

@@ -25,6 +25,10 @@ setup() {
 	vmt_run_error 2 "'--map' argument|--map argument: '0x1000'" iommufd-dirty -d $DEV0 --map 0x1000
 	vmt_run_error 2 "zero length" iommufd-dirty -d $DEV0 --map 0x1000:0
 	vmt_run_error 2 "past the end" iommufd-dirty -d $DEV0 --map 0xfffffffffffff000:8K
+	vmt_run_error 2 "past the end" iommufd-dirty -d $DEV0 --map 16777215T:2T
+	# a suffix goes with a decimal number, never with hex
+	vmt_run_error 2 "invalid --map argument: '0x1G:4K'" iommufd-dirty -d $DEV0 --map 0x1G:4K
+	vmt_run_error 2 "invalid --range argument: '1.5G:4K'" iommufd-dirty -d $DEV0 --map 1G:1G -r 1.5G:4K
 	vmt_run_error 2 "overlap" iommufd-dirty -d $DEV0 --map 0x1000:8K --map 0x2000:4K
 	vmt_run_error 2 "--json goes with --stats" iommufd-dirty -d $DEV0 --map 0x1000:4K --json
 	vmt_run_error 2 "--once cannot be combined" iommufd-dirty -d $DEV0 --map 0x1000:4K --once -n 2
