@@ -119,7 +119,7 @@ check_json() {
 	sim --device vfio0,driver=pilote-é --device vfio1,flags=none \
 		--device 'vfio2,mdev=6f1c1e4a-4a1f-4d0e-9a57-000000000001,mdev-type=mtty-é' -- \
 		vfio-mig-ls -J -o name,type,cdev,group,driver,id,mdev-type,open,migration,state,stop-copy,dma-log,dirty >ls.json
-	check_json vfio-mig-ls vfio-mig-ls/1 ls.json
+	check_json vfio-mig-ls vfio-mig-ls/2 ls.json
 	grep -q '"driver": "pilote-é"' ls.json
 	grep -q '"mdev_type": "mtty-é"' ls.json
 }

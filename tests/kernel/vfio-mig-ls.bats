@@ -59,11 +59,12 @@ ls_line() {
 }
 
 @test "-J on the real kernel: schema and the mtty facts" {
-	run vfio-mig-ls -J -o name,stop-copy,dma-log,dirty "$UUID"
+	run vfio-mig-ls -J -o name,migration,stop-copy,dma-log,dirty "$UUID"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *'"schema": "vfio-mig-ls/1"'* ]]
-	[[ $output == *'"stop_copy": 60'* ]]
+	[[ $output == *'"migration_flags": 7, "migration_flags_names": [ "STOP_COPY", "P2P", "PRE_COPY" ]'* ]]
+	[[ $output == *'"schema": "vfio-mig-ls/2"'* ]]
+	[[ $output == *'"stop_copy_bytes": 60'* ]]
 	[[ $output == *'"dma_log": true'* ]]
 	[[ $output == *'"dirty_tracking": null'* ]]
 }
