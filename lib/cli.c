@@ -13,6 +13,8 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "strutils.h"
+#include "textescape.h"
+#include "vfio-device.h"
 
 #define COMPRESS_LEVEL_PREFIX "--compress-level="
 
@@ -282,4 +284,18 @@ int vmt_cli_fd_or_usage(const char *arg, const char *option)
 	if (fcntl(fd, F_GETFD) < 0)
 		vmt_usage_error("invalid %s argument: '%s' (not an open file descriptor)", option, arg);
 	return fd;
+}
+
+const char *vmt_cli_device_or_usage(const char *name, enum vmt_cli_device_forms forms)
+{
+	const char *allowed = forms == VMT_CLI_DEVICE_ANY ? VMT_DEVICE_FORMS_ALL : VMT_DEVICE_FORMS_NAMED;
+	/* No device name is longer; a longer one is shown cut. */
+	char shown[VMT_ESCAPED_SIZE(VMT_DEVICE_NAME_MAX)];
+
+	if (vmt_device_spec_check(name) == 0 &&
+	    (forms == VMT_CLI_DEVICE_ANY || strncmp(name, "fd:", 3) != 0))
+		return name;
+	/* The name is the user's bytes: a newline in it must not forge a second line. */
+	vmt_usage_error("invalid device '%s' (not %s)", vmt_escape_text(name, shown, sizeof(shown)),
+			allowed);
 }

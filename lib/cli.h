@@ -122,6 +122,19 @@ void vmt_cli_check_popt_end(poptContext ctx, int rc);
 	"\nSee %s(1).\n",                                                            \
 		vmt_progname()
 
+/* Which device names a tool takes (lib/vfio-device.h): fd:N only where a VMM passes one. */
+enum vmt_cli_device_forms {
+	VMT_CLI_DEVICE_ANY,   /* every form, fd:N included */
+	VMT_CLI_DEVICE_NAMED, /* every form but fd:N */
+};
+
+/*
+ * A device name from the command line, returned as it is when it has one of
+ * the forms; otherwise the usage error every tool gives (exit 2), with the
+ * name escaped, before anything is opened.
+ */
+const char *vmt_cli_device_or_usage(const char *name, enum vmt_cli_device_forms forms);
+
 /* An option naming a file descriptor the caller passed: a usage error unless it is open. */
 int vmt_cli_fd_or_usage(const char *arg, const char *option);
 

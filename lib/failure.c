@@ -83,7 +83,7 @@ const char *vmt_device_open_reason(int err)
 	case EBUSY:
 		return "device busy (open in another process, or group not viable)";
 	case EINVAL:
-		return "not a device path, PCI address, mdev UUID or fd:N";
+		return "not " VMT_DEVICE_FORMS_ALL;
 	case EBADF:
 		return "not an open file descriptor";
 	case EACCES:

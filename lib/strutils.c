@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "strutils.h"
+#include "textescape.h"
 
 int vmt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -77,6 +78,13 @@ int vmt_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int vmt_parse_u64_or_size(const char *s, uint64_t *out)
+{
+	if (s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return vmt_parse_u64(s, 0, UINT64_MAX, out);
+	return vmt_parse_size(s, out);
+}
+
 int vmt_parse_duration_ns(const char *s, uint64_t *out_ns)
 {
 	static const struct {
@@ -110,7 +118,11 @@ int vmt_parse_duration_ns(const char *s, uint64_t *out_ns)
 
 static void __attribute__((noreturn)) bad_arg(const char *s, const char *option, int err, const char *what)
 {
-	vmt_usage_error("invalid %s argument: '%s' (%s)", option, s ? s : "",
+	/* A long argument is shown cut; its bytes never drive the terminal. */
+	char shown[VMT_ESCAPED_SIZE(256)];
+
+	vmt_usage_error("invalid %s argument: '%s' (%s)", option,
+			vmt_escape_text(s ? s : "", shown, sizeof(shown)),
 			err == -ERANGE ? "out of range" : what);
 }
 

@@ -17,6 +17,12 @@ int vmt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * case-insensitive; "1.5G" is not accepted (whole numbers only).
  */
 int vmt_parse_size(const char *s, uint64_t *out);
+/*
+ * An address or a length, as IOVAs are written: 0x-hex, or what
+ * vmt_parse_size() takes (decimal, with an optional binary suffix: "4G" is
+ * 0x100000000). No suffix after hex: "0x1G" is -EINVAL.
+ */
+int vmt_parse_u64_or_size(const char *s, uint64_t *out);
 /* A duration: "250ms", "2s", "1.5s", "3m", "1h", a bare number is seconds. */
 int vmt_parse_duration_ns(const char *s, uint64_t *out_ns);
 

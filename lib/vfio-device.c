@@ -46,6 +46,15 @@ static const char *cdev_name_of(const char *path)
 	return base;
 }
 
+/* Exactly "/dev/vfio/devices/vfioN". */
+static bool is_cdev_path(const char *path)
+{
+	static const char dir[] = VFIO_CDEV_DIR "/";
+	const char *name = cdev_name_of(path);
+
+	return name && name == path + strlen(dir) && strncmp(path, dir, strlen(dir)) == 0;
+}
+
 /* Identity: PCI ids when the directory has them, the driver, the mdev type. */
 static void collect_identity(struct vmt_device *dev)
 {
@@ -183,7 +192,6 @@ static int open_group(struct vmt_device *dev)
 static int open_inherited(struct vmt_device *dev, const char *num)
 {
 	char link[64], target[PATH_MAX];
-	const char *cdev;
 	uint64_t fd;
 	ssize_t n;
 
@@ -200,9 +208,9 @@ static int open_inherited(struct vmt_device *dev, const char *num)
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n > 0) {
 		target[n] = '\0';
-		cdev = cdev_name_of(target);
-		if (cdev && strncmp(target, VFIO_CDEV_DIR "/", strlen(VFIO_CDEV_DIR) + 1) == 0)
-			vmt_sysfs_dir_of_cdev(cdev, dev->sysfs_dir, sizeof(dev->sysfs_dir));
+		if (is_cdev_path(target))
+			vmt_sysfs_dir_of_cdev(cdev_name_of(target), dev->sysfs_dir,
+					      sizeof(dev->sysfs_dir));
 	}
 	return 0;
 }
@@ -210,7 +218,7 @@ static int open_inherited(struct vmt_device *dev, const char *num)
 enum spec_kind {
 	SPEC_INVALID,
 	SPEC_FD,   /* fd:N */
-	SPEC_NODE, /* a path, or vfioN for its cdev */
+	SPEC_NODE, /* /dev/vfio/devices/vfioN, or vfioN for it */
 	SPEC_PCI,  /* 0000:01:00.0 or 01:00.0 */
 	SPEC_UUID, /* an mdev */
 };
@@ -222,7 +230,11 @@ static enum spec_kind spec_kind_of(const char *spec)
 
 	if (strncmp(spec, "fd:", 3) == 0)
 		return vmt_parse_u64(spec + 3, 0, INT32_MAX, &fd) == 0 ? SPEC_FD : SPEC_INVALID;
-	if (strchr(spec, '/') || cdev_name_of(spec) == spec)
+	/*
+	 * Only the cdev directory's own names: any other path ("../../etc/passwd",
+	 * a FIFO that blocks the open) is a typo or worse, never a device to open.
+	 */
+	if (cdev_name_of(spec) == spec || is_cdev_path(spec))
 		return SPEC_NODE;
 	if (vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)) == 0)
 		return SPEC_PCI;
@@ -262,13 +274,8 @@ static int open_spec(struct vmt_device *dev, const char *spec, const struct vmt_
 	if (kind == SPEC_NODE) {
 		const char *name = cdev_name_of(spec);
 
-		/* A bare "vfioN" means its cdev. */
-		if (!strchr(spec, '/'))
-			snprintf(node, sizeof(node), VFIO_CDEV_DIR "/%s", spec);
-		else if ((ret = vmt_copy_string(node, sizeof(node), spec)) < 0)
-			return ret;
-		if (name)
-			vmt_sysfs_dir_of_cdev(name, dev->sysfs_dir, sizeof(dev->sysfs_dir));
+		snprintf(node, sizeof(node), VFIO_CDEV_DIR "/%s", name);
+		vmt_sysfs_dir_of_cdev(name, dev->sysfs_dir, sizeof(dev->sysfs_dir));
 		if (opts && opts->force_group) {
 			if (!dev->sysfs_dir[0])
 				return -ENOENT;

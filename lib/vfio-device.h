@@ -3,8 +3,10 @@
  * Opening a VFIO device the way the user names it, and what is known about it.
  *
  * A device is named by
- *   - its cdev, /dev/vfio/devices/vfioN: bound to a fresh iommufd (/dev/iommu)
- *     and attached to a new, empty IOAS (migration needs no DMA mappings);
+ *   - its cdev, /dev/vfio/devices/vfioN or just vfioN: bound to a fresh
+ *     iommufd (/dev/iommu) and attached to a new, empty IOAS (migration needs
+ *     no DMA mappings); no other path is taken, so a typo or a hostile name
+ *     (../../etc/passwd, a FIFO) is refused before anything is opened;
  *   - a PCI address, 0000:01:00.0 or 01:00.0, or an mdev UUID: resolved
  *     through sysfs (.../vfio-dev/vfioN for the cdev, preferred; otherwise
  *     the iommu_group link for the legacy group/container path);
@@ -75,10 +77,16 @@ struct vmt_device {
 };
 
 /*
- * Open the device named spec. -ENOENT: no such device (path, sysfs entry
- * or group node); -EINVAL: spec is neither a path, a PCI address, a UUID
- * nor fd:N; -EBUSY: group not viable or device in use; other -errno from
- * the kernel.
+ * The forms above as messages name them, after "not ": the one wording of
+ * every "this is not a device name" (lib/cli.c, lib/failure.c).
+ */
+#define VMT_DEVICE_FORMS_NAMED "vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID"
+#define VMT_DEVICE_FORMS_ALL "vfioN, /dev/vfio/devices/vfioN, a PCI address, an mdev UUID or fd:N"
+
+/*
+ * Open the device named spec. -ENOENT: no such device (cdev, sysfs entry
+ * or group node); -EINVAL: spec is none of the forms above; -EBUSY: group
+ * not viable or device in use; other -errno from the kernel.
  */
 int vmt_device_open(const char *spec, const struct vmt_device_open_opts *opts,
 		    struct vmt_device **out);

@@ -123,13 +123,13 @@ help_shape() {
 	vmt_run_error 2 "invalid device '9'" vfio-mig-save -z 9 /dev/vfio/devices/vfio0
 	vmt_run_error 2 "invalid device '9'" vfio-mig-save --compress 9 /dev/vfio/devices/vfio0
 	# -z vfio0: vfio0 is the device (absent here), not a bad level
-	vmt_run_error 1 "/nonexistent/vfio0: cannot open the device" vfio-mig-save -z /nonexistent/vfio0
-	vmt_run_error 1 "cannot open the device" vfio-mig-save -z9 /nonexistent/vfio0
-	vmt_run_error 1 "cannot open the device" vfio-mig-save --compress=9 /nonexistent/vfio0
-	vmt_run_error 2 "invalid --compress argument: '20'" vfio-mig-save -z20 /nonexistent/vfio0
-	vmt_run_error 2 "invalid --compress argument: '0'" vfio-mig-save --compress=0 /nonexistent/vfio0
+	vmt_run_error 1 "/dev/vfio/devices/vfio9: cannot open the device" vfio-mig-save -z /dev/vfio/devices/vfio9
+	vmt_run_error 1 "cannot open the device" vfio-mig-save -z9 /dev/vfio/devices/vfio9
+	vmt_run_error 1 "cannot open the device" vfio-mig-save --compress=9 /dev/vfio/devices/vfio9
+	vmt_run_error 2 "invalid --compress argument: '20'" vfio-mig-save -z20 /dev/vfio/devices/vfio9
+	vmt_run_error 2 "invalid --compress argument: '0'" vfio-mig-save --compress=0 /dev/vfio/devices/vfio9
 	# an argument that looks like -zN belongs to its option
-	vmt_run_error 1 "cannot open the device" vfio-mig-save -o -z5 /nonexistent/vfio0
+	vmt_run_error 1 "cannot open the device" vfio-mig-save -o -z5 /dev/vfio/devices/vfio9
 	[ ! -e -z5 ]
 }
 

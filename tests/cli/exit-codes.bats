@@ -3,7 +3,8 @@
 #
 # One exit code per class of failure, the same in every tool (README,
 # "Conventions"; EXIT STATUS in every man page):
-#   a device name none of the forms parse          2 (usage)
+#   a device name none of the forms parse          2 (usage, one line, the
+#                                                    name escaped, nothing opened)
 #   a well-formed device absent or unopenable      1
 #   binary output refused on a terminal            2
 #   binary input refused from a terminal           2
@@ -14,6 +15,11 @@ load save-helpers
 
 setup() {
 	save_setup
+}
+
+teardown() {
+	# A writer still blocked on the test's FIFO, which nothing opened.
+	[ -z "${FIFO_WRITER:-}" ] || kill "$FIFO_WRITER" 2>/dev/null || true
 }
 
 # STATUS PROG REGEX CMD...: CMD (which runs PROG) exits STATUS with PROG's one-line error.
@@ -38,6 +44,59 @@ on_terminal() {
 	vmt_run_error 2 "invalid device 'bogus'" iommufd-dirty -d bogus --map 0x1000:4K --once -f
 	vmt_run 2 sim --device vfio0 -- vfio-precopy-info -d bogus
 	[ "$(simstate vfio0 transitions)" -eq 0 ]
+}
+
+# Every way a device name reaches each tool, NAME standing for the name.
+DEVICE_USES=(
+	"vfio-mig-save -d NAME -o s.vms"
+	"vfio-mig-save NAME -o s.vms"
+	"vfio-mig-load -i /dev/null -d NAME"
+	"vfio-mig-load -i /dev/null --map 0=NAME"
+	"vfio-mig-load -i /dev/null NAME"
+	"vfio-precopy-info -d NAME"
+	"vfio-precopy-info NAME"
+	"iommufd-dirty -d NAME --map 0x1000:4K --once -f"
+	"vfio-mig-ls NAME"
+	"vfio-mig-ls --no-open NAME"
+	"vfio-mig-check --yes -d NAME"
+	"vfio-mig-check --yes -d vfio0 -d NAME"
+)
+
+# NAME USE: USE with NAME in it, run under the simulator; one usage error line naming SHOWN.
+refused_name() {
+	local name=$1 shown=$2 use=$3 args=() word
+	for word in $use; do
+		[ "$word" = NAME ] && word=$name
+		[ "$word" = 0=NAME ] && word=0=$name
+		args+=("$word")
+	done
+	vmt_run 2 sim --device vfio0 -- "${args[@]}"
+	vmt_one_line_error "${args[0]}" "invalid device '$shown' \(not vfioN, /dev/vfio/devices/vfioN, a PCI address"
+}
+
+@test "a device name that is not a device: one escaped usage line, exit 2, nothing opened, in every tool" {
+	local use
+	mkfifo fifo
+	# A writer's open returns once anything opens the FIFO, even O_RDWR.
+	(: >fifo && touch opened) </dev/null >/dev/null 2>&1 3>&- &
+	FIFO_WRITER=$!
+	for use in "${DEVICE_USES[@]}"; do
+		refused_name ../../etc/passwd ../../etc/passwd "$use"
+		refused_name ./fifo ./fifo "$use"
+		refused_name /dev/vfio/devices/../devices/vfio0 /dev/vfio/devices/../devices/vfio0 "$use"
+		refused_name $'vfio0\nforged: error: line' 'vfio0\\x0aforged: error: line' "$use"
+		refused_name $'\e]0;title\a' '\\x1b]0;title\\x07' "$use"
+	done
+	sleep 0.2
+	[ ! -e opened ] || { echo "the FIFO was opened" >&2; false; }
+	[ "$(simstate vfio0 transitions)" -eq 0 ]
+	[ ! -e s.vms ]
+}
+
+@test "a device named by an fd where only names are taken: exit 2" {
+	vmt_run_error 2 "invalid device 'fd:0' \(not vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID\)" \
+		vfio-mig-ls fd:0
+	vmt_run_error 2 "invalid device 'fd:0'" vfio-mig-check --yes -d fd:0
 }
 
 @test "a well-formed device that does not exist: exit 1 in every tool" {

@@ -25,6 +25,10 @@ setup() {
 	vmt_run_error 2 "'--map' argument|--map argument: '0x1000'" iommufd-dirty -d $DEV0 --map 0x1000
 	vmt_run_error 2 "zero length" iommufd-dirty -d $DEV0 --map 0x1000:0
 	vmt_run_error 2 "past the end" iommufd-dirty -d $DEV0 --map 0xfffffffffffff000:8K
+	vmt_run_error 2 "past the end" iommufd-dirty -d $DEV0 --map 16777215T:2T
+	# a suffix goes with a decimal number, never with hex
+	vmt_run_error 2 "invalid --map argument: '0x1G:4K'" iommufd-dirty -d $DEV0 --map 0x1G:4K
+	vmt_run_error 2 "invalid --range argument: '1.5G:4K'" iommufd-dirty -d $DEV0 --map 1G:1G -r 1.5G:4K
 	vmt_run_error 2 "overlap" iommufd-dirty -d $DEV0 --map 0x1000:8K --map 0x2000:4K
 	vmt_run_error 2 "--json goes with --stats" iommufd-dirty -d $DEV0 --map 0x1000:4K --json
 	vmt_run_error 2 "--once cannot be combined" iommufd-dirty -d $DEV0 --map 0x1000:4K --once -n 2
@@ -65,12 +69,12 @@ setup() {
 
 @test "refuses to write the stream to a terminal without -f" {
 	VMT_FORCE_TTY=1 vmt_run_error 2 "refusing to write binary data to a terminal" \
-		iommufd-dirty -d /nonexistent --map 0x1000:4K --once
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once
 }
 
 @test "a device that does not exist is named" {
-	vmt_run_error 1 "/nonexistent/vfio9: cannot open the device: no such device" \
-		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once -f
+	vmt_run_error 1 "/dev/vfio/devices/vfio9: cannot open the device: no such device" \
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once -f
 }
 
 @test "--stats --json: a failure is the last line, \"ok\": false with the error line" {
@@ -83,9 +87,9 @@ setup() {
 	[ "iommufd-dirty: error: $(jq -r .error.message <<<"${lines[0]}")" = "$stderr" ]
 	# without --json, stdout stays empty
 	vmt_run_error 1 "cannot open the device" \
-		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once --stats
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once --stats
 	[ -z "$output" ]
 	vmt_run_error 1 "cannot open the device" \
-		iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once --stats --json
-	[ "$(jq -r '.ok, .error.device' <<<"$output" | paste -sd' ')" = "false /nonexistent/vfio9" ]
+		iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once --stats --json
+	[ "$(jq -r '.ok, .error.device' <<<"$output" | paste -sd' ')" = "false /dev/vfio/devices/vfio9" ]
 }

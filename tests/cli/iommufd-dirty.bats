@@ -270,6 +270,23 @@ iova=0x1c0000 page_size=4096 pages=64 dirty=1" ]
 	[ "$(dirty_sim_state vfio0 dma_logging)" = 0 ]
 }
 
+@test "device: IOVAs and sizes with the size suffixes, README's -r 0:2G -r 4G:14G" {
+	vmt_run 0 dirty_sim --device 'vfio0,dma-logging=yes,log-dirty=0x1000:0x1000+0x100000000:0x2000+0x47ffff000:0x1000' -- \
+		iommufd-dirty -b device -d $DEV0 -r 0:2G -r 4G:14G --once -o "$VMT_TMP/out.vms"
+	run dirty_ranges "$VMT_TMP/out.vms"
+	[ "$output" = "0x0000000000001000-0x0000000000001fff 1
+0x0000000100000000-0x0000000100001fff 2
+0x000000047ffff000-0x000000047fffffff 1" ]
+	run dirty_records "$VMT_TMP/out.vms"
+	[ "$output" = "iova=0x0 page_size=4096 pages=524288 dirty=1
+iova=0x100000000 page_size=4096 pages=3670016 dirty=3" ]
+	# the iommu backend's --map and --range read them the same way
+	vmt_run 0 dirty_sim --iommu 'dirty=0x100000000:0x1000' -- \
+		iommufd-dirty -d $DEV0 --map 4G:1M -r 4G:64K --once -o "$VMT_TMP/map.vms"
+	run dirty_records "$VMT_TMP/map.vms"
+	[ "$output" = "iova=0x100000000 page_size=4096 pages=16 dirty=1" ]
+}
+
 @test "device: REPORT clears; later reads see new pages only" {
 	vmt_run 0 dirty_sim --device 'vfio0,dma-logging=yes,log-dirty=0x100000:0x2000' -- \
 		iommufd-dirty -b device -d $DEV0 -r 0x100000:64K --count 2 -i 1ms -o "$VMT_TMP/out.vms"

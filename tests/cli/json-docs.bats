@@ -60,11 +60,11 @@ check_json() {
 	vmt_require_tool vfio-mig-load
 	sim --device vfio0,size=64K,seed=3 -- vfio-mig-save -q -d vfio0 -o flux-é.vms
 	sim --device vfio1,size=64K,seed=3 -- vfio-mig-load --json -i flux-é.vms vfio1 2>load.json
-	! sim --device vfio1 -- vfio-mig-load --json -i flux-é.vms /dev/vfio/devices/café 2>>load.json
+	! sim --device vfio1 -- vfio-mig-load --json -i flux-é.vms /dev/vfio/devices/vfio9 2>>load.json
 	printf 'junk' >junk-é.vms
 	! sim --device vfio1 -- vfio-mig-load --json -i junk-é.vms vfio1 2>>load.json
 	check_json vfio-mig-load vfio-mig-load/1 load.json
-	grep -q '"target": "/dev/vfio/devices/café"' load.json
+	grep -q '"target": "/dev/vfio/devices/vfio9"' load.json
 	grep -q '"file": "junk-é.vms"' load.json
 }
 
@@ -89,20 +89,20 @@ check_json() {
 		vfio-precopy-info --json --drain --watch 10ms --count 3 --bandwidth 1M -d vfio0 >info.json
 	! sim --device vfio0,precopy-initial=1M,read-eio-after=4096 -- \
 		vfio-precopy-info --json --drain -o flux-é.vms -d vfio0 >>info.json
-	! sim --device vfio0 -- vfio-precopy-info --json -d /dev/vfio/devices/café >>info.json
+	! sim --device vfio0 -- vfio-precopy-info --json -d /dev/vfio/devices/vfio9 >>info.json
 	check_json vfio-precopy-info vfio-precopy-info/1 info.json
 	[ "$(jq -s 'map(.type) | unique | join(",")' -r info.json)" = device,error,estimate,sample ]
-	grep -q '"device": "/dev/vfio/devices/café"' info.json
+	grep -q '"device": "/dev/vfio/devices/vfio9"' info.json
 }
 
 @test "json: iommufd-dirty --stats lines and the error line" {
 	vmt_require_tool iommufd-dirty
 	sim --iommu 'dirty=0x100000:0x3000' -- \
 		iommufd-dirty -d /dev/vfio/devices/vfio0 --map 0x100000:64K --count 2 -i 1ms --stats --json >dirty.json
-	! iommufd-dirty -d /nonexistent/café --map 0x100000:64K --once --stats --json >>dirty.json
+	! iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x100000:64K --once --stats --json >>dirty.json
 	check_json iommufd-dirty iommufd-dirty/1 dirty.json
 	grep -q '"ok": false' dirty.json
-	grep -q '"device": "/nonexistent/café"' dirty.json
+	grep -q '"device": "/dev/vfio/devices/vfio9"' dirty.json
 }
 
 @test "json: uffd-probe report (with -q) and --list-profiles" {
@@ -119,7 +119,7 @@ check_json() {
 	sim --device vfio0,driver=pilote-é --device vfio1,flags=none \
 		--device 'vfio2,mdev=6f1c1e4a-4a1f-4d0e-9a57-000000000001,mdev-type=mtty-é' -- \
 		vfio-mig-ls -J -o name,type,cdev,group,driver,id,mdev-type,open,migration,state,stop-copy,dma-log,dirty >ls.json
-	check_json vfio-mig-ls vfio-mig-ls/1 ls.json
+	check_json vfio-mig-ls vfio-mig-ls/2 ls.json
 	grep -q '"driver": "pilote-é"' ls.json
 	grep -q '"mdev_type": "mtty-é"' ls.json
 }
@@ -129,11 +129,11 @@ check_json() {
 	local like=flags=stop-copy+p2p+pre-copy,precopy-initial=48,size=48,precopy-eof=zero,close-reset=no
 	! sim --device "vfio0,$like,break=precopy-argsz" --device "vfio1,$like" -- \
 		vfio-mig-check --kernel "$("$SIM" --linux-version)" --yes -d /dev/vfio/devices/vfio0 -d /dev/vfio/devices/vfio1 -g precopy -g fsm -J >check.json
-	! sim --device vfio0 -- vfio-mig-check --yes -d /dev/vfio/devices/café -J >>check.json
+	! sim --device vfio0 -- vfio-mig-check --yes -d /dev/vfio/devices/vfio9 -J >>check.json
 	! sim --device vfio0 -- vfio-mig-check -d vfio0 -J >>check.json
 	check_json vfio-mig-check vfio-mig-check/1 check.json
 	[ "$(jq -s -c 'map(.ok)' check.json)" = '[false,false,false]' ]
 	[ "$(jq -s -c 'map(.error.errno)' check.json)" = '[null,"ENOENT","EPERM"]' ]
 	[ "$(jq -s '.[0].failed' check.json)" = 1 ]
-	grep -q '"device": "/dev/vfio/devices/café"' check.json
+	grep -q '"device": "/dev/vfio/devices/vfio9"' check.json
 }

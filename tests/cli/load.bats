@@ -27,8 +27,8 @@ load load-helpers
 	vmt_run_error 2 "invalid --map argument: '0'" vfio-mig-load --map 0
 	vmt_run_error 2 "invalid --map argument: '=x'" vfio-mig-load --map =x
 	vmt_run_error 2 "invalid --map argument: 'x' \(not a number\)" vfio-mig-load --map x=/dev/a
-	vmt_run_error 2 "stream device 0 has two targets" vfio-mig-load --map 0=/dev/a -d /dev/b --map 0=/dev/c
-	vmt_run_error 2 "device '/dev/a' is the target of stream devices 0 and 1" vfio-mig-load /dev/a /dev/a
+	vmt_run_error 2 "stream device 0 has two targets" vfio-mig-load --map 0=vfio1 -d vfio2 --map 0=vfio3
+	vmt_run_error 2 "device 'vfio1' is the target of stream devices 0 and 1" vfio-mig-load vfio1 vfio1
 	vmt_run_error 2 "invalid --reorder-buffer argument" vfio-mig-load --reorder-buffer 1.5G /dev/a
 }
 
@@ -42,7 +42,7 @@ load load-helpers
 	sl_require
 	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null not-a-device
 	[ "$status" -eq 2 ]
-	vmt_one_line_error vfio-mig-load "invalid device 'not-a-device' \(not a device path, PCI address, mdev UUID or fd:N\)"
+	vmt_one_line_error vfio-mig-load "invalid device 'not-a-device' \(not vfioN, /dev/vfio/devices/vfioN, a PCI address, an mdev UUID or fd:N\)"
 	run --separate-stderr sl_sim vfio0 -- vfio-mig-load -i /dev/null /dev/vfio/devices/vfio7
 	[ "$status" -eq 1 ]
 	vmt_one_line_error vfio-mig-load "/dev/vfio/devices/vfio7: cannot open the device: no such device; device /dev/vfio/devices/vfio7 untouched$"
@@ -94,14 +94,14 @@ saved_stream() {
 
 @test "--json on failure: stderr is the JSON document alone; --summary-file gets it too" {
 	sl_require
-	run --separate-stderr sl_sim vfio0 -- vfio-mig-load --json -i /dev/null /dev/vfio/devices/café
+	run --separate-stderr sl_sim vfio0 -- vfio-mig-load --json -i /dev/null /dev/vfio/devices/vfio9
 	[ "$status" -eq 1 ]
 	printf '%s\n' "$stderr" | python3 -m json.tool >/dev/null
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 	printf '%s\n' "$stderr" | jq -e '.schema == "vfio-mig-load/1" and .ok == false' >/dev/null
-	printf '%s\n' "$stderr" | jq -e '.error.device == "/dev/vfio/devices/café" and .error.errno == "ENOENT" and .error.exit_code == 1' >/dev/null
-	printf '%s\n' "$stderr" | jq -e '.devices[0].target == "/dev/vfio/devices/café" and .devices[0].final_state == "UNKNOWN"' >/dev/null
-	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "/dev/vfio/devices/café: cannot open the device: no such device"* ]]
+	printf '%s\n' "$stderr" | jq -e '.error.device == "/dev/vfio/devices/vfio9" and .error.errno == "ENOENT" and .error.exit_code == 1' >/dev/null
+	printf '%s\n' "$stderr" | jq -e '.devices[0].target == "/dev/vfio/devices/vfio9" and .devices[0].final_state == "UNKNOWN"' >/dev/null
+	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "/dev/vfio/devices/vfio9: cannot open the device: no such device"* ]]
 
 	saved_stream
 	printf 'junk' >"$VMT_TMP/stream"

@@ -186,10 +186,10 @@ finish_held_save() {
 	vmt_require_tool iommufd-dirty
 	vmt_make_stream keep.vms 4096
 	cp keep.vms orig
-	vmt_run 1 iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once -o keep.vms
+	vmt_run 1 iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once -o keep.vms
 	cmp keep.vms orig
 	[ -z "$(leftovers keep.vms)" ]
-	vmt_run 1 iommufd-dirty -d /nonexistent/vfio9 --map 0x1000:4K --once -o new.vms
+	vmt_run 1 iommufd-dirty -d /dev/vfio/devices/vfio9 --map 0x1000:4K --once -o new.vms
 	[ ! -e new.vms ]
 	[ -z "$(leftovers new.vms)" ]
 }

@@ -191,7 +191,7 @@ setup() {
 	[ ! -e s.vms ]
 	# a name none of the forms parse is a usage error, found before anything is opened
 	vmt_run 2 sim --device vfio0 -- vfio-mig-save -d not-a-device -o s.vms
-	vmt_one_line_error vfio-mig-save "invalid device 'not-a-device' \(not a device path, PCI address"
+	vmt_one_line_error vfio-mig-save "invalid device 'not-a-device' \(not vfioN, /dev/vfio/devices/vfioN, a PCI address"
 	[ ! -e s.vms ]
 }
 

@@ -71,7 +71,7 @@ failures() {
 
 @test "unknown group and bad options are usage errors" {
 	vmt_run_error 2 "no such group: 'nope'" vfio-mig-check --group nope
-	vmt_run_error 2 "at most two devices" vfio-mig-check -d a -d b -d c
+	vmt_run_error 2 "at most two devices" vfio-mig-check -d vfio1 -d vfio2 -d vfio3
 	vmt_run_error 2 "--iommufd-fd needs --hwpt" vfio-mig-check --iommufd-fd 3
 	vmt_run_error 2 "invalid --range" vfio-mig-check --iommufd-fd 3 --hwpt 1 --range 5 \
 		--io-page-size 4096

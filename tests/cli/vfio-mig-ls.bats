@@ -60,11 +60,15 @@ sim_state() {
 
 @test "-J: the schema key, one object per device, numbers, booleans and nulls" {
 	vmt_run 0 sim -- vfio-mig-ls -J
-	[ "$(jq -r .schema <<<"$output")" = vfio-mig-ls/1 ]
+	[ "$(jq -r .schema <<<"$output")" = vfio-mig-ls/2 ]
 	[ "$(jq '.devices | length' <<<"$output")" = 4 ]
-	[ "$(jq -c '.devices[0]' <<<"$output")" = '{"name":"0000:01:00.0","cdev":"vfio0","group":0,"driver":"vfio-pci","id":"1234:11e8","open":"ok","migration":"STOP_COPY|P2P|PRE_COPY","state":"RUNNING","stop_copy":67108864,"dma_log":false,"dirty_tracking":true}' ]
-	[ "$(jq -c '.devices[2] | [.migration, .state, .stop_copy]' <<<"$output")" = '["none",null,null]' ]
+	[ "$(jq -c '.devices[0]' <<<"$output")" = '{"name":"0000:01:00.0","cdev":"vfio0","group":0,"driver":"vfio-pci","id":"1234:11e8","open":"ok","migration_flags":7,"migration_flags_names":["STOP_COPY","P2P","PRE_COPY"],"state":"RUNNING","stop_copy_bytes":67108864,"dma_log":false,"dirty_tracking":true}' ]
+	[ "$(jq -c '.devices[1] | [.migration_flags, .migration_flags_names]' <<<"$output")" = '[1,["STOP_COPY"]]' ]
+	[ "$(jq -c '.devices[2] | [.migration_flags, .migration_flags_names, .state, .stop_copy_bytes]' <<<"$output")" = '[0,[],null,null]' ]
 	[ "$(jq -c '.devices[3] | [.name, .id]' <<<"$output")" = "[\"$UUID\",null]" ]
+	# not opened: the flags unknown, both keys null
+	vmt_run 0 sim -- vfio-mig-ls -J --no-open vfio0
+	[ "$(jq -c '.devices[0] | [.migration_flags, .migration_flags_names, .stop_copy_bytes]' <<<"$output")" = '[null,null,null]' ]
 }
 
 @test "-o: chosen columns, +LIST after the default ones, JSON keys follow" {
@@ -87,6 +91,19 @@ sim_state() {
 	vmt_run 1 sim -- vfio-mig-ls 0000:09:00.0
 	vmt_one_line_error vfio-mig-ls '^vfio-mig-ls: error: 0000:09:00\.0: not a VFIO device on this host$'
 	[ -z "$output" ]
+}
+
+@test "a DEVICE that is none of the forms: a usage error (exit 2) before anything is opened" {
+	vmt_run 2 sim -- vfio-mig-ls zz:00.1
+	vmt_one_line_error vfio-mig-ls "^vfio-mig-ls: invalid device 'zz:00\\.1' \\(not vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID\\)$"
+	vmt_run 2 sim -- vfio-mig-ls --no-open /sys/bus/pci/devices/0000:01:00.0
+	vmt_one_line_error vfio-mig-ls "invalid device '/sys/bus/pci/devices/0000:01:00\\.0'"
+	vmt_run 2 sim -- vfio-mig-ls -J $'vfio0\n0000:01:00.1'
+	vmt_one_line_error vfio-mig-ls "invalid device 'vfio0\\\\x0a0000:01:00\\.1'"
+	[ -z "$output" ]
+	for dev in vfio0 vfio1 vfio2 vfio3; do
+		[ "$(sim_state "$dev" requests)" = 0 ]
+	done
 }
 
 @test "a device in use is listed as busy, with its sysfs facts, and not taken" {
@@ -139,7 +156,7 @@ sim_state() {
 	vmt_run 0 "$SIM" --state-dir "$STATE" --sysfs "$SYSFS" --device vfio0 -- vfio-mig-ls -q
 	[ -z "$stderr" ]
 	vmt_run 0 "$SIM" --state-dir "$STATE" --sysfs "$SYSFS" --device vfio0 -- vfio-mig-ls -J
-	[ "$(jq -c . <<<"$output")" = '{"schema":"vfio-mig-ls/1","devices":[]}' ]
+	[ "$(jq -c . <<<"$output")" = '{"schema":"vfio-mig-ls/2","devices":[]}' ]
 }
 
 @test "usage errors: an unknown column, --json with --raw" {

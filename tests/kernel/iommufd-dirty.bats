@@ -142,6 +142,19 @@ iova=0x1000000 page_size=4096 pages=256 dirty=0
 iova=0x4000000 page_size=4096 pages=16 dirty=0" ]
 }
 
+@test "device: README's ranges with size suffixes, -r 0:2G -r 4G:14G, reach the kernel as they read" {
+	local uuid cdev
+	read -r uuid cdev < <(mtty_create_cdev)
+	run iommufd-dirty -b device -d "$cdev" -r 0:2G -r 4G:14G --once -o "$OUT"
+	echo "$output"
+	mtty_remove_all
+	[ "$status" -eq 0 ]
+	run records "$OUT"
+	echo "$output"
+	[ "$output" = "iova=0x0 page_size=4096 pages=524288 dirty=0
+iova=0x100000000 page_size=4096 pages=3670016 dirty=0" ]
+}
+
 @test "device: 300 ranges are merged below the kernel's LOG_MAX_RANGES (E2BIG)" {
 	local uuid cdev args=() i
 	read -r uuid cdev < <(mtty_create_cdev)

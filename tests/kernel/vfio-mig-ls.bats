@@ -59,11 +59,26 @@ ls_line() {
 }
 
 @test "-J on the real kernel: schema and the mtty facts" {
-	run vfio-mig-ls -J -o name,stop-copy,dma-log,dirty "$UUID"
+	run vfio-mig-ls -J -o name,migration,stop-copy,dma-log,dirty "$UUID"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *'"schema": "vfio-mig-ls/1"'* ]]
-	[[ $output == *'"stop_copy": 60'* ]]
+	[[ $output == *'"migration_flags": 7, "migration_flags_names": [ "STOP_COPY", "P2P", "PRE_COPY" ]'* ]]
+	[[ $output == *'"schema": "vfio-mig-ls/2"'* ]]
+	[[ $output == *'"stop_copy_bytes": 60'* ]]
 	[[ $output == *'"dma_log": true'* ]]
 	[[ $output == *'"dirty_tracking": null'* ]]
+}
+
+@test "a DEVICE none of the forms name is a usage error, exit 2, and no device is touched" {
+	run vfio-mig-ls zz:00.1
+	[ "$status" -eq 2 ]
+	[[ $output == *"invalid device 'zz:00.1' (not vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID)"* ]]
+	# the cdev by a path that is not /dev/vfio/devices/vfioN
+	run vfio-mig-ls "/dev/vfio/devices/../devices/${DEV##*/}"
+	[ "$status" -eq 2 ]
+	run vfio-mig-ls $'vfio0\nforged'
+	[ "$status" -eq 2 ]
+	[[ $output == *"invalid device 'vfio0\\x0aforged'"* ]]
+	ls_line -o name,open,state "$UUID"
+	[ "$output" = "$UUID ok RUNNING" ]
 }

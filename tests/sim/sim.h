@@ -156,8 +156,13 @@ enum sim_kind {
 	SIM_K_MIGF,	   /* a migration data_fd */
 };
 
+/*
+ * The first member of every object, whose pointer is cast back to the whole
+ * (sim_devfile, sim_group): aligned as a pointer, as they are, so that the
+ * cast asks for no more alignment than it has (clang's -Wcast-align).
+ */
 struct sim_obj {
-	enum sim_kind kind;
+	_Alignas(void *) enum sim_kind kind;
 	unsigned int refs; /* fds pointing at it */
 	int ready_fd;	   /* one of them: its eventfd mirrors readability */
 	bool ready;

@@ -170,6 +170,56 @@ static void test_parse_loop(void)
 	      WEXITSTATUS(status) == VMT_EXIT_USAGE);
 }
 
+/*
+ * What vmt_cli_device_or_usage() does with name, in a child: its exit
+ * status, and its stderr in err.
+ */
+static int device_check(const char *name, enum vmt_cli_device_forms forms, char *err, size_t len)
+{
+	int p[2], status = -1;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	/* The child's exit() must not write what the parent has buffered. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		_exit(vmt_cli_device_or_usage(name, forms) == name ? 0 : 99);
+	}
+	close(p[1]);
+	while (got < len - 1 && (n = read(p[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_device_names(void)
+{
+	char err[512];
+
+	CHECK_EQ(device_check("vfio3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)), 0);
+	CHECK_EQ(device_check("/dev/vfio/devices/vfio3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)), 0);
+	CHECK_EQ(device_check("fd:3", VMT_CLI_DEVICE_ANY, err, sizeof(err)), 0);
+	CHECK_EQ(device_check("fd:3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)), VMT_EXIT_USAGE);
+	CHECK_STR_CONTAINS(err, "invalid device 'fd:3' (not vfioN, /dev/vfio/devices/vfioN, a PCI "
+				"address or an mdev UUID)\n");
+	CHECK_EQ(device_check("../../etc/passwd", VMT_CLI_DEVICE_ANY, err, sizeof(err)),
+		 VMT_EXIT_USAGE);
+	CHECK_STR_CONTAINS(err, "invalid device '../../etc/passwd' (not vfioN, "
+				"/dev/vfio/devices/vfioN, a PCI address, an mdev UUID or fd:N)\n");
+	/* One line, whatever the name holds. */
+	CHECK_EQ(device_check("vfio0\nvfio-mig-save: forged", VMT_CLI_DEVICE_ANY, err, sizeof(err)),
+		 VMT_EXIT_USAGE);
+	CHECK_STR_CONTAINS(err, "invalid device 'vfio0\\x0avfio-mig-save: forged' (not ");
+	CHECK(strchr(err, '\n') && !strstr(strchr(err, '\n') + 1, "forged"));
+}
+
 static void test_common_options_layout(void)
 {
 	char buf[512];
@@ -192,5 +242,6 @@ int main(void)
 	RUN(test_compress_level_range);
 	RUN(test_common_options_layout);
 	RUN(test_parse_loop);
+	RUN(test_device_names);
 	return unit_done();
 }

@@ -61,6 +61,44 @@ static int size(const char *s, uint64_t want)
 	return ret;
 }
 
+static int u64_or_size(const char *s, uint64_t want)
+{
+	uint64_t v = 0xdead;
+	int ret = vmt_parse_u64_or_size(s, &v);
+
+	if (ret == 0 && v != want) {
+		printf("#   vmt_parse_u64_or_size(\"%s\") = %" PRIu64 ", want %" PRIu64 "\n", s, v, want);
+		return -1000;
+	}
+	return ret;
+}
+
+/* IOVAs and lengths: hex as it is, or a size with the suffixes every size option takes. */
+static void test_parse_u64_or_size(void)
+{
+	CHECK_EQ(u64_or_size("0", 0), 0);
+	CHECK_EQ(u64_or_size("4096", 4096), 0);
+	CHECK_EQ(u64_or_size("0x100000000", UINT64_C(1) << 32), 0);
+	CHECK_EQ(u64_or_size("0XFFFFFFFFFFFFFFFF", UINT64_MAX), 0);
+	CHECK_EQ(u64_or_size("4G", UINT64_C(4) << 30), 0);
+	CHECK_EQ(u64_or_size("14g", UINT64_C(14) << 30), 0);
+	CHECK_EQ(u64_or_size("64K", 65536), 0);
+	CHECK_EQ(u64_or_size("64KiB", 65536), 0);
+	CHECK_EQ(u64_or_size("2M", 2u << 20), 0);
+	CHECK_EQ(u64_or_size("1T", UINT64_C(1) << 40), 0);
+	CHECK_EQ(u64_or_size("010", 10), 0); /* decimal, not octal */
+	CHECK_EQ(u64_or_size("16777216T", 0), -ERANGE);
+	CHECK_EQ(u64_or_size("0x10000000000000000", 0), -ERANGE);
+	CHECK_EQ(u64_or_size("0x1G", 0), -EINVAL);
+	CHECK_EQ(u64_or_size("0x", 0), -EINVAL);
+	CHECK_EQ(u64_or_size("1.5G", 0), -EINVAL);
+	CHECK_EQ(u64_or_size("-4G", 0), -EINVAL);
+	CHECK_EQ(u64_or_size(" 4G", 0), -EINVAL);
+	CHECK_EQ(u64_or_size("4 G", 0), -EINVAL);
+	CHECK_EQ(u64_or_size("", 0), -EINVAL);
+	CHECK_EQ(vmt_parse_u64_or_size(NULL, &(uint64_t){ 0 }), -EINVAL);
+}
+
 static void test_parse_size(void)
 {
 	CHECK_EQ(size("0", 0), 0);
@@ -217,6 +255,7 @@ int main(void)
 {
 	RUN(test_parse_u64);
 	RUN(test_parse_size);
+	RUN(test_parse_u64_or_size);
 	RUN(test_parse_duration);
 	RUN(test_format_size);
 	RUN(test_or_usage);

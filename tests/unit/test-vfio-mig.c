@@ -395,7 +395,17 @@ static void test_device_spec_check(void)
 {
 	CHECK_EQ(vmt_device_spec_check("vfio0"), 0);
 	CHECK_EQ(vmt_device_spec_check("/dev/vfio/devices/vfio12"), 0);
-	CHECK_EQ(vmt_device_spec_check("./anything"), 0);
+	/* Only the cdev directory: no other path is ever opened as a device. */
+	CHECK_EQ(vmt_device_spec_check("./anything"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("./vfio0"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("../../etc/passwd"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("/dev/vfio/devices/../devices/vfio0"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("/dev/vfio/devices//vfio0"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("/dev/vfio/devices/vfio0/"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("/dev/vfio/0"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("dev/vfio/devices/vfio0"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("vfio0\n"), -EINVAL);
+	CHECK_EQ(vmt_device_spec_check("zz:00.1"), -EINVAL);
 	CHECK_EQ(vmt_device_spec_check("0000:01:00.0"), 0);
 	CHECK_EQ(vmt_device_spec_check("01:00.0"), 0);
 	CHECK_EQ(vmt_device_spec_check("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"), 0);

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "strutils.h"
-#include "vfio-device.h"
+#include "textescape.h"
 
 enum {
 	OPT_BACKEND = 'b',
@@ -91,12 +91,16 @@ static void add_range(struct dirty_range_list *list, const char *opt, const char
 {
 	struct dirty_range r;
 	int ret = dirty_range_parse(arg, allow_backing, &r);
+	/* A FILE is the user's bytes: shown escaped, and cut when long. */
+	char shown[VMT_ESCAPED_SIZE(256)];
 
+	if (ret)
+		vmt_escape_text(arg, shown, sizeof(shown));
 	if (ret == -ERANGE)
 		vmt_usage_error("invalid %s argument: '%s' (zero length or past the end of the "
-				"64-bit IOVA space)", opt, arg);
+				"64-bit IOVA space)", opt, shown);
 	if (ret)
-		vmt_usage_error("invalid %s argument: '%s' (expected IOVA:SIZE%s)", opt, arg,
+		vmt_usage_error("invalid %s argument: '%s' (expected IOVA:SIZE%s)", opt, shown,
 				allow_backing ? "[:FILE]" : "");
 	if (dirty_range_list_add(list, &r)) {
 		vmt_err("out of memory");
@@ -244,10 +248,7 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 						opt_arg);
 			break;
 		case OPT_DEVICE:
-			if (vmt_device_spec_check(opt_arg) < 0)
-				vmt_usage_error("invalid device '%s' (not a device path, PCI address, "
-						"mdev UUID or fd:N)", opt_arg);
-			cfg->device = opt_arg;
+			cfg->device = vmt_cli_device_or_usage(opt_arg, VMT_CLI_DEVICE_ANY);
 			break;
 		case OPT_MAP:
 			add_range(&cfg->maps, "--map", opt_arg, true);

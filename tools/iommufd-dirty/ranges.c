@@ -9,14 +9,6 @@
 #include "ranges.h"
 #include "strutils.h"
 
-/* A length may be written as hex (the way IOVAs usually are) or as a size. */
-static int parse_length(const char *s, uint64_t *out)
-{
-	if (vmt_parse_u64(s, 0, UINT64_MAX, out) == 0)
-		return 0;
-	return vmt_parse_size(s, out);
-}
-
 int dirty_range_parse(const char *arg, bool allow_backing, struct dirty_range *out)
 {
 	const char *colon = strchr(arg, ':');
@@ -43,7 +35,8 @@ int dirty_range_parse(const char *arg, bool allow_backing, struct dirty_range *o
 		*second = '\0';
 		backing = colon + 1 + (second - length_text) + 1;
 	}
-	if (vmt_parse_u64(iova_text, 0, UINT64_MAX, &iova) || parse_length(length_text, &length))
+	/* Both as hex, the way IOVAs usually are, or as sizes: -r 4G:14G. */
+	if (vmt_parse_u64_or_size(iova_text, &iova) || vmt_parse_u64_or_size(length_text, &length))
 		goto out;
 	ret = -ERANGE;
 	if (!length || iova + length - 1 < iova)

@@ -25,8 +25,9 @@ struct dirty_range_list {
 };
 
 /*
- * "IOVA:SIZE" or, when allow_backing, "IOVA:SIZE:FILE". IOVA is decimal or
- * 0x-hex; SIZE is 0x-hex or a size with a binary suffix (64K, 1G).
+ * "IOVA:SIZE" or, when allow_backing, "IOVA:SIZE:FILE". Both IOVA and SIZE
+ * are 0x-hex or a size with an optional binary suffix (4G:64K), as
+ * vmt_parse_u64_or_size() reads them.
  * 0, or -EINVAL (syntax) / -ERANGE (zero length, end past 2^64).
  */
 int dirty_range_parse(const char *arg, bool allow_backing, struct dirty_range *out);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c.h"
 #include "failure.h"
 #include "json-doc.h"
 #include "log.h"
@@ -16,6 +17,7 @@
 
 static struct vmt_failure first;
 
+VMT_PRINTF(4, 0)
 static int vfail(int err, int exit_code, bool says_all, const char *fmt, va_list ap)
 {
 	char *what = NULL;

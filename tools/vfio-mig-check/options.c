@@ -76,7 +76,7 @@ static void take_option(int rc, const char *arg, void *ctx)
 	case OPT_DEVICE:
 		if (o->ndevices == 2)
 			vmt_usage_error("at most two devices (-d DEV -d PEER)");
-		o->device[o->ndevices++] = arg;
+		o->device[o->ndevices++] = vmt_cli_device_or_usage(arg, VMT_CLI_DEVICE_NAMED);
 		break;
 	case OPT_YES:
 		o->yes = true;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c.h"
 #include "citations.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -41,6 +42,7 @@ static void *grow(void *array, unsigned int *cap, size_t elem)
 	return p;
 }
 
+VMT_PRINTF(1, 0)
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;

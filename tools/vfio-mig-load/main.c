@@ -32,6 +32,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "c.h"
 #include "channel-set.h"
 #include "closestream.h"
 #include "compat.h"
@@ -166,6 +167,7 @@ static void cancel_all(struct load *ld)
 		vmt_dbg("waking the reader: %s", strerror(errno));
 }
 
+VMT_PRINTF(4, 0)
 static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt, va_list ap)
 {
 	int err = errno_for_exit_code(code);

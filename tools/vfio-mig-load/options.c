@@ -17,8 +17,8 @@
 #include "options.h"
 #include "outfile.h"
 #include "strutils.h"
+#include "textescape.h"
 #include "uapi/vfio-uapi.h"
-#include "vfio-device.h"
 
 enum {
 	OPT_DEVICE = 'd',
@@ -89,9 +89,7 @@ static void add_mapping(struct load_options *o, uint32_t index, const char *spec
 {
 	struct load_mapping *m;
 
-	if (vmt_device_spec_check(spec) < 0)
-		vmt_usage_error("invalid device '%s' (not a device path, PCI address, mdev UUID "
-				"or fd:N)", spec);
+	vmt_cli_device_or_usage(spec, VMT_CLI_DEVICE_ANY);
 	for (unsigned int i = 0; i < o->map_count; i++) {
 		if (o->map[i].index == index)
 			vmt_usage_error("stream device %u has two targets: '%s' and '%s'", index,
@@ -125,11 +123,12 @@ static uint32_t next_free_index(const struct load_options *o, uint32_t *next)
 static void parse_map(struct load_options *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
-	char idx[32];
+	char idx[32], shown[VMT_ESCAPED_SIZE(256)];
 	uint64_t index;
 
 	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(idx) || !eq[1])
-		vmt_usage_error("invalid --map argument: '%s' (expected IDX=DEV)", arg);
+		vmt_usage_error("invalid --map argument: '%s' (expected IDX=DEV)",
+				vmt_escape_text(arg, shown, sizeof(shown)));
 	memcpy(idx, arg, eq - arg);
 	idx[eq - arg] = '\0';
 	/* every u32 is a device index (migstream(5)) */

@@ -22,10 +22,11 @@ const struct ls_column_info ls_columns[LS_NCOLUMNS] = {
 	[LS_COL_MDEV_TYPE] = { "MDEV-TYPE", "mdev_type", false, "mdev type" },
 	[LS_COL_OPEN] = { "OPEN", "open", false,
 			  "ok, busy (in use, e.g. by a VMM), denied, no-node, error" },
-	[LS_COL_MIGRATION] = { "MIGRATION", "migration", false,
-			       "migration flags (STOP_COPY|P2P|PRE_COPY), none" },
+	[LS_COL_MIGRATION] = { "MIGRATION", "migration_flags", false,
+			       "migration flags (STOP_COPY|P2P|PRE_COPY), none", vmt_mig_flag_name },
 	[LS_COL_STATE] = { "STATE", "state", false, "migration state" },
-	[LS_COL_STOP_COPY] = { "STOP-COPY", "stop_copy", true, "stop-copy size (MIG_DATA_SIZE)" },
+	[LS_COL_STOP_COPY] = { "STOP-COPY", "stop_copy_bytes", true,
+			       "stop-copy size (MIG_DATA_SIZE)" },
 	[LS_COL_DMA_LOG] = { "DMA-LOG", "dma_log", false, "VFIO DMA logging (device dirty tracking)" },
 	[LS_COL_DIRTY] = { "DIRTY", "dirty_tracking", false,
 			   "IOMMU dirty tracking (iommufd, cdev only)" },
@@ -96,8 +97,10 @@ static void migration_value(const struct ls_device *d, enum ls_column col, struc
 		return;
 	switch (col) {
 	case LS_COL_MIGRATION:
-		set_str(v, d->migratable ? vmt_mig_flags_string(d->mig_flags, v->buf, sizeof(v->buf))
-					 : "none");
+		v->kind = LS_VAL_FLAGS;
+		v->num = d->migratable ? d->mig_flags : 0;
+		v->str = d->migratable ? vmt_mig_flags_string(d->mig_flags, v->buf, sizeof(v->buf))
+				       : "none";
 		break;
 	case LS_COL_STATE:
 		if (d->state_known)

@@ -28,9 +28,12 @@ enum ls_column {
 	LS_NCOLUMNS
 };
 
-/* One value: unknown ("-", JSON null), text, a number, a byte count or yes/no. */
+/*
+ * One value: unknown ("-", JSON null), text, a number, a byte count, yes/no,
+ * or flags (num, shown as str; -J: lib/json-doc's number and _names).
+ */
 struct ls_value {
-	enum { LS_VAL_NONE, LS_VAL_STR, LS_VAL_NUM, LS_VAL_SIZE, LS_VAL_BOOL } kind;
+	enum { LS_VAL_NONE, LS_VAL_STR, LS_VAL_NUM, LS_VAL_SIZE, LS_VAL_BOOL, LS_VAL_FLAGS } kind;
 	const char *str;
 	uint64_t num;
 	bool yes;
@@ -42,6 +45,7 @@ struct ls_column_info {
 	const char *json_key; /* -J key */
 	bool right;	      /* right-aligned in the table (numbers) */
 	const char *help;     /* for --help */
+	const char *(*flag_name)(unsigned int bit); /* flags: each bit's name for -J */
 };
 
 extern const struct ls_column_info ls_columns[LS_NCOLUMNS];

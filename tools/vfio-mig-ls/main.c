@@ -120,7 +120,7 @@ static void parse_options(int argc, const char **argv, struct options *o)
 	while ((name = vmt_cli_operand())) {
 		if (o->nnames == MAX_NAMES)
 			vmt_usage_error("more than %d DEVICE arguments", MAX_NAMES);
-		o->names[o->nnames++] = name;
+		o->names[o->nnames++] = vmt_cli_device_or_usage(name, VMT_CLI_DEVICE_NAMED);
 	}
 	if (o->json && o->raw)
 		vmt_usage_error("--json and --raw do not go together");

@@ -51,6 +51,7 @@ static void value_text(const struct ls_value *v, bool bytes, char *buf, size_t l
 		snprintf(buf, len, "%s", v->yes ? "yes" : "no");
 		return;
 	case LS_VAL_STR:
+	case LS_VAL_FLAGS:
 		break;
 	}
 	for (const unsigned char *p = (const unsigned char *)v->str; *p && o + 5 < len; p++) {
@@ -113,9 +114,16 @@ int ls_print_table(FILE *out, const struct ls_device *devs, size_t n,
 	return 0;
 }
 
-static void add_value(struct json_object *obj, const char *key, const struct ls_value *v)
+static void add_value(struct json_object *obj, const struct ls_column_info *col,
+		      const struct ls_value *v)
 {
+	const char *key = col->json_key;
+	char names_key[64];
+
 	switch (v->kind) {
+	case LS_VAL_FLAGS:
+		vmt_json_add_flags(obj, key, v->num, col->flag_name);
+		break;
 	case LS_VAL_STR:
 		vmt_json_add_str(obj, key, v->str);
 		break;
@@ -128,6 +136,11 @@ static void add_value(struct json_object *obj, const char *key, const struct ls_
 		break;
 	default:
 		vmt_json_add_null(obj, key);
+		/* Unknown flags: both keys there, both null. */
+		if (col->flag_name) {
+			snprintf(names_key, sizeof(names_key), "%s_names", key);
+			vmt_json_add_null(obj, names_key);
+		}
 	}
 }
 
@@ -144,7 +157,7 @@ int ls_print_json(FILE *out, const struct ls_device *devs, size_t n,
 			struct ls_value v;
 
 			ls_column_value(&devs[i], o->cols[c], &v);
-			add_value(dev, ls_columns[o->cols[c]].json_key, &v);
+			add_value(dev, &ls_columns[o->cols[c]], &v);
 		}
 	}
 	/* A partial document is worse than none: vmt_json_emit() frees doc either way. */

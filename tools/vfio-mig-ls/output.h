@@ -13,8 +13,8 @@
 #include "columns.h"
 #include "probe.h"
 
-/* The -J document's "schema" is "vfio-mig-ls/1": a consumer checks it before reading on. */
-#define LS_JSON_SCHEMA_VERSION 1
+/* The -J document's "schema" is "vfio-mig-ls/2": a consumer checks it before reading on. */
+#define LS_JSON_SCHEMA_VERSION 2
 
 struct ls_output_opts {
 	const enum ls_column *cols;

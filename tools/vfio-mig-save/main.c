@@ -179,10 +179,7 @@ static void add_device(struct cli *cli, const char *spec)
 {
 	if (cli->ndevices == MAX_DEVICES)
 		vmt_usage_error("too many devices (at most %d)", MAX_DEVICES);
-	if (vmt_device_spec_check(spec) < 0)
-		vmt_usage_error("invalid device '%s' (not a device path, PCI address, mdev UUID "
-				"or fd:N)", spec);
-	cli->devices[cli->ndevices++] = spec;
+	cli->devices[cli->ndevices++] = vmt_cli_device_or_usage(spec, VMT_CLI_DEVICE_ANY);
 }
 
 /* --describe moves no device and saves no state: the options for either make no sense with it. */

@@ -87,7 +87,7 @@ static void set_device(struct precopy_options *o, const char *spec)
 {
 	if (o->device)
 		vmt_usage_error("only one device (-d) at a time");
-	o->device = spec;
+	o->device = vmt_cli_device_or_usage(spec, VMT_CLI_DEVICE_ANY);
 }
 
 static void parse_sampling(struct precopy_options *o, int opt, const char *arg)
