@@ -89,6 +89,11 @@ struct migstream_channel_set_opts {
 	void *cancel_ctx;
 };
 
+/*
+ * What a record the merge needs next may take beyond queue_limit: one
+ * record of the largest size being read (stored and decompressed payload).
+ */
+#define MIGSTREAM_CHANNEL_RECORD_MAX (2ull * MIGSTREAM_MAX_PAYLOAD + 4096)
 #define MIGSTREAM_CHANNEL_REORDER_DEFAULT (64ull << 20)
 #define MIGSTREAM_CHANNEL_QUEUE_DEFAULT (32ull << 20)
 
@@ -146,6 +151,13 @@ const char *migstream_channel_set_error(const struct migstream_channel_set *set)
  * number of inputs and an id of zeros.
  */
 unsigned int migstream_channel_set_count(const struct migstream_channel_set *set, uint8_t *id);
+/*
+ * The input the set waits for (for a message when a wait is cut short, by
+ * a signal): the first channel, in the order given, that has not ended and
+ * from which the merge has no record to take; its byte offset (bytes read
+ * from it) in *offset. The first input when it waits for none.
+ */
+const char *migstream_channel_set_waiting(struct migstream_channel_set *set, uint64_t *offset);
 /* Bytes read from all channels so far (for progress). */
 uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set);
 /* The most memory the reorder buffers held at once, over all devices. */
