@@ -754,7 +754,14 @@ static int finish_targets(struct load *ld)
 static int interrupted(struct load *ld)
 {
 	char where[128];
+	uint64_t at;
 
+	/* a set waiting for its next record: the channel it waits for is the input */
+	if (ld->set && !ld->have_rec) {
+		ld->input_name = migstream_channel_set_waiting(ld->set, &at);
+		return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by %s at byte %llu (waiting for its next record)",
+			    ld->input_name, vmt_stop_signal_name(), (unsigned long long)at);
+	}
 	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by %s %s", ld->input_name,
 		    vmt_stop_signal_name(), record_where(ld, where, sizeof(where)));
 }
