@@ -881,6 +881,8 @@ static int open_channel_set(struct load *ld)
 	struct migstream_channel_input in[MIGSTREAM_MAX_CHANNELS];
 	const struct migstream_channel_set_opts sopts = {
 		.reorder_limit = ld->opts.reorder_limit,
+		/* the read-ahead over all channels: one more queue (vfio-mig-load(1), MEMORY) */
+		.queue_limit = ld->opts.queue_limit,
 		/* with a return path the source keeps its channels open until our answer */
 		.end_at_stream_end = ld->reply != NULL,
 		.cancelled = set_cancelled,
