@@ -11,19 +11,27 @@
  * chunk that fits nowhere yet. All the merging state is the consumer's,
  * under one lock that channel threads take only to queue a record.
  *
- * Memory: channel queues, records ready to go out and records the
- * consumer holds are charged against queue_limit (a channel may always
- * hold two records, so that no channel starves behind the others' queues
- * and the set checks can see every channel's first records); early chunks
- * are charged against their device's reorder_limit. A DATA record is at
- * most MIGSTREAM_MAX_PAYLOAD, so the set never holds more than the two
- * limits plus a few records per channel.
+ * Memory: a channel thread peeks at its next record (the header and, for
+ * DATA, device and chunk number: a zstd frame is decoded as far as its
+ * first block, into PEEK_MAX bytes per channel) and reads it only when
+ * there is room (room_for): what the merge takes as soon as it is read,
+ * within queue_limit plus one record of the largest size; an early chunk
+ * within queue_limit and only with room kept for it in its device's
+ * reorder buffer; DATA of a device the merge has not taken yet, not at
+ * all. Records being read, channel queues, records ready to go out and
+ * records the consumer holds are charged against queue_limit; early
+ * chunks against their device's reorder_limit. Nothing grows with the
+ * number of channels but the peek buffers and the readers' decompressors
+ * (an idle reader holds no payload buffer). Reading a channel's next
+ * record whatever it is would need a record per channel: with 64 channels
+ * of 8 MiB records, 1.35 GB.
  *
  * Deadlock: when every channel that has not ended has a record at the head
  * of its queue that cannot be taken (a chunk with no room in its device's
  * reorder buffer), nothing can change any more: no chunk can go out to
  * make room, and no channel can be read further. That is exactly when the
- * set fails with -ENOBUFS, at once, instead of hanging. (What the set
+ * set fails with -ENOBUFS, at once, instead of hanging; likewise when
+ * every channel waits for room that nothing will free. (What the set
  * cannot see: a writer on the other side that waits for a channel this
  * set stopped reading because its queue is full; queue_limit is what
  * absorbs that skew.)

@@ -63,8 +63,15 @@ struct migstream_channel_set_opts {
 	 */
 	uint64_t reorder_limit;
 	/*
-	 * Records read ahead of the consumer, in bytes over all channels
-	 * (bounds memory when the consumer is slower than the channels);
+	 * Records read ahead of the consumer, in bytes over all channels,
+	 * counted from before a record is read (its stored and decompressed
+	 * payload) until the consumer releases it or it goes into a reorder
+	 * buffer. A record the merge needs next may go over it by
+	 * MIGSTREAM_CHANNEL_RECORD_MAX; an early chunk is read only when it
+	 * fits, and its device's reorder buffer has room for it. So the set
+	 * holds at most queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX +
+	 * reorder_limit per device, plus a peek buffer of 128 KiB and a
+	 * decompressor per channel, whatever the channel count.
 	 * 0: MIGSTREAM_CHANNEL_QUEUE_DEFAULT.
 	 */
 	uint64_t queue_limit;
