@@ -174,6 +174,7 @@ struct migstream_channel_set {
 
 	uint64_t queue_bytes;
 	uint64_t reading_bytes; /* reserved by channels reading a record */
+	uint64_t read_ahead_peak; /* of queue_bytes + reading_bytes */
 	uint64_t reorder_bytes, reorder_peak;
 	pthread_mutex_t peek_lock; /* one zstd stream finds every channel's DATA prefixes */
 	ZSTD_DStream *peek_zstd;
@@ -581,6 +582,8 @@ static bool wait_for_room(struct migstream_channel_set *set, struct channel *c, 
 	c->reading = true;
 	c->reserved = nr->cost;
 	set->reading_bytes += nr->cost;
+	if (set->queue_bytes + set->reading_bytes > set->read_ahead_peak)
+		set->read_ahead_peak = set->queue_bytes + set->reading_bytes;
 	c->reorder_dev = early_device(set, nr);
 	if (c->reorder_dev) {
 		c->reorder_reserved = nr->charge;
@@ -1523,4 +1526,9 @@ uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set)
 uint64_t migstream_channel_set_reorder_peak(const struct migstream_channel_set *set)
 {
 	return set->reorder_peak;
+}
+
+uint64_t migstream_channel_set_read_ahead_peak(const struct migstream_channel_set *set)
+{
+	return set->read_ahead_peak;
 }

@@ -169,5 +169,11 @@ const char *migstream_channel_set_waiting(struct migstream_channel_set *set, uin
 uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set);
 /* The most memory the reorder buffers held at once, over all devices. */
 uint64_t migstream_channel_set_reorder_peak(const struct migstream_channel_set *set);
+/*
+ * The most read-ahead held at once (records being read, queued, ready or
+ * held by the consumer, as queue_limit counts them): at most queue_limit +
+ * MIGSTREAM_CHANNEL_RECORD_MAX, whatever the channel count.
+ */
+uint64_t migstream_channel_set_read_ahead_peak(const struct migstream_channel_set *set);
 
 #endif
