@@ -11,19 +11,27 @@
  * chunk that fits nowhere yet. All the merging state is the consumer's,
  * under one lock that channel threads take only to queue a record.
  *
- * Memory: channel queues, records ready to go out and records the
- * consumer holds are charged against queue_limit (a channel may always
- * hold two records, so that no channel starves behind the others' queues
- * and the set checks can see every channel's first records); early chunks
- * are charged against their device's reorder_limit. A DATA record is at
- * most MIGSTREAM_MAX_PAYLOAD, so the set never holds more than the two
- * limits plus a few records per channel.
+ * Memory: a channel thread peeks at its next record (the header and, for
+ * DATA, device and chunk number: a zstd frame is decoded as far as its
+ * first block, into PEEK_MAX bytes per channel) and reads it only when
+ * there is room (room_for): what the merge takes as soon as it is read,
+ * within queue_limit plus one record of the largest size; an early chunk
+ * within queue_limit and only with room kept for it in its device's
+ * reorder buffer; DATA of a device the merge has not taken yet, not at
+ * all. Records being read, channel queues, records ready to go out and
+ * records the consumer holds are charged against queue_limit; early
+ * chunks against their device's reorder_limit. Nothing grows with the
+ * number of channels but the peek buffers and the readers' decompressors
+ * (an idle reader holds no payload buffer). Reading a channel's next
+ * record whatever it is would need a record per channel: with 64 channels
+ * of 8 MiB records, 1.35 GB.
  *
  * Deadlock: when every channel that has not ended has a record at the head
  * of its queue that cannot be taken (a chunk with no room in its device's
  * reorder buffer), nothing can change any more: no chunk can go out to
  * make room, and no channel can be read further. That is exactly when the
- * set fails with -ENOBUFS, at once, instead of hanging. (What the set
+ * set fails with -ENOBUFS, at once, instead of hanging; likewise when
+ * every channel waits for room that nothing will free. (What the set
  * cannot see: a writer on the other side that waits for a channel this
  * set stopped reading because its queue is full; queue_limit is what
  * absorbs that skew.)
@@ -52,7 +60,9 @@
 #include <unistd.h>
 
 #include <xxhash.h>
+#include <zstd.h>
 
+#include "byteorder.h"
 #include "channel-set.h"
 #include "fdio.h"
 
@@ -65,6 +75,14 @@
 
 #define WAIT_STEP_MS 100
 
+/*
+ * Bytes of a channel read ahead of its reader to learn what its next record
+ * is: the preamble, a record header and the start of the payload, up to the
+ * end of a zstd frame's first block (frame header, block header and at most
+ * 128 KiB: the DATA prefix is in the first block).
+ */
+#define PEEK_MAX (MIGSTREAM_PREAMBLE_LEN + MIGSTREAM_RECORD_HEADER_LEN + 32 + (128u << 10))
+
 /* A record copied out of its channel's reader: payload and decoded fields. */
 struct qrec {
 	struct qrec *next, *prev;
@@ -72,6 +90,8 @@ struct qrec {
 	unsigned int input;		      /* index of its channel in set->ch */
 	size_t charge;			      /* bytes it counts for */
 	const struct migstream_record *owner; /* held: the caller's struct it went out in */
+	struct set_device *reorder_dev;	      /* an early chunk: room kept for it there */
+	uint64_t reorder_reserved;
 	uint8_t *buf;			      /* the payload's, taken from the reader (else inline) */
 	uint8_t payload[];
 };
@@ -79,6 +99,15 @@ struct qrec {
 struct qlist {
 	struct qrec *head, *tail;
 	unsigned int len;
+};
+
+/* What a channel's next record will cost, and where it goes (from its header and DATA prefix). */
+struct next_rec {
+	uint64_t cost;	/* while it is read: stored and decompressed payload, bookkeeping */
+	uint64_t charge; /* once read: its qrec's charge */
+	bool data;	/* a DATA record whose device and chunk are known */
+	uint32_t device;
+	uint64_t chunk;
 };
 
 struct channel {
@@ -95,6 +124,19 @@ struct channel {
 	bool is_channel;
 	struct migstream_channel ch;
 	_Atomic uint64_t bytes;
+	/* read from the fd, not yet by the reader: the next record's start (PEEK_MAX) */
+	uint8_t *peek;
+	size_t peek_len, peek_pos;
+	int peek_err; /* a read error while peeking, for the reader */
+	bool preamble_read;
+	bool stream_ended; /* the reader handed out STREAM_END: only end of file follows */
+	/* under the set's lock: */
+	struct next_rec want;
+	bool waiting;	  /* for room to read want */
+	bool reading;	  /* room granted: reading it */
+	uint64_t reserved; /* of the read-ahead, while reading */
+	struct set_device *reorder_dev;
+	uint64_t reorder_reserved;
 };
 
 struct set_device {
@@ -112,6 +154,7 @@ struct set_device {
 	XXH3_state_t *digest;
 	struct qrec *early; /* by chunk_index */
 	uint64_t early_bytes;
+	uint64_t early_reserved; /* room kept for early chunks being read */
 };
 
 struct migstream_channel_set {
@@ -130,7 +173,11 @@ struct migstream_channel_set {
 	char msg[768];
 
 	uint64_t queue_bytes;
+	uint64_t reading_bytes; /* reserved by channels reading a record */
+	uint64_t read_ahead_peak; /* of queue_bytes + reading_bytes */
 	uint64_t reorder_bytes, reorder_peak;
+	pthread_mutex_t peek_lock; /* one zstd stream finds every channel's DATA prefixes */
+	ZSTD_DStream *peek_zstd;
 
 	bool started; /* the set checks passed */
 	bool whole;   /* one input without CHANNEL */
@@ -289,9 +336,8 @@ static void hex_id(const uint8_t id[MIGSTREAM_SET_ID_LEN], char out[2 * MIGSTREA
  * read(2) that a cancel or a failure of the set interrupts: the channel's
  * fd and the wake pipe are polled together (see the top of the file).
  */
-static ssize_t channel_read(void *ctx, void *buf, size_t len)
+static ssize_t channel_fd_read(struct channel *c, void *buf, size_t len)
 {
-	struct channel *c = ctx;
 	struct migstream_channel_set *set = c->set;
 	struct pollfd pfd[2] = {
 		{ .fd = c->fd, .events = POLLIN },
@@ -323,6 +369,29 @@ static ssize_t channel_read(void *ctx, void *buf, size_t len)
 	}
 }
 
+/* The reader's read: the peeked bytes first, then the fd. */
+static ssize_t channel_read(void *ctx, void *buf, size_t len)
+{
+	struct channel *c = ctx;
+	size_t n = c->peek_len - c->peek_pos;
+	int err;
+
+	if (n) {
+		n = n < len ? n : len;
+		memcpy(buf, c->peek + c->peek_pos, n);
+		c->peek_pos += n;
+		if (c->peek_pos == c->peek_len)
+			c->peek_pos = c->peek_len = 0;
+		return (ssize_t)n;
+	}
+	if (c->peek_err) {
+		err = c->peek_err;
+		c->peek_err = 0;
+		return err;
+	}
+	return channel_fd_read(c, buf, len);
+}
+
 /* The reader's message starts with the file's name: say which channel it is instead. */
 static void channel_failed(struct channel *c, int err)
 {
@@ -347,10 +416,207 @@ static void channel_failed(struct channel *c, int err)
 	set_fail(set, err, "%s: %s", label, msg);
 }
 
-/* Room for one more record of c: always for its first two (see the top of the file). */
-static bool queue_has_room(const struct migstream_channel_set *set, const struct channel *c, size_t charge)
+/* ---- read-ahead: a record is read only when there is room for it ---- */
+
+/* One read(2) more into the peek buffer, up to want bytes in all: > 0 read, 0 end of file or an error. */
+static size_t peek_more(struct channel *c, size_t want)
 {
-	return c->queue.len < 2 || set->queue_bytes + charge <= set->opts.queue_limit;
+	ssize_t n;
+
+	if (c->peek_err || c->peek_len >= want)
+		return 0;
+	n = channel_fd_read(c, c->peek + c->peek_len, want - c->peek_len);
+	if (n < 0)
+		c->peek_err = (int)n;
+	if (n <= 0)
+		return 0;
+	c->peek_len += (size_t)n;
+	return (size_t)n;
+}
+
+/* The peek buffer holds want bytes (false: end of file or an error came first). */
+static bool peek_fill(struct channel *c, size_t want)
+{
+	while (c->peek_len < want)
+		if (!peek_more(c, want))
+			return false;
+	return true;
+}
+
+/*
+ * A compressed DATA record's prefix: its frame decoded as far as the first
+ * block, under the set's one peek stream (the bytes are read outside the
+ * lock, a block at most). false when the first block is not there by
+ * PEEK_MAX, or the frame is bad (the reader will say so).
+ */
+static bool peek_zstd_prefix(struct channel *c, size_t at, uint32_t stored_len, uint8_t out[MIGSTREAM_DATA_PREFIX_LEN])
+{
+	struct migstream_channel_set *set = c->set;
+	size_t end = at + (stored_len < PEEK_MAX - at ? stored_len : PEEK_MAX - at);
+	ZSTD_outBuffer o = { .dst = out, .size = MIGSTREAM_DATA_PREFIX_LEN };
+	bool done = false;
+
+	while (!done && peek_more(c, end)) {
+		ZSTD_inBuffer in = { .src = c->peek + at, .size = c->peek_len - at };
+		size_t r;
+
+		pthread_mutex_lock(&set->peek_lock);
+		if (!set->peek_zstd)
+			set->peek_zstd = ZSTD_createDStream();
+		if (!set->peek_zstd) {
+			pthread_mutex_unlock(&set->peek_lock);
+			return false;
+		}
+		/* from the frame's start each time: the stream is every channel's */
+		ZSTD_DCtx_reset(set->peek_zstd, ZSTD_reset_session_only);
+		o.pos = 0;
+		r = ZSTD_decompressStream(set->peek_zstd, &o, &in);
+		pthread_mutex_unlock(&set->peek_lock);
+		done = ZSTD_isError(r) || r == 0 || o.pos == o.size;
+	}
+	return o.pos == o.size;
+}
+
+/* What c's next record will cost, and for DATA which chunk it is; a record that cannot be peeked costs little (the reader refuses it). */
+static void peek_next(struct channel *c, struct next_rec *nr)
+{
+	size_t at = c->preamble_read ? 0 : MIGSTREAM_PREAMBLE_LEN;
+	uint8_t zprefix[MIGSTREAM_DATA_PREFIX_LEN];
+	const uint8_t *hdr, *prefix = NULL;
+	struct migstream_record_header h;
+	bool zstd;
+
+	*nr = (struct next_rec){ .cost = sizeof(struct qrec) + 64, .charge = sizeof(struct qrec) + 64 };
+	if (c->stream_ended || !peek_fill(c, at + MIGSTREAM_RECORD_HEADER_LEN))
+		return;
+	hdr = c->peek + at;
+	migstream_decode_record_header(hdr, &h);
+	if (h.header_check != migstream_record_header_check(hdr) || h.stored_len > MIGSTREAM_MAX_PAYLOAD ||
+	    h.raw_len > MIGSTREAM_MAX_PAYLOAD)
+		return;
+	zstd = h.flags & MIGSTREAM_RF_ZSTD;
+	nr->charge = sizeof(struct qrec) + (zstd ? h.raw_len : h.stored_len) + 1;
+	nr->cost = nr->charge + (zstd ? h.stored_len : 0) + 64;
+	if (h.type != MIGSTREAM_REC_DATA || h.stored_len < MIGSTREAM_DATA_PREFIX_LEN)
+		return;
+	at += MIGSTREAM_RECORD_HEADER_LEN;
+	if (zstd && peek_zstd_prefix(c, at, h.stored_len, zprefix))
+		prefix = zprefix;
+	else if (!zstd && peek_fill(c, at + MIGSTREAM_DATA_PREFIX_LEN))
+		prefix = c->peek + at;
+	if (!prefix)
+		return;
+	nr->data = true;
+	nr->device = get_be32(prefix);
+	nr->chunk = get_be64(prefix + 8);
+}
+
+static struct set_device *find_device(struct migstream_channel_set *set, uint32_t index);
+
+enum next_kind {
+	NEXT_NEEDED, /* the merge takes it as soon as it is read (DEVICE, the next chunk, ...) */
+	NEXT_EARLY,  /* a chunk ahead of its device's next: for the reorder buffer */
+	NEXT_LATER,  /* DATA whose device the merge has not taken yet: it waits until it has */
+};
+
+/* Where c's next record goes; *dev: an early chunk's device. */
+static enum next_kind next_kind(struct migstream_channel_set *set, const struct next_rec *nr, struct set_device **dev)
+{
+	struct set_device *d;
+
+	*dev = NULL;
+	if (!nr->data || set->whole)
+		return NEXT_NEEDED;
+	/* the reader saw the channel's DEVICE before this: the merge takes it from its queue */
+	d = set->started ? find_device(set, nr->device) : NULL;
+	if (!d)
+		return NEXT_LATER;
+	if (nr->chunk <= d->next_chunk)
+		return NEXT_NEEDED;
+	*dev = d;
+	return NEXT_EARLY;
+}
+
+/* The device whose reorder buffer c's next record (an early chunk) goes to, or NULL. */
+static struct set_device *early_device(struct migstream_channel_set *set, const struct next_rec *nr)
+{
+	struct set_device *d;
+
+	return next_kind(set, nr, &d) == NEXT_EARLY ? d : NULL;
+}
+
+/*
+ * Whether c may read the record it peeked (see "Memory" at the top): a
+ * record the merge needs next within queue_limit plus one record of the
+ * largest size; an early chunk within queue_limit and only when its
+ * device's reorder buffer has room for it (kept for it while it is read).
+ */
+static bool room_for(struct migstream_channel_set *set, const struct channel *c)
+{
+	const struct next_rec *nr = &c->want;
+	uint64_t used = set->queue_bytes + set->reading_bytes;
+	struct set_device *d;
+
+	switch (next_kind(set, nr, &d)) {
+	case NEXT_NEEDED:
+		return used + nr->cost <= set->opts.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX;
+	case NEXT_EARLY:
+		return used + nr->cost <= set->opts.queue_limit &&
+		       d->early_bytes + d->early_reserved + nr->charge <= set->opts.reorder_limit;
+	default:
+		return false;
+	}
+}
+
+/* Under the lock: waits for room to read nr; false when the set stops. */
+static bool wait_for_room(struct migstream_channel_set *set, struct channel *c, const struct next_rec *nr)
+{
+	c->want = *nr;
+	c->waiting = true;
+	pthread_cond_broadcast(&set->more); /* for the consumer's deadlock check */
+	while (!set->stop && !room_for(set, c))
+		pthread_cond_wait(&set->space, &set->lock);
+	c->waiting = false;
+	if (set->stop)
+		return false;
+	c->reading = true;
+	c->reserved = nr->cost;
+	set->reading_bytes += nr->cost;
+	if (set->queue_bytes + set->reading_bytes > set->read_ahead_peak)
+		set->read_ahead_peak = set->queue_bytes + set->reading_bytes;
+	c->reorder_dev = early_device(set, nr);
+	if (c->reorder_dev) {
+		c->reorder_reserved = nr->charge;
+		c->reorder_dev->early_reserved += nr->charge;
+	}
+	return true;
+}
+
+/* Under the lock: the record was read (q, or NULL on an error): its room is its queue charge now. */
+static void read_done(struct migstream_channel_set *set, struct channel *c, struct qrec *q)
+{
+	set->reading_bytes -= c->reserved;
+	c->reserved = 0;
+	c->reading = false;
+	if (q) {
+		q->reorder_dev = c->reorder_dev;
+		q->reorder_reserved = c->reorder_reserved;
+	} else if (c->reorder_dev) {
+		c->reorder_dev->early_reserved -= c->reorder_reserved;
+	}
+	c->reorder_dev = NULL;
+	c->reorder_reserved = 0;
+	pthread_cond_broadcast(&set->space);
+}
+
+/* The room kept in its device's reorder buffer for q goes back (it is kept early or goes out now). */
+static void unreserve(struct qrec *q)
+{
+	if (!q->reorder_dev)
+		return;
+	q->reorder_dev->early_reserved -= q->reorder_reserved;
+	q->reorder_dev = NULL;
+	q->reorder_reserved = 0;
 }
 
 static void *channel_main(void *arg)
@@ -358,13 +624,25 @@ static void *channel_main(void *arg)
 	struct channel *c = arg;
 	struct migstream_channel_set *set = c->set;
 	struct migstream_record rec;
+	struct next_rec nr;
 	struct qrec *q;
 	int ret;
 
 	for (;;) {
-		ret = migstream_read_record(c->reader, &rec);
-		q = ret == 1 ? qrec_from_reader(c->reader, &rec, c->input) : NULL;
+		peek_next(c, &nr);
 		pthread_mutex_lock(&set->lock);
+		if (!wait_for_room(set, c, &nr))
+			break;
+		pthread_mutex_unlock(&set->lock);
+		ret = migstream_read_record(c->reader, &rec);
+		c->preamble_read = true;
+		if (ret == 1 && rec.type == MIGSTREAM_REC_STREAM_END)
+			c->stream_ended = true;
+		q = ret == 1 ? qrec_from_reader(c->reader, &rec, c->input) : NULL;
+		/* an idle channel holds no payload buffer: the read-ahead counts them all */
+		migstream_reader_drop_buffers(c->reader);
+		pthread_mutex_lock(&set->lock);
+		read_done(set, c, q);
 		if (ret == 1 && !q)
 			set_fail(set, -ENOMEM, "%s: out of memory for a record of %" PRIu32 " bytes", c->name,
 				 rec.len);
@@ -372,9 +650,8 @@ static void *channel_main(void *arg)
 			channel_failed(c, ret);
 		if (ret <= 0 || !q)
 			break;
-		while (!set->stop && !queue_has_room(set, c, q->charge))
-			pthread_cond_wait(&set->space, &set->lock);
 		if (set->stop) {
+			unreserve(q);
 			qrec_free(q);
 			break;
 		}
@@ -418,7 +695,8 @@ static int init_channel(struct migstream_channel_set *set, unsigned int i, const
 	c->input = i;
 	c->fd = in->fd;
 	c->name = strdup(in->name ? in->name : "<stream>");
-	if (!c->name)
+	c->peek = malloc(PEEK_MAX);
+	if (!c->name || !c->peek)
 		return -ENOMEM;
 	vmt_grow_pipe(in->fd);
 	return migstream_reader_new_cb(&c->reader, channel_read, c, c->name, &ropts);
@@ -448,6 +726,7 @@ int migstream_channel_set_open(struct migstream_channel_set **out, const struct 
 	set->count = n;
 	set->wake[0] = set->wake[1] = -1;
 	pthread_mutex_init(&set->lock, NULL);
+	pthread_mutex_init(&set->peek_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&set->more, &ca);
@@ -502,6 +781,7 @@ void migstream_channel_set_free(struct migstream_channel_set *set)
 		migstream_reader_free(c->reader);
 		qlist_free(&c->queue);
 		free(c->name);
+		free(c->peek);
 	}
 	for (unsigned int i = 0; i < set->ndev; i++) {
 		struct set_device *d = &set->dev[i];
@@ -526,6 +806,8 @@ void migstream_channel_set_free(struct migstream_channel_set *set)
 	pthread_cond_destroy(&set->more);
 	pthread_cond_destroy(&set->space);
 	pthread_mutex_destroy(&set->lock);
+	pthread_mutex_destroy(&set->peek_lock);
+	ZSTD_freeDStream(set->peek_zstd);
 	free(set);
 }
 
@@ -764,7 +1046,8 @@ static int keep_early(struct migstream_channel_set *set, struct set_device *d, s
 	if (*p && (*p)->rec.data.chunk_index == chunk)
 		return rec_bad(set, q, "device %" PRIu32 ": chunk %" PRIu64 " twice (also on %s)", d->index, chunk,
 			       set->ch[(*p)->input].name);
-	if (d->early_bytes + q->charge > set->opts.reorder_limit)
+	unreserve(q);
+	if (d->early_bytes + d->early_reserved + q->charge > set->opts.reorder_limit)
 		return 0;
 	q->next = *p;
 	*p = q;
@@ -794,6 +1077,7 @@ static int take_data(struct migstream_channel_set *set, struct qrec *q)
 			       chunk);
 	if (chunk > d->next_chunk)
 		return keep_early(set, d, q);
+	unreserve(q);
 	ret = emit_chunk(set, d, q);
 	if (ret)
 		return ret;
@@ -975,14 +1259,36 @@ static bool all_finished(const struct migstream_channel_set *set)
 	return true;
 }
 
+/* The reason the set cannot go on when every channel waits to read a record that has no room. */
+static void fail_no_room(struct migstream_channel_set *set, const struct channel *c)
+{
+	const struct set_device *d = early_device(set, &c->want);
+	char label[300];
+
+	channel_label(c, label, sizeof(label));
+	if (d)
+		set_fail(set, -ENOBUFS, "%s: device %" PRIu32 " chunk %" PRIu64 " does not fit in the reorder buffer"
+			 " (%" PRIu64 " bytes of early chunks wait for chunk %" PRIu64 ", limit %" PRIu64 ") and every"
+			 " channel waits: the channels are too far apart; raise the reorder buffer", label, d->index,
+			 c->want.chunk, d->early_bytes, d->next_chunk, set->opts.reorder_limit);
+	else
+		set_fail(set, -ENOBUFS, "%s: its next record (%" PRIu64 " bytes) does not fit in the read-ahead"
+			 " (%" PRIu64 " bytes held, limit %" PRIu64 ") and every channel waits: raise the read-ahead"
+			 " or the reorder buffer", label, c->want.cost, set->queue_bytes + set->reading_bytes,
+			 set->opts.queue_limit);
+}
+
 /*
  * Nothing can move: every channel that has not ended has a DATA record at
- * its head that cannot be taken. Fails with the reason (see the top of
+ * its head that cannot be taken, or waits for room to read its next
+ * record that nothing will free. Fails with the reason (see the top of
  * the file); false when some channel may still bring something.
  */
 static bool deadlocked(struct migstream_channel_set *set)
 {
 	const struct qrec *stuck = NULL;
+	const struct channel *waiter = NULL;
+	bool heads = false;
 
 	for (unsigned int i = 0; i < set->n; i++) {
 		const struct channel *c = &set->ch[i];
@@ -991,18 +1297,31 @@ static bool deadlocked(struct migstream_channel_set *set)
 
 		if (c->finished)
 			continue;
-		if (!q || q->rec.type != MIGSTREAM_REC_DATA)
+		if (!q) {
+			/* reading, or peeking at what comes next: it will bring a record */
+			if (!c->waiting || room_for(set, c))
+				return false;
+			if (!waiter)
+				waiter = c;
+			continue;
+		}
+		if (q->rec.type != MIGSTREAM_REC_DATA)
 			return false;
+		heads = true;
 		d = find_device(set, q->rec.data.device);
 		if (d && (d->shown & set->all) == set->all)
 			stuck = q; /* waits for reorder room, not for a DEVICE */
 	}
+	if (!stuck && waiter) {
+		fail_no_room(set, waiter);
+		return true;
+	}
 	if (!stuck) {
-		for (unsigned int i = 0; i < set->n && !set->err; i++)
-			if (!set->ch[i].finished)
+		for (unsigned int i = 0; i < set->n && !set->err && heads; i++)
+			if (!set->ch[i].finished && set->ch[i].queue.head)
 				rec_bad(set, set->ch[i].queue.head, "DATA of a device before every channel has its DEVICE"
 					" record, and the channels wait for each other (DEVICE records in different orders)");
-		return true;
+		return heads;
 	}
 	const struct set_device *d = find_device(set, stuck->rec.data.device);
 
@@ -1176,6 +1495,25 @@ unsigned int migstream_channel_set_count(const struct migstream_channel_set *set
 	return set->count;
 }
 
+const char *migstream_channel_set_waiting(struct migstream_channel_set *set, uint64_t *offset)
+{
+	const struct channel *w = &set->ch[0];
+
+	pthread_mutex_lock(&set->lock);
+	for (unsigned int i = 0; i < set->n; i++) {
+		const struct channel *c = &set->ch[i];
+
+		/* before the set checks, each channel's first two records are waited for */
+		if (!c->finished && c->queue.len < (set->started ? 1u : 2u)) {
+			w = c;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&set->lock);
+	*offset = atomic_load(&((struct channel *)w)->bytes);
+	return w->name;
+}
+
 uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set)
 {
 	uint64_t sum = 0;
@@ -1188,4 +1526,9 @@ uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set)
 uint64_t migstream_channel_set_reorder_peak(const struct migstream_channel_set *set)
 {
 	return set->reorder_peak;
+}
+
+uint64_t migstream_channel_set_read_ahead_peak(const struct migstream_channel_set *set)
+{
+	return set->read_ahead_peak;
 }

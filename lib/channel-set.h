@@ -63,8 +63,15 @@ struct migstream_channel_set_opts {
 	 */
 	uint64_t reorder_limit;
 	/*
-	 * Records read ahead of the consumer, in bytes over all channels
-	 * (bounds memory when the consumer is slower than the channels);
+	 * Records read ahead of the consumer, in bytes over all channels,
+	 * counted from before a record is read (its stored and decompressed
+	 * payload) until the consumer releases it or it goes into a reorder
+	 * buffer. A record the merge needs next may go over it by
+	 * MIGSTREAM_CHANNEL_RECORD_MAX; an early chunk is read only when it
+	 * fits, and its device's reorder buffer has room for it. So the set
+	 * holds at most queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX +
+	 * reorder_limit per device, plus a peek buffer of 128 KiB and a
+	 * decompressor per channel, whatever the channel count.
 	 * 0: MIGSTREAM_CHANNEL_QUEUE_DEFAULT.
 	 */
 	uint64_t queue_limit;
@@ -89,6 +96,11 @@ struct migstream_channel_set_opts {
 	void *cancel_ctx;
 };
 
+/*
+ * What a record the merge needs next may take beyond queue_limit: one
+ * record of the largest size being read (stored and decompressed payload).
+ */
+#define MIGSTREAM_CHANNEL_RECORD_MAX (2ull * MIGSTREAM_MAX_PAYLOAD + 4096)
 #define MIGSTREAM_CHANNEL_REORDER_DEFAULT (64ull << 20)
 #define MIGSTREAM_CHANNEL_QUEUE_DEFAULT (32ull << 20)
 
@@ -146,9 +158,22 @@ const char *migstream_channel_set_error(const struct migstream_channel_set *set)
  * number of inputs and an id of zeros.
  */
 unsigned int migstream_channel_set_count(const struct migstream_channel_set *set, uint8_t *id);
+/*
+ * The input the set waits for (for a message when a wait is cut short, by
+ * a signal): the first channel, in the order given, that has not ended and
+ * from which the merge has no record to take; its byte offset (bytes read
+ * from it) in *offset. The first input when it waits for none.
+ */
+const char *migstream_channel_set_waiting(struct migstream_channel_set *set, uint64_t *offset);
 /* Bytes read from all channels so far (for progress). */
 uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set);
 /* The most memory the reorder buffers held at once, over all devices. */
 uint64_t migstream_channel_set_reorder_peak(const struct migstream_channel_set *set);
+/*
+ * The most read-ahead held at once (records being read, queued, ready or
+ * held by the consumer, as queue_limit counts them): at most queue_limit +
+ * MIGSTREAM_CHANNEL_RECORD_MAX, whatever the channel count.
+ */
+uint64_t migstream_channel_set_read_ahead_peak(const struct migstream_channel_set *set);
 
 #endif

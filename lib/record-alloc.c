@@ -12,7 +12,12 @@
  *
  * Memory stays bounded: what the tools hold at once is bounded by their
  * queue and reorder limits, and the heap keeps at most the trim threshold
- * of free memory above that.
+ * of free memory above that. One heap (arena) for every thread: with one
+ * per thread, as glibc gives up to 8 per CPU, a buffer freed by one thread
+ * stays in its arena's free memory, and a set of 64 channels read at once
+ * touched each arena's own peak: measured 380 MB of RSS for a read-ahead
+ * bounded at 17 MiB (lib/channel-set), 58 MB with one arena. The
+ * allocations are few and large (a record each), so one lock costs nothing.
  */
 #include <malloc.h>
 
@@ -29,4 +34,5 @@ void vmt_record_alloc_init(void)
 	/* Each a hint: with another allocator (ASan's) they do nothing, and nothing needs them. */
 	mallopt(M_MMAP_THRESHOLD, (int)RECORD_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, (int)RECORD_TRIM_THRESHOLD);
+	mallopt(M_ARENA_MAX, 1);
 }

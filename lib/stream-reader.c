@@ -286,6 +286,14 @@ void *migstream_reader_take_payload(struct migstream_reader *r, const struct mig
 	return taken;
 }
 
+void migstream_reader_drop_buffers(struct migstream_reader *r)
+{
+	free(r->sbuf);
+	free(r->rbuf);
+	r->sbuf = r->rbuf = NULL;
+	r->scap = r->rcap = 0;
+}
+
 static int read_preamble(struct migstream_reader *r)
 {
 	uint8_t pre[MIGSTREAM_PREAMBLE_LEN];

@@ -120,6 +120,15 @@ int migstream_read_record(struct migstream_reader *r, struct migstream_record *r
 void *migstream_reader_take_payload(struct migstream_reader *r, const struct migstream_record *rec,
 				    size_t *cap);
 
+/*
+ * Frees the payload buffers the reader keeps for its next record (they are
+ * allocated again, to the next record's size, when it comes). For a caller
+ * that runs many readers and bounds the memory of all of them together
+ * (lib/channel-set): an idle reader then holds no payload. The last
+ * record's payload is invalid afterwards: take or copy it first.
+ */
+void migstream_reader_drop_buffers(struct migstream_reader *r);
+
 /* The message for the last error, naming file, record and byte offset. */
 const char *migstream_reader_error(const struct migstream_reader *r);
 /* Byte offset of the next unread byte. */

@@ -260,3 +260,68 @@ set_refused() {
 	# the limit is per device; the set's peak is over both devices
 	[ "$(jq_load '.reorder_peak_bytes')" -le $((2 * (256 << 10))) ]
 }
+
+# ---------------------------------------------------------------------------
+# Memory of a set (issue 22, item 7): vfio-mig-load(1), MEMORY, gives the
+# formula; the peak RSS (GNU time %M) must stay under it plus a fixed 32 MiB
+# for the program, its libraries, the simulator and the allocator. Before
+# the bound each channel read ahead whole records of its own: 16 channels
+# of 8 MiB -z records peaked at 728 MB here.
+
+# make_z_set N: $VMT_TMP/z0.vms .. z(N-1).vms, a -z save of a 256M device
+# (half compressible) in N channels of 8 MiB records.
+make_z_set() {
+	local n=$1 outs=() i
+	for ((i = 0; i < n; i++)); do
+		outs+=(-o "$VMT_TMP/z$i.vms")
+	done
+	sl_sim vfio0,flags=stop-copy+p2p,seed=3,size=256M,compressible=0.5 -- \
+		vfio-mig-save -q -z --no-precopy --chunk-size 8388584 "$D0" "${outs[@]}"
+}
+
+# load_formula_kib N DEVICES QUEUE_MIB REORDER_MIB: the man page's bound, in KiB
+load_formula_kib() {
+	local n=$1 d=$2 q=$(($3 << 10)) b=$(($4 << 10))
+	echo $((q * (d + 1) + (b + 8192) * d + 16384 + 512 * n))
+}
+
+@test "channels: 16 channels of 8 MiB -z records load within the memory formula (--queue-size, --reorder-buffer)" {
+	[ -x /usr/bin/time ] || skip "GNU time missing"
+	make_z_set 16
+	local ins=() i rss limit
+	for ((i = 0; i < 16; i++)); do
+		ins+=(-i "$VMT_TMP/z$i.vms")
+	done
+	load_status=0
+	sl_sim vfio2,seed=3 -- /usr/bin/time -f %M -o "$VMT_TMP/rss" \
+		vfio-mig-load -q --queue-size 1M --reorder-buffer 8M "${ins[@]}" "$D2" 2>"$VMT_TMP/load.err" ||
+		load_status=$?
+	load_err=$(cat "$VMT_TMP/load.err")
+	sl_expect load_status 0
+	sl_same_digest vfio0 vfio2
+	rss=$(tail -n1 "$VMT_TMP/rss")
+	limit=$(($(load_formula_kib 16 1 1 8) + 32768))
+	echo "peak RSS $rss KiB, formula plus 32 MiB $limit KiB" >&2
+	[ "$rss" -le "$limit" ]
+}
+
+@test "channels: a stop signal while the set waits for a FIFO channel names that channel's file" {
+	make_set 2
+	local T=$VMT_TMP sig
+	for sig in INT TERM; do
+		rm -f "$T/slow"
+		mkfifo "$T/slow"
+		sl_sim "$DST2" "$DST3" -- bash -c "
+			vfio-mig-load -i '$T/c0.vms' -i '$T/slow' $D2 $D3 2>'$T/load.err' & load=\$!
+			exec 7>'$T/slow'
+			head -c 100 '$T/c1.vms' >&7
+			sleep 0.5
+			kill -$sig \$load
+			wait \$load; echo \$? >'$T/status'" || true
+		load_status=$(cat "$T/status")
+		load_err=$(cat "$T/load.err")
+		sl_expect load_status 1
+		sl_one_line "$load_err" "^vfio-mig-load: error: $T/slow: interrupted by SIG$sig at byte 100 .*"
+		[[ $load_err != *"<stdin>"* ]]
+	done
+}

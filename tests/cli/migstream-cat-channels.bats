@@ -133,3 +133,20 @@ setup() {
 	vmt_run 0 migstream-cat -o type,seq one.vms
 	[[ "${lines[0]}" == "TYPE"*"SEQ" ]]
 }
+
+@test "merge of 16 channels of 8 MiB records stays within the memory formula (migstream-cat(1), --merge)" {
+	# The formula: 32 MiB of read-ahead, one record of the largest size
+	# read beyond it (16 MiB), --reorder-buffer per device, the output's
+	# record buffer (8 MiB) and 512 KiB per channel; plus a fixed 32 MiB
+	# for the program and the allocator. Before the bound each channel
+	# read ahead two whole records of its own (about 400 MB here).
+	[ -x /usr/bin/time ] || skip "GNU time missing"
+	vmt_make_stream big.vms $((128 << 20)) --chunk-size=8388584
+	migstream-cat --split=16 -o 'b%u.vms' big.vms
+	/usr/bin/time -f %M -o rss migstream-cat --merge --reorder-buffer=8M -o merged.vms b{0..15}.vms
+	cmp big.vms merged.vms
+	local rss limit=$(((32 << 10) + (16 << 10) + (8 << 10) + (8 << 10) + 512 * 16 + (32 << 10)))
+	rss=$(tail -n1 rss)
+	echo "peak RSS $rss KiB, formula plus 32 MiB $limit KiB" >&2
+	[ "$rss" -le "$limit" ]
+}

@@ -744,6 +744,44 @@ static void test_release(void)
 }
 
 
+/*
+ * The read-ahead is bounded over all channels, not per channel: eight
+ * channels of 4 MiB records read with a 1 MiB read-ahead hold at most
+ * that plus one record of the largest size (a set that read every
+ * channel's next records whatever they were held 64 MiB here); and with
+ * no room to spare at all (a 1-byte read-ahead and reorder buffer) the
+ * set still goes on, a record at a time in chunk order, without -ENOBUFS.
+ */
+static void test_read_ahead_bound(void)
+{
+	struct plan p = { .nch = 8, .ndev = 1, .dev_bytes = 16ull * (4 << 20), .chunk = 4 << 20 };
+	struct migstream_channel_set_opts small = { .queue_limit = 1 << 20 };
+	struct migstream_channel_set_opts none = { .queue_limit = 1, .reorder_limit = 1 };
+	struct migstream_channel_input in[MAXCH];
+	struct migstream_channel_set *set;
+	struct set_files f;
+	struct merged m;
+
+	write_set(&p, &f);
+	m = read_set(&f, NULL, 8, &small);
+	check_good(&m, &p);
+	m = read_set(&f, NULL, 8, &none);
+	check_good(&m, &p);
+	CHECK_EQ(m.peak, 0); /* no chunk was read early */
+	/* the peak itself, read once more with the set kept open */
+	for (unsigned int c = 0; c < 8; c++) {
+		lseek(f.fd[c], 0, SEEK_SET);
+		in[c] = (struct migstream_channel_input){ .fd = f.fd[c], .name = f.name[c] };
+	}
+	CHECK_EQ(migstream_channel_set_open(&set, in, 8, &small), 0);
+	for (struct migstream_record rec; migstream_channel_set_next(set, &rec, NULL) == 1;)
+		;
+	CHECK(migstream_channel_set_read_ahead_peak(set) > (4u << 20));
+	CHECK(migstream_channel_set_read_ahead_peak(set) <= small.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX);
+	migstream_channel_set_free(set);
+	close_set(&f);
+}
+
 /* ---- one channel read alone: the reader's channel rules ---- */
 
 /* Hand-made records: enough of a stream to break one rule at a time. */
@@ -944,6 +982,7 @@ int main(void)
 	RUN(test_cancel);
 	RUN(test_cancelled_callback);
 	RUN(test_release);
+	RUN(test_read_ahead_bound);
 	RUN(test_reader_channel_good);
 	RUN(test_reader_channel_rules);
 	RUN(test_reader_whole_no_gaps);

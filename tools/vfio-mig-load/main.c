@@ -756,7 +756,14 @@ static int finish_targets(struct load *ld)
 static int interrupted(struct load *ld)
 {
 	char where[128];
+	uint64_t at;
 
+	/* a set waiting for its next record: the channel it waits for is the input */
+	if (ld->set && !ld->have_rec) {
+		ld->input_name = migstream_channel_set_waiting(ld->set, &at);
+		return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by %s at byte %llu (waiting for its next record)",
+			    ld->input_name, vmt_stop_signal_name(), (unsigned long long)at);
+	}
 	return fail(ld, VMT_EXIT_FAILURE, "%s: interrupted by %s %s", ld->input_name,
 		    vmt_stop_signal_name(), record_where(ld, where, sizeof(where)));
 }
@@ -876,6 +883,8 @@ static int open_channel_set(struct load *ld)
 	struct migstream_channel_input in[MIGSTREAM_MAX_CHANNELS];
 	const struct migstream_channel_set_opts sopts = {
 		.reorder_limit = ld->opts.reorder_limit,
+		/* the read-ahead over all channels: one more queue (vfio-mig-load(1), MEMORY) */
+		.queue_limit = ld->opts.queue_limit,
 		/* with a return path the source keeps its channels open until our answer */
 		.end_at_stream_end = ld->reply != NULL,
 		.cancelled = set_cancelled,
