@@ -48,6 +48,7 @@
 #include "migstream-reply.h"
 #include "stream-reader.h"
 #include "strutils.h"
+#include "summary-file.h"
 #include "target.h"
 #include "textescape.h"
 #include "timeutil.h"
@@ -1020,16 +1021,51 @@ static void recover_all(struct load *ld, struct vmt_device_fate *fates)
 	}
 }
 
-static void write_summary_file(const struct load *ld, const char *error_line)
+/*
+ * Where each device is after a load that succeeded: for the error line of
+ * a failure that came after (the devices stay loaded).
+ */
+static struct vmt_device_fate *loaded_fates(const struct load *ld)
 {
-	int ret;
+	struct vmt_device_fate *fates = calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
 
-	if (!ld->opts.summary_file)
-		return;
-	ret = vmt_json_emit_file(ld->opts.summary_file,
-				 load_summary_json(&ld->summary, &ld->failure, error_line));
-	if (ret < 0)
-		vmt_warn("%s: cannot write the summary: %s", ld->opts.summary_file, strerror(-ret));
+	for (unsigned int i = 0; fates && i < ld->target_count; i++)
+		fates[i] = (struct vmt_device_fate){
+			.name = ld->targets[i].spec,
+			.state = ld->targets[i].dev ? ld->targets[i].dev->state : VMT_STATE_UNKNOWN,
+			.touched = ld->targets[i].touched,
+		};
+	return fates;
+}
+
+/*
+ * --summary-file, before anything is said: a summary that cannot be
+ * written fails a load that succeeded (the user asked for it and it is
+ * missing), and the document on stderr and the error line say so; the
+ * devices stay loaded. After a failed load it is one more warning.
+ * Returns the error line of that failure (malloc'd), or NULL.
+ */
+static char *write_summary_file(struct load *ld, const char *error_line)
+{
+	struct vmt_summary_file sf;
+	struct vmt_device_fate *fates;
+	char why[512], *line;
+
+	if (!ld->opts.summary_file ||
+	    vmt_summary_file_write(&sf, ld->opts.summary_file,
+				   load_summary_json(&ld->summary, &ld->failure, error_line)) == 0)
+		return NULL;
+	if (vmt_failed(&ld->failure)) {
+		if (!ld->opts.json)
+			vmt_warn("%s: %s", sf.name, vmt_summary_file_why(&sf, why, sizeof(why)));
+		return NULL;
+	}
+	vmt_summary_file_fail(&ld->failure, &sf);
+	vmt_failure_set_lead(&ld->failure, "every device loaded, but ");
+	fates = loaded_fates(ld);
+	line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);
+	free(fates);
+	return line;
 }
 
 /*
@@ -1041,7 +1077,7 @@ static int report(struct load *ld)
 {
 	bool failed = vmt_failed(&ld->failure);
 	struct vmt_device_fate *fates = NULL;
-	char *line = NULL;
+	char *line = NULL, *summary_line;
 
 	/* a dry run that read its stream: each verdict was said, nothing was loaded */
 	if (ld->opts.dry_run && !failed) {
@@ -1067,11 +1103,17 @@ static int report(struct load *ld)
 				      ld->targets, ld->target_count, ld->opts.then_state) < 0)
 			vmt_warn("return fd %d: cannot send the failure to the source", ld->opts.return_fd);
 	}
+	summary_line = write_summary_file(ld, line);
+	if (!failed && vmt_failed(&ld->failure)) {
+		failed = true;
+		line = summary_line;
+		if (!ld->opts.json)
+			vmt_err("%s", line ? line : "out of memory");
+	}
 	if (ld->opts.json)
 		vmt_json_emit(stderr, load_summary_json(&ld->summary, &ld->failure, line));
 	else if (!failed && vmt_log_level() >= VMT_LOG_INFO)
 		load_summary_print_text(stderr, &ld->summary, vmt_log_level() >= VMT_LOG_DEBUG);
-	write_summary_file(ld, line);
 	free(line);
 	free(fates);
 	return failed ? vmt_failure_exit_code(&ld->failure) : VMT_EXIT_OK;
