@@ -178,6 +178,18 @@ static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const
 	return err;
 }
 
+__attribute__((format(printf, 4, 5)))
+static int fail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vfail_at(ld, at, code, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
 __attribute__((format(printf, 3, 4)))
 static int fail(struct load *ld, int code, const char *fmt, ...)
 {
@@ -907,6 +919,26 @@ static int next_record(struct load *ld)
 }
 
 /*
+ * The reader's message names the record and byte; the JSON error gets
+ * them too, from the reader (the record was not handed out: ld->rec is
+ * the one before it).
+ */
+static int reader_failed(struct load *ld, int rc)
+{
+	struct migstream_reader_where rw;
+	struct vmt_where at = { .file = ld->input_name, .what_says_where = true };
+
+	if (migstream_reader_error_where(ld->reader, &rw)) {
+		at.has_record = rw.has_record;
+		at.record = (uint32_t)rw.seq;
+		at.record_type = rw.type;
+		at.has_offset = true;
+		at.offset = rw.offset;
+	}
+	return fail_at(ld, &at, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+}
+
+/*
  * The stream or the set failed: bad data (a set's missing, repeated,
  * foreign or cut channel, or a reorder buffer too small for its
  * interleaving: exit 4), an I/O error, or a cancel after another failure
@@ -915,7 +947,7 @@ static int next_record(struct load *ld)
 static int input_failed(struct load *ld, int rc)
 {
 	if (!ld->set)
-		return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+		return reader_failed(ld, rc);
 	if (rc == -ECANCELED && atomic_load(&ld->cancelled))
 		return rc;
 	/* the set's message names the channel; the last record's is not it */
