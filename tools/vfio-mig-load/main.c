@@ -80,6 +80,11 @@ struct load {
 	uint64_t set_records;
 	struct load_target *targets;
 	unsigned int target_count;
+	/*
+	 * Every target's DEVICE record was read, or the stream's first record
+	 * of device data came: from here on the targets are RESUMING.
+	 */
+	bool declared;
 	struct load_summary summary;
 	struct vmt_progress progress;
 	uint64_t input_size; /* the progress line's total: a file's size, 0 for a pipe */
@@ -334,6 +339,83 @@ static int dry_run_device(struct load *ld, struct load_target *t,
 
 static int handle_item(void *ctx, struct load_item *item);
 
+static bool every_target_described(const struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		if (!ld->targets[i].described)
+			return false;
+	return true;
+}
+
+/* RESUMING, and the writer that takes the target's chunks from here on. */
+static int begin_resume(struct load *ld, struct load_target *t)
+{
+	int rc = load_target_begin_resume(t);
+
+	if (rc < 0)
+		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
+			    strerror(-rc));
+	vmt_dbg("%s: RESUMING, receiving stream device %u", t->spec, t->stream_index);
+	rc = load_writer_start(&t->writer, ld->opts.queue_limit, handle_item,
+			       &ld->writer_ctx[t - ld->targets], &ld->cancelled);
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s", t->spec,
+			    strerror(-rc));
+	return 0;
+}
+
+/* "it has devices 0, 1 and 7": the devices the stream declared, for a message. */
+static const char *declared_devices(const struct load *ld, char *buf, size_t len)
+{
+	unsigned int count = 0, said = 0;
+	size_t n;
+
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		count += ld->targets[i].described;
+	n = (size_t)snprintf(buf, len, "it has %s", count == 0 ? "no device" : count == 1 ? "device " : "devices ");
+	for (unsigned int i = 0; i < ld->target_count && n < len; i++) {
+		if (!ld->targets[i].described)
+			continue;
+		said++;
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", said == 1 ? "" : said == count ? " and " : ", ",
+				      ld->targets[i].stream_index);
+	}
+	return buf;
+}
+
+/*
+ * Every target got its DEVICE record, or the stream's first record of
+ * device data came (DATA, DEVICE_END, INIT_DATA_SENT or STREAM_END): its
+ * DEVICE records were all read, as every vfio-migtools writer puts them
+ * before any data. A target given for a device the stream did not declare
+ * is refused then, before any device was touched. Otherwise every target
+ * enters RESUMING, as early as the stream allows (the source is still
+ * busy stopping its devices).
+ */
+static int begin_loading(struct load *ld)
+{
+	char where[128], devices[1024];
+	int rc;
+
+	ld->declared = true;
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		const struct load_target *t = &ld->targets[i];
+
+		if (t->described)
+			continue;
+		return fail(ld, VMT_EXIT_BADDATA,
+			    "%s: %s: target %s was given for stream device %u, which the stream does not have "
+			    "(%s)", ld->input_name, record_where(ld, where, sizeof(where)), t->spec,
+			    t->stream_index, declared_devices(ld, devices, sizeof(devices)));
+	}
+	for (unsigned int i = 0; !ld->opts.dry_run && i < ld->target_count; i++) {
+		rc = begin_resume(ld, &ld->targets[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int handle_device(struct load *ld)
 {
 	const struct migstream_device *desc = &ld->rec.device;
@@ -342,7 +424,6 @@ static int handle_device(struct load *ld)
 	char where[128], why[1280];
 	/* the name came from the stream: escaped for every message */
 	char name[VMT_ESCAPED_SIZE(MIGSTREAM_MAX_STRING)];
-	int rc;
 
 	record_where(ld, where, sizeof(where));
 	vmt_escape_text(desc->name, name, sizeof(name));
@@ -385,18 +466,7 @@ static int handle_device(struct load *ld)
 		break;
 	}
 	t->described = true;
-
-	rc = load_target_begin_resume(t);
-	if (rc < 0)
-		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
-			    strerror(-rc));
-	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc->index, name);
-	rc = load_writer_start(&t->writer, ld->opts.queue_limit, handle_item,
-			       &ld->writer_ctx[t - ld->targets], &ld->cancelled);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s", t->spec,
-			    strerror(-rc));
-	return 0;
+	return every_target_described(ld) ? begin_loading(ld) : 0;
 }
 
 /* The return path broke: the source cannot hear from us, so it keeps its devices. */
@@ -683,8 +753,22 @@ static int handle_channel(struct load *ld)
 		    "(give each with -i)", ld->input_name, where, ch.channel, ch.channel_count);
 }
 
+/* The records that carry device data, or end the stream: none comes before its devices. */
+static bool ends_declarations(uint16_t type)
+{
+	return type == MIGSTREAM_REC_DATA || type == MIGSTREAM_REC_DEVICE_END ||
+	       type == MIGSTREAM_REC_INIT_DATA_SENT || type == MIGSTREAM_REC_STREAM_END;
+}
+
 static int handle_record(struct load *ld)
 {
+	int rc;
+
+	if (!ld->declared && ends_declarations(ld->rec.type)) {
+		rc = begin_loading(ld);
+		if (rc)
+			return rc;
+	}
 	switch (ld->rec.type) {
 	case MIGSTREAM_REC_CHANNEL:
 		return handle_channel(ld);
@@ -723,13 +807,10 @@ static int finish_targets(struct load *ld)
 	for (unsigned int i = 0; i < ld->target_count; i++) {
 		struct load_target *t = &ld->targets[i];
 
-		if (t->described && !t->end_seen)
+		/* a target without its device was refused at the end of the DEVICE records */
+		if (!t->end_seen)
 			return fail(ld, VMT_EXIT_BADDATA, "%s: the stream ended without DEVICE_END for device %u",
 				    ld->input_name, t->stream_index);
-		if (!t->end_seen)
-			return fail(ld, VMT_EXIT_BADDATA,
-				    "%s: target %s was given for stream device %u, which the stream does not "
-				    "have", ld->input_name, t->spec, t->stream_index);
 	}
 	if (ld->opts.dry_run)
 		return dry_run_result(ld);
