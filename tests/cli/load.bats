@@ -149,6 +149,15 @@ json_where() {
 	[ "$(json_where)" = "null null 0" ]
 }
 
+@test "the text summary gives every size and the rate in IEC units" {
+	sl_require
+	saved_stream
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -i "$VMT_TMP/stream" /dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	local iec='[0-9.]+ (B|KiB|MiB|GiB|TiB)'
+	vmt_one_line_error vfio-mig-load "^vfio-mig-load: loaded 1 device, $iec of state \(pre-copy $iec, stop-copy $iec\) from $iec of stream in [0-9.]+ s \($iec/s\); resume downtime [0-9.]+ s\$"
+}
+
 @test "--summary-file after a successful load: the --json document" {
 	sl_require
 	saved_stream
