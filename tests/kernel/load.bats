@@ -133,6 +133,17 @@ damaged_stream() {
 	vfio-mig-load -q -i "$T/stream" "$other"
 }
 
+@test "a summary file that cannot be written (/dev/full): exit 1, and mtty B stays loaded and RUNNING" {
+	[ -c /dev/full ] || skip "no /dev/full in the guest"
+	vfio-mig-save --no-precopy "$SRC" >"$T/stream"
+	run vfio-mig-load -i "$T/stream" --summary-file /dev/full "$DST"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfio-mig-load: error: every device loaded, but /dev/full: cannot write the summary: No space left on device; device $DST now RUNNING" ]
+	# loaded, not reset: the next load finds it RUNNING, as a loaded device is
+	vfio-mig-load -q -i "$T/stream" "$DST"
+}
+
 @test "mtty-1 state into an mtty-2 instance: refused by type (exit 4); --force: mtty refuses it" {
 	local c
 	c=$(mtty_create_cdev mtty-2)
