@@ -170,6 +170,23 @@ const char *migstream_reader_error(const struct migstream_reader *r)
 	return r->msg;
 }
 
+bool migstream_reader_error_where(const struct migstream_reader *r, struct migstream_reader_where *where)
+{
+	if (!r->err)
+		return false;
+	/* what fail() put into the message */
+	*where = (struct migstream_reader_where){ 0 };
+	if (!r->preamble_done)
+		return true;
+	*where = (struct migstream_reader_where){
+		.offset = r->rec_offset,
+		.has_record = true,
+		.seq = r->records,
+		.type = r->rec_type_known ? migstream_record_type_name(r->rec_type) : NULL,
+	};
+	return true;
+}
+
 uint64_t migstream_reader_offset(const struct migstream_reader *r)
 {
 	return r->offset;

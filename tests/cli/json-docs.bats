@@ -68,6 +68,24 @@ check_json() {
 	grep -q '"file": "junk-é.vms"' load.json
 }
 
+@test "json: vfio-mig-load's numbers are named by their unit: sizes _bytes, rates _bytes_per_s, durations _s" {
+	vmt_require_tool vfio-mig-save
+	vmt_require_tool vfio-mig-load
+	sim --device vfio0,size=64K,seed=3 -- vfio-mig-save -q -d vfio0 -o s.vms
+	sim --device vfio1,size=64K,seed=3 -- vfio-mig-load --json -i s.vms vfio1 2>load.json
+	printf 'junk' >junk.vms
+	! sim --device vfio1 -- vfio-mig-load --json -i junk.vms vfio1 2>>load.json
+	# every number not so named is one of these counts, indexes or positions
+	local others
+	others=$(jq -r '[paths(type == "number") | map(select(type == "string")) | last] | unique[]' load.json |
+		grep -Ev '_bytes$|_bytes_per_s$|_s$' |
+		grep -Evx 'channels|chunks|exit_code|index|offset|record|records|switchover_acks' | sort -u)
+	[ -z "$others" ] || { echo "numbers not named by their unit: $others"; return 1; }
+	# and the names keep their units: the sizes are integers
+	jq -e '[paths(type == "number") as $p | select($p[-1] | type == "string" and endswith("_bytes"))
+		| getpath($p) | . == floor] | all' load.json >/dev/null
+}
+
 @test "json: migstream-cat listing, --dirty and summaries, file name in UTF-8" {
 	vmt_require_tool migstream-cat
 	migstream-cat-mkstream >flux-é.vms

@@ -115,6 +115,49 @@ saved_stream() {
 	jq -e '.devices[0].final_state == "RUNNING" and .devices[0].reset == false' "$VMT_TMP/sum.json" >/dev/null
 }
 
+# error.record, .record_type and .offset of the --json document on stderr, as one line.
+json_where() {
+	printf '%s\n' "$stderr" | jq -r '[.error.record, .error.record_type, .error.offset] | map(tostring) | join(" ")'
+}
+
+@test "--json, stream on stdin, --return-fd: error.record, record_type and offset are those the message names" {
+	sl_require
+	sl_sim vfio0,size=256K -- vfio-mig-save -q --no-precopy -o "$VMT_TMP/good.vms" /dev/vfio/devices/vfio0
+	local data_at
+	data_at=$(migstream-cat --json "$VMT_TMP/good.vms" | jq -r 'select(.type == "DATA") | .offset')
+	# a payload byte of the DATA record: the record is known, its checksum fails
+	cp "$VMT_TMP/good.vms" "$VMT_TMP/bad.vms"
+	vmt_flip_byte "$VMT_TMP/bad.vms" $((data_at + 100))
+	run --separate-stderr sl_sim vfio1 -- sh -c "vfio-mig-load --json --return-fd 3 3>'$VMT_TMP/reply' \
+		/dev/vfio/devices/vfio1 <'$VMT_TMP/bad.vms'"
+	[ "$status" -eq 4 ]
+	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "<stdin>: record 2 (DATA) at byte $data_at: payload checksum mismatch;"* ]]
+	[ "$(json_where)" = "2 DATA $data_at" ]
+	# cut inside the next record's header: its type is not known, record and offset are
+	head -c $((data_at + 10)) "$VMT_TMP/good.vms" >"$VMT_TMP/cut.vms"
+	run --separate-stderr sl_sim vfio1 -- sh -c "vfio-mig-load --json --return-fd 3 3>'$VMT_TMP/reply' \
+		/dev/vfio/devices/vfio1 <'$VMT_TMP/cut.vms'"
+	[ "$status" -eq 4 ]
+	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "<stdin>: record 2 at byte $data_at: truncated record header"* ]]
+	[ "$(json_where)" = "2 null $data_at" ]
+	# not a stream: byte 0 of the preamble, no record
+	printf 'junk' >"$VMT_TMP/junk.vms"
+	run --separate-stderr sl_sim vfio1 -- sh -c "vfio-mig-load --json --return-fd 3 3>'$VMT_TMP/reply' \
+		/dev/vfio/devices/vfio1 <'$VMT_TMP/junk.vms'"
+	[ "$status" -eq 4 ]
+	[[ "$(printf '%s\n' "$stderr" | jq -r .error.message)" == "<stdin>: preamble at byte 0: bad magic"* ]]
+	[ "$(json_where)" = "null null 0" ]
+}
+
+@test "the text summary gives every size and the rate in IEC units" {
+	sl_require
+	saved_stream
+	run --separate-stderr sl_sim vfio1,seed=4 -- vfio-mig-load -i "$VMT_TMP/stream" /dev/vfio/devices/vfio1
+	[ "$status" -eq 0 ]
+	local iec='[0-9.]+ (B|KiB|MiB|GiB|TiB)'
+	vmt_one_line_error vfio-mig-load "^vfio-mig-load: loaded 1 device, $iec of state \(pre-copy $iec, stop-copy $iec\) from $iec of stream in [0-9.]+ s \($iec/s\); resume downtime [0-9.]+ s\$"
+}
+
 @test "--summary-file after a successful load: the --json document" {
 	sl_require
 	saved_stream

@@ -4,7 +4,9 @@
 # Output files (lib/outfile) in vfio-mig-save and iommufd-dirty: a stream
 # takes the output's name only when it is complete; nothing the tool did not
 # create is truncated, replaced or removed (an existing file, a symlink, a
-# FIFO, standard output); a summary file that is the stream is refused.
+# FIFO, standard output); a summary file that is the stream is refused; a
+# summary file that cannot be written fails the run and leaves no earlier
+# run's summary under its name (lib/summary-file).
 
 load helpers
 load save-helpers
@@ -163,6 +165,88 @@ finish_held_save() {
 	vmt_run 0 sim --device vfio0 -- vfio-mig-save -q --no-precopy -d vfio0 -o s.vms --summary-file sum.json
 	jq -e .ok sum.json
 	[ -z "$(leftovers sum.json)" ]
+}
+
+# in_full_disk SCRIPT: runs the bash SCRIPT with $FULL a directory on a tmpfs
+# of its own, mounted in a private mount namespace (as root, or in a user
+# namespace), and fill_disk a command that leaves no room on it (again
+# after something was removed). Skips when
+# no tmpfs can be mounted. The tmpfs is gone after SCRIPT: SCRIPT writes
+# what is to be checked outside it.
+in_full_disk() {
+	local ns=(unshare --mount)
+	[ "$(id -u)" -eq 0 ] || ns=(unshare --map-root-user --mount)
+	mkdir full
+	"${ns[@]}" mount -t tmpfs -o size=64k none full 2>/dev/null ||
+		skip "cannot mount a tmpfs in a mount namespace of its own"
+	export FULL="$VMT_TMP/full" VFIOSIM_RUN VMT_SIM_LIB SIM
+	export -f sim
+	"${ns[@]}" bash -c 'mount -t tmpfs -o size=64k none "$FULL" || exit 99
+		fill_disk() { cat /dev/zero >>"$FULL/fill" 2>/dev/null || [ "$(df --output=avail "$FULL" | tail -1)" -eq 0 ]; }
+		'"$1"
+}
+
+@test "summary file on a full disk: the save and the load fail (exit 1); an earlier run's summary is removed, other files stay" {
+	vmt_require_tool vfio-mig-load
+	vmt_run 0 sim --device vfio0,size=64K -- vfio-mig-save -q --no-precopy --then running -d vfio0 -o s.vms
+	run in_full_disk '
+		set -e
+		# an earlier run of each tool left its summary; a file of the user is there too
+		sim --device vfio1 -- vfio-mig-load -q -i s.vms --summary-file "$FULL/load.json" vfio1
+		sim --device vfio0,size=64K -- vfio-mig-save -q --no-precopy --then running -d vfio0 \
+			-o s2.vms --summary-file "$FULL/save.json"
+		echo "not a summary" >"$FULL/notes.json"
+		ls -A "$FULL" >before
+		fill_disk
+		set +e
+		sim --device vfio1 -- vfio-mig-load -i s.vms --summary-file "$FULL/load.json" vfio1 2>load.err
+		echo $? >load.rc
+		fill_disk
+		sim --device vfio0,size=64K -- vfio-mig-save -q --no-precopy --then running -d vfio0 \
+			-o s3.vms --summary-file "$FULL/save.json" 2>save.err
+		echo $? >save.rc
+		fill_disk
+		sim --device vfio1 -- vfio-mig-load -q --json -i s.vms --summary-file "$FULL/notes.json" vfio1 2>notes.json
+		echo $? >notes.rc
+		cat "$FULL/notes.json" >notes.after
+		ls -A "$FULL" >after'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat before)" = "$(printf '%s\n' load.json notes.json save.json)" ]
+	[ "$(cat after)" = "$(printf '%s\n' fill notes.json)" ]
+	[ "$(cat load.rc)" = 1 ]
+	stderr=$(cat load.err)
+	vmt_one_line_error vfio-mig-load "^vfio-mig-load: error: every device loaded, but $VMT_TMP/full/load.json: cannot write the summary: No space left on device; the summary an earlier run left there was removed; device vfio1 now RUNNING\$"
+	[ "$(cat save.rc)" = 1 ]
+	stderr=$(cat save.err)
+	vmt_one_line_error vfio-mig-save "^vfio-mig-save: error: stream complete, but $VMT_TMP/full/save.json: cannot write the summary: No space left on device; the summary an earlier run left there was removed; device vfio0 now RUNNING\$"
+	# the stream was written (on another disk) and is whole
+	vmt_run 0 migstream-cat --verify s3.vms
+	# a file the tool did not write stays; the JSON on stderr says why the run failed
+	[ "$(cat notes.rc)" = 1 ]
+	[ "$(cat notes.after)" = "not a summary" ]
+	[ "$(jq -r .ok notes.json)" = false ]
+	[ "$(jq -r .error.exit_code notes.json)" = 1 ]
+	[ "$(jq -r .error.errno notes.json)" = ENOSPC ]
+	[ "$(jq -r .error.file notes.json)" = "$VMT_TMP/full/notes.json" ]
+	[ "$(jq -r '.devices[0].final_state' notes.json)" = RUNNING ]
+}
+
+@test "summary file that cannot be written (/dev/full): exit 1 after a good save or load, a warning after a failed one" {
+	vmt_require_tool vfio-mig-load
+	ln -s /dev/full sum.json
+	vmt_run 1 sim --device vfio0,size=64K -- vfio-mig-save -q --no-precopy --then running -d vfio0 -o s.vms \
+		--summary-file sum.json
+	vmt_one_line_error vfio-mig-save "stream complete, but sum.json: cannot write the summary: No space left on device; device vfio0 now RUNNING\$"
+	vmt_run 0 migstream-cat --verify s.vms
+	vmt_run 1 sim --device vfio1 -- vfio-mig-load -i s.vms --summary-file sum.json vfio1
+	vmt_one_line_error vfio-mig-load "every device loaded, but sum.json: cannot write the summary: No space left on device; device vfio1 now RUNNING\$"
+	[ "$(simstate vfio1 state)" = RUNNING ]
+	[ -L sum.json ]
+	# a failed run keeps its own exit status; the summary's failure is a warning after its error
+	vmt_run 1 sim --device vfio0 -- vfio-mig-save -d vfio9 -o x.vms --summary-file sum.json
+	[ "$(printf '%s\n' "$stderr" | tail -1)" = "vfio-mig-save: warning: sum.json: cannot write the summary: No space left on device" ]
+	[[ "$(printf '%s\n' "$stderr" | head -1)" == "vfio-mig-save: error: "*vfio9* ]]
 }
 
 @test "save: repeated -o are channels: 65 is a usage error with nothing created, 64 are kept by popt without a use after free" {

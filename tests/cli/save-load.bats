@@ -214,6 +214,33 @@ save_stream() {
 	sl_one_line "$load_err" "target $D2 was given for stream device 1, which the stream does not have"
 }
 
+@test "a target for a device the stream does not have is refused at the stream's first data, before any target is touched" {
+	sl_sim vfio0,size=8M -- vfio-mig-save -q "$D0" -o "$VMT_TMP/s.vms"
+	local first_data
+	first_data=$(migstream-cat --json "$VMT_TMP/s.vms" | jq -r 'select(.type == "DATA") | "\(.seq) \(.offset)"' | head -1)
+	# a pre-copy stream: STREAM_HEADER, DEVICE and PRECOPY_INFO (ancillary) before its first DATA
+	[ "$(migstream-cat --json "$VMT_TMP/s.vms" | jq -r .type | head -3 | tr '\n' ' ')" = "STREAM_HEADER DEVICE PRECOPY_INFO " ]
+	for map in "$D1 $D2" "--map 0=$D1 --map 7=$D2" "--map 7=$D2 --map 0=$D1"; do
+		rm -rf "$SL_SIM"
+		run --separate-stderr sl_sim vfio1 vfio2 -- sh -c "vfio-mig-load $map <'$VMT_TMP/s.vms'"
+		[ "$status" -eq 4 ]
+		local idx=1
+		[[ $map == *"7="* ]] && idx=7
+		sl_one_line "$stderr" "^vfio-mig-load: error: <stdin>: record ${first_data% *} \(DATA\) at byte ${first_data#* }: target $D2 was given for stream device $idx, which the stream does not have \(it has device 0\); device /dev/vfio/devices/vfio[12] untouched, RUNNING; device /dev/vfio/devices/vfio[12] untouched, RUNNING\$"
+		sl_expect_state vfio1 transitions 0
+		sl_expect_state vfio2 transitions 0
+		sl_expect_state vfio1 write_calls 0
+		sl_expect_state vfio1 resets 0
+		sl_expect_state vfio2 resets 0
+	done
+	# --dry-run says the same, and touches nothing either
+	rm -rf "$SL_SIM"
+	run --separate-stderr sl_sim vfio1 vfio2 -- sh -c "vfio-mig-load --dry-run $D1 $D2 <'$VMT_TMP/s.vms'"
+	[ "$status" -eq 4 ]
+	[[ "$(printf '%s\n' "$stderr" | tail -1)" == *"target $D2 was given for stream device 1, which the stream does not have (it has device 0)"* ]]
+	sl_expect_state vfio1 transitions 0
+}
+
 # ---- failures on the way: each side ends safe, says so, right status ----
 
 @test "reader gone (save | head -c 1M): save gets EPIPE, exit 1, source RUNNING" {

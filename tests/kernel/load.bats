@@ -112,6 +112,38 @@ damaged_stream() {
 	vfio-mig-load -q -i "$T/stream" "$DST"
 }
 
+@test "a --map for a device the stream does not have: exit 4 at its first DATA record, both mtty targets untouched in RUNNING" {
+	local c data_at
+	c=$(mtty_create_cdev)
+	local other=${c#* }
+	vfio-mig-save --no-precopy "$SRC" >"$T/stream"
+	data_at=$(migstream-cat -q -o offset,type "$T/stream" | awk '$2 == "DATA" { print $1; exit }')
+	[ -n "$data_at" ]
+	run sh -c "vfio-mig-load --map 0=$DST --map 1=$other <'$T/stream'"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[ "$output" = "vfio-mig-load: error: <stdin>: record 2 (DATA) at byte $data_at: target $other was given for stream device 1, which the stream does not have (it has device 0); device $DST untouched, RUNNING; device $other untouched, RUNNING" ]
+	run sh -c "vfio-mig-load --json --map 0=$DST --map 1=$other <'$T/stream' 2>'$T/load.json'"
+	[ "$status" -eq 4 ]
+	cat "$T/load.json"
+	! grep -q '"reset": true' "$T/load.json"
+	[ "$(grep -o '"final_state": "RUNNING"' "$T/load.json" | wc -l)" -eq 2 ]
+	# both are as they were: each takes the stream
+	vfio-mig-load -q -i "$T/stream" "$DST"
+	vfio-mig-load -q -i "$T/stream" "$other"
+}
+
+@test "a summary file that cannot be written (/dev/full): exit 1, and mtty B stays loaded and RUNNING" {
+	[ -c /dev/full ] || skip "no /dev/full in the guest"
+	vfio-mig-save --no-precopy "$SRC" >"$T/stream"
+	run vfio-mig-load -i "$T/stream" --summary-file /dev/full "$DST"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfio-mig-load: error: every device loaded, but /dev/full: cannot write the summary: No space left on device; device $DST now RUNNING" ]
+	# loaded, not reset: the next load finds it RUNNING, as a loaded device is
+	vfio-mig-load -q -i "$T/stream" "$DST"
+}
+
 @test "mtty-1 state into an mtty-2 instance: refused by type (exit 4); --force: mtty refuses it" {
 	local c
 	c=$(mtty_create_cdev mtty-2)

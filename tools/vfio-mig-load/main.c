@@ -49,6 +49,7 @@
 #include "migstream-reply.h"
 #include "stream-reader.h"
 #include "strutils.h"
+#include "summary-file.h"
 #include "target.h"
 #include "textescape.h"
 #include "timeutil.h"
@@ -80,6 +81,11 @@ struct load {
 	uint64_t set_records;
 	struct load_target *targets;
 	unsigned int target_count;
+	/*
+	 * Every target's DEVICE record was read, or the stream's first record
+	 * of device data came: from here on the targets are RESUMING.
+	 */
+	bool declared;
 	struct load_summary summary;
 	struct vmt_progress progress;
 	uint64_t input_size; /* the progress line's total: a file's size, 0 for a pipe */
@@ -176,6 +182,18 @@ static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const
 	vmt_vfail(&ld->failure, at, err, code, true, fmt, ap);
 	pthread_mutex_unlock(&ld->fail_lock);
 	cancel_all(ld);
+	return err;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vfail_at(ld, at, code, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
@@ -323,6 +341,83 @@ static int dry_run_device(struct load *ld, struct load_target *t,
 
 static int handle_item(void *ctx, struct load_item *item);
 
+static bool every_target_described(const struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		if (!ld->targets[i].described)
+			return false;
+	return true;
+}
+
+/* RESUMING, and the writer that takes the target's chunks from here on. */
+static int begin_resume(struct load *ld, struct load_target *t)
+{
+	int rc = load_target_begin_resume(t);
+
+	if (rc < 0)
+		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
+			    strerror(-rc));
+	vmt_dbg("%s: RESUMING, receiving stream device %u", t->spec, t->stream_index);
+	rc = load_writer_start(&t->writer, ld->opts.queue_limit, handle_item,
+			       &ld->writer_ctx[t - ld->targets], &ld->cancelled);
+	if (rc < 0)
+		return fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s", t->spec,
+			    strerror(-rc));
+	return 0;
+}
+
+/* "it has devices 0, 1 and 7": the devices the stream declared, for a message. */
+static const char *declared_devices(const struct load *ld, char *buf, size_t len)
+{
+	unsigned int count = 0, said = 0;
+	size_t n;
+
+	for (unsigned int i = 0; i < ld->target_count; i++)
+		count += ld->targets[i].described;
+	n = (size_t)snprintf(buf, len, "it has %s", count == 0 ? "no device" : count == 1 ? "device " : "devices ");
+	for (unsigned int i = 0; i < ld->target_count && n < len; i++) {
+		if (!ld->targets[i].described)
+			continue;
+		said++;
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", said == 1 ? "" : said == count ? " and " : ", ",
+				      ld->targets[i].stream_index);
+	}
+	return buf;
+}
+
+/*
+ * Every target got its DEVICE record, or the stream's first record of
+ * device data came (DATA, DEVICE_END, INIT_DATA_SENT or STREAM_END): its
+ * DEVICE records were all read, as every vfio-migtools writer puts them
+ * before any data. A target given for a device the stream did not declare
+ * is refused then, before any device was touched. Otherwise every target
+ * enters RESUMING, as early as the stream allows (the source is still
+ * busy stopping its devices).
+ */
+static int begin_loading(struct load *ld)
+{
+	char where[128], devices[1024];
+	int rc;
+
+	ld->declared = true;
+	for (unsigned int i = 0; i < ld->target_count; i++) {
+		const struct load_target *t = &ld->targets[i];
+
+		if (t->described)
+			continue;
+		return fail(ld, VMT_EXIT_BADDATA,
+			    "%s: %s: target %s was given for stream device %u, which the stream does not have "
+			    "(%s)", ld->input_name, record_where(ld, where, sizeof(where)), t->spec,
+			    t->stream_index, declared_devices(ld, devices, sizeof(devices)));
+	}
+	for (unsigned int i = 0; !ld->opts.dry_run && i < ld->target_count; i++) {
+		rc = begin_resume(ld, &ld->targets[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int handle_device(struct load *ld)
 {
 	const struct migstream_device *desc = &ld->rec.device;
@@ -331,7 +426,6 @@ static int handle_device(struct load *ld)
 	char where[128], why[1280];
 	/* the name came from the stream: escaped for every message */
 	char name[VMT_ESCAPED_SIZE(MIGSTREAM_MAX_STRING)];
-	int rc;
 
 	record_where(ld, where, sizeof(where));
 	vmt_escape_text(desc->name, name, sizeof(name));
@@ -374,18 +468,7 @@ static int handle_device(struct load *ld)
 		break;
 	}
 	t->described = true;
-
-	rc = load_target_begin_resume(t);
-	if (rc < 0)
-		return fail(ld, exit_code_for_device_error(rc), "%s: cannot enter RESUMING: %s", t->spec,
-			    strerror(-rc));
-	vmt_dbg("%s: RESUMING, receiving stream device %u ('%s')", t->spec, desc->index, name);
-	rc = load_writer_start(&t->writer, ld->opts.queue_limit, handle_item,
-			       &ld->writer_ctx[t - ld->targets], &ld->cancelled);
-	if (rc < 0)
-		return fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s", t->spec,
-			    strerror(-rc));
-	return 0;
+	return every_target_described(ld) ? begin_loading(ld) : 0;
 }
 
 /* The return path broke: the source cannot hear from us, so it keeps its devices. */
@@ -672,8 +755,22 @@ static int handle_channel(struct load *ld)
 		    "(give each with -i)", ld->input_name, where, ch.channel, ch.channel_count);
 }
 
+/* The records that carry device data, or end the stream: none comes before its devices. */
+static bool ends_declarations(uint16_t type)
+{
+	return type == MIGSTREAM_REC_DATA || type == MIGSTREAM_REC_DEVICE_END ||
+	       type == MIGSTREAM_REC_INIT_DATA_SENT || type == MIGSTREAM_REC_STREAM_END;
+}
+
 static int handle_record(struct load *ld)
 {
+	int rc;
+
+	if (!ld->declared && ends_declarations(ld->rec.type)) {
+		rc = begin_loading(ld);
+		if (rc)
+			return rc;
+	}
 	switch (ld->rec.type) {
 	case MIGSTREAM_REC_CHANNEL:
 		return handle_channel(ld);
@@ -712,13 +809,10 @@ static int finish_targets(struct load *ld)
 	for (unsigned int i = 0; i < ld->target_count; i++) {
 		struct load_target *t = &ld->targets[i];
 
-		if (t->described && !t->end_seen)
+		/* a target without its device was refused at the end of the DEVICE records */
+		if (!t->end_seen)
 			return fail(ld, VMT_EXIT_BADDATA, "%s: the stream ended without DEVICE_END for device %u",
 				    ld->input_name, t->stream_index);
-		if (!t->end_seen)
-			return fail(ld, VMT_EXIT_BADDATA,
-				    "%s: target %s was given for stream device %u, which the stream does not "
-				    "have", ld->input_name, t->spec, t->stream_index);
 	}
 	if (ld->opts.dry_run)
 		return dry_run_result(ld);
@@ -917,6 +1011,26 @@ static int next_record(struct load *ld)
 }
 
 /*
+ * The reader's message names the record and byte; the JSON error gets
+ * them too, from the reader (the record was not handed out: ld->rec is
+ * the one before it).
+ */
+static int reader_failed(struct load *ld, int rc)
+{
+	struct migstream_reader_where rw;
+	struct vmt_where at = { .file = ld->input_name, .what_says_where = true };
+
+	if (migstream_reader_error_where(ld->reader, &rw)) {
+		at.has_record = rw.has_record;
+		at.record = (uint32_t)rw.seq;
+		at.record_type = rw.type;
+		at.has_offset = true;
+		at.offset = rw.offset;
+	}
+	return fail_at(ld, &at, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+}
+
+/*
  * The stream or the set failed: bad data (a set's missing, repeated,
  * foreign or cut channel, or a reorder buffer too small for its
  * interleaving: exit 4), an I/O error, or a cancel after another failure
@@ -925,7 +1039,7 @@ static int next_record(struct load *ld)
 static int input_failed(struct load *ld, int rc)
 {
 	if (!ld->set)
-		return fail(ld, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+		return reader_failed(ld, rc);
 	if (rc == -ECANCELED && atomic_load(&ld->cancelled))
 		return rc;
 	/* the set's message names the channel; the last record's is not it */
@@ -1031,16 +1145,51 @@ static void recover_all(struct load *ld, struct vmt_device_fate *fates)
 	}
 }
 
-static void write_summary_file(const struct load *ld, const char *error_line)
+/*
+ * Where each device is after a load that succeeded: for the error line of
+ * a failure that came after (the devices stay loaded).
+ */
+static struct vmt_device_fate *loaded_fates(const struct load *ld)
 {
-	int ret;
+	struct vmt_device_fate *fates = calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
 
-	if (!ld->opts.summary_file)
-		return;
-	ret = vmt_json_emit_file(ld->opts.summary_file,
-				 load_summary_json(&ld->summary, &ld->failure, error_line));
-	if (ret < 0)
-		vmt_warn("%s: cannot write the summary: %s", ld->opts.summary_file, strerror(-ret));
+	for (unsigned int i = 0; fates && i < ld->target_count; i++)
+		fates[i] = (struct vmt_device_fate){
+			.name = ld->targets[i].spec,
+			.state = ld->targets[i].dev ? ld->targets[i].dev->state : VMT_STATE_UNKNOWN,
+			.touched = ld->targets[i].touched,
+		};
+	return fates;
+}
+
+/*
+ * --summary-file, before anything is said: a summary that cannot be
+ * written fails a load that succeeded (the user asked for it and it is
+ * missing), and the document on stderr and the error line say so; the
+ * devices stay loaded. After a failed load it is one more warning.
+ * Returns the error line of that failure (malloc'd), or NULL.
+ */
+static char *write_summary_file(struct load *ld, const char *error_line)
+{
+	struct vmt_summary_file sf;
+	struct vmt_device_fate *fates;
+	char why[512], *line;
+
+	if (!ld->opts.summary_file ||
+	    vmt_summary_file_write(&sf, ld->opts.summary_file,
+				   load_summary_json(&ld->summary, &ld->failure, error_line)) == 0)
+		return NULL;
+	if (vmt_failed(&ld->failure)) {
+		if (!ld->opts.json)
+			vmt_warn("%s: %s", sf.name, vmt_summary_file_why(&sf, why, sizeof(why)));
+		return NULL;
+	}
+	vmt_summary_file_fail(&ld->failure, &sf);
+	vmt_failure_set_lead(&ld->failure, "every device loaded, but ");
+	fates = loaded_fates(ld);
+	line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);
+	free(fates);
+	return line;
 }
 
 /*
@@ -1052,7 +1201,7 @@ static int report(struct load *ld)
 {
 	bool failed = vmt_failed(&ld->failure);
 	struct vmt_device_fate *fates = NULL;
-	char *line = NULL;
+	char *line = NULL, *summary_line;
 
 	/* a dry run that read its stream: each verdict was said, nothing was loaded */
 	if (ld->opts.dry_run && !failed) {
@@ -1078,11 +1227,17 @@ static int report(struct load *ld)
 				      ld->targets, ld->target_count, ld->opts.then_state) < 0)
 			vmt_warn("return fd %d: cannot send the failure to the source", ld->opts.return_fd);
 	}
+	summary_line = write_summary_file(ld, line);
+	if (!failed && vmt_failed(&ld->failure)) {
+		failed = true;
+		line = summary_line;
+		if (!ld->opts.json)
+			vmt_err("%s", line ? line : "out of memory");
+	}
 	if (ld->opts.json)
 		vmt_json_emit(stderr, load_summary_json(&ld->summary, &ld->failure, line));
 	else if (!failed && vmt_log_level() >= VMT_LOG_INFO)
 		load_summary_print_text(stderr, &ld->summary, vmt_log_level() >= VMT_LOG_DEBUG);
-	write_summary_file(ld, line);
 	free(line);
 	free(fates);
 	return failed ? vmt_failure_exit_code(&ld->failure) : VMT_EXIT_OK;

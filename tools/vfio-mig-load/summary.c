@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "json-doc.h"
@@ -36,10 +37,16 @@ static double seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-/* Decimal GB/s, like every other figure this project prints for throughput. */
-static double gbps(uint64_t bytes, uint64_t ns)
+/* "1.2 GiB/s": in the IEC units of every size and rate the tools print (vmt_format_size()). */
+static const char *format_rate(uint64_t bytes, uint64_t ns, char *buf, size_t len)
 {
-	return ns ? (double)bytes / (double)ns : 0.0;
+	double per_s = ns ? (double)bytes * 1e9 / (double)ns : 0.0;
+	size_t n;
+
+	vmt_format_size((uint64_t)per_s, buf, len);
+	n = strlen(buf);
+	snprintf(buf + n, len - n, "/s");
+	return buf;
 }
 
 /* Seconds from the start of the load to a moment of it (0: never came). */
@@ -64,7 +71,7 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 {
 	uint64_t elapsed = s->end_ns - s->start_ns;
 	uint64_t state_bytes = 0;
-	char b1[32], b2[32], b3[32], b4[32];
+	char b1[32], b2[32], b3[32], b4[32], rate[40];
 
 	for (unsigned int i = 0; i < s->device_count; i++) {
 		const struct load_device_summary *d = &s->devices[i];
@@ -91,7 +98,7 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 		fprintf(out, "\n");
 	}
 	fprintf(out, "%s: loaded %u device%s, %s of state (pre-copy %s, stop-copy %s) from %s of "
-		"stream in %.3f s (%.2f GB/s); resume downtime %.3f s\n",
+		"stream in %.3f s (%s); resume downtime %.3f s\n",
 		vmt_progname(), s->device_count, s->device_count == 1 ? "" : "s",
 		vmt_format_size(state_bytes, b1, sizeof(b1)),
 		vmt_format_size(phase_total(s, MIGSTREAM_PHASE_PRECOPY_INITIAL) +
@@ -99,7 +106,7 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 				b2, sizeof(b2)),
 		vmt_format_size(phase_total(s, MIGSTREAM_PHASE_STOP_COPY), b3, sizeof(b3)),
 		vmt_format_size(s->stream_bytes, b4, sizeof(b4)), seconds(elapsed),
-		gbps(s->stream_bytes, elapsed), seconds(downtime_ns(s)));
+		format_rate(s->stream_bytes, elapsed, rate, sizeof(rate)), seconds(downtime_ns(s)));
 }
 
 static void add_device(struct json_object *devices, const struct load_summary *s,

@@ -27,6 +27,7 @@
 #include "signals.h"
 #include "strutils.h"
 #include "summary.h"
+#include "summary-file.h"
 #include "vfio-device.h"
 #include "vfio-mig.h"
 
@@ -406,16 +407,28 @@ static void finish_output(struct vmt_outfile *out, struct save_ctx *ctx)
 	vmt_outfile_free(out);
 }
 
-static void write_summary_file(const struct cli *cli, const struct save_ctx *ctx,
-			       const char *error_line)
+/*
+ * --summary-file, before anything is said: a summary that cannot be
+ * written (lib/summary-file) fails a save that succeeded, and the error
+ * line and the document on stderr say so; after a failed save it is one
+ * more warning. Returns that failure's error line (malloc'd), or NULL.
+ */
+static char *write_summary_file(const struct cli *cli, struct save_ctx *ctx, const char *error_line)
 {
-	int ret;
+	struct vmt_summary_file sf;
+	char why[512];
 
-	if (!cli->summary_file)
-		return;
-	ret = vmt_json_emit_file(cli->summary_file, summary_json(ctx, error_line));
-	if (ret < 0)
-		vmt_warn("%s: cannot write the summary: %s", cli->summary_file, strerror(-ret));
+	if (!cli->summary_file ||
+	    vmt_summary_file_write(&sf, cli->summary_file, summary_json(ctx, error_line)) == 0)
+		return NULL;
+	if (vmt_failed(&ctx->failure)) {
+		if (!cli->json)
+			vmt_warn("%s: %s", sf.name, vmt_summary_file_why(&sf, why, sizeof(why)));
+		return NULL;
+	}
+	vmt_summary_file_fail(&ctx->failure, &sf);
+	vmt_failure_set_lead(&ctx->failure, "stream complete, but ");
+	return summary_error_line(ctx);
 }
 
 /*
@@ -424,10 +437,11 @@ static void write_summary_file(const struct cli *cli, const struct save_ctx *ctx
  * or the text summary. The summary file gets the document either way.
  * Returns the exit code.
  */
-static int report(const struct cli *cli, const struct save_ctx *ctx)
+static int report(const struct cli *cli, struct save_ctx *ctx)
 {
 	bool failed = vmt_failed(&ctx->failure);
 	char *line = failed ? summary_error_line(ctx) : NULL;
+	char *summary_line;
 
 	/*
 	 * Also after a complete stream ("stream complete, but ..."): the
@@ -436,11 +450,17 @@ static int report(const struct cli *cli, const struct save_ctx *ctx)
 	 */
 	if (failed && !cli->json)
 		vmt_err("%s", line ? line : "out of memory");
+	summary_line = write_summary_file(cli, ctx, line);
+	if (!failed && vmt_failed(&ctx->failure)) {
+		failed = true;
+		line = summary_line;
+		if (!cli->json)
+			vmt_err("%s", line ? line : "out of memory");
+	}
 	if (cli->json)
 		vmt_json_emit(stderr, summary_json(ctx, line));
 	else if (!failed)
 		summary_print_text(ctx);
-	write_summary_file(cli, ctx, line);
 	free(line);
 	return failed ? vmt_failure_exit_code(&ctx->failure) : VMT_EXIT_OK;
 }
