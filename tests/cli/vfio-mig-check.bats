@@ -222,3 +222,53 @@ PY
 		both_running
 	done
 }
+
+# A device's state of any size: real devices have hundreds of MiB to GiB
+# (mlx5, vGPUs).  Each check keeps only a count, a digest, or a temporary
+# file ($TMPDIR) of the state; memory stays one buffer.
+# sized SIZE PRECOPY: every group on two devices of SIZE bytes of STOP_COPY
+# data after PRECOPY of pre-copy data; peak RSS (KiB) into $VMT_TMP/rss
+sized() {
+	local LIKE=${LIKE/size=48/size=$1}
+	LIKE=${LIKE/precopy-initial=48/precopy-initial=$2}
+	rm -rf "$STATE"
+	TMPDIR=$VMT_TMP sim2 "" -- /usr/bin/time -f %M -o "$VMT_TMP/rss" \
+		vfio-mig-check --kernel "$KERNEL" --yes -d "$DEV" -d "$PEER"
+}
+
+@test "states of 1 MiB, 64 MiB and 1 GiB: every check passes, memory does not grow" {
+	[ -x /usr/bin/time ] || skip "GNU time (/usr/bin/time) is not installed"
+	local -A rss
+	for s in 1M:64K:1114112 64M:3M:70254592 1G:3M:1076887552; do
+		IFS=: read -r size pre total <<<"$s"
+		vmt_run 0 sized "$size" "$pre"
+		[[ $output == *"# DEV saved $total bytes"* ]]
+		printf '%s\n' "$output" | grep -Eq '^# 0 of [0-9]+ checks failed; 0 group'
+		# every count is a count: an error is said as one, never as -N bytes
+		! printf '%s\n' "$output" | grep -E -- '-[0-9]+ (bytes|\+)'
+		[[ $output == *"# $DEV: RUNNING at the end"* ]]
+		[[ $output == *"# $PEER: RUNNING at the end"* ]]
+		both_running
+		rss[$size]=$(tail -n 1 "$VMT_TMP/rss")
+		echo "peak RSS with $size of state: ${rss[$size]} KiB"
+	done
+	# a GiB of state costs what a MiB does (a buffer of 1 MiB, a reader's records)
+	[ "${rss[1G]}" -lt 65536 ]
+	[ $((rss[1G] - rss[1M])) -lt 16384 ]
+	# the temporary files were unlinked
+	[ -z "$(find "$VMT_TMP" -maxdepth 1 -name 'vfio-mig-check*')" ]
+}
+
+@test "PEER's stream cannot be read: the fsm group fails once, the next groups run, states said" {
+	vmt_run 1 "$SIM" --state-dir "$STATE" --iommu pgsize=2048 \
+		--device "vfio0,mdev=$(uuid 1),$LIKE" \
+		--device "vfio1,mdev=$(uuid 2),$LIKE,read-eio-after=10" -- \
+		vfio-mig-check --kernel "$KERNEL" --yes -d "$DEV" -d "$PEER" -g fsm -g datafd
+	[ "$(failures | wc -l)" -eq 1 ]
+	failures | grep -q "^not ok [0-9]* - $PEER: reading its stream: EIO\$"
+	printf '%s\n' "$output" | grep -Eq '^# 1 of [0-9]{2} checks failed'
+	[[ $output == *"# $DEV: RUNNING at the end"* ]]
+	[[ $output == *"# $PEER: RUNNING at the end"* ]]
+	[[ $stderr != *"unknown state"* ]]
+	both_running
+}

@@ -131,6 +131,12 @@ static int finish(int stop_signal)
 	int failed;
 
 	timing_report();
+	/*
+	 * Whatever a check left open (a device fd that keeps it bound, a data
+	 * fd) is closed first: the devices are opened again to be put back,
+	 * and each one's state is then known and said.
+	 */
+	safety_drop_everything();
 	failed = leave_devices_running();
 	if (stop_signal && !run.opt.json)
 		printf("Bail out! stopped by signal %d\n", stop_signal);
