@@ -272,3 +272,29 @@ sized() {
 	[[ $stderr != *"unknown state"* ]]
 	both_running
 }
+
+# vfio-mig-check(1) promises TAP version 13: without the version line a
+# consumer reads TAP 12, where the YAML blocks under failures are not TAP.
+@test "TAP version 13, and TAP::Parser reads every failure's YAML block" {
+	vmt_run 1 check2 break=datafd-cloexec+precopy-argsz
+	[ "${lines[0]}" = "TAP version 13" ]
+	perl -MTAP::Parser -e 1 2>/dev/null || skip "perl's TAP::Parser (perl-modules) is not installed"
+	# shellcheck disable=SC2016 # perl's variables
+	run perl -MTAP::Parser -e '
+		local $/; my $p = TAP::Parser->new({ tap => scalar <STDIN> });
+		my ($failed, @yaml, @bad) = (0);
+		while (my $r = $p->next) {
+			$failed++ if $r->is_test && !$r->is_ok;
+			push @yaml, $r->data if $r->is_yaml;
+			push @bad, $r->as_string if $r->is_unknown;
+		}
+		print join(" ", "version", $p->version, "failed", $failed, "yaml", scalar @yaml,
+			   "unknown", scalar @bad, "errors", scalar $p->parse_errors), "\n";
+		print join("|", map { $_->{source} // "-" } @yaml), "\n";
+		print join("|", map { ($_->{kernel} // "-") . "/" . ($_->{device} // "-") } @yaml), "\n";
+	' <<<"$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "version 13 failed 2 yaml 2 unknown 0 errors 0" ]
+	[ "${lines[1]}" = "drivers/vfio/vfio_main.c, vfio_ioct_mig_return_fd()|samples/vfio-mdev/mtty.c, mtty_precopy_ioctl()" ]
+	[ "${lines[2]}" = "-/-|EINVAL/success" ]
+}
