@@ -71,7 +71,7 @@ failures() {
 
 @test "unknown group and bad options are usage errors" {
 	vmt_run_error 2 "no such group: 'nope'" vfio-mig-check --group nope
-	vmt_run_error 2 "at most two devices" vfio-mig-check -d a -d b -d c
+	vmt_run_error 2 "at most two devices" vfio-mig-check -d vfio0 -d vfio1 -d vfio2
 	vmt_run_error 2 "--iommufd-fd needs --hwpt" vfio-mig-check --iommufd-fd 3
 	vmt_run_error 2 "invalid --range" vfio-mig-check --iommufd-fd 3 --hwpt 1 --range 5 \
 		--io-page-size 4096
@@ -271,6 +271,30 @@ sized() {
 	[[ $output == *"# $PEER: RUNNING at the end"* ]]
 	[[ $stderr != *"unknown state"* ]]
 	both_running
+}
+
+# Every form README gives a device in; a name of none of them is a usage
+# error before anything is opened.
+@test "-d in every form: vfioN, the cdev path, a PCI address (short too), an mdev UUID" {
+	local spec
+	for spec in vfio0 /dev/vfio/devices/vfio0 0000:01:00.0 01:00.0; do
+		rm -rf "$STATE"
+		vmt_run 0 "$SIM" --state-dir "$STATE" --device vfio0 -- \
+			vfio-mig-check --kernel "$KERNEL" --yes -d "$spec" -g datasize
+		[[ $output == *"# DEV: $spec (/dev/vfio/devices/vfio0), migration flags"* ]]
+	done
+	vmt_run 0 sim2 "" -- vfio-mig-check --kernel "$KERNEL" --yes -d vfio0 -d "$(uuid 2)" \
+		-g roundtrip
+	[[ $output == *"# PEER: $(uuid 2) (/dev/vfio/devices/vfio1)"* ]]
+	# the same device twice in two forms: refused, not a run of failures
+	vmt_run 2 sim2 "" -- vfio-mig-check --yes -d vfio0 -d "$(uuid 1)"
+	vmt_one_line_error vfio-mig-check "vfio0 and $(uuid 1) are the same device"
+	vmt_run 2 sim2 "" -- vfio-mig-check --yes -d zz
+	[ "$(sim_state vfio0 requests)" = 0 ]
+	vmt_run_error 2 "invalid device 'zz' \(not a device path, PCI address, mdev UUID or fd:N\)" \
+		vfio-mig-check --yes -d zz
+	vmt_run 1 sim2 "" -- vfio-mig-check --yes -d vfio7
+	vmt_one_line_error vfio-mig-check "^vfio-mig-check: error: vfio7: no such VFIO device"
 }
 
 # vfio-mig-check(1) promises TAP version 13: without the version line a

@@ -186,6 +186,10 @@ static int prepare_targets(void)
 					  "%s: %s; not touched", t->spec, why);
 		run.ntargets++;
 	}
+	if (run.ntargets == 2 && !strcmp(run.targets[0].cdev, run.targets[1].cdev))
+		return vmt_refuse(&run.failure, NULL, -EINVAL, VMT_EXIT_USAGE,
+				  "%s and %s are the same device (%s): PEER must be another",
+				  run.targets[0].spec, run.targets[1].spec, run.targets[0].cdev);
 	if (run.ntargets == 2 && facts[0].mig_flags != facts[1].mig_flags)
 		return vmt_refuse(&run.failure, NULL, -EINVAL, VMT_EXIT_USAGE,
 				  "%s and %s claim different migration flags (0x%" PRIx64 ", 0x%" PRIx64

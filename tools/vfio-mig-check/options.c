@@ -11,6 +11,7 @@
 #include "log.h"
 #include "options.h"
 #include "strutils.h"
+#include "vfio-device.h"
 
 static void usage(void)
 {
@@ -25,8 +26,9 @@ static void usage(void)
 	       "them; it refuses a device in use and leaves each one RUNNING.\n"
 	       "\n"
 	       "Devices:\n"
-	       " -d, --device DEV          /dev/vfio/devices/vfioN, a PCI address or an mdev\n"
-	       "                           UUID; a second -d is the PEER (the same kind)\n"
+	       " -d, --device DEV          /dev/vfio/devices/vfioN or vfioN, a PCI address,\n"
+	       "                           an mdev UUID or fd:N; a second -d is the PEER\n"
+	       "                           (the same kind)\n"
 	       " -y, --yes                 go ahead and change the devices' migration state\n"
 	       "\n"
 	       "Selection:\n"
@@ -76,6 +78,9 @@ static void take_option(int rc, const char *arg, void *ctx)
 	case OPT_DEVICE:
 		if (o->ndevices == 2)
 			vmt_usage_error("at most two devices (-d DEV -d PEER)");
+		if (vmt_device_spec_check(arg) < 0)
+			vmt_usage_error("invalid device '%s' (not a device path, PCI address, mdev "
+					"UUID or fd:N)", arg);
 		o->device[o->ndevices++] = arg;
 		break;
 	case OPT_YES:
