@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "iommufd-ioctl.h"
 #include "probe.h"
 #include "results.h"
@@ -323,18 +324,12 @@ void spool_close(struct spool *s)
 
 int spool_read(const struct spool *s, uint64_t offset, size_t len, unsigned char *buf)
 {
-	size_t done = 0;
+	ssize_t n = lseek(s->fd, (off_t)offset, SEEK_SET) < 0 ? -errno :
+		    vmt_read_full(s->fd, buf, len);
 
-	while (done < len) {
-		ssize_t n = pread(s->fd, buf + done, len - done, (off_t)(offset + done));
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 int spool_write_to(const struct spool *s, uint64_t offset, uint64_t len, int fd)
