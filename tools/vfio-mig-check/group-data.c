@@ -251,7 +251,7 @@ void group_datasize(void)
 
 /*
  * A's stream saved through PRE_COPY (to its temporary end: read() = 0 or
- * ENOMSG) and STOP_COPY: 0, or a failed check.
+ * ENOMSG) and STOP_COPY into saved: true, or false after a failed check.
  */
 static bool save_a(struct dev *a, struct spool *saved)
 {
