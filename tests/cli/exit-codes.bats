@@ -96,7 +96,6 @@ refused_name() {
 @test "a device named by an fd where only names are taken: exit 2" {
 	vmt_run_error 2 "invalid device 'fd:0' \(not vfioN, /dev/vfio/devices/vfioN, a PCI address or an mdev UUID\)" \
 		vfio-mig-ls fd:0
-	vmt_run_error 2 "invalid device 'fd:0'" vfio-mig-check --yes -d fd:0
 }
 
 @test "a well-formed device that does not exist: exit 1 in every tool" {

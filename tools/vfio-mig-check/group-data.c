@@ -5,6 +5,7 @@
  * written into a resuming device.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -27,13 +28,20 @@ static void report_temporary_end(int end)
 	     "return ENOMSG; mtty_save_read returns 0)", end ? "ENOMSG" : "read() = 0");
 }
 
+/*
+ * Reading a state 1 byte at a time: a state of GiB would take a billion
+ * read()s; the first 64 KiB are read so, the rest as a whole.
+ */
+#define ONE_BYTE_READS (64u << 10)
+#define ONE_BYTE_READS_TEXT "64 KiB"
+
 /* VFIO_MIG_GET_PRECOPY_INFO and the ends of the saving stream */
 void group_precopy(void)
 {
 	struct vfio_precopy_info info;
 	struct dev a;
 	int fd = NO_FD, kept = NO_FD, ret, end;
-	ssize_t n, direct;
+	int64_t n, direct;
 	uint64_t initial = 0;
 	uint32_t state = ~0U;
 
@@ -61,8 +69,8 @@ void group_precopy(void)
 	if (!precopy_info(fd, sizeof(info), &info))
 		check_u64(info.initial_bytes, initial - 1,
 			  "initial_bytes after reading 1 byte", "mtty_precopy_ioctl: filled_size - *pos");
-	n = read_to_pause(fd, stream_buf, STREAM_CAP, &end);
-	check_u64((uint64_t)n + 1, initial,
+	n = read_to_pause(fd, NULL, &end);
+	check_bytes(n < 0 ? n : n + 1, initial,
 		  "pre-copy bytes read up to the temporary end: initial_bytes",
 		  "include/uapi/linux/vfio.h: initial_bytes is the initial data left to read");
 	report_temporary_end(end);
@@ -89,36 +97,36 @@ void group_precopy(void)
 		  "PRECOPY_INFO in STOP_COPY", "mtty_precopy_ioctl: not a PRE_COPY state");
 	check_err(precopy_info(fd, 8, &info), -EINVAL,
 		  "PRECOPY_INFO in STOP_COPY with a short argsz", "mtty_precopy_ioctl: argsz < minsz");
-	n = read_to_end(fd, stream_buf, STREAM_CAP);
+	n = read_to_end(fd, NULL);
 	check(n >= 0, "stop-copy data after pre-copy, up to read() = 0: %s",
 	      n >= 0 ? "read" : errname((int)n));
 	if (n >= 0)
-		diag("stop-copy bytes after pre-copy: %zd", n);
+		diag("stop-copy bytes after pre-copy: %" PRId64, n);
 	check_err(read_once(fd, 64), 0, "read() again at the end of STOP_COPY", "mtty_save_read");
 	close_fd(&fd);
 
 	if (!dev_to_running(&a))
 		goto out;
-	direct = save_stream(&a, stream_buf);
+	direct = save_stream(&a, NULL);
 	if (direct < 0)
 		goto out;
-	diag("bytes of a STOP_COPY straight from RUNNING: %zd", direct);
+	diag("bytes of a STOP_COPY straight from RUNNING: %" PRId64, direct);
 	check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd), 0, "RUNNING -> STOP_COPY", "mtty_step_state");
 	if (check(fd >= 0 && fd != FD_POISON, "a data_fd")) {
 		check_err(precopy_info(fd, sizeof(info), &info), -EINVAL,
 			  "PRECOPY_INFO on a STOP_COPY data_fd", "mtty_precopy_ioctl");
 		struct iovec iov[2] = {
-			{ .iov_base = stream_buf, .iov_len = 10 },
-			{ .iov_base = stream_buf + 10, .iov_len = STREAM_CAP - 10 },
+			{ .iov_base = io_buf, .iov_len = 10 },
+			{ .iov_base = io_buf + 10, .iov_len = IO_CHUNK - 10 },
 		};
 
 		n = neg_errno((int)readv(fd, iov, 2));
 		if (n > 0) {
-			ssize_t rest = read_to_end(fd, stream_buf + n, STREAM_CAP - (size_t)n);
+			int64_t rest = read_to_end(fd, NULL);
 
 			n = rest < 0 ? rest : n + rest;
 		}
-		check_u64((uint64_t)n, (uint64_t)direct,
+		check_bytes(n, (uint64_t)direct,
 			  "readv() of 10 + many bytes, then read()s: the whole state again",
 			  "do_loop_readv_writev over mtty_save_read");
 		check_err(read_once(fd, 64), 0, "read() after it",
@@ -130,12 +138,19 @@ void group_precopy(void)
 	if (check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd), 0, "RUNNING -> STOP_COPY again",
 		      "mtty_step_state")) {
 		uint64_t total = 0;
+		int64_t rest = 0;
 
-		while ((ret = read_once(fd, 1)) == 1)
+		while (total < ONE_BYTE_READS && (ret = read_once(fd, 1)) == 1)
 			total++;
+		if (total == ONE_BYTE_READS) {
+			rest = read_to_end(fd, NULL);
+			ret = rest < 0 ? (int)rest : 0;
+			total += rest < 0 ? 0 : (uint64_t)rest;
+		}
 		check(ret == 0 && total == (uint64_t)direct,
-		      "1-byte read()s: %llu bytes, then %s; expected %llu, then 0",
-		      (unsigned long long)total, errname(ret), (unsigned long long)direct);
+		      "1-byte read()s%s: %llu bytes, then %s; expected %llu, then 0",
+		      total > ONE_BYTE_READS ? " of the first " ONE_BYTE_READS_TEXT ", then the rest" :
+		      "", (unsigned long long)total, errname(ret), (unsigned long long)direct);
 	}
 out:
 	close_fd(&fd);
@@ -157,14 +172,14 @@ void group_converge(void)
 	struct vfio_precopy_info info = { 0 };
 	struct dev a;
 	int fd = NO_FD, end = 0, ret = 0, i;
-	ssize_t n;
+	int64_t n;
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
 	if (!check_err(mig_set_state(a.fd, ST_PRE_COPY, &fd), 0, "RUNNING -> PRE_COPY",
 		       "vfio_mig_get_next_state"))
 		goto out;
-	n = read_to_pause(fd, stream_buf, STREAM_CAP, &end);
+	n = read_to_pause(fd, NULL, &end);
 	if (!check(n >= 0, "read the initial pre-copy data to its end: %s",
 		   n >= 0 ? "done" : errname((int)n)))
 		goto out;
@@ -234,44 +249,104 @@ void group_datasize(void)
 	dev_close(&a);
 }
 
-/* A's state into B: RESUMING, write, RESUMING -> STOP (mtty_load_state). */
+/*
+ * A's stream saved through PRE_COPY (to its temporary end: read() = 0 or
+ * ENOMSG) and STOP_COPY into saved: true, or false after a failed check.
+ */
+static bool save_a(struct dev *a, struct spool *saved)
+{
+	int sfd = NO_FD, kept = NO_FD, end;
+	int64_t pre, post;
+
+	if (mig_set_state(a->fd, ST_PRE_COPY, &sfd) || sfd < 0) {
+		close_fd(&sfd);
+		return check(false, "A: RUNNING -> PRE_COPY");
+	}
+	pre = read_to_pause(sfd, &saved->sink, &end);
+	check_err(mig_set_state(a->fd, ST_STOP_COPY, &kept), 0, "A: PRE_COPY -> STOP_COPY",
+		  "vfio_mig_get_next_state");
+	close_fd(&kept);
+	post = pre < 0 ? pre : read_to_end(sfd, &saved->sink);
+	close_fd(&sfd);
+	if (pre < 0 || post <= 0)
+		return check(false, "A's state through PRE_COPY and STOP_COPY: %s",
+			     post ? errname((int)post) : "no STOP_COPY bytes");
+	return check(true, "A saved %" PRId64 " + %" PRId64 " bytes", pre, post);
+}
+
+/* A's stream as writev() of 5 + the rest of a first buffer, then write()s. */
+static void writev_stream(const struct spool *saved, int rfd)
+{
+	size_t first = saved->len < IO_CHUNK ? (size_t)saved->len : IO_CHUNK;
+	size_t head = first < 5 ? first : 5;
+	struct iovec iov[2] = {
+		{ .iov_base = io_buf, .iov_len = head },
+		{ .iov_base = io_buf + head, .iov_len = first - head },
+	};
+	int64_t n = spool_read(saved, 0, first, io_buf);
+
+	if (!n)
+		n = neg_errno((int)writev(rfd, iov, 2));
+	if (n == (int64_t)first && first < saved->len) {
+		int ret = spool_write_to(saved, first, saved->len - first, rfd);
+
+		n = ret ? ret : (int64_t)saved->len;
+	}
+	check_bytes(n, saved->len, first < saved->len ?
+		    "B: writev() of A's stream as 5 + 1 MiB - 5 bytes, then write()s of the rest" :
+		    "B: writev() of A's stream as 5 + the rest bytes",
+		    "do_loop_readv_writev over mtty_resume_write");
+}
+
+/*
+ * One write() that runs one byte past the end of the state is refused as
+ * a whole: the stream itself when it fits the buffer, else its last
+ * IO_CHUNK - 1 bytes after the rest was written.
+ */
+static void write_past_end(const struct spool *saved, int rfd)
+{
+	size_t tail = saved->len < IO_CHUNK ? (size_t)saved->len : IO_CHUNK - 1;
+	int ret = spool_write_to(saved, 0, saved->len - tail, rfd);
+
+	if (ret) {
+		check_err(ret, 0, "B: write() of all but the stream's last 1 MiB - 1 bytes",
+			  "mtty_resume_write");
+		return;
+	}
+	ret = spool_read(saved, saved->len - tail, tail, io_buf);
+	io_buf[tail] = 0;
+	if (!ret)
+		ret = neg_errno((int)write(rfd, io_buf, tail + 1));
+	check_err(ret, -ENOMEM, tail == saved->len ?
+		  "B: a single write() of the stream plus one byte" :
+		  "B: a single write() of the stream's last 1 MiB - 1 bytes plus one byte",
+		  "mtty_resume_write checks the requested length before copying");
+}
+
+/*
+ * A's state into B: RESUMING, write, RESUMING -> STOP (mtty_load_state).
+ * A's stream is spooled (probe.h): B is given it three times.
+ */
 void group_resume(void)
 {
-	struct dev a, b;
-	int sfd = NO_FD, kept = NO_FD, rfd = NO_FD;
-	ssize_t pre, post;
-	size_t len;
+	struct dev a = DEV_CLOSED, b = DEV_CLOSED;
+	struct spool saved;
+	int rfd = NO_FD;
 	uint32_t state = ~0U;
 	unsigned char extra = 0;
 
-	if (!dev_open_checked(&a, conf.cdev[0]) || !dev_open_checked(&b, conf.cdev[1]))
-		return;
+	if (!check_err(spool_open(&saved), 0, "a temporary file for A's state",
+		       "open(2): O_TMPFILE in $TMPDIR") ||
+	    !dev_open_checked(&a, conf.cdev[0]) || !dev_open_checked(&b, conf.cdev[1]))
+		goto out;
 	/* the save side through PRE_COPY, as a migration does */
-	if (mig_set_state(a.fd, ST_PRE_COPY, &sfd) || sfd < 0) {
-		check(false, "A: RUNNING -> PRE_COPY");
+	if (!save_a(&a, &saved))
 		goto out;
-	}
-	pre = read_to_end(sfd, stream_buf, STREAM_CAP);
-	check_err(mig_set_state(a.fd, ST_STOP_COPY, &kept), 0, "A: PRE_COPY -> STOP_COPY", "vfio_mig_get_next_state");
-	post = pre < 0 ? -1 : read_to_end(sfd, stream_buf + pre, STREAM_CAP - (size_t)pre);
-	close_fd(&sfd);
-	if (!check(pre >= 0 && post > 0, "A saved %zd + %zd bytes", pre, post))
-		goto out;
-	len = (size_t)(pre + post);
 
 	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING", "vfio_mig_get_next_state");
 	if (!check(rfd >= 0 && rfd != FD_POISON, "B: RESUMING gives a data_fd"))
 		goto out;
-	{
-		struct iovec iov[2] = {
-			{ .iov_base = stream_buf, .iov_len = 5 },
-			{ .iov_base = stream_buf + 5, .iov_len = len - 5 },
-		};
-
-		check_u64((uint64_t)neg_errno((int)writev(rfd, iov, 2)), len,
-			  "B: writev() of A's stream as 5 + the rest bytes",
-			  "do_loop_readv_writev over mtty_resume_write");
-	}
+	writev_stream(&saved, rfd);
 	check_err(write_all(rfd, &extra, 1), -ENOMEM, "B: one byte more than the state",
 		  "mtty_resume_write: requested_length > mtty_data_size");
 	check_err(mig_set_state(b.fd, ST_STOP, NULL), 0, "B: RESUMING -> STOP", "mtty_load_state");
@@ -282,10 +357,7 @@ void group_resume(void)
 
 	/* the whole stream plus one byte in ONE write: refused as a whole */
 	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING again", "vfio_mig_get_next_state");
-	stream_buf[len] = 0;
-	check_err(neg_errno((int)write(rfd, stream_buf, len + 1)), -ENOMEM,
-		  "B: a single write() of the stream plus one byte",
-		  "mtty_resume_write checks the requested length before copying");
+	write_past_end(&saved, rfd);
 	close_fd(&rfd);
 	if (!dev_to_running(&b))
 		goto out;
@@ -293,7 +365,7 @@ void group_resume(void)
 	/* truncated: one byte short */
 	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING, truncated",
 		  "vfio_mig_get_next_state");
-	check_err(write_all(rfd, stream_buf, len - 1), 0, "B: write all but the last byte",
+	check_err(spool_write_to(&saved, 0, saved.len - 1, rfd), 0, "B: write all but the last byte",
 		  "mtty_resume_write");
 	check_err(mig_set_state(b.fd, ST_STOP, NULL), -EINVAL,
 		  "B: RESUMING -> STOP on a truncated stream", "mtty_load_state: filled_size < size");
@@ -307,11 +379,8 @@ void group_resume(void)
 	      sname(state));
 	close_fd(&rfd);
 out:
-	close_fd(&sfd);
 	close_fd(&rfd);
-	dev_to_running(&a);
-	dev_to_running(&b);
-	dev_close(&a);
-	dev_close(&b);
+	dev_release(&a);
+	dev_release(&b);
+	spool_close(&saved);
 }
-

@@ -131,6 +131,12 @@ static int finish(int stop_signal)
 	int failed;
 
 	timing_report();
+	/*
+	 * Whatever a check left open (a device fd that keeps it bound, a data
+	 * fd) is closed first: the devices are opened again to be put back,
+	 * and each one's state is then known and said.
+	 */
+	safety_drop_everything();
 	failed = leave_devices_running();
 	if (stop_signal && !run.opt.json)
 		printf("Bail out! stopped by signal %d\n", stop_signal);
@@ -180,6 +186,10 @@ static int prepare_targets(void)
 					  "%s: %s; not touched", t->spec, why);
 		run.ntargets++;
 	}
+	if (run.ntargets == 2 && !strcmp(run.targets[0].cdev, run.targets[1].cdev))
+		return vmt_refuse(&run.failure, NULL, -EINVAL, VMT_EXIT_USAGE,
+				  "%s and %s are the same device (%s): PEER must be another",
+				  run.targets[0].spec, run.targets[1].spec, run.targets[0].cdev);
 	if (run.ntargets == 2 && facts[0].mig_flags != facts[1].mig_flags)
 		return vmt_refuse(&run.failure, NULL, -EINVAL, VMT_EXIT_USAGE,
 				  "%s and %s claim different migration flags (0x%" PRIx64 ", 0x%" PRIx64

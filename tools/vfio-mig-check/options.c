@@ -11,6 +11,7 @@
 #include "log.h"
 #include "options.h"
 #include "strutils.h"
+#include "vfio-device.h"
 
 static void usage(void)
 {
@@ -25,8 +26,9 @@ static void usage(void)
 	       "them; it refuses a device in use and leaves each one RUNNING.\n"
 	       "\n"
 	       "Devices:\n"
-	       " -d, --device DEV          /dev/vfio/devices/vfioN, a PCI address or an mdev\n"
-	       "                           UUID; a second -d is the PEER (the same kind)\n"
+	       " -d, --device DEV          /dev/vfio/devices/vfioN or vfioN, a PCI address,\n"
+	       "                           an mdev UUID or fd:N; a second -d is the PEER\n"
+	       "                           (the same kind)\n"
 	       " -y, --yes                 go ahead and change the devices' migration state\n"
 	       "\n"
 	       "Selection:\n"
@@ -76,7 +78,7 @@ static void take_option(int rc, const char *arg, void *ctx)
 	case OPT_DEVICE:
 		if (o->ndevices == 2)
 			vmt_usage_error("at most two devices (-d DEV -d PEER)");
-		o->device[o->ndevices++] = vmt_cli_device_or_usage(arg, VMT_CLI_DEVICE_NAMED);
+		o->device[o->ndevices++] = vmt_cli_device_or_usage(arg, VMT_CLI_DEVICE_ANY);
 		break;
 	case OPT_YES:
 		o->yes = true;

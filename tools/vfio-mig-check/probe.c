@@ -4,9 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "iommufd-ioctl.h"
 #include "probe.h"
 #include "results.h"
@@ -15,7 +19,7 @@
 #include "vfio-ioctl.h"
 #include "vfio-mig.h"
 
-unsigned char stream_buf[STREAM_CAP];
+unsigned char io_buf[IO_CHUNK];
 
 const char *sname(uint32_t s)
 {
@@ -179,6 +183,7 @@ int dev_open(struct dev *d, const char *path)
 		ret = vmt_iommufd_ioas_alloc(d->iommufd, &d->ioas);
 	if (!ret)
 		ret = vmt_vfio_device_attach_iommufd_pt(d->fd, d->ioas);
+	d->ready = !ret;
 	return ret;
 }
 
@@ -186,14 +191,25 @@ void dev_close(struct dev *d)
 {
 	close_fd(&d->fd);
 	close_fd(&d->iommufd);
+	d->ready = false;
+}
+
+void dev_release(struct dev *d)
+{
+	if (d->ready)
+		dev_to_running(d);
+	dev_close(d);
 }
 
 bool dev_open_checked(struct dev *d, const char *path)
 {
 	int ret = dev_open(d, path);
 
-	if (ret)
+	if (ret) {
+		/* not left bound: later groups, and the end of the run, open it again */
+		dev_close(d);
 		return check(false, "open, bind, IOAS, attach %s: %s", path, errname(ret));
+	}
 	return true;
 }
 
@@ -210,35 +226,38 @@ bool dev_to_running(struct dev *d)
 	return true;
 }
 
-ssize_t read_to_pause(int fd, unsigned char *buf, size_t cap, int *end_errno)
+int64_t read_to_pause(int fd, struct sink *to, int *end_errno)
 {
-	uint64_t start = vmt_monotonic_ns();
-	size_t total = 0;
+	uint64_t total = 0, read_ns = 0;
+	int ret;
 
 	*end_errno = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf + total, cap - total);
+		uint64_t start = vmt_monotonic_ns();
+		ssize_t n = read(fd, io_buf, sizeof(io_buf));
 
+		read_ns += vmt_monotonic_ns() - start;
 		if (n < 0 && errno == ENOMSG) {
 			*end_errno = -ENOMSG;
 			n = 0;
 		}
 		if (n < 0)
 			return -errno;
-		if (n == 0) {
-			timing_read(total, vmt_monotonic_ns() - start);
-			return (ssize_t)total;
-		}
-		total += (size_t)n;
-		if (total == cap)
-			return -E2BIG;
+		if (n == 0)
+			break;
+		if (to && (ret = to->take(to, io_buf, (size_t)n)))
+			return ret;
+		total += (uint64_t)n;
 	}
+	/* the reads alone: where the bytes went is not the device's speed */
+	timing_read(total, read_ns);
+	return (int64_t)total;
 }
 
-ssize_t read_to_end(int fd, unsigned char *buf, size_t cap)
+int64_t read_to_end(int fd, struct sink *to)
 {
 	int end;
-	ssize_t n = read_to_pause(fd, buf, cap, &end);
+	int64_t n = read_to_pause(fd, to, &end);
 
 	return end ? end : n;
 }
@@ -266,10 +285,73 @@ int read_once(int fd, size_t n)
 	return neg_errno((int)read(fd, buf, n < sizeof(buf) ? n : sizeof(buf)));
 }
 
-ssize_t save_stream(struct dev *b, unsigned char *buf)
+static int spool_take(struct sink *sink, const unsigned char *buf, size_t len)
+{
+	struct spool *s = (struct spool *)sink;
+	int ret = write_all(s->fd, buf, len);
+
+	if (!ret)
+		s->len += len;
+	return ret;
+}
+
+int spool_open(struct spool *s)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+
+	*s = (struct spool){ .sink = { .take = spool_take }, .fd = NO_FD };
+	if (!dir || !*dir)
+		dir = "/tmp";
+	s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (s->fd >= 0)
+		return 0;
+	/* a file system without O_TMPFILE: a named file, unlinked at once */
+	if (snprintf(path, sizeof(path), "%s/vfio-mig-check.XXXXXX", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	s->fd = mkostemp(path, O_CLOEXEC);
+	if (s->fd < 0)
+		return -errno;
+	unlink(path);
+	return 0;
+}
+
+void spool_close(struct spool *s)
+{
+	close_fd(&s->fd);
+	s->len = 0;
+}
+
+int spool_read(const struct spool *s, uint64_t offset, size_t len, unsigned char *buf)
+{
+	ssize_t n = lseek(s->fd, (off_t)offset, SEEK_SET) < 0 ? -errno :
+		    vmt_read_full(s->fd, buf, len);
+
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int spool_write_to(const struct spool *s, uint64_t offset, uint64_t len, int fd)
+{
+	while (len) {
+		size_t n = len < sizeof(io_buf) ? (size_t)len : sizeof(io_buf);
+		int ret = spool_read(s, offset, n, io_buf);
+
+		if (!ret)
+			ret = write_all(fd, io_buf, n);
+		if (ret)
+			return ret;
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int64_t save_stream(struct dev *b, struct sink *to)
 {
 	int fd = NO_FD, ret;
-	ssize_t n;
+	int64_t n;
 
 	ret = mig_set_state(b->fd, ST_STOP_COPY, &fd);
 	if (ret || fd < 0) {
@@ -278,13 +360,23 @@ ssize_t save_stream(struct dev *b, unsigned char *buf)
 		close_fd(&fd);
 		return -EIO;
 	}
-	n = read_to_end(fd, buf, STREAM_CAP);
+	n = read_to_end(fd, to);
 	close_fd(&fd);
 	if (n <= 0) {
-		check(false, "%s: reading its stream: %s", b->path, errname((int)n));
+		check(false, "%s: reading its stream: %s", b->path, n ? errname((int)n) : "no bytes");
 		return -EIO;
 	}
 	if (!dev_to_running(b))
 		return -EIO;
 	return n;
+}
+
+bool check_bytes(int64_t got, uint64_t want, const char *what, const char *rule)
+{
+	char expected[32];
+
+	if (got >= 0)
+		return check_u64((uint64_t)got, want, what, rule);
+	snprintf(expected, sizeof(expected), "%llu", (unsigned long long)want);
+	return check_answer(false, what, rule, expected, errname((int)got));
 }

@@ -40,12 +40,17 @@ struct dev {
 	const char *path;
 	int fd, iommufd;
 	uint32_t devid, ioas;
+	bool ready; /* dev_open succeeded: its state can be asked and set */
 };
+/* A dev not opened yet: dev_release() does nothing to it. */
+#define DEV_CLOSED { .fd = NO_FD, .iommufd = NO_FD }
 
 /* 0 or -errno; *d is usable for dev_close() either way. */
 int dev_open(struct dev *d, const char *path);
 void dev_close(struct dev *d);
-/* dev_open, a failed check when it fails. */
+/* The end of a group: back to RUNNING when it was opened (dev_to_running), closed. */
+void dev_release(struct dev *d);
+/* dev_open, a failed check (and *d closed) when it fails. */
 bool dev_open_checked(struct dev *d, const char *path);
 /* VFIO_DEVICE_RESET and GET: back to RUNNING with no data_fd, or a failed check. */
 bool dev_to_running(struct dev *d);
@@ -66,19 +71,61 @@ int get_info(int devfd, uint32_t argsz, struct vfio_device_info *info);
 void close_fd(int *fd);
 int neg_errno(int ret);
 
-/* read() until 0 or an error: the byte count, or -errno (-E2BIG when cap fills). */
-ssize_t read_to_end(int fd, unsigned char *buf, size_t cap);
+/*
+ * Where the bytes read from a data_fd go.  A device's state can be many
+ * GiB (mlx5, vGPUs): no check keeps it in memory.  What a check needs of
+ * it is its size (counted), its bytes again to write into a resuming
+ * device (a spool), or its digest next to a migstream (group-stream.c):
+ * each is a sink, fed through one bounded buffer.
+ */
+struct sink {
+	/* 0 or -errno */
+	int (*take)(struct sink *s, const unsigned char *buf, size_t len);
+};
+
+/* The buffer every transfer of device state goes through. */
+#define IO_CHUNK (1u << 20)
+extern unsigned char io_buf[IO_CHUNK];
+
+/*
+ * read() until 0 or an error: the byte count, or -errno.  to == NULL: the
+ * bytes are only counted.
+ */
+int64_t read_to_end(int fd, struct sink *to);
 /* The same, and -ENOMSG counts as the end too; *end_errno gets what ended it (0 or -ENOMSG). */
-ssize_t read_to_pause(int fd, unsigned char *buf, size_t cap, int *end_errno);
+int64_t read_to_pause(int fd, struct sink *to, int *end_errno);
 int write_all(int fd, const unsigned char *buf, size_t len);
 /* one read() of up to n (<= 64) bytes: the count or -errno */
 int read_once(int fd, size_t n);
 
-/* One buffer for a device's whole state, shared by the groups that save one. */
-#define STREAM_CAP (1u << 20)
-extern unsigned char stream_buf[STREAM_CAP];
+/*
+ * A saved state, to be written into a resuming device again: an unlinked
+ * temporary file in $TMPDIR (else /tmp), so that it costs disk, not memory.
+ */
+struct spool {
+	struct sink sink;
+	int fd;
+	uint64_t len;
+};
 
-/* B's state as a complete stream (RUNNING -> STOP_COPY), B back in RUNNING; or -EIO. */
-ssize_t save_stream(struct dev *b, unsigned char *buf);
+/* 0 or -errno; *s is usable for spool_close() either way. */
+int spool_open(struct spool *s);
+void spool_close(struct spool *s);
+/* Bytes [offset, offset + len) of s written to fd, through io_buf: 0 or -errno. */
+int spool_write_to(const struct spool *s, uint64_t offset, uint64_t len, int fd);
+/* Bytes [offset, offset + len) of s into buf (len <= IO_CHUNK): 0 or -errno. */
+int spool_read(const struct spool *s, uint64_t offset, size_t len, unsigned char *buf);
+
+/*
+ * B's state as a complete stream (RUNNING -> STOP_COPY) into to (NULL:
+ * counted), B back in RUNNING: the byte count, or -EIO after a failed check.
+ */
+int64_t save_stream(struct dev *b, struct sink *to);
+
+/*
+ * check_u64 of a byte count read or written, or a failed check naming the
+ * error when got is -errno: a count is never shown negative.
+ */
+bool check_bytes(int64_t got, uint64_t want, const char *what, const char *rule);
 
 #endif

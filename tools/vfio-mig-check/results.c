@@ -70,6 +70,9 @@ void results_init(bool tap, void (*poll)(void))
 {
 	R.tap = tap;
 	R.poll = poll;
+	/* without it a TAP consumer reads version 12, where the YAML blocks are not TAP */
+	if (tap)
+		printf("TAP version 13\n");
 }
 
 static struct group_result *new_group(const char *name)

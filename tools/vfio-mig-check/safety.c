@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,28 +22,55 @@ void safety_drop_everything(void)
 	close_range(STDERR_FILENO + 1, ~0U, 0);
 }
 
-/* The sysfs directory of spec, and its cdev node. */
+#define CDEV_DIR "/dev/vfio/devices/"
+
+/*
+ * The cdev path of a spec that names one: a path (also a link to a cdev),
+ * a bare "vfioN", or fd:N (the cdev open on N; the checks open it anew,
+ * so a bound fd, a VMM's, is found in use).  -ENODEV: not a cdev.
+ */
+static int cdev_path_of(const char *spec, char *out, size_t len)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+
+	if (!strncmp(spec, "fd:", 3)) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", spec + 3);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n < 0)
+			return errno == ENOENT ? -EBADF : -errno;
+		path[n] = '\0';
+	} else if (!strchr(spec, '/')) {
+		snprintf(path, sizeof(path), CDEV_DIR "%s", spec);
+	} else if (strncmp(spec, CDEV_DIR, strlen(CDEV_DIR)) && realpath(spec, path)) {
+		/* ./vfio0, a link: where it leads */
+	} else if (vmt_copy_string(path, sizeof(path), spec)) {
+		return -ENAMETOOLONG;
+	}
+	if (strncmp(path, CDEV_DIR, strlen(CDEV_DIR)) || !path[strlen(CDEV_DIR)])
+		return -ENODEV;
+	return vmt_copy_string(out, len, path) ? -ENAMETOOLONG : 0;
+}
+
+/* The sysfs directory of spec, and its cdev node; the forms as vmt_device_spec_check's. */
 static int find_sysfs_dir(const char *spec, struct target *t, char *dir, size_t len)
 {
-	const char *prefix = "/dev/vfio/devices/";
 	char bdf[32], cdev[64];
 	int ret;
 
-	if (!strncmp(spec, prefix, strlen(prefix))) {
-		if (vmt_copy_string(t->cdev, sizeof(t->cdev), spec))
-			return -EINVAL;
-		return vmt_sysfs_dir_of_cdev(spec + strlen(prefix), dir, len);
-	}
 	if (vmt_sysfs_is_uuid(spec))
 		ret = vmt_sysfs_mdev_dir(spec, dir, len);
-	else if (!vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)))
+	else if (strncmp(spec, "fd:", 3) && !strchr(spec, '/') &&
+		 !vmt_sysfs_parse_pci_address(spec, bdf, sizeof(bdf)))
 		ret = vmt_sysfs_pci_dir(bdf, dir, len);
+	else if ((ret = cdev_path_of(spec, t->cdev, sizeof(t->cdev))))
+		return ret;
 	else
-		return -EINVAL;
+		return vmt_sysfs_dir_of_cdev(t->cdev + strlen(CDEV_DIR), dir, len);
 	if (!ret)
 		ret = vmt_sysfs_vfio_cdev(dir, cdev, sizeof(cdev));
 	if (!ret)
-		snprintf(t->cdev, sizeof(t->cdev), "%s%s", prefix, cdev);
+		snprintf(t->cdev, sizeof(t->cdev), CDEV_DIR "%s", cdev);
 	return ret;
 }
 

@@ -34,7 +34,7 @@ void timing_arc(uint32_t from, uint32_t to, uint64_t ns)
 		arcs[i].max_ns = ns;
 }
 
-void timing_read(size_t bytes, uint64_t ns)
+void timing_read(uint64_t bytes, uint64_t ns)
 {
 	read_bytes += bytes;
 	read_ns += ns;

@@ -19,7 +19,7 @@ struct arc_timing {
 /* A successful SET from -> to that took ns. */
 void timing_arc(uint32_t from, uint32_t to, uint64_t ns);
 /* bytes read from a data fd in ns (one read-to-the-end). */
-void timing_read(size_t bytes, uint64_t ns);
+void timing_read(uint64_t bytes, uint64_t ns);
 
 const struct arc_timing *timing_arcs(unsigned int *count);
 /* Totals of timing_read(): bytes and nanoseconds. */
