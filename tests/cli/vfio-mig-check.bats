@@ -291,7 +291,7 @@ sized() {
 	vmt_one_line_error vfio-mig-check "vfio0 and $(uuid 1) are the same device"
 	vmt_run 2 sim2 "" -- vfio-mig-check --yes -d zz
 	[ "$(sim_state vfio0 requests)" = 0 ]
-	vmt_run_error 2 "invalid device 'zz' \(not a device path, PCI address, mdev UUID or fd:N\)" \
+	vmt_run_error 2 "invalid device 'zz' \(not vfioN, /dev/vfio/devices/vfioN, a PCI address, an mdev UUID or fd:N\)" \
 		vfio-mig-check --yes -d zz
 	vmt_run 1 sim2 "" -- vfio-mig-check --yes -d vfio7
 	vmt_one_line_error vfio-mig-check "^vfio-mig-check: error: vfio7: no such VFIO device"
