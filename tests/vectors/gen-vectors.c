@@ -519,6 +519,32 @@ static const struct bad_vector bad_channel_vectors[] = {
 	{ "channel-flags.vms", 1, "CHANNEL", "unknown CHANNEL flags 0x00000001", spoil_channel_flags },
 };
 
+/*
+ * Variants of init-data-sent.vms (records: 0 STREAM_HEADER, 1 DEVICE, 2 and
+ * 3 DATA, 4 INIT_DATA_SENT, 5..7 DATA, 8 DEVICE_END, 9 STREAM_END): an
+ * error inside the marker is reported under the marker's name.
+ */
+static void spoil_marker_payload(struct vbuf *b)
+{
+	b->p[vector_record_offset(b, 4) + MIGSTREAM_RECORD_HEADER_LEN + 10] ^= 0x01;
+}
+
+/* initial 101 beyond offset 100: bytes a plain reader skips, a return path's loader refuses */
+static void spoil_marker_initial(struct vbuf *b)
+{
+	put_be64(b->p + vector_record_offset(b, 4) + MIGSTREAM_RECORD_HEADER_LEN + 16, 101);
+	vector_reseal(b, 4);
+}
+
+static const struct bad_vector bad_marker_vectors[] = {
+	{ "bad-init-data-sent.vms", 4, "INIT_DATA_SENT", "payload checksum mismatch", spoil_marker_payload },
+};
+
+/* Good streams to a plain reader; a loader with a return path refuses the marker. */
+static const struct bad_vector marker_vectors[] = {
+	{ "init-data-sent-beyond.vms", 4, "INIT_DATA_SENT", "initial beyond offset", spoil_marker_initial },
+};
+
 static const struct bad_vector bad_vectors[] = {
 	{ "bad-payload-check.vms", 4, "DATA", "payload checksum mismatch", spoil_payload },
 	{ "bad-header-check.vms", 3, NULL, "record header check mismatch", spoil_header },
@@ -541,6 +567,15 @@ static int make_bad(const struct bad_vector *bv, struct vbuf *out)
 __attribute__((unused)) static int make_bad_channel(const struct bad_vector *bv, struct vbuf *out)
 {
 	int ret = gen_to_mem(gen_channel_1, out);
+
+	if (!ret)
+		bv->spoil(out);
+	return ret;
+}
+
+__attribute__((unused)) static int make_bad_marker(const struct bad_vector *bv, struct vbuf *out)
+{
+	int ret = gen_to_mem(gen_init_data_sent, out);
 
 	if (!ret)
 		bv->spoil(out);
@@ -597,6 +632,18 @@ int main(int argc, char **argv)
 		    write_file(argv[1], bad_channel_vectors[i].name, &b))
 			return 1;
 		printf("%-24s %6zu bytes\n", bad_channel_vectors[i].name, b.len);
+		free(b.p);
+	}
+	for (size_t i = 0; i < sizeof(bad_marker_vectors) / sizeof(bad_marker_vectors[0]); i++) {
+		if (make_bad_marker(&bad_marker_vectors[i], &b) || write_file(argv[1], bad_marker_vectors[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", bad_marker_vectors[i].name, b.len);
+		free(b.p);
+	}
+	for (size_t i = 0; i < sizeof(marker_vectors) / sizeof(marker_vectors[0]); i++) {
+		if (make_bad_marker(&marker_vectors[i], &b) || write_file(argv[1], marker_vectors[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", marker_vectors[i].name, b.len);
 		free(b.p);
 	}
 	return 0;
