@@ -13,6 +13,7 @@
  *             2^64 make a stream every reader must refuse
  *   -a        a SWITCHOVER_ACK among the forward records (a reply record
  *             where it does not belong)
+ *   -n NAME   device 1's name (default a UUID; device 0 is 0000:00:04.0)
  *
  * Or a reply stream (migstream(5), RETURN PATH), with -R LIST: STREAM_HEADER,
  * then the comma-separated records of LIST in order, STREAM_END:
@@ -195,8 +196,10 @@ int main(int argc, char **argv)
 	uint64_t iova = 0x100000;
 	int opt, len;
 
-	while ((opt = getopt(argc, argv, "z:cui:aR:")) != -1) {
-		if (opt == 'a')
+	while ((opt = getopt(argc, argv, "z:cui:aR:n:")) != -1) {
+		if (opt == 'n')
+			snprintf(dev1.name, sizeof(dev1.name), "%s", optarg);
+		else if (opt == 'a')
 			reply_record = true;
 		else if (opt == 'R')
 			reply_list = optarg;

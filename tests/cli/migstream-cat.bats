@@ -304,6 +304,26 @@ setup() {
 		'["schema","file","type","device"]' ]
 }
 
+@test "--extract=NAME: the device whose DEVICE record has that name; unknown or ambiguous names are one-line errors" {
+	migstream-cat --extract=1 full.vms >by-index
+	migstream-cat --extract=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 full.vms | cmp - by-index
+	migstream-cat --extract=0 full.vms >by-index
+	migstream-cat --extract=0000:00:04.0 full.vms | cmp - by-index
+	vmt_run_error 4 "full\\.vms: no device named '0000:00:05\\.0' in the stream$" \
+		migstream-cat --extract=0000:00:05.0 full.vms
+	[ -z "$output" ]
+	# the name from the command line is shown escaped: the error stays one line
+	vmt_run_error 4 "no device named 'x\\\\x0ay' in the stream$" migstream-cat --extract=$'x\ny' full.vms
+	# two devices of one name: the index must say which
+	migstream-cat-mkstream -n 0000:00:04.0 >twins.vms
+	vmt_run_error 4 "twins\\.vms: device name '0000:00:04\\.0' is ambiguous: devices 0 and 1 have it \\(give the index\\)$" \
+		migstream-cat --extract=0000:00:04.0 twins.vms
+	[ -z "$output" ]
+	migstream-cat --extract=1 twins.vms | cmp - <(migstream-cat --extract=1 full.vms)
+	# a number is always an index
+	vmt_run_error 2 "invalid --extract argument: '4294967296'" migstream-cat --extract=4294967296 full.vms
+}
+
 @test "reply streams: listed and verified, each reply record described, the loader's message escaped" {
 	migstream-cat-mkstream -R ack,result >ok.vms
 	migstream-cat-mkstream -R failed >failed.vms
