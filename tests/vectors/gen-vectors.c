@@ -601,51 +601,48 @@ static int write_file(const char *dir, const char *name, const struct vbuf *b)
 	return ret;
 }
 
-int main(int argc, char **argv)
+static int write_vectors(const char *dir, const struct vector *v, size_t n)
 {
 	struct vbuf b;
 
+	for (size_t i = 0; i < n; i++) {
+		if (gen_to_mem(v[i].gen, &b) || write_file(dir, v[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", v[i].name, b.len);
+		free(b.p);
+	}
+	return 0;
+}
+
+/* Variants of a good vector, each made by make(). */
+static int write_variants(const char *dir, const struct bad_vector *bv, size_t n,
+			  int (*make)(const struct bad_vector *, struct vbuf *))
+{
+	struct vbuf b;
+
+	for (size_t i = 0; i < n; i++) {
+		if (make(&bv[i], &b) || write_file(dir, bv[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", bv[i].name, b.len);
+		free(b.p);
+	}
+	return 0;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+int main(int argc, char **argv)
+{
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen-vectors DIR\n");
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
-		if (gen_to_mem(vectors[i].gen, &b) || write_file(argv[1], vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(reply_vectors) / sizeof(reply_vectors[0]); i++) {
-		if (gen_to_mem(reply_vectors[i].gen, &b) || write_file(argv[1], reply_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", reply_vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++) {
-		if (make_bad(&bad_vectors[i], &b) || write_file(argv[1], bad_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", bad_vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(bad_channel_vectors) / sizeof(bad_channel_vectors[0]); i++) {
-		if (make_bad_channel(&bad_channel_vectors[i], &b) ||
-		    write_file(argv[1], bad_channel_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", bad_channel_vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(bad_marker_vectors) / sizeof(bad_marker_vectors[0]); i++) {
-		if (make_bad_marker(&bad_marker_vectors[i], &b) || write_file(argv[1], bad_marker_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", bad_marker_vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(marker_vectors) / sizeof(marker_vectors[0]); i++) {
-		if (make_bad_marker(&marker_vectors[i], &b) || write_file(argv[1], marker_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", marker_vectors[i].name, b.len);
-		free(b.p);
-	}
+	if (write_vectors(argv[1], vectors, N(vectors)) || write_vectors(argv[1], reply_vectors, N(reply_vectors)) ||
+	    write_variants(argv[1], bad_vectors, N(bad_vectors), make_bad) ||
+	    write_variants(argv[1], bad_channel_vectors, N(bad_channel_vectors), make_bad_channel) ||
+	    write_variants(argv[1], bad_marker_vectors, N(bad_marker_vectors), make_bad_marker) ||
+	    write_variants(argv[1], marker_vectors, N(marker_vectors), make_bad_marker))
+		return 1;
 	return 0;
 }
 #endif

@@ -79,6 +79,8 @@ static const char *row_text(struct cat_row *row, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (!room)
+		return ""; /* never: a row formats a few short values */
 	va_start(ap, fmt);
 	n = vsnprintf(at, room, fmt, ap);
 	va_end(ap);

@@ -112,26 +112,31 @@ void cat_print_row_text(FILE *out, const struct cat_row *row, const enum cat_col
 	putc('\n', out);
 }
 
+void cat_result_flags_string(uint32_t flags, const char *none, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	snprintf(buf, len, "%s", none);
+	for (unsigned int bit = 0; bit < 32 && used < len; bit++) {
+		const char *name = migstream_result_flag_name(bit);
+		int n;
+
+		if (!(flags & (1u << bit)))
+			continue;
+		n = name ? snprintf(buf + used, len - used, "%s%s", used ? "|" : "", name)
+			 : snprintf(buf + used, len - used, "%sbit %u", used ? "|" : "", bit);
+		used += n < 0 ? 0 : (size_t)n;
+	}
+}
+
 /* "0:RUNNING:LOADED|IN_STATE": a LOAD_RESULT entry in INFO. */
 static int format_target(char *buf, size_t len, const struct migstream_result_device *e)
 {
-	int used = snprintf(buf, len, "%" PRIu32 ":%s:", e->device,
-			    e->state == MIGSTREAM_STATE_UNKNOWN ? "unknown" : vmt_mig_state_name(e->state));
+	char flags[64];
 
-	if (!e->flags)
-		return used + snprintf(buf + used, (size_t)used < len ? len - used : 0, "-");
-	for (unsigned int bit = 0; bit < 32; bit++) {
-		const char *name = migstream_result_flag_name(bit);
-		bool first = !(e->flags & ((1u << bit) - 1));
-
-		if (!(e->flags & (1u << bit)))
-			continue;
-		if (name)
-			used += snprintf(buf + used, (size_t)used < len ? len - used : 0, "%s%s", first ? "" : "|", name);
-		else
-			used += snprintf(buf + used, (size_t)used < len ? len - used : 0, "%sbit %u", first ? "" : "|", bit);
-	}
-	return used;
+	cat_result_flags_string(e->flags, "-", flags, sizeof(flags));
+	return snprintf(buf, len, "%" PRIu32 ":%s:%s", e->device,
+			e->state == MIGSTREAM_STATE_UNKNOWN ? "unknown" : vmt_mig_state_name(e->state), flags);
 }
 
 /* One field's value as INFO shows it; the number of characters it took (or wanted). */

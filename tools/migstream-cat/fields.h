@@ -85,6 +85,9 @@ struct cat_row {
 	struct migstream_load_result result; /* a LOAD_RESULT's, decoded */
 };
 
+/* A LOAD_RESULT entry's flags as "LOADED|IN_STATE" (none: what no flag is). */
+void cat_result_flags_string(uint32_t flags, const char *none, char *buf, size_t len);
+
 /* The INFO column's text: the row's fields as key=value words. */
 void cat_format_info(const struct cat_row *row, char *buf, size_t len);
 

@@ -111,24 +111,6 @@ void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
 	}
 }
 
-/* "LOADED|IN_STATE", "none" */
-static void result_flags_string(uint32_t flags, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	snprintf(buf, len, "none");
-	for (unsigned int bit = 0; bit < 32 && used < len; bit++) {
-		const char *name = migstream_result_flag_name(bit);
-		int n;
-
-		if (!(flags & (1u << bit)))
-			continue;
-		n = name ? snprintf(buf + used, len - used, "%s%s", used ? "|" : "", name)
-			 : snprintf(buf + used, len - used, "%sbit %u", used ? "|" : "", bit);
-		used += n < 0 ? 0 : (size_t)n;
-	}
-}
-
 static double ratio(const struct cat_summary *s)
 {
 	return s->stored_bytes ? (double)s->raw_bytes / (double)s->stored_bytes : 1.0;
@@ -181,7 +163,7 @@ static void print_reply_text(FILE *out, const struct cat_summary *s)
 	for (uint32_t i = 0; i < s->result.device_count; i++) {
 		const struct migstream_result_device *e = &s->result.devices[i];
 
-		result_flags_string(e->flags, flags, sizeof(flags));
+		cat_result_flags_string(e->flags, "none", flags, sizeof(flags));
 		fprintf(out, "    device %-9" PRIu32 "%s, %s\n", e->device,
 			e->state == MIGSTREAM_STATE_UNKNOWN ? "state unknown" : vmt_mig_state_name(e->state), flags);
 	}
