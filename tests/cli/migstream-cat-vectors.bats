@@ -81,7 +81,7 @@ good_vectors() {
 	vmt_run 0 migstream-cat --verify reply-ok.vms reply-failed.vms
 	vmt_run 0 migstream-cat -q -o seq,type,device,info reply-ok.vms
 	[ "${lines[2]}" = "      1 SWITCHOVER_ACK   0 generation=1 bytes=100 time=2026-01-01T00:00:00.001000000Z" ]
-	[ "${lines[3]}" = "      2 LOAD_RESULT      - exit_code=0 time=2026-01-01T00:00:00.002000000Z target=0:RUNNING:LOADED|IN_STATE" ]
+	[ "${lines[3]}" = "      2 LOAD_RESULT     - exit_code=0 time=2026-01-01T00:00:00.002000000Z target=0:RUNNING:LOADED|IN_STATE" ]
 	vmt_run 0 migstream-cat reply-failed.vms
 	[[ "$output" == *"message         vfio1: the device rejected the loaded state; device vfio1 reset, now RUNNING"* ]]
 	# the modes that need device state still read forward streams only

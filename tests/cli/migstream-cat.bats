@@ -62,8 +62,8 @@ setup() {
 
 @test "-o picks columns for the listing and --json" {
 	vmt_run 0 migstream-cat -q -o seq,type,raw_len full.vms
-	[ "${lines[0]}" = "    SEQ TYPE                RAW" ]
-	[ "${lines[1]}" = "      0 STREAM_HEADER        41" ]
+	[ "${lines[0]}" = "    SEQ TYPE               RAW" ]
+	[ "${lines[1]}" = "      0 STREAM_HEADER       41" ]
 	[ "${#lines[@]}" -eq 23 ]
 	vmt_run 0 migstream-cat --json -o TYPE,device full.vms
 	[ "${lines[1]}" = '{ "schema": "migstream-cat/1", "file": "full.vms", "type": "DEVICE", "device": 0 }' ]
@@ -147,7 +147,7 @@ setup() {
 	migstream-cat --wrap --chunk-size=4K raw >s.vms
 	vmt_run 0 migstream-cat -q -o type,chunk,raw_len s.vms
 	[ "$(printf '%s\n' "$output" | grep -c DATA)" -eq 3 ]
-	printf '%s\n' "$output" | grep -q 'DATA                 2     1832'
+	printf '%s\n' "$output" | grep -q 'DATA                2     1832'
 	migstream-cat --extract=0 s.vms | cmp - raw
 }
 
@@ -162,7 +162,7 @@ setup() {
 		--phase=precopy-initial raw >s.vms
 	vmt_run 0 migstream-cat -q s.vms
 	[[ "$output" == *"name=0000:3b:00.1 driver=mlx5_vfio_pci mig_flags=0x5 stop_copy_size=100"* ]]
-	[[ "$output" == *"DATA             0 PRECOPY_INITIAL"* ]]
+	[[ "$output" == *"DATA            0 PRECOPY_INITIAL"* ]]
 	cat raw | migstream-cat --wrap --phase=stop-copy >p.vms
 	vmt_run 0 migstream-cat -q p.vms
 	[[ "$output" == *"name=<stdin> driver= mig_flags=0x1 stop_copy_size=unknown"* ]]
@@ -177,7 +177,7 @@ setup() {
 	migstream-cat --wrap raw >plain.vms
 	[ "$(vmt_size z.vms)" -lt $(( $(vmt_size plain.vms) / 10 )) ]
 	vmt_run 0 migstream-cat -q -o type,compression z.vms
-	[[ "$output" == *"DATA           zstd"* ]]
+	[[ "$output" == *"DATA          zstd"* ]]
 	migstream-cat --extract=0 z.vms | cmp - raw
 	migstream-cat --extract=0 z19.vms | cmp - raw
 }
@@ -330,7 +330,7 @@ setup() {
 	vmt_run 0 migstream-cat --verify ok.vms failed.vms
 	vmt_run 0 migstream-cat ok.vms
 	[[ "$output" == *" SWITCHOVER_ACK   0 "*"generation=1 bytes=10000 time="* ]]
-	[[ "$output" == *" LOAD_RESULT      - "*"exit_code=0 time="*" target=0:RUNNING:LOADED|IN_STATE"* ]]
+	[[ "$output" == *" LOAD_RESULT     - "*"exit_code=0 time="*" target=0:RUNNING:LOADED|IN_STATE"* ]]
 	[[ "$output" == *"  reply stream:   1 switchover acks, load result: exit 0 (loaded)"* ]]
 	vmt_run 0 migstream-cat failed.vms
 	[[ "$output" == *"target=0:RUNNING:RESET message=vfio1: rejected \\x1b[2J"* ]]

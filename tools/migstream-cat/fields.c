@@ -17,7 +17,7 @@
 const struct cat_column_info cat_columns[CAT_NCOLUMNS] = {
 	[CAT_COL_OFFSET] = { "offset", "OFFSET", 12, true, "byte offset of the record header" },
 	[CAT_COL_SEQ] = { "seq", "SEQ", 7, true, "record sequence number" },
-	[CAT_COL_TYPE] = { "type", "TYPE", 14, false, "record type" },
+	[CAT_COL_TYPE] = { "type", "TYPE", 13, false, "record type" },
 	[CAT_COL_DEVICE] = { "device", "DEV", 3, true, "device (or dirty tracker) index" },
 	[CAT_COL_PHASE] = { "phase", "PHASE", 15, false, "migration phase of DATA" },
 	[CAT_COL_CHUNK] = { "chunk", "CHUNK", 7, true, "DATA chunk index" },
