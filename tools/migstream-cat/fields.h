@@ -65,7 +65,7 @@ struct cat_field {
 	} kind;
 	bool absent;	  /* not in this record: left out of INFO, null in JSON */
 	bool quiet_empty; /* CAT_FIELD_STR: left out of INFO when "" */
-	int width;   /* CAT_FIELD_HEX: digits */
+	int width;	  /* CAT_FIELD_HEX: digits */
 	uint64_t num;
 	const char *str;
 	const char *(*flag_name)(unsigned int bit); /* CAT_FIELD_FLAGS */
