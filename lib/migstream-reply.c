@@ -143,3 +143,17 @@ int migstream_decode_load_result(const struct migstream_record *rec, struct migs
 	out->message[msg_len] = '\0';
 	return 0;
 }
+
+const char *migstream_result_flag_name(unsigned int bit)
+{
+	switch (bit < 32 ? 1u << bit : 0) {
+	case MIGSTREAM_RESULT_LOADED:
+		return "LOADED";
+	case MIGSTREAM_RESULT_IN_STATE:
+		return "IN_STATE";
+	case MIGSTREAM_RESULT_RESET:
+		return "RESET";
+	default:
+		return NULL;
+	}
+}

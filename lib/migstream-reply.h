@@ -100,6 +100,9 @@ const char *migstream_reply_type_name(uint16_t type);
 /* Whether type is a record of the return path (SWITCHOVER_ACK, LOAD_RESULT). */
 bool migstream_reply_type_known(uint16_t type);
 
+/* "LOADED", "IN_STATE", "RESET" for a bit number of a LOAD_RESULT entry's flags; NULL for others. */
+const char *migstream_result_flag_name(unsigned int bit);
+
 void migstream_encode_init_data_sent(const struct migstream_init_data_sent *m,
 				     uint8_t buf[MIGSTREAM_INIT_DATA_SENT_LEN]);
 void migstream_encode_switchover_ack(const struct migstream_switchover_ack *a,

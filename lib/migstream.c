@@ -11,27 +11,35 @@
 
 #include "byteorder.h"
 #include "migstream.h"
+#include "migstream-reply.h" /* the return path's record types, for their names */
+
+/*
+ * Every record type migstream(5) defines, the return path's included: the
+ * one place a type gets its name, so that a message about any record, from
+ * any tool, names it the same way.
+ */
+static const struct {
+	uint16_t type;
+	const char *name;
+} record_type_names[] = {
+	{ MIGSTREAM_REC_STREAM_HEADER, "STREAM_HEADER" },
+	{ MIGSTREAM_REC_DEVICE, "DEVICE" },
+	{ MIGSTREAM_REC_DATA, "DATA" },
+	{ MIGSTREAM_REC_PRECOPY_INFO, "PRECOPY_INFO" },
+	{ MIGSTREAM_REC_DIRTY_BITMAP, "DIRTY_BITMAP" },
+	{ MIGSTREAM_REC_DEVICE_END, "DEVICE_END" },
+	{ MIGSTREAM_REC_STREAM_END, "STREAM_END" },
+	{ MIGSTREAM_REC_INIT_DATA_SENT, "INIT_DATA_SENT" },
+	{ MIGSTREAM_REC_CHANNEL, "CHANNEL" },
+	{ MIGSTREAM_REC_SWITCHOVER_ACK, "SWITCHOVER_ACK" },
+	{ MIGSTREAM_REC_LOAD_RESULT, "LOAD_RESULT" },
+};
 
 const char *migstream_record_type_name(uint16_t type)
 {
-	switch (type) {
-	case MIGSTREAM_REC_STREAM_HEADER:
-		return "STREAM_HEADER";
-	case MIGSTREAM_REC_DEVICE:
-		return "DEVICE";
-	case MIGSTREAM_REC_DATA:
-		return "DATA";
-	case MIGSTREAM_REC_PRECOPY_INFO:
-		return "PRECOPY_INFO";
-	case MIGSTREAM_REC_DIRTY_BITMAP:
-		return "DIRTY_BITMAP";
-	case MIGSTREAM_REC_DEVICE_END:
-		return "DEVICE_END";
-	case MIGSTREAM_REC_STREAM_END:
-		return "STREAM_END";
-	case MIGSTREAM_REC_CHANNEL:
-		return "CHANNEL";
-	}
+	for (size_t i = 0; i < sizeof(record_type_names) / sizeof(record_type_names[0]); i++)
+		if (record_type_names[i].type == type)
+			return record_type_names[i].name;
 	return "UNKNOWN";
 }
 

@@ -227,6 +227,10 @@ struct migstream_record {
 	};
 };
 
+/*
+ * "DATA", "INIT_DATA_SENT", "LOAD_RESULT": the name of every type of
+ * migstream(5), forward stream and return path; "UNKNOWN" for the rest.
+ */
 const char *migstream_record_type_name(uint16_t type);
 const char *migstream_phase_name(uint8_t phase);
 

@@ -91,6 +91,10 @@ check_json() {
 	migstream-cat-mkstream >flux-é.vms
 	migstream-cat --json flux-é.vms >cat.json
 	migstream-cat --json --dirty flux-é.vms >>cat.json
+	# every other record type's keys: a reply stream, INIT_DATA_SENT, CHANNEL
+	migstream-cat-mkstream -R ack,failed >réponse.vms
+	migstream-cat --json réponse.vms "$VMT_SRCDIR/tests/vectors/init-data-sent.vms" \
+		"$VMT_SRCDIR/tests/vectors/channel-0.vms" >>cat.json
 	# a stream cut short: the lines of the records that passed, then the error line
 	head -c 300 flux-é.vms >cut-é.vms
 	run migstream-cat --json cut-é.vms
@@ -98,6 +102,8 @@ check_json() {
 	printf '%s\n' "$output" | grep '^{' >>cat.json
 	check_json migstream-cat migstream-cat/1 cat.json
 	grep -q '"file": "flux-é.vms"' cat.json
+	[ "$(jq -r 'select(.type == "LOAD_RESULT" or .type == "SWITCHOVER_ACK" or .type == "INIT_DATA_SENT" or .type == "CHANNEL") | .type' cat.json | sort | tr '\n' ,)" = \
+		CHANNEL,INIT_DATA_SENT,LOAD_RESULT,SWITCHOVER_ACK, ]
 	[ "$(tail -1 cat.json | jq -r '"\(.type) \(.ok) \(.error.errno) \(.error.exit_code) \(.file)"')" = "error false EBADMSG 4 cut-é.vms" ]
 }
 

@@ -286,3 +286,21 @@ json_where() {
 	[ "$(printf '%s\n' "$stderr" | jq -r '.devices[0].reorder_peak_bytes')" -eq 0 ]
 	sl_expect_state vfio1 load_verified ok
 }
+
+@test "an error inside an INIT_DATA_SENT record names INIT_DATA_SENT, in the message and in JSON's record_type" {
+	sl_require
+	local v="$VMT_SRCDIR/tests/vectors"
+	# the reader's error: a payload check failing inside the marker
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load --force --json -i "$v/bad-init-data-sent.vms" vfio1
+	[ "$status" -eq 4 ]
+	printf '%s\n' "$stderr" | grep '^{' | jq -r .error.message |
+		grep -q 'bad-init-data-sent\.vms: record 4 (INIT_DATA_SENT) at byte 399: payload checksum mismatch'
+	# the loader's own: a marker it refuses while answering on a return path
+	run --separate-stderr sl_sim vfio1 -- vfio-mig-load --force --json --return-fd 1 \
+		-i "$v/init-data-sent-beyond.vms" vfio1
+	[ "$status" -eq 4 ]
+	[ "$(printf '%s\n' "$stderr" | grep '^{' | jq -r '"\(.error.record) \(.error.record_type) \(.error.offset)"')" = "4 INIT_DATA_SENT 399" ]
+	printf '%s\n' "$stderr" | grep '^{' | jq -r .error.message |
+		grep -q ': record 4 (INIT_DATA_SENT) at byte 399: malformed INIT_DATA_SENT record'
+	! printf '%s\n' "$stderr" | grep -q UNKNOWN
+}

@@ -126,6 +126,8 @@ setup() {
 
 @test "--extract of a device the stream does not have" {
 	vmt_run_error 4 'full\.vms: no device 7 in the stream' migstream-cat --extract=7 full.vms
+	# what is not a number is a name (issue 22, item 20)
+	vmt_run_error 4 "full\\.vms: no device named 'abc' in the stream" migstream-cat --extract=abc full.vms
 	[ -z "$output" ]
 }
 
@@ -164,7 +166,6 @@ setup() {
 	vmt_run_error 2 'bogus' migstream-cat --bogus
 	[[ "$stderr" == *"Try 'migstream-cat --help' for more information."* ]]
 	[ -z "$output" ]
-	vmt_run_error 2 "invalid --extract argument: 'abc'" migstream-cat --extract=abc full.vms
 	vmt_run_error 2 'extract' migstream-cat --extract
 	vmt_run_error 2 "invalid --extract argument: '-1'" migstream-cat --extract=-1 full.vms
 	vmt_run_error 2 "invalid --recompress argument: '20'" migstream-cat --recompress=20 full.vms

@@ -11,6 +11,18 @@
  *   -i IOVA   the first dirty bitmap at IOVA (default 0x100000), the second
  *             1 MiB after it (wrapped to 64 bits); pages that run past
  *             2^64 make a stream every reader must refuse
+ *   -a        a SWITCHOVER_ACK among the forward records (a reply record
+ *             where it does not belong)
+ *   -n NAME   device 1's name (default a UUID; device 0 is 0000:00:04.0)
+ *
+ * Or a reply stream (migstream(5), RETURN PATH), with -R LIST: STREAM_HEADER,
+ * then the comma-separated records of LIST in order, STREAM_END:
+ *   ack     SWITCHOVER_ACK of device 0, generation 1
+ *   result  LOAD_RESULT, exit 0, device 0 RUNNING LOADED|IN_STATE
+ *   failed  LOAD_RESULT, exit 4, device 0 reset, a message with an ESC in it
+ *   badflags LOAD_RESULT with an unknown flag bit (does not decode)
+ *   device  a DEVICE record
+ *   future  an unknown ancillary record
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +31,7 @@
 
 #include "dirty-bitmap.h"
 #include "migstream.h"
+#include "migstream-reply.h"
 #include "stream-writer.h"
 
 #define FIXED_TIME_NS 1700000000000000000ull
@@ -96,6 +109,55 @@ static void write_bitmap(struct migstream_writer *w, uint64_t iova, bool dense)
 				     (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len)));
 }
 
+static void write_reply_record(struct migstream_writer *w, const char *what)
+{
+	static const struct migstream_switchover_ack ack = {
+		.device = 0, .generation = 1, .bytes = 10000, .time_ns = FIXED_TIME_NS + 1000,
+	};
+	static struct migstream_load_result res = {
+		.device_count = 1, .time_ns = FIXED_TIME_NS + 2000,
+		.devices = { { .device = 0, .state = 2 /* RUNNING */ } },
+	};
+	static const struct migstream_device dev = { .index = 0, .mig_flags = 1, .name = "vfio0" };
+	static uint8_t buf[MIGSTREAM_LOAD_RESULT_MAX_LEN];
+	int len;
+
+	if (strcmp(what, "ack") == 0) {
+		migstream_encode_switchover_ack(&ack, buf);
+		CHECK(migstream_write_record(w, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, MIGSTREAM_SWITCHOVER_ACK_LEN));
+		return;
+	}
+	if (strcmp(what, "device") == 0) {
+		CHECK(migstream_write_device(w, &dev));
+		return;
+	}
+	if (strcmp(what, "future") == 0) {
+		CHECK(migstream_write_record(w, 100, MIGSTREAM_RF_ANCILLARY, "future", 6));
+		return;
+	}
+	res.exit_code = strcmp(what, "failed") == 0 ? 4 : 0;
+	res.devices[0].flags = strcmp(what, "failed") == 0 ? MIGSTREAM_RESULT_RESET
+							   : MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE;
+	snprintf(res.message, sizeof(res.message), "%s", res.exit_code ? "vfio1: rejected \033[2J" : "");
+	len = migstream_encode_load_result(&res, buf, sizeof(buf));
+	CHECK(len);
+	if (strcmp(what, "badflags") == 0)
+		buf[MIGSTREAM_LOAD_RESULT_FIXED_LEN + 11] |= 0x08; /* entry 0's flags: bit 3 */
+	else if (strcmp(what, "result") != 0 && strcmp(what, "failed") != 0)
+		exit(2);
+	CHECK(migstream_write_record(w, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len));
+}
+
+/* -R LIST: a reply stream. */
+static int write_reply_stream(struct migstream_writer *w, char *list)
+{
+	for (char *save = NULL, *what = strtok_r(list, ",", &save); what; what = strtok_r(NULL, ",", &save))
+		write_reply_record(w, what);
+	CHECK(migstream_writer_finish(w));
+	migstream_writer_free(w);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct migstream_writer_opts opts = { .producer = "mkstream", .chunk_size = 4096 };
@@ -129,12 +191,19 @@ int main(int argc, char **argv)
 	};
 	struct migstream_writer *w;
 	uint8_t hbuf[512];
-	bool compressible = false, unknown_critical = false;
+	bool compressible = false, unknown_critical = false, reply_record = false;
+	char *reply_list = NULL;
 	uint64_t iova = 0x100000;
 	int opt, len;
 
-	while ((opt = getopt(argc, argv, "z:cui:")) != -1) {
-		if (opt == 'i')
+	while ((opt = getopt(argc, argv, "z:cui:aR:n:")) != -1) {
+		if (opt == 'n')
+			snprintf(dev1.name, sizeof(dev1.name), "%s", optarg);
+		else if (opt == 'a')
+			reply_record = true;
+		else if (opt == 'R')
+			reply_list = optarg;
+		else if (opt == 'i')
 			iova = strtoull(optarg, NULL, 0);
 		else if (opt == 'z')
 			opts.zstd_level = atoi(optarg);
@@ -151,11 +220,15 @@ int main(int argc, char **argv)
 	len = migstream_encode_stream_header(&hdr, hbuf, sizeof(hbuf));
 	CHECK(len);
 	CHECK(migstream_write_record(w, MIGSTREAM_REC_STREAM_HEADER, 0, hbuf, (uint32_t)len));
+	if (reply_list)
+		return write_reply_stream(w, reply_list);
 	if (unknown_critical)
 		CHECK(migstream_write_record(w, 200, 0, "critical", 8));
 	CHECK(migstream_write_device(w, &dev0));
 	CHECK(migstream_write_device(w, &dev1));
 	CHECK(migstream_write_precopy_info(w, &info));
+	if (reply_record)
+		write_reply_record(w, "ack");
 	write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, 10000, 1, compressible);
 	write_bitmap(w, iova, false);
 	info.time_ns += 100;

@@ -29,9 +29,11 @@ describe_all() {
 	done
 }
 
+# good forward streams (a reply stream carries no device state: it is listed and verified only)
 good_vectors() {
 	local v
 	for v in *.vms; do
+		case $v in reply-*) continue ;; esac
 		migstream-cat --verify "$v" 2>/dev/null && echo "$v"
 	done
 	return 0
@@ -57,11 +59,34 @@ good_vectors() {
 
 @test "vectors: every bad vector fails with exit 4 and one line naming it" {
 	for v in bad-digest bad-header-check bad-payload-check chunk-order no-stream-end truncated \
-		unknown-critical channel-not-second channel-count-0 channel-beyond channel-flags; do
+		unknown-critical channel-not-second channel-count-0 channel-beyond channel-flags bad-init-data-sent; do
 		[ -f "$v.vms" ] || continue
 		vmt_run_error 4 "^migstream-cat: error: $v\\.vms: record [0-9]+ .*at byte [0-9]+: " \
 			migstream-cat --verify "$v.vms"
 	done
+}
+
+@test "vectors: an error inside INIT_DATA_SENT names INIT_DATA_SENT, text and --json" {
+	vmt_run_error 4 "bad-init-data-sent\\.vms: record 4 \\(INIT_DATA_SENT\\) at byte 399: payload checksum mismatch$" \
+		migstream-cat --verify bad-init-data-sent.vms
+	run migstream-cat --json bad-init-data-sent.vms
+	[ "$status" -eq 4 ]
+	[[ "${lines[-1]}" == *'"message": "bad-init-data-sent.vms: record 4 (INIT_DATA_SENT) at byte 399: payload checksum mismatch"'* ]]
+	# the marker the loader of a return path refuses is listed as what it is
+	vmt_run 0 migstream-cat -o type,info init-data-sent-beyond.vms
+	[[ "$output" == *"INIT_DATA_SENT bad INIT_DATA_SENT payload (24 bytes)"* ]]
+}
+
+@test "vectors: the reply streams are listed and verified (migstream(5), RETURN PATH)" {
+	vmt_run 0 migstream-cat --verify reply-ok.vms reply-failed.vms
+	vmt_run 0 migstream-cat -q -o seq,type,device,info reply-ok.vms
+	[ "${lines[2]}" = "      1 SWITCHOVER_ACK   0 generation=1 bytes=100 time=2026-01-01T00:00:00.001000000Z" ]
+	[ "${lines[3]}" = "      2 LOAD_RESULT     - exit_code=0 time=2026-01-01T00:00:00.002000000Z target=0:RUNNING:LOADED|IN_STATE" ]
+	vmt_run 0 migstream-cat reply-failed.vms
+	[[ "$output" == *"message         vfio1: the device rejected the loaded state; device vfio1 reset, now RUNNING"* ]]
+	# the modes that need device state still read forward streams only
+	vmt_run_error 4 "reply-ok\\.vms: record 1 \\(SWITCHOVER_ACK\\) at byte 89: unknown critical record type 0x0101$" \
+		migstream-cat --extract=0 reply-ok.vms
 }
 
 @test "vectors: --passthrough copies good vectors exactly, bad ones up to the bad record" {

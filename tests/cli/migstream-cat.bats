@@ -51,8 +51,11 @@ setup() {
 @test "--json and the listing carry the same columns" {
 	command -v jq >/dev/null || skip "jq not installed"
 	vmt_run 0 migstream-cat --json full.vms
-	keys=$(printf '%s\n' "$output" | head -1 | jq -r 'keys_unsorted | join(",")')
+	# the columns, then (with info) the record's own fields
+	keys=$(printf '%s\n' "$output" | head -1 | jq -r 'keys_unsorted[:13] | join(",")')
 	[ "$keys" = schema,file,offset,seq,type,device,phase,chunk,raw_len,stored_len,compression,check,info ]
+	keys=$(printf '%s\n' "$output" | head -1 | jq -r 'keys_unsorted[13:] | join(",")')
+	[ "$keys" = producer,producer_version,host,time,time_ns ]
 	vmt_run 0 migstream-cat full.vms
 	[[ "${lines[0]}" =~ ^\ +OFFSET\ +SEQ\ TYPE\ +DEV\ PHASE\ +CHUNK\ +RAW\ +STORED\ COMP\ CHECK\ INFO$ ]]
 }
@@ -277,4 +280,96 @@ setup() {
 		grep -q -- "$opt" "$VMT_SRCDIR/completion/migstream-cat" ||
 			{ echo "$opt not in completion/migstream-cat" >&2; return 1; }
 	done
+}
+
+@test "--json gives a DEVICE record's fields keys of their own, next to info" {
+	command -v jq >/dev/null || skip "jq not installed"
+	vmt_run 0 migstream-cat --json full.vms
+	printf '%s\n' "$output" | jq -c 'select(.type == "DEVICE")' >devices.json
+	[ "$(jq -s length devices.json)" -eq 2 ]
+	# device 0: PCI ids, every flag named
+	[ "$(jq -s -r '.[0] | "\(.name) \(.driver) \(.mig_flags) \(.mig_flags_names | join("|")) \(.stop_copy_size) \(.mdev_type)"' devices.json)" = \
+		"0000:00:04.0 vfio-pci 5 STOP_COPY|PRE_COPY 20000 " ]
+	[ "$(jq -s -r '.[0] | [.pci_vendor, .pci_device, .pci_subsys_vendor, .pci_subsys_device, .pci_class, .pci_revision] | join(",")' devices.json)" = \
+		"$((0x1af4)),$((0x1041)),$((0x1af4)),$((0x1100)),$((0x020000)),1" ]
+	# device 1: an mdev without PCI ids, its size unknown: null, not a string to parse
+	[ "$(jq -s -c '.[1] | [.name, .mdev_type, .stop_copy_size, .pci_vendor, .pci_class]' devices.json)" = \
+		'["83b8f4f2-509f-382f-3c1e-e6bfe0fa1001","mtty-2",null,null,null]' ]
+	# info stays (schema migstream-cat/1 has it), with the same facts
+	[ "$(jq -s -r '.[0].info' devices.json)" = \
+		"name=0000:00:04.0 driver=vfio-pci mig_flags=0x5 stop_copy_size=20000 pci=1af4:1041 subsys=1af4:1100 class=0x020000 rev=0x01" ]
+	# the fields come with the info column, not without it
+	vmt_run 0 migstream-cat --json -o type,device full.vms
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "DEVICE") | keys_unsorted' | sort -u)" = \
+		'["schema","file","type","device"]' ]
+}
+
+@test "--extract=NAME: the device whose DEVICE record has that name; unknown or ambiguous names are one-line errors" {
+	migstream-cat --extract=1 full.vms >by-index
+	migstream-cat --extract=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 full.vms | cmp - by-index
+	migstream-cat --extract=0 full.vms >by-index
+	migstream-cat --extract=0000:00:04.0 full.vms | cmp - by-index
+	vmt_run_error 4 "full\\.vms: no device named '0000:00:05\\.0' in the stream$" \
+		migstream-cat --extract=0000:00:05.0 full.vms
+	[ -z "$output" ]
+	# the name from the command line is shown escaped: the error stays one line
+	vmt_run_error 4 "no device named 'x\\\\x0ay' in the stream$" migstream-cat --extract=$'x\ny' full.vms
+	# two devices of one name: the index must say which
+	migstream-cat-mkstream -n 0000:00:04.0 >twins.vms
+	vmt_run_error 4 "twins\\.vms: device name '0000:00:04\\.0' is ambiguous: devices 0 and 1 have it \\(give the index\\)$" \
+		migstream-cat --extract=0000:00:04.0 twins.vms
+	[ -z "$output" ]
+	migstream-cat --extract=1 twins.vms | cmp - <(migstream-cat --extract=1 full.vms)
+	# a number is always an index
+	vmt_run_error 2 "invalid --extract argument: '4294967296'" migstream-cat --extract=4294967296 full.vms
+}
+
+@test "reply streams: listed and verified, each reply record described, the loader's message escaped" {
+	migstream-cat-mkstream -R ack,result >ok.vms
+	migstream-cat-mkstream -R failed >failed.vms
+	vmt_run 0 migstream-cat --verify ok.vms failed.vms
+	vmt_run 0 migstream-cat ok.vms
+	[[ "$output" == *" SWITCHOVER_ACK   0 "*"generation=1 bytes=10000 time="* ]]
+	[[ "$output" == *" LOAD_RESULT     - "*"exit_code=0 time="*" target=0:RUNNING:LOADED|IN_STATE"* ]]
+	[[ "$output" == *"  reply stream:   1 switchover acks, load result: exit 0 (loaded)"* ]]
+	vmt_run 0 migstream-cat failed.vms
+	[[ "$output" == *"target=0:RUNNING:RESET message=vfio1: rejected \\x1b[2J"* ]]
+	[[ "$output" != *$'\e'* ]]
+	command -v jq >/dev/null || return 0
+	vmt_run 0 migstream-cat --json failed.vms
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.type == "LOAD_RESULT") | [.exit_code, .targets, .message]')" = \
+		'[4,[{"device":0,"state":"RUNNING","flags":4,"flags_names":["RESET"]}],"vfio1: rejected \u001b[2J"]' ]
+	[ "$(printf '%s\n' "$output" | tail -1 | jq -c '[.kind, .switchover_acks, .load_exit_code]')" = '["reply",0,4]' ]
+	vmt_run 0 migstream-cat --json full.vms
+	[ "$(printf '%s\n' "$output" | tail -1 | jq -r .kind)" = forward ]
+}
+
+@test "reply streams: a record out of place is exit 4 and one line naming it" {
+	local list want n=0
+	while IFS='|' read -r list want; do
+		migstream-cat-mkstream -R "$list" >r.vms
+		vmt_run_error 4 "r\\.vms: $want" migstream-cat --verify r.vms </dev/null
+		n=$((n + 1))
+	done <<-'EOF'
+	ack|record 2 \(STREAM_END\) at byte 153: the reply stream ends without a LOAD_RESULT$
+	result,ack|record 2 \(SWITCHOVER_ACK\) at byte 155: a record after LOAD_RESULT \(it must be the last before STREAM_END\)$
+	result,future|record 2 \(UNKNOWN\) at byte 155: a record after LOAD_RESULT
+	ack,device,result|record 2 \(DEVICE\) at byte 153: DEVICE in a reply stream
+	badflags|record 1 \(LOAD_RESULT\) at byte 89: bad LOAD_RESULT payload \(34 bytes\)$
+	device,result|record 2 \(LOAD_RESULT\) at byte 172: LOAD_RESULT in a forward stream
+	EOF
+	[ "$n" -eq 6 ]
+	# an unknown ancillary record before the first reply record is skipped
+	migstream-cat-mkstream -R future,ack,result >r.vms
+	vmt_run 0 migstream-cat --verify r.vms
+	# a reply record inside a forward stream: refused, and --passthrough stops before it
+	migstream-cat-mkstream -a >f.vms
+	vmt_run_error 4 "f\\.vms: record 4 \\(SWITCHOVER_ACK\\) at byte 383: SWITCHOVER_ACK in a forward stream" \
+		migstream-cat --verify f.vms
+	migstream-cat -q --passthrough f.vms >copy || true
+	head -c 383 f.vms | cmp - copy
+	# --json: the error is the last line
+	run migstream-cat --json f.vms
+	[ "$status" -eq 4 ]
+	[[ "${lines[-1]}" == *'"type": "error"'*'SWITCHOVER_ACK in a forward stream'* ]]
 }

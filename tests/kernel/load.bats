@@ -200,3 +200,18 @@ damaged_stream() {
 	grep -q "\"index\": 0, \"target\": \"$dst2\", \"state_bytes\": 60," "$T/load.json"
 	grep -q "\"index\": 1, \"target\": \"$DST\", \"state_bytes\": 60," "$T/load.json"
 }
+
+@test "an error inside an INIT_DATA_SENT record names INIT_DATA_SENT (issue 22, item 11): exit 4, B reset" {
+	vfio-mig-save --precopy "$SRC" >"$T/stream"
+	local at
+	at=$(migstream-cat -q -o offset,type "$T/stream" | awk '$2 == "INIT_DATA_SENT" { print $1; exit }')
+	[ -n "$at" ]
+	# a byte of its payload (after the 32-byte header)
+	cp "$T/stream" "$T/flipped"
+	flip_byte "$T/flipped" $((at + 32 + 10))
+	run vfio-mig-load -i "$T/flipped" "$DST"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"(INIT_DATA_SENT) at byte $at: payload checksum mismatch; device $DST reset, now RUNNING" ]]
+	vfio-mig-load -q -i "$T/stream" "$DST"
+}

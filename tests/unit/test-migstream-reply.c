@@ -167,7 +167,7 @@ static void test_reply_vectors(void)
 	CHECK_STR_CONTAINS(back.message, "rejected the loaded state");
 	/* a reader that does not know the reply records must not skip them */
 	CHECK_EQ(read_reply_vector("reply-ok.vms", false, msg, sizeof(msg)), -EBADMSG);
-	CHECK_STR_CONTAINS(msg, "record 1 (UNKNOWN) at byte 89: unknown critical record type 0x0101");
+	CHECK_STR_CONTAINS(msg, "record 1 (SWITCHOVER_ACK) at byte 89: unknown critical record type 0x0101");
 }
 
 static void test_reply_vectors_reproduced(void)

@@ -1345,6 +1345,12 @@ static void test_names(void)
 {
 	CHECK(strcmp(migstream_record_type_name(MIGSTREAM_REC_DATA), "DATA") == 0);
 	CHECK(strcmp(migstream_record_type_name(0x42), "UNKNOWN") == 0);
+	/* every type of migstream(5) has its name, the return path's too (issue 22, item 11) */
+	CHECK(strcmp(migstream_record_type_name(0x0008), "INIT_DATA_SENT") == 0);
+	CHECK(strcmp(migstream_record_type_name(0x0101), "SWITCHOVER_ACK") == 0);
+	CHECK(strcmp(migstream_record_type_name(0x0102), "LOAD_RESULT") == 0);
+	for (uint16_t t = 1; t <= MIGSTREAM_REC_CHANNEL; t++)
+		CHECK(strcmp(migstream_record_type_name(t), "UNKNOWN") != 0);
 	CHECK(strcmp(migstream_phase_name(MIGSTREAM_PHASE_STOP_COPY), "STOP_COPY") == 0);
 	CHECK(strcmp(migstream_phase_name(0), "UNKNOWN") == 0);
 }

@@ -202,6 +202,26 @@ static void test_bad_vectors(void)
 		check_bad(&bad_vectors[i], make_bad);
 	for (size_t i = 0; i < sizeof(bad_channel_vectors) / sizeof(bad_channel_vectors[0]); i++)
 		check_bad(&bad_channel_vectors[i], make_bad_channel);
+	/* an error inside INIT_DATA_SENT names INIT_DATA_SENT, not UNKNOWN (issue 22, item 11) */
+	for (size_t i = 0; i < sizeof(bad_marker_vectors) / sizeof(bad_marker_vectors[0]); i++)
+		check_bad(&bad_marker_vectors[i], make_bad_marker);
+}
+
+/* A marker whose initial is beyond its offset: a plain reader skips it, the stream is good. */
+static void test_marker_vectors(void)
+{
+	for (size_t i = 0; i < sizeof(marker_vectors) / sizeof(marker_vectors[0]); i++) {
+		struct vbuf want = load(marker_vectors[i].name), got;
+		uint64_t records = 0;
+		char msg[512];
+
+		CHECK_EQ(make_bad_marker(&marker_vectors[i], &got), 0);
+		CHECK(got.len == want.len && memcmp(got.p, want.p, got.len) == 0);
+		CHECK_EQ(read_file(marker_vectors[i].name, msg, sizeof(msg), &records, NULL, NULL), 0);
+		CHECK_EQ(records, 10);
+		free(want.p);
+		free(got.p);
+	}
 }
 
 /* channel-0.vms and channel-1.vms, merged, are one-device.vms's device data. */
@@ -245,6 +265,7 @@ int main(void)
 	RUN(test_deterministic_vectors);
 	RUN(test_vector_contents);
 	RUN(test_bad_vectors);
+	RUN(test_marker_vectors);
 	RUN(test_channel_vectors_merge);
 	return unit_done();
 }

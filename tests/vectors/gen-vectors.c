@@ -519,6 +519,32 @@ static const struct bad_vector bad_channel_vectors[] = {
 	{ "channel-flags.vms", 1, "CHANNEL", "unknown CHANNEL flags 0x00000001", spoil_channel_flags },
 };
 
+/*
+ * Variants of init-data-sent.vms (records: 0 STREAM_HEADER, 1 DEVICE, 2 and
+ * 3 DATA, 4 INIT_DATA_SENT, 5..7 DATA, 8 DEVICE_END, 9 STREAM_END): an
+ * error inside the marker is reported under the marker's name.
+ */
+static void spoil_marker_payload(struct vbuf *b)
+{
+	b->p[vector_record_offset(b, 4) + MIGSTREAM_RECORD_HEADER_LEN + 10] ^= 0x01;
+}
+
+/* initial 101 beyond offset 100: bytes a plain reader skips, a return path's loader refuses */
+static void spoil_marker_initial(struct vbuf *b)
+{
+	put_be64(b->p + vector_record_offset(b, 4) + MIGSTREAM_RECORD_HEADER_LEN + 16, 101);
+	vector_reseal(b, 4);
+}
+
+static const struct bad_vector bad_marker_vectors[] = {
+	{ "bad-init-data-sent.vms", 4, "INIT_DATA_SENT", "payload checksum mismatch", spoil_marker_payload },
+};
+
+/* Good streams to a plain reader; a loader with a return path refuses the marker. */
+static const struct bad_vector marker_vectors[] = {
+	{ "init-data-sent-beyond.vms", 4, "INIT_DATA_SENT", "initial beyond offset", spoil_marker_initial },
+};
+
 static const struct bad_vector bad_vectors[] = {
 	{ "bad-payload-check.vms", 4, "DATA", "payload checksum mismatch", spoil_payload },
 	{ "bad-header-check.vms", 3, NULL, "record header check mismatch", spoil_header },
@@ -547,6 +573,15 @@ __attribute__((unused)) static int make_bad_channel(const struct bad_vector *bv,
 	return ret;
 }
 
+__attribute__((unused)) static int make_bad_marker(const struct bad_vector *bv, struct vbuf *out)
+{
+	int ret = gen_to_mem(gen_init_data_sent, out);
+
+	if (!ret)
+		bv->spoil(out);
+	return ret;
+}
+
 #ifndef GEN_VECTORS_NO_MAIN
 static int write_file(const char *dir, const char *name, const struct vbuf *b)
 {
@@ -566,39 +601,48 @@ static int write_file(const char *dir, const char *name, const struct vbuf *b)
 	return ret;
 }
 
-int main(int argc, char **argv)
+static int write_vectors(const char *dir, const struct vector *v, size_t n)
 {
 	struct vbuf b;
 
+	for (size_t i = 0; i < n; i++) {
+		if (gen_to_mem(v[i].gen, &b) || write_file(dir, v[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", v[i].name, b.len);
+		free(b.p);
+	}
+	return 0;
+}
+
+/* Variants of a good vector, each made by make(). */
+static int write_variants(const char *dir, const struct bad_vector *bv, size_t n,
+			  int (*make)(const struct bad_vector *, struct vbuf *))
+{
+	struct vbuf b;
+
+	for (size_t i = 0; i < n; i++) {
+		if (make(&bv[i], &b) || write_file(dir, bv[i].name, &b))
+			return 1;
+		printf("%-24s %6zu bytes\n", bv[i].name, b.len);
+		free(b.p);
+	}
+	return 0;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+int main(int argc, char **argv)
+{
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen-vectors DIR\n");
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
-		if (gen_to_mem(vectors[i].gen, &b) || write_file(argv[1], vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(reply_vectors) / sizeof(reply_vectors[0]); i++) {
-		if (gen_to_mem(reply_vectors[i].gen, &b) || write_file(argv[1], reply_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", reply_vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++) {
-		if (make_bad(&bad_vectors[i], &b) || write_file(argv[1], bad_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", bad_vectors[i].name, b.len);
-		free(b.p);
-	}
-	for (size_t i = 0; i < sizeof(bad_channel_vectors) / sizeof(bad_channel_vectors[0]); i++) {
-		if (make_bad_channel(&bad_channel_vectors[i], &b) ||
-		    write_file(argv[1], bad_channel_vectors[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", bad_channel_vectors[i].name, b.len);
-		free(b.p);
-	}
+	if (write_vectors(argv[1], vectors, N(vectors)) || write_vectors(argv[1], reply_vectors, N(reply_vectors)) ||
+	    write_variants(argv[1], bad_vectors, N(bad_vectors), make_bad) ||
+	    write_variants(argv[1], bad_channel_vectors, N(bad_channel_vectors), make_bad_channel) ||
+	    write_variants(argv[1], bad_marker_vectors, N(bad_marker_vectors), make_bad_marker) ||
+	    write_variants(argv[1], marker_vectors, N(marker_vectors), make_bad_marker))
+		return 1;
 	return 0;
 }
 #endif

@@ -32,7 +32,9 @@ struct cat_opts {
 	enum cat_column columns[CAT_NCOLUMNS];
 	int ncolumns;
 
+	/* --extract: a device index, or (extract_name set) the name its DEVICE record gives */
 	uint32_t extract_device;
+	const char *extract_name;
 
 	/* --wrap */
 	const char *wrap_name;

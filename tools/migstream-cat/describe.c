@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Records into listing rows: the fixed columns, and an INFO column of
- * key=value words with what each record type says.
+ * Records into listing rows: the fixed columns, and the fields of what each
+ * record type says (the INFO column's key=value words, and --json's keys).
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,121 +39,239 @@ static void set_str(struct cat_row *row, enum cat_column c, const char *s)
 	row->v[c].str = s;
 }
 
-static const char *size_or_unknown(uint64_t v, char *buf, size_t len)
+/* The next field of the row (the table holds more than any record has). */
+static struct cat_field *add_field(struct cat_row *row, const char *text_key, const char *json_key,
+				   enum cat_field_kind kind)
 {
-	if (v == MIGSTREAM_SIZE_UNKNOWN)
-		return "unknown";
-	snprintf(buf, len, "%" PRIu64, v);
-	return buf;
+	struct cat_field *f = &row->fields[row->nfields++];
+
+	*f = (struct cat_field){ .text_key = text_key, .json_key = json_key, .kind = kind };
+	return f;
+}
+
+static void add_num(struct cat_row *row, const char *text_key, const char *json_key, uint64_t v)
+{
+	add_field(row, text_key, json_key, CAT_FIELD_NUM)->num = v;
+}
+
+static void add_hex(struct cat_row *row, const char *text_key, const char *json_key, uint64_t v, int width)
+{
+	struct cat_field *f = add_field(row, text_key, json_key, CAT_FIELD_HEX);
+
+	f->num = v;
+	f->width = width;
+}
+
+static struct cat_field *add_str(struct cat_row *row, const char *text_key, const char *json_key, const char *v)
+{
+	struct cat_field *f = add_field(row, text_key, json_key, CAT_FIELD_STR);
+
+	f->str = v;
+	return f;
+}
+
+/* Formatted text that lives as long as the row. */
+static const char *row_text(struct cat_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *row_text(struct cat_row *row, const char *fmt, ...)
+{
+	char *at = row->scratch + row->scratch_used;
+	size_t room = sizeof(row->scratch) - row->scratch_used;
+	va_list ap;
+	int n;
+
+	if (!room)
+		return ""; /* never: a row formats a few short values */
+	va_start(ap, fmt);
+	n = vsnprintf(at, room, fmt, ap);
+	va_end(ap);
+	row->scratch_used += n < 0 ? 0 : (size_t)n + 1 > room ? room : (size_t)n + 1;
+	return at;
+}
+
+static void add_time(struct cat_row *row, uint64_t time_ns)
+{
+	struct cat_field *f = add_field(row, "time", "time", CAT_FIELD_TIME);
+	char t[48];
+
+	cat_format_time(time_ns, t, sizeof(t));
+	f->num = time_ns;
+	f->str = row_text(row, "%s", t);
+}
+
+static void describe_stream_header(const struct migstream_stream_header *h, struct cat_row *row)
+{
+	add_str(row, "producer", "producer", h->producer);
+	add_str(row, "version", "producer_version", h->producer_version);
+	add_str(row, "host", "host", h->host);
+	add_time(row, h->time_ns);
+}
+
+/* INFO says the PCI ids in lspci's way; JSON gives each its number. */
+static void describe_pci_ids(const struct migstream_device *d, struct cat_row *row)
+{
+	bool pci = d->id_flags & MIGSTREAM_DEV_PCI_IDS;
+	int first = row->nfields;
+
+	add_str(row, "pci", NULL, row_text(row, "%04x:%04x", d->vendor, d->device));
+	add_num(row, NULL, "pci_vendor", d->vendor);
+	add_num(row, NULL, "pci_device", d->device);
+	add_str(row, "subsys", NULL, row_text(row, "%04x:%04x", d->subsys_vendor, d->subsys_device));
+	add_num(row, NULL, "pci_subsys_vendor", d->subsys_vendor);
+	add_num(row, NULL, "pci_subsys_device", d->subsys_device);
+	add_hex(row, "class", "pci_class", d->class_code, 6);
+	add_hex(row, "rev", "pci_revision", d->revision, 2);
+	for (int i = first; i < row->nfields; i++)
+		row->fields[i].absent = !pci;
+}
+
+static void describe_device(const struct migstream_device *d, struct cat_row *row)
+{
+	struct cat_field *f;
+
+	set_num(row, CAT_COL_DEVICE, d->index);
+	add_str(row, "name", "name", d->name);
+	add_str(row, "driver", "driver", d->driver);
+	f = add_field(row, "mig_flags", "mig_flags", CAT_FIELD_FLAGS);
+	f->num = d->mig_flags;
+	f->flag_name = vmt_mig_flag_name;
+	add_field(row, "stop_copy_size", "stop_copy_size", CAT_FIELD_SIZE)->num = d->stop_copy_size;
+	add_str(row, "mdev_type", "mdev_type", d->mdev_type)->quiet_empty = true;
+	describe_pci_ids(d, row);
+}
+
+static void describe_data(const struct migstream_data *d, struct cat_row *row)
+{
+	set_num(row, CAT_COL_DEVICE, d->device);
+	set_str(row, CAT_COL_PHASE, migstream_phase_name(d->phase));
+	set_num(row, CAT_COL_CHUNK, d->chunk_index);
+	add_num(row, "offset", "data_offset", d->offset);
+	add_num(row, "bytes", "bytes", d->len);
+}
+
+static void describe_precopy_info(const struct migstream_precopy_info *p, struct cat_row *row)
+{
+	set_num(row, CAT_COL_DEVICE, p->device);
+	add_str(row, "state", "state", vmt_mig_state_name(p->state));
+	add_num(row, "initial_bytes", "initial_bytes", p->initial_bytes);
+	add_num(row, "dirty_bytes", "dirty_bytes", p->dirty_bytes);
+	add_field(row, "stop_copy_size", "stop_copy_size", CAT_FIELD_SIZE)->num = p->stop_copy_size;
+	add_time(row, p->time_ns);
+}
+
+static void describe_dirty_bitmap(const struct migstream_dirty_bitmap *b, struct cat_row *row)
+{
+	set_num(row, CAT_COL_DEVICE, b->source);
+	add_hex(row, "iova", "iova", b->iova, 0);
+	add_num(row, "page_size", "page_size", b->page_size);
+	add_num(row, "pages", "pages", b->page_count);
+	add_num(row, "dirty", "dirty_pages", b->dirty_count);
+	add_str(row, "encoding", "encoding", b->encoding == MIGSTREAM_BITMAP_RAW ? "raw" : "runs");
+	add_time(row, b->time_ns);
+}
+
+static void describe_device_end(const struct migstream_device_end *e, struct cat_row *row)
+{
+	set_num(row, CAT_COL_DEVICE, e->device);
+	add_num(row, "total_bytes", "total_bytes", e->total_bytes);
+	add_num(row, "chunks", "chunks", e->chunk_count);
+	add_field(row, "digest", "digest", CAT_FIELD_DIGEST)->num = e->state_digest;
+}
+
+static void describe_stream_end(const struct migstream_stream_end *e, struct cat_row *row)
+{
+	add_num(row, "records", "records", e->record_count);
+	add_num(row, "payload_bytes", "payload_bytes", e->payload_bytes);
+	add_num(row, "devices", "devices", e->device_count);
+}
+
+static void describe_channel(const struct migstream_channel *c, struct cat_row *row)
+{
+	char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+
+	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
+		snprintf(id + 2 * i, 3, "%02x", c->set_id[i]);
+	add_num(row, "channel", "channel", c->channel);
+	add_num(row, "of", "channel_count", c->channel_count);
+	add_str(row, "set", "set_id", row_text(row, "%s", id));
+}
+
+/* Ancillary: the reader hands it out undecoded, so a bad one is shown, not refused. */
+static void describe_init_data_sent(const struct migstream_record *rec, struct cat_row *row)
+{
+	struct migstream_init_data_sent ids;
+
+	if (migstream_decode_init_data_sent(rec, &ids)) {
+		add_str(row, "", NULL, row_text(row, "bad INIT_DATA_SENT payload (%u bytes)", rec->len));
+		return;
+	}
+	set_num(row, CAT_COL_DEVICE, ids.device);
+	add_num(row, "generation", "generation", ids.generation);
+	add_num(row, "offset", "data_offset", ids.offset);
+	add_num(row, "initial", "initial_bytes", ids.initial);
+}
+
+/* The reply records: the listing checked them (reply.c) before they get here. */
+static void describe_switchover_ack(const struct migstream_record *rec, struct cat_row *row)
+{
+	struct migstream_switchover_ack a;
+
+	if (migstream_decode_switchover_ack(rec, &a))
+		return;
+	set_num(row, CAT_COL_DEVICE, a.device);
+	add_num(row, "generation", "generation", a.generation);
+	add_num(row, "bytes", "bytes", a.bytes);
+	add_time(row, a.time_ns);
+}
+
+static void describe_load_result(const struct migstream_record *rec, struct cat_row *row)
+{
+	struct cat_field *f;
+
+	if (migstream_decode_load_result(rec, &row->result))
+		return;
+	add_num(row, "exit_code", "exit_code", row->result.exit_code);
+	add_time(row, row->result.time_ns);
+	f = add_field(row, "target", "targets", CAT_FIELD_TARGETS);
+	f->result = &row->result;
+	add_str(row, "message", "message", row->result.message)->quiet_empty = true;
 }
 
 /* The record as the reader decoded it: a bad payload never gets here. */
 static void describe_payload(const struct migstream_record *rec, struct cat_row *row)
 {
-	char *info = row->info;
-	size_t len = sizeof(row->info);
-	char t[48], n[32];
-
 	switch (rec->type) {
-	case MIGSTREAM_REC_STREAM_HEADER: {
-		const struct migstream_stream_header *h = &rec->stream_header;
-
-		cat_format_time(h->time_ns, t, sizeof(t));
-		snprintf(info, len, "producer=%s version=%s host=%s time=%s", h->producer,
-			 h->producer_version, h->host, t);
-		return;
-	}
-	case MIGSTREAM_REC_DEVICE: {
-		const struct migstream_device *d = &rec->device;
-
-		set_num(row, CAT_COL_DEVICE, d->index);
-		int used = snprintf(info, len, "name=%s driver=%s mig_flags=0x%" PRIx64 " stop_copy_size=%s",
-				    d->name, d->driver, d->mig_flags,
-				    size_or_unknown(d->stop_copy_size, n, sizeof(n)));
-
-		if (used > 0 && (size_t)used < len && d->mdev_type[0])
-			used += snprintf(info + used, len - used, " mdev_type=%s", d->mdev_type);
-		if (used > 0 && (size_t)used < len && (d->id_flags & MIGSTREAM_DEV_PCI_IDS))
-			snprintf(info + used, len - used,
-				 " pci=%04x:%04x subsys=%04x:%04x class=0x%06x rev=0x%02x", d->vendor,
-				 d->device, d->subsys_vendor, d->subsys_device, d->class_code, d->revision);
-		return;
-	}
-	case MIGSTREAM_REC_DATA: {
-		const struct migstream_data *d = &rec->data;
-
-		set_num(row, CAT_COL_DEVICE, d->device);
-		set_str(row, CAT_COL_PHASE, migstream_phase_name(d->phase));
-		set_num(row, CAT_COL_CHUNK, d->chunk_index);
-		snprintf(info, len, "offset=%" PRIu64 " bytes=%u", d->offset, d->len);
-		return;
-	}
-	case MIGSTREAM_REC_PRECOPY_INFO: {
-		const struct migstream_precopy_info *p = &rec->precopy_info;
-
-		set_num(row, CAT_COL_DEVICE, p->device);
-		cat_format_time(p->time_ns, t, sizeof(t));
-		snprintf(info, len, "state=%s initial_bytes=%" PRIu64 " dirty_bytes=%" PRIu64
-			 " stop_copy_size=%s time=%s", vmt_mig_state_name(p->state),
-			 p->initial_bytes, p->dirty_bytes, size_or_unknown(p->stop_copy_size, n, sizeof(n)), t);
-		return;
-	}
-	case MIGSTREAM_REC_DIRTY_BITMAP: {
-		const struct migstream_dirty_bitmap *b = &rec->dirty_bitmap;
-
-		set_num(row, CAT_COL_DEVICE, b->source);
-		cat_format_time(b->time_ns, t, sizeof(t));
-		snprintf(info, len, "iova=0x%" PRIx64 " page_size=%" PRIu64 " pages=%" PRIu64
-			 " dirty=%" PRIu64 " encoding=%s time=%s", b->iova, b->page_size, b->page_count,
-			 b->dirty_count, b->encoding == MIGSTREAM_BITMAP_RAW ? "raw" : "runs", t);
-		return;
-	}
-	case MIGSTREAM_REC_DEVICE_END: {
-		const struct migstream_device_end *e = &rec->device_end;
-
-		set_num(row, CAT_COL_DEVICE, e->device);
-		snprintf(info, len, "total_bytes=%" PRIu64 " chunks=%" PRIu64 " digest=%016" PRIx64,
-			 e->total_bytes, e->chunk_count, e->state_digest);
-		return;
-	}
-	case MIGSTREAM_REC_STREAM_END: {
-		const struct migstream_stream_end *e = &rec->stream_end;
-
-		snprintf(info, len, "records=%" PRIu64 " payload_bytes=%" PRIu64 " devices=%u",
-			 e->record_count, e->payload_bytes, e->device_count);
-		return;
-	}
-	case MIGSTREAM_REC_CHANNEL: {
-		const struct migstream_channel *c = &rec->channel;
-		char id[2 * MIGSTREAM_SET_ID_LEN + 1];
-
-		for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
-			snprintf(id + 2 * i, 3, "%02x", c->set_id[i]);
-		snprintf(info, len, "channel=%" PRIu32 " of=%" PRIu32 " set=%s", c->channel, c->channel_count, id);
-		return;
-	}
-	case MIGSTREAM_REC_INIT_DATA_SENT: {
-		struct migstream_init_data_sent ids;
-
-		/* Ancillary: the reader hands it out undecoded, so a bad one is shown, not refused. */
-		if (migstream_decode_init_data_sent(rec, &ids)) {
-			snprintf(info, len, "bad INIT_DATA_SENT payload (%u bytes)", rec->len);
-			return;
-		}
-		set_num(row, CAT_COL_DEVICE, ids.device);
-		snprintf(info, len, "generation=%" PRIu32 " offset=%" PRIu64 " initial=%" PRIu64, ids.generation,
-			 ids.offset, ids.initial);
-		return;
-	}
+	case MIGSTREAM_REC_STREAM_HEADER:
+		return describe_stream_header(&rec->stream_header, row);
+	case MIGSTREAM_REC_DEVICE:
+		return describe_device(&rec->device, row);
+	case MIGSTREAM_REC_DATA:
+		return describe_data(&rec->data, row);
+	case MIGSTREAM_REC_PRECOPY_INFO:
+		return describe_precopy_info(&rec->precopy_info, row);
+	case MIGSTREAM_REC_DIRTY_BITMAP:
+		return describe_dirty_bitmap(&rec->dirty_bitmap, row);
+	case MIGSTREAM_REC_DEVICE_END:
+		return describe_device_end(&rec->device_end, row);
+	case MIGSTREAM_REC_STREAM_END:
+		return describe_stream_end(&rec->stream_end, row);
+	case MIGSTREAM_REC_CHANNEL:
+		return describe_channel(&rec->channel, row);
+	case MIGSTREAM_REC_INIT_DATA_SENT:
+		return describe_init_data_sent(rec, row);
+	case MIGSTREAM_REC_SWITCHOVER_ACK:
+		return describe_switchover_ack(rec, row);
+	case MIGSTREAM_REC_LOAD_RESULT:
+		return describe_load_result(rec, row);
 	default:
 		/* The reader only hands out unknown types that may be skipped. */
-		snprintf(info, len, "unknown ancillary record type %u, skipped", rec->type);
+		add_str(row, "", NULL, row_text(row, "unknown ancillary record type %u, skipped", rec->type));
 	}
 }
 
 bool cat_type_known(uint16_t type)
 {
-	return migstream_record_type_known(type) || type == MIGSTREAM_REC_INIT_DATA_SENT;
+	return migstream_record_type_known(type) || type == MIGSTREAM_REC_INIT_DATA_SENT ||
+	       migstream_reply_type_known(type);
 }
 
 void cat_describe_record(const struct migstream_record *rec, struct cat_row *row)
@@ -161,10 +280,11 @@ void cat_describe_record(const struct migstream_record *rec, struct cat_row *row
 
 	for (int c = 0; c < CAT_NCOLUMNS; c++)
 		row->v[c].kind = CAT_VAL_NONE;
-	row->info[0] = '\0';
+	row->nfields = 0;
+	row->scratch_used = 0;
 	set_num(row, CAT_COL_OFFSET, rec->offset);
 	set_num(row, CAT_COL_SEQ, rec->seq);
-	const char *type = migstream_reply_type_name(rec->type);
+	const char *type = migstream_record_type_name(rec->type);
 
 	if (!cat_type_known(rec->type)) {
 		snprintf(unknown_type, sizeof(unknown_type), "TYPE_%u", rec->type);
@@ -176,6 +296,7 @@ void cat_describe_record(const struct migstream_record *rec, struct cat_row *row
 	set_str(row, CAT_COL_COMPRESSION, (rec->flags & MIGSTREAM_RF_ZSTD) ? "zstd" : "none");
 	/* The reader hands out nothing whose checksums failed. */
 	set_str(row, CAT_COL_CHECK, "ok");
-	set_str(row, CAT_COL_INFO, row->info);
 	describe_payload(rec, row);
+	cat_format_info(row, row->info, sizeof(row->info));
+	set_str(row, CAT_COL_INFO, row->info);
 }

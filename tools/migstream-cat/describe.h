@@ -11,7 +11,7 @@
 #include "fields.h"
 #include "migstream.h"
 
-/* A type the listing names and describes (this format's, and INIT_DATA_SENT). */
+/* A type the listing names and describes (the forward stream's, INIT_DATA_SENT, the reply records). */
 bool cat_type_known(uint16_t type);
 
 /* A record as the reader handed it out (decoded). */

@@ -2,6 +2,7 @@
 /*
  * Device state out of a stream.
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "closestream.h"
@@ -11,8 +12,10 @@
 #include "log.h"
 #include "output.h"
 #include "scan.h"
+#include "textescape.h"
 
 struct extract_ctx {
+	const char *name; /* --extract=NAME: the index comes from the DEVICE record of that name */
 	uint32_t device;
 	bool declared;
 	uint64_t bytes;
@@ -27,6 +30,37 @@ static int extract_begin(void *vctx, struct cat_stream *s)
 	return VMT_EXIT_OK;
 }
 
+/* The name as the user gave it, safe for a one-line message. */
+static const char *shown_name(const char *name)
+{
+	static char shown[VMT_ESCAPED_SIZE(MIGSTREAM_MAX_STRING)];
+
+	return vmt_escape_text(name, shown, sizeof(shown));
+}
+
+/*
+ * A DEVICE record: is it the device asked for? By name, the first DEVICE
+ * of that name fixes the index; a second one makes the name ambiguous
+ * (found when it comes: bytes of the first may have been written by then).
+ */
+static int match_device(struct extract_ctx *ctx, struct cat_stream *s, const struct migstream_device *d)
+{
+	if (!ctx->name) {
+		ctx->declared |= d->index == ctx->device;
+		return VMT_EXIT_OK;
+	}
+	if (strcmp(d->name, ctx->name) != 0)
+		return VMT_EXIT_OK;
+	if (ctx->declared) {
+		vmt_err("%s: device name '%s' is ambiguous: devices %u and %u have it (give the index)", s->name,
+			shown_name(ctx->name), ctx->device, d->index);
+		return VMT_EXIT_BADDATA;
+	}
+	ctx->declared = true;
+	ctx->device = d->index;
+	return VMT_EXIT_OK;
+}
+
 static int extract_record(void *vctx, struct cat_stream *s, const struct migstream_record *rec)
 {
 	struct extract_ctx *ctx = vctx;
@@ -38,9 +72,9 @@ static int extract_record(void *vctx, struct cat_stream *s, const struct migstre
 			rec->channel.channel, rec->channel.channel_count);
 		return VMT_EXIT_BADDATA;
 	}
-	if (rec->type == MIGSTREAM_REC_DEVICE && rec->device.index == ctx->device)
-		ctx->declared = true;
-	if (rec->type != MIGSTREAM_REC_DATA || rec->data.device != ctx->device)
+	if (rec->type == MIGSTREAM_REC_DEVICE)
+		return match_device(ctx, s, &rec->device);
+	if (rec->type != MIGSTREAM_REC_DATA || !ctx->declared || rec->data.device != ctx->device)
 		return VMT_EXIT_OK;
 	rc = vmt_write_all(STDOUT_FILENO, rec->data.data, rec->data.len);
 	if (rc)
@@ -53,6 +87,10 @@ static int extract_end(void *vctx, struct cat_stream *s)
 {
 	struct extract_ctx *ctx = vctx;
 
+	if (!ctx->declared && ctx->name) {
+		vmt_err("%s: no device named '%s' in the stream", s->name, shown_name(ctx->name));
+		return VMT_EXIT_BADDATA;
+	}
 	if (!ctx->declared) {
 		vmt_err("%s: no device %u in the stream", s->name, ctx->device);
 		return VMT_EXIT_BADDATA;
@@ -69,7 +107,7 @@ int cat_extract_inputs(const struct cat_opts *o)
 		.end = extract_end,
 	};
 	struct migstream_reader_opts ropts = { 0 };
-	struct extract_ctx ctx = { .device = o->extract_device };
+	struct extract_ctx ctx = { .name = o->extract_name, .device = o->extract_device };
 
 	for (int i = 0; i < o->ninputs; i++) {
 		int rc = cat_scan(o, o->inputs[i], &ropts, &ops, &ctx);

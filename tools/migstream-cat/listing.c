@@ -16,7 +16,9 @@
 #include "json-doc.h"
 #include "listing.h"
 #include "log.h"
+#include "migstream-reply.h"
 #include "output.h"
+#include "reply.h"
 #include "scan.h"
 #include "summary.h"
 #include "tee.h"
@@ -35,6 +37,7 @@ struct list_ctx {
 	bool show_names; /* several inputs: say which one a listing belongs to */
 	bool heading_done;
 	struct cat_tee *tee;
+	struct cat_kind kind; /* forward or reply stream */
 	struct cat_summary summary;
 	struct cat_row row;
 	/* for the dirty range callback */
@@ -48,6 +51,7 @@ static int list_begin(void *vctx, struct cat_stream *s)
 	struct list_ctx *ctx = vctx;
 
 	cat_summary_init(&ctx->summary);
+	ctx->kind = (struct cat_kind){ 0 };
 	ctx->heading_done = false;
 	return VMT_EXIT_OK;
 }
@@ -106,8 +110,12 @@ static int list_record(void *vctx, struct cat_stream *s, const struct migstream_
 {
 	struct list_ctx *ctx = vctx;
 	bool shown = ctx->out && (!ctx->o->dirty || rec->type == MIGSTREAM_REC_DIRTY_BITMAP);
+	char why[256];
 	int rc;
 
+	/* Before anything of the record is shown or passed on, as for the reader's checks. */
+	if (cat_kind_check(&ctx->kind, rec, why, sizeof(why)))
+		return cat_bad_record(ctx->o, s, rec, why);
 	if (!ctx->heading_done)
 		print_heading(ctx, s);
 	cat_summary_add(&ctx->summary, rec);
@@ -167,7 +175,8 @@ int cat_list_inputs(const struct cat_opts *o)
 		.record = list_record,
 		.end = list_end,
 	};
-	struct migstream_reader_opts ropts = { 0 };
+	/* Forward and reply streams alike: reply.c tells them apart. */
+	struct migstream_reader_opts ropts = { .caller_knows = migstream_reply_type_known };
 	struct cat_tee tee;
 	struct list_ctx *ctx;
 	int status = VMT_EXIT_OK;

@@ -3,6 +3,8 @@
  * migstream-cat: list, verify, extract, pass through, wrap, recompress,
  * merge and split migstreams. This file is the command line; each mode is its own module.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <popt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +90,8 @@ static void usage(void)
 	       "Modes (default: a listing of every record and a summary):\n"
 	       "     --verify                check the whole stream; exit status only\n"
 	       "     --passthrough           copy the stream to stdout, listing on stderr\n"
-	       "     --extract=DEV           the raw state bytes of device DEV\n"
+	       "     --extract=DEV           the raw state bytes of device DEV (its index,\n"
+	       "                             or its name as the stream records it)\n"
 	       "     --wrap                  raw bytes in, a one-device stream out\n"
 	       "     --recompress=LEVEL|none the same stream, compressed with zstd LEVEL\n"
 	       "     --merge                 the channels of a set in, one whole stream out\n"
@@ -143,6 +146,27 @@ static uint8_t parse_phase(const char *s)
 	if (strcasecmp(s, "stop-copy") == 0 || strcasecmp(s, "stopcopy") == 0)
 		return MIGSTREAM_PHASE_STOP_COPY;
 	vmt_usage_error("invalid --phase argument: '%s' (expected precopy-initial, precopy-dirty or stop-copy)", s);
+}
+
+/* A number is a device index (any u32, as migstream(5) allows); anything else a device's name. */
+static void parse_extract(struct cat_opts *o, const char *arg)
+{
+	uint64_t index;
+	int rc = vmt_parse_u64(arg, 0, UINT32_MAX, &index);
+
+	/* out of range, or negative: a number that is no index */
+	if (rc == -ERANGE || (arg[0] == '-' && isdigit((unsigned char)arg[1])))
+		vmt_u64_or_usage(arg, "--extract", 0, UINT32_MAX); /* says so, exits */
+	if (rc == 0) {
+		o->extract_device = (uint32_t)index;
+		return;
+	}
+	if (!*arg)
+		vmt_usage_error("invalid --extract argument: '' (a device index or name)");
+	if (strlen(arg) > MIGSTREAM_MAX_STRING)
+		vmt_usage_error("invalid --extract argument: longer than %d bytes (a device name)",
+				MIGSTREAM_MAX_STRING);
+	o->extract_name = arg;
 }
 
 static int parse_level(const char *s, const char *option)
@@ -267,7 +291,7 @@ int main(int argc, const char **argv)
 			break;
 		case OPT_EXTRACT:
 			set_mode(&o, CAT_MODE_EXTRACT, "--extract");
-			o.extract_device = (uint32_t)vmt_u64_or_usage(arg, "--extract", 0, UINT32_MAX);
+			parse_extract(&o, arg);
 			break;
 		case OPT_WRAP:
 			set_mode(&o, CAT_MODE_WRAP, "--wrap");

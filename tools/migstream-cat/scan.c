@@ -61,8 +61,21 @@ void cat_close_input(int fd)
 		close(fd);
 }
 
+/* An error as one line: said on stderr, and with --json also as the last JSON line. */
+static void report_line(const struct cat_opts *o, const struct cat_stream *s, int err, const char *line)
+{
+	vmt_err("%s", line);
+	if (o->json) {
+		struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+
+		vmt_json_add_str(doc, "type", "error");
+		vmt_json_add_str(doc, "file", s->name);
+		/* a write error stays on stdout: vmt_close_stdout() reports it at the end */
+		vmt_error_emit_json_line(stdout, doc, err, 0, line);
+	}
+}
+
 /* The reader's message may or may not already start with the file name. */
-/* The reader's error as one line: said on stderr, and with --json also as the last JSON line. */
 static void report_reader_error(const struct cat_opts *o, const struct cat_stream *s, int err)
 {
 	const char *msg = migstream_reader_error(s->reader);
@@ -77,15 +90,18 @@ static void report_reader_error(const struct cat_opts *o, const struct cat_strea
 		snprintf(line, sizeof(line), "%s: %s", s->name, msg);
 	else
 		snprintf(line, sizeof(line), "%s: read error: %s", s->name, msg);
-	vmt_err("%s", line);
-	if (o->json) {
-		struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+	report_line(o, s, err, line);
+}
 
-		vmt_json_add_str(doc, "type", "error");
-		vmt_json_add_str(doc, "file", s->name);
-		/* a write error stays on stdout: vmt_close_stdout() reports it at the end */
-		vmt_error_emit_json_line(stdout, doc, err, 0, line);
-	}
+int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const struct migstream_record *rec,
+		   const char *why)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s: record %u (%s) at byte %llu: %s", s->name, rec->seq,
+		 migstream_record_type_name(rec->type), (unsigned long long)rec->offset, why);
+	report_line(o, s, -EBADMSG, line);
+	return VMT_EXIT_BADDATA;
 }
 
 int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_reader_opts *ropts,

@@ -33,6 +33,14 @@ struct cat_scan_ops {
 int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_reader_opts *ropts,
 	     const struct cat_scan_ops *ops, void *ctx);
 
+/*
+ * A record the reader passed that the mode refuses: "FILE: record N (TYPE)
+ * at byte X: WHY", said as the reader's errors are (and as the last JSON
+ * line with --json). Returns the exit code (4).
+ */
+int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const struct migstream_record *rec,
+		   const char *why);
+
 /* Opens an input for reading: fd, or -1 after printing why (exit 1). */
 int cat_open_input(const char *path, const char **name);
 /*

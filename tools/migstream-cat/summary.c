@@ -94,6 +94,15 @@ void cat_summary_add(struct cat_summary *s, const struct migstream_record *rec)
 	case MIGSTREAM_REC_INIT_DATA_SENT:
 		s->init_data_sent++;
 		break;
+	case MIGSTREAM_REC_SWITCHOVER_ACK:
+		s->is_reply = true;
+		s->switchover_acks++;
+		break;
+	case MIGSTREAM_REC_LOAD_RESULT:
+		/* reply.c refused a LOAD_RESULT that does not decode */
+		s->is_reply = true;
+		s->have_result = migstream_decode_load_result(rec, &s->result) == 0;
+		break;
 	case MIGSTREAM_REC_STREAM_HEADER:
 	case MIGSTREAM_REC_STREAM_END:
 		break;
@@ -139,6 +148,32 @@ void cat_summary_channel_line(char *buf, size_t len, const struct cat_summary *s
 	}
 }
 
+/* What the loader said: its acks, its exit status, each target, its message. */
+static void print_reply_text(FILE *out, const struct cat_summary *s)
+{
+	char flags[64];
+
+	fprintf(out, "  reply stream:   %" PRIu64 " switchover acks, ", s->switchover_acks);
+	if (!s->have_result) {
+		fprintf(out, "no load result\n");
+		return;
+	}
+	fprintf(out, "load result: exit %" PRIu32 "%s\n", s->result.exit_code,
+		s->result.exit_code ? " (failed)" : " (loaded)");
+	for (uint32_t i = 0; i < s->result.device_count; i++) {
+		const struct migstream_result_device *e = &s->result.devices[i];
+
+		cat_result_flags_string(e->flags, "none", flags, sizeof(flags));
+		fprintf(out, "    device %-9" PRIu32 "%s, %s\n", e->device,
+			e->state == MIGSTREAM_STATE_UNKNOWN ? "state unknown" : vmt_mig_state_name(e->state), flags);
+	}
+	if (s->result.message[0]) {
+		fprintf(out, "    %-16s", "message");
+		cat_fputs_printable(s->result.message, out);
+		putc('\n', out);
+	}
+}
+
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name)
 {
 	char a[32], b[32], id[2 * MIGSTREAM_SET_ID_LEN + 1];
@@ -155,6 +190,10 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 		vmt_format_size(s->stream_bytes, a, sizeof(a)));
 	fprintf(out, "  payload bytes:  %" PRIu64 " raw, %" PRIu64 " stored, ratio %.2f\n",
 		s->raw_bytes, s->stored_bytes, ratio(s));
+	if (s->is_reply) {
+		print_reply_text(out, s);
+		return;
+	}
 	for (size_t i = 0; i < s->ndev; i++) {
 		const struct cat_device_stats *d = &s->dev[i];
 
@@ -233,6 +272,14 @@ int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *n
 	vmt_json_add_u64(doc, "dirty_bitmaps", s->bitmaps);
 	vmt_json_add_u64(doc, "bitmap_pages", s->bitmap_pages);
 	vmt_json_add_u64(doc, "dirty_pages", s->dirty_pages);
+	vmt_json_add_str(doc, "kind", s->is_reply ? "reply" : "forward");
+	if (s->is_reply) {
+		vmt_json_add_u64(doc, "switchover_acks", s->switchover_acks);
+		if (s->have_result)
+			vmt_json_add_u64(doc, "load_exit_code", s->result.exit_code);
+		else
+			vmt_json_add_null(doc, "load_exit_code");
+	}
 	if (s->is_channel) {
 		char id[2 * MIGSTREAM_SET_ID_LEN + 1];
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "migstream.h"
+#include "migstream-reply.h"
 
 /* The reader refuses streams with more devices than this. */
 #define CAT_SUMMARY_MAX_DEVICES MIGSTREAM_MAX_DEVICES
@@ -41,6 +42,11 @@ struct cat_summary {
 	uint64_t dirty_pages;
 	uint64_t skipped_records; /* unknown ancillary */
 	uint64_t init_data_sent;
+	/* a reply stream (reply.h): its acks and its LOAD_RESULT */
+	bool is_reply;
+	uint64_t switchover_acks;
+	bool have_result;
+	struct migstream_load_result result;
 	bool is_channel; /* one channel of a set: its CHANNEL record */
 	struct migstream_channel channel;
 	struct cat_device_stats dev[CAT_SUMMARY_MAX_DEVICES];
