@@ -288,12 +288,12 @@ setup() {
 	printf '%s\n' "$output" | jq -c 'select(.type == "DEVICE")' >devices.json
 	[ "$(jq -s length devices.json)" -eq 2 ]
 	# device 0: PCI ids, every flag named
-	[ "$(jq -s -r '.[0] | "\(.name) \(.driver) \(.mig_flags) \(.mig_flags_names | join("|")) \(.stop_copy_size) \(.mdev_type)"' devices.json)" = \
+	[ "$(jq -s -r '.[0] | "\(.name) \(.driver) \(.migration_flags) \(.migration_flags_names | join("|")) \(.stop_copy_bytes) \(.mdev_type)"' devices.json)" = \
 		"0000:00:04.0 vfio-pci 5 STOP_COPY|PRE_COPY 20000 " ]
 	[ "$(jq -s -r '.[0] | [.pci_vendor, .pci_device, .pci_subsys_vendor, .pci_subsys_device, .pci_class, .pci_revision] | join(",")' devices.json)" = \
 		"$((0x1af4)),$((0x1041)),$((0x1af4)),$((0x1100)),$((0x020000)),1" ]
 	# device 1: an mdev without PCI ids, its size unknown: null, not a string to parse
-	[ "$(jq -s -c '.[1] | [.name, .mdev_type, .stop_copy_size, .pci_vendor, .pci_class]' devices.json)" = \
+	[ "$(jq -s -c '.[1] | [.name, .mdev_type, .stop_copy_bytes, .pci_vendor, .pci_class]' devices.json)" = \
 		'["83b8f4f2-509f-382f-3c1e-e6bfe0fa1001","mtty-2",null,null,null]' ]
 	# info stays (schema migstream-cat/1 has it), with the same facts
 	[ "$(jq -s -r '.[0].info' devices.json)" = \

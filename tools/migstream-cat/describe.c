@@ -131,10 +131,10 @@ static void describe_device(const struct migstream_device *d, struct cat_row *ro
 	set_num(row, CAT_COL_DEVICE, d->index);
 	add_str(row, "name", "name", d->name);
 	add_str(row, "driver", "driver", d->driver);
-	f = add_field(row, "mig_flags", "mig_flags", CAT_FIELD_FLAGS);
+	f = add_field(row, "mig_flags", "migration_flags", CAT_FIELD_FLAGS);
 	f->num = d->mig_flags;
 	f->flag_name = vmt_mig_flag_name;
-	add_field(row, "stop_copy_size", "stop_copy_size", CAT_FIELD_SIZE)->num = d->stop_copy_size;
+	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num = d->stop_copy_size;
 	add_str(row, "mdev_type", "mdev_type", d->mdev_type)->quiet_empty = true;
 	describe_pci_ids(d, row);
 }
@@ -154,7 +154,7 @@ static void describe_precopy_info(const struct migstream_precopy_info *p, struct
 	add_str(row, "state", "state", vmt_mig_state_name(p->state));
 	add_num(row, "initial_bytes", "initial_bytes", p->initial_bytes);
 	add_num(row, "dirty_bytes", "dirty_bytes", p->dirty_bytes);
-	add_field(row, "stop_copy_size", "stop_copy_size", CAT_FIELD_SIZE)->num = p->stop_copy_size;
+	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num = p->stop_copy_size;
 	add_time(row, p->time_ns);
 }
 
