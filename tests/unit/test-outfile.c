@@ -13,61 +13,10 @@
 
 #include "fdio.h"
 #include "outfile.h"
+#include "scratch-files.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test-outfile.XXXXXX";
-
-static void put(const char *name, const char *text)
-{
-	FILE *f = fopen(name, "w");
-
-	fputs(text, f);
-	fclose(f);
-}
-
-/* The whole file, or "" when it cannot be read. */
-static const char *get(const char *name)
-{
-	static char buf[256];
-	int fd = open(name, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
-static bool exists(const char *name)
-{
-	struct stat st;
-
-	return lstat(name, &st) == 0;
-}
-
-/* Files in the test directory, so a stray temporary is seen. */
-static int entries(void)
-{
-	DIR *d = opendir(".");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
-
-static void clean(void)
-{
-	DIR *d = opendir(".");
-	struct dirent *e;
-
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlink(e->d_name);
-	closedir(d);
-}
 
 static int write_text(struct vmt_outfile *out, const char *text)
 {

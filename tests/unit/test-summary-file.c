@@ -20,64 +20,13 @@
 #include "failure.h"
 #include "json-doc.h"
 #include "summary-file.h"
+#include "scratch-files.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test-summary-file.XXXXXX";
 
 /* Above it, a file cannot grow while the limit is set. */
 #define SMALL_LIMIT 4096
-
-static void put(const char *name, const char *text)
-{
-	FILE *f = fopen(name, "w");
-
-	fputs(text, f);
-	fclose(f);
-}
-
-/* The whole file (up to 64 KiB), or "" when it cannot be read. */
-static const char *get(const char *name)
-{
-	static char buf[65536];
-	int fd = open(name, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
-static bool exists(const char *name)
-{
-	struct stat st;
-
-	return lstat(name, &st) == 0;
-}
-
-/* Files in the test directory, so a stray temporary is seen. */
-static int entries(void)
-{
-	DIR *d = opendir(".");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
-
-static void clean(void)
-{
-	DIR *d = opendir(".");
-	struct dirent *e;
-
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlink(e->d_name);
-	closedir(d);
-}
 
 /* A summary of tool, run number run; padded past SMALL_LIMIT when big. */
 static struct json_object *summary(const char *tool, unsigned int run, bool big)
