@@ -382,3 +382,16 @@ rp_bad_reply() {
 	sl_expect save_status 0
 	sl_expect_state vfio0 state STOP
 }
+
+@test "return path: the text summary says the destination confirmed, and how many devices" {
+	rp_pipe "$SRC" vfio1,seed=3 -- "$D0" "vfio-mig-load -d $D1 --return-fd 1"
+	sl_expect save_status 0
+	printf '%s\n' "$save_err" | head -1 | grep -E "^vfio-mig-save: saved 1 device: .*; the destination loaded 1 device\$"
+	rp_pipe "$SRC" vfio1,seed=4,close-reset=no vfio2,seed=3 vfio3,seed=4 -- "-d $D0 -d $D1" "vfio-mig-load -d $D2 -d $D3 --return-fd 1"
+	sl_expect save_status 0
+	printf '%s\n' "$save_err" | head -1 | grep -E "^vfio-mig-save: saved 2 devices: .*; the destination loaded 2 devices\$"
+	# without a return path nobody confirmed: nothing said
+	sl_pipe "$SRC" vfio1,seed=3 -- "$D0" cat "$D1"
+	sl_expect save_status 0
+	[[ $save_err != *"the destination loaded"* ]]
+}

@@ -27,6 +27,8 @@ teardown() {
 	cat "$T/save.err" "$T/load.err" "$T/save.json"
 	grep -q '"load_confirmed": *true' "$T/save.json"
 	grep -q "switchover-ack (initial section 1, 24 bytes loaded on the destination)" "$T/save.err"
+	# the summary's first line says the destination confirmed, without -v too
+	grep -q "^vfio-mig-save: saved 1 device: .*; the destination loaded 1 device\$" "$T/save.err"
 	grep -q "switchover-ack for stream device 0 (initial section 1, 24 bytes loaded)" "$T/load.err"
 	# the ack came before the switchover (the first arc into STOP_COPY)
 	awk '/switchover-ack \(/ { a = NR } /-> STOP_COPY/ && !s { s = NR } END { exit !(a && s && a < s) }' "$T/save.err"
