@@ -377,8 +377,9 @@ rp_bad_reply() {
 }
 
 @test "return path: a destination that reads slowly but never stops is no stall, even when one write lasts longer than --return-timeout" {
-	# 4 MiB records, read 64 KiB every 50 ms: each write takes about 3 s
-	rp_fake "$SRC,size=4M" -- "--no-precopy --chunk-size 4M --return-timeout 1500ms $D0" "--slow=50 --result=end"
+	# a 6 MiB record read 64 KiB every 50 ms: its write takes about 5 s; what
+	# the pipe holds at STREAM_END (1 MiB) is read well within the timeout
+	rp_fake "$SRC,size=6M" -- "--no-precopy --chunk-size 6M --return-timeout 2500ms $D0" "--slow=50 --result=end"
 	sl_expect save_status 0
 	sl_expect_state vfio0 state STOP
 }
