@@ -68,6 +68,9 @@ teardown() {
 # 30 s. Sets output (the save's stderr, then "rc=STATUS") and took (seconds).
 fake_dest() {
 	local start=$SECONDS
+	# a FIFO of its own each time: nothing of an earlier reply stream in it
+	rm -f "$T/rp"
+	mkfifo "$T/rp"
 	run bash -c "timeout -s KILL 30 vfio-mig-save --summary-file '$T/save.json' $1 -d '$SRC' --return-fd 3 3<'$T/rp' |
 		fake-destination $2 >'$T/rp'; echo \"rc=\${PIPESTATUS[0]}\""
 	took=$((SECONDS - start))
