@@ -49,6 +49,8 @@ struct migstream_writer {
 	bool (*cancelled)(void *ctx);
 	void *cancel_ctx;
 	uint64_t offset;
+	/* Bytes that reached fd, also within a record: read by other threads (atomic). */
+	uint64_t bytes_out;
 	uint64_t record_count; /* also the next seq */
 	uint64_t payload_bytes;
 	struct migstream_stream_header header;
@@ -70,7 +72,7 @@ struct migstream_writer {
 	(MIGSTREAM_DEVICE_FIXED_LEN + 3 * 2 + MIGSTREAM_MAX_STRING + 255 + 255)
 
 /* Writes all of iov, through partial writes, and EINTR unless cancelled. */
-static int write_all(const struct migstream_writer *w, int fd, struct iovec *iov, int iovcnt)
+static int write_all(struct migstream_writer *w, int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
 		ssize_t n = writev(fd, iov, iovcnt);
@@ -85,6 +87,7 @@ static int write_all(const struct migstream_writer *w, int fd, struct iovec *iov
 		}
 		if (n == 0)
 			return -EIO;
+		__atomic_add_fetch(&w->bytes_out, (uint64_t)n, __ATOMIC_RELAXED);
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= (ssize_t)iov->iov_len;
 			iov++;
@@ -863,4 +866,9 @@ int migstream_writer_finish(struct migstream_writer *w)
 uint64_t migstream_writer_offset(const struct migstream_writer *w)
 {
 	return w->offset;
+}
+
+uint64_t migstream_writer_bytes_out(const struct migstream_writer *w)
+{
+	return __atomic_load_n(&w->bytes_out, __ATOMIC_RELAXED);
 }

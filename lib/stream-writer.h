@@ -165,5 +165,11 @@ int migstream_writer_finish(struct migstream_writer *w);
 
 /* Bytes written so far, preamble included. */
 uint64_t migstream_writer_offset(const struct migstream_writer *w);
+/*
+ * Bytes that reached the fd so far, also the part of a record whose write
+ * is under way (a write interrupted by a signal reports its part): from any
+ * thread, to see whether a blocked write makes progress.
+ */
+uint64_t migstream_writer_bytes_out(const struct migstream_writer *w);
 
 #endif

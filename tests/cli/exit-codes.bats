@@ -9,6 +9,8 @@
 #   binary output refused on a terminal            2
 #   binary input refused from a terminal           2
 #   a device the stream does not have              4
+#   any failure of vfio-mig-save's return path     1
+#   (a malformed reply too: the destination's failure, not bad data)
 
 load helpers
 load save-helpers
@@ -141,4 +143,13 @@ refused_name() {
 		sh -c 'vfio-mig-load -q --map 0=vfio1 --map 1=vfio2 <s.vms'
 	vmt_run_error 4 "no device 5 in the stream" migstream-cat --extract=5 s.vms
 	[ -z "$output" ]
+}
+
+@test "any failure of vfio-mig-save's return path: exit 1, a malformed reply and a timeout alike" {
+	mkfifo rp
+	expect_error 1 vfio-mig-save "bad reply from the destination: record 1: malformed LOAD_RESULT" sim --device vfio0 -- \
+		bash -o pipefail -c 'vfio-mig-save --no-precopy -d vfio0 --return-fd 3 3<rp | fake-destination --bad=flags >rp'
+	expect_error 1 vfio-mig-save "no load result from the destination within 0.300 s" sim --device vfio0 -- \
+		bash -o pipefail -c 'vfio-mig-save --no-precopy --return-timeout 300ms -d vfio0 --return-fd 3 3<rp |
+			fake-destination --chatter=ancillary >rp'
 }

@@ -157,10 +157,11 @@ rp_load_fails() {
 
 @test "return path: a return channel that closes without a result: source RUNNING, save exits 1" {
 	# the "loader" reads the whole stream and closes its end without a word
+	# (seen before STREAM_END is sent when it closes early enough)
 	rp_pipe "$SRC" -- "--no-precopy $D0" "bash -c 'exec 1>&-; cat >/dev/null'"
 	sl_expect save_status 1
 	sl_expect_state vfio0 state RUNNING
-	sl_one_line "$save_err" "^vfio-mig-save: error: stream complete, but the return channel was closed before the load result .*; device $D0 now RUNNING\$"
+	sl_one_line "$save_err" "^vfio-mig-save: error: (stream complete, but )?the return channel was closed before the load result .*; device $D0 now RUNNING\$"
 }
 
 @test "return path: no reply within --return-timeout: source RUNNING, save exits 1" {
@@ -168,7 +169,7 @@ rp_load_fails() {
 	rp_pipe "$SRC" -- "--no-precopy --return-timeout 300ms $D0" "bash -c 'cat >/dev/null'"
 	sl_expect save_status 1
 	sl_expect_state vfio0 state RUNNING
-	sl_one_line "$save_err" "^vfio-mig-save: error: stream complete, but no reply from the destination within 0.300 s; device $D0 now RUNNING\$"
+	sl_one_line "$save_err" "^vfio-mig-save: error: stream complete, but no load result from the destination within 0.300 s; device $D0 now RUNNING\$"
 }
 
 @test "return path: no switchover-ack within --return-timeout: no switchover, source RUNNING" {
@@ -265,4 +266,133 @@ rp_load_fails() {
 	sl_expect_state vfio0 precopy_v2 0
 	sl_expect_state vfio0 reinits 0
 	[[ $save_err != *REINIT* ]]
+}
+
+# ---- a destination that misbehaves (tests/cli/fake-destination.c) ----
+
+# rp_fake DEVSPEC -- SAVE_ARGS FAKE_ARGS
+#   vfio-mig-save SAVE_ARGS --return-fd 3 3<fifo | fake-destination FAKE_ARGS >fifo
+#   under the simulator; a save still running after 20 s is killed
+#   (SIGKILL: no recovery, the source stays where it was). Sets
+#   save_status, save_err, load_err (the fake's) and save_ms (how long
+#   the save took).
+rp_fake() {
+	local spec=$1 T=$VMT_TMP
+	shift 2
+	rm -f "$T/rp"
+	mkfifo "$T/rp"
+	sl_sim "$spec" -- bash -c "
+		start=\$(date +%s%N)
+		timeout -s KILL 20 vfio-mig-save $1 --return-fd 3 3<'$T/rp' 2>'$T/save.err' |
+			fake-destination $2 >'$T/rp' 2>'$T/load.err'
+		echo \${PIPESTATUS[0]} \$(( (\$(date +%s%N) - start) / 1000000 )) >'$T/status'" || true
+	read -r save_status save_ms <"$T/status"
+	save_err=$(cat "$T/save.err")
+	load_err=$(cat "$T/load.err")
+}
+
+@test "return path: acks after STREAM_END and never a result: --return-timeout bounds the whole wait, source RUNNING" {
+	rp_fake "$SRC" -- "--return-timeout 500ms $D0" "--ack --chatter=ack"
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" "^vfio-mig-save: error: stream complete, but no load result from the destination within 0.500 s; device $D0 now RUNNING\$"
+	# an ack every 50 ms did not restart the timeout
+	[ "$save_ms" -lt 5000 ]
+}
+
+@test "return path: unknown ancillary replies after STREAM_END do not keep the source in STOP_COPY" {
+	rp_fake "$SRC" -- "--no-precopy --return-timeout 500ms $D0" "--chatter=ancillary"
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" "^vfio-mig-save: error: stream complete, but no load result from the destination within 0.500 s; device $D0 now RUNNING\$"
+	[ "$save_ms" -lt 5000 ]
+}
+
+@test "return path: a successful LOAD_RESULT in pre-copy (before any stop-copy data) is a failure: source RUNNING, never stopped" {
+	rp_fake "$SRC" -- "$D0" "--ack --result=marker"
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" "^vfio-mig-save: error: the destination reported a successful load before any stop-copy data was sent; device $D0 now RUNNING\$"
+	[[ $(sl_arcs vfio0) != *STOP_COPY* ]]
+}
+
+@test "return path: a successful LOAD_RESULT during stop-copy (before STREAM_END) is a failure: source RUNNING" {
+	rp_fake "$SRC,size=512K,chunk=64K,read-delay-ms=20" -- "--no-precopy --chunk-size 64K $D0" "--result=stop-copy"
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" "^vfio-mig-save: error: the destination reported a successful load before the end of the stream was sent; device $D0 now RUNNING\$"
+}
+
+@test "return path: a LOAD_RESULT at STREAM_END from the fake destination is a success (the tests' control)" {
+	rp_fake "$SRC" -- "--no-precopy $D0" "--result=end"
+	sl_expect save_status 0
+	sl_expect_state vfio0 state STOP
+}
+
+@test "return path: the destination's message is escaped: ESC, BEL, CR, LF cannot forge lines, in text and in JSON" {
+	rp_fake "$SRC" -- "--no-precopy $D0" "--fail='boom\\e[2J\\a\\r\\nvfio-mig-save: forged'"
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" '^vfio-mig-save: error: stream complete, but the destination failed to load \(exit 1\): boom\\x1b\[2J\\x07\\x0d\\x0avfio-mig-save: forged; device .* now RUNNING$'
+	rp_fake "$SRC" -- "--json --no-precopy $D0" "--fail='boom\\e[2J\\a\\r\\nvfio-mig-save: forged'"
+	sl_expect save_status 1
+	[ "$(printf '%s\n' "$save_err" | grep -c .)" -eq 1 ]
+	printf '%s\n' "$save_err" | jq -e '.error.message | test("boom\\\\x1b\\[2J\\\\x07\\\\x0d\\\\x0avfio-mig-save: forged") and (test("[\u0000-\u001f]") | not)'
+}
+
+# A malformed reply: exit 1 like every failure of the return path, not 4.
+rp_bad_reply() {
+	rp_fake "$SRC" -- "--json --no-precopy $D0" "--bad=$1"
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	printf '%s\n' "$save_err" | jq -e --arg m "$2" '.error.exit_code == 1 and .error.errno == "EBADMSG" and (.error.message | contains($m))'
+}
+
+@test "return path: a malformed reply exits 1, as every return-path failure: an ack for device 1000" {
+	rp_bad_reply device "SWITCHOVER_ACK for device 1000, initial section 1, which was not sent"
+}
+
+@test "return path: a malformed reply exits 1: forward-stream records (DEVICE, DATA) in the reply" {
+	rp_bad_reply forward "unexpected DEVICE"
+}
+
+@test "return path: a malformed reply exits 1: unknown flag bits in the result" {
+	rp_bad_reply flags "malformed LOAD_RESULT"
+}
+
+@test "return path: a destination that stops reading in stop-copy: after --return-timeout the source goes back to RUNNING" {
+	rp_fake "$SRC,size=8M" -- "--no-precopy --return-timeout 500ms $D0" --stall
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" "^vfio-mig-save: error: <stdout>: at byte [0-9]+: the destination took no byte of the stream for 0.500 s \\(it stopped reading\\); device $D0 now RUNNING\$"
+	[ "$save_ms" -lt 5000 ]
+}
+
+@test "return path: a destination that stops reading in pre-copy: the save ends, the source RUNNING" {
+	rp_fake "$SRC,precopy-initial=8M" -- "--queue-size 1M --return-timeout 500ms $D0" --stall
+	sl_expect save_status 1
+	sl_expect_state vfio0 state RUNNING
+	sl_one_line "$save_err" "^vfio-mig-save: error: <stdout>: at byte [0-9]+: the destination took no byte of the stream for 0.500 s \\(it stopped reading\\); device $D0 now RUNNING\$"
+	[[ $(sl_arcs vfio0) != *STOP_COPY* ]]
+}
+
+@test "return path: a destination that reads slowly but never stops is no stall, even when one write lasts longer than --return-timeout" {
+	# a 6 MiB record read 64 KiB every 50 ms: its write takes about 5 s; what
+	# the pipe holds at STREAM_END (1 MiB) is read well within the timeout
+	rp_fake "$SRC,size=6M" -- "--no-precopy --chunk-size 6M --return-timeout 2500ms $D0" "--slow=50 --result=end"
+	sl_expect save_status 0
+	sl_expect_state vfio0 state STOP
+}
+
+@test "return path: the text summary says the destination confirmed, and how many devices" {
+	rp_pipe "$SRC" vfio1,seed=3 -- "$D0" "vfio-mig-load -d $D1 --return-fd 1"
+	sl_expect save_status 0
+	printf '%s\n' "$save_err" | head -1 | grep -E "^vfio-mig-save: saved 1 device: .*; the destination loaded 1 device\$"
+	rp_pipe "$SRC" vfio1,seed=4,close-reset=no vfio2,seed=3 vfio3,seed=4 -- "-d $D0 -d $D1" "vfio-mig-load -d $D2 -d $D3 --return-fd 1"
+	sl_expect save_status 0
+	printf '%s\n' "$save_err" | head -1 | grep -E "^vfio-mig-save: saved 2 devices: .*; the destination loaded 2 devices\$"
+	# without a return path nobody confirmed: nothing said
+	sl_pipe "$SRC" vfio1,seed=3 -- "$D0" cat "$D1"
+	sl_expect save_status 0
+	[[ $save_err != *"the destination loaded"* ]]
 }

@@ -192,7 +192,7 @@ transitions() {
 		vfio-mig-save --no-precopy --queue-size 256K --chunk-size 64K --summary-file summary.json \
 		-d vfio0 -d vfio1 -o s.vms
 	vmt_run 0 migstream-cat --verify s.vms
-	[ "$(summary queue_size)" -eq $((256 << 10)) ]
+	[ "$(summary queue_size_bytes)" -eq $((256 << 10)) ]
 	[ "$(summary queue_peak_bytes)" -gt 0 ]
 	[ "$(summary queue_peak_bytes)" -le $((256 << 10)) ]
 }

@@ -19,11 +19,13 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "exitcodes.h"
 #include "failure.h"
 #include "log.h"
 #include "output.h"
 #include "signals.h"
 #include "stream-writer.h"
+#include "timeutil.h"
 
 enum item_kind {
 	ITEM_DATA,
@@ -54,6 +56,17 @@ struct out_item {
 
 /* ---- the failure every thread shares ---- */
 
+__attribute__((format(printf, 6, 0)))
+static int record_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, int exit_code,
+			  bool says_all, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&ctx->lock);
+	vmt_vfail(&ctx->failure, at, err, exit_code, says_all, fmt, ap);
+	pthread_mutex_unlock(&ctx->lock);
+	save_cancel(ctx);
+	return err;
+}
+
 int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bool says_all,
 		 const char *fmt, ...)
 {
@@ -61,11 +74,20 @@ int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bo
 	va_list ap;
 
 	va_start(ap, fmt);
-	pthread_mutex_lock(&ctx->lock);
-	vmt_vfail(&ctx->failure, &at, err, 0, says_all, fmt, ap);
-	pthread_mutex_unlock(&ctx->lock);
+	record_failure(ctx, &at, err, 0, says_all, fmt, ap);
 	va_end(ap);
-	save_cancel(ctx);
+	return err;
+}
+
+int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	ctx->result.destination_failed = true;
+	va_start(ap, fmt);
+	/* Whatever the errno (EBADMSG for a malformed reply): exit 1, as vfio-mig-save(1) says. */
+	record_failure(ctx, at ? at : &(struct vmt_where){ 0 }, err, VMT_EXIT_FAILURE, true, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
@@ -161,8 +183,15 @@ static void *channel_writer(void *arg)
 	struct chunk_item *item;
 
 	while ((item = chunk_queue_next(ctx->queue, ch->index))) {
-		int ret = write_item(ch->writer, (struct out_item *)item);
+		struct out_item *it = (struct out_item *)item;
+		int ret;
 
+		/* From here on a reply may answer the whole stream (return-path.c). */
+		if (it->kind == ITEM_FINISH)
+			__atomic_store_n(&ctx->stream_end_begun, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&ch->writing, true, __ATOMIC_RELEASE);
+		ret = write_item(ch->writer, it);
+		__atomic_store_n(&ch->writing, false, __ATOMIC_RELEASE);
 		chunk_queue_done(ctx->queue, ch->index, item, ret == 0);
 		if (ret < 0) {
 			write_failed(ch, ret);
@@ -176,6 +205,54 @@ static void *channel_writer(void *arg)
 bool output_writer_cancelled(void *arg)
 {
 	return vmt_stop_signal() || save_cancelled(arg);
+}
+
+/* How long a write interrupted to show its progress has to show it. */
+#define STALL_LOOK_NS (50ull * 1000000)
+
+/*
+ * Whether ch's write has moved no byte for limit_ns. Progress of a write
+ * blocked in the kernel shows only when a signal interrupts it (the
+ * stream writer then counts the part written and writes on), so a channel
+ * that looks still for limit_ns is interrupted once, and judged when that
+ * has had time to show.
+ */
+static bool channel_stalled(struct save_channel *ch, uint64_t limit_ns, uint64_t now)
+{
+	uint64_t out = migstream_writer_bytes_out(ch->writer);
+
+	if (!__atomic_load_n(&ch->writing, __ATOMIC_ACQUIRE) || out != ch->seen_bytes) {
+		ch->seen_bytes = out;
+		ch->still_since_ns = now;
+		return false;
+	}
+	if (now - ch->still_since_ns < limit_ns)
+		return false;
+	if (ch->woken_ns < ch->still_since_ns + limit_ns) {
+		ch->woken_ns = now;
+		vmt_thread_wake(ch->thread);
+		return false;
+	}
+	return now - ch->woken_ns >= STALL_LOOK_NS;
+}
+
+int output_check_stalled(struct save_ctx *ctx, uint64_t limit_ns)
+{
+	uint64_t now = vmt_monotonic_ns();
+
+	for (unsigned int i = 0; i < ctx->nchannels; i++) {
+		struct save_channel *ch = &ctx->channels[i];
+
+		if (!ch->started || !channel_stalled(ch, limit_ns, now))
+			continue;
+		return save_destination_failure(ctx,
+						&(struct vmt_where){ .file = ch->name, .has_offset = true,
+								     .offset = ch->seen_bytes },
+						-ETIMEDOUT,
+						"the destination took no byte of the stream for %.3f s (it stopped reading)",
+						(double)limit_ns / 1e9);
+	}
+	return 0;
 }
 
 /* ---- compression workers ---- */
@@ -346,6 +423,7 @@ int output_start(struct save_ctx *ctx)
 
 		ch->ctx = ctx;
 		ch->index = i;
+		ch->still_since_ns = vmt_monotonic_ns();
 		if ((ret = start_thread(ctx, &ch->thread, channel_writer, ch)) < 0)
 			return ret;
 		ch->started = true;
@@ -464,8 +542,11 @@ int output_device_end(struct save_ctx *ctx, struct save_device *sd)
 	return push(ctx, it);
 }
 
-/* Wake the writers blocked in a write until every output thread is gone. */
-static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal)
+/*
+ * Wake the writers blocked in a write until every output thread is gone;
+ * while they write, watch (if any) is called every 20 ms.
+ */
+static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal, int (*watch)(struct save_ctx *))
 {
 	pthread_mutex_lock(&ctx->lock);
 	while (ctx->threads_out) {
@@ -476,6 +557,10 @@ static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal)
 			save_failure(ctx, NULL, -EINTR, true, "interrupted by %s", vmt_stop_signal_name());
 			pthread_mutex_lock(&ctx->lock);
 			cancelled = true;
+		} else if (!cancelled && watch) {
+			pthread_mutex_unlock(&ctx->lock);
+			cancelled = watch(ctx) < 0;
+			pthread_mutex_lock(&ctx->lock);
 		}
 		if (cancelled)
 			for (unsigned int i = 0; i < ctx->nchannels; i++)
@@ -486,14 +571,14 @@ static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
-int output_finish(struct save_ctx *ctx)
+int output_finish(struct save_ctx *ctx, int (*watch)(struct save_ctx *))
 {
 	int ret = push(ctx, new_item(ctx, ITEM_FINISH, CHUNK_EVERY_CHANNEL));
 
 	if (ret < 0)
 		return ret;
 	chunk_queue_close(ctx->queue);
-	wait_output_threads(ctx, true);
+	wait_output_threads(ctx, true, watch);
 	output_stop(ctx);
 	if (!ctx->finished)
 		return save_error(ctx);
@@ -506,7 +591,7 @@ void output_stop(struct save_ctx *ctx)
 		return;
 	if (!ctx->finished)
 		save_cancel(ctx);
-	wait_output_threads(ctx, false);
+	wait_output_threads(ctx, false, NULL);
 	for (unsigned int i = 0; i < ctx->nchannels; i++) {
 		if (ctx->channels[i].started)
 			pthread_join(ctx->channels[i].thread, NULL);

@@ -34,6 +34,13 @@
 __attribute__((format(printf, 5, 6)))
 int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bool says_all,
 		 const char *fmt, ...);
+/*
+ * A failure of the destination (the return path's, a forward write that
+ * makes no progress): the message says all, the exit status is 1 whatever
+ * err is, and the source is recovered as after a missing reply. Returns err.
+ */
+__attribute__((format(printf, 4, 5)))
+int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, const char *fmt, ...);
 /* Stop every thread: readers, workers and writers end their work at the next look. */
 void save_cancel(struct save_ctx *ctx);
 bool save_cancelled(const struct save_ctx *ctx);
@@ -45,6 +52,13 @@ int save_error(struct save_ctx *ctx);
  * signal, or another thread's failure, gives up a blocked write.
  */
 bool output_writer_cancelled(void *ctx);
+
+/*
+ * From the main thread, with a return path, every few tens of ms while the
+ * stream is written: a channel whose write has moved no byte for limit_ns
+ * is the destination's failure (recorded, -ETIMEDOUT): it stopped reading.
+ */
+int output_check_stalled(struct save_ctx *ctx, uint64_t limit_ns);
 
 /* The queue, the channel writers and (with -z) the workers. 0 or -errno (recorded). */
 int output_start(struct save_ctx *ctx);
@@ -70,10 +84,11 @@ int output_device(struct save_ctx *ctx, const struct migstream_device *rec);
 int output_device_end(struct save_ctx *ctx, struct save_device *sd);
 /*
  * STREAM_END on every channel, then wait until the writers are done (a
- * stop signal ends the wait, and the save). 0 when every channel is
- * complete; -errno (recorded) otherwise.
+ * stop signal ends the wait, and the save; so does watch, called every
+ * 20 ms meanwhile when not NULL, returning < 0 with the failure recorded).
+ * 0 when every channel is complete; -errno (recorded) otherwise.
  */
-int output_finish(struct save_ctx *ctx);
+int output_finish(struct save_ctx *ctx, int (*watch)(struct save_ctx *ctx));
 /* After a failure, or after output_finish: every output thread joined. */
 void output_stop(struct save_ctx *ctx);
 /* Bytes written on every channel together. */

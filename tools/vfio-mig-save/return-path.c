@@ -3,9 +3,11 @@
  * The return path of vfio-mig-save; see return-path.h.
  *
  * The reply stream is read with the library's stream reader, which checks
- * every header and payload; its read callback waits with poll() against a
- * deadline, so a loader that stalls halfway through a record cannot hold
- * the source stopped beyond the timeout.
+ * every header and payload; its read callback waits with poll() against
+ * the deadline of the wait under way, set once for the whole wait: a
+ * loader that stalls halfway through a record, or keeps sending records
+ * that are not the one awaited, cannot hold the source stopped beyond the
+ * timeout.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,19 +21,25 @@
 #include "return-path.h"
 #include "signals.h"
 #include "stream-reader.h"
+#include "textescape.h"
 #include "timeutil.h"
 #include "vfio-mig.h"
 
 struct return_path {
 	int fd;
 	uint64_t timeout_ns;
-	uint64_t deadline_ns; /* for the record being read */
+	uint64_t deadline_ns; /* of the wait under way */
+	const char *awaited;  /* what it waits for, for its timeout: "load result" */
 	struct migstream_reader *reader;
 	bool eof;	      /* the loader closed its end */
 	bool timed_out;
 	bool have_result;
+	/* A success read before STREAM_END was sent: said to have come before this. */
+	const char *premature;
 	struct migstream_load_result result;
-	char msg[2560];
+	unsigned int confirmed; /* stream devices the result says loaded */
+	/* Room for the loader's message escaped (4 bytes a byte at most) and ours. */
+	char msg[VMT_ESCAPED_SIZE(MIGSTREAM_LOAD_RESULT_MAX_MESSAGE) + 256];
 };
 
 int return_path_open(struct return_path **out, int fd, uint64_t timeout_ns)
@@ -42,6 +50,7 @@ int return_path_open(struct return_path **out, int fd, uint64_t timeout_ns)
 		return -ENOMEM;
 	rp->fd = fd;
 	rp->timeout_ns = timeout_ns;
+	rp->awaited = "complete reply";
 	*out = rp;
 	return 0;
 }
@@ -64,9 +73,19 @@ const struct migstream_load_result *return_path_result(const struct return_path 
 	return rp->have_result ? &rp->result : NULL;
 }
 
-bool return_path_timed_out(const struct return_path *rp, uint64_t start_ns)
+uint64_t return_path_timeout(const struct return_path *rp)
 {
-	return vmt_monotonic_ns() - start_ns >= rp->timeout_ns;
+	return rp->timeout_ns;
+}
+
+uint64_t return_path_deadline(const struct return_path *rp)
+{
+	return vmt_monotonic_ns() + rp->timeout_ns;
+}
+
+unsigned int return_path_confirmed(const struct return_path *rp)
+{
+	return rp->confirmed;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -103,15 +122,16 @@ static ssize_t read_reply(void *ctx, void *buf, size_t len)
 		/* A stop signal must not wait out the timeout. */
 		if (vmt_stop_requested(NULL))
 			return -ECANCELED;
-		ret = wait_readable(rp, rp->deadline_ns);
-		if (ret < 0)
-			return ret;
-		if (ret == 0) {
-			if (vmt_monotonic_ns() < rp->deadline_ns)
-				return -EINTR; /* a signal: the reader retries */
+		/* Asked first: bytes that keep coming must not keep the wait alive. */
+		if (vmt_monotonic_ns() >= rp->deadline_ns) {
 			rp->timed_out = true;
 			return -ETIMEDOUT;
 		}
+		ret = wait_readable(rp, rp->deadline_ns);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			continue; /* the deadline or a signal: asked above */
 		n = read(rp->fd, buf, len);
 		if (n == 0)
 			rp->eof = true;
@@ -127,7 +147,7 @@ static int reader_failed(struct return_path *rp, int err)
 	if (vmt_stop_requested(NULL))
 		return rp_fail(rp, -EINTR, "interrupted while waiting for the destination");
 	if (rp->timed_out)
-		return rp_fail(rp, -ETIMEDOUT, "no reply from the destination within %.3f s",
+		return rp_fail(rp, -ETIMEDOUT, "no %s from the destination within %.3f s", rp->awaited,
 			       (double)rp->timeout_ns / 1e9);
 	if (rp->eof)
 		return rp_fail(rp, -EPIPE, "the return channel was closed before the load result (%s)",
@@ -166,19 +186,7 @@ static int take_ack(struct return_path *rp, struct save_ctx *ctx, const struct m
 	return 0;
 }
 
-static int take_result(struct return_path *rp, const struct migstream_record *rec)
-{
-	if (migstream_decode_load_result(rec, &rp->result) < 0)
-		return rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: malformed LOAD_RESULT",
-			       rec->seq);
-	rp->have_result = true;
-	if (rp->result.exit_code != 0)
-		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s", rp->result.exit_code,
-			       rp->result.message);
-	return 0;
-}
-
-/* A success must account for every device of the stream, each loaded and in the state asked for. */
+/* A success needs every device of the stream, each loaded and in the state asked for. */
 static int check_result_devices(struct return_path *rp, const struct save_ctx *ctx)
 {
 	const unsigned int need = MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE;
@@ -201,11 +209,58 @@ static int check_result_devices(struct return_path *rp, const struct save_ctx *c
 									    "not loaded",
 				       vmt_mig_state_name(e->state));
 	}
+	rp->confirmed = ctx->ndevs;
 	return 0;
 }
 
-/* One reply record, read within the timeout; 1 when one was handled. */
-static int read_one(struct return_path *rp, struct save_ctx *ctx)
+/*
+ * The LOAD_RESULT read, judged: 0 only for a success that came after
+ * STREAM_END was sent and names every device. The loader's message is
+ * its text, from the other end of a network: escaped like every string
+ * of a stream, so that it cannot forge lines (also in the JSON summary,
+ * which carries this line).
+ */
+static int judge_result(struct return_path *rp, const struct save_ctx *ctx)
+{
+	char message[VMT_ESCAPED_SIZE(MIGSTREAM_LOAD_RESULT_MAX_MESSAGE)];
+
+	if (rp->result.exit_code != 0)
+		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s", rp->result.exit_code,
+			       vmt_escape_text(rp->result.message, message, sizeof(message)));
+	if (rp->premature)
+		return rp_fail(rp, -EREMOTEIO, "the destination reported a successful load before %s",
+			       rp->premature);
+	return check_result_devices(rp, ctx);
+}
+
+static bool any_stop_copy_data(const struct save_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->ndevs; i++)
+		if (__atomic_load_n(&ctx->devs[i].bytes[MIGSTREAM_PHASE_STOP_COPY], __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+static int take_result(struct return_path *rp, const struct save_ctx *ctx, const struct migstream_record *rec)
+{
+	if (migstream_decode_load_result(rec, &rp->result) < 0)
+		return rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: malformed LOAD_RESULT",
+			       rec->seq);
+	rp->have_result = true;
+	/*
+	 * A loader answers once it has read STREAM_END: a success read before
+	 * any channel began to send it answers a stream the loader never had
+	 * (migstream(5), Protocol). The flag is looked at after the record
+	 * was read, so a result that came after it is never called early.
+	 */
+	if (!rp->result.exit_code && !__atomic_load_n(&ctx->stream_end_begun, __ATOMIC_ACQUIRE))
+		rp->premature = any_stop_copy_data(ctx) ? "the end of the stream was sent" :
+							  "any stop-copy data was sent";
+	return rp->result.exit_code || rp->premature ? judge_result(rp, ctx) : 0;
+}
+
+/* One reply record, read by deadline_ns; 1 when one was handled. */
+static int read_one(struct return_path *rp, struct save_ctx *ctx, uint64_t deadline_ns)
 {
 	const struct migstream_reader_opts ropts = { .caller_knows = migstream_reply_type_known };
 	struct migstream_record rec;
@@ -216,7 +271,7 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx)
 		if (ret < 0)
 			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
 	}
-	rp->deadline_ns = vmt_monotonic_ns() + rp->timeout_ns;
+	rp->deadline_ns = deadline_ns;
 	ret = migstream_read_record(rp->reader, &rec);
 	if (ret < 0)
 		return reader_failed(rp, ret);
@@ -227,7 +282,7 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx)
 		ret = take_ack(rp, ctx, &rec);
 		break;
 	case MIGSTREAM_REC_LOAD_RESULT:
-		ret = take_result(rp, &rec);
+		ret = take_result(rp, ctx, &rec);
 		break;
 	case MIGSTREAM_REC_STREAM_HEADER:
 		ret = 0;
@@ -245,14 +300,15 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx)
 	return ret < 0 ? ret : 1;
 }
 
-int return_path_poll(struct return_path *rp, struct save_ctx *ctx)
+int return_path_poll(struct return_path *rp, struct save_ctx *ctx, uint64_t deadline_ns)
 {
 	int ret;
 
+	rp->awaited = "complete reply";
 	while (!rp->have_result && (ret = wait_readable(rp, 0)) != 0) {
 		if (ret < 0)
 			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
-		ret = read_one(rp, ctx);
+		ret = read_one(rp, ctx, deadline_ns);
 		if (ret < 0)
 			return ret;
 	}
@@ -288,18 +344,21 @@ int return_path_ack_timeout(struct return_path *rp, const struct save_ctx *ctx)
 
 int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
 {
-	uint64_t start = vmt_monotonic_ns();
+	uint64_t deadline = return_path_deadline(rp);
 	int ret;
 
+	rp->awaited = "switchover-ack";
 	while (!return_path_all_acked(ctx)) {
 		if (vmt_stop_requested(NULL))
 			return rp_fail(rp, -EINTR, "interrupted while waiting for the switchover-ack");
-		ret = wait_readable(rp, start + rp->timeout_ns);
+		ret = wait_readable(rp, deadline);
 		if (ret < 0)
 			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
-		if (ret == 0 && return_path_timed_out(rp, start))
+		if (ret > 0)
+			ret = read_one(rp, ctx, deadline);
+		if (ret == -ETIMEDOUT || (ret >= 0 && vmt_monotonic_ns() >= deadline && !return_path_all_acked(ctx)))
 			return return_path_ack_timeout(rp, ctx);
-		if (ret > 0 && (ret = read_one(rp, ctx)) < 0)
+		if (ret < 0)
 			return ret;
 	}
 	return 0;
@@ -307,17 +366,16 @@ int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
 
 int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx)
 {
+	uint64_t deadline = return_path_deadline(rp);
 	int ret;
 
+	rp->awaited = "load result";
 	while (!rp->have_result) {
 		if (vmt_stop_requested(NULL))
 			return rp_fail(rp, -EINTR, "interrupted while waiting for the load result");
-		ret = read_one(rp, ctx);
+		ret = read_one(rp, ctx, deadline);
 		if (ret < 0)
 			return ret;
 	}
-	if (rp->result.exit_code != 0)
-		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s", rp->result.exit_code,
-			       rp->result.message);
-	return check_result_devices(rp, ctx);
+	return judge_result(rp, ctx);
 }

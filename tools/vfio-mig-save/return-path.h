@@ -22,28 +22,42 @@ void return_path_free(struct return_path *rp);
 /*
  * The failure of the last call that returned < 0, one line: "the return
  * channel was closed before the load result", "the destination failed to
- * load (exit 4): <its message>".
+ * load (exit 4): <its message>" (escaped: it is the destination's text).
  */
 const char *return_path_error(const struct return_path *rp);
 /* The LOAD_RESULT, once one was read (NULL before). */
 const struct migstream_load_result *return_path_result(const struct return_path *rp);
 
+/* --return-timeout. */
+uint64_t return_path_timeout(const struct return_path *rp);
 /*
- * Take every reply already waiting, without blocking for a new one: acks
- * are stored in ctx->devs (acked, ack_ns). A LOAD_RESULT that comes early
- * is a failure of the destination. 0, or -errno with return_path_error().
+ * The end of a wait that begins now (now + the timeout). Every wait has
+ * one deadline for the whole of it, however many records come meanwhile.
  */
-int return_path_poll(struct return_path *rp, struct save_ctx *ctx);
+uint64_t return_path_deadline(const struct return_path *rp);
+
+/*
+ * Take every reply already waiting, without waiting for a new one, until
+ * deadline_ns at the latest (a record begun is read to its end): acks are
+ * stored in ctx->devs (acked, ack_ns). A LOAD_RESULT that says success
+ * before STREAM_END is sent (ctx->stream_end_begun) is a failure of the
+ * load, as a failed one is. 0, or -errno with return_path_error()
+ * (-ETIMEDOUT at the deadline).
+ */
+int return_path_poll(struct return_path *rp, struct save_ctx *ctx, uint64_t deadline_ns);
 /* Whether every pre-copy device acked the last initial section it was sent. */
 bool return_path_all_acked(const struct save_ctx *ctx);
-/* Block (up to the timeout) until return_path_all_acked(). */
+/* Block (up to the timeout, as a whole) until return_path_all_acked(). */
 int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx);
-/* After STREAM_END: block (up to the timeout) for the LOAD_RESULT; 0 only if it says loaded. */
+/*
+ * After STREAM_END: block (up to the timeout, as a whole) for the
+ * LOAD_RESULT; 0 only if it says every device of the stream was loaded.
+ */
 int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx);
+/* After a successful return_path_wait_result(): the devices it confirmed. */
+unsigned int return_path_confirmed(const struct return_path *rp);
 
 /* The failure of a switchover that waited longer than the timeout: names the device. */
 int return_path_ack_timeout(struct return_path *rp, const struct save_ctx *ctx);
-/* For a wait that began at start_ns: whether the timeout has passed. */
-bool return_path_timed_out(const struct return_path *rp, uint64_t start_ns);
 
 #endif

@@ -241,13 +241,17 @@ static void wake_readers(struct save_ctx *ctx)
 			vmt_thread_wake(ctx->devs[i].reader);
 }
 
+static int watch_destination(struct save_ctx *ctx, bool replies);
+
 /*
  * Run job on the reader of each device that takes part (or only one), at
  * most --jobs at once, started in device order (so that --jobs 1 reads
  * them one after another, as the stream always had them). The main thread
- * waits here for all, and meanwhile shows progress, turns a stop signal
- * into the save's failure, and wakes readers blocked in read() when they
- * must look at a flag (a stop, a failure, a switchover request).
+ * waits here for all, and meanwhile shows progress, watches the
+ * destination (in stop-copy also its replies: no marker is sent then, so
+ * every ack read is of a section the readers are done with), turns a stop
+ * signal into the save's failure, and wakes readers blocked in read() when
+ * they must look at a flag (a stop, a failure, a switchover request).
  */
 static int run_jobs(struct save_ctx *ctx, int job, const struct save_device *only)
 {
@@ -283,6 +287,7 @@ static int run_jobs(struct save_ctx *ctx, int job, const struct save_device *onl
 		}
 		pthread_mutex_unlock(&ctx->lock);
 		progress(ctx, job == JOB_STOP_COPY, false);
+		watch_destination(ctx, job == JOB_STOP_COPY);
 		pthread_mutex_lock(&ctx->lock);
 		save_wait_changed(ctx, 20);
 	}
@@ -575,40 +580,67 @@ static bool should_switch(struct save_ctx *ctx, uint64_t estimate, uint64_t star
 	return false;
 }
 
-/* The return path failed: the destination said no, went silent or closed it. */
+/* The return path failed: the destination said no, went silent, closed it or spoke nonsense. */
 static int return_path_failed(struct save_ctx *ctx, int err)
 {
 	if (vmt_stop_signal())
 		return check_stop_signal(ctx);
-	ctx->result.destination_failed = true;
-	return save_refuse(ctx, NULL, err, "%s", return_path_error(ctx->rp));
+	return save_destination_failure(ctx, NULL, err, "%s", return_path_error(ctx->rp));
+}
+
+/*
+ * With a return path, what the main thread watches while the other
+ * threads work: a destination that stopped reading the stream (a write
+ * that moves no byte for --return-timeout) and, with replies, what it
+ * said meanwhile (a LOAD_RESULT before STREAM_END is a failure). 0 or
+ * -errno (recorded).
+ */
+static int watch_destination(struct save_ctx *ctx, bool replies)
+{
+	int ret;
+
+	if (!ctx->rp || save_cancelled(ctx))
+		return 0;
+	ret = output_check_stalled(ctx, return_path_timeout(ctx->rp));
+	if (ret == 0 && replies && (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
+		return return_path_failed(ctx, ret);
+	return ret;
+}
+
+static int watch_finish(struct save_ctx *ctx)
+{
+	return watch_destination(ctx, true);
 }
 
 /*
  * Whether a switchover trigger may act now. With a return path it waits
- * until every pre-copy device acked its initial data (the first trigger is
- * kept: a control byte is read only once); pre-copy goes on meanwhile.
+ * until every pre-copy device acked its initial data, --return-timeout
+ * from the first trigger at most (which is kept: a control byte is read
+ * only once); pre-copy goes on meanwhile.
  * 1: switch over, 0: not yet, <0: failure (no ack within the timeout).
  */
 static int gate_switch(struct save_ctx *ctx, enum save_switch_reason *pending,
-		       enum save_switch_reason reason, uint64_t *wait_start)
+		       enum save_switch_reason reason, uint64_t *ack_deadline)
 {
 	int ret;
 
 	if (*pending == SWITCH_NONE) {
 		*pending = reason;
-		*wait_start = vmt_monotonic_ns();
+		if (ctx->rp)
+			*ack_deadline = return_path_deadline(ctx->rp);
 		if (ctx->rp && !return_path_all_acked(ctx))
 			vmt_dbg("switchover by %s waits for the switchover-acks", save_switch_reason_name(reason));
 	}
 	if (!ctx->rp)
 		return 1;
-	ret = return_path_poll(ctx->rp, ctx);
+	ret = return_path_poll(ctx->rp, ctx, *ack_deadline);
+	if (ret == -ETIMEDOUT)
+		return return_path_failed(ctx, return_path_ack_timeout(ctx->rp, ctx));
 	if (ret < 0)
 		return return_path_failed(ctx, ret);
 	if (return_path_all_acked(ctx))
 		return 1;
-	if (return_path_timed_out(ctx->rp, *wait_start))
+	if (vmt_monotonic_ns() >= *ack_deadline)
 		return return_path_failed(ctx, return_path_ack_timeout(ctx->rp, ctx));
 	return 0;
 }
@@ -616,7 +648,7 @@ static int gate_switch(struct save_ctx *ctx, enum save_switch_reason *pending,
 static int run_precopy(struct save_ctx *ctx)
 {
 	enum save_switch_reason reason = SWITCH_NONE, pending = SWITCH_NONE;
-	uint64_t start_ns = vmt_monotonic_ns(), wait_start = 0;
+	uint64_t start_ns = vmt_monotonic_ns(), ack_deadline = 0;
 	bool any = false;
 	int ret;
 
@@ -644,18 +676,18 @@ static int run_precopy(struct save_ctx *ctx)
 
 		if ((ret = check_stop_signal(ctx)) < 0)
 			return ret;
-		if (pending != SWITCH_NONE && (ret = gate_switch(ctx, &pending, pending, &wait_start)) != 0) {
+		if (pending != SWITCH_NONE && (ret = gate_switch(ctx, &pending, pending, &ack_deadline)) != 0) {
 			if (ret < 0)
 				return ret;
 			reason = pending;
 			break;
 		}
-		if (ctx->rp && (ret = return_path_poll(ctx->rp, ctx)) < 0)
+		if (ctx->rp && (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
 			return return_path_failed(ctx, ret);
 		ret = switch_asked(ctx, &reason);
 		if (ret < 0)
 			return ret;
-		if (ret > 0 && (ret = gate_switch(ctx, &pending, reason, &wait_start)) != 0) {
+		if (ret > 0 && (ret = gate_switch(ctx, &pending, reason, &ack_deadline)) != 0) {
 			if (ret < 0)
 				return ret;
 			break;
@@ -679,7 +711,7 @@ static int run_precopy(struct save_ctx *ctx)
 			estimate += ctx->devs[i].estimate;
 		}
 		if (should_switch(ctx, estimate, start_ns, &reason) &&
-		    (ret = gate_switch(ctx, &pending, reason, &wait_start)) != 0) {
+		    (ret = gate_switch(ctx, &pending, reason, &ack_deadline)) != 0) {
 			if (ret < 0)
 				return ret;
 			break;
@@ -692,7 +724,7 @@ static int run_precopy(struct save_ctx *ctx)
 			ret = poll_control(ctx, pending != SWITCH_NONE ? 5 : 100);
 			if (ret < 0)
 				return ret;
-			if (ret > 0 && (ret = gate_switch(ctx, &pending, SWITCH_CONTROL_FD, &wait_start)) != 0) {
+			if (ret > 0 && (ret = gate_switch(ctx, &pending, SWITCH_CONTROL_FD, &ack_deadline)) != 0) {
 				if (ret < 0)
 					return ret;
 				reason = SWITCH_CONTROL_FD;
@@ -895,11 +927,16 @@ static void stop_threads(struct save_ctx *ctx)
 	}
 }
 
-/* STREAM_END on every channel, written. */
+/*
+ * STREAM_END on every channel, written. A reply already waiting came
+ * before it: looked at first, then while the writers drain the queue.
+ */
 static int finish_stream(struct save_ctx *ctx)
 {
-	int ret = output_finish(ctx);
+	int ret = watch_destination(ctx, true);
 
+	if (ret == 0)
+		ret = output_finish(ctx, watch_finish);
 	if (ret == 0)
 		ctx->result.stream_complete = true;
 	return ret;

@@ -103,6 +103,11 @@ struct save_channel {
 	unsigned int index;
 	pthread_t thread;
 	bool started;
+	bool writing;		/* its thread is in a write (atomic) */
+	/* The main thread's watch on a write that makes no progress (output.c). */
+	uint64_t seen_bytes;	/* bytes out at its last look */
+	uint64_t still_since_ns; /* since when they have not moved in a write */
+	uint64_t woken_ns;	/* when it last interrupted the write to see */
 };
 
 struct save_result {
@@ -137,6 +142,8 @@ struct save_ctx {
 	pthread_t *workers;
 	unsigned int nworkers, threads_out; /* started; still running (under lock) */
 	bool finished;		/* STREAM_END written on every channel */
+	/* A channel began to write STREAM_END (atomic): a reply may answer the stream now. */
+	bool stream_end_begun;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "json-doc.h"
 #include "log.h"
 #include "output.h"
+#include "return-path.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-mig.h"
@@ -73,13 +74,28 @@ static void summary_print_description(const struct save_ctx *ctx)
 			 vmt_mig_state_name(ctx->devs[i].final_state));
 }
 
+/*
+ * The return path's word, at the end of the first line: without -v it is
+ * the only line that says the destination has the devices.
+ */
+static const char *confirmation(const struct save_ctx *ctx, char *buf, size_t size)
+{
+	unsigned int n;
+
+	if (!ctx->result.load_confirmed)
+		return "";
+	n = return_path_confirmed(ctx->rp);
+	snprintf(buf, size, "; the destination loaded %u device%s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
 void summary_print_text(const struct save_ctx *ctx)
 {
 	const struct save_result *r = &ctx->result;
 	double total_ms = ms_between(r->start_ns, r->end_ns);
 	double stop_ms = ms_between(r->switch_ns, r->stop_copy_done_ns);
 	uint64_t bytes = 0;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], confirmed[64];
 
 	if (ctx->opts.describe) {
 		summary_print_description(ctx);
@@ -87,10 +103,11 @@ void summary_print_text(const struct save_ctx *ctx)
 	}
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		bytes += device_total(&ctx->devs[i]);
-	vmt_info("saved %u device%s: %s of device state, %s of stream in %.3f s (%.1f MiB/s)",
+	vmt_info("saved %u device%s: %s of device state, %s of stream in %.3f s (%.1f MiB/s)%s",
 		 ctx->ndevs, ctx->ndevs == 1 ? "" : "s", vmt_format_size(bytes, b1, sizeof(b1)),
 		 vmt_format_size(r->stream_bytes, b2, sizeof(b2)), total_ms / 1e3,
-		 total_ms > 0 ? (double)bytes / (1 << 20) / (total_ms / 1e3) : 0.0);
+		 total_ms > 0 ? (double)bytes / (1 << 20) / (total_ms / 1e3) : 0.0,
+		 confirmation(ctx, confirmed, sizeof(confirmed)));
 	if (r->reason != SWITCH_NONE)
 		vmt_info("pre-copy: %" PRIu64 " round%s in %.3f s, switchover by %s", r->rounds,
 			 r->rounds == 1 ? "" : "s", ms_between(r->start_ns, r->switch_ns) / 1e3,
@@ -180,7 +197,7 @@ struct json_object *summary_json(const struct save_ctx *ctx, const char *error_l
 		add_device(devices, ctx, &ctx->devs[i]);
 	vmt_json_add_u64(doc, "jobs", ctx->opts.jobs && ctx->opts.jobs < ctx->ndevs ? ctx->opts.jobs : ctx->ndevs);
 	vmt_json_add_u64(doc, "threads", ctx->opts.zstd_level ? ctx->opts.threads : 0);
-	vmt_json_add_u64(doc, "queue_size", ctx->opts.queue_size);
+	vmt_json_add_u64(doc, "queue_size_bytes", ctx->opts.queue_size);
 	vmt_json_add_u64(doc, "queue_peak_bytes", r->queue_peak);
 	vmt_json_add_u64(doc, "adaptive_raw_records", r->adaptive_raw);
 	channels = vmt_json_add_array(doc, "channels");
