@@ -161,6 +161,7 @@ recipe_run() {
 			BASH_ENV="$VMT_TMP/recipe-env" RECIPE_FAILED="$W/failed" \
 			"${wrap[@]}" bash -c "$(declare -f recipe_parts); recipe_parts '$dir' '$W' '$interrupt'")
 	done
+	# shellcheck disable=SC2046,SC2086 # one directory a line, no spaces
 	RECIPE_TEXT=$(cat $(printf '%s/text ' $dirs))
 }
 
@@ -398,9 +399,11 @@ recipe_not_run() {
 	recipe_run 'vfio-mig-check --list'
 	recipe_ok
 	grep -q '<testsuite' "$W/mig.xml"
-	! grep -qE 'failures="[1-9]' "$W/mig.xml" || { cat "$W/mig.xml"; false; }
+	run grep -E 'failures="[1-9]' "$W/mig.xml"
+	[ "$status" = 1 ] || { echo "$output"; false; }
 	# jq printed no failed check
-	! grep -q '"ok": *false' "$W/1-here.out"
+	run grep '"ok": *false' "$W/1-here.out"
+	[ "$status" = 1 ] || { echo "$output"; false; }
 	local d
 	for d in vfio0 vfio1 vfio3; do
 		[ "$(st $d last_state)" = RUNNING ] || { echo "$d left $(st $d last_state)"; false; }
@@ -449,7 +452,9 @@ recipe_not_run() {
 	if uffd-probe -q --require postcopy --memory hugetlb; then
 		grep -qx 'post-copy OK' <<<"$out" || { recipe_show; false; }
 	else
-		[ "$?" = 3 ] && ! grep -q 'post-copy OK' <<<"$out"
+		[ "$?" = 3 ]
+		run grep -x 'post-copy OK' <<<"$out"
+		[ "$status" = 1 ]
 	fi
 	grep -qE '^(OPEN|open)' <<<"$out" || { recipe_show; false; }
 	grep -qE '^[[:space:]]*\{' <<<"$out" || { recipe_show; false; }
