@@ -251,8 +251,6 @@ recipe_not_run() {
 	cat <<-'EOF'
 		apt-get install build-essential autoconf automake libtool pkg-config \
 		CI runs it: tests/setup-debian installs these packages (checked below) and its in-source tier runs the build line as README has it
-		vfio-mig-save -d fd:7 -d fd:8 --control-fd 3 -o state.vms
-		needs a VMM holding bound device fds 7-10; tests/kernel/save-load.bats passes fd:N through vfio-fd-exec on mtty
 		iommufd-dirty --iommufd-fd 5 --hwpt 7 -r 0x1000000:64K --once --no-clear -f | migstream-cat --dirty
 		needs a VMM's iommufd and HWPT 7 inherited through exec, which the simulator does not carry over exec (tests/sim/README, Processes)
 	EOF
@@ -263,7 +261,7 @@ recipe_not_run() {
 	keys=$(cat "$RECIPES"/*/key | sort -u)
 	[ "$(wc -l <<<"$keys")" -ge 20 ] || { echo "only these recipes found:"; echo "$keys"; false; }
 	while IFS= read -r key; do
-		grep -F -- "'$key'" "$BATS_TEST_FILENAME" | grep -q '^	*recipe_run ' && continue
+		grep -F -- "'$key'" "$BATS_TEST_FILENAME" | grep -qE '^	*(recipe_run|vmm_recipe) ' && continue
 		recipe_not_run | sed -n 'p;n' | grep -qxF -- "$key" && continue
 		missing+="$key"$'\n'
 	done <<<"$keys"
@@ -390,6 +388,58 @@ recipe_not_run() {
 	recipe_ok
 	untouched vfio0
 	untouched vfio2
+}
+
+# vmm_recipe KEY: the recipe run by a VMM that holds 0000:3b:00.1,
+# 0000:3b:00.2, 0000:af:00.1 and 0000:af:00.2 open and bound on fds 7-10
+# (vfio-fd-exec, one per device) and has written its switchover byte on
+# fd 3. The simulator's state files are copied to $W/held before the VMM
+# closes the devices (each process has its own simulated kernel, so the
+# VMM's close would write its own, older view).
+vmm_recipe() {
+	local dir fdexec="$VMT_BUILDDIR/tests/kernel/vfio-fd-exec"
+	[ -x "$fdexec" ] || skip "vfio-fd-exec not built"
+	dir=$(recipes_with "$1")
+	[ -n "$dir" ] || { echo "README has no recipe starting: $1" >&2; return 1; }
+	W="$VMT_TMP/work"
+	mkdir -p "$W/held"
+	: >"$W/failed"
+	cat >"$VMT_TMP/vmm" <<-'EOF'
+		#!/bin/bash
+		# vmm FD DEV [FD DEV]... -- CMD...: CMD with each DEV held open on FD
+		if [ "$1" = -- ]; then shift; exec "$@"; fi
+		fd=$1 dev=$2
+		shift 2
+		exec "$VMM_FDEXEC" "$dev" -- bash -c 'eval "exec $1<&\$VMT_DEVICE_FD"; shift; exec "$@"' vmm "$fd" "$0" "$@"
+	EOF
+	chmod +x "$VMT_TMP/vmm"
+	(cd "$W" && HOME="$W" PATH="$VMT_TMP/bin:$PATH" VMM_FDEXEC="$fdexec" \
+		BASH_ENV="$VMT_TMP/recipe-env" RECIPE_FAILED="$W/failed" \
+		"$SIM_RUN" --state-dir "$VMT_TMP/sim" "${DEVICES[@]}" -- \
+		"$VMT_TMP/vmm" 7 0000:3b:00.1 8 0000:3b:00.2 9 0000:af:00.1 10 0000:af:00.2 -- \
+		bash -c 'timeout 120 bash "$1" >1-here.out 2>1-here.err 3< <(echo x)
+			echo $? >1-here.status
+			cp "$2"/*.state held/' vmm "$dir/1-here.sh" "$VMT_TMP/sim")
+	RECIPE_TEXT=$(cat "$dir/text")
+}
+
+held() { # DEV KEY: a key of DEV's state file as the VMM held it
+	sed -n "s/^$2=//p" "$W/held/$1.state"
+}
+
+@test "recipe: a VMM's own device fds, switchover on its byte, the targets left stopped" {
+	vmm_recipe 'vfio-mig-save -d fd:7 -d fd:8 --control-fd 3 -o state.vms'
+	recipe_ok
+	grep -q 'switchover by control-fd' "$W/1-here.err" || { recipe_show; false; }
+	local src dst
+	for src in vfio0 vfio1; do
+		dst=vfio$((${src#vfio} + 2))
+		[ "$(held $src save_complete)" = 1 ]
+		[ "$(held $src state)" = STOP ] || { echo "$src $(held $src state)"; false; }
+		[ "$(held $dst load_verified)" = ok ] || { echo "$dst $(held $dst load_verified)"; false; }
+		[ "$(held $dst state)" = STOP ] || { echo "$dst $(held $dst state)"; false; }
+		[ "$(held $src save_digest)" = "$(held $dst load_digest)" ]
+	done
 }
 
 # Fails until items 14 (devices of 1 MiB and more; negative byte counts in
