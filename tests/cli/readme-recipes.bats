@@ -442,9 +442,6 @@ held() { # DEV KEY: a key of DEV's state file as the VMM held it
 	done
 }
 
-# Fails until items 14 (devices of 1 MiB and more; negative byte counts in
-# "resume" on a device that ends pre-copy with ENOMSG, as mlx5) and 15
-# (-d vfio3) are merged.
 @test "recipe: vfio-mig-check: list, two devices to JUnit, one group to jq (items 14, 15)" {
 	recipe_run 'vfio-mig-check --list'
 	recipe_ok
@@ -454,10 +451,16 @@ held() { # DEV KEY: a key of DEV's state file as the VMM held it
 	# jq printed no failed check
 	run grep '"ok": *false' "$W/1-here.out"
 	[ "$status" = 1 ] || { echo "$output"; false; }
+	# every device was checked and put back where it was; the counters
+	# of the simulator start anew at each first open, so the tool's own
+	# end-of-run lines say it
+	grep -qE '<testcase ' "$W/mig.xml"
 	local d
+	for d in 0000:3b:00.1 0000:3b:00.2 vfio3; do
+		grep -qx "vfio-mig-check: $d: RUNNING" "$W/1-here.err" || { cat "$W/1-here.err"; false; }
+	done
 	for d in vfio0 vfio1 vfio3; do
 		[ "$(st $d last_state)" = RUNNING ] || { echo "$d left $(st $d last_state)"; false; }
-		[ "$(st $d requests)" -gt 0 ]
 	done
 }
 
