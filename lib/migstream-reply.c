@@ -10,19 +10,6 @@
 #include "byteorder.h"
 #include "migstream-reply.h"
 
-const char *migstream_reply_type_name(uint16_t type)
-{
-	switch (type) {
-	case MIGSTREAM_REC_INIT_DATA_SENT:
-		return "INIT_DATA_SENT";
-	case MIGSTREAM_REC_SWITCHOVER_ACK:
-		return "SWITCHOVER_ACK";
-	case MIGSTREAM_REC_LOAD_RESULT:
-		return "LOAD_RESULT";
-	}
-	return migstream_record_type_name(type);
-}
-
 bool migstream_reply_type_known(uint16_t type)
 {
 	return type == MIGSTREAM_REC_SWITCHOVER_ACK || type == MIGSTREAM_REC_LOAD_RESULT;

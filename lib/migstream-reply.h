@@ -95,8 +95,6 @@ struct migstream_load_result {
 	char message[MIGSTREAM_LOAD_RESULT_MAX_MESSAGE + 1];
 };
 
-/* "INIT_DATA_SENT", "SWITCHOVER_ACK", "LOAD_RESULT", or migstream_record_type_name(). */
-const char *migstream_reply_type_name(uint16_t type);
 /* Whether type is a record of the return path (SWITCHOVER_ACK, LOAD_RESULT). */
 bool migstream_reply_type_known(uint16_t type);
 

@@ -90,7 +90,7 @@ save_before() {
 	sl_sim "$SRC" -- vfio-mig-save -q "$D0" -o "$VMT_TMP/s.vms"
 	run migstream-cat "$VMT_TMP/s.vms"
 	[ "$status" -eq 0 ]
-	# an ancillary record migstream-cat does not name, between the initial data and the rest
+	# an ancillary record, between the initial data and the rest
 	[[ $output == *"DATA            0 PRECOPY_INITIAL"*"INIT_DATA_SENT"*"STOP_COPY"* ]]
 	sl_sim vfio1,seed=3 -- vfio-mig-load -q -d "$D1" -i "$VMT_TMP/s.vms"
 	sl_expect_state vfio1 load_verified ok
