@@ -545,6 +545,12 @@ static struct set_device *early_device(struct migstream_channel_set *set, const 
 	return next_kind(set, nr, &d) == NEXT_EARLY ? d : NULL;
 }
 
+/* Whether c still owes the set the two records it checks before starting. */
+static bool head_missing(const struct channel *c)
+{
+	return c->queue.len < 2 && !c->reading_done;
+}
+
 /*
  * Whether c may read the record it peeked (see "Memory" at the top): a
  * record the merge needs next within queue_limit plus one record of the
@@ -557,6 +563,13 @@ static bool room_for(struct migstream_channel_set *set, const struct channel *c)
 	uint64_t used = set->queue_bytes + set->reading_bytes;
 	struct set_device *d;
 
+	/*
+	 * Nothing goes out before every channel showed its first two records
+	 * (whatever they are: the set's checks refuse a DATA there), so they
+	 * are read as the merge's next.
+	 */
+	if (!set->started && head_missing(c))
+		return used + nr->cost <= set->opts.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX;
 	switch (next_kind(set, nr, &d)) {
 	case NEXT_NEEDED:
 		return used + nr->cost <= set->opts.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX;
@@ -817,7 +830,7 @@ void migstream_channel_set_free(struct migstream_channel_set *set)
 static bool heads_ready(const struct migstream_channel_set *set)
 {
 	for (unsigned int i = 0; i < set->n; i++)
-		if (set->ch[i].queue.len < 2 && !set->ch[i].reading_done)
+		if (head_missing(&set->ch[i]))
 			return false;
 	return true;
 }
@@ -1335,6 +1348,31 @@ static bool deadlocked(struct migstream_channel_set *set)
 	return true;
 }
 
+/*
+ * Before the set starts nothing is taken, so nothing frees room: when every
+ * channel that still owes its first two records waits for room, it will
+ * wait for ever (heads of records too big for the read-ahead, which no
+ * channel's STREAM_HEADER and CHANNEL are). Fails with the reason.
+ */
+static bool start_deadlocked(struct migstream_channel_set *set)
+{
+	const struct channel *waiter = NULL;
+
+	for (unsigned int i = 0; i < set->n; i++) {
+		const struct channel *c = &set->ch[i];
+
+		if (!head_missing(c))
+			continue;
+		if (!c->waiting || room_for(set, c))
+			return false;
+		waiter = c;
+	}
+	if (!waiter)
+		return false;
+	fail_no_room(set, waiter);
+	return true;
+}
+
 static bool cancel_asked(struct migstream_channel_set *set)
 {
 	return atomic_load(&set->cancel) || (set->opts.cancelled && set->opts.cancelled(set->opts.cancel_ctx));
@@ -1385,6 +1423,8 @@ static int merge_next(struct migstream_channel_set *set, struct qrec **out)
 			ret = start_set(set);
 			if (ret < 0)
 				return ret;
+			if (ret == 0 && start_deadlocked(set))
+				return set->err;
 			if (ret == 0)
 				wait_step(set);
 			continue;

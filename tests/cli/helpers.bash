@@ -83,6 +83,13 @@ vmt_run_error() {
 	vmt_one_line_error "$(basename "$1")" "$regex"
 }
 
+# Skips the rest of a test that bounds peak RSS: under ASan (configure
+# --enable-asan) the allocator is ASan's, with its quarantine and redzones,
+# not the glibc malloc whose memory the formula describes.
+vmt_skip_rss_under_asan() {
+	[ "${VMT_ASAN-}" != yes ] || skip "peak RSS is ASan's allocator's here, not glibc's (the work was checked)"
+}
+
 vmt_require_tool() {
 	[ -x "$VMT_BUILDDIR/$1" ] || skip "$1 not built"
 }

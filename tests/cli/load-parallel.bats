@@ -299,6 +299,7 @@ load_formula_kib() {
 	load_err=$(cat "$VMT_TMP/load.err")
 	sl_expect load_status 0
 	sl_same_digest vfio0 vfio2
+	vmt_skip_rss_under_asan
 	rss=$(tail -n1 "$VMT_TMP/rss")
 	limit=$(($(load_formula_kib 16 1 1 8) + 32768))
 	echo "peak RSS $rss KiB, formula plus 32 MiB $limit KiB" >&2

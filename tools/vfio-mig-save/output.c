@@ -580,7 +580,12 @@ int output_finish(struct save_ctx *ctx, int (*watch)(struct save_ctx *))
 	chunk_queue_close(ctx->queue);
 	wait_output_threads(ctx, true, watch);
 	output_stop(ctx);
-	if (!ctx->finished)
+	/*
+	 * A failure the watch found after the last channel wrote STREAM_END
+	 * (a malformed reply read while that channel's thread was ending) is
+	 * the save's failure too: the stream is whole, the load is not.
+	 */
+	if (!ctx->finished || save_cancelled(ctx))
 		return save_error(ctx);
 	return 0;
 }
