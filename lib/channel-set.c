@@ -561,16 +561,15 @@ static bool room_for(struct migstream_channel_set *set, const struct channel *c)
 {
 	const struct next_rec *nr = &c->want;
 	uint64_t used = set->queue_bytes + set->reading_bytes;
-	struct set_device *d;
-
+	struct set_device *d = NULL;
 	/*
 	 * Nothing goes out before every channel showed its first two records
 	 * (whatever they are: the set's checks refuse a DATA there), so they
 	 * are read as the merge's next.
 	 */
-	if (!set->started && head_missing(c))
-		return used + nr->cost <= set->opts.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX;
-	switch (next_kind(set, nr, &d)) {
+	enum next_kind kind = !set->started && head_missing(c) ? NEXT_NEEDED : next_kind(set, nr, &d);
+
+	switch (kind) {
 	case NEXT_NEEDED:
 		return used + nr->cost <= set->opts.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX;
 	case NEXT_EARLY:
@@ -579,6 +578,12 @@ static bool room_for(struct migstream_channel_set *set, const struct channel *c)
 	default:
 		return false;
 	}
+}
+
+/* Under the lock: c waits to read its next record, and there is no room for it yet. */
+static bool waits_for_room(struct migstream_channel_set *set, const struct channel *c)
+{
+	return c->waiting && !room_for(set, c);
 }
 
 /* Under the lock: waits for room to read nr; false when the set stops. */
@@ -1312,7 +1317,7 @@ static bool deadlocked(struct migstream_channel_set *set)
 			continue;
 		if (!q) {
 			/* reading, or peeking at what comes next: it will bring a record */
-			if (!c->waiting || room_for(set, c))
+			if (!waits_for_room(set, c))
 				return false;
 			if (!waiter)
 				waiter = c;
@@ -1363,7 +1368,7 @@ static bool start_deadlocked(struct migstream_channel_set *set)
 
 		if (!head_missing(c))
 			continue;
-		if (!c->waiting || room_for(set, c))
+		if (!waits_for_room(set, c))
 			return false;
 		waiter = c;
 	}

@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "fdio.h"
 #include "json-doc.h"
+#include "log.h"
 #include "summary-file.h"
 
 /*
@@ -169,4 +170,22 @@ int vmt_summary_file_fail(struct vmt_failure *f, const struct vmt_summary_file *
 
 	return vmt_refuse(f, &(struct vmt_where){ .file = sf->name }, sf->err, VMT_EXIT_FAILURE, "%s",
 			  vmt_summary_file_why(sf, why, sizeof(why)));
+}
+
+bool vmt_summary_file_report(struct vmt_failure *f, const char *name, struct json_object *doc, bool quiet,
+			     const char *lead)
+{
+	struct vmt_summary_file sf;
+	char why[512];
+
+	if (vmt_summary_file_write(&sf, name, doc) == 0)
+		return false;
+	if (vmt_failed(f)) {
+		if (!quiet)
+			vmt_warn("%s: %s", sf.name, vmt_summary_file_why(&sf, why, sizeof(why)));
+		return false;
+	}
+	vmt_summary_file_fail(f, &sf);
+	vmt_failure_set_lead(f, lead);
+	return true;
 }

@@ -53,4 +53,16 @@ const char *vmt_summary_file_why(const struct vmt_summary_file *sf, char *buf, s
  */
 int vmt_summary_file_fail(struct vmt_failure *f, const struct vmt_summary_file *sf);
 
+/*
+ * --summary-file as every tool reports it, before anything is said: doc
+ * written to name. A write that fails after a run that succeeded is the
+ * run's failure (vmt_summary_file_fail(), its line led by lead, e.g.
+ * "every device loaded, but "): what the user asked for is missing. After
+ * a run that failed it is one more warning, none when quiet (the JSON
+ * document on stderr says the run's own error). true when it failed the
+ * run.
+ */
+bool vmt_summary_file_report(struct vmt_failure *f, const char *name, struct json_object *doc, bool quiet,
+			     const char *lead);
+
 #endif

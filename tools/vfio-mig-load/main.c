@@ -185,7 +185,7 @@ static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const
 	return err;
 }
 
-__attribute__((format(printf, 4, 5)))
+VMT_PRINTF(4, 5)
 static int fail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -197,7 +197,7 @@ static int fail_at(struct load *ld, const struct vmt_where *at, int code, const 
 	return err;
 }
 
-__attribute__((format(printf, 3, 4)))
+VMT_PRINTF(3, 4)
 static int fail(struct load *ld, int code, const char *fmt, ...)
 {
 	struct vmt_where at = {
@@ -219,7 +219,7 @@ static int fail(struct load *ld, int code, const char *fmt, ...)
 }
 
 /* fail() for a writer thread: where is the record its item came from. */
-__attribute__((format(printf, 4, 5)))
+VMT_PRINTF(4, 5)
 static int fail_item(struct load *ld, const struct load_item *item, int code, const char *fmt, ...)
 {
 	struct vmt_where at = {
@@ -1171,21 +1171,14 @@ static struct vmt_device_fate *loaded_fates(const struct load *ld)
  */
 static char *write_summary_file(struct load *ld, const char *error_line)
 {
-	struct vmt_summary_file sf;
 	struct vmt_device_fate *fates;
-	char why[512], *line;
+	char *line;
 
 	if (!ld->opts.summary_file ||
-	    vmt_summary_file_write(&sf, ld->opts.summary_file,
-				   load_summary_json(&ld->summary, &ld->failure, error_line)) == 0)
+	    !vmt_summary_file_report(&ld->failure, ld->opts.summary_file,
+				     load_summary_json(&ld->summary, &ld->failure, error_line), ld->opts.json,
+				     "every device loaded, but "))
 		return NULL;
-	if (vmt_failed(&ld->failure)) {
-		if (!ld->opts.json)
-			vmt_warn("%s: %s", sf.name, vmt_summary_file_why(&sf, why, sizeof(why)));
-		return NULL;
-	}
-	vmt_summary_file_fail(&ld->failure, &sf);
-	vmt_failure_set_lead(&ld->failure, "every device loaded, but ");
 	fates = loaded_fates(ld);
 	line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);
 	free(fates);

@@ -416,19 +416,10 @@ static void finish_output(struct vmt_outfile *out, struct save_ctx *ctx)
  */
 static char *write_summary_file(const struct cli *cli, struct save_ctx *ctx, const char *error_line)
 {
-	struct vmt_summary_file sf;
-	char why[512];
-
 	if (!cli->summary_file ||
-	    vmt_summary_file_write(&sf, cli->summary_file, summary_json(ctx, error_line)) == 0)
+	    !vmt_summary_file_report(&ctx->failure, cli->summary_file, summary_json(ctx, error_line), cli->json,
+				     "stream complete, but "))
 		return NULL;
-	if (vmt_failed(&ctx->failure)) {
-		if (!cli->json)
-			vmt_warn("%s: %s", sf.name, vmt_summary_file_why(&sf, why, sizeof(why)));
-		return NULL;
-	}
-	vmt_summary_file_fail(&ctx->failure, &sf);
-	vmt_failure_set_lead(&ctx->failure, "stream complete, but ");
 	return summary_error_line(ctx);
 }
 

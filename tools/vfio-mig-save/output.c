@@ -19,6 +19,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "c.h"
 #include "exitcodes.h"
 #include "failure.h"
 #include "log.h"
@@ -56,7 +57,7 @@ struct out_item {
 
 /* ---- the failure every thread shares ---- */
 
-__attribute__((format(printf, 6, 0)))
+VMT_PRINTF(6, 0)
 static int record_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, int exit_code,
 			  bool says_all, const char *fmt, va_list ap)
 {

@@ -37,7 +37,6 @@ struct return_path {
 	/* A success read before STREAM_END was sent: said to have come before this. */
 	const char *premature;
 	struct migstream_load_result result;
-	unsigned int confirmed; /* stream devices the result says loaded */
 	/* Room for the loader's message escaped (4 bytes a byte at most) and ours. */
 	char msg[VMT_ESCAPED_SIZE(MIGSTREAM_LOAD_RESULT_MAX_MESSAGE) + 256];
 };
@@ -83,10 +82,6 @@ uint64_t return_path_deadline(const struct return_path *rp)
 	return vmt_monotonic_ns() + rp->timeout_ns;
 }
 
-unsigned int return_path_confirmed(const struct return_path *rp)
-{
-	return rp->confirmed;
-}
 
 __attribute__((format(printf, 3, 4)))
 static int rp_fail(struct return_path *rp, int err, const char *fmt, ...)
@@ -209,7 +204,6 @@ static int check_result_devices(struct return_path *rp, const struct save_ctx *c
 									    "not loaded",
 				       vmt_mig_state_name(e->state));
 	}
-	rp->confirmed = ctx->ndevs;
 	return 0;
 }
 

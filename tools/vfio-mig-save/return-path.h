@@ -54,8 +54,6 @@ int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx);
  * LOAD_RESULT; 0 only if it says every device of the stream was loaded.
  */
 int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx);
-/* After a successful return_path_wait_result(): the devices it confirmed. */
-unsigned int return_path_confirmed(const struct return_path *rp);
 
 /* The failure of a switchover that waited longer than the timeout: names the device. */
 int return_path_ack_timeout(struct return_path *rp, const struct save_ctx *ctx);

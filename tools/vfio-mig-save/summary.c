@@ -11,7 +11,6 @@
 #include "json-doc.h"
 #include "log.h"
 #include "output.h"
-#include "return-path.h"
 #include "strutils.h"
 #include "summary.h"
 #include "vfio-mig.h"
@@ -76,16 +75,14 @@ static void summary_print_description(const struct save_ctx *ctx)
 
 /*
  * The return path's word, at the end of the first line: without -v it is
- * the only line that says the destination has the devices.
+ * the only line that says the destination has the devices (a confirmed
+ * load has every device of the stream).
  */
 static const char *confirmation(const struct save_ctx *ctx, char *buf, size_t size)
 {
-	unsigned int n;
-
 	if (!ctx->result.load_confirmed)
 		return "";
-	n = return_path_confirmed(ctx->rp);
-	snprintf(buf, size, "; the destination loaded %u device%s", n, n == 1 ? "" : "s");
+	snprintf(buf, size, "; the destination loaded %u device%s", ctx->ndevs, ctx->ndevs == 1 ? "" : "s");
 	return buf;
 }
 
