@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "vfio-device.h"
-#include "vfio-mig.h"
+#include "common/log.h"
+#include "vfio/device.h"
+#include "vfio/mig.h"
 
 #define BUF_SIZE (1u << 20)
 

@@ -27,8 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dirty-bitmap.h"
-#include "stream-writer.h"
+#include "common/c.h"
+#include "stream/dirty-bitmap.h"
+#include "stream/writer.h"
 
 extern char **environ;
 
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 	       gbps(bytes, best_cat), gbps(bytes, best_copy));
 	printf("%-6s %12s %10s %12s %12s %14s %8s\n", "dirty", "dirty pages", "scan GB/s",
 	       "encode GB/s", "decode GB/s", "stream bytes", "vs raw");
-	for (size_t d = 0; d < sizeof(percents) / sizeof(percents[0]); d++) {
+	for (size_t d = 0; d < ARRAY_SIZE(percents); d++) {
 		uint64_t best_scan = UINT64_MAX, best_encode = UINT64_MAX, best_decode = UINT64_MAX;
 		uint64_t dirty = 0, stream = 0;
 		struct encoded enc = { 0 };

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "strutils.h"
+#include "common/strutils.h"
 
 #define CHUNK (1u << 20)
 

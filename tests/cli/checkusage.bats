@@ -4,7 +4,7 @@
 # The conventions every tool shares (team brief, "Project conventions"):
 # --help to stdout with exit 0, --version as "<prog> (vfio-migtools) X.Y.Z",
 # a bad option as one line plus "Try '<prog> --help' ..." and exit 2;
-# --help in the one shape lib/cli.h describes; -z[LEVEL] with the level
+# --help in the one shape lib/common/cli.h describes; -z[LEVEL] with the level
 # attached only. Tools not built (yet) are skipped.
 
 load helpers
@@ -55,7 +55,7 @@ checkusage() {
 	checkusage uffd-probe
 }
 
-# The shape of lib/cli.h: "Usage:", synopsis lines " PROG ...", a blank
+# The shape of lib/common/cli.h: "Usage:", synopsis lines " PROG ...", a blank
 # line, the description; option lines " -x, --long" or "     --long"; the
 # four common options once each, worded alike; the exit status line; and
 # "See PROG(1)." last. Nothing wider than 80 columns.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# lib/closestream: a listing whose reader goes away (`| head -1`) ends
+# lib/common/closestream: a listing whose reader goes away (`| head -1`) ends
 # quietly with status 0, as ls and lsblk do; binary output to a closed pipe
 # is still an error. vmt_reader_gone (helpers.bash) gives each command a
 # pipe whose reader has already gone, so every run meets EPIPE. vfio-mig-ls

@@ -46,10 +46,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migstream-reply.h"
-#include "stream-reader.h"
-#include "stream-writer.h"
-#include "timeutil.h"
+#include "common/timeutil.h"
+#include "stream/reader.h"
+#include "stream/reply.h"
+#include "stream/writer.h"
 
 #define UNKNOWN_ANCILLARY_TYPE 0x01ff
 #define CHATTER_INTERVAL_NS (50 * 1000000L)

@@ -195,7 +195,7 @@ iova=0x1c0000 page_size=4096 pages=64 dirty=1" ]
 	[ "$(dirty_sim_state iommu dirty_tracking)" = 0 ]
 }
 
-@test "iommu: SIGHUP (the terminal went away) likewise, as in every tool (lib/signals)" {
+@test "iommu: SIGHUP (the terminal went away) likewise, as in every tool (lib/common/signals)" {
 	dirty_sim -- sh -c 'echo $$ >"$0"; exec "$@"' \
 		"$VMT_TMP/pid" iommufd-dirty -d $DEV0 --map 0x100000:64K -i 1h \
 		-o "$VMT_TMP/out.vms" 2>"$VMT_TMP/err" &

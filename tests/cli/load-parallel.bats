@@ -146,7 +146,7 @@ jq_load() {
 
 # ---------------------------------------------------------------------------
 # Channels: sets made by migstream-cat --split (round robin: a chunk of each
-# device on every channel in turn), read back through lib/channel-set.
+# device on every channel in turn), read back through lib/stream/channel-set.
 
 # make_set N: $VMT_TMP/c0.vms .. c(N-1).vms, one save of $SRC0 and $SRC1 in
 # N channels (64 KiB chunks: many per channel); also $VMT_TMP/whole.vms.

@@ -202,7 +202,7 @@ json_where() {
 	local slow=vfio0,size=5M,read-delay-ms=50,chunk=256K
 	sl_pipe "$slow" vfio1 -- "-q --no-precopy $(sl_dev 0)" cat "--progress $(sl_dev 1)"
 	sl_expect load_status 0
-	# lib/progress: IEC units, no total from a pipe, the line erased to its end
+	# lib/common/progress: IEC units, no total from a pipe, the line erased to its end
 	[[ $load_err == *$'\r'"vfio-mig-load: "*"iB, "*"iB/s"$'\e[K'* ]]
 	[[ $load_err != *" MB/s"* ]]
 	# the last line, after the erase, is the summary

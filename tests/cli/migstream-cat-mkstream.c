@@ -29,10 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dirty-bitmap.h"
-#include "migstream.h"
-#include "migstream-reply.h"
-#include "stream-writer.h"
+#include "stream/dirty-bitmap.h"
+#include "stream/migstream.h"
+#include "stream/reply.h"
+#include "stream/writer.h"
 
 #define FIXED_TIME_NS 1700000000000000000ull
 #define PAGES 4096

@@ -34,9 +34,9 @@
 
 #include <xxhash.h>
 
-#include "byteorder.h"
-#include "migstream.h"
-#include "stream-reader.h"
+#include "stream/byteorder.h"
+#include "stream/migstream.h"
+#include "stream/reader.h"
 
 struct held_record {
 	uint8_t *bytes; /* header and stored payload */

@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Output files (lib/outfile) in vfio-mig-save and iommufd-dirty: a stream
+# Output files (lib/common/outfile) in vfio-mig-save and iommufd-dirty: a stream
 # takes the output's name only when it is complete; nothing the tool did not
 # create is truncated, replaced or removed (an existing file, a symlink, a
 # FIFO, standard output); a summary file that is the stream is refused; a
 # summary file that cannot be written fails the run and leaves no earlier
-# run's summary under its name (lib/summary-file).
+# run's summary under its name (lib/common/summary-file).
 
 load helpers
 load save-helpers

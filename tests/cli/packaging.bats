@@ -47,14 +47,14 @@ require_vpath_build() {
 compile_line() {
 	mkdir -p "$VMT_TMP/b" && cd "$VMT_TMP/b"
 	env "$@" "$VMT_SRCDIR/configure" -q >configure.log 2>&1 || { cat configure.log; return 1; }
-	make V=1 lib/libmigtools_la-log.lo 2>&1 | grep -E -- '-c .*lib/log\.c' | head -1
+	make V=1 lib/common/libvmt_common_la-log.lo 2>&1 | grep -E -- '-c .*lib/common/log\.c' | head -1
 }
 
 @test "hardening: CPPFLAGS=-D_FORTIFY_SOURCE=3 survives into the compile lines" {
 	local line
 	require_vpath_build
 	line=$(compile_line CPPFLAGS=-D_FORTIFY_SOURCE=3 CFLAGS=-O2)
-	[ -n "$line" ] || { echo "no compile line of lib/log.c"; false; }
+	[ -n "$line" ] || { echo "no compile line of lib/common/log.c"; false; }
 	[[ "$line" == *"-D_FORTIFY_SOURCE=3"* ]] || { echo "$line"; false; }
 	[[ "$line" != *"-D_FORTIFY_SOURCE=2"* && "$line" != *"-U_FORTIFY_SOURCE"* ]] ||
 		{ echo "$line"; false; }
@@ -65,7 +65,7 @@ compile_line() {
 	local line
 	require_vpath_build
 	line=$(compile_line CFLAGS=-O2)
-	[ -n "$line" ] || { echo "no compile line of lib/log.c"; false; }
+	[ -n "$line" ] || { echo "no compile line of lib/common/log.c"; false; }
 	[[ "$line" == *"-D_FORTIFY_SOURCE=2"* ]] || { echo "$line"; false; }
 	if echo 'int x;' | ${CC:-cc} -fcf-protection -Werror -x c -c -o /dev/null - 2>/dev/null; then
 		[[ "$line" == *"-fcf-protection"* ]] || { echo "$line"; false; }

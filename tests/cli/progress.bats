@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The progress line (lib/progress) on a real terminal: script(1) gives the
+# The progress line (lib/common/progress) on a real terminal: script(1) gives the
 # tools a pseudo-terminal as stderr, as a user's shell does, and the
 # typescript is what the terminal was sent.
 

@@ -67,7 +67,7 @@ setup() {
 
 @test "--progress draws on stderr; errors stay one line without it" {
 	vmt_run 0 sim --device vfio0,size=3M,precopy-initial=1M -- vfio-mig-save --progress -d vfio0 -o p.vms
-	# lib/progress: the stop-copy total is the device's MIG_DATA_SIZE; the line is erased
+	# lib/common/progress: the stop-copy total is the device's MIG_DATA_SIZE; the line is erased
 	[[ "$stderr" == *$'\r'"vfio-mig-save: stop-copy: 3.0 MiB of 3.0 MiB (100%), "*"iB/s"$'\e[K'* ]]
 	[[ "$stderr" == *$'\r\e[K'"vfio-mig-save: saved 1 device"* ]]
 

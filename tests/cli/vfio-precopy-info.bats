@@ -356,7 +356,7 @@ REINIT_DEV=vfio0,precopy-info-v2=yes,precopy-initial=48K,reinit-after=64K,reinit
 		tr '\n' ' ' | grep -q 'such as STOP or PRE_COPY'
 }
 
-@test "-o FILE: a failed run leaves an existing FILE as it was (lib/outfile)" {
+@test "-o FILE: a failed run leaves an existing FILE as it was (lib/common/outfile)" {
 	mkdir "$VMT_TMP/out"
 	printf 'keep me\n' >"$VMT_TMP/out/keep.vms"
 	sim_error 1 'reading pre-copy data: Input/output error; device /dev/vfio/devices/vfio0 now RUNNING$' \
@@ -366,7 +366,7 @@ REINIT_DEV=vfio0,precopy-info-v2=yes,precopy-initial=48K,reinit-after=64K,reinit
 	[ "$(ls "$VMT_TMP/out")" = keep.vms ]
 }
 
-@test "-z takes its level attached, never the next word (lib/cli)" {
+@test "-z takes its level attached, never the next word (lib/common/cli)" {
 	vmt_run_error 2 "unexpected argument '9'" vfio-precopy-info --stream -z 9 -d "$DEV"
 	vmt_run_error 2 "invalid --compress argument" vfio-precopy-info --stream -z99 -d "$DEV"
 	sim vfio0 -- vfio-precopy-info -q --stream -z9 --count 1 -d "$DEV" >"$VMT_TMP/s.vms"

@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dirty-bitmap.h"
+#include "common/c.h"
+#include "stream/dirty-bitmap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -156,7 +157,7 @@ static void huge_page_counts(const uint8_t *bits, uint32_t bits_len, uint64_t sm
 	const uint64_t counts[] = { small, UINT64_MAX, UINT64_MAX - small, UINT64_C(1) << 63,
 				    (small << 48) | small };
 
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
 		struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS, .page_size = 4096,
 						     .page_count = counts[i], .bits = bits, .bits_len = bits_len };
 		struct huge_walk w = { .page_count = counts[i] };

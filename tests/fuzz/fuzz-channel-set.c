@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer target: lib/channel-set on up to four channels cut from one
+ * libFuzzer target: lib/stream/channel-set on up to four channels cut from one
  * input. Byte 0: bits 0-1 the number of channels less one, bit 2 a small
  * reorder buffer (64 KiB, so the -ENOBUFS path is reached), bit 3 a small
  * read-ahead queue; then a big-endian u16 length for each channel but the
@@ -21,8 +21,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "byteorder.h"
-#include "channel-set.h"
+#include "stream/byteorder.h"
+#include "stream/channel-set.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -26,8 +26,8 @@
 
 #include <zstd.h>
 
-#include "dirty-bitmap.h"
-#include "stream-reader.h"
+#include "stream/dirty-bitmap.h"
+#include "stream/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,9 +10,9 @@
 #ifndef VMT_KT_UAPI_H
 #define VMT_KT_UAPI_H
 
-#if __has_include("uapi/vfio-uapi.h") && __has_include("uapi/iommufd-uapi.h")
-#include "uapi/vfio-uapi.h"
-#include "uapi/iommufd-uapi.h"
+#if __has_include("vfio/uapi/vfio-uapi.h") && __has_include("vfio/uapi/iommufd-uapi.h")
+#include "vfio/uapi/vfio-uapi.h"
+#include "vfio/uapi/iommufd-uapi.h"
 #else
 #include <linux/vfio.h>
 #include <linux/iommufd.h>

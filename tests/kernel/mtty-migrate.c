@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "kt-uapi.h"
 
 #define EXIT_USAGE	2
@@ -57,7 +58,7 @@ static const char *state_name(__u32 state)
 		[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "PRE_COPY_P2P",
 	};
 
-	if (state < sizeof(names) / sizeof(names[0]) && names[state])
+	if (state < ARRAY_SIZE(names) && names[state])
 		return names[state];
 	return "UNKNOWN";
 }

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vfio-device.h"
-#include "vfio-mig.h"
+#include "vfio/device.h"
+#include "vfio/mig.h"
 
 #define EXIT_OWN_ERROR 125
 
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		printf("vfio-fd-exec: device state unreadable: %s\n", strerror(-ret));
 	else
-		printf("vfio-fd-exec: device state %s\n", vmt_mig_state_name(state));
+		printf("vfio-fd-exec: device state %s\n", vmt_state_name(state));
 	vmt_device_close(dev);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

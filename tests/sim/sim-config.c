@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/c.h"
 #include "sim.h"
 
 struct sim_config sim_cfg;
@@ -27,7 +28,7 @@ static const char *const state_names[] = {
 
 const char *sim_state_name(uint32_t state)
 {
-	if (state < sizeof(state_names) / sizeof(state_names[0]) && state_names[state])
+	if (state < ARRAY_SIZE(state_names) && state_names[state])
 		return state_names[state];
 	return "INVALID";
 }
@@ -40,7 +41,7 @@ int sim_state_from_name(const char *name, uint32_t *out)
 	for (i = 0; name[i] && i < sizeof(buf) - 1; i++)
 		buf[i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
 	buf[i] = '\0';
-	for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(state_names); i++) {
 		if (state_names[i] && !strcmp(buf, state_names[i])) {
 			*out = (uint32_t)i;
 			return 0;
@@ -159,7 +160,7 @@ static int parse_errno(const char *s, int *out)
 {
 	unsigned int v;
 
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++) {
 		if (!strcasecmp(s, errno_names[i].name)) {
 			*out = errno_names[i].err;
 			return 0;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/c.h"
 #include "sim.h"
 
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
@@ -730,7 +731,7 @@ int sim_ictx_ioctl(struct sim_ictx *ictx, unsigned long req, void *arg)
 
 	if (_IOC_TYPE(req) != IOMMUFD_TYPE || nr < IOMMUFD_CMD_BASE)
 		return -ENOTTY; /* the VFIO compat ioctls are not modelled */
-	for (size_t i = 0; i < sizeof(ucmd_ops) / sizeof(ucmd_ops[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ucmd_ops); i++) {
 		if (_IOC_NR(ucmd_ops[i].req) == nr)
 			op = &ucmd_ops[i];
 	}

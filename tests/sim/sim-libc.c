@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "sim.h"
 
 #define SIM_FD_MAX 65536
@@ -407,7 +408,7 @@ static void sim_adopt_inherited_fds(void)
 		 * keeps the state the tool left.
 		 */
 		obj->refs += 2;
-		if (nr_adopted < sizeof(sim_adopted) / sizeof(sim_adopted[0]))
+		if (nr_adopted < ARRAY_SIZE(sim_adopted))
 			sim_adopted[nr_adopted++] = obj;
 		obj->ready_fd = fd;
 		fd_set_obj(fd, obj);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "sim.h"
 
 /*
@@ -51,7 +52,7 @@ bool sim_sysfs_redirect(const char *path, char *out, size_t outlen)
 	if (!path || !sim_cfg.sysfs[0] || path[0] != '/')
 		return false;
 	if (!strncmp(path, "/sys/", 5)) {
-		for (size_t i = 0; i < sizeof(sysfs_prefixes) / sizeof(sysfs_prefixes[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(sysfs_prefixes); i++) {
 			if (has_prefix(path, sysfs_prefixes[i])) {
 				n = snprintf(out, outlen, "%s%s", sim_cfg.sysfs, path + 4);
 				return n > 0 && (size_t)n < outlen;

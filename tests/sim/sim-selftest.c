@@ -33,8 +33,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "uapi/vfio-uapi.h"
-#include "uapi/iommufd-uapi.h"
+#include "common/c.h"
+#include "vfio/uapi/iommufd-uapi.h"
+#include "vfio/uapi/vfio-uapi.h"
 
 static unsigned int test_no, failures;
 
@@ -303,7 +304,7 @@ static int expected_path(uint32_t flags, int from, int to, int path[8])
 		return 0;
 	if (from == ST_STOP_COPY && (to == ST_PRE_COPY || to == ST_PRE_COPY_P2P))
 		return -1;
-	for (size_t i = 0; i < sizeof(full_paths) / sizeof(full_paths[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(full_paths); i++) {
 		const char *p = full_paths[i];
 
 		if (letter_state(p[0]) == from && letter_state(p[strlen(p) - 1]) == to)
@@ -1815,7 +1816,7 @@ int main(int argc, char **argv)
 		printf("Bail out! no state stream from vfio0\n");
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(fsm_devices) / sizeof(fsm_devices[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(fsm_devices); i++)
 		test_fsm_device(fsm_devices[i].index, fsm_devices[i].flags);
 	test_resume();
 	test_precopy();

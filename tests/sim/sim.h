@@ -22,8 +22,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "uapi/vfio-uapi.h"
-#include "uapi/iommufd-uapi.h"
+#include "vfio/uapi/iommufd-uapi.h"
+#include "vfio/uapi/vfio-uapi.h"
 
 #define SIM_MAX_DEVICES 64
 #define SIM_MAX_FAULTS 8

@@ -17,10 +17,10 @@
 
 #include <xxhash.h>
 
-#include "byteorder.h"
-#include "migstream.h"
-#include "stream-reader.h"
-#include "stream-writer.h"
+#include "stream/byteorder.h"
+#include "stream/migstream.h"
+#include "stream/reader.h"
+#include "stream/writer.h"
 
 struct mem {
 	uint8_t *p;

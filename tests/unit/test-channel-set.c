@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/channel-set: sets of channels written with the writer's channel mode
+ * lib/stream/channel-set: sets of channels written with the writer's channel mode
  * into memfds (or fed through pipes by threads), read back as one stream:
  * the merged stream must carry every device's bytes in order and be a valid
  * whole stream when copied; every broken set must fail with the channel
@@ -17,7 +17,7 @@
 
 #include <xxhash.h>
 
-#include "channel-set.h"
+#include "stream/channel-set.h"
 #include "stream-util.h"
 #include "unit.h"
 

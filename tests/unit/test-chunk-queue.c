@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/chunk-queue: producers, workers and channel writers on threads, as
+ * lib/stream/chunk-queue: producers, workers and channel writers on threads, as
  * vfio-mig-save runs them: every "any channel" item written once, every
  * "every channel" item on all channels, a device's items in order within
  * each channel, the cap on buffers held, and cancel ending every wait.
@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 
-#include "chunk-queue.h"
+#include "stream/chunk-queue.h"
 #include "unit.h"
 
 #define DEVICES 4

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/cli: the -z[LEVEL] rule (attached or absent, never the next word),
+ * lib/common/cli: the -z[LEVEL] rule (attached or absent, never the next word),
  * option arguments that stay valid however many there are, the help
  * macros' layout, and the option loop every tool runs (vmt_cli_parse).
  */
@@ -9,9 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "exitcodes.h"
-#include "log.h"
+#include "common/cli.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "vfio/device-cli.h"
 #include "unit.h"
 
 enum { OPT_OUTPUT = 1, OPT_FORCE, OPT_COMPRESS };

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dirty-bitmap.h"
+#include "common/c.h"
+#include "stream/dirty-bitmap.h"
 #include "stream-util.h"
 #include "unit.h"
 
@@ -139,7 +140,7 @@ static void test_model_random(void)
 	size_t cap = 1 << 20;
 	uint8_t *buf = malloc(cap);
 
-	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(counts); c++) {
 		uint64_t pages = counts[c], words = dirty_bitmap_words(pages);
 		uint64_t *b = malloc(words * 8);
 
@@ -550,11 +551,11 @@ static void test_runs_against_reference(void)
 	static const uint64_t counts[] = { 1, 63, 64, 65, 255, 256, 257, 1000, 64 * 100 + 37, 64 * 1000,
 					   64 * 4099 + 5 };
 
-	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(counts); c++) {
 		uint64_t pages = counts[c], words = dirty_bitmap_words(pages);
 		uint64_t *b = malloc(words * 8);
 
-		for (size_t d = 0; d < sizeof(per_mille) / sizeof(per_mille[0]); d++) {
+		for (size_t d = 0; d < ARRAY_SIZE(per_mille); d++) {
 			for (int rep = 0; rep < 3; rep++) {
 				density_bitmap(b, words, per_mille[d]);
 				check_against_reference(b, pages);
@@ -588,10 +589,10 @@ static void test_runs_boundaries(void)
 	const uint64_t max_pages = 400001, words = dirty_bitmap_words(max_pages);
 	uint64_t *b = malloc(words * 8);
 
-	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(counts); c++) {
 		uint64_t pages = counts[c];
 
-		for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		for (size_t r = 0; r < ARRAY_SIZE(ranges); r++) {
 			uint64_t first = ranges[r].first, n = ranges[r].n;
 
 			if (first >= pages)
@@ -702,8 +703,8 @@ static void test_writer_raw_pieces(void)
 	static const uint64_t counts[] = { 1, 7, 8, 9, 64, 100, 128, 1000, 4096 + 63 };
 	static const int levels[] = { 0, 3 };
 
-	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
-		for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+	for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {
+		for (size_t c = 0; c < ARRAY_SIZE(counts); c++) {
 			struct migstream_writer_opts opts = { .producer = "test", .zstd_level = levels[l] };
 			uint64_t pages = counts[c], words = dirty_bitmap_words(pages), dirty;
 			struct migstream_dirty_bitmap info = { .source = 2, .iova = 0x1000, .page_size = 4096,

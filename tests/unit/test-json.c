@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/json-doc and lib/failure: the schema key, UTF-8 passed through and
+ * lib/common/json-doc and lib/common/failure: the schema key, UTF-8 passed through and
  * invalid bytes escaped, control characters, units, flags, the ok/error
  * part, and the one error line for many devices.
  */
@@ -11,12 +11,13 @@
 
 #include <json-c/json_tokener.h>
 
-#include "failure.h"
-#include "log.h"
-#include "json-doc.h"
+#include "common/c.h"
+#include "common/failure.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "vfio/device.h"
+#include "vfio/uapi/vfio-uapi.h"
 #include "unit.h"
-#include "uapi/vfio-uapi.h"
-#include "vfio-device.h"
 
 /* The one line vmt_json_write() prints for doc (freed); malloc'd. */
 static char *line_of(struct json_object *doc)
@@ -62,7 +63,7 @@ static void test_utf8_passes_through(void)
 {
 	const char *names[] = { "café", "日本語", "\xf0\x9f\x98\x80", "\xc2\xa0 NBSP", "\xef\xbf\xbf" };
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		char *line, *back = string_round_trip(names[i], &line);
 
 		CHECK(strcmp(back, names[i]) == 0);
@@ -159,7 +160,7 @@ static void test_first_failure_wins(void)
 	const struct vmt_where at = {
 		.file = "s.vms", .has_record = true, .record = 7, .record_type = "DATA", .offset = 4096,
 	};
-	struct vmt_device_fate fate = { .name = "vfio0", .state = 0, .touched = false };
+	struct vmt_device_fate fate = { .name = "vfio0", .state = "ERROR", .touched = false };
 	char *line;
 
 	CHECK(!vmt_failed(&f));
@@ -234,11 +235,11 @@ static void test_line_for_many_devices(void)
 	for (int i = 0; i < 64; i++) {
 		snprintf(names[i], sizeof(names[i]), "/dev/vfio/devices/vfio%d", i);
 		fates[i] = (struct vmt_device_fate){
-			.name = names[i], .state = VFIO_DEVICE_STATE_RUNNING, .touched = true, .reset = true,
+			.name = names[i], .state = "RUNNING", .touched = true, .reset = true,
 		};
 	}
 	fates[7].recovery_failed = true;
-	fates[7].state = VFIO_DEVICE_STATE_ERROR;
+	fates[7].state = "ERROR";
 	fates[63].touched = false;
 	vmt_refuse(&f, NULL, -EIO, 0, "it broke");
 	line = vmt_failure_line(&f, fates, 64);
@@ -256,7 +257,7 @@ static void test_line_for_many_devices(void)
 	vmt_failure_free(&f);
 }
 
-/* lib/log: an error line is printed whole, however long (no 2048-byte cut). */
+/* lib/common/log: an error line is printed whole, however long (no 2048-byte cut). */
 static void test_log_line_not_cut(void)
 {
 	FILE *tmp = tmpfile();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The return path's records (lib/migstream-reply): encoders and decoders
+ * The return path's records (lib/stream/reply): encoders and decoders
  * agree, decoders refuse what does not fit (counts, lengths, flags, NULs),
  * the committed reply vectors read back with the expected contents and are
  * still produced byte for byte, and a plain reader refuses a reply stream
@@ -9,7 +9,8 @@
 #define GEN_VECTORS_NO_MAIN
 #include "../vectors/gen-vectors.c"
 
-#include "stream-reader.h"
+#include "common/c.h"
+#include "stream/reader.h"
 #include "unit.h"
 
 /* The corrupt forward-stream vectors are test-vectors' business. */
@@ -172,7 +173,7 @@ static void test_reply_vectors(void)
 
 static void test_reply_vectors_reproduced(void)
 {
-	for (size_t i = 0; i < sizeof(reply_vectors) / sizeof(reply_vectors[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(reply_vectors); i++) {
 		char path[4096];
 		struct vbuf made;
 		uint8_t *file;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/outfile: a failed run leaves every existing file as it was, a
+ * lib/common/outfile: a failed run leaves every existing file as it was, a
  * successful one renames a complete file into place, symlinks and
  * non-regular outputs are written through, never replaced or removed.
  */
@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "outfile.h"
+#include "common/fdio.h"
+#include "common/outfile.h"
 #include "scratch-files.h"
 #include "unit.h"
 

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/precopy: the pre-copy state a device goes to, and the split of the
+ * lib/vfio/precopy: the pre-copy state a device goes to, and the split of the
  * bytes read between PRECOPY_INITIAL and PRECOPY_DIRTY.
  */
-#include "precopy.h"
+#include "vfio/mig.h"
+#include "vfio/precopy.h"
 #include "unit.h"
-#include "vfio-mig.h"
 
 static void test_state_for(void)
 {
-	CHECK_EQ(vmt_precopy_state_for(VFIO_DEVICE_STATE_RUNNING), VFIO_DEVICE_STATE_PRE_COPY);
-	CHECK_EQ(vmt_precopy_state_for(VFIO_DEVICE_STATE_RUNNING_P2P),
+	CHECK_EQ(vmt_state_precopy_for(VFIO_DEVICE_STATE_RUNNING), VFIO_DEVICE_STATE_PRE_COPY);
+	CHECK_EQ(vmt_state_precopy_for(VFIO_DEVICE_STATE_RUNNING_P2P),
 		 VFIO_DEVICE_STATE_PRE_COPY_P2P);
-	CHECK_EQ(vmt_precopy_state_for(VFIO_DEVICE_STATE_STOP), VMT_STATE_UNKNOWN);
-	CHECK_EQ(vmt_precopy_state_for(VFIO_DEVICE_STATE_PRE_COPY), VMT_STATE_UNKNOWN);
-	CHECK_EQ(vmt_precopy_state_for(VMT_STATE_UNKNOWN), VMT_STATE_UNKNOWN);
+	CHECK_EQ(vmt_state_precopy_for(VFIO_DEVICE_STATE_STOP), VMT_STATE_UNKNOWN);
+	CHECK_EQ(vmt_state_precopy_for(VFIO_DEVICE_STATE_PRE_COPY), VMT_STATE_UNKNOWN);
+	CHECK_EQ(vmt_state_precopy_for(VMT_STATE_UNKNOWN), VMT_STATE_UNKNOWN);
 }
 
 static void test_initial_then_dirty(void)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/progress: the line's format (program, phase, IEC units, percent,
+ * lib/common/progress: the line's format (program, phase, IEC units, percent,
  * ETA, rate) and that it never reaches the terminal's last column, leaving
  * out the least important parts whole.
  */
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "progress.h"
+#include "common/log.h"
+#include "common/progress.h"
 #include "unit.h"
 
 #define SEC 1000000000ull

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/record-alloc: record buffers allocated by channel threads and freed
+ * lib/stream/record-alloc: record buffers allocated by channel threads and freed
  * by the consumer (the load's pattern) are faulted in once, not once per
  * record. Each case runs in a child, so that malloc starts untuned there.
  */
@@ -11,7 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "record-alloc.h"
+#include "common/c.h"
+#include "stream/record-alloc.h"
 #include "unit.h"
 
 #if defined(__has_feature)
@@ -82,7 +83,7 @@ static int tuned_child(void)
 	int bad = 0;
 
 	vmt_record_alloc_init();
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		long per_round = faults_per_round(sizes[i]);
 		long pages = (long)(sizes[i] / (size_t)page);
 
@@ -97,7 +98,7 @@ static int tuned_child(void)
 
 static int untuned_child(void)
 {
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
 		printf("#   untuned, for comparison: %zu bytes: %ld page faults a round\n", sizes[i],
 		       faults_per_round(sizes[i]));
 	return 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/signals: what a stop signal records, the second one's default
+ * lib/common/signals: what a stop signal records, the second one's default
  * action, SIGUSR1 per tool, and waits that a signal ends. Each case runs in
  * a child: signal dispositions and the recorded signal are process-wide.
  */
@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "signals.h"
-#include "timeutil.h"
+#include "common/signals.h"
+#include "common/timeutil.h"
 #include "unit.h"
 
 #define LONG_WAIT_NS (30 * 1000000000ll)

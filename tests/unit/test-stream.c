@@ -14,7 +14,7 @@
 
 #include <zstd.h>
 
-#include "dirty-bitmap.h"
+#include "stream/dirty-bitmap.h"
 #include "stream-util.h"
 #include "unit.h"
 

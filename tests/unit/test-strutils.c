@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/strutils: number, size and duration parsing as the tools' options
+ * lib/common/strutils: number, size and duration parsing as the tools' options
  * use it, and the usage-error path (run in a child: it exits).
  */
 #include <errno.h>
@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
-#include "log.h"
-#include "strutils.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/strutils.h"
 #include "unit.h"
 
 static int u64(const char *s, uint64_t min, uint64_t max, uint64_t want)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/summary-file: a summary is under its name whole or not at all; after
+ * lib/common/summary-file: a summary is under its name whole or not at all; after
  * a write that failed, an earlier run's summary of the same tool is gone
  * from the name, and nothing the tool did not write is touched.
  *
@@ -17,9 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "failure.h"
-#include "json-doc.h"
-#include "summary-file.h"
+#include "common/c.h"
+#include "common/failure.h"
+#include "common/json-doc.h"
+#include "common/summary-file.h"
 #include "scratch-files.h"
 #include "unit.h"
 
@@ -119,7 +120,7 @@ static void test_failure_keeps_what_the_tool_did_not_write(void)
 		"",
 	};
 
-	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
 		struct vmt_summary_file sf;
 
 		clean();

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/textescape: what a stream's strings look like on a terminal.
+ * lib/common/textescape: what a stream's strings look like on a terminal.
  */
 #include <string.h>
 
-#include "textescape.h"
+#include "common/textescape.h"
 #include "unit.h"
 
 static const char *esc(const char *in)

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "uapi/iommufd-uapi.h"
-#include "uapi/vfio-uapi.h"
+#include "vfio/uapi/iommufd-uapi.h"
+#include "vfio/uapi/vfio-uapi.h"
 
 #define SIZE(type, n) static_assert(sizeof(struct type) == (n), "sizeof(struct " #type ") != " #n)
 #define OFF(type, field, n) \

@@ -8,9 +8,10 @@
 #define GEN_VECTORS_NO_MAIN
 #include "../vectors/gen-vectors.c"
 
-#include "channel-set.h"
-#include "dirty-bitmap.h"
-#include "stream-reader.h"
+#include "common/c.h"
+#include "stream/channel-set.h"
+#include "stream/dirty-bitmap.h"
+#include "stream/reader.h"
 #include "unit.h"
 
 #ifndef VMT_VECTORS_DIR
@@ -67,7 +68,7 @@ static void test_good_vectors_read(void)
 {
 	static const uint64_t want_records[] = { 2, 10, 0, 7, 3, 10, 9, 7 };
 
-	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
 		char msg[512];
 		uint64_t records = 0;
 		int ret = read_file(vectors[i].name, msg, sizeof(msg), &records, NULL, NULL);
@@ -82,7 +83,7 @@ static void test_good_vectors_read(void)
 
 static void test_deterministic_vectors(void)
 {
-	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
 		struct vbuf want = load(vectors[i].name), got;
 
 		CHECK_EQ(gen_to_mem(vectors[i].gen, &got), 0);
@@ -198,19 +199,19 @@ static void check_bad(const struct bad_vector *bv, int (*make)(const struct bad_
 
 static void test_bad_vectors(void)
 {
-	for (size_t i = 0; i < sizeof(bad_vectors) / sizeof(bad_vectors[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad_vectors); i++)
 		check_bad(&bad_vectors[i], make_bad);
-	for (size_t i = 0; i < sizeof(bad_channel_vectors) / sizeof(bad_channel_vectors[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad_channel_vectors); i++)
 		check_bad(&bad_channel_vectors[i], make_bad_channel);
 	/* an error inside INIT_DATA_SENT names INIT_DATA_SENT, not UNKNOWN (issue 22, item 11) */
-	for (size_t i = 0; i < sizeof(bad_marker_vectors) / sizeof(bad_marker_vectors[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad_marker_vectors); i++)
 		check_bad(&bad_marker_vectors[i], make_bad_marker);
 }
 
 /* A marker whose initial is beyond its offset: a plain reader skips it, the stream is good. */
 static void test_marker_vectors(void)
 {
-	for (size_t i = 0; i < sizeof(marker_vectors) / sizeof(marker_vectors[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(marker_vectors); i++) {
 		struct vbuf want = load(marker_vectors[i].name), got;
 		uint64_t records = 0;
 		char msg[512];

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of the migration state-machine knowledge (lib/vfio-mig.c), the
- * sysfs name parsing (lib/sysfs.c) and the data fd helpers, plus recovery
+ * Unit tests of the migration state-machine knowledge (lib/vfio/mig.c), the
+ * sysfs name parsing (lib/vfio/sysfs.c) and the data fd helpers, plus recovery
  * run end to end against a fake device: this program defines ioctl(), so
  * the library's VFIO calls land in fake_ioctl's small model of a device.
  */
@@ -15,10 +15,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "sysfs.h"
+#include "vfio/device.h"
+#include "vfio/mig.h"
+#include "vfio/sysfs.h"
 #include "unit.h"
-#include "vfio-device.h"
-#include "vfio-mig.h"
 
 #define ALL_FLAGS (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY)
 #define FAKE_FD 1000
@@ -132,20 +132,20 @@ static void test_state_names(void)
 {
 	uint32_t s = 99;
 
-	CHECK(strcmp(vmt_mig_state_name(VFIO_DEVICE_STATE_RUNNING), "RUNNING") == 0);
-	CHECK(strcmp(vmt_mig_state_name(VFIO_DEVICE_STATE_PRE_COPY_P2P), "PRE_COPY_P2P") == 0);
-	CHECK(strcmp(vmt_mig_state_name(VFIO_DEVICE_STATE_ERROR), "ERROR") == 0);
-	CHECK(strcmp(vmt_mig_state_name(VMT_STATE_UNKNOWN), "UNKNOWN") == 0);
-	CHECK(strcmp(vmt_mig_state_name(8), "UNKNOWN") == 0);
-	CHECK_EQ(vmt_mig_state_parse("stop-copy", &s), 0);
+	CHECK(strcmp(vmt_state_name(VFIO_DEVICE_STATE_RUNNING), "RUNNING") == 0);
+	CHECK(strcmp(vmt_state_name(VFIO_DEVICE_STATE_PRE_COPY_P2P), "PRE_COPY_P2P") == 0);
+	CHECK(strcmp(vmt_state_name(VFIO_DEVICE_STATE_ERROR), "ERROR") == 0);
+	CHECK(strcmp(vmt_state_name(VMT_STATE_UNKNOWN), "UNKNOWN") == 0);
+	CHECK(strcmp(vmt_state_name(8), "UNKNOWN") == 0);
+	CHECK_EQ(vmt_state_parse("stop-copy", &s), 0);
 	CHECK_EQ(s, VFIO_DEVICE_STATE_STOP_COPY);
-	CHECK_EQ(vmt_mig_state_parse("Running_P2P", &s), 0);
+	CHECK_EQ(vmt_state_parse("Running_P2P", &s), 0);
 	CHECK_EQ(s, VFIO_DEVICE_STATE_RUNNING_P2P);
-	CHECK_EQ(vmt_mig_state_parse("pre_copy", &s), 0);
+	CHECK_EQ(vmt_state_parse("pre_copy", &s), 0);
 	CHECK_EQ(s, VFIO_DEVICE_STATE_PRE_COPY);
-	CHECK_EQ(vmt_mig_state_parse("paused", &s), -EINVAL);
-	CHECK_EQ(vmt_mig_state_parse("", &s), -EINVAL);
-	CHECK_EQ(vmt_mig_state_parse("running-p2p-and-a-very-long-tail-here", &s), -EINVAL);
+	CHECK_EQ(vmt_state_parse("paused", &s), -EINVAL);
+	CHECK_EQ(vmt_state_parse("", &s), -EINVAL);
+	CHECK_EQ(vmt_state_parse("running-p2p-and-a-very-long-tail-here", &s), -EINVAL);
 }
 
 /* Each state against each flag set, as vfio_mig_get_next_state's state_flags_table says. */
@@ -155,56 +155,56 @@ static void test_reachable_states(void)
 		       pre = VFIO_MIGRATION_PRE_COPY;
 
 	for (uint32_t s = 0; s < VMT_VFIO_DEVICE_STATE_COUNT; s++)
-		CHECK(!vmt_mig_state_reachable(0, s));
-	CHECK(vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_RUNNING));
-	CHECK(vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_STOP));
-	CHECK(vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_STOP_COPY));
-	CHECK(vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_RESUMING));
-	CHECK(!vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_RUNNING_P2P));
-	CHECK(!vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_PRE_COPY));
-	CHECK(!vmt_mig_state_reachable(sc, VFIO_DEVICE_STATE_PRE_COPY_P2P));
-	CHECK(vmt_mig_state_reachable(sc | p2p, VFIO_DEVICE_STATE_RUNNING_P2P));
-	CHECK(!vmt_mig_state_reachable(sc | p2p, VFIO_DEVICE_STATE_PRE_COPY));
-	CHECK(vmt_mig_state_reachable(sc | pre, VFIO_DEVICE_STATE_PRE_COPY));
-	CHECK(!vmt_mig_state_reachable(sc | pre, VFIO_DEVICE_STATE_PRE_COPY_P2P));
-	CHECK(vmt_mig_state_reachable(sc | p2p | pre, VFIO_DEVICE_STATE_PRE_COPY_P2P));
+		CHECK(!vmt_state_reachable(0, s));
+	CHECK(vmt_state_reachable(sc, VFIO_DEVICE_STATE_RUNNING));
+	CHECK(vmt_state_reachable(sc, VFIO_DEVICE_STATE_STOP));
+	CHECK(vmt_state_reachable(sc, VFIO_DEVICE_STATE_STOP_COPY));
+	CHECK(vmt_state_reachable(sc, VFIO_DEVICE_STATE_RESUMING));
+	CHECK(!vmt_state_reachable(sc, VFIO_DEVICE_STATE_RUNNING_P2P));
+	CHECK(!vmt_state_reachable(sc, VFIO_DEVICE_STATE_PRE_COPY));
+	CHECK(!vmt_state_reachable(sc, VFIO_DEVICE_STATE_PRE_COPY_P2P));
+	CHECK(vmt_state_reachable(sc | p2p, VFIO_DEVICE_STATE_RUNNING_P2P));
+	CHECK(!vmt_state_reachable(sc | p2p, VFIO_DEVICE_STATE_PRE_COPY));
+	CHECK(vmt_state_reachable(sc | pre, VFIO_DEVICE_STATE_PRE_COPY));
+	CHECK(!vmt_state_reachable(sc | pre, VFIO_DEVICE_STATE_PRE_COPY_P2P));
+	CHECK(vmt_state_reachable(sc | p2p | pre, VFIO_DEVICE_STATE_PRE_COPY_P2P));
 	/* P2P or PRE_COPY without STOP_COPY is no migration at all. */
-	CHECK(!vmt_mig_state_reachable(p2p | pre, VFIO_DEVICE_STATE_RUNNING));
-	CHECK(!vmt_mig_flags_usable(p2p | pre));
-	CHECK(vmt_mig_flags_usable(sc));
+	CHECK(!vmt_state_reachable(p2p | pre, VFIO_DEVICE_STATE_RUNNING));
+	CHECK(!vmt_migration_flags_usable(p2p | pre));
+	CHECK(vmt_migration_flags_usable(sc));
 	/* ERROR is never a target. */
-	CHECK_EQ(vmt_mig_check_target(ALL_FLAGS, VFIO_DEVICE_STATE_ERROR), -EINVAL);
-	CHECK_EQ(vmt_mig_check_target(ALL_FLAGS, 8), -EINVAL);
-	CHECK_EQ(vmt_mig_check_target(sc, VFIO_DEVICE_STATE_PRE_COPY), -EOPNOTSUPP);
-	CHECK_EQ(vmt_mig_check_target(sc | pre, VFIO_DEVICE_STATE_PRE_COPY), 0);
-	CHECK_EQ(vmt_mig_state_required_flags(VFIO_DEVICE_STATE_PRE_COPY_P2P), sc | p2p | pre);
+	CHECK_EQ(vmt_state_check_target(ALL_FLAGS, VFIO_DEVICE_STATE_ERROR), -EINVAL);
+	CHECK_EQ(vmt_state_check_target(ALL_FLAGS, 8), -EINVAL);
+	CHECK_EQ(vmt_state_check_target(sc, VFIO_DEVICE_STATE_PRE_COPY), -EOPNOTSUPP);
+	CHECK_EQ(vmt_state_check_target(sc | pre, VFIO_DEVICE_STATE_PRE_COPY), 0);
+	CHECK_EQ(vmt_state_required_flags(VFIO_DEVICE_STATE_PRE_COPY_P2P), sc | p2p | pre);
 }
 
 static void test_state_classes(void)
 {
 	char buf[64];
 
-	CHECK(vmt_mig_state_is_precopy(VFIO_DEVICE_STATE_PRE_COPY));
-	CHECK(vmt_mig_state_is_precopy(VFIO_DEVICE_STATE_PRE_COPY_P2P));
-	CHECK(!vmt_mig_state_is_precopy(VFIO_DEVICE_STATE_STOP_COPY));
-	CHECK(vmt_mig_state_has_data(VFIO_DEVICE_STATE_STOP_COPY));
-	CHECK(vmt_mig_state_has_data(VFIO_DEVICE_STATE_RESUMING));
-	CHECK(!vmt_mig_state_has_data(VFIO_DEVICE_STATE_STOP));
-	CHECK(!vmt_mig_state_has_data(VFIO_DEVICE_STATE_RUNNING_P2P));
-	CHECK(strcmp(vmt_mig_flags_string(ALL_FLAGS, buf, sizeof(buf)), "STOP_COPY|P2P|PRE_COPY") == 0);
-	CHECK(strcmp(vmt_mig_flags_string(0, buf, sizeof(buf)), "none") == 0);
-	CHECK(strcmp(vmt_mig_flags_string(VFIO_MIGRATION_STOP_COPY | 0x100, buf, sizeof(buf)),
+	CHECK(vmt_state_is_precopy(VFIO_DEVICE_STATE_PRE_COPY));
+	CHECK(vmt_state_is_precopy(VFIO_DEVICE_STATE_PRE_COPY_P2P));
+	CHECK(!vmt_state_is_precopy(VFIO_DEVICE_STATE_STOP_COPY));
+	CHECK(vmt_state_has_data(VFIO_DEVICE_STATE_STOP_COPY));
+	CHECK(vmt_state_has_data(VFIO_DEVICE_STATE_RESUMING));
+	CHECK(!vmt_state_has_data(VFIO_DEVICE_STATE_STOP));
+	CHECK(!vmt_state_has_data(VFIO_DEVICE_STATE_RUNNING_P2P));
+	CHECK(strcmp(vmt_migration_flags_string(ALL_FLAGS, buf, sizeof(buf)), "STOP_COPY|P2P|PRE_COPY") == 0);
+	CHECK(strcmp(vmt_migration_flags_string(0, buf, sizeof(buf)), "none") == 0);
+	CHECK(strcmp(vmt_migration_flags_string(VFIO_MIGRATION_STOP_COPY | 0x100, buf, sizeof(buf)),
 		     "STOP_COPY|0x100") == 0);
 }
 
 static void test_quiesce_state(void)
 {
-	CHECK_EQ(vmt_mig_quiesce_state(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING), VFIO_DEVICE_STATE_RUNNING_P2P);
-	CHECK_EQ(vmt_mig_quiesce_state(ALL_FLAGS, VFIO_DEVICE_STATE_PRE_COPY), VFIO_DEVICE_STATE_PRE_COPY_P2P);
-	CHECK_EQ(vmt_mig_quiesce_state(ALL_FLAGS, VFIO_DEVICE_STATE_STOP), VFIO_DEVICE_STATE_STOP);
-	CHECK_EQ(vmt_mig_quiesce_state(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY,
+	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING), VFIO_DEVICE_STATE_RUNNING_P2P);
+	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_PRE_COPY), VFIO_DEVICE_STATE_PRE_COPY_P2P);
+	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_STOP), VFIO_DEVICE_STATE_STOP);
+	CHECK_EQ(vmt_state_quiesce(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY,
 				       VFIO_DEVICE_STATE_PRE_COPY), VFIO_DEVICE_STATE_PRE_COPY);
-	CHECK_EQ(vmt_mig_quiesce_state(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING),
+	CHECK_EQ(vmt_state_quiesce(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING),
 		 VFIO_DEVICE_STATE_RUNNING);
 }
 
@@ -212,29 +212,29 @@ static void test_recovery_decisions(void)
 {
 	const uint32_t run = VFIO_DEVICE_STATE_RUNNING, stop = VFIO_DEVICE_STATE_STOP;
 
-	CHECK_EQ(vmt_mig_recovery_target(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING_P2P), run);
-	CHECK_EQ(vmt_mig_recovery_target(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING_P2P),
+	CHECK_EQ(vmt_state_recovery_target(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING_P2P), run);
+	CHECK_EQ(vmt_state_recovery_target(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING_P2P),
 		 VFIO_DEVICE_STATE_RUNNING_P2P);
-	CHECK_EQ(vmt_mig_recovery_target(ALL_FLAGS, VFIO_DEVICE_STATE_ERROR), run);
-	CHECK_EQ(vmt_mig_recovery_target(ALL_FLAGS, stop), stop);
+	CHECK_EQ(vmt_state_recovery_target(ALL_FLAGS, VFIO_DEVICE_STATE_ERROR), run);
+	CHECK_EQ(vmt_state_recovery_target(ALL_FLAGS, stop), stop);
 	/* Already there. */
-	CHECK_EQ(vmt_mig_recovery_next(run, run, 0, false), VMT_RECOVER_DONE);
+	CHECK_EQ(vmt_state_recovery_next(run, run, 0, false), VMT_RECOVER_DONE);
 	/* Normal: ask for it. */
-	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 0, false), VMT_RECOVER_SET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 0, false), VMT_RECOVER_SET);
 	/* The SET failed: reset. */
-	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 1, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 1, false), VMT_RECOVER_RESET);
 	/* ERROR or unreadable: reset at once. */
-	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 0, false), VMT_RECOVER_RESET);
-	CHECK_EQ(vmt_mig_recovery_next(VMT_STATE_UNKNOWN, run, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VMT_STATE_UNKNOWN, run, 0, false), VMT_RECOVER_RESET);
 	/* a RESUMING session is aborted by a reset, never walked to STOP */
-	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_RESUMING, run, 0, false), VMT_RECOVER_RESET);
-	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_RESUMING, stop, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_RESUMING, run, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_RESUMING, stop, 0, false), VMT_RECOVER_RESET);
 	/* After the reset, RUNNING is reached; STOP needs one more SET. */
-	CHECK_EQ(vmt_mig_recovery_next(run, stop, 1, true), VMT_RECOVER_SET);
-	CHECK_EQ(vmt_mig_recovery_next(run, stop, 0, true), VMT_RECOVER_SET);
-	CHECK_EQ(vmt_mig_recovery_next(run, stop, 2, true), VMT_RECOVER_GIVE_UP);
+	CHECK_EQ(vmt_state_recovery_next(run, stop, 1, true), VMT_RECOVER_SET);
+	CHECK_EQ(vmt_state_recovery_next(run, stop, 0, true), VMT_RECOVER_SET);
+	CHECK_EQ(vmt_state_recovery_next(run, stop, 2, true), VMT_RECOVER_GIVE_UP);
 	/* Still ERROR after a reset: nothing more to do. */
-	CHECK_EQ(vmt_mig_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 1, true), VMT_RECOVER_GIVE_UP);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 1, true), VMT_RECOVER_GIVE_UP);
 }
 
 /* ---- recovery against the fake device ---- */

@@ -16,7 +16,8 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "byteorder.h"
+#include "common/c.h"
+#include "stream/byteorder.h"
 #include "stream-util.h"
 #include "unit.h"
 
@@ -290,7 +291,7 @@ static void test_channel_options_checked(void)
 	};
 	int fd = memfd_new();
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		const struct migstream_writer_opts o = { .channel = &bad[i] };
 		struct migstream_writer *w = NULL;
 

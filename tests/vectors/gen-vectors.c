@@ -22,10 +22,11 @@
 
 #include <xxhash.h>
 
-#include "byteorder.h"
-#include "migstream.h"
-#include "migstream-reply.h"
-#include "stream-writer.h"
+#include "common/c.h"
+#include "stream/byteorder.h"
+#include "stream/migstream.h"
+#include "stream/reply.h"
+#include "stream/writer.h"
 
 #define VECTOR_TIME_NS UINT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
 
@@ -629,7 +630,7 @@ static int write_variants(const char *dir, const struct bad_vector *bv, size_t n
 	return 0;
 }
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define N(a) (ARRAY_SIZE(a))
 
 int main(int argc, char **argv)
 {

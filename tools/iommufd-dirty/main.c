@@ -16,17 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "closestream.h"
-#include "exitcodes.h"
-#include "log.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/outfile.h"
+#include "common/signals.h"
+#include "common/timeutil.h"
+#include "stream/writer.h"
 #include "options.h"
-#include "outfile.h"
-#include "scan.h"
-#include "signals.h"
-#include "stats.h"
-#include "stream-writer.h"
-#include "timeutil.h"
 #include "run-failure.h"
+#include "scan.h"
+#include "stats.h"
 #include "tracker.h"
 
 static uint64_t watched_pages(const struct dirty_range_list *ranges, uint64_t page_size)

@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "exitcodes.h"
-#include "log.h"
+#include "common/cli.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/strutils.h"
+#include "common/textescape.h"
+#include "vfio/device-cli.h"
 #include "options.h"
-#include "strutils.h"
-#include "textescape.h"
 
 enum {
 	OPT_BACKEND = 'b',

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ranges.h"
-#include "strutils.h"
+#include "common/strutils.h"
 
 int dirty_range_parse(const char *arg, bool allow_backing, struct dirty_range *out)
 {

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "c.h"
-#include "failure.h"
-#include "json-doc.h"
-#include "log.h"
+#include "common/c.h"
+#include "common/failure.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "vfio/device-cli.h"
 
 #include "run-failure.h"
 #include "stats.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The run's first failure (lib/failure), said once at the end, after
+ * The run's first failure (lib/common/failure), said once at the end, after
  * tracking is switched off: as the one error line on stderr and, with
  * --stats --json, as the last JSON line on stdout, where a reader of the
  * lines looks. A failure after the first (switching tracking off after a

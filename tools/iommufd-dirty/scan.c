@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "dirty-bitmap.h"
+#include "common/timeutil.h"
+#include "stream/dirty-bitmap.h"
 #include "run-failure.h"
 #include "scan.h"
-#include "timeutil.h"
 
 int dirty_scan_init(struct dirty_scan *s)
 {

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stream/writer.h"
 #include "ranges.h"
-#include "stream-writer.h"
 #include "tracker.h"
 
 struct dirty_scan {

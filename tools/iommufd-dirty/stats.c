@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <stdio_ext.h>
 
-#include "json-doc.h"
+#include "common/json-doc.h"
 #include "stats.h"
 
 static int print_json(FILE *out, const struct dirty_stats_line *l, uint64_t dirty_bytes)

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/log.h"
+#include "vfio/vfio-ioctl.h"
 #include "run-failure.h"
 #include "tracker-internal.h"
-#include "vfio-ioctl.h"
 
 /*
  * The core accepts as many ranges as fit in one kernel page

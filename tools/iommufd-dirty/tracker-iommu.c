@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
-#include "iommufd-ioctl.h"
-#include "log.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "vfio/iommufd-ioctl.h"
+#include "vfio/vfio-ioctl.h"
 #include "run-failure.h"
 #include "tracker-internal.h"
-#include "vfio-ioctl.h"
 
 static int map_backing(const struct dirty_range *r, void **va)
 {

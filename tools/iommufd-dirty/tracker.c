@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "dirty-bitmap.h"
+#include "stream/dirty-bitmap.h"
 #include "tracker-internal.h"
 
 int dirty_tracker_start(struct dirty_tracker *t, const struct dirty_range_list *ranges,

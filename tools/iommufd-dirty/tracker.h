@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vfio/device.h"
 #include "ranges.h"
-#include "vfio-device.h"
 
 enum dirty_backend {
 	DIRTY_BACKEND_IOMMU,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * --merge: the channels of a set (man/migstream.5, CHANNELS) read through
- * lib/channel-set, which checks the set and puts every device's chunks
+ * lib/stream/channel-set, which checks the set and puts every device's chunks
  * back in order, copied into a plain writer: one whole stream.
  *
  * --split=N: one stream into the N channels of a new set. Every channel
@@ -9,7 +9,7 @@
  * source's totals: they are the set's); the DATA chunks are dealt round
  * robin, keeping the source's numbering; other records go to channel 0.
  *
- * Outputs go through lib/outfile: a file appears under its name only when
+ * Outputs go through lib/common/outfile: a file appears under its name only when
  * the whole run succeeded.
  */
 #include <errno.h>
@@ -20,15 +20,15 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "channel-set.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/outfile.h"
+#include "common/progress.h"
+#include "stream/channel-set.h"
+#include "stream/writer.h"
 #include "convert.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "outfile.h"
 #include "output.h"
-#include "progress.h"
 #include "scan.h"
-#include "stream-writer.h"
 
 /* A stream writer's failure on a named output. */
 static int output_error(const struct vmt_outfile *out, int err)

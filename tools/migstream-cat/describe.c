@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "describe.h"
-#include "migstream-reply.h"
-#include "vfio-mig.h"
+#include "stream/reply.h"
+#include "vfio/mig.h"
 
 void cat_format_time(uint64_t time_ns, char *buf, size_t len)
 {
@@ -133,7 +133,7 @@ static void describe_device(const struct migstream_device *d, struct cat_row *ro
 	add_str(row, "driver", "driver", d->driver);
 	f = add_field(row, "mig_flags", "migration_flags", CAT_FIELD_FLAGS);
 	f->num = d->mig_flags;
-	f->flag_name = vmt_mig_flag_name;
+	f->flag_name = vmt_migration_flag_name;
 	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num = d->stop_copy_size;
 	add_str(row, "mdev_type", "mdev_type", d->mdev_type)->quiet_empty = true;
 	describe_pci_ids(d, row);
@@ -151,7 +151,7 @@ static void describe_data(const struct migstream_data *d, struct cat_row *row)
 static void describe_precopy_info(const struct migstream_precopy_info *p, struct cat_row *row)
 {
 	set_num(row, CAT_COL_DEVICE, p->device);
-	add_str(row, "state", "state", vmt_mig_state_name(p->state));
+	add_str(row, "state", "state", vmt_state_name(p->state));
 	add_num(row, "initial_bytes", "initial_bytes", p->initial_bytes);
 	add_num(row, "dirty_bytes", "dirty_bytes", p->dirty_bytes);
 	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num = p->stop_copy_size;

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stream/migstream.h"
 #include "fields.h"
-#include "migstream.h"
 
 /* A type the listing names and describes (the forward stream's, INIT_DATA_SENT, the reply records). */
 bool cat_type_known(uint16_t type);

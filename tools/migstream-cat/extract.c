@@ -5,14 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "closestream.h"
-#include "exitcodes.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/fdio.h"
+#include "common/log.h"
+#include "common/textescape.h"
 #include "extract.h"
-#include "fdio.h"
-#include "log.h"
 #include "output.h"
 #include "scan.h"
-#include "textescape.h"
 
 struct extract_ctx {
 	const char *name; /* --extract=NAME: the index comes from the DEVICE record of that name */

@@ -10,9 +10,9 @@
 #include <strings.h>
 
 #include "fields.h"
-#include "json-doc.h"
-#include "textescape.h"
-#include "vfio-mig.h"
+#include "common/json-doc.h"
+#include "common/textescape.h"
+#include "vfio/mig.h"
 
 const struct cat_column_info cat_columns[CAT_NCOLUMNS] = {
 	[CAT_COL_OFFSET] = { "offset", "OFFSET", 12, true, "byte offset of the record header" },
@@ -54,7 +54,7 @@ int cat_parse_columns(const char *list, enum cat_column *out, int *n)
 
 /*
  * Strings in a stream come from the network: everything that could drive
- * the terminal showing the listing is written as \xNN (lib/textescape).
+ * the terminal showing the listing is written as \xNN (lib/common/textescape).
  */
 static const char *printable(const char *text)
 {
@@ -136,7 +136,7 @@ static int format_target(char *buf, size_t len, const struct migstream_result_de
 
 	cat_result_flags_string(e->flags, "-", flags, sizeof(flags));
 	return snprintf(buf, len, "%" PRIu32 ":%s:%s", e->device,
-			e->state == MIGSTREAM_STATE_UNKNOWN ? "unknown" : vmt_mig_state_name(e->state), flags);
+			e->state == MIGSTREAM_STATE_UNKNOWN ? "unknown" : vmt_state_name(e->state), flags);
 }
 
 /* One field's value as INFO shows it; the number of characters it took (or wanted). */
@@ -208,7 +208,7 @@ static void add_targets_json(struct json_object *doc, const char *key, const str
 		if (e->state == MIGSTREAM_STATE_UNKNOWN)
 			vmt_json_add_null(o, "state");
 		else
-			vmt_json_add_str(o, "state", vmt_mig_state_name(e->state));
+			vmt_json_add_str(o, "state", vmt_state_name(e->state));
 		vmt_json_add_flags(o, "flags", e->flags, migstream_result_flag_name);
 	}
 }

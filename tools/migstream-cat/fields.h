@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "migstream.h"
-#include "migstream-reply.h"
+#include "stream/migstream.h"
+#include "stream/reply.h"
 
 enum cat_column {
 	CAT_COL_OFFSET,

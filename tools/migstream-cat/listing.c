@@ -9,14 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "closestream.h"
+#include "common/c.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "stream/dirty-bitmap.h"
+#include "stream/reply.h"
 #include "describe.h"
-#include "dirty-bitmap.h"
-#include "exitcodes.h"
-#include "json-doc.h"
 #include "listing.h"
-#include "log.h"
-#include "migstream-reply.h"
 #include "output.h"
 #include "reply.h"
 #include "scan.h"
@@ -189,7 +190,7 @@ int cat_list_inputs(const struct cat_opts *o)
 	}
 	ctx->o = o;
 	ctx->cols = o->ncolumns ? o->columns : default_columns;
-	ctx->ncols = o->ncolumns ? o->ncolumns : (int)(sizeof(default_columns) / sizeof(default_columns[0]));
+	ctx->ncols = o->ncolumns ? o->ncolumns : (int)(ARRAY_SIZE(default_columns));
 	ctx->show_names = o->ninputs > 1 && !o->json;
 	switch (o->mode) {
 	case CAT_MODE_VERIFY:

@@ -12,17 +12,17 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/cli.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/strutils.h"
+#include "stream/record-alloc.h"
+#include "stream/writer.h"
 #include "cat.h"
-#include "cli.h"
-#include "closestream.h"
 #include "convert.h"
-#include "exitcodes.h"
 #include "extract.h"
 #include "listing.h"
-#include "log.h"
-#include "record-alloc.h"
-#include "stream-writer.h"
-#include "strutils.h"
 
 enum {
 	OPT_FORCE = 'f',

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
-#include "log.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
 #include "output.h"
 
 int cat_write_error(int neg_errno)

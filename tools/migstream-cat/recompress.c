@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "closestream.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "stream/writer.h"
 #include "convert.h"
-#include "exitcodes.h"
-#include "log.h"
 #include "output.h"
 #include "scan.h"
-#include "stream-writer.h"
 
 struct recompress_ctx {
 	const struct cat_opts *o;

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "stream/reply.h"
 #include "describe.h"
-#include "migstream-reply.h"
 #include "reply.h"
 
 const char *cat_stream_kind_name(enum cat_stream_kind kind)

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "migstream.h"
+#include "stream/migstream.h"
 
 enum cat_stream_kind {
 	CAT_STREAM_UNDECIDED, /* only STREAM_HEADER and unknown ancillary records so far */

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/exitcodes.h"
+#include "common/failure.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "common/progress.h"
 #include "fields.h"
-#include "exitcodes.h"
-#include "failure.h"
-#include "json-doc.h"
-#include "log.h"
-#include "progress.h"
 #include "scan.h"
 
 #define STDIN_NAME "<stdin>"

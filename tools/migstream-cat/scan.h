@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stream/reader.h"
 #include "cat.h"
-#include "stream-reader.h"
 
 struct cat_stream {
 	const char *path; /* as given: "-" for standard input */
@@ -44,7 +44,7 @@ int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const s
 /* Opens an input for reading: fd, or -1 after printing why (exit 1). */
 int cat_open_input(const char *path, const char **name);
 /*
- * Whether to draw lib/progress's line: as it says, except that a listing
+ * Whether to draw lib/common/progress's line: as it says, except that a listing
  * on the terminal would be garbled by it.
  */
 bool cat_progress_wanted(const struct cat_opts *o);

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/json-doc.h"
+#include "common/strutils.h"
+#include "stream/reply.h"
+#include "vfio/mig.h"
 #include "fields.h"
-#include "json-doc.h"
-#include "migstream-reply.h"
-#include "strutils.h"
 #include "summary.h"
-#include "vfio-mig.h"
 
 void cat_summary_init(struct cat_summary *s)
 {
@@ -165,7 +165,7 @@ static void print_reply_text(FILE *out, const struct cat_summary *s)
 
 		cat_result_flags_string(e->flags, "none", flags, sizeof(flags));
 		fprintf(out, "    device %-9" PRIu32 "%s, %s\n", e->device,
-			e->state == MIGSTREAM_STATE_UNKNOWN ? "state unknown" : vmt_mig_state_name(e->state), flags);
+			e->state == MIGSTREAM_STATE_UNKNOWN ? "state unknown" : vmt_state_name(e->state), flags);
 	}
 	if (s->result.message[0]) {
 		fprintf(out, "    %-16s", "message");
@@ -213,7 +213,7 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 		if (d->precopy_samples)
 			fprintf(out, "    %-16s%" PRIu64 ", last: %s initial_bytes=%" PRIu64
 				" dirty_bytes=%" PRIu64 "\n", "precopy info", d->precopy_samples,
-				vmt_mig_state_name(d->last_sample.state),
+				vmt_state_name(d->last_sample.state),
 				d->last_sample.initial_bytes, d->last_sample.dirty_bytes);
 	}
 	fprintf(out, "  precopy info:   %" PRIu64 " samples\n", s->precopy_samples);

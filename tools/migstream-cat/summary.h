@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "migstream.h"
-#include "migstream-reply.h"
+#include "stream/migstream.h"
+#include "stream/reply.h"
 
 /* The reader refuses streams with more devices than this. */
 #define CAT_SUMMARY_MAX_DEVICES MIGSTREAM_MAX_DEVICES

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdio.h"
+#include "common/fdio.h"
 #include "output.h"
 #include "tee.h"
 

@@ -9,15 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "closestream.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/fdio.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "stream/writer.h"
 #include "convert.h"
-#include "exitcodes.h"
-#include "fdio.h"
-#include "log.h"
 #include "output.h"
-#include "progress.h"
 #include "scan.h"
-#include "stream-writer.h"
 
 /* VFIO_MIGRATION_STOP_COPY: the least a migratable device offers. */
 #define WRAP_DEFAULT_MIG_FLAGS 1

@@ -10,11 +10,12 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "cli.h"
-#include "closestream.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "strutils.h"
+#include "common/c.h"
+#include "common/cli.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/strutils.h"
 #include "uffd-output.h"
 #include "uffd-report.h"
 
@@ -51,7 +52,7 @@ struct probe_opts {
 	int memory;		/* -1: each profile's own */
 	const struct uffd_profile *required[8];
 	unsigned int nrequired;
-	const char *device;    /* lib/cli's argument, valid until vmt_cli_end() */
+	const char *device;    /* lib/common/cli's argument, valid until vmt_cli_end() */
 	const char *tmpfs_dir; /* the same */
 };
 
@@ -105,7 +106,7 @@ static void add_required(struct probe_opts *o, const char *list)
 		}
 		for (unsigned int i = 0; i < o->nrequired; i++)
 			dup |= o->required[i] == p;
-		if (!dup && o->nrequired < sizeof(o->required) / sizeof(o->required[0]))
+		if (!dup && o->nrequired < ARRAY_SIZE(o->required))
 			o->required[o->nrequired++] = p;
 	}
 	free(copy);

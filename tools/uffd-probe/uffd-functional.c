@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "timeutil.h"
+#include "common/log.h"
+#include "common/timeutil.h"
 #include "uffd-api.h"
 #include "uffd-functional.h"
 #include "uffd-ioctl.h"

@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "uffd-ioctl.h"
 #include "uffd-uapi.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "uffd-api.h"
 #include "uffd-ioctl.h"
 #include "uffd-matrix.h"

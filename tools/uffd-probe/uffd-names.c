@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/c.h"
 #include "uffd-names.h"
 #include "uffd-uapi.h"
 
@@ -47,21 +48,21 @@ const unsigned int uffd_range_ioctl_bits[] = {
 	_UFFDIO_CONTINUE, _UFFDIO_POISON, _UFFDIO_MOVE,
 };
 const unsigned int uffd_range_ioctl_count =
-	sizeof(uffd_range_ioctl_bits) / sizeof(uffd_range_ioctl_bits[0]);
+	ARRAY_SIZE(uffd_range_ioctl_bits);
 
 const char *uffd_feature_name(unsigned int bit)
 {
-	return bit < sizeof(feature_names) / sizeof(feature_names[0]) ? feature_names[bit] : NULL;
+	return bit < ARRAY_SIZE(feature_names) ? feature_names[bit] : NULL;
 }
 
 const char *uffd_ioctl_name(unsigned int bit)
 {
-	return bit < sizeof(ioctl_names) / sizeof(ioctl_names[0]) ? ioctl_names[bit] : NULL;
+	return bit < ARRAY_SIZE(ioctl_names) ? ioctl_names[bit] : NULL;
 }
 
 uint64_t uffd_feature_by_name(const char *name)
 {
-	for (unsigned int bit = 0; bit < sizeof(feature_names) / sizeof(feature_names[0]); bit++)
+	for (unsigned int bit = 0; bit < ARRAY_SIZE(feature_names); bit++)
 		if (feature_names[bit] && strcasecmp(feature_names[bit], name) == 0)
 			return (uint64_t)1 << bit;
 	return 0;

@@ -16,7 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/c.h"
+#include "common/log.h"
 #include "uffd-ioctl.h"
 #include "uffd-open.h"
 #include "uffd-uapi.h"
@@ -230,7 +231,7 @@ int uffd_open_best(const char *device_path, bool need_kernel_faults,
 	};
 	int first_err = 0;
 
-	for (unsigned int i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(order); i++) {
 		int fd;
 
 		if (need_kernel_faults && !uffd_open_method_kernel_faults(order[i]))

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json-doc.h"
+#include "common/json-doc.h"
 #include "uffd-names.h"
 #include "uffd-output.h"
 

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "failure.h"
+#include "common/failure.h"
 #include "uffd-report.h"
 
 void uffd_print_table(FILE *out, const struct uffd_report *r);

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/c.h"
+#include "common/log.h"
 #include "uffd-api.h"
 #include "uffd-ioctl.h"
 #include "uffd-names.h"
@@ -89,7 +90,7 @@ const struct uffd_profile uffd_profiles[] = {
 	},
 };
 
-const unsigned int uffd_profile_count = sizeof(uffd_profiles) / sizeof(uffd_profiles[0]);
+const unsigned int uffd_profile_count = ARRAY_SIZE(uffd_profiles);
 
 const struct uffd_profile *uffd_profile_find(const char *name)
 {

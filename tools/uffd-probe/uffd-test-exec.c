@@ -29,6 +29,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/c.h"
+
 #define CAP_SYS_PTRACE_NR 19
 #define EXIT_SKIP 77
 
@@ -51,7 +53,7 @@ static int deny_userfaultfd(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {
-		.len = sizeof(code) / sizeof(code[0]),
+		.len = ARRAY_SIZE(code),
 		.filter = code,
 	};
 

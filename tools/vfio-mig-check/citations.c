@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "common/c.h"
 #include "citations.h"
 
 static const struct {
@@ -60,7 +61,7 @@ static const char *file_of(const char *word, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(table); i++) {
 		size_t plen = strlen(table[i].prefix);
 
 		if (plen <= n && !strncmp(word, table[i].prefix, plen) &&

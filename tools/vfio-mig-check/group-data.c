@@ -10,10 +10,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/c.h"
+#include "vfio/vfio-ioctl.h"
 #include "groups.h"
 #include "probe.h"
 #include "results.h"
-#include "vfio-ioctl.h"
 
 /*
  * The uAPI says a driver should fail read() with ENOMSG at the temporary
@@ -217,7 +218,7 @@ void group_datasize(void)
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	for (i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(walk); i++) {
 		uint64_t len = 0;
 		int fd = NO_FD;
 

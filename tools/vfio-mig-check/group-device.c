@@ -8,11 +8,11 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "vfio/iommufd-ioctl.h"
+#include "vfio/vfio-ioctl.h"
 #include "groups.h"
-#include "iommufd-ioctl.h"
 #include "probe.h"
 #include "results.h"
-#include "vfio-ioctl.h"
 
 static int group_get_status(int group, uint32_t argsz, uint32_t *flags)
 {

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "vfio/iommufd-ioctl.h"
+#include "vfio/vfio-ioctl.h"
 #include "groups.h"
-#include "iommufd-ioctl.h"
 #include "probe.h"
 #include "results.h"
-#include "vfio-ioctl.h"
 
 #define CROSS_IOVA 0x1000000ull
 #define CROSS_LENGTH (64 * 1024ull)

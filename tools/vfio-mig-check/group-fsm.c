@@ -9,12 +9,13 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include "common/c.h"
+#include "common/timeutil.h"
+#include "vfio/vfio-ioctl.h"
 #include "groups.h"
 #include "probe.h"
 #include "results.h"
-#include "timeutil.h"
 #include "timing.h"
-#include "vfio-ioctl.h"
 
 /* Expected data_fd of a successful SET from -> to (the last arc walked). */
 static bool fsm_gives_fd(uint32_t from, uint32_t to)
@@ -53,7 +54,7 @@ static const uint32_t all_states[] = {
 	ST_RUNNING, ST_STOP, ST_RUNNING_P2P, ST_PRE_COPY, ST_PRE_COPY_P2P, ST_STOP_COPY,
 	ST_RESUMING,
 };
-#define NSTATES (sizeof(all_states) / sizeof(all_states[0]))
+#define NSTATES (ARRAY_SIZE(all_states))
 
 /*
  * Every (from, to) pair of the states the device claims, every state as a
@@ -80,7 +81,7 @@ void group_fsm(void)
 	    save_stream(&b, &peer_state.sink) < 0)
 		goto out;
 	for (i = 0; i < NSTATES; i++) {
-		for (j = 0; j < sizeof(targets) / sizeof(targets[0]); j++) {
+		for (j = 0; j < ARRAY_SIZE(targets); j++) {
 			uint32_t from = all_states[i], to = targets[j], got_state;
 			int from_fd = NO_FD, fd = NO_FD, ret, want = fsm_expected_err(from, to);
 			bool want_fd = !want && fsm_gives_fd(from, to), fd_ok, ok;
@@ -238,7 +239,7 @@ void group_reset(void)
 	direct = save_stream(&a, NULL);
 	if (direct < 0)
 		goto out;
-	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(from); i++) {
 		int fd = NO_FD;
 		uint32_t state = ~0U;
 		unsigned char byte = 0;

@@ -10,8 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/c.h"
+#include "vfio/iommufd-ioctl.h"
 #include "groups.h"
-#include "iommufd-ioctl.h"
 #include "kversion.h"
 #include "probe.h"
 #include "results.h"
@@ -171,9 +172,9 @@ void group_dmalog(void)
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	for (i = 0; i < sizeof(log_start_cases) / sizeof(log_start_cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(log_start_cases); i++)
 		check_log_start(a.fd, &log_start_cases[i]);
-	for (i = 0; i < sizeof(log_report_cases) / sizeof(log_report_cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(log_report_cases); i++)
 		check_log_report(a.fd, &log_report_cases[i]);
 	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
 			  NULL, 0, hdr),
@@ -261,7 +262,7 @@ void group_ioas(void)
 			 IOMMU_IOAS_MAP_WRITEABLE,
 		.ioas_id = ioas, .user_va = (uintptr_t)mem, .length = len, .iova = 0x1000000,
 	};
-	for (size_t i = 0; i < sizeof(map_cases) / sizeof(map_cases[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(map_cases); i++)
 		check_ioas_map(iommufd, &base, &map_cases[i]);
 	map = base;
 	map.flags &= ~IOMMU_IOAS_MAP_FIXED_IOVA;
@@ -440,7 +441,7 @@ static void check_bitmap_arguments(const struct dirty_ctx *c, uint64_t *bitmap)
 		  why, .iova = iova, .length = len + 16 * ps, .page_size = ps },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		check_dirty_bitmap(c, bitmap, &cases[i]);
 }
 

@@ -13,11 +13,11 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "stream/reader.h"
+#include "stream/writer.h"
 #include "groups.h"
 #include "probe.h"
 #include "results.h"
-#include "stream-reader.h"
-#include "stream-writer.h"
 
 /* Bytes as they come: their count and digest (DEV's, or the stream's). */
 struct tally {

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "groups.h"
-#include "uapi/vfio-uapi.h"
+#include "common/c.h"
+#include "vfio/uapi/vfio-uapi.h"
 
 struct check_config conf = { .iommufd = -1 };
 
@@ -113,7 +114,7 @@ static const struct check_group groups[] = {
 
 const struct check_group *groups_all(unsigned int *count)
 {
-	*count = sizeof(groups) / sizeof(groups[0]);
+	*count = ARRAY_SIZE(groups);
 	return groups;
 }
 
@@ -121,7 +122,7 @@ const struct check_group *group_by_name(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(groups); i++)
 		if (!strcmp(groups[i].name, name))
 			return &groups[i];
 	return NULL;

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "closestream.h"
-#include "exitcodes.h"
-#include "failure.h"
-#include "log.h"
-#include "signals.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/failure.h"
+#include "common/log.h"
+#include "common/signals.h"
 
 #include "groups.h"
 #include "kversion.h"

@@ -6,12 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/strutils.h"
+#include "vfio/device-cli.h"
+#include "vfio/device.h"
 #include "groups.h"
-#include "log.h"
 #include "options.h"
-#include "strutils.h"
-#include "vfio-device.h"
 
 static void usage(void)
 {

@@ -28,7 +28,7 @@ struct options {
 
 /*
  * Exits with a usage error (2) on a bad command line; --help and --version
- * exit 0. The strings stay lib/cli's until free_options().
+ * exit 0. The strings stay lib/common/cli's until free_options().
  */
 void parse_options(int argc, const char **argv, struct options *o);
 void free_options(struct options *o);

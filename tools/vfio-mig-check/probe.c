@@ -10,25 +10,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "iommufd-ioctl.h"
+#include "common/fdio.h"
+#include "common/timeutil.h"
+#include "vfio/iommufd-ioctl.h"
+#include "vfio/mig.h"
+#include "vfio/vfio-ioctl.h"
 #include "probe.h"
 #include "results.h"
 #include "timing.h"
-#include "timeutil.h"
-#include "vfio-ioctl.h"
-#include "vfio-mig.h"
 
 unsigned char io_buf[IO_CHUNK];
 
 const char *sname(uint32_t s)
 {
-	return vmt_mig_state_name(s);
+	return vmt_state_name(s);
 }
 
 /*
  * The checker's own copy of the kernel's state_flags_table, not
- * lib/vfio-mig's: the expectations must not share a mistake with the
+ * lib/vfio/mig's: the expectations must not share a mistake with the
  * library the other tools run on.
  */
 bool state_supported(uint32_t state, uint64_t flags)

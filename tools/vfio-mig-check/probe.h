@@ -3,7 +3,7 @@
  * The checks' view of a device: the cdev opened the documented way (open,
  * /dev/iommu, BIND, IOAS, ATTACH), the migration feature with arguments as
  * the checks build them, and plain reads and writes of a data fd.  Every
- * ioctl goes through lib/vfio-ioctl.h or lib/iommufd-ioctl.h; the "as
+ * ioctl goes through lib/vfio/vfio-ioctl.h or lib/vfio/iommufd-ioctl.h; the "as
  * built" wrappers there carry the deliberately wrong sizes.
  */
 #ifndef VMC_PROBE_H
@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "uapi/vfio-uapi.h"
-#include "uapi/iommufd-uapi.h"
+#include "vfio/uapi/iommufd-uapi.h"
+#include "vfio/uapi/vfio-uapi.h"
 
 #define NO_FD (-1)
 /* data_fd is preset to this before a SET, to see that the kernel wrote it */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The JSON report (schema "vfio-mig-check/1", vfio-mig-check(1)): one
- * document through lib/json-doc, printed at the end.
+ * document through lib/common/json-doc, printed at the end.
  */
 #include <errno.h>
 #include <stdio.h>
 
+#include "common/json-doc.h"
 #include "citations.h"
-#include "json-doc.h"
 #include "probe.h"
 #include "report.h"
 #include "results.h"

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "failure.h"
+#include "common/failure.h"
 #include "safety.h"
 
 struct run_info {

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "c.h"
+#include "common/c.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/timeutil.h"
 #include "citations.h"
-#include "exitcodes.h"
-#include "log.h"
 #include "results.h"
-#include "timeutil.h"
 
 static struct {
 	bool tap;

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iommufd-ioctl.h"
+#include "common/strutils.h"
+#include "vfio/iommufd-ioctl.h"
+#include "vfio/sysfs.h"
+#include "vfio/vfio-ioctl.h"
 #include "probe.h"
 #include "safety.h"
-#include "strutils.h"
-#include "sysfs.h"
-#include "vfio-ioctl.h"
 
 void safety_drop_everything(void)
 {

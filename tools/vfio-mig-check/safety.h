@@ -3,7 +3,7 @@
  * Keeping the devices safe: the checks walk them through every migration
  * state and reset them, so a device another process uses is refused, and
  * whatever happens (a failed check, a hang cut short by SIGINT, SIGTERM or
- * SIGHUP: lib/signals.h) every device is left RUNNING, reset when it was not.
+ * SIGHUP: lib/common/signals.h) every device is left RUNNING, reset when it was not.
  */
 #ifndef VMC_SAFETY_H
 #define VMC_SAFETY_H
@@ -40,7 +40,7 @@ int target_preflight(const struct target *t, struct target_facts *facts, char *w
 int target_leave_running(struct target *t);
 
 /*
- * After a stop signal (lib/signals.h): every fd beyond stderr closed, so
+ * After a stop signal (lib/common/signals.h): every fd beyond stderr closed, so
  * that the devices can be bound again and put back.
  */
 void safety_drop_everything(void);

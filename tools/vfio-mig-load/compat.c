@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "uapi/vfio-uapi.h"
-#include "vfio-mig.h"
+#include "common/textescape.h"
+#include "vfio/mig.h"
+#include "vfio/uapi/vfio-uapi.h"
 #include "compat.h"
-#include "textescape.h"
 
 static bool known(const char *s)
 {
@@ -39,15 +39,15 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 	msg[0] = '\0';
 	if (!(target->mig_flags & VFIO_MIGRATION_STOP_COPY)) {
 		snprintf(msg, msglen, "target does not support migration (flags %s)",
-			 vmt_mig_flags_string(target->mig_flags, tbuf, sizeof(tbuf)));
+			 vmt_migration_flags_string(target->mig_flags, tbuf, sizeof(tbuf)));
 		return LOAD_COMPAT_UNSUPPORTED;
 	}
 	missing = desc->mig_flags & ~target->mig_flags & data_features;
 	if (missing) {
 		snprintf(msg, msglen, "migration flags differ: stream %s, target %s (target lacks %s)",
-			 vmt_mig_flags_string(desc->mig_flags, sbuf, sizeof(sbuf)),
-			 vmt_mig_flags_string(target->mig_flags, tbuf, sizeof(tbuf)),
-			 vmt_mig_flags_string(missing, mbuf, sizeof(mbuf)));
+			 vmt_migration_flags_string(desc->mig_flags, sbuf, sizeof(sbuf)),
+			 vmt_migration_flags_string(target->mig_flags, tbuf, sizeof(tbuf)),
+			 vmt_migration_flags_string(missing, mbuf, sizeof(mbuf)));
 		return LOAD_COMPAT_MISMATCH;
 	}
 	if ((desc->id_flags & MIGSTREAM_DEV_PCI_IDS) && target->has_pci_ids) {

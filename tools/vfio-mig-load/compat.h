@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "migstream.h"
+#include "stream/migstream.h"
 
 /* What the tool knows of a target device, in the descriptor's terms. */
 struct load_target_identity {

@@ -32,28 +32,29 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "c.h"
-#include "channel-set.h"
-#include "closestream.h"
+#include "common/c.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/failure.h"
+#include "common/fdio.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "common/signals.h"
+#include "common/strutils.h"
+#include "common/summary-file.h"
+#include "common/textescape.h"
+#include "common/timeutil.h"
+#include "stream/channel-set.h"
+#include "stream/reader.h"
+#include "stream/record-alloc.h"
+#include "stream/reply.h"
+#include "vfio/device-cli.h"
+#include "vfio/mig.h"
 #include "compat.h"
-#include "exitcodes.h"
-#include "failure.h"
-#include "json-doc.h"
-#include "fdio.h"
-#include "log.h"
-#include "record-alloc.h"
 #include "options.h"
-#include "progress.h"
-#include "signals.h"
 #include "reply.h"
-#include "migstream-reply.h"
-#include "stream-reader.h"
-#include "strutils.h"
-#include "summary-file.h"
 #include "target.h"
-#include "textescape.h"
-#include "timeutil.h"
-#include "vfio-mig.h"
 #include "writer.h"
 
 struct load;
@@ -71,7 +72,7 @@ struct load {
 	struct migstream_reader *reader;
 	/*
 	 * Several -i: the channels of a set, read as one stream by
-	 * lib/channel-set (then reader is NULL); the record's channel.
+	 * lib/stream/channel-set (then reader is NULL); the record's channel.
 	 */
 	struct migstream_channel_set *set;
 	const char *channel_names[MIGSTREAM_MAX_CHANNELS];
@@ -323,12 +324,12 @@ static int dry_run_device(struct load *ld, struct load_target *t,
 			 why);
 		break;
 	case LOAD_COMPAT_UNSUPPORTED:
-		vmt_err("%s: %s (dry run: untouched, %s)", t->spec, why, vmt_mig_state_name(t->dev->state));
+		vmt_err("%s: %s (dry run: untouched, %s)", t->spec, why, vmt_state_name(t->dev->state));
 		code = VMT_EXIT_UNSUPPORTED;
 		break;
 	case LOAD_COMPAT_MISMATCH:
 		vmt_err("%s: stream device %u ('%s') is incompatible: %s (dry run: untouched, %s%s)",
-			t->spec, desc->index, name, why, vmt_mig_state_name(t->dev->state),
+			t->spec, desc->index, name, why, vmt_state_name(t->dev->state),
 			ld->opts.force ? "; --force would load it anyway" : "");
 		code = ld->opts.force ? VMT_EXIT_OK : VMT_EXIT_BADDATA;
 		break;
@@ -799,7 +800,7 @@ static int dry_run_result(struct load *ld)
 {
 	for (unsigned int i = 0; i < ld->target_count; i++)
 		vmt_dbg("%s: untouched, %s", ld->targets[i].spec,
-			vmt_mig_state_name(ld->targets[i].dev->state));
+			vmt_state_name(ld->targets[i].dev->state));
 	return ld->dry_run_code;
 }
 
@@ -835,12 +836,12 @@ static int finish_targets(struct load *ld)
 	}
 	for (unsigned int i = 0; i < ld->target_count; i++) {
 		struct load_target *t = &ld->targets[i];
-		const char *from = vmt_mig_state_name(t->dev->state);
+		const char *from = vmt_state_name(t->dev->state);
 		int rc = load_target_finish(t, ld->opts.then_state);
 
 		if (rc < 0)
 			return fail(ld, vmt_exit_code_for_error(rc), "%s: %s -> %s failed: %s", t->spec, from,
-				    vmt_mig_state_name(ld->opts.then_state), strerror(-rc));
+				    vmt_state_name(ld->opts.then_state), strerror(-rc));
 		t->summary->final_state = t->dev->state;
 	}
 	ld->summary.final_state_ns = vmt_monotonic_ns();
@@ -971,7 +972,7 @@ static bool set_cancelled(void *ctx)
 	return vmt_stop_signal() || atomic_load(&ld->cancelled);
 }
 
-/* Several -i: the channels of one set (lib/channel-set), merged into one stream. */
+/* Several -i: the channels of one set (lib/stream/channel-set), merged into one stream. */
 static int open_channel_set(struct load *ld)
 {
 	struct migstream_channel_input in[MIGSTREAM_MAX_CHANNELS];
@@ -1134,7 +1135,7 @@ static void recover_all(struct load *ld, struct vmt_device_fate *fates)
 
 		fates[i] = (struct vmt_device_fate){
 			.name = t->spec,
-			.state = state,
+			.state = vmt_state_name_or_null(state),
 			.touched = t->touched,
 			.reset = t->dev && t->dev->resets > resets,
 			.recovery_failed = failed,
@@ -1156,7 +1157,7 @@ static struct vmt_device_fate *loaded_fates(const struct load *ld)
 	for (unsigned int i = 0; fates && i < ld->target_count; i++)
 		fates[i] = (struct vmt_device_fate){
 			.name = ld->targets[i].spec,
-			.state = ld->targets[i].dev ? ld->targets[i].dev->state : VMT_STATE_UNKNOWN,
+			.state = vmt_state_name_or_null(ld->targets[i].dev ? ld->targets[i].dev->state : VMT_STATE_UNKNOWN),
 			.touched = ld->targets[i].touched,
 		};
 	return fates;

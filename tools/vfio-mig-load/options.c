@@ -10,15 +10,16 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cli.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "migstream.h"
+#include "common/cli.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/outfile.h"
+#include "common/strutils.h"
+#include "common/textescape.h"
+#include "stream/migstream.h"
+#include "vfio/device-cli.h"
+#include "vfio/uapi/vfio-uapi.h"
 #include "options.h"
-#include "outfile.h"
-#include "strutils.h"
-#include "textescape.h"
-#include "uapi/vfio-uapi.h"
 
 enum {
 	OPT_DEVICE = 'd',

@@ -12,7 +12,7 @@
 /* --queue-size's default: chunks waiting for one device's writer, in bytes. */
 #define LOAD_QUEUE_DEFAULT (64ull << 20)
 
-/* The strings point into lib/cli's arguments, valid until load_options_free(). */
+/* The strings point into lib/common/cli's arguments, valid until load_options_free(). */
 struct load_mapping {
 	uint32_t index;	  /* stream device index */
 	const char *spec; /* target device as given */

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "migstream-reply.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "stream/reply.h"
+#include "stream/writer.h"
+#include "vfio/mig.h"
 #include "reply.h"
-#include "stream-writer.h"
-#include "timeutil.h"
-#include "vfio-mig.h"
 
 struct pending_ack {
 	uint32_t generation; /* 0: none due */

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "migstream.h"
+#include "stream/migstream.h"
 #include "target.h"
 
 struct load_reply;

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "json-doc.h"
-#include "log.h"
-#include "strutils.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "common/strutils.h"
+#include "vfio/mig.h"
 #include "summary.h"
-#include "vfio-mig.h"
 
 static uint64_t device_total(const struct load_device_summary *d)
 {
@@ -86,7 +86,7 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL], b2, sizeof(b2)),
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], b3, sizeof(b3)),
 			vmt_format_size(d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY], b4, sizeof(b4)),
-			d->chunks, d->digest, vmt_mig_state_name(d->final_state));
+			d->chunks, d->digest, vmt_state_name(d->final_state));
 		fprintf(out, "%s: device %" PRIu32 ": writer %s in %.3f s, queue peak %s, "
 			"from %u channel%s, loaded after %.3f s",
 			vmt_progname(), d->stream_index, vmt_format_size(d->writer_bytes, b1, sizeof(b1)),
@@ -124,7 +124,7 @@ static void add_device(struct json_object *devices, const struct load_summary *s
 	vmt_json_add_u64(o, "chunks", d->chunks);
 	snprintf(digest, sizeof(digest), "%016" PRIx64, d->digest);
 	vmt_json_add_str(o, "digest", d->digest_checked ? digest : NULL);
-	vmt_json_add_str(o, "final_state", vmt_mig_state_name(d->final_state));
+	vmt_json_add_str(o, "final_state", vmt_state_name(d->final_state));
 	vmt_json_add_bool(o, "reset", d->reset);
 	vmt_json_add_bool(o, "recovery_failed", d->recovery_failed);
 	vmt_json_add_u64(o, "reorder_peak_bytes", d->reorder_peak);

@@ -15,8 +15,8 @@
 
 #include <json-c/json_object.h>
 
-#include "failure.h"
-#include "migstream.h"
+#include "common/failure.h"
+#include "stream/migstream.h"
 
 #define LOAD_PHASE_SLOTS (MIGSTREAM_PHASE_STOP_COPY + 1)
 

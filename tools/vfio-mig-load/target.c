@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Device side of a load, over lib/vfio-device and lib/vfio-mig: this module
+ * Device side of a load, over lib/vfio/device and lib/vfio/mig: this module
  * decides what a load does to a device; those modules do it.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "log.h"
+#include "common/log.h"
+#include "vfio/mig.h"
 #include "target.h"
-#include "vfio-mig.h"
 
 int load_target_open(struct load_target *t, bool force_group, uint64_t reorder_limit)
 {
@@ -28,7 +28,7 @@ int load_target_open(struct load_target *t, bool force_group, uint64_t reorder_l
 	t->initial_state = state;
 	vmt_dbg("%s: opened %s (%s), migration flags 0x%llx, state %s", t->spec, t->dev->node,
 		vmt_device_access_name(t->dev->access), (unsigned long long)t->dev->mig_flags,
-		vmt_mig_state_name(state));
+		vmt_state_name(state));
 	if (reorder_limit) {
 		t->digest = XXH3_createState();
 		if (!t->digest)

@@ -14,9 +14,9 @@
 
 #include <xxhash.h>
 
+#include "vfio/device.h"
 #include "reorder.h"
 #include "summary.h"
-#include "vfio-device.h"
 #include "writer.h"
 
 struct load_target {

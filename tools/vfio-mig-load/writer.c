@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timeutil.h"
+#include "common/timeutil.h"
 #include "writer.h"
 
 struct load_item *load_item_new(enum load_item_kind kind, uint32_t len)

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "migstream.h"
+#include "stream/migstream.h"
 
 enum load_item_kind {
 	LOAD_ITEM_CHUNK,      /* bytes for the data fd */

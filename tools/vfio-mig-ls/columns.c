@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vfio-mig.h"
+#include "common/c.h"
+#include "vfio/mig.h"
 
 #include "columns.h"
 
@@ -23,7 +24,7 @@ const struct ls_column_info ls_columns[LS_NCOLUMNS] = {
 	[LS_COL_OPEN] = { "OPEN", "open", false,
 			  "ok, busy (in use, e.g. by a VMM), denied, no-node, error" },
 	[LS_COL_MIGRATION] = { "MIGRATION", "migration_flags", false,
-			       "migration flags (STOP_COPY|P2P|PRE_COPY), none", vmt_mig_flag_name },
+			       "migration flags (STOP_COPY|P2P|PRE_COPY), none", vmt_migration_flag_name },
 	[LS_COL_STATE] = { "STATE", "state", false, "migration state" },
 	[LS_COL_STOP_COPY] = { "STOP-COPY", "stop_copy_bytes", true,
 			       "stop-copy size (MIG_DATA_SIZE)" },
@@ -37,7 +38,7 @@ const enum ls_column ls_default_columns[] = {
 	LS_COL_ID,	  LS_COL_OPEN,	    LS_COL_MIGRATION, LS_COL_STATE,
 	LS_COL_STOP_COPY, LS_COL_DMA_LOG,   LS_COL_DIRTY,
 };
-const int ls_ndefault_columns = sizeof(ls_default_columns) / sizeof(ls_default_columns[0]);
+const int ls_ndefault_columns = ARRAY_SIZE(ls_default_columns);
 
 static int column_by_name(const char *name, size_t len)
 {
@@ -99,12 +100,12 @@ static void migration_value(const struct ls_device *d, enum ls_column col, struc
 	case LS_COL_MIGRATION:
 		v->kind = LS_VAL_FLAGS;
 		v->num = d->migratable ? d->mig_flags : 0;
-		v->str = d->migratable ? vmt_mig_flags_string(d->mig_flags, v->buf, sizeof(v->buf))
+		v->str = d->migratable ? vmt_migration_flags_string(d->mig_flags, v->buf, sizeof(v->buf))
 				       : "none";
 		break;
 	case LS_COL_STATE:
 		if (d->state_known)
-			set_str(v, vmt_mig_state_name(d->state));
+			set_str(v, vmt_state_name(d->state));
 		break;
 	case LS_COL_STOP_COPY:
 		if (d->stop_copy_known) {

@@ -30,7 +30,7 @@ enum ls_column {
 
 /*
  * One value: unknown ("-", JSON null), text, a number, a byte count, yes/no,
- * or flags (num, shown as str; -J: lib/json-doc's number and _names).
+ * or flags (num, shown as str; -J: lib/common/json-doc's number and _names).
  */
 struct ls_value {
 	enum { LS_VAL_NONE, LS_VAL_STR, LS_VAL_NUM, LS_VAL_SIZE, LS_VAL_BOOL, LS_VAL_FLAGS } kind;

@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "closestream.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "sysfs.h"
+#include "common/cli.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "vfio/device-cli.h"
+#include "vfio/sysfs.h"
 
 #include "columns.h"
 #include "output.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json-doc.h"
+#include "common/json-doc.h"
 #include "output.h"
 
 /* lsblk's sizes: "60B", "1M", "1.5G". */

@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "iommufd-ioctl.h"
-#include "log.h"
-#include "vfio-device.h"
-#include "vfio-ioctl.h"
-#include "vfio-mig.h"
+#include "common/log.h"
+#include "vfio/device.h"
+#include "vfio/iommufd-ioctl.h"
+#include "vfio/mig.h"
+#include "vfio/vfio-ioctl.h"
 
 #include "probe.h"
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sysfs.h"
+#include "vfio/sysfs.h"
 
 /* Whether the device could be opened, and if not, why. */
 enum ls_access {

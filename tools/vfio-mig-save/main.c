@@ -12,24 +12,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "closestream.h"
-#include "exitcodes.h"
-#include "failure.h"
-#include "json-doc.h"
-#include "log.h"
-#include "outfile.h"
+#include "common/cli.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/failure.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "common/outfile.h"
+#include "common/progress.h"
+#include "common/signals.h"
+#include "common/strutils.h"
+#include "common/summary-file.h"
+#include "stream/record-alloc.h"
+#include "vfio/device-cli.h"
+#include "vfio/device.h"
+#include "vfio/mig.h"
 #include "output.h"
-#include "progress.h"
-#include "record-alloc.h"
 #include "return-path.h"
 #include "save.h"
-#include "signals.h"
-#include "strutils.h"
 #include "summary.h"
-#include "summary-file.h"
-#include "vfio-device.h"
-#include "vfio-mig.h"
 
 #define MAX_DEVICES 64
 #define DEFAULT_MAX_ROUNDS 32
@@ -90,7 +91,7 @@ static const struct poptOption options[] = {
 	POPT_TABLEEND
 };
 
-/* The strings point into lib/cli's arguments, valid until vmt_cli_end(). */
+/* The strings point into lib/common/cli's arguments, valid until vmt_cli_end(). */
 struct cli {
 	const char *devices[MAX_DEVICES];
 	unsigned int ndevices;
@@ -159,7 +160,7 @@ static uint32_t state_or_usage(const char *s, const char *option)
 {
 	uint32_t state;
 
-	if (vmt_mig_state_parse(s, &state) < 0 ||
+	if (vmt_state_parse(s, &state) < 0 ||
 	    (state != VFIO_DEVICE_STATE_STOP && state != VFIO_DEVICE_STATE_RUNNING))
 		vmt_usage_error("invalid %s argument: '%s' (expected stop or running)", option, s);
 	return state;
@@ -410,7 +411,7 @@ static void finish_output(struct vmt_outfile *out, struct save_ctx *ctx)
 
 /*
  * --summary-file, before anything is said: a summary that cannot be
- * written (lib/summary-file) fails a save that succeeded, and the error
+ * written (lib/common/summary-file) fails a save that succeeded, and the error
  * line and the document on stderr say so; after a failed save it is one
  * more warning. Returns that failure's error line (malloc'd), or NULL.
  */

@@ -19,14 +19,14 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "c.h"
-#include "exitcodes.h"
-#include "failure.h"
-#include "log.h"
+#include "common/c.h"
+#include "common/exitcodes.h"
+#include "common/failure.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "common/timeutil.h"
+#include "stream/writer.h"
 #include "output.h"
-#include "signals.h"
-#include "stream-writer.h"
-#include "timeutil.h"
 
 enum item_kind {
 	ITEM_DATA,

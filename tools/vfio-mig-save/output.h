@@ -2,7 +2,7 @@
 /*
  * The output side of the save engine: what the device readers and the
  * main thread put into the stream goes through one ordered log
- * (lib/chunk-queue) to one writer thread per channel; with -z, DATA
+ * (lib/stream/chunk-queue) to one writer thread per channel; with -z, DATA
  * records are compressed on a pool of workers on the way. Also the
  * failure and cancel of the save, which every thread shares.
  */
@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "chunk-queue.h"
+#include "stream/chunk-queue.h"
 #include "save.h"
 
 /*

@@ -17,13 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "common/textescape.h"
+#include "common/timeutil.h"
+#include "stream/reader.h"
+#include "vfio/mig.h"
 #include "return-path.h"
-#include "signals.h"
-#include "stream-reader.h"
-#include "textescape.h"
-#include "timeutil.h"
-#include "vfio-mig.h"
 
 struct return_path {
 	int fd;
@@ -202,7 +202,7 @@ static int check_result_devices(struct return_path *rp, const struct save_ctx *c
 				       sd->index, sd->dev->name,
 				       e->flags & MIGSTREAM_RESULT_LOADED ? "loaded but not in the state asked for" :
 									    "not loaded",
-				       vmt_mig_state_name(e->state));
+				       vmt_state_name(e->state));
 	}
 	return 0;
 }

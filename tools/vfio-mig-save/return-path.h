@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "migstream-reply.h"
+#include "stream/reply.h"
 #include "save.h"
 
 struct return_path;

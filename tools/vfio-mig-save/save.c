@@ -24,19 +24,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "closestream.h"
-#include "device-record.h"
-#include "failure.h"
-#include "log.h"
-#include "precopy.h"
-#include "migstream-reply.h"
+#include "bridge/device-record.h"
+#include "bridge/precopy-sample.h"
+#include "common/closestream.h"
+#include "common/failure.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "common/strutils.h"
+#include "common/timeutil.h"
+#include "stream/reply.h"
+#include "vfio/mig.h"
+#include "vfio/precopy.h"
 #include "output.h"
 #include "return-path.h"
 #include "save.h"
-#include "signals.h"
-#include "strutils.h"
-#include "timeutil.h"
-#include "vfio-mig.h"
 
 const char *save_switch_reason_name(enum save_switch_reason reason)
 {
@@ -84,7 +85,7 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 	ret = vmt_mig_set_state(sd->dev, state);
 	if (ret < 0)
 		return save_fail(ctx, sd, ret, "%s -> %s failed",
-				 vmt_mig_state_name(from), vmt_mig_state_name(state));
+				 vmt_state_name(from), vmt_state_name(state));
 	return 0;
 }
 
@@ -320,9 +321,9 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 	    sd->start_state != VFIO_DEVICE_STATE_STOP)
 		return save_refuse(ctx, sd, -EBUSY,
 				   "device is in %s, not RUNNING or STOP (another migration in progress?)",
-				   vmt_mig_state_name(sd->start_state));
+				   vmt_state_name(sd->start_state));
 
-	vmt_mig_flags_string(dev->mig_flags, flags, sizeof(flags));
+	vmt_migration_flags_string(dev->mig_flags, flags, sizeof(flags));
 	sd->precopy = ctx->opts.mode != SAVE_MODE_STOP_COPY &&
 		      (dev->mig_flags & VFIO_MIGRATION_PRE_COPY);
 	if (ctx->opts.mode == SAVE_MODE_PRECOPY && !sd->precopy)
@@ -349,7 +350,7 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 		return save_fail(ctx, sd, ret, "reading the stop-copy data size");
 
 	vmt_dbg("%s: %s via %s, flags %s, state %s, stop-copy size %lld", dev->name, dev->node,
-		vmt_device_access_name(dev->access), flags, vmt_mig_state_name(sd->start_state),
+		vmt_device_access_name(dev->access), flags, vmt_state_name(sd->start_state),
 		sd->stop_copy_size == MIGSTREAM_SIZE_UNKNOWN ? -1LL : (long long)sd->stop_copy_size);
 	vmt_device_fill_record(dev, sd->index, &rec);
 	rec.stop_copy_size = sd->stop_copy_size;
@@ -411,7 +412,7 @@ static void begin_reinit(struct save_ctx *ctx, struct save_device *sd, uint64_t 
 	sd->split = (struct vmt_precopy_split){ .initial_left = initial_bytes };
 	sd->section_start = precopy_sent(sd);
 	vmt_dbg("%s: REINIT in %s: initial section %u, %llu bytes", sd->dev->name,
-		vmt_mig_state_name(sd->dev->state), sd->generation, (unsigned long long)initial_bytes);
+		vmt_state_name(sd->dev->state), sd->generation, (unsigned long long)initial_bytes);
 }
 
 /*
@@ -456,10 +457,10 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 	uint32_t flags = 0;
 	int ret;
 
-	ret = vmt_precopy_sample_flags(sd->dev, sd->index, &info, &flags);
+	ret = vmt_precopy_sample(sd->dev, sd->index, &info, &flags);
 	if (ret < 0)
 		return save_fail(ctx, sd, ret, "VFIO_MIG_GET_PRECOPY_INFO in %s",
-				 vmt_mig_state_name(sd->dev->state));
+				 vmt_state_name(sd->dev->state));
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
 	sd->sent_at_sample = precopy_sent(sd);
 	/* Before the opt-in the flags are not the kernel's word. */
@@ -654,7 +655,7 @@ static int run_precopy(struct save_ctx *ctx)
 
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
-		uint32_t target = vmt_precopy_state_for(sd->start_state);
+		uint32_t target = vmt_state_precopy_for(sd->start_state);
 
 		if (!sd->precopy)
 			continue;
@@ -662,7 +663,7 @@ static int run_precopy(struct save_ctx *ctx)
 			return ret;
 		if (sd->dev->data_fd < 0)
 			return save_fail(ctx, sd, -EIO, "the device gave no data fd for %s",
-					 vmt_mig_state_name(target));
+					 vmt_state_name(target));
 		sd->generation = 1;
 		if ((ret = sample_precopy(ctx, sd, true)) < 0)
 			return ret;
@@ -803,7 +804,7 @@ static int final_precopy_check(struct save_ctx *ctx)
 		struct save_device *sd = &ctx->devs[i];
 		uint32_t generation = sd->generation;
 
-		if (!sd->precopy || !sd->precopy_v2 || !vmt_mig_state_is_precopy(sd->dev->state))
+		if (!sd->precopy || !sd->precopy_v2 || !vmt_state_is_precopy(sd->dev->state))
 			continue;
 		if ((ret = sample_precopy(ctx, sd, false)) < 0)
 			return ret;
@@ -827,7 +828,7 @@ static int run_stop_copy(struct save_ctx *ctx)
 	/* Peer-to-peer quiesce everywhere before any device stops. */
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
-		uint32_t q = vmt_mig_quiesce_state(sd->dev->mig_flags, sd->dev->state);
+		uint32_t q = vmt_state_quiesce(sd->dev->mig_flags, sd->dev->state);
 
 		if (q != sd->dev->state && (ret = set_state(ctx, sd, q)) < 0)
 			return ret;

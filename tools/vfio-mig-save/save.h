@@ -12,12 +12,12 @@
 
 #include <xxhash.h>
 
-#include "chunk-queue.h"
-#include "precopy.h"
-#include "progress.h"
-#include "failure.h"
-#include "stream-writer.h"
-#include "vfio-device.h"
+#include "common/failure.h"
+#include "common/progress.h"
+#include "stream/chunk-queue.h"
+#include "stream/writer.h"
+#include "vfio/device.h"
+#include "vfio/precopy.h"
 
 enum save_mode {
 	SAVE_MODE_AUTO = 0,  /* pre-copy for devices that have PRE_COPY */

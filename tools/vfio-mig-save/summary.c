@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "failure.h"
-#include "json-doc.h"
-#include "log.h"
+#include "common/failure.h"
+#include "common/json-doc.h"
+#include "common/log.h"
+#include "common/strutils.h"
+#include "vfio/mig.h"
 #include "output.h"
-#include "strutils.h"
 #include "summary.h"
-#include "vfio-mig.h"
 
 static double ms_between(uint64_t from, uint64_t to)
 {
@@ -50,7 +50,7 @@ char *summary_error_line(const struct save_ctx *ctx)
 
 		fates[i] = (struct vmt_device_fate){
 			.name = sd->dev->name,
-			.state = sd->final_state,
+			.state = vmt_state_name_or_null(sd->final_state),
 			.touched = sd->touched,
 			.reset = sd->dev->resets > 0,
 			.recovery_failed = sd->recovery_failed,
@@ -70,7 +70,7 @@ static void summary_print_description(const struct save_ctx *ctx)
 		 ctx->ndevs == 1 ? "" : "s", vmt_format_size(ctx->result.stream_bytes, b1, sizeof(b1)));
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		vmt_info("%s: untouched, %s", ctx->devs[i].dev->name,
-			 vmt_mig_state_name(ctx->devs[i].final_state));
+			 vmt_state_name(ctx->devs[i].final_state));
 }
 
 /*
@@ -127,7 +127,7 @@ void summary_print_text(const struct save_ctx *ctx)
 			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL], b1, sizeof(b1)),
 			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], b2, sizeof(b2)),
 			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_STOP_COPY], b3, sizeof(b3)),
-			 vmt_mig_state_name(sd->final_state), state_note(sd));
+			 vmt_state_name(sd->final_state), state_note(sd));
 		if (sd->ack_ns)
 			vmt_info("%s: switchover-ack after %.3f s (initial section %u)", sd->dev->name,
 				 ms_between(r->start_ns, sd->ack_ns) / 1e3, sd->acked);
@@ -147,15 +147,15 @@ static void add_device(struct json_object *devices, const struct save_ctx *ctx, 
 	vmt_json_add_str(d, "name", sd->dev->name);
 	vmt_json_add_str(d, "node", sd->dev->node);
 	vmt_json_add_str(d, "access", vmt_device_access_name(sd->dev->access));
-	vmt_json_add_flags(d, "migration_flags", sd->dev->mig_flags, vmt_mig_flag_name);
+	vmt_json_add_flags(d, "migration_flags", sd->dev->mig_flags, vmt_migration_flag_name);
 	vmt_json_add_bool(d, "precopy", sd->precopy);
 	vmt_json_add_u64(d, "precopy_initial_bytes", sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
 	vmt_json_add_u64(d, "precopy_dirty_bytes", sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
 	vmt_json_add_u64(d, "stop_copy_bytes", sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
 	vmt_json_add_u64(d, "total_bytes", device_total(sd));
 	vmt_json_add_bool(d, "complete", sd->complete);
-	vmt_json_add_str(d, "start_state", vmt_mig_state_name(sd->start_state));
-	vmt_json_add_str(d, "final_state", vmt_mig_state_name(sd->final_state));
+	vmt_json_add_str(d, "start_state", vmt_state_name(sd->start_state));
+	vmt_json_add_str(d, "final_state", vmt_state_name(sd->final_state));
 	vmt_json_add_u64(d, "resets", sd->dev->resets);
 	vmt_json_add_bool(d, "recovery_failed", sd->recovery_failed);
 	vmt_json_add_u64(d, "initial_sections", sd->generation);

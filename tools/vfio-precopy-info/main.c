@@ -13,13 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "closestream.h"
-#include "exitcodes.h"
-#include "failure.h"
-#include "log.h"
-#include "precopy.h"
-#include "vfio-device.h"
-#include "vfio-mig.h"
+#include "common/closestream.h"
+#include "common/exitcodes.h"
+#include "common/failure.h"
+#include "common/log.h"
+#include "vfio/device-cli.h"
+#include "vfio/device.h"
+#include "vfio/mig.h"
+#include "vfio/precopy.h"
 
 #include "options.h"
 #include "report.h"
@@ -79,10 +80,10 @@ static bool precopy_possible(const struct precopy_options *opt, struct vmt_failu
 				   "(migration flags 0x%" PRIx64 ")", f->mig_flags);
 		return false;
 	}
-	if (vmt_precopy_state_for(state) == VMT_STATE_UNKNOWN) {
+	if (vmt_state_precopy_for(state) == VMT_STATE_UNKNOWN) {
 		vmt_refuse(failure, &at, -EBUSY, VMT_EXIT_FAILURE,
 			   "the device is in %s; sampling pre-copy needs RUNNING or RUNNING_P2P "
-			   "(is a migration under way?)", vmt_mig_state_name(state));
+			   "(is a migration under way?)", vmt_state_name(state));
 		return false;
 	}
 	return true;

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vfio-precopy-info's options, with lib/cli.
+ * vfio-precopy-info's options, with lib/common/cli.
  */
 #include <popt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "log.h"
+#include "common/c.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/strutils.h"
+#include "vfio/device-cli.h"
 #include "options.h"
-#include "strutils.h"
 
-#define NSEC_PER_MSEC 1000000ull
-#define NSEC_PER_SEC 1000000000ull
 
 enum {
 	OPT_DEVICE = 1, OPT_GROUP, OPT_WATCH, OPT_COUNT, OPT_DURATION, OPT_DRAIN, OPT_OUTPUT,

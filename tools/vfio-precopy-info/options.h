@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vfio-precopy-info's command line. The strings stay valid until
- * precopy_options_free() (lib/cli owns them).
+ * precopy_options_free() (lib/common/cli owns them).
  */
 #ifndef VMT_PRECOPY_OPTIONS_H
 #define VMT_PRECOPY_OPTIONS_H

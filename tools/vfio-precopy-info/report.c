@@ -6,9 +6,9 @@
 #include <inttypes.h>
 #include <math.h>
 
-#include "json-doc.h"
-#include "strutils.h"
-#include "vfio-mig.h"
+#include "common/json-doc.h"
+#include "common/strutils.h"
+#include "vfio/mig.h"
 
 #include "report.h"
 
@@ -36,8 +36,8 @@ static void device_json(struct precopy_report *r, const struct precopy_device_fa
 	vmt_json_add_str(doc, "device", f->name);
 	vmt_json_add_str(doc, "node", f->node);
 	vmt_json_add_str(doc, "access", f->access);
-	vmt_json_add_flags(doc, "migration_flags", f->mig_flags, vmt_mig_flag_name);
-	vmt_json_add_str(doc, "state", vmt_mig_state_name(f->state));
+	vmt_json_add_flags(doc, "migration_flags", f->mig_flags, vmt_migration_flag_name);
+	vmt_json_add_str(doc, "state", vmt_state_name(f->state));
 	add_u64_or_null(doc, "stop_copy_bytes", f->stop_copy_known, f->stop_copy_bytes);
 	vmt_json_add_bool(doc, "pre_copy", f->has_precopy);
 	vmt_json_emit(r->out, doc);
@@ -47,14 +47,14 @@ void report_device(struct precopy_report *r, const struct precopy_device_facts *
 {
 	char flags[96], size[32];
 
-	vmt_mig_flags_string(f->mig_flags, flags, sizeof(flags));
+	vmt_migration_flags_string(f->mig_flags, flags, sizeof(flags));
 	if (r->json) {
 		device_json(r, f);
 		return;
 	}
 	fprintf(r->out, "device:           %s (%s, %s)\n", f->name, f->node, f->access);
 	fprintf(r->out, "migration flags:  %s (0x%" PRIx64 ")\n", flags, f->mig_flags);
-	fprintf(r->out, "state:            %s\n", vmt_mig_state_name(f->state));
+	fprintf(r->out, "state:            %s\n", vmt_state_name(f->state));
 	if (f->stop_copy_known)
 		fprintf(r->out, "stop-copy size:   %" PRIu64 " bytes (%s, MIG_DATA_SIZE)\n",
 			f->stop_copy_bytes, vmt_format_size(f->stop_copy_bytes, size, sizeof(size)));
@@ -69,7 +69,7 @@ static void sample_json(struct precopy_report *r, const struct precopy_sample *s
 	struct json_object *doc = json_line("sample");
 
 	vmt_json_add_double(doc, "time_s", s->t, 6);
-	vmt_json_add_str(doc, "state", vmt_mig_state_name(s->state));
+	vmt_json_add_str(doc, "state", vmt_state_name(s->state));
 	vmt_json_add_u64(doc, "initial_bytes", s->initial_bytes);
 	vmt_json_add_u64(doc, "dirty_bytes", s->dirty_bytes);
 	add_u64_or_null(doc, "stop_copy_bytes", s->stop_copy_known, s->stop_copy_bytes);
@@ -102,7 +102,7 @@ void report_sample(struct precopy_report *r, const struct precopy_sample *s)
 	if (!r->table) {
 		fprintf(r->out, "pre-copy:         initial %" PRIu64 " bytes, dirty %" PRIu64
 			" bytes (in %s)\n", s->initial_bytes, s->dirty_bytes,
-			vmt_mig_state_name(s->state));
+			vmt_state_name(s->state));
 		if (s->reinit)
 			fprintf(r->out, "reinit:           new initial data (VFIO_PRECOPY_INFO_REINIT)\n");
 		if (s->drained_bytes)
@@ -117,7 +117,7 @@ void report_sample(struct precopy_report *r, const struct precopy_sample *s)
 	if (s->rate_known)
 		snprintf(rate, sizeof(rate), "%.0f", s->rate);
 	fprintf(r->out, "%9.3f %-12s %14" PRIu64 " %14" PRIu64 " %14s %14" PRIu64 " %14s %6s\n",
-		s->t, vmt_mig_state_name(s->state), s->initial_bytes, s->dirty_bytes, stop,
+		s->t, vmt_state_name(s->state), s->initial_bytes, s->dirty_bytes, stop,
 		s->drained_bytes, rate, reinit_cell(s));
 }
 

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/failure.h"
 #include "estimate.h"
-#include "failure.h"
 #include "sample.h"
 
 struct precopy_device_facts {

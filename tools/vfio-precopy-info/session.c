@@ -8,14 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "device-record.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "signals.h"
-#include "stream-writer.h"
-#include "timeutil.h"
-#include "uapi/vfio-uapi.h"
-#include "vfio-mig.h"
+#include "bridge/device-record.h"
+#include "bridge/precopy-sample.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "common/timeutil.h"
+#include "stream/writer.h"
+#include "vfio/mig.h"
+#include "vfio/uapi/vfio-uapi.h"
 
 #include "estimate.h"
 #include "session.h"
@@ -49,7 +50,7 @@ static int take_sample(struct precopy_session *s, struct precopy_sample *smp,
 		       struct migstream_precopy_info *info)
 {
 	uint32_t flags = 0;
-	int ret = vmt_precopy_sample_flags(s->dev, 0, info, &flags);
+	int ret = vmt_precopy_sample(s->dev, 0, info, &flags);
 
 	if (ret)
 		return ret;
@@ -294,18 +295,18 @@ static int restore_state(struct precopy_session *s, uint32_t original)
 	/* The cause when nothing failed before; said at once when it is a consequence. */
 	if (vmt_failed(&s->failure))
 		vmt_err("%s: could not return to %s: %s; recovering", s->dev->name,
-			vmt_mig_state_name(original), strerror(-ret));
+			vmt_state_name(original), strerror(-ret));
 	else
 		vmt_fail(&s->failure, &(struct vmt_where){ .device = s->dev->name }, ret, 0,
-			 "could not return to %s", vmt_mig_state_name(original));
+			 "could not return to %s", vmt_state_name(original));
 	ret = vmt_device_recover(s->dev, original, &final);
 	s->recovery_failed = ret != 0;
 	if (ret)
 		vmt_err("%s: recovery failed: device is now %s", s->dev->name,
-			vmt_mig_state_name(final));
+			vmt_state_name(final));
 	else
 		vmt_warn("%s: recovered: device is now %s%s", s->dev->name,
-			 vmt_mig_state_name(final), s->dev->resets ? " (after a reset)" : "");
+			 vmt_state_name(final), s->dev->resets ? " (after a reset)" : "");
 	return ret ? ret : -EIO;
 }
 
@@ -313,7 +314,7 @@ void precopy_session_say_failure(struct precopy_session *s)
 {
 	struct vmt_device_fate fate = {
 		.name = s->dev ? s->dev->name : NULL,
-		.state = s->dev ? s->dev->state : VMT_STATE_UNKNOWN,
+		.state = vmt_state_name_or_null(s->dev ? s->dev->state : VMT_STATE_UNKNOWN),
 		.touched = true,
 		.reset = s->dev && s->dev->resets > 0,
 		.recovery_failed = s->recovery_failed,
@@ -332,19 +333,19 @@ void precopy_session_say_failure(struct precopy_session *s)
 
 static int enter_precopy(struct precopy_session *s, uint32_t original)
 {
-	uint32_t target = vmt_precopy_state_for(original);
+	uint32_t target = vmt_state_precopy_for(original);
 	int ret;
 	char what[96];
 
 	s->touched = true;
 	ret = vmt_mig_set_state(s->dev, target);
 	if (!ret) {
-		vmt_dbg("%s: %s -> %s", s->dev->name, vmt_mig_state_name(original),
-			vmt_mig_state_name(target));
+		vmt_dbg("%s: %s -> %s", s->dev->name, vmt_state_name(original),
+			vmt_state_name(target));
 		return 0;
 	}
-	snprintf(what, sizeof(what), "%s -> %s failed", vmt_mig_state_name(original),
-		 vmt_mig_state_name(target));
+	snprintf(what, sizeof(what), "%s -> %s failed", vmt_state_name(original),
+		 vmt_state_name(target));
 	return device_failed(s, ret, what);
 }
 
@@ -358,7 +359,7 @@ static int conclude(struct precopy_session *s)
 
 	if (vmt_stop_signal())
 		vmt_info("stopped by %s; device %s is %s", vmt_stop_signal_name(), s->dev->name,
-			 vmt_mig_state_name(s->dev->state));
+			 vmt_state_name(s->dev->state));
 	if (s->opt->bandwidth > 0 && s->samples && !s->quiet_report)
 		print_estimate(s);
 	if (vmt_failed(&s->failure))

@@ -11,12 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "failure.h"
-#include "outfile.h"
-#include "precopy.h"
+#include "common/failure.h"
+#include "common/outfile.h"
+#include "vfio/device.h"
+#include "vfio/precopy.h"
 #include "report.h"
 #include "sample.h"
-#include "vfio-device.h"
 
 #include "options.h"
 
