@@ -5,14 +5,21 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/json-doc.h"
 #include "common/log.h"
 #include "common/strutils.h"
+#include "common/summary-file.h"
+#include "common/timeutil.h"
+#include "stream/channel-set.h"
 #include "vfio/mig.h"
+#include "input.h"
+#include "load.h"
 #include "summary.h"
+#include "target.h"
 
 static uint64_t device_total(const struct load_device_summary *d)
 {
@@ -174,4 +181,31 @@ struct json_object *load_summary_json(const struct load_summary *s, const struct
 	vmt_json_add_rate(doc, "throughput_bytes_per_s", s->stream_bytes, elapsed);
 	vmt_json_add_seconds(doc, "resume_downtime_s", downtime_ns(s));
 	return doc;
+}
+
+void load_summary_end(struct load *ld)
+{
+	ld->summary.end_ns = vmt_monotonic_ns();
+	if (ld->reader || ld->set) {
+		ld->summary.stream_bytes = load_input_bytes(ld);
+		ld->summary.records = load_input_records(ld);
+	}
+	if (ld->set)
+		ld->summary.reorder_peak = migstream_channel_set_reorder_peak(ld->set);
+}
+
+char *load_summary_file(struct load *ld, const char *error_line)
+{
+	struct vmt_device_fate *fates;
+	char *line;
+
+	if (!ld->opts.summary_file ||
+	    !vmt_summary_file_report(&ld->failure, ld->opts.summary_file,
+				     load_summary_json(&ld->summary, &ld->failure, error_line), ld->opts.json,
+				     "every device loaded, but "))
+		return NULL;
+	fates = load_loaded_fates(ld);
+	line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);
+	free(fates);
+	return line;
 }
