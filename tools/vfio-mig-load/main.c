@@ -121,7 +121,5 @@ int main(int argc, const char **argv)
 	load_run(&ld);
 	code = report(&ld);
 	release(&ld);
-	if (vmt_close_stdout() != 0 && code == VMT_EXIT_OK)
-		code = VMT_EXIT_FAILURE;
-	return code;
+	return vmt_cli_exit(code);
 }
