@@ -229,72 +229,82 @@ static void add_sequential(struct sequential *seq, const char *spec)
 	seq->specs[seq->n++] = spec;
 }
 
+/* What the option loop fills in: the options, and the targets that wait for their index. */
+struct parse {
+	struct load_options *o;
+	struct sequential seq;
+};
+
+static void take_option(int opt, const char *arg, void *ctx)
+{
+	struct parse *p = ctx;
+	struct load_options *o = p->o;
+
+	switch (opt) {
+	case OPT_DEVICE:
+		add_sequential(&p->seq, arg);
+		break;
+	case OPT_MAP:
+		parse_map(o, arg);
+		break;
+	case OPT_INPUT:
+		add_input(o, arg);
+		break;
+	case OPT_REORDER:
+		o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
+		break;
+	case OPT_QUEUE_SIZE:
+		o->queue_limit = vmt_size_or_usage(arg, "--queue-size");
+		if (!o->queue_limit)
+			vmt_usage_error("--queue-size must be at least one byte");
+		break;
+	case OPT_THEN:
+		o->then_state = parse_then(arg);
+		break;
+	case OPT_RETURN_FD:
+		o->return_fd = vmt_cli_fd_or_usage(arg, "--return-fd");
+		break;
+	case OPT_GROUP:
+		o->group = true;
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_PROGRESS:
+		o->progress = true;
+		break;
+	case OPT_SUMMARY_FILE:
+		o->summary_file = arg;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	}
+}
+
 void load_options_parse(struct load_options *o, int argc, const char **argv)
 {
 	/* Static: reachable from here when a usage error exits. */
-	static struct sequential seq;
+	static struct parse p;
 	uint32_t next_index = 0;
 	const char *arg;
-	int rc;
 
 	*o = (struct load_options){
 		.then_state = VFIO_DEVICE_STATE_RUNNING,
 		.return_fd = -1,
 		.queue_limit = LOAD_QUEUE_DEFAULT,
 	};
-	vmt_cli_begin(argc, argv, options);
-	while ((rc = vmt_cli_next(usage)) > 0) {
-		arg = vmt_cli_arg();
-		switch (rc) {
-		case OPT_DEVICE:
-			add_sequential(&seq, arg);
-			break;
-		case OPT_MAP:
-			parse_map(o, arg);
-			break;
-		case OPT_INPUT:
-			add_input(o, arg);
-			break;
-		case OPT_REORDER:
-			o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
-			break;
-		case OPT_QUEUE_SIZE:
-			o->queue_limit = vmt_size_or_usage(arg, "--queue-size");
-			if (!o->queue_limit)
-				vmt_usage_error("--queue-size must be at least one byte");
-			break;
-		case OPT_THEN:
-			o->then_state = parse_then(arg);
-			break;
-		case OPT_RETURN_FD:
-			o->return_fd = vmt_cli_fd_or_usage(arg, "--return-fd");
-			break;
-		case OPT_GROUP:
-			o->group = true;
-			break;
-		case OPT_FORCE:
-			o->force = true;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_PROGRESS:
-			o->progress = true;
-			break;
-		case OPT_SUMMARY_FILE:
-			o->summary_file = arg;
-			break;
-		case OPT_DRY_RUN:
-			o->dry_run = true;
-			break;
-		}
-	}
+	p = (struct parse){ .o = o };
+	vmt_cli_parse(argc, argv, options, usage, take_option, &p);
 	while ((arg = vmt_cli_operand()) != NULL)
-		add_sequential(&seq, arg);
-	for (unsigned int i = 0; i < seq.n; i++)
-		add_mapping(o, next_free_index(o, &next_index), seq.specs[i]);
-	free(seq.specs);
-	seq = (struct sequential){ 0 };
+		add_sequential(&p.seq, arg);
+	for (unsigned int i = 0; i < p.seq.n; i++)
+		add_mapping(o, next_free_index(o, &next_index), p.seq.specs[i]);
+	free(p.seq.specs);
+	p = (struct parse){ 0 };
 	if (!o->map_count)
 		vmt_usage_error("no target device given (-d DEV)");
 	check_inputs(o);

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What a load did, for the summary line (or JSON document) on stderr and
- * the --summary-file: bytes
- * per phase, stream bytes, wall time, throughput, and the part of the
- * downtime spent on this side (first STOP_COPY byte read to devices in
- * their final state).
+ * the --summary-file: bytes per phase, stream bytes, wall time,
+ * throughput, and the part of the downtime spent on this side (first
+ * STOP_COPY byte read to devices in their final state).
  */
 #ifndef VMT_LOAD_SUMMARY_H
 #define VMT_LOAD_SUMMARY_H
@@ -66,5 +65,18 @@ void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_d
  */
 struct json_object *load_summary_json(const struct load_summary *s, const struct vmt_failure *failure,
 				      const char *error_line);
+
+struct load;
+
+/* The figures only the end of a load knows: its end, the stream's bytes and records. */
+void load_summary_end(struct load *ld);
+/*
+ * --summary-file, before anything is said: a summary that cannot be
+ * written fails a load that succeeded (the user asked for it and it is
+ * missing), and the document on stderr and the error line say so; the
+ * devices stay loaded. After a failed load it is one more warning.
+ * Returns the error line of that failure (malloc'd), or NULL.
+ */
+char *load_summary_file(struct load *ld, const char *error_line);
 
 #endif

@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "vfio/device.h"
+#include "compat.h"
 #include "reorder.h"
 #include "summary.h"
 #include "writer.h"
@@ -76,5 +77,41 @@ int load_target_finish(struct load_target *t, uint32_t state);
  * state. *state gets where it is now. 0, or -errno when that failed.
  */
 int load_target_recover(struct load_target *t, uint32_t *state);
+/* What the compatibility check (compat.h) compares with a stream's DEVICE record. */
+void load_target_identify(const struct load_target *t, struct load_target_identity *id);
+
+/*
+ * The load's targets, one per --map or -d. Those that can fail record the
+ * failure in ld->failure and return -errno (load.h).
+ */
+struct load;
+struct vmt_device_fate;
+
+/* The target of stream device index, or NULL when none was given. */
+struct load_target *load_find_target(struct load *ld, uint32_t index);
+/*
+ * The target of a device the reader vouched for: it hands out DATA and
+ * DEVICE_END only of a declared device, and every declared device was
+ * given a target or failed the load.
+ */
+struct load_target *load_declared_target(struct load *ld, uint32_t index);
+/* Every target opened, with its summary entry. */
+int load_open_targets(struct load *ld);
+/* Every target RESUMING, each with the writer that takes its chunks from here on. */
+int load_resume_targets(struct load *ld);
+/* Every loaded target from STOP to --then's state, together. */
+int load_start_targets(struct load *ld);
+/*
+ * The one place where a failed load puts the devices back: every device
+ * this run touched is reset and brought back to its initial state, and
+ * fates[] (one per target) says where each one is now.
+ */
+void load_recover_targets(struct load *ld, struct vmt_device_fate *fates);
+/*
+ * Where each device is after a load that succeeded: for the error line of
+ * a failure that came after (the devices stay loaded). Malloc'd; NULL
+ * without memory.
+ */
+struct vmt_device_fate *load_loaded_fates(const struct load *ld);
 
 #endif

@@ -95,4 +95,30 @@ bool load_writer_stopped(struct load_writer *w);
 /* Waits for the thread (close or cancel first), frees what is left. */
 void load_writer_join(struct load_writer *w);
 
+/*
+ * The load's writers (the end of writer.c): what an item means to its
+ * target, and the main thread's side that feeds the writers and ends
+ * them. Each records its failure in ld->failure and returns -errno
+ * (load.h); -ECANCELED after another thread's failure, which is the one
+ * recorded.
+ */
+struct load;
+struct load_chunk;
+struct load_target;
+
+/* Starts t's writer: it writes t's chunks and checks its DEVICE_END. */
+int load_start_writer(struct load *ld, struct load_target *t);
+/* A chunk that is next in order, to t's writer; waits while its queue is full. */
+int load_queue_chunk(struct load *ld, struct load_target *t, const struct load_chunk *c);
+/* t's last item, its DEVICE_END: the writer checks and ends the device once its queue drained. */
+int load_queue_device_end(struct load *ld, struct load_target *t, const struct migstream_device_end *end);
+/* After the stream: waits until every writer emptied its queue (or failed, or a stop signal came). */
+int load_drain_writers(struct load *ld);
+/*
+ * Ends every writer: on success after each drained its queue (the stream
+ * is read: no more items come), else at once. 0, or -ECANCELED when a
+ * writer failed (its failure is recorded).
+ */
+int load_stop_writers(struct load *ld);
+
 #endif
