@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/c.h"
+#include "common/fields.h"
 #include "common/json-doc.h"
 #include "common/strutils.h"
 #include "stream/reply.h"
@@ -177,243 +178,132 @@ static void print_reply_text(FILE *out, const struct cat_summary *s)
 }
 
 /*
- * The summary as field lists, as vfio-mig-ls's columns (and util-linux's
- * lsmem): each field has its JSON key, its piece of the text and what its
- * value is; the text and the JSON printers walk the same list. The list is
- * in JSON's order; text_pos places a field in the text, whose lines put
- * some values in another order ("2143 dirty of 8192 pages").
+ * The summary as two field lists (lib/common/fields), the stream's and a
+ * device's, which the text and the JSON printers both walk.
  */
-enum sum_kind {
-	SUM_NUM,       /* 12 */
-	SUM_SIZE,      /* text "39972 (39.0 KiB)", JSON the number */
-	SUM_RATIO,     /* text "1.00", JSON 1.0000 */
-	SUM_STR,       /* as it is */
-	SUM_PRINTABLE, /* text escaped (it came from the stream), JSON as it is */
-	SUM_NULL,      /* JSON null; never in the text */
-};
-
-struct sum_value {
-	enum sum_kind kind;
-	uint64_t num;
-	double ratio;
-	const char *str;
-	char buf[2 * MIGSTREAM_SET_ID_LEN + 1];
-};
-
-/* What a field says about obj: the summary or one of its devices. */
-struct sum_field {
-	const char *json_key; /* NULL: text only */
-	const char *text;     /* its piece of text, %s where the value goes; NULL: JSON only */
-	unsigned int text_pos;
-	enum sum_kind kind;
-	size_t offset; /* of the uint64_t value in obj, unless get says it */
-	void (*get)(const void *obj, const struct cat_summary *s, struct sum_value *v);
-	bool (*when)(const void *obj, const struct cat_summary *s); /* NULL: always */
-};
-
-/* A uint64_t member's offset; a member of another size does not compile. */
-#define SUM_U64(type, member) \
-	.offset = offsetof(type, member) + 0 * sizeof(char[sizeof(((type *)0)->member) == 8 ? 1 : -1])
-
-static void field_value(const struct sum_field *f, const void *obj, const struct cat_summary *s,
-			struct sum_value *v)
-{
-	*v = (struct sum_value){ .kind = f->kind };
-	if (f->get)
-		f->get(obj, s, v);
-	else
-		memcpy(&v->num, (const char *)obj + f->offset, sizeof(v->num));
-}
-
-static bool field_shown(const struct sum_field *f, const void *obj, const struct cat_summary *s)
-{
-	return !f->when || f->when(obj, s);
-}
-
-/* A field's piece of text, its "%s" the value (escaped: it came from the stream). */
-static void print_piece(FILE *out, const char *piece, const char *value, bool escaped)
-{
-	const char *at = strstr(piece, "%s");
-
-	fwrite(piece, 1, (size_t)(at - piece), out);
-	if (escaped)
-		cat_fputs_printable(value, out);
-	else
-		fputs(value, out);
-	fputs(at + 2, out);
-}
-
-/* The fields with text_pos in [from, to], in text order. */
-static void print_fields_text(FILE *out, const struct sum_field *fields, size_t n, unsigned int from,
-			      unsigned int to, const void *obj, const struct cat_summary *s)
-{
-	for (unsigned int pos = from; pos <= to; pos++)
-		for (size_t i = 0; i < n; i++) {
-			const struct sum_field *f = &fields[i];
-			char text[64], size[32];
-			struct sum_value v;
-
-			if (f->text_pos != pos || !f->text || !field_shown(f, obj, s))
-				continue;
-			field_value(f, obj, s, &v);
-			switch (v.kind) {
-			case SUM_NUM:
-				snprintf(text, sizeof(text), "%" PRIu64, v.num);
-				break;
-			case SUM_SIZE:
-				snprintf(text, sizeof(text), "%" PRIu64 " (%s)", v.num,
-					 vmt_format_size(v.num, size, sizeof(size)));
-				break;
-			case SUM_RATIO:
-				snprintf(text, sizeof(text), "%.2f", v.ratio);
-				break;
-			case SUM_PRINTABLE:
-				print_piece(out, f->text, v.str, true);
-				continue;
-			case SUM_STR:
-			case SUM_NULL:
-				print_piece(out, f->text, v.str ? v.str : "", false);
-				continue;
-			}
-			print_piece(out, f->text, text, false);
-		}
-}
-
-static void add_fields_json(struct json_object *doc, const struct sum_field *fields, size_t n, const void *obj,
-			    const struct cat_summary *s)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct sum_field *f = &fields[i];
-		struct sum_value v;
-
-		if (!f->json_key || !field_shown(f, obj, s))
-			continue;
-		field_value(f, obj, s, &v);
-		switch (v.kind) {
-		case SUM_NUM:
-		case SUM_SIZE:
-			vmt_json_add_u64(doc, f->json_key, v.num);
-			break;
-		case SUM_RATIO:
-			vmt_json_add_double(doc, f->json_key, v.ratio, 4);
-			break;
-		case SUM_STR:
-		case SUM_PRINTABLE:
-			vmt_json_add_str(doc, f->json_key, v.str);
-			break;
-		case SUM_NULL:
-			vmt_json_add_null(doc, f->json_key);
-			break;
-		}
-	}
-}
 
 /* A device of the summary. */
 
-static void get_device_index(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_device_index(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
 	v->num = ((const struct cat_device_stats *)obj)->index;
 }
 
-static void get_device_name(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_device_name(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
 	v->str = ((const struct cat_device_stats *)obj)->name;
 }
 
-static void get_device_total(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_device_total(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
 	v->num = device_total(obj);
 }
 
-static void get_last_state(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_last_state(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
 	v->str = vmt_state_name(((const struct cat_device_stats *)obj)->last_sample.state);
 }
 
 /* A channel holds part of the device: what the whole set carries. */
-static bool in_set(const void *obj, const struct cat_summary *s)
+static bool in_set(const void *obj, const void *ctx)
 {
+	const struct cat_summary *s = ctx;
+
 	return s->is_channel && ((const struct cat_device_stats *)obj)->ended;
 }
 
-static bool sampled(const void *obj, const struct cat_summary *s)
+static bool sampled(const void *obj, const void *ctx)
 {
 	return ((const struct cat_device_stats *)obj)->precopy_samples > 0;
 }
 
-#define DEV_U64(member) SUM_U64(struct cat_device_stats, member)
+#define DEV_U64(member) VMT_FIELD_U64(struct cat_device_stats, member)
 
-static const struct sum_field device_fields[] = {
-	{ "device", "  device %s:       ", 1, SUM_NUM, .get = get_device_index },
-	{ "name", "%s\n", 2, SUM_PRINTABLE, .get = get_device_name },
-	{ "precopy_initial_bytes", "    PRECOPY_INITIAL %s\n", 3, SUM_NUM,
+static const struct vmt_field device_fields[] = {
+	{ "device", "  device %s:       ", 1, VMT_FIELD_NUM, .get = get_device_index },
+	{ "name", "%s\n", 2, VMT_FIELD_PRINTABLE, .get = get_device_name },
+	{ "precopy_initial_bytes", "    PRECOPY_INITIAL %s\n", 3, VMT_FIELD_NUM,
 	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
-	{ "precopy_dirty_bytes", "    PRECOPY_DIRTY   %s\n", 4, SUM_NUM,
+	{ "precopy_dirty_bytes", "    PRECOPY_DIRTY   %s\n", 4, VMT_FIELD_NUM,
 	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
-	{ "stop_copy_bytes", "    STOP_COPY       %s\n", 5, SUM_NUM, DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
-	{ "total_bytes", "    total           %s", 6, SUM_SIZE, .get = get_device_total },
-	{ "chunks", " in %s chunks\n", 7, SUM_NUM, DEV_U64(chunks) },
-	{ "precopy_info_samples", NULL, 0, SUM_NUM, DEV_U64(precopy_samples) },
-	{ "set_total_bytes", "    in the set      %s", 8, SUM_SIZE, DEV_U64(end.total_bytes), .when = in_set },
-	{ "set_chunks", " in %s chunks\n", 9, SUM_NUM, DEV_U64(end.chunk_count), .when = in_set },
-	{ NULL, "    precopy info    %s", 10, SUM_NUM, DEV_U64(precopy_samples), .when = sampled },
-	{ NULL, ", last: %s", 11, SUM_STR, .get = get_last_state, .when = sampled },
-	{ NULL, " initial_bytes=%s", 12, SUM_NUM, DEV_U64(last_sample.initial_bytes), .when = sampled },
-	{ NULL, " dirty_bytes=%s\n", 13, SUM_NUM, DEV_U64(last_sample.dirty_bytes), .when = sampled },
+	{ "stop_copy_bytes", "    STOP_COPY       %s\n", 5, VMT_FIELD_NUM, DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "total_bytes", "    total           %s", 6, VMT_FIELD_BYTES, .get = get_device_total },
+	{ "chunks", " in %s chunks\n", 7, VMT_FIELD_NUM, DEV_U64(chunks) },
+	{ "precopy_info_samples", NULL, 0, VMT_FIELD_NUM, DEV_U64(precopy_samples) },
+	{ "set_total_bytes", "    in the set      %s", 8, VMT_FIELD_BYTES, DEV_U64(end.total_bytes), .when = in_set },
+	{ "set_chunks", " in %s chunks\n", 9, VMT_FIELD_NUM, DEV_U64(end.chunk_count), .when = in_set },
+	{ NULL, "    precopy info    %s", 10, VMT_FIELD_NUM, DEV_U64(precopy_samples), .when = sampled },
+	{ NULL, ", last: %s", 11, VMT_FIELD_STR, .get = get_last_state, .when = sampled },
+	{ NULL, " initial_bytes=%s", 12, VMT_FIELD_NUM, DEV_U64(last_sample.initial_bytes), .when = sampled },
+	{ NULL, " dirty_bytes=%s\n", 13, VMT_FIELD_NUM, DEV_U64(last_sample.dirty_bytes), .when = sampled },
 };
 
 /* The stream's totals. */
 
-static void get_ratio(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_ratio(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
-	v->ratio = ratio(s);
+	const struct cat_summary *s = obj;
+
+	v->dbl = ratio(s);
 }
 
-static void get_ndev(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_ndev(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
+	const struct cat_summary *s = obj;
+
 	v->num = s->ndev;
 }
 
-static void get_kind(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_kind(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
+	const struct cat_summary *s = obj;
+
 	v->str = s->is_reply ? "reply" : "forward";
 }
 
-static void get_load_exit_code(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_load_exit_code(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
+	const struct cat_summary *s = obj;
+
 	if (s->have_result)
 		v->num = s->result.exit_code;
 	else
-		v->kind = SUM_NULL;
+		v->kind = VMT_FIELD_NULL;
 }
 
-static void get_channel(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_channel(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
+	const struct cat_summary *s = obj;
+
 	v->num = s->channel.channel;
 }
 
-static void get_channel_count(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_channel_count(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
+	const struct cat_summary *s = obj;
+
 	v->num = s->channel.channel_count;
 }
 
-static void get_set_id(const void *obj, const struct cat_summary *s, struct sum_value *v)
+static void get_set_id(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
+	const struct cat_summary *s = obj;
+
 	set_id_hex(&s->channel, v->buf);
 	v->str = v->buf;
 }
 
-static bool is_reply(const void *obj, const struct cat_summary *s)
+static bool is_reply(const void *obj, const void *ctx)
 {
-	return s->is_reply;
+	return ((const struct cat_summary *)ctx)->is_reply;
 }
 
-static bool is_channel(const void *obj, const struct cat_summary *s)
+static bool is_channel(const void *obj, const void *ctx)
 {
-	return s->is_channel;
+	return ((const struct cat_summary *)ctx)->is_channel;
 }
 
-#define CAT_U64(member) SUM_U64(struct cat_summary, member)
+#define CAT_U64(member) VMT_FIELD_U64(struct cat_summary, member)
 
 /*
  * The text: "summary of FILE:", the head (2..11: what every stream has),
@@ -422,50 +312,50 @@ static bool is_channel(const void *obj, const struct cat_summary *s)
  */
 enum { TEXT_HEAD = 2, TEXT_HEAD_END = 11, TEXT_TAIL = 20, TEXT_TAIL_END = 23, DEVICE_TEXT_END = 13 };
 
-static const struct sum_field stream_fields[] = {
-	{ "records", "  records:        %s", 5, SUM_NUM, CAT_U64(records) },
-	{ "compressed_records", " (%s compressed", 6, SUM_NUM, CAT_U64(compressed_records) },
-	{ "skipped_records", ", %s skipped)\n", 7, SUM_NUM, CAT_U64(skipped_records) },
-	{ "stream_bytes", "  stream bytes:   %s\n", 8, SUM_SIZE, CAT_U64(stream_bytes) },
-	{ "raw_bytes", "  payload bytes:  %s raw", 9, SUM_NUM, CAT_U64(raw_bytes) },
-	{ "stored_bytes", ", %s stored", 10, SUM_NUM, CAT_U64(stored_bytes) },
-	{ "compression_ratio", ", ratio %s\n", 11, SUM_RATIO, .get = get_ratio },
-	{ "devices", NULL, 0, SUM_NUM, .get = get_ndev },
-	{ "data_bytes", NULL, 0, SUM_NUM, CAT_U64(data_bytes) },
-	{ "precopy_info_samples", "  precopy info:   %s samples\n", 20, SUM_NUM, CAT_U64(precopy_samples) },
-	{ "dirty_bitmaps", "  dirty bitmaps:  %s records", 21, SUM_NUM, CAT_U64(bitmaps) },
-	{ "bitmap_pages", " of %s pages\n", 23, SUM_NUM, CAT_U64(bitmap_pages) },
-	{ "dirty_pages", ", %s dirty", 22, SUM_NUM, CAT_U64(dirty_pages) },
-	{ "kind", NULL, 0, SUM_STR, .get = get_kind },
-	{ "switchover_acks", NULL, 0, SUM_NUM, CAT_U64(switchover_acks), .when = is_reply },
-	{ "load_exit_code", NULL, 0, SUM_NUM, .get = get_load_exit_code, .when = is_reply },
-	{ "channel", "  channel:        %s", 2, SUM_NUM, .get = get_channel, .when = is_channel },
-	{ "channel_count", " of %s", 3, SUM_NUM, .get = get_channel_count, .when = is_channel },
-	{ "set_id", ", set %s\n", 4, SUM_STR, .get = get_set_id, .when = is_channel },
+static const struct vmt_field stream_fields[] = {
+	{ "records", "  records:        %s", 5, VMT_FIELD_NUM, CAT_U64(records) },
+	{ "compressed_records", " (%s compressed", 6, VMT_FIELD_NUM, CAT_U64(compressed_records) },
+	{ "skipped_records", ", %s skipped)\n", 7, VMT_FIELD_NUM, CAT_U64(skipped_records) },
+	{ "stream_bytes", "  stream bytes:   %s\n", 8, VMT_FIELD_BYTES, CAT_U64(stream_bytes) },
+	{ "raw_bytes", "  payload bytes:  %s raw", 9, VMT_FIELD_NUM, CAT_U64(raw_bytes) },
+	{ "stored_bytes", ", %s stored", 10, VMT_FIELD_NUM, CAT_U64(stored_bytes) },
+	{ "compression_ratio", ", ratio %s\n", 11, VMT_FIELD_RATIO, .get = get_ratio },
+	{ "devices", NULL, 0, VMT_FIELD_NUM, .get = get_ndev },
+	{ "data_bytes", NULL, 0, VMT_FIELD_NUM, CAT_U64(data_bytes) },
+	{ "precopy_info_samples", "  precopy info:   %s samples\n", 20, VMT_FIELD_NUM, CAT_U64(precopy_samples) },
+	{ "dirty_bitmaps", "  dirty bitmaps:  %s records", 21, VMT_FIELD_NUM, CAT_U64(bitmaps) },
+	{ "bitmap_pages", " of %s pages\n", 23, VMT_FIELD_NUM, CAT_U64(bitmap_pages) },
+	{ "dirty_pages", ", %s dirty", 22, VMT_FIELD_NUM, CAT_U64(dirty_pages) },
+	{ "kind", NULL, 0, VMT_FIELD_STR, .get = get_kind },
+	{ "switchover_acks", NULL, 0, VMT_FIELD_NUM, CAT_U64(switchover_acks), .when = is_reply },
+	{ "load_exit_code", NULL, 0, VMT_FIELD_NUM, .get = get_load_exit_code, .when = is_reply },
+	{ "channel", "  channel:        %s", 2, VMT_FIELD_NUM, .get = get_channel, .when = is_channel },
+	{ "channel_count", " of %s", 3, VMT_FIELD_NUM, .get = get_channel_count, .when = is_channel },
+	{ "set_id", ", set %s\n", 4, VMT_FIELD_STR, .get = get_set_id, .when = is_channel },
 };
 
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name)
 {
 	fprintf(out, "summary of %s:\n", name);
-	print_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_HEAD, TEXT_HEAD_END, s, s);
+	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_HEAD, TEXT_HEAD_END, s, s);
 	if (s->is_reply) {
 		print_reply_text(out, s);
 		return;
 	}
 	for (size_t i = 0; i < s->ndev; i++)
-		print_fields_text(out, device_fields, ARRAY_SIZE(device_fields), 1, DEVICE_TEXT_END, &s->dev[i], s);
-	print_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_TAIL, TEXT_TAIL_END, s, s);
+		vmt_fields_text(out, device_fields, ARRAY_SIZE(device_fields), 1, DEVICE_TEXT_END, &s->dev[i], s);
+	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_TAIL, TEXT_TAIL_END, s, s);
 }
 
 /* One JSON line: the type and file, then the fields. */
-static int print_json(FILE *out, const char *type, const char *name, const struct sum_field *fields, size_t n,
+static int print_json(FILE *out, const char *type, const char *name, const struct vmt_field *fields, size_t n,
 		      const void *obj, const struct cat_summary *s)
 {
 	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
 
 	vmt_json_add_str(doc, "type", type);
 	vmt_json_add_str(doc, "file", name);
-	add_fields_json(doc, fields, n, obj, s);
+	vmt_fields_json(doc, fields, n, obj, s);
 	return vmt_json_emit(out, doc);
 }
 
