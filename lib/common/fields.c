@@ -49,6 +49,9 @@ static const char *value_text(const struct vmt_field_value *v, char *buf, size_t
 	case VMT_FIELD_BOOL:
 		snprintf(buf, len, "%" PRIu64, v->num);
 		return buf;
+	case VMT_FIELD_FLAGS:
+		snprintf(buf, len, "0x%" PRIx64, v->num);
+		return buf;
 	case VMT_FIELD_BYTES:
 		snprintf(buf, len, "%" PRIu64 " (%s)", v->num, vmt_format_size(v->num, size, sizeof(size)));
 		return buf;
@@ -124,6 +127,9 @@ void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, si
 			break;
 		case VMT_FIELD_BOOL:
 			vmt_json_add_bool(doc, f->json_key, v.num != 0);
+			break;
+		case VMT_FIELD_FLAGS:
+			vmt_json_add_flags(doc, f->json_key, v.num, v.flag_name);
 			break;
 		case VMT_FIELD_NULL:
 			vmt_json_add_null(doc, f->json_key);

@@ -27,6 +27,7 @@ enum vmt_field_kind {
 	VMT_FIELD_STR,	     /* str: as it is */
 	VMT_FIELD_PRINTABLE, /* str: text escaped (lib/common/textescape), JSON as it is */
 	VMT_FIELD_BOOL,	     /* num: JSON true or false */
+	VMT_FIELD_FLAGS,     /* num, flag_name: JSON the mask and KEY_names (vmt_json_add_flags) */
 	VMT_FIELD_NULL,	     /* JSON null; no text */
 };
 
@@ -36,6 +37,7 @@ struct vmt_field_value {
 	uint64_t ns;
 	double dbl;
 	const char *str;
+	const char *(*flag_name)(unsigned int bit);
 	char buf[96]; /* for a getter's text */
 };
 
