@@ -172,19 +172,50 @@ int vmt_copy_string(char *out, unsigned long len, const char *s)
 	return 0;
 }
 
-const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen)
+static const char *const size_units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+
+static void format_size_iec(uint64_t bytes, char *buf, unsigned long buflen)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	double v = (double)bytes;
 	unsigned int u = 0;
 
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(size_units)) {
 		v /= 1024;
 		u++;
 	}
 	if (u == 0)
 		snprintf(buf, buflen, "%" PRIu64 " B", bytes);
 	else
-		snprintf(buf, buflen, "%.1f %s", v, units[u]);
+		snprintf(buf, buflen, "%.1f %s", v, size_units[u]);
+}
+
+/* In whole numbers: a table cell never says more than the bytes do. */
+static void format_size_short(uint64_t bytes, char *buf, unsigned long buflen)
+{
+	uint64_t whole = bytes, rest = 0;
+	unsigned int u = 0;
+
+	while (whole >= 1024 && u + 1 < ARRAY_SIZE(size_units)) {
+		rest = whole % 1024;
+		whole /= 1024;
+		u++;
+	}
+	if (rest * 10 / 1024)
+		snprintf(buf, buflen, "%" PRIu64 ".%" PRIu64 "%c", whole, rest * 10 / 1024, size_units[u][0]);
+	else
+		snprintf(buf, buflen, "%" PRIu64 "%c", whole, size_units[u][0]);
+}
+
+const char *vmt_format_size_as(uint64_t bytes, enum vmt_size_style style, char *buf, unsigned long buflen)
+{
+	if (style == VMT_SIZE_SHORT)
+		format_size_short(bytes, buf, buflen);
+	else
+		format_size_iec(bytes, buf, buflen);
 	return buf;
+}
+
+const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen)
+{
+	return vmt_format_size_as(bytes, VMT_SIZE_IEC, buf, buflen);
 }

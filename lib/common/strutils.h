@@ -33,7 +33,17 @@ uint64_t vmt_duration_ns_or_usage(const char *s, const char *option);
 /* s into out (len bytes with the NUL): 0, or -ENAMETOOLONG and out untouched. */
 int vmt_copy_string(char *out, unsigned long len, const char *s);
 
-/* "1.5 GiB" style, into buf; returns buf. */
+/* How a byte count is written for people; both in binary (1024) units. */
+enum vmt_size_style {
+	/* "1023 B", "1.5 KiB", "3.0 GiB": one decimal, rounded (summaries, progress) */
+	VMT_SIZE_IEC,
+	/* lsblk's "1023B", "1.5K", "3G": one decimal, rounded down, shown only when not 0 (tables) */
+	VMT_SIZE_SHORT,
+};
+
+/* bytes in style, into buf; returns buf. */
+const char *vmt_format_size_as(uint64_t bytes, enum vmt_size_style style, char *buf, unsigned long buflen);
+/* "1.5 GiB" style (VMT_SIZE_IEC), into buf; returns buf. */
 const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen);
 
 #endif

@@ -94,6 +94,28 @@ vmt_require_tool() {
 	[ -x "$VMT_BUILDDIR/$1" ] || skip "$1 not built"
 }
 
+# vmt_sim_setup TOOL...: the set-up of a device tool's tests on the
+# simulator: each TOOL built, SIM the simulator's runner, STATE its state
+# directory (tests/sim/README).
+vmt_sim_setup() {
+	local tool
+	for tool; do
+		vmt_require_tool "$tool"
+	done
+	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
+	STATE="$VMT_TMP/sim"
+}
+
+# cat_setup: the set-up of migstream-cat's tests: the tool and
+# migstream-cat-mkstream built, and in $VMT_TMP (the working directory)
+# full.vms, a stream with every record type.
+cat_setup() {
+	vmt_require_tool migstream-cat
+	vmt_require_tool migstream-cat-mkstream
+	cd "$VMT_TMP"
+	migstream-cat-mkstream >full.vms
+}
+
 vmt_random_file() {
 	head -c "$2" /dev/urandom >"$1"
 }

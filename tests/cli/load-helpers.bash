@@ -56,6 +56,16 @@ sl_dev() {
 	echo "/dev/vfio/devices/vfio$1"
 }
 
+# sl_setup [N]: the set-up of a save-and-load test: sl_require, and the
+# simulator's first N device nodes (default 4) in D0, D1, ...
+sl_setup() {
+	local n=${1:-4} i
+	sl_require
+	for ((i = 0; i < n; i++)); do
+		printf -v "D$i" '%s' "$(sl_dev "$i")"
+	done
+}
+
 # sl_pipe DEVSPEC... -- SAVE_ARGS FILTER LOAD_ARGS
 #   runs "vfio-mig-save SAVE_ARGS | FILTER | vfio-mig-load LOAD_ARGS" under
 #   the simulator (each ARGS one shell-quoted string; FILTER "cat" for none,

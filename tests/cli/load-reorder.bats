@@ -11,12 +11,8 @@ load helpers
 load load-helpers
 
 setup() {
-	sl_require
+	sl_setup
 	vmt_require_tool migstream-shuffle
-	D0=$(sl_dev 0)
-	D1=$(sl_dev 1)
-	D2=$(sl_dev 2)
-	D3=$(sl_dev 3)
 }
 
 # 1 MiB of stop-copy state in 16 chunks of 64 KiB.

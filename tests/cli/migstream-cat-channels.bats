@@ -10,10 +10,7 @@
 load helpers
 
 setup() {
-	vmt_require_tool migstream-cat
-	vmt_require_tool migstream-cat-mkstream
-	cd "$VMT_TMP"
-	migstream-cat-mkstream >full.vms
+	cat_setup
 	vmt_make_stream one.vms 3000000 --chunk-size=64K
 }
 

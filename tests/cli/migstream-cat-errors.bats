@@ -14,10 +14,7 @@
 load helpers
 
 setup() {
-	vmt_require_tool migstream-cat
-	vmt_require_tool migstream-cat-mkstream
-	cd "$VMT_TMP"
-	migstream-cat-mkstream >full.vms
+	cat_setup
 	[ "$(vmt_size full.vms)" -eq 39972 ]
 }
 

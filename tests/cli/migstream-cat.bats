@@ -7,10 +7,7 @@
 load helpers
 
 setup() {
-	vmt_require_tool migstream-cat
-	vmt_require_tool migstream-cat-mkstream
-	cd "$VMT_TMP"
-	migstream-cat-mkstream >full.vms
+	cat_setup
 }
 
 @test "--help prints usage on stdout and exits 0" {

@@ -9,10 +9,7 @@
 load helpers
 
 setup() {
-	vmt_require_tool vfio-mig-save
-	vmt_require_tool vfio-mig-load
-	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
-	STATE="$VMT_TMP/sim"
+	vmt_sim_setup vfio-mig-save vfio-mig-load
 	SRC=/dev/vfio/devices/vfio0
 	DST=/dev/vfio/devices/vfio1
 }

@@ -9,10 +9,7 @@ load helpers
 
 setup() {
 	command -v script >/dev/null || skip "script (util-linux) is not installed"
-	vmt_require_tool vfio-mig-save
-	vmt_require_tool vfio-mig-load
-	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
-	STATE="$VMT_TMP/sim"
+	vmt_sim_setup vfio-mig-save vfio-mig-load
 }
 
 # on_a_terminal COLUMNS COMMAND: COMMAND (a shell command line) with stdin,

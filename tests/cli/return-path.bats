@@ -12,11 +12,7 @@ load helpers
 load load-helpers
 
 setup() {
-	sl_require
-	D0=$(sl_dev 0)
-	D1=$(sl_dev 1)
-	D2=$(sl_dev 2)
-	D3=$(sl_dev 3)
+	sl_setup
 }
 
 # rp_pipe DEVSPEC... -- SAVE_ARGS LOADER

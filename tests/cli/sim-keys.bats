@@ -11,9 +11,7 @@ load helpers
 load load-helpers
 
 setup() {
-	sl_require
-	D0=$(sl_dev 0)
-	D1=$(sl_dev 1)
+	sl_setup 2
 }
 
 # seconds since the epoch, with nanoseconds

@@ -11,9 +11,7 @@
 load helpers
 
 setup() {
-	vmt_require_tool vfio-mig-check
-	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
-	STATE="$VMT_TMP/sim"
+	vmt_sim_setup vfio-mig-check
 	KERNEL=$("$SIM" --linux-version)
 	DEV=/dev/vfio/devices/vfio0
 	PEER=/dev/vfio/devices/vfio1

@@ -10,9 +10,7 @@ load helpers
 UUID=5a1e0000-0000-4000-8000-000000000001
 
 setup() {
-	vmt_require_tool vfio-mig-ls
-	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
-	STATE="$VMT_TMP/sim"
+	vmt_sim_setup vfio-mig-ls
 	SYSFS="$VMT_TMP/sys"
 }
 

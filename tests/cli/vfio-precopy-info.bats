@@ -7,9 +7,7 @@
 load helpers
 
 setup() {
-	vmt_require_tool vfio-precopy-info
-	SIM="$VMT_SRCDIR/tests/sim/vfiosim-run"
-	STATE="$VMT_TMP/sim"
+	vmt_sim_setup vfio-precopy-info
 	DEV=/dev/vfio/devices/vfio0
 }
 

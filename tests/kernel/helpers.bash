@@ -110,8 +110,9 @@ mtty_create_cdev() {
 
 # mtty_pairs [N]: the set-up of a migration test: 2N mtty cdevs (N pairs,
 # default 1), sources SRC, SRC1, ... and targets DST, DST1, ... (the first
-# pair without a number), and T, the test's temporary directory. Pair with
-# mtty_remove_all in teardown.
+# pair without a number), their mdev UUIDs in SRC_UUID, DST_UUID, SRC_UUID1,
+# ..., and T, the test's temporary directory. Pair with mtty_remove_all in
+# teardown.
 mtty_pairs() {
 	local n=${1:-1} i a b suffix
 	for ((i = 0; i < n; i++)); do
@@ -120,9 +121,26 @@ mtty_pairs() {
 		suffix=$i
 		[ "$i" -eq 0 ] && suffix=
 		printf -v "SRC$suffix" '%s' "${a#* }"
+		printf -v "SRC_UUID$suffix" '%s' "${a% *}"
 		printf -v "DST$suffix" '%s' "${b#* }"
+		printf -v "DST_UUID$suffix" '%s' "${b% *}"
 	done
 	T=$BATS_TEST_TMPDIR
+}
+
+# mtty_devices [N]: the set-up of a test of one tool on N mtty cdevs
+# (default 1), not a migration: DEV, DEV2, ... and their mdev UUIDs UUID,
+# UUID2, ... (the first without a number). Pair with mtty_remove_all in
+# teardown.
+mtty_devices() {
+	local n=${1:-1} i a suffix
+	for ((i = 1; i <= n; i++)); do
+		a=$(mtty_create_cdev) || return 1
+		suffix=$i
+		[ "$i" -eq 1 ] && suffix=
+		printf -v "UUID$suffix" '%s' "${a% *}"
+		printf -v "DEV$suffix" '%s' "${a#* }"
+	done
 }
 
 # json_num FILE KEY, json_str FILE KEY: one field of a JSON summary without

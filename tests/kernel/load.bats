@@ -10,12 +10,7 @@ load helpers
 
 setup() {
 	vmt_require_guest
-	local a b
-	a=$(mtty_create_cdev)
-	b=$(mtty_create_cdev)
-	SRC_UUID=${a% *} SRC=${a#* }
-	DST_UUID=${b% *} DST=${b#* }
-	T=$BATS_TEST_TMPDIR
+	mtty_pairs
 }
 
 teardown() {

@@ -12,12 +12,9 @@ load helpers
 
 setup() {
 	vmt_require_guest
-	local a b
-	a=$(mtty_create_cdev)
-	b=$(mtty_create_cdev)
-	SRC_UUID=${a% *} SRC=${a#* }
-	OTHER_UUID=${b% *} OTHER=${b#* }
-	T=$BATS_TEST_TMPDIR
+	mtty_pairs
+	# the second device: saved beside SRC, or a load's target
+	OTHER=$DST
 }
 
 teardown() {

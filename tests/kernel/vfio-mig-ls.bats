@@ -11,11 +11,7 @@ load helpers
 
 setup() {
 	vmt_require_guest
-	local a
-	a=$(mtty_create_cdev)
-	UUID=${a% *} DEV=${a#* }
-	a=$(mtty_create_cdev)
-	UUID2=${a% *} DEV2=${a#* }
+	mtty_devices 2
 }
 
 teardown() {

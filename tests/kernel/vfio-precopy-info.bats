@@ -9,9 +9,7 @@ load helpers
 
 setup() {
 	vmt_require_guest
-	local a
-	a=$(mtty_create_cdev)
-	UUID=${a% *} DEV=${a#* }
+	mtty_devices
 }
 
 teardown() {

@@ -6,15 +6,19 @@
  * still produced byte for byte, and a plain reader refuses a reply stream
  * (its records are critical).
  */
-#define GEN_VECTORS_NO_MAIN
-#include "../vectors/gen-vectors.c"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/c.h"
+#include "stream/byteorder.h"
 #include "stream/reader.h"
+#include "stream/reply.h"
+#include "gen-vectors.h"
 #include "unit.h"
-
-/* The corrupt forward-stream vectors are test-vectors' business. */
-__attribute__((unused)) static int (*const unused_make_bad)(const struct bad_vector *, struct vbuf *) = make_bad;
 
 #ifndef VMT_VECTORS_DIR
 #error "VMT_VECTORS_DIR must name tests/vectors in the source tree"
@@ -173,14 +177,15 @@ static void test_reply_vectors(void)
 
 static void test_reply_vectors_reproduced(void)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(reply_vectors); i++) {
+	for (size_t i = 0; i < reply_vectors.count; i++) {
+		const struct vector *v = &reply_vectors.items[i];
 		char path[4096];
 		struct vbuf made;
 		uint8_t *file;
 		int fd;
 		off_t len;
 
-		snprintf(path, sizeof(path), "%s/%s", VMT_VECTORS_DIR, reply_vectors[i].name);
+		snprintf(path, sizeof(path), "%s/%s", VMT_VECTORS_DIR, v->name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		CHECK(fd >= 0);
 		if (fd < 0)
@@ -189,7 +194,7 @@ static void test_reply_vectors_reproduced(void)
 		file = malloc((size_t)len);
 		CHECK(file && pread(fd, file, (size_t)len, 0) == len);
 		close(fd);
-		CHECK_EQ(gen_to_mem(reply_vectors[i].gen, &made), 0);
+		CHECK_EQ(gen_to_mem(v->gen, &made), 0);
 		CHECK_EQ(made.len, (size_t)len);
 		CHECK(made.len == (size_t)len && memcmp(made.p, file, made.len) == 0);
 		free(made.p);

@@ -165,6 +165,25 @@ static void test_format_size(void)
 	CHECK(strcmp(vmt_format_size(1536, buf, sizeof(buf)), "1.5 KiB") == 0);
 	CHECK(strcmp(vmt_format_size(UINT64_C(3) << 30, buf, sizeof(buf)), "3.0 GiB") == 0);
 	CHECK(strcmp(vmt_format_size(UINT64_MAX, buf, sizeof(buf)), "16.0 EiB") == 0);
+	/* rounded: one byte short of a MiB is still KiB */
+	CHECK(strcmp(vmt_format_size((1u << 20) - 1, buf, sizeof(buf)), "1024.0 KiB") == 0);
+	CHECK(strcmp(vmt_format_size_as(1536, VMT_SIZE_IEC, buf, sizeof(buf)), "1.5 KiB") == 0);
+}
+
+/* vfio-mig-ls's cells, as lsblk writes sizes. */
+static void test_format_size_short(void)
+{
+	char buf[32];
+
+	CHECK(strcmp(vmt_format_size_as(0, VMT_SIZE_SHORT, buf, sizeof(buf)), "0B") == 0);
+	CHECK(strcmp(vmt_format_size_as(1023, VMT_SIZE_SHORT, buf, sizeof(buf)), "1023B") == 0);
+	CHECK(strcmp(vmt_format_size_as(1024, VMT_SIZE_SHORT, buf, sizeof(buf)), "1K") == 0);
+	CHECK(strcmp(vmt_format_size_as(1536, VMT_SIZE_SHORT, buf, sizeof(buf)), "1.5K") == 0);
+	/* rounded down, and no ".0" */
+	CHECK(strcmp(vmt_format_size_as((1u << 20) - 1, VMT_SIZE_SHORT, buf, sizeof(buf)), "1023.9K") == 0);
+	CHECK(strcmp(vmt_format_size_as(1100, VMT_SIZE_SHORT, buf, sizeof(buf)), "1K") == 0);
+	CHECK(strcmp(vmt_format_size_as(UINT64_C(3) << 29, VMT_SIZE_SHORT, buf, sizeof(buf)), "1.5G") == 0);
+	CHECK(strcmp(vmt_format_size_as(UINT64_MAX, VMT_SIZE_SHORT, buf, sizeof(buf)), "15.9E") == 0);
 }
 
 /* Runs fn in a child; its exit status and what it wrote to stderr. */
@@ -258,6 +277,7 @@ int main(void)
 	RUN(test_parse_u64_or_size);
 	RUN(test_parse_duration);
 	RUN(test_format_size);
+	RUN(test_format_size_short);
 	RUN(test_or_usage);
 	RUN(test_exit_codes);
 	RUN(test_copy_string);

@@ -5,15 +5,11 @@
  * deterministic: a fixed STREAM_HEADER (time, host, version) goes through
  * migstream_write_record() first, the data are fixed patterns.
  *
- *   gen-vectors DIR      write every vector into DIR
- *
- * tests/unit/test-vectors.c includes this file (GEN_VECTORS_NO_MAIN) to
- * check that the writer still produces the committed uncompressed vectors
- * byte for byte.
+ * gen-vectors-main.c writes them out (gen-vectors DIR); the unit tests link
+ * this file's object to check that the writer still produces the committed
+ * deterministic vectors byte for byte (see gen-vectors.h).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +24,7 @@
 #include "stream/reply.h"
 #include "stream/writer.h"
 
-#define VECTOR_TIME_NS UINT64_C(1767225600000000000) /* 2026-01-01T00:00:00Z */
+#include "gen-vectors.h"
 
 static int vector_begin(int fd, struct migstream_writer **w, int zstd_level, uint32_t chunk_size)
 {
@@ -70,8 +66,7 @@ static struct migstream_device vector_device(uint32_t index)
 	return d;
 }
 
-/* Device bytes: byte i = i * 7 + seed (mod 256). */
-static void vector_bytes(uint8_t *p, size_t len, uint8_t seed)
+void vector_bytes(uint8_t *p, size_t len, uint8_t seed)
 {
 	for (size_t i = 0; i < len; i++)
 		p[i] = (uint8_t)(i * 7 + seed);
@@ -333,13 +328,7 @@ static int gen_channel_1(int fd)
 	return gen_channel(fd, 1);
 }
 
-struct vector {
-	const char *name;
-	int (*gen)(int fd);
-	bool deterministic; /* the same bytes with every zstd version */
-};
-
-static const struct vector vectors[] = {
+static const struct vector good[] = {
 	{ "minimal.vms", gen_minimal, true },
 	{ "one-device.vms", gen_one_device, true },
 	{ "compressed.vms", gen_compressed, false },
@@ -350,19 +339,15 @@ static const struct vector vectors[] = {
 	{ "channel-1.vms", gen_channel_1, true },
 };
 
-/* Return-path streams: valid for a reader that knows the reply record types. */
-static const struct vector reply_vectors[] = {
+static const struct vector replies[] = {
 	{ "reply-ok.vms", gen_reply_ok, true },
 	{ "reply-failed.vms", gen_reply_failed, true },
 };
 
-struct vbuf {
-	uint8_t *p;
-	size_t len;
-};
+const struct vector_list good_vectors = { good, ARRAY_SIZE(good) };
+const struct vector_list reply_vectors = { replies, ARRAY_SIZE(replies) };
 
-/* A generator's output, in memory. */
-static int gen_to_mem(int (*gen)(int fd), struct vbuf *out)
+int gen_to_mem(int (*gen)(int fd), struct vbuf *out)
 {
 	int fd = memfd_create("vector", MFD_CLOEXEC), ret;
 	off_t len;
@@ -384,7 +369,7 @@ static int gen_to_mem(int (*gen)(int fd), struct vbuf *out)
 	return ret;
 }
 
-static size_t vector_record_offset(const struct vbuf *b, unsigned int idx)
+size_t vector_record_offset(const struct vbuf *b, unsigned int idx)
 {
 	size_t off = MIGSTREAM_PREAMBLE_LEN;
 	struct migstream_record_header h;
@@ -412,13 +397,6 @@ static void vector_reseal(struct vbuf *b, unsigned int idx)
  * 2 PRECOPY_INFO, 3..7 DATA, 8 DEVICE_END, 9 STREAM_END), each with the
  * error a reader must report; tests/vectors/README lists them too.
  */
-struct bad_vector {
-	const char *name;
-	unsigned int record;
-	const char *type; /* NULL: the header is not trusted */
-	const char *what;
-	void (*spoil)(struct vbuf *b);
-};
 
 static void spoil_payload(struct vbuf *b)
 {
@@ -512,12 +490,13 @@ static void spoil_channel_not_second(struct vbuf *b)
 	}
 }
 
-static const struct bad_vector bad_channel_vectors[] = {
-	{ "channel-not-second.vms", 2, "CHANNEL", "CHANNEL is not the second record (it must follow STREAM_HEADER)",
-	  spoil_channel_not_second },
-	{ "channel-count-0.vms", 1, "CHANNEL", "channel count 0 (must be 1..64)", spoil_channel_count },
-	{ "channel-beyond.vms", 1, "CHANNEL", "channel 2 of 2 (must be below the count)", spoil_channel_beyond },
-	{ "channel-flags.vms", 1, "CHANNEL", "unknown CHANNEL flags 0x00000001", spoil_channel_flags },
+static const struct bad_vector bad_channel[] = {
+	{ "channel-not-second.vms", gen_channel_1, 2, "CHANNEL",
+	  "CHANNEL is not the second record (it must follow STREAM_HEADER)", spoil_channel_not_second },
+	{ "channel-count-0.vms", gen_channel_1, 1, "CHANNEL", "channel count 0 (must be 1..64)", spoil_channel_count },
+	{ "channel-beyond.vms", gen_channel_1, 1, "CHANNEL", "channel 2 of 2 (must be below the count)",
+	  spoil_channel_beyond },
+	{ "channel-flags.vms", gen_channel_1, 1, "CHANNEL", "unknown CHANNEL flags 0x00000001", spoil_channel_flags },
 };
 
 /*
@@ -537,113 +516,38 @@ static void spoil_marker_initial(struct vbuf *b)
 	vector_reseal(b, 4);
 }
 
-static const struct bad_vector bad_marker_vectors[] = {
-	{ "bad-init-data-sent.vms", 4, "INIT_DATA_SENT", "payload checksum mismatch", spoil_marker_payload },
+static const struct bad_vector bad_marker[] = {
+	{ "bad-init-data-sent.vms", gen_init_data_sent, 4, "INIT_DATA_SENT", "payload checksum mismatch",
+	  spoil_marker_payload },
 };
 
-/* Good streams to a plain reader; a loader with a return path refuses the marker. */
-static const struct bad_vector marker_vectors[] = {
-	{ "init-data-sent-beyond.vms", 4, "INIT_DATA_SENT", "initial beyond offset", spoil_marker_initial },
+static const struct bad_vector marker[] = {
+	{ "init-data-sent-beyond.vms", gen_init_data_sent, 4, "INIT_DATA_SENT", "initial beyond offset",
+	  spoil_marker_initial },
 };
 
-static const struct bad_vector bad_vectors[] = {
-	{ "bad-payload-check.vms", 4, "DATA", "payload checksum mismatch", spoil_payload },
-	{ "bad-header-check.vms", 3, NULL, "record header check mismatch", spoil_header },
-	{ "truncated.vms", 6, "DATA", "truncated payload (10 of 88 bytes)", spoil_truncate },
-	{ "bad-digest.vms", 8, "DEVICE_END", "device 0: state digest mismatch", spoil_digest },
-	{ "chunk-order.vms", 4, "DATA", "device 0: chunk 2 out of order, expected chunk 1", spoil_chunk_order },
-	{ "unknown-critical.vms", 2, "UNKNOWN", "unknown critical record type 0x7f01", spoil_critical },
-	{ "no-stream-end.vms", 9, NULL, "truncated: end of file before STREAM_END", spoil_no_end },
+static const struct bad_vector bad_one_device[] = {
+	{ "bad-payload-check.vms", gen_one_device, 4, "DATA", "payload checksum mismatch", spoil_payload },
+	{ "bad-header-check.vms", gen_one_device, 3, NULL, "record header check mismatch", spoil_header },
+	{ "truncated.vms", gen_one_device, 6, "DATA", "truncated payload (10 of 88 bytes)", spoil_truncate },
+	{ "bad-digest.vms", gen_one_device, 8, "DEVICE_END", "device 0: state digest mismatch", spoil_digest },
+	{ "chunk-order.vms", gen_one_device, 4, "DATA", "device 0: chunk 2 out of order, expected chunk 1",
+	  spoil_chunk_order },
+	{ "unknown-critical.vms", gen_one_device, 2, "UNKNOWN", "unknown critical record type 0x7f01",
+	  spoil_critical },
+	{ "no-stream-end.vms", gen_one_device, 9, NULL, "truncated: end of file before STREAM_END", spoil_no_end },
 };
 
-static int make_bad(const struct bad_vector *bv, struct vbuf *out)
+const struct variant_list bad_vectors = { bad_one_device, ARRAY_SIZE(bad_one_device) };
+const struct variant_list bad_channel_vectors = { bad_channel, ARRAY_SIZE(bad_channel) };
+const struct variant_list bad_marker_vectors = { bad_marker, ARRAY_SIZE(bad_marker) };
+const struct variant_list marker_vectors = { marker, ARRAY_SIZE(marker) };
+
+int vector_make_variant(const struct bad_vector *bv, struct vbuf *out)
 {
-	int ret = gen_to_mem(gen_one_device, out);
+	int ret = gen_to_mem(bv->base, out);
 
 	if (!ret)
 		bv->spoil(out);
 	return ret;
 }
-
-__attribute__((unused)) static int make_bad_channel(const struct bad_vector *bv, struct vbuf *out)
-{
-	int ret = gen_to_mem(gen_channel_1, out);
-
-	if (!ret)
-		bv->spoil(out);
-	return ret;
-}
-
-__attribute__((unused)) static int make_bad_marker(const struct bad_vector *bv, struct vbuf *out)
-{
-	int ret = gen_to_mem(gen_init_data_sent, out);
-
-	if (!ret)
-		bv->spoil(out);
-	return ret;
-}
-
-#ifndef GEN_VECTORS_NO_MAIN
-static int write_file(const char *dir, const char *name, const struct vbuf *b)
-{
-	char path[4096];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		ret = -errno;
-	else if (write(fd, b->p, b->len) != (ssize_t)b->len)
-		ret = -EIO;
-	if (fd >= 0 && close(fd) && !ret)
-		ret = -errno;
-	if (ret)
-		fprintf(stderr, "gen-vectors: %s: %s\n", path, strerror(-ret));
-	return ret;
-}
-
-static int write_vectors(const char *dir, const struct vector *v, size_t n)
-{
-	struct vbuf b;
-
-	for (size_t i = 0; i < n; i++) {
-		if (gen_to_mem(v[i].gen, &b) || write_file(dir, v[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", v[i].name, b.len);
-		free(b.p);
-	}
-	return 0;
-}
-
-/* Variants of a good vector, each made by make(). */
-static int write_variants(const char *dir, const struct bad_vector *bv, size_t n,
-			  int (*make)(const struct bad_vector *, struct vbuf *))
-{
-	struct vbuf b;
-
-	for (size_t i = 0; i < n; i++) {
-		if (make(&bv[i], &b) || write_file(dir, bv[i].name, &b))
-			return 1;
-		printf("%-24s %6zu bytes\n", bv[i].name, b.len);
-		free(b.p);
-	}
-	return 0;
-}
-
-#define N(a) (ARRAY_SIZE(a))
-
-int main(int argc, char **argv)
-{
-	if (argc != 2) {
-		fprintf(stderr, "usage: gen-vectors DIR\n");
-		return 2;
-	}
-	if (write_vectors(argv[1], vectors, N(vectors)) || write_vectors(argv[1], reply_vectors, N(reply_vectors)) ||
-	    write_variants(argv[1], bad_vectors, N(bad_vectors), make_bad) ||
-	    write_variants(argv[1], bad_channel_vectors, N(bad_channel_vectors), make_bad_channel) ||
-	    write_variants(argv[1], bad_marker_vectors, N(bad_marker_vectors), make_bad_marker) ||
-	    write_variants(argv[1], marker_vectors, N(marker_vectors), make_bad_marker))
-		return 1;
-	return 0;
-}
-#endif

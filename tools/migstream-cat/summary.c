@@ -4,9 +4,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/c.h"
+#include "common/fields.h"
 #include "common/json-doc.h"
 #include "common/strutils.h"
 #include "stream/reply.h"
@@ -174,119 +177,200 @@ static void print_reply_text(FILE *out, const struct cat_summary *s)
 	}
 }
 
+/*
+ * The summary as two field lists (lib/common/fields), the stream's and a
+ * device's, which the text and the JSON printers both walk.
+ */
+
+/* A device of the summary. */
+
+static void get_device_index(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = ((const struct cat_device_stats *)obj)->index;
+}
+
+static void get_device_name(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = ((const struct cat_device_stats *)obj)->name;
+}
+
+static void get_device_total(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = device_total(obj);
+}
+
+static void get_last_state(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = vmt_state_name(((const struct cat_device_stats *)obj)->last_sample.state);
+}
+
+/* A channel holds part of the device: what the whole set carries. */
+static bool in_set(const void *obj, const void *ctx)
+{
+	const struct cat_summary *s = ctx;
+
+	return s->is_channel && ((const struct cat_device_stats *)obj)->ended;
+}
+
+static bool sampled(const void *obj, const void *ctx)
+{
+	return ((const struct cat_device_stats *)obj)->precopy_samples > 0;
+}
+
+#define DEV_U64(member) VMT_FIELD_U64(struct cat_device_stats, member)
+
+static const struct vmt_field device_fields[] = {
+	{ "device", "  device %s:       ", 1, VMT_FIELD_NUM, .get = get_device_index },
+	{ "name", "%s\n", 2, VMT_FIELD_PRINTABLE, .get = get_device_name },
+	{ "precopy_initial_bytes", "    PRECOPY_INITIAL %s\n", 3, VMT_FIELD_NUM,
+	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
+	{ "precopy_dirty_bytes", "    PRECOPY_DIRTY   %s\n", 4, VMT_FIELD_NUM,
+	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
+	{ "stop_copy_bytes", "    STOP_COPY       %s\n", 5, VMT_FIELD_NUM, DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "total_bytes", "    total           %s", 6, VMT_FIELD_BYTES, .get = get_device_total },
+	{ "chunks", " in %s chunks\n", 7, VMT_FIELD_NUM, DEV_U64(chunks) },
+	{ "precopy_info_samples", NULL, 0, VMT_FIELD_NUM, DEV_U64(precopy_samples) },
+	{ "set_total_bytes", "    in the set      %s", 8, VMT_FIELD_BYTES, DEV_U64(end.total_bytes), .when = in_set },
+	{ "set_chunks", " in %s chunks\n", 9, VMT_FIELD_NUM, DEV_U64(end.chunk_count), .when = in_set },
+	{ NULL, "    precopy info    %s", 10, VMT_FIELD_NUM, DEV_U64(precopy_samples), .when = sampled },
+	{ NULL, ", last: %s", 11, VMT_FIELD_STR, .get = get_last_state, .when = sampled },
+	{ NULL, " initial_bytes=%s", 12, VMT_FIELD_NUM, DEV_U64(last_sample.initial_bytes), .when = sampled },
+	{ NULL, " dirty_bytes=%s\n", 13, VMT_FIELD_NUM, DEV_U64(last_sample.dirty_bytes), .when = sampled },
+};
+
+/* The stream's totals. */
+
+static void get_ratio(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	v->dbl = ratio(s);
+}
+
+static void get_ndev(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	v->num = s->ndev;
+}
+
+static void get_kind(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	v->str = s->is_reply ? "reply" : "forward";
+}
+
+static void get_load_exit_code(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	if (s->have_result)
+		v->num = s->result.exit_code;
+	else
+		v->kind = VMT_FIELD_NULL;
+}
+
+static void get_channel(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	v->num = s->channel.channel;
+}
+
+static void get_channel_count(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	v->num = s->channel.channel_count;
+}
+
+static void get_set_id(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct cat_summary *s = obj;
+
+	set_id_hex(&s->channel, v->buf);
+	v->str = v->buf;
+}
+
+static bool is_reply(const void *obj, const void *ctx)
+{
+	return ((const struct cat_summary *)ctx)->is_reply;
+}
+
+static bool is_channel(const void *obj, const void *ctx)
+{
+	return ((const struct cat_summary *)ctx)->is_channel;
+}
+
+#define CAT_U64(member) VMT_FIELD_U64(struct cat_summary, member)
+
+/*
+ * The text: "summary of FILE:", the head (2..11: what every stream has),
+ * then a reply stream's word or the devices, then a forward stream's tail
+ * (20..23).
+ */
+enum { TEXT_HEAD = 2, TEXT_HEAD_END = 11, TEXT_TAIL = 20, TEXT_TAIL_END = 23, DEVICE_TEXT_END = 13 };
+
+static const struct vmt_field stream_fields[] = {
+	{ "records", "  records:        %s", 5, VMT_FIELD_NUM, CAT_U64(records) },
+	{ "compressed_records", " (%s compressed", 6, VMT_FIELD_NUM, CAT_U64(compressed_records) },
+	{ "skipped_records", ", %s skipped)\n", 7, VMT_FIELD_NUM, CAT_U64(skipped_records) },
+	{ "stream_bytes", "  stream bytes:   %s\n", 8, VMT_FIELD_BYTES, CAT_U64(stream_bytes) },
+	{ "raw_bytes", "  payload bytes:  %s raw", 9, VMT_FIELD_NUM, CAT_U64(raw_bytes) },
+	{ "stored_bytes", ", %s stored", 10, VMT_FIELD_NUM, CAT_U64(stored_bytes) },
+	{ "compression_ratio", ", ratio %s\n", 11, VMT_FIELD_RATIO, .get = get_ratio },
+	{ "devices", NULL, 0, VMT_FIELD_NUM, .get = get_ndev },
+	{ "data_bytes", NULL, 0, VMT_FIELD_NUM, CAT_U64(data_bytes) },
+	{ "precopy_info_samples", "  precopy info:   %s samples\n", 20, VMT_FIELD_NUM, CAT_U64(precopy_samples) },
+	{ "dirty_bitmaps", "  dirty bitmaps:  %s records", 21, VMT_FIELD_NUM, CAT_U64(bitmaps) },
+	{ "bitmap_pages", " of %s pages\n", 23, VMT_FIELD_NUM, CAT_U64(bitmap_pages) },
+	{ "dirty_pages", ", %s dirty", 22, VMT_FIELD_NUM, CAT_U64(dirty_pages) },
+	{ "kind", NULL, 0, VMT_FIELD_STR, .get = get_kind },
+	{ "switchover_acks", NULL, 0, VMT_FIELD_NUM, CAT_U64(switchover_acks), .when = is_reply },
+	{ "load_exit_code", NULL, 0, VMT_FIELD_NUM, .get = get_load_exit_code, .when = is_reply },
+	{ "channel", "  channel:        %s", 2, VMT_FIELD_NUM, .get = get_channel, .when = is_channel },
+	{ "channel_count", " of %s", 3, VMT_FIELD_NUM, .get = get_channel_count, .when = is_channel },
+	{ "set_id", ", set %s\n", 4, VMT_FIELD_STR, .get = get_set_id, .when = is_channel },
+};
+
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name)
 {
-	char a[32], b[32], id[2 * MIGSTREAM_SET_ID_LEN + 1];
-
 	fprintf(out, "summary of %s:\n", name);
-	if (s->is_channel) {
-		set_id_hex(&s->channel, id);
-		fprintf(out, "  channel:        %" PRIu32 " of %" PRIu32 ", set %s\n", s->channel.channel,
-			s->channel.channel_count, id);
-	}
-	fprintf(out, "  records:        %" PRIu64 " (%" PRIu64 " compressed, %" PRIu64 " skipped)\n",
-		s->records, s->compressed_records, s->skipped_records);
-	fprintf(out, "  stream bytes:   %" PRIu64 " (%s)\n", s->stream_bytes,
-		vmt_format_size(s->stream_bytes, a, sizeof(a)));
-	fprintf(out, "  payload bytes:  %" PRIu64 " raw, %" PRIu64 " stored, ratio %.2f\n",
-		s->raw_bytes, s->stored_bytes, ratio(s));
+	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_HEAD, TEXT_HEAD_END, s, s);
 	if (s->is_reply) {
 		print_reply_text(out, s);
 		return;
 	}
-	for (size_t i = 0; i < s->ndev; i++) {
-		const struct cat_device_stats *d = &s->dev[i];
+	for (size_t i = 0; i < s->ndev; i++)
+		vmt_fields_text(out, device_fields, ARRAY_SIZE(device_fields), 1, DEVICE_TEXT_END, &s->dev[i], s);
+	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_TAIL, TEXT_TAIL_END, s, s);
+}
 
-		fprintf(out, "  device %u:       ", d->index);
-		cat_fputs_printable(d->name, out);
-		putc('\n', out);
-		for (int p = 1; p < CAT_NPHASES; p++)
-			fprintf(out, "    %-16s%" PRIu64 "\n", migstream_phase_name((uint8_t)p),
-				d->phase_bytes[p]);
-		fprintf(out, "    %-16s%" PRIu64 " (%s) in %" PRIu64 " chunks\n", "total",
-			device_total(d), vmt_format_size(device_total(d), b, sizeof(b)), d->chunks);
-		/* A channel holds part of the device: what the whole set carries. */
-		if (s->is_channel && d->ended)
-			fprintf(out, "    %-16s%" PRIu64 " (%s) in %" PRIu64 " chunks\n", "in the set",
-				d->end.total_bytes, vmt_format_size(d->end.total_bytes, b, sizeof(b)),
-				d->end.chunk_count);
-		if (d->precopy_samples)
-			fprintf(out, "    %-16s%" PRIu64 ", last: %s initial_bytes=%" PRIu64
-				" dirty_bytes=%" PRIu64 "\n", "precopy info", d->precopy_samples,
-				vmt_state_name(d->last_sample.state),
-				d->last_sample.initial_bytes, d->last_sample.dirty_bytes);
-	}
-	fprintf(out, "  precopy info:   %" PRIu64 " samples\n", s->precopy_samples);
-	fprintf(out, "  dirty bitmaps:  %" PRIu64 " records, %" PRIu64 " dirty of %" PRIu64 " pages\n",
-		s->bitmaps, s->dirty_pages, s->bitmap_pages);
+/* One JSON line: the type and file, then the fields. */
+static int print_json(FILE *out, const char *type, const char *name, const struct vmt_field *fields, size_t n,
+		      const void *obj, const struct cat_summary *s)
+{
+	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+
+	vmt_json_add_str(doc, "type", type);
+	vmt_json_add_str(doc, "file", name);
+	vmt_fields_json(doc, fields, n, obj, s);
+	return vmt_json_emit(out, doc);
 }
 
 /*
  * JSON lines stay flat: one "device_summary" object per device, then the
  * stream's "summary" object last.
  */
-static int print_device_json(FILE *out, const struct cat_device_stats *d, const char *name, bool s_is_channel)
-{
-	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
-
-	vmt_json_add_str(doc, "type", "device_summary");
-	vmt_json_add_str(doc, "file", name);
-	vmt_json_add_u64(doc, "device", d->index);
-	vmt_json_add_str(doc, "name", d->name);
-	vmt_json_add_u64(doc, "precopy_initial_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
-	vmt_json_add_u64(doc, "precopy_dirty_bytes", d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
-	vmt_json_add_u64(doc, "stop_copy_bytes", d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY]);
-	vmt_json_add_u64(doc, "total_bytes", device_total(d));
-	vmt_json_add_u64(doc, "chunks", d->chunks);
-	vmt_json_add_u64(doc, "precopy_info_samples", d->precopy_samples);
-	if (s_is_channel && d->ended) {
-		vmt_json_add_u64(doc, "set_total_bytes", d->end.total_bytes);
-		vmt_json_add_u64(doc, "set_chunks", d->end.chunk_count);
-	}
-	return vmt_json_emit(out, doc);
-}
-
 int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *name)
 {
-	struct json_object *doc;
 	int ret;
 
 	for (size_t i = 0; i < s->ndev; i++) {
-		ret = print_device_json(out, &s->dev[i], name, s->is_channel);
+		ret = print_json(out, "device_summary", name, device_fields, ARRAY_SIZE(device_fields), &s->dev[i], s);
 		if (ret < 0)
 			return ret;
 	}
-	doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
-	vmt_json_add_str(doc, "type", "summary");
-	vmt_json_add_str(doc, "file", name);
-	vmt_json_add_u64(doc, "records", s->records);
-	vmt_json_add_u64(doc, "compressed_records", s->compressed_records);
-	vmt_json_add_u64(doc, "skipped_records", s->skipped_records);
-	vmt_json_add_u64(doc, "stream_bytes", s->stream_bytes);
-	vmt_json_add_u64(doc, "raw_bytes", s->raw_bytes);
-	vmt_json_add_u64(doc, "stored_bytes", s->stored_bytes);
-	vmt_json_add_double(doc, "compression_ratio", ratio(s), 4);
-	vmt_json_add_u64(doc, "devices", s->ndev);
-	vmt_json_add_u64(doc, "data_bytes", s->data_bytes);
-	vmt_json_add_u64(doc, "precopy_info_samples", s->precopy_samples);
-	vmt_json_add_u64(doc, "dirty_bitmaps", s->bitmaps);
-	vmt_json_add_u64(doc, "bitmap_pages", s->bitmap_pages);
-	vmt_json_add_u64(doc, "dirty_pages", s->dirty_pages);
-	vmt_json_add_str(doc, "kind", s->is_reply ? "reply" : "forward");
-	if (s->is_reply) {
-		vmt_json_add_u64(doc, "switchover_acks", s->switchover_acks);
-		if (s->have_result)
-			vmt_json_add_u64(doc, "load_exit_code", s->result.exit_code);
-		else
-			vmt_json_add_null(doc, "load_exit_code");
-	}
-	if (s->is_channel) {
-		char id[2 * MIGSTREAM_SET_ID_LEN + 1];
-
-		set_id_hex(&s->channel, id);
-		vmt_json_add_u64(doc, "channel", s->channel.channel);
-		vmt_json_add_u64(doc, "channel_count", s->channel.channel_count);
-		vmt_json_add_str(doc, "set_id", id);
-	}
-	return vmt_json_emit(out, doc);
+	return print_json(out, "summary", name, stream_fields, ARRAY_SIZE(stream_fields), s, s);
 }

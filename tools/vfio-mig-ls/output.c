@@ -8,26 +8,8 @@
 #include <string.h>
 
 #include "common/json-doc.h"
+#include "common/strutils.h"
 #include "output.h"
-
-/* lsblk's sizes: "60B", "1M", "1.5G". */
-static void format_size(uint64_t bytes, char *buf, size_t len)
-{
-	static const char units[] = "BKMGTPE";
-	unsigned int u = 0;
-	uint64_t whole = bytes, rest = 0;
-
-	while (whole >= 1024 && u + 1 < sizeof(units) - 1) {
-		rest = whole % 1024;
-		whole /= 1024;
-		u++;
-	}
-	/* One decimal, rounded down, and only when it is not zero. */
-	if (rest * 10 / 1024)
-		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%c", whole, rest * 10 / 1024, units[u]);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", whole, units[u]);
-}
 
 /* A value as table text: "-" when unknown; bytes outside printable ASCII (and '\') as \xNN. */
 static void value_text(const struct ls_value *v, bool bytes, char *buf, size_t len)
@@ -45,7 +27,7 @@ static void value_text(const struct ls_value *v, bool bytes, char *buf, size_t l
 		if (bytes)
 			snprintf(buf, len, "%" PRIu64, v->num);
 		else
-			format_size(v->num, buf, len);
+			vmt_format_size_as(v->num, VMT_SIZE_SHORT, buf, len);
 		return;
 	case LS_VAL_BOOL:
 		snprintf(buf, len, "%s", v->yes ? "yes" : "no");

@@ -3,11 +3,14 @@
  * vfio-mig-save's summary; see summary.h.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/c.h"
 #include "common/failure.h"
+#include "common/fields.h"
 #include "common/json-doc.h"
 #include "common/log.h"
 #include "common/strutils.h"
@@ -73,138 +76,429 @@ static void summary_print_description(const struct save_ctx *ctx)
 			 vmt_state_name(ctx->devs[i].final_state));
 }
 
-/*
- * The return path's word, at the end of the first line: without -v it is
- * the only line that says the destination has the devices (a confirmed
- * load has every device of the stream).
- */
-static const char *confirmation(const struct save_ctx *ctx, char *buf, size_t size)
-{
-	if (!ctx->result.load_confirmed)
-		return "";
-	snprintf(buf, size, "; the destination loaded %u device%s", ctx->ndevs, ctx->ndevs == 1 ? "" : "s");
-	return buf;
-}
-
-void summary_print_text(const struct save_ctx *ctx)
-{
-	const struct save_result *r = &ctx->result;
-	double total_ms = ms_between(r->start_ns, r->end_ns);
-	double stop_ms = ms_between(r->switch_ns, r->stop_copy_done_ns);
-	uint64_t bytes = 0;
-	char b1[32], b2[32], b3[32], confirmed[64];
-
-	if (ctx->opts.describe) {
-		summary_print_description(ctx);
-		return;
-	}
-	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		bytes += device_total(&ctx->devs[i]);
-	vmt_info("saved %u device%s: %s of device state, %s of stream in %.3f s (%.1f MiB/s)%s",
-		 ctx->ndevs, ctx->ndevs == 1 ? "" : "s", vmt_format_size(bytes, b1, sizeof(b1)),
-		 vmt_format_size(r->stream_bytes, b2, sizeof(b2)), total_ms / 1e3,
-		 total_ms > 0 ? (double)bytes / (1 << 20) / (total_ms / 1e3) : 0.0,
-		 confirmation(ctx, confirmed, sizeof(confirmed)));
-	if (r->reason != SWITCH_NONE)
-		vmt_info("pre-copy: %" PRIu64 " round%s in %.3f s, switchover by %s", r->rounds,
-			 r->rounds == 1 ? "" : "s", ms_between(r->start_ns, r->switch_ns) / 1e3,
-			 save_switch_reason_name(r->reason));
-	vmt_info("stop-copy (device part of downtime): %.3f s", stop_ms / 1e3);
-	if (ctx->nchannels > 1) {
-		vmt_info("%u channels:", ctx->nchannels);
-		for (unsigned int i = 0; i < ctx->nchannels; i++)
-			vmt_info("channel %u: %s, %s", i, ctx->channels[i].name,
-				 vmt_format_size(output_channel_bytes(ctx, i), b1, sizeof(b1)));
-	}
-	if (ctx->opts.zstd_level)
-		vmt_info("compression: %u thread%s, %" PRIu64 " record%s sent raw by the adaptive rule",
-			 ctx->opts.threads, ctx->opts.threads == 1 ? "" : "s", r->adaptive_raw,
-			 r->adaptive_raw == 1 ? "" : "s");
-	for (unsigned int i = 0; i < ctx->ndevs; i++) {
-		const struct save_device *sd = &ctx->devs[i];
-
-		vmt_info("%s: pre-copy %s initial + %s dirty, stop-copy %s; now %s%s", sd->dev->name,
-			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL], b1, sizeof(b1)),
-			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY], b2, sizeof(b2)),
-			 vmt_format_size(sd->bytes[MIGSTREAM_PHASE_STOP_COPY], b3, sizeof(b3)),
-			 vmt_state_name(sd->final_state), state_note(sd));
-		if (sd->ack_ns)
-			vmt_info("%s: switchover-ack after %.3f s (initial section %u)", sd->dev->name,
-				 ms_between(r->start_ns, sd->ack_ns) / 1e3, sd->acked);
-	}
-}
-
 static uint64_t ns_between(uint64_t from, uint64_t to)
 {
 	return to > from ? to - from : 0;
 }
 
-static void add_device(struct json_object *devices, const struct save_ctx *ctx, const struct save_device *sd)
+static uint64_t device_bytes(const struct save_ctx *ctx)
 {
-	struct json_object *d = vmt_json_append_object(devices);
-
-	vmt_json_add_u64(d, "index", sd->index);
-	vmt_json_add_str(d, "name", sd->dev->name);
-	vmt_json_add_str(d, "node", sd->dev->node);
-	vmt_json_add_str(d, "access", vmt_device_access_name(sd->dev->access));
-	vmt_json_add_flags(d, "migration_flags", sd->dev->mig_flags, vmt_migration_flag_name);
-	vmt_json_add_bool(d, "precopy", sd->precopy);
-	vmt_json_add_u64(d, "precopy_initial_bytes", sd->bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]);
-	vmt_json_add_u64(d, "precopy_dirty_bytes", sd->bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]);
-	vmt_json_add_u64(d, "stop_copy_bytes", sd->bytes[MIGSTREAM_PHASE_STOP_COPY]);
-	vmt_json_add_u64(d, "total_bytes", device_total(sd));
-	vmt_json_add_bool(d, "complete", sd->complete);
-	vmt_json_add_str(d, "start_state", vmt_state_name(sd->start_state));
-	vmt_json_add_str(d, "final_state", vmt_state_name(sd->final_state));
-	vmt_json_add_u64(d, "resets", sd->dev->resets);
-	vmt_json_add_bool(d, "recovery_failed", sd->recovery_failed);
-	vmt_json_add_u64(d, "initial_sections", sd->generation);
-	vmt_json_add_bool(d, "precopy_info_v2", sd->precopy_v2);
-	vmt_json_add_u64(d, "adaptive_raw_records", sd->adaptive_raw);
-	if (sd->ack_ns)
-		vmt_json_add_seconds(d, "switchover_ack_s", ns_between(ctx->result.start_ns, sd->ack_ns));
-	else
-		vmt_json_add_null(d, "switchover_ack_s");
-}
-
-struct json_object *summary_json(const struct save_ctx *ctx, const char *error_line)
-{
-	const struct save_result *r = &ctx->result;
-	struct json_object *doc = vmt_json_doc_new("vfio-mig-save", SUMMARY_SCHEMA_VERSION);
-	struct json_object *devices, *channels;
-	uint64_t total_ns = ns_between(r->start_ns, r->end_ns);
 	uint64_t bytes = 0;
 
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		bytes += device_total(&ctx->devs[i]);
-	vmt_failure_add_json(doc, &ctx->failure, error_line);
-	vmt_json_add_str(doc, "output", ctx->output_name);
-	vmt_json_add_bool(doc, "stream_complete", r->stream_complete);
-	vmt_json_add_u64(doc, "stream_bytes", r->stream_bytes);
-	vmt_json_add_u64(doc, "device_bytes", bytes);
-	vmt_json_add_u64(doc, "rounds", r->rounds);
-	vmt_json_add_str(doc, "switchover", save_switch_reason_name(r->reason));
-	vmt_json_add_seconds(doc, "precopy_s",
-			     r->reason != SWITCH_NONE ? ns_between(r->start_ns, r->switch_ns) : 0);
-	vmt_json_add_seconds(doc, "stop_copy_s", ns_between(r->switch_ns, r->stop_copy_done_ns));
-	vmt_json_add_seconds(doc, "total_s", total_ns);
-	vmt_json_add_rate(doc, "throughput_bytes_per_s", bytes, total_ns);
-	devices = vmt_json_add_array(doc, "devices");
-	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		add_device(devices, ctx, &ctx->devs[i]);
-	vmt_json_add_u64(doc, "jobs", ctx->opts.jobs && ctx->opts.jobs < ctx->ndevs ? ctx->opts.jobs : ctx->ndevs);
-	vmt_json_add_u64(doc, "threads", ctx->opts.zstd_level ? ctx->opts.threads : 0);
-	vmt_json_add_u64(doc, "queue_size_bytes", ctx->opts.queue_size);
-	vmt_json_add_u64(doc, "queue_peak_bytes", r->queue_peak);
-	vmt_json_add_u64(doc, "adaptive_raw_records", r->adaptive_raw);
-	channels = vmt_json_add_array(doc, "channels");
-	for (unsigned int i = 0; i < ctx->nchannels; i++) {
-		struct json_object *c = vmt_json_append_object(channels);
+	return bytes;
+}
 
-		vmt_json_add_str(c, "output", ctx->channels[i].name);
-		vmt_json_add_u64(c, "bytes", output_channel_bytes(ctx, i));
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/*
+ * The summary as field lists (lib/common/fields): the save's, a device's
+ * and a channel's, each walked by both the text and the JSON printers. A
+ * getter's obj is what the list describes, its ctx the save.
+ */
+
+/* A device: "vfio0: pre-copy 1.0 KiB initial + 0 B dirty, stop-copy ...". */
+
+#define SD(obj) ((const struct save_device *)(obj))
+
+static void get_dev_index(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->index;
+}
+
+static void get_dev_name(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = SD(obj)->dev->name;
+}
+
+static void get_dev_node(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = SD(obj)->dev->node;
+}
+
+static void get_dev_access(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = vmt_device_access_name(SD(obj)->dev->access);
+}
+
+static void get_dev_mig_flags(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->dev->mig_flags;
+	v->flag_name = vmt_migration_flag_name;
+}
+
+static void get_dev_precopy(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->precopy;
+}
+
+static void get_dev_total(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = device_total(obj);
+}
+
+static void get_dev_complete(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->complete;
+}
+
+static void get_dev_start_state(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = vmt_state_name(SD(obj)->start_state);
+}
+
+static void get_dev_final_state(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = vmt_state_name(SD(obj)->final_state);
+}
+
+static void get_dev_state_note(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = state_note(obj);
+}
+
+static void get_dev_resets(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->dev->resets;
+}
+
+static void get_dev_recovery_failed(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->recovery_failed;
+}
+
+static void get_dev_generation(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->generation;
+}
+
+static void get_dev_precopy_v2(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->precopy_v2;
+}
+
+/* Seconds from the start of the save to the destination's ack; null: no ack. */
+static void get_dev_ack(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_result *r = &((const struct save_ctx *)ctx)->result;
+
+	if (!SD(obj)->ack_ns) {
+		v->kind = VMT_FIELD_NULL;
+		return;
 	}
-	vmt_json_add_bool(doc, "return_path", ctx->rp != NULL);
-	vmt_json_add_bool(doc, "load_confirmed", r->load_confirmed);
+	v->ns = ns_between(r->start_ns, SD(obj)->ack_ns);
+	v->dbl = ms_between(r->start_ns, SD(obj)->ack_ns) / 1e3;
+}
+
+static void get_dev_acked(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = SD(obj)->acked;
+}
+
+#define DEV_U64(member) VMT_FIELD_U64(struct save_device, member)
+
+/* The text: the device's line (1..6), then its ack's (10..12). */
+enum { DEV_LINE = 1, DEV_LINE_END = 6, ACK_LINE = 10, ACK_LINE_END = 12 };
+
+static const struct vmt_field device_fields[] = {
+	{ "index", NULL, 0, VMT_FIELD_NUM, .get = get_dev_index },
+	{ "name", "%s: ", 1, VMT_FIELD_STR, .get = get_dev_name },
+	{ "node", NULL, 0, VMT_FIELD_STR, .get = get_dev_node },
+	{ "access", NULL, 0, VMT_FIELD_STR, .get = get_dev_access },
+	{ "migration_flags", NULL, 0, VMT_FIELD_FLAGS, .get = get_dev_mig_flags },
+	{ "precopy", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_precopy },
+	{ "precopy_initial_bytes", "pre-copy %s initial", 2, VMT_FIELD_SIZE,
+	  DEV_U64(bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
+	{ "precopy_dirty_bytes", " + %s dirty", 3, VMT_FIELD_SIZE, DEV_U64(bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
+	{ "stop_copy_bytes", ", stop-copy %s", 4, VMT_FIELD_SIZE, DEV_U64(bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "total_bytes", NULL, 0, VMT_FIELD_NUM, .get = get_dev_total },
+	{ "complete", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_complete },
+	{ "start_state", NULL, 0, VMT_FIELD_STR, .get = get_dev_start_state },
+	{ "final_state", "; now %s", 5, VMT_FIELD_STR, .get = get_dev_final_state },
+	{ NULL, "%s", 6, VMT_FIELD_STR, .get = get_dev_state_note },
+	{ "resets", NULL, 0, VMT_FIELD_NUM, .get = get_dev_resets },
+	{ "recovery_failed", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_recovery_failed },
+	{ "initial_sections", NULL, 0, VMT_FIELD_NUM, .get = get_dev_generation },
+	{ "precopy_info_v2", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_precopy_v2 },
+	{ "adaptive_raw_records", NULL, 0, VMT_FIELD_NUM, DEV_U64(adaptive_raw) },
+	{ NULL, "%s: switchover-ack after ", 10, VMT_FIELD_STR, .get = get_dev_name },
+	{ "switchover_ack_s", "%s s", 11, VMT_FIELD_SECONDS, .get = get_dev_ack },
+	{ NULL, " (initial section %s)", 12, VMT_FIELD_NUM, .get = get_dev_acked },
+};
+
+/* A channel of a set: "channel 1: b.vms, 1.2 MiB". */
+
+static unsigned int channel_index(const void *obj, const void *ctx)
+{
+	return (unsigned int)((const struct save_channel *)obj - ((const struct save_ctx *)ctx)->channels);
+}
+
+static void get_ch_index(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = channel_index(obj, ctx);
+}
+
+static void get_ch_output(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = ((const struct save_channel *)obj)->name;
+}
+
+static void get_ch_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = output_channel_bytes(ctx, channel_index(obj, ctx));
+}
+
+static const struct vmt_field channel_fields[] = {
+	{ NULL, "channel %s: ", 1, VMT_FIELD_NUM, .get = get_ch_index },
+	{ "output", "%s, ", 2, VMT_FIELD_STR, .get = get_ch_output },
+	{ "bytes", "%s", 3, VMT_FIELD_SIZE, .get = get_ch_bytes },
+};
+
+/* The save. */
+
+#define CTX(obj) ((const struct save_ctx *)(obj))
+
+static void get_output(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = CTX(obj)->output_name;
+}
+
+static void get_stream_complete(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = CTX(obj)->result.stream_complete;
+}
+
+static void get_device_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = device_bytes(obj);
+}
+
+static void get_switchover(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = save_switch_reason_name(CTX(obj)->result.reason);
+}
+
+static void get_precopy_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_result *r = &CTX(obj)->result;
+
+	v->ns = r->reason != SWITCH_NONE ? ns_between(r->start_ns, r->switch_ns) : 0;
+	v->dbl = ms_between(r->start_ns, r->switch_ns) / 1e3;
+}
+
+static void get_stop_copy_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_result *r = &CTX(obj)->result;
+
+	v->ns = ns_between(r->switch_ns, r->stop_copy_done_ns);
+	v->dbl = ms_between(r->switch_ns, r->stop_copy_done_ns) / 1e3;
+}
+
+static void get_total_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_result *r = &CTX(obj)->result;
+
+	v->ns = ns_between(r->start_ns, r->end_ns);
+	v->dbl = ms_between(r->start_ns, r->end_ns) / 1e3;
+}
+
+/* The device bytes over the whole save. */
+static void get_throughput(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_result *r = &CTX(obj)->result;
+	double total_ms = ms_between(r->start_ns, r->end_ns);
+
+	v->num = device_bytes(obj);
+	v->ns = ns_between(r->start_ns, r->end_ns);
+	v->dbl = total_ms > 0 ? (double)v->num / (1 << 20) / (total_ms / 1e3) : 0.0;
+}
+
+static void get_jobs(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_ctx *c = obj;
+
+	v->num = c->opts.jobs && c->opts.jobs < c->ndevs ? c->opts.jobs : c->ndevs;
+}
+
+static void get_threads(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = CTX(obj)->opts.zstd_level ? CTX(obj)->opts.threads : 0;
+}
+
+static void get_queue_size(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = CTX(obj)->opts.queue_size;
+}
+
+static void get_return_path(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = CTX(obj)->rp != NULL;
+}
+
+static void get_load_confirmed(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = CTX(obj)->result.load_confirmed;
+}
+
+/* The text's words: "1 device", "2 rounds". */
+
+static void get_ndevs(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = CTX(obj)->ndevs;
+}
+
+static void get_ndevs_plural(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = plural(CTX(obj)->ndevs);
+}
+
+static void get_rounds_plural(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = plural(CTX(obj)->result.rounds);
+}
+
+static void get_threads_plural(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = plural(CTX(obj)->opts.threads);
+}
+
+static void get_adaptive_raw_plural(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = plural(CTX(obj)->result.adaptive_raw);
+}
+
+/*
+ * The return path's word, at the end of the first line: without -v it is
+ * the only line that says the destination has the devices (a confirmed
+ * load has every device of the stream).
+ */
+static void get_confirmation(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_ctx *c = obj;
+
+	v->str = "";
+	if (!c->result.load_confirmed)
+		return;
+	snprintf(v->buf, sizeof(v->buf), "; the destination loaded %u device%s", c->ndevs, plural(c->ndevs));
+	v->str = v->buf;
+}
+
+#define RES_U64(member) VMT_FIELD_U64(struct save_ctx, result.member)
+
+/* The text's lines: saved (1..7), pre-copy (10..13), stop-copy (20), compression (30..33). */
+enum {
+	SAVED_LINE = 1, SAVED_LINE_END = 7,
+	PRECOPY_LINE = 10, PRECOPY_LINE_END = 13,
+	STOP_COPY_LINE = 20,
+	COMPRESSION_LINE = 30, COMPRESSION_LINE_END = 33,
+};
+
+static const struct vmt_field save_fields[] = {
+	{ "output", NULL, 0, VMT_FIELD_STR, .get = get_output },
+	{ "stream_complete", NULL, 0, VMT_FIELD_BOOL, .get = get_stream_complete },
+	{ "stream_bytes", "%s of stream in ", 4, VMT_FIELD_SIZE, RES_U64(stream_bytes) },
+	{ "device_bytes", "%s of device state, ", 3, VMT_FIELD_SIZE, .get = get_device_bytes },
+	{ "rounds", "pre-copy: %s", 10, VMT_FIELD_NUM, RES_U64(rounds) },
+	{ "switchover", ", switchover by %s", 13, VMT_FIELD_STR, .get = get_switchover },
+	{ "precopy_s", " in %s s", 12, VMT_FIELD_SECONDS, .get = get_precopy_s },
+	{ "stop_copy_s", "stop-copy (device part of downtime): %s s", 20, VMT_FIELD_SECONDS, .get = get_stop_copy_s },
+	{ "total_s", "%s s", 5, VMT_FIELD_SECONDS, .get = get_total_s },
+	{ "throughput_bytes_per_s", " (%s MiB/s)", 6, VMT_FIELD_MIB_RATE, .get = get_throughput },
+	/* "devices" here: the device list */
+	{ "jobs", NULL, 0, VMT_FIELD_NUM, .get = get_jobs },
+	{ "threads", "compression: %s", 30, VMT_FIELD_NUM, .get = get_threads },
+	{ "queue_size_bytes", NULL, 0, VMT_FIELD_NUM, .get = get_queue_size },
+	{ "queue_peak_bytes", NULL, 0, VMT_FIELD_NUM, RES_U64(queue_peak) },
+	{ "adaptive_raw_records", ", %s", 32, VMT_FIELD_NUM, RES_U64(adaptive_raw) },
+	/* "channels" here: the channel list */
+	{ "return_path", NULL, 0, VMT_FIELD_BOOL, .get = get_return_path },
+	{ "load_confirmed", NULL, 0, VMT_FIELD_BOOL, .get = get_load_confirmed },
+	{ NULL, "saved %s", 1, VMT_FIELD_NUM, .get = get_ndevs },
+	{ NULL, " device%s: ", 2, VMT_FIELD_STR, .get = get_ndevs_plural },
+	{ NULL, "%s", 7, VMT_FIELD_STR, .get = get_confirmation },
+	{ NULL, " round%s", 11, VMT_FIELD_STR, .get = get_rounds_plural },
+	{ NULL, " thread%s", 31, VMT_FIELD_STR, .get = get_threads_plural },
+	{ NULL, " record%s sent raw by the adaptive rule", 33, VMT_FIELD_STR, .get = get_adaptive_raw_plural },
+};
+
+/* Where the JSON's arrays go: after these keys. */
+#define DEVICES_AFTER "throughput_bytes_per_s"
+#define CHANNELS_AFTER "adaptive_raw_records"
+
+/* One line of text, fields [from, to] of a list, as an info message. */
+static void info_line(const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to, const void *obj,
+		      const struct save_ctx *ctx)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+
+	if (!f)
+		return;
+	vmt_fields_text(f, fields, n, from, to, obj, ctx);
+	if (fclose(f) == 0)
+		vmt_info("%s", line);
+	free(line);
+}
+
+void summary_print_text(const struct save_ctx *ctx)
+{
+	if (ctx->opts.describe) {
+		summary_print_description(ctx);
+		return;
+	}
+	info_line(save_fields, ARRAY_SIZE(save_fields), SAVED_LINE, SAVED_LINE_END, ctx, ctx);
+	if (ctx->result.reason != SWITCH_NONE)
+		info_line(save_fields, ARRAY_SIZE(save_fields), PRECOPY_LINE, PRECOPY_LINE_END, ctx, ctx);
+	info_line(save_fields, ARRAY_SIZE(save_fields), STOP_COPY_LINE, STOP_COPY_LINE, ctx, ctx);
+	if (ctx->nchannels > 1) {
+		vmt_info("%u channels:", ctx->nchannels);
+		for (unsigned int i = 0; i < ctx->nchannels; i++)
+			info_line(channel_fields, ARRAY_SIZE(channel_fields), 1, 3, &ctx->channels[i], ctx);
+	}
+	if (ctx->opts.zstd_level)
+		info_line(save_fields, ARRAY_SIZE(save_fields), COMPRESSION_LINE, COMPRESSION_LINE_END, ctx, ctx);
+	for (unsigned int i = 0; i < ctx->ndevs; i++) {
+		info_line(device_fields, ARRAY_SIZE(device_fields), DEV_LINE, DEV_LINE_END, &ctx->devs[i], ctx);
+		if (ctx->devs[i].ack_ns)
+			info_line(device_fields, ARRAY_SIZE(device_fields), ACK_LINE, ACK_LINE_END, &ctx->devs[i], ctx);
+	}
+}
+
+/* The fields of save_fields from index *i up to and including the one keyed last. */
+static void add_save_fields_json(struct json_object *doc, const struct save_ctx *ctx, size_t *i, const char *last)
+{
+	size_t from = *i;
+
+	while (*i < ARRAY_SIZE(save_fields) &&
+	       !(save_fields[*i].json_key && last && strcmp(save_fields[*i].json_key, last) == 0))
+		(*i)++;
+	if (*i < ARRAY_SIZE(save_fields))
+		(*i)++;
+	vmt_fields_json(doc, save_fields + from, *i - from, ctx, ctx);
+}
+
+struct json_object *summary_json(const struct save_ctx *ctx, const char *error_line)
+{
+	struct json_object *doc = vmt_json_doc_new("vfio-mig-save", SUMMARY_SCHEMA_VERSION);
+	struct json_object *devices, *channels;
+	size_t i = 0;
+
+	vmt_failure_add_json(doc, &ctx->failure, error_line);
+	add_save_fields_json(doc, ctx, &i, DEVICES_AFTER);
+	devices = vmt_json_add_array(doc, "devices");
+	for (unsigned int d = 0; d < ctx->ndevs; d++)
+		vmt_fields_json(vmt_json_append_object(devices), device_fields, ARRAY_SIZE(device_fields),
+				&ctx->devs[d], ctx);
+	add_save_fields_json(doc, ctx, &i, CHANNELS_AFTER);
+	channels = vmt_json_add_array(doc, "channels");
+	for (unsigned int c = 0; c < ctx->nchannels; c++)
+		vmt_fields_json(vmt_json_append_object(channels), channel_fields, ARRAY_SIZE(channel_fields),
+				&ctx->channels[c], ctx);
+	add_save_fields_json(doc, ctx, &i, NULL);
 	return doc;
 }
