@@ -56,13 +56,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "common/c.h"
 #include "common/fdio.h"
+#include "common/thread-wait.h"
 #include "stream/byteorder.h"
 #include "stream/channel-set.h"
 
@@ -724,7 +725,6 @@ int migstream_channel_set_open(struct migstream_channel_set **out, const struct 
 			       unsigned int n, const struct migstream_channel_set_opts *opts)
 {
 	struct migstream_channel_set *set;
-	pthread_condattr_t ca;
 	int ret;
 
 	*out = NULL;
@@ -745,10 +745,13 @@ int migstream_channel_set_open(struct migstream_channel_set **out, const struct 
 	set->wake[0] = set->wake[1] = -1;
 	pthread_mutex_init(&set->lock, NULL);
 	pthread_mutex_init(&set->peek_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&set->more, &ca);
-	pthread_condattr_destroy(&ca);
+	ret = vmt_cond_init_monotonic(&set->more);
+	if (ret) {
+		pthread_mutex_destroy(&set->lock);
+		pthread_mutex_destroy(&set->peek_lock);
+		free(set);
+		return ret;
+	}
 	pthread_cond_init(&set->space, NULL);
 	if (pipe2(set->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		ret = -errno;
@@ -1385,15 +1388,7 @@ static bool cancel_asked(struct migstream_channel_set *set)
 
 static void wait_step(struct migstream_channel_set *set)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += WAIT_STEP_MS * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&set->more, &set->lock, &ts);
+	vmt_cond_wait_for(&set->more, &set->lock, WAIT_STEP_MS * NSEC_PER_MSEC);
 }
 
 static bool all_reading_done(const struct migstream_channel_set *set)

@@ -14,7 +14,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xxhash.h>
 #include <zstd.h>
@@ -119,13 +118,7 @@ int save_error(struct save_ctx *ctx)
 
 void save_wait_changed(struct save_ctx *ctx, unsigned int ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)ms * 1000000;
-	ts.tv_sec += ts.tv_nsec / 1000000000;
-	ts.tv_nsec %= 1000000000;
-	pthread_cond_timedwait(&ctx->changed, &ctx->lock, &ts);
+	vmt_cond_wait_for(&ctx->changed, &ctx->lock, ms * NSEC_PER_MSEC);
 }
 
 static void thread_ended(struct save_ctx *ctx)
