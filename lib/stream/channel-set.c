@@ -1550,7 +1550,7 @@ const char *migstream_channel_set_waiting(struct migstream_channel_set *set, uin
 		}
 	}
 	pthread_mutex_unlock(&set->lock);
-	*offset = atomic_load(&((struct channel *)w)->bytes);
+	*offset = atomic_load(&w->bytes);
 	return w->name;
 }
 
@@ -1559,7 +1559,7 @@ uint64_t migstream_channel_set_bytes(const struct migstream_channel_set *set)
 	uint64_t sum = 0;
 
 	for (unsigned int i = 0; i < set->n; i++)
-		sum += atomic_load(&((struct migstream_channel_set *)set)->ch[i].bytes);
+		sum += atomic_load(&set->ch[i].bytes);
 	return sum;
 }
 

@@ -7,6 +7,7 @@
 #define VMT_SAVE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -67,7 +68,7 @@ struct save_device {
 	uint64_t estimate;	/* initial + dirty at the last sample */
 	uint64_t sent_at_sample; /* pre-copy bytes sent when estimate was taken */
 	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
-	uint64_t bytes[SAVE_PHASES];
+	_Atomic uint64_t bytes[SAVE_PHASES]; /* by phase; the reader adds, the return path reads */
 	bool touched;		/* a transition was asked for: recover it on failure */
 	bool complete;		/* DEVICE_END written */
 	uint32_t final_state;
@@ -103,7 +104,7 @@ struct save_channel {
 	unsigned int index;
 	pthread_t thread;
 	bool started;
-	bool writing;		/* its thread is in a write (atomic) */
+	atomic_bool writing;	/* its thread is in a write */
 	/* The main thread's watch on a write that makes no progress (output.c). */
 	uint64_t seen_bytes;	/* bytes out at its last look */
 	uint64_t still_since_ns; /* since when they have not moved in a write */
@@ -137,13 +138,13 @@ struct save_ctx {
 	/* Threads: readers, compression workers, channel writers. */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;	/* a job or a thread ended */
-	bool cancel;		/* the first failure stops everyone (atomic) */
+	atomic_bool cancel;	/* the first failure stops everyone */
 	struct chunk_queue *queue;
 	pthread_t *workers;
 	unsigned int nworkers, threads_out; /* started; still running (under lock) */
 	bool finished;		/* STREAM_END written on every channel */
-	/* A channel began to write STREAM_END (atomic): a reply may answer the stream now. */
-	bool stream_end_begun;
+	/* A channel began to write STREAM_END: a reply may answer the stream now. */
+	atomic_bool stream_end_begun;
 };
 
 /*
