@@ -325,12 +325,6 @@ static int rec_fail(struct migstream_channel_set *set, int err, const struct qre
 
 #define rec_bad(set, q, ...) rec_fail(set, -EBADMSG, q, __VA_ARGS__)
 
-static void hex_id(const uint8_t id[MIGSTREAM_SET_ID_LEN], char out[2 * MIGSTREAM_SET_ID_LEN + 1])
-{
-	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
-}
-
 /* ---- channel threads ---- */
 
 /*
@@ -854,14 +848,14 @@ static struct channel *channel_numbered(struct migstream_channel_set *set, uint3
 /* Channel i's CHANNEL record against the first channel's and those of the channels before it. */
 static int check_member(struct migstream_channel_set *set, unsigned int i)
 {
-	char label[300], fl[300], id[2 * MIGSTREAM_SET_ID_LEN + 1], fid[2 * MIGSTREAM_SET_ID_LEN + 1];
+	char label[300], fl[300], id[MIGSTREAM_SET_ID_HEX_LEN], fid[MIGSTREAM_SET_ID_HEX_LEN];
 	const struct channel *c = &set->ch[i], *first = &set->ch[0];
 
 	channel_label(c, label, sizeof(label));
 	channel_label(first, fl, sizeof(fl));
 	if (memcmp(c->ch.set_id, first->ch.set_id, MIGSTREAM_SET_ID_LEN)) {
-		hex_id(c->ch.set_id, id);
-		hex_id(first->ch.set_id, fid);
+		migstream_set_id_hex(c->ch.set_id, id);
+		migstream_set_id_hex(first->ch.set_id, fid);
 		return set_fail(set, -EBADMSG, "%s: from another set (set %s; %s is of set %s)", label, id, fl, fid);
 	}
 	if (c->ch.channel_count != first->ch.channel_count)
@@ -880,7 +874,7 @@ static int check_member(struct migstream_channel_set *set, unsigned int i)
 static int check_set(struct migstream_channel_set *set)
 {
 	struct channel *first = &set->ch[0];
-	char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+	char id[MIGSTREAM_SET_ID_HEX_LEN];
 	const struct qrec *second;
 	int ret;
 
@@ -909,7 +903,7 @@ static int check_set(struct migstream_channel_set *set)
 		return set->err;
 	memcpy(set->set_id, first->ch.set_id, MIGSTREAM_SET_ID_LEN);
 	set->count = first->ch.channel_count;
-	hex_id(set->set_id, id);
+	migstream_set_id_hex(set->set_id, id);
 	for (uint32_t k = 0; k < set->count; k++)
 		if (!channel_numbered(set, k))
 			return set_fail(set, -EBADMSG, "set %s: channel %" PRIu32 " of %u is missing (%u given)", id,

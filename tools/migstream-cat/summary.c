@@ -125,18 +125,12 @@ static uint64_t device_total(const struct cat_device_stats *d)
 	return t;
 }
 
-static void set_id_hex(const struct migstream_channel *c, char out[2 * MIGSTREAM_SET_ID_LEN + 1])
-{
-	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", c->set_id[i]);
-}
-
 void cat_summary_channel_line(char *buf, size_t len, const struct cat_summary *s)
 {
-	char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+	char id[MIGSTREAM_SET_ID_HEX_LEN];
 	int used;
 
-	set_id_hex(&s->channel, id);
+	migstream_set_id_hex(s->channel.set_id, id);
 	used = snprintf(buf, len, "channel %" PRIu32 " of %" PRIu32 ", set %s", s->channel.channel,
 			s->channel.channel_count, id);
 	for (size_t i = 0; i < s->ndev && used > 0 && (size_t)used < len; i++) {
@@ -180,7 +174,7 @@ void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *
 
 	fprintf(out, "summary of %s:\n", name);
 	if (s->is_channel) {
-		set_id_hex(&s->channel, id);
+		migstream_set_id_hex(s->channel.set_id, id);
 		fprintf(out, "  channel:        %" PRIu32 " of %" PRIu32 ", set %s\n", s->channel.channel,
 			s->channel.channel_count, id);
 	}
@@ -281,9 +275,9 @@ int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *n
 			vmt_json_add_null(doc, "load_exit_code");
 	}
 	if (s->is_channel) {
-		char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+		char id[MIGSTREAM_SET_ID_HEX_LEN];
 
-		set_id_hex(&s->channel, id);
+		migstream_set_id_hex(s->channel.set_id, id);
 		vmt_json_add_u64(doc, "channel", s->channel.channel);
 		vmt_json_add_u64(doc, "channel_count", s->channel.channel_count);
 		vmt_json_add_str(doc, "set_id", id);
