@@ -48,19 +48,23 @@ struct load_item {
 typedef int (*load_item_fn)(void *ctx, struct load_item *item);
 
 struct load_writer {
+	/* the main thread's */
 	pthread_t thread;
 	bool started;
+	/* immutable after start */
+	uint64_t limit;
+	const atomic_bool *cancel; /* the caller's flag, atomic */
+	load_item_fn handle;
+	void *ctx;
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* an item came or went, the queue closed, or a cancel */
+	/* guarded by lock */
 	struct load_item *head, *tail;
 	uint64_t queued;	/* bytes in the queue (items' data) */
-	uint64_t limit;
 	uint64_t peak;		/* most bytes queued at once */
 	bool closed;		/* no more items will come */
 	bool stopped;		/* the writer returned */
-	const atomic_bool *cancel;
-	load_item_fn handle;
-	void *ctx;
+	/* the writer thread's; read by the main thread after the join */
 	uint64_t busy_ns;	/* time spent in the handler */
 	uint64_t items;
 };
