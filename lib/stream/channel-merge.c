@@ -42,7 +42,7 @@ void channel_merge_init(struct channel_merge *m, unsigned int n, uint64_t queue_
 
 void channel_merge_free(struct channel_merge *m)
 {
-	struct qrec *q;
+	struct reorder_node *n;
 
 	for (unsigned int i = 0; i < m->n; i++) {
 		qlist_free(&m->ch[i].queue);
@@ -52,10 +52,8 @@ void channel_merge_free(struct channel_merge *m)
 	for (unsigned int i = 0; i < m->ndev; i++) {
 		struct set_device *d = &m->dev[i];
 
-		while ((q = d->early)) {
-			d->early = q->next;
-			qrec_free(q);
-		}
+		while ((n = reorder_take_first(&d->early)))
+			qrec_free(container_of(n, struct qrec, early));
 		free(d->device);
 		free(d->end);
 		XXH3_freeState(d->digest);
@@ -406,11 +404,12 @@ static int emit_chunk(struct channel_merge *m, struct set_device *d, struct qrec
 /* Early chunks that are now next follow the chunk that went out. */
 static int drain_early(struct channel_merge *m, struct set_device *d)
 {
-	struct qrec *q;
+	struct reorder_node *n;
 	int ret;
 
-	while ((q = d->early) && q->rec.data.chunk_index == d->next_chunk) {
-		d->early = q->next;
+	while ((n = reorder_take_if(&d->early, d->next_chunk))) {
+		struct qrec *q = container_of(n, struct qrec, early);
+
 		d->early_bytes -= q->charge;
 		m->reorder_bytes -= q->charge;
 		m->queue_bytes += q->charge;
@@ -428,18 +427,16 @@ static int drain_early(struct channel_merge *m, struct set_device *d)
 static int keep_early(struct channel_merge *m, struct set_device *d, struct qrec *q)
 {
 	uint64_t chunk = q->rec.data.chunk_index;
-	struct qrec **p = &d->early;
+	struct reorder_node *same = reorder_find(&d->early, chunk);
 
-	while (*p && (*p)->rec.data.chunk_index < chunk)
-		p = &(*p)->next;
-	if (*p && (*p)->rec.data.chunk_index == chunk)
+	if (same)
 		return rec_bad(m, q, "device %" PRIu32 ": chunk %" PRIu64 " twice (also on %s)", d->index, chunk,
-			       m->ch[(*p)->input].name);
+			       m->ch[container_of(same, struct qrec, early)->input].name);
 	channel_merge_unreserve(q);
 	if (d->early_bytes + d->early_reserved + q->charge > m->reorder_limit)
 		return 0;
-	q->next = *p;
-	*p = q;
+	q->early.index = chunk;
+	reorder_insert(&d->early, &q->early);
 	d->early_bytes += q->charge;
 	m->queue_bytes -= q->charge;
 	m->reorder_bytes += q->charge;
@@ -484,7 +481,7 @@ static int device_complete(struct channel_merge *m, struct set_device *d, struct
 	if (d->next_chunk < end->chunk_count)
 		return rec_bad(m, q, "device %" PRIu32 ": chunk %" PRIu64 " of %" PRIu64 " is on no channel", d->index,
 			       d->next_chunk, end->chunk_count);
-	if (d->early || d->next_chunk != end->chunk_count)
+	if (d->early.count || d->next_chunk != end->chunk_count)
 		return rec_bad(m, q, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, the channels carried %" PRIu64,
 			       d->index, end->chunk_count, d->next_chunk);
 	if (d->next_offset != end->total_bytes)

@@ -30,6 +30,7 @@
 #include "common/c.h"
 #include "stream/channel-set.h" /* the limits */
 #include "stream/migstream.h"
+#include "stream/reorder.h"
 
 /* A record copied out of its channel's reader: payload and decoded fields. */
 struct qrec {
@@ -39,6 +40,7 @@ struct qrec {
 	size_t charge;			      /* bytes it counts for */
 	const struct migstream_record *owner; /* held: the caller's struct it went out in */
 	struct set_device *reorder_dev;	      /* an early chunk: room kept for it there */
+	struct reorder_node early;	      /* kept early: in its device's reorder buffer */
 	uint64_t reorder_reserved;
 	uint8_t *buf;			      /* the payload's, taken from the reader (else inline) */
 	uint8_t payload[];
@@ -72,7 +74,7 @@ struct set_device {
 	uint64_t next_chunk, next_offset; /* what went out */
 	bool stop_copy_seen;
 	XXH3_state_t *digest;
-	struct qrec *early; /* by chunk_index */
+	struct reorder_list early; /* the reorder buffer: chunks by chunk_index */
 	uint64_t early_bytes;
 	uint64_t early_reserved; /* room kept for early chunks being read */
 };
