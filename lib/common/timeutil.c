@@ -4,6 +4,7 @@
  */
 #include <time.h>
 
+#include "common/c.h"
 #include "common/timeutil.h"
 
 static uint64_t clock_ns(clockid_t clock)
@@ -11,7 +12,7 @@ static uint64_t clock_ns(clockid_t clock)
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t vmt_monotonic_ns(void)

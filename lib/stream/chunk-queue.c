@@ -17,12 +17,15 @@
 #include "stream/chunk-queue.h"
 
 struct chunk_queue {
+	/* immutable after start */
+	struct chunk_queue_opts opts;
+	unsigned int max_bufs;
 	pthread_mutex_t lock;
 	pthread_cond_t buf_freed;  /* a buffer came back */
 	pthread_cond_t item_ready; /* pushed, work done, closed or cancelled */
 	pthread_cond_t work_ready; /* work pushed, closed or cancelled */
-	struct chunk_queue_opts opts;
-	unsigned int max_bufs, allocated, out, peak_out;
+	/* guarded by lock: everything below, and the queue's fields of every item in the log */
+	unsigned int allocated, out, peak_out;
 	struct chunk_buf *free_bufs;
 	/* The log, head .. tail by next. */
 	struct chunk_item *head, *tail;

@@ -54,7 +54,7 @@ struct chunk_item {
 	enum chunk_scope scope;
 	struct chunk_buf *buf;	/* back to the pool when the item is released */
 	bool needs_work;	/* a worker must take it before a channel writes it */
-	/* the queue's: */
+	/* the queue's, guarded by its lock: */
 	struct chunk_item *next, *next_work;
 	unsigned int passes;	/* channels that have not yet passed it */
 	unsigned int written;	/* channels that took it and called _done(ok) */

@@ -63,6 +63,18 @@ const char *migstream_phase_name(uint8_t phase)
 	return "UNKNOWN";
 }
 
+const char *migstream_set_id_hex(const uint8_t id[MIGSTREAM_SET_ID_LEN], char out[MIGSTREAM_SET_ID_HEX_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++) {
+		out[2 * i] = digits[id[i] >> 4];
+		out[2 * i + 1] = digits[id[i] & 0xf];
+	}
+	out[2 * MIGSTREAM_SET_ID_LEN] = '\0';
+	return out;
+}
+
 uint32_t migstream_record_header_check(const uint8_t buf[MIGSTREAM_RECORD_HEADER_LEN])
 {
 	return (uint32_t)XXH3_64bits(buf, MIGSTREAM_HDR_CHECK_OFF);

@@ -189,6 +189,8 @@ struct migstream_stream_end {
 #define MIGSTREAM_SET_ID_LEN 16
 /* Most channels one set may have. */
 #define MIGSTREAM_MAX_CHANNELS 64
+/* Room for a set id in hex, with its NUL. */
+#define MIGSTREAM_SET_ID_HEX_LEN (2 * MIGSTREAM_SET_ID_LEN + 1)
 struct migstream_channel {
 	uint8_t set_id[MIGSTREAM_SET_ID_LEN]; /* random, the same on every channel */
 	uint32_t channel;		      /* 0 .. channel_count - 1 */
@@ -233,6 +235,8 @@ struct migstream_record {
  */
 const char *migstream_record_type_name(uint16_t type);
 const char *migstream_phase_name(uint8_t phase);
+/* A set id as every message and summary shows it: 32 lowercase hex digits. Returns out. */
+const char *migstream_set_id_hex(const uint8_t id[MIGSTREAM_SET_ID_LEN], char out[MIGSTREAM_SET_ID_HEX_LEN]);
 
 /* The header's bytes; header_check is computed (the field is ignored). */
 void migstream_encode_record_header(const struct migstream_record_header *h,

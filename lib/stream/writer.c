@@ -7,6 +7,7 @@
  * so that what it writes always passes the reader's checks.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,8 @@ struct migstream_writer {
 	bool (*cancelled)(void *ctx);
 	void *cancel_ctx;
 	uint64_t offset;
-	/* Bytes that reached fd, also within a record: read by other threads (atomic). */
-	uint64_t bytes_out;
+	/* Bytes that reached fd, also within a record: read by other threads. */
+	_Atomic uint64_t bytes_out;
 	uint64_t record_count; /* also the next seq */
 	uint64_t payload_bytes;
 	struct migstream_stream_header header;
@@ -87,7 +88,7 @@ static int write_all(struct migstream_writer *w, int fd, struct iovec *iov, int 
 		}
 		if (n == 0)
 			return -EIO;
-		__atomic_add_fetch(&w->bytes_out, (uint64_t)n, __ATOMIC_RELAXED);
+		atomic_fetch_add_explicit(&w->bytes_out, (uint64_t)n, memory_order_relaxed);
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= (ssize_t)iov->iov_len;
 			iov++;
@@ -870,5 +871,5 @@ uint64_t migstream_writer_offset(const struct migstream_writer *w)
 
 uint64_t migstream_writer_bytes_out(const struct migstream_writer *w)
 {
-	return __atomic_load_n(&w->bytes_out, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&w->bytes_out, memory_order_relaxed);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <unistd.h>
 
@@ -171,8 +172,8 @@ struct waiter {
 	unsigned int ch;
 	int buf_ret;
 	bool next_null, work_null;
-	struct chunk_item *volatile taken;
-	volatile bool returned;
+	struct chunk_item *taken; /* read after the join */
+	atomic_bool returned;	  /* looked at while the thread runs */
 };
 
 static void *wait_for_buf(void *arg)
@@ -190,7 +191,7 @@ static void *wait_for_item(void *arg)
 
 	w->taken = chunk_queue_next(w->q, w->ch);
 	w->next_null = w->taken == NULL;
-	w->returned = true;
+	atomic_store(&w->returned, true);
 	return NULL;
 }
 
@@ -280,7 +281,7 @@ static void test_channel_waits_for_work(void)
 	CHECK(got == &t->item);
 	CHECK(chunk_queue_next_work(w.q) == NULL); /* closed, none left */
 	usleep(50 * 1000);
-	CHECK(!w.returned); /* the channel waits for the work */
+	CHECK(!atomic_load(&w.returned)); /* the channel waits for the work */
 	chunk_queue_work_done(w.q, got);
 	pthread_join(ti, NULL);
 	CHECK(w.taken == &t->item);
@@ -293,7 +294,7 @@ static void test_channel_waits_for_work(void)
 
 struct stalled {
 	struct run *r;
-	volatile unsigned int pushed;
+	atomic_uint pushed;
 };
 
 static void *push_ten(void *arg)
@@ -309,7 +310,7 @@ static void *push_ten(void *arg)
 			break;
 		}
 		chunk_queue_push(st->r->q, &t->item);
-		st->pushed++;
+		atomic_fetch_add(&st->pushed, 1);
 	}
 	return NULL;
 }
@@ -341,14 +342,14 @@ static void test_stalled_channel_holds_no_buffers(void)
 	CHECK_EQ(chunk_queue_new(&r.q, &opts), 0);
 	pthread_create(&ch0, NULL, take_all_on_channel_0, &r);
 	pthread_create(&producer, NULL, push_ten, &st);
-	for (int i = 0; i < 500 && st.pushed < 10; i++)
+	for (int i = 0; i < 500 && atomic_load(&st.pushed) < 10; i++)
 		usleep(10 * 1000);
-	CHECK_EQ(st.pushed, 10);
+	CHECK_EQ(atomic_load(&st.pushed), 10);
 	chunk_queue_cancel(r.q); /* ends the waits, also when the check above failed */
 	pthread_join(producer, NULL);
 	pthread_join(ch0, NULL);
 	chunk_queue_free(r.q);
-	CHECK_EQ(r.released, st.pushed);
+	CHECK_EQ(r.released, atomic_load(&st.pushed));
 }
 
 int main(void)

@@ -186,10 +186,9 @@ static void describe_stream_end(const struct migstream_stream_end *e, struct cat
 
 static void describe_channel(const struct migstream_channel *c, struct cat_row *row)
 {
-	char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+	char id[MIGSTREAM_SET_ID_HEX_LEN];
 
-	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
-		snprintf(id + 2 * i, 3, "%02x", c->set_id[i]);
+	migstream_set_id_hex(c->set_id, id);
 	add_num(row, "channel", "channel", c->channel);
 	add_num(row, "of", "channel_count", c->channel_count);
 	add_str(row, "set", "set_id", row_text(row, "%s", id));

@@ -128,18 +128,12 @@ static uint64_t device_total(const struct cat_device_stats *d)
 	return t;
 }
 
-static void set_id_hex(const struct migstream_channel *c, char out[2 * MIGSTREAM_SET_ID_LEN + 1])
-{
-	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", c->set_id[i]);
-}
-
 void cat_summary_channel_line(char *buf, size_t len, const struct cat_summary *s)
 {
-	char id[2 * MIGSTREAM_SET_ID_LEN + 1];
+	char id[MIGSTREAM_SET_ID_HEX_LEN];
 	int used;
 
-	set_id_hex(&s->channel, id);
+	migstream_set_id_hex(s->channel.set_id, id);
 	used = snprintf(buf, len, "channel %" PRIu32 " of %" PRIu32 ", set %s", s->channel.channel,
 			s->channel.channel_count, id);
 	for (size_t i = 0; i < s->ndev && used > 0 && (size_t)used < len; i++) {
@@ -289,7 +283,7 @@ static void get_set_id(const void *obj, const void *ctx, struct vmt_field_value 
 {
 	const struct cat_summary *s = obj;
 
-	set_id_hex(&s->channel, v->buf);
+	migstream_set_id_hex(s->channel.set_id, v->buf);
 	v->str = v->buf;
 }
 

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Waiting chunks live in a list sorted by chunk_index: out-of-order arrival
- * is rare and shallow in practice (a reordering transport), so a list is
- * simpler than a heap and as fast for a handful of entries. Chunks that
- * wait behind one late chunk mostly arrive in ascending order: they are
- * appended at the tail without walking the list.
+ * Waiting chunks are kept in chunk_index order by lib/stream's reorder
+ * list (the channel set's too); this file is what they hold and cost.
  *
  * A chunk's buffer is kept as a spare once it was written, for the next
  * early chunk: chunks are up to 8 MiB, so a fresh malloc is a fresh mmap
@@ -21,11 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/c.h"
+#include "stream/reorder.h"
 #include "reorder.h"
 
 struct waiting_chunk {
-	struct waiting_chunk *next;
-	uint64_t chunk_index;
+	struct reorder_node node; /* index: the chunk_index */
 	uint64_t offset;
 	uint32_t len;
 	uint32_t cap; /* bytes data[] can hold */
@@ -40,9 +38,7 @@ struct load_reorder {
 	uint64_t next_offset;
 	uint64_t charged;	/* what every buffer alive costs */
 	uint64_t peak_charged;
-	size_t waiting_count;
-	struct waiting_chunk *head;
-	struct waiting_chunk *tail;
+	struct reorder_list waiting;
 	struct waiting_chunk *handed_out; /* a spare (or freed) on the next call */
 	struct waiting_chunk *spare[SPARE_SLOTS];
 	unsigned int spare_count;
@@ -140,23 +136,21 @@ static struct waiting_chunk *get_buffer(struct load_reorder *ro, uint32_t len, i
 
 void load_reorder_free(struct load_reorder *ro)
 {
+	struct reorder_node *n;
+
 	if (!ro)
 		return;
 	drop_handed_out(ro);
 	while (ro->spare_count)
 		free_buffer(ro, ro->spare[--ro->spare_count]);
-	while (ro->head) {
-		struct waiting_chunk *w = ro->head;
-
-		ro->head = w->next;
-		free_buffer(ro, w);
-	}
+	while ((n = reorder_take_first(&ro->waiting)))
+		free_buffer(ro, container_of(n, struct waiting_chunk, node));
 	free(ro);
 }
 
 int load_reorder_offer(struct load_reorder *ro, const struct load_chunk *chunk)
 {
-	struct waiting_chunk **pos, *w;
+	struct waiting_chunk *w;
 	int err;
 
 	drop_handed_out(ro);
@@ -167,25 +161,16 @@ int load_reorder_offer(struct load_reorder *ro, const struct load_chunk *chunk)
 	if (chunk->offset < ro->next_offset)
 		return -EBADMSG;
 
-	if (ro->tail && ro->tail->chunk_index < chunk->chunk_index)
-		pos = &ro->tail->next;
-	else
-		for (pos = &ro->head; *pos && (*pos)->chunk_index < chunk->chunk_index; pos = &(*pos)->next)
-			;
-	if (*pos && (*pos)->chunk_index == chunk->chunk_index)
+	if (reorder_find(&ro->waiting, chunk->chunk_index))
 		return -EBADMSG;
 	w = get_buffer(ro, chunk->len, &err);
 	if (!w)
 		return err;
-	w->chunk_index = chunk->chunk_index;
+	w->node.index = chunk->chunk_index;
 	w->offset = chunk->offset;
 	w->len = chunk->len;
 	memcpy(w->data, chunk->data, chunk->len);
-	w->next = *pos;
-	*pos = w;
-	if (!w->next)
-		ro->tail = w;
-	ro->waiting_count++;
+	reorder_insert(&ro->waiting, &w->node);
 	return 0;
 }
 
@@ -197,20 +182,18 @@ void load_reorder_advance(struct load_reorder *ro, uint32_t len)
 
 int load_reorder_next_ready(struct load_reorder *ro, struct load_chunk *chunk)
 {
-	struct waiting_chunk *w = ro->head;
+	struct waiting_chunk *w;
 
 	drop_handed_out(ro);
-	if (!w || w->chunk_index != ro->next_index)
+	if (!ro->waiting.head || ro->waiting.head->index != ro->next_index)
 		return 0;
+	w = container_of(ro->waiting.head, struct waiting_chunk, node);
 	if (w->offset != ro->next_offset)
 		return -EBADMSG;
-	ro->head = w->next;
-	if (!ro->head)
-		ro->tail = NULL;
-	ro->waiting_count--;
+	reorder_take_first(&ro->waiting);
 	ro->handed_out = w;
 	*chunk = (struct load_chunk){
-		.chunk_index = w->chunk_index,
+		.chunk_index = w->node.index,
 		.offset = w->offset,
 		.data = w->data,
 		.len = w->len,
@@ -230,7 +213,7 @@ uint64_t load_reorder_next_offset(const struct load_reorder *ro)
 
 size_t load_reorder_pending(const struct load_reorder *ro)
 {
-	return ro->waiting_count;
+	return ro->waiting.count;
 }
 
 uint64_t load_reorder_held(const struct load_reorder *ro)

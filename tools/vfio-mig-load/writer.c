@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The device writers; see writer.h. One mutex and one condition per
- * writer: the pusher waits for room, the writer for an item, and both for
- * a cancel, so a broadcast on every change is simpler than two conditions
- * and costs nothing at one waiter per side.
+ * The device writers; see writer.h. The queue is lib/stream's bounded
+ * FIFO; the writer thread pops, handles and frees, and stops the queue
+ * when it returns, so that a pusher waiting for room gives up.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/c.h"
 #include "common/timeutil.h"
 #include "writer.h"
 
@@ -59,33 +59,12 @@ void load_item_free(struct load_item *item)
 	free(item);
 }
 
-static bool cancelled(const struct load_writer *w)
-{
-	return atomic_load(w->cancel);
-}
-
 /* The next item, or NULL when the queue closed empty, the load was cancelled. */
 static struct load_item *take(struct load_writer *w)
 {
-	struct load_item *item = NULL;
+	struct bqueue_node *n = bqueue_pop(&w->queue);
 
-	pthread_mutex_lock(&w->lock);
-	while (!cancelled(w) && !w->head && !w->closed)
-		pthread_cond_wait(&w->changed, &w->lock);
-	if (!cancelled(w) && w->head) {
-		item = w->head;
-		w->head = item->next;
-		if (!w->head)
-			w->tail = NULL;
-		/*
-		 * Room is made when the item is taken, not when it is written:
-		 * the one being written is bounded by the record size anyway.
-		 */
-		w->queued -= item->len;
-		pthread_cond_broadcast(&w->changed);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return item;
+	return n ? container_of(n, struct load_item, node) : NULL;
 }
 
 static void *writer_main(void *arg)
@@ -103,10 +82,7 @@ static void *writer_main(void *arg)
 		if (rc)
 			break;
 	}
-	pthread_mutex_lock(&w->lock);
-	w->stopped = true;
-	pthread_cond_broadcast(&w->changed);
-	pthread_mutex_unlock(&w->lock);
+	bqueue_stop(&w->queue);
 	return NULL;
 }
 
@@ -116,95 +92,69 @@ int load_writer_start(struct load_writer *w, uint64_t limit, load_item_fn handle
 	sigset_t all, old;
 	int rc;
 
-	*w = (struct load_writer){ .limit = limit, .handle = handle, .ctx = ctx, .cancel = cancel };
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->changed, NULL);
+	*w = (struct load_writer){ .handle = handle, .ctx = ctx };
+	bqueue_init(&w->queue, limit, cancel);
 	/* Created with every signal blocked, so a stop signal always reaches the main thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&w->thread, NULL, writer_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc)
+	if (rc) {
+		bqueue_destroy(&w->queue);
 		return -rc;
+	}
 	w->started = true;
 	return 0;
 }
 
 int load_writer_push(struct load_writer *w, struct load_item *item)
 {
-	int rc = 0;
+	int64_t queued;
 
-	item->next = NULL;
-	pthread_mutex_lock(&w->lock);
-	/* An item larger than the limit still goes into an empty queue. */
-	while (!cancelled(w) && !w->stopped && w->head && w->queued + item->len > w->limit)
-		pthread_cond_wait(&w->changed, &w->lock);
-	if (cancelled(w) || w->stopped) {
-		rc = -ECANCELED;
-	} else {
-		if (w->tail)
-			w->tail->next = item;
-		else
-			w->head = item;
-		w->tail = item;
-		w->queued += item->len;
-		if (w->queued > w->peak)
-			w->peak = w->queued;
-		pthread_cond_broadcast(&w->changed);
-	}
-	pthread_mutex_unlock(&w->lock);
-	if (rc)
+	item->node.size = item->len;
+	queued = bqueue_push(&w->queue, &item->node);
+	if (queued < 0) {
 		load_item_free(item);
-	return rc;
+		return (int)queued;
+	}
+	if ((uint64_t)queued > w->peak)
+		w->peak = (uint64_t)queued;
+	return 0;
 }
 
 void load_writer_close(struct load_writer *w)
 {
-	if (!w->started)
-		return;
-	pthread_mutex_lock(&w->lock);
-	w->closed = true;
-	pthread_cond_broadcast(&w->changed);
-	pthread_mutex_unlock(&w->lock);
+	if (w->started)
+		bqueue_close(&w->queue);
 }
 
 void load_writer_wake(struct load_writer *w)
 {
-	if (!w->started)
-		return;
-	pthread_mutex_lock(&w->lock);
-	pthread_cond_broadcast(&w->changed);
-	pthread_mutex_unlock(&w->lock);
+	if (w->started)
+		bqueue_wake(&w->queue);
 }
 
 bool load_writer_stopped(struct load_writer *w)
 {
-	bool stopped;
-
-	if (!w->started)
-		return true;
-	pthread_mutex_lock(&w->lock);
-	stopped = w->stopped;
-	pthread_mutex_unlock(&w->lock);
-	return stopped;
+	return !w->started || bqueue_stopped(&w->queue);
 }
 
 void load_writer_join(struct load_writer *w)
 {
+	struct bqueue_node *n;
+
 	if (!w->started)
 		return;
 	pthread_join(w->thread, NULL);
 	w->started = false;
-	while (w->head) {
-		struct load_item *item = w->head;
+	n = bqueue_drain(&w->queue);
+	while (n) {
+		struct load_item *item = container_of(n, struct load_item, node);
 
-		w->head = item->next;
+		n = n->next;
 		load_item_free(item);
 	}
-	w->tail = NULL;
-	w->queued = 0;
-	pthread_cond_destroy(&w->changed);
-	pthread_mutex_destroy(&w->lock);
+	bqueue_destroy(&w->queue);
 }
 
 /*

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stream/bounded-queue.h"
 #include "stream/migstream.h"
 
 enum load_item_kind {
@@ -29,7 +30,7 @@ enum load_item_kind {
 
 /* One queued piece of work, with the record it came from (for messages). */
 struct load_item {
-	struct load_item *next;
+	struct bqueue_node node; /* in its writer's queue: size is len */
 	enum load_item_kind kind;
 	uint32_t seq;	       /* the record: sequence number, type, byte offset */
 	uint16_t type;
@@ -48,19 +49,16 @@ struct load_item {
 typedef int (*load_item_fn)(void *ctx, struct load_item *item);
 
 struct load_writer {
+	/* the main thread's (the pusher's) */
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock;
-	pthread_cond_t changed; /* an item came or went, the queue closed, or a cancel */
-	struct load_item *head, *tail;
-	uint64_t queued;	/* bytes in the queue (items' data) */
-	uint64_t limit;
 	uint64_t peak;		/* most bytes queued at once */
-	bool closed;		/* no more items will come */
-	bool stopped;		/* the writer returned */
-	const atomic_bool *cancel;
+	/* immutable after start */
 	load_item_fn handle;
 	void *ctx;
+	/* items' data bytes, at most the limit; its own lock, the caller's cancel flag */
+	struct bqueue queue;
+	/* the writer thread's; read by the main thread after the join */
 	uint64_t busy_ns;	/* time spent in the handler */
 	uint64_t items;
 };

@@ -498,7 +498,7 @@ int main(int argc, const char **argv)
 
 	memset(devs, 0, sizeof(devs));
 	pthread_mutex_init(&ctx.lock, NULL);
-	pthread_cond_init(&ctx.changed, NULL);
+	vmt_cond_init_monotonic(&ctx.changed);
 	ctx.devs = devs;
 	ctx.channels = channels;
 	ctx.nchannels = nouts;

@@ -14,7 +14,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xxhash.h>
 #include <zstd.h>
@@ -94,7 +93,7 @@ int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, i
 
 void save_cancel(struct save_ctx *ctx)
 {
-	__atomic_store_n(&ctx->cancel, true, __ATOMIC_SEQ_CST);
+	atomic_store(&ctx->cancel, true);
 	if (ctx->queue)
 		chunk_queue_cancel(ctx->queue);
 	pthread_mutex_lock(&ctx->lock);
@@ -104,7 +103,7 @@ void save_cancel(struct save_ctx *ctx)
 
 bool save_cancelled(const struct save_ctx *ctx)
 {
-	return __atomic_load_n(&ctx->cancel, __ATOMIC_SEQ_CST);
+	return atomic_load(&ctx->cancel);
 }
 
 int save_error(struct save_ctx *ctx)
@@ -119,13 +118,7 @@ int save_error(struct save_ctx *ctx)
 
 void save_wait_changed(struct save_ctx *ctx, unsigned int ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)ms * 1000000;
-	ts.tv_sec += ts.tv_nsec / 1000000000;
-	ts.tv_nsec %= 1000000000;
-	pthread_cond_timedwait(&ctx->changed, &ctx->lock, &ts);
+	vmt_cond_wait_for(&ctx->changed, &ctx->lock, ms * NSEC_PER_MSEC);
 }
 
 static void thread_ended(struct save_ctx *ctx)
@@ -189,10 +182,10 @@ static void *channel_writer(void *arg)
 
 		/* From here on a reply may answer the whole stream (return-path.c). */
 		if (it->kind == ITEM_FINISH)
-			__atomic_store_n(&ctx->stream_end_begun, true, __ATOMIC_RELEASE);
-		__atomic_store_n(&ch->writing, true, __ATOMIC_RELEASE);
+			atomic_store_explicit(&ctx->stream_end_begun, true, memory_order_release);
+		atomic_store_explicit(&ch->writing, true, memory_order_release);
 		ret = write_item(ch->writer, it);
-		__atomic_store_n(&ch->writing, false, __ATOMIC_RELEASE);
+		atomic_store_explicit(&ch->writing, false, memory_order_release);
 		chunk_queue_done(ctx->queue, ch->index, item, ret == 0);
 		if (ret < 0) {
 			write_failed(ch, ret);
@@ -222,7 +215,7 @@ static bool channel_stalled(struct save_channel *ch, uint64_t limit_ns, uint64_t
 {
 	uint64_t out = migstream_writer_bytes_out(ch->writer);
 
-	if (!__atomic_load_n(&ch->writing, __ATOMIC_ACQUIRE) || out != ch->seen_bytes) {
+	if (!atomic_load_explicit(&ch->writing, memory_order_acquire) || out != ch->seen_bytes) {
 		ch->seen_bytes = out;
 		ch->still_since_ns = now;
 		return false;

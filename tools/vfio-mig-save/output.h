@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/thread-wait.h"
 #include "stream/chunk-queue.h"
 #include "save.h"
 
@@ -96,7 +97,10 @@ uint64_t output_bytes(const struct save_ctx *ctx);
 /* Bytes written on one. */
 uint64_t output_channel_bytes(const struct save_ctx *ctx, unsigned int ch);
 
-/* Wait on ctx->changed (under ctx->lock) for at most ms milliseconds. */
+/*
+ * Wait on ctx->changed (under ctx->lock) for at most ms milliseconds;
+ * ctx->changed is made by vmt_cond_init_monotonic().
+ */
 void save_wait_changed(struct save_ctx *ctx, unsigned int ms);
 
 #endif

@@ -230,7 +230,7 @@ static int judge_result(struct return_path *rp, const struct save_ctx *ctx)
 static bool any_stop_copy_data(const struct save_ctx *ctx)
 {
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		if (__atomic_load_n(&ctx->devs[i].bytes[MIGSTREAM_PHASE_STOP_COPY], __ATOMIC_RELAXED))
+		if (atomic_load_explicit(&ctx->devs[i].bytes[MIGSTREAM_PHASE_STOP_COPY], memory_order_relaxed))
 			return true;
 	return false;
 }
@@ -247,7 +247,7 @@ static int take_result(struct return_path *rp, const struct save_ctx *ctx, const
 	 * (migstream(5), Protocol). The flag is looked at after the record
 	 * was read, so a result that came after it is never called early.
 	 */
-	if (!rp->result.exit_code && !__atomic_load_n(&ctx->stream_end_begun, __ATOMIC_ACQUIRE))
+	if (!rp->result.exit_code && !atomic_load_explicit(&ctx->stream_end_begun, memory_order_acquire))
 		rp->premature = any_stop_copy_data(ctx) ? "the end of the stream was sent" :
 							  "any stop-copy data was sent";
 	return rp->result.exit_code || rp->premature ? judge_result(rp, ctx) : 0;

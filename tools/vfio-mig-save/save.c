@@ -94,7 +94,7 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 /* A device's bytes so far: its reader adds them while the main thread shows progress. */
 static uint64_t sent(const struct save_device *sd, enum migstream_phase phase)
 {
-	return __atomic_load_n(&sd->bytes[phase], __ATOMIC_RELAXED);
+	return atomic_load_explicit(&sd->bytes[phase], memory_order_relaxed);
 }
 
 static uint64_t precopy_sent(const struct save_device *sd)
@@ -372,7 +372,7 @@ static int emit(struct save_ctx *ctx, struct save_device *sd, enum migstream_pha
 	ret = output_data(ctx, sd, phase, buf, (uint32_t)len);
 	if (ret < 0)
 		return ret;
-	__atomic_add_fetch(&sd->bytes[phase], len, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&sd->bytes[phase], len, memory_order_relaxed);
 	return 0;
 }
 

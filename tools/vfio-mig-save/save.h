@@ -7,6 +7,7 @@
 #define VMT_SAVE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,7 +59,13 @@ enum { SAVE_PHASES = 4 }; /* indexed by enum migstream_phase */
 
 struct save_ctx;
 
+/*
+ * Threads: the main thread sets the device up before the reader starts and
+ * reads the totals after it is joined; between those, the groups below say
+ * who may touch what.
+ */
 struct save_device {
+	/* immutable after start */
 	struct vmt_device *dev;
 	uint32_t index;
 	uint32_t start_state;
@@ -67,9 +74,11 @@ struct save_device {
 	uint64_t estimate;	/* initial + dirty at the last sample */
 	uint64_t sent_at_sample; /* pre-copy bytes sent when estimate was taken */
 	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
-	uint64_t bytes[SAVE_PHASES];
+	/* atomic: the reader adds, the main thread and the return path read */
+	_Atomic uint64_t bytes[SAVE_PHASES]; /* by phase */
+	/* the main thread's */
 	bool touched;		/* a transition was asked for: recover it on failure */
-	bool complete;		/* DEVICE_END written */
+	bool complete;		/* DEVICE_END written (by the queue's release; read after the join) */
 	uint32_t final_state;
 	bool recovery_failed;
 	/* Initial sections (1 + REINITs), their INIT_DATA_SENT markers and acks. */
@@ -79,17 +88,19 @@ struct save_device {
 	uint32_t marked;	/* INIT_DATA_SENT written for sections 1..marked */
 	uint32_t acked;		/* the last section the destination acked */
 	uint64_t marked_ns, ack_ns; /* monotonic, of the last marker and ack */
-	/* The device's reader thread (output.h, save.c) and what it owns. */
+	/* The device's reader thread (output.h, save.c); immutable after start: */
 	struct save_ctx *ctx;
 	pthread_t reader;
 	bool reader_started;
+	/* guarded by ctx->lock: the main thread hands a job, the reader answers */
 	int job;		/* enum reader_job, set by the main thread */
 	int job_result;		/* 0 or -errno, when the job is done */
-	uint64_t pass_bytes;	/* read by the last pre-copy pass */
 	bool job_done;
+	/* the reader's while a job runs, the main thread's between jobs */
+	uint64_t pass_bytes;	/* read by the last pre-copy pass */
 	uint64_t next_chunk, next_offset; /* the device's numbering */
 	XXH3_state_t *digest;	/* over the device bytes, in order */
-	/* Adaptive compression (under save_ctx.lock): see output.c. */
+	/* Adaptive compression, guarded by ctx->lock: see output.c. */
 	unsigned int not_shrunk; /* compressed records in a row that did not shrink */
 	unsigned int raw_left;	 /* records still to send raw */
 	uint64_t adaptive_raw;	 /* records sent raw by the rule */
@@ -97,14 +108,16 @@ struct save_device {
 
 /* One output of the stream: the whole stream, or a channel of a set. */
 struct save_channel {
+	/* immutable after start */
 	const char *name;	/* for messages: the file, or "<stdout>" */
-	struct migstream_writer *writer;
+	struct migstream_writer *writer; /* used by the channel's thread only */
 	struct save_ctx *ctx;
 	unsigned int index;
 	pthread_t thread;
 	bool started;
-	bool writing;		/* its thread is in a write (atomic) */
-	/* The main thread's watch on a write that makes no progress (output.c). */
+	/* atomic: the channel's thread sets it, the main thread's watch reads it */
+	atomic_bool writing;	/* its thread is in a write */
+	/* The main thread's only: its watch on a write that makes no progress (output.c). */
 	uint64_t seen_bytes;	/* bytes out at its last look */
 	uint64_t still_since_ns; /* since when they have not moved in a write */
 	uint64_t woken_ns;	/* when it last interrupted the write to see */
@@ -124,26 +137,32 @@ struct save_result {
 };
 
 struct save_ctx {
+	/* immutable after start */
 	struct save_opts opts;
 	const char *output_name; /* "<stdout>" or the first -o file, for messages */
 	struct save_device *devs;
 	unsigned int ndevs;
 	struct save_channel *channels; /* one: a whole stream; more: a set */
 	unsigned int nchannels;
+	struct return_path *rp; /* NULL without --return-fd */
+	struct chunk_queue *queue; /* has its own lock */
+	pthread_t *workers;
+	unsigned int nworkers;
+	/* the main thread's (the output's threads are joined before it reads them) */
 	struct save_result result;
 	struct vmt_progress progress;
-	struct vmt_failure failure; /* the first failure, if any (under lock) */
-	struct return_path *rp; /* NULL without --return-fd */
 	/* Threads: readers, compression workers, channel writers. */
 	pthread_mutex_t lock;
-	pthread_cond_t changed;	/* a job or a thread ended */
-	bool cancel;		/* the first failure stops everyone (atomic) */
-	struct chunk_queue *queue;
-	pthread_t *workers;
-	unsigned int nworkers, threads_out; /* started; still running (under lock) */
+	pthread_cond_t changed;	/* a job or a thread ended (monotonic timed waits) */
+	/* guarded by lock */
+	struct vmt_failure failure; /* the first failure, if any */
+	unsigned int threads_out; /* output threads still running */
+	/* set by the queue's release of the last item, read after the writers are joined */
 	bool finished;		/* STREAM_END written on every channel */
-	/* A channel began to write STREAM_END (atomic): a reply may answer the stream now. */
-	bool stream_end_begun;
+	/* atomic */
+	atomic_bool cancel;	/* the first failure stops everyone */
+	/* A channel began to write STREAM_END: a reply may answer the stream now. */
+	atomic_bool stream_end_begun;
 };
 
 /*
