@@ -184,18 +184,51 @@ void vmt_cli_begin(int argc, const char **argv, const struct poptOption *table)
 		out_of_memory();
 }
 
+/* A common option, handled here (--help and --version exit): false for the tool's own. */
+static bool common_option(int rc, void (*usage)(void))
+{
+	switch (rc) {
+	case VMT_OPT_HELP:
+		usage();
+		break;
+	case VMT_OPT_VERSION:
+		printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
+		break;
+	case VMT_OPT_QUIET:
+		vmt_log_adjust(-1);
+		return true;
+	case VMT_OPT_VERBOSE:
+		vmt_log_adjust(1);
+		return true;
+	default:
+		return false;
+	}
+	/* --help | head: a failed write is an error even here. */
+	poptFreeContext(cli.ctx);
+	cli.ctx = NULL;
+	exit(vmt_close_stdout());
+}
+
+/* After the options: rc < -1 is a popt error, reported as a usage error. */
+static void check_popt_end(int rc)
+{
+	if (rc < -1)
+		vmt_usage_error("%s: %s", poptBadOption(cli.ctx, POPT_BADOPTION_NOALIAS),
+				poptStrerror(rc));
+}
+
 int vmt_cli_next(void (*usage)(void))
 {
 	int rc;
 
 	cli.arg = NULL;
 	while ((rc = poptGetNextOpt(cli.ctx)) > 0) {
-		if (!vmt_cli_common_option(cli.ctx, rc, usage)) {
+		if (!common_option(rc, usage)) {
 			cli.arg = own(poptGetOptArg(cli.ctx));
 			return rc;
 		}
 	}
-	vmt_cli_check_popt_end(cli.ctx, rc);
+	check_popt_end(rc);
 	return 0;
 }
 
@@ -207,16 +240,6 @@ const char *vmt_cli_arg(void)
 const char *vmt_cli_operand(void)
 {
 	return poptGetArg(cli.ctx);
-}
-
-void vmt_cli_parse(int argc, const char **argv, const struct poptOption *table,
-		   void (*usage)(void), void (*take)(int opt, const char *arg, void *ctx), void *ctx)
-{
-	int opt;
-
-	vmt_cli_begin(argc, argv, table);
-	while ((opt = vmt_cli_next(usage)))
-		take(opt, cli.arg, ctx);
 }
 
 void vmt_cli_no_operands(void)
@@ -242,38 +265,6 @@ int vmt_cli_compress_level(const char *arg)
 	if (!arg)
 		return VMT_CLI_DEFAULT_ZSTD_LEVEL;
 	return (int)vmt_u64_or_usage(arg, "--compress", 1, VMT_CLI_MAX_ZSTD_LEVEL);
-}
-
-bool vmt_cli_common_option(poptContext ctx, int rc, void (*usage)(void))
-{
-	switch (rc) {
-	case VMT_OPT_HELP:
-		usage();
-		break;
-	case VMT_OPT_VERSION:
-		printf("%s (vfio-migtools) %s\n", vmt_progname(), PACKAGE_VERSION);
-		break;
-	case VMT_OPT_QUIET:
-		vmt_log_adjust(-1);
-		return true;
-	case VMT_OPT_VERBOSE:
-		vmt_log_adjust(1);
-		return true;
-	default:
-		return false;
-	}
-	/* --help | head: a failed write is an error even here. */
-	poptFreeContext(ctx);
-	if (ctx == cli.ctx)
-		cli.ctx = NULL;
-	exit(vmt_close_stdout());
-}
-
-void vmt_cli_check_popt_end(poptContext ctx, int rc)
-{
-	if (rc < -1)
-		vmt_usage_error("%s: %s", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-				poptStrerror(rc));
 }
 
 int vmt_cli_fd_or_usage(const char *arg, const char *option)

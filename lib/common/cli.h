@@ -47,7 +47,16 @@ int vmt_cli_compress_level(const char *arg);
 /*
  * Starts parsing argv against table (which must hold the common options).
  * Everything parsing allocates stays reachable until vmt_cli_end(), also
- * when a usage error exit()s.
+ * when a usage error exit()s. The option loop of every tool's options.c:
+ *
+ *	vmt_cli_begin(argc, argv, options);
+ *	while ((opt = vmt_cli_next(usage)) > 0)
+ *		take_option(o, opt, vmt_cli_arg());
+ *	while ((arg = vmt_cli_operand()))  (or vmt_cli_no_operands())
+ *		...
+ *	check_combinations(o);
+ *
+ * and its <tool>_options_free() ends with vmt_cli_end().
  */
 void vmt_cli_begin(int argc, const char **argv, const struct poptOption *table);
 
@@ -64,29 +73,11 @@ const char *vmt_cli_arg(void);
 /* The next operand (non-option argument), or NULL; valid until vmt_cli_end(). */
 const char *vmt_cli_operand(void);
 
-/*
- * The option loop of every tool: vmt_cli_begin(), then each of the tool's
- * own options, with its argument (NULL if none), to take(opt, arg, ctx).
- * The operands are left for vmt_cli_operand().
- */
-void vmt_cli_parse(int argc, const char **argv, const struct poptOption *table,
-		   void (*usage)(void), void (*take)(int opt, const char *arg, void *ctx), void *ctx);
-
 /* For a tool that takes no (more) operands: a usage error naming the first one left. */
 void vmt_cli_no_operands(void);
 
 /* Frees the parser and every argument it handed out. */
 void vmt_cli_end(void);
-
-/*
- * The same for a tool that drives popt itself, with rc from
- * poptGetNextOpt(): handles a common option (--help and --version free ctx
- * and exit) and returns whether rc was one.
- */
-bool vmt_cli_common_option(poptContext ctx, int rc, void (*usage)(void));
-
-/* After the option loop: rc < -1 is a popt error, reported as a usage error. */
-void vmt_cli_check_popt_end(poptContext ctx, int rc);
 
 /*
  * --help, one shape for every tool (tests/cli/checkusage.bats holds it):

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,12 @@ int vmt_close_stdout(void)
 		return VMT_EXIT_FAILURE;
 	}
 	return VMT_EXIT_OK;
+}
+
+void vmt_drop_unwritten(FILE *f)
+{
+	__fpurge(f);
+	clearerr(f);
 }
 
 static bool forced_tty(void)

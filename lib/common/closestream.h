@@ -8,6 +8,7 @@
 #define VMT_CLOSESTREAM_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /*
  * Ignore SIGPIPE: writes to a closed pipe then fail with EPIPE, which the
@@ -36,6 +37,13 @@ bool vmt_stdout_reader_gone(void);
  * A listing whose reader went away is not a failure.
  */
 int vmt_close_stdout(void);
+
+/*
+ * Forget what f holds unwritten, and its error: the write that failed was
+ * reported (or stopped on purpose) already, and closing f must neither
+ * block on it again nor report it a second time.
+ */
+void vmt_drop_unwritten(FILE *f);
 
 /*
  * Refuse to write binary data to a terminal: prints

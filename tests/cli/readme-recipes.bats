@@ -253,6 +253,8 @@ recipe_not_run() {
 		CI runs it: tests/setup-debian installs these packages (checked below) and its in-source tier runs the build line as README has it
 		iommufd-dirty --iommufd-fd 5 --hwpt 7 -r 0x1000000:64K --once --no-clear -f | migstream-cat --dirty
 		needs a VMM's iommufd and HWPT 7 inherited through exec, which the simulator does not carry over exec (tests/sim/README, Processes)
+		int main(int argc, const char **argv)
+		C, not a command: the main() every tool has (Writing a new tool), as tools/iommufd-dirty/main.c has it
 	EOF
 }
 

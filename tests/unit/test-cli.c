@@ -2,7 +2,8 @@
 /*
  * lib/common/cli: the -z[LEVEL] rule (attached or absent, never the next word),
  * option arguments that stay valid however many there are, the help
- * macros' layout, and the option loop every tool runs (vmt_cli_parse).
+ * macros' layout, the option loop every tool runs, and the exit every
+ * main() ends with (vmt_cli_exit).
  */
 #include <stdio.h>
 #include <string.h>
@@ -134,14 +135,23 @@ static void test_compress_level_range(void)
 	      WEXITSTATUS(status) == VMT_EXIT_USAGE);
 }
 
-/* vmt_cli_parse(): each option once, in order, with its argument; operands left as they were. */
-static void take(int opt, const char *arg, void *ctx)
+/*
+ * The loop every tool runs: each of its own options once, in order, with
+ * its argument; the common ones handled inside; operands left as they were.
+ */
+static void parse_loop(const char **argv, char *buf, size_t len)
 {
-	char *buf = ctx;
-	size_t len = strlen(buf);
+	const char *arg;
+	int opt;
 
-	snprintf(buf + len, 128 - len, "%s%d%s%s", len ? " " : "", opt, arg ? "=" : "",
-		 arg ? arg : "");
+	vmt_cli_begin(7, argv, table);
+	while ((opt = vmt_cli_next(usage)) > 0) {
+		size_t used = strlen(buf);
+
+		arg = vmt_cli_arg();
+		snprintf(buf + used, len - used, "%s%d%s%s", used ? " " : "", opt, arg ? "=" : "",
+			 arg ? arg : "");
+	}
 }
 
 static void test_parse_loop(void)
@@ -151,7 +161,7 @@ static void test_parse_loop(void)
 	int status;
 	pid_t pid;
 
-	vmt_cli_parse(7, argv, table, usage, take, buf);
+	parse_loop(argv, buf, sizeof(buf));
 	CHECK(strcmp(buf, "2 1=x 3=9") == 0);
 	CHECK(strcmp(vmt_cli_operand(), "op") == 0);
 	/* None left: no error. */
@@ -163,7 +173,7 @@ static void test_parse_loop(void)
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stderr))
 			_exit(1);
-		vmt_cli_parse(7, argv, table, usage, take, buf);
+		parse_loop(argv, buf, sizeof(buf));
 		vmt_cli_no_operands();
 		_exit(0);
 	}
@@ -172,10 +182,10 @@ static void test_parse_loop(void)
 }
 
 /*
- * What vmt_cli_device_or_usage() does with name, in a child: its exit
- * status, and its stderr in err.
+ * fn(arg) in a child, its stderr in err: the child's exit status (what fn
+ * returns, or what it exit()s with).
  */
-static int device_check(const char *name, enum vmt_cli_device_forms forms, char *err, size_t len)
+static int in_child(int (*fn)(const void *arg), const void *arg, char *err, size_t len)
 {
 	int p[2], status = -1;
 	size_t got = 0;
@@ -189,7 +199,7 @@ static int device_check(const char *name, enum vmt_cli_device_forms forms, char 
 	pid = fork();
 	if (pid == 0) {
 		dup2(p[1], STDERR_FILENO);
-		_exit(vmt_cli_device_or_usage(name, forms) == name ? 0 : 99);
+		_exit(fn(arg));
 	}
 	close(p[1]);
 	while (got < len - 1 && (n = read(p[0], err + got, len - 1 - got)) > 0)
@@ -198,6 +208,65 @@ static int device_check(const char *name, enum vmt_cli_device_forms forms, char 
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct exit_case {
+	int code;
+	const char *out; /* stdout, written to before the exit */
+};
+
+static int write_then_exit(const void *arg)
+{
+	const struct exit_case *c = arg;
+
+	if (!freopen(c->out, "w", stdout))
+		return 99;
+	printf("what a tool wrote\n");
+	return vmt_cli_exit(c->code);
+}
+
+static int exit_with(int code, const char *out, char *err, size_t len)
+{
+	const struct exit_case c = { .code = code, .out = out };
+
+	return in_child(write_then_exit, &c, err, len);
+}
+
+/* The code; or, when it is 0 and stdout could not be written, 1: a failure said keeps its code. */
+static void test_exit(void)
+{
+	char err[512];
+
+	CHECK_EQ(exit_with(VMT_EXIT_OK, "/dev/null", err, sizeof(err)), VMT_EXIT_OK);
+	CHECK(err[0] == '\0');
+	CHECK_EQ(exit_with(VMT_EXIT_BADDATA, "/dev/null", err, sizeof(err)), VMT_EXIT_BADDATA);
+	CHECK_EQ(exit_with(VMT_EXIT_OK, "/dev/full", err, sizeof(err)), VMT_EXIT_FAILURE);
+	CHECK_STR_CONTAINS(err, "write error on standard output: No space left on device\n");
+	CHECK_EQ(exit_with(VMT_EXIT_BADDATA, "/dev/full", err, sizeof(err)), VMT_EXIT_BADDATA);
+	CHECK_EQ(exit_with(VMT_EXIT_USAGE, "/dev/full", err, sizeof(err)), VMT_EXIT_USAGE);
+}
+
+struct device_case {
+	const char *name;
+	enum vmt_cli_device_forms forms;
+};
+
+static int check_device(const void *arg)
+{
+	const struct device_case *c = arg;
+
+	return vmt_cli_device_or_usage(c->name, c->forms) == c->name ? 0 : 99;
+}
+
+/*
+ * What vmt_cli_device_or_usage() does with name, in a child: its exit
+ * status, and its stderr in err.
+ */
+static int device_check(const char *name, enum vmt_cli_device_forms forms, char *err, size_t len)
+{
+	const struct device_case c = { .name = name, .forms = forms };
+
+	return in_child(check_device, &c, err, len);
 }
 
 static void test_device_names(void)
@@ -243,6 +312,7 @@ int main(void)
 	RUN(test_compress_level_range);
 	RUN(test_common_options_layout);
 	RUN(test_parse_loop);
+	RUN(test_exit);
 	RUN(test_device_names);
 	return unit_done();
 }

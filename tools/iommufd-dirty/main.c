@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/log.h"
@@ -38,7 +39,7 @@ static uint64_t watched_pages(const struct dirty_range_list *ranges, uint64_t pa
  * The page size to read at when it is known without asking the tracker;
  * 0 for an inherited HWPT, whose IO page size is found by probing it.
  */
-static uint64_t known_page_size(const struct dirty_config *cfg, const struct dirty_tracker *t)
+static uint64_t known_page_size(const struct dirty_options *cfg, const struct dirty_tracker *t)
 {
 	long host;
 
@@ -79,7 +80,7 @@ static int check_ranges_fit(const struct dirty_range_list *ranges, const struct 
 	return 0;
 }
 
-static int open_tracker(const struct dirty_config *cfg, struct dirty_tracker *t)
+static int open_tracker(const struct dirty_options *cfg, struct dirty_tracker *t)
 {
 	if (cfg->backend == DIRTY_BACKEND_DEVICE)
 		return dirty_tracker_open_device(t, cfg->device);
@@ -89,7 +90,7 @@ static int open_tracker(const struct dirty_config *cfg, struct dirty_tracker *t)
 }
 
 /* -EPERM and *refused when the output is a terminal and not forced. */
-static int open_output(const struct dirty_config *cfg, struct vmt_outfile *out, bool *refused)
+static int open_output(const struct dirty_options *cfg, struct vmt_outfile *out, bool *refused)
 {
 	int ret = vmt_outfile_open(out, cfg->output);
 
@@ -123,7 +124,7 @@ static int finish_output(struct vmt_outfile *out, bool complete)
 }
 
 struct run {
-	const struct dirty_config *cfg;
+	const struct dirty_options *cfg;
 	struct dirty_tracker tracker;
 	struct dirty_scan scan;
 	struct migstream_writer *writer;
@@ -135,7 +136,7 @@ struct run {
 /* The read loop. 0 also when a signal ended it. */
 static int read_loop(struct run *r)
 {
-	const struct dirty_config *cfg = r->cfg;
+	const struct dirty_options *cfg = r->cfg;
 	uint64_t start = vmt_monotonic_ns(), last = start;
 	uint64_t end = cfg->duration_ns ? start + cfg->duration_ns : UINT64_MAX;
 	uint64_t reads = 0, dirty_total = 0;
@@ -175,9 +176,14 @@ static int read_loop(struct run *r)
 			};
 
 			ret = dirty_stats_print(stdout, &line, cfg->json);
-			/* A reader that does not read must not keep us from stopping. */
+			/*
+			 * A reader that does not read must not keep us from
+			 * stopping: the line goes. It is one write() of less
+			 * than PIPE_BUF bytes, which a pipe takes whole or not
+			 * at all, so the output keeps only whole lines.
+			 */
 			if (ret == -EINTR && vmt_stop_signal()) {
-				dirty_stats_drop_unwritten(stdout);
+				vmt_drop_unwritten(stdout);
 				ret = 0;
 				break;
 			}
@@ -198,8 +204,8 @@ static int read_loop(struct run *r)
 
 static int run(struct run *r)
 {
-	const struct dirty_config *cfg = r->cfg;
-	const struct dirty_range_list *ranges = dirty_config_watched(cfg);
+	const struct dirty_options *cfg = r->cfg;
+	const struct dirty_range_list *ranges = dirty_options_watched(cfg);
 	struct migstream_writer_opts wopts = { .producer = vmt_progname() };
 	uint64_t page_size;
 	int ret;
@@ -271,39 +277,47 @@ static int run(struct run *r)
 	return ret;
 }
 
-int main(int argc, char **argv)
+/* After a failure too: never leave tracking on that this run switched on. */
+static void release(struct run *r)
 {
-	struct dirty_config cfg;
-	struct run r = { .out = { .fd = -1 } };
-	int ret, code;
+	dirty_tracker_stop(&r->tracker);
+	dirty_tracker_close(&r->tracker);
+	if (r->writer)
+		migstream_writer_free(r->writer);
+	dirty_scan_free(&r->scan);
+	finish_output(&r->out, r->stream_complete);
+	vmt_outfile_free(&r->out);
+}
 
-	vmt_log_init(argv[0]);
-	dirty_config_parse(&cfg, argc, (const char **)argv);
-	vmt_ignore_sigpipe();
-	/* A stop ends the run at the next wait, a second one at once. */
-	vmt_signals_install(VMT_SIGUSR1_DEFAULT);
-	r.cfg = &cfg;
+/* The failure's line, if any, after the tracker is put back: it can be the last one a reader sees. */
+static int report(const struct run *r, int ret)
+{
+	int code;
 
-	ret = run(&r);
-	/* After a failure too: never leave tracking on that this run switched on. */
-	dirty_tracker_stop(&r.tracker);
-	dirty_tracker_close(&r.tracker);
-	if (r.writer)
-		migstream_writer_free(r.writer);
-	dirty_scan_free(&r.scan);
-	finish_output(&r.out, r.stream_complete);
-	vmt_outfile_free(&r.out);
-
-	if (r.terminal_refused)
+	if (r->terminal_refused)
 		code = VMT_EXIT_USAGE;
 	else if (dirty_failed())
 		code = dirty_failure_exit_code();
 	else
 		code = vmt_exit_code_for_error(ret);
-	/* After the tracker is put back: the line can be the last one a reader sees. */
-	dirty_failure_say(cfg.stats && cfg.json);
-	dirty_config_free(&cfg);
-	if (vmt_close_stdout() && code == VMT_EXIT_OK)
-		code = VMT_EXIT_FAILURE;
+	dirty_failure_say(r->cfg->stats && r->cfg->json);
 	return code;
+}
+
+int main(int argc, const char **argv)
+{
+	struct dirty_options cfg;
+	struct run r = { .cfg = &cfg, .out = { .fd = -1 } };
+	int code;
+
+	vmt_log_init(argv[0]);
+	dirty_options_parse(&cfg, argc, argv);
+	vmt_ignore_sigpipe();
+	/* A stop ends the run at the next wait, a second one at once; SIGUSR1 is left alone. */
+	vmt_signals_install(VMT_SIGUSR1_DEFAULT);
+	code = run(&r);
+	release(&r);
+	code = report(&r, code);
+	dirty_options_free(&cfg);
+	return vmt_cli_exit(code);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/c.h"
 #include "common/cli.h"
 #include "common/exitcodes.h"
 #include "common/log.h"
@@ -125,7 +126,7 @@ static bool is_power_of_two(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-static void check_consistency(struct dirty_config *cfg)
+static void check_consistency(struct dirty_options *cfg)
 {
 	bool inherited = cfg->iommufd_fd >= 0;
 
@@ -224,93 +225,96 @@ static const struct poptOption options[] = {
 	POPT_TABLEEND
 };
 
-void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
+/* One of the options; the checks that need them all come after. */
+static void take_option(struct dirty_options *cfg, int opt, const char *arg)
 {
-	const char *opt_arg;
+	switch (opt) {
+	case OPT_BACKEND:
+		if (strcmp(arg, "iommu") == 0)
+			cfg->backend = DIRTY_BACKEND_IOMMU;
+		else if (strcmp(arg, "device") == 0)
+			cfg->backend = DIRTY_BACKEND_DEVICE;
+		else
+			vmt_usage_error("invalid --backend argument: '%s' (iommu or device)",
+					arg);
+		break;
+	case OPT_DEVICE:
+		cfg->device = vmt_cli_device_or_usage(arg, VMT_CLI_DEVICE_ANY);
+		break;
+	case OPT_MAP:
+		add_range(&cfg->maps, "--map", arg, true);
+		break;
+	case OPT_RANGE:
+		add_range(&cfg->ranges, "--range", arg, false);
+		break;
+	case OPT_IOMMUFD_FD:
+		cfg->iommufd_fd = (int)vmt_u64_or_usage(arg, "--iommufd-fd", 0, INT32_MAX);
+		break;
+	case OPT_HWPT:
+		cfg->hwpt_id = (uint32_t)vmt_u64_or_usage(arg, "--hwpt", 1, UINT32_MAX);
+		break;
+	case OPT_ENABLE_TRACKING:
+		cfg->enable_tracking = true;
+		break;
+	case OPT_PAGE_SIZE:
+		cfg->page_size = vmt_size_or_usage(arg, "--page-size");
+		break;
+	case OPT_INTERVAL:
+		cfg->interval_ns = vmt_duration_ns_or_usage(arg, "--interval");
+		if (cfg->interval_ns < NSEC_PER_MSEC)
+			vmt_usage_error("invalid --interval argument: '%s' (at least 1ms)", arg);
+		break;
+	case OPT_ONCE:
+		cfg->once = true;
+		break;
+	case OPT_COUNT:
+		cfg->count = vmt_u64_or_usage(arg, "--count", 1, UINT64_MAX);
+		break;
+	case OPT_DURATION:
+		cfg->duration_ns = vmt_duration_ns_or_usage(arg, "--duration");
+		if (!cfg->duration_ns)
+			vmt_usage_error("invalid --duration argument: '%s' (zero)", arg);
+		break;
+	case OPT_NO_CLEAR:
+		cfg->no_clear = true;
+		break;
+	case OPT_MAX_BITMAP:
+		cfg->max_bitmap = vmt_size_or_usage(arg, "--max-bitmap");
+		if (cfg->max_bitmap < 8 || cfg->max_bitmap > (256u << 20))
+			vmt_usage_error("invalid --max-bitmap argument: '%s' (8 bytes to 256M)",
+					arg);
+		break;
+	case OPT_OUTPUT:
+		cfg->output = arg;
+		break;
+	case OPT_FORCE:
+		cfg->force = true;
+		break;
+	case OPT_SOURCE:
+		cfg->source = (uint32_t)vmt_u64_or_usage(arg, "--source", 0, UINT32_MAX);
+		break;
+	case OPT_STATS:
+		cfg->stats = true;
+		break;
+	case OPT_JSON:
+		cfg->json = true;
+		break;
+	}
+}
+
+void dirty_options_parse(struct dirty_options *cfg, int argc, const char **argv)
+{
 	int opt;
 
-	*cfg = (struct dirty_config){
+	*cfg = (struct dirty_options){
 		.backend = DIRTY_BACKEND_IOMMU,
 		.iommufd_fd = -1,
 		.interval_ns = DIRTY_DEFAULT_INTERVAL_NS,
 		.max_bitmap = DIRTY_DEFAULT_MAX_BITMAP,
 	};
 	vmt_cli_begin(argc, argv, options);
-	while ((opt = vmt_cli_next(usage)) > 0) {
-		opt_arg = vmt_cli_arg();
-		switch (opt) {
-		case OPT_BACKEND:
-			if (strcmp(opt_arg, "iommu") == 0)
-				cfg->backend = DIRTY_BACKEND_IOMMU;
-			else if (strcmp(opt_arg, "device") == 0)
-				cfg->backend = DIRTY_BACKEND_DEVICE;
-			else
-				vmt_usage_error("invalid --backend argument: '%s' (iommu or device)",
-						opt_arg);
-			break;
-		case OPT_DEVICE:
-			cfg->device = vmt_cli_device_or_usage(opt_arg, VMT_CLI_DEVICE_ANY);
-			break;
-		case OPT_MAP:
-			add_range(&cfg->maps, "--map", opt_arg, true);
-			break;
-		case OPT_RANGE:
-			add_range(&cfg->ranges, "--range", opt_arg, false);
-			break;
-		case OPT_IOMMUFD_FD:
-			cfg->iommufd_fd = (int)vmt_u64_or_usage(opt_arg, "--iommufd-fd", 0, INT32_MAX);
-			break;
-		case OPT_HWPT:
-			cfg->hwpt_id = (uint32_t)vmt_u64_or_usage(opt_arg, "--hwpt", 1, UINT32_MAX);
-			break;
-		case OPT_ENABLE_TRACKING:
-			cfg->enable_tracking = true;
-			break;
-		case OPT_PAGE_SIZE:
-			cfg->page_size = vmt_size_or_usage(opt_arg, "--page-size");
-			break;
-		case OPT_INTERVAL:
-			cfg->interval_ns = vmt_duration_ns_or_usage(opt_arg, "--interval");
-			if (cfg->interval_ns < 1000000)
-				vmt_usage_error("invalid --interval argument: '%s' (at least 1ms)", opt_arg);
-			break;
-		case OPT_ONCE:
-			cfg->once = true;
-			break;
-		case OPT_COUNT:
-			cfg->count = vmt_u64_or_usage(opt_arg, "--count", 1, UINT64_MAX);
-			break;
-		case OPT_DURATION:
-			cfg->duration_ns = vmt_duration_ns_or_usage(opt_arg, "--duration");
-			if (!cfg->duration_ns)
-				vmt_usage_error("invalid --duration argument: '%s' (zero)", opt_arg);
-			break;
-		case OPT_NO_CLEAR:
-			cfg->no_clear = true;
-			break;
-		case OPT_MAX_BITMAP:
-			cfg->max_bitmap = vmt_size_or_usage(opt_arg, "--max-bitmap");
-			if (cfg->max_bitmap < 8 || cfg->max_bitmap > (256u << 20))
-				vmt_usage_error("invalid --max-bitmap argument: '%s' (8 bytes to 256M)",
-						opt_arg);
-			break;
-		case OPT_OUTPUT:
-			cfg->output = opt_arg;
-			break;
-		case OPT_FORCE:
-			cfg->force = true;
-			break;
-		case OPT_SOURCE:
-			cfg->source = (uint32_t)vmt_u64_or_usage(opt_arg, "--source", 0, UINT32_MAX);
-			break;
-		case OPT_STATS:
-			cfg->stats = true;
-			break;
-		case OPT_JSON:
-			cfg->json = true;
-			break;
-		}
-	}
+	while ((opt = vmt_cli_next(usage)) > 0)
+		take_option(cfg, opt, vmt_cli_arg());
 	vmt_cli_no_operands();
 
 	check_ranges(&cfg->maps, "--map");
@@ -318,14 +322,14 @@ void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv)
 	check_consistency(cfg);
 }
 
-void dirty_config_free(struct dirty_config *cfg)
+void dirty_options_free(struct dirty_options *cfg)
 {
 	dirty_range_list_free(&cfg->maps);
 	dirty_range_list_free(&cfg->ranges);
 	vmt_cli_end();
 }
 
-const struct dirty_range_list *dirty_config_watched(const struct dirty_config *cfg)
+const struct dirty_range_list *dirty_options_watched(const struct dirty_options *cfg)
 {
 	return cfg->ranges.n ? &cfg->ranges : &cfg->maps;
 }

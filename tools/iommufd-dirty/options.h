@@ -9,16 +9,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/c.h"
 #include "ranges.h"
 #include "tracker.h"
 
 /* Read at most this much bitmap per ioctl: one RAW record's worth, 32 Mi pages. */
 #define DIRTY_DEFAULT_MAX_BITMAP (4u << 20)
-#define DIRTY_DEFAULT_INTERVAL_NS 1000000000ull
+#define DIRTY_DEFAULT_INTERVAL_NS NSEC_PER_SEC
 /* VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT refuses smaller (SZ_4K in vfio_main.c). */
 #define DIRTY_DEVICE_MIN_PAGE_SIZE 4096u
 
-struct dirty_config {
+struct dirty_options {
 	enum dirty_backend backend;
 	const char *device;
 	struct dirty_range_list maps;	/* --map: standalone iommu */
@@ -41,11 +42,11 @@ struct dirty_config {
 	bool force;
 };
 
-void dirty_config_parse(struct dirty_config *cfg, int argc, const char **argv);
+void dirty_options_parse(struct dirty_options *cfg, int argc, const char **argv);
 /* Frees cfg and the command line's arguments its strings point into. */
-void dirty_config_free(struct dirty_config *cfg);
+void dirty_options_free(struct dirty_options *cfg);
 
 /* The ranges the scan reads: --range when given, else the --map ranges. */
-const struct dirty_range_list *dirty_config_watched(const struct dirty_config *cfg);
+const struct dirty_range_list *dirty_options_watched(const struct dirty_options *cfg);
 
 #endif

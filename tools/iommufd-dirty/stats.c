@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio_ext.h>
 
 #include "common/json-doc.h"
 #include "stats.h"
@@ -42,10 +41,4 @@ int dirty_stats_print(FILE *out, const struct dirty_stats_line *l, bool json)
 	if (ferror(out))
 		return -EIO;
 	return 0;
-}
-
-void dirty_stats_drop_unwritten(FILE *out)
-{
-	__fpurge(out);
-	clearerr(out);
 }

@@ -24,12 +24,5 @@ struct dirty_stats_line {
 
 /* 0, or -errno when out reports an error. */
 int dirty_stats_print(FILE *out, const struct dirty_stats_line *line, bool json);
-/*
- * After a stop signal interrupted a line's write (-EINTR: the reader is not
- * reading): forget the line, so that closing out neither blocks again nor
- * reports it. A line is one write() of less than PIPE_BUF bytes, which a
- * pipe takes whole or not at all: the output keeps only whole lines.
- */
-void dirty_stats_drop_unwritten(FILE *out);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/failure.h"
@@ -29,7 +30,7 @@
 #include "timing.h"
 
 static struct {
-	struct options opt;
+	struct check_options opt;
 	struct target targets[2];
 	int ntargets;
 	/* What kept the run from checking, or a device from RUNNING: said once, at the end. */
@@ -160,8 +161,8 @@ static void poll_stop(void)
 	safety_drop_everything();
 	code = finish(sig);
 	results_free();
-	free_options(&run.opt);
-	exit(vmt_close_stdout() ? VMT_EXIT_FAILURE : code);
+	check_options_free(&run.opt);
+	exit(vmt_cli_exit(code));
 }
 
 static int prepare_targets(void)
@@ -252,25 +253,16 @@ static void take_inherited_iommufd(void)
 	conf.io_page_size = run.opt.io_page_size;
 }
 
-int main(int argc, const char **argv)
+/*
+ * The preflight: true when the checks may start; false, with the reason
+ * recorded, when something keeps them from it.
+ */
+static bool ready_to_run(void)
 {
-	int code;
-
-	vmt_log_init(argv[0]);
-	vmt_ignore_sigpipe();
-	parse_options(argc, argv, &run.opt);
-	if (run.opt.list) {
-		list_groups();
-		code = VMT_EXIT_OK;
-		goto out;
-	}
-	if (run.opt.kernel_version && kversion_set(run.opt.kernel_version, "--kernel"))
-		vmt_usage_error("invalid --kernel argument: '%s' (MAJOR.MINOR[.SUBLEVEL])",
-				run.opt.kernel_version);
 	if (kversion_load()) {
 		vmt_refuse(&run.failure, NULL, -errno, VMT_EXIT_FAILURE,
 			   "uname: %s; give --kernel VERSION", strerror(errno));
-		goto refused;
+		return false;
 	}
 	if (run.opt.ndevices && !run.opt.yes) {
 		vmt_refuse(&run.failure, NULL, -EPERM, VMT_EXIT_USAGE,
@@ -279,24 +271,50 @@ int main(int argc, const char **argv)
 			   run.opt.ndevices > 1 ? " and " : "",
 			   run.opt.ndevices > 1 ? run.opt.device[1] : "",
 			   run.opt.ndevices > 1 ? "them" : "it");
-		goto refused;
+		return false;
 	}
 	take_inherited_iommufd();
-	if (prepare_targets())
-		goto refused;
-	vmt_signals_install(VMT_SIGUSR1_IGNORE);
+	return prepare_targets() == 0;
+}
+
+/* The checks, or the list of their groups; returns the exit code. */
+static int run_checks(void)
+{
+	if (run.opt.list) {
+		list_groups();
+		return VMT_EXIT_OK;
+	}
+	if (run.opt.kernel_version && kversion_set(run.opt.kernel_version, "--kernel"))
+		vmt_usage_error("invalid --kernel argument: '%s' (MAJOR.MINOR[.SUBLEVEL])",
+				run.opt.kernel_version);
+	if (!ready_to_run()) {
+		/* Nothing was touched: the report says why, with no checks. */
+		write_reports(0, false, false);
+		return vmt_failure_exit_code(&run.failure);
+	}
 	results_init(!run.opt.json, poll_stop);
 	describe_run();
+	/* A stop that came while the devices were looked at ends the run before the first check. */
+	poll_stop();
 	run_groups();
-	code = finish(0);
-	goto out;
-refused:
-	/* Nothing was touched: the report says why, with no checks. */
-	write_reports(0, false, false);
-	code = vmt_failure_exit_code(&run.failure);
-out:
+	return finish(0);
+}
+
+int main(int argc, const char **argv)
+{
+	int code;
+
+	vmt_log_init(argv[0]);
+	check_options_parse(&run.opt, argc, argv);
+	vmt_ignore_sigpipe();
+	/*
+	 * A stop ends the run after the check under way, every device
+	 * RUNNING; SIGUSR1, vfio-mig-save's switchover request, is ignored.
+	 */
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
+	code = run_checks();
 	vmt_failure_free(&run.failure);
 	results_free();
-	free_options(&run.opt);
-	return vmt_close_stdout() ? VMT_EXIT_FAILURE : code;
+	check_options_free(&run.opt);
+	return vmt_cli_exit(code);
 }

@@ -14,6 +14,27 @@
 #include "groups.h"
 #include "options.h"
 
+enum {
+	OPT_DEVICE = 1, OPT_YES, OPT_LIST, OPT_GROUP, OPT_JUNIT, OPT_JSON, OPT_KERNEL,
+	OPT_IOMMUFD_FD, OPT_HWPT, OPT_RANGE, OPT_IO_PAGE_SIZE,
+};
+
+static const struct poptOption options[] = {
+	VMT_POPT_COMMON_OPTIONS,
+	{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
+	{ "yes", 'y', POPT_ARG_NONE, NULL, OPT_YES, NULL, NULL },
+	{ "list", 'l', POPT_ARG_NONE, NULL, OPT_LIST, NULL, NULL },
+	{ "group", 'g', POPT_ARG_STRING, NULL, OPT_GROUP, NULL, NULL },
+	{ "junit", '\0', POPT_ARG_STRING, NULL, OPT_JUNIT, NULL, NULL },
+	{ "json", 'J', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+	{ "kernel", '\0', POPT_ARG_STRING, NULL, OPT_KERNEL, NULL, NULL },
+	{ "iommufd-fd", '\0', POPT_ARG_STRING, NULL, OPT_IOMMUFD_FD, NULL, NULL },
+	{ "hwpt", '\0', POPT_ARG_STRING, NULL, OPT_HWPT, NULL, NULL },
+	{ "range", '\0', POPT_ARG_STRING, NULL, OPT_RANGE, NULL, NULL },
+	{ "io-page-size", '\0', POPT_ARG_STRING, NULL, OPT_IO_PAGE_SIZE, NULL, NULL },
+	POPT_TABLEEND
+};
+
 static void usage(void)
 {
 	printf(VMT_USAGE_HEADER
@@ -52,12 +73,7 @@ static void usage(void)
 	printf(VMT_USAGE_TAIL);
 }
 
-enum {
-	OPT_DEVICE = 1, OPT_YES, OPT_LIST, OPT_GROUP, OPT_JUNIT, OPT_JSON, OPT_KERNEL,
-	OPT_IOMMUFD_FD, OPT_HWPT, OPT_RANGE, OPT_IO_PAGE_SIZE,
-};
-
-static void parse_range(const char *arg, struct options *o)
+static void parse_range(const char *arg, struct check_options *o)
 {
 	const char *colon = strchr(arg, ':');
 	char iova[32];
@@ -71,11 +87,10 @@ static void parse_range(const char *arg, struct options *o)
 		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
 }
 
-static void take_option(int rc, const char *arg, void *ctx)
+/* One of the options; the checks that need them all come after. */
+static void take_option(struct check_options *o, int opt, const char *arg)
 {
-	struct options *o = ctx;
-
-	switch (rc) {
+	switch (opt) {
 	case OPT_DEVICE:
 		if (o->ndevices == 2)
 			vmt_usage_error("at most two devices (-d DEV -d PEER)");
@@ -121,7 +136,7 @@ static void take_option(int rc, const char *arg, void *ctx)
 	}
 }
 
-static void check_combination(const struct options *o)
+static void check_combinations(const struct check_options *o)
 {
 	bool inherited = o->iommufd >= 0;
 
@@ -135,32 +150,20 @@ static void check_combination(const struct options *o)
 		vmt_usage_error("DEV and PEER are the same device: '%s'", o->device[0]);
 }
 
-void parse_options(int argc, const char **argv, struct options *o)
+void check_options_parse(struct check_options *o, int argc, const char **argv)
 {
-	static const struct poptOption table[] = {
-		VMT_POPT_COMMON_OPTIONS,
-		{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
-		{ "yes", 'y', POPT_ARG_NONE, NULL, OPT_YES, NULL, NULL },
-		{ "list", 'l', POPT_ARG_NONE, NULL, OPT_LIST, NULL, NULL },
-		{ "group", 'g', POPT_ARG_STRING, NULL, OPT_GROUP, NULL, NULL },
-		{ "junit", '\0', POPT_ARG_STRING, NULL, OPT_JUNIT, NULL, NULL },
-		{ "json", 'J', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
-		{ "kernel", '\0', POPT_ARG_STRING, NULL, OPT_KERNEL, NULL, NULL },
-		{ "iommufd-fd", '\0', POPT_ARG_STRING, NULL, OPT_IOMMUFD_FD, NULL, NULL },
-		{ "hwpt", '\0', POPT_ARG_STRING, NULL, OPT_HWPT, NULL, NULL },
-		{ "range", '\0', POPT_ARG_STRING, NULL, OPT_RANGE, NULL, NULL },
-		{ "io-page-size", '\0', POPT_ARG_STRING, NULL, OPT_IO_PAGE_SIZE, NULL, NULL },
-		POPT_TABLEEND
-	};
+	int opt;
 
-	*o = (struct options){ .iommufd = -1 };
-	vmt_cli_parse(argc, argv, table, usage, take_option, o);
+	*o = (struct check_options){ .iommufd = -1 };
+	vmt_cli_begin(argc, argv, options);
+	while ((opt = vmt_cli_next(usage)) > 0)
+		take_option(o, opt, vmt_cli_arg());
 	vmt_cli_no_operands();
-	check_combination(o);
+	check_combinations(o);
 }
 
-void free_options(struct options *o)
+void check_options_free(struct check_options *o)
 {
-	*o = (struct options){ .iommufd = -1 };
+	*o = (struct check_options){ .iommufd = -1 };
 	vmt_cli_end();
 }

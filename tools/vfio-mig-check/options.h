@@ -10,7 +10,7 @@
 
 #define MAX_SELECTED_GROUPS 32
 
-struct options {
+struct check_options {
 	const char *device[2]; /* -d DEV [-d PEER] */
 	int ndevices;
 	bool yes;	 /* --yes: the devices' migration state may be changed */
@@ -28,9 +28,9 @@ struct options {
 
 /*
  * Exits with a usage error (2) on a bad command line; --help and --version
- * exit 0. The strings stay lib/common/cli's until free_options().
+ * exit 0. The strings stay lib/common/cli's until check_options_free().
  */
-void parse_options(int argc, const char **argv, struct options *o);
-void free_options(struct options *o);
+void check_options_parse(struct check_options *o, int argc, const char **argv);
+void check_options_free(struct check_options *o);
 
 #endif

@@ -235,9 +235,8 @@ struct parse {
 	struct sequential seq;
 };
 
-static void take_option(int opt, const char *arg, void *ctx)
+static void take_option(struct parse *p, int opt, const char *arg)
 {
-	struct parse *p = ctx;
 	struct load_options *o = p->o;
 
 	switch (opt) {
@@ -291,6 +290,7 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	static struct parse p;
 	uint32_t next_index = 0;
 	const char *arg;
+	int opt;
 
 	*o = (struct load_options){
 		.then_state = VFIO_DEVICE_STATE_RUNNING,
@@ -298,7 +298,9 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 		.queue_limit = LOAD_QUEUE_DEFAULT,
 	};
 	p = (struct parse){ .o = o };
-	vmt_cli_parse(argc, argv, options, usage, take_option, &p);
+	vmt_cli_begin(argc, argv, options);
+	while ((opt = vmt_cli_next(usage)) > 0)
+		take_option(&p, opt, vmt_cli_arg());
 	while ((arg = vmt_cli_operand()) != NULL)
 		add_sequential(&p.seq, arg);
 	for (unsigned int i = 0; i < p.seq.n; i++)

@@ -13,10 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/failure.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "vfio/device-cli.h"
 #include "vfio/device.h"
 #include "vfio/mig.h"
@@ -114,7 +116,8 @@ static int run(struct precopy_session *s, const struct precopy_options *opt)
 		/* With -q and --watch, only the table. */
 		if (!s->quiet_report && !(vmt_log_level() < VMT_LOG_INFO && opt->watch))
 			report_device(&s->report, &facts);
-		if (precopy_possible(opt, &s->failure, &facts, original))
+		/* A stop that came before the device was moved leaves nothing to sample. */
+		if (precopy_possible(opt, &s->failure, &facts, original) && !vmt_stop_signal())
 			return precopy_session_run(s, original);
 	}
 	precopy_session_say_failure(s);
@@ -125,16 +128,19 @@ int main(int argc, const char **argv)
 {
 	struct precopy_options opt;
 	struct precopy_session s = { .opt = &opt, .data_out = { .fd = -1 } };
-	int code, close_code;
+	int code;
 
 	vmt_log_init(argv[0]);
-	vmt_ignore_sigpipe();
 	precopy_options_parse(&opt, argc, argv);
+	vmt_ignore_sigpipe();
+	/*
+	 * A stop signal ends the sampling and the device goes back; SIGUSR1,
+	 * vfio-mig-save's switchover request, is ignored.
+	 */
+	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 	code = run(&s, &opt);
 	precopy_session_free(&s);
 	vmt_device_close(s.dev);
 	precopy_options_free(&opt);
-	/* A report that could not be written was said already. */
-	close_code = s.report_failed ? VMT_EXIT_FAILURE : vmt_close_stdout();
-	return code ? code : close_code;
+	return vmt_cli_exit(code);
 }

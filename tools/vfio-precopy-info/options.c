@@ -13,11 +13,30 @@
 #include "vfio/device-cli.h"
 #include "options.h"
 
-
 enum {
 	OPT_DEVICE = 1, OPT_GROUP, OPT_WATCH, OPT_COUNT, OPT_DURATION, OPT_DRAIN, OPT_OUTPUT,
 	OPT_STREAM, OPT_COMPRESS, OPT_NO_PRECOPY, OPT_PRECOPY, OPT_BANDWIDTH, OPT_DOWNTIME,
 	OPT_JSON, OPT_FORCE,
+};
+
+static const struct poptOption options[] = {
+	VMT_POPT_COMMON_OPTIONS,
+	{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
+	{ "group", '\0', POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
+	{ "watch", 'w', POPT_ARG_STRING, NULL, OPT_WATCH, NULL, NULL },
+	{ "count", 'c', POPT_ARG_STRING, NULL, OPT_COUNT, NULL, NULL },
+	{ "duration", '\0', POPT_ARG_STRING, NULL, OPT_DURATION, NULL, NULL },
+	{ "drain", '\0', POPT_ARG_NONE, NULL, OPT_DRAIN, NULL, NULL },
+	{ "output", 'o', POPT_ARG_STRING, NULL, OPT_OUTPUT, NULL, NULL },
+	{ "stream", '\0', POPT_ARG_NONE, NULL, OPT_STREAM, NULL, NULL },
+	VMT_POPT_COMPRESS_OPTION(OPT_COMPRESS),
+	{ "no-precopy", '\0', POPT_ARG_NONE, NULL, OPT_NO_PRECOPY, NULL, NULL },
+	{ "precopy", '\0', POPT_ARG_NONE, NULL, OPT_PRECOPY, NULL, NULL },
+	{ "bandwidth", 'b', POPT_ARG_STRING, NULL, OPT_BANDWIDTH, NULL, NULL },
+	{ "downtime", '\0', POPT_ARG_STRING, NULL, OPT_DOWNTIME, NULL, NULL },
+	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
+	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
+	POPT_TABLEEND
 };
 
 static void usage(void)
@@ -63,26 +82,6 @@ static void usage(void)
 	printf(VMT_USAGE_TAIL);
 }
 
-static const struct poptOption option_table[] = {
-	VMT_POPT_COMMON_OPTIONS,
-	{ "device", 'd', POPT_ARG_STRING, NULL, OPT_DEVICE, NULL, NULL },
-	{ "group", '\0', POPT_ARG_NONE, NULL, OPT_GROUP, NULL, NULL },
-	{ "watch", 'w', POPT_ARG_STRING, NULL, OPT_WATCH, NULL, NULL },
-	{ "count", 'c', POPT_ARG_STRING, NULL, OPT_COUNT, NULL, NULL },
-	{ "duration", '\0', POPT_ARG_STRING, NULL, OPT_DURATION, NULL, NULL },
-	{ "drain", '\0', POPT_ARG_NONE, NULL, OPT_DRAIN, NULL, NULL },
-	{ "output", 'o', POPT_ARG_STRING, NULL, OPT_OUTPUT, NULL, NULL },
-	{ "stream", '\0', POPT_ARG_NONE, NULL, OPT_STREAM, NULL, NULL },
-	VMT_POPT_COMPRESS_OPTION(OPT_COMPRESS),
-	{ "no-precopy", '\0', POPT_ARG_NONE, NULL, OPT_NO_PRECOPY, NULL, NULL },
-	{ "precopy", '\0', POPT_ARG_NONE, NULL, OPT_PRECOPY, NULL, NULL },
-	{ "bandwidth", 'b', POPT_ARG_STRING, NULL, OPT_BANDWIDTH, NULL, NULL },
-	{ "downtime", '\0', POPT_ARG_STRING, NULL, OPT_DOWNTIME, NULL, NULL },
-	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
-	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
-	POPT_TABLEEND
-};
-
 static void set_device(struct precopy_options *o, const char *spec)
 {
 	if (o->device)
@@ -118,10 +117,9 @@ static void parse_sampling(struct precopy_options *o, int opt, const char *arg)
 	}
 }
 
-static void parse_option(int opt, const char *arg, void *ctx)
+/* One of the options; the checks that need them all come after. */
+static void take_option(struct precopy_options *o, int opt, const char *arg)
 {
-	struct precopy_options *o = ctx;
-
 	switch (opt) {
 	case OPT_DEVICE:
 		set_device(o, arg);
@@ -159,7 +157,7 @@ static void parse_option(int opt, const char *arg, void *ctx)
 }
 
 /* Options that make no sense together, and what some imply. */
-static void check_combination(struct precopy_options *o)
+static void check_combinations(struct precopy_options *o)
 {
 	if (!o->device)
 		vmt_usage_error("no device given (-d DEVICE)");
@@ -179,17 +177,20 @@ static void check_combination(struct precopy_options *o)
 void precopy_options_parse(struct precopy_options *o, int argc, const char **argv)
 {
 	const char *operand;
+	int opt;
 
 	*o = (struct precopy_options){
 		.downtime_ns = 300 * NSEC_PER_MSEC,
 		.interval_ns = NSEC_PER_SEC,
 	};
-	vmt_cli_parse(argc, argv, option_table, usage, parse_option, o);
+	vmt_cli_begin(argc, argv, options);
+	while ((opt = vmt_cli_next(usage)) > 0)
+		take_option(o, opt, vmt_cli_arg());
 	/* The device may come as an operand instead of -d. */
 	if (!o->device && (operand = vmt_cli_operand()))
 		set_device(o, operand);
 	vmt_cli_no_operands();
-	check_combination(o);
+	check_combinations(o);
 }
 
 void precopy_options_free(struct precopy_options *o)

@@ -10,6 +10,7 @@
 
 #include "bridge/device-record.h"
 #include "bridge/precopy-sample.h"
+#include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -395,7 +396,6 @@ int precopy_session_run(struct precopy_session *s, uint32_t original)
 
 	ret = prepare(s);
 	if (!ret) {
-		vmt_signals_install(VMT_SIGUSR1_IGNORE);
 		ret = enter_precopy(s, original);
 		s->start_ns = vmt_monotonic_ns();
 	}
@@ -414,6 +414,9 @@ int precopy_session_run(struct precopy_session *s, uint32_t original)
 
 void precopy_session_free(struct precopy_session *s)
 {
+	/* The report's write error was said: closing stdout must not say it again. */
+	if (s->report_failed)
+		vmt_drop_unwritten(s->report.out);
 	migstream_writer_free(s->info_stream);
 	migstream_writer_free(s->data_stream);
 	/* Not committed: only the temporary goes. */
