@@ -39,6 +39,18 @@ static void print_piece(FILE *out, const char *piece, const char *value)
 	fputs(at + 2, out);
 }
 
+/* "1.2 MiB/s": in the IEC units of every size the tools print; 0 B/s over no time. */
+static const char *format_rate(uint64_t bytes, uint64_t ns, char *buf, size_t len)
+{
+	double per_s = ns ? (double)bytes * 1e9 / (double)ns : 0.0;
+	size_t n;
+
+	vmt_format_size((uint64_t)per_s, buf, len);
+	n = strlen(buf);
+	snprintf(buf + n, len - n, "/s");
+	return buf;
+}
+
 /* A value as its text says it; NULL: nothing to say. */
 static const char *value_text(const struct vmt_field_value *v, char *buf, size_t len)
 {
@@ -63,6 +75,11 @@ static const char *value_text(const struct vmt_field_value *v, char *buf, size_t
 	case VMT_FIELD_MIB_RATE:
 		snprintf(buf, len, "%.1f", v->dbl);
 		return buf;
+	case VMT_FIELD_RATE:
+		return format_rate(v->num, v->ns, buf, len);
+	case VMT_FIELD_DIGEST:
+		snprintf(buf, len, "%016" PRIx64, v->num);
+		return buf;
 	case VMT_FIELD_RATIO:
 		snprintf(buf, len, "%.2f", v->dbl);
 		return buf;
@@ -71,6 +88,8 @@ static const char *value_text(const struct vmt_field_value *v, char *buf, size_t
 	case VMT_FIELD_PRINTABLE:
 		return vmt_escape_text(v->str ? v->str : "", buf, len);
 	case VMT_FIELD_NULL:
+	case VMT_FIELD_STRINGS:
+	case VMT_FIELD_OBJECTS:
 		break;
 	}
 	return NULL;
@@ -96,16 +115,40 @@ void vmt_fields_text(FILE *out, const struct vmt_field *fields, size_t n, unsign
 		}
 }
 
+static void add_strings(struct json_object *doc, const char *key, const struct vmt_field_array *a)
+{
+	struct json_object *array = vmt_json_add_array(doc, key);
+	const char *const *strs = a->items;
+
+	for (size_t i = 0; i < a->count; i++)
+		vmt_json_append_str(array, strs[i]);
+}
+
+static void add_objects(struct json_object *doc, const char *key, const struct vmt_field_array *a,
+			const void *ctx)
+{
+	struct json_object *array = vmt_json_add_array(doc, key);
+
+	for (size_t i = 0; i < a->count; i++)
+		vmt_fields_json(vmt_json_append_object(array), a->fields, a->nfields,
+				(const char *)a->items + i * a->item_size, ctx);
+}
+
 void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, size_t n, const void *obj,
 		     const void *ctx)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct vmt_field *f = &fields[i];
 		struct vmt_field_value v;
+		char digest[20];
 
 		if (!f->json_key || !field_shown(f, obj, ctx))
 			continue;
 		field_value(f, obj, ctx, &v);
+		if (v.json_null) {
+			vmt_json_add_null(doc, f->json_key);
+			continue;
+		}
 		switch (v.kind) {
 		case VMT_FIELD_NUM:
 		case VMT_FIELD_BYTES:
@@ -119,7 +162,11 @@ void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, si
 			vmt_json_add_double(doc, f->json_key, v.dbl, 4);
 			break;
 		case VMT_FIELD_MIB_RATE:
+		case VMT_FIELD_RATE:
 			vmt_json_add_rate(doc, f->json_key, v.num, v.ns);
+			break;
+		case VMT_FIELD_DIGEST:
+			vmt_json_add_str(doc, f->json_key, value_text(&v, digest, sizeof(digest)));
 			break;
 		case VMT_FIELD_STR:
 		case VMT_FIELD_PRINTABLE:
@@ -133,6 +180,12 @@ void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, si
 			break;
 		case VMT_FIELD_NULL:
 			vmt_json_add_null(doc, f->json_key);
+			break;
+		case VMT_FIELD_STRINGS:
+			add_strings(doc, f->json_key, &v.array);
+			break;
+		case VMT_FIELD_OBJECTS:
+			add_objects(doc, f->json_key, &v.array, ctx);
 			break;
 		}
 	}

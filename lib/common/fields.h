@@ -5,7 +5,9 @@
  * key, its piece of the text, its place in the text and a way to get its
  * value from the object reported on. The list is in the JSON's order;
  * text_pos orders the text, whose sentences may say the same values in
- * another order ("2143 dirty of 8192 pages").
+ * another order ("2143 dirty of 8192 pages"). A list of objects (a
+ * report's devices) is a field too, a JSON array in its place in the list;
+ * its items' text is the tool's to place, line by line.
  */
 #ifndef VMT_FIELDS_H
 #define VMT_FIELDS_H
@@ -24,11 +26,30 @@ enum vmt_field_kind {
 	VMT_FIELD_SECONDS,   /* ns: text "1.234" (dbl, seconds), JSON exact seconds; null if null */
 	VMT_FIELD_RATIO,     /* dbl: text "1.00", JSON 1.0000 */
 	VMT_FIELD_MIB_RATE,  /* num bytes in ns: text "12.3" (dbl, MiB/s), JSON bytes per second */
+	VMT_FIELD_RATE,	     /* num bytes in ns: text "1.2 MiB/s", JSON bytes per second */
+	VMT_FIELD_DIGEST,    /* num: 16 hex digits, in the text and as a JSON string */
 	VMT_FIELD_STR,	     /* str: as it is */
 	VMT_FIELD_PRINTABLE, /* str: text escaped (lib/common/textescape), JSON as it is */
 	VMT_FIELD_BOOL,	     /* num: JSON true or false */
 	VMT_FIELD_FLAGS,     /* num, flag_name: JSON the mask and KEY_names (vmt_json_add_flags) */
 	VMT_FIELD_NULL,	     /* JSON null; no text */
+	VMT_FIELD_STRINGS,   /* array of const char *: a JSON array of strings; no text */
+	VMT_FIELD_OBJECTS,   /* array: a JSON array, an object per item of its fields; no text */
+};
+
+struct vmt_field;
+
+/*
+ * What VMT_FIELD_STRINGS and VMT_FIELD_OBJECTS list: count items (const
+ * char *const * for strings). Objects are item_size apart, each described
+ * by fields, whose getters have the same ctx as the list holding the array.
+ */
+struct vmt_field_array {
+	const void *items;
+	size_t count;
+	size_t item_size;
+	const struct vmt_field *fields;
+	size_t nfields;
 };
 
 struct vmt_field_value {
@@ -38,7 +59,9 @@ struct vmt_field_value {
 	double dbl;
 	const char *str;
 	const char *(*flag_name)(unsigned int bit);
-	char buf[96]; /* for a getter's text */
+	struct vmt_field_array array;
+	bool json_null; /* a value not known: JSON null, but the text says it all the same */
+	char buf[96];	/* for a getter's text */
 };
 
 struct vmt_field {

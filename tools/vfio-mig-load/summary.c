@@ -3,20 +3,19 @@
  * The summary: as text after a successful load only (a failure has its one
  * error line instead); as JSON after either.
  *
- * Both come from one list of fields, as util-linux's lsmem prints its
- * table and its JSON from one list of columns: each field has its JSON key
- * and its place in the text, and both printers walk the same list over
- * values computed once: a figure cannot mean one thing in the text and
- * another in the JSON, and a new one is a line in the table.
+ * Both come from one list of fields (lib/common/fields), as util-linux's
+ * lsmem prints its table and its JSON from one list of columns: each field
+ * has its JSON key and its place in the text, and both printers walk the
+ * same list: a figure cannot mean one thing in the text and another in the
+ * JSON, and a new one is a line in the table.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "common/c.h"
+#include "common/fields.h"
 #include "common/json-doc.h"
 #include "common/log.h"
-#include "common/strutils.h"
 #include "common/summary-file.h"
 #include "common/timeutil.h"
 #include "stream/channel-set.h"
@@ -25,126 +24,6 @@
 #include "load.h"
 #include "summary.h"
 #include "target.h"
-
-/* What a field's value is, which says how each printer shows it. */
-enum field_kind {
-	FIELD_COUNT,   /* a number */
-	FIELD_SIZE,    /* bytes: "4.0 MiB" in the text, a number in JSON */
-	FIELD_SECONDS, /* a duration in ns: "1.234" in the text, seconds in JSON */
-	FIELD_RATE,    /* bytes over a duration: "1.2 GiB/s", bytes per second in JSON */
-	FIELD_TEXT,    /* a string */
-	FIELD_HEX64,   /* a digest: 16 hex digits, a string in JSON */
-	FIELD_BOOL,
-	FIELD_LIST,    /* strings: a JSON array (not in the text) */
-	FIELD_DEVICES, /* the device list: a JSON array of objects (the text has a line pair each) */
-};
-
-/* The text lines a field is on, a bit each; the device index, first in its list, starts both. */
-#define LINE_1 1u
-#define LINE_2 2u
-
-/* The text: "s" after a count that is not 1; nothing at all when the value is absent. */
-#define PLURAL 1u
-#define TEXT_IF_PRESENT 2u
-
-struct field {
-	const char *key;      /* in JSON; NULL: text only */
-	enum field_kind kind;
-	unsigned int lines;   /* the text lines it is on; 0: JSON only */
-	const char *before;   /* the text around the value */
-	const char *after;
-	unsigned int flags;
-};
-
-struct value {
-	uint64_t num;		/* a count, bytes, ns (FIELD_SECONDS), a digest or a bool */
-	uint64_t per_ns;	/* FIELD_RATE: num bytes in this long */
-	const char *str;	/* FIELD_TEXT */
-	const char *const *list; /* FIELD_LIST */
-	unsigned int count;	/* FIELD_LIST */
-	bool absent;		/* null in JSON; the text shows num all the same, unless TEXT_IF_PRESENT */
-};
-
-enum device_field {
-	DEV_INDEX,
-	DEV_TARGET,
-	DEV_STATE_BYTES,
-	DEV_PRECOPY_INITIAL,
-	DEV_PRECOPY_DIRTY,
-	DEV_STOP_COPY,
-	DEV_CHUNKS,
-	DEV_DIGEST,
-	DEV_FINAL_STATE,
-	DEV_RESET,
-	DEV_RECOVERY_FAILED,
-	DEV_REORDER_PEAK,
-	DEV_WRITER_BYTES,
-	DEV_WRITER_S,
-	DEV_QUEUE_PEAK,
-	DEV_CHANNELS,
-	DEV_LOADED_S,
-	DEV_ACK_S,
-	DEV_ACKS,
-	DEV_NFIELDS
-};
-
-/* A device's two lines at -v; its object in JSON's "devices". */
-static const struct field device_fields[DEV_NFIELDS] = {
-	[DEV_INDEX] = { "index", FIELD_COUNT, LINE_1 | LINE_2, "device " },
-	[DEV_TARGET] = { "target", FIELD_TEXT, LINE_1, " -> " },
-	[DEV_STATE_BYTES] = { "state_bytes", FIELD_SIZE, LINE_1, ": " },
-	[DEV_PRECOPY_INITIAL] = { "precopy_initial_bytes", FIELD_SIZE, LINE_1, " (pre-copy " },
-	[DEV_PRECOPY_DIRTY] = { "precopy_dirty_bytes", FIELD_SIZE, LINE_1, " + " },
-	[DEV_STOP_COPY] = { "stop_copy_bytes", FIELD_SIZE, LINE_1, ", stop-copy ", ")" },
-	[DEV_CHUNKS] = { "chunks", FIELD_COUNT, LINE_1, ", ", " chunks" },
-	[DEV_DIGEST] = { "digest", FIELD_HEX64, LINE_1, ", digest " },
-	[DEV_FINAL_STATE] = { "final_state", FIELD_TEXT, LINE_1, ", now " },
-	[DEV_RESET] = { "reset", FIELD_BOOL },
-	[DEV_RECOVERY_FAILED] = { "recovery_failed", FIELD_BOOL },
-	[DEV_REORDER_PEAK] = { "reorder_peak_bytes", FIELD_SIZE },
-	[DEV_WRITER_BYTES] = { "writer_bytes", FIELD_SIZE, LINE_2, ": writer " },
-	[DEV_WRITER_S] = { "writer_s", FIELD_SECONDS, LINE_2, " in ", " s" },
-	[DEV_QUEUE_PEAK] = { "queue_peak_bytes", FIELD_SIZE, LINE_2, ", queue peak " },
-	[DEV_CHANNELS] = { "channels", FIELD_COUNT, LINE_2, ", from ", " channel", PLURAL },
-	[DEV_LOADED_S] = { "loaded_s", FIELD_SECONDS, LINE_2, ", loaded after ", " s" },
-	[DEV_ACK_S] = { "switchover_ack_s", FIELD_SECONDS, LINE_2, ", switchover-ack after ", " s",
-			TEXT_IF_PRESENT },
-	[DEV_ACKS] = { "switchover_acks", FIELD_COUNT },
-};
-
-enum total_field {
-	TOT_DEVICES,
-	TOT_DEVICE_COUNT,
-	TOT_STATE_BYTES,
-	TOT_PRECOPY,
-	TOT_STOP_COPY,
-	TOT_STREAM_BYTES,
-	TOT_RECORDS,
-	TOT_INPUTS,
-	TOT_QUEUE_SIZE,
-	TOT_REORDER_PEAK,
-	TOT_ELAPSED,
-	TOT_THROUGHPUT,
-	TOT_DOWNTIME,
-	TOT_NFIELDS
-};
-
-/* The load's line; the JSON document after its "schema", "ok" and "error". */
-static const struct field total_fields[TOT_NFIELDS] = {
-	[TOT_DEVICES] = { "devices", FIELD_DEVICES },
-	[TOT_DEVICE_COUNT] = { NULL, FIELD_COUNT, LINE_1, "loaded ", " device", PLURAL },
-	[TOT_STATE_BYTES] = { "state_bytes", FIELD_SIZE, LINE_1, ", ", " of state" },
-	[TOT_PRECOPY] = { "precopy_bytes", FIELD_SIZE, LINE_1, " (pre-copy " },
-	[TOT_STOP_COPY] = { "stop_copy_bytes", FIELD_SIZE, LINE_1, ", stop-copy ", ")" },
-	[TOT_STREAM_BYTES] = { "stream_bytes", FIELD_SIZE, LINE_1, " from ", " of stream" },
-	[TOT_RECORDS] = { "records", FIELD_COUNT },
-	[TOT_INPUTS] = { "inputs", FIELD_LIST },
-	[TOT_QUEUE_SIZE] = { "queue_size_bytes", FIELD_SIZE },
-	[TOT_REORDER_PEAK] = { "reorder_peak_bytes", FIELD_SIZE },
-	[TOT_ELAPSED] = { "total_s", FIELD_SECONDS, LINE_1, " in ", " s" },
-	[TOT_THROUGHPUT] = { "throughput_bytes_per_s", FIELD_RATE, LINE_1, " (", ")" },
-	[TOT_DOWNTIME] = { "resume_downtime_s", FIELD_SECONDS, LINE_1, "; resume downtime ", " s" },
-};
 
 static uint64_t device_total(const struct load_device_summary *d)
 {
@@ -170,9 +49,9 @@ static uint64_t since_start(const struct load_summary *s, uint64_t ns)
 	return ns && ns > s->start_ns ? ns - s->start_ns : 0;
 }
 
-static unsigned int channels_of(const struct load_device_summary *d)
+static uint64_t elapsed_ns(const struct load_summary *s)
 {
-	return (unsigned int)__builtin_popcountll(d->channel_mask);
+	return s->start_ns && s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
 }
 
 static uint64_t downtime_ns(const struct load_summary *s)
@@ -182,127 +61,256 @@ static uint64_t downtime_ns(const struct load_summary *s)
 	return s->final_state_ns - s->stop_copy_start_ns;
 }
 
-static void device_values(const struct load_summary *s, const struct load_device_summary *d,
-			  struct value *v)
+static void set_seconds(struct vmt_field_value *v, uint64_t ns)
 {
-	v[DEV_INDEX] = (struct value){ .num = d->stream_index };
-	v[DEV_TARGET] = (struct value){ .str = d->path };
-	v[DEV_STATE_BYTES] = (struct value){ .num = device_total(d) };
-	v[DEV_PRECOPY_INITIAL] = (struct value){ .num = d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL] };
-	v[DEV_PRECOPY_DIRTY] = (struct value){ .num = d->phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY] };
-	v[DEV_STOP_COPY] = (struct value){ .num = d->phase_bytes[MIGSTREAM_PHASE_STOP_COPY] };
-	v[DEV_CHUNKS] = (struct value){ .num = d->chunks };
-	v[DEV_DIGEST] = (struct value){ .num = d->digest, .absent = !d->digest_checked };
-	v[DEV_FINAL_STATE] = (struct value){ .str = vmt_state_name(d->final_state) };
-	v[DEV_RESET] = (struct value){ .num = d->reset };
-	v[DEV_RECOVERY_FAILED] = (struct value){ .num = d->recovery_failed };
-	v[DEV_REORDER_PEAK] = (struct value){ .num = d->reorder_peak };
-	v[DEV_WRITER_BYTES] = (struct value){ .num = d->writer_bytes };
-	v[DEV_WRITER_S] = (struct value){ .num = d->writer_ns };
-	v[DEV_QUEUE_PEAK] = (struct value){ .num = d->queue_peak };
-	v[DEV_CHANNELS] = (struct value){ .num = channels_of(d) };
-	v[DEV_LOADED_S] = (struct value){ .num = since_start(s, d->loaded_ns), .absent = !d->loaded_ns };
-	v[DEV_ACK_S] = (struct value){ .num = since_start(s, d->ack_ns), .absent = !d->acks };
-	v[DEV_ACKS] = (struct value){ .num = d->acks };
+	v->ns = ns;
+	v->dbl = (double)ns / 1e9;
 }
 
-static void total_values(const struct load_summary *s, struct value *v)
+static const char *plural(uint64_t n)
 {
-	uint64_t elapsed = s->start_ns && s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
-	uint64_t state_bytes = 0, reorder_peak = s->reorder_peak;
-
-	for (unsigned int i = 0; i < s->device_count; i++) {
-		state_bytes += device_total(&s->devices[i]);
-		if (s->devices[i].reorder_peak > reorder_peak)
-			reorder_peak = s->devices[i].reorder_peak;
-	}
-	v[TOT_DEVICES] = (struct value){ 0 }; /* each device's values come as it is printed */
-	v[TOT_DEVICE_COUNT] = (struct value){ .num = s->device_count };
-	v[TOT_STATE_BYTES] = (struct value){ .num = state_bytes };
-	v[TOT_PRECOPY] = (struct value){ .num = phase_total(s, MIGSTREAM_PHASE_PRECOPY_INITIAL) +
-						phase_total(s, MIGSTREAM_PHASE_PRECOPY_DIRTY) };
-	v[TOT_STOP_COPY] = (struct value){ .num = phase_total(s, MIGSTREAM_PHASE_STOP_COPY) };
-	v[TOT_STREAM_BYTES] = (struct value){ .num = s->stream_bytes };
-	v[TOT_RECORDS] = (struct value){ .num = s->records };
-	v[TOT_INPUTS] = (struct value){ .list = s->inputs, .count = s->input_count };
-	v[TOT_QUEUE_SIZE] = (struct value){ .num = s->queue_limit };
-	v[TOT_REORDER_PEAK] = (struct value){ .num = reorder_peak };
-	v[TOT_ELAPSED] = (struct value){ .num = elapsed };
-	v[TOT_THROUGHPUT] = (struct value){ .num = s->stream_bytes, .per_ns = elapsed };
-	v[TOT_DOWNTIME] = (struct value){ .num = downtime_ns(s) };
+	return n == 1 ? "" : "s";
 }
 
-/* "1.2 GiB/s": in the IEC units of every size and rate the tools print (vmt_format_size()). */
-static const char *format_rate(uint64_t bytes, uint64_t ns, char *buf, size_t len)
-{
-	double per_s = ns ? (double)bytes * 1e9 / (double)ns : 0.0;
-	size_t n;
+/*
+ * The summary as two field lists (lib/common/fields), a device's and the
+ * load's, each walked by both the text and the JSON printers. A getter's
+ * obj is what the list describes, its ctx the load's summary.
+ */
 
-	vmt_format_size((uint64_t)per_s, buf, len);
-	n = strlen(buf);
-	snprintf(buf + n, len - n, "/s");
-	return buf;
+/* A device: its two lines at -v, its object in the JSON's "devices". */
+
+#define DEV(obj) ((const struct load_device_summary *)(obj))
+#define LOAD(ctx) ((const struct load_summary *)(ctx))
+
+static void get_dev_index(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = DEV(obj)->stream_index;
 }
 
-/* A value as the text shows it, in buf unless it is a string already. */
-static const char *value_text(enum field_kind kind, const struct value *v, char *buf, size_t len)
+static void get_dev_target(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
-	switch (kind) {
-	case FIELD_SIZE:
-		return vmt_format_size(v->num, buf, len);
-	case FIELD_SECONDS:
-		snprintf(buf, len, "%.3f", (double)v->num / 1e9);
-		return buf;
-	case FIELD_RATE:
-		return format_rate(v->num, v->per_ns, buf, len);
-	case FIELD_TEXT:
-		return v->str;
-	case FIELD_HEX64:
-		snprintf(buf, len, "%016" PRIx64, v->num);
-		return buf;
-	case FIELD_BOOL:
-		return v->num ? "yes" : "no";
-	default:
-		snprintf(buf, len, "%" PRIu64, v->num);
-		return buf;
-	}
+	v->str = DEV(obj)->path;
 }
 
-static void print_field(FILE *out, const struct field *f, const struct value *v)
+static void get_dev_state_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
-	char buf[64];
+	v->num = device_total(obj);
+}
 
-	if (v->absent && (f->flags & TEXT_IF_PRESENT))
+/* null in the JSON when no DEVICE_END digest was checked (the text says 0 all the same). */
+static void get_dev_digest(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = DEV(obj)->digest;
+	v->json_null = !DEV(obj)->digest_checked;
+}
+
+static void get_dev_final_state(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = vmt_state_name(DEV(obj)->final_state);
+}
+
+static void get_dev_reset(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = DEV(obj)->reset;
+}
+
+static void get_dev_recovery_failed(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = DEV(obj)->recovery_failed;
+}
+
+static void get_dev_writer_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	set_seconds(v, DEV(obj)->writer_ns);
+}
+
+static unsigned int channels_of(const struct load_device_summary *d)
+{
+	return (unsigned int)__builtin_popcountll(d->channel_mask);
+}
+
+static void get_dev_channels(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = channels_of(obj);
+}
+
+static void get_dev_channels_plural(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = plural(channels_of(obj));
+}
+
+/* null in the JSON when the device never reached STOP (the text says 0.000 all the same). */
+static void get_dev_loaded_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	set_seconds(v, since_start(LOAD(ctx), DEV(obj)->loaded_ns));
+	v->json_null = !DEV(obj)->loaded_ns;
+}
+
+/* Neither in the text nor in the JSON (null) without a switchover-ack. */
+static void get_dev_ack_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	if (!DEV(obj)->acks) {
+		v->kind = VMT_FIELD_NULL;
 		return;
-	fprintf(out, "%s%s%s%s", f->before, value_text(f->kind, v, buf, sizeof(buf)), f->after ? f->after : "",
-		(f->flags & PLURAL) && v->num != 1 ? "s" : "");
+	}
+	set_seconds(v, since_start(LOAD(ctx), DEV(obj)->ack_ns));
 }
 
-static void print_fields(FILE *out, const struct field *fields, const struct value *values,
-			 unsigned int count, unsigned int line)
+static void get_dev_acks(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = DEV(obj)->acks;
+}
+
+#define DEV_U64(member) VMT_FIELD_U64(struct load_device_summary, member)
+
+/* The text: the device's first line (1..9), then its second (11..18). */
+enum { DEV_LINE = 1, DEV_LINE_END = 9, WRITER_LINE = 11, WRITER_LINE_END = 18 };
+
+static const struct vmt_field device_fields[] = {
+	{ "index", "device %s", 1, VMT_FIELD_NUM, .get = get_dev_index },
+	{ "target", " -> %s", 2, VMT_FIELD_STR, .get = get_dev_target },
+	{ "state_bytes", ": %s", 3, VMT_FIELD_SIZE, .get = get_dev_state_bytes },
+	{ "precopy_initial_bytes", " (pre-copy %s", 4, VMT_FIELD_SIZE,
+	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
+	{ "precopy_dirty_bytes", " + %s", 5, VMT_FIELD_SIZE, DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
+	{ "stop_copy_bytes", ", stop-copy %s)", 6, VMT_FIELD_SIZE, DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "chunks", ", %s chunks", 7, VMT_FIELD_NUM, DEV_U64(chunks) },
+	{ "digest", ", digest %s", 8, VMT_FIELD_DIGEST, .get = get_dev_digest },
+	{ "final_state", ", now %s", 9, VMT_FIELD_STR, .get = get_dev_final_state },
+	{ "reset", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_reset },
+	{ "recovery_failed", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_recovery_failed },
+	{ "reorder_peak_bytes", NULL, 0, VMT_FIELD_SIZE, DEV_U64(reorder_peak) },
+	{ NULL, "device %s", 11, VMT_FIELD_NUM, .get = get_dev_index },
+	{ "writer_bytes", ": writer %s", 12, VMT_FIELD_SIZE, DEV_U64(writer_bytes) },
+	{ "writer_s", " in %s s", 13, VMT_FIELD_SECONDS, .get = get_dev_writer_s },
+	{ "queue_peak_bytes", ", queue peak %s", 14, VMT_FIELD_SIZE, DEV_U64(queue_peak) },
+	{ "channels", ", from %s channel", 15, VMT_FIELD_NUM, .get = get_dev_channels },
+	{ NULL, "%s", 16, VMT_FIELD_STR, .get = get_dev_channels_plural },
+	{ "loaded_s", ", loaded after %s s", 17, VMT_FIELD_SECONDS, .get = get_dev_loaded_s },
+	{ "switchover_ack_s", ", switchover-ack after %s s", 18, VMT_FIELD_SECONDS, .get = get_dev_ack_s },
+	{ "switchover_acks", NULL, 0, VMT_FIELD_NUM, .get = get_dev_acks },
+};
+
+/* The load: its one line, and the JSON document after "schema", "ok" and "error". */
+
+static void get_devices(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->array = (struct vmt_field_array){
+		.items = LOAD(obj)->devices,
+		.count = LOAD(obj)->device_count,
+		.item_size = sizeof(*LOAD(obj)->devices),
+		.fields = device_fields,
+		.nfields = ARRAY_SIZE(device_fields),
+	};
+}
+
+static void get_device_count(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = LOAD(obj)->device_count;
+}
+
+static void get_device_count_plural(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->str = plural(LOAD(obj)->device_count);
+}
+
+static void get_state_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < LOAD(obj)->device_count; i++)
+		total += device_total(&LOAD(obj)->devices[i]);
+	v->num = total;
+}
+
+static void get_precopy_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = phase_total(obj, MIGSTREAM_PHASE_PRECOPY_INITIAL) + phase_total(obj, MIGSTREAM_PHASE_PRECOPY_DIRTY);
+}
+
+static void get_stop_copy_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = phase_total(obj, MIGSTREAM_PHASE_STOP_COPY);
+}
+
+static void get_inputs(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->array = (struct vmt_field_array){ .items = LOAD(obj)->inputs, .count = LOAD(obj)->input_count };
+}
+
+/* The peak of a set's reorder buffers or of any one device's, whichever is higher. */
+static void get_reorder_peak(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct load_summary *s = obj;
+
+	v->num = s->reorder_peak;
+	for (unsigned int i = 0; i < s->device_count; i++)
+		if (s->devices[i].reorder_peak > v->num)
+			v->num = s->devices[i].reorder_peak;
+}
+
+static void get_total_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	set_seconds(v, elapsed_ns(obj));
+}
+
+/* The stream's bytes over the whole load. */
+static void get_throughput(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->num = LOAD(obj)->stream_bytes;
+	v->ns = elapsed_ns(obj);
+}
+
+static void get_downtime_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	set_seconds(v, downtime_ns(obj));
+}
+
+#define LOAD_U64(member) VMT_FIELD_U64(struct load_summary, member)
+
+enum { LOAD_LINE = 1, LOAD_LINE_END = 9 };
+
+static const struct vmt_field load_fields[] = {
+	{ "devices", NULL, 0, VMT_FIELD_OBJECTS, .get = get_devices },
+	{ NULL, "loaded %s device", 1, VMT_FIELD_NUM, .get = get_device_count },
+	{ NULL, "%s", 2, VMT_FIELD_STR, .get = get_device_count_plural },
+	{ "state_bytes", ", %s of state", 3, VMT_FIELD_SIZE, .get = get_state_bytes },
+	{ "precopy_bytes", " (pre-copy %s", 4, VMT_FIELD_SIZE, .get = get_precopy_bytes },
+	{ "stop_copy_bytes", ", stop-copy %s)", 5, VMT_FIELD_SIZE, .get = get_stop_copy_bytes },
+	{ "stream_bytes", " from %s of stream", 6, VMT_FIELD_SIZE, LOAD_U64(stream_bytes) },
+	{ "records", NULL, 0, VMT_FIELD_NUM, LOAD_U64(records) },
+	{ "inputs", NULL, 0, VMT_FIELD_STRINGS, .get = get_inputs },
+	{ "queue_size_bytes", NULL, 0, VMT_FIELD_SIZE, LOAD_U64(queue_limit) },
+	{ "reorder_peak_bytes", NULL, 0, VMT_FIELD_SIZE, .get = get_reorder_peak },
+	{ "total_s", " in %s s", 7, VMT_FIELD_SECONDS, .get = get_total_s },
+	{ "throughput_bytes_per_s", " (%s)", 8, VMT_FIELD_RATE, .get = get_throughput },
+	{ "resume_downtime_s", "; resume downtime %s s", 9, VMT_FIELD_SECONDS, .get = get_downtime_s },
+};
+
+static void print_fields(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
+			 const void *obj, const struct load_summary *s)
 {
 	fprintf(out, "%s: ", vmt_progname());
-	for (unsigned int i = 0; i < count; i++)
-		if (fields[i].lines & line)
-			print_field(out, &fields[i], &values[i]);
+	vmt_fields_text(out, fields, n, from, to, obj, s);
 	fputc('\n', out);
 }
 
 /*
- * One line of the text: the fields on it, in the list's order. Built
- * whole and written at once, so that a line is not split by another
- * program's writes to the same stderr; without memory for that, the same
- * bytes piece by piece.
+ * One line of the text, fields [from, to] of a list. Built whole and
+ * written at once, so that a line is not split by another program's
+ * writes to the same stderr; without memory for that, the same bytes
+ * piece by piece.
  */
-static void print_line(FILE *out, const struct field *fields, const struct value *values,
-		       unsigned int count, unsigned int line)
+static void print_line(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
+		       const void *obj, const struct load_summary *s)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 
 	if (mem) {
-		print_fields(mem, fields, values, count, line);
+		print_fields(mem, fields, n, from, to, obj, s);
 		if (fclose(mem) == 0) {
 			fputs(text, out);
 			free(text);
@@ -310,96 +318,26 @@ static void print_line(FILE *out, const struct field *fields, const struct value
 		}
 		free(text);
 	}
-	print_fields(out, fields, values, count, line);
+	print_fields(out, fields, n, from, to, obj, s);
 }
 
 void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_device)
 {
-	struct value device[DEV_NFIELDS], total[TOT_NFIELDS];
-
 	for (unsigned int i = 0; per_device && i < s->device_count; i++) {
-		device_values(s, &s->devices[i], device);
-		print_line(out, device_fields, device, DEV_NFIELDS, LINE_1);
-		print_line(out, device_fields, device, DEV_NFIELDS, LINE_2);
+		print_line(out, device_fields, ARRAY_SIZE(device_fields), DEV_LINE, DEV_LINE_END, &s->devices[i], s);
+		print_line(out, device_fields, ARRAY_SIZE(device_fields), WRITER_LINE, WRITER_LINE_END,
+			   &s->devices[i], s);
 	}
-	total_values(s, total);
-	print_line(out, total_fields, total, TOT_NFIELDS, LINE_1);
-}
-
-static void add_field(struct json_object *o, const struct load_summary *s, const struct field *f,
-		      const struct value *v);
-
-/* "devices": an object per device, of the device fields. */
-static void add_devices(struct json_object *o, const struct load_summary *s, const char *key)
-{
-	struct json_object *devices = vmt_json_add_array(o, key);
-	struct value values[DEV_NFIELDS];
-
-	for (unsigned int i = 0; i < s->device_count; i++) {
-		struct json_object *d = vmt_json_append_object(devices);
-
-		device_values(s, &s->devices[i], values);
-		for (unsigned int f = 0; f < DEV_NFIELDS; f++)
-			add_field(d, s, &device_fields[f], &values[f]);
-	}
-}
-
-static void add_list(struct json_object *o, const char *key, const struct value *v)
-{
-	struct json_object *list = vmt_json_add_array(o, key);
-
-	for (unsigned int i = 0; i < v->count; i++)
-		vmt_json_append_str(list, v->list[i]);
-}
-
-static void add_field(struct json_object *o, const struct load_summary *s, const struct field *f,
-		      const struct value *v)
-{
-	char buf[64];
-
-	if (!f->key)
-		return;
-	if (v->absent) {
-		vmt_json_add_null(o, f->key);
-		return;
-	}
-	switch (f->kind) {
-	case FIELD_COUNT:
-	case FIELD_SIZE:
-		vmt_json_add_u64(o, f->key, v->num);
-		break;
-	case FIELD_SECONDS:
-		vmt_json_add_seconds(o, f->key, v->num);
-		break;
-	case FIELD_RATE:
-		vmt_json_add_rate(o, f->key, v->num, v->per_ns);
-		break;
-	case FIELD_BOOL:
-		vmt_json_add_bool(o, f->key, v->num != 0);
-		break;
-	case FIELD_TEXT:
-	case FIELD_HEX64:
-		vmt_json_add_str(o, f->key, value_text(f->kind, v, buf, sizeof(buf)));
-		break;
-	case FIELD_LIST:
-		add_list(o, f->key, v);
-		break;
-	case FIELD_DEVICES:
-		add_devices(o, s, f->key);
-		break;
-	}
+	print_line(out, load_fields, ARRAY_SIZE(load_fields), LOAD_LINE, LOAD_LINE_END, s, s);
 }
 
 struct json_object *load_summary_json(const struct load_summary *s, const struct vmt_failure *failure,
 				      const char *error_line)
 {
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-load", LOAD_SUMMARY_SCHEMA_VERSION);
-	struct value total[TOT_NFIELDS];
 
 	vmt_failure_add_json(doc, failure, error_line);
-	total_values(s, total);
-	for (unsigned int f = 0; f < TOT_NFIELDS; f++)
-		add_field(doc, s, &total_fields[f], &total[f]);
+	vmt_fields_json(doc, load_fields, ARRAY_SIZE(load_fields), s, s);
 	return doc;
 }
 

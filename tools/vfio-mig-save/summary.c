@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/c.h"
 #include "common/failure.h"
@@ -317,6 +316,28 @@ static void get_throughput(const void *obj, const void *ctx, struct vmt_field_va
 	v->dbl = total_ms > 0 ? (double)v->num / (1 << 20) / (total_ms / 1e3) : 0.0;
 }
 
+static void get_devices(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->array = (struct vmt_field_array){
+		.items = CTX(obj)->devs,
+		.count = CTX(obj)->ndevs,
+		.item_size = sizeof(*CTX(obj)->devs),
+		.fields = device_fields,
+		.nfields = ARRAY_SIZE(device_fields),
+	};
+}
+
+static void get_channels(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->array = (struct vmt_field_array){
+		.items = CTX(obj)->channels,
+		.count = CTX(obj)->nchannels,
+		.item_size = sizeof(*CTX(obj)->channels),
+		.fields = channel_fields,
+		.nfields = ARRAY_SIZE(channel_fields),
+	};
+}
+
 static void get_jobs(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
 	const struct save_ctx *c = obj;
@@ -408,13 +429,13 @@ static const struct vmt_field save_fields[] = {
 	{ "stop_copy_s", "stop-copy (device part of downtime): %s s", 20, VMT_FIELD_SECONDS, .get = get_stop_copy_s },
 	{ "total_s", "%s s", 5, VMT_FIELD_SECONDS, .get = get_total_s },
 	{ "throughput_bytes_per_s", " (%s MiB/s)", 6, VMT_FIELD_MIB_RATE, .get = get_throughput },
-	/* "devices" here: the device list */
+	{ "devices", NULL, 0, VMT_FIELD_OBJECTS, .get = get_devices },
 	{ "jobs", NULL, 0, VMT_FIELD_NUM, .get = get_jobs },
 	{ "threads", "compression: %s", 30, VMT_FIELD_NUM, .get = get_threads },
 	{ "queue_size_bytes", NULL, 0, VMT_FIELD_NUM, .get = get_queue_size },
 	{ "queue_peak_bytes", NULL, 0, VMT_FIELD_NUM, RES_U64(queue_peak) },
 	{ "adaptive_raw_records", ", %s", 32, VMT_FIELD_NUM, RES_U64(adaptive_raw) },
-	/* "channels" here: the channel list */
+	{ "channels", NULL, 0, VMT_FIELD_OBJECTS, .get = get_channels },
 	{ "return_path", NULL, 0, VMT_FIELD_BOOL, .get = get_return_path },
 	{ "load_confirmed", NULL, 0, VMT_FIELD_BOOL, .get = get_load_confirmed },
 	{ NULL, "saved %s", 1, VMT_FIELD_NUM, .get = get_ndevs },
@@ -424,10 +445,6 @@ static const struct vmt_field save_fields[] = {
 	{ NULL, " thread%s", 31, VMT_FIELD_STR, .get = get_threads_plural },
 	{ NULL, " record%s sent raw by the adaptive rule", 33, VMT_FIELD_STR, .get = get_adaptive_raw_plural },
 };
-
-/* Where the JSON's arrays go: after these keys. */
-#define DEVICES_AFTER "throughput_bytes_per_s"
-#define CHANNELS_AFTER "adaptive_raw_records"
 
 /* One line of text, fields [from, to] of a list, as an info message. */
 static void info_line(const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to, const void *obj,
@@ -469,36 +486,11 @@ void summary_print_text(const struct save_ctx *ctx)
 	}
 }
 
-/* The fields of save_fields from index *i up to and including the one keyed last. */
-static void add_save_fields_json(struct json_object *doc, const struct save_ctx *ctx, size_t *i, const char *last)
-{
-	size_t from = *i;
-
-	while (*i < ARRAY_SIZE(save_fields) &&
-	       !(save_fields[*i].json_key && last && strcmp(save_fields[*i].json_key, last) == 0))
-		(*i)++;
-	if (*i < ARRAY_SIZE(save_fields))
-		(*i)++;
-	vmt_fields_json(doc, save_fields + from, *i - from, ctx, ctx);
-}
-
 struct json_object *summary_json(const struct save_ctx *ctx, const char *error_line)
 {
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-save", SUMMARY_SCHEMA_VERSION);
-	struct json_object *devices, *channels;
-	size_t i = 0;
 
 	vmt_failure_add_json(doc, &ctx->failure, error_line);
-	add_save_fields_json(doc, ctx, &i, DEVICES_AFTER);
-	devices = vmt_json_add_array(doc, "devices");
-	for (unsigned int d = 0; d < ctx->ndevs; d++)
-		vmt_fields_json(vmt_json_append_object(devices), device_fields, ARRAY_SIZE(device_fields),
-				&ctx->devs[d], ctx);
-	add_save_fields_json(doc, ctx, &i, CHANNELS_AFTER);
-	channels = vmt_json_add_array(doc, "channels");
-	for (unsigned int c = 0; c < ctx->nchannels; c++)
-		vmt_fields_json(vmt_json_append_object(channels), channel_fields, ARRAY_SIZE(channel_fields),
-				&ctx->channels[c], ctx);
-	add_save_fields_json(doc, ctx, &i, NULL);
+	vmt_fields_json(doc, save_fields, ARRAY_SIZE(save_fields), ctx, ctx);
 	return doc;
 }
