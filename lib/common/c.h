@@ -16,14 +16,17 @@
  */
 #define VMT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
+/* A function that never returns (it exits): callers need no return after it. */
+#define VMT_NORETURN __attribute__((noreturn))
+
 
 /*
  * 0, or a compile error when a is a pointer rather than an array: ARRAY_SIZE
  * of a pointer (an array parameter, a buffer from malloc) would quietly give
  * sizeof(pointer) / sizeof(element).
  */
-#define VMT_MUST_BE_ARRAY(a) \
-	(sizeof(struct { int not_an_array : 1 - 2 * __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])); }) * 0)
+#define VMT_IS_POINTER(a) __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0]))
+#define VMT_MUST_BE_ARRAY(a) (sizeof(struct { int not_an_array : 1 - 2 * VMT_IS_POINTER(a); }) * 0)
 
 /* The number of elements of an array (not of a pointer: that does not compile). */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]) + VMT_MUST_BE_ARRAY(a))

@@ -17,6 +17,8 @@
 
 #include <json-c/json_object.h>
 
+#include "common/c.h"
+
 /* Where a failure happened; every member is optional (NULL / false). */
 struct vmt_where {
 	const char *file;	 /* stream or output name: "<stdin>", "s.vms" */
@@ -47,15 +49,15 @@ struct vmt_failure {
  * vmt_failure_exit_code() choose from err. The line says what, then
  * strerror(err).
  */
-__attribute__((format(printf, 5, 6)))
+VMT_PRINTF(5, 6)
 int vmt_fail(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
 	     const char *fmt, ...);
 /* The same, for a failure that what says all about (err only picks the exit code). */
-__attribute__((format(printf, 5, 6)))
+VMT_PRINTF(5, 6)
 int vmt_refuse(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
 	       const char *fmt, ...);
 /* Either of the above, for callers that wrap them. */
-__attribute__((format(printf, 6, 0)))
+VMT_PRINTF(6, 0)
 int vmt_vfail(struct vmt_failure *f, const struct vmt_where *at, int err, int exit_code,
 	      bool says_all, const char *fmt, va_list ap);
 /* Text put before the whole line of the failure recorded (if any); copied. */

@@ -10,6 +10,8 @@
 
 #include <stdarg.h>
 
+#include "common/c.h"
+
 enum vmt_log_level {
 	VMT_LOG_ERROR = 0,
 	VMT_LOG_WARN = 1,
@@ -26,9 +28,9 @@ int vmt_log_level(void);
 /* -v adds one, -q takes one away (down to errors only). */
 void vmt_log_adjust(int delta);
 
-__attribute__((format(printf, 2, 3)))
+VMT_PRINTF(2, 3)
 void vmt_log(int level, const char *fmt, ...);
-__attribute__((format(printf, 2, 0)))
+VMT_PRINTF(2, 0)
 void vmt_vlog(int level, const char *fmt, va_list ap);
 
 /* "prog: error: <fmt>" */
@@ -42,7 +44,7 @@ void vmt_vlog(int level, const char *fmt, va_list ap);
  * A usage error: "prog: <msg>" then "Try 'prog --help' for more
  * information." and exit(VMT_EXIT_USAGE).
  */
-__attribute__((format(printf, 1, 2), noreturn))
+VMT_PRINTF(1, 2) VMT_NORETURN
 void vmt_usage_error(const char *fmt, ...);
 
 #endif

@@ -117,7 +117,7 @@ int vmt_parse_duration_ns(const char *s, uint64_t *out_ns)
 	return -EINVAL;
 }
 
-static void __attribute__((noreturn)) bad_arg(const char *s, const char *option, int err, const char *what)
+static void VMT_NORETURN bad_arg(const char *s, const char *option, int err, const char *what)
 {
 	/* A long argument is shown cut; its bytes never drive the terminal. */
 	char shown[VMT_ESCAPED_SIZE(256)];

@@ -19,6 +19,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "common/c.h"
 #include "common/fdio.h"
 #include "stream/byteorder.h"
 #include "stream/dirty-bitmap.h"
@@ -203,7 +204,7 @@ const struct migstream_channel *migstream_reader_channel(const struct migstream_
 }
 
 /* Records the error (sticky) and its message; returns err. */
-__attribute__((format(printf, 3, 4)))
+VMT_PRINTF(3, 4)
 static int fail(struct migstream_reader *r, int err, const char *fmt, ...)
 {
 	char what[320];

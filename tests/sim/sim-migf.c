@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/c.h"
 #include "sim.h"
 
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
@@ -879,7 +880,7 @@ ssize_t sim_migf_readv(struct sim_migf *m, const struct iovec *iov, int cnt, int
 /* ---- resuming: write ---- */
 
 static void load_fail(struct sim_migf *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	VMT_PRINTF(2, 3);
 
 static void load_fail(struct sim_migf *m, const char *fmt, ...)
 {

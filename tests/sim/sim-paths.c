@@ -130,7 +130,7 @@ enum sim_devnode sim_devnode_lookup(const char *path, unsigned int *num)
 /* ---- building the tree ---- */
 
 static int put_file(const char *dir, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	VMT_PRINTF(3, 4);
 
 static int put_file(const char *dir, const char *name, const char *fmt, ...)
 {

@@ -39,7 +39,7 @@
 
 static unsigned int test_no, failures;
 
-static void check(bool ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void check(bool ok, int line, const char *fmt, ...) VMT_PRINTF(3, 4);
 
 static void check(bool ok, int line, const char *fmt, ...)
 {

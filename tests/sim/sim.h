@@ -22,6 +22,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "common/c.h"
 #include "vfio/uapi/iommufd-uapi.h"
 #include "vfio/uapi/vfio-uapi.h"
 
@@ -321,7 +322,7 @@ void sim_report_bits(const struct sim_ranges *dirty, uint64_t iova, uint64_t len
 		     uint64_t ps, uint8_t *bitmap);
 
 void sim_state_write(const char *name, const char *text);
-void sim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sim_trace(const char *fmt, ...) VMT_PRINTF(1, 2);
 uint64_t sim_now_ns(void);
 uint64_t sim_splitmix64(uint64_t x);
 

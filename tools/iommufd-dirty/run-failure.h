@@ -12,11 +12,13 @@
 
 #include <stdbool.h>
 
+#include "common/c.h"
+
 /* Records err and "what: strerror(err)"; returns err. exit_code 0: from err. */
-__attribute__((format(printf, 3, 4)))
+VMT_PRINTF(3, 4)
 int dirty_fail(int err, int exit_code, const char *fmt, ...);
 /* The same when what says all (no strerror after it). */
-__attribute__((format(printf, 3, 4)))
+VMT_PRINTF(3, 4)
 int dirty_refuse(int err, int exit_code, const char *fmt, ...);
 /* "DEVICE: cannot open the device: REASON", the words of every tool. */
 int dirty_fail_device_open(const char *device, int err);

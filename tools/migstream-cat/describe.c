@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "describe.h"
+#include "common/c.h"
 #include "stream/reply.h"
 #include "vfio/mig.h"
 
@@ -71,7 +72,7 @@ static struct cat_field *add_str(struct cat_row *row, const char *text_key, cons
 }
 
 /* Formatted text that lives as long as the row. */
-static const char *row_text(struct cat_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *row_text(struct cat_row *row, const char *fmt, ...) VMT_PRINTF(2, 3);
 static const char *row_text(struct cat_row *row, const char *fmt, ...)
 {
 	char *at = row->scratch + row->scratch_used;

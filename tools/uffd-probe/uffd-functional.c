@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "uffd-api.h"
@@ -79,7 +80,7 @@ static void *touch_pages(void *arg)
 	return NULL;
 }
 
-__attribute__((format(printf, 3, 4)))
+VMT_PRINTF(3, 4)
 static void set_status(struct uffd_func_result *r, enum uffd_func_status status,
 		       const char *fmt, ...)
 {

@@ -100,7 +100,7 @@ const struct uffd_profile *uffd_profile_find(const char *name)
 	return NULL;
 }
 
-__attribute__((format(printf, 2, 3)))
+VMT_PRINTF(2, 3)
 static void unmet(struct uffd_profile_result *r, const char *fmt, ...)
 {
 	va_list ap;

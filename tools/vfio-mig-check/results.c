@@ -54,7 +54,7 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-__attribute__((format(printf, 1, 2)))
+VMT_PRINTF(1, 2)
 static char *format(const char *fmt, ...)
 {
 	va_list ap;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/c.h"
+
 struct check_result {
 	const char *group;
 	unsigned int number;
@@ -42,7 +44,7 @@ void results_end_group(void);
 void results_skip_group(const char *name, const char *reason);
 
 /* A check whose message says what was asked and what happened. */
-__attribute__((format(printf, 2, 3)))
+VMT_PRINTF(2, 3)
 bool check(bool ok, const char *fmt, ...);
 /* An ioctl or syscall answer (0, a count, or -errno) against the kernel's. */
 bool check_err(int got, int want, const char *what, const char *rule);
@@ -51,7 +53,7 @@ bool check_u64(uint64_t got, uint64_t want, const char *what, const char *rule);
 bool check_answer(bool ok, const char *what, const char *rule, const char *kernel,
 		  const char *device);
 /* A comment line in the TAP stream (and the JSON "notes"). */
-__attribute__((format(printf, 1, 2)))
+VMT_PRINTF(1, 2)
 void diag(const char *fmt, ...);
 
 /* "EINVAL", "success", "errno 123", or a count. */

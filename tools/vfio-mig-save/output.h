@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/c.h"
 #include "common/thread-wait.h"
 #include "stream/chunk-queue.h"
 #include "save.h"
@@ -32,7 +33,7 @@
  * the device it concerns (sd, or NULL) and stops every thread. says_all:
  * the message needs no strerror(err). Returns err.
  */
-__attribute__((format(printf, 5, 6)))
+VMT_PRINTF(5, 6)
 int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bool says_all,
 		 const char *fmt, ...);
 /*
@@ -40,7 +41,7 @@ int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bo
  * makes no progress): the message says all, the exit status is 1 whatever
  * err is, and the source is recovered as after a missing reply. Returns err.
  */
-__attribute__((format(printf, 4, 5)))
+VMT_PRINTF(4, 5)
 int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, const char *fmt, ...);
 /* Stop every thread: readers, workers and writers end their work at the next look. */
 void save_cancel(struct save_ctx *ctx);

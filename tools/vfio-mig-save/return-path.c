@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/textescape.h"
@@ -83,7 +84,7 @@ uint64_t return_path_deadline(const struct return_path *rp)
 }
 
 
-__attribute__((format(printf, 3, 4)))
+VMT_PRINTF(3, 4)
 static int rp_fail(struct return_path *rp, int err, const char *fmt, ...)
 {
 	va_list ap;
