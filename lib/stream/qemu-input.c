@@ -132,11 +132,14 @@ int qin_slurp(struct qin *in, size_t cap)
 	ssize_t got;
 
 	compact(in);
-	while (!in->eof) {
+	for (;;) {
+		if (qin_avail(in) > cap)
+			return -ENOBUFS;
+		if (in->eof)
+			return 0;
 		if (in->end == in->cap) {
-			if (in->cap >= cap)
-				return -ENOBUFS;
-			want = in->cap * 2 < cap ? in->cap * 2 : cap;
+			/* here in->cap <= cap: room for one byte past it at least */
+			want = in->cap * 2 < cap + 1 ? in->cap * 2 : cap + 1;
 			grown = realloc(in->buf, want);
 			if (!grown)
 				return -ENOMEM;
@@ -147,5 +150,4 @@ int qin_slurp(struct qin *in, size_t cap)
 		if (got < 0)
 			return (int)got;
 	}
-	return 0;
 }

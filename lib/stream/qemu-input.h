@@ -60,9 +60,9 @@ ssize_t qin_some(struct qin *in, size_t max);
 int qin_at_end(struct qin *in);
 
 /*
- * Reads the whole rest of the input into the buffer (grown to at most cap
- * bytes of it): 0, -ENOBUFS past cap, -errno. Afterwards every byte to the
- * end is in the buffer and nothing is read again.
+ * Reads the whole rest of the input into the buffer: 0, -ENOBUFS when more
+ * than cap bytes are left, -errno. Afterwards every byte to the end is in
+ * the buffer and nothing is read again.
  */
 int qin_slurp(struct qin *in, size_t cap);
 

@@ -915,9 +915,14 @@ static int step_footer(struct qemu_stream *r)
 		return fail(r, end, here(r), "read: %s", strerror(-end));
 	if (end)
 		return fail(r, -EBADMSG, here(r), "the stream ends before its EOF section");
+	/*
+	 * Machine types that send a configuration (2.4 on) send footers too
+	 * (2.5 on, savevm.c's save_section_footer); without a configuration
+	 * the first section's end tells.
+	 */
 	if (!r->footers_known) {
 		r->footers_known = true;
-		r->footers = at(r)[0] == QEMU_SEC_FOOTER;
+		r->footers = r->has_config || at(r)[0] == QEMU_SEC_FOOTER;
 	}
 	r->st = ST_TOP;
 	if (!r->footers)
