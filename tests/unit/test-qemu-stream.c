@@ -1176,6 +1176,143 @@ static void test_multifd_channel_checks(void)
 	qb_free(&ch[1]);
 }
 
+/* Golden streams: real QEMU 10.0.2 ---------------------------------------- */
+
+/*
+ * Captured on the kernel tier (tests/kernel/qemu-vectors.bats): an mtty
+ * migrated by QEMU 10.0.2 to file:, through exec:, and with switchover-ack.
+ * QEMU's query-migrate said "vfio": {"transferred": 60} for each.
+ */
+static const struct golden {
+	const char *name;
+	size_t size;
+	unsigned int part, footer, command, init_data_sent;
+	size_t data_tag; /* the pre-copy DEV_DATA_STATE tag's byte */
+} goldens[] = {
+	{ "qemu10-mtty-file.mig", 328045, 4, 38, 1, 0, 15837 },
+	{ "qemu10-mtty-exec.mig", 328117, 8, 42, 1, 0, 8349 },
+	{ "qemu10-mtty-switchover-ack.mig", 328131, 8, 42, 3, 1, 6635 },
+};
+
+static const char *vectors_dir(void)
+{
+	const char *env = getenv("VMT_QEMU_VECTORS");
+
+	return env ? env : QEMU_VECTORS_DIR;
+}
+
+static bool load_golden(const struct golden *g, struct qb *b)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", vectors_dir(), g->name);
+	f = fopen(path, "r");
+	*b = (struct qb){ 0 };
+	if (!f)
+		return false;
+	qb_bytes(b, NULL, g->size + 1);
+	b->len = fread(b->p, 1, g->size + 1, f);
+	fclose(f);
+	return true;
+}
+
+static void check_golden(const struct golden *g, const struct result *res)
+{
+	struct qemu_pci_ids ids;
+
+	CHECK_EQ(res->ret, 0);
+	if (res->ret)
+		printf("#   %s: %s\n", g->name, res->err.msg);
+	CHECK(!strcmp(res->machine, "pc-q35-10.0"));
+	CHECK_EQ(res->rows[QEMU_SEC_START], 2);
+	CHECK_EQ(res->rows[QEMU_SEC_PART], g->part);
+	CHECK_EQ(res->rows[QEMU_SEC_END], 2);
+	/* every FULL section, the VFIO config state's among them */
+	CHECK_EQ(res->rows[QEMU_SEC_FULL], 30);
+	CHECK_EQ(res->rows[QEMU_SEC_FOOTER], g->footer);
+	CHECK_EQ(res->rows[QEMU_SEC_SUBSECTION], 3);
+	CHECK_EQ(res->rows[QEMU_SEC_COMMAND], g->command);
+	CHECK_EQ(res->rows[QEMU_SEC_EOF], 1);
+	CHECK_EQ(res->rows[QEMU_SEC_VMDESCRIPTION], 1);
+	CHECK(res->rows_in_order);
+	CHECK_EQ(res->last_row_end, g->size);
+	CHECK_EQ(res->ram.normal_pages, 51);
+	CHECK_EQ(res->ram.zero_pages, 4175);
+	CHECK_EQ(res->ram.page_bytes, 208896);
+	CHECK_EQ(res->nvfio, 1);
+	CHECK(!strcmp(res->vfio.idstr, "0000:00:01.0/vfio"));
+	CHECK_EQ(res->vfio.counts.precopy_bytes, 24);
+	CHECK_EQ(res->vfio.counts.complete_bytes, 36);
+	CHECK_EQ(res->nprecopy + res->ncomplete, 60);
+	CHECK_EQ(res->vfio.counts.init_data_sent, g->init_data_sent);
+	CHECK_EQ(res->vfio.counts.setup_states, 1);
+	CHECK_EQ(res->vfio.counts.config_bytes, 4116);
+	CHECK_EQ(res->nconfig, 4116);
+	CHECK_EQ(qemu_vfio_config_pci_ids(res->vfio.config_head, res->vfio.config_head_len, &ids), 0);
+	CHECK_EQ(ids.vendor, 0x4348);
+	CHECK_EQ(ids.device, 0x3253);
+}
+
+/*
+ * Absent vectors are a failure where tests/vectors/qemu exists, a skip
+ * where it does not (a tree without the kernel tier's captures).
+ */
+static void test_golden_streams(void)
+{
+	struct stat st;
+	struct result res;
+	struct qb b;
+	unsigned int found = 0;
+
+	if (stat(vectors_dir(), &st)) {
+		printf("# SKIP no QEMU vectors in %s\n", vectors_dir());
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(goldens); i++) {
+		const struct golden *g = &goldens[i];
+
+		if (!load_golden(g, &b)) {
+			printf("#   %s: missing\n", g->name);
+			unit_current_failed = 1;
+			continue;
+		}
+		found++;
+		CHECK_EQ(b.len, g->size);
+		read_file(&b, b.len, NULL, &res);
+		check_golden(g, &res);
+		read_mem(&b, b.len, 4096, NULL, &res);
+		check_golden(g, &res);
+		qb_free(&b);
+	}
+	CHECK_EQ(found, ARRAY_SIZE(goldens));
+}
+
+/* A real stream cut or changed: the error names the byte and the section. */
+static void test_golden_damaged(void)
+{
+	const struct golden *g = &goldens[0];
+	struct result res;
+	struct qb b;
+
+	if (!load_golden(g, &b)) {
+		printf("# SKIP %s not there\n", g->name);
+		return;
+	}
+	for (size_t cut = 0; cut < b.len; cut += 4099) {
+		read_mem(&b, cut, 0, NULL, &res);
+		CHECK_EQ(res.ret, -EBADMSG);
+		CHECK(res.err.offset <= cut);
+	}
+	b.p[g->data_tag + 7] ^= 0x40;
+	read_mem(&b, b.len, 0, NULL, &res);
+	CHECK_EQ(res.ret, -EBADMSG);
+	CHECK_EQ(res.err.offset, g->data_tag);
+	CHECK_EQ(res.err.type, QEMU_SEC_PART);
+	CHECK_STR_CONTAINS(res.err.msg, "(PART 37 \"0000:00:01.0/vfio\"): unknown VFIO tag");
+	qb_free(&b);
+}
+
 /* Seeds for the fuzz target ------------------------------------------------- */
 
 static int write_file(const char *dir, const char *name, uint8_t mode, const void *p, size_t len)
@@ -1242,5 +1379,7 @@ int main(int argc, char **argv)
 	RUN(test_multifd_out_of_order);
 	RUN(test_multifd_errors);
 	RUN(test_multifd_channel_checks);
+	RUN(test_golden_streams);
+	RUN(test_golden_damaged);
 	return unit_done();
 }
