@@ -13,9 +13,10 @@
  *   packets, each starting with u32 magic, u32 version, u32 flags:
  *     RAM (flag DEVICE_STATE clear): u32 pages_alloc, u32 normal_pages,
  *       u32 next_packet_size, u64 packet_num, u32 zero_pages, 28 reserved
- *       bytes, ramblock[256], pages_alloc x u64 page offsets; then
- *       next_packet_size bytes of page data (normal_pages pages when not
- *       compressed). SYNC (flag 0x1) packets carry no pages.
+ *       bytes, ramblock[256], then u64 page offsets: as many as 512 KiB has
+ *       target pages (pages_alloc says it, except in a SYNC packet, where
+ *       it is 0); then next_packet_size bytes of page data (normal_pages
+ *       pages when not compressed). SYNC (flag 0x1) packets carry no pages.
  *     device state (flag 0x40): idstr[256], u32 instance_id, u32
  *       next_packet_size, then that many bytes: the VFIO packet, u32
  *       version 0, u32 idx, u32 flags (0x1: config state), the buffer.
@@ -63,6 +64,13 @@
 
 struct qemu_multifd_opts {
 	size_t pending_cap; /* 0: QEMU_MULTIFD_PENDING_CAP */
+	/*
+	 * The target page size (the main stream's: qemu_stream_page_size());
+	 * 0: 4096. A RAM packet's length on the wire depends on it (512 KiB
+	 * of page slots, SYNC packets included), and so does an uncompressed
+	 * packet's page data.
+	 */
+	uint32_t page_size;
 };
 
 /* What one channel held; its counts grow as it is read. */

@@ -1313,6 +1313,61 @@ static void test_golden_damaged(void)
 	qb_free(&b);
 }
 
+/* QEMU 10.0.2 with multifd, captured on the host: RAM only (tests/vectors/qemu-host). */
+static void test_host_multifd(void)
+{
+	static const char *const names[] = { "multifd-ch0.mig", "multifd-ch1.mig" };
+	const struct qemu_multifd_channel *c[2];
+	struct qemu_multifd *m;
+	struct qemu_multifd_event ev;
+	struct result res;
+	struct stat st;
+	char path[4096];
+	int fd[2], ret, fdm;
+	struct qemu_stream *r;
+
+	snprintf(path, sizeof(path), "%s/multifd-main.mig", QEMU_HOST_VECTORS_DIR);
+	fdm = open(path, O_RDONLY);
+	CHECK(fdm >= 0 && !fstat(fdm, &st));
+	if (fdm < 0)
+		return;
+	memset(&res, 0, sizeof(res));
+	CHECK_EQ(qemu_stream_new(&r, fdm, "main", NULL), 0);
+	drain(r, &res);
+	qemu_stream_free(r);
+	close(fdm);
+	CHECK_EQ(res.ret, 0);
+	CHECK_EQ(res.last_row_end, (uint64_t)st.st_size);
+	/* the mtty captures' 30 but the VFIO device's */
+	CHECK_EQ(res.rows[QEMU_SEC_FULL], 29);
+	CHECK_EQ(res.ram.normal_pages + res.ram.zero_pages, 0);
+	CHECK(res.ram.flushes >= 1);
+
+	CHECK_EQ(qemu_multifd_new(&m, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", QEMU_HOST_VECTORS_DIR, names[i]);
+		fd[i] = open(path, O_RDONLY);
+		CHECK_EQ(qemu_multifd_add_fd(m, fd[i], names[i], NULL, 0), 0);
+	}
+	while ((ret = qemu_multifd_next(m, &ev)) > 0)
+		CHECK_EQ(ev.type, QEMU_MF_EV_CHANNEL);
+	CHECK_EQ(ret, 0);
+	c[0] = qemu_multifd_channel_info(m, 0);
+	c[1] = qemu_multifd_channel_info(m, 1);
+	CHECK_EQ(c[0]->id, 0);
+	CHECK_EQ(c[1]->id, 1);
+	CHECK_EQ(c[0]->normal_pages + c[1]->normal_pages, 51);
+	CHECK_EQ(c[0]->zero_pages + c[1]->zero_pages, 4175);
+	CHECK_EQ(c[0]->ram_data_bytes + c[1]->ram_data_bytes, 51 * 4096);
+	CHECK_EQ(c[0]->sync_packets, 3);
+	CHECK_EQ(c[0]->ram_packets + c[1]->ram_packets, 37);
+	CHECK_EQ(c[0]->bytes, 46016);
+	CHECK_EQ(c[1]->bytes, 220800);
+	qemu_multifd_free(m);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* Seeds for the fuzz target ------------------------------------------------- */
 
 static int write_file(const char *dir, const char *name, uint8_t mode, const void *p, size_t len)
@@ -1379,6 +1434,7 @@ int main(int argc, char **argv)
 	RUN(test_multifd_out_of_order);
 	RUN(test_multifd_errors);
 	RUN(test_multifd_channel_checks);
+	RUN(test_host_multifd);
 	RUN(test_golden_streams);
 	RUN(test_golden_damaged);
 	return unit_done();
