@@ -34,9 +34,12 @@
  *
  * Errors as qemu-stream.h's: -EBADMSG (bad or cut data), -ENOBUFS
  * (pending_cap or QEMU_MULTIFD_MAX_DEVICES exceeded), other -errno for I/O;
- * qemu_multifd_error()'s msg names the channel, the byte and the packet:
- * "channel mf1.bin, byte 4160 (device state packet 0000:00:01.0/vfio idx 2):
- * buffer 2 already came (channel mf0.bin)".
+ * qemu_multifd_error()'s msg names the channel (its name as added) and the
+ * byte (that of the packet's header for a problem of order): "channel
+ * mf1.bin, byte 4160: buffer 2 of \"0000:00:01.0/vfio\" came before
+ * (channel mf0.bin)"; a problem of no one channel (a device whose config
+ * state never came) starts "multifd: ". The error's offset is that byte,
+ * in_section is false.
  */
 #ifndef VMT_QEMU_MULTIFD_H
 #define VMT_QEMU_MULTIFD_H
