@@ -18,8 +18,9 @@ qemu_require() {
 	if [ -z "${VMT_QEMU:-}" ] || ! [ -x "$VMT_QEMU" ]; then
 		skip "no QEMU 10 in the guest: ${VMT_QEMU_SKIP:-boot with tests/kernel/run --with-qemu \$(tests/kernel/fetch-qemu)}"
 	fi
-	# multifd and the relays talk TCP on the guest's loopback
-	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	# multifd and the relays talk TCP on the guest's loopback (a kernel
+	# without INET fails those tests at their first connection)
+	ip link set lo up 2>/dev/null || true
 }
 
 declare -gA QEMU_PID QEMU_FD QEMU_QMP_ID
@@ -143,6 +144,16 @@ qemu_wait_status() {
 	done
 	echo "qemu $name: status not $want within ${secs}s: $answer" >&2
 	return 1
+}
+
+# qemu_resume_destination NAME: a destination started with -S keeps its
+# VFIO device in RESUMING after the load (mtty applies the loaded state only
+# when it leaves RESUMING): cont runs the VM, which takes the device to
+# RUNNING; stop, so the guest's firmware does not go on.
+qemu_resume_destination() {
+	qmp "$1" '"execute": "cont"' >/dev/null || return 1
+	qemu_wait_status "$1" running 120 >/dev/null || return 1
+	qmp "$1" '"execute": "stop"' >/dev/null
 }
 
 # vfio_transferred QUERY-MIGRATE-ANSWER: the "vfio": {"transferred": N} figure.

@@ -65,7 +65,7 @@ note_run() { # NAME: the QEMU version, mtty A's state, the command lines
 	emit qemu10-mtty-exec.mig "$T/exec.mig"
 }
 
-@test "switchover-ack: source -> relay -> destination over TCP, return path" {
+@test "switchover-ack: source -> relay -> destination over a unix socket, return path" {
 	local B
 	B=$(mtty_create)
 	note_run ack
@@ -75,18 +75,20 @@ note_run() { # NAME: the QEMU version, mtty A's state, the command lines
 		qmp_caps $q return-path switchover-ack
 	done
 	note ack "src, dst: migrate-set-capabilities return-path, switchover-ack; dst: -incoming defer"
-	qmp_migrate_incoming dst tcp:127.0.0.1:4444
-	capture-relay --listen tcp:127.0.0.1:4445 --connect tcp:127.0.0.1:4444 \
-		--prefix "$T/ack" --connections 1 --ready "$T/relay.ready" &
+	qmp_migrate_incoming dst unix:$T/dst.sock
+	capture-relay --listen unix:$T/relay.sock --connect unix:$T/dst.sock \
+		--prefix "$T/ack" --connections 1 --ready "$T/relay.ready" 3>&- &
 	relay=$!
 	vmt_wait_node "$T/relay.ready"
-	qmp_migrate src tcp:127.0.0.1:4445
-	note ack "dst: migrate-incoming tcp:127.0.0.1:4444; capture-relay 4445 -> 4444; src: migrate tcp:127.0.0.1:4445"
+	qmp_migrate src unix:$T/relay.sock
+	note ack "dst: migrate-incoming unix:DIR/dst.sock; capture-relay relay.sock -> dst.sock; src: migrate unix:DIR/relay.sock"
 	answer=$(qemu_wait_migration src)
 	note ack "src query-migrate: $answer"
 	answer=$(qemu_wait_migration dst)
 	note ack "dst query-migrate: $answer"
 	wait $relay
+	qemu_resume_destination dst
+	qemu_quit dst
 	note ack "mtty B after the load: $(mtty-regs show "$(mdev_cdev "$B")" 2>&1)"
 	emit qemu10-mtty-switchover-ack.mig "$T/ack.0"
 	emit qemu10-mtty-switchover-ack.mig.back "$T/ack.0.back"
@@ -107,7 +109,7 @@ note_run() { # NAME: the QEMU version, mtty A's state, the command lines
 		"migrate-set-capabilities multifd; migrate-set-parameters multifd-channels 2; dst: -incoming defer"
 	qmp_migrate_incoming dst tcp:127.0.0.1:4444
 	capture-relay --listen tcp:127.0.0.1:4445 --connect tcp:127.0.0.1:4444 \
-		--prefix "$T/multifd" --connections 3 --ready "$T/relay.ready" &
+		--prefix "$T/multifd" --connections 3 --ready "$T/relay.ready" 3>&- &
 	relay=$!
 	vmt_wait_node "$T/relay.ready"
 	qmp_migrate src tcp:127.0.0.1:4445
@@ -117,6 +119,8 @@ note_run() { # NAME: the QEMU version, mtty A's state, the command lines
 	answer=$(qemu_wait_migration dst)
 	note multifd "dst query-migrate: $answer"
 	wait $relay
+	qemu_resume_destination dst
+	qemu_quit dst
 	note multifd "mtty B after the load: $(mtty-regs show "$(mdev_cdev "$B")" 2>&1)"
 	for i in 0 1 2; do
 		emit "qemu10-mtty-multifd.$i" "$T/multifd.$i"
