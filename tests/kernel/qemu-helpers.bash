@@ -163,7 +163,7 @@ vfio_transferred() {
 
 # qemu_quit NAME: quits QEMU and waits for it (killed after 30 s).
 qemu_quit() {
-	local name=$1 pid=${QEMU_PID[$1]:-} i
+	local name=$1 pid=${QEMU_PID[$1]:-} fd=${QEMU_FD[$1]:-} i
 	[ -n "$pid" ] || return 0
 	qmp "$name" '"execute": "quit"' 30 >/dev/null 2>&1 || true
 	for ((i = 0; i < 300; i++)); do
@@ -172,7 +172,7 @@ qemu_quit() {
 	done
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	exec {QEMU_FD[$name]}>&-
+	[ -z "$fd" ] || exec {fd}>&-
 	unset "QEMU_PID[$name]" "QEMU_FD[$name]"
 }
 
