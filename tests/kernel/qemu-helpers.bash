@@ -128,7 +128,17 @@ qemu_wait_migration() {
 		sleep 0.5
 	done
 	echo "qemu $name: migration not completed within ${secs}s: $answer" >&2
+	qemu_stderr_all
 	return 1
+}
+
+# qemu_stderr_all: what every QEMU of the test said, for a failure's report.
+qemu_stderr_all() {
+	local name
+	for name in "${!QEMU_PID[@]}"; do
+		echo "--- qemu $name stderr:" >&2
+		cat "$T/$name.err" >&2
+	done
 }
 
 # qemu_wait_status NAME STATUS [SECONDS]: polls query-status until the VM's

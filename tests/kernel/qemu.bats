@@ -214,9 +214,17 @@ put_bytes() {
 # damaged_load FILE: --from-qemu FILE | vfio-mig-load B; sets cat_status,
 # load_status, cat_err (migstream-cat's standard error).
 damaged_load() {
-	# each side's status in a file: a failing pipeline would end the test
-	{ migstream-cat --from-qemu "$1" 2>"$T/cat.err"; echo $? >"$T/cat.rc"; } |
-		{ vfio-mig-load --json "$B_CDEV" 2>"$T/load.json"; echo $? >"$T/load.rc"; }
+	# each side's status in a file: under bats' errexit a failing command
+	# would end its side (and the test) before it said anything
+	{
+		local rc=0
+		migstream-cat --from-qemu "$1" 2>"$T/cat.err" || rc=$?
+		echo "$rc" >"$T/cat.rc"
+	} | {
+		local rc=0
+		vfio-mig-load --json "$B_CDEV" 2>"$T/load.json" || rc=$?
+		echo "$rc" >"$T/load.rc"
+	}
 	cat_status=$(cat "$T/cat.rc") load_status=$(cat "$T/load.rc")
 	cat_err=$(cat "$T/cat.err")
 	echo "migstream-cat: $cat_status: $cat_err"
