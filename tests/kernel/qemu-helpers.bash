@@ -10,7 +10,7 @@
 #
 # Each instance NAME has its files in $T: NAME.qmp-in (a FIFO QEMU reads
 # QMP from), NAME.qmp-out (everything QMP answered, one JSON object a line),
-# NAME.err (QEMU's standard error).
+# NAME.err (QEMU's standard error), NAME.qmp-id (the last command's id).
 
 # Skips the test when the guest has no QEMU 10 (run without --with-qemu).
 qemu_require() {
@@ -23,7 +23,7 @@ qemu_require() {
 	ip link set lo up 2>/dev/null || true
 }
 
-declare -gA QEMU_PID QEMU_FD QEMU_QMP_ID
+declare -gA QEMU_PID QEMU_FD
 
 # qemu_start NAME UUID [QEMU ARGS...]: starts a QEMU with mtty UUID as its
 # only device (vfio-pci, first slot: idstr 0000:00:01.0/vfio) and its vCPUs
@@ -46,7 +46,7 @@ qemu_start() {
 	# Held open here, so QEMU never sees EOF on QMP between two commands.
 	exec {fd}>"$T/$name.qmp-in"
 	QEMU_FD[$name]=$fd
-	QEMU_QMP_ID[$name]=0
+	echo 0 >"$T/$name.qmp-id"
 	qemu_wait_line "$name" '"QMP"' 60 >/dev/null || return 1
 	qmp "$name" '"execute": "qmp_capabilities"' >/dev/null
 }
@@ -73,11 +73,13 @@ qemu_wait_line() {
 }
 
 # qmp NAME 'MEMBERS' [SECONDS]: sends {MEMBERS, "id": N} and prints the
-# answer (default wait 60 s); fails when the answer is an error.
+# answer (default wait 60 s); fails when the answer is an error.  The ids
+# count in a file: qmp runs in $(...) subshells, where a variable's
+# increment is lost and a poll would find its first answer again.
 qmp() {
 	local name=$1 members=$2 secs=${3:-60} id answer
-	id=$((QEMU_QMP_ID[$name] + 1))
-	QEMU_QMP_ID[$name]=$id
+	id=$(($(cat "$T/$name.qmp-id") + 1))
+	echo "$id" >"$T/$name.qmp-id"
 	printf '{%s, "id": %d}\n' "$members" "$id" >&"${QEMU_FD[$name]}"
 	answer=$(qemu_wait_line "$name" "\"id\": $id}" "$secs") || return 1
 	echo "$answer"
