@@ -23,6 +23,7 @@
 #include "convert.h"
 #include "extract.h"
 #include "listing.h"
+#include "qemu-cat.h"
 
 enum {
 	OPT_FORCE = 'f',
@@ -44,6 +45,7 @@ enum {
 	OPT_MERGE,
 	OPT_SPLIT,
 	OPT_REORDER_BUFFER,
+	OPT_FROM_QEMU,
 };
 
 static const struct poptOption options[] = {
@@ -68,6 +70,7 @@ static const struct poptOption options[] = {
 	{ "merge", '\0', POPT_ARG_NONE, NULL, OPT_MERGE, NULL, NULL },
 	{ "split", '\0', POPT_ARG_STRING, NULL, OPT_SPLIT, NULL, NULL },
 	{ "reorder-buffer", '\0', POPT_ARG_STRING, NULL, OPT_REORDER_BUFFER, NULL, NULL },
+	{ "from-qemu", '\0', POPT_ARG_NONE, NULL, OPT_FROM_QEMU, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -84,8 +87,11 @@ static void usage(void)
 	       " %1$s --recompress=LEVEL|none [FILE] > STREAM\n"
 	       " %1$s --merge [-o OUT] CHANNEL...\n"
 	       " %1$s --split=N -o OUT%%u [FILE]\n"
+	       " %1$s --from-qemu [QEMUFILE [MULTIFD...]] > STREAM\n"
 	       "\n"
 	       "List, check and convert migstreams (FILE '-' or none: standard input).\n"
+	       "QEMU's own migration streams are recognised by their magic and listed,\n"
+	       "verified and extracted (--extract=IDSTR or a section id) as well.\n"
 	       "\n"
 	       "Modes (default: a listing of every record and a summary):\n"
 	       "     --verify                check the whole stream; exit status only\n"
@@ -96,6 +102,8 @@ static void usage(void)
 	       "     --recompress=LEVEL|none the same stream, compressed with zstd LEVEL\n"
 	       "     --merge                 the channels of a set in, one whole stream out\n"
 	       "     --split=N               one stream in, N channels of a new set out\n"
+	       "     --from-qemu             QEMU's stream (and its multifd channels) in,\n"
+	       "                             a migstream of its VFIO devices out\n"
 	       "\n"
 	       "Listing:\n"
 	       "     --json                  JSON lines: one object per record, then a summary\n"
@@ -222,7 +230,8 @@ static void assign_outputs(struct cat_opts *o, const char **args, int nargs)
 static bool writes_binary(enum cat_mode mode)
 {
 	return mode == CAT_MODE_PASSTHROUGH || mode == CAT_MODE_EXTRACT || mode == CAT_MODE_WRAP ||
-	       mode == CAT_MODE_RECOMPRESS || mode == CAT_MODE_MERGE || mode == CAT_MODE_SPLIT;
+	       mode == CAT_MODE_RECOMPRESS || mode == CAT_MODE_MERGE || mode == CAT_MODE_SPLIT ||
+	       mode == CAT_MODE_FROM_QEMU;
 }
 
 /* A terminal refused, as input or as binary output: a usage matter (exit 2). */
@@ -313,6 +322,9 @@ int main(int argc, const char **argv)
 				vmt_usage_error("invalid --reorder-buffer argument: '%s' (at least %uM: one record)",
 						arg, MIGSTREAM_MAX_PAYLOAD >> 20);
 			break;
+		case OPT_FROM_QEMU:
+			set_mode(&o, CAT_MODE_FROM_QEMU, "--from-qemu");
+			break;
 		case OPT_COMPRESS:
 			compress = true;
 			o.zstd_level = vmt_cli_compress_level(arg);
@@ -386,6 +398,9 @@ int main(int argc, const char **argv)
 		break;
 	case CAT_MODE_SPLIT:
 		status = cat_split(&o);
+		break;
+	case CAT_MODE_FROM_QEMU:
+		status = cat_from_qemu(&o);
 		break;
 	default:
 		/* The listing (text or JSON): `migstream-cat f | head -1` ends quietly. */
