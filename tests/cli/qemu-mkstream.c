@@ -16,7 +16,6 @@
  *             at most the data's size), the rest in the complete phase
  *   -m        DEV_INIT_DATA_SENT ends the pre-copy iteration's section
  *             (switchover-ack: it stands where END_OF_STATE would)
- *   -c        the config state in the setup section, before the data
  *   -r N      N normal RAM pages in the iteration (default 3), 2 zero pages
  *   -i IDSTR  the device's idstr (default 0000:00:01.0/vfio)
  *   -M PREFIX multifd device state (x-migration-multifd-transfer): the
@@ -110,7 +109,7 @@ static void footer(struct buf *b, uint32_t id)
 struct opts {
 	const uint8_t *data;
 	size_t len, precopy;
-	bool mark, config_first;
+	bool mark;
 	unsigned int pages;
 	const char *idstr;
 	const char *multifd;
@@ -178,10 +177,6 @@ static void setup(struct buf *b, const struct opts *o)
 	footer(b, RAM_ID);
 	section_start(b, SEC_START, DEV_ID, o->idstr, 0, 1);
 	be64(b, DEV_SETUP_STATE);
-	if (o->config_first) {
-		be64(b, DEV_CONFIG_STATE);
-		config_state(b);
-	}
 	be64(b, END_OF_STATE);
 	footer(b, DEV_ID);
 }
@@ -222,7 +217,7 @@ static size_t non_iterable(struct buf *b, const struct opts *o)
 	footer(b, TIMER_ID);
 	section_start(b, SEC_FULL, DEV_ID, o->idstr, 0, 1);
 	config_start = b->len;
-	if (!o->config_first && !o->multifd) {
+	if (!o->multifd) {
 		be64(b, DEV_CONFIG_STATE);
 		config_state(b);
 	}
@@ -336,7 +331,7 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (uint8_t)(0x5a ^ i);
-	while ((c = getopt(argc, argv, "s:p:mcr:i:M:")) != -1) {
+	while ((c = getopt(argc, argv, "s:p:mr:i:M:")) != -1) {
 		switch (c) {
 		case 's':
 			o.data = read_file(optarg, &o.len);
@@ -346,9 +341,6 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			o.mark = true;
-			break;
-		case 'c':
-			o.config_first = true;
 			break;
 		case 'r':
 			o.pages = (unsigned int)strtoul(optarg, NULL, 0);
@@ -360,7 +352,7 @@ int main(int argc, char **argv)
 			o.multifd = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: qemu-mkstream [-s FILE] [-p N] [-m] [-c] [-r N] [-i IDSTR] [-M PREFIX]\n");
+			fprintf(stderr, "usage: qemu-mkstream [-s FILE] [-p N] [-m] [-r N] [-i IDSTR] [-M PREFIX]\n");
 			return 2;
 		}
 	}

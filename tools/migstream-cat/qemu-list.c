@@ -13,6 +13,7 @@
 #include "common/exitcodes.h"
 #include "common/json-doc.h"
 #include "common/log.h"
+#include "common/textescape.h"
 #include "fields.h"
 #include "qemu-cat.h"
 #include "qemu-scan.h"
@@ -50,7 +51,8 @@ static const char *command_name(unsigned int cmd)
 }
 
 /* What a row says besides its identity: RAM pages, VFIO tags and bytes, a command. */
-static void section_info(const struct qemu_section *sec, char *buf, size_t len)
+static void section_info(const struct qemu_section *sec, const struct qemu_configuration *cfg, char *buf,
+			 size_t len)
 {
 	const struct qemu_ram_counts *ram = &sec->ram;
 	const struct qemu_vfio_counts *v = &sec->vfio;
@@ -89,6 +91,14 @@ static void section_info(const struct qemu_section *sec, char *buf, size_t len)
 	}
 	if (sec->kind == QEMU_KIND_OTHER)
 		ADD("body skipped by its vmdesc sizes");
+	if (sec->type == QEMU_SEC_HEADER)
+		ADD("QEVM version %u", QEMU_VM_FILE_VERSION);
+	if (sec->type == QEMU_SEC_CONFIGURATION && cfg) {
+		/* the stream's text: shown safe */
+		char shown[VMT_ESCAPED_SIZE(sizeof(cfg->machine))];
+
+		ADD("machine %s", vmt_escape_text(cfg->machine, shown, sizeof(shown)));
+	}
 	if (sec->type == QEMU_SEC_COMMAND)
 		ADD("%s, %u bytes", command_name(sec->command), sec->command_len);
 	if (sec->type == QEMU_SEC_SUBSECTION)
@@ -104,7 +114,7 @@ static void print_heading(FILE *out)
 		"INST", "VER", "BYTES", "INFO");
 }
 
-static void print_row_text(FILE *out, const struct qemu_section *sec)
+static void print_row_text(FILE *out, const struct qemu_section *sec, const struct qemu_configuration *cfg)
 {
 	char id[16] = "-", inst[16] = "-", ver[16] = "-", info[256];
 
@@ -114,7 +124,7 @@ static void print_row_text(FILE *out, const struct qemu_section *sec)
 	}
 	if (has_version(sec->type))
 		snprintf(ver, sizeof(ver), "%" PRIu32, sec->version_id);
-	section_info(sec, info, sizeof(info));
+	section_info(sec, cfg, info, sizeof(info));
 	fprintf(out, "%10" PRIu64 " %5" PRIu64 " %-13s %5s ", sec->offset, sec->index, type_name(sec->type), id);
 	if (sec->idstr[0]) {
 		/* an idstr is the stream's: shown safe, padded as the column */
@@ -195,7 +205,6 @@ static int list_event(void *vctx, const struct cat_stream *s, struct qemu_stream
 {
 	struct qemu_list *ctx = vctx;
 
-	(void)r;
 	if (!ctx->out || ev->type != QEMU_EV_SECTION)
 		return VMT_EXIT_OK;
 	if (ctx->o->json) {
@@ -206,7 +215,7 @@ static int list_event(void *vctx, const struct cat_stream *s, struct qemu_stream
 				fprintf(ctx->out, "%s:\n", s->name);
 			print_heading(ctx->out);
 		}
-		print_row_text(ctx->out, ev->sec);
+		print_row_text(ctx->out, ev->sec, qemu_stream_configuration(r));
 	}
 	ctx->heading_done = true;
 	/* A closed pipe on the listing: stop reading; close_stdout says why. */
@@ -225,7 +234,7 @@ static void print_device_text(FILE *out, const struct qemu_vfio_device *d)
 	fprintf(out, "    complete      %" PRIu64 " bytes\n", c->complete_bytes);
 	fprintf(out, "    data          %" PRIu64 " bytes in %" PRIu64 " blocks\n",
 		c->precopy_bytes + c->complete_bytes, c->data_blocks);
-	fprintf(out, "    init-data-sent %" PRIu32 " marks\n", c->init_data_sent);
+	fprintf(out, "    init marks    %" PRIu32 " (DEV_INIT_DATA_SENT)\n", c->init_data_sent);
 	if (!c->config_states) {
 		fprintf(out, "    config state  none\n");
 		return;
@@ -279,8 +288,8 @@ static void print_device_json(FILE *out, const char *name, const struct qemu_vfi
 	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids)) {
 		vmt_json_add_u64(doc, "pci_vendor", ids.vendor);
 		vmt_json_add_u64(doc, "pci_device", ids.device);
-		vmt_json_add_u64(doc, "pci_subsystem_vendor", ids.subsystem_vendor);
-		vmt_json_add_u64(doc, "pci_subsystem", ids.subsystem);
+		vmt_json_add_u64(doc, "pci_subsys_vendor", ids.subsystem_vendor);
+		vmt_json_add_u64(doc, "pci_subsys_device", ids.subsystem);
 		vmt_json_add_u64(doc, "pci_class", ids.class_code);
 		vmt_json_add_u64(doc, "pci_revision", ids.revision);
 	} else {
