@@ -21,7 +21,8 @@
  *   -M PREFIX multifd device state (x-migration-multifd-transfer): the
  *             complete phase and the config state go as device state
  *             packets to two channels, PREFIX0 and PREFIX1 (buffers 0, 2,
- *             ... in one, 1, 3, ... in the other, 16 bytes each)
+ *             ... in one, 1, 3, ... in the other, 16 bytes each, or more
+ *             when there would be more than 63)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -281,14 +282,20 @@ static void multifd_channel(const struct opts *o, const struct buf *bufs, unsign
 	free(b.p);
 }
 
-/* The complete phase in 16-byte buffers, then the config state as the last one. */
+/*
+ * The complete phase in buffers of 16 bytes (more when it would take over
+ * 63 of them), then the config state as the last one.
+ */
 static void multifd(const struct opts *o)
 {
 	struct buf bufs[64] = { 0 };
+	size_t size = (o->len - o->precopy + 62) / 63;
 	unsigned int n = 0;
 
-	for (size_t off = o->precopy; off < o->len && n < 63; off += 16) {
-		size_t part = o->len - off < 16 ? o->len - off : 16;
+	if (size < 16)
+		size = 16;
+	for (size_t off = o->precopy; off < o->len; off += size) {
+		size_t part = o->len - off < size ? o->len - off : size;
 
 		put(&bufs[n++], o->data + off, part);
 	}
