@@ -28,8 +28,8 @@
 #define DEV_PACKET_LEN 276u	/* MultiFDPacketDeviceState_t */
 #define RAM_PACKET_FIXED 320u	/* MultiFDPacket_t without its offsets */
 #define VFIO_PACKET_HDR 12u	/* VFIODeviceStatePacket: version, idx, flags */
-/* QEMU sends 512 KiB of pages per packet: 512 offsets at the smallest page. */
-#define MAX_PAGES_PER_PACKET 512u
+/* QEMU's MULTIFD_PACKET_SIZE: a RAM packet has a slot per page of it. */
+#define MULTIFD_PACKET_SIZE (512u << 10)
 #define PIECE (1u << 20)
 
 struct pending {
@@ -148,6 +148,13 @@ int qemu_multifd_new(struct qemu_multifd **out, const struct qemu_multifd_opts *
 		m->opts = *opts;
 	if (!m->opts.pending_cap)
 		m->opts.pending_cap = QEMU_MULTIFD_PENDING_CAP;
+	if (!m->opts.page_size)
+		m->opts.page_size = 4096;
+	if (m->opts.page_size < 1024 || m->opts.page_size > MULTIFD_PACKET_SIZE ||
+	    (m->opts.page_size & (m->opts.page_size - 1))) {
+		free(m);
+		return -EINVAL;
+	}
 	*out = m;
 	return 0;
 }
@@ -290,6 +297,7 @@ static int skip_bytes(struct qemu_multifd *m, struct channel *c, uint64_t n)
 static int ram_packet(struct qemu_multifd *m, struct channel *c, uint32_t flags)
 {
 	uint64_t start = qin_offset(&c->in);
+	uint32_t slots = MULTIFD_PACKET_SIZE / m->opts.page_size;
 	uint32_t alloc, normal, zero, next;
 	const uint8_t *p;
 
@@ -300,17 +308,18 @@ static int ram_packet(struct qemu_multifd *m, struct channel *c, uint32_t flags)
 	normal = get_be32(p + 16);
 	next = get_be32(p + 20);
 	zero = get_be32(p + 32);
-	if (alloc > MAX_PAGES_PER_PACKET)
-		return fail(m, -EBADMSG, c, start + 12, "a RAM packet of %u pages", alloc);
+	/* a SYNC packet of QEMU 9.0 on is all zeroes past its header */
+	if (alloc != slots && !(alloc == 0 && flags & QEMU_MULTIFD_FLAG_SYNC))
+		return fail(m, -EBADMSG, c, start + 12, "a RAM packet of %u pages, QEMU sends %u with %u-byte pages",
+			    alloc, slots, m->opts.page_size);
 	if (normal > alloc || zero > alloc - normal)
 		return fail(m, -EBADMSG, c, start + 16, "a RAM packet of %u pages with %u normal and %u zero ones",
 			    alloc, normal, zero);
-	if ((flags & QEMU_MULTIFD_FLAG_COMPRESSION_MASK) == 0 &&
-	    (normal ? next % normal || (next / normal) & (next / normal - 1) || next / normal < 1024 : next))
+	if ((flags & QEMU_MULTIFD_FLAG_COMPRESSION_MASK) == 0 && next != (uint64_t)normal * m->opts.page_size)
 		return fail(m, -EBADMSG, c, start + 20, "%u bytes of data for %u uncompressed pages", next, normal);
-	if (need(m, c, RAM_PACKET_FIXED + (size_t)alloc * 8))
+	if (need(m, c, RAM_PACKET_FIXED + (size_t)slots * 8))
 		return m->err;
-	advance(c, RAM_PACKET_FIXED + (size_t)alloc * 8);
+	advance(c, RAM_PACKET_FIXED + (size_t)slots * 8);
 	if (flags & QEMU_MULTIFD_FLAG_SYNC)
 		c->info.sync_packets++;
 	else

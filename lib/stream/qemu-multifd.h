@@ -13,9 +13,10 @@
  *   packets, each starting with u32 magic, u32 version, u32 flags:
  *     RAM (flag DEVICE_STATE clear): u32 pages_alloc, u32 normal_pages,
  *       u32 next_packet_size, u64 packet_num, u32 zero_pages, 28 reserved
- *       bytes, ramblock[256], pages_alloc x u64 page offsets; then
- *       next_packet_size bytes of page data (normal_pages pages when not
- *       compressed). SYNC (flag 0x1) packets carry no pages.
+ *       bytes, ramblock[256], then u64 page offsets: as many as 512 KiB has
+ *       target pages (pages_alloc says it, except in a SYNC packet, where
+ *       it is 0); then next_packet_size bytes of page data (normal_pages
+ *       pages when not compressed). SYNC (flag 0x1) packets carry no pages.
  *     device state (flag 0x40): idstr[256], u32 instance_id, u32
  *       next_packet_size, then that many bytes: the VFIO packet, u32
  *       version 0, u32 idx, u32 flags (0x1: config state), the buffer.
@@ -33,9 +34,12 @@
  *
  * Errors as qemu-stream.h's: -EBADMSG (bad or cut data), -ENOBUFS
  * (pending_cap or QEMU_MULTIFD_MAX_DEVICES exceeded), other -errno for I/O;
- * qemu_multifd_error()'s msg names the channel, the byte and the packet:
- * "channel mf1.bin, byte 4160 (device state packet 0000:00:01.0/vfio idx 2):
- * buffer 2 already came (channel mf0.bin)".
+ * qemu_multifd_error()'s msg names the channel (its name as added) and the
+ * byte (that of the packet's header for a problem of order): "channel
+ * mf1.bin, byte 4160: buffer 2 of \"0000:00:01.0/vfio\" came before
+ * (channel mf0.bin)"; a problem of no one channel (a device whose config
+ * state never came) starts "multifd: ". The error's offset is that byte,
+ * in_section is false.
  */
 #ifndef VMT_QEMU_MULTIFD_H
 #define VMT_QEMU_MULTIFD_H
@@ -63,6 +67,13 @@
 
 struct qemu_multifd_opts {
 	size_t pending_cap; /* 0: QEMU_MULTIFD_PENDING_CAP */
+	/*
+	 * The target page size (the main stream's: qemu_stream_page_size());
+	 * 0: 4096. A RAM packet's length on the wire depends on it (512 KiB
+	 * of page slots, SYNC packets included), and so does an uncompressed
+	 * packet's page data.
+	 */
+	uint32_t page_size;
 };
 
 /* What one channel held; its counts grow as it is read. */

@@ -1263,6 +1263,11 @@ static int step_vfio_tag(struct qemu_stream *r)
 		return end_vfio_body(r);
 	case QEMU_VFIO_DEV_DATA_STATE:
 		r->data_size = r->data_left = get_be64(at(r));
+		/* in a FULL section the vmdesc gave: the block and END_OF_STATE fit */
+		if (r->dev && (r->body_end < here(r) + 16 || r->data_size > r->body_end - here(r) - 16))
+			return fail(r, -EBADMSG, tag_offset + 8,
+				    "a DEV_DATA_STATE block of %llu bytes in a section the vmdesc gives %llu",
+				    (unsigned long long)r->data_size, (unsigned long long)r->dev->body);
 		r->data_off = 0;
 		advance(r, 8);
 		VFIO_COUNT(r, data_blocks, 1);

@@ -11,7 +11,8 @@
  *   CONFIGURATION (0x07): the vmstate "configuration": u32 len, the machine
  *     type (len bytes), then its subsections: target-page-bits (u32),
  *     capabilities (u32 count, count x (u8 len, name)), uuid (16 bytes)
- *   sections, each a type byte:
+ *   sections, each a type byte (the reader expects footers whenever
+ *   there is a configuration: both came with machine types 2.4/2.5):
  *     START (0x01) / FULL (0x04): u32 section_id, u8 len, idstr, u32
  *       instance_id, u32 version_id, body
  *     PART (0x02) / END (0x03): u32 section_id, body
@@ -260,7 +261,13 @@ struct qemu_event {
 	const struct qemu_ram_record *ram_record;
 };
 
-/* Largest tail buffered from a pipe to reach the vmdesc (default tail_cap). */
+/*
+ * Most bytes a pipe may still hold when the vmdesc is needed (default
+ * tail_cap): they are buffered whole. The reader's own 1 MiB buffer is
+ * there anyway. FULL sections before the RAM (QEMU's early_setup devices,
+ * virtio-mem) would need the RAM buffered too: read such a stream from a
+ * file.
+ */
 #define QEMU_STREAM_TAIL_CAP (64u << 20)
 /* Largest vmdesc accepted (default vmdesc_cap). */
 #define QEMU_STREAM_VMDESC_CAP (16u << 20)
@@ -288,8 +295,10 @@ struct qemu_stream_opts {
 
 /*
  * What went wrong and where, for a one-line message: msg is that line,
- * "byte 1234 in section 7 (PART 0000:00:01.0/vfio): unknown VFIO tag
- * 0x1234" (the name passed to _new() is not in it).
+ * "byte 15837, section 8 (PART 37 \"0000:00:01.0/vfio\"): unknown VFIO tag
+ * 0xffffffffef100044" (section 8: the element's index in the listing; 37:
+ * its section id), or "byte 0: not a QEMU migration stream (magic ...)"
+ * outside any element. The name passed to _new() is not in it.
  */
 struct qemu_stream_error {
 	int err;	     /* -errno */

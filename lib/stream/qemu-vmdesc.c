@@ -18,6 +18,12 @@
 /* A size or array length beyond these is not a VM's. */
 #define VMDESC_MAX_SIZE (1ull << 44)
 #define VMDESC_MAX_ARRAY (1ull << 32)
+/*
+ * A VM has hundreds of devices: these bound the summary's memory (about
+ * 300 bytes an entry) whatever the JSON's size.
+ */
+#define VMDESC_MAX_DEVICES 16384u
+#define VMDESC_MAX_SUBSECTIONS 65536u
 
 struct jp {
 	const uint8_t *start, *p, *end;
@@ -335,6 +341,8 @@ static int add_subsection(struct jp *j, void *arg)
 	struct vmdesc_sub *grown, *s;
 	uint64_t bytes;
 
+	if (d->nsubs >= VMDESC_MAX_SUBSECTIONS)
+		return fail(j, "more than %u subsections", VMDESC_MAX_SUBSECTIONS);
 	if (d->nsubs % 64 == 0) {
 		grown = realloc(d->subs, (d->nsubs + 64) * sizeof(*d->subs));
 		if (!grown)
@@ -405,6 +413,8 @@ static int add_device(struct jp *j, void *arg)
 	size_t first = d->nsubs;
 
 	(void)arg;
+	if (d->ndevs >= VMDESC_MAX_DEVICES)
+		return fail(j, "more than %u devices", VMDESC_MAX_DEVICES);
 	if (d->ndevs % 64 == 0) {
 		grown = realloc(d->devs, (d->ndevs + 64) * sizeof(*d->devs));
 		if (!grown)

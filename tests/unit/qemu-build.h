@@ -248,7 +248,7 @@ static inline size_t qb_mf_device(struct qb *b, const char *idstr, uint32_t inst
 	return at;
 }
 
-/* A RAM packet of 128 4 KiB page slots, normal pages with data, zero ones. */
+/* A RAM packet of 128 4 KiB page slots, normal pages with data, zero ones (SYNC: pages_alloc 0). */
 static inline size_t qb_mf_ram(struct qb *b, uint32_t flags, uint32_t normal, uint32_t zero)
 {
 	size_t at = qb_u32(b, QEMU_MULTIFD_MAGIC);
@@ -256,7 +256,7 @@ static inline size_t qb_mf_ram(struct qb *b, uint32_t flags, uint32_t normal, ui
 
 	qb_u32(b, QEMU_MULTIFD_VERSION);
 	qb_u32(b, flags);
-	qb_u32(b, 128);
+	qb_u32(b, flags & QEMU_MULTIFD_FLAG_SYNC ? 0 : 128);
 	qb_u32(b, normal);
 	qb_u32(b, normal * 4096);
 	qb_u64(b, 7);

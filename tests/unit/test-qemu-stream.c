@@ -204,11 +204,17 @@ struct result {
 	uint64_t vmdesc_len;
 };
 
+/* Keeps what fits of the bytes, counts them all. */
+static void keep(uint8_t *dst, size_t *n, size_t cap, const uint8_t *data, size_t len)
+{
+	if (*n < cap)
+		memcpy(dst + *n, data, len < cap - *n ? len : cap - *n);
+	*n += len;
+}
+
 static void append(uint8_t *dst, size_t *n, size_t cap, const struct qemu_event *ev)
 {
-	if (*n + ev->len <= cap)
-		memcpy(dst + *n, ev->data, ev->len);
-	*n += ev->len;
+	keep(dst, n, cap, ev->data, ev->len);
 }
 
 static void take_event(struct result *res, const struct qemu_event *ev)
@@ -1011,14 +1017,10 @@ static void read_channels(struct qb *ch, size_t nch, size_t cap, struct mf_resul
 			res->channels++;
 			break;
 		case QEMU_MF_EV_DEVICE_DATA:
-			if (res->ndata + ev.len <= sizeof(res->data))
-				memcpy(res->data + res->ndata, ev.data, ev.len);
-			res->ndata += ev.len;
+			keep(res->data, &res->ndata, sizeof(res->data), ev.data, ev.len);
 			break;
 		case QEMU_MF_EV_DEVICE_CONFIG:
-			if (res->nconfig + ev.len <= sizeof(res->config))
-				memcpy(res->config + res->nconfig, ev.data, ev.len);
-			res->nconfig += ev.len;
+			keep(res->config, &res->nconfig, sizeof(res->config), ev.data, ev.len);
 			break;
 		case QEMU_MF_EV_DEVICE_END:
 			res->ends++;
@@ -1176,6 +1178,275 @@ static void test_multifd_channel_checks(void)
 	qb_free(&ch[1]);
 }
 
+/* Golden streams: real QEMU 10.0.2 ---------------------------------------- */
+
+/*
+ * Captured on the kernel tier (tests/kernel/qemu-vectors.bats): an mtty
+ * migrated by QEMU 10.0.2 to file:, through exec:, with switchover-ack, and
+ * with multifd device state. QEMU's query-migrate said "vfio":
+ * {"transferred": 60} for each but multifd. A new capture differs in a few
+ * bytes and in the number of iterations, so only what QEMU always sends
+ * for this VM and this device is checked.
+ */
+static const struct golden {
+	const char *name;
+	unsigned int command, init_data_sent;
+} goldens[] = {
+	{ "qemu10-mtty-file.mig", 1, 0 },
+	{ "qemu10-mtty-exec.mig", 1, 0 },
+	/* OPEN_RETURN_PATH, PING, SWITCHOVER_START */
+	{ "qemu10-mtty-switchover-ack.mig", 3, 1 },
+};
+
+static const char *vectors_dir(void)
+{
+	const char *env = getenv("VMT_QEMU_VECTORS");
+
+	return env ? env : QEMU_VECTORS_DIR;
+}
+
+static bool load_vector(const char *name, struct qb *b)
+{
+	char path[4096];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", vectors_dir(), name);
+	*b = (struct qb){ 0 };
+	f = fopen(path, "r");
+	if (!f || fstat(fileno(f), &st)) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	qb_bytes(b, NULL, (size_t)st.st_size);
+	b->len = fread(b->p, 1, (size_t)st.st_size, f);
+	fclose(f);
+	return true;
+}
+
+static void check_golden(const struct golden *g, const struct result *res, size_t size)
+{
+	const unsigned int *rows = res->rows;
+	struct qemu_pci_ids ids;
+
+	CHECK_EQ(res->ret, 0);
+	if (res->ret)
+		printf("#   %s: %s\n", g->name, res->err.msg);
+	CHECK(!strcmp(res->machine, "pc-q35-10.0"));
+	CHECK_EQ(rows[QEMU_SEC_START], 2);
+	CHECK(rows[QEMU_SEC_PART] >= 2);
+	CHECK_EQ(rows[QEMU_SEC_END], 2);
+	/* every FULL section, the VFIO config state's among them */
+	CHECK_EQ(rows[QEMU_SEC_FULL], 30);
+	CHECK_EQ(rows[QEMU_SEC_FOOTER],
+		 rows[QEMU_SEC_START] + rows[QEMU_SEC_PART] + rows[QEMU_SEC_END] + rows[QEMU_SEC_FULL]);
+	CHECK_EQ(rows[QEMU_SEC_SUBSECTION], 3);
+	CHECK_EQ(rows[QEMU_SEC_COMMAND], g->command);
+	CHECK_EQ(rows[QEMU_SEC_EOF], 1);
+	CHECK_EQ(rows[QEMU_SEC_VMDESCRIPTION], 1);
+	CHECK(res->rows_in_order);
+	CHECK_EQ(res->last_row_end, size);
+	CHECK_EQ(res->ram.normal_pages, 51);
+	CHECK_EQ(res->ram.zero_pages, 4175);
+	CHECK_EQ(res->ram.page_bytes, 208896);
+	CHECK_EQ(res->nvfio, 1);
+	CHECK(!strcmp(res->vfio.idstr, "0000:00:01.0/vfio"));
+	CHECK_EQ(res->vfio.counts.precopy_bytes, 24);
+	CHECK_EQ(res->vfio.counts.complete_bytes, 36);
+	CHECK_EQ(res->nprecopy + res->ncomplete, 60);
+	CHECK_EQ(res->vfio.counts.init_data_sent, g->init_data_sent);
+	CHECK_EQ(res->vfio.counts.setup_states, 1);
+	CHECK_EQ(res->vfio.counts.config_bytes, 4116);
+	CHECK_EQ(res->nconfig, 4116);
+	CHECK_EQ(qemu_vfio_config_pci_ids(res->vfio.config_head, res->vfio.config_head_len, &ids), 0);
+	CHECK_EQ(ids.vendor, 0x4348);
+	CHECK_EQ(ids.device, 0x3253);
+}
+
+/*
+ * Absent vectors are a failure where tests/vectors/qemu exists, a skip
+ * where it does not (a tree without the kernel tier's captures).
+ */
+static bool have_vectors(void)
+{
+	struct stat st;
+
+	if (!stat(vectors_dir(), &st))
+		return true;
+	printf("# SKIP no QEMU vectors in %s\n", vectors_dir());
+	return false;
+}
+
+static void test_golden_streams(void)
+{
+	struct result res;
+	struct qb b;
+
+	if (!have_vectors())
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(goldens); i++) {
+		const struct golden *g = &goldens[i];
+
+		if (!load_vector(g->name, &b)) {
+			printf("#   %s: missing\n", g->name);
+			unit_current_failed = 1;
+			continue;
+		}
+		read_file(&b, b.len, NULL, &res);
+		check_golden(g, &res, b.len);
+		read_mem(&b, b.len, 4096, NULL, &res);
+		check_golden(g, &res, b.len);
+		qb_free(&b);
+	}
+}
+
+/* The offset of the first DEV_DATA_STATE tag. */
+static uint64_t first_data_tag(const struct qb *b)
+{
+	struct mem src = { .p = b->p, .len = b->len };
+	struct qemu_stream *r;
+	struct qemu_event ev;
+	uint64_t at = 0;
+
+	if (qemu_stream_new_cb(&r, mem_read, &src, "scan", NULL))
+		return 0;
+	while (!at && qemu_stream_next(r, &ev) > 0)
+		if (ev.type == QEMU_EV_VFIO_TAG && ev.tag == QEMU_VFIO_DEV_DATA_STATE)
+			at = ev.offset;
+	qemu_stream_free(r);
+	return at;
+}
+
+/* A real stream cut or changed: the error names the byte and the section. */
+static void test_golden_damaged(void)
+{
+	struct result res;
+	uint64_t tag;
+	struct qb b;
+
+	if (!have_vectors())
+		return;
+	if (!load_vector(goldens[0].name, &b)) {
+		unit_current_failed = 1;
+		return;
+	}
+	for (size_t cut = 0; cut < b.len; cut += 4099) {
+		read_mem(&b, cut, 0, NULL, &res);
+		CHECK_EQ(res.ret, -EBADMSG);
+		CHECK(res.err.offset <= cut);
+	}
+	tag = first_data_tag(&b);
+	CHECK(tag > 0);
+	b.p[tag + 7] ^= 0x40;
+	read_mem(&b, b.len, 0, NULL, &res);
+	CHECK_EQ(res.ret, -EBADMSG);
+	CHECK_EQ(res.err.offset, tag);
+	CHECK_EQ(res.err.type, QEMU_SEC_PART);
+	CHECK_STR_CONTAINS(res.err.msg, "\"0000:00:01.0/vfio\"): unknown VFIO tag");
+	qb_free(&b);
+}
+
+/*
+ * x-migration-multifd-transfer=on: the main channel has the pre-copy bytes
+ * and dummy END_OF_STATEs; the two multifd channels, the complete phase
+ * (36 bytes) and the config state as device state packets.
+ */
+static void test_golden_multifd(void)
+{
+	struct qb ch[2], main_ch;
+	struct mf_result mres;
+	struct result res;
+	struct qemu_pci_ids ids;
+
+	if (!have_vectors())
+		return;
+	if (!load_vector("qemu10-mtty-multifd.0", &main_ch) || !load_vector("qemu10-mtty-multifd.1", &ch[0]) ||
+	    !load_vector("qemu10-mtty-multifd.2", &ch[1])) {
+		printf("#   multifd captures missing\n");
+		unit_current_failed = 1;
+		return;
+	}
+	CHECK_EQ(qemu_channel_probe(main_ch.p, main_ch.len), QEMU_CHANNEL_MAIN);
+	CHECK_EQ(qemu_channel_probe(ch[0].p, ch[0].len), QEMU_CHANNEL_MULTIFD);
+	read_mem(&main_ch, main_ch.len, 0, NULL, &res);
+	CHECK_EQ(res.ret, 0);
+	CHECK_EQ(res.rows[QEMU_SEC_FULL], 30);
+	CHECK_EQ(res.vfio.counts.precopy_bytes, 24);
+	CHECK_EQ(res.vfio.counts.complete_bytes, 0);
+	CHECK_EQ(res.vfio.counts.config_states, 0);
+	CHECK_EQ(res.ram.normal_pages + res.ram.zero_pages, 0);
+	read_channels(ch, 2, 0, &mres);
+	CHECK_EQ(mres.ret, 0);
+	if (mres.ret)
+		printf("#   %s\n", mres.msg);
+	CHECK_EQ(mres.channels, 2);
+	CHECK_EQ(mres.ndata, 36);
+	CHECK_EQ(mres.nconfig, 4116);
+	CHECK_EQ(mres.ends, 1);
+	CHECK_EQ(mres.end_buffers, 2);
+	CHECK_EQ(qemu_vfio_config_pci_ids(mres.config, 64, &ids), 0);
+	CHECK_EQ(ids.vendor, 0x4348);
+	qb_free(&main_ch);
+	qb_free(&ch[0]);
+	qb_free(&ch[1]);
+}
+
+/* QEMU 10.0.2 with multifd, captured on the host: RAM only (tests/vectors/qemu-host). */
+static void test_host_multifd(void)
+{
+	static const char *const names[] = { "multifd-ch0.mig", "multifd-ch1.mig" };
+	const struct qemu_multifd_channel *c[2];
+	struct qemu_multifd *m;
+	struct qemu_multifd_event ev;
+	struct result res;
+	struct stat st;
+	char path[4096];
+	int fd[2], ret, fdm;
+	struct qemu_stream *r;
+
+	snprintf(path, sizeof(path), "%s/multifd-main.mig", QEMU_HOST_VECTORS_DIR);
+	fdm = open(path, O_RDONLY);
+	CHECK(fdm >= 0 && !fstat(fdm, &st));
+	if (fdm < 0)
+		return;
+	memset(&res, 0, sizeof(res));
+	CHECK_EQ(qemu_stream_new(&r, fdm, "main", NULL), 0);
+	drain(r, &res);
+	qemu_stream_free(r);
+	close(fdm);
+	CHECK_EQ(res.ret, 0);
+	CHECK_EQ(res.last_row_end, (uint64_t)st.st_size);
+	/* the mtty captures' 30 but the VFIO device's */
+	CHECK_EQ(res.rows[QEMU_SEC_FULL], 29);
+	CHECK_EQ(res.ram.normal_pages + res.ram.zero_pages, 0);
+	CHECK(res.ram.flushes >= 1);
+
+	CHECK_EQ(qemu_multifd_new(&m, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", QEMU_HOST_VECTORS_DIR, names[i]);
+		fd[i] = open(path, O_RDONLY);
+		CHECK_EQ(qemu_multifd_add_fd(m, fd[i], names[i], NULL, 0), 0);
+	}
+	while ((ret = qemu_multifd_next(m, &ev)) > 0)
+		CHECK_EQ(ev.type, QEMU_MF_EV_CHANNEL);
+	CHECK_EQ(ret, 0);
+	c[0] = qemu_multifd_channel_info(m, 0);
+	c[1] = qemu_multifd_channel_info(m, 1);
+	CHECK_EQ(c[0]->id, 0);
+	CHECK_EQ(c[1]->id, 1);
+	CHECK_EQ(c[0]->normal_pages + c[1]->normal_pages, 51);
+	CHECK_EQ(c[0]->zero_pages + c[1]->zero_pages, 4175);
+	CHECK_EQ(c[0]->ram_data_bytes + c[1]->ram_data_bytes, 51 * 4096);
+	CHECK_EQ(c[0]->sync_packets, 3);
+	CHECK_EQ(c[0]->ram_packets + c[1]->ram_packets, 37);
+	CHECK_EQ(c[0]->bytes, 46016);
+	CHECK_EQ(c[1]->bytes, 220800);
+	qemu_multifd_free(m);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* Seeds for the fuzz target ------------------------------------------------- */
 
 static int write_file(const char *dir, const char *name, uint8_t mode, const void *p, size_t len)
@@ -1242,5 +1513,9 @@ int main(int argc, char **argv)
 	RUN(test_multifd_out_of_order);
 	RUN(test_multifd_errors);
 	RUN(test_multifd_channel_checks);
+	RUN(test_host_multifd);
+	RUN(test_golden_streams);
+	RUN(test_golden_damaged);
+	RUN(test_golden_multifd);
 	return unit_done();
 }
