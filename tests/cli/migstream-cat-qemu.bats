@@ -261,27 +261,89 @@ section_offset() {
 	vmt_one_line_error migstream-cat 'not a migstream'
 }
 
-# The golden streams real QEMU 10.0.2 wrote (the kernel tier's mtty migrations).
+# The golden streams real QEMU 10.0.2 wrote on the kernel tier (an mtty with
+# a distinctive state; tests/vectors/qemu/README gives their command lines
+# and query-migrate's figures).
 
-@test "qemu vectors: every golden QEMU stream is listed, verified and extracted (golden listing)" {
-	compgen -G "$QVECTORS/*.mig" >/dev/null || skip "no QEMU vectors in $QVECTORS"
+qvectors() {
+	[ -r "$QVECTORS/qemu10-mtty-file.mig" ] || skip "no QEMU vectors in $QVECTORS"
+}
+
+@test "qemu vectors: every golden QEMU stream is listed (golden listing) and verified, from a file and a pipe" {
+	qvectors
 	local v out
-	for v in "$QVECTORS"/*.mig; do
-		out=$(basename "$v" .mig)
+	for v in "$QVECTORS"/*.mig "$QVECTORS"/qemu10-mtty-multifd.0; do
+		out=$(basename "$v")
 		migstream-cat "$v" | sed "s|$QVECTORS/||" >"$out.txt"
-		vmt_check_golden "qemu-$out.txt" "$out.txt"
+		vmt_check_golden "qemu-vector-$out.txt" "$out.txt"
+		grep -qE "^ +[0-9]+ +[0-9]+ FULL +[0-9]+ $IDSTR " "$out.txt"
 		migstream-cat --verify "$v"
-		grep -q " $IDSTR " "$out.txt"
+		migstream-cat --verify <"$v"
 	done
 }
 
-@test "qemu vectors: mtty's 60 bytes: 24 in pre-copy, 36 in the complete phase, and --from-qemu carries them" {
-	[ -e "$QVECTORS/mtty-file.mig" ] || skip "no mtty QEMU vector in $QVECTORS"
-	local v=$QVECTORS/mtty-file.mig
-	[ "$(migstream-cat --extract=$IDSTR "$v" | wc -c)" = 60 ]
+@test "qemu vectors: mtty's 60 bytes as query-migrate counted them: 24 in pre-copy, 36 in the complete phase, PCI 4348:3253" {
+	qvectors
+	local v
+	for v in file exec switchover-ack; do
+		v=$QVECTORS/qemu10-mtty-$v.mig
+		[ "$(migstream-cat --extract=$IDSTR "$v" | wc -c)" = 60 ]
+		vmt_run 0 migstream-cat "$v"
+		grep -qx '    pre-copy      24 bytes' <<<"$output"
+		grep -qx '    complete      36 bytes' <<<"$output"
+		grep -qE '^    config state  4116 bytes, PCI 4348:3253 ' <<<"$output"
+	done
+	# the file: capture's RAM as query-migrate said it: 51 normal pages, 4175 duplicate
+	vmt_run 0 migstream-cat "$QVECTORS/qemu10-mtty-file.mig"
+	grep -qx '  ram pages       51 normal, 4175 zero (page size 4096)' <<<"$output"
+	grep -qx '  stream bytes    328117' <<<"$output"
+}
+
+@test "qemu vectors: switchover-ack's DEV_INIT_DATA_SENT is listed and becomes INIT_DATA_SENT after the 24 initial bytes" {
+	qvectors
+	local v=$QVECTORS/qemu10-mtty-switchover-ack.mig
 	vmt_run 0 migstream-cat "$v"
-	grep -qx '    pre-copy      24 bytes' <<<"$output"
-	grep -qx '    complete      36 bytes' <<<"$output"
-	migstream-cat --from-qemu "$v" >m.vms
-	migstream-cat --extract=0 m.vms | cmp - <(migstream-cat --extract=$IDSTR "$v")
+	grep -qE ' PART +[0-9]+ 0000:00:01\.0/vfio .* pre-copy 24 bytes DEV_INIT_DATA_SENT$' <<<"$output"
+	grep -qx '    init marks    1 (DEV_INIT_DATA_SENT)' <<<"$output"
+	migstream-cat --from-qemu <"$v" | migstream-cat >listing.txt
+	grep -qE ' INIT_DATA_SENT +0 .* generation=1 offset=24 initial=24$' listing.txt
+	# without switchover-ack, no mark
+	migstream-cat --from-qemu "$QVECTORS/qemu10-mtty-file.mig" | migstream-cat >listing.txt
+	! grep -q INIT_DATA_SENT listing.txt
+}
+
+@test "qemu vectors: --from-qemu carries the device's bytes; multifd's three captures in any order give the same 60" {
+	qvectors
+	migstream-cat --extract=$IDSTR "$QVECTORS/qemu10-mtty-file.mig" >file.state
+	migstream-cat --from-qemu "$QVECTORS/qemu10-mtty-file.mig" | migstream-cat --extract=0 | cmp file.state -
+	# the main channel of the multifd migration holds the pre-copy part only
+	[ "$(migstream-cat --extract=$IDSTR "$QVECTORS/qemu10-mtty-multifd.0" | wc -c)" = 24 ]
+	migstream-cat --from-qemu "$QVECTORS"/qemu10-mtty-multifd.{0,1,2} >mf.vms
+	migstream-cat --verify mf.vms
+	migstream-cat --extract=0 mf.vms | cmp file.state -
+	migstream-cat --from-qemu "$QVECTORS"/qemu10-mtty-multifd.{2,0,1} | migstream-cat --extract=0 | cmp file.state -
+	# a channel missing: the config state (the last buffer) never comes
+	vmt_run 4 sh -c "migstream-cat --from-qemu $QVECTORS/qemu10-mtty-multifd.0 $QVECTORS/qemu10-mtty-multifd.1 >mf.vms"
+	vmt_one_line_error migstream-cat 'every channel ended before its config state'
+}
+
+@test "qemu vectors: cut at every section edge, and END_OF_STATE flipped: exit 4, one line with the byte and the section" {
+	command -v jq >/dev/null || skip "jq not installed"
+	qvectors
+	local v=$QVECTORS/qemu10-mtty-file.mig at rc err re='^migstream-cat: error: cut\.mig: byte [0-9]+(, section [0-9]+ \([A-Z]+[^)]*\))?: '
+	for at in $(migstream-cat --json "$v" | jq -r 'select(.type == "qemu_section") | .offset, .offset + 1' | sort -nu); do
+		[ "$at" -ge 8 ] || continue
+		head -c "$at" "$v" >cut.mig
+		rc=0
+		migstream-cat --verify cut.mig 2>err || rc=$?
+		err=$(cat err)
+		[ "$rc" = 4 ] && [ "$(wc -l <err)" = 1 ] && [[ $err =~ $re ]] ||
+			{ echo "cut at $at: exit $rc: $err"; return 1; }
+	done
+	# the README's END_OF_STATE after the complete phase's data (247473): its last byte
+	cp "$v" bad.mig
+	[ "$(od -An -tx1 -j 247473 -N8 bad.mig | tr -d ' ')" = ffffffffef100001 ]
+	vmt_flip_byte bad.mig $((247473 + 7))
+	vmt_run 4 migstream-cat --verify bad.mig
+	vmt_one_line_error migstream-cat "^migstream-cat: error: bad\\.mig: byte 247473, section [0-9]+ \\(END [0-9]+ \"$IDSTR\"\\)"
 }

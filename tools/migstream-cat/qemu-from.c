@@ -47,6 +47,7 @@ struct from_ctx {
 	const struct cat_opts *o;
 	struct migstream_writer *w;
 	struct qemu_stream *r; /* the main channel's reader: config heads */
+	uint32_t page_size;    /* the main channel's: the multifd RAM packets' size depends on it */
 	struct from_dev dev[MIGSTREAM_MAX_DEVICES];
 	uint32_t ndev;
 	struct from_input *in;
@@ -215,6 +216,7 @@ static int main_end(void *vctx, const struct cat_stream *s, struct qemu_stream *
 
 	(void)s;
 	ctx->r = r;
+	ctx->page_size = qemu_stream_page_size(r);
 	for (uint32_t i = 0; i < ctx->ndev; i++) {
 		int rc = declare(ctx, &ctx->dev[i], i, false);
 
@@ -267,11 +269,12 @@ static int multifd_event(struct from_ctx *ctx, const struct qemu_multifd_event *
 /* The multifd channels' device buffers, merged in index order, after the main channel. */
 static int read_multifd(struct from_ctx *ctx)
 {
+	struct qemu_multifd_opts mopts = { .page_size = ctx->page_size };
 	struct qemu_multifd *m;
 	struct qemu_multifd_event ev;
 	int rc, status = VMT_EXIT_OK;
 
-	rc = qemu_multifd_new(&m, NULL);
+	rc = qemu_multifd_new(&m, &mopts);
 	if (rc < 0) {
 		vmt_err("%s", strerror(-rc));
 		return VMT_EXIT_FAILURE;

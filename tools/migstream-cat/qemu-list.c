@@ -80,7 +80,7 @@ static void section_info(const struct qemu_section *sec, const struct qemu_confi
 		if (v->complete_bytes)
 			ADD("complete %" PRIu64 " bytes ", v->complete_bytes);
 		if (v->init_data_sent)
-			ADD("init-data-sent ");
+			ADD("DEV_INIT_DATA_SENT ");
 		if (v->config_states)
 			ADD("config %" PRIu64 " bytes ", v->config_bytes);
 		if (used && buf[used - 1] == ' ')
