@@ -115,6 +115,9 @@ check_json() {
 	migstream-cat --json flux-é.mig >qemu.json
 	qemu-mkstream -s /dev/null -i 'périph-é/vfio' >vide.mig
 	migstream-cat --json vide.mig >>qemu.json
+	# a main channel with its multifd channels
+	qemu-mkstream -M canal-é >principal.mig
+	migstream-cat --json principal.mig canal-é0 canal-é1 >>qemu.json
 	head -c 12500 flux-é.mig >coupé.mig
 	run migstream-cat --json coupé.mig
 	[ "$status" -eq 4 ]
@@ -122,7 +125,8 @@ check_json() {
 	check_json migstream-cat migstream-cat/1 qemu.json
 	grep -q '"file": "flux-é.mig"' qemu.json
 	grep -q '"idstr": "périph-é/vfio"' qemu.json
-	[ "$(jq -r '.type' qemu.json | sort -u | tr '\n' ,)" = error,qemu_section,qemu_summary,qemu_vfio_device, ]
+	grep -q '"channel": "canal-é0"' qemu.json
+	[ "$(jq -r '.type' qemu.json | sort -u | tr '\n' ,)" = error,qemu_multifd_channel,qemu_multifd_device,qemu_section,qemu_summary,qemu_vfio_device, ]
 	[ "$(tail -1 qemu.json | jq -r '"\(.type) \(.ok) \(.error.errno) \(.error.exit_code) \(.file)"')" = "error false EBADMSG 4 coupé.mig" ]
 }
 

@@ -222,6 +222,24 @@ section_offset() {
 	migstream-cat q.vms | grep -c ' DATA .* STOP_COPY ' | grep -qx 5
 }
 
+@test "qemu: the listing, --verify and --extract take a main channel and its multifd channels as one migration" {
+	vmt_random_file state 100
+	qemu-mkstream -s state -p 24 -M mf >q.mig
+	vmt_run 0 migstream-cat --extract=$IDSTR mf1 q.mig mf0
+	migstream-cat --extract=$IDSTR q.mig mf0 mf1 | cmp state -
+	migstream-cat --extract=9 q.mig mf0 mf1 | cmp state -
+	vmt_run 0 migstream-cat --verify q.mig mf0 mf1
+	[ -z "$output" ] && [ -z "$stderr" ]
+	vmt_run 0 migstream-cat q.mig mf0 mf1
+	grep -qE '^  multifd channel mf0 \(id 0\): [0-9]+ bytes, 0 RAM packets \(0 sync\), 0 pages, 0 zero, [0-9]+ device packets' <<<"$output"
+	grep -qE "^  multifd device  $IDSTR \\(instance 0\\): 76 bytes in [0-9]+ buffers, config state [0-9]+ bytes, PCI 4348:3253 " <<<"$output"
+	# a channel missing: the device's buffers do not add up
+	vmt_run 4 migstream-cat --verify q.mig mf0
+	vmt_one_line_error migstream-cat 'never came|ended before its config state'
+	# standard input is a stream of its own: the channels are refused there
+	vmt_run 4 sh -c 'migstream-cat --verify - mf0 mf1 <q.mig'
+}
+
 @test "qemu: --from-qemu with a multifd channel missing or twice: exit 4, one line naming it" {
 	vmt_random_file state 100
 	qemu-mkstream -s state -p 24 -M mf >q.mig
@@ -325,6 +343,17 @@ qvectors() {
 	# a channel missing: the config state (the last buffer) never comes
 	vmt_run 4 sh -c "migstream-cat --from-qemu $QVECTORS/qemu10-mtty-multifd.0 $QVECTORS/qemu10-mtty-multifd.1 >mf.vms"
 	vmt_one_line_error migstream-cat 'every channel ended before its config state'
+}
+
+@test "qemu vectors: the multifd migration's three captures listed, verified and extracted as one" {
+	qvectors
+	local mf=("$QVECTORS"/qemu10-mtty-multifd.{0,1,2})
+	migstream-cat --verify "${mf[@]}"
+	migstream-cat --extract=$IDSTR "$QVECTORS/qemu10-mtty-file.mig" >file.state
+	migstream-cat --extract=$IDSTR "${mf[@]}" | cmp file.state -
+	vmt_run 0 migstream-cat "${mf[@]}"
+	[ "$(grep -c '^  multifd channel ' <<<"$output")" = 2 ]
+	grep -qE "^  multifd device  $IDSTR \\(instance 0\\): 36 bytes in 2 buffers, config state 4116 bytes, PCI 4348:3253 " <<<"$output"
 }
 
 @test "qemu vectors: cut at every section edge, and END_OF_STATE flipped: exit 4, one line with the byte and the section" {

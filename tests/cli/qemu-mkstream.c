@@ -119,7 +119,8 @@ struct opts {
 #define RAM_ID 2u
 #define TIMER_ID 5u
 #define DEV_ID 9u
-#define RAM_BYTES (16u * PAGE)
+/* the one RAM block: room for the pages and the zero pages, at least 16 */
+#define RAM_BYTES(o) ((uint64_t)((o)->pages + 2 > 16 ? (o)->pages + 2 : 16) * PAGE)
 
 /* The config state as vfio-pci saves it: the PCIDevice (be32 version 2, the config space), then more. */
 static void config_state(struct buf *b)
@@ -171,9 +172,9 @@ static void ram_pages(struct buf *b, unsigned int pages)
 static void setup(struct buf *b, const struct opts *o)
 {
 	section_start(b, SEC_START, RAM_ID, "ram", 0, 4);
-	be64(b, RAM_BYTES | RAM_MEM_SIZE);
+	be64(b, RAM_BYTES(o) | RAM_MEM_SIZE);
 	str8(b, "pc.ram");
-	be64(b, RAM_BYTES);
+	be64(b, RAM_BYTES(o));
 	be64(b, RAM_EOS);
 	footer(b, RAM_ID);
 	section_start(b, SEC_START, DEV_ID, o->idstr, 0, 1);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,12 +18,14 @@
 #include "output.h"
 #include "qemu-cat.h"
 #include "qemu-scan.h"
+#include "qemu-set.h"
 
 struct qemu_extract {
 	const char *idstr; /* NULL: by section id */
 	uint32_t section_id;
 	bool found;
-	uint32_t instance_id; /* of the device found by idstr */
+	char found_idstr[256]; /* the device found: its multifd buffers are named so */
+	uint32_t instance_id;
 	uint64_t bytes;
 };
 
@@ -45,6 +48,10 @@ static int match(struct qemu_extract *ctx, const struct cat_stream *s, const str
 		return VMT_EXIT_OK;
 	if (!ctx->idstr) {
 		*is_it = sec->section_id == ctx->section_id;
+		if (*is_it && !ctx->found) {
+			snprintf(ctx->found_idstr, sizeof(ctx->found_idstr), "%s", sec->idstr);
+			ctx->instance_id = sec->instance_id;
+		}
 		ctx->found |= *is_it;
 		return VMT_EXIT_OK;
 	}
@@ -57,6 +64,7 @@ static int match(struct qemu_extract *ctx, const struct cat_stream *s, const str
 		return VMT_EXIT_BADDATA;
 	}
 	ctx->found = true;
+	snprintf(ctx->found_idstr, sizeof(ctx->found_idstr), "%s", sec->idstr);
 	ctx->instance_id = sec->instance_id;
 	*is_it = true;
 	return VMT_EXIT_OK;
@@ -105,13 +113,44 @@ static int extract_end(void *vctx, const struct cat_stream *s, struct qemu_strea
 	return VMT_EXIT_OK;
 }
 
+static const struct cat_qemu_ops extract_ops = {
+	.event = extract_event,
+	.end = extract_end,
+};
+
 int cat_qemu_extract(const struct cat_opts *o, struct cat_stream *s, const struct cat_head *h)
 {
-	static const struct cat_qemu_ops ops = {
-		.event = extract_event,
-		.end = extract_end,
-	};
 	struct qemu_extract ctx = { .idstr = o->extract_name, .section_id = o->extract_device };
 
-	return cat_qemu_read(o, s, h, &ops, &ctx);
+	return cat_qemu_read(o, s, h, &extract_ops, &ctx, NULL);
+}
+
+/* The device's buffers from the multifd channels, in index order: its complete phase. */
+static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
+{
+	struct qemu_extract *ctx = vctx;
+	int rc;
+
+	(void)set;
+	if (ev->type != QEMU_MF_EV_DEVICE_DATA || ev->instance_id != ctx->instance_id ||
+	    strcmp(ev->idstr, ctx->found_idstr) != 0)
+		return VMT_EXIT_OK;
+	rc = vmt_write_all(STDOUT_FILENO, ev->data, ev->len);
+	if (rc)
+		return cat_write_error(rc);
+	ctx->bytes += ev->len;
+	return VMT_EXIT_OK;
+}
+
+int cat_qemu_extract_set(const struct cat_opts *o, struct cat_qemu_set *set)
+{
+	static const struct cat_multifd_ops mf_ops = { .event = multifd_event };
+	struct cat_qemu_input *in = &set->in[set->main_input];
+	struct qemu_extract ctx = { .idstr = o->extract_name, .section_id = o->extract_device };
+	int status;
+
+	status = cat_qemu_read(o, &in->s, &in->head, &extract_ops, &ctx, &set->page_size);
+	if (status == VMT_EXIT_OK)
+		status = cat_qemu_set_read_multifd(o, set, &mf_ops, &ctx);
+	return status;
 }

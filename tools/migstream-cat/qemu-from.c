@@ -27,6 +27,7 @@
 #include "output.h"
 #include "qemu-cat.h"
 #include "qemu-scan.h"
+#include "qemu-set.h"
 
 struct from_dev {
 	char idstr[256];
@@ -37,22 +38,13 @@ struct from_dev {
 	uint64_t since_mark; /* pre-copy bytes since the last mark */
 };
 
-struct from_input {
-	struct cat_stream s;
-	struct cat_head head;
-	enum qemu_channel_kind kind;
-};
-
 struct from_ctx {
 	const struct cat_opts *o;
 	struct migstream_writer *w;
 	struct qemu_stream *r; /* the main channel's reader: config heads */
-	uint32_t page_size;    /* the main channel's: the multifd RAM packets' size depends on it */
 	struct from_dev dev[MIGSTREAM_MAX_DEVICES];
 	uint32_t ndev;
-	struct from_input *in;
-	int nin;
-	int main_input;
+	struct cat_qemu_set set;
 };
 
 /* The device of an idstr and instance, numbered in the order QEMU first sent it; NULL when full. */
@@ -216,7 +208,6 @@ static int main_end(void *vctx, const struct cat_stream *s, struct qemu_stream *
 
 	(void)s;
 	ctx->r = r;
-	ctx->page_size = qemu_stream_page_size(r);
 	for (uint32_t i = 0; i < ctx->ndev; i++) {
 		int rc = declare(ctx, &ctx->dev[i], i, false);
 
@@ -233,29 +224,17 @@ static int read_main(struct from_ctx *ctx)
 		.event = main_event,
 		.end = main_end,
 	};
-	struct from_input *in = &ctx->in[ctx->main_input];
+	struct cat_qemu_input *in = &ctx->set.in[ctx->set.main_input];
 
-	return cat_qemu_read(ctx->o, &in->s, &in->head, &ops, ctx);
+	return cat_qemu_read(ctx->o, &in->s, &in->head, &ops, ctx, &ctx->set.page_size);
 }
 
-static int multifd_error(struct from_ctx *ctx, struct qemu_multifd *m, int err)
+static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
 {
-	const struct qemu_stream_error *e = qemu_multifd_error(m);
-	char line[1024];
-
-	snprintf(line, sizeof(line), "%s", e && e->msg[0] ? e->msg : strerror(-err));
-	cat_report_line(ctx->o, &ctx->in[ctx->main_input].s, err, line);
-	return vmt_exit_code_for_error(err);
-}
-
-static int multifd_event(struct from_ctx *ctx, const struct qemu_multifd_event *ev)
-{
+	struct from_ctx *ctx = vctx;
 	int rc;
 
-	if (ev->type == QEMU_MF_EV_CHANNEL) {
-		vmt_dbg("%s: multifd channel", ctx->in[ev->channel].s.name);
-		return VMT_EXIT_OK;
-	}
+	(void)set;
 	if (ev->type != QEMU_MF_EV_DEVICE_DATA)
 		return VMT_EXIT_OK;
 	rc = write_bytes(ctx, ev->idstr, ev->instance_id, false, ev->data, ev->len);
@@ -269,72 +248,9 @@ static int multifd_event(struct from_ctx *ctx, const struct qemu_multifd_event *
 /* The multifd channels' device buffers, merged in index order, after the main channel. */
 static int read_multifd(struct from_ctx *ctx)
 {
-	struct qemu_multifd_opts mopts = { .page_size = ctx->page_size };
-	struct qemu_multifd *m;
-	struct qemu_multifd_event ev;
-	int rc, status = VMT_EXIT_OK;
+	static const struct cat_multifd_ops ops = { .event = multifd_event };
 
-	rc = qemu_multifd_new(&m, &mopts);
-	if (rc < 0) {
-		vmt_err("%s", strerror(-rc));
-		return VMT_EXIT_FAILURE;
-	}
-	for (int i = 0; i < ctx->nin && rc == 0; i++) {
-		struct from_input *in = &ctx->in[i];
-
-		if (in->kind != QEMU_CHANNEL_MULTIFD)
-			continue;
-		rc = qemu_multifd_add_fd(m, in->s.fd, in->s.name, in->head.consumed ? in->head.buf : NULL,
-					 in->head.consumed ? in->head.len : 0);
-	}
-	while (rc == 0 && status == VMT_EXIT_OK) {
-		rc = qemu_multifd_next(m, &ev);
-		if (rc == 1) {
-			rc = 0;
-			status = multifd_event(ctx, &ev);
-		} else if (rc == 0) {
-			break;
-		}
-	}
-	if (rc < 0)
-		status = multifd_error(ctx, m, rc);
-	qemu_multifd_free(m);
-	return status;
-}
-
-/* Opens every input and tells the main channel from the multifd ones. */
-static int open_inputs(struct from_ctx *ctx)
-{
-	const struct cat_opts *o = ctx->o;
-
-	ctx->main_input = -1;
-	for (int i = 0; i < o->ninputs; i++) {
-		struct from_input *in = &ctx->in[i];
-
-		in->s.path = o->inputs[i];
-		in->s.fd = cat_open_input(o->inputs[i], &in->s.name);
-		if (in->s.fd < 0)
-			return VMT_EXIT_FAILURE;
-		ctx->nin = i + 1;
-		cat_head_read(in->s.fd, &in->head);
-		in->kind = qemu_channel_probe(in->head.buf, in->head.len);
-		if (in->kind == QEMU_CHANNEL_UNKNOWN) {
-			vmt_err("%s: neither a QEMU migration stream nor a QEMU multifd channel", in->s.name);
-			return VMT_EXIT_BADDATA;
-		}
-		if (in->kind == QEMU_CHANNEL_MAIN && ctx->main_input >= 0) {
-			vmt_err("%s: a second QEMU main channel (the first: %s)", in->s.name,
-				ctx->in[ctx->main_input].s.name);
-			return VMT_EXIT_BADDATA;
-		}
-		if (in->kind == QEMU_CHANNEL_MAIN)
-			ctx->main_input = i;
-	}
-	if (ctx->main_input < 0) {
-		vmt_err("%s: no QEMU main channel among the inputs (multifd channels only)", ctx->in[0].s.name);
-		return VMT_EXIT_BADDATA;
-	}
-	return VMT_EXIT_OK;
+	return cat_qemu_set_read_multifd(ctx->o, &ctx->set, &ops, ctx);
 }
 
 static int convert(struct from_ctx *ctx)
@@ -342,14 +258,14 @@ static int convert(struct from_ctx *ctx)
 	struct migstream_writer_opts wopts = { .producer = "migstream-cat" };
 	int rc, status;
 
-	status = open_inputs(ctx);
+	status = cat_qemu_set_open(ctx->o, &ctx->set);
 	if (status)
 		return status;
 	rc = migstream_writer_new(&ctx->w, STDOUT_FILENO, &wopts);
 	if (rc < 0)
 		return cat_writer_error(rc);
 	status = read_main(ctx);
-	if (status == VMT_EXIT_OK && ctx->nin > 1)
+	if (status == VMT_EXIT_OK && cat_qemu_set_has_multifd(&ctx->set))
 		status = read_multifd(ctx);
 	if (status)
 		return status; /* no STREAM_END: a load of it fails, the target is never left loaded */
@@ -368,10 +284,7 @@ int cat_from_qemu(const struct cat_opts *o)
 
 	/* 64 devices' names: off the stack */
 	ctx = calloc(1, sizeof(*ctx));
-	if (ctx)
-		ctx->in = calloc((size_t)o->ninputs, sizeof(*ctx->in));
-	if (!ctx || !ctx->in) {
-		free(ctx);
+	if (!ctx) {
 		vmt_err("out of memory");
 		return VMT_EXIT_FAILURE;
 	}
@@ -379,9 +292,7 @@ int cat_from_qemu(const struct cat_opts *o)
 	status = convert(ctx);
 	if (ctx->w)
 		migstream_writer_free(ctx->w);
-	for (int i = 0; i < ctx->nin; i++)
-		cat_close_input(ctx->in[i].s.fd);
-	free(ctx->in);
+	cat_qemu_set_close(&ctx->set);
 	free(ctx);
 	return status;
 }

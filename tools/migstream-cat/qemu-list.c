@@ -17,6 +17,7 @@
 #include "fields.h"
 #include "qemu-cat.h"
 #include "qemu-scan.h"
+#include "qemu-set.h"
 
 struct qemu_list {
 	const struct cat_opts *o;
@@ -335,17 +336,134 @@ static int list_end(void *vctx, const struct cat_stream *s, struct qemu_stream *
 	return VMT_EXIT_OK;
 }
 
+static const struct cat_qemu_ops list_ops = {
+	.event = list_event,
+	.end = list_end,
+};
+
+static int refuse_migstream_options(const struct cat_opts *o, const struct cat_stream *s)
+{
+	if (!o->dirty && !o->ncolumns)
+		return VMT_EXIT_OK;
+	vmt_err("%s: is a QEMU migration stream: --dirty and --output are for migstreams", s->name);
+	return VMT_EXIT_USAGE;
+}
+
 int cat_qemu_list(const struct cat_opts *o, struct cat_stream *s, const struct cat_head *h)
 {
-	static const struct cat_qemu_ops ops = {
-		.event = list_event,
-		.end = list_end,
-	};
 	struct qemu_list ctx = { .o = o, .out = o->mode == CAT_MODE_VERIFY ? NULL : stdout };
+	int status = refuse_migstream_options(o, s);
 
-	if (o->dirty || o->ncolumns) {
-		vmt_err("%s: is a QEMU migration stream: --dirty and --output are for migstreams", s->name);
-		return VMT_EXIT_USAGE;
+	if (status)
+		return status;
+	return cat_qemu_read(o, s, h, &list_ops, &ctx, NULL);
+}
+
+/* The multifd channels: read to check them and their devices' buffers; counted in the summary. */
+static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
+{
+	(void)vctx;
+	(void)set;
+	(void)ev;
+	return VMT_EXIT_OK;
+}
+
+static void print_channel_text(FILE *out, const struct qemu_multifd_channel *c)
+{
+	fputs("  multifd channel ", out);
+	cat_fputs_printable(c->name, out);
+	fprintf(out, " (id %u): %" PRIu64 " bytes, %" PRIu64 " RAM packets (%" PRIu64 " sync), %" PRIu64
+		" pages, %" PRIu64 " zero, %" PRIu64 " device packets, %" PRIu64 " device bytes\n", c->id, c->bytes,
+		c->ram_packets, c->sync_packets, c->normal_pages, c->zero_pages, c->device_packets, c->device_bytes);
+}
+
+static void print_mf_device_text(FILE *out, const struct qemu_multifd_device *d)
+{
+	struct qemu_pci_ids ids;
+
+	fputs("  multifd device  ", out);
+	cat_fputs_printable(d->idstr, out);
+	fprintf(out, " (instance %" PRIu32 "): %" PRIu64 " bytes in %" PRIu32 " buffers, config state %" PRIu64
+		" bytes", d->instance_id, d->data_bytes, d->buffers, d->config_bytes);
+	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids))
+		fprintf(out, ", PCI %04x:%04x subsystem %04x:%04x class %06x rev %02x", ids.vendor, ids.device,
+			ids.subsystem_vendor, ids.subsystem, ids.class_code, ids.revision);
+	putc('\n', out);
+}
+
+static void print_channel_json(FILE *out, const char *name, const struct qemu_multifd_channel *c)
+{
+	struct json_object *doc = new_doc("qemu_multifd_channel", name);
+
+	vmt_json_add_str(doc, "channel", c->name);
+	vmt_json_add_u64(doc, "channel_id", c->id);
+	vmt_json_add_u64(doc, "stream_bytes", c->bytes);
+	vmt_json_add_u64(doc, "ram_packets", c->ram_packets);
+	vmt_json_add_u64(doc, "sync_packets", c->sync_packets);
+	vmt_json_add_u64(doc, "normal_pages", c->normal_pages);
+	vmt_json_add_u64(doc, "zero_pages", c->zero_pages);
+	vmt_json_add_u64(doc, "ram_data_bytes", c->ram_data_bytes);
+	vmt_json_add_u64(doc, "device_packets", c->device_packets);
+	vmt_json_add_u64(doc, "device_bytes", c->device_bytes);
+	vmt_json_emit(out, doc);
+}
+
+static void print_mf_device_json(FILE *out, const char *name, const struct qemu_multifd_device *d)
+{
+	struct json_object *doc = new_doc("qemu_multifd_device", name);
+	struct qemu_pci_ids ids;
+
+	vmt_json_add_str(doc, "idstr", d->idstr);
+	vmt_json_add_u64(doc, "instance_id", d->instance_id);
+	vmt_json_add_u64(doc, "buffers", d->buffers);
+	vmt_json_add_u64(doc, "data_bytes", d->data_bytes);
+	vmt_json_add_u64(doc, "config_bytes", d->config_bytes);
+	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids)) {
+		vmt_json_add_u64(doc, "pci_vendor", ids.vendor);
+		vmt_json_add_u64(doc, "pci_device", ids.device);
+	} else {
+		vmt_json_add_null(doc, "pci_vendor");
+		vmt_json_add_null(doc, "pci_device");
 	}
-	return cat_qemu_read(o, s, h, &ops, &ctx);
+	vmt_json_emit(out, doc);
+}
+
+/* After the main channel's summary: what each multifd channel and device held. */
+static int multifd_end(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd *m)
+{
+	struct qemu_list *ctx = vctx;
+	const char *name = set->in[set->main_input].s.name;
+
+	if (!ctx->out || ctx->o->quiet)
+		return VMT_EXIT_OK;
+	for (size_t i = 0; i < qemu_multifd_channel_count(m); i++) {
+		if (ctx->o->json)
+			print_channel_json(ctx->out, name, qemu_multifd_channel_info(m, i));
+		else
+			print_channel_text(ctx->out, qemu_multifd_channel_info(m, i));
+	}
+	for (size_t i = 0; i < qemu_multifd_device_count(m); i++) {
+		if (ctx->o->json)
+			print_mf_device_json(ctx->out, name, qemu_multifd_device(m, i));
+		else
+			print_mf_device_text(ctx->out, qemu_multifd_device(m, i));
+	}
+	return VMT_EXIT_OK;
+}
+
+int cat_qemu_list_set(const struct cat_opts *o, struct cat_qemu_set *set)
+{
+	static const struct cat_multifd_ops mf_ops = {
+		.event = multifd_event,
+		.end = multifd_end,
+	};
+	struct cat_qemu_input *in = &set->in[set->main_input];
+	struct qemu_list ctx = { .o = o, .out = o->mode == CAT_MODE_VERIFY ? NULL : stdout };
+	int status = refuse_migstream_options(o, &in->s);
+
+	if (status == VMT_EXIT_OK)
+		status = cat_qemu_read(o, &in->s, &in->head, &list_ops, &ctx, &set->page_size);
+	if (status == VMT_EXIT_OK)
+		status = cat_qemu_set_read_multifd(o, set, &mf_ops, &ctx);
+	return status;
 }

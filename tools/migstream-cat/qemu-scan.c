@@ -44,7 +44,7 @@ int cat_qemu_open(struct qemu_stream **r, const struct cat_stream *s, const stru
 }
 
 int cat_qemu_read(const struct cat_opts *o, struct cat_stream *s, const struct cat_head *h,
-		  const struct cat_qemu_ops *ops, void *ctx)
+		  const struct cat_qemu_ops *ops, void *ctx, uint32_t *page_size)
 {
 	struct qemu_stream *r;
 	struct qemu_event ev;
@@ -78,6 +78,8 @@ int cat_qemu_read(const struct cat_opts *o, struct cat_stream *s, const struct c
 		vmt_progress_update(&prog, s->name, qemu_stream_offset(r), size, false);
 	}
 	vmt_progress_clear(&prog);
+	if (page_size)
+		*page_size = qemu_stream_page_size(r);
 	qemu_stream_free(r);
 	return status;
 }

@@ -21,8 +21,9 @@ struct cat_qemu_ops {
 /* A reader over s->fd that first takes the head, if it was consumed; 0 or -errno. */
 int cat_qemu_open(struct qemu_stream **r, const struct cat_stream *s, const struct cat_head *h);
 
+/* page_size (may be NULL): the stream's target page size, for its multifd channels. */
 int cat_qemu_read(const struct cat_opts *o, struct cat_stream *s, const struct cat_head *h,
-		  const struct cat_qemu_ops *ops, void *ctx);
+		  const struct cat_qemu_ops *ops, void *ctx, uint32_t *page_size);
 
 /* The reader's error as this tool's one line ("FILE: byte N in section ..."); the exit code. */
 int cat_qemu_report(const struct cat_opts *o, const struct cat_stream *s, const struct qemu_stream_error *e,
