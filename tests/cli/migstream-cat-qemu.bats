@@ -26,6 +26,23 @@ section_offset() {
 		'select(.type == "qemu_section" and .section_type == $t and .idstr == $id) | .offset' | sed -n "${4:-1}p"
 }
 
+# cuts_fail FILE OFFSET...: FILE cut at each OFFSET (from 8 on) fails
+# --verify with exit 4 and one line naming the byte and the section. A
+# plain loop: bats's run costs more than the tool.
+cuts_fail() {
+	local file=$1 at rc err re='^migstream-cat: error: cut\.mig: byte [0-9]+(, section [0-9]+ \([A-Z]+[^)]*\))?: '
+	shift
+	for at; do
+		[ "$at" -ge 8 ] || continue
+		head -c "$at" "$file" >cut.mig
+		rc=0
+		migstream-cat --verify cut.mig 2>err || rc=$?
+		err=$(cat err)
+		[ "$rc" = 4 ] && [ "$(wc -l <err)" = 1 ] && [[ $err =~ $re ]] ||
+			{ echo "cut at $at: exit $rc: $err"; return 1; }
+	done
+}
+
 @test "qemu: a QEMU stream is recognised by its magic and listed: every section, then the summary (golden)" {
 	qemu-mkstream -m >q.mig
 	vmt_run 0 migstream-cat q.mig
@@ -80,21 +97,13 @@ section_offset() {
 @test "qemu: --verify: cut at each section's edges and middle, at every byte of the device's data sections: exit 4, one line naming the byte and the section" {
 	command -v jq >/dev/null || skip "jq not installed"
 	qemu-mkstream -r 1 -m >q.mig
-	local at rc err cuts re='^migstream-cat: error: cut\.mig: byte [0-9]+(, section [0-9]+ \([A-Z]+[^)]*\))?: '
+	local cuts
 	cuts=$(migstream-cat --json q.mig | jq -r 'select(.type == "qemu_section") |
 		if .kind == "vfio" and (.section_type == "PART" or .section_type == "END") then range(.offset; .offset + .bytes)
 		else .offset, .offset + 1, .offset + (.bytes / 2 | floor), .offset + .bytes - 1 end' | sort -nu)
 	[ "$(wc -l <<<"$cuts")" -gt 100 ]
-	# bats's run costs more than the tool: a plain loop
-	for at in $cuts; do
-		[ "$at" -ge 8 ] || continue
-		head -c "$at" q.mig >cut.mig
-		rc=0
-		migstream-cat --verify cut.mig 2>err || rc=$?
-		err=$(cat err)
-		[ "$rc" = 4 ] && [ "$(wc -l <err)" = 1 ] && [[ $err =~ $re ]] ||
-			{ echo "cut at $at: exit $rc: $err"; return 1; }
-	done
+	# shellcheck disable=SC2086 # one offset a word
+	cuts_fail q.mig $cuts
 	# from a pipe too, where no vmdesc can be read from the end
 	head -c $(($(vmt_size q.mig) - 10)) q.mig >cut.mig
 	vmt_run 4 sh -c 'migstream-cat --verify <cut.mig'
@@ -359,16 +368,9 @@ qvectors() {
 @test "qemu vectors: cut at every section edge, and END_OF_STATE flipped: exit 4, one line with the byte and the section" {
 	command -v jq >/dev/null || skip "jq not installed"
 	qvectors
-	local v=$QVECTORS/qemu10-mtty-file.mig at rc err re='^migstream-cat: error: cut\.mig: byte [0-9]+(, section [0-9]+ \([A-Z]+[^)]*\))?: '
-	for at in $(migstream-cat --json "$v" | jq -r 'select(.type == "qemu_section") | .offset, .offset + 1' | sort -nu); do
-		[ "$at" -ge 8 ] || continue
-		head -c "$at" "$v" >cut.mig
-		rc=0
-		migstream-cat --verify cut.mig 2>err || rc=$?
-		err=$(cat err)
-		[ "$rc" = 4 ] && [ "$(wc -l <err)" = 1 ] && [[ $err =~ $re ]] ||
-			{ echo "cut at $at: exit $rc: $err"; return 1; }
-	done
+	local v=$QVECTORS/qemu10-mtty-file.mig
+	# shellcheck disable=SC2046 # one offset a word
+	cuts_fail "$v" $(migstream-cat --json "$v" | jq -r 'select(.type == "qemu_section") | .offset, .offset + 1' | sort -nu)
 	# the README's END_OF_STATE after the complete phase's data (247473): its last byte
 	cp "$v" bad.mig
 	[ "$(od -An -tx1 -j 247473 -N8 bad.mig | tr -d ' ')" = ffffffffef100001 ]

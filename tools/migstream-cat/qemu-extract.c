@@ -70,12 +70,21 @@ static int match(struct qemu_extract *ctx, const struct cat_stream *s, const str
 	return VMT_EXIT_OK;
 }
 
+static int write_bytes(struct qemu_extract *ctx, const uint8_t *data, size_t len)
+{
+	int rc = vmt_write_all(STDOUT_FILENO, data, len);
+
+	if (rc)
+		return cat_write_error(rc);
+	ctx->bytes += len;
+	return VMT_EXIT_OK;
+}
+
 static int extract_event(void *vctx, const struct cat_stream *s, struct qemu_stream *r,
 			 const struct qemu_event *ev)
 {
 	struct qemu_extract *ctx = vctx;
 	bool is_it;
-	int rc;
 
 	(void)r;
 	if (ev->type == QEMU_EV_SECTION_BEGIN)
@@ -87,13 +96,7 @@ static int extract_event(void *vctx, const struct cat_stream *s, struct qemu_str
 			ev->sec->instance_id == ctx->instance_id;
 	else
 		is_it = ev->sec->section_id == ctx->section_id;
-	if (!is_it)
-		return VMT_EXIT_OK;
-	rc = vmt_write_all(STDOUT_FILENO, ev->data, ev->len);
-	if (rc)
-		return cat_write_error(rc);
-	ctx->bytes += ev->len;
-	return VMT_EXIT_OK;
+	return is_it ? write_bytes(ctx, ev->data, ev->len) : VMT_EXIT_OK;
 }
 
 static int extract_end(void *vctx, const struct cat_stream *s, struct qemu_stream *r)
@@ -129,17 +132,12 @@ int cat_qemu_extract(const struct cat_opts *o, struct cat_stream *s, const struc
 static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
 {
 	struct qemu_extract *ctx = vctx;
-	int rc;
 
 	(void)set;
 	if (ev->type != QEMU_MF_EV_DEVICE_DATA || ev->instance_id != ctx->instance_id ||
 	    strcmp(ev->idstr, ctx->found_idstr) != 0)
 		return VMT_EXIT_OK;
-	rc = vmt_write_all(STDOUT_FILENO, ev->data, ev->len);
-	if (rc)
-		return cat_write_error(rc);
-	ctx->bytes += ev->len;
-	return VMT_EXIT_OK;
+	return write_bytes(ctx, ev->data, ev->len);
 }
 
 int cat_qemu_extract_set(const struct cat_opts *o, struct cat_qemu_set *set)

@@ -223,10 +223,39 @@ static int list_event(void *vctx, const struct cat_stream *s, struct qemu_stream
 	return ferror(ctx->out) ? VMT_EXIT_FAILURE : VMT_EXIT_OK;
 }
 
+/* ", PCI vendor:device ..." of a config state's first bytes; nothing without them. */
+static void print_pci_text(FILE *out, const uint8_t *head, size_t len)
+{
+	struct qemu_pci_ids ids;
+
+	if (cat_qemu_pci_ids(head, len, &ids))
+		fprintf(out, ", PCI %04x:%04x subsystem %04x:%04x class %06x rev %02x", ids.vendor, ids.device,
+			ids.subsystem_vendor, ids.subsystem, ids.class_code, ids.revision);
+}
+
+/* pci_vendor and pci_device (null without a config state), and with all, the rest of the identity. */
+static void add_pci_json(struct json_object *doc, const uint8_t *head, size_t len, bool all)
+{
+	struct qemu_pci_ids ids;
+
+	if (!cat_qemu_pci_ids(head, len, &ids)) {
+		vmt_json_add_null(doc, "pci_vendor");
+		vmt_json_add_null(doc, "pci_device");
+		return;
+	}
+	vmt_json_add_u64(doc, "pci_vendor", ids.vendor);
+	vmt_json_add_u64(doc, "pci_device", ids.device);
+	if (!all)
+		return;
+	vmt_json_add_u64(doc, "pci_subsys_vendor", ids.subsystem_vendor);
+	vmt_json_add_u64(doc, "pci_subsys_device", ids.subsystem);
+	vmt_json_add_u64(doc, "pci_class", ids.class_code);
+	vmt_json_add_u64(doc, "pci_revision", ids.revision);
+}
+
 static void print_device_text(FILE *out, const struct qemu_vfio_device *d)
 {
 	const struct qemu_vfio_counts *c = &d->counts;
-	struct qemu_pci_ids ids;
 
 	fprintf(out, "  vfio device     ");
 	cat_fputs_printable(d->idstr, out);
@@ -242,9 +271,7 @@ static void print_device_text(FILE *out, const struct qemu_vfio_device *d)
 	}
 	fprintf(out, "    config state  %" PRIu64 " bytes%s", c->config_bytes,
 		d->config_before_data ? " (before the data)" : "");
-	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids))
-		fprintf(out, ", PCI %04x:%04x subsystem %04x:%04x class %06x rev %02x", ids.vendor, ids.device,
-			ids.subsystem_vendor, ids.subsystem, ids.class_code, ids.revision);
+	print_pci_text(out, d->config_head, d->config_head_len);
 	putc('\n', out);
 }
 
@@ -273,7 +300,6 @@ static void print_device_json(FILE *out, const char *name, const struct qemu_vfi
 {
 	struct json_object *doc = new_doc("qemu_vfio_device", name);
 	const struct qemu_vfio_counts *c = &d->counts;
-	struct qemu_pci_ids ids;
 
 	vmt_json_add_str(doc, "idstr", d->idstr);
 	vmt_json_add_u64(doc, "instance_id", d->instance_id);
@@ -286,17 +312,7 @@ static void print_device_json(FILE *out, const char *name, const struct qemu_vfi
 	vmt_json_add_u64(doc, "config_states", c->config_states);
 	vmt_json_add_u64(doc, "config_bytes", c->config_bytes);
 	vmt_json_add_bool(doc, "config_before_data", d->config_before_data);
-	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids)) {
-		vmt_json_add_u64(doc, "pci_vendor", ids.vendor);
-		vmt_json_add_u64(doc, "pci_device", ids.device);
-		vmt_json_add_u64(doc, "pci_subsys_vendor", ids.subsystem_vendor);
-		vmt_json_add_u64(doc, "pci_subsys_device", ids.subsystem);
-		vmt_json_add_u64(doc, "pci_class", ids.class_code);
-		vmt_json_add_u64(doc, "pci_revision", ids.revision);
-	} else {
-		vmt_json_add_null(doc, "pci_vendor");
-		vmt_json_add_null(doc, "pci_device");
-	}
+	add_pci_json(doc, d->config_head, d->config_head_len, true);
 	vmt_json_emit(out, doc);
 }
 
@@ -379,15 +395,11 @@ static void print_channel_text(FILE *out, const struct qemu_multifd_channel *c)
 
 static void print_mf_device_text(FILE *out, const struct qemu_multifd_device *d)
 {
-	struct qemu_pci_ids ids;
-
 	fputs("  multifd device  ", out);
 	cat_fputs_printable(d->idstr, out);
 	fprintf(out, " (instance %" PRIu32 "): %" PRIu64 " bytes in %" PRIu32 " buffers, config state %" PRIu64
 		" bytes", d->instance_id, d->data_bytes, d->buffers, d->config_bytes);
-	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids))
-		fprintf(out, ", PCI %04x:%04x subsystem %04x:%04x class %06x rev %02x", ids.vendor, ids.device,
-			ids.subsystem_vendor, ids.subsystem, ids.class_code, ids.revision);
+	print_pci_text(out, d->config_head, d->config_head_len);
 	putc('\n', out);
 }
 
@@ -411,20 +423,13 @@ static void print_channel_json(FILE *out, const char *name, const struct qemu_mu
 static void print_mf_device_json(FILE *out, const char *name, const struct qemu_multifd_device *d)
 {
 	struct json_object *doc = new_doc("qemu_multifd_device", name);
-	struct qemu_pci_ids ids;
 
 	vmt_json_add_str(doc, "idstr", d->idstr);
 	vmt_json_add_u64(doc, "instance_id", d->instance_id);
 	vmt_json_add_u64(doc, "buffers", d->buffers);
 	vmt_json_add_u64(doc, "data_bytes", d->data_bytes);
 	vmt_json_add_u64(doc, "config_bytes", d->config_bytes);
-	if (cat_qemu_pci_ids(d->config_head, d->config_head_len, &ids)) {
-		vmt_json_add_u64(doc, "pci_vendor", ids.vendor);
-		vmt_json_add_u64(doc, "pci_device", ids.device);
-	} else {
-		vmt_json_add_null(doc, "pci_vendor");
-		vmt_json_add_null(doc, "pci_device");
-	}
+	add_pci_json(doc, d->config_head, d->config_head_len, false);
 	vmt_json_emit(out, doc);
 }
 
