@@ -123,7 +123,7 @@ compile_line() {
 		esac
 	done < <(find tests bench -name '*.mig')
 	grep -q '^\.BR \.vms ,$' man/migstream.5
-	grep -q 'QEMU.*\.mig' man/migstream.5
+	grep -q '^\.BR \.mig \.$' man/migstream.5
 	grep -qE '^!:ext[[:space:]]+vms$' data/migstream.magic
 	[ -z "$(find tests/vectors -name '*.mgs')" ]
 }
