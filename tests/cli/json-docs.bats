@@ -113,11 +113,11 @@ check_json() {
 	# a command, subsections: not in the test layout; the keys of every row kind that is
 	qemu-mkstream -m >flux-é.mig
 	migstream-cat --json flux-é.mig >qemu.json
-	qemu-mkstream -s /dev/null -i 'périph-é/vfio' >vide.mig
-	migstream-cat --json vide.mig >>qemu.json
+	qemu-mkstream -s /dev/null -i 'périph-é/vfio' >qemu-vide.mig
+	migstream-cat --json qemu-vide.mig >>qemu.json
 	# a main channel with its multifd channels
-	qemu-mkstream -M canal-é >principal.mig
-	migstream-cat --json principal.mig canal-é0 canal-é1 >>qemu.json
+	qemu-mkstream -M canal-é >qemu-principal.mig
+	migstream-cat --json qemu-principal.mig canal-é0 canal-é1 >>qemu.json
 	head -c 12500 flux-é.mig >coupé.mig
 	run migstream-cat --json coupé.mig
 	[ "$status" -eq 4 ]

@@ -546,8 +546,8 @@ held() { # DEV KEY: a key of DEV's state file as the VMM held it
 
 # What README's QEMU recipes start from: QEMU's stream of a device whose
 # bytes are what 0000:3b:00.1 (vfio0, seed 11) saved, laid out as QEMU 10.0
-# lays it out ($VMT_TMP/in/q.mig), and the same with its complete phase on
-# two multifd channels ($VMT_TMP/in-mf/: q.mig, mf0.bin, mf1.bin).
+# lays it out ($VMT_TMP/in/qemu.mig), and the same with its complete phase on
+# two multifd channels ($VMT_TMP/in-mf/: qemu.mig, mf0.bin, mf1.bin).
 qemu_inputs() {
 	local tool
 	for tool in qemu-mkstream vfio-mig-save vfio-mig-load migstream-cat; do
@@ -557,8 +557,8 @@ qemu_inputs() {
 	(cd "$VMT_TMP/in" &&
 		"$SIM_RUN" --state-dir "$VMT_TMP/sim-in" "${DEVICES[@]}" -- vfio-mig-save -q -d 0000:3b:00.1 -o vm1.vms &&
 		migstream-cat --extract=0 vm1.vms >dev.state &&
-		qemu-mkstream -s dev.state -p 65536 -m >q.mig &&
-		cd "$VMT_TMP/in-mf" && qemu-mkstream -s ../in/dev.state -p 65536 -M mf >q.mig &&
+		qemu-mkstream -s dev.state -p 65536 -m >qemu.mig &&
+		cd "$VMT_TMP/in-mf" && qemu-mkstream -s ../in/dev.state -p 65536 -M mf >qemu.mig &&
 		mv mf0 mf0.bin && mv mf1 mf1.bin)
 }
 
@@ -571,15 +571,15 @@ qemu_replayed() {
 
 @test "recipe: a QEMU migration captured with exec:tee on its way to the destination" {
 	qemu_inputs
-	recipe_run --stdin "$VMT_TMP/in/q.mig" 'tee q.mig | nc dst 4444'
+	recipe_run --stdin "$VMT_TMP/in/qemu.mig" 'tee qemu.mig | nc dst 4444'
 	recipe_ok
-	cmp "$VMT_TMP/in/q.mig" "$W/q.mig"
-	cmp "$VMT_TMP/in/q.mig" "$W/nc-dst-4444"
+	cmp "$VMT_TMP/in/qemu.mig" "$W/qemu.mig"
+	cmp "$VMT_TMP/in/qemu.mig" "$W/nc-dst-4444"
 }
 
 @test "recipe: a QEMU capture listed, verified, its device's bytes taken out and replayed into a spare device" {
 	qemu_inputs
-	recipe_run --input "$VMT_TMP/in/q.mig" 'migstream-cat q.mig                          # every section, then a summary'
+	recipe_run --input "$VMT_TMP/in/qemu.mig" 'migstream-cat qemu.mig                       # every section, then a summary'
 	recipe_ok
 	local out
 	out=$(recipe_stdout)
@@ -593,19 +593,19 @@ qemu_replayed() {
 
 @test "recipe: a QEMU migration replayed live into a spare device through exec:, a copy kept" {
 	qemu_inputs
-	recipe_run --stdin "$VMT_TMP/in/q.mig" 'tee q.mig | migstream-cat --from-qemu | vfio-mig-load -v -d 0000:af:00.1'
+	recipe_run --stdin "$VMT_TMP/in/qemu.mig" 'tee qemu.mig | migstream-cat --from-qemu | vfio-mig-load -v -d 0000:af:00.1'
 	recipe_ok
-	cmp "$VMT_TMP/in/q.mig" "$W/q.mig"
+	cmp "$VMT_TMP/in/qemu.mig" "$W/qemu.mig"
 	qemu_replayed
 }
 
 @test "recipe: a multifd QEMU migration's captures replayed into a spare device" {
 	qemu_inputs
 	local f in=()
-	for f in q.mig mf0.bin mf1.bin; do
+	for f in qemu.mig mf0.bin mf1.bin; do
 		in+=(--input "$VMT_TMP/in-mf/$f")
 	done
-	recipe_run "${in[@]}" 'migstream-cat --from-qemu q.mig mf0.bin mf1.bin | vfio-mig-load -v -d 0000:af:00.1'
+	recipe_run "${in[@]}" 'migstream-cat --from-qemu qemu.mig mf0.bin mf1.bin | vfio-mig-load -v -d 0000:af:00.1'
 	recipe_ok
 	qemu_replayed
 }
