@@ -263,10 +263,10 @@ struct qemu_event {
 
 /*
  * Most bytes a pipe may still hold when the vmdesc is needed (default
- * tail_cap): they are buffered whole. The reader's own 1 MiB buffer is
- * there anyway. FULL sections before the RAM (QEMU's early_setup devices,
- * virtio-mem) would need the RAM buffered too: read such a stream from a
- * file.
+ * tail_cap): they are buffered whole (-ENOBUFS beyond). FULL sections
+ * before the RAM (QEMU's early_setup devices, virtio-mem) would need the
+ * RAM buffered too: read such a stream from a file. Memory is otherwise
+ * the reader's 1 MiB buffer and its tables (QEMU_STREAM_MAX_SECTIONS).
  */
 #define QEMU_STREAM_TAIL_CAP (64u << 20)
 /* Largest vmdesc accepted (default vmdesc_cap). */

@@ -8,6 +8,7 @@
  * error must name. With --write-seeds DIR it writes the streams it builds
  * (the fuzz target's seed corpus).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -1189,13 +1190,13 @@ static void test_multifd_channel_checks(void)
  * for this VM and this device is checked.
  */
 static const struct golden {
-	const char *name;
+	const char *name; /* the capture's file name up to its extension */
 	unsigned int command, init_data_sent;
 } goldens[] = {
-	{ "qemu10-mtty-file.mig", 1, 0 },
-	{ "qemu10-mtty-exec.mig", 1, 0 },
+	{ "qemu10-mtty-file", 1, 0 },
+	{ "qemu10-mtty-exec", 1, 0 },
 	/* OPEN_RETURN_PATH, PING, SWITCHOVER_START */
-	{ "qemu10-mtty-switchover-ack.mig", 3, 1 },
+	{ "qemu10-mtty-switchover-ack", 3, 1 },
 };
 
 static const char *vectors_dir(void)
@@ -1205,15 +1206,12 @@ static const char *vectors_dir(void)
 	return env ? env : QEMU_VECTORS_DIR;
 }
 
-static bool load_vector(const char *name, struct qb *b)
+static bool load_path(const char *path, struct qb *b)
 {
-	char path[4096];
 	struct stat st;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), "%s/%s", vectors_dir(), name);
 	*b = (struct qb){ 0 };
-	f = fopen(path, "r");
 	if (!f || fstat(fileno(f), &st)) {
 		if (f)
 			fclose(f);
@@ -1223,6 +1221,37 @@ static bool load_vector(const char *name, struct qb *b)
 	b->len = fread(b->p, 1, (size_t)st.st_size, f);
 	fclose(f);
 	return true;
+}
+
+/*
+ * The n-th capture (by name order) whose file name is name "." anything and
+ * whose first bytes are a kind channel: the captures are told by content,
+ * whatever their extension (a switchover-ack capture's return path has the
+ * same name and is no channel).
+ */
+static bool load_vector(const char *name, enum qemu_channel_kind kind, unsigned int n, struct qb *b)
+{
+	struct dirent **list;
+	char path[4096];
+	int count = scandir(vectors_dir(), &list, NULL, alphasort);
+	bool found = false;
+
+	*b = (struct qb){ 0 };
+	for (int i = 0; i < count; i++) {
+		const char *e = list[i]->d_name;
+
+		snprintf(path, sizeof(path), "%s/%s", vectors_dir(), e);
+		if (!found && !strncmp(e, name, strlen(name)) && e[strlen(name)] == '.' && load_path(path, b)) {
+			if (qemu_channel_probe(b->p, b->len) == kind && !n--)
+				found = true;
+			else
+				qb_free(b);
+		}
+		free(list[i]);
+	}
+	if (count >= 0)
+		free(list);
+	return found;
 }
 
 static void check_golden(const struct golden *g, const struct result *res, size_t size)
@@ -1288,7 +1317,7 @@ static void test_golden_streams(void)
 	for (size_t i = 0; i < ARRAY_SIZE(goldens); i++) {
 		const struct golden *g = &goldens[i];
 
-		if (!load_vector(g->name, &b)) {
+		if (!load_vector(g->name, QEMU_CHANNEL_MAIN, 0, &b)) {
 			printf("#   %s: missing\n", g->name);
 			unit_current_failed = 1;
 			continue;
@@ -1327,7 +1356,7 @@ static void test_golden_damaged(void)
 
 	if (!have_vectors())
 		return;
-	if (!load_vector(goldens[0].name, &b)) {
+	if (!load_vector(goldens[0].name, QEMU_CHANNEL_MAIN, 0, &b)) {
 		unit_current_failed = 1;
 		return;
 	}
@@ -1361,14 +1390,13 @@ static void test_golden_multifd(void)
 
 	if (!have_vectors())
 		return;
-	if (!load_vector("qemu10-mtty-multifd.0", &main_ch) || !load_vector("qemu10-mtty-multifd.1", &ch[0]) ||
-	    !load_vector("qemu10-mtty-multifd.2", &ch[1])) {
+	if (!load_vector("qemu10-mtty-multifd", QEMU_CHANNEL_MAIN, 0, &main_ch) ||
+	    !load_vector("qemu10-mtty-multifd", QEMU_CHANNEL_MULTIFD, 0, &ch[0]) ||
+	    !load_vector("qemu10-mtty-multifd", QEMU_CHANNEL_MULTIFD, 1, &ch[1])) {
 		printf("#   multifd captures missing\n");
 		unit_current_failed = 1;
 		return;
 	}
-	CHECK_EQ(qemu_channel_probe(main_ch.p, main_ch.len), QEMU_CHANNEL_MAIN);
-	CHECK_EQ(qemu_channel_probe(ch[0].p, ch[0].len), QEMU_CHANNEL_MULTIFD);
 	read_mem(&main_ch, main_ch.len, 0, NULL, &res);
 	CHECK_EQ(res.ret, 0);
 	CHECK_EQ(res.rows[QEMU_SEC_FULL], 30);
@@ -1395,7 +1423,7 @@ static void test_golden_multifd(void)
 /* QEMU 10.0.2 with multifd, captured on the host: RAM only (tests/vectors/qemu-host). */
 static void test_host_multifd(void)
 {
-	static const char *const names[] = { "multifd-ch0.mig", "multifd-ch1.mig" };
+	static const char *const names[] = { "multifd-ch0.qemu", "multifd-ch1.qemu" };
 	const struct qemu_multifd_channel *c[2];
 	struct qemu_multifd *m;
 	struct qemu_multifd_event ev;
@@ -1405,7 +1433,7 @@ static void test_host_multifd(void)
 	int fd[2], ret, fdm;
 	struct qemu_stream *r;
 
-	snprintf(path, sizeof(path), "%s/multifd-main.mig", QEMU_HOST_VECTORS_DIR);
+	snprintf(path, sizeof(path), "%s/multifd-main.qemu", QEMU_HOST_VECTORS_DIR);
 	fdm = open(path, O_RDONLY);
 	CHECK(fdm >= 0 && !fstat(fdm, &st));
 	if (fdm < 0)
