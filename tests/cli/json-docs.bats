@@ -107,6 +107,29 @@ check_json() {
 	[ "$(tail -1 cat.json | jq -r '"\(.type) \(.ok) \(.error.errno) \(.error.exit_code) \(.file)"')" = "error false EBADMSG 4 cut-é.vms" ]
 }
 
+@test "json: migstream-cat on QEMU streams: sections, devices, summary, the error line, names in UTF-8" {
+	vmt_require_tool migstream-cat
+	vmt_require_tool qemu-mkstream
+	# a command, subsections: not in the test layout; the keys of every row kind that is
+	qemu-mkstream -m >flux-é.mig
+	migstream-cat --json flux-é.mig >qemu.json
+	qemu-mkstream -s /dev/null -i 'périph-é/vfio' >qemu-vide.mig
+	migstream-cat --json qemu-vide.mig >>qemu.json
+	# a main channel with its multifd channels
+	qemu-mkstream -M canal-é >qemu-principal.mig
+	migstream-cat --json qemu-principal.mig canal-é0 canal-é1 >>qemu.json
+	head -c 12500 flux-é.mig >coupé.mig
+	run migstream-cat --json coupé.mig
+	[ "$status" -eq 4 ]
+	printf '%s\n' "$output" | grep '^{' >>qemu.json
+	check_json migstream-cat migstream-cat/1 qemu.json
+	grep -q '"file": "flux-é.mig"' qemu.json
+	grep -q '"idstr": "périph-é/vfio"' qemu.json
+	grep -q '"channel": "canal-é0"' qemu.json
+	[ "$(jq -r '.type' qemu.json | sort -u | tr '\n' ,)" = error,qemu_multifd_channel,qemu_multifd_device,qemu_section,qemu_summary,qemu_vfio_device, ]
+	[ "$(tail -1 qemu.json | jq -r '"\(.type) \(.ok) \(.error.errno) \(.error.exit_code) \(.file)"')" = "error false EBADMSG 4 coupé.mig" ]
+}
+
 @test "json: vfio-precopy-info device, samples, estimate and the error line" {
 	vmt_require_tool vfio-precopy-info
 	sim --device vfio0,size=96K,precopy-initial=48K -- \

@@ -44,6 +44,12 @@ setup() {
 		exec sh -c "$*"
 	EOF
 	chmod +x "$VMT_TMP/bin/ssh"
+	# nc HOST PORT: the connection's bytes, kept in $HOME/nc-HOST-PORT
+	cat >"$VMT_TMP/bin/nc" <<-'EOF'
+		#!/bin/sh
+		exec cat >"$HOME/nc-$1-$2"
+	EOF
+	chmod +x "$VMT_TMP/bin/nc"
 	# read by every non-interactive bash; acts only in a recipe's scripts
 	cat >"$VMT_TMP/recipe-env" <<-'EOF'
 		case $0 in */recipes/*/[0-9]-*.sh) ;; *) return 0 ;; esac
@@ -136,10 +142,12 @@ DEVICES=(
 #   --in-srcdir          run in the source tree (the recipe says so), no
 #                        simulator around it (it starts its own)
 #   --iommu SPEC         the simulated IOMMU's settings (tests/sim/README)
+#   --stdin FILE         the recipe's standard input (what QEMU's exec: gives)
 recipe_run() {
-	local interrupt= inputs=() cwd= wrap=("$SIM_RUN" --state-dir "$VMT_TMP/sim" "${DEVICES[@]}")
+	local interrupt= inputs=() cwd= stdin= wrap=("$SIM_RUN" --state-dir "$VMT_TMP/sim" "${DEVICES[@]}")
 	while [ "${1:0:2}" = -- ]; do
 		case $1 in
+		--stdin) stdin=$2; shift 2 ;;
 		--interrupt) interrupt=$2; shift 2 ;;
 		--iommu) wrap+=(--iommu "$2"); shift 2 ;;
 		--input) inputs+=("$2"); shift 2 ;;
@@ -158,7 +166,7 @@ recipe_run() {
 	for dir in $dirs; do
 		cp "$dir"/[0-9]-*.sh "$W/"
 		(cd "${cwd:-$W}" && HOME="$W" TMPDIR="$W/tmp" PATH="$VMT_TMP/bin:$PATH" \
-			BASH_ENV="$VMT_TMP/recipe-env" RECIPE_FAILED="$W/failed" \
+			BASH_ENV="$VMT_TMP/recipe-env" RECIPE_FAILED="$W/failed" RECIPE_STDIN="$stdin" \
 			"${wrap[@]}" bash -c "$(declare -f recipe_parts); recipe_parts '$dir' '$W' '$interrupt'")
 	done
 	# shellcheck disable=SC2046,SC2086 # one directory a line, no spaces
@@ -169,6 +177,7 @@ recipe_run() {
 # ones in the background (a destination waits for its source).
 recipe_parts() {
 	local dir=$1 out=$2 interrupt=$3 parts part base pids=() i=0
+	[ -z "${RECIPE_STDIN:-}" ] || exec <"$RECIPE_STDIN"
 	parts=("$dir"/[0-9]-*.sh)
 	for part in "${parts[@]}"; do
 		i=$((i + 1))
@@ -535,6 +544,72 @@ held() { # DEV KEY: a key of DEV's state file as the VMM held it
 	migstream-cat --verify "$W/dev0.vms" >/dev/null
 	migstream-cat --verify "$W/vm1.z.vms" >/dev/null
 	grep -qE '^ *dirty +0x' "$W/1-here.out"
+}
+
+# What README's QEMU recipes start from: QEMU's stream of a device whose
+# bytes are what 0000:3b:00.1 (vfio0, seed 11) saved, laid out as QEMU 10.0
+# lays it out ($VMT_TMP/in/qemu.mig), and the same with its complete phase on
+# two multifd channels ($VMT_TMP/in-mf/: qemu.mig, mf0.bin, mf1.bin).
+qemu_inputs() {
+	local tool
+	for tool in qemu-mkstream vfio-mig-save vfio-mig-load migstream-cat; do
+		vmt_require_tool "$tool"
+	done
+	mkdir -p "$VMT_TMP/in" "$VMT_TMP/in-mf"
+	(cd "$VMT_TMP/in" &&
+		"$SIM_RUN" --state-dir "$VMT_TMP/sim-in" "${DEVICES[@]}" -- vfio-mig-save -q -d 0000:3b:00.1 -o vm1.vms &&
+		migstream-cat --extract=0 vm1.vms >dev.state &&
+		qemu-mkstream -s dev.state -p 65536 -m >qemu.mig &&
+		cd "$VMT_TMP/in-mf" && qemu-mkstream -s ../in/dev.state -p 65536 -M mf >qemu.mig &&
+		mv mf0 mf0.bin && mv mf1 mf1.bin)
+}
+
+# 0000:af:00.1 (vfio2) holds exactly what 0000:3b:00.1 saved, and runs.
+qemu_replayed() {
+	[ "$(st vfio2 load_verified)" = ok ] || { echo "vfio2: load_verified $(st vfio2 load_verified)"; false; }
+	[ "$(st vfio2 load_digest)" = "$(sed -n 's/^save_digest=//p' "$VMT_TMP/sim-in/vfio0.state")" ]
+	[ "$(st vfio2 last_state)" = RUNNING ] || { echo "vfio2: left $(st vfio2 last_state)"; false; }
+}
+
+@test "recipe: a QEMU migration captured with exec:tee on its way to the destination" {
+	qemu_inputs
+	recipe_run --stdin "$VMT_TMP/in/qemu.mig" 'tee qemu.mig | nc dst 4444'
+	recipe_ok
+	cmp "$VMT_TMP/in/qemu.mig" "$W/qemu.mig"
+	cmp "$VMT_TMP/in/qemu.mig" "$W/nc-dst-4444"
+}
+
+@test "recipe: a QEMU capture listed, verified, its device's bytes taken out and replayed into a spare device" {
+	qemu_inputs
+	recipe_run --input "$VMT_TMP/in/qemu.mig" 'migstream-cat qemu.mig                       # every section, then a summary'
+	recipe_ok
+	local out
+	out=$(recipe_stdout)
+	grep -qE '^ +[0-9]+ +[0-9]+ PART +9 0000:00:01\.0/vfio ' <<<"$out" || { recipe_show; false; }
+	grep -qx '    init marks    1 (DEV_INIT_DATA_SENT)' <<<"$out" || { recipe_show; false; }
+	cmp "$VMT_TMP/in/dev.state" "$W/dev.state"
+	qemu_replayed
+	# -v: the load said what it did
+	grep -q 'vfio-mig-load' "$W/1-here.err" || { recipe_show; false; }
+}
+
+@test "recipe: a QEMU migration replayed live into a spare device through exec:, a copy kept" {
+	qemu_inputs
+	recipe_run --stdin "$VMT_TMP/in/qemu.mig" 'tee qemu.mig | migstream-cat --from-qemu | vfio-mig-load -v -d 0000:af:00.1'
+	recipe_ok
+	cmp "$VMT_TMP/in/qemu.mig" "$W/qemu.mig"
+	qemu_replayed
+}
+
+@test "recipe: a multifd QEMU migration's captures replayed into a spare device" {
+	qemu_inputs
+	local f in=()
+	for f in qemu.mig mf0.bin mf1.bin; do
+		in+=(--input "$VMT_TMP/in-mf/$f")
+	done
+	recipe_run "${in[@]}" 'migstream-cat --from-qemu qemu.mig mf0.bin mf1.bin | vfio-mig-load -v -d 0000:af:00.1'
+	recipe_ok
+	qemu_replayed
 }
 
 @test "recipe: the simulator from the source tree: save | load, load_verified ok" {

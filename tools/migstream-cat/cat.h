@@ -19,6 +19,7 @@ enum cat_mode {
 	CAT_MODE_RECOMPRESS,  /* a stream in, the same stream re-encoded out */
 	CAT_MODE_MERGE,	      /* the channels of a set in, one whole stream out */
 	CAT_MODE_SPLIT,	      /* one stream in, the channels of a new set out */
+	CAT_MODE_FROM_QEMU,   /* QEMU's stream (and multifd channels) in, a migstream out */
 };
 
 struct cat_opts {

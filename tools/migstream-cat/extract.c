@@ -12,6 +12,7 @@
 #include "common/textescape.h"
 #include "extract.h"
 #include "output.h"
+#include "qemu-set.h"
 #include "scan.h"
 
 struct extract_ctx {
@@ -109,6 +110,9 @@ int cat_extract_inputs(const struct cat_opts *o)
 	struct migstream_reader_opts ropts = { 0 };
 	struct extract_ctx ctx = { .name = o->extract_name, .device = o->extract_device };
 
+	/* QEMU's main channel and its multifd channels: one migration */
+	if (cat_qemu_inputs_are_set(o))
+		return cat_qemu_set_run(o);
 	for (int i = 0; i < o->ninputs; i++) {
 		int rc = cat_scan(o, o->inputs[i], &ropts, &ops, &ctx);
 

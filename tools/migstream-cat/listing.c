@@ -19,6 +19,7 @@
 #include "describe.h"
 #include "listing.h"
 #include "output.h"
+#include "qemu-set.h"
 #include "reply.h"
 #include "scan.h"
 #include "summary.h"
@@ -182,6 +183,9 @@ int cat_list_inputs(const struct cat_opts *o)
 	struct list_ctx *ctx;
 	int status = VMT_EXIT_OK;
 
+	/* QEMU's main channel and its multifd channels: one migration */
+	if (o->mode != CAT_MODE_PASSTHROUGH && cat_qemu_inputs_are_set(o))
+		return cat_qemu_set_run(o);
 	/* The summary tracks many devices: keep it off the stack. */
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {

@@ -17,13 +17,15 @@
 #include "convert.h"
 #include "extract.h"
 #include "listing.h"
+#include "qemu-cat.h"
 #include "options.h"
 
 /* Modes whose output is a stream or raw state, not text. */
 static bool writes_binary(enum cat_mode mode)
 {
 	return mode == CAT_MODE_PASSTHROUGH || mode == CAT_MODE_EXTRACT || mode == CAT_MODE_WRAP ||
-	       mode == CAT_MODE_RECOMPRESS || mode == CAT_MODE_MERGE || mode == CAT_MODE_SPLIT;
+	       mode == CAT_MODE_RECOMPRESS || mode == CAT_MODE_MERGE || mode == CAT_MODE_SPLIT ||
+	       mode == CAT_MODE_FROM_QEMU;
 }
 
 /* A terminal refused, as input or as binary output: a usage matter (exit 2). */
@@ -61,6 +63,8 @@ static int run(const struct cat_opts *o)
 		return cat_merge(o);
 	case CAT_MODE_SPLIT:
 		return cat_split(o);
+	case CAT_MODE_FROM_QEMU:
+		return cat_from_qemu(o);
 	default:
 		/* The listing (text or JSON): `migstream-cat f | head -1` ends quietly. */
 		if (o->mode == CAT_MODE_LIST)

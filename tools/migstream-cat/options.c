@@ -41,6 +41,7 @@ enum {
 	OPT_MERGE,
 	OPT_SPLIT,
 	OPT_REORDER_BUFFER,
+	OPT_FROM_QEMU,
 };
 
 static const struct poptOption options[] = {
@@ -65,6 +66,7 @@ static const struct poptOption options[] = {
 	{ "merge", '\0', POPT_ARG_NONE, NULL, OPT_MERGE, NULL, NULL },
 	{ "split", '\0', POPT_ARG_STRING, NULL, OPT_SPLIT, NULL, NULL },
 	{ "reorder-buffer", '\0', POPT_ARG_STRING, NULL, OPT_REORDER_BUFFER, NULL, NULL },
+	{ "from-qemu", '\0', POPT_ARG_NONE, NULL, OPT_FROM_QEMU, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -81,8 +83,11 @@ static void usage(void)
 	       " %1$s --recompress=LEVEL|none [FILE] > STREAM\n"
 	       " %1$s --merge [-o OUT] CHANNEL...\n"
 	       " %1$s --split=N -o OUT%%u [FILE]\n"
+	       " %1$s --from-qemu [QEMUFILE [MULTIFD...]] > STREAM\n"
 	       "\n"
 	       "List, check and convert migstreams (FILE '-' or none: standard input).\n"
+	       "QEMU's own migration streams are recognised by their magic and listed,\n"
+	       "verified and extracted (--extract=IDSTR or a section id) as well.\n"
 	       "\n"
 	       "Modes (default: a listing of every record and a summary):\n"
 	       "     --verify                check the whole stream; exit status only\n"
@@ -93,6 +98,8 @@ static void usage(void)
 	       "     --recompress=LEVEL|none the same stream, compressed with zstd LEVEL\n"
 	       "     --merge                 the channels of a set in, one whole stream out\n"
 	       "     --split=N               one stream in, N channels of a new set out\n"
+	       "     --from-qemu             QEMU's stream (and its multifd channels) in,\n"
+	       "                             a migstream of its VFIO devices out\n"
 	       "\n"
 	       "Listing:\n"
 	       "     --json                  JSON lines: one object per record, then a summary\n"
@@ -289,6 +296,9 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 			if (o->reorder_limit < MIGSTREAM_MAX_PAYLOAD)
 				vmt_usage_error("invalid --reorder-buffer argument: '%s' (at least %uM: one record)",
 						arg, MIGSTREAM_MAX_PAYLOAD >> 20);
+			break;
+		case OPT_FROM_QEMU:
+			set_mode(o, CAT_MODE_FROM_QEMU, "--from-qemu");
 			break;
 		case OPT_COMPRESS:
 			compress = true;

@@ -10,10 +10,12 @@
 
 #include "common/exitcodes.h"
 #include "common/failure.h"
+#include "common/fdio.h"
 #include "common/json-doc.h"
 #include "common/log.h"
 #include "common/progress.h"
 #include "fields.h"
+#include "qemu-cat.h"
 #include "scan.h"
 
 #define STDIN_NAME "<stdin>"
@@ -62,7 +64,7 @@ void cat_close_input(int fd)
 }
 
 /* An error as one line: said on stderr, and with --json also as the last JSON line. */
-static void report_line(const struct cat_opts *o, const struct cat_stream *s, int err, const char *line)
+void cat_report_line(const struct cat_opts *o, const struct cat_stream *s, int err, const char *line)
 {
 	vmt_err("%s", line);
 	if (o->json) {
@@ -90,7 +92,7 @@ static void report_reader_error(const struct cat_opts *o, const struct cat_strea
 		snprintf(line, sizeof(line), "%s: %s", s->name, msg);
 	else
 		snprintf(line, sizeof(line), "%s: read error: %s", s->name, msg);
-	report_line(o, s, err, line);
+	cat_report_line(o, s, err, line);
 }
 
 int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const struct migstream_record *rec,
@@ -100,7 +102,7 @@ int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const s
 
 	snprintf(line, sizeof(line), "%s: record %u (%s) at byte %llu: %s", s->name, rec->seq,
 		 migstream_record_type_name(rec->type), (unsigned long long)rec->offset, why);
-	report_line(o, s, -EBADMSG, line);
+	cat_report_line(o, s, -EBADMSG, line);
 	return VMT_EXIT_BADDATA;
 }
 
@@ -111,12 +113,25 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 	struct vmt_progress prog;
 	uint64_t size;
 	struct migstream_record rec;
+	struct cat_head head;
 	int rc, status = VMT_EXIT_OK;
 
 	s.fd = cat_open_input(path, &s.name);
 	if (s.fd < 0)
 		return VMT_EXIT_FAILURE;
-	rc = migstream_reader_new(&s.reader, s.fd, s.name, ropts);
+	/* QEMU's own stream is told by its magic: no option needed. */
+	cat_head_read(s.fd, &head);
+	if (cat_head_is_qemu(&head)) {
+		status = cat_qemu_scan(o, &s, &head);
+		cat_close_input(s.fd);
+		return status;
+	}
+	if (head.consumed) {
+		rc = migstream_reader_new_cb(&s.reader, cat_head_replay, &head, s.name, ropts);
+		vmt_grow_pipe(s.fd);
+	} else {
+		rc = migstream_reader_new(&s.reader, s.fd, s.name, ropts);
+	}
 	if (rc < 0) {
 		/* No reader, so no message from it: say what we know. */
 		if (rc == -EBADMSG)
