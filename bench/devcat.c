@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = vmt_mig_query(dev);
 	if (rc == 0)
-		rc = vmt_mig_set_state(dev, save ? VFIO_DEVICE_STATE_STOP_COPY : VFIO_DEVICE_STATE_RESUMING);
+		rc = vmt_mig_set_state(dev, save ? VFIO_DEVICE_STATE_STOP_COPY
+						 : VFIO_DEVICE_STATE_RESUMING);
 	if (rc == 0)
 		rc = save ? copy_out(dev, buf) : copy_in(dev, buf);
 	if (rc == 0)

@@ -116,7 +116,8 @@ struct encoded {
 	size_t npieces;
 };
 
-static int encode_pieces(const uint64_t *bitmap, uint64_t words, uint64_t piece_words, struct encoded *e)
+static int encode_pieces(const uint64_t *bitmap, uint64_t words, uint64_t piece_words,
+			 struct encoded *e)
 {
 	size_t at = 0;
 
@@ -133,8 +134,8 @@ static int encode_pieces(const uint64_t *bitmap, uint64_t words, uint64_t piece_
 
 		bm->page_size = 4096;
 		bm->page_count = n * 64;
-		len = dirty_bitmap_encode(bitmap + done, n * 64, e->bytes + at, n * 8, &bm->encoding,
-					  &bm->dirty_count);
+		len = dirty_bitmap_encode(bitmap + done, n * 64, e->bytes + at, n * 8,
+					  &bm->encoding, &bm->dirty_count);
 		if (len < 0)
 			return (int)len;
 		bm->bits = e->bytes + at;
@@ -147,7 +148,8 @@ static int encode_pieces(const uint64_t *bitmap, uint64_t words, uint64_t piece_
 static int decode_once(const struct encoded *e, uint64_t *out, uint64_t words, uint64_t piece_words)
 {
 	for (size_t i = 0; i < e->npieces; i++) {
-		int ret = dirty_bitmap_decode(&e->pieces[i], out + i * piece_words, words - i * piece_words);
+		int ret = dirty_bitmap_decode(&e->pieces[i], out + i * piece_words,
+					      words - i * piece_words);
 
 		if (ret)
 			return ret;
@@ -199,9 +201,10 @@ static int write_file(const char *path, const void *buf, size_t len)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: dirty-bench [--bitmap-mib N] [--piece-mib N] [--repeat N]\n"
-		     "Bitmap scan/encode/decode GB/s and stream size at 1%%, 10%%, 100%% dirty pages,\n"
-		     "beside cat and memcpy of the same raw bitmap bytes.\n");
+	fprintf(out,
+		"Usage: dirty-bench [--bitmap-mib N] [--piece-mib N] [--repeat N]\n"
+		"Bitmap scan/encode/decode GB/s and stream size at 1%%, 10%%, 100%% dirty pages,\n"
+		"beside cat and memcpy of the same raw bitmap bytes.\n");
 }
 
 int main(int argc, char **argv)
@@ -329,14 +332,15 @@ int main(int argc, char **argv)
 		}
 		/* a figure for a codec that loses pages would be worthless */
 		if (memcmp(copy, bitmap, bytes) != 0) {
-			fprintf(stderr, "dirty-bench: decoded bitmap differs at %u%% dirty\n", percents[d]);
+			fprintf(stderr, "dirty-bench: decoded bitmap differs at %u%% dirty\n",
+				percents[d]);
 			return 1;
 		}
 		free(enc.pieces);
 		free(enc.bytes);
-		printf("%5u%% %12" PRIu64 " %10.2f %12.2f %12.2f %14" PRIu64 " %7.1f%%\n", percents[d], dirty,
-		       gbps(bytes, best_scan), gbps(bytes, best_encode), gbps(bytes, best_decode), stream,
-		       100.0 * (double)stream / (double)bytes);
+		printf("%5u%% %12" PRIu64 " %10.2f %12.2f %12.2f %14" PRIu64 " %7.1f%%\n",
+		       percents[d], dirty, gbps(bytes, best_scan), gbps(bytes, best_encode),
+		       gbps(bytes, best_decode), stream, 100.0 * (double)stream / (double)bytes);
 	}
 	free(bitmap);
 	free(copy);

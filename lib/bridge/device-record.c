@@ -8,13 +8,17 @@
 #include "bridge/device-record.h"
 
 /* Every name a device may have fits the record's field, whole. */
-_Static_assert(VMT_DEVICE_NAME_MAX <= MIGSTREAM_MAX_STRING, "device names must fit a DEVICE record");
-_Static_assert(sizeof(((struct vmt_device *)0)->driver) <= sizeof(((struct migstream_device *)0)->driver),
+_Static_assert(VMT_DEVICE_NAME_MAX <= MIGSTREAM_MAX_STRING,
+	       "device names must fit a DEVICE record");
+_Static_assert(sizeof(((struct vmt_device *)0)->driver) <=
+		       sizeof(((struct migstream_device *)0)->driver),
 	       "driver names must fit a DEVICE record");
-_Static_assert(sizeof(((struct vmt_device *)0)->mdev_type) <= sizeof(((struct migstream_device *)0)->mdev_type),
+_Static_assert(sizeof(((struct vmt_device *)0)->mdev_type) <=
+		       sizeof(((struct migstream_device *)0)->mdev_type),
 	       "mdev types must fit a DEVICE record");
 
-void vmt_device_fill_record(const struct vmt_device *dev, uint32_t index, struct migstream_device *rec)
+void vmt_device_fill_record(const struct vmt_device *dev, uint32_t index,
+			    struct migstream_device *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->index = index;

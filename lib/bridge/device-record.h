@@ -17,6 +17,7 @@
  * identity and migration flags; stop_copy_size is left to the caller
  * (MIGSTREAM_SIZE_UNKNOWN here).
  */
-void vmt_device_fill_record(const struct vmt_device *dev, uint32_t index, struct migstream_device *rec);
+void vmt_device_fill_record(const struct vmt_device *dev, uint32_t index,
+			    struct migstream_device *rec);
 
 #endif

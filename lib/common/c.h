@@ -19,7 +19,6 @@
 /* A function that never returns (it exits): callers need no return after it. */
 #define VMT_NORETURN __attribute__((noreturn))
 
-
 /*
  * 0, or a compile error when a is a pointer rather than an array: ARRAY_SIZE
  * of a pointer (an array parameter, a buffer from malloc) would quietly give
@@ -35,9 +34,9 @@
  * The struct that holds member at ptr, for a callback that gets a pointer to
  * an embedded member; ptr must point to member's type.
  */
-#define container_of(ptr, type, member)                                          \
-	({                                                                       \
-		const __typeof__(((type *)0)->member) *vmt_member_ptr_ = (ptr);  \
+#define container_of(ptr, type, member)                                             \
+	({                                                                          \
+		const __typeof__(((type *)0)->member) *vmt_member_ptr_ = (ptr);     \
 		(type *)(void *)((char *)vmt_member_ptr_ - offsetof(type, member)); \
 	})
 

@@ -27,7 +27,7 @@ static struct {
 	const char **argv; /* argv as popt sees it */
 	char **owned;	   /* every string allocated for the tools */
 	size_t nowned, cap;
-	const char *arg;   /* the current option's argument */
+	const char *arg; /* the current option's argument */
 } cli;
 
 static void out_of_memory(void)
@@ -75,13 +75,15 @@ static bool takes_argument(const struct poptOption *o)
 {
 	unsigned int type = o->argInfo & POPT_ARG_MASK;
 
-	return type != POPT_ARG_NONE && type != POPT_ARG_VAL && !(o->argInfo & POPT_ARGFLAG_OPTIONAL);
+	return type != POPT_ARG_NONE && type != POPT_ARG_VAL &&
+	       !(o->argInfo & POPT_ARGFLAG_OPTIONAL);
 }
 
 static const struct poptOption *find_long(const char *name, size_t len)
 {
 	for (const struct poptOption *o = cli.table; o->longName || o->shortName || o->val; o++)
-		if (o->longName && strlen(o->longName) == len && strncmp(o->longName, name, len) == 0)
+		if (o->longName && strlen(o->longName) == len &&
+		    strncmp(o->longName, name, len) == 0)
 			return o;
 	return NULL;
 }
@@ -272,7 +274,8 @@ int vmt_cli_fd_or_usage(const char *arg, const char *option)
 	int fd = (int)vmt_u64_or_usage(arg, option, 0, INT32_MAX);
 
 	if (fcntl(fd, F_GETFD) < 0)
-		vmt_usage_error("invalid %s argument: '%s' (not an open file descriptor)", option, arg);
+		vmt_usage_error("invalid %s argument: '%s' (not an open file descriptor)", option,
+				arg);
 	return fd;
 }
 

@@ -22,11 +22,13 @@ enum vmt_cli_option {
 
 /* The four table entries, for a tool's struct poptOption array. */
 /* clang-format off: one table row a line */
-#define VMT_POPT_COMMON_OPTIONS                                                    \
-	{ "help", 'h', POPT_ARG_NONE, NULL, VMT_OPT_HELP, NULL, NULL },            \
-	{ "version", 'V', POPT_ARG_NONE, NULL, VMT_OPT_VERSION, NULL, NULL },      \
-	{ "quiet", 'q', POPT_ARG_NONE, NULL, VMT_OPT_QUIET, NULL, NULL },          \
-	{ "verbose", 'v', POPT_ARG_NONE, NULL, VMT_OPT_VERBOSE, NULL, NULL }
+#define VMT_POPT_COMMON_OPTIONS                                                       \
+	{ "help", 'h', POPT_ARG_NONE, NULL, VMT_OPT_HELP, NULL, NULL },               \
+		{ "version", 'V', POPT_ARG_NONE, NULL, VMT_OPT_VERSION, NULL, NULL }, \
+		{ "quiet", 'q', POPT_ARG_NONE, NULL, VMT_OPT_QUIET, NULL, NULL },     \
+	{                                                                             \
+		"verbose", 'v', POPT_ARG_NONE, NULL, VMT_OPT_VERBOSE, NULL, NULL      \
+	}
 /* clang-format on */
 
 /*
@@ -39,10 +41,12 @@ enum vmt_cli_option {
 #define VMT_CLI_DEFAULT_ZSTD_LEVEL 3
 #define VMT_CLI_MAX_ZSTD_LEVEL 19
 /* clang-format off: one table row a line */
-#define VMT_POPT_COMPRESS_OPTION(val)                                              \
-	{ "compress", 'z', POPT_ARG_NONE, NULL, (val), NULL, NULL },               \
-	{ "compress-level", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN, NULL, \
-	  (val), NULL, NULL }
+#define VMT_POPT_COMPRESS_OPTION(val)                                                           \
+	{ "compress", 'z', POPT_ARG_NONE, NULL, (val), NULL, NULL },                            \
+	{                                                                                       \
+		"compress-level", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN, NULL, (val), \
+			NULL, NULL                                                              \
+	}
 /* clang-format on */
 
 /* NULL (a bare -z): the default level; else 1..19, or a usage error. */
@@ -105,15 +109,14 @@ void vmt_cli_end(void);
 #define VMT_USAGE_HEADER "Usage:\n"
 
 /* clang-format off: one table row a line */
-#define VMT_USAGE_COMMON_OPTIONS(width)                                            \
-	"\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n",   \
-		" -q, --quiet", "say less: no summary or notices",                 \
-		" -v, --verbose", "say more (repeat for more)",                    \
-		" -h, --help", "display this help and exit",                       \
-		" -V, --version", "display the version and exit"
+#define VMT_USAGE_COMMON_OPTIONS(width)                                                            \
+	"\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n%-" #width "s%s\n", " -q, --quiet",  \
+		"say less: no summary or notices", " -v, --verbose", "say more (repeat for more)", \
+		" -h, --help", "display this help and exit", " -V, --version",                     \
+		"display the version and exit"
 /* clang-format on */
 
-#define VMT_USAGE_TAIL                                                              \
+#define VMT_USAGE_TAIL                                                               \
 	"\nExit status: 0 ok, 1 failure, 2 usage error, 3 unsupported, 4 bad data\n" \
 	"(EXIT STATUS in the manual says which failure gets which).\n"               \
 	"\nSee %s(1).\n",                                                            \

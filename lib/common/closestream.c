@@ -41,8 +41,8 @@ void vmt_stdout_is_listing(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
 	/* SIGPIPE may come from another pipe: only a pipe on stdout counts. */
-	stdout_is_listing_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
-				 (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	stdout_is_listing_pipe =
+		fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 bool vmt_stdout_reader_gone(void)

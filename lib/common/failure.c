@@ -242,7 +242,9 @@ int vmt_failure_emit_json_line(FILE *out, struct json_object *doc, const struct 
 int vmt_error_emit_json_line(FILE *out, struct json_object *doc, int err, int exit_code,
 			     const char *line)
 {
-	struct vmt_failure f = { .err = err ? err : -EIO, .exit_code = exit_code, .says_all = true };
+	struct vmt_failure f = { .err = err ? err : -EIO,
+				 .exit_code = exit_code,
+				 .says_all = true };
 
 	return vmt_failure_emit_json_line(out, doc, &f, line);
 }

@@ -21,26 +21,26 @@
 
 /* Where a failure happened; every member is optional (NULL / false). */
 struct vmt_where {
-	const char *file;	 /* stream or output name: "<stdin>", "s.vms" */
+	const char *file; /* stream or output name: "<stdin>", "s.vms" */
 	bool has_record;
 	uint32_t record;	 /* sequence number */
 	const char *record_type; /* "DATA" */
 	bool has_offset;
-	uint64_t offset;	 /* byte offset in file (of the record, when there is one) */
-	const char *device;	 /* the device as the user named it */
-	bool what_says_where;	 /* the message names all this already: JSON only */
+	uint64_t offset;      /* byte offset in file (of the record, when there is one) */
+	const char *device;   /* the device as the user named it */
+	bool what_says_where; /* the message names all this already: JSON only */
 };
 
 struct vmt_failure {
-	int err;		/* -errno; 0: nothing failed */
-	int exit_code;		/* VMT_EXIT_*; 0: from err */
-	bool says_all;		/* what needs no strerror(err) after it */
+	int err;       /* -errno; 0: nothing failed */
+	int exit_code; /* VMT_EXIT_*; 0: from err */
+	bool says_all; /* what needs no strerror(err) after it */
 	char *what;
 	char *file, *record_type, *device; /* copies of the vmt_where strings */
 	bool has_record, has_offset, what_says_where;
 	uint32_t record;
 	uint64_t offset;
-	char *lead;		/* before everything: "stream complete, but " */
+	char *lead; /* before everything: "stream complete, but " */
 };
 
 /*
@@ -74,8 +74,8 @@ void vmt_failure_free(struct vmt_failure *f);
 /* Where one device is after the recovery, for the end of the line. */
 struct vmt_device_fate {
 	const char *name;
-	const char *state;	/* "RUNNING" (vmt_state_name()); NULL: not known */
-	bool touched;		/* false: "untouched" */
+	const char *state; /* "RUNNING" (vmt_state_name()); NULL: not known */
+	bool touched;	   /* false: "untouched" */
 	bool reset;
 	bool recovery_failed;
 };

@@ -11,7 +11,8 @@
 #include "common/strutils.h"
 #include "common/textescape.h"
 
-static void field_value(const struct vmt_field *f, const void *obj, const void *ctx, struct vmt_field_value *v)
+static void field_value(const struct vmt_field *f, const void *obj, const void *ctx,
+			struct vmt_field_value *v)
 {
 	*v = (struct vmt_field_value){ .kind = f->kind };
 	if (f->get)
@@ -65,7 +66,8 @@ static const char *value_text(const struct vmt_field_value *v, char *buf, size_t
 		snprintf(buf, len, "0x%" PRIx64, v->num);
 		return buf;
 	case VMT_FIELD_BYTES:
-		snprintf(buf, len, "%" PRIu64 " (%s)", v->num, vmt_format_size(v->num, size, sizeof(size)));
+		snprintf(buf, len, "%" PRIu64 " (%s)", v->num,
+			 vmt_format_size(v->num, size, sizeof(size)));
 		return buf;
 	case VMT_FIELD_SIZE:
 		return vmt_format_size(v->num, buf, len);
@@ -95,8 +97,8 @@ static const char *value_text(const struct vmt_field_value *v, char *buf, size_t
 	return NULL;
 }
 
-void vmt_fields_text(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
-		     const void *obj, const void *ctx)
+void vmt_fields_text(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from,
+		     unsigned int to, const void *obj, const void *ctx)
 {
 	char buf[VMT_ESCAPED_SIZE(256)]; /* a name from a stream, escaped */
 
@@ -134,8 +136,8 @@ static void add_objects(struct json_object *doc, const char *key, const struct v
 				(const char *)a->items + i * a->item_size, ctx);
 }
 
-void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, size_t n, const void *obj,
-		     const void *ctx)
+void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, size_t n,
+		     const void *obj, const void *ctx)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct vmt_field *f = &fields[i];

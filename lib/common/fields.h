@@ -75,14 +75,15 @@ struct vmt_field {
 };
 
 /* A uint64_t member's offset (.offset): a member of another size does not compile. */
-#define VMT_FIELD_U64(type, member) \
-	.offset = offsetof(type, member) + 0 * sizeof(char[sizeof(((type *)0)->member) == 8 ? 1 : -1])
+#define VMT_FIELD_U64(type, member)        \
+	.offset = offsetof(type, member) + \
+		  0 * sizeof(char[sizeof(((type *)0)->member) == 8 ? 1 : -1])
 
 /* The fields of obj with text_pos in [from, to], in text order, to out. */
-void vmt_fields_text(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
-		     const void *obj, const void *ctx);
+void vmt_fields_text(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from,
+		     unsigned int to, const void *obj, const void *ctx);
 /* The fields of obj with a JSON key, in list order, into doc. */
-void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, size_t n, const void *obj,
-		     const void *ctx);
+void vmt_fields_json(struct json_object *doc, const struct vmt_field *fields, size_t n,
+		     const void *obj, const void *ctx);
 
 #endif

@@ -44,7 +44,6 @@ void vmt_vlog(int level, const char *fmt, va_list ap);
  * A usage error: "prog: <msg>" then "Try 'prog --help' for more
  * information." and exit(VMT_EXIT_USAGE).
  */
-VMT_PRINTF(1, 2) VMT_NORETURN
-void vmt_usage_error(const char *fmt, ...);
+VMT_PRINTF(1, 2) VMT_NORETURN void vmt_usage_error(const char *fmt, ...);
 
 #endif

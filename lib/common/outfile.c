@@ -331,7 +331,8 @@ int vmt_outfile_commit(struct vmt_outfile *out)
 	if (!out->tmp)
 		return ret;
 	if (!ret)
-		ret = out->existed ? rename_over_original(out) : rename_no_replace(out->tmp, out->path);
+		ret = out->existed ? rename_over_original(out)
+				   : rename_no_replace(out->tmp, out->path);
 	if (ret == -EEXIST)
 		return ret;
 	if (ret) {

@@ -70,12 +70,20 @@ static void format_eta(char *buf, size_t size, uint64_t secs)
  * the line is too wide (the highest; 0 never): the bytes, the rate and the
  * time left matter most, the total and the phase least.
  */
-enum line_part { PART_NAME, PART_PHASE, PART_DONE, PART_TOTAL, PART_PERCENT, PART_RATE, PART_ETA,
-		 PART_COUNT };
+enum line_part {
+	PART_NAME,
+	PART_PHASE,
+	PART_DONE,
+	PART_TOTAL,
+	PART_PERCENT,
+	PART_RATE,
+	PART_ETA,
+	PART_COUNT
+};
 
 static const unsigned int part_drop[PART_COUNT] = {
 	[PART_TOTAL] = 6, [PART_PHASE] = 5, [PART_PERCENT] = 4, [PART_NAME] = 3,
-	[PART_ETA] = 2, [PART_RATE] = 1, [PART_DONE] = 0,
+	[PART_ETA] = 2,	  [PART_RATE] = 1,  [PART_DONE] = 0,
 };
 
 /* Drops the least important parts until the line fits max columns (or only the bytes are left). */
@@ -87,7 +95,8 @@ static void fit_parts(char parts[PART_COUNT][PART_SIZE], size_t max)
 
 		for (int i = 0; i < PART_COUNT; i++) {
 			len += strlen(parts[i]);
-			if (parts[i][0] && part_drop[i] && (victim < 0 || part_drop[i] > part_drop[victim]))
+			if (parts[i][0] && part_drop[i] &&
+			    (victim < 0 || part_drop[i] > part_drop[victim]))
 				victim = i;
 		}
 		if (len <= max || victim < 0)
@@ -107,12 +116,15 @@ static void format_parts(char parts[PART_COUNT][PART_SIZE], const char *phase, u
 	vmt_format_size(done, parts[PART_DONE], PART_SIZE);
 	if (total) {
 		/* A device's estimate may be passed (it keeps dirtying): never over 100%. */
-		unsigned int percent = done >= total ? 100 : (unsigned int)((double)done * 100 / (double)total);
+		unsigned int percent =
+			done >= total ? 100 : (unsigned int)((double)done * 100 / (double)total);
 
-		snprintf(parts[PART_TOTAL], PART_SIZE, " of %s", vmt_format_size(total, sz, sizeof(sz)));
+		snprintf(parts[PART_TOTAL], PART_SIZE, " of %s",
+			 vmt_format_size(total, sz, sizeof(sz)));
 		snprintf(parts[PART_PERCENT], PART_SIZE, " (%u%%)", percent);
 	}
-	snprintf(parts[PART_RATE], PART_SIZE, ", %s/s", vmt_format_size((uint64_t)rate, sz, sizeof(sz)));
+	snprintf(parts[PART_RATE], PART_SIZE, ", %s/s",
+		 vmt_format_size((uint64_t)rate, sz, sizeof(sz)));
 	if (total && rate > 0 && done < total) {
 		format_eta(sz, sizeof(sz), (uint64_t)((double)(total - done) / rate + 0.5));
 		snprintf(parts[PART_ETA], PART_SIZE, ", ETA %s", sz);
@@ -208,8 +220,8 @@ static bool terminal_turn(struct vmt_progress *p)
 	return !p->terminal_shared;
 }
 
-void vmt_progress_update(struct vmt_progress *p, const char *phase, uint64_t done,
-			 uint64_t total, bool force)
+void vmt_progress_update(struct vmt_progress *p, const char *phase, uint64_t done, uint64_t total,
+			 bool force)
 {
 	char line[256];
 	uint64_t now;

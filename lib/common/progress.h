@@ -41,8 +41,8 @@ void vmt_progress_init(struct vmt_progress *p, bool on);
  * when the last line is old enough, unless force (a last figure that must
  * be seen, such as "done").
  */
-void vmt_progress_update(struct vmt_progress *p, const char *phase, uint64_t done,
-			 uint64_t total, bool force);
+void vmt_progress_update(struct vmt_progress *p, const char *phase, uint64_t done, uint64_t total,
+			 bool force);
 
 /* A new phase with its own total: the rate is measured from now. */
 void vmt_progress_new_phase(struct vmt_progress *p);

@@ -12,7 +12,6 @@
 #include "common/signals.h"
 #include "common/timeutil.h"
 
-
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t switchover_signal;
 static sigset_t caught;
@@ -36,7 +35,7 @@ static void on_switchover_signal(int sig)
 	switchover_signal = 1;
 }
 
-static void catch(int sig, void (*handler)(int))
+static void catch (int sig, void (*handler)(int))
 {
 	/* The others are blocked in a handler, so the first one seen is the one kept. */
 	struct sigaction sa = { .sa_handler = handler, .sa_mask = caught };
@@ -53,9 +52,9 @@ void vmt_signals_install(enum vmt_sigusr1 usr1)
 		sigaddset(&caught, SIGUSR1);
 
 	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
-		catch(stop_signals[i], on_stop_signal);
+		catch (stop_signals[i], on_stop_signal);
 	if (usr1 == VMT_SIGUSR1_SWITCHOVER) {
-		catch(SIGUSR1, on_switchover_signal);
+		catch (SIGUSR1, on_switchover_signal);
 	} else if (usr1 == VMT_SIGUSR1_IGNORE) {
 		struct sigaction ignore = { .sa_handler = SIG_IGN };
 

@@ -24,7 +24,7 @@
 
 /* What SIGUSR1, vfio-mig-save's switchover request, does in this tool. */
 enum vmt_sigusr1 {
-	VMT_SIGUSR1_DEFAULT,	/* left alone (terminates) */
+	VMT_SIGUSR1_DEFAULT, /* left alone (terminates) */
 	/*
 	 * Ignored: "kill -USR1 %job" reaches a whole save | load pipeline,
 	 * and the default action would kill a tool with a device mid-way.

@@ -44,10 +44,9 @@ static int suffix_shift(const char *suffix, unsigned int *shift)
 		const char *name;
 		unsigned int shift;
 	} units[] = {
-		{ "", 0 },     { "b", 0 },    { "k", 10 },   { "kib", 10 },
-		{ "m", 20 },   { "mib", 20 }, { "g", 30 },   { "gib", 30 },
-		{ "t", 40 },   { "tib", 40 }, { "kb", 10 },  { "mb", 20 },
-		{ "gb", 30 },  { "tb", 40 },
+		{ "", 0 },     { "b", 0 },   { "k", 10 },   { "kib", 10 }, { "m", 20 },
+		{ "mib", 20 }, { "g", 30 },  { "gib", 30 }, { "t", 40 },   { "tib", 40 },
+		{ "kb", 10 },  { "mb", 20 }, { "gb", 30 },  { "tb", 40 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
@@ -92,8 +91,8 @@ int vmt_parse_duration_ns(const char *s, uint64_t *out_ns)
 		const char *name;
 		double ns;
 	} units[] = {
-		{ "", 1e9 },	{ "s", 1e9 },  { "ms", 1e6 },	 { "us", 1e3 },
-		{ "ns", 1 },	{ "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 },
+		{ "", 1e9 }, { "s", 1e9 },  { "ms", 1e6 },   { "us", 1e3 },
+		{ "ns", 1 }, { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 },
 	};
 	char *end;
 	double v;
@@ -134,7 +133,8 @@ uint64_t vmt_u64_or_usage(const char *s, const char *option, uint64_t min, uint6
 
 	if (err) {
 		if (err == -ERANGE)
-			vmt_usage_error("invalid %s argument: '%s' (must be %" PRIu64 "..%" PRIu64 ")",
+			vmt_usage_error("invalid %s argument: '%s' (must be %" PRIu64 "..%" PRIu64
+					")",
 					option, s, min, max);
 		bad_arg(s, option, err, "not a number");
 	}
@@ -201,12 +201,14 @@ static void format_size_short(uint64_t bytes, char *buf, unsigned long buflen)
 		u++;
 	}
 	if (rest * 10 / 1024)
-		snprintf(buf, buflen, "%" PRIu64 ".%" PRIu64 "%c", whole, rest * 10 / 1024, size_units[u][0]);
+		snprintf(buf, buflen, "%" PRIu64 ".%" PRIu64 "%c", whole, rest * 10 / 1024,
+			 size_units[u][0]);
 	else
 		snprintf(buf, buflen, "%" PRIu64 "%c", whole, size_units[u][0]);
 }
 
-const char *vmt_format_size_as(uint64_t bytes, enum vmt_size_style style, char *buf, unsigned long buflen)
+const char *vmt_format_size_as(uint64_t bytes, enum vmt_size_style style, char *buf,
+			       unsigned long buflen)
 {
 	if (style == VMT_SIZE_SHORT)
 		format_size_short(bytes, buf, buflen);

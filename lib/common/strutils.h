@@ -42,7 +42,8 @@ enum vmt_size_style {
 };
 
 /* bytes in style, into buf; returns buf. */
-const char *vmt_format_size_as(uint64_t bytes, enum vmt_size_style style, char *buf, unsigned long buflen);
+const char *vmt_format_size_as(uint64_t bytes, enum vmt_size_style style, char *buf,
+			       unsigned long buflen);
 /* "1.5 GiB" style (VMT_SIZE_IEC), into buf; returns buf. */
 const char *vmt_format_size(uint64_t bytes, char *buf, unsigned long buflen);
 

@@ -156,11 +156,13 @@ const char *vmt_summary_file_why(const struct vmt_summary_file *sf, char *buf, s
 	if (n < 0 || (size_t)n >= len || !sf->stale)
 		return buf;
 	if (!sf->remove_err)
-		snprintf(buf + n, len - (size_t)n, "; the summary an earlier run left there was removed");
-	else
 		snprintf(buf + n, len - (size_t)n,
-			 "; the summary an earlier run left there is still there (cannot remove it: %s)",
-			 strerror(-sf->remove_err));
+			 "; the summary an earlier run left there was removed");
+	else
+		snprintf(
+			buf + n, len - (size_t)n,
+			"; the summary an earlier run left there is still there (cannot remove it: %s)",
+			strerror(-sf->remove_err));
 	return buf;
 }
 
@@ -168,12 +170,12 @@ int vmt_summary_file_fail(struct vmt_failure *f, const struct vmt_summary_file *
 {
 	char why[512];
 
-	return vmt_refuse(f, &(struct vmt_where){ .file = sf->name }, sf->err, VMT_EXIT_FAILURE, "%s",
-			  vmt_summary_file_why(sf, why, sizeof(why)));
+	return vmt_refuse(f, &(struct vmt_where){ .file = sf->name }, sf->err, VMT_EXIT_FAILURE,
+			  "%s", vmt_summary_file_why(sf, why, sizeof(why)));
 }
 
-bool vmt_summary_file_report(struct vmt_failure *f, const char *name, struct json_object *doc, bool quiet,
-			     const char *lead)
+bool vmt_summary_file_report(struct vmt_failure *f, const char *name, struct json_object *doc,
+			     bool quiet, const char *lead)
 {
 	struct vmt_summary_file sf;
 	char why[512];

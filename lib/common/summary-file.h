@@ -26,10 +26,10 @@
 
 /* What a write did; for a failed one, what became of the name. */
 struct vmt_summary_file {
-	const char *name;   /* as given */
-	int err;	    /* 0: written; -errno of the write */
-	bool stale;	    /* an earlier run's summary was under the name */
-	int remove_err;	    /* stale: 0 when it was removed, -errno when it is still there */
+	const char *name; /* as given */
+	int err;	  /* 0: written; -errno of the write */
+	bool stale;	  /* an earlier run's summary was under the name */
+	int remove_err;	  /* stale: 0 when it was removed, -errno when it is still there */
 };
 
 /*
@@ -62,7 +62,7 @@ int vmt_summary_file_fail(struct vmt_failure *f, const struct vmt_summary_file *
  * document on stderr says the run's own error). true when it failed the
  * run.
  */
-bool vmt_summary_file_report(struct vmt_failure *f, const char *name, struct json_object *doc, bool quiet,
-			     const char *lead);
+bool vmt_summary_file_report(struct vmt_failure *f, const char *name, struct json_object *doc,
+			     bool quiet, const char *lead);
 
 #endif

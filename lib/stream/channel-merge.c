@@ -25,8 +25,8 @@
 #define check_failed(cond) (cond)
 #endif
 
-void channel_merge_init(struct channel_merge *m, unsigned int n, uint64_t queue_limit, uint64_t reorder_limit,
-			const struct channel_merge_hooks *hooks)
+void channel_merge_init(struct channel_merge *m, unsigned int n, uint64_t queue_limit,
+			uint64_t reorder_limit, const struct channel_merge_hooks *hooks)
 {
 	memset(m, 0, sizeof(*m));
 	m->n = n;
@@ -111,8 +111,9 @@ static int rec_fail(struct channel_merge *m, int err, const struct qrec *q, cons
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	channel_label(&m->ch[q->input], label, sizeof(label));
-	return channel_merge_fail(m, err, "%s: record %" PRIu32 " (%s) at byte %" PRIu64 ": %s", label, q->rec.seq,
-			migstream_record_type_name(q->rec.type), q->rec.offset, what);
+	return channel_merge_fail(m, err, "%s: record %" PRIu32 " (%s) at byte %" PRIu64 ": %s",
+				  label, q->rec.seq, migstream_record_type_name(q->rec.type),
+				  q->rec.offset, what);
 }
 
 #define rec_bad(m, q, ...) rec_fail(m, -EBADMSG, q, __VA_ARGS__)
@@ -134,7 +135,8 @@ enum next_kind {
 };
 
 /* Where c's next record goes; *dev: an early chunk's device. */
-static enum next_kind next_kind(struct channel_merge *m, const struct next_rec *nr, struct set_device **dev)
+static enum next_kind next_kind(struct channel_merge *m, const struct next_rec *nr,
+				struct set_device **dev)
 {
 	struct set_device *d;
 
@@ -179,7 +181,8 @@ bool channel_merge_room_for(struct channel_merge *m, const struct merge_channel 
 	 * (whatever they are: the set's checks refuse a DATA there), so they
 	 * are read as the merge's next.
 	 */
-	enum next_kind kind = !m->started && channel_merge_head_missing(c) ? NEXT_NEEDED : next_kind(m, nr, &d);
+	enum next_kind kind =
+		!m->started && channel_merge_head_missing(c) ? NEXT_NEEDED : next_kind(m, nr, &d);
 
 	switch (kind) {
 	case NEXT_NEEDED:
@@ -236,16 +239,21 @@ static int check_member(struct channel_merge *m, unsigned int i)
 	if (memcmp(c->ch.set_id, first->ch.set_id, MIGSTREAM_SET_ID_LEN)) {
 		migstream_set_id_hex(c->ch.set_id, id);
 		migstream_set_id_hex(first->ch.set_id, fid);
-		return channel_merge_fail(m, -EBADMSG, "%s: from another set (set %s; %s is of set %s)", label, id, fl, fid);
+		return channel_merge_fail(m, -EBADMSG,
+					  "%s: from another set (set %s; %s is of set %s)", label,
+					  id, fl, fid);
 	}
 	if (c->ch.channel_count != first->ch.channel_count)
-		return channel_merge_fail(m, -EBADMSG, "%s: says the set has %" PRIu32 " channels, %s says %" PRIu32, label,
-				c->ch.channel_count, fl, first->ch.channel_count);
+		return channel_merge_fail(
+			m, -EBADMSG, "%s: says the set has %" PRIu32 " channels, %s says %" PRIu32,
+			label, c->ch.channel_count, fl, first->ch.channel_count);
 	for (unsigned int j = 0; j < i; j++) {
 		if (m->ch[j].ch.channel != c->ch.channel)
 			continue;
 		channel_label(&m->ch[j], fl, sizeof(fl));
-		return channel_merge_fail(m, -EBADMSG, "%s: given twice (%s is the same channel of the set)", label, fl);
+		return channel_merge_fail(m, -EBADMSG,
+					  "%s: given twice (%s is the same channel of the set)",
+					  label, fl);
 	}
 	return 0;
 }
@@ -270,8 +278,10 @@ static int check_set(struct channel_merge *m)
 				m->count = 1;
 				return 0;
 			}
-			return channel_merge_fail(m, -EBADMSG, "%s: a whole stream (no CHANNEL record), not a channel of a set",
-					c->name);
+			return channel_merge_fail(
+				m, -EBADMSG,
+				"%s: a whole stream (no CHANNEL record), not a channel of a set",
+				c->name);
 		}
 		c->ch = second->rec.channel;
 		c->is_channel = true;
@@ -286,8 +296,10 @@ static int check_set(struct channel_merge *m)
 	migstream_set_id_hex(m->set_id, id);
 	for (uint32_t k = 0; k < m->count; k++)
 		if (!channel_numbered(m, k))
-			return channel_merge_fail(m, -EBADMSG, "set %s: channel %" PRIu32 " of %u is missing (%u given)", id,
-					k, m->count, m->n);
+			return channel_merge_fail(m, -EBADMSG,
+						  "set %s: channel %" PRIu32
+						  " of %u is missing (%u given)",
+						  id, k, m->count, m->n);
 	return 0;
 }
 
@@ -349,7 +361,8 @@ static int take_device(struct channel_merge *m, struct qrec *q)
 
 	if (!d) {
 		if (m->ndev >= MIGSTREAM_MAX_DEVICES)
-			return rec_bad(m, q, "more than %d devices in the set", MIGSTREAM_MAX_DEVICES);
+			return rec_bad(m, q, "more than %d devices in the set",
+				       MIGSTREAM_MAX_DEVICES);
 		d = &m->dev[m->ndev++];
 		d->index = q->rec.device.index;
 		d->device = malloc(q->rec.len ? q->rec.len : 1);
@@ -364,15 +377,17 @@ static int take_device(struct channel_merge *m, struct qrec *q)
 		c = ended_without(m, d);
 		if (c) {
 			channel_label(c, label, sizeof(label));
-			return rec_bad(m, q, "device %" PRIu32 " is not on %s, which has ended", d->index, label);
+			return rec_bad(m, q, "device %" PRIu32 " is not on %s, which has ended",
+				       d->index, label);
 		}
 		qlist_push(&m->ready, q);
 		return 1;
 	}
 	if (q->rec.len != d->device_len || memcmp(q->rec.payload, d->device, d->device_len)) {
 		channel_label(&m->ch[d->device_from], label, sizeof(label));
-		return rec_bad(m, q, "DEVICE record of device %" PRIu32 " differs from the one on %s", d->index,
-			       label);
+		return rec_bad(m, q,
+			       "DEVICE record of device %" PRIu32 " differs from the one on %s",
+			       d->index, label);
 	}
 	d->shown |= 1ull << q->input;
 	m->queue_bytes -= q->charge;
@@ -386,12 +401,15 @@ static int emit_chunk(struct channel_merge *m, struct set_device *d, struct qrec
 	const struct migstream_data *data = &q->rec.data;
 
 	if (data->offset != d->next_offset)
-		return rec_bad(m, q, "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64 ", expected %" PRIu64
-			       " (after the chunks before it on every channel)", d->index, data->chunk_index,
-			       data->offset, d->next_offset);
+		return rec_bad(m, q,
+			       "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64
+			       ", expected %" PRIu64
+			       " (after the chunks before it on every channel)",
+			       d->index, data->chunk_index, data->offset, d->next_offset);
 	if (d->stop_copy_seen && data->phase != MIGSTREAM_PHASE_STOP_COPY)
-		return rec_bad(m, q, "device %" PRIu32 ": %s chunk %" PRIu64 " after STOP_COPY data", d->index,
-			       migstream_phase_name(data->phase), data->chunk_index);
+		return rec_bad(m, q,
+			       "device %" PRIu32 ": %s chunk %" PRIu64 " after STOP_COPY data",
+			       d->index, migstream_phase_name(data->phase), data->chunk_index);
 	XXH3_64bits_update(d->digest, data->data, data->len);
 	d->next_chunk++;
 	d->next_offset += data->len;
@@ -430,7 +448,8 @@ static int keep_early(struct channel_merge *m, struct set_device *d, struct qrec
 	struct reorder_node *same = reorder_find(&d->early, chunk);
 
 	if (same)
-		return rec_bad(m, q, "device %" PRIu32 ": chunk %" PRIu64 " twice (also on %s)", d->index, chunk,
+		return rec_bad(m, q, "device %" PRIu32 ": chunk %" PRIu64 " twice (also on %s)",
+			       d->index, chunk,
 			       m->ch[container_of(same, struct qrec, early)->input].name);
 	channel_merge_unreserve(q);
 	if (d->early_bytes + d->early_reserved + q->charge > m->reorder_limit)
@@ -455,12 +474,14 @@ static int take_data(struct channel_merge *m, struct qrec *q)
 
 	/* The channel's reader saw its DEVICE first, and the set took it. */
 	if (!d)
-		return rec_bad(m, q, "DATA of device %" PRIu32 " that the set does not know", q->rec.data.device);
+		return rec_bad(m, q, "DATA of device %" PRIu32 " that the set does not know",
+			       q->rec.data.device);
 	if ((d->shown & m->all) != m->all)
 		return 0;
 	if (chunk < d->next_chunk)
-		return rec_bad(m, q, "device %" PRIu32 ": chunk %" PRIu64 " twice (it went out already)", d->index,
-			       chunk);
+		return rec_bad(m, q,
+			       "device %" PRIu32 ": chunk %" PRIu64 " twice (it went out already)",
+			       d->index, chunk);
 	if (chunk > d->next_chunk)
 		return keep_early(m, d, q);
 	channel_merge_unreserve(q);
@@ -479,18 +500,26 @@ static int device_complete(struct channel_merge *m, struct set_device *d, struct
 	uint64_t digest;
 
 	if (d->next_chunk < end->chunk_count)
-		return rec_bad(m, q, "device %" PRIu32 ": chunk %" PRIu64 " of %" PRIu64 " is on no channel", d->index,
-			       d->next_chunk, end->chunk_count);
+		return rec_bad(m, q,
+			       "device %" PRIu32 ": chunk %" PRIu64 " of %" PRIu64
+			       " is on no channel",
+			       d->index, d->next_chunk, end->chunk_count);
 	if (d->early.count || d->next_chunk != end->chunk_count)
-		return rec_bad(m, q, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, the channels carried %" PRIu64,
+		return rec_bad(m, q,
+			       "device %" PRIu32 ": DEVICE_END says %" PRIu64
+			       " chunks, the channels carried %" PRIu64,
 			       d->index, end->chunk_count, d->next_chunk);
 	if (d->next_offset != end->total_bytes)
-		return rec_bad(m, q, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " bytes, the channels carried %" PRIu64,
+		return rec_bad(m, q,
+			       "device %" PRIu32 ": DEVICE_END says %" PRIu64
+			       " bytes, the channels carried %" PRIu64,
 			       d->index, end->total_bytes, d->next_offset);
 	digest = XXH3_64bits_digest(d->digest);
 	if (check_failed(digest != end->state_digest))
-		return rec_bad(m, q, "device %" PRIu32 ": state digest mismatch (DEVICE_END %016" PRIx64
-			       ", data of all channels %016" PRIx64 ")", d->index, end->state_digest, digest);
+		return rec_bad(m, q,
+			       "device %" PRIu32 ": state digest mismatch (DEVICE_END %016" PRIx64
+			       ", data of all channels %016" PRIx64 ")",
+			       d->index, end->state_digest, digest);
 	qlist_push(&m->ready, q);
 	return 1;
 }
@@ -513,7 +542,8 @@ static int take_device_end(struct channel_merge *m, struct qrec *q)
 		d->end_from = q->input;
 	} else if (q->rec.len != d->end_len || memcmp(q->rec.payload, d->end, d->end_len)) {
 		channel_label(&m->ch[d->end_from], label, sizeof(label));
-		return rec_bad(m, q, "DEVICE_END of device %" PRIu32 " differs from the one on %s", d->index, label);
+		return rec_bad(m, q, "DEVICE_END of device %" PRIu32 " differs from the one on %s",
+			       d->index, label);
 	}
 	d->ended |= 1ull << q->input;
 	if ((d->ended & m->all) == m->all)
@@ -530,7 +560,8 @@ static int take_stream_end(struct channel_merge *m, struct merge_channel *c, str
 		return 0;
 	for (unsigned int i = 0; i < m->ndev; i++)
 		if (!(m->dev[i].shown & (1ull << c->input)))
-			return rec_bad(m, q, "device %" PRIu32 " (DEVICE on %s) is not on this channel",
+			return rec_bad(m, q,
+				       "device %" PRIu32 " (DEVICE on %s) is not on this channel",
 				       m->dev[i].index, m->ch[m->dev[i].device_from].name);
 	c->finished = true;
 	m->queue_bytes -= q->charge;
@@ -643,15 +674,23 @@ static void fail_no_room(struct channel_merge *m, const struct merge_channel *c)
 
 	channel_label(c, label, sizeof(label));
 	if (d)
-		channel_merge_fail(m, -ENOBUFS, "%s: device %" PRIu32 " chunk %" PRIu64 " does not fit in the reorder buffer"
-			 " (%" PRIu64 " bytes of early chunks wait for chunk %" PRIu64 ", limit %" PRIu64 ") and every"
-			 " channel waits: the channels are too far apart; raise the reorder buffer", label, d->index,
-			 c->want.chunk, d->early_bytes, d->next_chunk, m->reorder_limit);
+		channel_merge_fail(
+			m, -ENOBUFS,
+			"%s: device %" PRIu32 " chunk %" PRIu64
+			" does not fit in the reorder buffer"
+			" (%" PRIu64 " bytes of early chunks wait for chunk %" PRIu64
+			", limit %" PRIu64 ") and every"
+			" channel waits: the channels are too far apart; raise the reorder buffer",
+			label, d->index, c->want.chunk, d->early_bytes, d->next_chunk,
+			m->reorder_limit);
 	else
-		channel_merge_fail(m, -ENOBUFS, "%s: its next record (%" PRIu64 " bytes) does not fit in the read-ahead"
-			 " (%" PRIu64 " bytes held, limit %" PRIu64 ") and every channel waits: raise the read-ahead"
-			 " or the reorder buffer", label, c->want.cost, m->queue_bytes + m->reading_bytes,
-			 m->queue_limit);
+		channel_merge_fail(
+			m, -ENOBUFS,
+			"%s: its next record (%" PRIu64 " bytes) does not fit in the read-ahead"
+			" (%" PRIu64 " bytes held, limit %" PRIu64
+			") and every channel waits: raise the read-ahead"
+			" or the reorder buffer",
+			label, c->want.cost, m->queue_bytes + m->reading_bytes, m->queue_limit);
 }
 
 /*
@@ -695,7 +734,8 @@ bool channel_merge_deadlocked(struct channel_merge *m)
 	if (!stuck) {
 		for (unsigned int i = 0; i < m->n && !m->err && heads; i++)
 			if (!m->ch[i].finished && m->ch[i].queue.head)
-				rec_bad(m, m->ch[i].queue.head, "DATA of a device before every channel has its DEVICE"
+				rec_bad(m, m->ch[i].queue.head,
+					"DATA of a device before every channel has its DEVICE"
 					" record, and the channels wait for each other (DEVICE records in different orders)");
 		return heads;
 	}
@@ -704,10 +744,13 @@ bool channel_merge_deadlocked(struct channel_merge *m)
 	if (!d)
 		return false; /* cannot be: stuck has a device */
 	rec_fail(m, -ENOBUFS, stuck,
-		 "device %" PRIu32 " chunk %" PRIu64 " does not fit in the reorder buffer (%" PRIu64 " bytes of"
-		 " early chunks wait for chunk %" PRIu64 ", limit %" PRIu64 ") and every channel waits: the channels"
-		 " are too far apart; raise the reorder buffer", d->index, stuck->rec.data.chunk_index,
-		 d->early_bytes, d->next_chunk, m->reorder_limit);
+		 "device %" PRIu32 " chunk %" PRIu64 " does not fit in the reorder buffer (%" PRIu64
+		 " bytes of"
+		 " early chunks wait for chunk %" PRIu64 ", limit %" PRIu64
+		 ") and every channel waits: the channels"
+		 " are too far apart; raise the reorder buffer",
+		 d->index, stuck->rec.data.chunk_index, d->early_bytes, d->next_chunk,
+		 m->reorder_limit);
 	return true;
 }
 

@@ -42,7 +42,7 @@ struct qrec {
 	struct set_device *reorder_dev;	      /* an early chunk: room kept for it there */
 	struct reorder_node early;	      /* kept early: in its device's reorder buffer */
 	uint64_t reorder_reserved;
-	uint8_t *buf;			      /* the payload's, taken from the reader (else inline) */
+	uint8_t *buf; /* the payload's, taken from the reader (else inline) */
 	uint8_t payload[];
 };
 
@@ -53,9 +53,9 @@ struct qlist {
 
 /* What a channel's next record will cost, and where it goes (from its header and DATA prefix). */
 struct next_rec {
-	uint64_t cost;	/* while it is read: stored and decompressed payload, bookkeeping */
+	uint64_t cost;	 /* while it is read: stored and decompressed payload, bookkeeping */
 	uint64_t charge; /* once read: its qrec's charge */
-	bool data;	/* a DATA record whose device and chunk are known */
+	bool data;	 /* a DATA record whose device and chunk are known */
 	uint32_t device;
 	uint64_t chunk;
 };
@@ -63,9 +63,9 @@ struct next_rec {
 /* A device of the set, as the merge has seen it on every channel. */
 struct set_device {
 	uint32_t index;
-	uint64_t shown;	    /* channels (bit: input) whose DEVICE was taken */
-	uint64_t ended;	    /* and whose DEVICE_END */
-	uint8_t *device;    /* the first DEVICE's payload, the others must match */
+	uint64_t shown;	 /* channels (bit: input) whose DEVICE was taken */
+	uint64_t ended;	 /* and whose DEVICE_END */
+	uint8_t *device; /* the first DEVICE's payload, the others must match */
 	uint32_t device_len;
 	unsigned int device_from;
 	uint8_t *end; /* likewise the first DEVICE_END's */
@@ -81,7 +81,7 @@ struct set_device {
 
 /* A channel as the merge sees it: the records read, and what its reader waits to read. */
 struct merge_channel {
-	char *name;	   /* for messages: the file (owned) */
+	char *name;	    /* for messages: the file (owned) */
 	unsigned int input; /* its index in the set, in the order given */
 	struct qlist queue;
 	bool reading_done; /* its reader is done: clean end of file or an error */
@@ -94,15 +94,16 @@ struct merge_channel {
 
 /* What the set does about the merge's news (NULL: nothing). */
 struct channel_merge_hooks {
-	void (*failed)(void *ctx);	/* the first failure: stop every thread */
-	void (*room_freed)(void *ctx); /* memory was freed: readers that wait for room may look again */
+	void (*failed)(void *ctx); /* the first failure: stop every thread */
+	void (*room_freed)(
+		void *ctx); /* memory was freed: readers that wait for room may look again */
 	void *ctx;
 };
 
 struct channel_merge {
 	/* immutable after channel_merge_init */
-	unsigned int n;	 /* inputs */
-	uint64_t all;	 /* bit per input */
+	unsigned int n; /* inputs */
+	uint64_t all;	/* bit per input */
 	uint64_t queue_limit, reorder_limit;
 	struct channel_merge_hooks hooks;
 	/* the rest: guarded by the set's lock */
@@ -178,8 +179,8 @@ static inline void qlist_unpop(struct qlist *l, struct qrec *q)
 	l->len++;
 }
 
-void channel_merge_init(struct channel_merge *m, unsigned int n, uint64_t queue_limit, uint64_t reorder_limit,
-			const struct channel_merge_hooks *hooks);
+void channel_merge_init(struct channel_merge *m, unsigned int n, uint64_t queue_limit,
+			uint64_t reorder_limit, const struct channel_merge_hooks *hooks);
 /* Frees every record and device (and the channels' names). */
 void channel_merge_free(struct channel_merge *m);
 

@@ -98,7 +98,7 @@ struct channel {
 	bool preamble_read;
 	bool stream_ended; /* the reader handed out STREAM_END: only end of file follows */
 	/* guarded by the set's lock */
-	bool reading;	  /* room granted: reading it */
+	bool reading;	   /* room granted: reading it */
 	uint64_t reserved; /* of the read-ahead, while reading */
 	struct set_device *reorder_dev;
 	uint64_t reorder_reserved;
@@ -110,12 +110,13 @@ struct migstream_channel_set {
 	struct channel ch[MIGSTREAM_MAX_CHANNELS];
 	int wake[2];
 	pthread_mutex_t lock;
-	pthread_cond_t more;  /* the consumer waits: a record was queued, a thread ended (monotonic) */
+	pthread_cond_t
+		more; /* the consumer waits: a record was queued, a thread ended (monotonic) */
 	pthread_cond_t space; /* channel threads wait: queue memory was freed */
 	/* atomic */
 	atomic_bool cancel;
 	/* guarded by lock */
-	bool stop; /* threads return */
+	bool stop;		    /* threads return */
 	struct channel_merge merge; /* the merge's state: channel-merge.h */
 	struct qrec *held;	    /* records the consumer holds */
 	bool end_out;		    /* STREAM_END went out */
@@ -218,7 +219,8 @@ static ssize_t channel_fd_read(struct channel *c, void *buf, size_t len)
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			continue;
-		if (errno == EINTR && set->opts.cancelled && set->opts.cancelled(set->opts.cancel_ctx))
+		if (errno == EINTR && set->opts.cancelled &&
+		    set->opts.cancelled(set->opts.cancel_ctx))
 			return -ECANCELED;
 		if (errno != EINTR)
 			return -errno;
@@ -266,7 +268,8 @@ static void channel_failed(struct channel *c, int err)
 	if (strncmp(msg, c->mc->name, nlen) == 0 && msg[nlen] == ':' && msg[nlen + 1] == ' ')
 		msg += nlen + 2;
 	if (ch)
-		snprintf(label, sizeof(label), "channel %" PRIu32 " (%s)", ch->channel, c->mc->name);
+		snprintf(label, sizeof(label), "channel %" PRIu32 " (%s)", ch->channel,
+			 c->mc->name);
 	else
 		snprintf(label, sizeof(label), "%s", c->mc->name);
 	channel_merge_fail(&set->merge, err, "%s: %s", label, msg);
@@ -305,7 +308,8 @@ static bool peek_fill(struct channel *c, size_t want)
  * lock, a block at most). false when the first block is not there by
  * PEEK_MAX, or the frame is bad (the reader will say so).
  */
-static bool peek_zstd_prefix(struct channel *c, size_t at, uint32_t stored_len, uint8_t out[MIGSTREAM_DATA_PREFIX_LEN])
+static bool peek_zstd_prefix(struct channel *c, size_t at, uint32_t stored_len,
+			     uint8_t out[MIGSTREAM_DATA_PREFIX_LEN])
 {
 	struct migstream_channel_set *set = c->set;
 	size_t end = at + (stored_len < PEEK_MAX - at ? stored_len : PEEK_MAX - at);
@@ -342,13 +346,14 @@ static void peek_next(struct channel *c, struct next_rec *nr)
 	struct migstream_record_header h;
 	bool zstd;
 
-	*nr = (struct next_rec){ .cost = sizeof(struct qrec) + 64, .charge = sizeof(struct qrec) + 64 };
+	*nr = (struct next_rec){ .cost = sizeof(struct qrec) + 64,
+				 .charge = sizeof(struct qrec) + 64 };
 	if (c->stream_ended || !peek_fill(c, at + MIGSTREAM_RECORD_HEADER_LEN))
 		return;
 	hdr = c->peek + at;
 	migstream_decode_record_header(hdr, &h);
-	if (h.header_check != migstream_record_header_check(hdr) || h.stored_len > MIGSTREAM_MAX_PAYLOAD ||
-	    h.raw_len > MIGSTREAM_MAX_PAYLOAD)
+	if (h.header_check != migstream_record_header_check(hdr) ||
+	    h.stored_len > MIGSTREAM_MAX_PAYLOAD || h.raw_len > MIGSTREAM_MAX_PAYLOAD)
 		return;
 	zstd = h.flags & MIGSTREAM_RF_ZSTD;
 	nr->charge = sizeof(struct qrec) + (zstd ? h.raw_len : h.stored_len) + 1;
@@ -368,7 +373,8 @@ static void peek_next(struct channel *c, struct next_rec *nr)
 }
 
 /* Under the lock: waits for room to read nr; false when the set stops. */
-static bool wait_for_room(struct migstream_channel_set *set, struct channel *c, const struct next_rec *nr)
+static bool wait_for_room(struct migstream_channel_set *set, struct channel *c,
+			  const struct next_rec *nr)
 {
 	c->mc->want = *nr;
 	c->mc->waiting = true;
@@ -433,8 +439,9 @@ static void *channel_main(void *arg)
 		pthread_mutex_lock(&set->lock);
 		read_done(set, c, q);
 		if (ret == 1 && !q)
-			channel_merge_fail(&set->merge, -ENOMEM, "%s: out of memory for a record of %" PRIu32 " bytes", c->mc->name,
-				 rec.len);
+			channel_merge_fail(&set->merge, -ENOMEM,
+					   "%s: out of memory for a record of %" PRIu32 " bytes",
+					   c->mc->name, rec.len);
 		if (ret < 0)
 			channel_failed(c, ret);
 		if (ret <= 0 || !q)
@@ -475,7 +482,8 @@ static int start_threads(struct migstream_channel_set *set)
 	return ret;
 }
 
-static int init_channel(struct migstream_channel_set *set, unsigned int i, const struct migstream_channel_input *in)
+static int init_channel(struct migstream_channel_set *set, unsigned int i,
+			const struct migstream_channel_input *in)
 {
 	struct channel *c = &set->ch[i];
 	struct migstream_reader_opts ropts = { .caller_knows = set->opts.caller_knows };
@@ -492,8 +500,9 @@ static int init_channel(struct migstream_channel_set *set, unsigned int i, const
 	return migstream_reader_new_cb(&c->reader, channel_read, c, c->mc->name, &ropts);
 }
 
-int migstream_channel_set_open(struct migstream_channel_set **out, const struct migstream_channel_input *in,
-			       unsigned int n, const struct migstream_channel_set_opts *opts)
+int migstream_channel_set_open(struct migstream_channel_set **out,
+			       const struct migstream_channel_input *in, unsigned int n,
+			       const struct migstream_channel_set_opts *opts)
 {
 	struct migstream_channel_set *set;
 	int ret;
@@ -511,7 +520,8 @@ int migstream_channel_set_open(struct migstream_channel_set **out, const struct 
 	if (!set->opts.queue_limit)
 		set->opts.queue_limit = MIGSTREAM_CHANNEL_QUEUE_DEFAULT;
 	channel_merge_init(&set->merge, n, set->opts.queue_limit, set->opts.reorder_limit,
-			   &(struct channel_merge_hooks){ .failed = set_failed, .room_freed = room_freed, .ctx = set });
+			   &(struct channel_merge_hooks){
+				   .failed = set_failed, .room_freed = room_freed, .ctx = set });
 	set->wake[0] = set->wake[1] = -1;
 	pthread_mutex_init(&set->lock, NULL);
 	pthread_mutex_init(&set->peek_lock, NULL);
@@ -591,7 +601,8 @@ void migstream_channel_set_free(struct migstream_channel_set *set)
 
 static bool cancel_asked(struct migstream_channel_set *set)
 {
-	return atomic_load(&set->cancel) || (set->opts.cancelled && set->opts.cancelled(set->opts.cancel_ctx));
+	return atomic_load(&set->cancel) ||
+	       (set->opts.cancelled && set->opts.cancelled(set->opts.cancel_ctx));
 }
 
 static void wait_step(struct migstream_channel_set *set)
@@ -681,7 +692,9 @@ int migstream_channel_set_next(struct migstream_channel_set *set, struct migstre
 		set->held = q;
 		*rec = q->rec;
 		if (channel)
-			*channel = set->merge.ch[q->input].is_channel ? set->merge.ch[q->input].ch.channel : q->input;
+			*channel = set->merge.ch[q->input].is_channel
+					   ? set->merge.ch[q->input].ch.channel
+					   : q->input;
 		if (q->rec.type == MIGSTREAM_REC_STREAM_END)
 			set->end_out = true;
 		set->merge.out_records++;
@@ -691,7 +704,8 @@ int migstream_channel_set_next(struct migstream_channel_set *set, struct migstre
 	return ret;
 }
 
-void migstream_channel_set_release(struct migstream_channel_set *set, const struct migstream_record *rec)
+void migstream_channel_set_release(struct migstream_channel_set *set,
+				   const struct migstream_record *rec)
 {
 	pthread_mutex_lock(&set->lock);
 	/* By payload: the consumer may have copied the struct to hand it on. */
@@ -703,8 +717,8 @@ void migstream_channel_set_release(struct migstream_channel_set *set, const stru
 	pthread_mutex_unlock(&set->lock);
 }
 
-void *migstream_channel_set_take_payload(struct migstream_channel_set *set, const struct migstream_record *rec,
-					 size_t *cap)
+void *migstream_channel_set_take_payload(struct migstream_channel_set *set,
+					 const struct migstream_record *rec, size_t *cap)
 {
 	void *buf = NULL;
 

@@ -109,8 +109,9 @@ struct migstream_channel_set_opts {
  * inputs in any order). 0 or -errno (-EINVAL for n out of range). Does not
  * wait for the inputs: the set checks run in the first _next().
  */
-int migstream_channel_set_open(struct migstream_channel_set **out, const struct migstream_channel_input *in,
-			       unsigned int n, const struct migstream_channel_set_opts *opts);
+int migstream_channel_set_open(struct migstream_channel_set **out,
+			       const struct migstream_channel_input *in, unsigned int n,
+			       const struct migstream_channel_set_opts *opts);
 /*
  * The next record of the merged stream: 1 and *rec (decoded as a reader
  * hands it out; rec->seq and rec->offset are the record's in its own
@@ -131,7 +132,8 @@ int migstream_channel_set_open(struct migstream_channel_set **out, const struct 
  */
 int migstream_channel_set_next(struct migstream_channel_set *set, struct migstream_record *rec,
 			       unsigned int *channel);
-void migstream_channel_set_release(struct migstream_channel_set *set, const struct migstream_record *rec);
+void migstream_channel_set_release(struct migstream_channel_set *set,
+				   const struct migstream_record *rec);
 /*
  * Takes a held record's payload out of the set instead of releasing it:
  * the buffer that holds it (rec->payload and the decoded members that
@@ -140,8 +142,8 @@ void migstream_channel_set_release(struct migstream_channel_set *set, const stru
  * queue_limit, the caller bounds it now. NULL (the record still held) when
  * the payload is not in a buffer of its own: copy it, then release.
  */
-void *migstream_channel_set_take_payload(struct migstream_channel_set *set, const struct migstream_record *rec,
-					 size_t *cap);
+void *migstream_channel_set_take_payload(struct migstream_channel_set *set,
+					 const struct migstream_record *rec, size_t *cap);
 /*
  * Ends the set: _next returns -ECANCELED. Async-signal-safe (an atomic
  * flag and a write(2) to the wake pipe): a signal handler may call it.

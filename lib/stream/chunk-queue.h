@@ -52,15 +52,15 @@ enum chunk_scope {
  */
 struct chunk_item {
 	enum chunk_scope scope;
-	struct chunk_buf *buf;	/* back to the pool when the item is released */
-	bool needs_work;	/* a worker must take it before a channel writes it */
+	struct chunk_buf *buf; /* back to the pool when the item is released */
+	bool needs_work;       /* a worker must take it before a channel writes it */
 	/* the queue's, guarded by its lock: */
 	struct chunk_item *next, *next_work;
-	unsigned int passes;	/* channels that have not yet passed it */
-	unsigned int written;	/* channels that took it and called _done(ok) */
-	bool claimed;		/* any channel: taken by one */
+	unsigned int passes;  /* channels that have not yet passed it */
+	unsigned int written; /* channels that took it and called _done(ok) */
+	bool claimed;	      /* any channel: taken by one */
 	bool work_started, work_done;
-	bool awaited;		/* a channel waits for its work to be done */
+	bool awaited; /* a channel waits for its work to be done */
 };
 
 /*
@@ -70,10 +70,10 @@ struct chunk_item {
  * equals the channel count). The pool buffer is back in the pool by then.
  */
 struct chunk_queue_opts {
-	unsigned int channels;	/* 1 .. 64 */
-	size_t buf_size;	/* bytes of data per buffer; counted against cap */
-	size_t aux_size;	/* extra per buffer (0: none); not counted */
-	uint64_t cap;		/* bytes of buffers out at once; at least one buffer */
+	unsigned int channels; /* 1 .. 64 */
+	size_t buf_size;       /* bytes of data per buffer; counted against cap */
+	size_t aux_size;       /* extra per buffer (0: none); not counted */
+	uint64_t cap;	       /* bytes of buffers out at once; at least one buffer */
 	void (*release)(struct chunk_item *item, unsigned int written, void *ctx);
 	void *release_ctx;
 };

@@ -107,7 +107,8 @@ uint64_t dirty_bitmap_count(const uint64_t *bitmap, uint64_t page_count)
  * lower neighbour (the previous word's top bit for bit 0) is clear.
  */
 POPCNT_CLONES
-static void count_pages_and_runs(const uint64_t *bitmap, uint64_t page_count, uint64_t *pages, uint64_t *runs)
+static void count_pages_and_runs(const uint64_t *bitmap, uint64_t page_count, uint64_t *pages,
+				 uint64_t *runs)
 {
 	uint64_t full = page_count / 64, carry = 0, p = 0, r = 0, i;
 
@@ -128,7 +129,8 @@ static void count_pages_and_runs(const uint64_t *bitmap, uint64_t page_count, ui
 	*runs = r;
 }
 
-int dirty_bitmap_for_each_run(const uint64_t *bitmap, uint64_t page_count, dirty_range_fn fn, void *ctx)
+int dirty_bitmap_for_each_run(const uint64_t *bitmap, uint64_t page_count, dirty_range_fn fn,
+			      void *ctx)
 {
 	struct run_finder rf = { .fn = fn, .ctx = ctx };
 	uint64_t full = page_count / 64, i;
@@ -246,7 +248,8 @@ static inline int leb128_get(const uint8_t **pp, const uint8_t *end, uint64_t *o
 /* Encoding */
 
 /* The last LEB128_MAX_LEN bytes of a buffer: does v fit before end? */
-static __attribute__((noinline)) uint8_t *leb128_put_near_end(uint8_t *p, const uint8_t *end, uint64_t v)
+static __attribute__((noinline)) uint8_t *leb128_put_near_end(uint8_t *p, const uint8_t *end,
+							      uint64_t v)
 {
 	uint8_t tmp[LEB128_MAX_LEN];
 	size_t n = (size_t)(leb128_put(tmp, v) - tmp);
@@ -319,7 +322,8 @@ static inline uint8_t *runs_word(uint8_t *p, uint64_t edges, uint64_t base, uint
 }
 
 /* The same near the end of the buffer: NULL when a number does not fit. */
-static uint8_t *runs_word_checked(uint8_t *p, const uint8_t *end, uint64_t edges, uint64_t base, uint64_t *mark)
+static uint8_t *runs_word_checked(uint8_t *p, const uint8_t *end, uint64_t edges, uint64_t base,
+				  uint64_t *mark)
 {
 	while (edges) {
 		uint64_t page = base + (uint64_t)__builtin_ctzll(edges);
@@ -347,7 +351,8 @@ static ssize_t encode_runs(const uint64_t *bitmap, uint64_t page_count, uint8_t 
 		 * one, have no edges: sparse bitmaps skip them on a branch
 		 * that is mostly taken, dense ones on one mostly not taken.
 		 */
-		if (carry ? (g[0] & g[1] & g[2] & g[3]) == UINT64_MAX : (g[0] | g[1] | g[2] | g[3]) == 0)
+		if (carry ? (g[0] & g[1] & g[2] & g[3]) == UINT64_MAX
+			  : (g[0] | g[1] | g[2] | g[3]) == 0)
 			continue;
 		for (unsigned int j = 0; j < 4; j++)
 			p = runs_word(p, word_edges(g[j], &carry), (i + j) * 64, &mark);
@@ -356,8 +361,9 @@ static ssize_t encode_runs(const uint64_t *bitmap, uint64_t page_count, uint8_t 
 		p = runs_word_checked(p, end, word_edges(bitmap[i], &carry), i * 64, &mark);
 	/* Masked, a run ending at page_count has its edge in the last word. */
 	if (page_count % 64 && p)
-		p = runs_word_checked(p, end, word_edges(bitmap[full] & tail_mask(page_count), &carry), full * 64,
-				      &mark);
+		p = runs_word_checked(p, end,
+				      word_edges(bitmap[full] & tail_mask(page_count), &carry),
+				      full * 64, &mark);
 	/* A run through the top bit of a full last word ends at page_count. */
 	if (carry && p)
 		p = runs_put(p, end, page_count - mark);
@@ -397,8 +403,8 @@ size_t dirty_bitmap_raw_tail(const uint64_t *bitmap, uint64_t page_count, uint8_
 	return n;
 }
 
-ssize_t dirty_bitmap_encode_as(uint8_t encoding, const uint64_t *bitmap, uint64_t page_count, uint8_t *buf,
-			       size_t cap)
+ssize_t dirty_bitmap_encode_as(uint8_t encoding, const uint64_t *bitmap, uint64_t page_count,
+			       uint8_t *buf, size_t cap)
 {
 	switch (encoding) {
 	case MIGSTREAM_BITMAP_RAW:
@@ -409,8 +415,9 @@ ssize_t dirty_bitmap_encode_as(uint8_t encoding, const uint64_t *bitmap, uint64_
 	return -EINVAL;
 }
 
-ssize_t dirty_bitmap_encode_runs_if_smaller(const uint64_t *bitmap, uint64_t page_count, uint8_t *buf, size_t cap,
-					    uint8_t *encoding, uint64_t *dirty_count)
+ssize_t dirty_bitmap_encode_runs_if_smaller(const uint64_t *bitmap, uint64_t page_count,
+					    uint8_t *buf, size_t cap, uint8_t *encoding,
+					    uint64_t *dirty_count)
 {
 	uint64_t raw_len = dirty_bitmap_raw_len(page_count), runs;
 	ssize_t len;
@@ -441,7 +448,8 @@ ssize_t dirty_bitmap_encode(const uint64_t *bitmap, uint64_t page_count, uint8_t
 
 	if (dirty_bitmap_raw_len(page_count) > cap)
 		return -ENOSPC;
-	len = dirty_bitmap_encode_runs_if_smaller(bitmap, page_count, buf, cap, encoding, dirty_count);
+	len = dirty_bitmap_encode_runs_if_smaller(bitmap, page_count, buf, cap, encoding,
+						  dirty_count);
 	if (len < 0 || *encoding == MIGSTREAM_BITMAP_RUNS)
 		return len;
 	return encode_raw(bitmap, page_count, buf, cap);
@@ -472,7 +480,8 @@ static int raw_check(const struct migstream_dirty_bitmap *bm, uint64_t *out)
 		}
 	} else {
 		for (i = 0; i < words; i++)
-			count += (uint64_t)__builtin_popcountll(raw_word(bm->bits, bm->bits_len, i));
+			count +=
+				(uint64_t)__builtin_popcountll(raw_word(bm->bits, bm->bits_len, i));
 	}
 	if (words && (raw_word(bm->bits, bm->bits_len, words - 1) & ~tail_mask(bm->page_count)))
 		return -EBADMSG; /* padding bits set */
@@ -539,7 +548,8 @@ bool dirty_bitmap_within_iova_space(uint64_t iova, uint64_t page_size, uint64_t 
 	if (page_count == 0 || page_size == 0)
 		return true;
 	return !__builtin_mul_overflow(page_count - 1, page_size, &last) &&
-	       !__builtin_add_overflow(last, page_size - 1, &last) && !__builtin_add_overflow(iova, last, &last);
+	       !__builtin_add_overflow(last, page_size - 1, &last) &&
+	       !__builtin_add_overflow(iova, last, &last);
 }
 
 int dirty_bitmap_validate(const struct migstream_dirty_bitmap *bm)
@@ -553,7 +563,8 @@ int dirty_bitmap_validate(const struct migstream_dirty_bitmap *bm)
 	return -EBADMSG;
 }
 
-int dirty_bitmap_for_each_range(const struct migstream_dirty_bitmap *bm, dirty_range_fn fn, void *ctx)
+int dirty_bitmap_for_each_range(const struct migstream_dirty_bitmap *bm, dirty_range_fn fn,
+				void *ctx)
 {
 	struct run_finder rf = { .fn = fn, .ctx = ctx };
 	uint64_t words, i;

@@ -45,7 +45,8 @@ uint64_t dirty_bitmap_count(const uint64_t *bitmap, uint64_t page_count);
 
 /* fn for each maximal dirty run among the first page_count bits: 0 or what
  * fn returned. */
-int dirty_bitmap_for_each_run(const uint64_t *bitmap, uint64_t page_count, dirty_range_fn fn, void *ctx);
+int dirty_bitmap_for_each_run(const uint64_t *bitmap, uint64_t page_count, dirty_range_fn fn,
+			      void *ctx);
 
 /*
  * Encode the first page_count pages of bitmap as RAW or RUNS (encoding is
@@ -53,8 +54,8 @@ int dirty_bitmap_for_each_run(const uint64_t *bitmap, uint64_t page_count, dirty
  * or -ENOSPC; -EINVAL for an unknown encoding. Bits beyond page_count in
  * the last word are ignored (written as zero).
  */
-ssize_t dirty_bitmap_encode_as(uint8_t encoding, const uint64_t *bitmap, uint64_t page_count, uint8_t *buf,
-			       size_t cap);
+ssize_t dirty_bitmap_encode_as(uint8_t encoding, const uint64_t *bitmap, uint64_t page_count,
+			       uint8_t *buf, size_t cap);
 /*
  * The smaller of the two (RAW on a tie): buf must hold the RAW form
  * (dirty_bitmap_raw_len() bytes). Sets *encoding and *dirty_count.
@@ -67,8 +68,9 @@ ssize_t dirty_bitmap_encode(const uint64_t *bitmap, uint64_t page_count, uint8_t
  * send RAW straight from the caller's words, which on a little-endian host
  * are the RAW bytes already, plus dirty_bitmap_raw_tail().
  */
-ssize_t dirty_bitmap_encode_runs_if_smaller(const uint64_t *bitmap, uint64_t page_count, uint8_t *buf,
-					    size_t cap, uint8_t *encoding, uint64_t *dirty_count);
+ssize_t dirty_bitmap_encode_runs_if_smaller(const uint64_t *bitmap, uint64_t page_count,
+					    uint8_t *buf, size_t cap, uint8_t *encoding,
+					    uint64_t *dirty_count);
 /*
  * RAW bytes of the partial last word (bits beyond page_count zero) into
  * out; returns how many (0 when page_count is a multiple of 64). They
@@ -91,7 +93,8 @@ int dirty_bitmap_validate(const struct migstream_dirty_bitmap *bm);
  * whole record is validated first, so fn never sees a range of a record
  * that turns out bad: 0, -EBADMSG, or what fn returned.
  */
-int dirty_bitmap_for_each_range(const struct migstream_dirty_bitmap *bm, dirty_range_fn fn, void *ctx);
+int dirty_bitmap_for_each_range(const struct migstream_dirty_bitmap *bm, dirty_range_fn fn,
+				void *ctx);
 /*
  * Into a kernel bitmap of nwords words (>= dirty_bitmap_words(page_count),
  * else -ENOSPC); every word is written, bits beyond page_count are zero.
@@ -101,6 +104,7 @@ int dirty_bitmap_decode(const struct migstream_dirty_bitmap *bm, uint64_t *bitma
 
 /* Most pages one DIRTY_BITMAP record carries (the writer splits there):
  * its RAW form fills the payload, rounded down to whole 64-bit words. */
-#define DIRTY_BITMAP_MAX_RECORD_PAGES ((uint64_t)(MIGSTREAM_MAX_PAYLOAD - MIGSTREAM_BITMAP_PREFIX_LEN) * 8 / 64 * 64)
+#define DIRTY_BITMAP_MAX_RECORD_PAGES \
+	((uint64_t)(MIGSTREAM_MAX_PAYLOAD - MIGSTREAM_BITMAP_PREFIX_LEN) * 8 / 64 * 64)
 
 #endif

@@ -63,7 +63,8 @@ const char *migstream_phase_name(uint8_t phase)
 	return "UNKNOWN";
 }
 
-const char *migstream_set_id_hex(const uint8_t id[MIGSTREAM_SET_ID_LEN], char out[MIGSTREAM_SET_ID_HEX_LEN])
+const char *migstream_set_id_hex(const uint8_t id[MIGSTREAM_SET_ID_LEN],
+				 char out[MIGSTREAM_SET_ID_HEX_LEN])
 {
 	static const char digits[] = "0123456789abcdef";
 
@@ -182,10 +183,13 @@ static void take_str(struct cursor *c, char *dst, size_t dstsize)
 
 static struct cursor cursor_of(const struct migstream_record *rec)
 {
-	return (struct cursor){ .p = rec->payload, .left = rec->len, .bad = rec->payload == NULL && rec->len };
+	return (struct cursor){ .p = rec->payload,
+				.left = rec->len,
+				.bad = rec->payload == NULL && rec->len };
 }
 
-int migstream_decode_stream_header(const struct migstream_record *rec, struct migstream_stream_header *out)
+int migstream_decode_stream_header(const struct migstream_record *rec,
+				   struct migstream_stream_header *out)
 {
 	struct cursor c = cursor_of(rec);
 
@@ -241,7 +245,8 @@ int migstream_decode_data(const struct migstream_record *rec, struct migstream_d
 	return 0;
 }
 
-int migstream_decode_precopy_info(const struct migstream_record *rec, struct migstream_precopy_info *out)
+int migstream_decode_precopy_info(const struct migstream_record *rec,
+				  struct migstream_precopy_info *out)
 {
 	struct cursor c = cursor_of(rec);
 
@@ -255,7 +260,8 @@ int migstream_decode_precopy_info(const struct migstream_record *rec, struct mig
 	return c.bad ? -EBADMSG : 0;
 }
 
-int migstream_decode_dirty_bitmap(const struct migstream_record *rec, struct migstream_dirty_bitmap *out)
+int migstream_decode_dirty_bitmap(const struct migstream_record *rec,
+				  struct migstream_dirty_bitmap *out)
 {
 	struct cursor c = cursor_of(rec);
 
@@ -283,7 +289,8 @@ int migstream_decode_dirty_bitmap(const struct migstream_record *rec, struct mig
 	return 0;
 }
 
-int migstream_decode_device_end(const struct migstream_record *rec, struct migstream_device_end *out)
+int migstream_decode_device_end(const struct migstream_record *rec,
+				struct migstream_device_end *out)
 {
 	struct cursor c = cursor_of(rec);
 
@@ -296,7 +303,8 @@ int migstream_decode_device_end(const struct migstream_record *rec, struct migst
 	return c.bad ? -EBADMSG : 0;
 }
 
-int migstream_decode_stream_end(const struct migstream_record *rec, struct migstream_stream_end *out)
+int migstream_decode_stream_end(const struct migstream_record *rec,
+				struct migstream_stream_end *out)
 {
 	struct cursor c = cursor_of(rec);
 
@@ -393,7 +401,8 @@ static void put_str(struct out *o, const char *s, size_t fieldsize)
 	memcpy(p + 2, s, len);
 }
 
-int migstream_encode_stream_header(const struct migstream_stream_header *h, uint8_t *buf, size_t cap)
+int migstream_encode_stream_header(const struct migstream_stream_header *h, uint8_t *buf,
+				   size_t cap)
 {
 	struct out o = { .p = buf, .cap = cap };
 	uint8_t *p = put(&o, MIGSTREAM_STREAM_HEADER_FIXED_LEN);
@@ -433,7 +442,8 @@ int migstream_encode_device(const struct migstream_device *d, uint8_t *buf, size
 	return o.err ? o.err : (int)o.len;
 }
 
-void migstream_encode_data_prefix(const struct migstream_data *d, uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN])
+void migstream_encode_data_prefix(const struct migstream_data *d,
+				  uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN])
 {
 	put_be32(buf, d->device);
 	buf[4] = d->phase;
@@ -442,7 +452,8 @@ void migstream_encode_data_prefix(const struct migstream_data *d, uint8_t buf[MI
 	put_be64(buf + 16, d->offset);
 }
 
-void migstream_encode_precopy_info(const struct migstream_precopy_info *p, uint8_t buf[MIGSTREAM_PRECOPY_INFO_LEN])
+void migstream_encode_precopy_info(const struct migstream_precopy_info *p,
+				   uint8_t buf[MIGSTREAM_PRECOPY_INFO_LEN])
 {
 	put_be32(buf, p->device);
 	put_be32(buf + 4, p->state);
@@ -452,7 +463,8 @@ void migstream_encode_precopy_info(const struct migstream_precopy_info *p, uint8
 	put_be64(buf + 32, p->stop_copy_size);
 }
 
-void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b, uint8_t buf[MIGSTREAM_BITMAP_PREFIX_LEN])
+void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b,
+				    uint8_t buf[MIGSTREAM_BITMAP_PREFIX_LEN])
 {
 	put_be32(buf, b->source);
 	buf[4] = b->encoding;
@@ -464,7 +476,8 @@ void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b, uint
 	put_be64(buf + 40, b->dirty_count);
 }
 
-void migstream_encode_device_end(const struct migstream_device_end *e, uint8_t buf[MIGSTREAM_DEVICE_END_LEN])
+void migstream_encode_device_end(const struct migstream_device_end *e,
+				 uint8_t buf[MIGSTREAM_DEVICE_END_LEN])
 {
 	put_be32(buf, e->device);
 	put_be32(buf + 4, 0);
@@ -473,7 +486,8 @@ void migstream_encode_device_end(const struct migstream_device_end *e, uint8_t b
 	put_be64(buf + 24, e->state_digest);
 }
 
-void migstream_encode_stream_end(const struct migstream_stream_end *e, uint8_t buf[MIGSTREAM_STREAM_END_LEN])
+void migstream_encode_stream_end(const struct migstream_stream_end *e,
+				 uint8_t buf[MIGSTREAM_STREAM_END_LEN])
 {
 	put_be64(buf, e->record_count);
 	put_be64(buf + 8, e->payload_bytes);
@@ -481,7 +495,8 @@ void migstream_encode_stream_end(const struct migstream_stream_end *e, uint8_t b
 	put_be32(buf + 20, 0);
 }
 
-void migstream_encode_channel(const struct migstream_channel *ch, uint8_t buf[MIGSTREAM_CHANNEL_LEN])
+void migstream_encode_channel(const struct migstream_channel *ch,
+			      uint8_t buf[MIGSTREAM_CHANNEL_LEN])
 {
 	memcpy(buf, ch->set_id, MIGSTREAM_SET_ID_LEN);
 	put_be32(buf + 16, ch->channel);

@@ -118,7 +118,7 @@ struct migstream_device {
 	uint16_t vendor, device, subsys_vendor, subsys_device;
 	uint32_t class_code;
 	uint8_t revision;
-	char name[MIGSTREAM_MAX_STRING + 1];   /* as given: path, BDF, UUID */
+	char name[MIGSTREAM_MAX_STRING + 1]; /* as given: path, BDF, UUID */
 	char driver[256];
 	char mdev_type[256];
 };
@@ -236,7 +236,8 @@ struct migstream_record {
 const char *migstream_record_type_name(uint16_t type);
 const char *migstream_phase_name(uint8_t phase);
 /* A set id as every message and summary shows it: 32 lowercase hex digits. Returns out. */
-const char *migstream_set_id_hex(const uint8_t id[MIGSTREAM_SET_ID_LEN], char out[MIGSTREAM_SET_ID_HEX_LEN]);
+const char *migstream_set_id_hex(const uint8_t id[MIGSTREAM_SET_ID_LEN],
+				 char out[MIGSTREAM_SET_ID_HEX_LEN]);
 
 /* The header's bytes; header_check is computed (the field is ignored). */
 void migstream_encode_record_header(const struct migstream_record_header *h,
@@ -258,13 +259,18 @@ int migstream_decode_payload(struct migstream_record *rec);
  * too long or a field is out of range. Payloads longer than the fields a
  * decoder knows are accepted (a later minor revision may append fields).
  */
-int migstream_decode_stream_header(const struct migstream_record *rec, struct migstream_stream_header *out);
+int migstream_decode_stream_header(const struct migstream_record *rec,
+				   struct migstream_stream_header *out);
 int migstream_decode_device(const struct migstream_record *rec, struct migstream_device *out);
 int migstream_decode_data(const struct migstream_record *rec, struct migstream_data *out);
-int migstream_decode_precopy_info(const struct migstream_record *rec, struct migstream_precopy_info *out);
-int migstream_decode_dirty_bitmap(const struct migstream_record *rec, struct migstream_dirty_bitmap *out);
-int migstream_decode_device_end(const struct migstream_record *rec, struct migstream_device_end *out);
-int migstream_decode_stream_end(const struct migstream_record *rec, struct migstream_stream_end *out);
+int migstream_decode_precopy_info(const struct migstream_record *rec,
+				  struct migstream_precopy_info *out);
+int migstream_decode_dirty_bitmap(const struct migstream_record *rec,
+				  struct migstream_dirty_bitmap *out);
+int migstream_decode_device_end(const struct migstream_record *rec,
+				struct migstream_device_end *out);
+int migstream_decode_stream_end(const struct migstream_record *rec,
+				struct migstream_stream_end *out);
 /* -EBADMSG also for flags or reserved bits set, a count of 0 or above
  * MIGSTREAM_MAX_CHANNELS, or a channel not below the count. */
 int migstream_decode_channel(const struct migstream_record *rec, struct migstream_channel *out);
@@ -292,13 +298,20 @@ bool migstream_record_type_known(uint16_t type);
  * fit its field (decoders would reject it) and -ENOSPC when cap is short.
  * The fixed-size ones write exactly their _LEN bytes.
  */
-int migstream_encode_stream_header(const struct migstream_stream_header *h, uint8_t *buf, size_t cap);
+int migstream_encode_stream_header(const struct migstream_stream_header *h, uint8_t *buf,
+				   size_t cap);
 int migstream_encode_device(const struct migstream_device *d, uint8_t *buf, size_t cap);
-void migstream_encode_data_prefix(const struct migstream_data *d, uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN]);
-void migstream_encode_precopy_info(const struct migstream_precopy_info *p, uint8_t buf[MIGSTREAM_PRECOPY_INFO_LEN]);
-void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b, uint8_t buf[MIGSTREAM_BITMAP_PREFIX_LEN]);
-void migstream_encode_device_end(const struct migstream_device_end *e, uint8_t buf[MIGSTREAM_DEVICE_END_LEN]);
-void migstream_encode_stream_end(const struct migstream_stream_end *e, uint8_t buf[MIGSTREAM_STREAM_END_LEN]);
-void migstream_encode_channel(const struct migstream_channel *ch, uint8_t buf[MIGSTREAM_CHANNEL_LEN]);
+void migstream_encode_data_prefix(const struct migstream_data *d,
+				  uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN]);
+void migstream_encode_precopy_info(const struct migstream_precopy_info *p,
+				   uint8_t buf[MIGSTREAM_PRECOPY_INFO_LEN]);
+void migstream_encode_bitmap_prefix(const struct migstream_dirty_bitmap *b,
+				    uint8_t buf[MIGSTREAM_BITMAP_PREFIX_LEN]);
+void migstream_encode_device_end(const struct migstream_device_end *e,
+				 uint8_t buf[MIGSTREAM_DEVICE_END_LEN]);
+void migstream_encode_stream_end(const struct migstream_stream_end *e,
+				 uint8_t buf[MIGSTREAM_STREAM_END_LEN]);
+void migstream_encode_channel(const struct migstream_channel *ch,
+			      uint8_t buf[MIGSTREAM_CHANNEL_LEN]);
 
 #endif

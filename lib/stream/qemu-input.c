@@ -24,7 +24,9 @@ static ssize_t fd_read(void *ctx, void *buf, size_t len)
 int qin_init(struct qin *in, int fd, qemu_stream_read_fn fn, void *ctx, const void *prefix,
 	     size_t prefix_len)
 {
-	*in = (struct qin){ .fd = fd, .fn = fn, .ctx = ctx, .prefix = prefix, .prefix_len = prefix_len };
+	*in = (struct qin){
+		.fd = fd, .fn = fn, .ctx = ctx, .prefix = prefix, .prefix_len = prefix_len
+	};
 	if (!fn) {
 		in->fn = fd_read;
 		in->ctx = &in->fd;

@@ -24,10 +24,10 @@
 #include "stream/qemu-input.h"
 #include "stream/qemu-multifd.h"
 
-#define HDR_LEN 12u		/* magic, version, flags */
-#define DEV_PACKET_LEN 276u	/* MultiFDPacketDeviceState_t */
-#define RAM_PACKET_FIXED 320u	/* MultiFDPacket_t without its offsets */
-#define VFIO_PACKET_HDR 12u	/* VFIODeviceStatePacket: version, idx, flags */
+#define HDR_LEN 12u	      /* magic, version, flags */
+#define DEV_PACKET_LEN 276u   /* MultiFDPacketDeviceState_t */
+#define RAM_PACKET_FIXED 320u /* MultiFDPacket_t without its offsets */
+#define VFIO_PACKET_HDR 12u   /* VFIODeviceStatePacket: version, idx, flags */
 /* QEMU's MULTIFD_PACKET_SIZE: a RAM packet has a slot per page of it. */
 #define MULTIFD_PACKET_SIZE (512u << 10)
 #define PIECE (1u << 20)
@@ -91,8 +91,8 @@ struct qemu_multifd {
 
 /* Errors ----------------------------------------------------------------- */
 
-static int VMT_PRINTF(5, 6) fail(struct qemu_multifd *m, int err, const struct channel *c, uint64_t offset,
-				 const char *fmt, ...)
+static int VMT_PRINTF(5, 6) fail(struct qemu_multifd *m, int err, const struct channel *c,
+				 uint64_t offset, const char *fmt, ...)
 {
 	struct qemu_stream_error *e = &m->error;
 	va_list ap;
@@ -118,7 +118,8 @@ static int need(struct qemu_multifd *m, struct channel *c, size_t n)
 
 	if (ret == -EPIPE)
 		return fail(m, -EBADMSG, c, qin_offset(&c->in) + qin_avail(&c->in),
-			    "the channel ends inside a packet, %zu bytes short", n - qin_avail(&c->in));
+			    "the channel ends inside a packet, %zu bytes short",
+			    n - qin_avail(&c->in));
 	if (ret)
 		return fail(m, ret, c, qin_offset(&c->in), "read: %s", strerror(-ret));
 	return 0;
@@ -159,8 +160,8 @@ int qemu_multifd_new(struct qemu_multifd **out, const struct qemu_multifd_opts *
 	return 0;
 }
 
-static int add_channel(struct qemu_multifd *m, int fd, qemu_stream_read_fn fn, void *ctx, const char *name,
-		       const void *prefix, size_t prefix_len)
+static int add_channel(struct qemu_multifd *m, int fd, qemu_stream_read_fn fn, void *ctx,
+		       const char *name, const void *prefix, size_t prefix_len)
 {
 	struct channel *c;
 	int ret;
@@ -183,7 +184,8 @@ static int add_channel(struct qemu_multifd *m, int fd, qemu_stream_read_fn fn, v
 	return 0;
 }
 
-int qemu_multifd_add_fd(struct qemu_multifd *m, int fd, const char *name, const void *prefix, size_t prefix_len)
+int qemu_multifd_add_fd(struct qemu_multifd *m, int fd, const char *name, const void *prefix,
+			size_t prefix_len)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -247,17 +249,19 @@ static int read_init(struct qemu_multifd *m, struct channel *c)
 		if (o == c || !o->info.init_read)
 			continue;
 		if (o->info.id == c->info.id)
-			return fail(m, -EBADMSG, c, 24, "channel id %u, as channel %s's", c->info.id, o->info.name);
+			return fail(m, -EBADMSG, c, 24, "channel id %u, as channel %s's",
+				    c->info.id, o->info.name);
 		if (memcmp(o->info.uuid, c->info.uuid, 16))
-			return fail(m, -EBADMSG, c, 8, "a VM uuid other than channel %s's", o->info.name);
+			return fail(m, -EBADMSG, c, 8, "a VM uuid other than channel %s's",
+				    o->info.name);
 	}
 	c->info.init_read = true;
 	advance(c, QEMU_MULTIFD_INIT_LEN);
 	return 0;
 }
 
-static int device_index(struct qemu_multifd *m, const struct channel *c, const char *idstr, uint32_t instance,
-			size_t *out)
+static int device_index(struct qemu_multifd *m, const struct channel *c, const char *idstr,
+			uint32_t instance, size_t *out)
 {
 	struct device *d;
 
@@ -268,7 +272,8 @@ static int device_index(struct qemu_multifd *m, const struct channel *c, const c
 		}
 	}
 	if (m->ndev >= QEMU_MULTIFD_MAX_DEVICES)
-		return fail(m, -ENOBUFS, c, qin_offset(&c->in), "more than %u devices", QEMU_MULTIFD_MAX_DEVICES);
+		return fail(m, -ENOBUFS, c, qin_offset(&c->in), "more than %u devices",
+			    QEMU_MULTIFD_MAX_DEVICES);
 	d = &m->dev[m->ndev];
 	*d = (struct device){ .pub.instance_id = instance };
 	memcpy(d->pub.idstr, idstr, sizeof(d->pub.idstr));
@@ -284,9 +289,11 @@ static int skip_bytes(struct qemu_multifd *m, struct channel *c, uint64_t n)
 	while (n) {
 		got = qin_some(&c->in, n < PIECE ? (size_t)n : PIECE);
 		if (got < 0)
-			return fail(m, (int)got, c, qin_offset(&c->in), "read: %s", strerror((int)-got));
+			return fail(m, (int)got, c, qin_offset(&c->in), "read: %s",
+				    strerror((int)-got));
 		if (got == 0)
-			return fail(m, -EBADMSG, c, qin_offset(&c->in), "the channel ends inside a packet's data, %llu bytes short",
+			return fail(m, -EBADMSG, c, qin_offset(&c->in),
+				    "the channel ends inside a packet's data, %llu bytes short",
 				    (unsigned long long)n);
 		advance(c, (size_t)got);
 		n -= (uint64_t)got;
@@ -310,13 +317,17 @@ static int ram_packet(struct qemu_multifd *m, struct channel *c, uint32_t flags)
 	zero = get_be32(p + 32);
 	/* a SYNC packet of QEMU 9.0 on is all zeroes past its header */
 	if (alloc != slots && !(alloc == 0 && flags & QEMU_MULTIFD_FLAG_SYNC))
-		return fail(m, -EBADMSG, c, start + 12, "a RAM packet of %u pages, QEMU sends %u with %u-byte pages",
-			    alloc, slots, m->opts.page_size);
+		return fail(m, -EBADMSG, c, start + 12,
+			    "a RAM packet of %u pages, QEMU sends %u with %u-byte pages", alloc,
+			    slots, m->opts.page_size);
 	if (normal > alloc || zero > alloc - normal)
-		return fail(m, -EBADMSG, c, start + 16, "a RAM packet of %u pages with %u normal and %u zero ones",
-			    alloc, normal, zero);
-	if ((flags & QEMU_MULTIFD_FLAG_COMPRESSION_MASK) == 0 && next != (uint64_t)normal * m->opts.page_size)
-		return fail(m, -EBADMSG, c, start + 20, "%u bytes of data for %u uncompressed pages", next, normal);
+		return fail(m, -EBADMSG, c, start + 16,
+			    "a RAM packet of %u pages with %u normal and %u zero ones", alloc,
+			    normal, zero);
+	if ((flags & QEMU_MULTIFD_FLAG_COMPRESSION_MASK) == 0 &&
+	    next != (uint64_t)normal * m->opts.page_size)
+		return fail(m, -EBADMSG, c, start + 20,
+			    "%u bytes of data for %u uncompressed pages", next, normal);
 	if (need(m, c, RAM_PACKET_FIXED + (size_t)slots * 8))
 		return m->err;
 	advance(c, RAM_PACKET_FIXED + (size_t)slots * 8);
@@ -339,7 +350,8 @@ static int device_packet(struct qemu_multifd *m, struct channel *c, uint32_t fla
 	struct head *h = &c->head;
 
 	if (flags & (QEMU_MULTIFD_FLAG_SYNC | QEMU_MULTIFD_FLAG_COMPRESSION_MASK))
-		return fail(m, -EBADMSG, c, start + 8, "a device state packet with flags 0x%x", flags);
+		return fail(m, -EBADMSG, c, start + 8, "a device state packet with flags 0x%x",
+			    flags);
 	if (need(m, c, DEV_PACKET_LEN))
 		return m->err;
 	p = at(c);
@@ -359,11 +371,16 @@ static int device_packet(struct qemu_multifd *m, struct channel *c, uint32_t fla
 	p = at(c) + DEV_PACKET_LEN;
 	version = get_be32(p);
 	if (version != 0)
-		return fail(m, -EBADMSG, c, start + DEV_PACKET_LEN, "VFIO packet version %u, QEMU 10 sends 0", version);
-	*h = (struct head){ .valid = true, .idx = get_be32(p + 4), .flags = get_be32(p + 8),
-			    .len = next - VFIO_PACKET_HDR, .offset = start };
+		return fail(m, -EBADMSG, c, start + DEV_PACKET_LEN,
+			    "VFIO packet version %u, QEMU 10 sends 0", version);
+	*h = (struct head){ .valid = true,
+			    .idx = get_be32(p + 4),
+			    .flags = get_be32(p + 8),
+			    .len = next - VFIO_PACKET_HDR,
+			    .offset = start };
 	if (h->idx == UINT32_MAX)
-		return fail(m, -EBADMSG, c, start + DEV_PACKET_LEN + 4, "VFIO packet index 0xffffffff");
+		return fail(m, -EBADMSG, c, start + DEV_PACKET_LEN + 4,
+			    "VFIO packet index 0xffffffff");
 	if (device_index(m, c, idstr, instance, &h->dev))
 		return m->err;
 	advance(c, DEV_PACKET_LEN + VFIO_PACKET_HDR);
@@ -390,9 +407,11 @@ static int load_head(struct qemu_multifd *m, struct channel *c)
 		}
 		if (need(m, c, HDR_LEN))
 			return m->err;
-		if (get_be32(at(c)) != QEMU_MULTIFD_MAGIC || get_be32(at(c) + 4) != QEMU_MULTIFD_VERSION)
-			return fail(m, -EBADMSG, c, qin_offset(&c->in), "no packet header (magic 0x%08x, version %u)",
-				    get_be32(at(c)), get_be32(at(c) + 4));
+		if (get_be32(at(c)) != QEMU_MULTIFD_MAGIC ||
+		    get_be32(at(c) + 4) != QEMU_MULTIFD_VERSION)
+			return fail(m, -EBADMSG, c, qin_offset(&c->in),
+				    "no packet header (magic 0x%08x, version %u)", get_be32(at(c)),
+				    get_be32(at(c) + 4));
 		flags = get_be32(at(c) + 8);
 		if (flags & QEMU_MULTIFD_FLAG_DEVICE_STATE) {
 			if (device_packet(m, c, flags))
@@ -413,20 +432,24 @@ static int check_index(struct qemu_multifd *m, const struct channel *c, size_t d
 	struct device *d = &m->dev[dev];
 
 	if (idx < d->next_idx)
-		return fail(m, -EBADMSG, c, offset, "buffer %u of \"%s\" came before", idx, d->pub.idstr);
+		return fail(m, -EBADMSG, c, offset, "buffer %u of \"%s\" came before", idx,
+			    d->pub.idstr);
 	for (struct pending *p = d->pending; p; p = p->next)
 		if (p->idx == idx)
-			return fail(m, -EBADMSG, c, offset, "buffer %u of \"%s\" came before (channel %s)", idx,
+			return fail(m, -EBADMSG, c, offset,
+				    "buffer %u of \"%s\" came before (channel %s)", idx,
 				    d->pub.idstr, m->ch[p->channel]->info.name);
 	if (d->pub.ended)
-		return fail(m, -EBADMSG, c, offset, "buffer %u of \"%s\" after its config state", idx,
-			    d->pub.idstr);
+		return fail(m, -EBADMSG, c, offset, "buffer %u of \"%s\" after its config state",
+			    idx, d->pub.idstr);
 	/* the config state is the last buffer: nothing after it */
 	for (struct pending *p = d->pending; p; p = p->next)
 		if ((p->flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE && idx > p->idx) ||
 		    (flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE && p->idx > idx))
-			return fail(m, -EBADMSG, c, offset, "buffer %u of \"%s\" after its config state (buffer %u)",
-				    flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE ? p->idx : idx, d->pub.idstr,
+			return fail(m, -EBADMSG, c, offset,
+				    "buffer %u of \"%s\" after its config state (buffer %u)",
+				    flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE ? p->idx : idx,
+				    d->pub.idstr,
 				    flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE ? idx : p->idx);
 	return 0;
 }
@@ -442,9 +465,11 @@ static int hold_head(struct qemu_multifd *m, unsigned int ci)
 	ssize_t got;
 
 	if (h->len > m->opts.pending_cap - m->pending_bytes)
-		return fail(m, -ENOBUFS, c, h->offset,
-			    "holding buffer %u of \"%s\" (%llu bytes) until buffer %u comes would pass the cap of %zu bytes",
-			    h->idx, d->pub.idstr, (unsigned long long)h->len, d->next_idx, m->opts.pending_cap);
+		return fail(
+			m, -ENOBUFS, c, h->offset,
+			"holding buffer %u of \"%s\" (%llu bytes) until buffer %u comes would pass the cap of %zu bytes",
+			h->idx, d->pub.idstr, (unsigned long long)h->len, d->next_idx,
+			m->opts.pending_cap);
 	p = calloc(1, sizeof(*p));
 	if (p)
 		p->data = malloc(h->len ? (size_t)h->len : 1);
@@ -452,17 +477,23 @@ static int hold_head(struct qemu_multifd *m, unsigned int ci)
 		free(p);
 		return fail(m, -ENOMEM, c, h->offset, "out of memory");
 	}
-	*p = (struct pending){ .idx = h->idx, .flags = h->flags, .data = p->data, .len = (size_t)h->len,
-			       .channel = ci, .offset = h->offset };
+	*p = (struct pending){ .idx = h->idx,
+			       .flags = h->flags,
+			       .data = p->data,
+			       .len = (size_t)h->len,
+			       .channel = ci,
+			       .offset = h->offset };
 	while (done < p->len) {
 		got = qin_some(&c->in, p->len - done);
 		if (got <= 0) {
 			free(p->data);
 			free(p);
 			if (got < 0)
-				return fail(m, (int)got, c, qin_offset(&c->in), "read: %s", strerror((int)-got));
-			return fail(m, -EBADMSG, c, qin_offset(&c->in), "the channel ends inside buffer %u of \"%s\"",
-				    h->idx, d->pub.idstr);
+				return fail(m, (int)got, c, qin_offset(&c->in), "read: %s",
+					    strerror((int)-got));
+			return fail(m, -EBADMSG, c, qin_offset(&c->in),
+				    "the channel ends inside buffer %u of \"%s\"", h->idx,
+				    d->pub.idstr);
 		}
 		memcpy(p->data + done, at(c), (size_t)got);
 		advance(c, (size_t)got);
@@ -477,12 +508,17 @@ static int hold_head(struct qemu_multifd *m, unsigned int ci)
 	return 0;
 }
 
-static void start_current(struct qemu_multifd *m, size_t dev, uint32_t idx, uint32_t flags, uint64_t len,
-			  unsigned int ci, uint64_t offset, struct pending *from)
+static void start_current(struct qemu_multifd *m, size_t dev, uint32_t idx, uint32_t flags,
+			  uint64_t len, unsigned int ci, uint64_t offset, struct pending *from)
 {
-	m->cur = (struct current){ .active = true, .dev = dev, .idx = idx,
-				   .config = flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE, .len = len,
-				   .channel = ci, .offset = offset, .from = from };
+	m->cur = (struct current){ .active = true,
+				   .dev = dev,
+				   .idx = idx,
+				   .config = flags & QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE,
+				   .len = len,
+				   .channel = ci,
+				   .offset = offset,
+				   .from = from };
 }
 
 /* 1: a buffer is current; 0: none can be (every channel ended); <0 error. */
@@ -499,7 +535,8 @@ static int pick_next(struct qemu_multifd *m)
 			if (p && p->idx == d->next_idx) {
 				d->pending = p->next;
 				m->pending_bytes -= p->len;
-				start_current(m, i, p->idx, p->flags, p->len, p->channel, p->offset, p);
+				start_current(m, i, p->idx, p->flags, p->len, p->channel, p->offset,
+					      p);
 				return 1;
 			}
 		}
@@ -516,7 +553,8 @@ static int pick_next(struct qemu_multifd *m)
 				return m->err;
 			if (h->idx == m->dev[h->dev].next_idx) {
 				h->valid = false;
-				start_current(m, h->dev, h->idx, h->flags, h->len, ci, h->offset, NULL);
+				start_current(m, h->dev, h->idx, h->flags, h->len, ci, h->offset,
+					      NULL);
 				return 1;
 			}
 			if (!low || h->idx < low->head.idx) {
@@ -548,10 +586,12 @@ static int current_bytes(struct qemu_multifd *m, size_t max, const uint8_t **dat
 	} else {
 		got = qin_some(&c->in, max);
 		if (got < 0)
-			return fail(m, (int)got, c, qin_offset(&c->in), "read: %s", strerror((int)-got));
+			return fail(m, (int)got, c, qin_offset(&c->in), "read: %s",
+				    strerror((int)-got));
 		if (got == 0 && max)
-			return fail(m, -EBADMSG, c, qin_offset(&c->in), "the channel ends inside buffer %u of \"%s\"",
-				    cur->idx, m->dev[cur->dev].pub.idstr);
+			return fail(m, -EBADMSG, c, qin_offset(&c->in),
+				    "the channel ends inside buffer %u of \"%s\"", cur->idx,
+				    m->dev[cur->dev].pub.idstr);
 		*data = at(c);
 		*len = (size_t)got;
 		advance(c, (size_t)got);
@@ -570,7 +610,8 @@ static int current_tag(struct qemu_multifd *m, uint64_t want, const char *name)
 	const uint8_t *p;
 
 	if (cur->len - cur->done < 8)
-		return fail(m, -EBADMSG, c, cur->offset, "config state buffer %u of \"%s\" has no %s", cur->idx,
+		return fail(m, -EBADMSG, c, cur->offset,
+			    "config state buffer %u of \"%s\" has no %s", cur->idx,
 			    m->dev[cur->dev].pub.idstr, name);
 	while (got < 8) {
 		if (current_bytes(m, 8 - got, &p, &n))
@@ -579,18 +620,25 @@ static int current_tag(struct qemu_multifd *m, uint64_t want, const char *name)
 		got += n;
 	}
 	if (get_be64(tag) != want)
-		return fail(m, -EBADMSG, c, cur->offset, "config state buffer %u of \"%s\": 0x%016llx where %s belongs",
-			    cur->idx, m->dev[cur->dev].pub.idstr, (unsigned long long)get_be64(tag), name);
+		return fail(m, -EBADMSG, c, cur->offset,
+			    "config state buffer %u of \"%s\": 0x%016llx where %s belongs",
+			    cur->idx, m->dev[cur->dev].pub.idstr, (unsigned long long)get_be64(tag),
+			    name);
 	return 0;
 }
 
-static void fill_event(struct qemu_multifd *m, struct qemu_multifd_event *ev, enum qemu_multifd_event_type type)
+static void fill_event(struct qemu_multifd *m, struct qemu_multifd_event *ev,
+		       enum qemu_multifd_event_type type)
 {
 	struct device *d = &m->dev[m->cur.dev];
 
-	*ev = (struct qemu_multifd_event){ .type = type, .channel = m->cur.channel, .offset = m->cur.offset,
-					   .idstr = d->pub.idstr, .instance_id = d->pub.instance_id,
-					   .index = m->cur.idx, .buffer_len = m->cur.len };
+	*ev = (struct qemu_multifd_event){ .type = type,
+					   .channel = m->cur.channel,
+					   .offset = m->cur.offset,
+					   .idstr = d->pub.idstr,
+					   .instance_id = d->pub.instance_id,
+					   .index = m->cur.idx,
+					   .buffer_len = m->cur.len };
 }
 
 /* The current buffer is handed out whole. */
@@ -620,8 +668,8 @@ static int config_piece(struct qemu_multifd *m, struct qemu_multifd_event *ev)
 
 	if (m->cur.len < 16)
 		return fail(m, -EBADMSG, m->ch[m->cur.channel], m->cur.offset,
-			    "config state buffer %u of \"%s\" of %llu bytes: not even its two tags", m->cur.idx,
-			    d->pub.idstr, (unsigned long long)m->cur.len);
+			    "config state buffer %u of \"%s\" of %llu bytes: not even its two tags",
+			    m->cur.idx, d->pub.idstr, (unsigned long long)m->cur.len);
 	if (m->cur.done == 0 && current_tag(m, QEMU_VFIO_DEV_CONFIG_STATE, "DEV_CONFIG_STATE"))
 		return m->err;
 	if (m->cur.done == body_end) {
@@ -635,7 +683,9 @@ static int config_piece(struct qemu_multifd *m, struct qemu_multifd_event *ev)
 	}
 	fill_event(m, ev, QEMU_MF_EV_DEVICE_CONFIG);
 	ev->buffer_offset = m->cur.done - 8;
-	if (current_bytes(m, (size_t)(body_end - m->cur.done < PIECE ? body_end - m->cur.done : PIECE), &data, &len))
+	if (current_bytes(m,
+			  (size_t)(body_end - m->cur.done < PIECE ? body_end - m->cur.done : PIECE),
+			  &data, &len))
 		return m->err;
 	if (d->pub.config_head_len < sizeof(d->pub.config_head)) {
 		k = sizeof(d->pub.config_head) - d->pub.config_head_len;
@@ -675,11 +725,13 @@ static int end_check(struct qemu_multifd *m)
 
 		if (d->pending)
 			return fail(m, -EBADMSG, m->ch[d->pending->channel], d->pending->offset,
-				    "buffer %u of \"%s\" never came (buffer %u did)", d->next_idx, d->pub.idstr,
-				    d->pending->idx);
+				    "buffer %u of \"%s\" never came (buffer %u did)", d->next_idx,
+				    d->pub.idstr, d->pending->idx);
 		if (!d->pub.ended)
-			return fail(m, -EBADMSG, NULL, 0, "\"%s\": every channel ended before its config state (%u buffers came)",
-				    d->pub.idstr, d->pub.buffers);
+			return fail(
+				m, -EBADMSG, NULL, 0,
+				"\"%s\": every channel ended before its config state (%u buffers came)",
+				d->pub.idstr, d->pub.buffers);
 	}
 	return 0;
 }

@@ -79,11 +79,11 @@ struct qemu_multifd_opts {
 /* What one channel held; its counts grow as it is read. */
 struct qemu_multifd_channel {
 	const char *name;
-	bool init_read;	 /* the init packet was read: id and uuid are set */
-	uint8_t id;	 /* the channel number QEMU gave it */
+	bool init_read; /* the init packet was read: id and uuid are set */
+	uint8_t id;	/* the channel number QEMU gave it */
 	uint8_t uuid[16];
-	bool ended;	 /* end of file after a whole packet */
-	uint64_t bytes;	 /* consumed so far */
+	bool ended;	/* end of file after a whole packet */
+	uint64_t bytes; /* consumed so far */
 	uint64_t ram_packets, sync_packets;
 	uint64_t normal_pages, zero_pages;
 	uint64_t ram_data_bytes; /* page data after the RAM packets */
@@ -142,16 +142,17 @@ int qemu_multifd_next(struct qemu_multifd *m, struct qemu_multifd_event *ev);
 const struct qemu_stream_error *qemu_multifd_error(const struct qemu_multifd *m);
 
 size_t qemu_multifd_channel_count(const struct qemu_multifd *m);
-const struct qemu_multifd_channel *qemu_multifd_channel_info(const struct qemu_multifd *m, size_t i);
+const struct qemu_multifd_channel *qemu_multifd_channel_info(const struct qemu_multifd *m,
+							     size_t i);
 
 /* Per device, in the order their first packet came. */
 struct qemu_multifd_device {
 	char idstr[256];
 	uint32_t instance_id;
-	uint32_t buffers;     /* handed out so far */
-	uint64_t data_bytes;  /* device data handed out */
+	uint32_t buffers;    /* handed out so far */
+	uint64_t data_bytes; /* device data handed out */
 	uint64_t config_bytes;
-	bool ended;	      /* the config state came and nothing is missing */
+	bool ended;		 /* the config state came and nothing is missing */
 	uint8_t config_head[64]; /* for qemu_vfio_config_pci_ids() */
 	size_t config_head_len;
 };

@@ -45,8 +45,8 @@ enum state {
 	ST_VFIO_DATA,	   /* a DEV_DATA_STATE block's bytes */
 	ST_VFIO_CONFIG,	   /* the config state's bytes */
 	ST_VFIO_CONFIG_END,
-	ST_SKIP,	   /* another device's FULL body, by the vmdesc */
-	ST_SUB_ROWS,	   /* that section's subsections, then ST_FOOTER */
+	ST_SKIP,     /* another device's FULL body, by the vmdesc */
+	ST_SUB_ROWS, /* that section's subsections, then ST_FOOTER */
 	ST_FOOTER,
 	ST_AFTER_EOF,
 	ST_AFTER_VMDESC,
@@ -122,7 +122,7 @@ struct qemu_stream {
 	struct vmdesc vmdesc;
 	uint8_t *vmdesc_json;
 	size_t vmdesc_len;
-	uint64_t vmdesc_offset; /* of its 0x06 byte */
+	uint64_t vmdesc_offset;	      /* of its 0x06 byte */
 	const struct vmdesc_dev *dev; /* the FULL section's, in the vmdesc */
 	uint64_t body_start, body_end;
 	size_t sub_next;
@@ -261,7 +261,8 @@ static void describe_element(const struct qemu_stream *r, char *buf, size_t len)
 }
 
 /* Records the first error: -err, at byte offset, in the current element. */
-static int VMT_PRINTF(4, 5) fail(struct qemu_stream *r, int err, uint64_t offset, const char *fmt, ...)
+static int VMT_PRINTF(4, 5)
+	fail(struct qemu_stream *r, int err, uint64_t offset, const char *fmt, ...)
 {
 	struct qemu_stream_error *e = &r->error;
 	char where[320];
@@ -270,7 +271,9 @@ static int VMT_PRINTF(4, 5) fail(struct qemu_stream *r, int err, uint64_t offset
 	if (r->err)
 		return r->err;
 	r->err = err;
-	*e = (struct qemu_stream_error){ .err = err, .offset = offset, .in_section = r->in_element };
+	*e = (struct qemu_stream_error){ .err = err,
+					 .offset = offset,
+					 .in_section = r->in_element };
 	va_start(ap, fmt);
 	vsnprintf(e->what, sizeof(e->what), fmt, ap);
 	va_end(ap);
@@ -280,10 +283,12 @@ static int VMT_PRINTF(4, 5) fail(struct qemu_stream *r, int err, uint64_t offset
 		e->section_id = r->sec.section_id;
 		memcpy(e->idstr, r->sec.idstr, sizeof(e->idstr));
 		describe_element(r, where, sizeof(where));
-		snprintf(e->msg, sizeof(e->msg), "byte %llu, section %llu (%s): %s", (unsigned long long)offset,
-			 (unsigned long long)r->sec.index, where, e->what);
+		snprintf(e->msg, sizeof(e->msg), "byte %llu, section %llu (%s): %s",
+			 (unsigned long long)offset, (unsigned long long)r->sec.index, where,
+			 e->what);
 	} else {
-		snprintf(e->msg, sizeof(e->msg), "byte %llu: %s", (unsigned long long)offset, e->what);
+		snprintf(e->msg, sizeof(e->msg), "byte %llu: %s", (unsigned long long)offset,
+			 e->what);
 	}
 	return err;
 }
@@ -295,9 +300,11 @@ static int need(struct qemu_stream *r, size_t n)
 
 	if (ret == -EPIPE)
 		return fail(r, -EBADMSG, qin_offset(&r->in) + qin_avail(&r->in),
-			    "the stream ends here, %zu bytes short of the next item", n - qin_avail(&r->in));
+			    "the stream ends here, %zu bytes short of the next item",
+			    n - qin_avail(&r->in));
 	if (ret == -EINVAL)
-		return fail(r, -EBADMSG, qin_offset(&r->in), "an item of %zu bytes is larger than the reader's buffer", n);
+		return fail(r, -EBADMSG, qin_offset(&r->in),
+			    "an item of %zu bytes is larger than the reader's buffer", n);
 	if (ret)
 		return fail(r, ret, qin_offset(&r->in), "read: %s", strerror(-ret));
 	return 0;
@@ -321,8 +328,8 @@ static uint64_t here(const struct qemu_stream *r)
 /* Events ----------------------------------------------------------------- */
 
 /* Queues an event of the current element (a snapshot of it). */
-static struct qemu_event *push_for(struct qemu_stream *r, enum qemu_event_type type, uint64_t offset,
-				   const struct qemu_section *sec)
+static struct qemu_event *push_for(struct qemu_stream *r, enum qemu_event_type type,
+				   uint64_t offset, const struct qemu_section *sec)
 {
 	struct qitem *it = &r->queue[(r->qhead + r->qlen++) % QUEUE_LEN];
 
@@ -345,8 +352,9 @@ static struct qemu_event *push(struct qemu_stream *r, enum qemu_event_type type,
 
 static void begin_element(struct qemu_stream *r, unsigned int type)
 {
-	r->sec = (struct qemu_section){ .index = r->next_index++, .offset = here(r), .type = type,
-					.packaged = r->in_package };
+	r->sec = (struct qemu_section){
+		.index = r->next_index++, .offset = here(r), .type = type, .packaged = r->in_package
+	};
 	r->in_element = true;
 }
 
@@ -385,14 +393,16 @@ static int vfio_device_for(struct qemu_stream *r, struct sec_entry *e)
 	struct qemu_vfio_device *grown, *d;
 
 	for (size_t i = 0; i < r->nvfio; i++) {
-		if (r->vfio[i].instance_id == e->instance_id && !strcmp(r->vfio[i].idstr, e->idstr)) {
+		if (r->vfio[i].instance_id == e->instance_id &&
+		    !strcmp(r->vfio[i].idstr, e->idstr)) {
 			e->vfio = i;
 			r->vfio[i].section_id = e->id;
 			return 0;
 		}
 	}
 	if (r->nvfio >= QEMU_STREAM_MAX_SECTIONS)
-		return fail(r, -ENOBUFS, r->sec.offset, "more than %u VFIO devices", QEMU_STREAM_MAX_SECTIONS);
+		return fail(r, -ENOBUFS, r->sec.offset, "more than %u VFIO devices",
+			    QEMU_STREAM_MAX_SECTIONS);
 	grown = realloc(r->vfio, (r->nvfio + 1) * sizeof(*r->vfio));
 	if (!grown)
 		return fail(r, -ENOMEM, r->sec.offset, "out of memory");
@@ -419,8 +429,10 @@ static int enter_section(struct qemu_stream *r)
 		r->secs = grown;
 		e = &r->secs[r->nsecs++];
 	}
-	*e = (struct sec_entry){ .id = r->sec.section_id, .instance_id = r->sec.instance_id,
-				 .version_id = r->sec.version_id, .kind = kind_of(r->sec.idstr) };
+	*e = (struct sec_entry){ .id = r->sec.section_id,
+				 .instance_id = r->sec.instance_id,
+				 .version_id = r->sec.version_id,
+				 .kind = kind_of(r->sec.idstr) };
 	memcpy(e->idstr, r->sec.idstr, sizeof(e->idstr));
 	r->entry = e;
 	r->sec.kind = e->kind;
@@ -439,8 +451,9 @@ static int enter_section(struct qemu_stream *r)
 static bool find_vmdesc(const uint8_t *buf, size_t len, size_t cap, size_t *pos, size_t *jlen)
 {
 	for (size_t i = len >= 6 ? len - 6 : 0; i >= 1 && len >= 6; i--) {
-		if (buf[i] == QEMU_SEC_VMDESCRIPTION && buf[i - 1] == QEMU_SEC_EOF && buf[i + 5] == '{' &&
-		    get_be32(buf + i + 1) == len - i - 5 && len - i - 5 <= cap) {
+		if (buf[i] == QEMU_SEC_VMDESCRIPTION && buf[i - 1] == QEMU_SEC_EOF &&
+		    buf[i + 5] == '{' && get_be32(buf + i + 1) == len - i - 5 &&
+		    len - i - 5 <= cap) {
 			*pos = i;
 			*jlen = len - i - 5;
 			return true;
@@ -518,9 +531,10 @@ static int vmdesc_from_tail(struct qemu_stream *r, uint64_t *offset)
 	int ret = qin_slurp(&r->in, r->opts.tail_cap);
 
 	if (ret == -ENOBUFS)
-		return fail(r, -ENOBUFS, here(r),
-			    "more than %zu bytes follow the iterable sections (the tail cap): read the stream from a file",
-			    r->opts.tail_cap);
+		return fail(
+			r, -ENOBUFS, here(r),
+			"more than %zu bytes follow the iterable sections (the tail cap): read the stream from a file",
+			r->opts.tail_cap);
 	if (ret)
 		return fail(r, ret, here(r), "read: %s", strerror(-ret));
 	if (!find_vmdesc(at(r), qin_avail(&r->in), r->opts.vmdesc_cap, &pos, &jlen))
@@ -546,15 +560,19 @@ static int load_vmdesc(struct qemu_stream *r)
 	else
 		ret = vmdesc_from_tail(r, &offset);
 	if (ret < 0)
-		return r->err ? r->err : fail(r, ret, here(r), "reading the vmdesc: %s", strerror(-ret));
+		return r->err ? r->err
+			      : fail(r, ret, here(r), "reading the vmdesc: %s", strerror(-ret));
 	if (ret > 0)
 		return 0;
 	ret = vmdesc_parse(&r->vmdesc, r->vmdesc_json, r->vmdesc_len, why, sizeof(why));
 	if (ret)
-		return fail(r, ret, offset + 5, "the vmdesc at byte %llu: %s", (unsigned long long)offset, why);
+		return fail(r, ret, offset + 5, "the vmdesc at byte %llu: %s",
+			    (unsigned long long)offset, why);
 	if (r->vmdesc.page_size && r->vmdesc.page_size != r->page_size)
-		return fail(r, -EBADMSG, offset + 5, "the vmdesc says target pages of %u bytes, the stream's RAM was read with %u",
-			    r->vmdesc.page_size, r->page_size);
+		return fail(
+			r, -EBADMSG, offset + 5,
+			"the vmdesc says target pages of %u bytes, the stream's RAM was read with %u",
+			r->vmdesc.page_size, r->page_size);
 	r->has_vmdesc = true;
 	r->vmdesc_offset = offset;
 	return 0;
@@ -571,14 +589,17 @@ static int vmdesc_device(struct qemu_stream *r, uint64_t body_start)
 	if (!r->vmdesc_tried && load_vmdesc(r))
 		return r->err;
 	if (!r->has_vmdesc)
-		return fail(r, -EBADMSG, r->sec.offset,
-			    "no vmdesc after the stream's EOF (suppress-vmdesc, postcopy, or a cut stream): a FULL section's size is unknown");
+		return fail(
+			r, -EBADMSG, r->sec.offset,
+			"no vmdesc after the stream's EOF (suppress-vmdesc, postcopy, or a cut stream): a FULL section's size is unknown");
 	if (r->nfull > r->vmdesc.ndevs)
-		return fail(r, -EBADMSG, r->sec.offset, "the vmdesc describes %zu FULL sections, this is the %llu.",
+		return fail(r, -EBADMSG, r->sec.offset,
+			    "the vmdesc describes %zu FULL sections, this is the %llu.",
 			    r->vmdesc.ndevs, (unsigned long long)r->nfull);
 	d = &r->vmdesc.devs[r->nfull - 1];
 	if (strcmp(d->name, r->sec.idstr) || d->instance_id != r->sec.instance_id)
-		return fail(r, -EBADMSG, r->sec.offset, "the vmdesc's device %llu is \"%s\" instance %u",
+		return fail(r, -EBADMSG, r->sec.offset,
+			    "the vmdesc's device %llu is \"%s\" instance %u",
 			    (unsigned long long)r->nfull, d->name, d->instance_id);
 	r->dev = d;
 	r->body_start = body_start;
@@ -647,7 +668,8 @@ static int config_capabilities(struct qemu_stream *r)
 		if (!strcmp(cap, "x-ignore-shared"))
 			r->ignore_shared = true;
 		if (!strcmp(cap, "mapped-ram"))
-			return fail(r, -EBADMSG, here(r), "a mapped-ram stream: its pages are not in the stream");
+			return fail(r, -EBADMSG, here(r),
+				    "a mapped-ram stream: its pages are not in the stream");
 	}
 	return 0;
 }
@@ -687,7 +709,8 @@ static int step_configuration(struct qemu_stream *r)
 	uint32_t len;
 
 	if (r->sec.index != 1)
-		return fail(r, -EBADMSG, r->sec.offset, "CONFIGURATION comes only right after the header");
+		return fail(r, -EBADMSG, r->sec.offset,
+			    "CONFIGURATION comes only right after the header");
 	advance(r, 1);
 	if (need(r, 4))
 		return r->err;
@@ -705,9 +728,12 @@ static int step_configuration(struct qemu_stream *r)
 		if (at(r)[0] != QEMU_SEC_SUBSECTION)
 			break;
 		if (r->nconfig_subs == MAX_CONFIG_SUBS)
-			return fail(r, -EBADMSG, here(r), "more than %d configuration subsections", MAX_CONFIG_SUBS);
+			return fail(r, -EBADMSG, here(r), "more than %d configuration subsections",
+				    MAX_CONFIG_SUBS);
 		sub = &r->config_subs[r->nconfig_subs++];
-		*sub = (struct qemu_section){ .offset = here(r), .type = QEMU_SEC_SUBSECTION, .depth = 1 };
+		*sub = (struct qemu_section){ .offset = here(r),
+					      .type = QEMU_SEC_SUBSECTION,
+					      .depth = 1 };
 		advance(r, 1);
 		if (short_name(r, sub->idstr) || need(r, 4))
 			return r->err;
@@ -759,9 +785,10 @@ static int start_body(struct qemu_stream *r)
 	default:
 	other:
 		if (r->sec.type != QEMU_SEC_FULL)
-			return fail(r, -EBADMSG, r->sec.offset,
-				    "an iterable section of \"%s\": only ram and vfio have bodies this reader knows",
-				    r->sec.idstr);
+			return fail(
+				r, -EBADMSG, r->sec.offset,
+				"an iterable section of \"%s\": only ram and vfio have bodies this reader knows",
+				r->sec.idstr);
 		if (vmdesc_device(r, here(r)))
 			return r->err;
 		r->st = ST_SKIP;
@@ -795,7 +822,8 @@ static int step_start_full(struct qemu_stream *r, unsigned int type)
 	if (enter_section(r))
 		return r->err;
 	if (r->sec.kind == QEMU_KIND_RAM && type == QEMU_SEC_START && r->sec.version_id != 4)
-		return fail(r, -EBADMSG, r->sec.offset, "ram section version %u: QEMU reads 4", r->sec.version_id);
+		return fail(r, -EBADMSG, r->sec.offset, "ram section version %u: QEMU reads 4",
+			    r->sec.version_id);
 	return start_body(r);
 }
 
@@ -808,7 +836,8 @@ static int step_part_end(struct qemu_stream *r)
 	r->sec.section_id = get_be32(at(r) + 1);
 	e = find_section(r, r->sec.section_id);
 	if (!e)
-		return fail(r, -EBADMSG, r->sec.offset, "section id %u was never started", r->sec.section_id);
+		return fail(r, -EBADMSG, r->sec.offset, "section id %u was never started",
+			    r->sec.section_id);
 	advance(r, 5);
 	r->dev = NULL;
 	r->entry = e;
@@ -833,8 +862,8 @@ static int step_command(struct qemu_stream *r)
 	if (cmd >= QEMU_CMD_MAX || cmd == QEMU_CMD_INVALID)
 		return fail(r, -EBADMSG, r->sec.offset + 1, "unknown command %u", cmd);
 	if (commands[cmd].len >= 0 && len != commands[cmd].len)
-		return fail(r, -EBADMSG, r->sec.offset + 3, "%s with %u bytes, QEMU expects %d", commands[cmd].name,
-			    len, commands[cmd].len);
+		return fail(r, -EBADMSG, r->sec.offset + 3, "%s with %u bytes, QEMU expects %d",
+			    commands[cmd].name, len, commands[cmd].len);
 	if (need(r, 5u + len))
 		return r->err;
 	advance(r, 5);
@@ -842,7 +871,8 @@ static int step_command(struct qemu_stream *r)
 		r->postcopy_advised = len == 16;
 	if (cmd == QEMU_CMD_PACKAGED) {
 		if (r->in_package)
-			return fail(r, -EBADMSG, r->sec.offset, "a PACKAGED command inside another");
+			return fail(r, -EBADMSG, r->sec.offset,
+				    "a PACKAGED command inside another");
 		r->in_package = true;
 		r->package_end = here(r) + 4 + get_be32(at(r));
 	}
@@ -868,7 +898,8 @@ static int step_top(struct qemu_stream *r)
 	if (end)
 		return fail(r, -EBADMSG, here(r), "the stream ends before its EOF section");
 	if (r->in_package && here(r) > r->package_end)
-		return fail(r, -EBADMSG, here(r), "a section crosses the end of its PACKAGED command (byte %llu)",
+		return fail(r, -EBADMSG, here(r),
+			    "a section crosses the end of its PACKAGED command (byte %llu)",
 			    (unsigned long long)r->package_end);
 	type = at(r)[0];
 	begin_element(r, type);
@@ -893,7 +924,8 @@ static int step_top(struct qemu_stream *r)
 	default:
 		r->sec.type = type;
 		return fail(r, -EBADMSG, here(r), "%s where a section should start",
-			    qemu_section_type_name(type) ? qemu_section_type_name(type) : "an unknown section type");
+			    qemu_section_type_name(type) ? qemu_section_type_name(type)
+							 : "an unknown section type");
 	}
 }
 
@@ -934,12 +966,14 @@ static int step_footer(struct qemu_stream *r)
 	r->sec.instance_id = foot.instance_id;
 	r->sec.kind = foot.kind;
 	if (at(r)[0] != QEMU_SEC_FOOTER)
-		return fail(r, -EBADMSG, here(r), "no footer after section %u (byte 0x%02x)", foot.section_id, at(r)[0]);
+		return fail(r, -EBADMSG, here(r), "no footer after section %u (byte 0x%02x)",
+			    foot.section_id, at(r)[0]);
 	if (need(r, 5))
 		return r->err;
 	id = get_be32(at(r) + 1);
 	if (id != foot.section_id)
-		return fail(r, -EBADMSG, here(r) + 1, "the footer of section %u says %u", foot.section_id, id);
+		return fail(r, -EBADMSG, here(r) + 1, "the footer of section %u says %u",
+			    foot.section_id, id);
 	advance(r, 5);
 	end_element(r);
 	return 0;
@@ -948,10 +982,10 @@ static int step_footer(struct qemu_stream *r)
 /* RAM ------------------------------------------------------------------- */
 
 /* Both the section's and the whole stream's counts. */
-#define COUNT(r, member, n)                                                                                \
-	do {                                                                                               \
-		(r)->sec.ram.member += (n);                                                                \
-		(r)->ram_total.member += (n);                                                              \
+#define COUNT(r, member, n)                   \
+	do {                                  \
+		(r)->sec.ram.member += (n);   \
+		(r)->ram_total.member += (n); \
 	} while (0)
 
 static int find_block(struct qemu_stream *r, const char *name)
@@ -977,7 +1011,8 @@ static int page_block(struct qemu_stream *r, uint32_t flags, uint64_t rec)
 		return r->err;
 	i = find_block(r, name);
 	if (i < 0)
-		return fail(r, -EBADMSG, rec, "a page of block \"%s\", which the block list does not have", name);
+		return fail(r, -EBADMSG, rec,
+			    "a page of block \"%s\", which the block list does not have", name);
 	r->last_block = i;
 	return 0;
 }
@@ -998,7 +1033,9 @@ static int64_t page_payload(struct qemu_stream *r, uint32_t kind, uint64_t rec)
 		if (need(r, 1))
 			return -1;
 		if (at(r)[0])
-			return fail(r, -EBADMSG, here(r), "a zero page filled with 0x%02x", at(r)[0]), -1;
+			return fail(r, -EBADMSG, here(r), "a zero page filled with 0x%02x",
+				    at(r)[0]),
+			       -1;
 		return 1;
 	case QEMU_RAM_FLAG_PAGE:
 		return r->page_size;
@@ -1029,8 +1066,8 @@ static int page_record(struct qemu_stream *r, uint32_t flags, uint64_t addr, uin
 	if (page_block(r, flags, rec))
 		return r->err;
 	if (addr >= r->blocks[r->last_block].used_length)
-		return fail(r, -EBADMSG, rec, "page offset 0x%llx beyond block \"%s\"", (unsigned long long)addr,
-			    r->blocks[r->last_block].idstr);
+		return fail(r, -EBADMSG, rec, "page offset 0x%llx beyond block \"%s\"",
+			    (unsigned long long)addr, r->blocks[r->last_block].idstr);
 	payload = page_payload(r, kind, rec);
 	if (payload < 0 || need(r, (size_t)payload))
 		return r->err;
@@ -1115,7 +1152,8 @@ static int step_ram(struct qemu_stream *r)
 		if (ret < 0)
 			return ret;
 		if (r->opts.ram_records)
-			push(r, QEMU_EV_RAM_RECORD, r->ram_record_ev.offset)->ram_record = &r->ram_record_ev;
+			push(r, QEMU_EV_RAM_RECORD, r->ram_record_ev.offset)->ram_record =
+				&r->ram_record_ev;
 		if (ret == 1) {
 			end_body(r);
 			return 0;
@@ -1154,8 +1192,10 @@ static int step_ram_blocks(struct qemu_stream *r)
 	ev->used_length = get_be64(at(r));
 	advance(r, 8);
 	if (!ev->used_length || ev->used_length > r->mem_size_left)
-		return fail(r, -EBADMSG, rec, "block \"%s\" of %llu bytes, with %llu left of the RAM size", ev->idstr,
-			    (unsigned long long)ev->used_length, (unsigned long long)r->mem_size_left);
+		return fail(r, -EBADMSG, rec,
+			    "block \"%s\" of %llu bytes, with %llu left of the RAM size", ev->idstr,
+			    (unsigned long long)ev->used_length,
+			    (unsigned long long)r->mem_size_left);
 	if (find_block(r, ev->idstr) >= 0)
 		return fail(r, -EBADMSG, rec, "block \"%s\" listed twice", ev->idstr);
 	if (r->postcopy_advised && looks_like_page_size(r)) {
@@ -1196,21 +1236,22 @@ static struct qemu_vfio_device *vfio_dev(struct qemu_stream *r)
 static enum qemu_vfio_phase phase_of(const struct qemu_stream *r)
 {
 	return r->sec.type == QEMU_SEC_START || r->sec.type == QEMU_SEC_PART ? QEMU_VFIO_PRECOPY
-									   : QEMU_VFIO_COMPLETE;
+									     : QEMU_VFIO_COMPLETE;
 }
 
 /* Both the section's and the device's counts. */
-#define VFIO_COUNT(r, member, n)                                                                           \
-	do {                                                                                               \
-		(r)->sec.vfio.member += (n);                                                               \
-		vfio_dev(r)->counts.member += (n);                                                         \
+#define VFIO_COUNT(r, member, n)                   \
+	do {                                       \
+		(r)->sec.vfio.member += (n);       \
+		vfio_dev(r)->counts.member += (n); \
 	} while (0)
 
 /* The body ends here; a FULL one where the vmdesc said. */
 static int end_vfio_body(struct qemu_stream *r)
 {
 	if (r->sec.type == QEMU_SEC_FULL && r->dev && here(r) != r->body_end)
-		return fail(r, -EBADMSG, here(r), "the VFIO section ends here, the vmdesc says at byte %llu",
+		return fail(r, -EBADMSG, here(r),
+			    "the VFIO section ends here, the vmdesc says at byte %llu",
 			    (unsigned long long)r->body_end);
 	end_body(r);
 	return 0;
@@ -1219,13 +1260,16 @@ static int end_vfio_body(struct qemu_stream *r)
 static int config_start(struct qemu_stream *r, uint64_t tag_offset)
 {
 	if (r->sec.type != QEMU_SEC_FULL)
-		return fail(r, -EBADMSG, tag_offset,
-			    "DEV_CONFIG_STATE in an iterable section (its size is known only in a FULL one)");
+		return fail(
+			r, -EBADMSG, tag_offset,
+			"DEV_CONFIG_STATE in an iterable section (its size is known only in a FULL one)");
 	if (!r->dev && vmdesc_device(r, tag_offset))
 		return r->err;
 	if (r->body_end < here(r) + 8)
-		return fail(r, -EBADMSG, tag_offset, "the vmdesc gives the VFIO section %llu bytes: no room for its config state",
-			    (unsigned long long)r->dev->body);
+		return fail(
+			r, -EBADMSG, tag_offset,
+			"the vmdesc gives the VFIO section %llu bytes: no room for its config state",
+			(unsigned long long)r->dev->body);
 	r->config_left = r->body_end - here(r) - 8;
 	r->config_off = 0;
 	VFIO_COUNT(r, config_states, 1);
@@ -1244,7 +1288,8 @@ static int step_vfio_tag(struct qemu_stream *r)
 		return r->err;
 	tag = get_be64(at(r));
 	if (!qemu_vfio_tag_name(tag))
-		return fail(r, -EBADMSG, tag_offset, "unknown VFIO tag 0x%016llx", (unsigned long long)tag);
+		return fail(r, -EBADMSG, tag_offset, "unknown VFIO tag 0x%016llx",
+			    (unsigned long long)tag);
 	if (tag == QEMU_VFIO_DEV_DATA_STATE && need(r, 16))
 		return r->err;
 	advance(r, 8);
@@ -1264,10 +1309,12 @@ static int step_vfio_tag(struct qemu_stream *r)
 	case QEMU_VFIO_DEV_DATA_STATE:
 		r->data_size = r->data_left = get_be64(at(r));
 		/* in a FULL section the vmdesc gave: the block and END_OF_STATE fit */
-		if (r->dev && (r->body_end < here(r) + 16 || r->data_size > r->body_end - here(r) - 16))
-			return fail(r, -EBADMSG, tag_offset + 8,
-				    "a DEV_DATA_STATE block of %llu bytes in a section the vmdesc gives %llu",
-				    (unsigned long long)r->data_size, (unsigned long long)r->dev->body);
+		if (r->dev &&
+		    (r->body_end < here(r) + 16 || r->data_size > r->body_end - here(r) - 16))
+			return fail(
+				r, -EBADMSG, tag_offset + 8,
+				"a DEV_DATA_STATE block of %llu bytes in a section the vmdesc gives %llu",
+				(unsigned long long)r->data_size, (unsigned long long)r->dev->body);
 		r->data_off = 0;
 		advance(r, 8);
 		VFIO_COUNT(r, data_blocks, 1);
@@ -1316,7 +1363,8 @@ static int step_vfio_bytes(struct qemu_stream *r, bool config)
 		return fail(r, (int)n, here(r), "read: %s", strerror((int)-n));
 	if (n == 0)
 		return fail(r, -EBADMSG, here(r), "the stream ends %llu bytes into a %s of %llu",
-			    (unsigned long long)*off, config ? "config state" : "DEV_DATA_STATE block",
+			    (unsigned long long)*off,
+			    config ? "config state" : "DEV_DATA_STATE block",
 			    (unsigned long long)(*off + *left));
 	if (config) {
 		if (d->config_head_len < sizeof(d->config_head)) {
@@ -1358,7 +1406,8 @@ static int check_subsection(struct qemu_stream *r, const struct vmdesc_sub *s)
 	p = at(r);
 	if (p[0] != QEMU_SEC_SUBSECTION || p[1] != len || memcmp(p + 2, s->name, len) ||
 	    get_be32(p + 2 + len) != s->version)
-		return fail(r, -EBADMSG, here(r), "no header of subsection \"%s\" version %u where the vmdesc puts it",
+		return fail(r, -EBADMSG, here(r),
+			    "no header of subsection \"%s\" version %u where the vmdesc puts it",
 			    s->name, s->version);
 	advance(r, 6 + len);
 	return 0;
@@ -1375,14 +1424,19 @@ static int step_skip(struct qemu_stream *r)
 		s = r->sub_next < d->first_sub + d->nsubs ? &r->vmdesc.subs[r->sub_next] : NULL;
 		target = s ? r->body_start + s->offset : r->body_end;
 		if (target < here(r) || target > r->body_end)
-			return fail(r, -EBADMSG, here(r), "the vmdesc's subsection offsets are not in order");
+			return fail(r, -EBADMSG, here(r),
+				    "the vmdesc's subsection offsets are not in order");
 		while (here(r) < target) {
-			n = qin_some(&r->in, target - here(r) < DATA_PIECE ? (size_t)(target - here(r)) : DATA_PIECE);
+			n = qin_some(&r->in, target - here(r) < DATA_PIECE
+						     ? (size_t)(target - here(r))
+						     : DATA_PIECE);
 			if (n < 0)
 				return fail(r, (int)n, here(r), "read: %s", strerror((int)-n));
 			if (n == 0)
-				return fail(r, -EBADMSG, here(r), "the stream ends inside the section (%llu bytes per the vmdesc)",
-					    (unsigned long long)d->body);
+				return fail(
+					r, -EBADMSG, here(r),
+					"the stream ends inside the section (%llu bytes per the vmdesc)",
+					(unsigned long long)d->body);
 			advance(r, (size_t)n);
 		}
 		if (!s)
@@ -1408,9 +1462,13 @@ static int step_sub_rows(struct qemu_stream *r)
 		return 0;
 	}
 	s = &r->vmdesc.subs[r->sub_next++];
-	row = (struct qemu_section){ .index = r->next_index++, .offset = r->body_start + s->offset,
-				     .bytes = s->bytes, .type = QEMU_SEC_SUBSECTION, .version_id = s->version,
-				     .depth = s->depth, .packaged = r->sec.packaged };
+	row = (struct qemu_section){ .index = r->next_index++,
+				     .offset = r->body_start + s->offset,
+				     .bytes = s->bytes,
+				     .type = QEMU_SEC_SUBSECTION,
+				     .version_id = s->version,
+				     .depth = s->depth,
+				     .packaged = r->sec.packaged };
 	memcpy(row.idstr, s->name, sizeof(row.idstr));
 	push_for(r, QEMU_EV_SECTION, row.offset, &row);
 	return 0;
@@ -1434,7 +1492,8 @@ static int read_vmdesc_here(struct qemu_stream *r, uint32_t len)
 		if (n < 0)
 			return fail(r, (int)n, here(r), "read: %s", strerror((int)-n));
 		if (n == 0)
-			return fail(r, -EBADMSG, here(r), "the stream ends %zu bytes into the vmdesc of %u", done, len);
+			return fail(r, -EBADMSG, here(r),
+				    "the stream ends %zu bytes into the vmdesc of %u", done, len);
 		memcpy(r->vmdesc_json + done, at(r), (size_t)n);
 		advance(r, (size_t)n);
 		done += (size_t)n;
@@ -1456,9 +1515,11 @@ static int skip_known_vmdesc(struct qemu_stream *r, uint32_t len)
 	if (r->sec.offset != r->vmdesc_offset || len != r->vmdesc_len)
 		return fail(r, -EBADMSG, r->sec.offset, "a second vmdesc");
 	while (here(r) < end) {
-		n = qin_some(&r->in, end - here(r) < DATA_PIECE ? (size_t)(end - here(r)) : DATA_PIECE);
+		n = qin_some(&r->in,
+			     end - here(r) < DATA_PIECE ? (size_t)(end - here(r)) : DATA_PIECE);
 		if (n <= 0)
-			return fail(r, n ? (int)n : -EBADMSG, here(r), "the stream ends inside the vmdesc");
+			return fail(r, n ? (int)n : -EBADMSG, here(r),
+				    "the stream ends inside the vmdesc");
 		advance(r, (size_t)n);
 	}
 	return 0;
@@ -1478,13 +1539,14 @@ static int step_after_eof(struct qemu_stream *r)
 	}
 	begin_element(r, at(r)[0]);
 	if (at(r)[0] != QEMU_SEC_VMDESCRIPTION)
-		return fail(r, -EBADMSG, here(r), "byte 0x%02x after EOF, where only a vmdesc may come", at(r)[0]);
+		return fail(r, -EBADMSG, here(r),
+			    "byte 0x%02x after EOF, where only a vmdesc may come", at(r)[0]);
 	if (need(r, 5))
 		return r->err;
 	len = get_be32(at(r) + 1);
 	if (len > r->opts.vmdesc_cap)
-		return fail(r, -ENOBUFS, here(r), "a vmdesc of %u bytes, more than the cap of %zu", len,
-			    r->opts.vmdesc_cap);
+		return fail(r, -ENOBUFS, here(r), "a vmdesc of %u bytes, more than the cap of %zu",
+			    len, r->opts.vmdesc_cap);
 	advance(r, 5);
 	if (r->has_vmdesc ? skip_known_vmdesc(r, len) : read_vmdesc_here(r, len))
 		return r->err;
@@ -1505,7 +1567,8 @@ static int step_after_vmdesc(struct qemu_stream *r)
 	if (!end)
 		return fail(r, -EBADMSG, here(r), "bytes after the stream's end");
 	if (r->has_vmdesc && r->vmdesc.ndevs != r->nfull)
-		return fail(r, -EBADMSG, here(r), "the vmdesc describes %zu FULL sections, the stream had %llu",
+		return fail(r, -EBADMSG, here(r),
+			    "the vmdesc describes %zu FULL sections, the stream had %llu",
 			    r->vmdesc.ndevs, (unsigned long long)r->nfull);
 	r->st = ST_DONE;
 	return 0;
@@ -1577,8 +1640,8 @@ int qemu_stream_next(struct qemu_stream *r, struct qemu_event *ev)
 
 /* Construction ------------------------------------------------------------- */
 
-static int stream_new(struct qemu_stream **out, int fd, qemu_stream_read_fn fn, void *ctx, const char *name,
-		      const struct qemu_stream_opts *opts)
+static int stream_new(struct qemu_stream **out, int fd, qemu_stream_read_fn fn, void *ctx,
+		      const char *name, const struct qemu_stream_opts *opts)
 {
 	struct qemu_stream *r = calloc(1, sizeof(*r));
 	struct stat st;
@@ -1611,15 +1674,16 @@ static int stream_new(struct qemu_stream **out, int fd, qemu_stream_read_fn fn, 
 	return 0;
 }
 
-int qemu_stream_new(struct qemu_stream **out, int fd, const char *name, const struct qemu_stream_opts *opts)
+int qemu_stream_new(struct qemu_stream **out, int fd, const char *name,
+		    const struct qemu_stream_opts *opts)
 {
 	if (fd < 0)
 		return -EBADF;
 	return stream_new(out, fd, NULL, NULL, name, opts);
 }
 
-int qemu_stream_new_cb(struct qemu_stream **out, qemu_stream_read_fn fn, void *ctx, const char *name,
-		       const struct qemu_stream_opts *opts)
+int qemu_stream_new_cb(struct qemu_stream **out, qemu_stream_read_fn fn, void *ctx,
+		       const char *name, const struct qemu_stream_opts *opts)
 {
 	if (!fn)
 		return -EINVAL;

@@ -123,7 +123,7 @@ const char *qemu_command_name(unsigned int cmd);
 #define QEMU_VFIO_END_OF_STATE 0xffffffffef100001ull
 #define QEMU_VFIO_DEV_CONFIG_STATE 0xffffffffef100002ull
 #define QEMU_VFIO_DEV_SETUP_STATE 0xffffffffef100003ull
-#define QEMU_VFIO_DEV_DATA_STATE 0xffffffffef100004ull /* + u64 size, bytes */
+#define QEMU_VFIO_DEV_DATA_STATE 0xffffffffef100004ull	   /* + u64 size, bytes */
 #define QEMU_VFIO_DEV_INIT_DATA_SENT 0xffffffffef100005ull /* switchover-ack */
 
 /* "END_OF_STATE", "DEV_CONFIG_STATE", ...; NULL for any other value. */
@@ -170,9 +170,9 @@ struct qemu_vfio_counts {
  * also get a QEMU_EV_SECTION_BEGIN once their header is read.
  */
 struct qemu_section {
-	uint64_t index;	 /* 0 for HEADER, +1 for each element after */
-	uint64_t offset; /* of its first byte (the type byte) */
-	uint64_t bytes;	 /* all of it, header included (a section's footer is its own element) */
+	uint64_t index;	   /* 0 for HEADER, +1 for each element after */
+	uint64_t offset;   /* of its first byte (the type byte) */
+	uint64_t bytes;	   /* all of it, header included (a section's footer is its own element) */
 	unsigned int type; /* enum qemu_section_type */
 	/* START/PART/END/FULL/FOOTER; for PART, END and FOOTER the identity
 	 * is the one the section id was given by its START or FULL. */
@@ -197,11 +197,11 @@ struct qemu_section {
 
 /* What CONFIGURATION said. */
 struct qemu_configuration {
-	char machine[256];		/* machine type, e.g. "pc-q35-10.0" */
-	bool has_page_bits;		/* a target-page-bits subsection came */
-	uint32_t target_page_bits;	/* its value */
-	uint32_t ncaps;			/* capabilities QEMU validates (x-ignore-shared, mapped-ram) */
-	char caps[8][256];		/* the first 8 of them */
+	char machine[256];	   /* machine type, e.g. "pc-q35-10.0" */
+	bool has_page_bits;	   /* a target-page-bits subsection came */
+	uint32_t target_page_bits; /* its value */
+	uint32_t ncaps;		   /* capabilities QEMU validates (x-ignore-shared, mapped-ram) */
+	char caps[8][256];	   /* the first 8 of them */
 	bool has_uuid;
 	uint8_t uuid[16];
 };
@@ -327,8 +327,8 @@ int qemu_stream_new(struct qemu_stream **out, int fd, const char *name,
  * file, -errno on error (-EINTR is retried). The tail is buffered.
  */
 typedef ssize_t (*qemu_stream_read_fn)(void *ctx, void *buf, size_t len);
-int qemu_stream_new_cb(struct qemu_stream **out, qemu_stream_read_fn fn, void *ctx, const char *name,
-		       const struct qemu_stream_opts *opts);
+int qemu_stream_new_cb(struct qemu_stream **out, qemu_stream_read_fn fn, void *ctx,
+		       const char *name, const struct qemu_stream_opts *opts);
 void qemu_stream_free(struct qemu_stream *r);
 
 /*

@@ -46,7 +46,8 @@ static int VMT_PRINTF(2, 3) fail(struct jp *j, const char *fmt, ...)
 	n = vsnprintf(j->why, j->whylen, fmt, ap);
 	va_end(ap);
 	if (n >= 0 && (size_t)n < j->whylen)
-		snprintf(j->why + n, j->whylen - (size_t)n, " (vmdesc byte %zu)", (size_t)(j->p - j->start));
+		snprintf(j->why + n, j->whylen - (size_t)n, " (vmdesc byte %zu)",
+			 (size_t)(j->p - j->start));
 	return j->err;
 }
 
@@ -275,7 +276,8 @@ static int integer(struct jp *j, uint64_t max, uint64_t *out, const char *what)
 	if (number(j, &v))
 		return j->err;
 	if (v < 0 || (uint64_t)v > max)
-		return fail(j, "%s is not an integer from 0 to %llu", what, (unsigned long long)max);
+		return fail(j, "%s is not an integer from 0 to %llu", what,
+			    (unsigned long long)max);
 	*out = (uint64_t)v;
 	return 0;
 }
@@ -325,7 +327,8 @@ static int add_field(struct jp *j, void *arg)
 		return j->err;
 	if (!f.has_size)
 		return fail(j, "a field without a size");
-	if (f.size * f.array_len > VMDESC_MAX_SIZE || v->fields + f.size * f.array_len > VMDESC_MAX_SIZE)
+	if (f.size * f.array_len > VMDESC_MAX_SIZE ||
+	    v->fields + f.size * f.array_len > VMDESC_MAX_SIZE)
 		return fail(j, "fields larger than %llu bytes", VMDESC_MAX_SIZE);
 	v->fields += f.size * f.array_len;
 	return 0;
@@ -426,8 +429,10 @@ static int add_device(struct jp *j, void *arg)
 	if (!v.has_name)
 		return fail(j, "a device without a name");
 	dev = &d->devs[d->ndevs++];
-	*dev = (struct vmdesc_dev){ .instance_id = (uint32_t)v.instance_id, .body = v.fields + v.subs,
-				    .first_sub = first, .nsubs = d->nsubs - first };
+	*dev = (struct vmdesc_dev){ .instance_id = (uint32_t)v.instance_id,
+				    .body = v.fields + v.subs,
+				    .first_sub = first,
+				    .nsubs = d->nsubs - first };
 	strcpy(dev->name, v.name);
 	/* From offsets in the parent's body to offsets in the device's. */
 	for (size_t i = first; i < d->nsubs; i++) {
@@ -463,7 +468,9 @@ static int top_member(struct jp *j, const char *key, void *arg)
 
 int vmdesc_parse(struct vmdesc *d, const uint8_t *json, size_t len, char *why, size_t whylen)
 {
-	struct jp j = { .start = json, .p = json, .end = json + len, .d = d, .why = why, .whylen = whylen };
+	struct jp j = {
+		.start = json, .p = json, .end = json + len, .d = d, .why = why, .whylen = whylen
+	};
 
 	*d = (struct vmdesc){ 0 };
 	if (!object(&j, top_member, NULL)) {

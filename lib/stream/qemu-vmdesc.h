@@ -21,8 +21,8 @@
 struct vmdesc_sub {
 	char name[256];
 	uint32_t version;
-	uint64_t offset; /* of its header, from the start of the device's body */
-	uint64_t bytes;	 /* header and body */
+	uint64_t offset;    /* of its header, from the start of the device's body */
+	uint64_t bytes;	    /* header and body */
 	unsigned int depth; /* 1: the device's own */
 	long parent;	    /* index of the enclosing subsection, -1 for the device */
 };

@@ -52,7 +52,7 @@ struct reader_device {
 	uint64_t low_missing;
 	uint64_t *seen;
 	/* no pre-copy chunk may be numbered after a STOP_COPY chunk */
-	uint64_t last_precopy_chunk;  /* valid when precopy_seen */
+	uint64_t last_precopy_chunk;	/* valid when precopy_seen */
 	uint64_t first_stop_copy_chunk; /* valid when stop_copy_seen */
 	bool precopy_seen;
 
@@ -109,8 +109,8 @@ static ssize_t fd_read(void *ctx, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn, void *ctx, const char *name,
-			    const struct migstream_reader_opts *opts)
+int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn, void *ctx,
+			    const char *name, const struct migstream_reader_opts *opts)
 {
 	struct migstream_reader *r;
 
@@ -131,7 +131,8 @@ int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn,
 	if (opts)
 		r->opts = *opts;
 	if (r->opts.unordered_data) {
-		r->window = r->opts.unordered_window ? r->opts.unordered_window : MIGSTREAM_UNORDERED_WINDOW;
+		r->window = r->opts.unordered_window ? r->opts.unordered_window
+						     : MIGSTREAM_UNORDERED_WINDOW;
 		r->window = (r->window + 63) & ~(uint64_t)63;
 	}
 	*out = r;
@@ -171,7 +172,8 @@ const char *migstream_reader_error(const struct migstream_reader *r)
 	return r->msg;
 }
 
-bool migstream_reader_error_where(const struct migstream_reader *r, struct migstream_reader_where *where)
+bool migstream_reader_error_where(const struct migstream_reader *r,
+				  struct migstream_reader_where *where)
 {
 	if (!r->err)
 		return false;
@@ -216,11 +218,12 @@ static int fail(struct migstream_reader *r, int err, const char *fmt, ...)
 	if (!r->preamble_done)
 		snprintf(r->msg, sizeof(r->msg), "%s: preamble at byte 0: %s", r->name, what);
 	else if (r->rec_type_known)
-		snprintf(r->msg, sizeof(r->msg), "%s: record %" PRIu64 " (%s) at byte %" PRIu64 ": %s", r->name,
-			 r->records, migstream_record_type_name(r->rec_type), r->rec_offset, what);
+		snprintf(r->msg, sizeof(r->msg),
+			 "%s: record %" PRIu64 " (%s) at byte %" PRIu64 ": %s", r->name, r->records,
+			 migstream_record_type_name(r->rec_type), r->rec_offset, what);
 	else
-		snprintf(r->msg, sizeof(r->msg), "%s: record %" PRIu64 " at byte %" PRIu64 ": %s", r->name,
-			 r->records, r->rec_offset, what);
+		snprintf(r->msg, sizeof(r->msg), "%s: record %" PRIu64 " at byte %" PRIu64 ": %s",
+			 r->name, r->records, r->rec_offset, what);
 	r->err = err;
 	return err;
 }
@@ -329,8 +332,8 @@ static int read_preamble(struct migstream_reader *r)
 	version = get_be32(pre + 8);
 	flags = get_be32(pre + 12);
 	if (version != MIGSTREAM_VERSION)
-		return bad(r, "unsupported format version %" PRIu32 " (this reader knows %d)", version,
-			   MIGSTREAM_VERSION);
+		return bad(r, "unsupported format version %" PRIu32 " (this reader knows %d)",
+			   version, MIGSTREAM_VERSION);
 	if (flags)
 		return bad(r, "unknown stream flags 0x%08" PRIx32, flags);
 	r->preamble_done = true;
@@ -352,7 +355,8 @@ static int decompress(struct migstream_reader *r, uint32_t stored_len, uint32_t 
 	int ret;
 
 	/* A skippable frame would "decompress" to nothing: not allowed. */
-	if (stored_len < 4 || r->sbuf[0] != 0x28 || r->sbuf[1] != 0xb5 || r->sbuf[2] != 0x2f || r->sbuf[3] != 0xfd)
+	if (stored_len < 4 || r->sbuf[0] != 0x28 || r->sbuf[1] != 0xb5 || r->sbuf[2] != 0x2f ||
+	    r->sbuf[3] != 0xfd)
 		return bad(r, "bad zstd frame: no zstd frame magic");
 	content = ZSTD_getFrameContentSize(r->sbuf, stored_len);
 	if (content == ZSTD_CONTENTSIZE_ERROR)
@@ -360,7 +364,8 @@ static int decompress(struct migstream_reader *r, uint32_t stored_len, uint32_t 
 	if (content == ZSTD_CONTENTSIZE_UNKNOWN)
 		return bad(r, "zstd frame does not declare its content size");
 	if (content != raw_len)
-		return bad(r, "zstd frame content size %llu differs from raw length %" PRIu32, content, raw_len);
+		return bad(r, "zstd frame content size %llu differs from raw length %" PRIu32,
+			   content, raw_len);
 	n = ZSTD_findFrameCompressedSize(r->sbuf, stored_len);
 	if (ZSTD_isError(n))
 		return bad(r, "bad zstd frame: %s", ZSTD_getErrorName(n));
@@ -378,7 +383,8 @@ static int decompress(struct migstream_reader *r, uint32_t stored_len, uint32_t 
 	if (ZSTD_isError(n))
 		return bad(r, "bad zstd frame: %s", ZSTD_getErrorName(n));
 	if (n != raw_len)
-		return bad(r, "zstd frame decodes to %zu bytes, raw length is %" PRIu32, n, raw_len);
+		return bad(r, "zstd frame decodes to %zu bytes, raw length is %" PRIu32, n,
+			   raw_len);
 	return 0;
 }
 
@@ -407,25 +413,33 @@ static int check_unordered_data(struct migstream_reader *r, struct reader_device
 {
 	uint64_t chunk = data->chunk_index;
 
-	if (chunk < d->low_missing || (chunk - d->low_missing < r->window && seen_test(d, r->window, chunk)))
+	if (chunk < d->low_missing ||
+	    (chunk - d->low_missing < r->window && seen_test(d, r->window, chunk)))
 		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " (offset %" PRIu64 ") repeated",
 			   data->device, chunk, data->offset);
 	if (chunk - d->low_missing >= r->window)
-		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " is %" PRIu64 " or more chunks ahead of "
-			   "missing chunk %" PRIu64 " (the reader's window)", data->device, chunk, r->window,
-			   d->low_missing);
+		return bad(r,
+			   "device %" PRIu32 ": chunk %" PRIu64 " is %" PRIu64
+			   " or more chunks ahead of "
+			   "missing chunk %" PRIu64 " (the reader's window)",
+			   data->device, chunk, r->window, d->low_missing);
 	/* Phases in chunk order: pre-copy chunks all come before STOP_COPY ones. */
 	if (data->phase == MIGSTREAM_PHASE_STOP_COPY) {
 		if (d->precopy_seen && chunk < d->last_precopy_chunk)
-			return bad(r, "device %" PRIu32 ": STOP_COPY chunk %" PRIu64 " before pre-copy chunk %" PRIu64,
+			return bad(r,
+				   "device %" PRIu32 ": STOP_COPY chunk %" PRIu64
+				   " before pre-copy chunk %" PRIu64,
 				   data->device, chunk, d->last_precopy_chunk);
 		if (!d->stop_copy_seen || chunk < d->first_stop_copy_chunk)
 			d->first_stop_copy_chunk = chunk;
 		d->stop_copy_seen = true;
 	} else {
 		if (d->stop_copy_seen && chunk > d->first_stop_copy_chunk)
-			return bad(r, "device %" PRIu32 ": %s chunk %" PRIu64 " after STOP_COPY chunk %" PRIu64,
-				   data->device, migstream_phase_name(data->phase), chunk, d->first_stop_copy_chunk);
+			return bad(r,
+				   "device %" PRIu32 ": %s chunk %" PRIu64
+				   " after STOP_COPY chunk %" PRIu64,
+				   data->device, migstream_phase_name(data->phase), chunk,
+				   d->first_stop_copy_chunk);
 		if (!d->precopy_seen || chunk > d->last_precopy_chunk)
 			d->last_precopy_chunk = chunk;
 		d->precopy_seen = true;
@@ -453,14 +467,19 @@ static int check_channel_data(struct migstream_reader *r, struct reader_device *
 			      const struct migstream_data *data)
 {
 	if (d->chunk_seen && data->chunk_index <= d->last_chunk)
-		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " after chunk %" PRIu64 " in this channel",
+		return bad(r,
+			   "device %" PRIu32 ": chunk %" PRIu64 " after chunk %" PRIu64
+			   " in this channel",
 			   data->device, data->chunk_index, d->last_chunk);
 	if (d->chunk_seen && data->offset < d->last_end)
-		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64 " overlaps the chunk before,"
-			   " which ends at %" PRIu64, data->device, data->chunk_index, data->offset, d->last_end);
+		return bad(r,
+			   "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64
+			   " overlaps the chunk before,"
+			   " which ends at %" PRIu64,
+			   data->device, data->chunk_index, data->offset, d->last_end);
 	if (data->len > UINT64_MAX - data->offset)
-		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": ends past 2^64 bytes", data->device,
-			   data->chunk_index);
+		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": ends past 2^64 bytes",
+			   data->device, data->chunk_index);
 	if (d->stop_copy_seen && data->phase != MIGSTREAM_PHASE_STOP_COPY)
 		return bad(r, "device %" PRIu32 ": %s data after STOP_COPY data", data->device,
 			   migstream_phase_name(data->phase));
@@ -489,10 +508,14 @@ static int check_data(struct migstream_reader *r, const struct migstream_record 
 	if (r->opts.unordered_data)
 		return check_unordered_data(r, d, &data);
 	if (data.chunk_index != d->next_chunk)
-		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " out of order, expected chunk %" PRIu64,
+		return bad(r,
+			   "device %" PRIu32 ": chunk %" PRIu64
+			   " out of order, expected chunk %" PRIu64,
 			   data.device, data.chunk_index, d->next_chunk);
 	if (data.offset != d->next_offset)
-		return bad(r, "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64 ", expected %" PRIu64,
+		return bad(r,
+			   "device %" PRIu32 " chunk %" PRIu64 ": offset %" PRIu64
+			   ", expected %" PRIu64,
 			   data.device, data.chunk_index, data.offset, d->next_offset);
 	if (d->stop_copy_seen && data.phase != MIGSTREAM_PHASE_STOP_COPY)
 		return bad(r, "device %" PRIu32 ": %s data after STOP_COPY data", data.device,
@@ -541,11 +564,15 @@ static int check_channel_device_end(struct migstream_reader *r, struct reader_de
 				    const struct migstream_device_end *end)
 {
 	if (d->chunk_seen && d->last_chunk >= end->chunk_count)
-		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, this channel carried chunk %"
-			   PRIu64, end->device, end->chunk_count, d->last_chunk);
+		return bad(r,
+			   "device %" PRIu32 ": DEVICE_END says %" PRIu64
+			   " chunks, this channel carried chunk %" PRIu64,
+			   end->device, end->chunk_count, d->last_chunk);
 	if (d->chunk_seen && d->last_end > end->total_bytes)
-		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " bytes, this channel carried bytes up to %"
-			   PRIu64, end->device, end->total_bytes, d->last_end);
+		return bad(r,
+			   "device %" PRIu32 ": DEVICE_END says %" PRIu64
+			   " bytes, this channel carried bytes up to %" PRIu64,
+			   end->device, end->total_bytes, d->last_end);
 	d->ended = true;
 	return 0;
 }
@@ -558,7 +585,8 @@ static int check_device_end(struct migstream_reader *r, const struct migstream_r
 
 	d = find_device(r, end.device);
 	if (!d)
-		return bad(r, "DEVICE_END for device %" PRIu32 " that has no DEVICE record", end.device);
+		return bad(r, "DEVICE_END for device %" PRIu32 " that has no DEVICE record",
+			   end.device);
 	if (d->ended)
 		return bad(r, "second DEVICE_END for device %" PRIu32, end.device);
 	if (r->is_channel)
@@ -568,13 +596,17 @@ static int check_device_end(struct migstream_reader *r, const struct migstream_r
 	 * so a count above it names the first chunk that never did.
 	 */
 	if (r->opts.unordered_data && d->low_missing < end.chunk_count)
-		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " of %" PRIu64 " is missing", end.device,
-			   d->low_missing, end.chunk_count);
+		return bad(r, "device %" PRIu32 ": chunk %" PRIu64 " of %" PRIu64 " is missing",
+			   end.device, d->low_missing, end.chunk_count);
 	if (end.total_bytes != d->next_offset)
-		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " bytes, the stream carried %" PRIu64,
+		return bad(r,
+			   "device %" PRIu32 ": DEVICE_END says %" PRIu64
+			   " bytes, the stream carried %" PRIu64,
 			   end.device, end.total_bytes, d->next_offset);
 	if (end.chunk_count != d->next_chunk)
-		return bad(r, "device %" PRIu32 ": DEVICE_END says %" PRIu64 " chunks, the stream carried %" PRIu64,
+		return bad(r,
+			   "device %" PRIu32 ": DEVICE_END says %" PRIu64
+			   " chunks, the stream carried %" PRIu64,
 			   end.device, end.chunk_count, d->next_chunk);
 	if (r->opts.unordered_data) {
 		/* chunk_count arrived, none twice, 0..count-1 all there: exactly those */
@@ -583,7 +615,9 @@ static int check_device_end(struct migstream_reader *r, const struct migstream_r
 	}
 	digest = XXH3_64bits_digest(d->digest);
 	if (check_failed(end.state_digest != digest))
-		return bad(r, "device %" PRIu32 ": state digest mismatch (DEVICE_END %016" PRIx64 ", data %016" PRIx64 ")",
+		return bad(r,
+			   "device %" PRIu32 ": state digest mismatch (DEVICE_END %016" PRIx64
+			   ", data %016" PRIx64 ")",
 			   end.device, end.state_digest, digest);
 	d->ended = true;
 	return 0;
@@ -594,13 +628,17 @@ static int check_stream_end(struct migstream_reader *r, const struct migstream_r
 	const struct migstream_stream_end end = rec->stream_end;
 
 	if (end.record_count != r->records)
-		return bad(r, "STREAM_END counts %" PRIu64 " records before it, the stream has %" PRIu64,
+		return bad(r,
+			   "STREAM_END counts %" PRIu64
+			   " records before it, the stream has %" PRIu64,
 			   end.record_count, r->records);
 	if (end.payload_bytes != r->payload_bytes)
-		return bad(r, "STREAM_END counts %" PRIu64 " payload bytes, the stream has %" PRIu64,
+		return bad(r,
+			   "STREAM_END counts %" PRIu64 " payload bytes, the stream has %" PRIu64,
 			   end.payload_bytes, r->payload_bytes);
 	if (end.device_count != r->ndev)
-		return bad(r, "STREAM_END counts %" PRIu32 " devices, the stream has %u", end.device_count, r->ndev);
+		return bad(r, "STREAM_END counts %" PRIu32 " devices, the stream has %u",
+			   end.device_count, r->ndev);
 	for (unsigned int i = 0; i < r->ndev; i++)
 		if (!r->dev[i].ended)
 			return bad(r, "device %" PRIu32 " has no DEVICE_END", r->dev[i].index);
@@ -611,8 +649,10 @@ static int check_stream_end(struct migstream_reader *r, const struct migstream_r
 static int check_dirty_bitmap(struct migstream_reader *r, const struct migstream_dirty_bitmap *bm)
 {
 	if (!dirty_bitmap_within_iova_space(bm->iova, bm->page_size, bm->page_count))
-		return bad(r, "%" PRIu64 " pages of %" PRIu64 " bytes from IOVA 0x%" PRIx64
-			   " run past the end of the 64-bit IOVA space", bm->page_count, bm->page_size, bm->iova);
+		return bad(r,
+			   "%" PRIu64 " pages of %" PRIu64 " bytes from IOVA 0x%" PRIx64
+			   " run past the end of the 64-bit IOVA space",
+			   bm->page_count, bm->page_size, bm->iova);
 	if (dirty_bitmap_validate(bm))
 		return bad(r, "bad %s dirty bitmap for %" PRIu64 " pages",
 			   bm->encoding == MIGSTREAM_BITMAP_RAW ? "RAW" : "RUNS", bm->page_count);
@@ -626,7 +666,8 @@ static int bad_channel(struct migstream_reader *r, const struct migstream_record
 	uint32_t channel, count;
 
 	if (rec->len < MIGSTREAM_CHANNEL_LEN)
-		return bad(r, "bad CHANNEL payload (%" PRIu32 " bytes, not %d)", rec->len, MIGSTREAM_CHANNEL_LEN);
+		return bad(r, "bad CHANNEL payload (%" PRIu32 " bytes, not %d)", rec->len,
+			   MIGSTREAM_CHANNEL_LEN);
 	channel = get_be32(p + 16);
 	count = get_be32(p + 20);
 	if (get_be32(p + 24))
@@ -634,8 +675,10 @@ static int bad_channel(struct migstream_reader *r, const struct migstream_record
 	if (get_be32(p + 28))
 		return bad(r, "reserved CHANNEL field is 0x%08" PRIx32 ", not 0", get_be32(p + 28));
 	if (!count || count > MIGSTREAM_MAX_CHANNELS)
-		return bad(r, "channel count %" PRIu32 " (must be 1..%d)", count, MIGSTREAM_MAX_CHANNELS);
-	return bad(r, "channel %" PRIu32 " of %" PRIu32 " (must be below the count)", channel, count);
+		return bad(r, "channel count %" PRIu32 " (must be 1..%d)", count,
+			   MIGSTREAM_MAX_CHANNELS);
+	return bad(r, "channel %" PRIu32 " of %" PRIu32 " (must be below the count)", channel,
+		   count);
 }
 
 /* A known record's payload, decoded into rec, and what it must satisfy beyond its checksums. */
@@ -644,11 +687,13 @@ static int check_structure(struct migstream_reader *r, struct migstream_record *
 	if (rec->type == MIGSTREAM_REC_CHANNEL && migstream_decode_payload(rec))
 		return bad_channel(r, rec);
 	if (migstream_decode_payload(rec))
-		return bad(r, "bad %s payload (%" PRIu32 " bytes)", migstream_record_type_name(rec->type), rec->len);
+		return bad(r, "bad %s payload (%" PRIu32 " bytes)",
+			   migstream_record_type_name(rec->type), rec->len);
 	switch (rec->type) {
 	case MIGSTREAM_REC_STREAM_HEADER:
 		if (rec->stream_header.flags)
-			return bad(r, "unknown stream header flags 0x%08" PRIx32, rec->stream_header.flags);
+			return bad(r, "unknown stream header flags 0x%08" PRIx32,
+				   rec->stream_header.flags);
 		return 0;
 	case MIGSTREAM_REC_DEVICE:
 		return check_device(r, rec);
@@ -702,9 +747,12 @@ static int check_header(struct migstream_reader *r, const struct migstream_recor
 		return bad(r, "stored length %" PRIu32 " exceeds the limit of %u", h->stored_len,
 			   MIGSTREAM_MAX_PAYLOAD);
 	if (h->raw_len > MIGSTREAM_MAX_PAYLOAD)
-		return bad(r, "raw length %" PRIu32 " exceeds the limit of %u", h->raw_len, MIGSTREAM_MAX_PAYLOAD);
+		return bad(r, "raw length %" PRIu32 " exceeds the limit of %u", h->raw_len,
+			   MIGSTREAM_MAX_PAYLOAD);
 	if (!(h->flags & MIGSTREAM_RF_ZSTD) && h->raw_len != h->stored_len)
-		return bad(r, "raw length %" PRIu32 " differs from stored length %" PRIu32 " without compression",
+		return bad(r,
+			   "raw length %" PRIu32 " differs from stored length %" PRIu32
+			   " without compression",
 			   h->raw_len, h->stored_len);
 	if (!migstream_record_type_known(h->type) && !(h->flags & MIGSTREAM_RF_ANCILLARY) &&
 	    !(r->opts.caller_knows && r->opts.caller_knows(h->type)))

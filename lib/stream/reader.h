@@ -94,8 +94,8 @@ int migstream_reader_new(struct migstream_reader **out, int fd, const char *name
  * of file, -errno on error (-EINTR is retried).
  */
 typedef ssize_t (*migstream_read_fn)(void *ctx, void *buf, size_t len);
-int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn, void *ctx, const char *name,
-			    const struct migstream_reader_opts *opts);
+int migstream_reader_new_cb(struct migstream_reader **out, migstream_read_fn fn, void *ctx,
+			    const char *name, const struct migstream_reader_opts *opts);
 void migstream_reader_free(struct migstream_reader *r);
 
 /*
@@ -133,14 +133,16 @@ void migstream_reader_drop_buffers(struct migstream_reader *r);
 const char *migstream_reader_error(const struct migstream_reader *r);
 /* Where the last error happened, as its message says it. */
 struct migstream_reader_where {
-	uint64_t offset;  /* the byte its message names: 0 in the preamble, else the record's header */
+	uint64_t
+		offset; /* the byte its message names: 0 in the preamble, else the record's header */
 	bool has_record;  /* false in the preamble */
 	uint64_t seq;	  /* the record's */
 	const char *type; /* its type's name; NULL when its header failed its check (not trusted) */
 };
 
 /* For a caller that reports the error in fields (JSON): false when there was none. */
-bool migstream_reader_error_where(const struct migstream_reader *r, struct migstream_reader_where *where);
+bool migstream_reader_error_where(const struct migstream_reader *r,
+				  struct migstream_reader_where *where);
 /* Byte offset of the next unread byte. */
 uint64_t migstream_reader_offset(const struct migstream_reader *r);
 /* Records read so far. */

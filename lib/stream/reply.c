@@ -24,7 +24,8 @@ void migstream_encode_init_data_sent(const struct migstream_init_data_sent *m,
 	put_be64(buf + 16, m->initial);
 }
 
-int migstream_decode_init_data_sent(const struct migstream_record *rec, struct migstream_init_data_sent *out)
+int migstream_decode_init_data_sent(const struct migstream_record *rec,
+				    struct migstream_init_data_sent *out)
 {
 	const uint8_t *p = rec->payload;
 
@@ -52,7 +53,8 @@ void migstream_encode_switchover_ack(const struct migstream_switchover_ack *a,
 	put_be64(buf + 24, 0);
 }
 
-int migstream_decode_switchover_ack(const struct migstream_record *rec, struct migstream_switchover_ack *out)
+int migstream_decode_switchover_ack(const struct migstream_record *rec,
+				    struct migstream_switchover_ack *out)
 {
 	const uint8_t *p = rec->payload;
 
@@ -77,7 +79,8 @@ int migstream_encode_load_result(const struct migstream_load_result *r, uint8_t 
 		return -E2BIG;
 	if (msg_len > MIGSTREAM_LOAD_RESULT_MAX_MESSAGE)
 		return -ENAMETOOLONG;
-	need = MIGSTREAM_LOAD_RESULT_FIXED_LEN + r->device_count * MIGSTREAM_LOAD_RESULT_ENTRY_LEN + 2 + msg_len;
+	need = MIGSTREAM_LOAD_RESULT_FIXED_LEN + r->device_count * MIGSTREAM_LOAD_RESULT_ENTRY_LEN +
+	       2 + msg_len;
 	if (need > cap)
 		return -ENOSPC;
 	put_be32(buf, r->exit_code);
@@ -95,7 +98,8 @@ int migstream_encode_load_result(const struct migstream_load_result *r, uint8_t 
 	return (int)need;
 }
 
-int migstream_decode_load_result(const struct migstream_record *rec, struct migstream_load_result *out)
+int migstream_decode_load_result(const struct migstream_record *rec,
+				 struct migstream_load_result *out)
 {
 	const uint8_t *p = rec->payload, *end = rec->payload + rec->len;
 	uint16_t msg_len;

@@ -52,8 +52,9 @@ enum migstream_reply_type {
 /* Longest LOAD_RESULT message (bytes, without NUL). */
 #define MIGSTREAM_LOAD_RESULT_MAX_MESSAGE 2047
 /* Largest LOAD_RESULT payload: bounds the return-path reader. */
-#define MIGSTREAM_LOAD_RESULT_MAX_LEN                                                    \
-	(MIGSTREAM_LOAD_RESULT_FIXED_LEN + MIGSTREAM_MAX_DEVICES * MIGSTREAM_LOAD_RESULT_ENTRY_LEN + 2 + \
+#define MIGSTREAM_LOAD_RESULT_MAX_LEN                                  \
+	(MIGSTREAM_LOAD_RESULT_FIXED_LEN +                             \
+	 MIGSTREAM_MAX_DEVICES * MIGSTREAM_LOAD_RESULT_ENTRY_LEN + 2 + \
 	 MIGSTREAM_LOAD_RESULT_MAX_MESSAGE)
 
 /* A target state the loader could not read. */
@@ -64,7 +65,7 @@ enum migstream_result_device_flags {
 	MIGSTREAM_RESULT_IN_STATE = 1 << 1, /* in the state the loader was asked for */
 	MIGSTREAM_RESULT_RESET = 1 << 2,    /* reset after a failure */
 };
-#define MIGSTREAM_RESULT_FLAGS_KNOWN                                                    \
+#define MIGSTREAM_RESULT_FLAGS_KNOWN \
 	(MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE | MIGSTREAM_RESULT_RESET)
 
 struct migstream_init_data_sent {
@@ -116,8 +117,11 @@ int migstream_encode_load_result(const struct migstream_load_result *r, uint8_t 
  * bits, a message too long or holding a NUL. Longer fixed-size payloads are
  * accepted (later revisions may append fields).
  */
-int migstream_decode_init_data_sent(const struct migstream_record *rec, struct migstream_init_data_sent *out);
-int migstream_decode_switchover_ack(const struct migstream_record *rec, struct migstream_switchover_ack *out);
-int migstream_decode_load_result(const struct migstream_record *rec, struct migstream_load_result *out);
+int migstream_decode_init_data_sent(const struct migstream_record *rec,
+				    struct migstream_init_data_sent *out);
+int migstream_decode_switchover_ack(const struct migstream_record *rec,
+				    struct migstream_switchover_ack *out);
+int migstream_decode_load_result(const struct migstream_record *rec,
+				 struct migstream_load_result *out);
 
 #endif

@@ -69,8 +69,7 @@ struct migstream_writer {
 };
 
 /* Largest fixed-plus-strings payloads (STREAM_HEADER, DEVICE). */
-#define SMALL_PAYLOAD_MAX \
-	(MIGSTREAM_DEVICE_FIXED_LEN + 3 * 2 + MIGSTREAM_MAX_STRING + 255 + 255)
+#define SMALL_PAYLOAD_MAX (MIGSTREAM_DEVICE_FIXED_LEN + 3 * 2 + MIGSTREAM_MAX_STRING + 255 + 255)
 
 /* Writes all of iov, through partial writes, and EINTR unless cancelled. */
 static int write_all(struct migstream_writer *w, int fd, struct iovec *iov, int iovcnt)
@@ -125,7 +124,8 @@ static int ensure_buf(struct migstream_writer *w, size_t len)
 }
 
 /* Compressed form of the payload in zbuf, or 0 when it does not shrink. */
-static size_t try_compress(struct migstream_writer *w, const struct iovec *pieces, int npieces, uint32_t len)
+static size_t try_compress(struct migstream_writer *w, const struct iovec *pieces, int npieces,
+			   uint32_t len)
 {
 	const void *src = pieces[0].iov_base;
 	size_t n;
@@ -214,8 +214,8 @@ static int emit_stored(struct migstream_writer *w, struct migstream_record_heade
  * One record: pieces are the raw payload (at most 3), len their sum.
  * The ancillary flag comes from the caller, compression from the options.
  */
-static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const struct iovec *pieces,
-		int npieces, uint32_t len)
+static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags,
+		const struct iovec *pieces, int npieces, uint32_t len)
 {
 	struct migstream_record_header h = {
 		.type = type,
@@ -242,7 +242,8 @@ static int emit(struct migstream_writer *w, uint16_t type, uint16_t flags, const
 	return emit_stored(w, &h, &stored, 1);
 }
 
-static int emit_one(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload, uint32_t len)
+static int emit_one(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload,
+		    uint32_t len)
 {
 	struct iovec piece = { .iov_base = (void *)payload, .iov_len = len };
 
@@ -299,7 +300,8 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
-int migstream_writer_new(struct migstream_writer **out, int fd, const struct migstream_writer_opts *opts)
+int migstream_writer_new(struct migstream_writer **out, int fd,
+			 const struct migstream_writer_opts *opts)
 {
 	uint8_t preamble[MIGSTREAM_PREAMBLE_LEN];
 	struct iovec iov = { .iov_base = preamble, .iov_len = sizeof(preamble) };
@@ -313,7 +315,8 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	if (opts && opts->chunk_size > MIGSTREAM_MAX_CHUNK)
 		return -EINVAL;
 	if (opts && opts->channel &&
-	    (!opts->channel->channel_count || opts->channel->channel_count > MIGSTREAM_MAX_CHANNELS ||
+	    (!opts->channel->channel_count ||
+	     opts->channel->channel_count > MIGSTREAM_MAX_CHANNELS ||
 	     opts->channel->channel >= opts->channel->channel_count))
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
@@ -335,7 +338,8 @@ int migstream_writer_new(struct migstream_writer **out, int fd, const struct mig
 	}
 
 	w->header.time_ns = vmt_realtime_ns();
-	copy_str(w->header.producer, sizeof(w->header.producer), opts && opts->producer ? opts->producer : "");
+	copy_str(w->header.producer, sizeof(w->header.producer),
+		 opts && opts->producer ? opts->producer : "");
 	copy_str(w->header.producer_version, sizeof(w->header.producer_version), PACKAGE_VERSION);
 	if (uname(&uts) == 0)
 		copy_str(w->header.host, sizeof(w->header.host), uts.nodename);
@@ -392,7 +396,8 @@ static int add_device(struct migstream_writer *w, uint32_t index, struct writer_
 	return 0;
 }
 
-static int emit_device(struct migstream_writer *w, uint32_t index, const void *payload, uint32_t len)
+static int emit_device(struct migstream_writer *w, uint32_t index, const void *payload,
+		       uint32_t len)
 {
 	struct writer_device *d;
 	int ret;
@@ -423,7 +428,8 @@ int migstream_write_device(struct migstream_writer *w, const struct migstream_de
 	return emit_device(w, dev->index, payload, (uint32_t)len);
 }
 
-static int device_for_data(struct migstream_writer *w, uint32_t device, uint8_t phase, struct writer_device **out)
+static int device_for_data(struct migstream_writer *w, uint32_t device, uint8_t phase,
+			   struct writer_device **out)
 {
 	struct writer_device *d = find_device(w, device);
 
@@ -442,8 +448,8 @@ static int device_for_data(struct migstream_writer *w, uint32_t device, uint8_t 
  * Whether a chunk numbered (chunk_index, offset) may come next for d: in a
  * whole stream exactly the next one, in a channel any later one.
  */
-static bool chunk_fits(const struct migstream_writer *w, const struct writer_device *d, uint64_t chunk_index,
-		       uint64_t offset)
+static bool chunk_fits(const struct migstream_writer *w, const struct writer_device *d,
+		       uint64_t chunk_index, uint64_t offset)
 {
 	if (w->is_channel)
 		return chunk_index >= d->next_chunk && offset >= d->next_offset;
@@ -451,8 +457,8 @@ static bool chunk_fits(const struct migstream_writer *w, const struct writer_dev
 }
 
 /* The device's bookkeeping after its chunk went out. */
-static void chunk_written(struct writer_device *d, uint8_t phase, uint64_t chunk_index, uint64_t offset,
-			  uint32_t len)
+static void chunk_written(struct writer_device *d, uint8_t phase, uint64_t chunk_index,
+			  uint64_t offset, uint32_t len)
 {
 	d->next_chunk = chunk_index + 1;
 	d->next_offset = offset + len;
@@ -461,8 +467,8 @@ static void chunk_written(struct writer_device *d, uint8_t phase, uint64_t chunk
 }
 
 /* One DATA record placed at (chunk_index, offset), compressed as the options say. */
-static int emit_data_at(struct migstream_writer *w, struct writer_device *d, uint8_t phase, uint64_t chunk_index,
-			uint64_t offset, const void *data, uint32_t len)
+static int emit_data_at(struct migstream_writer *w, struct writer_device *d, uint8_t phase,
+			uint64_t chunk_index, uint64_t offset, const void *data, uint32_t len)
 {
 	uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN];
 	struct migstream_data hdr = {
@@ -490,8 +496,8 @@ static int emit_data_at(struct migstream_writer *w, struct writer_device *d, uin
 }
 
 /* One DATA record, numbered and placed by the writer. */
-static int emit_chunk(struct migstream_writer *w, struct writer_device *d, uint8_t phase, const void *data,
-		      uint32_t len)
+static int emit_chunk(struct migstream_writer *w, struct writer_device *d, uint8_t phase,
+		      const void *data, uint32_t len)
 {
 	return emit_data_at(w, d, phase, d->next_chunk, d->next_offset, data, len);
 }
@@ -521,7 +527,8 @@ int migstream_write_data(struct migstream_writer *w, uint32_t device, enum migst
 	return 0;
 }
 
-int migstream_write_precopy_info(struct migstream_writer *w, const struct migstream_precopy_info *info)
+int migstream_write_precopy_info(struct migstream_writer *w,
+				 const struct migstream_precopy_info *info)
 {
 	uint8_t payload[MIGSTREAM_PRECOPY_INFO_LEN];
 	int ret;
@@ -530,7 +537,8 @@ int migstream_write_precopy_info(struct migstream_writer *w, const struct migstr
 	if (ret)
 		return ret;
 	migstream_encode_precopy_info(info, payload);
-	return emit_one(w, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload, sizeof(payload));
+	return emit_one(w, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload,
+			sizeof(payload));
 }
 
 /*
@@ -547,7 +555,8 @@ static int emit_bitmap_raw(struct migstream_writer *w, const struct migstream_di
 	struct iovec pieces[3] = {
 		{ .iov_base = prefix, .iov_len = sizeof(prefix) },
 		{ .iov_base = (void *)bitmap, .iov_len = piece->page_count / 64 * 8 },
-		{ .iov_base = tail, .iov_len = dirty_bitmap_raw_tail(bitmap, piece->page_count, tail) },
+		{ .iov_base = tail,
+		  .iov_len = dirty_bitmap_raw_tail(bitmap, piece->page_count, tail) },
 	};
 	int npieces = pieces[2].iov_len ? 3 : 2;
 
@@ -567,8 +576,8 @@ static int emit_bitmap_raw(struct migstream_writer *w, const struct migstream_di
 #endif
 }
 
-int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
-				 const uint64_t *bitmap)
+int migstream_write_dirty_bitmap(struct migstream_writer *w,
+				 const struct migstream_dirty_bitmap *info, const uint64_t *bitmap)
 {
 	uint64_t start = 0;
 	int ret;
@@ -593,8 +602,8 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 			return ret;
 		len = dirty_bitmap_encode_runs_if_smaller(bitmap + start / 64, pages,
 							  w->buf + MIGSTREAM_BITMAP_PREFIX_LEN,
-							  w->buf_cap - MIGSTREAM_BITMAP_PREFIX_LEN, &piece.encoding,
-							  &piece.dirty_count);
+							  w->buf_cap - MIGSTREAM_BITMAP_PREFIX_LEN,
+							  &piece.encoding, &piece.dirty_count);
 		if (len < 0)
 			return (int)len;
 		piece.iova = info->iova + start * info->page_size;
@@ -604,8 +613,8 @@ int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstr
 		} else {
 			migstream_encode_bitmap_prefix(&piece, w->buf);
 			/* try_compress may reuse w->buf only for multi-piece payloads. */
-			ret = emit_one(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY, w->buf,
-				       (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len));
+			ret = emit_one(w, MIGSTREAM_REC_DIRTY_BITMAP, MIGSTREAM_RF_ANCILLARY,
+				       w->buf, (uint32_t)(MIGSTREAM_BITMAP_PREFIX_LEN + len));
 		}
 		if (ret)
 			return ret;
@@ -656,7 +665,8 @@ int migstream_write_device_end(struct migstream_writer *w, uint32_t device)
 	return emit_device_end(w, d);
 }
 
-int migstream_write_device_end_totals(struct migstream_writer *w, const struct migstream_device_end *e)
+int migstream_write_device_end_totals(struct migstream_writer *w,
+				      const struct migstream_device_end *e)
 {
 	struct writer_device *d;
 	int ret;
@@ -679,7 +689,8 @@ int migstream_write_device_end_totals(struct migstream_writer *w, const struct m
 }
 
 /* The DATA prefix of a prepared chunk: its device, phase and numbering. */
-static void encode_chunk_prefix(const struct migstream_chunk *c, uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN])
+static void encode_chunk_prefix(const struct migstream_chunk *c,
+				uint8_t prefix[MIGSTREAM_DATA_PREFIX_LEN])
 {
 	const struct migstream_data hdr = {
 		.device = c->device,
@@ -745,7 +756,8 @@ int migstream_write_chunk(struct migstream_writer *w, const struct migstream_chu
 			return -EINVAL;
 		h.flags = MIGSTREAM_RF_ZSTD;
 		h.stored_len = c->compressed_len;
-		pieces[0] = (struct iovec){ .iov_base = (void *)c->compressed, .iov_len = c->compressed_len };
+		pieces[0] = (struct iovec){ .iov_base = (void *)c->compressed,
+					    .iov_len = c->compressed_len };
 		npieces = 1;
 	} else {
 		encode_chunk_prefix(c, prefix);
@@ -794,8 +806,8 @@ int migstream_copy_record(struct migstream_writer *w, const struct migstream_rec
 			return ret;
 		/* A channel keeps the set's numbering; a whole stream numbers itself. */
 		if (w->is_channel)
-			return emit_data_at(w, d, rec->data.phase, rec->data.chunk_index, rec->data.offset,
-					    rec->data.data, rec->data.len);
+			return emit_data_at(w, d, rec->data.phase, rec->data.chunk_index,
+					    rec->data.offset, rec->data.data, rec->data.len);
 		return emit_chunk(w, d, rec->data.phase, rec->data.data, rec->data.len);
 	case MIGSTREAM_REC_DEVICE_END:
 		if (w->is_channel)
@@ -814,8 +826,8 @@ int migstream_copy_record(struct migstream_writer *w, const struct migstream_rec
 	return ret ? ret : emit_one(w, rec->type, flags, rec->payload, rec->len);
 }
 
-int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags, const void *payload,
-			   uint32_t len)
+int migstream_write_record(struct migstream_writer *w, uint16_t type, uint16_t flags,
+			   const void *payload, uint32_t len)
 {
 	struct migstream_record rec = {
 		.type = type,

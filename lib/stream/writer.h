@@ -21,9 +21,9 @@ struct migstream_writer;
 #define MIGSTREAM_MAX_CHUNK (MIGSTREAM_MAX_PAYLOAD - MIGSTREAM_DATA_PREFIX_LEN)
 
 struct migstream_writer_opts {
-	const char *producer;	      /* program name for the stream header */
-	int zstd_level;		      /* 0: no compression; 1..19 */
-	uint32_t chunk_size;	      /* 0: MIGSTREAM_DEFAULT_CHUNK; at most MIGSTREAM_MAX_CHUNK */
+	const char *producer; /* program name for the stream header */
+	int zstd_level;	      /* 0: no compression; 1..19 */
+	uint32_t chunk_size;  /* 0: MIGSTREAM_DEFAULT_CHUNK; at most MIGSTREAM_MAX_CHUNK */
 	/* Compressed records that do not shrink are stored raw. */
 	/*
 	 * Asked when a write is interrupted by a signal (EINTR) or comes back
@@ -49,7 +49,8 @@ struct migstream_writer_opts {
  * (see migstream_write_record). -EINVAL for a zstd_level or chunk_size out
  * of range.
  */
-int migstream_writer_new(struct migstream_writer **out, int fd, const struct migstream_writer_opts *opts);
+int migstream_writer_new(struct migstream_writer **out, int fd,
+			 const struct migstream_writer_opts *opts);
 /*
  * The STREAM_HEADER now rather than with the first record: for a stream
  * whose records come late (the return path), so that its reader never
@@ -70,7 +71,8 @@ int migstream_write_device(struct migstream_writer *w, const struct migstream_de
  */
 int migstream_write_data(struct migstream_writer *w, uint32_t device, enum migstream_phase phase,
 			 const void *buf, size_t len);
-int migstream_write_precopy_info(struct migstream_writer *w, const struct migstream_precopy_info *info);
+int migstream_write_precopy_info(struct migstream_writer *w,
+				 const struct migstream_precopy_info *info);
 /*
  * A dirty bitmap in the kernel's form (bit i of 64-bit little-endian words
  * = page i) for info->page_count pages; the writer picks the smaller of RAW
@@ -78,8 +80,8 @@ int migstream_write_precopy_info(struct migstream_writer *w, const struct migstr
  * info->dirty_count, ->encoding, ->bits are computed, not read. -EINVAL
  * for a page size that is not a power of two or pages that run past 2^64.
  */
-int migstream_write_dirty_bitmap(struct migstream_writer *w, const struct migstream_dirty_bitmap *info,
-				 const uint64_t *bitmap);
+int migstream_write_dirty_bitmap(struct migstream_writer *w,
+				 const struct migstream_dirty_bitmap *info, const uint64_t *bitmap);
 /* DEVICE_END with the totals and digest of everything written for it. */
 int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
 
@@ -91,11 +93,11 @@ int migstream_write_device_end(struct migstream_writer *w, uint32_t device);
  */
 struct migstream_chunk {
 	uint32_t device;
-	uint8_t phase;		/* enum migstream_phase */
-	uint64_t chunk_index;	/* the device's chunk number, from 0 over all phases */
-	uint64_t offset;	/* the device's byte offset of the first byte */
-	uint32_t len;		/* device bytes (raw) */
-	const void *data;	/* the device bytes, when not compressed */
+	uint8_t phase;	      /* enum migstream_phase */
+	uint64_t chunk_index; /* the device's chunk number, from 0 over all phases */
+	uint64_t offset;      /* the device's byte offset of the first byte */
+	uint32_t len;	      /* device bytes (raw) */
+	const void *data;     /* the device bytes, when not compressed */
 	/*
 	 * compressed != NULL: the whole payload (24-byte DATA prefix and the
 	 * bytes) as one zstd frame of compressed_len bytes, which is less
@@ -123,7 +125,8 @@ int migstream_write_chunk(struct migstream_writer *w, const struct migstream_chu
  * ended already, or (in a whole stream) totals that differ from what was
  * written.
  */
-int migstream_write_device_end_totals(struct migstream_writer *w, const struct migstream_device_end *e);
+int migstream_write_device_end_totals(struct migstream_writer *w,
+				      const struct migstream_device_end *e);
 /* The payload check of a prepared chunk's raw payload (prefix + bytes). */
 uint64_t migstream_chunk_payload_check(const struct migstream_chunk *c);
 /*

@@ -12,7 +12,8 @@
 
 const char *vmt_cli_device_or_usage(const char *name, enum vmt_cli_device_forms forms)
 {
-	const char *allowed = forms == VMT_CLI_DEVICE_ANY ? VMT_DEVICE_FORMS_ALL : VMT_DEVICE_FORMS_NAMED;
+	const char *allowed =
+		forms == VMT_CLI_DEVICE_ANY ? VMT_DEVICE_FORMS_ALL : VMT_DEVICE_FORMS_NAMED;
 	/* No device name is longer; a longer one is shown cut. */
 	char shown[VMT_ESCAPED_SIZE(VMT_DEVICE_NAME_MAX)];
 

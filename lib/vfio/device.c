@@ -60,8 +60,8 @@ static bool is_cdev_path(const char *path)
 static void collect_identity(struct vmt_device *dev)
 {
 	uint64_t v[6];
-	static const char *const attrs[6] = { "vendor", "device", "subsystem_vendor",
-					      "subsystem_device", "class", "revision" };
+	static const char *const attrs[6] = { "vendor",		  "device", "subsystem_vendor",
+					      "subsystem_device", "class",  "revision" };
 	bool all = true;
 
 	if (!dev->sysfs_dir[0])
@@ -261,7 +261,8 @@ static int sysfs_dir_of_name(const char *spec, enum spec_kind kind, char *out, s
 	return vmt_sysfs_pci_dir(bdf, out, len);
 }
 
-static int open_spec(struct vmt_device *dev, const char *spec, const struct vmt_device_open_opts *opts)
+static int open_spec(struct vmt_device *dev, const char *spec,
+		     const struct vmt_device_open_opts *opts)
 {
 	enum spec_kind kind = spec_kind_of(spec);
 	char cdev[64], node[PATH_MAX];

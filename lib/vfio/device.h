@@ -45,9 +45,9 @@ struct vmt_device_open_opts {
 
 struct vmt_device {
 	char name[VMT_DEVICE_NAME_MAX + 1]; /* as given by the user */
-	char node[PATH_MAX];		     /* what was opened: cdev, group node, "fd:N" */
+	char node[PATH_MAX];		    /* what was opened: cdev, group node, "fd:N" */
 	enum vmt_device_access access;
-	int fd;		 /* the device fd */
+	int fd; /* the device fd */
 	bool fd_inherited;
 
 	/* cdev path */
@@ -69,9 +69,9 @@ struct vmt_device {
 
 	/* Migration: filled and kept by lib/vfio/mig.c. */
 	bool mig_queried;
-	uint64_t mig_flags; /* VFIO_MIGRATION_* */
-	uint32_t state;	    /* last state set or read, or VMT_STATE_UNKNOWN */
-	int data_fd;	    /* the open migration data fd, or -1 */
+	uint64_t mig_flags;  /* VFIO_MIGRATION_* */
+	uint32_t state;	     /* last state set or read, or VMT_STATE_UNKNOWN */
+	int data_fd;	     /* the open migration data fd, or -1 */
 	unsigned int resets; /* VFIO_DEVICE_RESETs issued by recovery */
 };
 

@@ -142,9 +142,8 @@ int vmt_iommufd_hwpt_set_dirty_tracking(int iommufd, uint32_t hwpt_id, bool enab
 			    "IOMMU_HWPT_SET_DIRTY_TRACKING");
 }
 
-int vmt_iommufd_hwpt_get_dirty_bitmap(int iommufd, uint32_t hwpt_id, uint64_t iova,
-				      uint64_t length, uint64_t page_size, uint32_t flags,
-				      uint64_t *bitmap)
+int vmt_iommufd_hwpt_get_dirty_bitmap(int iommufd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
+				      uint64_t page_size, uint32_t flags, uint64_t *bitmap)
 {
 	struct iommu_hwpt_get_dirty_bitmap cmd = {
 		.size = sizeof(cmd),

@@ -42,9 +42,8 @@ int vmt_iommufd_hwpt_set_dirty_tracking(int iommufd, uint32_t hwpt_id, bool enab
  * Dirty bits of [iova, iova + length) at page_size into bitmap (bit i of
  * 64-bit words = page i); flags: IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR or 0.
  */
-int vmt_iommufd_hwpt_get_dirty_bitmap(int iommufd, uint32_t hwpt_id, uint64_t iova,
-				      uint64_t length, uint64_t page_size, uint32_t flags,
-				      uint64_t *bitmap);
+int vmt_iommufd_hwpt_get_dirty_bitmap(int iommufd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
+				      uint64_t page_size, uint32_t flags, uint64_t *bitmap);
 
 /*
  * ---- as the caller built them ----

@@ -65,8 +65,7 @@ int vmt_mig_set_state(struct vmt_device *dev, uint32_t state)
 	ret = vmt_state_check_target(dev->mig_flags, state);
 	if (ret < 0)
 		return ret;
-	vmt_dbg("%s: %s -> %s", dev->name, vmt_state_name(dev->state),
-		vmt_state_name(state));
+	vmt_dbg("%s: %s -> %s", dev->name, vmt_state_name(dev->state), vmt_state_name(state));
 	ret = vmt_vfio_mig_set_state(dev->fd, state, &data_fd);
 	if (ret < 0) {
 		vmt_mig_get_state(dev, NULL);

@@ -131,7 +131,8 @@ const char *vmt_migration_flags_string(uint64_t mig_flags, char *buf, size_t len
 			unnamed |= (uint64_t)1 << bit;
 			continue;
 		}
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "", name);
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "",
+				 name);
 	}
 	if (unnamed)
 		used += snprintf(buf + used, used < len ? len - used : 0, "%s0x%llx",
@@ -158,7 +159,7 @@ uint32_t vmt_state_recovery_target(uint64_t mig_flags, uint32_t wanted)
 }
 
 enum vmt_recovery_step vmt_state_recovery_next(uint32_t current, uint32_t target,
-					     unsigned int failed_sets, bool reset_done)
+					       unsigned int failed_sets, bool reset_done)
 {
 	if (current == target)
 		return VMT_RECOVER_DONE;

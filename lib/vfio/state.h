@@ -73,7 +73,7 @@ uint32_t vmt_state_recovery_target(uint64_t mig_flags, uint32_t wanted);
  * a reset was already done. At most: SET, RESET, SET.
  */
 enum vmt_recovery_step vmt_state_recovery_next(uint32_t current, uint32_t target,
-					     unsigned int failed_sets, bool reset_done);
+					       unsigned int failed_sets, bool reset_done);
 
 /*
  * PRE_COPY from RUNNING, PRE_COPY_P2P from RUNNING_P2P (a device quiesced

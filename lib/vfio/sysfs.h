@@ -34,8 +34,8 @@ int vmt_sysfs_read_u64(const char *dir, const char *attr, uint64_t *out);
 
 /* A device that VFIO drives, as sysfs shows it. */
 struct vmt_sysfs_vfio_entry {
-	char name[64];	     /* "0000:3b:00.1" or an mdev UUID */
-	char dir[PATH_MAX];  /* its /sys/bus/.../devices/NAME directory */
+	char name[64];	    /* "0000:3b:00.1" or an mdev UUID */
+	char dir[PATH_MAX]; /* its /sys/bus/.../devices/NAME directory */
 	bool mdev;
 };
 

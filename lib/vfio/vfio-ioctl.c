@@ -63,7 +63,8 @@ int vmt_vfio_group_get_device_fd(int group_fd, const char *name)
 
 int vmt_vfio_device_reset(int device_fd)
 {
-	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_RESET), "VFIO_DEVICE_RESET", device_fd);
+	return vfio_ioctl_result(ioctl(device_fd, VFIO_DEVICE_RESET), "VFIO_DEVICE_RESET",
+				 device_fd);
 }
 
 int vmt_vfio_device_bind_iommufd(int device_fd, int iommufd, uint32_t *out_devid)
@@ -120,8 +121,9 @@ static const char *feature_name(uint32_t feature)
 static int device_feature(int device_fd, uint32_t flags, void *data, size_t len)
 {
 	union feature_buf buf;
-	const char *op = (flags & VFIO_DEVICE_FEATURE_PROBE) ? "PROBE" :
-			 (flags & VFIO_DEVICE_FEATURE_SET) ? "SET" : "GET";
+	const char *op = (flags & VFIO_DEVICE_FEATURE_PROBE) ? "PROBE"
+			 : (flags & VFIO_DEVICE_FEATURE_SET) ? "SET"
+							     : "GET";
 	uint32_t feature = flags & VFIO_DEVICE_FEATURE_MASK;
 	int ret;
 
@@ -211,7 +213,8 @@ int vmt_vfio_mig_enable_precopy_info_v2(int device_fd)
 					 VFIO_DEVICE_FEATURE_SET);
 
 	if (ret == 0)
-		ret = vmt_vfio_feature_set(device_fd, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, NULL, 0);
+		ret = vmt_vfio_feature_set(device_fd, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, NULL,
+					   0);
 	return ret;
 }
 

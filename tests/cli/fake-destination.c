@@ -56,7 +56,12 @@
 #define FILL_ROOM 64
 #define SLOW_PIECE (64 * 1024)
 
-enum when { NEVER, AT_MARKER, AT_STOP_COPY, AT_END };
+enum when {
+	NEVER,
+	AT_MARKER,
+	AT_STOP_COPY,
+	AT_END
+};
 
 struct fake {
 	bool ack;
@@ -65,12 +70,12 @@ struct fake {
 	const char *chatter; /* "ack", "ancillary" */
 	const char *bad;     /* "device", "forward", "flags" */
 	struct migstream_writer *replies;
-	bool replies_gone;   /* the saving side closed the return channel */
+	bool replies_gone; /* the saving side closed the return channel */
 	struct migstream_switchover_ack last_ack;
 	uint32_t devices[MIGSTREAM_MAX_DEVICES];
 	unsigned int ndevices;
 	bool result_sent;
-	long slow_ms;	     /* 0: read as fast as it comes */
+	long slow_ms; /* 0: read as fast as it comes */
 };
 
 static void usage_error(const char *what)
@@ -91,7 +96,8 @@ static void send_ack(struct fake *f, const struct migstream_switchover_ack *ack)
 	uint8_t buf[MIGSTREAM_SWITCHOVER_ACK_LEN];
 
 	migstream_encode_switchover_ack(ack, buf);
-	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, sizeof(buf)));
+	sent(f,
+	     migstream_write_record(f->replies, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, sizeof(buf)));
 }
 
 /* A result naming every device declared so far with flags, then the reply stream's end. */
@@ -116,7 +122,8 @@ static void send_result(struct fake *f, uint32_t exit_code, uint32_t flags, cons
 	len = migstream_encode_load_result(&r, buf, sizeof(buf));
 	if (len < 0)
 		usage_error("the result does not encode");
-	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len));
+	sent(f,
+	     migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len));
 	sent(f, migstream_writer_finish(f->replies));
 	f->result_sent = true;
 }
@@ -133,7 +140,8 @@ static void send_forward_records(struct fake *f)
 
 	sent(f, migstream_write_device(f->replies, &dev));
 	if (!f->replies_gone)
-		sent(f, migstream_write_data(f->replies, 0, MIGSTREAM_PHASE_STOP_COPY, data, sizeof(data)));
+		sent(f, migstream_write_data(f->replies, 0, MIGSTREAM_PHASE_STOP_COPY, data,
+					     sizeof(data)));
 }
 
 static void send_bad(struct fake *f)
@@ -145,7 +153,8 @@ static void send_bad(struct fake *f)
 	else if (strcmp(f->bad, "forward") == 0)
 		send_forward_records(f);
 	else if (strcmp(f->bad, "flags") == 0)
-		send_result(f, 0, MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE | 1u << 7, "");
+		send_result(f, 0, MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE | 1u << 7,
+			    "");
 	else
 		usage_error("--bad takes device, forward or flags");
 }
@@ -163,8 +172,9 @@ static void chatter(struct fake *f)
 		if (acks && f->last_ack.generation)
 			send_ack(f, &f->last_ack);
 		else
-			sent(f, migstream_write_record(f->replies, UNKNOWN_ANCILLARY_TYPE, MIGSTREAM_RF_ANCILLARY,
-						       payload, sizeof(payload)));
+			sent(f, migstream_write_record(f->replies, UNKNOWN_ANCILLARY_TYPE,
+						       MIGSTREAM_RF_ANCILLARY, payload,
+						       sizeof(payload)));
 		nanosleep(&interval, NULL);
 	}
 }
@@ -284,7 +294,8 @@ static int stall(void)
 static ssize_t read_slowly(void *ctx, void *buf, size_t len)
 {
 	const struct fake *f = ctx;
-	const struct timespec pause = { .tv_sec = f->slow_ms / 1000, .tv_nsec = f->slow_ms % 1000 * 1000000 };
+	const struct timespec pause = { .tv_sec = f->slow_ms / 1000,
+					.tv_nsec = f->slow_ms % 1000 * 1000000 };
 	ssize_t n;
 
 	nanosleep(&pause, NULL);
@@ -335,8 +346,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (migstream_writer_new(&f.replies, STDOUT_FILENO, &wopts) < 0 ||
 	    migstream_writer_start(f.replies) < 0 ||
-	    (f.slow_ms ? migstream_reader_new_cb(&in, read_slowly, &f, "<stdin>", &ropts) :
-			 migstream_reader_new(&in, STDIN_FILENO, "<stdin>", &ropts)) < 0) {
+	    (f.slow_ms ? migstream_reader_new_cb(&in, read_slowly, &f, "<stdin>", &ropts)
+		       : migstream_reader_new(&in, STDIN_FILENO, "<stdin>", &ropts)) < 0) {
 		perror("fake-destination: starting");
 		return 0;
 	}

@@ -54,15 +54,15 @@ static int fail(const char *what, int rc)
 	exit(1);
 }
 
-#define CHECK(call)                                   \
-	do {                                          \
-		int rc_ = (call);                     \
-		if (rc_ < 0)                          \
-			fail(#call, rc_);             \
+#define CHECK(call)                       \
+	do {                              \
+		int rc_ = (call);         \
+		if (rc_ < 0)              \
+			fail(#call, rc_); \
 	} while (0)
 
-static void write_data(struct migstream_writer *w, uint32_t dev, enum migstream_phase phase, size_t len,
-		       uint32_t seed, bool compressible)
+static void write_data(struct migstream_writer *w, uint32_t dev, enum migstream_phase phase,
+		       size_t len, uint32_t seed, bool compressible)
 {
 	uint8_t *buf = pattern(len, seed, compressible);
 
@@ -88,7 +88,8 @@ static void write_bitmap(struct migstream_writer *w, uint64_t iova, bool dense)
 	for (unsigned int i = 0; i < PAGES; i++) {
 		seed = seed * 1103515245u + 12345u;
 		/* sparse: a few runs (RUNS wins); dense: random bits (RAW wins) */
-		bool dirty = dense ? (seed >> 16) & 1 : (i >= 16 && i < 19) || i == 100 || (i >= 4000 && i < 4096);
+		bool dirty = dense ? (seed >> 16) & 1
+				   : (i >= 16 && i < 19) || i == 100 || (i >= 4000 && i < 4096);
 
 		if (dirty)
 			bits[i / 64] |= 1ull << (i % 64);
@@ -100,8 +101,8 @@ static void write_bitmap(struct migstream_writer *w, uint64_t iova, bool dense)
 	/* The writer refuses pages past 2^64; readers must refuse them too. */
 	static uint8_t payload[MIGSTREAM_BITMAP_PREFIX_LEN + PAGES / 8];
 	ssize_t len = dirty_bitmap_encode(bits, PAGES, payload + MIGSTREAM_BITMAP_PREFIX_LEN,
-					  sizeof(payload) - MIGSTREAM_BITMAP_PREFIX_LEN, &info.encoding,
-					  &info.dirty_count);
+					  sizeof(payload) - MIGSTREAM_BITMAP_PREFIX_LEN,
+					  &info.encoding, &info.dirty_count);
 
 	CHECK((int)len);
 	migstream_encode_bitmap_prefix(&info, payload);
@@ -112,10 +113,14 @@ static void write_bitmap(struct migstream_writer *w, uint64_t iova, bool dense)
 static void write_reply_record(struct migstream_writer *w, const char *what)
 {
 	static const struct migstream_switchover_ack ack = {
-		.device = 0, .generation = 1, .bytes = 10000, .time_ns = FIXED_TIME_NS + 1000,
+		.device = 0,
+		.generation = 1,
+		.bytes = 10000,
+		.time_ns = FIXED_TIME_NS + 1000,
 	};
 	static struct migstream_load_result res = {
-		.device_count = 1, .time_ns = FIXED_TIME_NS + 2000,
+		.device_count = 1,
+		.time_ns = FIXED_TIME_NS + 2000,
 		.devices = { { .device = 0, .state = 2 /* RUNNING */ } },
 	};
 	static const struct migstream_device dev = { .index = 0, .mig_flags = 1, .name = "vfio0" };
@@ -124,7 +129,8 @@ static void write_reply_record(struct migstream_writer *w, const char *what)
 
 	if (strcmp(what, "ack") == 0) {
 		migstream_encode_switchover_ack(&ack, buf);
-		CHECK(migstream_write_record(w, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, MIGSTREAM_SWITCHOVER_ACK_LEN));
+		CHECK(migstream_write_record(w, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf,
+					     MIGSTREAM_SWITCHOVER_ACK_LEN));
 		return;
 	}
 	if (strcmp(what, "device") == 0) {
@@ -136,9 +142,11 @@ static void write_reply_record(struct migstream_writer *w, const char *what)
 		return;
 	}
 	res.exit_code = strcmp(what, "failed") == 0 ? 4 : 0;
-	res.devices[0].flags = strcmp(what, "failed") == 0 ? MIGSTREAM_RESULT_RESET
-							   : MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE;
-	snprintf(res.message, sizeof(res.message), "%s", res.exit_code ? "vfio1: rejected \033[2J" : "");
+	res.devices[0].flags = strcmp(what, "failed") == 0
+				       ? MIGSTREAM_RESULT_RESET
+				       : MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE;
+	snprintf(res.message, sizeof(res.message), "%s",
+		 res.exit_code ? "vfio1: rejected \033[2J" : "");
 	len = migstream_encode_load_result(&res, buf, sizeof(buf));
 	CHECK(len);
 	if (strcmp(what, "badflags") == 0)
@@ -151,7 +159,8 @@ static void write_reply_record(struct migstream_writer *w, const char *what)
 /* -R LIST: a reply stream. */
 static int write_reply_stream(struct migstream_writer *w, char *list)
 {
-	for (char *save = NULL, *what = strtok_r(list, ",", &save); what; what = strtok_r(NULL, ",", &save))
+	for (char *save = NULL, *what = strtok_r(list, ",", &save); what;
+	     what = strtok_r(NULL, ",", &save))
 		write_reply_record(w, what);
 	CHECK(migstream_writer_finish(w));
 	migstream_writer_free(w);
@@ -172,8 +181,12 @@ int main(int argc, char **argv)
 		.id_flags = MIGSTREAM_DEV_PCI_IDS,
 		.mig_flags = 0x5, /* STOP_COPY | PRE_COPY */
 		.stop_copy_size = 20000,
-		.vendor = 0x1af4, .device = 0x1041, .subsys_vendor = 0x1af4, .subsys_device = 0x1100,
-		.class_code = 0x020000, .revision = 1,
+		.vendor = 0x1af4,
+		.device = 0x1041,
+		.subsys_vendor = 0x1af4,
+		.subsys_device = 0x1100,
+		.class_code = 0x020000,
+		.revision = 1,
 		.name = "0000:00:04.0",
 		.driver = "vfio-pci",
 	};
@@ -186,8 +199,12 @@ int main(int argc, char **argv)
 		.mdev_type = "mtty-2",
 	};
 	struct migstream_precopy_info info = {
-		.device = 0, .state = 6 /* VFIO_DEVICE_STATE_PRE_COPY */, .time_ns = FIXED_TIME_NS + 100,
-		.initial_bytes = 10000, .dirty_bytes = 0, .stop_copy_size = 20000,
+		.device = 0,
+		.state = 6 /* VFIO_DEVICE_STATE_PRE_COPY */,
+		.time_ns = FIXED_TIME_NS + 100,
+		.initial_bytes = 10000,
+		.dirty_bytes = 0,
+		.stop_copy_size = 20000,
 	};
 	struct migstream_writer *w;
 	uint8_t hbuf[512];

@@ -141,8 +141,9 @@ static void renumber(const struct migstream_record *rec, uint8_t *bytes)
 	uint8_t *payload = bytes + MIGSTREAM_RECORD_HEADER_LEN;
 	struct migstream_record_header h;
 
-	if (new_index < 0 || (rec->type != MIGSTREAM_REC_DEVICE && rec->type != MIGSTREAM_REC_DATA &&
-			      rec->type != MIGSTREAM_REC_DEVICE_END))
+	if (new_index < 0 ||
+	    (rec->type != MIGSTREAM_REC_DEVICE && rec->type != MIGSTREAM_REC_DATA &&
+	     rec->type != MIGSTREAM_REC_DEVICE_END))
 		return;
 	if (rec->flags & MIGSTREAM_RF_ZSTD)
 		die("-i: compressed records are not rewritten");
@@ -289,7 +290,8 @@ int main(int argc, char **argv)
 				die("-i: a u32");
 			break;
 		default:
-			fprintf(stderr, "Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] [-i INDEX] "
+			fprintf(stderr,
+				"Usage: migstream-shuffle [-w W] [-s SEED] [-D CHUNK] [-x CHUNK] [-g] [-i INDEX] "
 				"< in > out\n");
 			return 2;
 		}

@@ -38,7 +38,16 @@
 #define DEV_DATA_STATE 0xffffffffef100004ull
 #define DEV_INIT_DATA_SENT 0xffffffffef100005ull
 
-enum { SEC_EOF, SEC_START, SEC_PART, SEC_END, SEC_FULL, SEC_VMDESC = 6, SEC_CONFIG = 7, SEC_FOOTER = 0x7e };
+enum {
+	SEC_EOF,
+	SEC_START,
+	SEC_PART,
+	SEC_END,
+	SEC_FULL,
+	SEC_VMDESC = 6,
+	SEC_CONFIG = 7,
+	SEC_FOOTER = 0x7e
+};
 #define RAM_ZERO 0x02
 #define RAM_MEM_SIZE 0x04
 #define RAM_PAGE 0x08
@@ -89,8 +98,8 @@ static void str8(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-static void section_start(struct buf *b, int type, uint32_t id, const char *idstr, uint32_t instance,
-			  uint32_t version)
+static void section_start(struct buf *b, int type, uint32_t id, const char *idstr,
+			  uint32_t instance, uint32_t version)
 {
 	u8(b, (uint8_t)type);
 	be32(b, id);
@@ -127,12 +136,12 @@ static void config_state(struct buf *b)
 {
 	uint8_t cfg[256] = { 0 };
 
-	cfg[0] = 0x48, cfg[1] = 0x43; /* vendor 0x4348 */
-	cfg[2] = 0x53, cfg[3] = 0x32; /* device 0x3253 */
-	cfg[8] = 0x01;		       /* revision */
+	cfg[0] = 0x48, cfg[1] = 0x43;			      /* vendor 0x4348 */
+	cfg[2] = 0x53, cfg[3] = 0x32;			      /* device 0x3253 */
+	cfg[8] = 0x01;					      /* revision */
 	cfg[0x0b] = 0x07, cfg[0x0a] = 0x00, cfg[0x09] = 0x02; /* class 0x070002 */
-	cfg[0x2c] = 0x4b, cfg[0x2d] = 0x43; /* subsystem vendor 0x434b */
-	cfg[0x2e] = 0x12, cfg[0x2f] = 0x34; /* subsystem 0x3412 */
+	cfg[0x2c] = 0x4b, cfg[0x2d] = 0x43;		      /* subsystem vendor 0x434b */
+	cfg[0x2e] = 0x12, cfg[0x2f] = 0x34;		      /* subsystem 0x3412 */
 	be32(b, 2);
 	put(b, cfg, sizeof(cfg));
 	/* the emulated config bits and interrupt state that follow: opaque here */
@@ -233,22 +242,24 @@ static void vmdesc(struct buf *b, const struct opts *o, size_t dev_body)
 	char json[1024];
 	int n;
 
-	n = snprintf(json, sizeof(json),
-		     "{\"page_size\": %u, \"devices\": ["
-		     "{\"name\": \"timer\", \"instance_id\": 0, \"vmsd_name\": \"timer\", \"version\": 2, "
-		     "\"fields\": [{\"name\": \"cpu_ticks_offset\", \"type\": \"int64\", \"size\": 8}, "
-		     "{\"name\": \"cpu_clock_offset\", \"type\": \"int64\", \"size\": 8}, "
-		     "{\"name\": \"cpu_ticks_enabled\", \"type\": \"bool\", \"size\": 1}]}, "
-		     "{\"name\": \"%s\", \"instance_id\": 0, \"vmsd_name\": \"vfio\", \"version\": 1, "
-		     "\"fields\": [{\"name\": \"data\", \"type\": \"buffer\", \"size\": %zu}]}]}",
-		     PAGE, o->idstr, dev_body);
+	n = snprintf(
+		json, sizeof(json),
+		"{\"page_size\": %u, \"devices\": ["
+		"{\"name\": \"timer\", \"instance_id\": 0, \"vmsd_name\": \"timer\", \"version\": 2, "
+		"\"fields\": [{\"name\": \"cpu_ticks_offset\", \"type\": \"int64\", \"size\": 8}, "
+		"{\"name\": \"cpu_clock_offset\", \"type\": \"int64\", \"size\": 8}, "
+		"{\"name\": \"cpu_ticks_enabled\", \"type\": \"bool\", \"size\": 1}]}, "
+		"{\"name\": \"%s\", \"instance_id\": 0, \"vmsd_name\": \"vfio\", \"version\": 1, "
+		"\"fields\": [{\"name\": \"data\", \"type\": \"buffer\", \"size\": %zu}]}]}",
+		PAGE, o->idstr, dev_body);
 	u8(b, SEC_VMDESC);
 	be32(b, (uint32_t)n);
 	put(b, json, (size_t)n);
 }
 
 /* multifd: the init packet, then device state packets of the buffers given to this channel. */
-static void multifd_channel(const struct opts *o, const struct buf *bufs, unsigned int nbufs, unsigned int ch)
+static void multifd_channel(const struct opts *o, const struct buf *bufs, unsigned int nbufs,
+			    unsigned int ch)
 {
 	char path[4096], idstr[256] = { 0 };
 	struct buf b = { 0 };
@@ -331,7 +342,10 @@ static uint8_t *read_file(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
 	static uint8_t pattern[60];
-	struct opts o = { .data = pattern, .len = sizeof(pattern), .precopy = 24, .pages = 3,
+	struct opts o = { .data = pattern,
+			  .len = sizeof(pattern),
+			  .precopy = 24,
+			  .pages = 3,
 			  .idstr = "0000:00:01.0/vfio" };
 	struct buf b = { 0 };
 	size_t dev_body;
@@ -360,7 +374,8 @@ int main(int argc, char **argv)
 			o.multifd = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: qemu-mkstream [-s FILE] [-p N] [-m] [-r N] [-i IDSTR] [-M PREFIX]\n");
+			fprintf(stderr,
+				"usage: qemu-mkstream [-s FILE] [-p N] [-m] [-r N] [-i IDSTR] [-M PREFIX]\n");
 			return 2;
 		}
 	}

@@ -47,7 +47,9 @@ static void roundtrip(const uint64_t *words, uint64_t pages, uint8_t enc)
 {
 	static uint8_t buf[MAX_PAGES * 2 + 64];
 	static uint64_t back[MAX_WORDS];
-	struct migstream_dirty_bitmap bm = { .encoding = enc, .page_size = 4096, .page_count = pages };
+	struct migstream_dirty_bitmap bm = { .encoding = enc,
+					     .page_size = 4096,
+					     .page_count = pages };
 	ssize_t len = dirty_bitmap_encode_as(enc, words, pages, buf, sizeof(buf));
 
 	if (len < 0)
@@ -58,7 +60,8 @@ static void roundtrip(const uint64_t *words, uint64_t pages, uint8_t enc)
 	if (dirty_bitmap_decode(&bm, back, MAX_WORDS) != 0)
 		abort();
 	for (uint64_t i = 0; i < dirty_bitmap_words(pages); i++) {
-		uint64_t mask = (i == pages / 64 && pages % 64) ? (UINT64_C(1) << (pages % 64)) - 1 : UINT64_MAX;
+		uint64_t mask = (i == pages / 64 && pages % 64) ? (UINT64_C(1) << (pages % 64)) - 1
+								: UINT64_MAX;
 
 		if (back[i] != (words[i] & mask))
 			abort();
@@ -66,8 +69,8 @@ static void roundtrip(const uint64_t *words, uint64_t pages, uint8_t enc)
 }
 
 /* want: dirty_bitmap_encode()'s result for these words */
-static void writer_variant(const uint64_t *words, uint64_t pages, const uint8_t *want, ssize_t want_len,
-			   uint8_t want_enc, uint64_t want_dirty)
+static void writer_variant(const uint64_t *words, uint64_t pages, const uint8_t *want,
+			   ssize_t want_len, uint8_t want_enc, uint64_t want_dirty)
 {
 	static uint8_t runs[MAX_PAGES / 8 + 8];
 	uint64_t raw_len = dirty_bitmap_raw_len(pages), dirty, full = pages / 64 * 8;
@@ -75,16 +78,19 @@ static void writer_variant(const uint64_t *words, uint64_t pages, const uint8_t 
 	ssize_t len;
 	size_t n;
 
-	len = dirty_bitmap_encode_runs_if_smaller(words, pages, runs, raw_len ? raw_len - 1 : 0, &enc, &dirty);
+	len = dirty_bitmap_encode_runs_if_smaller(words, pages, runs, raw_len ? raw_len - 1 : 0,
+						  &enc, &dirty);
 	if (enc != want_enc || dirty != want_dirty)
 		abort();
-	if (enc == MIGSTREAM_BITMAP_RUNS && (len != want_len || memcmp(runs, want, (size_t)len) != 0))
+	if (enc == MIGSTREAM_BITMAP_RUNS &&
+	    (len != want_len || memcmp(runs, want, (size_t)len) != 0))
 		abort();
 	if (enc == MIGSTREAM_BITMAP_RAW && len != 0)
 		abort();
 	/* RAW is the words' own bytes on a little-endian host, then the tail */
 	n = dirty_bitmap_raw_tail(words, pages, tail);
-	if (enc == MIGSTREAM_BITMAP_RAW && (full + n != raw_len || memcmp(want + full, tail, n) != 0))
+	if (enc == MIGSTREAM_BITMAP_RAW &&
+	    (full + n != raw_len || memcmp(want + full, tail, n) != 0))
 		abort();
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (enc == MIGSTREAM_BITMAP_RAW && memcmp(want, words, full) != 0)
@@ -158,8 +164,11 @@ static void huge_page_counts(const uint8_t *bits, uint32_t bits_len, uint64_t sm
 				    (small << 48) | small };
 
 	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
-		struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS, .page_size = 4096,
-						     .page_count = counts[i], .bits = bits, .bits_len = bits_len };
+		struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS,
+						     .page_size = 4096,
+						     .page_count = counts[i],
+						     .bits = bits,
+						     .bits_len = bits_len };
 		struct huge_walk w = { .page_count = counts[i] };
 		uint64_t dirty;
 
@@ -199,11 +208,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bm.bits_len = (uint32_t)(size - 5);
 
 	if (dirty_bitmap_validate(&bm) == 0) {
-		if (dirty_bitmap_for_each_range(&bm, walk_range, &w) != 0 || w.total != bm.dirty_count)
+		if (dirty_bitmap_for_each_range(&bm, walk_range, &w) != 0 ||
+		    w.total != bm.dirty_count)
 			abort();
 		if (dirty_bitmap_decode(&bm, words, MAX_WORDS) != 0)
 			abort();
-		len = dirty_bitmap_encode_as(bm.encoding, words, bm.page_count, again, sizeof(again));
+		len = dirty_bitmap_encode_as(bm.encoding, words, bm.page_count, again,
+					     sizeof(again));
 		if (len != (ssize_t)bm.bits_len || memcmp(again, bm.bits, bm.bits_len) != 0)
 			abort();
 	} else if (dirty_bitmap_for_each_range(&bm, walk_range, &w) != -EBADMSG ||
@@ -215,7 +226,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the payload bytes as a kernel bitmap of page_count pages */
 	memset(again_words, 0, sizeof(again_words));
-	memcpy(again_words, data + 5, size - 5 < sizeof(again_words) ? size - 5 : sizeof(again_words));
+	memcpy(again_words, data + 5,
+	       size - 5 < sizeof(again_words) ? size - 5 : sizeof(again_words));
 	roundtrip(again_words, bm.page_count, MIGSTREAM_BITMAP_RAW);
 	roundtrip(again_words, bm.page_count, MIGSTREAM_BITMAP_RUNS);
 	len = dirty_bitmap_encode(again_words, bm.page_count, again, sizeof(again), &enc, &dirty);

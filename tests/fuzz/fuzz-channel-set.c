@@ -41,12 +41,13 @@ static struct merged_device *find(struct merged_device *dev, unsigned int ndev, 
 }
 
 /* The merged stream's rules, record by record; false ends the input. */
-static void oracle(const struct migstream_record *rec, uint64_t n, struct merged_device *dev, unsigned int *ndev,
-		   bool *ended)
+static void oracle(const struct migstream_record *rec, uint64_t n, struct merged_device *dev,
+		   unsigned int *ndev, bool *ended)
 {
 	struct merged_device *d;
 
-	if (*ended || (n == 0) != (rec->type == MIGSTREAM_REC_STREAM_HEADER) || rec->type == MIGSTREAM_REC_CHANNEL)
+	if (*ended || (n == 0) != (rec->type == MIGSTREAM_REC_STREAM_HEADER) ||
+	    rec->type == MIGSTREAM_REC_CHANNEL)
 		abort();
 	switch (rec->type) {
 	case MIGSTREAM_REC_DEVICE:
@@ -56,7 +57,8 @@ static void oracle(const struct migstream_record *rec, uint64_t n, struct merged
 		break;
 	case MIGSTREAM_REC_DATA:
 		d = find(dev, *ndev, rec->data.device);
-		if (!d || d->ended || rec->data.chunk_index != d->chunks || rec->data.offset != d->bytes)
+		if (!d || d->ended || rec->data.chunk_index != d->chunks ||
+		    rec->data.offset != d->bytes)
 			abort();
 		d->chunks++;
 		d->bytes += rec->data.len;
@@ -108,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size;
 		in[i].fd = memfd_create("channel", MFD_CLOEXEC);
 		in[i].name = "fuzz";
-		if (in[i].fd < 0 || (len && write(in[i].fd, p, len) != (ssize_t)len) || lseek(in[i].fd, 0, SEEK_SET))
+		if (in[i].fd < 0 || (len && write(in[i].fd, p, len) != (ssize_t)len) ||
+		    lseek(in[i].fd, 0, SEEK_SET))
 			abort();
 		p += len;
 		size -= len;

@@ -128,7 +128,8 @@ static void fuzz_main(const uint8_t *data, size_t size, uint8_t mode)
 		case QEMU_EV_VFIO_TAG:
 			/* a new block starts after DEV_DATA_STATE's size */
 			for (dev = 0; dev < qemu_stream_vfio_count(r); dev++)
-				if (qemu_stream_vfio_device(r, dev)->section_id == ev.sec->section_id)
+				if (qemu_stream_vfio_device(r, dev)->section_id ==
+				    ev.sec->section_id)
 					break;
 			if (dev < QEMU_STREAM_MAX_SECTIONS) {
 				seen[dev].block_next = 0;
@@ -153,10 +154,12 @@ static void fuzz_main(const uint8_t *data, size_t size, uint8_t mode)
 			abort();
 	} else {
 		/* the devices' counts are the sums of what was handed out */
-		for (size_t i = 0; i < qemu_stream_vfio_count(r) && i < QEMU_STREAM_MAX_SECTIONS; i++) {
+		for (size_t i = 0; i < qemu_stream_vfio_count(r) && i < QEMU_STREAM_MAX_SECTIONS;
+		     i++) {
 			const struct qemu_vfio_counts *c = &qemu_stream_vfio_device(r, i)->counts;
 
-			if (c->precopy_bytes != seen[i].precopy || c->complete_bytes != seen[i].complete)
+			if (c->precopy_bytes != seen[i].precopy ||
+			    c->complete_bytes != seen[i].complete)
 				abort();
 		}
 	}
@@ -184,7 +187,9 @@ static void fuzz_multifd(const uint8_t *data, size_t size, uint8_t mode)
 	if (len0 > size - 4)
 		len0 = (uint32_t)(size - 4);
 	ch[0] = (struct src){ .p = data + 4, .len = len0, .step = (mode >> 1) & 0x1f };
-	ch[1] = (struct src){ .p = data + 4 + len0, .len = size - 4 - len0, .step = (mode >> 2) & 0xf };
+	ch[1] = (struct src){ .p = data + 4 + len0,
+			      .len = size - 4 - len0,
+			      .step = (mode >> 2) & 0xf };
 	if (qemu_multifd_new(&m, NULL))
 		return;
 	qemu_multifd_add_cb(m, src_read, &ch[0], "mf0", NULL, 0);

@@ -108,10 +108,12 @@ static void oracle_record(struct oracle *o, const struct migstream_record *rec)
 		if (!d || d->ended)
 			abort();
 		if (o->channel) {
-			if (d->nchunks && (data.chunk_index <= d->chunks[d->nchunks - 1] || data.offset < d->last_end))
+			if (d->nchunks && (data.chunk_index <= d->chunks[d->nchunks - 1] ||
+					   data.offset < d->last_end))
 				abort();
 			d->last_end = data.offset + data.len;
-		} else if (!o->unordered && (data.chunk_index != d->nchunks || data.offset != d->bytes)) {
+		} else if (!o->unordered &&
+			   (data.chunk_index != d->nchunks || data.offset != d->bytes)) {
 			abort();
 		}
 		for (uint64_t i = 0; i < d->nchunks; i++)
@@ -160,7 +162,8 @@ static void oracle_record(struct oracle *o, const struct migstream_record *rec)
 		break;
 	}
 	case MIGSTREAM_REC_CHANNEL:
-		if (rec->seq != 1 || o->channel || migstream_decode_channel(rec, &(struct migstream_channel){ 0 }))
+		if (rec->seq != 1 || o->channel ||
+		    migstream_decode_channel(rec, &(struct migstream_channel){ 0 }))
 			abort();
 		o->channel = true;
 		break;
@@ -198,12 +201,13 @@ static bool same_data(const struct migstream_data *a, const struct migstream_dat
 	       a->offset == b->offset && a->len == b->len && !memcmp(a->data, b->data, a->len);
 }
 
-static bool same_bitmap(const struct migstream_dirty_bitmap *a, const struct migstream_dirty_bitmap *b)
+static bool same_bitmap(const struct migstream_dirty_bitmap *a,
+			const struct migstream_dirty_bitmap *b)
 {
 	return a->source == b->source && a->encoding == b->encoding && a->time_ns == b->time_ns &&
-	       a->iova == b->iova && a->page_size == b->page_size && a->page_count == b->page_count &&
-	       a->dirty_count == b->dirty_count && a->bits_len == b->bits_len &&
-	       !memcmp(a->bits, b->bits, a->bits_len);
+	       a->iova == b->iova && a->page_size == b->page_size &&
+	       a->page_count == b->page_count && a->dirty_count == b->dirty_count &&
+	       a->bits_len == b->bits_len && !memcmp(a->bits, b->bits, a->bits_len);
 }
 
 /*

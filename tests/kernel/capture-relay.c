@@ -28,11 +28,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MAX_CONNECTIONS	64
+#define MAX_CONNECTIONS 64
 
 struct pump {
 	int from, to, copy;
-	const char *what;	/* for messages: "PATH.n" */
+	const char *what; /* for messages: "PATH.n" */
 	int failed;
 };
 
@@ -197,18 +197,29 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': listen_addr = optarg; break;
-		case 'c': connect_addr = optarg; break;
-		case 'p': prefix = optarg; break;
-		case 'n': nconn = atoi(optarg); break;
-		case 'r': ready = optarg; break;
-		default: return 2;
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 'c':
+			connect_addr = optarg;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'n':
+			nconn = atoi(optarg);
+			break;
+		case 'r':
+			ready = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
-	if (!listen_addr || !connect_addr || !prefix || optind != argc ||
-	    nconn < 1 || nconn > MAX_CONNECTIONS) {
+	if (!listen_addr || !connect_addr || !prefix || optind != argc || nconn < 1 ||
+	    nconn > MAX_CONNECTIONS) {
 		fprintf(stderr, "Usage: capture-relay --listen ADDR --connect ADDR --prefix PATH"
-			" [--connections N] [--ready FILE]\n");
+				" [--connections N] [--ready FILE]\n");
 		return 2;
 	}
 	lfd = listen_on(listen_addr);
@@ -251,8 +262,8 @@ int main(int argc, char **argv)
 			pthread_join(threads[i][j], NULL);
 			failed |= pumps[i][j].failed;
 			if (close(pumps[i][j].copy)) {
-				fprintf(stderr, "capture-relay: %s: close: %s\n",
-					pumps[i][j].what, strerror(errno));
+				fprintf(stderr, "capture-relay: %s: close: %s\n", pumps[i][j].what,
+					strerror(errno));
 				failed = 1;
 			}
 		}

@@ -36,9 +36,9 @@
 
 #include "iommufd-test-uapi.h"
 
-#define PROG		"iommufd-mock"
-#define EXIT_USAGE	2
-#define MAX_PAGES	4096
+#define PROG "iommufd-mock"
+#define EXIT_USAGE 2
+#define MAX_PAGES 4096
 
 /* What a tool under test needs to find the mock's dirty state. */
 struct mock_ctx {
@@ -46,7 +46,7 @@ struct mock_ctx {
 	__u32 ioas_id;
 	__u32 stdev_id;
 	__u32 idev_id;
-	__u32 hwpt_id;		/* the dirty-tracking hwpt */
+	__u32 hwpt_id; /* the dirty-tracking hwpt */
 	__u64 iova;
 	__u64 length;
 	void *mem;
@@ -66,8 +66,7 @@ static int iommufd_ioas_alloc(int iommufd, __u32 *ioas_id)
 	return 0;
 }
 
-static int iommufd_ioas_map_fixed(int iommufd, __u32 ioas_id, void *mem,
-				  __u64 length, __u64 iova)
+static int iommufd_ioas_map_fixed(int iommufd, __u32 ioas_id, void *mem, __u64 length, __u64 iova)
 {
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
@@ -97,8 +96,7 @@ static int iommufd_get_hw_info(int iommufd, __u32 dev_id, __u64 *capabilities)
 	return 0;
 }
 
-static int iommufd_hwpt_alloc(int iommufd, __u32 dev_id, __u32 pt_id,
-			      __u32 flags, __u32 *hwpt_id)
+static int iommufd_hwpt_alloc(int iommufd, __u32 dev_id, __u32 pt_id, __u32 flags, __u32 *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),
@@ -126,9 +124,8 @@ static int iommufd_hwpt_set_dirty_tracking(int iommufd, __u32 hwpt_id, bool enab
 	return 0;
 }
 
-static int iommufd_hwpt_get_dirty_bitmap(int iommufd, __u32 hwpt_id, __u64 iova,
-					 __u64 length, __u64 page_size,
-					 __u32 flags, __u64 *bitmap)
+static int iommufd_hwpt_get_dirty_bitmap(int iommufd, __u32 hwpt_id, __u64 iova, __u64 length,
+					 __u64 page_size, __u32 flags, __u64 *bitmap)
 {
 	struct iommu_hwpt_get_dirty_bitmap cmd = {
 		.size = sizeof(cmd),
@@ -145,8 +142,8 @@ static int iommufd_hwpt_get_dirty_bitmap(int iommufd, __u32 hwpt_id, __u64 iova,
 	return 0;
 }
 
-static int mock_domain_flags(int iommufd, __u32 ioas_id, __u32 dev_flags,
-			     __u32 *stdev_id, __u32 *hwpt_id, __u32 *idev_id)
+static int mock_domain_flags(int iommufd, __u32 ioas_id, __u32 dev_flags, __u32 *stdev_id,
+			     __u32 *hwpt_id, __u32 *idev_id)
 {
 	struct vmt_iommu_test_cmd cmd = {
 		.size = sizeof(cmd),
@@ -178,8 +175,8 @@ static int mock_domain_replace(int iommufd, __u32 stdev_id, __u32 pt_id)
 }
 
 /* The bitmap is in mock IO pages from @iova; the mock marks mapped pages only. */
-static int mock_dirty(int iommufd, __u32 hwpt_id, __u64 iova, __u64 length,
-		      const __u64 *bitmap, __u64 *nr_dirty)
+static int mock_dirty(int iommufd, __u32 hwpt_id, __u64 iova, __u64 length, const __u64 *bitmap,
+		      __u64 *nr_dirty)
 {
 	struct vmt_iommu_test_cmd cmd = {
 		.size = sizeof(cmd),
@@ -201,8 +198,7 @@ static int mock_dirty(int iommufd, __u32 hwpt_id, __u64 iova, __u64 length,
 
 /* ---- operations ---- */
 
-#define FAIL(what, ret) \
-	fprintf(stderr, PROG ": %s: %s\n", (what), strerror(-(ret)))
+#define FAIL(what, ret) fprintf(stderr, PROG ": %s: %s\n", (what), strerror(-(ret)))
 
 static int mock_setup(struct mock_ctx *ctx, __u64 length)
 {
@@ -210,7 +206,8 @@ static int mock_setup(struct mock_ctx *ctx, __u64 length)
 	__u64 caps = 0;
 	int ret;
 
-	*ctx = (struct mock_ctx){ .iommufd = -1, .iova = VMT_MOCK_APERTURE_START,
+	*ctx = (struct mock_ctx){ .iommufd = -1,
+				  .iova = VMT_MOCK_APERTURE_START,
 				  .length = length };
 	/* No O_CLOEXEC: exec mode hands this fd to the command under test. */
 	ctx->iommufd = open("/dev/iommu", O_RDWR);
@@ -223,8 +220,8 @@ static int mock_setup(struct mock_ctx *ctx, __u64 length)
 		FAIL("IOMMU_IOAS_ALLOC", ret);
 		return -1;
 	}
-	ret = mock_domain_flags(ctx->iommufd, ctx->ioas_id, 0, &ctx->stdev_id,
-				&mock_hwpt_id, &ctx->idev_id);
+	ret = mock_domain_flags(ctx->iommufd, ctx->ioas_id, 0, &ctx->stdev_id, &mock_hwpt_id,
+				&ctx->idev_id);
 	if (ret) {
 		FAIL("IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS (is CONFIG_IOMMUFD_TEST on?)", ret);
 		return -1;
@@ -234,8 +231,7 @@ static int mock_setup(struct mock_ctx *ctx, __u64 length)
 		FAIL("IOMMU_GET_HW_INFO", ret);
 		return -1;
 	}
-	printf("mock: idev %u capabilities 0x%llx\n", ctx->idev_id,
-	       (unsigned long long)caps);
+	printf("mock: idev %u capabilities 0x%llx\n", ctx->idev_id, (unsigned long long)caps);
 	if (!(caps & IOMMU_HW_CAP_DIRTY_TRACKING)) {
 		fprintf(stderr, PROG ": mock device lacks IOMMU_HW_CAP_DIRTY_TRACKING\n");
 		return -1;
@@ -252,16 +248,14 @@ static int mock_setup(struct mock_ctx *ctx, __u64 length)
 		FAIL("IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE", ret);
 		return -1;
 	}
-	ctx->mem = mmap(NULL, length, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ctx->mem = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ctx->mem == MAP_FAILED) {
-		fprintf(stderr, PROG ": mmap %llu bytes: %s\n",
-			(unsigned long long)length, strerror(errno));
+		fprintf(stderr, PROG ": mmap %llu bytes: %s\n", (unsigned long long)length,
+			strerror(errno));
 		ctx->mem = NULL;
 		return -1;
 	}
-	ret = iommufd_ioas_map_fixed(ctx->iommufd, ctx->ioas_id, ctx->mem, length,
-				     ctx->iova);
+	ret = iommufd_ioas_map_fixed(ctx->iommufd, ctx->ioas_id, ctx->mem, length, ctx->iova);
 	if (ret) {
 		FAIL("IOMMU_IOAS_MAP", ret);
 		return -1;
@@ -271,9 +265,9 @@ static int mock_setup(struct mock_ctx *ctx, __u64 length)
 		FAIL("IOMMU_HWPT_SET_DIRTY_TRACKING", ret);
 		return -1;
 	}
-	printf("mock: iommufd %d ioas %u stdev %u hwpt %u iova 0x%llx length %llu\n",
-	       ctx->iommufd, ctx->ioas_id, ctx->stdev_id, ctx->hwpt_id,
-	       (unsigned long long)ctx->iova, (unsigned long long)ctx->length);
+	printf("mock: iommufd %d ioas %u stdev %u hwpt %u iova 0x%llx length %llu\n", ctx->iommufd,
+	       ctx->ioas_id, ctx->stdev_id, ctx->hwpt_id, (unsigned long long)ctx->iova,
+	       (unsigned long long)ctx->length);
 	return 0;
 }
 
@@ -292,8 +286,7 @@ static void bit_set(__u64 *bitmap, __u64 bit)
 	bitmap[bit / 64] |= 1ULL << (bit % 64);
 }
 
-static int mock_mark_pages(const struct mock_ctx *ctx, const __u64 *pages,
-			   size_t n)
+static int mock_mark_pages(const struct mock_ctx *ctx, const __u64 *pages, size_t n)
 {
 	__u64 nr_io_pages = ctx->length / VMT_MOCK_IO_PAGE_SIZE;
 	__u64 *bitmap, nr_dirty = 0;
@@ -305,8 +298,7 @@ static int mock_mark_pages(const struct mock_ctx *ctx, const __u64 *pages,
 		return -1;
 	for (i = 0; i < n; i++)
 		bit_set(bitmap, pages[i]);
-	ret = mock_dirty(ctx->iommufd, ctx->hwpt_id, ctx->iova, ctx->length,
-			 bitmap, &nr_dirty);
+	ret = mock_dirty(ctx->iommufd, ctx->hwpt_id, ctx->iova, ctx->length, bitmap, &nr_dirty);
 	free(bitmap);
 	if (ret) {
 		FAIL("IOMMU_TEST_OP_DIRTY", ret);
@@ -315,16 +307,16 @@ static int mock_mark_pages(const struct mock_ctx *ctx, const __u64 *pages,
 	printf("mock: marked %llu page(s)\n", (unsigned long long)nr_dirty);
 	/* Fewer means an index was outside what the mock has mapped. */
 	if (nr_dirty != n) {
-		fprintf(stderr, PROG ": asked to mark %zu page(s), mock marked %llu\n",
-			n, (unsigned long long)nr_dirty);
+		fprintf(stderr, PROG ": asked to mark %zu page(s), mock marked %llu\n", n,
+			(unsigned long long)nr_dirty);
 		return -1;
 	}
 	return 0;
 }
 
 /* Reads the bitmap at @page_size granularity and prints the set bit indexes. */
-static __u64 *mock_read_bitmap(const struct mock_ctx *ctx, __u64 page_size,
-			       __u32 flags, const char *label)
+static __u64 *mock_read_bitmap(const struct mock_ctx *ctx, __u64 page_size, __u32 flags,
+			       const char *label)
 {
 	__u64 nbits = ctx->length / page_size, bit;
 	__u64 *bitmap = bitmap_alloc(nbits);
@@ -332,8 +324,8 @@ static __u64 *mock_read_bitmap(const struct mock_ctx *ctx, __u64 page_size,
 
 	if (!bitmap)
 		return NULL;
-	ret = iommufd_hwpt_get_dirty_bitmap(ctx->iommufd, ctx->hwpt_id, ctx->iova,
-					    ctx->length, page_size, flags, bitmap);
+	ret = iommufd_hwpt_get_dirty_bitmap(ctx->iommufd, ctx->hwpt_id, ctx->iova, ctx->length,
+					    page_size, flags, bitmap);
 	if (ret) {
 		FAIL("IOMMU_HWPT_GET_DIRTY_BITMAP", ret);
 		free(bitmap);
@@ -365,8 +357,7 @@ static int parse_u64(const char *what, const char *s, __u64 *out)
 	return 0;
 }
 
-static int parse_page_args(const struct mock_ctx *ctx, char **args, int n,
-			   __u64 *pages)
+static int parse_page_args(const struct mock_ctx *ctx, char **args, int n, __u64 *pages)
 {
 	__u64 nr_io_pages = ctx->length / VMT_MOCK_IO_PAGE_SIZE;
 	int i;
@@ -380,8 +371,7 @@ static int parse_page_args(const struct mock_ctx *ctx, char **args, int n,
 			return -1;
 		if (pages[i] >= nr_io_pages) {
 			fprintf(stderr, PROG ": page %llu is outside the %llu mapped IO pages\n",
-				(unsigned long long)pages[i],
-				(unsigned long long)nr_io_pages);
+				(unsigned long long)pages[i], (unsigned long long)nr_io_pages);
 			return -1;
 		}
 	}
@@ -448,8 +438,7 @@ out:
 	return rc;
 }
 
-static int cmd_exec(struct mock_ctx *ctx, const __u64 *marks, int nmarks,
-		    char **argv)
+static int cmd_exec(struct mock_ctx *ctx, const __u64 *marks, int nmarks, char **argv)
 {
 	char buf[32];
 	int status;
@@ -499,7 +488,10 @@ static int cmd_exec(struct mock_ctx *ctx, const __u64 *marks, int nmarks,
 static int ctx_from_env(struct mock_ctx *ctx)
 {
 	static const char *const names[] = {
-		"VMT_IOMMUFD_FD", "VMT_HWPT_ID", "VMT_IOVA", "VMT_LENGTH",
+		"VMT_IOMMUFD_FD",
+		"VMT_HWPT_ID",
+		"VMT_IOVA",
+		"VMT_LENGTH",
 	};
 	__u64 v[4];
 	size_t i;
@@ -508,15 +500,18 @@ static int ctx_from_env(struct mock_ctx *ctx)
 		const char *s = getenv(names[i]);
 
 		if (!s) {
-			fprintf(stderr, PROG ": %s is not set (run under 'iommufd-mock exec' "
-				"or give the matching option)\n", names[i]);
+			fprintf(stderr,
+				PROG ": %s is not set (run under 'iommufd-mock exec' "
+				     "or give the matching option)\n",
+				names[i]);
 			return -1;
 		}
 		if (parse_u64(names[i], s, &v[i]))
 			return -1;
 	}
-	*ctx = (struct mock_ctx){ .iommufd = (int)v[0], .hwpt_id = (__u32)v[1],
-				  .iova = v[2], .length = v[3] };
+	*ctx = (struct mock_ctx){
+		.iommufd = (int)v[0], .hwpt_id = (__u32)v[1], .iova = v[2], .length = v[3]
+	};
 	return 0;
 }
 
@@ -529,7 +524,8 @@ static void usage(FILE *out)
 	      "  " PROG " bitmap [--iommufd-fd N --hwpt ID --iova X --length B]\n"
 	      "                  [--page-size P] [--no-clear]\n"
 	      "PAGE is an index of the mock's 2048-byte IO pages in the mapped range.\n"
-	      "mark and bitmap default to the VMT_* variables that exec sets.\n", out);
+	      "mark and bitmap default to the VMT_* variables that exec sets.\n",
+	      out);
 }
 
 int main(int argc, char **argv)
@@ -606,10 +602,10 @@ int main(int argc, char **argv)
 	}
 	if (!valid_page_size(page_size))
 		return EXIT_USAGE;
-	if (!length || length % 4096 || length > VMT_MOCK_APERTURE_LAST + 1 -
-						 VMT_MOCK_APERTURE_START) {
+	if (!length || length % 4096 ||
+	    length > VMT_MOCK_APERTURE_LAST + 1 - VMT_MOCK_APERTURE_START) {
 		fprintf(stderr, PROG ": --length must be a non-zero multiple of 4096 "
-			"within the mock aperture\n");
+				     "within the mock aperture\n");
 		return EXIT_USAGE;
 	}
 
@@ -631,18 +627,20 @@ int main(int argc, char **argv)
 	}
 
 	if (strcmp(mode, "mark") && strcmp(mode, "bitmap")) {
-		fprintf(stderr, PROG ": unknown mode '%s'\n"
-			"Try '" PROG " --help' for more information.\n", mode);
+		fprintf(stderr,
+			PROG ": unknown mode '%s'\n"
+			     "Try '" PROG " --help' for more information.\n",
+			mode);
 		return EXIT_USAGE;
 	}
 	/* Each option overrides the one variable it names. */
-#define OVERRIDE_ENV(opt, name, fmt) \
-	do { \
-		if ((opt) != ~0ULL) { \
-			char b[32]; \
+#define OVERRIDE_ENV(opt, name, fmt)                                            \
+	do {                                                                    \
+		if ((opt) != ~0ULL) {                                           \
+			char b[32];                                             \
 			snprintf(b, sizeof(b), fmt, (unsigned long long)(opt)); \
-			setenv(name, b, 1); \
-		} \
+			setenv(name, b, 1);                                     \
+		}                                                               \
 	} while (0)
 	OVERRIDE_ENV(fd_opt, "VMT_IOMMUFD_FD", "%llu");
 	OVERRIDE_ENV(hwpt_opt, "VMT_HWPT_ID", "%llu");
@@ -666,8 +664,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	bitmap = mock_read_bitmap(&ctx, page_size,
-				  no_clear ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
-				  "dirty");
+				  no_clear ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0, "dirty");
 	if (!bitmap)
 		return 1;
 	free(bitmap);

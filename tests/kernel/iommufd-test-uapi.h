@@ -18,24 +18,24 @@
 #include "kt-uapi.h"
 
 /* Op numbers: the kernel's enum starts at 1 and they are used by position. */
-#define VMT_TEST_OP_MOCK_DOMAIN_REPLACE	10
-#define VMT_TEST_OP_MOCK_DOMAIN_FLAGS	12
-#define VMT_TEST_OP_DIRTY		13
+#define VMT_TEST_OP_MOCK_DOMAIN_REPLACE 10
+#define VMT_TEST_OP_MOCK_DOMAIN_FLAGS 12
+#define VMT_TEST_OP_DIRTY 13
 
 /* The mock IOMMU only accepts IOVAs in this window. */
-#define VMT_MOCK_APERTURE_START		(1ULL << 24)
-#define VMT_MOCK_APERTURE_LAST		((1ULL << 31) - 1)
+#define VMT_MOCK_APERTURE_START (1ULL << 24)
+#define VMT_MOCK_APERTURE_LAST ((1ULL << 31) - 1)
 
 /*
  * The mock maps in half-pages, and VMT_TEST_OP_DIRTY indexes its page table by
  * iova / page_size: any other page_size marks the wrong entries (or none).
  */
-#define VMT_MOCK_IO_PAGE_SIZE		2048ULL
+#define VMT_MOCK_IO_PAGE_SIZE 2048ULL
 
 struct vmt_iommu_test_cmd {
 	__u32 size;
 	__u32 op;
-	__u32 id;		/* ioas, stdev or hwpt id, depending on op */
+	__u32 id; /* ioas, stdev or hwpt id, depending on op */
 	__u32 __reserved;
 	union {
 		struct {
@@ -52,7 +52,7 @@ struct vmt_iommu_test_cmd {
 			__aligned_u64 iova;
 			__aligned_u64 length;
 			__aligned_u64 page_size;
-			__aligned_u64 uptr;	/* bitmap of pages to mark */
+			__aligned_u64 uptr; /* bitmap of pages to mark */
 			__aligned_u64 out_nr_dirty;
 		} dirty;
 		/* The kernel's union is this large; 'last' must land where it expects. */
@@ -64,6 +64,6 @@ struct vmt_iommu_test_cmd {
 _Static_assert(offsetof(struct vmt_iommu_test_cmd, last) == 64,
 	       "iommu_test_cmd layout differs from Linux 6.12");
 
-#define VMT_IOMMU_TEST_CMD	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
+#define VMT_IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
 
 #endif /* VMT_IOMMUFD_TEST_UAPI_H */

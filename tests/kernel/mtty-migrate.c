@@ -26,12 +26,12 @@
 #include "common/c.h"
 #include "kt-uapi.h"
 
-#define EXIT_USAGE	2
-#define EXIT_REJECTED	3
+#define EXIT_USAGE 2
+#define EXIT_REJECTED 3
 
 /* One VFIO device opened through its cdev and attached to its own iommufd. */
 struct mig_dev {
-	const char *role;	/* "src" or "dst": prefixes every message */
+	const char *role; /* "src" or "dst": prefixes every message */
 	int dev_fd;
 	int iommufd;
 	__u32 devid;
@@ -106,8 +106,7 @@ static int vfio_device_attach_iommufd_pt(int dev_fd, __u32 pt_id)
  * VFIO_DEVICE_FEATURE takes a header followed by the feature's payload in one
  * buffer; the payload is copied in and out here so callers keep typed structs.
  */
-static int vfio_device_feature(int dev_fd, __u32 flags, void *payload,
-			       size_t payload_size)
+static int vfio_device_feature(int dev_fd, __u32 flags, void *payload, size_t payload_size)
 {
 	__u64 buf[(sizeof(struct vfio_device_feature) + 64) / sizeof(__u64)];
 	struct vfio_device_feature *feature = (void *)buf;
@@ -142,8 +141,8 @@ static int mig_get_flags(struct mig_dev *dev, __u64 *flags)
 	int ret;
 
 	ret = vfio_device_feature(dev->dev_fd,
-				  VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
-				  &mig, sizeof(mig));
+				  VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &mig,
+				  sizeof(mig));
 	if (ret)
 		return ret;
 	*flags = mig.flags;
@@ -170,8 +169,8 @@ static int mig_get_data_size(struct mig_dev *dev, __u64 *stop_copy_length)
 	int ret;
 
 	ret = vfio_device_feature(dev->dev_fd,
-				  VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
-				  &sz, sizeof(sz));
+				  VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &sz,
+				  sizeof(sz));
 	if (ret)
 		return ret;
 	*stop_copy_length = sz.stop_copy_length;
@@ -197,19 +196,18 @@ static int mig_set_state(struct mig_dev *dev, __u32 to)
 				  VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
 				  &st, sizeof(st));
 	if (ret) {
-		fprintf(stderr, "%s: %s -> %s failed: %s\n", dev->role,
-			state_name(from), state_name(to), strerror(-ret));
+		fprintf(stderr, "%s: %s -> %s failed: %s\n", dev->role, state_name(from),
+			state_name(to), strerror(-ret));
 		return ret;
 	}
 	if (st.data_fd >= 0) {
 		if (dev->data_fd >= 0)
 			close(dev->data_fd);
 		dev->data_fd = st.data_fd;
-		printf("%s: %s -> %s data_fd new\n", dev->role, state_name(from),
-		       state_name(to));
+		printf("%s: %s -> %s data_fd new\n", dev->role, state_name(from), state_name(to));
 	} else {
-		printf("%s: %s -> %s data_fd %s\n", dev->role, state_name(from),
-		       state_name(to), dev->data_fd >= 0 ? "kept" : "none");
+		printf("%s: %s -> %s data_fd %s\n", dev->role, state_name(from), state_name(to),
+		       dev->data_fd >= 0 ? "kept" : "none");
 	}
 	return 0;
 }
@@ -253,8 +251,7 @@ static ssize_t mig_read_available(struct mig_dev *dev, struct stream *s)
 		if (n < 0) {
 			int err = errno;
 
-			fprintf(stderr, "%s: read from data_fd: %s\n", dev->role,
-				strerror(err));
+			fprintf(stderr, "%s: read from data_fd: %s\n", dev->role, strerror(err));
 			return -err;
 		}
 		if (n == 0)
@@ -276,8 +273,7 @@ static int mig_write_all(struct mig_dev *dev, const unsigned char *buf, size_t l
 		if (n < 0) {
 			int err = errno;
 
-			fprintf(stderr, "%s: write to data_fd: %s\n", dev->role,
-				strerror(err));
+			fprintf(stderr, "%s: write to data_fd: %s\n", dev->role, strerror(err));
 			return -err;
 		}
 		buf += n;
@@ -290,8 +286,7 @@ static int mig_open(struct mig_dev *dev, const char *role, const char *cdev)
 {
 	int ret;
 
-	*dev = (struct mig_dev){ .role = role, .dev_fd = -1, .iommufd = -1,
-				 .data_fd = -1 };
+	*dev = (struct mig_dev){ .role = role, .dev_fd = -1, .iommufd = -1, .data_fd = -1 };
 	dev->dev_fd = open(cdev, O_RDWR | O_CLOEXEC);
 	if (dev->dev_fd < 0) {
 		fprintf(stderr, "%s: open %s: %s\n", role, cdev, strerror(errno));
@@ -315,12 +310,10 @@ static int mig_open(struct mig_dev *dev, const char *role, const char *cdev)
 	}
 	ret = vfio_device_attach_iommufd_pt(dev->dev_fd, dev->ioas_id);
 	if (ret) {
-		fprintf(stderr, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s\n", role,
-			strerror(-ret));
+		fprintf(stderr, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s\n", role, strerror(-ret));
 		return -1;
 	}
-	printf("%s: %s bound, devid %u, ioas %u\n", role, cdev, dev->devid,
-	       dev->ioas_id);
+	printf("%s: %s bound, devid %u, ioas %u\n", role, cdev, dev->devid, dev->ioas_id);
 	return 0;
 }
 
@@ -351,7 +344,9 @@ static int save_source(struct mig_dev *src, bool precopy, struct stream *s)
 	       flags & VFIO_MIGRATION_P2P ? " P2P" : "",
 	       flags & VFIO_MIGRATION_PRE_COPY ? " PRE_COPY" : "",
 	       flags & ~(__u64)(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
-				VFIO_MIGRATION_PRE_COPY) ? " (unknown bits)" : "");
+				VFIO_MIGRATION_PRE_COPY)
+		       ? " (unknown bits)"
+		       : "");
 	if (!(flags & VFIO_MIGRATION_STOP_COPY)) {
 		fprintf(stderr, "src: device does not support STOP_COPY\n");
 		return -1;
@@ -372,8 +367,7 @@ static int save_source(struct mig_dev *src, bool precopy, struct stream *s)
 	if (ret)
 		printf("src: MIG_DATA_SIZE unavailable: %s\n", strerror(-ret));
 	else
-		printf("src: stop_copy_length %llu\n",
-		       (unsigned long long)stop_copy_length);
+		printf("src: stop_copy_length %llu\n", (unsigned long long)stop_copy_length);
 
 	if (precopy) {
 		struct vfio_precopy_info info;
@@ -386,8 +380,7 @@ static int save_source(struct mig_dev *src, bool precopy, struct stream *s)
 		}
 		ret = vfio_mig_get_precopy_info(src->data_fd, &info);
 		if (ret) {
-			fprintf(stderr, "src: VFIO_MIG_GET_PRECOPY_INFO: %s\n",
-				strerror(-ret));
+			fprintf(stderr, "src: VFIO_MIG_GET_PRECOPY_INFO: %s\n", strerror(-ret));
 			return -1;
 		}
 		printf("src: precopy initial_bytes %llu dirty_bytes %llu\n",
@@ -421,8 +414,7 @@ static int save_source(struct mig_dev *src, bool precopy, struct stream *s)
  * and STOP is still attempted after a refused write to show what the
  * device then does.
  */
-static int load_destination(struct mig_dev *dst, const struct stream *s,
-			    size_t len)
+static int load_destination(struct mig_dev *dst, const struct stream *s, size_t len)
 {
 	bool rejected = false;
 	__u32 state;
@@ -453,8 +445,7 @@ static int load_destination(struct mig_dev *dst, const struct stream *s,
 	/* Leaving RESUMING is where the device checks it got a whole state. */
 	if (mig_set_state(dst, VFIO_DEVICE_STATE_STOP)) {
 		if (mig_get_state(dst, &state) == 0)
-			printf("dst: state after failed RESUMING -> STOP %s\n",
-			       state_name(state));
+			printf("dst: state after failed RESUMING -> STOP %s\n", state_name(state));
 		rejected = true;
 	}
 	if (rejected) {
@@ -512,7 +503,8 @@ static void usage(FILE *out)
 	      "                        (with either, exit 3 means the destination refused it)\n"
 	      "  -n, --no-precopy      go RUNNING -> STOP_COPY directly\n"
 	      "  -s, --save FILE       also write the migration stream to FILE\n"
-	      "  -h, --help            show this help\n", out);
+	      "  -h, --help            show this help\n",
+	      out);
 }
 
 int main(int argc, char **argv)
@@ -561,7 +553,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fputs("mtty-migrate: need SRC_CDEV and DST_CDEV\n"
-		      "Try 'mtty-migrate --help' for more information.\n", stderr);
+		      "Try 'mtty-migrate --help' for more information.\n",
+		      stderr);
 		return EXIT_USAGE;
 	}
 
@@ -584,7 +577,8 @@ int main(int argc, char **argv)
 	load_len = s.len;
 	if (truncate_to >= 0) {
 		if ((size_t)truncate_to >= s.len) {
-			fprintf(stderr, "mtty-migrate: --truncate %ld does not shorten the %zu-byte stream\n",
+			fprintf(stderr,
+				"mtty-migrate: --truncate %ld does not shorten the %zu-byte stream\n",
 				truncate_to, s.len);
 			goto out;
 		}

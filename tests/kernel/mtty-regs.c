@@ -28,42 +28,41 @@
 #include "kt-uapi.h"
 
 /* 16550 register offsets and the bits mtty looks at */
-#define UART_RX		0	/* read */
-#define UART_TX		0	/* write */
-#define UART_DLL	0	/* with DLAB */
-#define UART_IER	1
-#define UART_DLM	1	/* with DLAB */
-#define UART_IIR	2	/* read */
-#define UART_FCR	2	/* write */
-#define UART_LCR	3
-#define UART_MCR	4
-#define UART_LSR	5
-#define UART_MSR	6
-#define UART_SCR	7
-#define UART_LCR_DLAB	0x80
-#define UART_LSR_DR	0x01
-#define MTTY_FIFO_SIZE	16
+#define UART_RX 0  /* read */
+#define UART_TX 0  /* write */
+#define UART_DLL 0 /* with DLAB */
+#define UART_IER 1
+#define UART_DLM 1 /* with DLAB */
+#define UART_IIR 2 /* read */
+#define UART_FCR 2 /* write */
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_MSR 6
+#define UART_SCR 7
+#define UART_LCR_DLAB 0x80
+#define UART_LSR_DR 0x01
+#define MTTY_FIFO_SIZE 16
 
 /*
  * The distinctive state: 8 data bits, 2 stop bits, even parity; DTR, RTS,
  * OUT2; FIFO enabled and cleared, trigger level 14; only the line-status
  * interrupt enabled (no interrupt fires while the FIFO is filled).
  */
-#define SET_DIVISOR	0x030c
-#define SET_LCR		0x1f
-#define SET_MCR		0x0b
-#define SET_SCR		0xa5
-#define SET_FCR		0xc7
-#define SET_IER		0x04
+#define SET_DIVISOR 0x030c
+#define SET_LCR 0x1f
+#define SET_MCR 0x0b
+#define SET_SCR 0xa5
+#define SET_FCR 0xc7
+#define SET_IER 0x04
 static const char set_fifo[] = "vfio-migtools";
 
 struct bar {
 	int dev_fd;
-	__u64 offset;	/* BAR0's offset in the device fd */
+	__u64 offset; /* BAR0's offset in the device fd */
 };
 
-static int vfio_device_get_region_info(int dev_fd, __u32 index,
-				       struct vfio_region_info *info)
+static int vfio_device_get_region_info(int dev_fd, __u32 index, struct vfio_region_info *info)
 {
 	*info = (struct vfio_region_info){
 		.argsz = sizeof(*info),
@@ -148,10 +147,8 @@ static int regs_set(struct bar *bar)
 	if (reg_write(bar, UART_FCR, SET_FCR) ||
 	    reg_write(bar, UART_LCR, SET_LCR | UART_LCR_DLAB) ||
 	    reg_write(bar, UART_DLL, SET_DIVISOR & 0xff) ||
-	    reg_write(bar, UART_DLM, SET_DIVISOR >> 8) ||
-	    reg_write(bar, UART_LCR, SET_LCR) ||
-	    reg_write(bar, UART_MCR, SET_MCR) ||
-	    reg_write(bar, UART_SCR, SET_SCR))
+	    reg_write(bar, UART_DLM, SET_DIVISOR >> 8) || reg_write(bar, UART_LCR, SET_LCR) ||
+	    reg_write(bar, UART_MCR, SET_MCR) || reg_write(bar, UART_SCR, SET_SCR))
 		return -1;
 	for (i = 0; i < strlen(set_fifo); i++)
 		if (reg_write(bar, UART_TX, (unsigned char)set_fifo[i]))
@@ -165,9 +162,8 @@ static int regs_show(struct bar *bar)
 		const char *name;
 		unsigned int reg;
 	} regs[] = {
-		{ "IER", UART_IER }, { "IIR", UART_IIR }, { "LCR", UART_LCR },
-		{ "MCR", UART_MCR }, { "LSR", UART_LSR }, { "MSR", UART_MSR },
-		{ "SCR", UART_SCR },
+		{ "IER", UART_IER }, { "IIR", UART_IIR }, { "LCR", UART_LCR }, { "MCR", UART_MCR },
+		{ "LSR", UART_LSR }, { "MSR", UART_MSR }, { "SCR", UART_SCR },
 	};
 	unsigned char val, lsr;
 	size_t i;

@@ -113,8 +113,8 @@ static int wait_fault(int uffd, __u64 *addr)
 
 	ret = poll(&pfd, 1, 10000);
 	if (ret <= 0) {
-		fprintf(stderr, PROG ": no fault event within 10 s%s%s\n",
-			ret < 0 ? ": " : "", ret < 0 ? strerror(errno) : "");
+		fprintf(stderr, PROG ": no fault event within 10 s%s%s\n", ret < 0 ? ": " : "",
+			ret < 0 ? strerror(errno) : "");
 		return -1;
 	}
 	n = read(uffd, &msg, sizeof(msg));
@@ -147,8 +147,7 @@ static int resolve_one(int uffd, unsigned char *page, long page_size, bool zero)
 	}
 	if (wait_fault(uffd, &addr))
 		goto out_cancel;
-	printf("fault at offset %llu of the page\n",
-	       (unsigned long long)(addr - (uintptr_t)page));
+	printf("fault at offset %llu of the page\n", (unsigned long long)(addr - (uintptr_t)page));
 	if ((addr & ~(__u64)(page_size - 1)) != (uintptr_t)page) {
 		fprintf(stderr, PROG ": fault address 0x%llx is not in page %p\n",
 			(unsigned long long)addr, (void *)page);
@@ -172,8 +171,8 @@ static int resolve_one(int uffd, unsigned char *page, long page_size, bool zero)
 	printf("%s: faulting thread read 0x%02x\n", zero ? "UFFDIO_ZEROPAGE" : "UFFDIO_COPY",
 	       t.seen);
 	if (t.seen != expect || page[page_size - 1] != expect) {
-		fprintf(stderr, PROG ": page holds 0x%02x/0x%02x, expected 0x%02x\n",
-			t.seen, page[page_size - 1], expect);
+		fprintf(stderr, PROG ": page holds 0x%02x/0x%02x, expected 0x%02x\n", t.seen,
+			page[page_size - 1], expect);
 		goto out;
 	}
 	rc = 0;
@@ -188,8 +187,8 @@ out:
 
 int main(void)
 {
-	const __u64 need = (1ULL << _UFFDIO_COPY) | (1ULL << _UFFDIO_WAKE) |
-			   (1ULL << _UFFDIO_ZEROPAGE);
+	const __u64 need =
+		(1ULL << _UFFDIO_COPY) | (1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_ZEROPAGE);
 	long page_size = sysconf(_SC_PAGESIZE);
 	__u64 api_ioctls = 0, range_ioctls = 0;
 	unsigned char *area;
@@ -206,8 +205,8 @@ int main(void)
 	}
 	printf("UFFDIO_API ioctls 0x%llx\n", (unsigned long long)api_ioctls);
 
-	area = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	area = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		    0);
 	if (area == MAP_FAILED) {
 		fprintf(stderr, PROG ": mmap: %s\n", strerror(errno));
 		return 1;

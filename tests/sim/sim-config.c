@@ -63,11 +63,24 @@ int sim_parse_size(const char *s, uint64_t *out)
 	if (errno)
 		return -1;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': mult = 1ULL << 10; end++; break;
-	case 'M': mult = 1ULL << 20; end++; break;
-	case 'G': mult = 1ULL << 30; end++; break;
-	case 'T': mult = 1ULL << 40; end++; break;
-	default: break;
+	case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	case 'T':
+		mult = 1ULL << 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'i' || *end == 'I')
 		end++;
@@ -149,11 +162,12 @@ static const struct {
 	const char *name;
 	int err;
 } errno_names[] = {
-	{ "EIO", EIO }, { "EINVAL", EINVAL }, { "ENOMEM", ENOMEM }, { "EBUSY", EBUSY },
-	{ "ENODEV", ENODEV }, { "EPERM", EPERM }, { "EAGAIN", EAGAIN }, { "EFAULT", EFAULT },
-	{ "ENOSPC", ENOSPC }, { "ENOTTY", ENOTTY }, { "EOPNOTSUPP", EOPNOTSUPP },
-	{ "ETIMEDOUT", ETIMEDOUT }, { "EINTR", EINTR }, { "ENXIO", ENXIO },
-	{ "EACCES", EACCES }, { "E2BIG", E2BIG }, { "ENOENT", ENOENT },
+	{ "EIO", EIO },	      { "EINVAL", EINVAL },	    { "ENOMEM", ENOMEM },
+	{ "EBUSY", EBUSY },   { "ENODEV", ENODEV },	    { "EPERM", EPERM },
+	{ "EAGAIN", EAGAIN }, { "EFAULT", EFAULT },	    { "ENOSPC", ENOSPC },
+	{ "ENOTTY", ENOTTY }, { "EOPNOTSUPP", EOPNOTSUPP }, { "ETIMEDOUT", ETIMEDOUT },
+	{ "EINTR", EINTR },   { "ENXIO", ENXIO },	    { "EACCES", EACCES },
+	{ "E2BIG", E2BIG },   { "ENOENT", ENOENT },
 };
 
 static int parse_errno(const char *s, int *out)
@@ -309,7 +323,8 @@ int sim_parse_device_spec(const char *spec, struct sim_devcfg *d, char *err, siz
 		int bad = 0;
 
 		if (!val) {
-			snprintf(err, errlen, "'%s' in device %s: expected key=value", tok, d->name);
+			snprintf(err, errlen, "'%s' in device %s: expected key=value", tok,
+				 d->name);
 			return -1;
 		}
 		*val++ = '\0';
@@ -532,7 +547,8 @@ static int add_device(const char *spec, char *err, size_t errlen)
 			return -1;
 		}
 		if (sim_cfg.dev[i].group == d->group) {
-			snprintf(err, errlen, "devices %s and %s share group %u (one device per group)",
+			snprintf(err, errlen,
+				 "devices %s and %s share group %u (one device per group)",
 				 sim_cfg.dev[i].name, d->name, d->group);
 			return -1;
 		}
@@ -582,13 +598,12 @@ static int load_config_file(const char *path, char *err, size_t errlen)
 	}
 	fclose(f);
 	return 0;
-fail:
-	{
-		char tmp[512];
+fail : {
+	char tmp[512];
 
-		snprintf(tmp, sizeof(tmp), "%s:%u: %s", path, lineno, err);
-		snprintf(err, errlen, "%s", tmp);
-	}
+	snprintf(tmp, sizeof(tmp), "%s:%u: %s", path, lineno, err);
+	snprintf(err, errlen, "%s", tmp);
+}
 	fclose(f);
 	return -1;
 }
@@ -636,8 +651,8 @@ int sim_config_load(void)
 	if (s && *s && parse_iommu_spec(s, &sim_cfg.iommu, err, sizeof(err)))
 		goto fail;
 	if (sim_cfg.iommu.aperture_start % sim_cfg.iommu.pgsize)
-		sim_cfg.iommu.aperture_start += sim_cfg.iommu.pgsize -
-						sim_cfg.iommu.aperture_start % sim_cfg.iommu.pgsize;
+		sim_cfg.iommu.aperture_start +=
+			sim_cfg.iommu.pgsize - sim_cfg.iommu.aperture_start % sim_cfg.iommu.pgsize;
 	if (!sim_cfg.nr_dev && add_device("vfio0", err, sizeof(err)))
 		goto fail;
 	if (sim_cfg.iommu.hwpt_dirty_set) {

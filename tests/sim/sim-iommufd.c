@@ -19,7 +19,12 @@
 
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
 
-enum iobj_type { IOBJ_NONE, IOBJ_IOAS, IOBJ_HWPT, IOBJ_DEVICE };
+enum iobj_type {
+	IOBJ_NONE,
+	IOBJ_IOAS,
+	IOBJ_HWPT,
+	IOBJ_DEVICE
+};
 
 struct iobj {
 	enum iobj_type type;
@@ -28,7 +33,7 @@ struct iobj {
 	struct sim_ranges areas_set; /* mapped IOVA, merged */
 	struct area {
 		uint64_t iova, length;
-	} *areas;
+	} * areas;
 	size_t nr_areas, cap_areas;
 	/* HWPT */
 	uint32_t ioas;
@@ -308,8 +313,8 @@ static int alloc_iova(const struct iobj *ioas, uint64_t length, uint64_t align, 
 	uint64_t at = c->aperture_start;
 
 	for (size_t i = 0; i <= ioas->areas_set.n; i++) {
-		uint64_t hole_end = i < ioas->areas_set.n ? ioas->areas_set.v[i].start
-							  : c->aperture_last + 1;
+		uint64_t hole_end =
+			i < ioas->areas_set.n ? ioas->areas_set.v[i].start : c->aperture_last + 1;
 
 		at = (at + align - 1) & ~(align - 1);
 		if (at < hole_end && hole_end - at >= length) {
@@ -330,8 +335,9 @@ static int ioas_map(struct sim_ictx *ictx, struct iommu_ioas_map *cmd)
 	int ret;
 
 	/* iommufd_ioas_map */
-	if ((cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
-			    IOMMU_IOAS_MAP_READABLE)) || cmd->__reserved)
+	if ((cmd->flags &
+	     ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)) ||
+	    cmd->__reserved)
 		return -EOPNOTSUPP;
 	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
 		return -EOVERFLOW;
@@ -623,8 +629,8 @@ static void hwpt_dirty_now(struct iobj *h, const struct iobj *ioas)
 	sim_apply_dirty_file("iommu-dirty", &h->ctl_offset, &h->dirty, &ioas->areas_set);
 	dirty_random_pages(h, ioas, c->dirty_per_read, &log);
 	if (c->dirty_pps) {
-		unsigned __int128 acc = (unsigned __int128)c->dirty_pps * (now - h->last_ns) +
-					h->pps_frac;
+		unsigned __int128 acc =
+			(unsigned __int128)c->dirty_pps * (now - h->last_ns) + h->pps_frac;
 
 		dirty_random_pages(h, ioas, (uint64_t)(acc / 1000000000ULL), &log);
 		h->pps_frac = (uint64_t)(acc % 1000000000ULL);

@@ -45,11 +45,11 @@
  * libc declares path arguments nonnull, so gcc would drop our NULL checks;
  * a buggy caller must get the real function's EFAULT, not a crash here.
  */
-#define LAUNDER(p)                                                            \
-	({                                                                    \
-		const char *l_ = (p);                                         \
-		__asm__("" : "+r"(l_));                                       \
-		l_;                                                           \
+#define LAUNDER(p)                      \
+	({                              \
+		const char *l_ = (p);   \
+		__asm__("" : "+r"(l_)); \
+		l_;                     \
 	})
 #define IS_ABS(p) (LAUNDER(p) && (p)[0] == '/')
 
@@ -73,7 +73,8 @@ static void *real_get(void **slot, const char *name)
 	p = dlsym(RTLD_NEXT, name);
 
 	if (!p) {
-		static const char msg[] = "libvfiosim: dlsym(RTLD_NEXT) failed for a libc function\n";
+		static const char msg[] =
+			"libvfiosim: dlsym(RTLD_NEXT) failed for a libc function\n";
 
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 			/* nothing more to say */
@@ -96,8 +97,8 @@ ssize_t __readlink_chk(const char *path, char *buf, size_t len, size_t buflen);
 ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t len, size_t buflen);
 char *__realpath_chk(const char *path, char *resolved, size_t resolvedlen);
 int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
-int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,
-		const sigset_t *ss, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *ss,
+		size_t fdslen);
 
 REAL_DECL(open);
 REAL_DECL(open64);
@@ -279,8 +280,7 @@ void sim_obj_record(struct sim_obj *obj, const char *text)
 {
 	int saved = errno;
 
-	if (obj->ready_fd >= 0 &&
-	    REAL(pwrite)(obj->ready_fd, text, strlen(text) + 1, 0) < 0) {
+	if (obj->ready_fd >= 0 && REAL(pwrite)(obj->ready_fd, text, strlen(text) + 1, 0) < 0) {
 		/* the record only matters after an exec */
 	}
 	errno = saved;
@@ -447,8 +447,8 @@ __attribute__((constructor)) static void sim_init(void)
 		d->load_verified = "none";
 	}
 	if (sim_sysfs_build()) {
-		fprintf(stderr, "libvfiosim: cannot build the fake sysfs in %s: %s\n", sim_cfg.sysfs,
-			strerror(errno));
+		fprintf(stderr, "libvfiosim: cannot build the fake sysfs in %s: %s\n",
+			sim_cfg.sysfs, strerror(errno));
 		_exit(125);
 	}
 	sim_write_initial_states();
@@ -543,13 +543,13 @@ static mode_t open_mode(int flags, va_list ap)
 	return 0;
 }
 
-#define OPEN_BODY(realfn, path, flags, mode)                                          \
-	do {                                                                          \
-		char redir_[PATH_MAX];                                                \
-		int ret_;                                                             \
-		if (sim_open_path(path, flags, &ret_, redir_, sizeof(redir_)))        \
-			return ret_;                                                  \
-		return realfn(redir_[0] ? redir_ : (path), flags, mode);              \
+#define OPEN_BODY(realfn, path, flags, mode)                                   \
+	do {                                                                   \
+		char redir_[PATH_MAX];                                         \
+		int ret_;                                                      \
+		if (sim_open_path(path, flags, &ret_, redir_, sizeof(redir_))) \
+			return ret_;                                           \
+		return realfn(redir_[0] ? redir_ : (path), flags, mode);       \
 	} while (0)
 
 int open(const char *path, int flags, ...)
@@ -584,16 +584,15 @@ int __open64_2(const char *path, int flags)
 	OPEN_BODY(REAL(open64), path, flags, 0);
 }
 
-#define OPENAT_BODY(realfn, dirfd, path, flags, mode)                                 \
-	do {                                                                          \
-		char redir_[PATH_MAX];                                                \
-		int ret_;                                                             \
-		if (IS_ABS(path) &&                                                   \
-		    sim_open_path(path, flags, &ret_, redir_, sizeof(redir_)))        \
-			return ret_;                                                  \
-		if (!IS_ABS(path))                                                    \
-			redir_[0] = '\0';                                             \
-		return realfn(dirfd, redir_[0] ? redir_ : (path), flags, mode);       \
+#define OPENAT_BODY(realfn, dirfd, path, flags, mode)                                          \
+	do {                                                                                   \
+		char redir_[PATH_MAX];                                                         \
+		int ret_;                                                                      \
+		if (IS_ABS(path) && sim_open_path(path, flags, &ret_, redir_, sizeof(redir_))) \
+			return ret_;                                                           \
+		if (!IS_ABS(path))                                                             \
+			redir_[0] = '\0';                                                      \
+		return realfn(dirfd, redir_[0] ? redir_ : (path), flags, mode);                \
 	} while (0)
 
 int openat(int dirfd, const char *path, int flags, ...)
@@ -1089,8 +1088,8 @@ int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sig
 	return poll_refreshed(fds, nfds, ms, ss);
 }
 
-int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,
-		const sigset_t *ss, size_t fdslen)
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *ss,
+		size_t fdslen)
 {
 	if (fdslen / sizeof(*fds) < nfds)
 		abort();
@@ -1111,8 +1110,7 @@ static void fake_chr_stat(struct stat *st, unsigned int major_, unsigned int min
 }
 
 /* 1 handled; 0 not a node (maybe redirected into buf) */
-static int stat_node(const char *path, struct stat *st, char *buf, size_t len,
-		     const char **use)
+static int stat_node(const char *path, struct stat *st, char *buf, size_t len, const char **use)
 {
 	unsigned int num = 0;
 	enum sim_devnode node;

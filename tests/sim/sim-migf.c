@@ -31,8 +31,8 @@ struct sim_migf {
 	bool saving;
 	bool disabled;
 	pthread_mutex_t io; /* one read or write at a time (the kernel's migf->lock) */
-	uint64_t pos; /* stream offset of the next byte */
-	XXH3_state_t *xxh; /* under io */
+	uint64_t pos;	    /* stream offset of the next byte */
+	XXH3_state_t *xxh;  /* under io */
 
 	/* the section being produced or consumed: [sec_start, sec_end) */
 	bool in_section;
@@ -42,8 +42,8 @@ struct sim_migf {
 	uint8_t hdr[SIM_SECTION_HEADER];
 
 	/* saving */
-	bool stop_copy;	 /* STOP_COPY entered: the stop-copy section comes next */
-	bool final_done; /* the stop-copy section was read to its end */
+	bool stop_copy;		/* STOP_COPY entered: the stop-copy section comes next */
+	bool final_done;	/* the stop-copy section was read to its end */
 	uint64_t dirty_pending; /* dirt to be cut into the next dirty section */
 	uint64_t dirty_accrued; /* dirty-rate dirt GET_PRECOPY_INFO has not taken yet */
 	uint64_t dirty_last_ns;
@@ -80,9 +80,8 @@ static bool in_precopy(const struct sim_dev *dev)
  * and still makes every block depend on (seed, offset).
  */
 static const uint64_t stream_lanes[8] = {
-	0x0000000000000000ULL, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL,
-	0x94d049bb133111ebULL, 0xd6e8feb86659fd93ULL, 0xa0761d6478bd642fULL,
-	0xe7037ed1a0b428dbULL, 0x8ebc6af09c88c6e3ULL,
+	0x0000000000000000ULL, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL,
+	0xd6e8feb86659fd93ULL, 0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL, 0x8ebc6af09c88c6e3ULL,
 };
 
 static inline void stream_block(uint64_t seed, uint64_t block, uint64_t out[8])
@@ -139,7 +138,11 @@ static void fill_repeat(const uint64_t v[8], uint64_t offset, uint8_t *p, size_t
 	memcpy(p, v, n);
 }
 
-enum page_kind { PAGE_RANDOM, PAGE_ZERO, PAGE_REPEAT };
+enum page_kind {
+	PAGE_RANDOM,
+	PAGE_ZERO,
+	PAGE_REPEAT
+};
 
 /*
  * compressible=: comp pages in 65536 (SIM_COMPRESS_ALL: all of them),
@@ -192,8 +195,7 @@ void sim_stream_fill(uint64_t seed, uint32_t comp, uint64_t offset, void *buf, s
 }
 
 /* generate a chunk, then one memcmp: the fast path is the common one */
-size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const void *buf,
-			 size_t n)
+size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const void *buf, size_t n)
 {
 	uint64_t expect[2048]; /* 16 KiB */
 	const uint8_t *p = buf;
@@ -217,8 +219,11 @@ size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const vo
 static uint64_t section_check(uint64_t seed, uint64_t offset, uint64_t length, uint32_t type,
 			      uint32_t index)
 {
-	return sim_splitmix64(seed ^ sim_splitmix64(offset ^ sim_splitmix64(
-		length ^ sim_splitmix64(((uint64_t)type << 32 | index) ^ 0x5653494d53454331ULL))));
+	return sim_splitmix64(
+		seed ^ sim_splitmix64(offset ^
+				      sim_splitmix64(length ^
+						     sim_splitmix64(((uint64_t)type << 32 | index) ^
+								    0x5653494d53454331ULL))));
 }
 
 static void put_le64(uint8_t *p, uint64_t v)
@@ -407,7 +412,8 @@ static bool maybe_reinit(struct sim_migf *m)
 
 	if (!reinit_due(m))
 		return false;
-	start_section(m, SIM_SEC_PRECOPY_REINIT, c->reinit_bytes ? c->reinit_bytes : c->precopy_initial);
+	start_section(m, SIM_SEC_PRECOPY_REINIT,
+		      c->reinit_bytes ? c->reinit_bytes : c->precopy_initial);
 	m->reinit_done = true;
 	m->reinit_report = true;
 	/* "dirty_bytes is also reset": the new initial data covers it */
@@ -416,7 +422,11 @@ static bool maybe_reinit(struct sim_migf *m)
 	return true;
 }
 
-enum advance_result { ADV_DATA, ADV_TEMP_END, ADV_EOF };
+enum advance_result {
+	ADV_DATA,
+	ADV_TEMP_END,
+	ADV_EOF
+};
 
 /* The current section is used up (or none began): what comes next. */
 static enum advance_result advance(struct sim_migf *m)
@@ -460,8 +470,9 @@ static bool has_data(const struct sim_migf *m)
 
 static bool at_eof(const struct sim_migf *m)
 {
-	return m->stop_copy && (m->final_done || (m->in_section &&
-		m->sec_type == SIM_SEC_STOP_COPY && m->pos == m->sec_end));
+	return m->stop_copy &&
+	       (m->final_done ||
+		(m->in_section && m->sec_type == SIM_SEC_STOP_COPY && m->pos == m->sec_end));
 }
 
 /*
@@ -640,7 +651,7 @@ static void rate_refund(struct sim_migf *m, size_t reserved, size_t moved)
 
 struct span_list {
 	struct span {
-		uint8_t *buf;	/* where in the caller's buffer */
+		uint8_t *buf;	 /* where in the caller's buffer */
 		uint64_t offset; /* stream offset */
 		size_t len;
 		uint64_t seed;
@@ -675,8 +686,8 @@ static void spans_verify(struct span_list *sl)
 }
 
 /* a full list is handled at once, under the lock: correct, only slower */
-static void span_add(struct span_list *sl, bool saving, uint8_t *buf, uint64_t offset,
-		     size_t len, uint64_t seed, uint32_t comp)
+static void span_add(struct span_list *sl, bool saving, uint8_t *buf, uint64_t offset, size_t len,
+		     uint64_t seed, uint32_t comp)
 {
 	if (sl->n == SIM_SPANS) {
 		if (saving)
@@ -708,8 +719,7 @@ static void produce(struct sim_migf *m, uint8_t *p, size_t k, struct span_list *
 }
 
 /* one read() worth of bookkeeping, lock held; returns bytes or -errno */
-static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n,
-				struct span_list *sl)
+static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n, struct span_list *sl)
 {
 	struct sim_dev *dev = m->dev;
 	const struct sim_devcfg *c = dev->cfg;
@@ -783,8 +793,7 @@ static ssize_t save_read_locked(struct sim_migf *m, uint8_t *buf, size_t n,
  * The bytes of a read, after the bookkeeping: generate them, then the digest
  * (file io mutex held, sim_lock not), then publish the digest (sim_lock).
  */
-static void save_read_finish(struct sim_migf *m, uint8_t *buf, size_t total,
-			     struct span_list *sl)
+static void save_read_finish(struct sim_migf *m, uint8_t *buf, size_t total, struct span_list *sl)
 {
 	uint64_t digest;
 
@@ -879,8 +888,7 @@ ssize_t sim_migf_readv(struct sim_migf *m, const struct iovec *iov, int cnt, int
 
 /* ---- resuming: write ---- */
 
-static void load_fail(struct sim_migf *m, const char *fmt, ...)
-	VMT_PRINTF(2, 3);
+static void load_fail(struct sim_migf *m, const char *fmt, ...) VMT_PRINTF(2, 3);
 
 static void load_fail(struct sim_migf *m, const char *fmt, ...)
 {
@@ -916,7 +924,8 @@ static void parse_header(struct sim_migf *m)
 	}
 	if (m->have_seed && seed != m->seed) {
 		load_fail(m, "section at offset %llu has seed %llu",
-			  (unsigned long long)(m->pos - SIM_SECTION_HEADER), (unsigned long long)seed);
+			  (unsigned long long)(m->pos - SIM_SECTION_HEADER),
+			  (unsigned long long)seed);
 		return;
 	}
 	if (off != m->pos - SIM_SECTION_HEADER || len < SIM_SECTION_HEADER ||
@@ -967,7 +976,7 @@ static bool write_goes_past_end(const struct sim_migf *m, const uint8_t *buf, si
 			done += (size_t)k;
 		} else {
 			size_t k = SIM_SECTION_HEADER - fill < n - done ? SIM_SECTION_HEADER - fill
-									 : n - done;
+									: n - done;
 			uint64_t len;
 
 			memcpy(hdr + fill, buf + done, k);
@@ -1046,7 +1055,7 @@ static ssize_t resume_write_locked(struct sim_migf *m, const uint8_t *buf, size_
 		}
 		{
 			size_t k = m->sec_end - m->pos < n - done ? (size_t)(m->sec_end - m->pos)
-								 : n - done;
+								  : n - done;
 
 			span_add(sl, false, (uint8_t *)buf + done, m->pos, k, m->seed, m->sec_comp);
 			if (sl->bad) /* a full list was checked: the first bad byte */
@@ -1234,7 +1243,8 @@ int sim_migf_ioctl(struct sim_migf *m, unsigned long req, void *arg)
 	maybe_reinit(m);
 	if (!m->in_section) {
 		initial = m->dev->cfg->precopy_initial < SIM_SECTION_HEADER
-				  ? SIM_SECTION_HEADER : m->dev->cfg->precopy_initial;
+				  ? SIM_SECTION_HEADER
+				  : m->dev->cfg->precopy_initial;
 	} else if (is_initial_section(m->sec_type)) {
 		initial = m->sec_end - m->pos;
 	} else if (m->sec_type == SIM_SEC_PRECOPY_DIRTY) {

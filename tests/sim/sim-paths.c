@@ -28,11 +28,8 @@
 
 /* Only these prefixes are redirected: everything else stays the real /sys. */
 static const char *const sysfs_prefixes[] = {
-	"/sys/bus/pci/devices",
-	"/sys/bus/pci/drivers",
-	"/sys/bus/mdev/devices",
-	"/sys/kernel/iommu_groups",
-	"/sys/class/vfio-dev",
+	"/sys/bus/pci/devices",	    "/sys/bus/pci/drivers", "/sys/bus/mdev/devices",
+	"/sys/kernel/iommu_groups", "/sys/class/vfio-dev",
 };
 
 /* The /dev/vfio directories are listed from here (inside the sysfs dir). */
@@ -129,8 +126,7 @@ enum sim_devnode sim_devnode_lookup(const char *path, unsigned int *num)
 
 /* ---- building the tree ---- */
 
-static int put_file(const char *dir, const char *name, const char *fmt, ...)
-	VMT_PRINTF(3, 4);
+static int put_file(const char *dir, const char *name, const char *fmt, ...) VMT_PRINTF(3, 4);
 
 static int put_file(const char *dir, const char *name, const char *fmt, ...)
 {

@@ -60,13 +60,13 @@ static void check(bool ok, int line, const char *fmt, ...)
 
 #define CHECK(cond, ...) check((cond), __LINE__, __VA_ARGS__)
 /* r is a syscall result: err 0 wants success, else -1 with that errno */
-#define EXPECT(r, err, ...)                                                      \
-	do {                                                                     \
-		long r_ = (long)(r);                                             \
-		int e_ = errno;                                                  \
-		bool ok_ = (err) ? (r_ == -1 && e_ == (err)) : r_ >= 0;          \
-		errno = e_;                                                      \
-		check(ok_, __LINE__, __VA_ARGS__);                               \
+#define EXPECT(r, err, ...)                                             \
+	do {                                                            \
+		long r_ = (long)(r);                                    \
+		int e_ = errno;                                         \
+		bool ok_ = (err) ? (r_ == -1 && e_ == (err)) : r_ >= 0; \
+		errno = e_;                                             \
+		check(ok_, __LINE__, __VA_ARGS__);                      \
 	} while (0)
 
 static const char *state_dir;
@@ -241,8 +241,8 @@ enum {
 };
 
 static const char *const state_names[] = {
-	"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P", "PRE_COPY",
-	"PRE_COPY_P2P",
+	"ERROR",    "STOP",	   "RUNNING",  "STOP_COPY",
+	"RESUMING", "RUNNING_P2P", "PRE_COPY", "PRE_COPY_P2P",
 };
 
 static const char *sname(uint32_t s)
@@ -254,33 +254,45 @@ static const char *sname(uint32_t s)
 static int letter_state(char c)
 {
 	switch (c) {
-	case 'S': return ST_STOP;
-	case 'R': return ST_RUNNING;
-	case 'C': return ST_STOP_COPY;
-	case 'M': return ST_RESUMING;
-	case 'P': return ST_RUNNING_P2P;
-	case 'X': return ST_PRE_COPY;
-	case 'Y': return ST_PRE_COPY_P2P;
-	default: return -1;
+	case 'S':
+		return ST_STOP;
+	case 'R':
+		return ST_RUNNING;
+	case 'C':
+		return ST_STOP_COPY;
+	case 'M':
+		return ST_RESUMING;
+	case 'P':
+		return ST_RUNNING_P2P;
+	case 'X':
+		return ST_PRE_COPY;
+	case 'Y':
+		return ST_PRE_COPY_P2P;
+	default:
+		return -1;
 	}
 }
 
 /* the multi-step paths listed in the comment of vfio_mig_get_next_state */
 static const char *const full_paths[] = {
-	"XYC", "XRP", "XRPS", "XRPSM", "YPR", "YPS", "YPSM", "MSP", "MSPY", "MSPR", "MSPRX",
-	"MSC", "RPY", "RPS", "RPSM", "RPSC", "PRX", "PSM", "PSC", "SPY", "SPR", "SPRX", "CSM",
-	"CSP", "CSPR",
+	"XYC",	"XRP",	 "XRPS", "XRPSM", "YPR", "YPS",	 "YPSM", "MSP", "MSPY",
+	"MSPR", "MSPRX", "MSC",	 "RPY",	  "RPS", "RPSM", "RPSC", "PRX", "PSM",
+	"PSC",	"SPY",	 "SPR",	 "SPRX",  "CSM", "CSP",	 "CSPR",
 };
 
 static uint32_t needed_flags(int s)
 {
 	switch (s) {
-	case ST_PRE_COPY: return VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
+	case ST_PRE_COPY:
+		return VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
 	case ST_PRE_COPY_P2P:
 		return VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY;
-	case ST_RUNNING_P2P: return VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
-	case ST_ERROR: return ~0U;
-	default: return VFIO_MIGRATION_STOP_COPY;
+	case ST_RUNNING_P2P:
+		return VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+	case ST_ERROR:
+		return ~0U;
+	default:
+		return VFIO_MIGRATION_STOP_COPY;
 	}
 }
 
@@ -365,7 +377,8 @@ static void test_fsm_device(unsigned int index, uint32_t flags)
 			/* mtty keeps its state over close: reset (RUNNING) first */
 			if (dev_open(&d, index) || ioctl(d.fd, VFIO_DEVICE_RESET) ||
 			    put_in_state(&d, from, &fd0)) {
-				CHECK(false, "vfio%u: cannot reach %s", index, sname((uint32_t)from));
+				CHECK(false, "vfio%u: cannot reach %s", index,
+				      sname((uint32_t)from));
 				dev_close(&d);
 				continue;
 			}
@@ -375,10 +388,12 @@ static void test_fsm_device(unsigned int index, uint32_t flags)
 			e = errno;
 			if (state_dir)
 				state_get(d.name, "arcs", after, sizeof(after));
-			walked = after + strlen(before) + (before[0] && after[strlen(before)] == ',');
+			walked = after + strlen(before) +
+				 (before[0] && after[strlen(before)] == ',');
 			for (int i = 0; i < (n > 0 ? n : 0); i++) {
-				snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s>%s",
-					 i ? "," : "", sname((uint32_t)prev), sname((uint32_t)path[i]));
+				snprintf(want + strlen(want), sizeof(want) - strlen(want),
+					 "%s%s>%s", i ? "," : "", sname((uint32_t)prev),
+					 sname((uint32_t)path[i]));
 				prev = path[i];
 			}
 			/* the walked arcs are known on the simulator only */
@@ -386,20 +401,21 @@ static void test_fsm_device(unsigned int index, uint32_t flags)
 				walked = want;
 			if (n < 0) {
 				ok = r == -1 && e == EINVAL && fd1 == -1 &&
-				     mig_get(d.fd) == (uint32_t)from && (!state_dir || !strcmp(walked, ""));
+				     mig_get(d.fd) == (uint32_t)from &&
+				     (!state_dir || !strcmp(walked, ""));
 			} else {
 				bool want_fd = n > 0 && arc_creates_file(n > 1 ? path[n - 2] : from,
 									 path[n - 1]);
 
-				ok = r == 0 && mig_get(d.fd) == (uint32_t)to && !strcmp(walked, want) &&
-				     (want_fd ? fd1 >= 0 : fd1 == -1);
+				ok = r == 0 && mig_get(d.fd) == (uint32_t)to &&
+				     !strcmp(walked, want) && (want_fd ? fd1 >= 0 : fd1 == -1);
 			}
 			cases++;
 			if (!ok) {
 				bad++;
 				printf("# vfio%u flags %#x %s -> %s: r=%d errno=%d data_fd=%d walked '%s' want %s'%s'\n",
-				       index, flags, sname((uint32_t)from), sname((uint32_t)to), r, e,
-				       fd1, walked, n < 0 ? "EINVAL " : "", want);
+				       index, flags, sname((uint32_t)from), sname((uint32_t)to), r,
+				       e, fd1, walked, n < 0 ? "EINVAL " : "", want);
 			}
 			if (fd0 >= 0)
 				close(fd0);
@@ -461,7 +477,8 @@ static void test_stop_copy_stream(void)
 	saved_stream = buf;
 	saved_len = (size_t)len;
 	CHECK(state_get("vfio0", "save_digest", saved_digest, sizeof(saved_digest)) &&
-	      !strncmp(saved_digest, "xxh3:", 5), "state file: save_digest=%s", saved_digest);
+		      !strncmp(saved_digest, "xxh3:", 5),
+	      "state file: save_digest=%s", saved_digest);
 	EXPECT(mig_set(d.fd, ST_STOP, NULL), 0, "STOP_COPY -> STOP");
 	EXPECT(read(dfd, v, 8), ENODEV, "the data_fd is disabled after STOP_COPY -> STOP (ENODEV)");
 	close(dfd);
@@ -489,7 +506,8 @@ static void test_resume(void)
 	{
 		struct vfio_precopy_info info;
 
-		EXPECT(precopy_info(dfd, &info), ENOTTY, "the resuming data_fd has no ioctl (ENOTTY)");
+		EXPECT(precopy_info(dfd, &info), ENOTTY,
+		       "the resuming data_fd has no ioctl (ENOTTY)");
 	}
 	EXPECT(mig_set(d.fd, ST_RUNNING, NULL), 0, "RESUMING -> RUNNING after a complete stream");
 	CHECK(state_get("vfio6", "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
@@ -510,7 +528,8 @@ static void test_resume(void)
 	EXPECT(mig_set(d.fd, ST_STOP, NULL), EINVAL, "RESUMING -> STOP fails (EINVAL) on bad data");
 	CHECK(mig_get(d.fd) == ST_RESUMING, "the device stays in RESUMING");
 	CHECK(state_get("vfio6", "load_error", v, sizeof(v)) &&
-	      strstr(v, "bad byte at offset") != NULL, "state file names the bad offset (%s)", v);
+		      strstr(v, "bad byte at offset") != NULL,
+	      "state file names the bad offset (%s)", v);
 	EXPECT(ioctl(d.fd, VFIO_DEVICE_RESET), 0, "VFIO_DEVICE_RESET");
 	CHECK(mig_get(d.fd) == ST_RUNNING, "reset puts the device in RUNNING");
 	EXPECT(write(dfd, bad, 8), ENODEV, "reset disables the data_fd");
@@ -559,7 +578,10 @@ static void test_precopy(void)
 	      "initial_bytes=1024 dirty_bytes=0 (got %llu %llu)",
 	      (unsigned long long)info.initial_bytes, (unsigned long long)info.dirty_bytes);
 	{
-		struct { uint32_t argsz, flags; uint64_t initial; } shortinfo = { .argsz = 16 };
+		struct {
+			uint32_t argsz, flags;
+			uint64_t initial;
+		} shortinfo = { .argsz = 16 };
 
 		EXPECT(ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &shortinfo), EINVAL,
 		       "precopy info with argsz 16 (< 24) fails with EINVAL");
@@ -617,7 +639,8 @@ static void test_precopy(void)
 	}
 	CHECK(n == 0 && total == 4096, "the same fd then gives the 4K stop-copy data and 0 (%llu)",
 	      (unsigned long long)total);
-	CHECK(state_get("vfio3", "saved_bytes", v, sizeof(v)) && strtoull(v, NULL, 10) == pre + total,
+	CHECK(state_get("vfio3", "saved_bytes", v, sizeof(v)) &&
+		      strtoull(v, NULL, 10) == pre + total,
 	      "state file: saved_bytes=%s", v);
 	CHECK(state_get("vfio3", "enomsg", v, sizeof(v)) && !strcmp(v, "4"),
 	      "state file: enomsg=4 (%s)", v);
@@ -662,7 +685,8 @@ static void test_resume_split_headers(void)
 	char v[128];
 	bool ok = true;
 
-	CHECK(precopy_stream_len == 2048 + 4096, "vfio3's stream kept (%zu bytes)", precopy_stream_len);
+	CHECK(precopy_stream_len == 2048 + 4096, "vfio3's stream kept (%zu bytes)",
+	      precopy_stream_len);
 	CHECK(dev_open(&d, 6) == 0, "vfio6 opens");
 	EXPECT(mig_set(d.fd, ST_RESUMING, &dfd), 0, "RUNNING -> RESUMING for seven-byte writes");
 	for (size_t at = 0; at < precopy_stream_len && ok; at += 7) {
@@ -671,7 +695,8 @@ static void test_resume_split_headers(void)
 		ok = write_all(dfd, precopy_stream + at, k) == 0;
 	}
 	CHECK(ok, "every seven-byte write is taken");
-	EXPECT(mig_set(d.fd, ST_STOP, NULL), 0, "RESUMING -> STOP: headers split over writes are whole");
+	EXPECT(mig_set(d.fd, ST_STOP, NULL), 0,
+	       "RESUMING -> STOP: headers split over writes are whole");
 	CHECK(state_get("vfio6", "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
 	      "state file: load_verified=ok (%s)", v);
 	EXPECT(mig_set(d.fd, ST_RUNNING, NULL), 0, "STOP -> RUNNING");
@@ -690,61 +715,84 @@ static void test_features(void)
 
 	CHECK(dev_open(&d, 3) == 0, "vfio3 opens");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &mig,
-		       sizeof(mig)), 0, "GET MIGRATION");
-	CHECK(mig.flags == (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY),
+		       sizeof(mig)),
+	       0, "GET MIGRATION");
+	CHECK(mig.flags ==
+		      (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY),
 	      "migration flags 0x7 (%#llx)", (unsigned long long)mig.flags);
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIGRATION, &mig,
-		       sizeof(mig)), EINVAL, "SET MIGRATION: EINVAL (GET only)");
-	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
-		       VFIO_DEVICE_FEATURE_MIGRATION, &mig, 0), 0, "PROBE|GET MIGRATION: 0");
-	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &ms, 0), 0, "PROBE|SET MIG_DEVICE_STATE: 0");
-	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_MIGRATION, &mig, 0), EINVAL, "PROBE|SET MIGRATION: EINVAL");
+		       sizeof(mig)),
+	       EINVAL, "SET MIGRATION: EINVAL (GET only)");
+	EXPECT(feature(d.fd,
+		       VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			       VFIO_DEVICE_FEATURE_MIGRATION,
+		       &mig, 0),
+	       0, "PROBE|GET MIGRATION: 0");
+	EXPECT(feature(d.fd,
+		       VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			       VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		       &ms, 0),
+	       0, "PROBE|SET MIG_DEVICE_STATE: 0");
+	EXPECT(feature(d.fd,
+		       VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			       VFIO_DEVICE_FEATURE_MIGRATION,
+		       &mig, 0),
+	       EINVAL, "PROBE|SET MIGRATION: EINVAL");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_MIGRATION, &mig, sizeof(mig)), EINVAL,
 	       "neither GET nor SET nor PROBE: EINVAL");
-	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &ms, sizeof(ms)), EINVAL,
-	       "GET|SET without PROBE: EINVAL");
+	EXPECT(feature(d.fd,
+		       VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |
+			       VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		       &ms, sizeof(ms)),
+	       EINVAL, "GET|SET without PROBE: EINVAL");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &mig, 4),
 	       EINVAL, "GET MIGRATION with a 4-byte payload: EINVAL");
-	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &ms, 7),
+	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &ms,
+		       7),
 	       EINVAL, "GET MIG_DEVICE_STATE with 7 bytes: EINVAL");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds,
-		       sizeof(ds)), 0, "GET MIG_DATA_SIZE");
+		       sizeof(ds)),
+	       0, "GET MIG_DATA_SIZE");
 	CHECK(ds.stop_copy_length == 4096, "stop_copy_length = size (%llu)",
 	      (unsigned long long)ds.stop_copy_length);
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds,
-		       sizeof(ds)), EINVAL, "SET MIG_DATA_SIZE: EINVAL");
+		       sizeof(ds)),
+	       EINVAL, "SET MIG_DATA_SIZE: EINVAL");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | 1234, &ds, sizeof(ds)), ENOTTY,
 	       "an unknown feature: ENOTTY");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | (1u << 20) | VFIO_DEVICE_FEATURE_MIGRATION,
-		       &mig, sizeof(mig)), EINVAL, "unknown flag bits: EINVAL");
+		       &mig, sizeof(mig)),
+	       EINVAL, "unknown flag bits: EINVAL");
 	hdr.argsz = 4;
 	hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
 	EXPECT(ioctl(d.fd, VFIO_DEVICE_FEATURE, &hdr), EINVAL, "feature argsz 4 (< 8): EINVAL");
 	ms.device_state = 42;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &ms,
-		       sizeof(ms)), EINVAL, "SET to state 42: EINVAL");
+		       sizeof(ms)),
+	       EINVAL, "SET to state 42: EINVAL");
 	{
 		struct vfio_device_info info = { .argsz = sizeof(info) };
 
 		EXPECT(ioctl(d.fd, VFIO_DEVICE_GET_INFO, &info), 0, "VFIO_DEVICE_GET_INFO");
 		CHECK((info.flags & (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET)) ==
-		      (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET) &&
-		      info.num_regions == VFIO_PCI_NUM_REGIONS && info.num_irqs == VFIO_PCI_NUM_IRQS,
+				      (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET) &&
+			      info.num_regions == VFIO_PCI_NUM_REGIONS &&
+			      info.num_irqs == VFIO_PCI_NUM_IRQS,
 		      "GET_INFO: PCI|RESET, 9 regions, 5 irqs");
 		info.argsz = 8;
-		EXPECT(ioctl(d.fd, VFIO_DEVICE_GET_INFO, &info), EINVAL, "GET_INFO argsz 8: EINVAL");
+		EXPECT(ioctl(d.fd, VFIO_DEVICE_GET_INFO, &info), EINVAL,
+		       "GET_INFO argsz 8: EINVAL");
 	}
 	dev_close(&d);
 
 	CHECK(dev_open(&nomig, 4) == 0, "vfio4 (no migration) opens");
 	EXPECT(feature(nomig.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &mig,
-		       sizeof(mig)), ENOTTY, "no migration: GET MIGRATION is ENOTTY");
+		       sizeof(mig)),
+	       ENOTTY, "no migration: GET MIGRATION is ENOTTY");
 	EXPECT(mig_set(nomig.fd, ST_STOP, NULL), ENOTTY, "no migration: SET state is ENOTTY");
 	EXPECT(feature(nomig.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds,
-		       sizeof(ds)), ENOTTY, "no migration: MIG_DATA_SIZE is ENOTTY");
+		       sizeof(ds)),
+	       ENOTTY, "no migration: MIG_DATA_SIZE is ENOTTY");
 	dev_close(&nomig);
 	(void)v;
 }
@@ -788,7 +836,8 @@ static void test_bind_rules(void)
 		CHECK(mig_get(dupfd) == ST_STOP, "a dup'd fd keeps the device open (still STOP)");
 		nd = fcntl(dupfd, F_DUPFD_CLOEXEC, 100);
 		close(dupfd);
-		CHECK(nd >= 100 && mig_get(nd) == ST_STOP, "F_DUPFD_CLOEXEC copies are simulated too");
+		CHECK(nd >= 100 && mig_get(nd) == ST_STOP,
+		      "F_DUPFD_CLOEXEC copies are simulated too");
 		close(nd);
 	}
 	close(ifd);
@@ -801,7 +850,8 @@ static void test_bind_rules(void)
 		      "fstat on a device fd: a character device");
 		CHECK(stat("/dev/vfio/devices/vfio1", &st) == 0 && S_ISCHR(st.st_mode),
 		      "stat /dev/vfio/devices/vfio1: a character device");
-		EXPECT(stat("/dev/vfio/devices/vfio99", &st), ENOENT, "an unconfigured device: ENOENT");
+		EXPECT(stat("/dev/vfio/devices/vfio99", &st), ENOENT,
+		       "an unconfigured device: ENOENT");
 		EXPECT(open("/dev/vfio/devices/vfio99", O_RDWR), ENOENT, "open vfio99: ENOENT");
 		CHECK(access("/dev/iommu", R_OK | W_OK) == 0, "access /dev/iommu");
 	}
@@ -817,7 +867,8 @@ static void test_faults(void)
 
 	/* vfio7: fail=stop>stop-copy:EIO, error-on=pre-copy>running, read-eio-after=100 */
 	CHECK(dev_open(&d, 7) == 0, "vfio7 opens");
-	EXPECT(mig_set(d.fd, ST_STOP_COPY, &dfd), EIO, "injected: STOP -> STOP_COPY fails with EIO");
+	EXPECT(mig_set(d.fd, ST_STOP_COPY, &dfd), EIO,
+	       "injected: STOP -> STOP_COPY fails with EIO");
 	CHECK(dfd == -1, "no data_fd on failure");
 	CHECK(mig_get(d.fd) == ST_STOP, "the walk stopped in STOP (the last state reached)");
 	EXPECT(mig_set(d.fd, ST_RUNNING, NULL), 0, "STOP -> RUNNING");
@@ -826,7 +877,8 @@ static void test_faults(void)
 	CHECK(n == 100, "read-eio-after=100: the first read stops at 100 (%zd)", n);
 	EXPECT(read(dfd, buf, sizeof(buf)), EIO, "then EIO");
 	close(dfd);
-	EXPECT(mig_set(d.fd, ST_RUNNING, NULL), EIO, "injected: PRE_COPY -> RUNNING puts it in ERROR");
+	EXPECT(mig_set(d.fd, ST_RUNNING, NULL), EIO,
+	       "injected: PRE_COPY -> RUNNING puts it in ERROR");
 	CHECK(mig_get(d.fd) == ST_ERROR, "state ERROR");
 	EXPECT(mig_set(d.fd, ST_STOP, NULL), EINVAL, "from ERROR every SET fails with EINVAL");
 	/* mtty_set_state/mlx5vf_pci_set_device_state loop while state != new: no-op */
@@ -846,13 +898,17 @@ static int iommu_cmd(int ifd, unsigned long req, void *arg)
 static void test_iommufd(void)
 {
 	struct dev d;
-	uint8_t *mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem =
+		mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct iommu_ioas_map map = { .size = sizeof(map),
 				      .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 					       IOMMU_IOAS_MAP_WRITEABLE,
-				      .user_va = (uintptr_t)mem, .length = 1 << 20, .iova = 1 << 24 };
+				      .user_va = (uintptr_t)mem,
+				      .length = 1 << 20,
+				      .iova = 1 << 24 };
 	struct iommu_hw_info info = { .size = sizeof(info) };
-	struct iommu_hwpt_alloc ha = { .size = sizeof(ha), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING };
+	struct iommu_hwpt_alloc ha = { .size = sizeof(ha),
+				       .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING };
 	struct iommu_hwpt_set_dirty_tracking sd = { .size = sizeof(sd) };
 	struct iommu_hwpt_get_dirty_bitmap gd = { .size = sizeof(gd) };
 	struct iommu_ioas_unmap um = { .size = sizeof(um) };
@@ -871,14 +927,15 @@ static void test_iommufd(void)
 	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_MAP, &map), EINVAL, "unaligned length: EINVAL");
 	map.length = 4096;
 	map.flags = IOMMU_IOAS_MAP_FIXED_IOVA;
-	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_MAP, &map), EINVAL, "neither READABLE nor WRITEABLE: EINVAL");
+	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_MAP, &map), EINVAL,
+	       "neither READABLE nor WRITEABLE: EINVAL");
 	map.flags = IOMMU_IOAS_MAP_READABLE | (1 << 7);
 	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_MAP, &map), EOPNOTSUPP, "unknown map flag: EOPNOTSUPP");
 	map.flags = IOMMU_IOAS_MAP_READABLE;
 	map.iova = 0;
 	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_MAP, &map), 0, "IOAS_MAP without FIXED_IOVA");
 	CHECK(map.iova != 0 && (map.iova & 4095) == 0 &&
-	      (map.iova + 4096 <= (1 << 24) || map.iova >= (1 << 24) + (1 << 20)),
+		      (map.iova + 4096 <= (1 << 24) || map.iova >= (1 << 24) + (1 << 20)),
 	      "an allocated, aligned, free iova (%#llx)", (unsigned long long)map.iova);
 	um.ioas_id = d.ioas;
 	um.iova = map.iova;
@@ -888,14 +945,18 @@ static void test_iommufd(void)
 	um.length = 4096;
 	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_UNMAP, &um), ENOENT, "unmap part of an area: ENOENT");
 	{
-		struct { uint32_t size, flags; } small = { .size = 8 };
+		struct {
+			uint32_t size, flags;
+		} small = { .size = 8 };
 
 		EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_ALLOC, &small), EINVAL,
 		       "IOAS_ALLOC with size 8 (< 12): EINVAL");
 	}
 	{
-		struct { struct iommu_ioas_alloc a; uint32_t extra[3]; } big = {
-			.a.size = sizeof(big), .extra = { 0, 1, 0 } };
+		struct {
+			struct iommu_ioas_alloc a;
+			uint32_t extra[3];
+		} big = { .a.size = sizeof(big), .extra = { 0, 1, 0 } };
 
 		EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_ALLOC, &big), E2BIG,
 		       "IOAS_ALLOC with non-zero bytes past the struct: E2BIG");
@@ -905,10 +966,12 @@ static void test_iommufd(void)
 	EXPECT(iommu_cmd(d.ifd, IOMMU_GET_HW_INFO, &info), 0, "GET_HW_INFO");
 	CHECK(info.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING, "capability DIRTY_TRACKING");
 	info.flags = 1;
-	EXPECT(iommu_cmd(d.ifd, IOMMU_GET_HW_INFO, &info), EOPNOTSUPP, "GET_HW_INFO flags: EOPNOTSUPP");
+	EXPECT(iommu_cmd(d.ifd, IOMMU_GET_HW_INFO, &info), EOPNOTSUPP,
+	       "GET_HW_INFO flags: EOPNOTSUPP");
 	info.flags = 0;
 	info.dev_id = 999;
-	EXPECT(iommu_cmd(d.ifd, IOMMU_GET_HW_INFO, &info), ENOENT, "GET_HW_INFO bad dev_id: ENOENT");
+	EXPECT(iommu_cmd(d.ifd, IOMMU_GET_HW_INFO, &info), ENOENT,
+	       "GET_HW_INFO bad dev_id: ENOENT");
 
 	ha.dev_id = d.devid;
 	ha.pt_id = d.ioas;
@@ -951,11 +1014,13 @@ static void test_iommufd(void)
 	gd.flags = 0;
 	gd.page_size = 8192;
 	memset(bitmap, 0, sizeof(bitmap));
-	EXPECT(iommu_cmd(d.ifd, IOMMU_HWPT_GET_DIRTY_BITMAP, &gd), 0, "GET_DIRTY_BITMAP page_size 8K");
+	EXPECT(iommu_cmd(d.ifd, IOMMU_HWPT_GET_DIRTY_BITMAP, &gd), 0,
+	       "GET_DIRTY_BITMAP page_size 8K");
 	CHECK(bitmap[0] == 0x3, "NO_CLEAR kept them; 8K pages 0 and 1 (%#llx)",
 	      (unsigned long long)bitmap[0]);
 	bitmap[0] = 0x5a;
-	EXPECT(iommu_cmd(d.ifd, IOMMU_HWPT_GET_DIRTY_BITMAP, &gd), 0, "read again into a dirty buffer");
+	EXPECT(iommu_cmd(d.ifd, IOMMU_HWPT_GET_DIRTY_BITMAP, &gd), 0,
+	       "read again into a dirty buffer");
 	CHECK(bitmap[0] == 0x5a, "the kernel only sets bits, it never clears the user's");
 	gd.page_size = 4096;
 	gd.length = 0;
@@ -997,7 +1062,8 @@ static void test_iommufd(void)
 	ds.id = d.ioas;
 	EXPECT(iommu_cmd(d.ifd, IOMMU_DESTROY, &ds), EBUSY, "destroy an IOAS in use: EBUSY");
 	{
-		struct iommu_hwpt_alloc plain = { .size = sizeof(plain), .dev_id = d.devid,
+		struct iommu_hwpt_alloc plain = { .size = sizeof(plain),
+						  .dev_id = d.devid,
 						  .pt_id = d.ioas };
 
 		EXPECT(iommu_cmd(d.ifd, IOMMU_HWPT_ALLOC, &plain), 0, "HWPT_ALLOC without flags");
@@ -1011,15 +1077,18 @@ static void test_iommufd(void)
 	}
 	{
 		struct iommu_iova_range r[2];
-		struct iommu_ioas_iova_ranges ir = { .size = sizeof(ir), .ioas_id = d.ioas,
-						     .num_iovas = 0, .allowed_iovas = (uintptr_t)r };
+		struct iommu_ioas_iova_ranges ir = { .size = sizeof(ir),
+						     .ioas_id = d.ioas,
+						     .num_iovas = 0,
+						     .allowed_iovas = (uintptr_t)r };
 
 		EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_IOVA_RANGES, &ir), EMSGSIZE,
 		       "IOVA_RANGES with no room: EMSGSIZE");
 		CHECK(ir.num_iovas == 1, "... and says how many ranges there are");
 		ir.num_iovas = 2;
 		EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_IOVA_RANGES, &ir), 0, "IOVA_RANGES");
-		CHECK(r[0].start <= (1 << 24) && r[0].last >= (1 << 25) && ir.out_iova_alignment == 4096,
+		CHECK(r[0].start <= (1 << 24) && r[0].last >= (1 << 25) &&
+			      ir.out_iova_alignment == 4096,
 		      "the aperture and the 4K IO page size");
 	}
 	{
@@ -1027,19 +1096,22 @@ static void test_iommufd(void)
 
 		EXPECT(ioctl(d.fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt), 0, "DETACH_IOMMUFD_PT");
 		ds.id = ha.out_hwpt_id;
-		EXPECT(iommu_cmd(d.ifd, IOMMU_DESTROY, &ds), 0, "the detached HWPT can be destroyed");
+		EXPECT(iommu_cmd(d.ifd, IOMMU_DESTROY, &ds), 0,
+		       "the detached HWPT can be destroyed");
 	}
 	um.iova = 0;
 	um.length = UINT64_MAX;
 	EXPECT(iommu_cmd(d.ifd, IOMMU_IOAS_UNMAP, &um), 0, "unmap everything (0, U64_MAX)");
-	CHECK(um.length == 1 << 20, "unmapped length is returned (%llu)", (unsigned long long)um.length);
+	CHECK(um.length == 1 << 20, "unmapped length is returned (%llu)",
+	      (unsigned long long)um.length);
 	dev_close(&d);
 
 	/* vfio8: the IOMMU of this device cannot track dirty pages */
 	CHECK(dev_open(&d, 8) == 0, "vfio8 opens");
 	info.dev_id = d.devid;
 	EXPECT(iommu_cmd(d.ifd, IOMMU_GET_HW_INFO, &info), 0, "vfio8 GET_HW_INFO");
-	CHECK(!(info.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING), "no DIRTY_TRACKING capability");
+	CHECK(!(info.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING),
+	      "no DIRTY_TRACKING capability");
 	ha.dev_id = d.devid;
 	ha.pt_id = d.ioas;
 	EXPECT(iommu_cmd(d.ifd, IOMMU_HWPT_ALLOC, &ha), EOPNOTSUPP,
@@ -1056,53 +1128,67 @@ static void test_dma_logging(void)
 		{ .iova = 0x100000, .length = 0x10000 },
 		{ .iova = 0x200000, .length = 0x10000 },
 	};
-	struct vfio_device_feature_dma_logging_control ctl = {
-		.page_size = 4096, .num_ranges = 2, .ranges = (uintptr_t)ranges };
-	struct vfio_device_feature_dma_logging_report rep = {
-		.iova = 0x100000, .length = 0x10000, .page_size = 4096 };
+	struct vfio_device_feature_dma_logging_control ctl = { .page_size = 4096,
+							       .num_ranges = 2,
+							       .ranges = (uintptr_t)ranges };
+	struct vfio_device_feature_dma_logging_report rep = { .iova = 0x100000,
+							      .length = 0x10000,
+							      .page_size = 4096 };
 	uint64_t bitmap[2] = { 0 };
 	struct dev d;
 
 	rep.bitmap = (uintptr_t)bitmap;
 	CHECK(dev_open(&d, 3) == 0, "vfio3 opens for DMA logging");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &rep,
-		       sizeof(rep)), EINVAL, "REPORT before START: EINVAL");
+		       sizeof(rep)),
+	       EINVAL, "REPORT before START: EINVAL");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), EINVAL, "GET START: EINVAL");
+		       sizeof(ctl)),
+	       EINVAL, "GET START: EINVAL");
 	ctl.num_ranges = 0;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), EINVAL, "START with no ranges: EINVAL");
+		       sizeof(ctl)),
+	       EINVAL, "START with no ranges: EINVAL");
 	ctl.num_ranges = 300;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), E2BIG, "START with 300 ranges (> 256): E2BIG");
+		       sizeof(ctl)),
+	       E2BIG, "START with 300 ranges (> 256): E2BIG");
 	ctl.num_ranges = 2;
 	ranges[1].iova = 0x108000;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), EINVAL, "overlapping ranges: EINVAL");
+		       sizeof(ctl)),
+	       EINVAL, "overlapping ranges: EINVAL");
 	ranges[1].iova = 0x200800;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), EINVAL, "range not aligned to page_size: EINVAL");
+		       sizeof(ctl)),
+	       EINVAL, "range not aligned to page_size: EINVAL");
 	ranges[1].iova = 0x200000;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), 0, "START");
+		       sizeof(ctl)),
+	       0, "START");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), EINVAL, "START while logging: EINVAL");
+		       sizeof(ctl)),
+	       EINVAL, "START while logging: EINVAL");
 	/* configured: log-dirty=0x101000:0x1000+0x300000:0x1000 (the second is not logged) */
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &rep,
-		       sizeof(rep)), 0, "REPORT");
+		       sizeof(rep)),
+	       0, "REPORT");
 	CHECK(bitmap[0] == 0x2, "the configured page inside a logged range (%#llx)",
 	      (unsigned long long)bitmap[0]);
 	rep.page_size = 1000;
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &rep,
-		       sizeof(rep)), EINVAL, "REPORT page_size 1000: EINVAL");
+		       sizeof(rep)),
+	       EINVAL, "REPORT page_size 1000: EINVAL");
 	rep.page_size = 4096;
-	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0),
+	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL,
+		       0),
 	       0, "STOP");
 	dev_close(&d);
 
 	CHECK(dev_open(&d, 0) == 0, "vfio0 (no DMA logging) opens");
 	EXPECT(feature(d.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &ctl,
-		       sizeof(ctl)), ENOTTY, "no DMA logging support: ENOTTY");
+		       sizeof(ctl)),
+	       ENOTTY, "no DMA logging support: ENOTTY");
 	dev_close(&d);
 }
 
@@ -1143,7 +1229,8 @@ static void test_group_path(void)
 	free(buf);
 	close(dfd);
 	{
-		struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = container };
+		struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind),
+							 .iommufd = container };
 
 		EXPECT(ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &bind), EINVAL,
 		       "BIND_IOMMUFD on a group device fd: EINVAL");
@@ -1156,7 +1243,8 @@ static void test_group_path(void)
 	container = open("/dev/vfio/vfio", O_RDWR);
 	group = open("/dev/vfio/5", O_RDWR);
 	CHECK(container >= 0 && group >= 0 && !ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) &&
-	      !ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU), "mdev group 5 in a TYPE1 container");
+		      !ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU),
+	      "mdev group 5 in a TYPE1 container");
 	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
 	CHECK(dev >= 0 && mig_get(dev) == ST_RUNNING, "GET_DEVICE_FD by mdev UUID");
 	EXPECT(ioctl(group, VFIO_GROUP_UNSET_CONTAINER), EBUSY,
@@ -1195,7 +1283,8 @@ static void test_sysfs(void)
 	CHECK(n > 0 && !strcmp(buf, "0x020000\n"), "class file via open/read");
 	if (fd >= 0)
 		close(fd);
-	CHECK(stat("/sys/bus/pci/devices/0000:01:00.0/vfio-dev/vfio0", &st) == 0 && S_ISDIR(st.st_mode),
+	CHECK(stat("/sys/bus/pci/devices/0000:01:00.0/vfio-dev/vfio0", &st) == 0 &&
+		      S_ISDIR(st.st_mode),
 	      "vfio-dev/vfio0 exists");
 	n = readlink("/sys/bus/pci/devices/0000:01:00.0/driver", buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
@@ -1212,7 +1301,6 @@ static void test_sysfs(void)
 	      "iommu_groups/0/devices/0000:01:00.0");
 	CHECK(access("/sys/bus/pci/devices/0000:09:00.0", F_OK) == -1, "no unconfigured device");
 }
-
 
 /* ---- compressible=, read-rate=, write-rate= ---- */
 
@@ -1298,8 +1386,8 @@ static void test_compressible(void)
 	CHECK(plain_comp == 0, "default state: no zero or repeated page (%zu)", plain_comp);
 	CHECK(comp * 100 > pages * 40 && comp * 100 < pages * 60,
 	      "compressible=0.5: %zu of %zu pages zero or repeated", comp, pages);
-	CHECK(comp + same == pages,
-	      "the other pages are the default state's bytes (%zu of %zu)", same, pages - comp);
+	CHECK(comp + same == pages, "the other pages are the default state's bytes (%zu of %zu)",
+	      same, pages - comp);
 	CHECK(load_device(13, half, (size_t)half_len) == 0, "a compressible stream loads");
 	CHECK(state_get("vfio13", "load_verified", v, sizeof(v)) && !strcmp(v, "ok"),
 	      "compressible stream: load_verified=ok");
@@ -1464,7 +1552,8 @@ static int threads_test(unsigned int n)
 		CHECK(state_get(name, "save_digest", save, sizeof(save)), "%s save_digest", name);
 		snprintf(name, sizeof(name), "vfio%u", n + i);
 		CHECK(state_get(name, "load_digest", load, sizeof(load)) && !strcmp(save, load) &&
-		      strncmp(load, "off:", 4), "%s: load_digest %s = source's", name, load);
+			      strncmp(load, "off:", 4),
+		      "%s: load_digest %s = source's", name, load);
 		dev_close(&j->src);
 		dev_close(&j->dst);
 	}
@@ -1549,7 +1638,8 @@ static int expect_state(const char *name, const char *want)
 		return 2;
 	ok = !strcmp(sname(mig_get(d.fd)), want);
 	if (!ok)
-		fprintf(stderr, "expect-state: %s is %s, not %s\n", name, sname(mig_get(d.fd)), want);
+		fprintf(stderr, "expect-state: %s is %s, not %s\n", name, sname(mig_get(d.fd)),
+			want);
 	dev_close(&d);
 	return ok ? 0 : 1;
 }
@@ -1630,7 +1720,7 @@ static void test_dirty_rate(void)
 	EXPECT(precopy_info(dfd, &info), 0, "dirty-rate: precopy info");
 	t1 = now_s();
 	CHECK(info.initial_bytes == 0 && info.dirty_bytes >= rate * 0.020 &&
-	      info.dirty_bytes <= rate * (t1 - t0) && info.dirty_bytes < (64u << 20),
+		      info.dirty_bytes <= rate * (t1 - t0) && info.dirty_bytes < (64u << 20),
 	      "dirty-rate: dirty_bytes %llu is 20M/s over the time in PRE_COPY (%.0f..%.0f)",
 	      (unsigned long long)info.dirty_bytes, rate * 0.020, rate * (t1 - t0));
 	CHECK(poll(&p, 1, 0) == 1, "dirty-rate: readable once the info took the dirt");
@@ -1653,12 +1743,16 @@ static int iommu_random(unsigned int want)
 	uint8_t *mem = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct iommu_ioas_map map = { .size = sizeof(map),
 				      .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
-				      .user_va = (uintptr_t)mem, .length = 1 << 20, .iova = 1 << 24 };
-	struct iommu_hwpt_alloc ha = { .size = sizeof(ha), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING };
+				      .user_va = (uintptr_t)mem,
+				      .length = 1 << 20,
+				      .iova = 1 << 24 };
+	struct iommu_hwpt_alloc ha = { .size = sizeof(ha),
+				       .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING };
 	struct iommu_hwpt_set_dirty_tracking sd = { .size = sizeof(sd),
 						    .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE };
-	struct iommu_hwpt_get_dirty_bitmap gd = { .size = sizeof(gd), .iova = 1 << 24,
-						  .length = 1 << 20, .page_size = 4096 };
+	struct iommu_hwpt_get_dirty_bitmap gd = {
+		.size = sizeof(gd), .iova = 1 << 24, .length = 1 << 20, .page_size = 4096
+	};
 	uint64_t bitmap[4] = { 0 };
 	unsigned int bits = 0, lines = 0;
 	char path[PATH_MAX], line[128];
@@ -1686,7 +1780,8 @@ static int iommu_random(unsigned int want)
 
 		if (sscanf(line, "%lli %lli", &iova, &len) == 2 && len == 4096 &&
 		    iova >= (1 << 24) && iova < (1 << 24) + (1 << 20) &&
-		    (bitmap[(iova - (1 << 24)) / 4096 / 64] >> ((iova - (1 << 24)) / 4096 % 64) & 1))
+		    (bitmap[(iova - (1 << 24)) / 4096 / 64] >> ((iova - (1 << 24)) / 4096 % 64) &
+		     1))
 			lines++;
 	}
 	if (f)
@@ -1706,7 +1801,8 @@ static void test_exec_and_persistence(void)
 	CHECK(dev_open(&d, 6) == 0, "vfio6 opens (exec test)");
 	EXPECT(mig_set(d.fd, ST_STOP, NULL), 0, "vfio6 RUNNING -> STOP");
 	fd = fcntl(d.fd, F_DUPFD, 50);
-	CHECK(fd >= 50 && !(fcntl(fd, F_GETFD) & FD_CLOEXEC), "an inheritable copy of the device fd");
+	CHECK(fd >= 50 && !(fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	      "an inheritable copy of the device fd");
 	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	pid = fork();
 	if (pid == 0) {
@@ -1714,7 +1810,8 @@ static void test_exec_and_persistence(void)
 		_exit(127);
 	}
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	      WEXITSTATUS(status) == 0, "after exec the inherited fd is still the STOP device");
+		      WEXITSTATUS(status) == 0,
+	      "after exec the inherited fd is still the STOP device");
 	{
 		char st[32] = "", open_[8] = "";
 
@@ -1727,8 +1824,10 @@ static void test_exec_and_persistence(void)
 			_exit(0);
 		}
 		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
-		      state_get("vfio6", "state", st, sizeof(st)) && !strcmp(st, "STOP_COPY") &&
-		      state_get("vfio6", "open", open_, sizeof(open_)) && !strcmp(open_, "1"),
+			      state_get("vfio6", "state", st, sizeof(st)) &&
+			      !strcmp(st, "STOP_COPY") &&
+			      state_get("vfio6", "open", open_, sizeof(open_)) &&
+			      !strcmp(open_, "1"),
 		      "a forked child closing its copies does not close the device (%s)", st);
 	}
 	close(fd);
@@ -1765,8 +1864,9 @@ static int fsm_only(const char *name)
 		return 1;
 	}
 	if (feature(d.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &mig,
-		    sizeof(mig)) || ioctl(d.fd, VFIO_DEVICE_RESET) ||
-	    mig_set(d.fd, ST_STOP_COPY, &dfd) || (len = read_all(dfd, &saved_stream)) < 0) {
+		    sizeof(mig)) ||
+	    ioctl(d.fd, VFIO_DEVICE_RESET) || mig_set(d.fd, ST_STOP_COPY, &dfd) ||
+	    (len = read_all(dfd, &saved_stream)) < 0) {
 		printf("Bail out! %s: cannot save a state stream: %s\n", name, strerror(errno));
 		return 1;
 	}

@@ -198,8 +198,8 @@ uint64_t sim_splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static void add_clipped(struct sim_ranges *dirty, const struct sim_ranges *within,
-			uint64_t start, uint64_t end)
+static void add_clipped(struct sim_ranges *dirty, const struct sim_ranges *within, uint64_t start,
+			uint64_t end)
 {
 	if (!within) {
 		sim_ranges_add(dirty, start, end);

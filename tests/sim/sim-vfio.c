@@ -20,7 +20,7 @@
 struct sim_dev sim_devs[SIM_MAX_DEVICES];
 
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
-#define IS_ALIGNED_U64(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
+#define IS_ALIGNED_U64(x, a) (((x) & ((uint64_t)(a)-1)) == 0)
 
 /* One open group per device per process (vfio_group_fops_open: EBUSY). */
 static struct sim_group *open_groups[SIM_MAX_DEVICES];
@@ -67,16 +67,14 @@ void sim_dev_write_state(struct sim_dev *dev)
 		     dev->cfg->name, dev->files ? (long)getpid() : 0L, dev->files > 0,
 		     dev->open_count > 0, sim_state_name(dev->state),
 		     sim_state_name(dev->last_state), (unsigned long long)dev->transitions,
-		     (unsigned long long)dev->requests, dev->arcs,
-		     (unsigned long long)dev->resets, dev->last_errno,
-		     (unsigned long long)dev->saved_bytes,
-		     (unsigned long long)dev->precopy_bytes, dev->save_complete,
-		     digest_prefix, (unsigned long long)dev->save_digest,
-		     (unsigned long long)dev->loaded_bytes, digest_prefix,
-		     (unsigned long long)dev->load_digest, dev->load_verified, dev->load_error,
-		     dev->has_load_seed ? "" : "none", dev->has_load_seed ?
-		     (unsigned long long)dev->load_seed : 0ULL,
-		     dev->logging, (unsigned long long)dev->log_page_size, dev->log_ranges.n,
+		     (unsigned long long)dev->requests, dev->arcs, (unsigned long long)dev->resets,
+		     dev->last_errno, (unsigned long long)dev->saved_bytes,
+		     (unsigned long long)dev->precopy_bytes, dev->save_complete, digest_prefix,
+		     (unsigned long long)dev->save_digest, (unsigned long long)dev->loaded_bytes,
+		     digest_prefix, (unsigned long long)dev->load_digest, dev->load_verified,
+		     dev->load_error, dev->has_load_seed ? "" : "none",
+		     dev->has_load_seed ? (unsigned long long)dev->load_seed : 0ULL, dev->logging,
+		     (unsigned long long)dev->log_page_size, dev->log_ranges.n,
 		     (unsigned long long)dev->read_calls, (unsigned long long)dev->write_calls,
 		     (unsigned long long)dev->enomsg, dev->precopy_v2_on, dev->reinits);
 	if (!dev->has_load_seed) {
@@ -513,8 +511,8 @@ static int mig_step(struct sim_dev *dev, uint32_t next, struct sim_migf **file)
 	    (cur == S_RUNNING_P2P && (next == S_RUNNING || next == S_STOP)) ||
 	    (cur == S_PRE_COPY && next == S_PRE_COPY_P2P) ||
 	    (cur == S_PRE_COPY_P2P && next == S_PRE_COPY) ||
-	    (cur == S_STOP && next == S_RUNNING_P2P) ||
-	    (cur == S_RUNNING && next == S_STOP) || (cur == S_STOP && next == S_RUNNING))
+	    (cur == S_STOP && next == S_RUNNING_P2P) || (cur == S_RUNNING && next == S_STOP) ||
+	    (cur == S_STOP && next == S_RUNNING))
 		return 0;
 
 	if (cur == S_RESUMING && next == S_STOP) {
@@ -869,8 +867,8 @@ static int feature_log_stop(struct sim_dev *dev, uint32_t flags, void *data, siz
  * Set bit i for each page [iova + i * ps, +ps) touching a dirty range; the
  * kernel only sets bits (iova_bitmap_set), it never clears the user's.
  */
-void sim_report_bits(const struct sim_ranges *dirty, uint64_t iova, uint64_t length,
-		     uint64_t ps, uint8_t *bitmap)
+void sim_report_bits(const struct sim_ranges *dirty, uint64_t iova, uint64_t length, uint64_t ps,
+		     uint8_t *bitmap)
 {
 	uint64_t last = iova + length - 1;
 

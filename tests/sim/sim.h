@@ -48,7 +48,7 @@ enum sim_section_type {
 struct sim_ranges {
 	struct sim_range {
 		uint64_t start, end;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -61,32 +61,32 @@ uint64_t sim_ranges_total(const struct sim_ranges *r);
 
 struct sim_fault {
 	uint32_t from, to;
-	int err;	 /* errno the arc fails with */
-	bool to_error;	 /* the arc leaves the device in ERROR */
+	int err;       /* errno the arc fails with */
+	bool to_error; /* the arc leaves the device in ERROR */
 };
 
 /* One configured device: what the user asked for (README "Device SPEC"). */
 struct sim_devcfg {
-	char name[SIM_NAME_MAX];   /* vfioN */
-	unsigned int index;	   /* N */
-	char bdf[SIM_NAME_MAX];	   /* PCI address, "" for an mdev */
-	char mdev[SIM_NAME_MAX];   /* mdev UUID, "" for PCI */
+	char name[SIM_NAME_MAX]; /* vfioN */
+	unsigned int index;	 /* N */
+	char bdf[SIM_NAME_MAX];	 /* PCI address, "" for an mdev */
+	char mdev[SIM_NAME_MAX]; /* mdev UUID, "" for PCI */
 	char mdev_type[SIM_NAME_MAX];
 	unsigned int group;
 	unsigned int vendor, device, subsys_vendor, subsys_device, revision, class_code;
 	char driver[SIM_NAME_MAX];
 
-	uint32_t mig_flags;	/* VFIO_MIGRATION_*; 0 = no migration support */
-	uint64_t size;		/* stop-copy section */
+	uint32_t mig_flags; /* VFIO_MIGRATION_*; 0 = no migration support */
+	uint64_t size;	    /* stop-copy section */
 	uint64_t precopy_initial;
-	uint64_t dirty_rate;	/* bytes per second in PRE_COPY states */
+	uint64_t dirty_rate; /* bytes per second in PRE_COPY states */
 	uint64_t dirty_per_round;
 	uint64_t dirty_rounds;
-	uint64_t chunk;		/* max bytes per read(), 0 = unlimited */
-	uint64_t data_size;	/* MIG_DATA_SIZE answer */
-	bool precopy_eof_zero;	/* mtty: read() returns 0, not ENOMSG */
-	bool no_digest;		/* skip the XXH3 digests (benchmarks) */
-	bool keep_state;	/* mtty: close does not reset; state file carries it */
+	uint64_t chunk;	       /* max bytes per read(), 0 = unlimited */
+	uint64_t data_size;    /* MIG_DATA_SIZE answer */
+	bool precopy_eof_zero; /* mtty: read() returns 0, not ENOMSG */
+	bool no_digest;	       /* skip the XXH3 digests (benchmarks) */
+	bool keep_state;       /* mtty: close does not reset; state file carries it */
 	uint64_t seed;
 	bool has_expect_seed;
 	uint64_t expect_seed;
@@ -105,18 +105,19 @@ struct sim_devcfg {
 	uint64_t read_eio_after, write_eio_after;
 	unsigned int read_delay_ms;
 	uint64_t read_rate, write_rate; /* bytes/s on the data fd, 0 = unlimited */
-	uint32_t compressible;	/* pages in 65536 that are zero or repeated */
+	uint32_t compressible;		/* pages in 65536 that are zero or repeated */
 	bool busy;
 	/* break=: kernel rules this device breaks on purpose (vfio-mig-check's tests) */
 	bool break_datafd_cloexec, break_precopy_argsz;
 
 	/* PRECOPY_INFOv2 and the target's preparation (README "Return path") */
-	bool precopy_info_v2;	  /* the device offers the opt-in feature */
+	bool precopy_info_v2; /* the device offers the opt-in feature */
 	bool has_reinit_after;
-	uint64_t reinit_after;	  /* REINIT once this many pre-copy bytes were read */
-	bool reinit_on_p2p;	  /* REINIT when PRE_COPY -> PRE_COPY_P2P */
-	uint64_t reinit_bytes;	  /* size of the new initial section (0: precopy-initial) */
-	unsigned int resume_prepare_ms; /* the write completing an initial section takes this long */
+	uint64_t reinit_after; /* REINIT once this many pre-copy bytes were read */
+	bool reinit_on_p2p;    /* REINIT when PRE_COPY -> PRE_COPY_P2P */
+	uint64_t reinit_bytes; /* size of the new initial section (0: precopy-initial) */
+	unsigned int
+		resume_prepare_ms; /* the write completing an initial section takes this long */
 };
 
 struct sim_iommucfg {
@@ -133,8 +134,8 @@ struct sim_config {
 	struct sim_devcfg dev[SIM_MAX_DEVICES];
 	unsigned int nr_dev;
 	struct sim_iommucfg iommu;
-	char state_dir[4096];	/* "" = no state files */
-	char sysfs[4096];	/* "" = no sysfs redirection */
+	char state_dir[4096]; /* "" = no state files */
+	char sysfs[4096];     /* "" = no sysfs redirection */
 	bool trace;
 };
 
@@ -154,7 +155,7 @@ enum sim_kind {
 	SIM_K_GROUP,
 	SIM_K_CONTAINER,
 	SIM_K_IOMMUFD,
-	SIM_K_MIGF,	   /* a migration data_fd */
+	SIM_K_MIGF, /* a migration data_fd */
 };
 
 /*
@@ -177,8 +178,8 @@ struct sim_ictx;
 /* Per-process runtime state of a configured device. */
 struct sim_dev {
 	const struct sim_devcfg *cfg;
-	unsigned int open_count;	/* bound device files */
-	unsigned int files;		/* device files, bound or not */
+	unsigned int open_count; /* bound device files */
+	unsigned int files;	 /* device files, bound or not */
 	uint32_t state;
 	uint32_t last_state;
 	struct sim_migf *saving, *resuming;
@@ -200,8 +201,8 @@ struct sim_dev {
 	uint64_t dirty_rounds_done;
 	/* read-rate/write-rate: virtual time at which the bucket is empty (GCRA) */
 	uint64_t read_tat_ns, write_tat_ns;
-	bool precopy_v2_on;	/* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 was SET */
-	unsigned int reinits;	/* REINITs reported */
+	bool precopy_v2_on;   /* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 was SET */
+	unsigned int reinits; /* REINITs reported */
 
 	/* DMA logging */
 	bool logging;
@@ -210,7 +211,7 @@ struct sim_dev {
 	struct sim_ranges log_dirty;
 	uint64_t log_rng;
 	off_t log_ctl_offset;
-	uint64_t iommu_devid;	/* last iommufd device id, for GET_HW_INFO */
+	uint64_t iommu_devid; /* last iommufd device id, for GET_HW_INFO */
 };
 
 struct sim_devfile {
@@ -282,8 +283,7 @@ bool sim_migf_poll(struct sim_migf *m);
 void sim_migf_release(struct sim_migf *m);
 void sim_stream_fill(uint64_t seed, uint32_t comp, uint64_t offset, void *buf, size_t n);
 /* index of the first byte that differs from the generated stream, or n */
-size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const void *buf,
-			 size_t n);
+size_t sim_stream_verify(uint64_t seed, uint32_t comp, uint64_t offset, const void *buf, size_t n);
 void sim_section_header(uint8_t hdr[SIM_SECTION_HEADER], uint64_t seed, uint32_t comp,
 			uint64_t offset, uint64_t length, uint32_t type, uint32_t index);
 
@@ -299,8 +299,15 @@ int sim_ictx_attach(struct sim_ictx *ictx, uint32_t devid, uint32_t pt_id);
 bool sim_sysfs_redirect(const char *path, char *out, size_t outlen);
 bool sim_sysfs_unredirect(char *path, size_t len);
 int sim_sysfs_build(void);
-enum sim_devnode { SIM_NODE_NONE, SIM_NODE_IOMMU, SIM_NODE_CONTAINER, SIM_NODE_GROUP,
-		   SIM_NODE_CDEV, SIM_NODE_DIR_VFIO, SIM_NODE_DIR_DEVICES };
+enum sim_devnode {
+	SIM_NODE_NONE,
+	SIM_NODE_IOMMU,
+	SIM_NODE_CONTAINER,
+	SIM_NODE_GROUP,
+	SIM_NODE_CDEV,
+	SIM_NODE_DIR_VFIO,
+	SIM_NODE_DIR_DEVICES
+};
 enum sim_devnode sim_devnode_lookup(const char *path, unsigned int *num);
 
 /* sim-util.c */
@@ -318,8 +325,8 @@ struct sim_dirtylog {
 void sim_dirtylog_add(struct sim_dirtylog *log, uint64_t iova, uint64_t len);
 void sim_dirtylog_flush(struct sim_dirtylog *log);
 /* sim-vfio.c: set the bits of pages touching dirty (iova_bitmap layout) */
-void sim_report_bits(const struct sim_ranges *dirty, uint64_t iova, uint64_t length,
-		     uint64_t ps, uint8_t *bitmap);
+void sim_report_bits(const struct sim_ranges *dirty, uint64_t iova, uint64_t length, uint64_t ps,
+		     uint8_t *bitmap);
 
 void sim_state_write(const char *name, const char *text);
 void sim_trace(const char *fmt, ...) VMT_PRINTF(1, 2);

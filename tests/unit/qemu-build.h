@@ -124,8 +124,8 @@ static inline size_t qb_subsection(struct qb *b, const char *name, uint32_t vers
 	return at;
 }
 
-static inline size_t qb_section(struct qb *b, uint8_t type, uint32_t id, const char *idstr, uint32_t instance,
-				uint32_t version)
+static inline size_t qb_section(struct qb *b, uint8_t type, uint32_t id, const char *idstr,
+				uint32_t instance, uint32_t version)
 {
 	size_t at = qb_u8(b, type);
 

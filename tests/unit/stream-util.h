@@ -177,11 +177,16 @@ static inline void build_record(struct mem *m, struct rec_spec s)
 }
 
 /* Simple record with computed checks. */
-static inline void build_simple(struct mem *m, uint16_t type, uint16_t flags, uint32_t seq, const void *payload,
-				uint32_t len)
+static inline void build_simple(struct mem *m, uint16_t type, uint16_t flags, uint32_t seq,
+				const void *payload, uint32_t len)
 {
-	build_record(m, (struct rec_spec){ .type = type, .flags = flags, .seq = seq, .payload = payload,
-					   .len = len, .stored_len = -1, .raw_len = -1 });
+	build_record(m, (struct rec_spec){ .type = type,
+					   .flags = flags,
+					   .seq = seq,
+					   .payload = payload,
+					   .len = len,
+					   .stored_len = -1,
+					   .raw_len = -1 });
 }
 
 /* Offset of record idx's header in a valid-enough stream. */
@@ -207,7 +212,8 @@ static inline struct migstream_record_header record_header(const struct mem *m, 
 }
 
 /* Record idx's header replaced (its header check recomputed, the payload's kept). */
-static inline void set_record_header(struct mem *m, unsigned int idx, const struct migstream_record_header *h)
+static inline void set_record_header(struct mem *m, unsigned int idx,
+				     const struct migstream_record_header *h)
 {
 	migstream_encode_record_header(h, m->p + record_offset(m, idx));
 }

@@ -28,7 +28,9 @@ static struct item *item_of(struct bqueue_node *n)
 static void test_order_and_peak(void)
 {
 	struct bqueue q;
-	struct item it[3] = { { .node.size = 10, .id = 0 }, { .node.size = 20, .id = 1 }, { .node.size = 30, .id = 2 } };
+	struct item it[3] = { { .node.size = 10, .id = 0 },
+			      { .node.size = 20, .id = 1 },
+			      { .node.size = 30, .id = 2 } };
 
 	bqueue_init(&q, 100, NULL);
 	CHECK_EQ(bqueue_push(&q, &it[0].node), 10);

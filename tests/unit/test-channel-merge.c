@@ -21,15 +21,15 @@
 
 enum op {
 	END_OF_CASE,
-	QUEUE,	 /* ch: a record of type with a, b, c (see make_rec) */
-	DONE,	 /* ch: its reader is done (end of file) */
-	START,	 /* channel_merge_start() returns expect */
-	STEPS,	 /* steps until no progress: the last returns expect, out lists what went out */
-	FINISH,	 /* every channel finished: the set's STREAM_END goes out */
-	STUCK,	 /* channel_merge_deadlocked() says expect (1 true, 0 false) */
+	QUEUE,	     /* ch: a record of type with a, b, c (see make_rec) */
+	DONE,	     /* ch: its reader is done (end of file) */
+	START,	     /* channel_merge_start() returns expect */
+	STEPS,	     /* steps until no progress: the last returns expect, out lists what went out */
+	FINISH,	     /* every channel finished: the set's STREAM_END goes out */
+	STUCK,	     /* channel_merge_deadlocked() says expect (1 true, 0 false) */
 	START_STUCK, /* channel_merge_start_deadlocked() says expect */
-	WANT,	 /* ch waits to read: a = cost, b = device + 1 for DATA (0: not DATA), c = chunk */
-	ROOM,	 /* channel_merge_room_for(ch) says expect */
+	WANT, /* ch waits to read: a = cost, b = device + 1 for DATA (0: not DATA), c = chunk */
+	ROOM, /* channel_merge_room_for(ch) says expect */
 };
 
 struct event {
@@ -38,7 +38,8 @@ struct event {
 	uint16_t type;
 	uint64_t a, b, c;
 	int expect;
-	const char *out; /* STEPS: what went out ("D1 1.0 E1"); after a failure, a part of the message */
+	const char *
+		out; /* STEPS: what went out ("D1 1.0 E1"); after a failure, a part of the message */
 };
 
 struct merge_case {
@@ -48,8 +49,12 @@ struct merge_case {
 	struct event ev[40];
 };
 
-#define Q(ch_, type_, a_, b_, c_) { .op = QUEUE, .ch = ch_, .type = MIGSTREAM_REC_##type_, .a = a_, .b = b_, .c = c_ }
-#define HEAD(ch_, num_, count_, id_) Q(ch_, STREAM_HEADER, 0, 0, 0), Q(ch_, CHANNEL, num_, count_, id_)
+#define Q(ch_, type_, a_, b_, c_)                                                                \
+	{                                                                                        \
+		.op = QUEUE, .ch = ch_, .type = MIGSTREAM_REC_##type_, .a = a_, .b = b_, .c = c_ \
+	}
+#define HEAD(ch_, num_, count_, id_) \
+	Q(ch_, STREAM_HEADER, 0, 0, 0), Q(ch_, CHANNEL, num_, count_, id_)
 
 /* The bytes of device dev's chunk k: what the DEVICE_END digests are made of. */
 static uint8_t chunk_byte(uint64_t dev, uint64_t k)
@@ -101,16 +106,22 @@ static struct qrec *make_rec(const struct event *e)
 		q->payload[7] = (uint8_t)e->b;
 		break;
 	case MIGSTREAM_REC_DATA:
-		r->data = (struct migstream_data){ .device = (uint32_t)e->a, .phase = MIGSTREAM_PHASE_STOP_COPY,
-						   .chunk_index = e->b, .offset = e->b * CHUNK,
-						   .data = q->payload, .len = CHUNK };
+		r->data = (struct migstream_data){ .device = (uint32_t)e->a,
+						   .phase = MIGSTREAM_PHASE_STOP_COPY,
+						   .chunk_index = e->b,
+						   .offset = e->b * CHUNK,
+						   .data = q->payload,
+						   .len = CHUNK };
 		memset(q->payload, chunk_byte(e->a, e->b), CHUNK);
 		r->len = CHUNK;
 		break;
 	case MIGSTREAM_REC_DEVICE_END:
-		r->device_end = (struct migstream_device_end){ .device = (uint32_t)e->a, .chunk_count = e->b,
-							       .total_bytes = e->b * CHUNK,
-							       .state_digest = digest_of(e->a, e->b) + e->c };
+		r->device_end =
+			(struct migstream_device_end){ .device = (uint32_t)e->a,
+						       .chunk_count = e->b,
+						       .total_bytes = e->b * CHUNK,
+						       .state_digest =
+							       digest_of(e->a, e->b) + e->c };
 		memcpy(q->payload, &r->device_end, sizeof(r->device_end));
 		r->len = sizeof(r->device_end);
 		break;
@@ -240,8 +251,11 @@ static void play(const struct merge_case *tc)
 			ret = channel_merge_start_deadlocked(m);
 			break;
 		case WANT:
-			c->want = (struct next_rec){ .cost = e->a, .charge = e->a, .data = e->b != 0,
-						     .device = (uint32_t)(e->b - 1), .chunk = e->c };
+			c->want = (struct next_rec){ .cost = e->a,
+						     .charge = e->a,
+						     .data = e->b != 0,
+						     .device = (uint32_t)(e->b - 1),
+						     .chunk = e->c };
 			c->waiting = true;
 			continue;
 		case ROOM:
@@ -262,127 +276,239 @@ static void play(const struct merge_case *tc)
 }
 
 static const struct merge_case cases[] = {
-	{ "two channels: DEVICE once, chunks in order, DEVICE_END once, the set's STREAM_END", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0),
-		Q(0, DATA, 1, 0, 0), Q(1, DATA, 1, 1, 0), Q(0, DATA, 1, 2, 0),
-		Q(0, DEVICE_END, 1, 3, 0), Q(1, DEVICE_END, 1, 3, 0),
-		Q(0, STREAM_END, 0, 0, 0), Q(1, STREAM_END, 0, 0, 0),
-		{ .op = STEPS, .expect = 0, .out = "D1 1.0 1.1 1.2 E1" },
-		{ .op = FINISH, .expect = 0 }, /* STREAM_END waits for the end of file */
-		{ .op = DONE, .ch = 0 }, { .op = DONE, .ch = 1 },
-		{ .op = STEPS, .expect = 0, .out = "" },
-		{ .op = FINISH, .expect = 1, .out = "S1" },
-	} },
-	{ "an early chunk waits in the reorder buffer, and follows the chunk before it", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0), Q(1, DATA, 1, 1, 0), Q(1, DATA, 1, 2, 0),
-		{ .op = STEPS, .expect = 0, .out = "D1" },
-		Q(0, DATA, 1, 0, 0),
-		{ .op = STEPS, .expect = 0, .out = "1.0 1.1 1.2" },
-	} },
-	{ "the set checks: a channel of another set", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 8),
-		{ .op = START, .expect = -EBADMSG, .out = "(c1): from another set (set 0808" },
-	} },
-	{ "the set checks: a channel missing", 2, 0, 0, {
-		HEAD(0, 0, 3, 7), HEAD(1, 1, 3, 7),
-		{ .op = START, .expect = -EBADMSG,
-		  .out = "set 07070707070707070707070707070707: channel 2 of 3 is missing (2 given)" },
-	} },
-	{ "the set checks: a channel given twice", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 0, 2, 7),
-		{ .op = START, .expect = -EBADMSG, .out = "given twice" },
-	} },
-	{ "the set checks wait for every channel's first two records", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), Q(1, STREAM_HEADER, 0, 0, 0),
-		{ .op = START, .expect = 0, .out = "" },
-		Q(1, CHANNEL, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-	} },
-	{ "a whole stream passes through", 1, 0, 0, {
-		Q(0, STREAM_HEADER, 0, 0, 0), Q(0, DEVICE, 1, 0, 0), Q(0, DATA, 1, 0, 0),
-		{ .op = START, .expect = 1 },
-		{ .op = STEPS, .expect = 0, .out = "H D1 1.0" },
-	} },
-	{ "a chunk on two channels", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0), Q(0, DATA, 1, 0, 0), Q(1, DATA, 1, 0, 0),
-		{ .op = STEPS, .expect = -EBADMSG, .out = "chunk 0 twice (it went out already)" },
-	} },
-	{ "DEVICE records that differ", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 1, 0),
-		{ .op = STEPS, .expect = -EBADMSG, .out = "DEVICE record of device 1 differs from the one on channel 0 (c0)" },
-	} },
-	{ "DEVICE_END with a chunk on no channel", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0), Q(0, DATA, 1, 0, 0), Q(1, DATA, 1, 2, 0),
-		Q(0, DEVICE_END, 1, 3, 0), Q(1, DEVICE_END, 1, 3, 0),
-		{ .op = STEPS, .expect = -EBADMSG, .out = "chunk 1 of 3 is on no channel" },
-	} },
-	{ "DEVICE_END whose digest is not the chunks'", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0), Q(0, DATA, 1, 0, 0),
-		Q(0, DEVICE_END, 1, 1, 1), Q(1, DEVICE_END, 1, 1, 1),
-		{ .op = STEPS, .expect = -EBADMSG, .out = "state digest mismatch" },
-	} },
-	{ "a channel that ended without a device", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, STREAM_END, 0, 0, 0), { .op = DONE, .ch = 0 }, Q(1, DEVICE, 1, 0, 0),
-		{ .op = STEPS, .expect = -EBADMSG, .out = "device 1 is not on channel 0 (c0), which has ended" },
-	} },
-	{ "DEVICE records in different orders: nothing can move", 2, 0, 0, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(0, DATA, 1, 0, 0), Q(1, DEVICE, 2, 0, 0), Q(1, DATA, 2, 0, 0),
-		{ .op = STEPS, .expect = 0, .out = "D1 D2" },
-		{ .op = STUCK, .expect = 1, .out = "DEVICE records in different orders" },
-	} },
+	{ "two channels: DEVICE once, chunks in order, DEVICE_END once, the set's STREAM_END",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  Q(0, DATA, 1, 0, 0),
+		  Q(1, DATA, 1, 1, 0),
+		  Q(0, DATA, 1, 2, 0),
+		  Q(0, DEVICE_END, 1, 3, 0),
+		  Q(1, DEVICE_END, 1, 3, 0),
+		  Q(0, STREAM_END, 0, 0, 0),
+		  Q(1, STREAM_END, 0, 0, 0),
+		  { .op = STEPS, .expect = 0, .out = "D1 1.0 1.1 1.2 E1" },
+		  { .op = FINISH, .expect = 0 }, /* STREAM_END waits for the end of file */
+		  { .op = DONE, .ch = 0 },
+		  { .op = DONE, .ch = 1 },
+		  { .op = STEPS, .expect = 0, .out = "" },
+		  { .op = FINISH, .expect = 1, .out = "S1" },
+	  } },
+	{ "an early chunk waits in the reorder buffer, and follows the chunk before it",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  Q(1, DATA, 1, 1, 0),
+		  Q(1, DATA, 1, 2, 0),
+		  { .op = STEPS, .expect = 0, .out = "D1" },
+		  Q(0, DATA, 1, 0, 0),
+		  { .op = STEPS, .expect = 0, .out = "1.0 1.1 1.2" },
+	  } },
+	{ "the set checks: a channel of another set",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 8),
+		  { .op = START, .expect = -EBADMSG, .out = "(c1): from another set (set 0808" },
+	  } },
+	{ "the set checks: a channel missing",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 3, 7),
+		  HEAD(1, 1, 3, 7),
+		  { .op = START,
+		    .expect = -EBADMSG,
+		    .out = "set 07070707070707070707070707070707: channel 2 of 3 is missing (2 given)" },
+	  } },
+	{ "the set checks: a channel given twice",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 0, 2, 7),
+		  { .op = START, .expect = -EBADMSG, .out = "given twice" },
+	  } },
+	{ "the set checks wait for every channel's first two records",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  Q(1, STREAM_HEADER, 0, 0, 0),
+		  { .op = START, .expect = 0, .out = "" },
+		  Q(1, CHANNEL, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+	  } },
+	{ "a whole stream passes through",
+	  1,
+	  0,
+	  0,
+	  {
+		  Q(0, STREAM_HEADER, 0, 0, 0),
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(0, DATA, 1, 0, 0),
+		  { .op = START, .expect = 1 },
+		  { .op = STEPS, .expect = 0, .out = "H D1 1.0" },
+	  } },
+	{ "a chunk on two channels",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  Q(0, DATA, 1, 0, 0),
+		  Q(1, DATA, 1, 0, 0),
+		  { .op = STEPS, .expect = -EBADMSG, .out = "chunk 0 twice (it went out already)" },
+	  } },
+	{ "DEVICE records that differ",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 1, 0),
+		  { .op = STEPS,
+		    .expect = -EBADMSG,
+		    .out = "DEVICE record of device 1 differs from the one on channel 0 (c0)" },
+	  } },
+	{ "DEVICE_END with a chunk on no channel",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  Q(0, DATA, 1, 0, 0),
+		  Q(1, DATA, 1, 2, 0),
+		  Q(0, DEVICE_END, 1, 3, 0),
+		  Q(1, DEVICE_END, 1, 3, 0),
+		  { .op = STEPS, .expect = -EBADMSG, .out = "chunk 1 of 3 is on no channel" },
+	  } },
+	{ "DEVICE_END whose digest is not the chunks'",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  Q(0, DATA, 1, 0, 0),
+		  Q(0, DEVICE_END, 1, 1, 1),
+		  Q(1, DEVICE_END, 1, 1, 1),
+		  { .op = STEPS, .expect = -EBADMSG, .out = "state digest mismatch" },
+	  } },
+	{ "a channel that ended without a device",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, STREAM_END, 0, 0, 0),
+		  { .op = DONE, .ch = 0 },
+		  Q(1, DEVICE, 1, 0, 0),
+		  { .op = STEPS,
+		    .expect = -EBADMSG,
+		    .out = "device 1 is not on channel 0 (c0), which has ended" },
+	  } },
+	{ "DEVICE records in different orders: nothing can move",
+	  2,
+	  0,
+	  0,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(0, DATA, 1, 0, 0),
+		  Q(1, DEVICE, 2, 0, 0),
+		  Q(1, DATA, 2, 0, 0),
+		  { .op = STEPS, .expect = 0, .out = "D1 D2" },
+		  { .op = STUCK, .expect = 1, .out = "DEVICE records in different orders" },
+	  } },
 	/* a chunk costs sizeof(struct qrec) + 64: the reorder buffer holds one */
-	{ "a full reorder buffer: the head waits, and when every channel waits the set fails", 2, 0,
-	  sizeof(struct qrec) + 64, {
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0), Q(1, DATA, 1, 1, 0), Q(1, DATA, 1, 2, 0),
-		{ .op = STEPS, .expect = 0, .out = "D1" },
-		{ .op = STUCK, .expect = 0 }, /* channel 0 may still bring chunk 0 */
-		Q(0, DATA, 1, 3, 0),
-		{ .op = STUCK, .expect = 1, .out = "does not fit in the reorder buffer" },
-	} },
+	{ "a full reorder buffer: the head waits, and when every channel waits the set fails",
+	  2,
+	  0,
+	  sizeof(struct qrec) + 64,
+	  {
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  Q(1, DATA, 1, 1, 0),
+		  Q(1, DATA, 1, 2, 0),
+		  { .op = STEPS, .expect = 0, .out = "D1" },
+		  { .op = STUCK, .expect = 0 }, /* channel 0 may still bring chunk 0 */
+		  Q(0, DATA, 1, 3, 0),
+		  { .op = STUCK, .expect = 1, .out = "does not fit in the reorder buffer" },
+	  } },
 	{ "room: the merge's next within the read-ahead and one record, early chunks within the reorder buffer",
-	  2, 1 << 20, sizeof(struct qrec) + 64, {
-		/* before the start, the first two records are always the merge's next */
-		{ .op = WANT, .ch = 0, .a = MIGSTREAM_CHANNEL_RECORD_MAX },
-		{ .op = ROOM, .ch = 0, .expect = 1 },
-		{ .op = WANT, .ch = 0, .a = MIGSTREAM_CHANNEL_RECORD_MAX + (1 << 20) + 1 },
-		{ .op = ROOM, .ch = 0, .expect = 0 },
-		HEAD(0, 0, 2, 7), HEAD(1, 1, 2, 7),
-		{ .op = START, .expect = 1, .out = "H" },
-		Q(0, DEVICE, 1, 0, 0), Q(1, DEVICE, 1, 0, 0),
-		{ .op = STEPS, .expect = 0, .out = "D1" },
-		{ .op = WANT, .ch = 1, .a = 100, .b = 1 + 1, .c = 0 },
-		{ .op = ROOM, .ch = 1, .expect = 1 }, /* the next chunk */
-		{ .op = WANT, .ch = 1, .a = sizeof(struct qrec) + 64, .b = 1 + 1, .c = 5 },
-		{ .op = ROOM, .ch = 1, .expect = 1 }, /* early, and it fits */
-		{ .op = WANT, .ch = 1, .a = sizeof(struct qrec) + 65, .b = 1 + 1, .c = 5 },
-		{ .op = ROOM, .ch = 1, .expect = 0 }, /* early, and it does not */
-		{ .op = WANT, .ch = 1, .a = 100, .b = 9 + 1, .c = 0 },
-		{ .op = ROOM, .ch = 1, .expect = 0 }, /* a device the merge has not taken */
-	} },
-	{ "a start that every channel waits on fails", 2, 1000, 0, {
-		{ .op = WANT, .ch = 0, .a = MIGSTREAM_CHANNEL_RECORD_MAX + 2000 },
-		{ .op = START_STUCK, .expect = 0 }, /* channel 1 may still bring its records */
-		{ .op = WANT, .ch = 1, .a = MIGSTREAM_CHANNEL_RECORD_MAX + 2000 },
-		{ .op = START_STUCK, .expect = 1, .out = "does not fit in the read-ahead" },
-	} },
+	  2,
+	  1 << 20,
+	  sizeof(struct qrec) + 64,
+	  {
+		  /* before the start, the first two records are always the merge's next */
+		  { .op = WANT, .ch = 0, .a = MIGSTREAM_CHANNEL_RECORD_MAX },
+		  { .op = ROOM, .ch = 0, .expect = 1 },
+		  { .op = WANT, .ch = 0, .a = MIGSTREAM_CHANNEL_RECORD_MAX + (1 << 20) + 1 },
+		  { .op = ROOM, .ch = 0, .expect = 0 },
+		  HEAD(0, 0, 2, 7),
+		  HEAD(1, 1, 2, 7),
+		  { .op = START, .expect = 1, .out = "H" },
+		  Q(0, DEVICE, 1, 0, 0),
+		  Q(1, DEVICE, 1, 0, 0),
+		  { .op = STEPS, .expect = 0, .out = "D1" },
+		  { .op = WANT, .ch = 1, .a = 100, .b = 1 + 1, .c = 0 },
+		  { .op = ROOM, .ch = 1, .expect = 1 }, /* the next chunk */
+		  { .op = WANT, .ch = 1, .a = sizeof(struct qrec) + 64, .b = 1 + 1, .c = 5 },
+		  { .op = ROOM, .ch = 1, .expect = 1 }, /* early, and it fits */
+		  { .op = WANT, .ch = 1, .a = sizeof(struct qrec) + 65, .b = 1 + 1, .c = 5 },
+		  { .op = ROOM, .ch = 1, .expect = 0 }, /* early, and it does not */
+		  { .op = WANT, .ch = 1, .a = 100, .b = 9 + 1, .c = 0 },
+		  { .op = ROOM, .ch = 1, .expect = 0 }, /* a device the merge has not taken */
+	  } },
+	{ "a start that every channel waits on fails",
+	  2,
+	  1000,
+	  0,
+	  {
+		  { .op = WANT, .ch = 0, .a = MIGSTREAM_CHANNEL_RECORD_MAX + 2000 },
+		  { .op = START_STUCK, .expect = 0 }, /* channel 1 may still bring its records */
+		  { .op = WANT, .ch = 1, .a = MIGSTREAM_CHANNEL_RECORD_MAX + 2000 },
+		  { .op = START_STUCK, .expect = 1, .out = "does not fit in the read-ahead" },
+	  } },
 };
 
 static void test_merge_rules(void)

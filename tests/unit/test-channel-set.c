@@ -31,10 +31,10 @@ struct plan {
 	uint32_t chunk;
 	/* the channel chunk k of device d goes to; NULL: round robin over both */
 	unsigned int (*deal)(const struct plan *p, unsigned int d, uint64_t k, uint64_t nchunks);
-	int twice_chunk;     /* > 0: chunk twice-1 of device 0 also on the next channel */
-	int skip_chunk;	     /* > 0: chunk skip-1 of device 0 on no channel */
-	bool bad_digest;     /* DEVICE_END's digest off by one */
-	bool device_differs; /* channel 1's DEVICE of device 0 has another driver */
+	int twice_chunk;      /* > 0: chunk twice-1 of device 0 also on the next channel */
+	int skip_chunk;	      /* > 0: chunk skip-1 of device 0 on no channel */
+	bool bad_digest;      /* DEVICE_END's digest off by one */
+	bool device_differs;  /* channel 1's DEVICE of device 0 has another driver */
 	uint8_t id_of[MAXCH]; /* set_id's first byte per channel (0: the set's) */
 };
 
@@ -92,21 +92,29 @@ static void write_set(const struct plan *p, struct set_files *f)
 		for (unsigned int c = 0; c < p->nch; c++) {
 			struct migstream_device dev;
 
-			device_of(d, &dev, p->device_differs && c == 1 && d == 0 ? "other" : "vfio-pci");
+			device_of(d, &dev,
+				  p->device_differs && c == 1 && d == 0 ? "other" : "vfio-pci");
 			if (migstream_write_device(w[c], &dev))
 				abort();
 		}
 	for (unsigned int d = 0; d < p->ndev; d++) {
 		XXH3_state_t *st = XXH3_createState();
-		struct migstream_device_end end = { .device = d, .total_bytes = p->dev_bytes, .chunk_count = nchunks };
+		struct migstream_device_end end = { .device = d,
+						    .total_bytes = p->dev_bytes,
+						    .chunk_count = nchunks };
 
 		XXH3_64bits_reset(st);
 		for (uint64_t k = 0; k < nchunks; k++) {
 			uint64_t off = k * p->chunk;
-			uint32_t len = (uint32_t)(p->dev_bytes - off < p->chunk ? p->dev_bytes - off : p->chunk);
+			uint32_t len = (uint32_t)(p->dev_bytes - off < p->chunk ? p->dev_bytes - off
+										: p->chunk);
 			unsigned int c = (p->deal ? p->deal : round_robin)(p, d, k, nchunks);
-			struct migstream_chunk chunk = { .device = d, .phase = MIGSTREAM_PHASE_STOP_COPY,
-							 .chunk_index = k, .offset = off, .len = len, .data = buf };
+			struct migstream_chunk chunk = { .device = d,
+							 .phase = MIGSTREAM_PHASE_STOP_COPY,
+							 .chunk_index = k,
+							 .offset = off,
+							 .len = len,
+							 .data = buf };
 
 			for (uint32_t i = 0; i < len; i++)
 				buf[i] = state_byte(d, off + i);
@@ -284,7 +292,8 @@ static void test_whole_stream(void)
 		abort();
 	device_of(0, &dev, "vfio-pci");
 	memset(data, 7, sizeof(data));
-	if (migstream_write_device(w, &dev) || migstream_write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, data, sizeof(data)) ||
+	if (migstream_write_device(w, &dev) ||
+	    migstream_write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, data, sizeof(data)) ||
 	    migstream_writer_finish(w))
 		abort();
 	migstream_writer_free(w);
@@ -494,20 +503,26 @@ static void write_crossed(struct set_files *f, const struct plan *p)
 			XXH3_64bits_reset(st);
 			for (uint64_t k = 0; k < nchunks; k++) {
 				uint64_t off = k * p->chunk;
-				struct migstream_chunk chunk = { .device = d, .phase = MIGSTREAM_PHASE_STOP_COPY,
-								 .chunk_index = k, .offset = off, .len = p->chunk,
+				struct migstream_chunk chunk = { .device = d,
+								 .phase = MIGSTREAM_PHASE_STOP_COPY,
+								 .chunk_index = k,
+								 .offset = off,
+								 .len = p->chunk,
 								 .data = buf };
 
 				for (uint32_t i = 0; i < p->chunk; i++)
 					buf[i] = state_byte(d, off + i);
 				XXH3_64bits_update(st, buf, p->chunk);
 				if ((pass == 0 && k > 0) || (pass == 1 && k == 0))
-					if (migstream_write_chunk(w[crossed(p, d, k, nchunks)], &chunk))
+					if (migstream_write_chunk(w[crossed(p, d, k, nchunks)],
+								  &chunk))
 						abort();
 			}
-			end[d] = (struct migstream_device_end){ .device = d, .total_bytes = nchunks * p->chunk,
+			end[d] = (struct migstream_device_end){ .device = d,
+								.total_bytes = nchunks * p->chunk,
 								.chunk_count = nchunks,
-								.state_digest = XXH3_64bits_digest(st) };
+								.state_digest =
+									XXH3_64bits_digest(st) };
 		}
 	for (unsigned int c = 0; c < 2; c++) {
 		for (unsigned int d = 0; d < 2; d++)
@@ -585,7 +600,9 @@ static void test_pipes_eight(void)
 
 		if (pipe(pfd))
 			abort();
-		fe[c] = (struct feeder){ .fd = pfd[1], .data = fd_slurp(f.fd[c]), .step = 1000 + 777 * c };
+		fe[c] = (struct feeder){ .fd = pfd[1],
+					 .data = fd_slurp(f.fd[c]),
+					 .step = 1000 + 777 * c };
 		pf.fd[c] = pfd[0];
 		memcpy(pf.name[c], f.name[c], sizeof(pf.name[c]));
 		pthread_create(&t[c], NULL, feed, &fe[c]);
@@ -627,7 +644,8 @@ static void test_end_at_stream_end(void)
 		memcpy(pf.name[c], f.name[c], sizeof(pf.name[c]));
 		mem_free(&data);
 	}
-	m = read_set(&pf, NULL, 2, &(struct migstream_channel_set_opts){ .end_at_stream_end = true });
+	m = read_set(&pf, NULL, 2,
+		     &(struct migstream_channel_set_opts){ .end_at_stream_end = true });
 	check_good(&m, &p);
 	for (unsigned int c = 0; c < 2; c++)
 		close(wr[c]);
@@ -743,7 +761,6 @@ static void test_release(void)
 	close_set(&f);
 }
 
-
 /*
  * The read-ahead is bounded over all channels, not per channel: eight
  * channels of 4 MiB records read with a 1 MiB read-ahead hold at most
@@ -777,7 +794,8 @@ static void test_read_ahead_bound(void)
 	for (struct migstream_record rec; migstream_channel_set_next(set, &rec, NULL) == 1;)
 		;
 	CHECK(migstream_channel_set_read_ahead_peak(set) > (4u << 20));
-	CHECK(migstream_channel_set_read_ahead_peak(set) <= small.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX);
+	CHECK(migstream_channel_set_read_ahead_peak(set) <=
+	      small.queue_limit + MIGSTREAM_CHANNEL_RECORD_MAX);
 	migstream_channel_set_free(set);
 	close_set(&f);
 }
@@ -793,8 +811,8 @@ struct handmade {
 
 static void hm_record(struct handmade *h, uint16_t type, const void *payload, uint32_t len)
 {
-	build_simple(&h->m, type, type == MIGSTREAM_REC_PRECOPY_INFO ? MIGSTREAM_RF_ANCILLARY : 0, h->seq++,
-		     payload, len);
+	build_simple(&h->m, type, type == MIGSTREAM_REC_PRECOPY_INFO ? MIGSTREAM_RF_ANCILLARY : 0,
+		     h->seq++, payload, len);
 	h->records_bytes += len;
 }
 
@@ -834,7 +852,9 @@ static void hm_device(struct handmade *h, uint32_t d)
 
 static void hm_data(struct handmade *h, uint32_t d, uint64_t chunk, uint64_t offset, uint32_t len)
 {
-	struct migstream_data dt = { .device = d, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = chunk,
+	struct migstream_data dt = { .device = d,
+				     .phase = MIGSTREAM_PHASE_STOP_COPY,
+				     .chunk_index = chunk,
 				     .offset = offset };
 	uint8_t buf[MIGSTREAM_DATA_PREFIX_LEN + 256];
 
@@ -845,8 +865,9 @@ static void hm_data(struct handmade *h, uint32_t d, uint64_t chunk, uint64_t off
 
 static void hm_device_end(struct handmade *h, uint32_t d, uint64_t bytes, uint64_t chunks)
 {
-	struct migstream_device_end e = { .device = d, .total_bytes = bytes, .chunk_count = chunks,
-					  .state_digest = 12345 };
+	struct migstream_device_end e = {
+		.device = d, .total_bytes = bytes, .chunk_count = chunks, .state_digest = 12345
+	};
 	uint8_t buf[MIGSTREAM_DEVICE_END_LEN];
 
 	migstream_encode_device_end(&e, buf);
@@ -855,7 +876,8 @@ static void hm_device_end(struct handmade *h, uint32_t d, uint64_t bytes, uint64
 
 static void hm_end(struct handmade *h, uint32_t ndev)
 {
-	struct migstream_stream_end e = { .record_count = h->seq, .payload_bytes = h->records_bytes,
+	struct migstream_stream_end e = { .record_count = h->seq,
+					  .payload_bytes = h->records_bytes,
 					  .device_count = ndev };
 	uint8_t buf[MIGSTREAM_STREAM_END_LEN];
 
@@ -864,7 +886,8 @@ static void hm_end(struct handmade *h, uint32_t ndev)
 }
 
 /* Channel 1 of 2 holding chunks 1 and 3 of a 4-chunk device: good alone. */
-static void hm_channel_one(struct handmade *h, uint64_t second_chunk, uint64_t second_offset, uint64_t count)
+static void hm_channel_one(struct handmade *h, uint64_t second_chunk, uint64_t second_offset,
+			   uint64_t count)
 {
 	hm_start(h);
 	hm_channel(h, 1, 2, 0);

@@ -22,7 +22,7 @@
 struct test_item {
 	struct chunk_item item; /* first: the queue hands this back */
 	unsigned int device;
-	unsigned int index;	/* per device; every-channel items: UINT32_MAX */
+	unsigned int index; /* per device; every-channel items: UINT32_MAX */
 	bool worked;
 };
 
@@ -117,7 +117,8 @@ static void *write_channel(void *arg)
 		pthread_mutex_lock(&r->lock);
 		r->out_of_order += bad;
 		r->unworked += item->needs_work && !t->worked;
-		r->bad_buf += item->buf && item->buf->data[BUF_SIZE - 1] != (uint8_t)(t->device * 7 + t->index);
+		r->bad_buf += item->buf &&
+			      item->buf->data[BUF_SIZE - 1] != (uint8_t)(t->device * 7 + t->index);
 		pthread_mutex_unlock(&r->lock);
 		chunk_queue_done(r->q, c->ch, item, true);
 	}
@@ -263,7 +264,11 @@ static void test_channel_waits_for_work(void)
 {
 	struct run r = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct chunk_queue_opts opts = {
-		.channels = 1, .buf_size = BUF_SIZE, .cap = BUF_SIZE, .release = on_release, .release_ctx = &r,
+		.channels = 1,
+		.buf_size = BUF_SIZE,
+		.cap = BUF_SIZE,
+		.release = on_release,
+		.release_ctx = &r,
 	};
 	struct waiter w = { 0 };
 	struct test_item *t = calloc(1, sizeof(*t));
@@ -334,7 +339,11 @@ static void test_stalled_channel_holds_no_buffers(void)
 {
 	struct run r = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct chunk_queue_opts opts = {
-		.channels = 2, .buf_size = BUF_SIZE, .cap = 2 * BUF_SIZE, .release = on_release, .release_ctx = &r,
+		.channels = 2,
+		.buf_size = BUF_SIZE,
+		.cap = 2 * BUF_SIZE,
+		.release = on_release,
+		.release_ctx = &r,
 	};
 	struct stalled st = { .r = &r };
 	pthread_t producer, ch0;

@@ -16,7 +16,11 @@
 #include "vfio/device-cli.h"
 #include "unit.h"
 
-enum { OPT_OUTPUT = 1, OPT_FORCE, OPT_COMPRESS };
+enum {
+	OPT_OUTPUT = 1,
+	OPT_FORCE,
+	OPT_COMPRESS
+};
 
 static const struct poptOption table[] = {
 	VMT_POPT_COMMON_OPTIONS,
@@ -49,8 +53,10 @@ static const char *parse(const char **argv)
 		size_t len = strlen(buf);
 
 		snprintf(buf + len, sizeof(buf) - len, "%s%s%s%s", len ? " " : "",
-			 rc == OPT_OUTPUT ? "o" : rc == OPT_FORCE ? "f" : "z", arg ? "=" : "",
-			 arg ? arg : "");
+			 rc == OPT_OUTPUT  ? "o"
+			 : rc == OPT_FORCE ? "f"
+					   : "z",
+			 arg ? "=" : "", arg ? arg : "");
 	}
 	while ((operand = vmt_cli_operand())) {
 		size_t len = strlen(buf);
@@ -61,15 +67,15 @@ static const char *parse(const char **argv)
 	return buf;
 }
 
-#define CHECK_PARSE(want, ...)                                                             \
-	do {                                                                               \
-		const char *argv_[] = { "prog", __VA_ARGS__, NULL };                       \
-		const char *got_ = parse(argv_);                                           \
-		if (strcmp(got_, want) != 0) {                                             \
+#define CHECK_PARSE(want, ...)                                                                  \
+	do {                                                                                    \
+		const char *argv_[] = { "prog", __VA_ARGS__, NULL };                            \
+		const char *got_ = parse(argv_);                                                \
+		if (strcmp(got_, want) != 0) {                                                  \
 			printf("#   %s:%d: parsed '%s', want '%s'\n", __FILE__, __LINE__, got_, \
-			       want);                                                      \
-			unit_current_failed = 1;                                           \
-		}                                                                          \
+			       want);                                                           \
+			unit_current_failed = 1;                                                \
+		}                                                                               \
 	} while (0)
 
 static void test_compress_level_attached_only(void)
@@ -274,7 +280,8 @@ static void test_device_names(void)
 	char err[512];
 
 	CHECK_EQ(device_check("vfio3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)), 0);
-	CHECK_EQ(device_check("/dev/vfio/devices/vfio3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)), 0);
+	CHECK_EQ(device_check("/dev/vfio/devices/vfio3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)),
+		 0);
 	CHECK_EQ(device_check("fd:3", VMT_CLI_DEVICE_ANY, err, sizeof(err)), 0);
 	CHECK_EQ(device_check("fd:3", VMT_CLI_DEVICE_NAMED, err, sizeof(err)), VMT_EXIT_USAGE);
 	CHECK_STR_CONTAINS(err, "invalid device 'fd:3' (not vfioN, /dev/vfio/devices/vfioN, a PCI "

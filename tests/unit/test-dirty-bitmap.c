@@ -86,7 +86,9 @@ static void random_bitmap(uint64_t *b, uint64_t words, int density)
 			b[i] = rnd();
 			break;
 		case 2: /* long runs */
-			b[i] = rnd() % 3 == 0 ? UINT64_MAX : rnd() % 3 == 0 ? 0 : (UINT64_MAX << (rnd() % 64));
+			b[i] = rnd() % 3 == 0	? UINT64_MAX
+			       : rnd() % 3 == 0 ? 0
+						: (UINT64_MAX << (rnd() % 64));
 			break;
 		default: /* dense */
 			b[i] = rnd() | rnd() | rnd();
@@ -100,7 +102,9 @@ static void roundtrip_one(const uint64_t *b, uint64_t pages, uint8_t enc, uint8_
 {
 	uint64_t words = dirty_bitmap_words(pages);
 	uint64_t *out = calloc(words + 1, 8);
-	struct migstream_dirty_bitmap bm = { .encoding = enc, .page_size = 4096, .page_count = pages };
+	struct migstream_dirty_bitmap bm = { .encoding = enc,
+					     .page_size = 4096,
+					     .page_count = pages };
 	struct runs want = model_runs(b, pages), got = { 0 };
 	ssize_t len = dirty_bitmap_encode_as(enc, b, pages, buf, cap);
 
@@ -115,7 +119,8 @@ static void roundtrip_one(const uint64_t *b, uint64_t pages, uint8_t enc, uint8_
 	CHECK_EQ(dirty_bitmap_validate(&bm), 0);
 	CHECK_EQ(dirty_bitmap_decode(&bm, out, words + 1), 0);
 	for (uint64_t i = 0; i < words; i++) {
-		uint64_t mask = (i == words - 1 && pages % 64) ? (UINT64_C(1) << (pages % 64)) - 1 : UINT64_MAX;
+		uint64_t mask = (i == words - 1 && pages % 64) ? (UINT64_C(1) << (pages % 64)) - 1
+							       : UINT64_MAX;
 
 		CHECK_EQ(out[i], b[i] & mask);
 	}
@@ -136,7 +141,8 @@ out:
 
 static void test_model_random(void)
 {
-	static const uint64_t counts[] = { 1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 129, 1000, 4099, 65536 + 17 };
+	static const uint64_t counts[] = { 1,  2,   7,	 8,   9,    63,	  64,
+					   65, 127, 128, 129, 1000, 4099, 65536 + 17 };
 	size_t cap = 1 << 20;
 	uint8_t *buf = malloc(cap);
 
@@ -235,8 +241,11 @@ static void test_man_example(void)
 
 static int bad_runs(const uint8_t *bits, uint32_t len, uint64_t pages, uint64_t dirty)
 {
-	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS, .page_size = 4096,
-					     .page_count = pages, .dirty_count = dirty, .bits = bits,
+	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS,
+					     .page_size = 4096,
+					     .page_count = pages,
+					     .dirty_count = dirty,
+					     .bits = bits,
 					     .bits_len = len };
 
 	return dirty_bitmap_validate(&bm);
@@ -244,8 +253,11 @@ static int bad_runs(const uint8_t *bits, uint32_t len, uint64_t pages, uint64_t 
 
 static int bad_raw(const uint8_t *bits, uint32_t len, uint64_t pages, uint64_t dirty)
 {
-	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RAW, .page_size = 4096,
-					     .page_count = pages, .dirty_count = dirty, .bits = bits,
+	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RAW,
+					     .page_size = 4096,
+					     .page_count = pages,
+					     .dirty_count = dirty,
+					     .bits = bits,
 					     .bits_len = len };
 
 	return dirty_bitmap_validate(&bm);
@@ -258,25 +270,35 @@ static void test_validation(void)
 
 	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05\x01", 4, 12, 4), 0);
 	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05\x01", 4, 10, 4), 0);
-	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05\x01", 4, 9, 4), -EBADMSG);  /* past page_count */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05\x01", 4, 12, 3), -EBADMSG); /* dirty_count */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05", 3, 12, 3), -EBADMSG);     /* half a pair */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x00", 2, 12, 0), -EBADMSG);	      /* empty run */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x00\x01", 4, 12, 4), -EBADMSG); /* runs not maximal */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x81\x00\x01", 3, 12, 1), -EBADMSG);     /* not shortest form */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x00\x81", 2, 12, 1), -EBADMSG);	      /* truncated number */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05\x01", 4, 9, 4),
+		 -EBADMSG); /* past page_count */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05\x01", 4, 12, 3),
+		 -EBADMSG);							 /* dirty_count */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x05", 3, 12, 3), -EBADMSG); /* half a pair */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x00", 2, 12, 0), -EBADMSG);	 /* empty run */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x01\x03\x00\x01", 4, 12, 4),
+		 -EBADMSG); /* runs not maximal */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x81\x00\x01", 3, 12, 1),
+		 -EBADMSG);						     /* not shortest form */
+	CHECK_EQ(bad_runs((const uint8_t *)"\x00\x81", 2, 12, 1), -EBADMSG); /* truncated number */
 	CHECK_EQ(bad_runs((const uint8_t *)"\x00\x0c", 2, 12, 12), 0);
 	/* 2^64 - 1 in ten bytes is fine as a number; 2^64 is not */
-	CHECK_EQ(bad_runs((const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x01", 11, UINT64_MAX, 1),
+	CHECK_EQ(bad_runs((const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x01", 11,
+			  UINT64_MAX, 1),
 		 -EBADMSG); /* skip of 2^64-1 leaves no room for the run */
-	CHECK_EQ(bad_runs((const uint8_t *)"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01\x01", 11, UINT64_MAX, 1), 0);
-	CHECK_EQ(bad_runs((const uint8_t *)"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02\x01", 11, UINT64_MAX, 1),
+	CHECK_EQ(bad_runs((const uint8_t *)"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01\x01", 11,
+			  UINT64_MAX, 1),
+		 0);
+	CHECK_EQ(bad_runs((const uint8_t *)"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02\x01", 11,
+			  UINT64_MAX, 1),
 		 -EBADMSG);
-	CHECK_EQ(bad_runs((const uint8_t *)"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x81\x01\x01", 12, UINT64_MAX, 1),
+	CHECK_EQ(bad_runs((const uint8_t *)"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x81\x01\x01", 12,
+			  UINT64_MAX, 1),
 		 -EBADMSG);
 	/* overflow of pos + skip + run */
-	CHECK_EQ(bad_runs((const uint8_t *)"\x00\x02\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 13, UINT64_MAX,
-			  3), -EBADMSG);
+	CHECK_EQ(bad_runs((const uint8_t *)"\x00\x02\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+			  13, UINT64_MAX, 3),
+		 -EBADMSG);
 
 	CHECK_EQ(bad_raw((const uint8_t *)"\x0e\x02", 2, 12, 4), 0);
 	CHECK_EQ(bad_raw((const uint8_t *)"\x0e\x12", 2, 12, 5), -EBADMSG); /* padding bit 12 */
@@ -318,9 +340,14 @@ static void test_callback_stops(void)
 /* Record decoding of the prefix fields. */
 static void test_decode_prefix(void)
 {
-	struct migstream_dirty_bitmap bm = { .source = 3, .encoding = MIGSTREAM_BITMAP_RUNS, .time_ns = 5,
-					     .iova = 1 << 20, .page_size = 4096, .page_count = 100,
-					     .dirty_count = 2 }, out;
+	struct migstream_dirty_bitmap bm = { .source = 3,
+					     .encoding = MIGSTREAM_BITMAP_RUNS,
+					     .time_ns = 5,
+					     .iova = 1 << 20,
+					     .page_size = 4096,
+					     .page_count = 100,
+					     .dirty_count = 2 },
+				      out;
 	uint8_t p[MIGSTREAM_BITMAP_PREFIX_LEN + 2];
 	struct migstream_record rec = { .payload = p, .len = sizeof(p) };
 
@@ -351,20 +378,22 @@ static void test_decode_prefix(void)
 static void test_within_iova_space(void)
 {
 	const uint64_t top = UINT64_MAX - (16ull << 20) + 1; /* 2^64 - 16 MiB */
-	struct migstream_dirty_bitmap info = { .iova = top + 4096, .page_size = 4096, .page_count = 4096 };
+	struct migstream_dirty_bitmap info = { .iova = top + 4096,
+					       .page_size = 4096,
+					       .page_count = 4096 };
 	uint64_t bits[64] = { 1 };
 	struct migstream_writer *w;
 	int fd = memfd_new();
 
-	CHECK(dirty_bitmap_within_iova_space(top, 4096, 4096));	/* ends at 2^64 - 1 */
+	CHECK(dirty_bitmap_within_iova_space(top, 4096, 4096));		/* ends at 2^64 - 1 */
 	CHECK(!dirty_bitmap_within_iova_space(top + 4096, 4096, 4096)); /* one page past */
 	CHECK(dirty_bitmap_within_iova_space(0, 1ull << 63, 2));	/* all of it */
 	CHECK(!dirty_bitmap_within_iova_space(1, 1ull << 63, 2));
-	CHECK(!dirty_bitmap_within_iova_space(0, 1ull << 63, 3));	/* product overflows */
+	CHECK(!dirty_bitmap_within_iova_space(0, 1ull << 63, 3)); /* product overflows */
 	CHECK(!dirty_bitmap_within_iova_space(0, 4096, UINT64_MAX));
 	CHECK(dirty_bitmap_within_iova_space(UINT64_MAX, 1, 1));
 	CHECK(!dirty_bitmap_within_iova_space(UINT64_MAX, 1, 2));
-	CHECK(dirty_bitmap_within_iova_space(UINT64_MAX, 4096, 0));	/* no pages */
+	CHECK(dirty_bitmap_within_iova_space(UINT64_MAX, 4096, 0)); /* no pages */
 	/* what a reader refuses, the writer does not write */
 	CHECK_EQ(migstream_writer_new(&w, fd, NULL), 0);
 	CHECK_EQ(migstream_write_dirty_bitmap(w, &info, bits), -EINVAL);
@@ -380,8 +409,9 @@ static void test_split_across_records(void)
 	const uint64_t words = dirty_bitmap_words(pages);
 	const uint64_t iova = 0x40000000, page_size = 4096;
 	uint64_t *b = malloc(words * 8), *got = calloc(words, 8);
-	struct migstream_dirty_bitmap info = { .source = 1, .iova = iova, .page_size = page_size,
-					       .page_count = pages };
+	struct migstream_dirty_bitmap info = {
+		.source = 1, .iova = iova, .page_size = page_size, .page_count = pages
+	};
 	struct migstream_writer *w;
 	struct migstream_reader *r;
 	struct migstream_record rec;
@@ -500,10 +530,13 @@ static void check_against_reference(const uint64_t *b, uint64_t pages)
 	CHECK(len >= 0 && memcmp(got, want, want_len) == 0);
 
 	exact = malloc(want_len ? want_len : 1);
-	CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, exact, want_len), want_len);
+	CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, exact, want_len),
+		 want_len);
 	CHECK(memcmp(exact, want, want_len) == 0);
 	if (want_len)
-		CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, exact, want_len - 1), -ENOSPC);
+		CHECK_EQ(dirty_bitmap_encode_as(MIGSTREAM_BITMAP_RUNS, b, pages, exact,
+						want_len - 1),
+			 -ENOSPC);
 	free(exact);
 
 	/* RUNS only when strictly shorter than RAW */
@@ -525,7 +558,8 @@ static void check_against_reference(const uint64_t *b, uint64_t pages)
 	/* the writer's variant: RUNS in raw_len - 1 bytes, RAW left to the caller */
 	exact = malloc(raw_len > 1 ? raw_len - 1 : 1);
 	enc = 99;
-	len = dirty_bitmap_encode_runs_if_smaller(b, pages, exact, raw_len ? raw_len - 1 : 0, &enc, &dirty);
+	len = dirty_bitmap_encode_runs_if_smaller(b, pages, exact, raw_len ? raw_len - 1 : 0, &enc,
+						  &dirty);
 	if (want_len < raw_len) {
 		CHECK_EQ(enc, MIGSTREAM_BITMAP_RUNS);
 		CHECK_EQ(len, want_len);
@@ -535,7 +569,9 @@ static void check_against_reference(const uint64_t *b, uint64_t pages)
 		CHECK_EQ(len, 0);
 	}
 	if (raw_len > 1)
-		CHECK_EQ(dirty_bitmap_encode_runs_if_smaller(b, pages, exact, raw_len - 2, &enc, &dirty), -ENOSPC);
+		CHECK_EQ(dirty_bitmap_encode_runs_if_smaller(b, pages, exact, raw_len - 2, &enc,
+							     &dirty),
+			 -ENOSPC);
 	free(exact);
 
 	roundtrip_one(b, pages, MIGSTREAM_BITMAP_RUNS, got, max);
@@ -548,8 +584,9 @@ static void test_runs_against_reference(void)
 	/* 0.1%, 1%, 10%, 50%, 100% */
 	static const unsigned int per_mille[] = { 1, 10, 100, 500, 1000 };
 	/* word multiples and not; big enough for the fast loop to run out of room */
-	static const uint64_t counts[] = { 1, 63, 64, 65, 255, 256, 257, 1000, 64 * 100 + 37, 64 * 1000,
-					   64 * 4099 + 5 };
+	static const uint64_t counts[] = {
+		1, 63, 64, 65, 255, 256, 257, 1000, 64 * 100 + 37, 64 * 1000, 64 * 4099 + 5
+	};
 
 	for (size_t c = 0; c < ARRAY_SIZE(counts); c++) {
 		uint64_t pages = counts[c], words = dirty_bitmap_words(pages);
@@ -581,11 +618,13 @@ static void test_runs_boundaries(void)
 	static const struct {
 		uint64_t first, n;
 	} ranges[] = {
-		{ 0, 1 },   { 63, 1 },	{ 64, 1 },  { 63, 2 },	 { 60, 10 }, { 64, 64 },  { 62, 131 },
-		{ 127, 1 }, { 128, 1 }, { 0, 64 },  { 1, 126 },	 { 5, 127 }, { 5, 128 },  { 200, 16383 },
-		{ 200, 16384 },		{ 16383, 1 }, { 16384, 1 }, { 16385, 2 }, { 40000, 300000 },
+		{ 0, 1 },     { 63, 1 },    { 64, 1 },	  { 63, 2 },	     { 60, 10 },
+		{ 64, 64 },   { 62, 131 },  { 127, 1 },	  { 128, 1 },	     { 0, 64 },
+		{ 1, 126 },   { 5, 127 },   { 5, 128 },	  { 200, 16383 },    { 200, 16384 },
+		{ 16383, 1 }, { 16384, 1 }, { 16385, 2 }, { 40000, 300000 },
 	};
-	static const uint64_t counts[] = { 64, 128, 191, 192, 16384, 16385, 16447, 16448, 400000, 400001 };
+	static const uint64_t counts[] = { 64,	  128,	 191,	192,	16384,
+					   16385, 16447, 16448, 400000, 400001 };
 	const uint64_t max_pages = 400001, words = dirty_bitmap_words(max_pages);
 	uint64_t *b = malloc(words * 8);
 
@@ -667,9 +706,12 @@ static void test_raw_tail(void)
 static void test_decode_bad_leaves_zero(void)
 {
 	uint64_t out[4];
-	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS, .page_size = 4096,
-					     .page_count = 256, .dirty_count = 5,
-					     .bits = (const uint8_t *)"\x00\x02\x01\x02", .bits_len = 4 };
+	struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RUNS,
+					     .page_size = 4096,
+					     .page_count = 256,
+					     .dirty_count = 5,
+					     .bits = (const uint8_t *)"\x00\x02\x01\x02",
+					     .bits_len = 4 };
 
 	memset(out, 0xaa, sizeof(out));
 	CHECK_EQ(dirty_bitmap_decode(&bm, out, 4), -EBADMSG); /* 4 pages, not 5 */
@@ -705,10 +747,12 @@ static void test_writer_raw_pieces(void)
 
 	for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {
 		for (size_t c = 0; c < ARRAY_SIZE(counts); c++) {
-			struct migstream_writer_opts opts = { .producer = "test", .zstd_level = levels[l] };
+			struct migstream_writer_opts opts = { .producer = "test",
+							      .zstd_level = levels[l] };
 			uint64_t pages = counts[c], words = dirty_bitmap_words(pages), dirty;
-			struct migstream_dirty_bitmap info = { .source = 2, .iova = 0x1000, .page_size = 4096,
-							       .page_count = pages };
+			struct migstream_dirty_bitmap info = {
+				.source = 2, .iova = 0x1000, .page_size = 4096, .page_count = pages
+			};
 			uint64_t *b = malloc(words * 8);
 			uint8_t *want = malloc(words * 8);
 			struct migstream_writer *w;

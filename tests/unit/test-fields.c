@@ -95,7 +95,9 @@ static void test_text_in_text_order(void)
 	struct sample s = { .pages = 8, .dirty = 3, .bytes = 1536, .name = "dev\x1b" };
 	char *text = text_of(&s, 1, 100);
 
-	CHECK_STR_CONTAINS(text, "dev\\x1b: 3 dirty of 8 pages, 1536 (1.5 KiB), ratio 2.50 in 1.500 s (text only)");
+	CHECK_STR_CONTAINS(
+		text,
+		"dev\\x1b: 3 dirty of 8 pages, 1536 (1.5 KiB), ratio 2.50 in 1.500 s (text only)");
 	CHECK(strstr(text, "maybe") == NULL);
 	CHECK(strstr(text, "nothing") == NULL);
 	free(text);
@@ -114,8 +116,10 @@ static void test_json_in_list_order(void)
 	struct sample s = { .pages = 8, .dirty = 3, .bytes = 1536, .name = "dev\x1b" };
 	char *json = json_of(&s);
 
-	CHECK_STR_CONTAINS(json, "\"name\": \"dev\\u001b\", \"pages\": 8, \"dirty\": 3, \"bytes\": 1536, "
-				 "\"size\": 1536, \"ratio\": 2.5000, \"took_s\": 1.500000000, \"nothing\": null }");
+	CHECK_STR_CONTAINS(
+		json,
+		"\"name\": \"dev\\u001b\", \"pages\": 8, \"dirty\": 3, \"bytes\": 1536, "
+		"\"size\": 1536, \"ratio\": 2.5000, \"took_s\": 1.500000000, \"nothing\": null }");
 	CHECK(strstr(json, "maybe") == NULL);
 	free(json);
 	s.shown = true;
@@ -257,7 +261,9 @@ static void test_arrays(void)
 		{ .bytes = 1, .digest = 0xab, .checked = true },
 		{ .bytes = 2, .digest = 0xcd },
 	};
-	struct batch b = { .inputs = inputs, .ninputs = 2, .parts = parts, .nparts = 2, .bytes = 3, .ns = 1 };
+	struct batch b = {
+		.inputs = inputs, .ninputs = 2, .parts = parts, .nparts = 2, .bytes = 3, .ns = 1
+	};
 	char *text = batch_text(batch_fields, ARRAY_SIZE(batch_fields), &b);
 	char *json = batch_json(&b);
 

@@ -61,7 +61,8 @@ static void test_schema_first(void)
 
 static void test_utf8_passes_through(void)
 {
-	const char *names[] = { "café", "日本語", "\xf0\x9f\x98\x80", "\xc2\xa0 NBSP", "\xef\xbf\xbf" };
+	const char *names[] = { "café", "日本語", "\xf0\x9f\x98\x80", "\xc2\xa0 NBSP",
+				"\xef\xbf\xbf" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		char *line, *back = string_round_trip(names[i], &line);
@@ -87,17 +88,17 @@ static void check_cleaned(const char *in, const char *want)
 
 static void test_invalid_utf8_escaped(void)
 {
-	check_cleaned("caf\xe9", "caf\\xE9");			 /* Latin-1 */
+	check_cleaned("caf\xe9", "caf\\xE9"); /* Latin-1 */
 	check_cleaned("\xff\xfe", "\\xFF\\xFE");
-	check_cleaned("a\x80z", "a\\x80z");			 /* stray continuation */
-	check_cleaned("\xc0\xaf", "\\xC0\\xAF");		 /* overlong '/' */
-	check_cleaned("\xe0\x80\xaf", "\\xE0\\x80\\xAF");	 /* overlong, 3 bytes */
-	check_cleaned("\xed\xa0\x80", "\\xED\\xA0\\x80");	 /* surrogate U+D800 */
+	check_cleaned("a\x80z", "a\\x80z");			   /* stray continuation */
+	check_cleaned("\xc0\xaf", "\\xC0\\xAF");		   /* overlong '/' */
+	check_cleaned("\xe0\x80\xaf", "\\xE0\\x80\\xAF");	   /* overlong, 3 bytes */
+	check_cleaned("\xed\xa0\x80", "\\xED\\xA0\\x80");	   /* surrogate U+D800 */
 	check_cleaned("\xf4\x90\x80\x80", "\\xF4\\x90\\x80\\x80"); /* > U+10FFFF */
 	check_cleaned("\xf5\x80", "\\xF5\\x80");
-	check_cleaned("end\xe2\x82", "end\\xE2\\x82");		 /* truncated at the end */
-	check_cleaned("\xe2\x82 x", "\\xE2\\x82 x");		 /* truncated in the middle */
-	check_cleaned("ok \xc3\xa9 \xff", "ok é \\xFF");	 /* valid kept next to invalid */
+	check_cleaned("end\xe2\x82", "end\\xE2\\x82");	 /* truncated at the end */
+	check_cleaned("\xe2\x82 x", "\\xE2\\x82 x");	 /* truncated in the middle */
+	check_cleaned("ok \xc3\xa9 \xff", "ok é \\xFF"); /* valid kept next to invalid */
 }
 
 static void test_control_characters(void)
@@ -150,7 +151,8 @@ static void test_units_and_flags(void)
 	CHECK_STR_CONTAINS(line, "\"ratio\": 0.2500");
 	CHECK_STR_CONTAINS(line, "\"nan\": null");
 	CHECK_STR_CONTAINS(line, "\"big\": 18446744073709551615");
-	CHECK_STR_CONTAINS(line, "\"flags\": 21, \"flags_names\": [ \"STOP_COPY\", \"PRE_COPY\", \"bit 4\" ]");
+	CHECK_STR_CONTAINS(
+		line, "\"flags\": 21, \"flags_names\": [ \"STOP_COPY\", \"PRE_COPY\", \"bit 4\" ]");
 	free(line);
 }
 
@@ -158,7 +160,11 @@ static void test_first_failure_wins(void)
 {
 	struct vmt_failure f = { 0 };
 	const struct vmt_where at = {
-		.file = "s.vms", .has_record = true, .record = 7, .record_type = "DATA", .offset = 4096,
+		.file = "s.vms",
+		.has_record = true,
+		.record = 7,
+		.record_type = "DATA",
+		.offset = 4096,
 	};
 	struct vmt_device_fate fate = { .name = "vfio0", .state = "ERROR", .touched = false };
 	char *line;
@@ -168,7 +174,9 @@ static void test_first_failure_wins(void)
 	CHECK_EQ(vmt_refuse(&f, NULL, -EINVAL, 2, "a consequence"), -EINVAL);
 	CHECK_EQ(vmt_failure_exit_code(&f), 1);
 	line = vmt_failure_line(&f, &fate, 1);
-	CHECK(strcmp(line, "s.vms: record 7 (DATA) at byte 4096: writing the state: Input/output error; device vfio0 untouched, ERROR") == 0);
+	CHECK(strcmp(line,
+		     "s.vms: record 7 (DATA) at byte 4096: writing the state: Input/output error; device vfio0 untouched, ERROR") ==
+	      0);
 	free(line);
 	vmt_failure_free(&f);
 	CHECK(!vmt_failed(&f));
@@ -184,7 +192,9 @@ static void test_failure_json(void)
 	vmt_refuse(&f, &at, -EBADMSG, 0, "bad");
 	vmt_failure_add_json(doc, &f, "vfio0: bad");
 	line = line_of(doc);
-	CHECK_STR_CONTAINS(line, "\"ok\": false, \"error\": { \"message\": \"vfio0: bad\", \"errno\": \"EBADMSG\", \"exit_code\": 4, \"file\": null, \"record\": null, \"record_type\": null, \"offset\": null, \"device\": \"vfio0\" }");
+	CHECK_STR_CONTAINS(
+		line,
+		"\"ok\": false, \"error\": { \"message\": \"vfio0: bad\", \"errno\": \"EBADMSG\", \"exit_code\": 4, \"file\": null, \"record\": null, \"record_type\": null, \"offset\": null, \"device\": \"vfio0\" }");
 	free(line);
 	vmt_failure_free(&f);
 
@@ -214,13 +224,14 @@ static void test_failure_json_line(void)
 	doc = vmt_json_doc_new("tool", 1);
 	CHECK_EQ(vmt_error_emit_json_line(m, doc, -EPIPE, 0, "write error"), 0);
 	fclose(m);
-	CHECK(strcmp(buf, "{ \"schema\": \"tool/1\", \"type\": \"error\", \"ok\": false, \"error\": { "
-			  "\"message\": \"vfio0: café gone\", \"errno\": \"EIO\", \"exit_code\": 1, "
-			  "\"file\": null, \"record\": null, \"record_type\": null, \"offset\": null, "
-			  "\"device\": \"vfio0\" } }\n"
-			  "{ \"schema\": \"tool/1\", \"ok\": false, \"error\": { \"message\": \"write error\", "
-			  "\"errno\": \"EPIPE\", \"exit_code\": 1, \"file\": null, \"record\": null, "
-			  "\"record_type\": null, \"offset\": null, \"device\": null } }\n") == 0);
+	CHECK(strcmp(buf,
+		     "{ \"schema\": \"tool/1\", \"type\": \"error\", \"ok\": false, \"error\": { "
+		     "\"message\": \"vfio0: café gone\", \"errno\": \"EIO\", \"exit_code\": 1, "
+		     "\"file\": null, \"record\": null, \"record_type\": null, \"offset\": null, "
+		     "\"device\": \"vfio0\" } }\n"
+		     "{ \"schema\": \"tool/1\", \"ok\": false, \"error\": { \"message\": \"write error\", "
+		     "\"errno\": \"EPIPE\", \"exit_code\": 1, \"file\": null, \"record\": null, "
+		     "\"record_type\": null, \"offset\": null, \"device\": null } }\n") == 0);
 	free(buf);
 	vmt_failure_free(&f);
 }
@@ -235,7 +246,10 @@ static void test_line_for_many_devices(void)
 	for (int i = 0; i < 64; i++) {
 		snprintf(names[i], sizeof(names[i]), "/dev/vfio/devices/vfio%d", i);
 		fates[i] = (struct vmt_device_fate){
-			.name = names[i], .state = "RUNNING", .touched = true, .reset = true,
+			.name = names[i],
+			.state = "RUNNING",
+			.touched = true,
+			.reset = true,
 		};
 	}
 	fates[7].recovery_failed = true;

@@ -13,11 +13,14 @@
 
 static struct load_chunk chunk(uint64_t index, uint64_t offset, const uint8_t *data, uint32_t len)
 {
-	return (struct load_chunk){ .chunk_index = index, .offset = offset, .data = data, .len = len };
+	return (struct load_chunk){
+		.chunk_index = index, .offset = offset, .data = data, .len = len
+	};
 }
 
 /* What the loader does with a chunk that may be written: it, then every kept one now ready. */
-static size_t write_in_order(struct load_reorder *ro, const struct load_chunk *in, uint8_t *out, size_t got)
+static size_t write_in_order(struct load_reorder *ro, const struct load_chunk *in, uint8_t *out,
+			     size_t got)
 {
 	struct load_chunk c;
 
@@ -107,7 +110,10 @@ static void test_limits_and_errors(void)
  */
 static void test_buffer_reuse(void)
 {
-	enum { N = 200, WINDOW = 5 };
+	enum {
+		N = 200,
+		WINDOW = 5
+	};
 	/* inserted in the middle of the list; appended at its tail */
 	static const int order[2][WINDOW] = { { 4, 1, 2, 3, 0 }, { 1, 2, 3, 4, 0 } };
 	static uint8_t in[N * 64], out[N * 64];

@@ -26,12 +26,18 @@
 
 static struct migstream_record rec_of(uint16_t type, const uint8_t *p, uint32_t len)
 {
-	return (struct migstream_record){ .type = type, .payload = p, .len = len, .raw_len = len, .stored_len = len };
+	return (struct migstream_record){
+		.type = type, .payload = p, .len = len, .raw_len = len, .stored_len = len
+	};
 }
 
 static void test_init_data_sent_roundtrip(void)
 {
-	struct migstream_init_data_sent in = { .device = 3, .generation = 2, .offset = 1000, .initial = 400 }, out;
+	struct migstream_init_data_sent in = { .device = 3,
+					       .generation = 2,
+					       .offset = 1000,
+					       .initial = 400 },
+					out;
 	uint8_t buf[MIGSTREAM_INIT_DATA_SENT_LEN];
 	struct migstream_record rec = rec_of(MIGSTREAM_REC_INIT_DATA_SENT, buf, sizeof(buf));
 
@@ -55,9 +61,14 @@ static void test_init_data_sent_roundtrip(void)
 
 static void test_switchover_ack_roundtrip(void)
 {
-	struct migstream_switchover_ack in = { .device = 1, .generation = 1, .bytes = 24, .time_ns = 5 }, out;
+	struct migstream_switchover_ack in = { .device = 1,
+					       .generation = 1,
+					       .bytes = 24,
+					       .time_ns = 5 },
+					out;
 	uint8_t buf[MIGSTREAM_SWITCHOVER_ACK_LEN + 8] = { 0 };
-	struct migstream_record rec = rec_of(MIGSTREAM_REC_SWITCHOVER_ACK, buf, MIGSTREAM_SWITCHOVER_ACK_LEN);
+	struct migstream_record rec =
+		rec_of(MIGSTREAM_REC_SWITCHOVER_ACK, buf, MIGSTREAM_SWITCHOVER_ACK_LEN);
 
 	migstream_encode_switchover_ack(&in, buf);
 	CHECK_EQ(migstream_decode_switchover_ack(&rec, &out), 0);
@@ -83,7 +94,9 @@ static void test_load_result_roundtrip(void)
 	res.exit_code = 1;
 	res.device_count = MIGSTREAM_MAX_DEVICES;
 	for (unsigned int i = 0; i < MIGSTREAM_MAX_DEVICES; i++)
-		res.devices[i] = (struct migstream_result_device){ .device = i, .state = 2, .flags = MIGSTREAM_RESULT_RESET };
+		res.devices[i] = (struct migstream_result_device){
+			.device = i, .state = 2, .flags = MIGSTREAM_RESULT_RESET
+		};
 	memset(res.message, 'x', MIGSTREAM_LOAD_RESULT_MAX_MESSAGE);
 	len = migstream_encode_load_result(&res, big, sizeof(big));
 	CHECK_EQ(len, MIGSTREAM_LOAD_RESULT_MAX_LEN);
@@ -138,7 +151,9 @@ static void test_load_result_bounds(void)
 
 static int read_reply_vector(const char *name, bool caller_knows, char *msg, size_t msglen)
 {
-	const struct migstream_reader_opts opts = { .caller_knows = caller_knows ? migstream_reply_type_known : NULL };
+	const struct migstream_reader_opts opts = {
+		.caller_knows = caller_knows ? migstream_reply_type_known : NULL
+	};
 	struct migstream_reader *r;
 	struct migstream_record rec;
 	char path[4096];
@@ -152,7 +167,8 @@ static int read_reply_vector(const char *name, bool caller_knows, char *msg, siz
 		abort();
 	memset(&back, 0, sizeof(back));
 	while ((ret = migstream_read_record(r, &rec)) == 1)
-		if (rec.type == MIGSTREAM_REC_LOAD_RESULT && migstream_decode_load_result(&rec, &back))
+		if (rec.type == MIGSTREAM_REC_LOAD_RESULT &&
+		    migstream_decode_load_result(&rec, &back))
 			CHECK(!"LOAD_RESULT decodes");
 	snprintf(msg, msglen, "%s", ret ? migstream_reader_error(r) : "");
 	migstream_reader_free(r);
@@ -172,7 +188,8 @@ static void test_reply_vectors(void)
 	CHECK_STR_CONTAINS(back.message, "rejected the loaded state");
 	/* a reader that does not know the reply records must not skip them */
 	CHECK_EQ(read_reply_vector("reply-ok.vms", false, msg, sizeof(msg)), -EBADMSG);
-	CHECK_STR_CONTAINS(msg, "record 1 (SWITCHOVER_ACK) at byte 89: unknown critical record type 0x0101");
+	CHECK_STR_CONTAINS(
+		msg, "record 1 (SWITCHOVER_ACK) at byte 89: unknown critical record type 0x0101");
 }
 
 static void test_reply_vectors_reproduced(void)

@@ -18,8 +18,9 @@ static void rate_counts_growth_and_drained(void)
 {
 	struct precopy_sample prev = { .t = 1.0, .initial_bytes = 1000, .dirty_bytes = 0 };
 	/* 600 read in between; 200 of the initial and 300 dirty bytes left */
-	struct precopy_sample cur = { .t = 3.0, .initial_bytes = 200, .dirty_bytes = 300,
-				      .drained_bytes = 600 };
+	struct precopy_sample cur = {
+		.t = 3.0, .initial_bytes = 200, .dirty_bytes = 300, .drained_bytes = 600
+	};
 
 	precopy_sample_rate(&prev, &cur);
 	CHECK(cur.rate_known);
@@ -49,8 +50,11 @@ static void same_time_gives_no_rate(void)
 static void converges_below_bandwidth(void)
 {
 	struct precopy_estimate_input in = {
-		.bandwidth = 1000, .downtime_target_s = 0.3, .pending_bytes = 9000,
-		.rate_known = true, .rate = 100,
+		.bandwidth = 1000,
+		.downtime_target_s = 0.3,
+		.pending_bytes = 9000,
+		.rate_known = true,
+		.rate = 100,
 	};
 	struct precopy_estimate e;
 
@@ -65,8 +69,11 @@ static void converges_below_bandwidth(void)
 static void diverges_at_or_above_bandwidth(void)
 {
 	struct precopy_estimate_input in = {
-		.bandwidth = 1000, .downtime_target_s = 0.3, .pending_bytes = 1,
-		.rate_known = true, .rate = 1000,
+		.bandwidth = 1000,
+		.downtime_target_s = 0.3,
+		.pending_bytes = 1,
+		.rate_known = true,
+		.rate = 1000,
 	};
 	struct precopy_estimate e;
 
@@ -88,8 +95,10 @@ static void unknown_rate_gives_no_verdict(void)
 static void stop_copy_against_downtime(void)
 {
 	struct precopy_estimate_input in = {
-		.bandwidth = 1000, .downtime_target_s = 0.5,
-		.stop_copy_known = true, .stop_copy_bytes = 500,
+		.bandwidth = 1000,
+		.downtime_target_s = 0.5,
+		.stop_copy_known = true,
+		.stop_copy_bytes = 500,
 	};
 	struct precopy_estimate e;
 

@@ -18,8 +18,8 @@
 static void test_with_a_total(void)
 {
 	char line[256];
-	size_t len = vmt_progress_format(line, sizeof(line), 200, "stop-copy", 12 * MiB,
-					 24 * MiB, 2 * SEC);
+	size_t len = vmt_progress_format(line, sizeof(line), 200, "stop-copy", 12 * MiB, 24 * MiB,
+					 2 * SEC);
 
 	CHECK_EQ(len, strlen(line));
 	CHECK(strcmp(line, "vfio-mig-save: stop-copy: 12.0 MiB of 24.0 MiB (50%), 6.0 MiB/s, "

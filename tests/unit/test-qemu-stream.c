@@ -26,9 +26,9 @@
 
 /* Where the reference stream's items are. */
 struct marks {
-	size_t config, ram_start, ram_start_footer, vfio_start, ram_part, page1, zero1, xbzrle, compress, bios_page,
-		hook, vfio_part, vfio_part_data, init_sent, ping, ram_end, vfio_end, timer, timer_sub, vfio_full,
-		config_tag, config_end, eof, vmdesc;
+	size_t config, ram_start, ram_start_footer, vfio_start, ram_part, page1, zero1, xbzrle,
+		compress, bios_page, hook, vfio_part, vfio_part_data, init_sent, ping, ram_end,
+		vfio_end, timer, timer_sub, vfio_full, config_tag, config_end, eof, vmdesc;
 };
 
 struct variant {
@@ -274,8 +274,8 @@ static void drain(struct qemu_stream *r, struct result *res)
 }
 
 /* From memory, step bytes per read (0: all it asks): a pipe's path. */
-static void read_mem(const struct qb *b, size_t len, size_t step, const struct qemu_stream_opts *opts,
-		     struct result *res)
+static void read_mem(const struct qb *b, size_t len, size_t step,
+		     const struct qemu_stream_opts *opts, struct result *res)
 {
 	struct mem src = { .p = b->p, .len = len, .step = step };
 	struct qemu_stream *r;
@@ -290,7 +290,8 @@ static void read_mem(const struct qb *b, size_t len, size_t step, const struct q
 }
 
 /* From a regular file: the vmdesc by pread. */
-static void read_file(const struct qb *b, size_t len, const struct qemu_stream_opts *opts, struct result *res)
+static void read_file(const struct qb *b, size_t len, const struct qemu_stream_opts *opts,
+		      struct result *res)
 {
 	FILE *f = tmpfile();
 	struct qemu_stream *r;
@@ -372,7 +373,8 @@ static void check_reference(const struct result *res)
 	CHECK_EQ(ids.subsystem_vendor, 0x1234);
 	CHECK_EQ(ids.subsystem, 0x5678);
 	CHECK_EQ(ids.class_code, 0x078000);
-	CHECK_EQ(qemu_vfio_config_pci_ids(res->vfio.config_head, res->vfio.config_head_len, &ids), 0);
+	CHECK_EQ(qemu_vfio_config_pci_ids(res->vfio.config_head, res->vfio.config_head_len, &ids),
+		 0);
 	CHECK_EQ(ids.vendor, 0x1af4);
 }
 
@@ -525,7 +527,7 @@ struct corruption {
 	const char *name;
 	void (*apply)(struct qb *b, const struct marks *m);
 	size_t (*offset)(const struct marks *m); /* the byte the error names */
-	unsigned int type;			  /* the section it names */
+	unsigned int type;			 /* the section it names */
 	const char *says;
 };
 
@@ -743,34 +745,43 @@ static const struct corruption corruptions[] = {
 	{ "ram version", ram_version, at_ram_start, QEMU_SEC_START, "ram section version 3" },
 	{ "RAM FULL flag", ram_full_flag, at_hook, QEMU_SEC_PART, "RAM record flags 0x1" },
 	{ "zero fill", zero_fill, after_zero, QEMU_SEC_PART, "a zero page filled with 0x05" },
-	{ "block name", unknown_block, at_page1, QEMU_SEC_PART, "which the block list does not have" },
+	{ "block name", unknown_block, at_page1, QEMU_SEC_PART,
+	  "which the block list does not have" },
 	{ "continue", continue_first, at_page1, QEMU_SEC_PART, "a CONTINUE page with no block" },
-	{ "page offset", page_beyond_block, at_bios_page, QEMU_SEC_PART, "beyond block \"pc.bios\"" },
+	{ "page offset", page_beyond_block, at_bios_page, QEMU_SEC_PART,
+	  "beyond block \"pc.bios\"" },
 	{ "xbzrle length", xbzrle_long, at_xbzrle, QEMU_SEC_PART, "an XBZRLE page of 5000 bytes" },
 	{ "xbzrle encoding", xbzrle_encoding, after_xbzrle, QEMU_SEC_PART, "XBZRLE encoding 0x02" },
-	{ "compressed length", compress_long, at_compress, QEMU_SEC_PART, "a compressed page of 9000 bytes" },
-	{ "block size", block_too_big, at_first_block, QEMU_SEC_START, "block \"pc.ram\" of 2097152 bytes, with 1179648 left" },
-	{ "vfio tag", unknown_tag, at_part_data, QEMU_SEC_PART, "unknown VFIO tag 0xffffffffef100009" },
+	{ "compressed length", compress_long, at_compress, QEMU_SEC_PART,
+	  "a compressed page of 9000 bytes" },
+	{ "block size", block_too_big, at_first_block, QEMU_SEC_START,
+	  "block \"pc.ram\" of 2097152 bytes, with 1179648 left" },
+	{ "vfio tag", unknown_tag, at_part_data, QEMU_SEC_PART,
+	  "unknown VFIO tag 0xffffffffef100009" },
 	{ "setup end", setup_without_end, after_setup, QEMU_SEC_START, "after DEV_SETUP_STATE" },
-	{ "config in part", config_in_part, at_init_sent, QEMU_SEC_PART, "DEV_CONFIG_STATE in an iterable section" },
+	{ "config in part", config_in_part, at_init_sent, QEMU_SEC_PART,
+	  "DEV_CONFIG_STATE in an iterable section" },
 	{ "config end", config_end_tag, at_config_end, QEMU_SEC_FULL, "after the config state" },
 	{ "subsection", subsection_name, at_timer_sub, QEMU_SEC_FULL, "subsection \"timer/sub\"" },
-	{ "vmdesc device", device_name, at_timer, QEMU_SEC_FULL, "the vmdesc's device 1 is \"timer\"" },
-	{ "iterable", iterable_other, at_ram_start, QEMU_SEC_START, "an iterable section of \"rom\"" },
-	{ "ping length", ping_length, ping_len_at, QEMU_SEC_COMMAND, "PING with 3 bytes, QEMU expects 4" },
+	{ "vmdesc device", device_name, at_timer, QEMU_SEC_FULL,
+	  "the vmdesc's device 1 is \"timer\"" },
+	{ "iterable", iterable_other, at_ram_start, QEMU_SEC_START,
+	  "an iterable section of \"rom\"" },
+	{ "ping length", ping_length, ping_len_at, QEMU_SEC_COMMAND,
+	  "PING with 3 bytes, QEMU expects 4" },
 	{ "command", unknown_command, ping_cmd_at, QEMU_SEC_COMMAND, "unknown command 40" },
 };
 
-static void check_corruption(const struct corruption *c, const struct result *res, const struct marks *m,
-			     const char *how)
+static void check_corruption(const struct corruption *c, const struct result *res,
+			     const struct marks *m, const char *how)
 {
-	bool ok = res->ret == -EBADMSG && res->err.offset == c->offset(m) && res->err.type == c->type &&
-		  strstr(res->err.msg, c->says);
+	bool ok = res->ret == -EBADMSG && res->err.offset == c->offset(m) &&
+		  res->err.type == c->type && strstr(res->err.msg, c->says);
 
 	if (!ok) {
-		printf("#   %s (%s): ret %d, offset %llu (want %zu), type 0x%x (want 0x%x): %s\n", c->name, how,
-		       res->ret, (unsigned long long)res->err.offset, c->offset(m), res->err.type, c->type,
-		       res->err.msg);
+		printf("#   %s (%s): ret %d, offset %llu (want %zu), type 0x%x (want 0x%x): %s\n",
+		       c->name, how, res->ret, (unsigned long long)res->err.offset, c->offset(m),
+		       res->err.type, c->type, res->err.msg);
 		unit_current_failed = 1;
 	}
 }
@@ -1058,10 +1069,12 @@ static void build_channels(struct qb ch[2], const int *order0, const int *order1
 		qb_mf_ram(&ch[c], QEMU_MULTIFD_FLAG_SYNC, 0, 0);
 		for (const int *o = orders[c]; *o >= 0; o++) {
 			if (*o == 4)
-				qb_mf_device(&ch[c], VFIO_ID, 0, 4, QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE, cfg.p, cfg.len, 0);
+				qb_mf_device(&ch[c], VFIO_ID, 0, 4,
+					     QEMU_MULTIFD_VFIO_FLAG_CONFIG_STATE, cfg.p, cfg.len,
+					     0);
 			else
-				qb_mf_device(&ch[c], VFIO_ID, 0, (uint32_t)*o, 0, NULL, (size_t)(*o + 1) * 100,
-					     (uint8_t)*o);
+				qb_mf_device(&ch[c], VFIO_ID, 0, (uint32_t)*o, 0, NULL,
+					     (size_t)(*o + 1) * 100, (uint8_t)*o);
 			qb_mf_ram(&ch[c], 0, 2, 3);
 		}
 	}
@@ -1132,9 +1145,13 @@ static void test_multifd_errors(void)
 		const char *says;
 	} cases[] = {
 		{ { 0, 2, -1 }, { 1, 2, 3, 4, -1 }, "buffer 2 of \"" VFIO_ID "\" came before" },
-		{ { 0, 3, -1 }, { 2, 4, -1 }, "buffer 1 of \"" VFIO_ID "\" never came (buffer 2 did)" },
+		{ { 0, 3, -1 },
+		  { 2, 4, -1 },
+		  "buffer 1 of \"" VFIO_ID "\" never came (buffer 2 did)" },
 		{ { 0, 1, -1 }, { 2, 3, -1 }, "every channel ended before its config state" },
-		{ { 0, 1, 2, 3, 4, -1 }, { 5, -1 }, "buffer 5 of \"" VFIO_ID "\" after its config state" },
+		{ { 0, 1, 2, 3, 4, -1 },
+		  { 5, -1 },
+		  "buffer 5 of \"" VFIO_ID "\" after its config state" },
 	};
 	struct qb ch[2];
 	struct mf_result res;
@@ -1241,7 +1258,8 @@ static bool load_vector(const char *name, enum qemu_channel_kind kind, unsigned 
 		const char *e = list[i]->d_name;
 
 		snprintf(path, sizeof(path), "%s/%s", vectors_dir(), e);
-		if (!found && !strncmp(e, name, strlen(name)) && e[strlen(name)] == '.' && load_path(path, b)) {
+		if (!found && !strncmp(e, name, strlen(name)) && e[strlen(name)] == '.' &&
+		    load_path(path, b)) {
 			if (qemu_channel_probe(b->p, b->len) == kind && !n--)
 				found = true;
 			else
@@ -1268,8 +1286,8 @@ static void check_golden(const struct golden *g, const struct result *res, size_
 	CHECK_EQ(rows[QEMU_SEC_END], 2);
 	/* every FULL section, the VFIO config state's among them */
 	CHECK_EQ(rows[QEMU_SEC_FULL], 30);
-	CHECK_EQ(rows[QEMU_SEC_FOOTER],
-		 rows[QEMU_SEC_START] + rows[QEMU_SEC_PART] + rows[QEMU_SEC_END] + rows[QEMU_SEC_FULL]);
+	CHECK_EQ(rows[QEMU_SEC_FOOTER], rows[QEMU_SEC_START] + rows[QEMU_SEC_PART] +
+						rows[QEMU_SEC_END] + rows[QEMU_SEC_FULL]);
 	CHECK_EQ(rows[QEMU_SEC_SUBSECTION], 3);
 	CHECK_EQ(rows[QEMU_SEC_COMMAND], g->command);
 	CHECK_EQ(rows[QEMU_SEC_EOF], 1);
@@ -1288,7 +1306,8 @@ static void check_golden(const struct golden *g, const struct result *res, size_
 	CHECK_EQ(res->vfio.counts.setup_states, 1);
 	CHECK_EQ(res->vfio.counts.config_bytes, 4116);
 	CHECK_EQ(res->nconfig, 4116);
-	CHECK_EQ(qemu_vfio_config_pci_ids(res->vfio.config_head, res->vfio.config_head_len, &ids), 0);
+	CHECK_EQ(qemu_vfio_config_pci_ids(res->vfio.config_head, res->vfio.config_head_len, &ids),
+		 0);
 	CHECK_EQ(ids.vendor, 0x4348);
 	CHECK_EQ(ids.device, 0x3253);
 }

@@ -99,8 +99,8 @@ static int tuned_child(void)
 static int untuned_child(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
-		printf("#   untuned, for comparison: %zu bytes: %ld page faults a round\n", sizes[i],
-		       faults_per_round(sizes[i]));
+		printf("#   untuned, for comparison: %zu bytes: %ld page faults a round\n",
+		       sizes[i], faults_per_round(sizes[i]));
 	return 0;
 }
 

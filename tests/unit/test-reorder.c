@@ -43,7 +43,9 @@ static void test_order(void)
 /* Ascending arrivals go to the tail; one smaller goes in front of them; find sees past the tail. */
 static void test_tail_and_find(void)
 {
-	struct entry e[4] = { { { .index = 10 } }, { { .index = 11 } }, { { .index = 12 } }, { { .index = 3 } } };
+	struct entry e[4] = {
+		{ { .index = 10 } }, { { .index = 11 } }, { { .index = 12 } }, { { .index = 3 } }
+	};
 	struct reorder_list l = { 0 };
 
 	for (int i = 0; i < 4; i++)

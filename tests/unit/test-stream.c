@@ -80,13 +80,20 @@ struct sample {
 
 static void make_sample(struct sample *s, int zstd_level, uint32_t chunk_size, bool compressible)
 {
-	struct migstream_writer_opts opts = { .producer = "test-stream", .zstd_level = zstd_level,
+	struct migstream_writer_opts opts = { .producer = "test-stream",
+					      .zstd_level = zstd_level,
 					      .chunk_size = chunk_size };
 	struct migstream_device d0 = sample_device(DEV0, "/dev/vfio/devices/vfio0");
 	struct migstream_device d1 = sample_device(DEV1, "0000:65:00.1");
-	struct migstream_precopy_info pi = { .device = DEV0, .state = 6, .time_ns = 42, .initial_bytes = 1000,
-					     .dirty_bytes = 2000, .stop_copy_size = MIGSTREAM_SIZE_UNKNOWN };
-	struct migstream_dirty_bitmap bm = { .source = DEV0, .time_ns = 43, .iova = 0x100000, .page_size = 4096 };
+	struct migstream_precopy_info pi = { .device = DEV0,
+					     .state = 6,
+					     .time_ns = 42,
+					     .initial_bytes = 1000,
+					     .dirty_bytes = 2000,
+					     .stop_copy_size = MIGSTREAM_SIZE_UNKNOWN };
+	struct migstream_dirty_bitmap bm = {
+		.source = DEV0, .time_ns = 43, .iova = 0x100000, .page_size = 4096
+	};
 	struct migstream_writer *w;
 	int fd = memfd_new();
 
@@ -111,11 +118,16 @@ static void make_sample(struct sample *s, int zstd_level, uint32_t chunk_size, b
 	CHECK_EQ(migstream_write_device(w, &d0), 0);
 	CHECK_EQ(migstream_write_device(w, &d1), 0);
 	CHECK_EQ(migstream_write_precopy_info(w, &pi), 0);
-	CHECK_EQ(migstream_write_data(w, DEV0, MIGSTREAM_PHASE_PRECOPY_INITIAL, s->data0, 100000), 0);
+	CHECK_EQ(migstream_write_data(w, DEV0, MIGSTREAM_PHASE_PRECOPY_INITIAL, s->data0, 100000),
+		 0);
 	CHECK_EQ(migstream_write_data(w, DEV1, MIGSTREAM_PHASE_STOP_COPY, s->data1, s->len1), 0);
 	CHECK_EQ(migstream_write_dirty_bitmap(w, &bm, s->bitmap), 0);
-	CHECK_EQ(migstream_write_data(w, DEV0, MIGSTREAM_PHASE_PRECOPY_DIRTY, s->data0 + 100000, 50000), 0);
-	CHECK_EQ(migstream_write_data(w, DEV0, MIGSTREAM_PHASE_STOP_COPY, s->data0 + 150000, s->len0 - 150000), 0);
+	CHECK_EQ(migstream_write_data(w, DEV0, MIGSTREAM_PHASE_PRECOPY_DIRTY, s->data0 + 100000,
+				      50000),
+		 0);
+	CHECK_EQ(migstream_write_data(w, DEV0, MIGSTREAM_PHASE_STOP_COPY, s->data0 + 150000,
+				      s->len0 - 150000),
+		 0);
 	CHECK_EQ(migstream_write_device_end(w, DEV1), 0);
 	CHECK_EQ(migstream_write_device_end(w, DEV0), 0);
 	CHECK_EQ(migstream_writer_finish(w), 0);
@@ -168,7 +180,8 @@ static void check_sample(struct sample *s, const struct mem *stream, size_t step
 
 			CHECK_EQ(migstream_decode_device(&rec, &d), 0);
 			CHECK(memcmp(&d, &rec.device, sizeof(d)) == 0);
-			want = sample_device(d.index, d.index == DEV0 ? "/dev/vfio/devices/vfio0" : "0000:65:00.1");
+			want = sample_device(d.index, d.index == DEV0 ? "/dev/vfio/devices/vfio0"
+								      : "0000:65:00.1");
 			CHECK(memcmp(&rec.device, &want, sizeof(want)) == 0);
 			break;
 		}
@@ -305,7 +318,9 @@ static void test_roundtrip_eintr(void)
 	int ret;
 
 	make_sample(&s, 0, 0, false);
-	src = (struct memsrc){ .p = s.stream.p, .len = s.stream.len, .step = 1000, .eintr_every = 3 };
+	src = (struct memsrc){
+		.p = s.stream.p, .len = s.stream.len, .step = 1000, .eintr_every = 3
+	};
 	CHECK_EQ(migstream_reader_new_cb(&r, memsrc_read, &src, "eintr", NULL), 0);
 	while ((ret = migstream_read_record(r, &rec)) == 1)
 		;
@@ -450,8 +465,9 @@ static void test_write_record_rules(void)
 {
 	struct migstream_device d0 = sample_device(1, "a");
 	uint8_t payload[256], prefix[MIGSTREAM_DATA_PREFIX_LEN + 3];
-	struct migstream_data data = { .device = 1, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = 99,
-				       .offset = 12345 };
+	struct migstream_data data = {
+		.device = 1, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = 99, .offset = 12345
+	};
 	struct migstream_device_end bogus_end = { .device = 1, .total_bytes = 1, .chunk_count = 5 };
 	struct migstream_writer *w;
 	struct read_result res;
@@ -464,23 +480,30 @@ static void test_write_record_rules(void)
 	len = migstream_encode_device(&d0, payload, sizeof(payload));
 	CHECK(len > 0);
 	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DEVICE, 0, payload, (uint32_t)len), 0);
-	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DEVICE, 0, payload, (uint32_t)len), -EEXIST);
+	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DEVICE, 0, payload, (uint32_t)len),
+		 -EEXIST);
 	/* the writer's STREAM_HEADER went out before DEVICE */
 	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_STREAM_HEADER, 0, payload, 16), -EINVAL);
 	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, 0, "short", 5), -EINVAL);
 	/* chunk_index and offset are renumbered */
 	migstream_encode_data_prefix(&data, prefix);
 	memcpy(prefix + MIGSTREAM_DATA_PREFIX_LEN, "abc", 3);
-	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, MIGSTREAM_RF_ZSTD, prefix, sizeof(prefix)), 0);
+	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, MIGSTREAM_RF_ZSTD, prefix,
+					sizeof(prefix)),
+		 0);
 	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, 0, prefix, sizeof(prefix)), 0);
-	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, 0x8000, prefix, sizeof(prefix)), -EINVAL);
+	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, 0x8000, prefix, sizeof(prefix)),
+		 -EINVAL);
 	/* DEVICE_END regenerated from the writer's accounting */
 	migstream_encode_device_end(&bogus_end, payload);
-	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DEVICE_END, 0, payload, MIGSTREAM_DEVICE_END_LEN), 0);
+	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DEVICE_END, 0, payload,
+					MIGSTREAM_DEVICE_END_LEN),
+		 0);
 	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_DATA, 0, prefix, sizeof(prefix)), -EINVAL);
 	/* unknown types pass through */
 	CHECK_EQ(migstream_write_record(w, 0x4242, MIGSTREAM_RF_ANCILLARY, "hello", 5), 0);
-	CHECK_EQ(migstream_write_record(w, 0x4243, MIGSTREAM_RF_ANCILLARY, payload, MIGSTREAM_MAX_PAYLOAD + 1),
+	CHECK_EQ(migstream_write_record(w, 0x4243, MIGSTREAM_RF_ANCILLARY, payload,
+					MIGSTREAM_MAX_PAYLOAD + 1),
 		 -EINVAL);
 	CHECK_EQ(migstream_write_record(w, MIGSTREAM_REC_STREAM_END, 0, "", 0), 0);
 	migstream_writer_free(w);
@@ -527,16 +550,23 @@ static void test_writer_limits(void)
 		d.index = 1001;
 		CHECK_EQ(migstream_write_device(w, &d), -ENAMETOOLONG);
 	}
-	CHECK_EQ(migstream_write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, big, 1), -EINVAL); /* no DEVICE 1 */
+	CHECK_EQ(migstream_write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, big, 1),
+		 -EINVAL); /* no DEVICE 1 */
 	CHECK_EQ(migstream_write_data(w, 0, 0, big, 1), -EINVAL);
 	CHECK_EQ(migstream_write_data(w, 0, 4, big, 1), -EINVAL);
 	/* a chunk that fills the payload exactly, then one byte more */
-	CHECK_EQ(migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, big, MIGSTREAM_MAX_CHUNK + 1), 0);
+	CHECK_EQ(migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, big,
+				      MIGSTREAM_MAX_CHUNK + 1),
+		 0);
 	CHECK_EQ(migstream_write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, big, 10), 0);
 	CHECK_EQ(migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, big, 10), -EINVAL);
 	/* an ancillary record of exactly the largest payload, then one over */
-	CHECK_EQ(migstream_write_record(w, 0x100, MIGSTREAM_RF_ANCILLARY, big, MIGSTREAM_MAX_PAYLOAD), 0);
-	CHECK_EQ(migstream_write_record(w, 0x100, MIGSTREAM_RF_ANCILLARY, big, MIGSTREAM_MAX_PAYLOAD + 1), -EINVAL);
+	CHECK_EQ(migstream_write_record(w, 0x100, MIGSTREAM_RF_ANCILLARY, big,
+					MIGSTREAM_MAX_PAYLOAD),
+		 0);
+	CHECK_EQ(migstream_write_record(w, 0x100, MIGSTREAM_RF_ANCILLARY, big,
+					MIGSTREAM_MAX_PAYLOAD + 1),
+		 -EINVAL);
 	CHECK_EQ(migstream_write_device_end(w, 0), 0);
 	CHECK_EQ(migstream_write_device_end(w, 0), -EINVAL);
 	CHECK_EQ(migstream_write_device_end(w, 1), -EINVAL);
@@ -662,16 +692,22 @@ struct hand {
 	uint8_t data[150];
 };
 
-static void hand_record(struct mem *m, uint16_t type, uint32_t seq, const void *payload, uint32_t len)
+static void hand_record(struct mem *m, uint16_t type, uint32_t seq, const void *payload,
+			uint32_t len)
 {
-	build_simple(m, type, type == MIGSTREAM_REC_PRECOPY_INFO || type == MIGSTREAM_REC_DIRTY_BITMAP ?
-				  MIGSTREAM_RF_ANCILLARY : 0, seq, payload, len);
+	build_simple(m, type,
+		     type == MIGSTREAM_REC_PRECOPY_INFO || type == MIGSTREAM_REC_DIRTY_BITMAP
+			     ? MIGSTREAM_RF_ANCILLARY
+			     : 0,
+		     seq, payload, len);
 }
 
 static uint32_t hand_data(uint8_t *buf, uint32_t dev, uint8_t phase, uint64_t chunk, uint64_t off,
 			  const uint8_t *data, uint32_t len)
 {
-	struct migstream_data d = { .device = dev, .phase = phase, .chunk_index = chunk, .offset = off };
+	struct migstream_data d = {
+		.device = dev, .phase = phase, .chunk_index = chunk, .offset = off
+	};
 
 	migstream_encode_data_prefix(&d, buf);
 	memcpy(buf + MIGSTREAM_DATA_PREFIX_LEN, data, len);
@@ -681,7 +717,9 @@ static uint32_t hand_data(uint8_t *buf, uint32_t dev, uint8_t phase, uint64_t ch
 /* Up to and including record `upto` (0..5) of the hand stream. */
 static void make_hand(struct hand *h, int upto)
 {
-	struct migstream_stream_header sh = { .time_ns = 1, .producer = "hand", .producer_version = "1" };
+	struct migstream_stream_header sh = { .time_ns = 1,
+					      .producer = "hand",
+					      .producer_version = "1" };
 	struct migstream_device dev = sample_device(0, "d");
 	uint8_t buf[8192];
 	uint64_t payload_bytes = 0;
@@ -712,7 +750,9 @@ static void make_hand(struct hand *h, int upto)
 	if (upto < 4)
 		return;
 	{
-		struct migstream_device_end e = { .device = 0, .total_bytes = 150, .chunk_count = 2,
+		struct migstream_device_end e = { .device = 0,
+						  .total_bytes = 150,
+						  .chunk_count = 2,
 						  .state_digest = XXH3_64bits(h->data, 150) };
 
 		migstream_encode_device_end(&e, buf);
@@ -722,7 +762,8 @@ static void make_hand(struct hand *h, int upto)
 	if (upto < 5)
 		return;
 	{
-		struct migstream_stream_end e = { .record_count = 5, .payload_bytes = payload_bytes,
+		struct migstream_stream_end e = { .record_count = 5,
+						  .payload_bytes = payload_bytes,
 						  .device_count = 1 };
 
 		migstream_encode_stream_end(&e, buf);
@@ -936,8 +977,12 @@ static void test_unknown_ancillary_skipped(void)
 	make_hand(&h, 1);
 	build_simple(&h.m, 0x4242, MIGSTREAM_RF_ANCILLARY, 2, "hello", 5);
 	zlen = (uint32_t)ZSTD_compress(buf, sizeof(buf), "abcabcabcabcabcabcabcabc", 24, 3);
-	build_record(&h.m, (struct rec_spec){ .type = 0x4243, .flags = MIGSTREAM_RF_ANCILLARY | MIGSTREAM_RF_ZSTD,
-					      .seq = 3, .payload = buf, .len = zlen, .stored_len = -1,
+	build_record(&h.m, (struct rec_spec){ .type = 0x4243,
+					      .flags = MIGSTREAM_RF_ANCILLARY | MIGSTREAM_RF_ZSTD,
+					      .seq = 3,
+					      .payload = buf,
+					      .len = zlen,
+					      .stored_len = -1,
 					      .raw_len = 24 });
 	migstream_encode_device_end(&de, buf);
 	hand_record(&h.m, MIGSTREAM_REC_DEVICE_END, 4, buf, MIGSTREAM_DEVICE_END_LEN);
@@ -1025,12 +1070,13 @@ struct payload_corruption {
 	size_t offset;	     /* into the payload */
 	unsigned int width;  /* 1, 4 or 8 bytes, big-endian */
 	uint64_t value;
-	const char *what;    /* part of the reader's message */
+	const char *what; /* part of the reader's message */
 };
 
 static const struct payload_corruption payload_corruptions[] = {
 	/* DEVICE_END disagrees with what the stream carried */
-	{ 4, "DEVICE_END", 24, 8, 0x1234, "device 0: state digest mismatch (DEVICE_END 0000000000001234" },
+	{ 4, "DEVICE_END", 24, 8, 0x1234,
+	  "device 0: state digest mismatch (DEVICE_END 0000000000001234" },
 	{ 4, "DEVICE_END", 8, 8, 151, "DEVICE_END says 151 bytes, the stream carried 150" },
 	{ 4, "DEVICE_END", 16, 8, 3, "DEVICE_END says 3 chunks, the stream carried 2" },
 	{ 4, "DEVICE_END", 0, 4, 5, "DEVICE_END for device 5 that has no DEVICE record" },
@@ -1102,7 +1148,8 @@ static void test_phase_order(void)
 	make_hand(&h, 3);
 	len = hand_data(buf, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, 2, 150, h.data, 10);
 	hand_record(&h.m, MIGSTREAM_REC_DATA, 4, buf, len);
-	expect_bad(&h.m, where(&h.m, 4, "DATA"), "device 0: PRECOPY_DIRTY data after STOP_COPY data");
+	expect_bad(&h.m, where(&h.m, 4, "DATA"),
+		   "device 0: PRECOPY_DIRTY data after STOP_COPY data");
 	mem_free(&h.m);
 }
 
@@ -1158,17 +1205,25 @@ static void test_bad_zstd(void)
 
 	/* garbage with a correct payload check */
 	make_hand(&h, 1);
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .flags = MIGSTREAM_RF_ZSTD, .seq = 2,
-					      .payload = "not a zstd frame", .len = 16, .stored_len = -1,
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .flags = MIGSTREAM_RF_ZSTD,
+					      .seq = 2,
+					      .payload = "not a zstd frame",
+					      .len = 16,
+					      .stored_len = -1,
 					      .raw_len = 100 });
 	expect_bad(&h.m, where(&h.m, 2, "DATA"), "bad zstd frame");
 	mem_free(&h.m);
 
 	/* a skippable frame "decompresses" to nothing */
 	make_hand(&h, 1);
-	build_record(&h.m, (struct rec_spec){ .type = 0x4000, .flags = MIGSTREAM_RF_ZSTD | MIGSTREAM_RF_ANCILLARY,
-					      .seq = 2, .payload = "\x50\x2a\x4d\x18\0\0\0\0", .len = 8,
-					      .stored_len = -1, .raw_len = 0 });
+	build_record(&h.m, (struct rec_spec){ .type = 0x4000,
+					      .flags = MIGSTREAM_RF_ZSTD | MIGSTREAM_RF_ANCILLARY,
+					      .seq = 2,
+					      .payload = "\x50\x2a\x4d\x18\0\0\0\0",
+					      .len = 8,
+					      .stored_len = -1,
+					      .raw_len = 0 });
 	expect_bad(&h.m, where(&h.m, 2, "UNKNOWN"), "bad zstd frame: no zstd frame magic");
 	mem_free(&h.m);
 
@@ -1176,16 +1231,26 @@ static void test_bad_zstd(void)
 	make_hand(&h, 1);
 	len = hand_data(raw, 0, MIGSTREAM_PHASE_STOP_COPY, 0, 0, h.data, 100);
 	zlen = (uint32_t)ZSTD_compress(buf, sizeof(buf), raw, len, 3);
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .flags = MIGSTREAM_RF_ZSTD, .seq = 2,
-					      .payload = buf, .len = zlen, .stored_len = -1, .raw_len = len + 1 });
-	expect_bad(&h.m, where(&h.m, 2, "DATA"), "zstd frame content size 124 differs from raw length 125");
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .flags = MIGSTREAM_RF_ZSTD,
+					      .seq = 2,
+					      .payload = buf,
+					      .len = zlen,
+					      .stored_len = -1,
+					      .raw_len = len + 1 });
+	expect_bad(&h.m, where(&h.m, 2, "DATA"),
+		   "zstd frame content size 124 differs from raw length 125");
 	mem_free(&h.m);
 
 	/* a valid frame followed by junk */
 	make_hand(&h, 1);
 	memcpy(buf + zlen, "junk", 4);
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .flags = MIGSTREAM_RF_ZSTD, .seq = 2,
-					      .payload = buf, .len = zlen + 4, .stored_len = -1,
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .flags = MIGSTREAM_RF_ZSTD,
+					      .seq = 2,
+					      .payload = buf,
+					      .len = zlen + 4,
+					      .stored_len = -1,
 					      .raw_len = len });
 	expect_bad(&h.m, where(&h.m, 2, "DATA"), "4 bytes after the zstd frame");
 	mem_free(&h.m);
@@ -1200,8 +1265,13 @@ static void test_bad_zstd(void)
 		CHECK(!ZSTD_isError(zlen));
 		ZSTD_freeCCtx(c);
 	}
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .flags = MIGSTREAM_RF_ZSTD, .seq = 2,
-					      .payload = buf, .len = zlen, .stored_len = -1, .raw_len = len });
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .flags = MIGSTREAM_RF_ZSTD,
+					      .seq = 2,
+					      .payload = buf,
+					      .len = zlen,
+					      .stored_len = -1,
+					      .raw_len = len });
 	expect_bad(&h.m, where(&h.m, 2, "DATA"), "does not declare its content size");
 	mem_free(&h.m);
 }
@@ -1211,20 +1281,33 @@ static void test_oversized_lengths(void)
 	struct hand h;
 
 	make_hand(&h, 1);
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .flags = MIGSTREAM_RF_ZSTD, .seq = 2,
-					      .payload = "x", .len = 1, .stored_len = -1,
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .flags = MIGSTREAM_RF_ZSTD,
+					      .seq = 2,
+					      .payload = "x",
+					      .len = 1,
+					      .stored_len = -1,
 					      .raw_len = MIGSTREAM_MAX_PAYLOAD + 1 });
 	expect_bad(&h.m, where(&h.m, 2, "DATA"), "raw length 8388609 exceeds the limit of 8388608");
 	mem_free(&h.m);
 	make_hand(&h, 1);
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .seq = 2, .payload = "x", .len = 1,
-					      .stored_len = 0xffffffff, .raw_len = 0xffffffff });
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .seq = 2,
+					      .payload = "x",
+					      .len = 1,
+					      .stored_len = 0xffffffff,
+					      .raw_len = 0xffffffff });
 	expect_bad(&h.m, where(&h.m, 2, "DATA"), "stored length 4294967295 exceeds");
 	mem_free(&h.m);
 	make_hand(&h, 1);
-	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA, .seq = 2, .payload = "x", .len = 1,
-					      .stored_len = -1, .raw_len = 2 });
-	expect_bad(&h.m, where(&h.m, 2, "DATA"), "raw length 2 differs from stored length 1 without compression");
+	build_record(&h.m, (struct rec_spec){ .type = MIGSTREAM_REC_DATA,
+					      .seq = 2,
+					      .payload = "x",
+					      .len = 1,
+					      .stored_len = -1,
+					      .raw_len = 2 });
+	expect_bad(&h.m, where(&h.m, 2, "DATA"),
+		   "raw length 2 differs from stored length 1 without compression");
 	mem_free(&h.m);
 }
 
@@ -1269,8 +1352,10 @@ static void test_bad_payloads(void)
 	/* a bitmap claiming more dirty pages than it has */
 	make_hand(&h, 1);
 	{
-		struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RAW, .page_size = 4096,
-						     .page_count = 16, .dirty_count = 3 };
+		struct migstream_dirty_bitmap bm = { .encoding = MIGSTREAM_BITMAP_RAW,
+						     .page_size = 4096,
+						     .page_count = 16,
+						     .dirty_count = 3 };
 		uint8_t p[MIGSTREAM_BITMAP_PREFIX_LEN + 2];
 
 		migstream_encode_bitmap_prefix(&bm, p);
@@ -1392,7 +1477,6 @@ static void test_string_limits(void)
 	free(dout);
 }
 
-
 /* Sets the phase byte of DATA record idx. */
 static void h_set_phase(struct mem *m, unsigned int idx, uint8_t phase)
 {
@@ -1418,7 +1502,9 @@ struct unordered_spec {
 
 static void make_unordered(struct mem *m, const struct unordered_spec *u)
 {
-	struct migstream_stream_header sh = { .time_ns = 1, .producer = "uo", .producer_version = "1" };
+	struct migstream_stream_header sh = { .time_ns = 1,
+					      .producer = "uo",
+					      .producer_version = "1" };
 	struct migstream_device dev = sample_device(0, "d");
 	uint8_t buf[8192], bytes[UO_CHUNK];
 	uint64_t payload_bytes = 0, max_chunk = 0;
@@ -1439,8 +1525,10 @@ static void make_unordered(struct mem *m, const struct unordered_spec *u)
 
 		for (unsigned int b = 0; b < UO_CHUNK; b++)
 			bytes[b] = (uint8_t)(c * 31 + b);
-		len = (int)hand_data(buf, 0, c < u->first_stop ? MIGSTREAM_PHASE_PRECOPY_INITIAL :
-				     MIGSTREAM_PHASE_STOP_COPY, c, c * UO_CHUNK, bytes, UO_CHUNK);
+		len = (int)hand_data(buf, 0,
+				     c < u->first_stop ? MIGSTREAM_PHASE_PRECOPY_INITIAL
+						       : MIGSTREAM_PHASE_STOP_COPY,
+				     c, c * UO_CHUNK, bytes, UO_CHUNK);
 		hand_record(m, MIGSTREAM_REC_DATA, seq++, buf, (uint32_t)len);
 		payload_bytes += (uint64_t)len;
 		if (c + 1 > max_chunk)
@@ -1454,7 +1542,8 @@ static void make_unordered(struct mem *m, const struct unordered_spec *u)
 		XXH3_64bits_update(digest, bytes, UO_CHUNK);
 	}
 	{
-		struct migstream_device_end e = { .device = 0, .total_bytes = u->end_bytes,
+		struct migstream_device_end e = { .device = 0,
+						  .total_bytes = u->end_bytes,
 						  .chunk_count = u->end_chunks,
 						  .state_digest = XXH3_64bits_digest(digest) };
 
@@ -1463,7 +1552,8 @@ static void make_unordered(struct mem *m, const struct unordered_spec *u)
 		payload_bytes += MIGSTREAM_DEVICE_END_LEN;
 	}
 	{
-		struct migstream_stream_end e = { .record_count = seq, .payload_bytes = payload_bytes,
+		struct migstream_stream_end e = { .record_count = seq,
+						  .payload_bytes = payload_bytes,
 						  .device_count = 1 };
 
 		migstream_encode_stream_end(&e, buf);
@@ -1474,13 +1564,15 @@ static void make_unordered(struct mem *m, const struct unordered_spec *u)
 
 static struct read_result read_unordered(const struct mem *m, size_t step, uint32_t window)
 {
-	const struct migstream_reader_opts opts = { .unordered_data = true, .unordered_window = window };
+	const struct migstream_reader_opts opts = { .unordered_data = true,
+						    .unordered_window = window };
 
 	return read_mem_opts(m->p, m->len, step, &opts);
 }
 
 /* -EBADMSG from the unordered reader, naming record idx (DATA or DEVICE_END) and what. */
-static void expect_unordered_bad(const struct mem *m, uint32_t window, const char *where_, const char *what)
+static void expect_unordered_bad(const struct mem *m, uint32_t window, const char *where_,
+				 const char *what)
 {
 	struct read_result res = read_unordered(m, 0, window);
 
@@ -1495,8 +1587,9 @@ static void expect_unordered_bad(const struct mem *m, uint32_t window, const cha
 static void test_unordered_accepted(void)
 {
 	static const uint64_t order[] = { 2, 0, 4, 1, 3, 5, 7, 6 };
-	struct unordered_spec u = { .order = order, .n = 8, .first_stop = 5, .end_chunks = 8,
-				    .end_bytes = 8 * UO_CHUNK };
+	struct unordered_spec u = {
+		.order = order, .n = 8, .first_stop = 5, .end_chunks = 8, .end_bytes = 8 * UO_CHUNK
+	};
 	struct read_result res;
 	struct mem m;
 
@@ -1514,7 +1607,10 @@ static void test_unordered_accepted(void)
 
 	/* in order is one of the orders */
 	static const uint64_t in_order[] = { 0, 1, 2, 3 };
-	u = (struct unordered_spec){ .order = in_order, .n = 4, .first_stop = 2, .end_chunks = 4,
+	u = (struct unordered_spec){ .order = in_order,
+				     .n = 4,
+				     .first_stop = 2,
+				     .end_chunks = 4,
 				     .end_bytes = 4 * UO_CHUNK };
 	make_unordered(&m, &u);
 	CHECK_EQ(read_unordered(&m, 0, 0).ret, 0);
@@ -1525,20 +1621,22 @@ static void test_unordered_accepted(void)
 static void test_unordered_digest_is_callers(void)
 {
 	static const uint64_t order[] = { 1, 0 };
-	struct unordered_spec u = { .order = order, .n = 2, .first_stop = 2, .end_chunks = 2,
-				    .end_bytes = 2 * UO_CHUNK };
+	struct unordered_spec u = {
+		.order = order, .n = 2, .first_stop = 2, .end_chunks = 2, .end_bytes = 2 * UO_CHUNK
+	};
 	struct mem m;
 
 	/* a wrong digest passes the reader: the caller hashes in device order */
 	make_unordered(&m, &u);
-	corrupt_payload(&m, &(struct payload_corruption){ .record = 4, .offset = 24, .width = 8, .value = 0x1234 });
+	corrupt_payload(&m, &(struct payload_corruption){
+				    .record = 4, .offset = 24, .width = 8, .value = 0x1234 });
 	CHECK_EQ(read_unordered(&m, 0, 0).ret, 0);
 	mem_free(&m);
 }
 
 /* The stream of u, refused by the unordered reader at record idx (of type) with what. */
-static void expect_unordered_case(const struct unordered_spec *u, unsigned int idx, const char *type,
-				  const char *what)
+static void expect_unordered_case(const struct unordered_spec *u, unsigned int idx,
+				  const char *type, const char *what)
 {
 	struct mem m;
 
@@ -1551,8 +1649,9 @@ static void test_unordered_duplicate(void)
 {
 	static const uint64_t below[] = { 0, 1, 0, 2 };	 /* below the lowest missing chunk */
 	static const uint64_t inside[] = { 3, 1, 3, 0 }; /* inside the window */
-	struct unordered_spec u = { .order = below, .n = 4, .first_stop = 9, .end_chunks = 4,
-				    .end_bytes = 4 * UO_CHUNK };
+	struct unordered_spec u = {
+		.order = below, .n = 4, .first_stop = 9, .end_chunks = 4, .end_bytes = 4 * UO_CHUNK
+	};
 
 	expect_unordered_case(&u, 4, "DATA", "device 0: chunk 0 (offset 0) repeated");
 	u.order = inside;
@@ -1566,18 +1665,30 @@ static void test_unordered_missing(void)
 	static const uint64_t four[] = { 1, 0, 3, 2 };
 
 	/* three chunks, as announced, but 1 never came (3 did) */
-	expect_unordered_case(&(struct unordered_spec){ .order = gap, .n = 3, .first_stop = 9, .end_chunks = 3,
+	expect_unordered_case(&(struct unordered_spec){ .order = gap,
+							.n = 3,
+							.first_stop = 9,
+							.end_chunks = 3,
 							.end_bytes = 3 * UO_CHUNK },
 			      5, "DEVICE_END", "device 0: chunk 1 of 3 is missing");
 	/* the last one never came */
-	expect_unordered_case(&(struct unordered_spec){ .order = three, .n = 3, .first_stop = 9, .end_chunks = 4,
+	expect_unordered_case(&(struct unordered_spec){ .order = three,
+							.n = 3,
+							.first_stop = 9,
+							.end_chunks = 4,
 							.end_bytes = 3 * UO_CHUNK },
 			      5, "DEVICE_END", "device 0: chunk 3 of 4 is missing");
 	/* more chunks, or other bytes, than announced */
-	expect_unordered_case(&(struct unordered_spec){ .order = four, .n = 4, .first_stop = 9, .end_chunks = 3,
+	expect_unordered_case(&(struct unordered_spec){ .order = four,
+							.n = 4,
+							.first_stop = 9,
+							.end_chunks = 3,
 							.end_bytes = 4 * UO_CHUNK },
 			      6, "DEVICE_END", "DEVICE_END says 3 chunks, the stream carried 4");
-	expect_unordered_case(&(struct unordered_spec){ .order = three, .n = 3, .first_stop = 9, .end_chunks = 3,
+	expect_unordered_case(&(struct unordered_spec){ .order = three,
+							.n = 3,
+							.first_stop = 9,
+							.end_chunks = 3,
 							.end_bytes = 3 * UO_CHUNK + 1 },
 			      5, "DEVICE_END", "DEVICE_END says 49 bytes, the stream carried 48");
 }
@@ -1588,18 +1699,22 @@ static void test_unordered_huge_index(void)
 	static const uint64_t top[] = { UINT64_MAX };
 	static const uint64_t outside[] = { 1, MIGSTREAM_UNORDERED_WINDOW };
 	static const uint64_t inside[] = { 0, MIGSTREAM_UNORDERED_WINDOW };
-	struct unordered_spec u = { .order = huge, .n = 2, .first_stop = 0, .end_chunks = 2,
-				    .end_bytes = 2 * UO_CHUNK };
+	struct unordered_spec u = {
+		.order = huge, .n = 2, .first_stop = 0, .end_chunks = 2, .end_bytes = 2 * UO_CHUNK
+	};
 
-	expect_unordered_case(&u, 3, "DATA",
-			      "device 0: chunk 1152921504606846976 is 65536 or more chunks ahead of missing chunk 1");
+	expect_unordered_case(
+		&u, 3, "DATA",
+		"device 0: chunk 1152921504606846976 is 65536 or more chunks ahead of missing chunk 1");
 	u.order = top;
 	u.n = 1;
-	expect_unordered_case(&u, 2, "DATA", "chunk 18446744073709551615 is 65536 or more chunks ahead");
+	expect_unordered_case(&u, 2, "DATA",
+			      "chunk 18446744073709551615 is 65536 or more chunks ahead");
 	/* with chunk 0 missing, 65536 is one beyond the window ... */
 	u.order = outside;
 	u.n = 2;
-	expect_unordered_case(&u, 3, "DATA", "chunk 65536 is 65536 or more chunks ahead of missing chunk 0");
+	expect_unordered_case(&u, 3, "DATA",
+			      "chunk 65536 is 65536 or more chunks ahead of missing chunk 0");
 	/* ... and with chunk 1 missing, the last one inside it: taken, the gap found at DEVICE_END */
 	u.order = inside;
 	expect_unordered_case(&u, 4, "DEVICE_END", "device 0: chunk 1 of 2 is missing");
@@ -1609,11 +1724,15 @@ static void test_unordered_huge_index(void)
 static void test_unordered_window_slides(void)
 {
 	uint64_t order[256];
-	struct unordered_spec u = { .order = order, .n = 256, .first_stop = 128, .end_chunks = 256,
+	struct unordered_spec u = { .order = order,
+				    .n = 256,
+				    .first_stop = 128,
+				    .end_chunks = 256,
 				    .end_bytes = 256 * UO_CHUNK };
 	struct migstream_reader *r;
 	const struct migstream_reader_opts too_big = { .unordered_data = true,
-						       .unordered_window = MIGSTREAM_UNORDERED_WINDOW_MAX + 1 };
+						       .unordered_window =
+							       MIGSTREAM_UNORDERED_WINDOW_MAX + 1 };
 	struct read_result res;
 	struct mem m;
 
@@ -1629,7 +1748,8 @@ static void test_unordered_window_slides(void)
 	for (unsigned int i = 0; i < 256; i++)
 		order[i] = (i / 128) * 128 + 127 - i % 128;
 	make_unordered(&m, &u);
-	expect_unordered_bad(&m, 64, where(&m, 2, "DATA"), "chunk 127 is 64 or more chunks ahead of missing chunk 0");
+	expect_unordered_bad(&m, 64, where(&m, 2, "DATA"),
+			     "chunk 127 is 64 or more chunks ahead of missing chunk 0");
 	CHECK_EQ(read_unordered(&m, 0, 65).ret, 0);
 	mem_free(&m);
 
@@ -1639,8 +1759,9 @@ static void test_unordered_window_slides(void)
 static void test_unordered_phases(void)
 {
 	static const uint64_t order[] = { 1, 0, 2 };
-	struct unordered_spec u = { .order = order, .n = 3, .first_stop = 1, .end_chunks = 3,
-				    .end_bytes = 3 * UO_CHUNK };
+	struct unordered_spec u = {
+		.order = order, .n = 3, .first_stop = 1, .end_chunks = 3, .end_bytes = 3 * UO_CHUNK
+	};
 	struct mem m;
 
 	/* STOP_COPY chunk 1 comes before pre-copy chunk 0: fine in chunk order */
@@ -1651,11 +1772,13 @@ static void test_unordered_phases(void)
 	u.first_stop = 0;
 	make_unordered(&m, &u);
 	h_set_phase(&m, 4, MIGSTREAM_PHASE_PRECOPY_DIRTY);
-	expect_unordered_bad(&m, 0, where(&m, 4, "DATA"), "device 0: PRECOPY_DIRTY chunk 2 after STOP_COPY chunk 0");
+	expect_unordered_bad(&m, 0, where(&m, 4, "DATA"),
+			     "device 0: PRECOPY_DIRTY chunk 2 after STOP_COPY chunk 0");
 	mem_free(&m);
 	make_unordered(&m, &u);
 	h_set_phase(&m, 2, MIGSTREAM_PHASE_PRECOPY_DIRTY);
-	expect_unordered_bad(&m, 0, where(&m, 3, "DATA"), "device 0: STOP_COPY chunk 0 before pre-copy chunk 1");
+	expect_unordered_bad(&m, 0, where(&m, 3, "DATA"),
+			     "device 0: STOP_COPY chunk 0 before pre-copy chunk 1");
 	mem_free(&m);
 }
 

@@ -67,7 +67,8 @@ static int u64_or_size(const char *s, uint64_t want)
 	int ret = vmt_parse_u64_or_size(s, &v);
 
 	if (ret == 0 && v != want) {
-		printf("#   vmt_parse_u64_or_size(\"%s\") = %" PRIu64 ", want %" PRIu64 "\n", s, v, want);
+		printf("#   vmt_parse_u64_or_size(\"%s\") = %" PRIu64 ", want %" PRIu64 "\n", s, v,
+		       want);
 		return -1000;
 	}
 	return ret;
@@ -128,7 +129,8 @@ static int duration(const char *s, uint64_t want)
 	int ret = vmt_parse_duration_ns(s, &v);
 
 	if (ret == 0 && v != want) {
-		printf("#   vmt_parse_duration_ns(\"%s\") = %" PRIu64 ", want %" PRIu64 "\n", s, v, want);
+		printf("#   vmt_parse_duration_ns(\"%s\") = %" PRIu64 ", want %" PRIu64 "\n", s, v,
+		       want);
 		return -1000;
 	}
 	return ret;
@@ -180,10 +182,13 @@ static void test_format_size_short(void)
 	CHECK(strcmp(vmt_format_size_as(1024, VMT_SIZE_SHORT, buf, sizeof(buf)), "1K") == 0);
 	CHECK(strcmp(vmt_format_size_as(1536, VMT_SIZE_SHORT, buf, sizeof(buf)), "1.5K") == 0);
 	/* rounded down, and no ".0" */
-	CHECK(strcmp(vmt_format_size_as((1u << 20) - 1, VMT_SIZE_SHORT, buf, sizeof(buf)), "1023.9K") == 0);
+	CHECK(strcmp(vmt_format_size_as((1u << 20) - 1, VMT_SIZE_SHORT, buf, sizeof(buf)),
+		     "1023.9K") == 0);
 	CHECK(strcmp(vmt_format_size_as(1100, VMT_SIZE_SHORT, buf, sizeof(buf)), "1K") == 0);
-	CHECK(strcmp(vmt_format_size_as(UINT64_C(3) << 29, VMT_SIZE_SHORT, buf, sizeof(buf)), "1.5G") == 0);
-	CHECK(strcmp(vmt_format_size_as(UINT64_MAX, VMT_SIZE_SHORT, buf, sizeof(buf)), "15.9E") == 0);
+	CHECK(strcmp(vmt_format_size_as(UINT64_C(3) << 29, VMT_SIZE_SHORT, buf, sizeof(buf)),
+		     "1.5G") == 0);
+	CHECK(strcmp(vmt_format_size_as(UINT64_MAX, VMT_SIZE_SHORT, buf, sizeof(buf)), "15.9E") ==
+	      0);
 }
 
 /* Runs fn in a child; its exit status and what it wrote to stderr. */

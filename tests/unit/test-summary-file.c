@@ -92,7 +92,8 @@ static void test_failure_removes_an_earlier_summary(void)
 	CHECK(!exists("sum.json"));
 	CHECK_EQ(entries(), 0); /* no temporary either */
 	vmt_summary_file_why(&sf, why, sizeof(why));
-	CHECK(strcmp(why, "cannot write the summary: File too large; the summary an earlier run left there "
+	CHECK(strcmp(why,
+		     "cannot write the summary: File too large; the summary an earlier run left there "
 		     "was removed") == 0);
 }
 
@@ -105,7 +106,8 @@ static void test_failure_with_nothing_there(void)
 	CHECK_EQ(write_on_full_disk(&sf, "sum.json"), -EFBIG);
 	CHECK(!sf.stale);
 	CHECK_EQ(entries(), 0);
-	CHECK(strcmp(vmt_summary_file_why(&sf, why, sizeof(why)), "cannot write the summary: File too large") == 0);
+	CHECK(strcmp(vmt_summary_file_why(&sf, why, sizeof(why)),
+		     "cannot write the summary: File too large") == 0);
 }
 
 /* Not the tool's: another tool's summary, another file, JSON without a schema, a summary inside more. */
@@ -157,7 +159,8 @@ static void test_dev_full(void)
 
 	clean();
 	CHECK(symlink("/dev/full", "full.json") == 0);
-	CHECK_EQ(vmt_summary_file_write(&sf, "full.json", summary("vfio-mig-load", 2, false)), -ENOSPC);
+	CHECK_EQ(vmt_summary_file_write(&sf, "full.json", summary("vfio-mig-load", 2, false)),
+		 -ENOSPC);
 	CHECK(!sf.stale);
 	CHECK(lstat("full.json", &st) == 0 && S_ISLNK(st.st_mode));
 	CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
@@ -176,8 +179,9 @@ static void test_fail_records_the_failure(void)
 	CHECK_EQ(vmt_summary_file_fail(&f, &sf), -EFBIG);
 	CHECK_EQ(vmt_failure_exit_code(&f), 1);
 	line = vmt_failure_line(&f, NULL, 0);
-	CHECK(line && strcmp(line, "sum.json: cannot write the summary: File too large; the summary an "
-			     "earlier run left there was removed") == 0);
+	CHECK(line &&
+	      strcmp(line, "sum.json: cannot write the summary: File too large; the summary an "
+			   "earlier run left there was removed") == 0);
 	free(line);
 	vmt_failure_free(&f);
 }

@@ -15,8 +15,9 @@
 #include "vfio/uapi/vfio-uapi.h"
 
 #define SIZE(type, n) static_assert(sizeof(struct type) == (n), "sizeof(struct " #type ") != " #n)
-#define OFF(type, field, n) \
-	static_assert(offsetof(struct type, field) == (n), "offsetof(struct " #type ", " #field ") != " #n)
+#define OFF(type, field, n)                                \
+	static_assert(offsetof(struct type, field) == (n), \
+		      "offsetof(struct " #type ", " #field ") != " #n)
 #define NUM(macro, n) static_assert((macro) == (n), #macro " != " #n)
 
 /* VFIO migration v2 and device features */
@@ -92,11 +93,11 @@ OFF(iommu_hwpt_get_dirty_bitmap, page_size, 32);
 OFF(iommu_hwpt_get_dirty_bitmap, data, 40);
 
 /* ioctl numbers: _IO(';', nr) = 0x3b00 | nr (no size or direction bits) */
-NUM(VFIO_DEVICE_FEATURE, 0x3b75);		/* VFIO_BASE + 17 */
-NUM(VFIO_DEVICE_BIND_IOMMUFD, 0x3b76);		/* VFIO_BASE + 18 */
-NUM(VFIO_DEVICE_ATTACH_IOMMUFD_PT, 0x3b77);	/* VFIO_BASE + 19 */
-NUM(VFIO_DEVICE_DETACH_IOMMUFD_PT, 0x3b78);	/* VFIO_BASE + 20 */
-NUM(VFIO_MIG_GET_PRECOPY_INFO, 0x3b79);		/* VFIO_BASE + 21 */
+NUM(VFIO_DEVICE_FEATURE, 0x3b75);	    /* VFIO_BASE + 17 */
+NUM(VFIO_DEVICE_BIND_IOMMUFD, 0x3b76);	    /* VFIO_BASE + 18 */
+NUM(VFIO_DEVICE_ATTACH_IOMMUFD_PT, 0x3b77); /* VFIO_BASE + 19 */
+NUM(VFIO_DEVICE_DETACH_IOMMUFD_PT, 0x3b78); /* VFIO_BASE + 20 */
+NUM(VFIO_MIG_GET_PRECOPY_INFO, 0x3b79);	    /* VFIO_BASE + 21 */
 NUM(IOMMU_DESTROY, 0x3b80);
 NUM(IOMMU_IOAS_ALLOC, 0x3b81);
 NUM(IOMMU_IOAS_IOVA_RANGES, 0x3b84);

@@ -195,11 +195,11 @@ static void check_bad(const struct bad_vector *bv)
 	CHECK(got.len == want.len && memcmp(got.p, want.p, got.len) == 0);
 	off = vector_record_offset(&got, bv->record);
 	if (bv->type)
-		snprintf(where, sizeof(where), "%s: record %u (%s) at byte %zu: %s", bv->name, bv->record, bv->type,
-			 off, bv->what);
+		snprintf(where, sizeof(where), "%s: record %u (%s) at byte %zu: %s", bv->name,
+			 bv->record, bv->type, off, bv->what);
 	else
-		snprintf(where, sizeof(where), "%s: record %u at byte %zu: %s", bv->name, bv->record, off,
-			 bv->what);
+		snprintf(where, sizeof(where), "%s: record %u at byte %zu: %s", bv->name,
+			 bv->record, off, bv->what);
 	CHECK_EQ(read_file(bv->name, msg, sizeof(msg), &records, NULL, NULL), -EBADMSG);
 	CHECK_STR_CONTAINS(msg, where);
 	CHECK_EQ(records, bv->record);
@@ -239,7 +239,8 @@ static void test_marker_vectors(void)
 /* channel-0.vms and channel-1.vms, merged, are one-device.vms's device data. */
 static void test_channel_vectors_merge(void)
 {
-	const char *names[2] = { VMT_VECTORS_DIR "/channel-1.vms", VMT_VECTORS_DIR "/channel-0.vms" };
+	const char *names[2] = { VMT_VECTORS_DIR "/channel-1.vms",
+				 VMT_VECTORS_DIR "/channel-0.vms" };
 	struct migstream_channel_input in[2];
 	struct migstream_channel_set *set;
 	struct migstream_record rec;
@@ -257,7 +258,8 @@ static void test_channel_vectors_merge(void)
 		return;
 	CHECK_EQ(migstream_channel_set_open(&set, in, 2, NULL), 0);
 	while ((ret = migstream_channel_set_next(set, &rec, NULL)) == 1)
-		if (rec.type == MIGSTREAM_REC_DATA && rec.data.offset + rec.data.len <= sizeof(got)) {
+		if (rec.type == MIGSTREAM_REC_DATA &&
+		    rec.data.offset + rec.data.len <= sizeof(got)) {
 			memcpy(got + rec.data.offset, rec.data.data, rec.data.len);
 			bytes += rec.data.len;
 		}

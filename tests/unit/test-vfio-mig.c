@@ -191,7 +191,8 @@ static void test_state_classes(void)
 	CHECK(vmt_state_has_data(VFIO_DEVICE_STATE_RESUMING));
 	CHECK(!vmt_state_has_data(VFIO_DEVICE_STATE_STOP));
 	CHECK(!vmt_state_has_data(VFIO_DEVICE_STATE_RUNNING_P2P));
-	CHECK(strcmp(vmt_migration_flags_string(ALL_FLAGS, buf, sizeof(buf)), "STOP_COPY|P2P|PRE_COPY") == 0);
+	CHECK(strcmp(vmt_migration_flags_string(ALL_FLAGS, buf, sizeof(buf)),
+		     "STOP_COPY|P2P|PRE_COPY") == 0);
 	CHECK(strcmp(vmt_migration_flags_string(0, buf, sizeof(buf)), "none") == 0);
 	CHECK(strcmp(vmt_migration_flags_string(VFIO_MIGRATION_STOP_COPY | 0x100, buf, sizeof(buf)),
 		     "STOP_COPY|0x100") == 0);
@@ -199,11 +200,14 @@ static void test_state_classes(void)
 
 static void test_quiesce_state(void)
 {
-	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING), VFIO_DEVICE_STATE_RUNNING_P2P);
-	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_PRE_COPY), VFIO_DEVICE_STATE_PRE_COPY_P2P);
+	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING),
+		 VFIO_DEVICE_STATE_RUNNING_P2P);
+	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_PRE_COPY),
+		 VFIO_DEVICE_STATE_PRE_COPY_P2P);
 	CHECK_EQ(vmt_state_quiesce(ALL_FLAGS, VFIO_DEVICE_STATE_STOP), VFIO_DEVICE_STATE_STOP);
 	CHECK_EQ(vmt_state_quiesce(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY,
-				       VFIO_DEVICE_STATE_PRE_COPY), VFIO_DEVICE_STATE_PRE_COPY);
+				   VFIO_DEVICE_STATE_PRE_COPY),
+		 VFIO_DEVICE_STATE_PRE_COPY);
 	CHECK_EQ(vmt_state_quiesce(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING),
 		 VFIO_DEVICE_STATE_RUNNING);
 }
@@ -212,7 +216,8 @@ static void test_recovery_decisions(void)
 {
 	const uint32_t run = VFIO_DEVICE_STATE_RUNNING, stop = VFIO_DEVICE_STATE_STOP;
 
-	CHECK_EQ(vmt_state_recovery_target(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING_P2P), run);
+	CHECK_EQ(vmt_state_recovery_target(VFIO_MIGRATION_STOP_COPY, VFIO_DEVICE_STATE_RUNNING_P2P),
+		 run);
 	CHECK_EQ(vmt_state_recovery_target(ALL_FLAGS, VFIO_DEVICE_STATE_RUNNING_P2P),
 		 VFIO_DEVICE_STATE_RUNNING_P2P);
 	CHECK_EQ(vmt_state_recovery_target(ALL_FLAGS, VFIO_DEVICE_STATE_ERROR), run);
@@ -220,21 +225,27 @@ static void test_recovery_decisions(void)
 	/* Already there. */
 	CHECK_EQ(vmt_state_recovery_next(run, run, 0, false), VMT_RECOVER_DONE);
 	/* Normal: ask for it. */
-	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 0, false), VMT_RECOVER_SET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 0, false),
+		 VMT_RECOVER_SET);
 	/* The SET failed: reset. */
-	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 1, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_STOP_COPY, run, 1, false),
+		 VMT_RECOVER_RESET);
 	/* ERROR or unreadable: reset at once. */
-	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 0, false),
+		 VMT_RECOVER_RESET);
 	CHECK_EQ(vmt_state_recovery_next(VMT_STATE_UNKNOWN, run, 0, false), VMT_RECOVER_RESET);
 	/* a RESUMING session is aborted by a reset, never walked to STOP */
-	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_RESUMING, run, 0, false), VMT_RECOVER_RESET);
-	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_RESUMING, stop, 0, false), VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_RESUMING, run, 0, false),
+		 VMT_RECOVER_RESET);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_RESUMING, stop, 0, false),
+		 VMT_RECOVER_RESET);
 	/* After the reset, RUNNING is reached; STOP needs one more SET. */
 	CHECK_EQ(vmt_state_recovery_next(run, stop, 1, true), VMT_RECOVER_SET);
 	CHECK_EQ(vmt_state_recovery_next(run, stop, 0, true), VMT_RECOVER_SET);
 	CHECK_EQ(vmt_state_recovery_next(run, stop, 2, true), VMT_RECOVER_GIVE_UP);
 	/* Still ERROR after a reset: nothing more to do. */
-	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 1, true), VMT_RECOVER_GIVE_UP);
+	CHECK_EQ(vmt_state_recovery_next(VFIO_DEVICE_STATE_ERROR, run, 1, true),
+		 VMT_RECOVER_GIVE_UP);
 }
 
 /* ---- recovery against the fake device ---- */

@@ -39,7 +39,9 @@ static struct migstream_writer *new_writer(int fd, const struct migstream_channe
 
 static void add_device(struct migstream_writer *w, uint32_t index)
 {
-	struct migstream_device d = { .index = index, .mig_flags = 1, .stop_copy_size = MIGSTREAM_SIZE_UNKNOWN };
+	struct migstream_device d = { .index = index,
+				      .mig_flags = 1,
+				      .stop_copy_size = MIGSTREAM_SIZE_UNKNOWN };
 
 	snprintf(d.name, sizeof(d.name), "dev%u", index);
 	CHECK_EQ(migstream_write_device(w, &d), 0);
@@ -85,7 +87,8 @@ static void test_prepared_matches_write_data(void)
 	/* The stream headers differ in time only: compare from the DEVICE record on. */
 	CHECK_EQ(ma.len, mb.len);
 	if (ma.len == mb.len) {
-		size_t from = MIGSTREAM_PREAMBLE_LEN + MIGSTREAM_RECORD_HEADER_LEN + get_be32(ma.p + 16 + 8);
+		size_t from = MIGSTREAM_PREAMBLE_LEN + MIGSTREAM_RECORD_HEADER_LEN +
+			      get_be32(ma.p + 16 + 8);
 
 		CHECK(memcmp(ma.p + from, mb.p + from, ma.len - from) == 0);
 	}
@@ -103,7 +106,9 @@ static void test_whole_stream_numbering(void)
 	uint8_t data[CHUNK];
 	int fd = memfd_new();
 	struct migstream_writer *w = new_writer(fd, NULL, 0);
-	struct migstream_chunk c = { .device = 0, .phase = MIGSTREAM_PHASE_STOP_COPY, .len = CHUNK, .data = data };
+	struct migstream_chunk c = {
+		.device = 0, .phase = MIGSTREAM_PHASE_STOP_COPY, .len = CHUNK, .data = data
+	};
 	uint64_t before;
 
 	fill(data, sizeof(data), 2);
@@ -131,7 +136,9 @@ static void test_precompressed(void)
 	int fd = memfd_new();
 	struct migstream_writer *w = new_writer(fd, NULL, 0);
 	XXH3_state_t *digest = XXH3_createState();
-	struct migstream_device_end end = { .device = 0, .total_bytes = sizeof(data), .chunk_count = 2 };
+	struct migstream_device_end end = { .device = 0,
+					    .total_bytes = sizeof(data),
+					    .chunk_count = 2 };
 	struct mem m;
 
 	memset(data, 0, sizeof(data)); /* compresses */
@@ -139,10 +146,16 @@ static void test_precompressed(void)
 	XXH3_64bits_reset(digest);
 	for (unsigned int i = 0; i < 2; i++) {
 		struct migstream_data hdr = {
-			.device = 0, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = i, .offset = i * CHUNK,
+			.device = 0,
+			.phase = MIGSTREAM_PHASE_STOP_COPY,
+			.chunk_index = i,
+			.offset = i * CHUNK,
 		};
 		struct migstream_chunk c = {
-			.device = 0, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = i, .offset = i * CHUNK,
+			.device = 0,
+			.phase = MIGSTREAM_PHASE_STOP_COPY,
+			.chunk_index = i,
+			.offset = i * CHUNK,
 			.len = CHUNK,
 		};
 		size_t zlen;
@@ -201,20 +214,27 @@ static void test_channels(void)
 		{ .set_id = { 1, 2, 3 }, .channel = 0, .channel_count = 2 },
 		{ .set_id = { 1, 2, 3 }, .channel = 1, .channel_count = 2 },
 	};
-	struct migstream_device_end end = { .device = 0, .total_bytes = sizeof(data), .chunk_count = 4 };
+	struct migstream_device_end end = { .device = 0,
+					    .total_bytes = sizeof(data),
+					    .chunk_count = 4 };
 	int fd[2] = { memfd_new(), memfd_new() };
 	struct migstream_writer *w[2];
 
 	fill(data, sizeof(data), 4);
 	end.state_digest = XXH3_64bits(data, sizeof(data));
 	for (int k = 0; k < 2; k++) {
-		w[k] = new_writer(fd[k], &ch[k], k); /* channel 1 also compresses, as --split -z would */
+		w[k] = new_writer(fd[k], &ch[k],
+				  k); /* channel 1 also compresses, as --split -z would */
 		add_device(w[k], 0);
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		struct migstream_chunk c = {
-			.device = 0, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = i, .offset = i * CHUNK,
-			.len = CHUNK, .data = data + i * CHUNK,
+			.device = 0,
+			.phase = MIGSTREAM_PHASE_STOP_COPY,
+			.chunk_index = i,
+			.offset = i * CHUNK,
+			.len = CHUNK,
+			.data = data + i * CHUNK,
 		};
 
 		CHECK_EQ(migstream_write_chunk(w[i % 2], &c), 0);
@@ -269,14 +289,19 @@ static void test_copy_into_channel(void)
 	fill(data, sizeof(data), 5);
 	add_device(w, 0);
 	rec.data = (struct migstream_data){
-		.device = 0, .phase = MIGSTREAM_PHASE_STOP_COPY, .chunk_index = 5, .offset = 5 * CHUNK,
-		.data = data, .len = CHUNK,
+		.device = 0,
+		.phase = MIGSTREAM_PHASE_STOP_COPY,
+		.chunk_index = 5,
+		.offset = 5 * CHUNK,
+		.data = data,
+		.len = CHUNK,
 	};
 	rec.len = MIGSTREAM_DATA_PREFIX_LEN + CHUNK;
 	CHECK_EQ(migstream_copy_record(w, &rec), 0);
 	rec.data.chunk_index = 4;
 	CHECK_EQ(migstream_copy_record(w, &rec), -EINVAL);
-	rec = (struct migstream_record){ .type = MIGSTREAM_REC_CHANNEL, .len = MIGSTREAM_CHANNEL_LEN };
+	rec = (struct migstream_record){ .type = MIGSTREAM_REC_CHANNEL,
+					 .len = MIGSTREAM_CHANNEL_LEN };
 	CHECK_EQ(migstream_copy_record(w, &rec), -EINVAL);
 	migstream_writer_free(w);
 	close(fd);
@@ -305,7 +330,9 @@ static void test_channel_record_codec(void)
 {
 	struct migstream_channel ch = { .channel = 3, .channel_count = 4 }, out;
 	uint8_t buf[MIGSTREAM_CHANNEL_LEN];
-	struct migstream_record rec = { .type = MIGSTREAM_REC_CHANNEL, .payload = buf, .len = sizeof(buf) };
+	struct migstream_record rec = { .type = MIGSTREAM_REC_CHANNEL,
+					.payload = buf,
+					.len = sizeof(buf) };
 
 	for (int i = 0; i < MIGSTREAM_SET_ID_LEN; i++)
 		ch.set_id[i] = (uint8_t)(0xa0 + i);

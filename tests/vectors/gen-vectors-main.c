@@ -67,8 +67,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (write_vectors(argv[1], &good_vectors) || write_vectors(argv[1], &reply_vectors) ||
-	    write_variants(argv[1], &bad_vectors) || write_variants(argv[1], &bad_channel_vectors) ||
-	    write_variants(argv[1], &bad_marker_vectors) || write_variants(argv[1], &marker_vectors))
+	    write_variants(argv[1], &bad_vectors) ||
+	    write_variants(argv[1], &bad_channel_vectors) ||
+	    write_variants(argv[1], &bad_marker_vectors) ||
+	    write_variants(argv[1], &marker_vectors))
 		return 1;
 	return 0;
 }

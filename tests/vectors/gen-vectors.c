@@ -28,7 +28,8 @@
 
 static int vector_begin(int fd, struct migstream_writer **w, int zstd_level, uint32_t chunk_size)
 {
-	struct migstream_writer_opts opts = { .producer = "gen-vectors", .zstd_level = zstd_level,
+	struct migstream_writer_opts opts = { .producer = "gen-vectors",
+					      .zstd_level = zstd_level,
 					      .chunk_size = chunk_size };
 	struct migstream_stream_header h = { .time_ns = VECTOR_TIME_NS };
 	uint8_t payload[512];
@@ -92,9 +93,15 @@ static int gen_minimal(int fd)
 static int gen_device_200(int fd, bool with_info, bool with_marker)
 {
 	struct migstream_device d = vector_device(0);
-	struct migstream_precopy_info pi = { .device = 0, .state = 6, .time_ns = VECTOR_TIME_NS + 1000,
-					     .initial_bytes = 100, .dirty_bytes = 30, .stop_copy_size = 70 };
-	struct migstream_init_data_sent m = { .device = 0, .generation = 1, .offset = 100, .initial = 100 };
+	struct migstream_precopy_info pi = { .device = 0,
+					     .state = 6,
+					     .time_ns = VECTOR_TIME_NS + 1000,
+					     .initial_bytes = 100,
+					     .dirty_bytes = 30,
+					     .stop_copy_size = 70 };
+	struct migstream_init_data_sent m = {
+		.device = 0, .generation = 1, .offset = 100, .initial = 100
+	};
 	uint8_t data[200], marker[MIGSTREAM_INIT_DATA_SENT_LEN];
 	struct migstream_writer *w;
 	int ret;
@@ -109,8 +116,8 @@ static int gen_device_200(int fd, bool with_info, bool with_marker)
 	if (!ret)
 		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_INITIAL, data, 100);
 	if (!ret && with_marker)
-		ret = migstream_write_record(w, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, marker,
-					     sizeof(marker));
+		ret = migstream_write_record(w, MIGSTREAM_REC_INIT_DATA_SENT,
+					     MIGSTREAM_RF_ANCILLARY, marker, sizeof(marker));
 	if (!ret)
 		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_PRECOPY_DIRTY, data + 100, 30);
 	if (!ret)
@@ -148,7 +155,8 @@ static int gen_compressed(int fd)
 	if (!ret)
 		ret = migstream_write_data(w, 0, MIGSTREAM_PHASE_STOP_COPY, data, sizeof(data));
 	if (!ret)
-		ret = migstream_write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, data + 1, sizeof(data) - 1);
+		ret = migstream_write_data(w, 1, MIGSTREAM_PHASE_STOP_COPY, data + 1,
+					   sizeof(data) - 1);
 	if (!ret)
 		ret = migstream_writer_finish(w);
 	migstream_writer_free(w);
@@ -160,8 +168,11 @@ static int gen_compressed(int fd)
 static int gen_dirty_bitmap(int fd)
 {
 	struct migstream_device d = vector_device(0);
-	struct migstream_dirty_bitmap bm = { .source = 0, .time_ns = VECTOR_TIME_NS + 2000, .iova = 0x100000,
-					     .page_size = 4096, .page_count = 12 };
+	struct migstream_dirty_bitmap bm = { .source = 0,
+					     .time_ns = VECTOR_TIME_NS + 2000,
+					     .iova = 0x100000,
+					     .page_size = 4096,
+					     .page_count = 12 };
 	uint64_t example[1] = { 0x20e }, sparse[64] = { 0 }, empty[1] = { 0 };
 	struct migstream_writer *w;
 	int ret;
@@ -197,7 +208,8 @@ static int gen_unknown_ancillary(int fd)
 	int ret = vector_begin(fd, &w, 0, 0);
 
 	if (!ret)
-		ret = migstream_write_record(w, 0x7f00, MIGSTREAM_RF_ANCILLARY, note, sizeof(note) - 1);
+		ret = migstream_write_record(w, 0x7f00, MIGSTREAM_RF_ANCILLARY, note,
+					     sizeof(note) - 1);
 	if (!ret)
 		ret = migstream_writer_finish(w);
 	migstream_writer_free(w);
@@ -215,7 +227,8 @@ static int gen_init_data_sent(int fd)
 }
 
 /* A reply stream: STREAM_HEADER, an optional SWITCHOVER_ACK, LOAD_RESULT, STREAM_END. */
-static int gen_reply(int fd, const struct migstream_switchover_ack *ack, const struct migstream_load_result *res)
+static int gen_reply(int fd, const struct migstream_switchover_ack *ack,
+		     const struct migstream_load_result *res)
 {
 	static uint8_t buf[MIGSTREAM_LOAD_RESULT_MAX_LEN];
 	struct migstream_writer *w;
@@ -223,11 +236,14 @@ static int gen_reply(int fd, const struct migstream_switchover_ack *ack, const s
 
 	if (!ret && ack) {
 		migstream_encode_switchover_ack(ack, buf);
-		ret = migstream_write_record(w, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, MIGSTREAM_SWITCHOVER_ACK_LEN);
+		ret = migstream_write_record(w, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf,
+					     MIGSTREAM_SWITCHOVER_ACK_LEN);
 	}
 	len = migstream_encode_load_result(res, buf, sizeof(buf));
 	if (!ret)
-		ret = len < 0 ? len : migstream_write_record(w, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len);
+		ret = len < 0 ? len
+			      : migstream_write_record(w, MIGSTREAM_REC_LOAD_RESULT, 0, buf,
+						       (uint32_t)len);
 	if (!ret)
 		ret = migstream_writer_finish(w);
 	migstream_writer_free(w);
@@ -238,11 +254,18 @@ static int gen_reply(int fd, const struct migstream_switchover_ack *ack, const s
 static int gen_reply_ok(int fd)
 {
 	static const struct migstream_switchover_ack ack = {
-		.device = 0, .generation = 1, .bytes = 100, .time_ns = VECTOR_TIME_NS + 1000000,
+		.device = 0,
+		.generation = 1,
+		.bytes = 100,
+		.time_ns = VECTOR_TIME_NS + 1000000,
 	};
 	static struct migstream_load_result res = {
-		.exit_code = 0, .device_count = 1, .time_ns = VECTOR_TIME_NS + 2000000,
-		.devices = { { .device = 0, .state = 2, .flags = MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE } },
+		.exit_code = 0,
+		.device_count = 1,
+		.time_ns = VECTOR_TIME_NS + 2000000,
+		.devices = { { .device = 0,
+			       .state = 2,
+			       .flags = MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE } },
 	};
 
 	return gen_reply(fd, &ack, &res);
@@ -252,9 +275,12 @@ static int gen_reply_ok(int fd)
 static int gen_reply_failed(int fd)
 {
 	static struct migstream_load_result res = {
-		.exit_code = 4, .device_count = 1, .time_ns = VECTOR_TIME_NS + 2000000,
+		.exit_code = 4,
+		.device_count = 1,
+		.time_ns = VECTOR_TIME_NS + 2000000,
 		.devices = { { .device = 0, .state = 2, .flags = MIGSTREAM_RESULT_RESET } },
-		.message = "vfio1: the device rejected the loaded state; device vfio1 reset, now RUNNING",
+		.message =
+			"vfio1: the device rejected the loaded state; device vfio1 reset, now RUNNING",
 	};
 
 	return gen_reply(fd, NULL, &res);
@@ -271,15 +297,21 @@ static int gen_channel(int fd, uint32_t channel)
 	struct migstream_writer_opts opts = { .producer = "gen-vectors", .channel = &ch };
 	struct migstream_stream_header h = { .time_ns = VECTOR_TIME_NS };
 	struct migstream_device d = vector_device(0);
-	struct migstream_precopy_info pi = { .device = 0, .state = 6, .time_ns = VECTOR_TIME_NS + 1000,
-					     .initial_bytes = 100, .dirty_bytes = 30, .stop_copy_size = 70 };
+	struct migstream_precopy_info pi = { .device = 0,
+					     .state = 6,
+					     .time_ns = VECTOR_TIME_NS + 1000,
+					     .initial_bytes = 100,
+					     .dirty_bytes = 30,
+					     .stop_copy_size = 70 };
 	static const struct {
 		uint8_t phase;
 		uint64_t offset;
 		uint32_t len;
 	} chunks[] = {
-		{ MIGSTREAM_PHASE_PRECOPY_INITIAL, 0, 64 }, { MIGSTREAM_PHASE_PRECOPY_INITIAL, 64, 36 },
-		{ MIGSTREAM_PHASE_PRECOPY_DIRTY, 100, 30 }, { MIGSTREAM_PHASE_STOP_COPY, 130, 64 },
+		{ MIGSTREAM_PHASE_PRECOPY_INITIAL, 0, 64 },
+		{ MIGSTREAM_PHASE_PRECOPY_INITIAL, 64, 36 },
+		{ MIGSTREAM_PHASE_PRECOPY_DIRTY, 100, 30 },
+		{ MIGSTREAM_PHASE_STOP_COPY, 130, 64 },
 		{ MIGSTREAM_PHASE_STOP_COPY, 194, 6 },
 	};
 	struct migstream_device_end end = { .device = 0, .total_bytes = 200, .chunk_count = 5 };
@@ -298,14 +330,19 @@ static int gen_channel(int fd, uint32_t channel)
 	if (ret)
 		return ret;
 	len = migstream_encode_stream_header(&h, payload, sizeof(payload));
-	ret = len < 0 ? len : migstream_write_record(w, MIGSTREAM_REC_STREAM_HEADER, 0, payload, (uint32_t)len);
+	ret = len < 0 ? len
+		      : migstream_write_record(w, MIGSTREAM_REC_STREAM_HEADER, 0, payload,
+					       (uint32_t)len);
 	if (!ret)
 		ret = migstream_write_device(w, &d);
 	if (!ret && channel == 0)
 		ret = migstream_write_precopy_info(w, &pi);
 	for (unsigned int k = channel; k < 5 && !ret; k += 2) {
-		const struct migstream_chunk c = { .device = 0, .phase = chunks[k].phase, .chunk_index = k,
-						   .offset = chunks[k].offset, .len = chunks[k].len,
+		const struct migstream_chunk c = { .device = 0,
+						   .phase = chunks[k].phase,
+						   .chunk_index = k,
+						   .offset = chunks[k].offset,
+						   .len = chunks[k].len,
 						   .data = data + chunks[k].offset };
 
 		ret = migstream_write_chunk(w, &c);
@@ -471,7 +508,8 @@ static void spoil_channel_flags(struct vbuf *b)
 /* CHANNEL and DEVICE change places (and seq numbers): CHANNEL is record 2. */
 static void spoil_channel_not_second(struct vbuf *b)
 {
-	size_t r1 = vector_record_offset(b, 1), r2 = vector_record_offset(b, 2), r3 = vector_record_offset(b, 3);
+	size_t r1 = vector_record_offset(b, 1), r2 = vector_record_offset(b, 2),
+	       r3 = vector_record_offset(b, 3);
 	uint8_t *tmp = malloc(r3 - r1);
 	struct migstream_record_header h;
 
@@ -492,11 +530,14 @@ static void spoil_channel_not_second(struct vbuf *b)
 
 static const struct bad_vector bad_channel[] = {
 	{ "channel-not-second.vms", gen_channel_1, 2, "CHANNEL",
-	  "CHANNEL is not the second record (it must follow STREAM_HEADER)", spoil_channel_not_second },
-	{ "channel-count-0.vms", gen_channel_1, 1, "CHANNEL", "channel count 0 (must be 1..64)", spoil_channel_count },
-	{ "channel-beyond.vms", gen_channel_1, 1, "CHANNEL", "channel 2 of 2 (must be below the count)",
-	  spoil_channel_beyond },
-	{ "channel-flags.vms", gen_channel_1, 1, "CHANNEL", "unknown CHANNEL flags 0x00000001", spoil_channel_flags },
+	  "CHANNEL is not the second record (it must follow STREAM_HEADER)",
+	  spoil_channel_not_second },
+	{ "channel-count-0.vms", gen_channel_1, 1, "CHANNEL", "channel count 0 (must be 1..64)",
+	  spoil_channel_count },
+	{ "channel-beyond.vms", gen_channel_1, 1, "CHANNEL",
+	  "channel 2 of 2 (must be below the count)", spoil_channel_beyond },
+	{ "channel-flags.vms", gen_channel_1, 1, "CHANNEL", "unknown CHANNEL flags 0x00000001",
+	  spoil_channel_flags },
 };
 
 /*
@@ -517,25 +558,30 @@ static void spoil_marker_initial(struct vbuf *b)
 }
 
 static const struct bad_vector bad_marker[] = {
-	{ "bad-init-data-sent.vms", gen_init_data_sent, 4, "INIT_DATA_SENT", "payload checksum mismatch",
-	  spoil_marker_payload },
+	{ "bad-init-data-sent.vms", gen_init_data_sent, 4, "INIT_DATA_SENT",
+	  "payload checksum mismatch", spoil_marker_payload },
 };
 
 static const struct bad_vector marker[] = {
-	{ "init-data-sent-beyond.vms", gen_init_data_sent, 4, "INIT_DATA_SENT", "initial beyond offset",
-	  spoil_marker_initial },
+	{ "init-data-sent-beyond.vms", gen_init_data_sent, 4, "INIT_DATA_SENT",
+	  "initial beyond offset", spoil_marker_initial },
 };
 
 static const struct bad_vector bad_one_device[] = {
-	{ "bad-payload-check.vms", gen_one_device, 4, "DATA", "payload checksum mismatch", spoil_payload },
-	{ "bad-header-check.vms", gen_one_device, 3, NULL, "record header check mismatch", spoil_header },
-	{ "truncated.vms", gen_one_device, 6, "DATA", "truncated payload (10 of 88 bytes)", spoil_truncate },
-	{ "bad-digest.vms", gen_one_device, 8, "DEVICE_END", "device 0: state digest mismatch", spoil_digest },
-	{ "chunk-order.vms", gen_one_device, 4, "DATA", "device 0: chunk 2 out of order, expected chunk 1",
-	  spoil_chunk_order },
-	{ "unknown-critical.vms", gen_one_device, 2, "UNKNOWN", "unknown critical record type 0x7f01",
-	  spoil_critical },
-	{ "no-stream-end.vms", gen_one_device, 9, NULL, "truncated: end of file before STREAM_END", spoil_no_end },
+	{ "bad-payload-check.vms", gen_one_device, 4, "DATA", "payload checksum mismatch",
+	  spoil_payload },
+	{ "bad-header-check.vms", gen_one_device, 3, NULL, "record header check mismatch",
+	  spoil_header },
+	{ "truncated.vms", gen_one_device, 6, "DATA", "truncated payload (10 of 88 bytes)",
+	  spoil_truncate },
+	{ "bad-digest.vms", gen_one_device, 8, "DEVICE_END", "device 0: state digest mismatch",
+	  spoil_digest },
+	{ "chunk-order.vms", gen_one_device, 4, "DATA",
+	  "device 0: chunk 2 out of order, expected chunk 1", spoil_chunk_order },
+	{ "unknown-critical.vms", gen_one_device, 2, "UNKNOWN",
+	  "unknown critical record type 0x7f01", spoil_critical },
+	{ "no-stream-end.vms", gen_one_device, 9, NULL, "truncated: end of file before STREAM_END",
+	  spoil_no_end },
 };
 
 const struct variant_list bad_vectors = { bad_one_device, ARRAY_SIZE(bad_one_device) };

@@ -64,10 +64,11 @@ static int check_ranges_fit(const struct dirty_range_list *ranges, const struct 
 
 	/* The ranges given do not fit the page size: a usage error found late. */
 	if (bad < ranges->n)
-		return dirty_refuse(-EDOM, VMT_EXIT_USAGE,
-				    "range 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
-				    "-byte pages (IOVA and size must be multiples of the page size)",
-				    ranges->v[bad].iova, ranges->v[bad].length, page_size);
+		return dirty_refuse(
+			-EDOM, VMT_EXIT_USAGE,
+			"range 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
+			"-byte pages (IOVA and size must be multiples of the page size)",
+			ranges->v[bad].iova, ranges->v[bad].length, page_size);
 	if (t->io_page_size > 1) {
 		bad = dirty_range_list_misaligned(ranges, t->io_page_size);
 		if (bad < ranges->n)
@@ -115,9 +116,10 @@ static int finish_output(struct vmt_outfile *out, bool complete)
 	}
 	ret = vmt_outfile_commit(out);
 	if (ret == -EEXIST)
-		dirty_refuse(ret, 0,
-			     "%s: replaced by another program meanwhile; the complete stream is kept as %s",
-			     vmt_outfile_label(out), out->tmp);
+		dirty_refuse(
+			ret, 0,
+			"%s: replaced by another program meanwhile; the complete stream is kept as %s",
+			vmt_outfile_label(out), out->tmp);
 	else if (ret)
 		dirty_fail(ret, 0, "%s: write error", vmt_outfile_label(out));
 	return ret;
@@ -157,14 +159,15 @@ static int read_loop(struct run *r)
 			if (!vmt_signal_sleep_until(wake))
 				break;
 		}
-		ret = dirty_scan_once(&r->scan, cfg->stats || vmt_log_level() >= VMT_LOG_DEBUG, &res);
+		ret = dirty_scan_once(&r->scan, cfg->stats || vmt_log_level() >= VMT_LOG_DEBUG,
+				      &res);
 		if (ret)
 			break;
 		now = vmt_monotonic_ns();
 		reads++;
 		dirty_total += res.dirty_pages;
-		vmt_trace("read %" PRIu64 ": %" PRIu64 " bitmap reads, %" PRIu64 " dirty pages", reads,
-			  res.reads, res.dirty_pages);
+		vmt_trace("read %" PRIu64 ": %" PRIu64 " bitmap reads, %" PRIu64 " dirty pages",
+			  reads, res.reads, res.dirty_pages);
 		if (cfg->stats) {
 			struct dirty_stats_line line = {
 				.read = reads,

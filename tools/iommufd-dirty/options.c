@@ -100,7 +100,8 @@ static void add_range(struct dirty_range_list *list, const char *opt, const char
 		vmt_escape_text(arg, shown, sizeof(shown));
 	if (ret == -ERANGE)
 		vmt_usage_error("invalid %s argument: '%s' (zero length or past the end of the "
-				"64-bit IOVA space)", opt, shown);
+				"64-bit IOVA space)",
+				opt, shown);
 	if (ret)
 		vmt_usage_error("invalid %s argument: '%s' (expected IOVA:SIZE%s)", opt, shown,
 				allow_backing ? "[:FILE]" : "");
@@ -196,7 +197,8 @@ static void check_consistency(struct dirty_options *cfg)
 				 r->length <= m->length - (r->iova - m->iova);
 		}
 		if (!inside)
-			vmt_usage_error("--range 0x%" PRIx64 "+0x%" PRIx64 " is not inside one --map",
+			vmt_usage_error("--range 0x%" PRIx64 "+0x%" PRIx64
+					" is not inside one --map",
 					r->iova, r->length);
 	}
 }
@@ -235,8 +237,7 @@ static void take_option(struct dirty_options *cfg, int opt, const char *arg)
 		else if (strcmp(arg, "device") == 0)
 			cfg->backend = DIRTY_BACKEND_DEVICE;
 		else
-			vmt_usage_error("invalid --backend argument: '%s' (iommu or device)",
-					arg);
+			vmt_usage_error("invalid --backend argument: '%s' (iommu or device)", arg);
 		break;
 	case OPT_DEVICE:
 		cfg->device = vmt_cli_device_or_usage(arg, VMT_CLI_DEVICE_ANY);

@@ -80,9 +80,9 @@ void dirty_failure_say(bool json)
 	vmt_err("%s", line ? line : "out of memory");
 	/* Not after stdout itself failed: that line cannot arrive either. */
 	if (json && !ferror(stdout))
-		vmt_failure_emit_json_line(stdout,
-					   vmt_json_doc_new("iommufd-dirty", DIRTY_STATS_SCHEMA_VERSION),
-					   &first, line);
+		vmt_failure_emit_json_line(
+			stdout, vmt_json_doc_new("iommufd-dirty", DIRTY_STATS_SCHEMA_VERSION),
+			&first, line);
 	free(line);
 	vmt_failure_free(&first);
 }

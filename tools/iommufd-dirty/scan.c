@@ -61,7 +61,9 @@ static int scan_range(struct dirty_scan *s, const struct dirty_range *r, bool co
 		if (s->out) {
 			ret = migstream_write_dirty_bitmap(s->out, &info, s->bitmap);
 			if (ret) {
-				dirty_fail(ret, 0, "writing DIRTY_BITMAP record for IOVA 0x%" PRIx64 "", iova);
+				dirty_fail(ret, 0,
+					   "writing DIRTY_BITMAP record for IOVA 0x%" PRIx64 "",
+					   iova);
 				return ret;
 			}
 		}

@@ -21,7 +21,7 @@ struct dirty_scan {
 	uint64_t page_size;
 	uint64_t max_bitmap_bytes; /* a multiple of 8 */
 	bool clear;
-	uint32_t source;	     /* the records' source index */
+	uint32_t source;	      /* the records' source index */
 	struct migstream_writer *out; /* NULL: count only */
 
 	uint64_t *bitmap; /* max_bitmap_bytes, owned */

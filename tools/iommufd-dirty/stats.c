@@ -34,8 +34,8 @@ int dirty_stats_print(FILE *out, const struct dirty_stats_line *l, bool json)
 	fprintf(out,
 		"read %" PRIu64 ": %" PRIu64 " of %" PRIu64 " pages dirty (%.1f MiB) in "
 		"%.3f s: %.2f MiB/s\n",
-		l->read, l->dirty_pages, l->pages, (double)dirty_bytes / (1024.0 * 1024.0),
-		seconds, mib_per_s);
+		l->read, l->dirty_pages, l->pages, (double)dirty_bytes / (1024.0 * 1024.0), seconds,
+		mib_per_s);
 	if (fflush(out) == EOF)
 		return errno ? -errno : -EIO;
 	if (ferror(out))

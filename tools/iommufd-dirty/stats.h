@@ -11,10 +11,10 @@
 #include <stdio.h>
 
 struct dirty_stats_line {
-	uint64_t read;	      /* 1, 2, ... */
-	uint64_t time_ns;     /* CLOCK_REALTIME of the read */
-	uint64_t elapsed_ns;  /* since the previous read, or since tracking began */
-	uint64_t pages;	      /* pages watched */
+	uint64_t read;	     /* 1, 2, ... */
+	uint64_t time_ns;    /* CLOCK_REALTIME of the read */
+	uint64_t elapsed_ns; /* since the previous read, or since tracking began */
+	uint64_t pages;	     /* pages watched */
 	uint64_t dirty_pages;
 	uint64_t page_size;
 };

@@ -41,10 +41,11 @@ int dirty_tracker_open_device(struct dirty_tracker *t, const char *device)
 	ret = vmt_vfio_feature_probe(t->dev->fd, VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
 				     VFIO_DEVICE_FEATURE_SET);
 	if (ret == -ENOTTY || ret == -EOPNOTSUPP || ret == -EINVAL) {
-		return dirty_refuse(-EOPNOTSUPP, 0,
-				    "%s: the device does not support DMA logging "
-				    "(VFIO_DEVICE_FEATURE_DMA_LOGGING_START: %s); try --backend iommu",
-				    device, strerror(-ret));
+		return dirty_refuse(
+			-EOPNOTSUPP, 0,
+			"%s: the device does not support DMA logging "
+			"(VFIO_DEVICE_FEATURE_DMA_LOGGING_START: %s); try --backend iommu",
+			device, strerror(-ret));
 	}
 	if (ret)
 		dirty_fail(ret, 0, "%s: probing VFIO_DEVICE_FEATURE_DMA_LOGGING_START", device);
@@ -81,9 +82,10 @@ int dirty_tracker_device_start(struct dirty_tracker *t, const struct dirty_range
 	free(merged);
 	free(vr);
 	if (ret) {
-		dirty_refuse(ret, 0,
-			     "%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_START of %zu range(s) at page size "
-			     "%" PRIu64 ": %s%s",
+		dirty_refuse(
+			ret, 0,
+			"%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_START of %zu range(s) at page size "
+			"%" PRIu64 ": %s%s",
 			t->what, n, page_size, strerror(-ret),
 			ret == -EBUSY ? " (logging already started by another user?)" : "");
 		return ret;
@@ -115,8 +117,9 @@ int dirty_tracker_device_read(struct dirty_tracker *t, uint64_t iova, uint64_t l
 	int ret = vmt_vfio_dma_logging_report(t->dev->fd, iova, length, page_size, bitmap);
 
 	if (ret)
-		dirty_fail(ret, 0, "%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of IOVA 0x%" PRIx64
-			" length 0x%" PRIx64 " page size %" PRIu64 "",
-			t->what, iova, length, page_size);
+		dirty_fail(ret, 0,
+			   "%s: VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of IOVA 0x%" PRIx64
+			   " length 0x%" PRIx64 " page size %" PRIu64 "",
+			   t->what, iova, length, page_size);
 	return ret;
 }

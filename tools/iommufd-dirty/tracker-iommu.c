@@ -32,8 +32,9 @@ static int map_backing(const struct dirty_range *r, void **va)
 			fd = memfd_create("iommufd-dirty", MFD_CLOEXEC);
 			if (fd < 0 || ftruncate(fd, (off_t)r->length) < 0) {
 				ret = -errno;
-				dirty_fail(ret, 0, "memfd of %" PRIu64 " bytes for IOVA 0x%" PRIx64 "",
-					r->length, r->iova);
+				dirty_fail(ret, 0,
+					   "memfd of %" PRIu64 " bytes for IOVA 0x%" PRIx64 "",
+					   r->length, r->iova);
 				goto out;
 			}
 		} else {
@@ -47,8 +48,10 @@ static int map_backing(const struct dirty_range *r, void **va)
 			}
 			/* Mapping past the end would SIGBUS whoever touches it. */
 			if ((uint64_t)st.st_size < r->length) {
-				ret = dirty_refuse(-EINVAL, 0, "%s: file has %jd bytes, --map asks for %" PRIu64,
-						   r->backing, (intmax_t)st.st_size, r->length);
+				ret = dirty_refuse(
+					-EINVAL, 0,
+					"%s: file has %jd bytes, --map asks for %" PRIu64,
+					r->backing, (intmax_t)st.st_size, r->length);
 				goto out;
 			}
 		}
@@ -56,8 +59,8 @@ static int map_backing(const struct dirty_range *r, void **va)
 	}
 	if (p == MAP_FAILED) {
 		ret = -errno;
-		dirty_fail(ret, 0, "mmap of %" PRIu64 " bytes for IOVA 0x%" PRIx64 " (%s)", r->length,
-			r->iova, r->backing ? r->backing : "anonymous");
+		dirty_fail(ret, 0, "mmap of %" PRIu64 " bytes for IOVA 0x%" PRIx64 " (%s)",
+			   r->length, r->iova, r->backing ? r->backing : "anonymous");
 		goto out;
 	}
 	*va = p;
@@ -90,8 +93,9 @@ static int map_ranges(struct dirty_tracker *t, const struct dirty_range_list *ma
 						   IOMMU_IOAS_MAP_WRITEABLE,
 					   m->va, m->length, &iova);
 		if (ret) {
-			dirty_fail(ret, 0, "%s: IOMMU_IOAS_MAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64 "",
-				t->what, r->iova, r->length);
+			dirty_fail(ret, 0,
+				   "%s: IOMMU_IOAS_MAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64 "",
+				   t->what, r->iova, r->length);
 			return ret;
 		}
 		m->mapped = true;
@@ -130,7 +134,8 @@ static int check_iova_space(struct dirty_tracker *t, const struct dirty_range_li
 
 		if (r->iova % alignment || r->length % alignment) {
 			return dirty_refuse(-EDOM, VMT_EXIT_USAGE,
-					    "--map 0x%" PRIx64 "+0x%" PRIx64 " is not made of whole %" PRIu64
+					    "--map 0x%" PRIx64 "+0x%" PRIx64
+					    " is not made of whole %" PRIu64
 					    "-byte IO pages (the IOAS's IOVA alignment)",
 					    r->iova, r->length, alignment);
 		}
@@ -143,11 +148,13 @@ static int check_iova_space(struct dirty_tracker *t, const struct dirty_range_li
 		for (uint32_t j = 0; j < n && !inside; j++)
 			inside = r->iova >= allowed[j].start && last <= allowed[j].last;
 		if (!inside) {
-			return dirty_refuse(-EINVAL, 0, "%s: --map IOVA 0x%" PRIx64 "-0x%" PRIx64
-					    " is outside the IOMMU's usable IOVA ranges (first: 0x%" PRIx64
-					    "-0x%" PRIx64 ")",
-					    t->what, r->iova, last, (uint64_t)allowed[0].start,
-					    (uint64_t)allowed[0].last);
+			return dirty_refuse(
+				-EINVAL, 0,
+				"%s: --map IOVA 0x%" PRIx64 "-0x%" PRIx64
+				" is outside the IOMMU's usable IOVA ranges (first: 0x%" PRIx64
+				"-0x%" PRIx64 ")",
+				t->what, r->iova, last, (uint64_t)allowed[0].start,
+				(uint64_t)allowed[0].last);
 		}
 	}
 	return 0;
@@ -165,10 +172,11 @@ int dirty_tracker_open_iommu(struct dirty_tracker *t, const char *device,
 	if (ret)
 		return dirty_fail_device_open(device, ret);
 	if (t->dev->access != VMT_ACCESS_CDEV)
-		return dirty_refuse(-EOPNOTSUPP, 0,
-				    "%s: opened through the %s interface; the iommu backend needs a "
-				    "VFIO cdev bound to iommufd (/dev/vfio/devices/vfioN)",
-				    device, vmt_device_access_name(t->dev->access));
+		return dirty_refuse(
+			-EOPNOTSUPP, 0,
+			"%s: opened through the %s interface; the iommu backend needs a "
+			"VFIO cdev bound to iommufd (/dev/vfio/devices/vfioN)",
+			device, vmt_device_access_name(t->dev->access));
 	t->iommufd = t->dev->iommufd;
 	ret = vmt_iommufd_get_hw_info(t->iommufd, t->dev->dev_id, &caps, NULL);
 	if (ret == -ENOENT || ret == -EOPNOTSUPP) {
@@ -185,7 +193,8 @@ int dirty_tracker_open_iommu(struct dirty_tracker *t, const char *device,
 	if (!(caps & IOMMU_HW_CAP_DIRTY_TRACKING)) {
 		return dirty_refuse(-EOPNOTSUPP, 0,
 				    "%s: the IOMMU cannot track dirty pages (IOMMU_GET_HW_INFO "
-				    "capabilities 0x%" PRIx64 " lack DIRTY_TRACKING); try --backend device",
+				    "capabilities 0x%" PRIx64
+				    " lack DIRTY_TRACKING); try --backend device",
 				    device, caps);
 	}
 	ret = vmt_iommufd_hwpt_alloc(t->iommufd, t->dev->dev_id, t->dev->ioas_id,
@@ -198,7 +207,8 @@ int dirty_tracker_open_iommu(struct dirty_tracker *t, const char *device,
 	/* The device sits on the IOAS's default domain; move it to ours. */
 	ret = vmt_vfio_device_attach_iommufd_pt(t->dev->fd, t->hwpt_id);
 	if (ret) {
-		dirty_fail(ret, 0, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to hwpt %u", device, t->hwpt_id);
+		dirty_fail(ret, 0, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to hwpt %u", device,
+			   t->hwpt_id);
 		return ret;
 	}
 	t->hwpt_attached = true;
@@ -232,7 +242,7 @@ int dirty_tracker_iommu_set(struct dirty_tracker *t, bool enable)
 
 	if (ret)
 		dirty_fail(ret, 0, "%s: IOMMU_HWPT_SET_DIRTY_TRACKING %s", t->what,
-			enable ? "enable" : "disable");
+			   enable ? "enable" : "disable");
 	return ret;
 }
 
@@ -245,12 +255,13 @@ int dirty_tracker_iommu_read(struct dirty_tracker *t, uint64_t iova, uint64_t le
 
 	if (ret) {
 		dirty_refuse(ret, 0,
-			     "%s: IOMMU_HWPT_GET_DIRTY_BITMAP of IOVA 0x%" PRIx64 " length 0x%" PRIx64
-			     " page size %" PRIu64 ": %s%s",
-			t->what, iova, length, page_size, strerror(-ret),
-			ret == -EINVAL ? " (IOVA range not all mapped, not aligned to the IO page "
-					 "size, or tracking not enabled?)"
-				       : "");
+			     "%s: IOMMU_HWPT_GET_DIRTY_BITMAP of IOVA 0x%" PRIx64
+			     " length 0x%" PRIx64 " page size %" PRIu64 ": %s%s",
+			     t->what, iova, length, page_size, strerror(-ret),
+			     ret == -EINVAL
+				     ? " (IOVA range not all mapped, not aligned to the IO page "
+				       "size, or tracking not enabled?)"
+				     : "");
 	}
 	return ret;
 }
@@ -277,9 +288,10 @@ int dirty_tracker_probe_page_size(struct dirty_tracker *t, uint64_t iova, uint64
 		if (ret != -EINVAL)
 			break;
 	}
-	dirty_refuse(ret, 0,
-		     "%s: cannot find the IO page size: IOMMU_HWPT_GET_DIRTY_BITMAP at IOVA 0x%" PRIx64
-		     ": %s%s",
+	dirty_refuse(
+		ret, 0,
+		"%s: cannot find the IO page size: IOMMU_HWPT_GET_DIRTY_BITMAP at IOVA 0x%" PRIx64
+		": %s%s",
 		t->what, iova, strerror(-ret),
 		ret == -EINVAL ? " (is the range mapped and dirty tracking enabled? see "
 				 "--enable-tracking, or give --page-size)"
@@ -295,8 +307,8 @@ void dirty_tracker_iommu_close(struct dirty_tracker *t)
 		struct dirty_mapping *m = &t->maps[i];
 
 		if (m->mapped) {
-			ret = vmt_iommufd_ioas_unmap(t->iommufd, t->dev->ioas_id, m->iova, m->length,
-						     NULL);
+			ret = vmt_iommufd_ioas_unmap(t->iommufd, t->dev->ioas_id, m->iova,
+						     m->length, NULL);
 			if (ret)
 				vmt_warn("%s: IOMMU_IOAS_UNMAP of IOVA 0x%" PRIx64 ": %s", t->what,
 					 m->iova, strerror(-ret));

@@ -28,8 +28,8 @@ int dirty_tracker_start(struct dirty_tracker *t, const struct dirty_range_list *
 	return ret;
 }
 
-int dirty_tracker_read(struct dirty_tracker *t, uint64_t iova, uint64_t length,
-		       uint64_t page_size, bool clear, uint64_t *bitmap)
+int dirty_tracker_read(struct dirty_tracker *t, uint64_t iova, uint64_t length, uint64_t page_size,
+		       bool clear, uint64_t *bitmap)
 {
 	/* The kernel ORs bits into the buffer (iova_bitmap_set), never clears it. */
 	memset(bitmap, 0, dirty_bitmap_words(length / page_size) * sizeof(uint64_t));

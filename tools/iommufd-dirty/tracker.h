@@ -81,8 +81,8 @@ int dirty_tracker_start(struct dirty_tracker *t, const struct dirty_range_list *
  * (IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR; refused by the device backend,
  * whose REPORT always clears).
  */
-int dirty_tracker_read(struct dirty_tracker *t, uint64_t iova, uint64_t length,
-		       uint64_t page_size, bool clear, uint64_t *bitmap);
+int dirty_tracker_read(struct dirty_tracker *t, uint64_t iova, uint64_t length, uint64_t page_size,
+		       bool clear, uint64_t *bitmap);
 /*
  * The smallest page size the inherited HWPT accepts at iova: found by
  * peeking (NO_CLEAR) at growing power-of-two lengths; the kernel refuses

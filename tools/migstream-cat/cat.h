@@ -25,9 +25,9 @@ enum cat_mode {
 struct cat_opts {
 	enum cat_mode mode;
 	bool json;
-	bool dirty;	/* show only DIRTY_BITMAP records and their page ranges */
+	bool dirty; /* show only DIRTY_BITMAP records and their page ranges */
 	bool force;
-	bool progress;	/* asked for with --progress */
+	bool progress; /* asked for with --progress */
 	bool quiet;
 	/* Columns of the listing, in order (-o); ncolumns == 0: defaults. */
 	enum cat_column columns[CAT_NCOLUMNS];
@@ -43,7 +43,7 @@ struct cat_opts {
 	uint64_t wrap_mig_flags;
 	uint8_t wrap_phase;
 	uint32_t chunk_size;
-	int zstd_level;	/* output compression for --wrap and --recompress; 0: none */
+	int zstd_level; /* output compression for --wrap and --recompress; 0: none */
 
 	const char *const *inputs;
 	int ninputs;

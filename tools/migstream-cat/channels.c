@@ -86,7 +86,8 @@ static int open_merge_inputs(const struct cat_opts *o, struct merge_inputs *mi)
 
 		if (fd < 0)
 			return VMT_EXIT_FAILURE;
-		mi->in[mi->n++] = (struct migstream_channel_input){ .fd = fd, .name = mi->names[i] };
+		mi->in[mi->n++] =
+			(struct migstream_channel_input){ .fd = fd, .name = mi->names[i] };
 		mi->total += vmt_progress_fd_total(fd);
 	}
 	return VMT_EXIT_OK;
@@ -107,8 +108,8 @@ static int set_error(struct migstream_channel_set *set, int err)
 	return vmt_exit_code_for_error(err);
 }
 
-static int merge_records(const struct cat_opts *o, struct migstream_channel_set *set, struct migstream_writer *w,
-			 const struct vmt_outfile *out, uint64_t total)
+static int merge_records(const struct cat_opts *o, struct migstream_channel_set *set,
+			 struct migstream_writer *w, const struct vmt_outfile *out, uint64_t total)
 {
 	struct migstream_record rec;
 	struct vmt_progress prog;
@@ -239,7 +240,8 @@ static int split_begin(void *vctx, struct cat_stream *s)
 
 	(void)s;
 	for (unsigned int k = 0; k < ctx->n; k++) {
-		struct migstream_writer_opts wopts = { .producer = "migstream-cat", .channel = &ctx->ch[k] };
+		struct migstream_writer_opts wopts = { .producer = "migstream-cat",
+						       .channel = &ctx->ch[k] };
 
 		rc = migstream_writer_new(&ctx->w[k], ctx->out[k].fd, &wopts);
 		if (rc < 0)

@@ -55,7 +55,8 @@ static void add_num(struct cat_row *row, const char *text_key, const char *json_
 	add_field(row, text_key, json_key, CAT_FIELD_NUM)->num = v;
 }
 
-static void add_hex(struct cat_row *row, const char *text_key, const char *json_key, uint64_t v, int width)
+static void add_hex(struct cat_row *row, const char *text_key, const char *json_key, uint64_t v,
+		    int width)
 {
 	struct cat_field *f = add_field(row, text_key, json_key, CAT_FIELD_HEX);
 
@@ -63,7 +64,8 @@ static void add_hex(struct cat_row *row, const char *text_key, const char *json_
 	f->width = width;
 }
 
-static struct cat_field *add_str(struct cat_row *row, const char *text_key, const char *json_key, const char *v)
+static struct cat_field *add_str(struct cat_row *row, const char *text_key, const char *json_key,
+				 const char *v)
 {
 	struct cat_field *f = add_field(row, text_key, json_key, CAT_FIELD_STR);
 
@@ -116,7 +118,8 @@ static void describe_pci_ids(const struct migstream_device *d, struct cat_row *r
 	add_str(row, "pci", NULL, row_text(row, "%04x:%04x", d->vendor, d->device));
 	add_num(row, NULL, "pci_vendor", d->vendor);
 	add_num(row, NULL, "pci_device", d->device);
-	add_str(row, "subsys", NULL, row_text(row, "%04x:%04x", d->subsys_vendor, d->subsys_device));
+	add_str(row, "subsys", NULL,
+		row_text(row, "%04x:%04x", d->subsys_vendor, d->subsys_device));
 	add_num(row, NULL, "pci_subsys_vendor", d->subsys_vendor);
 	add_num(row, NULL, "pci_subsys_device", d->subsys_device);
 	add_hex(row, "class", "pci_class", d->class_code, 6);
@@ -135,7 +138,8 @@ static void describe_device(const struct migstream_device *d, struct cat_row *ro
 	f = add_field(row, "mig_flags", "migration_flags", CAT_FIELD_FLAGS);
 	f->num = d->mig_flags;
 	f->flag_name = vmt_migration_flag_name;
-	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num = d->stop_copy_size;
+	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num =
+		d->stop_copy_size;
 	add_str(row, "mdev_type", "mdev_type", d->mdev_type)->quiet_empty = true;
 	describe_pci_ids(d, row);
 }
@@ -155,7 +159,8 @@ static void describe_precopy_info(const struct migstream_precopy_info *p, struct
 	add_str(row, "state", "state", vmt_state_name(p->state));
 	add_num(row, "initial_bytes", "initial_bytes", p->initial_bytes);
 	add_num(row, "dirty_bytes", "dirty_bytes", p->dirty_bytes);
-	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num = p->stop_copy_size;
+	add_field(row, "stop_copy_size", "stop_copy_bytes", CAT_FIELD_SIZE)->num =
+		p->stop_copy_size;
 	add_time(row, p->time_ns);
 }
 
@@ -201,7 +206,8 @@ static void describe_init_data_sent(const struct migstream_record *rec, struct c
 	struct migstream_init_data_sent ids;
 
 	if (migstream_decode_init_data_sent(rec, &ids)) {
-		add_str(row, "", NULL, row_text(row, "bad INIT_DATA_SENT payload (%u bytes)", rec->len));
+		add_str(row, "", NULL,
+			row_text(row, "bad INIT_DATA_SENT payload (%u bytes)", rec->len));
 		return;
 	}
 	set_num(row, CAT_COL_DEVICE, ids.device);
@@ -264,7 +270,8 @@ static void describe_payload(const struct migstream_record *rec, struct cat_row 
 		return describe_load_result(rec, row);
 	default:
 		/* The reader only hands out unknown types that may be skipped. */
-		add_str(row, "", NULL, row_text(row, "unknown ancillary record type %u, skipped", rec->type));
+		add_str(row, "", NULL,
+			row_text(row, "unknown ancillary record type %u, skipped", rec->type));
 	}
 }
 

@@ -44,7 +44,8 @@ static const char *shown_name(const char *name)
  * of that name fixes the index; a second one makes the name ambiguous
  * (found when it comes: bytes of the first may have been written by then).
  */
-static int match_device(struct extract_ctx *ctx, struct cat_stream *s, const struct migstream_device *d)
+static int match_device(struct extract_ctx *ctx, struct cat_stream *s,
+			const struct migstream_device *d)
 {
 	if (!ctx->name) {
 		ctx->declared |= d->index == ctx->device;
@@ -53,8 +54,8 @@ static int match_device(struct extract_ctx *ctx, struct cat_stream *s, const str
 	if (strcmp(d->name, ctx->name) != 0)
 		return VMT_EXIT_OK;
 	if (ctx->declared) {
-		vmt_err("%s: device name '%s' is ambiguous: devices %u and %u have it (give the index)", s->name,
-			shown_name(ctx->name), ctx->device, d->index);
+		vmt_err("%s: device name '%s' is ambiguous: devices %u and %u have it (give the index)",
+			s->name, shown_name(ctx->name), ctx->device, d->index);
 		return VMT_EXIT_BADDATA;
 	}
 	ctx->declared = true;
@@ -69,8 +70,8 @@ static int extract_record(void *vctx, struct cat_stream *s, const struct migstre
 
 	/* A channel holds some of each device's chunks: its bytes alone are no state. */
 	if (rec->type == MIGSTREAM_REC_CHANNEL) {
-		vmt_err("%s: is channel %u of %u of a set: --merge the set, then --extract", s->name,
-			rec->channel.channel, rec->channel.channel_count);
+		vmt_err("%s: is channel %u of %u of a set: --merge the set, then --extract",
+			s->name, rec->channel.channel, rec->channel.channel_count);
 		return VMT_EXIT_BADDATA;
 	}
 	if (rec->type == MIGSTREAM_REC_DEVICE)

@@ -24,7 +24,8 @@ const struct cat_column_info cat_columns[CAT_NCOLUMNS] = {
 	[CAT_COL_RAW] = { "raw_len", "RAW", 8, true, "payload length, decompressed" },
 	[CAT_COL_STORED] = { "stored_len", "STORED", 8, true, "payload length on the wire" },
 	[CAT_COL_COMPRESSION] = { "compression", "COMP", 4, false, "payload compression" },
-	[CAT_COL_CHECK] = { "check", "CHECK", 5, false, "checksums (always ok: bad records stop the listing)" },
+	[CAT_COL_CHECK] = { "check", "CHECK", 5, false,
+			    "checksums (always ok: bad records stop the listing)" },
 	[CAT_COL_INFO] = { "info", "INFO", 0, false, "what the record says" },
 };
 
@@ -136,7 +137,8 @@ static int format_target(char *buf, size_t len, const struct migstream_result_de
 
 	cat_result_flags_string(e->flags, "-", flags, sizeof(flags));
 	return snprintf(buf, len, "%" PRIu32 ":%s:%s", e->device,
-			e->state == MIGSTREAM_STATE_UNKNOWN ? "unknown" : vmt_state_name(e->state), flags);
+			e->state == MIGSTREAM_STATE_UNKNOWN ? "unknown" : vmt_state_name(e->state),
+			flags);
 }
 
 /* One field's value as INFO shows it; the number of characters it took (or wanted). */
@@ -177,15 +179,18 @@ void cat_format_info(const struct cat_row *row, char *buf, size_t len)
 			continue;
 		if (f->kind == CAT_FIELD_TARGETS) {
 			for (uint32_t t = 0; t < f->result->device_count && used < len; t++) {
-				n = snprintf(buf + used, len - used, "%s%s=", used ? " " : "", f->text_key);
+				n = snprintf(buf + used, len - used, "%s%s=", used ? " " : "",
+					     f->text_key);
 				used += n < 0 ? 0 : (size_t)n;
 				if (used < len)
-					n = format_target(buf + used, len - used, &f->result->devices[t]);
+					n = format_target(buf + used, len - used,
+							  &f->result->devices[t]);
 				used += n < 0 ? 0 : (size_t)n;
 			}
 			continue;
 		}
-		n = snprintf(buf + used, len - used, "%s%s%s", used ? " " : "", f->text_key, f->text_key[0] ? "=" : "");
+		n = snprintf(buf + used, len - used, "%s%s%s", used ? " " : "", f->text_key,
+			     f->text_key[0] ? "=" : "");
 		used += n < 0 ? 0 : (size_t)n;
 		if (used < len)
 			n = format_value(buf + used, len - used, f);
@@ -194,7 +199,8 @@ void cat_format_info(const struct cat_row *row, char *buf, size_t len)
 }
 
 /* "targets": [ { "device", "state", "flags", "flags_names" }, ... ] */
-static void add_targets_json(struct json_object *doc, const char *key, const struct migstream_load_result *r)
+static void add_targets_json(struct json_object *doc, const char *key,
+			     const struct migstream_load_result *r)
 {
 	struct json_object *list = vmt_json_add_array(doc, key);
 

@@ -41,7 +41,11 @@ extern const struct cat_column_info cat_columns[CAT_NCOLUMNS];
 
 /* One value of a row: absent ("-" / null), a number or a string. */
 struct cat_value {
-	enum { CAT_VAL_NONE, CAT_VAL_NUM, CAT_VAL_STR } kind;
+	enum {
+		CAT_VAL_NONE,
+		CAT_VAL_NUM,
+		CAT_VAL_STR
+	} kind;
 	uint64_t num;
 	const char *str;
 };
@@ -54,13 +58,13 @@ struct cat_field {
 	const char *text_key; /* the INFO word's key; "": the value alone; NULL: JSON only */
 	const char *json_key; /* NULL: INFO only */
 	enum cat_field_kind {
-		CAT_FIELD_NUM,	  /* decimal */
-		CAT_FIELD_HEX,	  /* 0x and width hexadecimal digits in INFO, a number in JSON */
-		CAT_FIELD_SIZE,	  /* decimal, MIGSTREAM_SIZE_UNKNOWN: "unknown" and null */
-		CAT_FIELD_STR,	  /* text from the stream or a name */
-		CAT_FIELD_TIME,	  /* ns since the epoch: ISO 8601 in both, JSON_KEY_ns as a number too */
-		CAT_FIELD_DIGEST, /* 16 hexadecimal digits, a string in JSON (beyond 2^53) */
-		CAT_FIELD_FLAGS,  /* 0x-hexadecimal in INFO; JSON: the number and JSON_KEY_names */
+		CAT_FIELD_NUM,	/* decimal */
+		CAT_FIELD_HEX,	/* 0x and width hexadecimal digits in INFO, a number in JSON */
+		CAT_FIELD_SIZE, /* decimal, MIGSTREAM_SIZE_UNKNOWN: "unknown" and null */
+		CAT_FIELD_STR,	/* text from the stream or a name */
+		CAT_FIELD_TIME, /* ns since the epoch: ISO 8601 in both, JSON_KEY_ns as a number too */
+		CAT_FIELD_DIGEST,  /* 16 hexadecimal digits, a string in JSON (beyond 2^53) */
+		CAT_FIELD_FLAGS,   /* 0x-hexadecimal in INFO; JSON: the number and JSON_KEY_names */
 		CAT_FIELD_TARGETS, /* LOAD_RESULT's entries: "target=" words, a JSON array */
 	} kind;
 	bool absent;	  /* not in this record: left out of INFO, null in JSON */

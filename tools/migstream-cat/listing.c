@@ -26,8 +26,8 @@
 #include "tee.h"
 
 static const enum cat_column default_columns[] = {
-	CAT_COL_OFFSET, CAT_COL_SEQ,	CAT_COL_TYPE,	     CAT_COL_DEVICE,
-	CAT_COL_PHASE,	CAT_COL_CHUNK,	CAT_COL_RAW,	     CAT_COL_STORED,
+	CAT_COL_OFFSET,	     CAT_COL_SEQ,   CAT_COL_TYPE, CAT_COL_DEVICE,
+	CAT_COL_PHASE,	     CAT_COL_CHUNK, CAT_COL_RAW,  CAT_COL_STORED,
 	CAT_COL_COMPRESSION, CAT_COL_CHECK, CAT_COL_INFO,
 };
 
@@ -80,8 +80,8 @@ static int print_range(void *vctx, uint64_t first_page, uint64_t npages)
 	start = b->iova + first_page * b->page_size;
 	last = start + npages * b->page_size - 1;
 	if (!ctx->o->json) {
-		fprintf(ctx->out, "  dirty 0x%016" PRIx64 "-0x%016" PRIx64 " %" PRIu64 " pages\n", start,
-			last, npages);
+		fprintf(ctx->out, "  dirty 0x%016" PRIx64 "-0x%016" PRIx64 " %" PRIu64 " pages\n",
+			start, last, npages);
 		return 0;
 	}
 	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
@@ -100,7 +100,8 @@ static int print_range(void *vctx, uint64_t first_page, uint64_t npages)
 }
 
 /* --dirty: the reader validated the bitmap, so the walk cannot fail. */
-static void print_ranges(struct list_ctx *ctx, const struct cat_stream *s, const struct migstream_record *rec)
+static void print_ranges(struct list_ctx *ctx, const struct cat_stream *s,
+			 const struct migstream_record *rec)
 {
 	ctx->stream = s;
 	ctx->rec = rec;
@@ -131,7 +132,8 @@ static int list_record(void *vctx, struct cat_stream *s, const struct migstream_
 	if (rec->type == MIGSTREAM_REC_DIRTY_BITMAP && ctx->out && ctx->o->dirty)
 		print_ranges(ctx, s, rec);
 	if (ctx->tee) {
-		rc = cat_tee_release(ctx->tee, rec->offset + MIGSTREAM_RECORD_HEADER_LEN + rec->stored_len);
+		rc = cat_tee_release(ctx->tee,
+				     rec->offset + MIGSTREAM_RECORD_HEADER_LEN + rec->stored_len);
 		if (rc)
 			return cat_write_error(rc);
 	}

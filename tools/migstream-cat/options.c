@@ -149,7 +149,9 @@ static uint8_t parse_phase(const char *s)
 		return MIGSTREAM_PHASE_PRECOPY_DIRTY;
 	if (strcasecmp(s, "stop-copy") == 0 || strcasecmp(s, "stopcopy") == 0)
 		return MIGSTREAM_PHASE_STOP_COPY;
-	vmt_usage_error("invalid --phase argument: '%s' (expected precopy-initial, precopy-dirty or stop-copy)", s);
+	vmt_usage_error(
+		"invalid --phase argument: '%s' (expected precopy-initial, precopy-dirty or stop-copy)",
+		s);
 }
 
 /* A number is a device index (any u32, as migstream(5) allows); anything else a device's name. */
@@ -186,13 +188,16 @@ static void check_combinations(const struct cat_opts *o, bool wrap_opts, bool co
 	bool listing = o->mode == CAT_MODE_LIST || o->mode == CAT_MODE_PASSTHROUGH;
 
 	if (wrap_opts && o->mode != CAT_MODE_WRAP)
-		vmt_usage_error("--name, --driver, --mig-flags, --phase and --chunk-size need --wrap");
+		vmt_usage_error(
+			"--name, --driver, --mig-flags, --phase and --chunk-size need --wrap");
 	if (compress && o->mode != CAT_MODE_WRAP)
-		vmt_usage_error("-z/--compress needs --wrap (use --recompress to convert a stream)");
+		vmt_usage_error(
+			"-z/--compress needs --wrap (use --recompress to convert a stream)");
 	if (!listing && (o->json || o->dirty || o->ncolumns))
 		vmt_usage_error("--json, --output and --dirty are for listings");
 	if ((o->mode == CAT_MODE_WRAP || o->mode == CAT_MODE_RECOMPRESS) && o->ninputs > 1)
-		vmt_usage_error("%s takes one input", o->mode == CAT_MODE_WRAP ? "--wrap" : "--recompress");
+		vmt_usage_error("%s takes one input",
+				o->mode == CAT_MODE_WRAP ? "--wrap" : "--recompress");
 	if (o->mode == CAT_MODE_SPLIT && o->ninputs > 1)
 		vmt_usage_error("--split takes one input");
 	if (o->reorder_limit && o->mode != CAT_MODE_MERGE)
@@ -202,11 +207,12 @@ static void check_combinations(const struct cat_opts *o, bool wrap_opts, bool co
 	if (o->mode == CAT_MODE_MERGE && o->noutputs > 1)
 		vmt_usage_error("--merge writes one output (-o once)");
 	if (o->mode == CAT_MODE_SPLIT && o->noutputs != 1 && o->noutputs != (int)o->split_channels)
-		vmt_usage_error("--split=%u needs one -o with %%u in it or %u times -o", o->split_channels,
-				o->split_channels);
-	if (o->mode == CAT_MODE_SPLIT && o->noutputs == 1 && o->split_channels > 1 && !strstr(o->outputs[0], "%u"))
-		vmt_usage_error("--split=%u: -o '%s' has no %%u for the channel number", o->split_channels,
-				o->outputs[0]);
+		vmt_usage_error("--split=%u needs one -o with %%u in it or %u times -o",
+				o->split_channels, o->split_channels);
+	if (o->mode == CAT_MODE_SPLIT && o->noutputs == 1 && o->split_channels > 1 &&
+	    !strstr(o->outputs[0], "%u"))
+		vmt_usage_error("--split=%u: -o '%s' has no %%u for the channel number",
+				o->split_channels, o->outputs[0]);
 }
 
 /* -o is a column list in listings, the output file(s) in --merge and --split. */
@@ -219,7 +225,8 @@ static void assign_outputs(struct cat_opts *o, const char **args, int nargs)
 	}
 	for (int i = 0; i < nargs; i++)
 		if (cat_parse_columns(args[i], o->columns, &o->ncolumns))
-			vmt_usage_error("invalid --output argument: '%s' (see --help for columns)", args[i]);
+			vmt_usage_error("invalid --output argument: '%s' (see --help for columns)",
+					args[i]);
 }
 
 /* Room for every word of argv: there are no more operands or -o arguments than that. */
@@ -289,13 +296,15 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 			break;
 		case OPT_SPLIT:
 			set_mode(o, CAT_MODE_SPLIT, "--split");
-			o->split_channels = (unsigned int)vmt_u64_or_usage(arg, "--split", 1, MIGSTREAM_MAX_CHANNELS);
+			o->split_channels = (unsigned int)vmt_u64_or_usage(arg, "--split", 1,
+									   MIGSTREAM_MAX_CHANNELS);
 			break;
 		case OPT_REORDER_BUFFER:
 			o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
 			if (o->reorder_limit < MIGSTREAM_MAX_PAYLOAD)
-				vmt_usage_error("invalid --reorder-buffer argument: '%s' (at least %uM: one record)",
-						arg, MIGSTREAM_MAX_PAYLOAD >> 20);
+				vmt_usage_error(
+					"invalid --reorder-buffer argument: '%s' (at least %uM: one record)",
+					arg, MIGSTREAM_MAX_PAYLOAD >> 20);
 			break;
 		case OPT_FROM_QEMU:
 			set_mode(o, CAT_MODE_FROM_QEMU, "--from-qemu");
@@ -330,8 +339,9 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 
 			wrap_opts = true;
 			if (v < 1 || v > MIGSTREAM_MAX_CHUNK)
-				vmt_usage_error("invalid --chunk-size argument: '%s' (must be 1..%u bytes)", arg,
-						MIGSTREAM_MAX_CHUNK);
+				vmt_usage_error(
+					"invalid --chunk-size argument: '%s' (must be 1..%u bytes)",
+					arg, MIGSTREAM_MAX_CHUNK);
 			o->chunk_size = (uint32_t)v;
 			break;
 		}

@@ -40,8 +40,8 @@ static const char *shown(const char *text)
  * A VFIO section: is it the device asked for? By idstr, a second instance
  * of it makes the ID ambiguous (found when it comes, as for migstreams).
  */
-static int match(struct qemu_extract *ctx, const struct cat_stream *s, const struct qemu_section *sec,
-		 bool *is_it)
+static int match(struct qemu_extract *ctx, const struct cat_stream *s,
+		 const struct qemu_section *sec, bool *is_it)
 {
 	*is_it = false;
 	if (sec->kind != QEMU_KIND_VFIO)
@@ -59,8 +59,8 @@ static int match(struct qemu_extract *ctx, const struct cat_stream *s, const str
 		return VMT_EXIT_OK;
 	if (ctx->found && sec->instance_id != ctx->instance_id) {
 		vmt_err("%s: idstr '%s' is ambiguous: instances %" PRIu32 " and %" PRIu32
-			" have it (give the section id)", s->name, shown(ctx->idstr), ctx->instance_id,
-			sec->instance_id);
+			" have it (give the section id)",
+			s->name, shown(ctx->idstr), ctx->instance_id, sec->instance_id);
 		return VMT_EXIT_BADDATA;
 	}
 	ctx->found = true;
@@ -109,7 +109,8 @@ static int extract_end(void *vctx, const struct cat_stream *s, struct qemu_strea
 		return VMT_EXIT_BADDATA;
 	}
 	if (!ctx->found) {
-		vmt_err("%s: no VFIO section with id %" PRIu32 " in the stream", s->name, ctx->section_id);
+		vmt_err("%s: no VFIO section with id %" PRIu32 " in the stream", s->name,
+			ctx->section_id);
 		return VMT_EXIT_BADDATA;
 	}
 	vmt_dbg("%s: %llu bytes of device data", s->name, (unsigned long long)ctx->bytes);
@@ -129,7 +130,8 @@ int cat_qemu_extract(const struct cat_opts *o, struct cat_stream *s, const struc
 }
 
 /* The device's buffers from the multifd channels, in index order: its complete phase. */
-static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
+static int multifd_event(void *vctx, const struct cat_qemu_set *set,
+			 const struct qemu_multifd_event *ev)
 {
 	struct qemu_extract *ctx = vctx;
 

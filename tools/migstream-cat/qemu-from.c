@@ -48,7 +48,8 @@ struct from_ctx {
 };
 
 /* The device of an idstr and instance, numbered in the order QEMU first sent it; NULL when full. */
-static struct from_dev *device_of(struct from_ctx *ctx, const char *idstr, uint32_t instance_id, uint32_t *index)
+static struct from_dev *device_of(struct from_ctx *ctx, const char *idstr, uint32_t instance_id,
+				  uint32_t *index)
 {
 	struct from_dev *d;
 
@@ -70,7 +71,8 @@ static struct from_dev *device_of(struct from_ctx *ctx, const char *idstr, uint3
 }
 
 /* The config head the main channel kept for the device, if its config state came already. */
-static const struct qemu_vfio_device *main_device(const struct from_ctx *ctx, const struct from_dev *d)
+static const struct qemu_vfio_device *main_device(const struct from_ctx *ctx,
+						  const struct from_dev *d)
 {
 	size_t n = ctx->r ? qemu_stream_vfio_count(ctx->r) : 0;
 
@@ -165,11 +167,12 @@ static int write_mark(struct from_ctx *ctx, const struct qemu_section *sec)
 	};
 	d->since_mark = 0;
 	migstream_encode_init_data_sent(&m, buf);
-	return migstream_write_record(ctx->w, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, buf,
-				      sizeof(buf));
+	return migstream_write_record(ctx->w, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY,
+				      buf, sizeof(buf));
 }
 
-static int main_event(void *vctx, const struct cat_stream *s, struct qemu_stream *r, const struct qemu_event *ev)
+static int main_event(void *vctx, const struct cat_stream *s, struct qemu_stream *r,
+		      const struct qemu_event *ev)
 {
 	struct from_ctx *ctx = vctx;
 	uint32_t index;
@@ -180,12 +183,13 @@ static int main_event(void *vctx, const struct cat_stream *s, struct qemu_stream
 	switch (ev->type) {
 	case QEMU_EV_SECTION_BEGIN:
 		/* numbered as QEMU first sends them */
-		if (ev->sec->kind == QEMU_KIND_VFIO && !device_of(ctx, ev->sec->idstr, ev->sec->instance_id, &index))
+		if (ev->sec->kind == QEMU_KIND_VFIO &&
+		    !device_of(ctx, ev->sec->idstr, ev->sec->instance_id, &index))
 			rc = -E2BIG;
 		break;
 	case QEMU_EV_VFIO_DATA:
-		rc = write_bytes(ctx, ev->sec->idstr, ev->sec->instance_id, ev->phase == QEMU_VFIO_PRECOPY,
-				 ev->data, ev->len);
+		rc = write_bytes(ctx, ev->sec->idstr, ev->sec->instance_id,
+				 ev->phase == QEMU_VFIO_PRECOPY, ev->data, ev->len);
 		break;
 	case QEMU_EV_VFIO_TAG:
 		if (ev->tag == QEMU_VFIO_DEV_INIT_DATA_SENT)
@@ -229,7 +233,8 @@ static int read_main(struct from_ctx *ctx)
 	return cat_qemu_read(ctx->o, &in->s, &in->head, &ops, ctx, &ctx->set.page_size);
 }
 
-static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
+static int multifd_event(void *vctx, const struct cat_qemu_set *set,
+			 const struct qemu_multifd_event *ev)
 {
 	struct from_ctx *ctx = vctx;
 	int rc;

@@ -52,8 +52,8 @@ static const char *command_name(unsigned int cmd)
 }
 
 /* What a row says besides its identity: RAM pages, VFIO tags and bytes, a command. */
-static void section_info(const struct qemu_section *sec, const struct qemu_configuration *cfg, char *buf,
-			 size_t len)
+static void section_info(const struct qemu_section *sec, const struct qemu_configuration *cfg,
+			 char *buf, size_t len)
 {
 	const struct qemu_ram_counts *ram = &sec->ram;
 	const struct qemu_vfio_counts *v = &sec->vfio;
@@ -63,9 +63,9 @@ static void section_info(const struct qemu_section *sec, const struct qemu_confi
 	/* a footer only closes its section */
 	if (sec->type == QEMU_SEC_FOOTER)
 		return;
-#define ADD(...)                                                                   \
-	do {                                                                       \
-		if (used < len)                                                    \
+#define ADD(...)                                                                       \
+	do {                                                                           \
+		if (used < len)                                                        \
 			used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__); \
 	} while (0)
 	switch (sec->kind) {
@@ -111,11 +111,12 @@ static void section_info(const struct qemu_section *sec, const struct qemu_confi
 
 static void print_heading(FILE *out)
 {
-	fprintf(out, "%10s %5s %-13s %5s %-24s %5s %4s %10s  %s\n", "OFFSET", "#", "TYPE", "ID", "IDSTR",
-		"INST", "VER", "BYTES", "INFO");
+	fprintf(out, "%10s %5s %-13s %5s %-24s %5s %4s %10s  %s\n", "OFFSET", "#", "TYPE", "ID",
+		"IDSTR", "INST", "VER", "BYTES", "INFO");
 }
 
-static void print_row_text(FILE *out, const struct qemu_section *sec, const struct qemu_configuration *cfg)
+static void print_row_text(FILE *out, const struct qemu_section *sec,
+			   const struct qemu_configuration *cfg)
 {
 	char id[16] = "-", inst[16] = "-", ver[16] = "-", info[256];
 
@@ -126,7 +127,8 @@ static void print_row_text(FILE *out, const struct qemu_section *sec, const stru
 	if (has_version(sec->type))
 		snprintf(ver, sizeof(ver), "%" PRIu32, sec->version_id);
 	section_info(sec, cfg, info, sizeof(info));
-	fprintf(out, "%10" PRIu64 " %5" PRIu64 " %-13s %5s ", sec->offset, sec->index, type_name(sec->type), id);
+	fprintf(out, "%10" PRIu64 " %5" PRIu64 " %-13s %5s ", sec->offset, sec->index,
+		type_name(sec->type), id);
 	if (sec->idstr[0]) {
 		/* an idstr is the stream's: shown safe, padded as the column */
 		int pad = 24 - (int)strlen(sec->idstr);
@@ -202,7 +204,8 @@ static void print_row_json(FILE *out, const char *file, const struct qemu_sectio
 	vmt_json_emit(out, doc);
 }
 
-static int list_event(void *vctx, const struct cat_stream *s, struct qemu_stream *r, const struct qemu_event *ev)
+static int list_event(void *vctx, const struct cat_stream *s, struct qemu_stream *r,
+		      const struct qemu_event *ev)
 {
 	struct qemu_list *ctx = vctx;
 
@@ -229,8 +232,9 @@ static void print_pci_text(FILE *out, const uint8_t *head, size_t len)
 	struct qemu_pci_ids ids;
 
 	if (cat_qemu_pci_ids(head, len, &ids))
-		fprintf(out, ", PCI %04x:%04x subsystem %04x:%04x class %06x rev %02x", ids.vendor, ids.device,
-			ids.subsystem_vendor, ids.subsystem, ids.class_code, ids.revision);
+		fprintf(out, ", PCI %04x:%04x subsystem %04x:%04x class %06x rev %02x", ids.vendor,
+			ids.device, ids.subsystem_vendor, ids.subsystem, ids.class_code,
+			ids.revision);
 }
 
 /* pci_vendor and pci_device (null without a config state), and with all, the rest of the identity. */
@@ -259,7 +263,8 @@ static void print_device_text(FILE *out, const struct qemu_vfio_device *d)
 
 	fprintf(out, "  vfio device     ");
 	cat_fputs_printable(d->idstr, out);
-	fprintf(out, " (instance %" PRIu32 ", section %" PRIu32 ")\n", d->instance_id, d->section_id);
+	fprintf(out, " (instance %" PRIu32 ", section %" PRIu32 ")\n", d->instance_id,
+		d->section_id);
 	fprintf(out, "    pre-copy      %" PRIu64 " bytes\n", c->precopy_bytes);
 	fprintf(out, "    complete      %" PRIu64 " bytes\n", c->complete_bytes);
 	fprintf(out, "    data          %" PRIu64 " bytes in %" PRIu64 " blocks\n",
@@ -288,7 +293,8 @@ static void print_summary_text(FILE *out, const char *name, struct qemu_stream *
 		cat_fputs_printable(cfg->machine, out);
 		putc('\n', out);
 	}
-	fprintf(out, "  ram pages       %" PRIu64 " normal, %" PRIu64 " zero (page size %" PRIu32 ")\n",
+	fprintf(out,
+		"  ram pages       %" PRIu64 " normal, %" PRIu64 " zero (page size %" PRIu32 ")\n",
 		ram->normal_pages, ram->zero_pages, qemu_stream_page_size(r));
 	fprintf(out, "  ram bytes       %" PRIu64 "\n", ram->page_bytes);
 	fprintf(out, "  vfio devices    %zu\n", n);
@@ -376,7 +382,8 @@ int cat_qemu_list(const struct cat_opts *o, struct cat_stream *s, const struct c
 }
 
 /* The multifd channels: read to check them and their devices' buffers; counted in the summary. */
-static int multifd_event(void *vctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev)
+static int multifd_event(void *vctx, const struct cat_qemu_set *set,
+			 const struct qemu_multifd_event *ev)
 {
 	(void)vctx;
 	(void)set;
@@ -388,17 +395,21 @@ static void print_channel_text(FILE *out, const struct qemu_multifd_channel *c)
 {
 	fputs("  multifd channel ", out);
 	cat_fputs_printable(c->name, out);
-	fprintf(out, " (id %u): %" PRIu64 " bytes, %" PRIu64 " RAM packets (%" PRIu64 " sync), %" PRIu64
-		" pages, %" PRIu64 " zero, %" PRIu64 " device packets, %" PRIu64 " device bytes\n", c->id, c->bytes,
-		c->ram_packets, c->sync_packets, c->normal_pages, c->zero_pages, c->device_packets, c->device_bytes);
+	fprintf(out,
+		" (id %u): %" PRIu64 " bytes, %" PRIu64 " RAM packets (%" PRIu64 " sync), %" PRIu64
+		" pages, %" PRIu64 " zero, %" PRIu64 " device packets, %" PRIu64 " device bytes\n",
+		c->id, c->bytes, c->ram_packets, c->sync_packets, c->normal_pages, c->zero_pages,
+		c->device_packets, c->device_bytes);
 }
 
 static void print_mf_device_text(FILE *out, const struct qemu_multifd_device *d)
 {
 	fputs("  multifd device  ", out);
 	cat_fputs_printable(d->idstr, out);
-	fprintf(out, " (instance %" PRIu32 "): %" PRIu64 " bytes in %" PRIu32 " buffers, config state %" PRIu64
-		" bytes", d->instance_id, d->data_bytes, d->buffers, d->config_bytes);
+	fprintf(out,
+		" (instance %" PRIu32 "): %" PRIu64 " bytes in %" PRIu32
+		" buffers, config state %" PRIu64 " bytes",
+		d->instance_id, d->data_bytes, d->buffers, d->config_bytes);
 	print_pci_text(out, d->config_head, d->config_head_len);
 	putc('\n', out);
 }

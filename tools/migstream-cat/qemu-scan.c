@@ -12,8 +12,8 @@
 #include "qemu-cat.h"
 #include "qemu-scan.h"
 
-int cat_qemu_report(const struct cat_opts *o, const struct cat_stream *s, const struct qemu_stream_error *e,
-		    int err)
+int cat_qemu_report(const struct cat_opts *o, const struct cat_stream *s,
+		    const struct qemu_stream_error *e, int err)
 {
 	char line[1024];
 
@@ -69,7 +69,8 @@ int cat_qemu_read(const struct cat_opts *o, struct cat_stream *s, const struct c
 		}
 		if (rc == 0) {
 			vmt_progress_clear(&prog);
-			vmt_dbg("%s: %llu bytes, ok", s->name, (unsigned long long)qemu_stream_offset(r));
+			vmt_dbg("%s: %llu bytes, ok", s->name,
+				(unsigned long long)qemu_stream_offset(r));
 			if (ops->end)
 				status = ops->end(ctx, s, r);
 			break;
@@ -87,7 +88,8 @@ int cat_qemu_read(const struct cat_opts *o, struct cat_stream *s, const struct c
 int cat_qemu_scan(const struct cat_opts *o, struct cat_stream *s, const struct cat_head *h)
 {
 	if (qemu_channel_probe(h->buf, h->len) == QEMU_CHANNEL_MULTIFD) {
-		vmt_err("%s: is a QEMU multifd channel: give it after its main channel to --from-qemu", s->name);
+		vmt_err("%s: is a QEMU multifd channel: give it after its main channel to --from-qemu",
+			s->name);
 		return VMT_EXIT_BADDATA;
 	}
 	switch (o->mode) {

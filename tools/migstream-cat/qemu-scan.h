@@ -13,7 +13,8 @@
 
 struct cat_qemu_ops {
 	/* Each returns 0 or an exit code, having printed the reason. */
-	int (*event)(void *ctx, const struct cat_stream *s, struct qemu_stream *r, const struct qemu_event *ev);
+	int (*event)(void *ctx, const struct cat_stream *s, struct qemu_stream *r,
+		     const struct qemu_event *ev);
 	/* Only after a clean end. */
 	int (*end)(void *ctx, const struct cat_stream *s, struct qemu_stream *r);
 };
@@ -26,8 +27,8 @@ int cat_qemu_read(const struct cat_opts *o, struct cat_stream *s, const struct c
 		  const struct cat_qemu_ops *ops, void *ctx, uint32_t *page_size);
 
 /* The reader's error as this tool's one line ("FILE: byte N in section ..."); the exit code. */
-int cat_qemu_report(const struct cat_opts *o, const struct cat_stream *s, const struct qemu_stream_error *e,
-		    int err);
+int cat_qemu_report(const struct cat_opts *o, const struct cat_stream *s,
+		    const struct qemu_stream_error *e, int err);
 
 /* The listing, the summary and --verify (qemu-list.c); --extract (qemu-extract.c). */
 int cat_qemu_list(const struct cat_opts *o, struct cat_stream *s, const struct cat_head *h);

@@ -34,7 +34,8 @@ int cat_qemu_set_open(const struct cat_opts *o, struct cat_qemu_set *set)
 		cat_head_read(in->s.fd, &in->head);
 		in->kind = qemu_channel_probe(in->head.buf, in->head.len);
 		if (in->kind == QEMU_CHANNEL_UNKNOWN) {
-			vmt_err("%s: neither a QEMU migration stream nor a QEMU multifd channel", in->s.name);
+			vmt_err("%s: neither a QEMU migration stream nor a QEMU multifd channel",
+				in->s.name);
 			return VMT_EXIT_BADDATA;
 		}
 		if (in->kind == QEMU_CHANNEL_MAIN && set->main_input >= 0) {
@@ -46,7 +47,8 @@ int cat_qemu_set_open(const struct cat_opts *o, struct cat_qemu_set *set)
 			set->main_input = i;
 	}
 	if (set->main_input < 0) {
-		vmt_err("%s: no QEMU main channel among the inputs (multifd channels only)", set->in[0].s.name);
+		vmt_err("%s: no QEMU main channel among the inputs (multifd channels only)",
+			set->in[0].s.name);
 		return VMT_EXIT_BADDATA;
 	}
 	return VMT_EXIT_OK;
@@ -70,8 +72,8 @@ bool cat_qemu_set_has_multifd(const struct cat_qemu_set *set)
 }
 
 /* The reader's line names the channel and its byte; --json repeats it, under the main channel's name. */
-static int multifd_error(const struct cat_opts *o, const struct cat_qemu_set *set, struct qemu_multifd *m,
-			 int err)
+static int multifd_error(const struct cat_opts *o, const struct cat_qemu_set *set,
+			 struct qemu_multifd *m, int err)
 {
 	const struct qemu_stream_error *e = qemu_multifd_error(m);
 	char line[1024];
@@ -90,7 +92,8 @@ static int add_channels(struct qemu_multifd *m, const struct cat_qemu_set *set)
 
 		if (in->kind != QEMU_CHANNEL_MULTIFD)
 			continue;
-		rc = qemu_multifd_add_fd(m, in->s.fd, in->s.name, in->head.consumed ? in->head.buf : NULL,
+		rc = qemu_multifd_add_fd(m, in->s.fd, in->s.name,
+					 in->head.consumed ? in->head.buf : NULL,
 					 in->head.consumed ? in->head.len : 0);
 	}
 	return rc;

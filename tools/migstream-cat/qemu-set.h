@@ -25,8 +25,8 @@ struct cat_qemu_input {
 
 struct cat_qemu_set {
 	struct cat_qemu_input *in;
-	int nin;	   /* opened so far */
-	int main_input;	   /* index of the main channel */
+	int nin;	    /* opened so far */
+	int main_input;	    /* index of the main channel */
 	uint32_t page_size; /* the main channel's, for the multifd RAM packets */
 };
 
@@ -37,7 +37,8 @@ bool cat_qemu_set_has_multifd(const struct cat_qemu_set *set);
 
 struct cat_multifd_ops {
 	/* Each returns 0 or an exit code, having printed the reason. */
-	int (*event)(void *ctx, const struct cat_qemu_set *set, const struct qemu_multifd_event *ev);
+	int (*event)(void *ctx, const struct cat_qemu_set *set,
+		     const struct qemu_multifd_event *ev);
 	/* After a clean end, with the reader's per channel and per device counts. */
 	int (*end)(void *ctx, const struct cat_qemu_set *set, const struct qemu_multifd *m);
 };

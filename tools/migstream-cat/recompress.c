@@ -41,7 +41,8 @@ static int recompress_start(struct recompress_ctx *ctx, const struct migstream_r
 	int rc = migstream_writer_new(&ctx->w, STDOUT_FILENO, &wopts);
 
 	if (rc == 0)
-		rc = migstream_write_record(ctx->w, MIGSTREAM_REC_STREAM_HEADER, 0, ctx->header, ctx->header_len);
+		rc = migstream_write_record(ctx->w, MIGSTREAM_REC_STREAM_HEADER, 0, ctx->header,
+					    ctx->header_len);
 	return rc;
 }
 

@@ -32,21 +32,28 @@ static int check_reply_payload(const struct migstream_record *rec, char *buf, si
 	else
 		ret = migstream_decode_load_result(rec, &result);
 	if (ret)
-		snprintf(buf, len, "bad %s payload (%u bytes)", migstream_record_type_name(rec->type), rec->len);
+		snprintf(buf, len, "bad %s payload (%u bytes)",
+			 migstream_record_type_name(rec->type), rec->len);
 	return ret;
 }
 
-static int check_in_reply(struct cat_kind *k, const struct migstream_record *rec, char *buf, size_t len)
+static int check_in_reply(struct cat_kind *k, const struct migstream_record *rec, char *buf,
+			  size_t len)
 {
 	if (rec->type == MIGSTREAM_REC_STREAM_END)
-		return k->result_seen ? 0 : why_not(buf, len, "the reply stream ends without a LOAD_RESULT");
+		return k->result_seen
+			       ? 0
+			       : why_not(buf, len, "the reply stream ends without a LOAD_RESULT");
 	if (k->result_seen)
-		return why_not(buf, len, "a record after LOAD_RESULT (it must be the last before STREAM_END)");
+		return why_not(
+			buf, len,
+			"a record after LOAD_RESULT (it must be the last before STREAM_END)");
 	/* The reader hands out a type it does not know only when it may be skipped. */
 	if (!cat_type_known(rec->type))
 		return 0;
 	if (!migstream_reply_type_known(rec->type)) {
-		snprintf(buf, len, "%s in a reply stream (it holds only SWITCHOVER_ACK and LOAD_RESULT)",
+		snprintf(buf, len,
+			 "%s in a reply stream (it holds only SWITCHOVER_ACK and LOAD_RESULT)",
 			 migstream_record_type_name(rec->type));
 		return -EBADMSG;
 	}
@@ -67,7 +74,8 @@ int cat_kind_check(struct cat_kind *k, const struct migstream_record *rec, char 
 	if (k->kind == CAT_STREAM_REPLY)
 		return check_in_reply(k, rec, buf, len);
 	if (reply_record) {
-		snprintf(buf, len, "%s in a forward stream (reply records belong to a reply stream)",
+		snprintf(buf, len,
+			 "%s in a forward stream (reply records belong to a reply stream)",
 			 migstream_record_type_name(rec->type));
 		return -EBADMSG;
 	}

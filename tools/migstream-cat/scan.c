@@ -64,11 +64,13 @@ void cat_close_input(int fd)
 }
 
 /* An error as one line: said on stderr, and with --json also as the last JSON line. */
-void cat_report_line(const struct cat_opts *o, const struct cat_stream *s, int err, const char *line)
+void cat_report_line(const struct cat_opts *o, const struct cat_stream *s, int err,
+		     const char *line)
 {
 	vmt_err("%s", line);
 	if (o->json) {
-		struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
+		struct json_object *doc =
+			vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
 
 		vmt_json_add_str(doc, "type", "error");
 		vmt_json_add_str(doc, "file", s->name);
@@ -95,8 +97,8 @@ static void report_reader_error(const struct cat_opts *o, const struct cat_strea
 	cat_report_line(o, s, err, line);
 }
 
-int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const struct migstream_record *rec,
-		   const char *why)
+int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s,
+		   const struct migstream_record *rec, const char *why)
 {
 	char line[1024];
 
@@ -164,7 +166,8 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
 			break;
 		}
 		vmt_trace("%s: record %u (%s) at byte %llu, %u bytes", s.name, rec.seq,
-			  migstream_record_type_name(rec.type), (unsigned long long)rec.offset, rec.len);
+			  migstream_record_type_name(rec.type), (unsigned long long)rec.offset,
+			  rec.len);
 		status = ops->record(ctx, &s, &rec);
 		vmt_progress_update(&prog, s.name, migstream_reader_offset(s.reader), size, false);
 	}

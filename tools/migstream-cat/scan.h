@@ -38,11 +38,12 @@ int cat_scan(const struct cat_opts *o, const char *path, const struct migstream_
  * at byte X: WHY", said as the reader's errors are (and as the last JSON
  * line with --json). Returns the exit code (4).
  */
-int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s, const struct migstream_record *rec,
-		   const char *why);
+int cat_bad_record(const struct cat_opts *o, const struct cat_stream *s,
+		   const struct migstream_record *rec, const char *why);
 
 /* An error as one line on stderr, and with --json also as the last JSON line. */
-void cat_report_line(const struct cat_opts *o, const struct cat_stream *s, int err, const char *line);
+void cat_report_line(const struct cat_opts *o, const struct cat_stream *s, int err,
+		     const char *line);
 
 /* Opens an input for reading: fd, or -1 after printing why (exit 1). */
 int cat_open_input(const char *path, const char **name);

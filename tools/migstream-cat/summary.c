@@ -139,9 +139,11 @@ void cat_summary_channel_line(char *buf, size_t len, const struct cat_summary *s
 	for (size_t i = 0; i < s->ndev && used > 0 && (size_t)used < len; i++) {
 		const struct cat_device_stats *d = &s->dev[i];
 
-		used += snprintf(buf + used, len - used, "%s device %" PRIu32 " %" PRIu64 " of %" PRIu64
-				 " chunks, %" PRIu64 " of %" PRIu64 " bytes", i ? ";" : ":", d->index, d->chunks,
-				 d->end.chunk_count, device_total(d), d->end.total_bytes);
+		used += snprintf(buf + used, len - used,
+				 "%s device %" PRIu32 " %" PRIu64 " of %" PRIu64 " chunks, %" PRIu64
+				 " of %" PRIu64 " bytes",
+				 i ? ";" : ":", d->index, d->chunks, d->end.chunk_count,
+				 device_total(d), d->end.total_bytes);
 	}
 }
 
@@ -162,7 +164,9 @@ static void print_reply_text(FILE *out, const struct cat_summary *s)
 
 		cat_result_flags_string(e->flags, "none", flags, sizeof(flags));
 		fprintf(out, "    device %-9" PRIu32 "%s, %s\n", e->device,
-			e->state == MIGSTREAM_STATE_UNKNOWN ? "state unknown" : vmt_state_name(e->state), flags);
+			e->state == MIGSTREAM_STATE_UNKNOWN ? "state unknown"
+							    : vmt_state_name(e->state),
+			flags);
 	}
 	if (s->result.message[0]) {
 		fprintf(out, "    %-16s", "message");
@@ -220,16 +224,22 @@ static const struct vmt_field device_fields[] = {
 	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
 	{ "precopy_dirty_bytes", "    PRECOPY_DIRTY   %s\n", 4, VMT_FIELD_NUM,
 	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
-	{ "stop_copy_bytes", "    STOP_COPY       %s\n", 5, VMT_FIELD_NUM, DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "stop_copy_bytes", "    STOP_COPY       %s\n", 5, VMT_FIELD_NUM,
+	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
 	{ "total_bytes", "    total           %s", 6, VMT_FIELD_BYTES, .get = get_device_total },
 	{ "chunks", " in %s chunks\n", 7, VMT_FIELD_NUM, DEV_U64(chunks) },
 	{ "precopy_info_samples", NULL, 0, VMT_FIELD_NUM, DEV_U64(precopy_samples) },
-	{ "set_total_bytes", "    in the set      %s", 8, VMT_FIELD_BYTES, DEV_U64(end.total_bytes), .when = in_set },
-	{ "set_chunks", " in %s chunks\n", 9, VMT_FIELD_NUM, DEV_U64(end.chunk_count), .when = in_set },
-	{ NULL, "    precopy info    %s", 10, VMT_FIELD_NUM, DEV_U64(precopy_samples), .when = sampled },
+	{ "set_total_bytes", "    in the set      %s", 8, VMT_FIELD_BYTES, DEV_U64(end.total_bytes),
+	  .when = in_set },
+	{ "set_chunks", " in %s chunks\n", 9, VMT_FIELD_NUM, DEV_U64(end.chunk_count),
+	  .when = in_set },
+	{ NULL, "    precopy info    %s", 10, VMT_FIELD_NUM, DEV_U64(precopy_samples),
+	  .when = sampled },
 	{ NULL, ", last: %s", 11, VMT_FIELD_STR, .get = get_last_state, .when = sampled },
-	{ NULL, " initial_bytes=%s", 12, VMT_FIELD_NUM, DEV_U64(last_sample.initial_bytes), .when = sampled },
-	{ NULL, " dirty_bytes=%s\n", 13, VMT_FIELD_NUM, DEV_U64(last_sample.dirty_bytes), .when = sampled },
+	{ NULL, " initial_bytes=%s", 12, VMT_FIELD_NUM, DEV_U64(last_sample.initial_bytes),
+	  .when = sampled },
+	{ NULL, " dirty_bytes=%s\n", 13, VMT_FIELD_NUM, DEV_U64(last_sample.dirty_bytes),
+	  .when = sampled },
 };
 
 /* The stream's totals. */
@@ -304,7 +314,13 @@ static bool is_channel(const void *obj, const void *ctx)
  * then a reply stream's word or the devices, then a forward stream's tail
  * (20..23).
  */
-enum { TEXT_HEAD = 2, TEXT_HEAD_END = 11, TEXT_TAIL = 20, TEXT_TAIL_END = 23, DEVICE_TEXT_END = 13 };
+enum {
+	TEXT_HEAD = 2,
+	TEXT_HEAD_END = 11,
+	TEXT_TAIL = 20,
+	TEXT_TAIL_END = 23,
+	DEVICE_TEXT_END = 13
+};
 
 static const struct vmt_field stream_fields[] = {
 	{ "records", "  records:        %s", 5, VMT_FIELD_NUM, CAT_U64(records) },
@@ -316,34 +332,40 @@ static const struct vmt_field stream_fields[] = {
 	{ "compression_ratio", ", ratio %s\n", 11, VMT_FIELD_RATIO, .get = get_ratio },
 	{ "devices", NULL, 0, VMT_FIELD_NUM, .get = get_ndev },
 	{ "data_bytes", NULL, 0, VMT_FIELD_NUM, CAT_U64(data_bytes) },
-	{ "precopy_info_samples", "  precopy info:   %s samples\n", 20, VMT_FIELD_NUM, CAT_U64(precopy_samples) },
+	{ "precopy_info_samples", "  precopy info:   %s samples\n", 20, VMT_FIELD_NUM,
+	  CAT_U64(precopy_samples) },
 	{ "dirty_bitmaps", "  dirty bitmaps:  %s records", 21, VMT_FIELD_NUM, CAT_U64(bitmaps) },
 	{ "bitmap_pages", " of %s pages\n", 23, VMT_FIELD_NUM, CAT_U64(bitmap_pages) },
 	{ "dirty_pages", ", %s dirty", 22, VMT_FIELD_NUM, CAT_U64(dirty_pages) },
 	{ "kind", NULL, 0, VMT_FIELD_STR, .get = get_kind },
 	{ "switchover_acks", NULL, 0, VMT_FIELD_NUM, CAT_U64(switchover_acks), .when = is_reply },
 	{ "load_exit_code", NULL, 0, VMT_FIELD_NUM, .get = get_load_exit_code, .when = is_reply },
-	{ "channel", "  channel:        %s", 2, VMT_FIELD_NUM, .get = get_channel, .when = is_channel },
-	{ "channel_count", " of %s", 3, VMT_FIELD_NUM, .get = get_channel_count, .when = is_channel },
+	{ "channel", "  channel:        %s", 2, VMT_FIELD_NUM, .get = get_channel,
+	  .when = is_channel },
+	{ "channel_count", " of %s", 3, VMT_FIELD_NUM, .get = get_channel_count,
+	  .when = is_channel },
 	{ "set_id", ", set %s\n", 4, VMT_FIELD_STR, .get = get_set_id, .when = is_channel },
 };
 
 void cat_summary_print_text(FILE *out, const struct cat_summary *s, const char *name)
 {
 	fprintf(out, "summary of %s:\n", name);
-	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_HEAD, TEXT_HEAD_END, s, s);
+	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_HEAD, TEXT_HEAD_END, s,
+			s);
 	if (s->is_reply) {
 		print_reply_text(out, s);
 		return;
 	}
 	for (size_t i = 0; i < s->ndev; i++)
-		vmt_fields_text(out, device_fields, ARRAY_SIZE(device_fields), 1, DEVICE_TEXT_END, &s->dev[i], s);
-	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_TAIL, TEXT_TAIL_END, s, s);
+		vmt_fields_text(out, device_fields, ARRAY_SIZE(device_fields), 1, DEVICE_TEXT_END,
+				&s->dev[i], s);
+	vmt_fields_text(out, stream_fields, ARRAY_SIZE(stream_fields), TEXT_TAIL, TEXT_TAIL_END, s,
+			s);
 }
 
 /* One JSON line: the type and file, then the fields. */
-static int print_json(FILE *out, const char *type, const char *name, const struct vmt_field *fields, size_t n,
-		      const void *obj, const struct cat_summary *s)
+static int print_json(FILE *out, const char *type, const char *name, const struct vmt_field *fields,
+		      size_t n, const void *obj, const struct cat_summary *s)
 {
 	struct json_object *doc = vmt_json_doc_new("migstream-cat", CAT_JSON_SCHEMA_VERSION);
 
@@ -362,7 +384,8 @@ int cat_summary_print_json(FILE *out, const struct cat_summary *s, const char *n
 	int ret;
 
 	for (size_t i = 0; i < s->ndev; i++) {
-		ret = print_json(out, "device_summary", name, device_fields, ARRAY_SIZE(device_fields), &s->dev[i], s);
+		ret = print_json(out, "device_summary", name, device_fields,
+				 ARRAY_SIZE(device_fields), &s->dev[i], s);
 		if (ret < 0)
 			return ret;
 	}

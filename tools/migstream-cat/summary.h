@@ -32,8 +32,8 @@ struct cat_device_stats {
 struct cat_summary {
 	uint64_t records;
 	uint64_t stream_bytes;
-	uint64_t raw_bytes;	/* payloads, decompressed */
-	uint64_t stored_bytes;	/* payloads as stored */
+	uint64_t raw_bytes;    /* payloads, decompressed */
+	uint64_t stored_bytes; /* payloads as stored */
 	uint64_t compressed_records;
 	uint64_t data_bytes;
 	uint64_t precopy_samples;

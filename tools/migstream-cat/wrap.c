@@ -85,7 +85,8 @@ int cat_wrap(const struct cat_opts *o)
 		}
 		if (n == 0)
 			break;
-		rc = migstream_write_data(w, 0, (enum migstream_phase)o->wrap_phase, buf, (size_t)n);
+		rc = migstream_write_data(w, 0, (enum migstream_phase)o->wrap_phase, buf,
+					  (size_t)n);
 		if (rc < 0) {
 			vmt_progress_clear(&prog);
 			status = cat_writer_error(rc);

@@ -65,8 +65,8 @@ static void check_report(const struct probe_options *o, const struct uffd_report
 		vmt_refuse(failure, NULL, -EIO, VMT_EXIT_FAILURE,
 			   "functional test %s on %s memory failed: %s", uffd_fill_method_name(m),
 			   uffd_mem_kind_name(r->func[m].memory), r->func[m].note);
-		vmt_err("functional test %s on %s memory failed: %s",
-			uffd_fill_method_name(m), uffd_mem_kind_name(r->func[m].memory), r->func[m].note);
+		vmt_err("functional test %s on %s memory failed: %s", uffd_fill_method_name(m),
+			uffd_mem_kind_name(r->func[m].memory), r->func[m].note);
 	}
 	if (!uffd_report_usable(r)) {
 		vmt_refuse(failure, NULL, -EOPNOTSUPP, VMT_EXIT_UNSUPPORTED,

@@ -113,7 +113,8 @@ static void take_option(struct probe_options *o, int opt, const char *arg)
 		o->memory = uffd_mem_kind_parse(arg);
 		if (o->memory < 0)
 			vmt_usage_error("invalid --memory argument: '%s' (anon, shmem, hugetlb "
-					"or tmpfs-file)", arg);
+					"or tmpfs-file)",
+					arg);
 		break;
 	case OPT_LIST_PROFILES:
 		o->list_profiles = true;

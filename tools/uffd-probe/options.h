@@ -17,7 +17,7 @@ struct probe_options {
 	bool list_profiles;
 	bool functional;
 	unsigned long faults;
-	int memory;		/* -1: each profile's own */
+	int memory; /* -1: each profile's own */
 	const struct uffd_profile *required[8];
 	unsigned int nrequired;
 	const char *device;    /* NULL: UFFD_DEFAULT_DEVICE */

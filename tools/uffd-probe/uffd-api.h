@@ -12,13 +12,13 @@
 
 struct uffd_api_result {
 	bool ok;
-	int err;			/* of the open or the handshake */
-	char error[256];		/* what failed, when !ok */
-	enum uffd_open_method method;	/* how the fd was opened */
-	uint64_t api;			/* UFFD_API */
-	uint64_t features;		/* offered by the kernel */
-	uint64_t ioctls;		/* fd-wide ioctls */
-	uint64_t known_features;	/* the bits this build can name */
+	int err;		      /* of the open or the handshake */
+	char error[256];	      /* what failed, when !ok */
+	enum uffd_open_method method; /* how the fd was opened */
+	uint64_t api;		      /* UFFD_API */
+	uint64_t features;	      /* offered by the kernel */
+	uint64_t ioctls;	      /* fd-wide ioctls */
+	uint64_t known_features;      /* the bits this build can name */
 };
 
 /*

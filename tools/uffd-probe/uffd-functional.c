@@ -28,8 +28,8 @@ struct toucher {
 	unsigned char *base;
 	size_t page_size;
 	unsigned long pages;
-	uint64_t *latency_ns;	/* per page */
-	uint64_t elapsed_ns;	/* first touch to last resolution */
+	uint64_t *latency_ns;	    /* per page */
+	uint64_t elapsed_ns;	    /* first touch to last resolution */
 	volatile unsigned long sum; /* keeps the reads */
 };
 
@@ -81,8 +81,8 @@ static void *touch_pages(void *arg)
 }
 
 VMT_PRINTF(3, 4)
-static void set_status(struct uffd_func_result *r, enum uffd_func_status status,
-		       const char *fmt, ...)
+static void set_status(struct uffd_func_result *r, enum uffd_func_status status, const char *fmt,
+		       ...)
 {
 	va_list ap;
 
@@ -122,8 +122,8 @@ static int next_fault(int uffd, uint64_t *address)
 	}
 }
 
-static int resolve(enum uffd_fill_method method, int uffd, unsigned char *page,
-		   size_t page_size, unsigned char *src, unsigned long index)
+static int resolve(enum uffd_fill_method method, int uffd, unsigned char *page, size_t page_size,
+		   unsigned char *src, unsigned long index)
 {
 	switch (method) {
 	case UFFD_FILL_COPY:
@@ -173,9 +173,10 @@ static void summarise(struct uffd_func_result *r, struct toucher *t)
 	unsigned long p99 = (n * 99 + 99) / 100 - 1;
 
 	qsort(t->latency_ns, n, sizeof(t->latency_ns[0]), cmp_u64);
-	r->median_us = (n % 2 ? (double)t->latency_ns[n / 2]
-			      : ((double)t->latency_ns[n / 2 - 1] + (double)t->latency_ns[n / 2]) / 2) /
-		       1000.0;
+	r->median_us =
+		(n % 2 ? (double)t->latency_ns[n / 2]
+		       : ((double)t->latency_ns[n / 2 - 1] + (double)t->latency_ns[n / 2]) / 2) /
+		1000.0;
 	r->p99_us = (double)t->latency_ns[p99] / 1000.0;
 	r->faults_per_sec = t->elapsed_ns ? (double)n * 1e9 / (double)t->elapsed_ns : 0;
 }
@@ -192,12 +193,14 @@ static void serve_faults(enum uffd_fill_method method, int uffd, const struct uf
 		int ret = next_fault(uffd, &address);
 
 		if (ret == -ETIMEDOUT) {
-			set_status(r, UFFD_FUNC_FAILED, "no fault reported within %d ms after %lu faults",
-				   FAULT_WAIT_MS, r->faults);
+			set_status(r, UFFD_FUNC_FAILED,
+				   "no fault reported within %d ms after %lu faults", FAULT_WAIT_MS,
+				   r->faults);
 			return;
 		}
 		if (ret) {
-			set_status(r, UFFD_FUNC_FAILED, "reading the userfaultfd: %s", strerror(-ret));
+			set_status(r, UFFD_FUNC_FAILED, "reading the userfaultfd: %s",
+				   strerror(-ret));
 			return;
 		}
 		if (address < base || address >= base + mem->len) {
@@ -210,8 +213,9 @@ static void serve_faults(enum uffd_fill_method method, int uffd, const struct uf
 			      mem->page_size, src, index);
 		if (ret) {
 			set_status(r, UFFD_FUNC_FAILED, "UFFDIO_%s of page %lu: %s",
-				   method == UFFD_FILL_COPY ? "COPY" :
-				   method == UFFD_FILL_ZEROPAGE ? "ZEROPAGE" : "CONTINUE",
+				   method == UFFD_FILL_COPY	  ? "COPY"
+				   : method == UFFD_FILL_ZEROPAGE ? "ZEROPAGE"
+								  : "CONTINUE",
 				   index, strerror(-ret));
 			return;
 		}
@@ -219,8 +223,8 @@ static void serve_faults(enum uffd_fill_method method, int uffd, const struct uf
 	}
 }
 
-static int prepare_memory(enum uffd_fill_method method, unsigned long pages,
-			  struct uffd_mem *mem, struct uffd_func_result *r)
+static int prepare_memory(enum uffd_fill_method method, unsigned long pages, struct uffd_mem *mem,
+			  struct uffd_func_result *r)
 {
 	char reason[160];
 	int ret = uffd_mem_create(r->memory, pages, NULL, mem, reason, sizeof(reason));
@@ -278,8 +282,9 @@ void uffd_functional_run(enum uffd_fill_method method, unsigned long faults,
 	}
 	if (!(granted & needed_ioctl[method])) {
 		set_status(r, UFFD_FUNC_SKIPPED, "the kernel does not grant UFFDIO_%s here",
-			   method == UFFD_FILL_COPY ? "COPY" :
-			   method == UFFD_FILL_ZEROPAGE ? "ZEROPAGE" : "CONTINUE");
+			   method == UFFD_FILL_COPY	  ? "COPY"
+			   : method == UFFD_FILL_ZEROPAGE ? "ZEROPAGE"
+							  : "CONTINUE");
 		goto out_unregister;
 	}
 	src = malloc(mem.page_size);
@@ -308,7 +313,8 @@ void uffd_functional_run(enum uffd_fill_method method, unsigned long faults,
 
 	r->verified = verify(method, &mem, faults, src, &first_bad);
 	if (r->verified != faults)
-		set_status(r, UFFD_FUNC_FAILED, "%lu of %lu pages have wrong contents (first: page %ld)",
+		set_status(r, UFFD_FUNC_FAILED,
+			   "%lu of %lu pages have wrong contents (first: page %ld)",
 			   faults - r->verified, faults, first_bad);
 	summarise(r, &t);
 

@@ -14,16 +14,16 @@
 #include "uffd-open.h"
 
 enum uffd_fill_method {
-	UFFD_FILL_COPY,		/* anonymous, MISSING, UFFDIO_COPY of a pattern */
-	UFFD_FILL_ZEROPAGE,	/* anonymous, MISSING, UFFDIO_ZEROPAGE */
-	UFFD_FILL_CONTINUE,	/* shmem, MINOR, UFFDIO_CONTINUE of page-cache pages */
+	UFFD_FILL_COPY,	    /* anonymous, MISSING, UFFDIO_COPY of a pattern */
+	UFFD_FILL_ZEROPAGE, /* anonymous, MISSING, UFFDIO_ZEROPAGE */
+	UFFD_FILL_CONTINUE, /* shmem, MINOR, UFFDIO_CONTINUE of page-cache pages */
 	UFFD_FILL_METHOD_COUNT,
 };
 
 enum uffd_func_status {
 	UFFD_FUNC_OK,
-	UFFD_FUNC_FAILED,	/* a fault went unresolved or contents were wrong */
-	UFFD_FUNC_SKIPPED,	/* this kernel or host cannot do it: note says why */
+	UFFD_FUNC_FAILED,  /* a fault went unresolved or contents were wrong */
+	UFFD_FUNC_SKIPPED, /* this kernel or host cannot do it: note says why */
 };
 
 #define UFFD_DEFAULT_FAULTS 2000
@@ -36,7 +36,7 @@ struct uffd_func_result {
 	enum uffd_open_method open_method;
 	char note[224];
 	unsigned long faults;	/* faults resolved */
-	unsigned long verified;	/* pages whose contents were right */
+	unsigned long verified; /* pages whose contents were right */
 	double median_us;
 	double p99_us;
 	double faults_per_sec;

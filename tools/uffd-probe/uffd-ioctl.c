@@ -33,7 +33,8 @@ int uffd_syscall_open(int extra_flags)
 	long fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | extra_flags);
 	char what[64];
 
-	snprintf(what, sizeof(what), "userfaultfd(flags 0x%x)", O_CLOEXEC | O_NONBLOCK | extra_flags);
+	snprintf(what, sizeof(what), "userfaultfd(flags 0x%x)",
+		 O_CLOEXEC | O_NONBLOCK | extra_flags);
 	return traced(what, (int)fd);
 }
 
@@ -64,8 +65,7 @@ int uffd_ioctl_api(int uffd, uint64_t want_features, uint64_t *offered_features,
 	return ret;
 }
 
-int uffd_ioctl_register(int uffd, void *addr, uint64_t len, uint64_t mode,
-			uint64_t *range_ioctls)
+int uffd_ioctl_register(int uffd, void *addr, uint64_t len, uint64_t mode, uint64_t *range_ioctls)
 {
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len },
@@ -127,4 +127,3 @@ int uffd_ioctl_continue(int uffd, void *dst, uint64_t len)
 		return -errno;
 	return cont.mapped == (int64_t)len ? 0 : -EIO;
 }
-

@@ -18,8 +18,7 @@ int uffd_dev_ioctl_new(int dev_fd, int extra_flags);
 int uffd_ioctl_api(int uffd, uint64_t want_features, uint64_t *offered_features,
 		   uint64_t *api_ioctls);
 /* UFFDIO_REGISTER: *range_ioctls gets the ioctls the kernel grants on it. */
-int uffd_ioctl_register(int uffd, void *addr, uint64_t len, uint64_t mode,
-			uint64_t *range_ioctls);
+int uffd_ioctl_register(int uffd, void *addr, uint64_t len, uint64_t mode, uint64_t *range_ioctls);
 int uffd_ioctl_unregister(int uffd, void *addr, uint64_t len);
 int uffd_ioctl_copy(int uffd, void *dst, const void *src, uint64_t len);
 int uffd_ioctl_zeropage(int uffd, void *dst, uint64_t len);

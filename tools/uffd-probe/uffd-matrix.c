@@ -53,15 +53,16 @@ const char *uffd_cell_status_name(enum uffd_cell_status status)
 }
 
 /* The kernel's reasons for EINVAL, from vma_can_userfault(), worth a word. */
-static void explain_refusal(enum uffd_mem_kind kind, enum uffd_reg_mode mode, int err,
-			    char *note, size_t len)
+static void explain_refusal(enum uffd_mem_kind kind, enum uffd_reg_mode mode, int err, char *note,
+			    size_t len)
 {
 	if (err == EINVAL && mode == UFFD_REG_MINOR && kind == UFFD_MEM_ANON)
 		snprintf(note, len, "MINOR faults exist only for shmem and hugetlbfs");
 	else if (err == EINVAL && mode == UFFD_REG_MINOR)
 		snprintf(note, len, "kernel without MINOR fault support for this memory");
 	else if (err == EINVAL && mode == UFFD_REG_WP && kind != UFFD_MEM_ANON)
-		snprintf(note, len, "kernel without WP for shmem/hugetlbfs (CONFIG_PTE_MARKER_UFFD_WP)");
+		snprintf(note, len,
+			 "kernel without WP for shmem/hugetlbfs (CONFIG_PTE_MARKER_UFFD_WP)");
 	else if (err == EINVAL && mode == UFFD_REG_WP)
 		snprintf(note, len, "kernel or architecture without userfaultfd WP");
 	else
@@ -110,7 +111,7 @@ void uffd_matrix_probe(const char *device_path, const char *tmpfs_dir, struct uf
 
 			if (ret) {
 				cell->status = ret == -EOPNOTSUPP ? UFFD_CELL_UNTESTABLE
-								   : UFFD_CELL_FAILED;
+								  : UFFD_CELL_FAILED;
 				cell->err = -ret;
 				snprintf(cell->note, sizeof(cell->note), "%s", reason);
 				continue;

@@ -19,10 +19,10 @@ enum uffd_reg_mode {
 };
 
 enum uffd_cell_status {
-	UFFD_CELL_OK,		/* registered */
-	UFFD_CELL_REFUSED,	/* UFFDIO_REGISTER failed: err */
-	UFFD_CELL_UNTESTABLE,	/* the memory cannot be made here: note says why */
-	UFFD_CELL_FAILED,	/* something else failed (e.g. unregister): note */
+	UFFD_CELL_OK,	      /* registered */
+	UFFD_CELL_REFUSED,    /* UFFDIO_REGISTER failed: err */
+	UFFD_CELL_UNTESTABLE, /* the memory cannot be made here: note says why */
+	UFFD_CELL_FAILED,     /* something else failed (e.g. unregister): note */
 };
 
 struct uffd_reg_cell {
@@ -34,7 +34,7 @@ struct uffd_reg_cell {
 
 struct uffd_matrix {
 	enum uffd_open_method method;
-	int open_err;		/* nonzero: no fd, nothing tested */
+	int open_err; /* nonzero: no fd, nothing tested */
 	struct uffd_reg_cell cell[UFFD_MEM_KIND_COUNT][UFFD_REG_MODE_COUNT];
 };
 

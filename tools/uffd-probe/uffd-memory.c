@@ -102,7 +102,8 @@ static int create_hugetlb(struct uffd_mem *mem, size_t pages, char *reason, size
 
 	uffd_hugepages_read(&hp);
 	if (!hp.sysfs || hp.size == 0) {
-		snprintf(reason, reason_len, "kernel without hugetlbfs (no /sys/kernel/mm/hugepages)");
+		snprintf(reason, reason_len,
+			 "kernel without hugetlbfs (no /sys/kernel/mm/hugepages)");
 		return -EOPNOTSUPP;
 	}
 	if (hp.total == 0) {
@@ -126,8 +127,7 @@ static int create_hugetlb(struct uffd_mem *mem, size_t pages, char *reason, size
 	return map_shared_fd(mem, reason, reason_len);
 }
 
-static int create_tmpfs_file(struct uffd_mem *mem, const char *dir, char *reason,
-			     size_t reason_len)
+static int create_tmpfs_file(struct uffd_mem *mem, const char *dir, char *reason, size_t reason_len)
 {
 	struct statfs sfs;
 	char path[4096];
@@ -192,8 +192,8 @@ int uffd_mem_create(enum uffd_mem_kind kind, size_t pages, const char *tmpfs_dir
 		ret = create_hugetlb(mem, pages, reason, reason_len);
 		break;
 	case UFFD_MEM_TMPFS_FILE:
-		ret = create_tmpfs_file(mem, tmpfs_dir ? tmpfs_dir : UFFD_DEFAULT_TMPFS_DIR,
-					reason, reason_len);
+		ret = create_tmpfs_file(mem, tmpfs_dir ? tmpfs_dir : UFFD_DEFAULT_TMPFS_DIR, reason,
+					reason_len);
 		break;
 	default:
 		return -EINVAL;

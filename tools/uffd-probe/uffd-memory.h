@@ -22,11 +22,11 @@ enum uffd_mem_kind {
 
 struct uffd_mem {
 	enum uffd_mem_kind kind;
-	void *addr;	   /* the mapping to register */
-	void *alias;	   /* a second, unregistered mapping of the same pages (not anon) */
+	void *addr;  /* the mapping to register */
+	void *alias; /* a second, unregistered mapping of the same pages (not anon) */
 	size_t len;
-	size_t page_size;  /* base page, or the huge page size */
-	int fd;		   /* -1 for anonymous memory */
+	size_t page_size; /* base page, or the huge page size */
+	int fd;		  /* -1 for anonymous memory */
 };
 
 /* "anon", "shmem", "hugetlb", "tmpfs-file" */
@@ -44,9 +44,9 @@ int uffd_mem_create(enum uffd_mem_kind kind, size_t pages, const char *tmpfs_dir
 void uffd_mem_destroy(struct uffd_mem *mem);
 
 struct uffd_hugepages {
-	long total, free;   /* -1 unknown */
-	size_t size;	    /* default huge page size in bytes, 0 unknown */
-	bool sysfs;	    /* /sys/kernel/mm/hugepages exists */
+	long total, free; /* -1 unknown */
+	size_t size;	  /* default huge page size in bytes, 0 unknown */
+	bool sysfs;	  /* /sys/kernel/mm/hugepages exists */
 };
 
 void uffd_hugepages_read(struct uffd_hugepages *hp);

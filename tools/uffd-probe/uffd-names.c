@@ -44,11 +44,10 @@ static const char *const ioctl_names[] = {
 };
 
 const unsigned int uffd_range_ioctl_bits[] = {
-	_UFFDIO_COPY, _UFFDIO_ZEROPAGE, _UFFDIO_WAKE, _UFFDIO_WRITEPROTECT,
-	_UFFDIO_CONTINUE, _UFFDIO_POISON, _UFFDIO_MOVE,
+	_UFFDIO_COPY,	  _UFFDIO_ZEROPAGE, _UFFDIO_WAKE, _UFFDIO_WRITEPROTECT,
+	_UFFDIO_CONTINUE, _UFFDIO_POISON,   _UFFDIO_MOVE,
 };
-const unsigned int uffd_range_ioctl_count =
-	ARRAY_SIZE(uffd_range_ioctl_bits);
+const unsigned int uffd_range_ioctl_count = ARRAY_SIZE(uffd_range_ioctl_bits);
 
 const char *uffd_feature_name(unsigned int bit)
 {
@@ -69,8 +68,8 @@ uint64_t uffd_feature_by_name(const char *name)
 }
 
 static const char *format_bits(uint64_t mask, const char *(*name_of)(unsigned int),
-			       const unsigned int *order, unsigned int order_count,
-			       char *buf, unsigned long len)
+			       const unsigned int *order, unsigned int order_count, char *buf,
+			       unsigned long len)
 {
 	size_t used = 0;
 	uint64_t left = mask;
@@ -83,8 +82,8 @@ static const char *format_bits(uint64_t mask, const char *(*name_of)(unsigned in
 		if (!(left & bit))
 			continue;
 		left &= ~bit;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-				 used ? "," : "", name_of(order[i]));
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "," : "",
+				 name_of(order[i]));
 	}
 	for (unsigned int b = 0; b < 64; b++) {
 		const char *name;

@@ -137,19 +137,22 @@ static void explain_enosys(const struct uffd_privileges *privs, char *buf, size_
 		snprintf(buf, len, "kernel built without CONFIG_USERFAULTFD");
 }
 
-static void explain_syscall(const struct uffd_privileges *privs, int err, bool user_only,
-			    char *buf, size_t len)
+static void explain_syscall(const struct uffd_privileges *privs, int err, bool user_only, char *buf,
+			    size_t len)
 {
 	switch (err) {
 	case EPERM:
 		if (user_only)
-			snprintf(buf, len, "refused although UFFD_USER_MODE_ONLY is always allowed "
+			snprintf(buf, len,
+				 "refused although UFFD_USER_MODE_ONLY is always allowed "
 				 "by the kernel: a security module or seccomp filter denies it");
 		else if (privs->unprivileged_userfaultfd == 0 && privs->cap_sys_ptrace == 0)
-			snprintf(buf, len, "needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1 "
+			snprintf(buf, len,
+				 "needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1 "
 				 "(or UFFD_USER_MODE_ONLY)");
 		else
-			snprintf(buf, len, "denied by a security module or seccomp filter "
+			snprintf(buf, len,
+				 "denied by a security module or seccomp filter "
 				 "(vm.unprivileged_userfaultfd=%d, CAP_SYS_PTRACE %s)",
 				 privs->unprivileged_userfaultfd,
 				 privs->cap_sys_ptrace > 0 ? "held" : "not held");
@@ -158,8 +161,9 @@ static void explain_syscall(const struct uffd_privileges *privs, int err, bool u
 		explain_enosys(privs, buf, len);
 		break;
 	case EINVAL:
-		snprintf(buf, len, user_only ? "kernel older than 5.11: no UFFD_USER_MODE_ONLY"
-					     : "kernel rejected the flags");
+		snprintf(buf, len,
+			 user_only ? "kernel older than 5.11: no UFFD_USER_MODE_ONLY"
+				   : "kernel rejected the flags");
 		break;
 	case EMFILE:
 	case ENFILE:
@@ -223,11 +227,12 @@ void uffd_open_try(enum uffd_open_method method, const struct uffd_privileges *p
 	vmt_dbg("open %s: %s", uffd_open_method_name(method), out->reason);
 }
 
-int uffd_open_best(const char *device_path, bool need_kernel_faults,
-		   enum uffd_open_method *used)
+int uffd_open_best(const char *device_path, bool need_kernel_faults, enum uffd_open_method *used)
 {
 	static const enum uffd_open_method order[] = {
-		UFFD_OPEN_SYSCALL, UFFD_OPEN_DEVICE, UFFD_OPEN_SYSCALL_USER_ONLY,
+		UFFD_OPEN_SYSCALL,
+		UFFD_OPEN_DEVICE,
+		UFFD_OPEN_SYSCALL_USER_ONLY,
 	};
 	int first_err = 0;
 

@@ -21,11 +21,11 @@ enum uffd_open_method {
 /* What decides whether each method works. -1 in an int field: unknown. */
 struct uffd_privileges {
 	uid_t euid;
-	int cap_sys_ptrace;	       /* in the effective set */
+	int cap_sys_ptrace;	      /* in the effective set */
 	int unprivileged_userfaultfd; /* vm.unprivileged_userfaultfd */
-	int seccomp_mode;	       /* /proc/self/status Seccomp: 0, 1 strict, 2 filter */
+	int seccomp_mode;	      /* /proc/self/status Seccomp: 0, 1 strict, 2 filter */
 	const char *device_path;
-	int device_errno;	       /* stat() of the node: 0 or errno */
+	int device_errno; /* stat() of the node: 0 or errno */
 	mode_t device_mode;
 	uid_t device_uid;
 	gid_t device_gid;
@@ -34,8 +34,8 @@ struct uffd_privileges {
 struct uffd_open_result {
 	enum uffd_open_method method;
 	bool ok;
-	int err;	     /* errno when refused */
-	char reason[256];    /* why, when refused */
+	int err;	  /* errno when refused */
+	char reason[256]; /* why, when refused */
 };
 
 const char *uffd_open_method_name(enum uffd_open_method method);
@@ -56,7 +56,6 @@ void uffd_open_try(enum uffd_open_method method, const struct uffd_privileges *p
  * faults; with need_kernel_faults, only those. fd or -errno (of the first
  * method tried); *used says which method gave it.
  */
-int uffd_open_best(const char *device_path, bool need_kernel_faults,
-		   enum uffd_open_method *used);
+int uffd_open_best(const char *device_path, bool need_kernel_faults, enum uffd_open_method *used);
 
 #endif

@@ -21,8 +21,7 @@ static const char *yes_no(int v)
 	return v < 0 ? "unknown" : v ? "yes" : "no";
 }
 
-static void print_cell(FILE *out, const char *kind, const char *mode,
-		       const struct uffd_reg_cell *c)
+static void print_cell(FILE *out, const char *kind, const char *mode, const struct uffd_reg_cell *c)
 {
 	char names[256];
 
@@ -61,15 +60,17 @@ void uffd_print_table(FILE *out, const struct uffd_report *r)
 		snprintf(sysctl, sizeof(sysctl), "%d", pv->unprivileged_userfaultfd);
 	if (pv->seccomp_mode >= 0)
 		snprintf(seccomp, sizeof(seccomp), "%d", pv->seccomp_mode);
-	fprintf(out, "Kernel %s, euid %u, CAP_SYS_PTRACE %s, vm.unprivileged_userfaultfd %s, "
-		"seccomp %s\n\n", r->kernel, (unsigned int)pv->euid, yes_no(pv->cap_sys_ptrace),
-		sysctl, seccomp);
+	fprintf(out,
+		"Kernel %s, euid %u, CAP_SYS_PTRACE %s, vm.unprivileged_userfaultfd %s, "
+		"seccomp %s\n\n",
+		r->kernel, (unsigned int)pv->euid, yes_no(pv->cap_sys_ptrace), sysctl, seccomp);
 
 	fprintf(out, "%-23s %-7s %-14s %s\n", "OPEN METHOD", "RESULT", "KERNEL FAULTS", "REASON");
 	for (int m = 0; m < UFFD_OPEN_METHOD_COUNT; m++) {
 		const struct uffd_open_result *o = &r->open[m];
 
-		const char *reason = o->ok ? (m == UFFD_OPEN_DEVICE ? pv->device_path : "") : o->reason;
+		const char *reason =
+			o->ok ? (m == UFFD_OPEN_DEVICE ? pv->device_path : "") : o->reason;
 
 		fprintf(out, "%-23s %-7s %-*s%s\n", uffd_open_method_name(o->method),
 			o->ok ? "ok" : "refused", *reason ? 15 : 0,
@@ -100,7 +101,8 @@ void uffd_print_table(FILE *out, const struct uffd_report *r)
 		fprintf(out, "registration: cannot open a userfaultfd: %s\n",
 			strerror(r->matrix.open_err));
 	} else {
-		fprintf(out, "%-11s %-8s %-11s %s\n", "MEMORY", "MODE", "RESULT", "IOCTLS / REASON");
+		fprintf(out, "%-11s %-8s %-11s %s\n", "MEMORY", "MODE", "RESULT",
+			"IOCTLS / REASON");
 		for (int k = 0; k < UFFD_MEM_KIND_COUNT; k++)
 			for (int m = 0; m < UFFD_REG_MODE_COUNT; m++)
 				print_cell(out, uffd_mem_kind_name(k), uffd_reg_mode_name(m),
@@ -209,8 +211,8 @@ static void add_api(struct json_object *doc, const struct uffd_api_result *api)
 	add_errno(o, api->err);
 	vmt_json_add_u64(o, "api", api->api);
 	vmt_json_add_flags(o, "features", api->features, uffd_feature_name);
-	vmt_json_add_flags(o, "missing_features", api->ok ? api->known_features & ~api->features : 0,
-			   uffd_feature_name);
+	vmt_json_add_flags(o, "missing_features",
+			   api->ok ? api->known_features & ~api->features : 0, uffd_feature_name);
 	vmt_json_add_flags(o, "ioctls", api->ioctls, uffd_ioctl_name);
 }
 
@@ -305,12 +307,13 @@ int uffd_print_profiles(FILE *out, int json)
 	char names[512];
 
 	if (json) {
-		struct json_object *doc = vmt_json_doc_new("uffd-probe-profiles",
-							   UFFD_PROFILES_JSON_SCHEMA_VERSION);
+		struct json_object *doc =
+			vmt_json_doc_new("uffd-probe-profiles", UFFD_PROFILES_JSON_SCHEMA_VERSION);
 		struct json_object *profiles = vmt_json_add_array(doc, "profiles");
 
 		for (unsigned int i = 0; i < uffd_profile_count; i++)
-			add_profile_requirements(vmt_json_append_object(profiles), &uffd_profiles[i]);
+			add_profile_requirements(vmt_json_append_object(profiles),
+						 &uffd_profiles[i]);
 		return vmt_json_emit(out, doc);
 	}
 	for (unsigned int i = 0; i < uffd_profile_count; i++) {
@@ -318,13 +321,17 @@ int uffd_print_profiles(FILE *out, int json)
 
 		fprintf(out, "%s: %s\n", p->name, p->user);
 		fprintf(out, "  memory:   %s%s\n", uffd_mem_kind_name(p->memory),
-			p->memory_from_option ? " (or --memory KIND, with that kind's requirements)" : "");
-		fprintf(out, "  open:     %s\n", p->kernel_faults
-			? "an fd that catches kernel faults (syscall or device, not user-mode-only)"
-			: "any method");
-		fprintf(out, "  features: %s\n", uffd_format_features(p->features, names, sizeof(names)));
+			p->memory_from_option ? " (or --memory KIND, with that kind's requirements)"
+					      : "");
+		fprintf(out, "  open:     %s\n",
+			p->kernel_faults
+				? "an fd that catches kernel faults (syscall or device, not user-mode-only)"
+				: "any method");
+		fprintf(out, "  features: %s\n",
+			uffd_format_features(p->features, names, sizeof(names)));
 		fprintf(out, "  register: %s\n", uffd_reg_mode_name(p->mode));
-		fprintf(out, "  ioctls:   %s\n", uffd_format_ioctls(p->ioctls, names, sizeof(names)));
+		fprintf(out, "  ioctls:   %s\n",
+			uffd_format_ioctls(p->ioctls, names, sizeof(names)));
 		fprintf(out, "  why:      %s\n", p->why);
 		if (i + 1 < uffd_profile_count)
 			fputc('\n', out);

@@ -19,7 +19,11 @@
 #define IOCTL(name) ((uint64_t)1 << _UFFDIO_##name)
 
 /* Rows of the table that postcopy borrows from for --memory. */
-enum { ROW_POSTCOPY, ROW_POSTCOPY_SHMEM, ROW_POSTCOPY_HUGETLB };
+enum {
+	ROW_POSTCOPY,
+	ROW_POSTCOPY_SHMEM,
+	ROW_POSTCOPY_HUGETLB
+};
 
 /* Keep in step with man/uffd-probe.1, PROFILES. */
 const struct uffd_profile uffd_profiles[] = {
@@ -184,9 +188,8 @@ static void explain_no_fd(const struct uffd_profile *p, const char *device_path,
 	      p->kernel_faults ? " that also catches kernel faults" : "", why);
 }
 
-void uffd_profile_check(const struct uffd_profile *p, int memory_override,
-			const char *device_path, const char *tmpfs_dir,
-			struct uffd_profile_result *r)
+void uffd_profile_check(const struct uffd_profile *p, int memory_override, const char *device_path,
+			const char *tmpfs_dir, struct uffd_profile_result *r)
 {
 	uint64_t offered = 0, missing;
 	char names[256];

@@ -15,13 +15,13 @@
 
 struct uffd_profile {
 	const char *name;
-	const char *user;		/* who needs it */
-	enum uffd_mem_kind memory;	/* the memory it registers */
-	bool memory_from_option;	/* --memory may change it */
-	bool kernel_faults;		/* fd must catch faults taken inside the kernel */
-	uint64_t features;		/* must be offered and enabled on one fd */
+	const char *user;	   /* who needs it */
+	enum uffd_mem_kind memory; /* the memory it registers */
+	bool memory_from_option;   /* --memory may change it */
+	bool kernel_faults;	   /* fd must catch faults taken inside the kernel */
+	uint64_t features;	   /* must be offered and enabled on one fd */
 	enum uffd_reg_mode mode;
-	uint64_t ioctls;		/* must be granted on the registered range */
+	uint64_t ioctls; /* must be granted on the registered range */
 	const char *why;
 };
 
@@ -35,11 +35,11 @@ const struct uffd_profile *uffd_profile_find(const char *name);
 struct uffd_profile_result {
 	const struct uffd_profile *profile;
 	enum uffd_mem_kind memory;
-	uint64_t features;		/* required, after --memory */
-	uint64_t ioctls;		/* required, after --memory */
+	uint64_t features; /* required, after --memory */
+	uint64_t ioctls;   /* required, after --memory */
 	bool met;
-	bool untestable;		/* unmet only because its memory cannot be made here */
-	enum uffd_open_method method;	/* of the fd that was used */
+	bool untestable;	      /* unmet only because its memory cannot be made here */
+	enum uffd_open_method method; /* of the fd that was used */
 	bool opened;
 	unsigned int unmet_count;
 	char unmet[UFFD_PROFILE_MAX_UNMET][640];

@@ -16,7 +16,7 @@
 #include "uffd-profiles.h"
 
 struct uffd_report {
-	char kernel[128];		/* uname -r */
+	char kernel[128]; /* uname -r */
 	struct uffd_privileges privs;
 	struct uffd_hugepages hugepages;
 	struct uffd_open_result open[UFFD_OPEN_METHOD_COUNT];

@@ -109,11 +109,12 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc) {
 		fprintf(stderr, "usage: uffd-test-exec [--user UID:GID] [--drop-ptrace] "
-			"[--seccomp-enosys] -- CMD [ARG...]\n");
+				"[--seccomp-enosys] -- CMD [ARG...]\n");
 		return 2;
 	}
 	if (drop_ptrace && prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE_NR, 0, 0, 0)) {
-		fprintf(stderr, "uffd-test-exec: cannot drop CAP_SYS_PTRACE: %s\n", strerror(errno));
+		fprintf(stderr, "uffd-test-exec: cannot drop CAP_SYS_PTRACE: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	if (user && become(user))

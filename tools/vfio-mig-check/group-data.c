@@ -26,7 +26,8 @@ static void report_temporary_end(int end)
 	check(end == 0 || end == -ENOMSG, "the temporary end of pre-copy data: read() %s",
 	      end ? "fails with ENOMSG" : "returns 0");
 	diag("temporary end of pre-copy: %s (include/uapi/linux/vfio.h: a driver should "
-	     "return ENOMSG; mtty_save_read returns 0)", end ? "ENOMSG" : "read() = 0");
+	     "return ENOMSG; mtty_save_read returns 0)",
+	     end ? "ENOMSG" : "read() = 0");
 }
 
 /*
@@ -48,42 +49,42 @@ void group_precopy(void)
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	check_err(mig_set_state(a.fd, ST_PRE_COPY, &fd), 0, "RUNNING -> PRE_COPY", "mtty_step_state");
+	check_err(mig_set_state(a.fd, ST_PRE_COPY, &fd), 0, "RUNNING -> PRE_COPY",
+		  "mtty_step_state");
 	if (!check(fd >= 0 && fd != FD_POISON, "a data_fd"))
 		goto out;
-	check_err(precopy_info(fd, offsetof(struct vfio_precopy_info, dirty_bytes),
-					    &info),
-		  -EINVAL, "PRECOPY_INFO with argsz short of dirty_bytes",
+	check_err(precopy_info(fd, offsetof(struct vfio_precopy_info, dirty_bytes), &info), -EINVAL,
+		  "PRECOPY_INFO with argsz short of dirty_bytes",
 		  "mtty_precopy_ioctl: argsz < minsz");
 	check_err(precopy_info(fd, sizeof(info) + 8, &info), 0,
-		  "PRECOPY_INFO with argsz 8 beyond the struct", "mtty_precopy_ioctl: argsz >= minsz");
+		  "PRECOPY_INFO with argsz 8 beyond the struct",
+		  "mtty_precopy_ioctl: argsz >= minsz");
 	if (check_err(precopy_info(fd, sizeof(info), &info), 0, "PRECOPY_INFO",
 		      "mtty_precopy_ioctl")) {
 		initial = info.initial_bytes;
 		diag("initial_bytes at the start: %llu", (unsigned long long)initial);
-		check(initial > 0, "initial_bytes at the start is not 0 (%llu; a device with "
+		check(initial > 0,
+		      "initial_bytes at the start is not 0 (%llu; a device with "
 		      "PRE_COPY has at least its header, mtty_precopy_ioctl)",
 		      (unsigned long long)initial);
 		check_u64(info.dirty_bytes, 0, "dirty_bytes under no load", "nothing dirtied");
 	}
 	check_err(read_once(fd, 1), 1, "read() of 1 byte", "mtty_save_read");
 	if (!precopy_info(fd, sizeof(info), &info))
-		check_u64(info.initial_bytes, initial - 1,
-			  "initial_bytes after reading 1 byte", "mtty_precopy_ioctl: filled_size - *pos");
+		check_u64(info.initial_bytes, initial - 1, "initial_bytes after reading 1 byte",
+			  "mtty_precopy_ioctl: filled_size - *pos");
 	n = read_to_pause(fd, NULL, &end);
 	check_bytes(n < 0 ? n : n + 1, initial,
-		  "pre-copy bytes read up to the temporary end: initial_bytes",
-		  "include/uapi/linux/vfio.h: initial_bytes is the initial data left to read");
+		    "pre-copy bytes read up to the temporary end: initial_bytes",
+		    "include/uapi/linux/vfio.h: initial_bytes is the initial data left to read");
 	report_temporary_end(end);
 	check_err(read_once(fd, 64), end, "read() again at the temporary end", "mtty_save_read");
 	mig_get_state(a.fd, &state);
-	check(state == ST_PRE_COPY,
-	      "still PRE_COPY after the temporary end (%s)", sname(state));
+	check(state == ST_PRE_COPY, "still PRE_COPY after the temporary end (%s)", sname(state));
 	if (!precopy_info(fd, sizeof(info), &info))
 		check(info.initial_bytes == 0 && info.dirty_bytes == 0,
 		      "PRECOPY_INFO at the temporary end: 0, 0 (got %llu, %llu)",
-		      (unsigned long long)info.initial_bytes,
-		      (unsigned long long)info.dirty_bytes);
+		      (unsigned long long)info.initial_bytes, (unsigned long long)info.dirty_bytes);
 	check_err(mig_set_state(a.fd, ST_PRE_COPY_P2P, &kept), 0, "PRE_COPY -> PRE_COPY_P2P",
 		  "mtty_step_state");
 	check(kept == -1, "PRE_COPY -> PRE_COPY_P2P returns data_fd -1 (%d)", kept);
@@ -94,10 +95,11 @@ void group_precopy(void)
 		  "mtty_step_state");
 	check(kept == -1, "PRE_COPY_P2P -> STOP_COPY returns data_fd -1 (%d)", kept);
 	close_fd(&kept);
-	check_err(precopy_info(fd, sizeof(info), &info), -EINVAL,
-		  "PRECOPY_INFO in STOP_COPY", "mtty_precopy_ioctl: not a PRE_COPY state");
+	check_err(precopy_info(fd, sizeof(info), &info), -EINVAL, "PRECOPY_INFO in STOP_COPY",
+		  "mtty_precopy_ioctl: not a PRE_COPY state");
 	check_err(precopy_info(fd, 8, &info), -EINVAL,
-		  "PRECOPY_INFO in STOP_COPY with a short argsz", "mtty_precopy_ioctl: argsz < minsz");
+		  "PRECOPY_INFO in STOP_COPY with a short argsz",
+		  "mtty_precopy_ioctl: argsz < minsz");
 	n = read_to_end(fd, NULL);
 	check(n >= 0, "stop-copy data after pre-copy, up to read() = 0: %s",
 	      n >= 0 ? "read" : errname((int)n));
@@ -112,7 +114,8 @@ void group_precopy(void)
 	if (direct < 0)
 		goto out;
 	diag("bytes of a STOP_COPY straight from RUNNING: %" PRId64, direct);
-	check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd), 0, "RUNNING -> STOP_COPY", "mtty_step_state");
+	check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd), 0, "RUNNING -> STOP_COPY",
+		  "mtty_step_state");
 	if (check(fd >= 0 && fd != FD_POISON, "a data_fd")) {
 		check_err(precopy_info(fd, sizeof(info), &info), -EINVAL,
 			  "PRECOPY_INFO on a STOP_COPY data_fd", "mtty_precopy_ioctl");
@@ -128,8 +131,8 @@ void group_precopy(void)
 			n = rest < 0 ? rest : n + rest;
 		}
 		check_bytes(n, (uint64_t)direct,
-			  "readv() of 10 + many bytes, then read()s: the whole state again",
-			  "do_loop_readv_writev over mtty_save_read");
+			    "readv() of 10 + many bytes, then read()s: the whole state again",
+			    "do_loop_readv_writev over mtty_save_read");
 		check_err(read_once(fd, 64), 0, "read() after it",
 			  "include/uapi/linux/vfio.h: STOP_COPY's end is read() = 0");
 	}
@@ -150,8 +153,10 @@ void group_precopy(void)
 		}
 		check(ret == 0 && total == (uint64_t)direct,
 		      "1-byte read()s%s: %llu bytes, then %s; expected %llu, then 0",
-		      total > ONE_BYTE_READS ? " of the first " ONE_BYTE_READS_TEXT ", then the rest" :
-		      "", (unsigned long long)total, errname(ret), (unsigned long long)direct);
+		      total > ONE_BYTE_READS ? " of the first " ONE_BYTE_READS_TEXT
+					       ", then the rest"
+					     : "",
+		      (unsigned long long)total, errname(ret), (unsigned long long)direct);
 	}
 out:
 	close_fd(&fd);
@@ -196,8 +201,9 @@ void group_converge(void)
 	}
 	check(i == CONVERGE_SAMPLES,
 	      "initial_bytes reaches 0 and stays, read() gives the temporary end: %d of %d "
-	      "samples %d ms apart (last: %s, initial_bytes %llu)", i, CONVERGE_SAMPLES,
-	      CONVERGE_GAP_US / 1000, errname(ret), (unsigned long long)info.initial_bytes);
+	      "samples %d ms apart (last: %s, initial_bytes %llu)",
+	      i, CONVERGE_SAMPLES, CONVERGE_GAP_US / 1000, errname(ret),
+	      (unsigned long long)info.initial_bytes);
 	diag("dirty_bytes under no load: %llu", (unsigned long long)info.dirty_bytes);
 out:
 	close_fd(&fd);
@@ -210,8 +216,8 @@ void group_datasize(void)
 {
 	const uint32_t hdr = sizeof(struct vfio_device_feature);
 	struct vfio_device_feature_mig_data_size ds = { 0 };
-	const uint32_t walk[] = { ST_RUNNING, ST_RUNNING_P2P, ST_PRE_COPY_P2P, ST_PRE_COPY,
-			       ST_STOP_COPY, ST_STOP, ST_RESUMING };
+	const uint32_t walk[] = { ST_RUNNING,	ST_RUNNING_P2P, ST_PRE_COPY_P2P, ST_PRE_COPY,
+				  ST_STOP_COPY, ST_STOP,	ST_RESUMING };
 	struct dev a;
 	size_t i;
 	char what[64];
@@ -224,8 +230,8 @@ void group_datasize(void)
 
 		if (!state_supported(walk[i], conf.mig_flags))
 			continue;
-		if (walk[i] != ST_RUNNING &&
-		    !check_err(mig_set_state(a.fd, walk[i], &fd), 0, sname(walk[i]), "vfio_mig_get_next_state"))
+		if (walk[i] != ST_RUNNING && !check_err(mig_set_state(a.fd, walk[i], &fd), 0,
+							sname(walk[i]), "vfio_mig_get_next_state"))
 			continue;
 		snprintf(what, sizeof(what), "MIG_DATA_SIZE in %s", sname(walk[i]));
 		if (check_err(mig_data_size(a.fd, &len), 0, what,
@@ -233,18 +239,21 @@ void group_datasize(void)
 			diag("MIG_DATA_SIZE in %s: %llu", sname(walk[i]), (unsigned long long)len);
 		close_fd(&fd);
 	}
-	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_SET |
-				      VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds, sizeof(ds),
-				      hdr + sizeof(ds)),
+	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds,
+			  sizeof(ds), hdr + sizeof(ds)),
 		  -EINVAL, "SET MIG_DATA_SIZE", "vfio_check_feature: GET only");
-	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
-				      VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds, sizeof(ds), hdr),
+	check_err(feature(a.fd,
+			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+				  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+			  &ds, sizeof(ds), hdr),
 		  0, "PROBE|GET MIG_DATA_SIZE", "vfio_check_feature");
-	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
-				      VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds, sizeof(ds), hdr),
+	check_err(feature(a.fd,
+			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+				  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+			  &ds, sizeof(ds), hdr),
 		  -EINVAL, "PROBE|SET MIG_DATA_SIZE", "vfio_check_feature");
-	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_GET |
-				      VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds, sizeof(ds), hdr + 4),
+	check_err(feature(a.fd, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &ds,
+			  sizeof(ds), hdr + 4),
 		  -EINVAL, "GET MIG_DATA_SIZE with a 4-byte payload", "vfio_check_feature: argsz");
 	dev_to_running(&a);
 	dev_close(&a);
@@ -293,10 +302,12 @@ static void writev_stream(const struct spool *saved, int rfd)
 
 		n = ret ? ret : (int64_t)saved->len;
 	}
-	check_bytes(n, saved->len, first < saved->len ?
-		    "B: writev() of A's stream as 5 + 1 MiB - 5 bytes, then write()s of the rest" :
-		    "B: writev() of A's stream as 5 + the rest bytes",
-		    "do_loop_readv_writev over mtty_resume_write");
+	check_bytes(
+		n, saved->len,
+		first < saved->len
+			? "B: writev() of A's stream as 5 + 1 MiB - 5 bytes, then write()s of the rest"
+			: "B: writev() of A's stream as 5 + the rest bytes",
+		"do_loop_readv_writev over mtty_resume_write");
 }
 
 /*
@@ -318,10 +329,12 @@ static void write_past_end(const struct spool *saved, int rfd)
 	io_buf[tail] = 0;
 	if (!ret)
 		ret = neg_errno((int)write(rfd, io_buf, tail + 1));
-	check_err(ret, -ENOMEM, tail == saved->len ?
-		  "B: a single write() of the stream plus one byte" :
-		  "B: a single write() of the stream's last 1 MiB - 1 bytes plus one byte",
-		  "mtty_resume_write checks the requested length before copying");
+	check_err(
+		ret, -ENOMEM,
+		tail == saved->len
+			? "B: a single write() of the stream plus one byte"
+			: "B: a single write() of the stream's last 1 MiB - 1 bytes plus one byte",
+		"mtty_resume_write checks the requested length before copying");
 }
 
 /*
@@ -344,7 +357,8 @@ void group_resume(void)
 	if (!save_a(&a, &saved))
 		goto out;
 
-	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING", "vfio_mig_get_next_state");
+	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING",
+		  "vfio_mig_get_next_state");
 	if (!check(rfd >= 0 && rfd != FD_POISON, "B: RESUMING gives a data_fd"))
 		goto out;
 	writev_stream(&saved, rfd);
@@ -352,12 +366,15 @@ void group_resume(void)
 		  "mtty_resume_write: requested_length > mtty_data_size");
 	check_err(mig_set_state(b.fd, ST_STOP, NULL), 0, "B: RESUMING -> STOP", "mtty_load_state");
 	check_err(neg_errno((int)write(rfd, &extra, 1)), -ENODEV,
-		  "B: write() of the resuming data_fd after RESUMING -> STOP", "mtty_disable_files");
+		  "B: write() of the resuming data_fd after RESUMING -> STOP",
+		  "mtty_disable_files");
 	close_fd(&rfd);
-	check_err(mig_set_state(b.fd, ST_RUNNING, NULL), 0, "B: STOP -> RUNNING", "vfio_mig_get_next_state");
+	check_err(mig_set_state(b.fd, ST_RUNNING, NULL), 0, "B: STOP -> RUNNING",
+		  "vfio_mig_get_next_state");
 
 	/* the whole stream plus one byte in ONE write: refused as a whole */
-	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING again", "vfio_mig_get_next_state");
+	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING again",
+		  "vfio_mig_get_next_state");
 	write_past_end(&saved, rfd);
 	close_fd(&rfd);
 	if (!dev_to_running(&b))
@@ -366,18 +383,17 @@ void group_resume(void)
 	/* truncated: one byte short */
 	check_err(mig_set_state(b.fd, ST_RESUMING, &rfd), 0, "B: RUNNING -> RESUMING, truncated",
 		  "vfio_mig_get_next_state");
-	check_err(spool_write_to(&saved, 0, saved.len - 1, rfd), 0, "B: write all but the last byte",
-		  "mtty_resume_write");
+	check_err(spool_write_to(&saved, 0, saved.len - 1, rfd), 0,
+		  "B: write all but the last byte", "mtty_resume_write");
 	check_err(mig_set_state(b.fd, ST_STOP, NULL), -EINVAL,
-		  "B: RESUMING -> STOP on a truncated stream", "mtty_load_state: filled_size < size");
+		  "B: RESUMING -> STOP on a truncated stream",
+		  "mtty_load_state: filled_size < size");
 	mig_get_state(b.fd, &state);
-	check(state == ST_RESUMING,
-	      "B: the failed arc leaves RESUMING (%s)", sname(state));
+	check(state == ST_RESUMING, "B: the failed arc leaves RESUMING (%s)", sname(state));
 	check_err(mig_set_state(b.fd, ST_RUNNING, NULL), -EINVAL,
 		  "B: RESUMING -> RUNNING fails at its first arc too", "mtty_set_state");
 	mig_get_state(b.fd, &state);
-	check(state == ST_RESUMING, "B: still RESUMING (%s)",
-	      sname(state));
+	check(state == ST_RESUMING, "B: still RESUMING (%s)", sname(state));
 	close_fd(&rfd);
 out:
 	close_fd(&rfd);

@@ -38,8 +38,8 @@ static int cross_setup(struct cross *c)
 	uint64_t iova = CROSS_IOVA;
 	int ret;
 
-	c->mem = mmap(NULL, CROSS_LENGTH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
+	c->mem = mmap(NULL, CROSS_LENGTH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		      0);
 	if (c->mem == MAP_FAILED)
 		return -errno;
 	ret = vmt_iommufd_ioas_map(c->d.iommufd, c->d.ioas,
@@ -84,13 +84,13 @@ static void cross_compare(struct cross *c)
 	if (!check_err(ret, 0, "IOMMU_HWPT_GET_DIRTY_BITMAP of the range",
 		       "iommufd_hwpt_get_dirty_bitmap"))
 		return;
-	diag("dirty pages of %llu bytes at %llu-byte pages: device log %u, IOMMU %u",
-	     CROSS_LENGTH, (unsigned long long)c->page_size, count_bits(device, CROSS_WORDS),
+	diag("dirty pages of %llu bytes at %llu-byte pages: device log %u, IOMMU %u", CROSS_LENGTH,
+	     (unsigned long long)c->page_size, count_bits(device, CROSS_WORDS),
 	     count_bits(iommu, CROSS_WORDS));
 	check(!memcmp(device, iommu, sizeof(device)),
 	      "the device's DMA log and the IOMMU's dirty bitmap agree page for page "
-	      "(device %u dirty, IOMMU %u)", count_bits(device, CROSS_WORDS),
-	      count_bits(iommu, CROSS_WORDS));
+	      "(device %u dirty, IOMMU %u)",
+	      count_bits(device, CROSS_WORDS), count_bits(iommu, CROSS_WORDS));
 }
 
 void group_dmacross(void)

@@ -51,8 +51,8 @@ static int fsm_expected_err(uint32_t from, uint32_t to)
 }
 
 static const uint32_t all_states[] = {
-	ST_RUNNING, ST_STOP, ST_RUNNING_P2P, ST_PRE_COPY, ST_PRE_COPY_P2P, ST_STOP_COPY,
-	ST_RESUMING,
+	ST_RUNNING,	 ST_STOP,      ST_RUNNING_P2P, ST_PRE_COPY,
+	ST_PRE_COPY_P2P, ST_STOP_COPY, ST_RESUMING,
 };
 #define NSTATES (ARRAY_SIZE(all_states))
 
@@ -71,8 +71,9 @@ void group_fsm(void)
 	char what[48], did[96];
 	size_t i, j;
 	const uint32_t targets[] = {
-		ST_RUNNING, ST_STOP, ST_RUNNING_P2P, ST_PRE_COPY, ST_PRE_COPY_P2P, ST_STOP_COPY,
-		ST_RESUMING, ST_ERROR, VMT_VFIO_DEVICE_STATE_COUNT,
+		ST_RUNNING,  ST_STOP,	      ST_RUNNING_P2P,
+		ST_PRE_COPY, ST_PRE_COPY_P2P, ST_STOP_COPY,
+		ST_RESUMING, ST_ERROR,	      VMT_VFIO_DEVICE_STATE_COUNT,
 	};
 
 	if (!check_err(spool_open(&peer_state), 0, "a temporary file for PEER's state",
@@ -111,10 +112,12 @@ void group_fsm(void)
 			snprintf(what, sizeof(what), "%s -> %s", sname(from),
 				 to < VMT_VFIO_DEVICE_STATE_COUNT ? sname(to) : "8 (out of range)");
 			snprintf(did, sizeof(did), "%s, data_fd %s, then GET %s", errname(ret),
-				 fd >= 0 && fd != FD_POISON ? "new" : fd == -1 ? "-1" : "not written",
+				 fd >= 0 && fd != FD_POISON ? "new"
+				 : fd == -1		    ? "-1"
+							    : "not written",
 				 sname(got_state));
 			check_answer(ok, what, "vfio_mig_get_next_state",
-				     want ? "EINVAL, data_fd -1, state unchanged"
+				     want      ? "EINVAL, data_fd -1, state unchanged"
 				     : want_fd ? "success, a new data_fd, the target state"
 					       : "success, data_fd -1, the target state",
 				     did);
@@ -144,11 +147,13 @@ void group_datafd(void)
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	check_err(mig_set_state(a.fd, ST_PRE_COPY, &fd1), 0, "RUNNING -> PRE_COPY", "mtty_step_state");
+	check_err(mig_set_state(a.fd, ST_PRE_COPY, &fd1), 0, "RUNNING -> PRE_COPY",
+		  "mtty_step_state");
 	if (!check(fd1 >= 0 && fd1 != FD_POISON, "RUNNING -> PRE_COPY gives a data_fd (%d)", fd1))
 		goto out;
 	ret = fcntl(fd1, F_GETFD);
-	check(ret >= 0 && (ret & FD_CLOEXEC), "the data_fd is close-on-exec "
+	check(ret >= 0 && (ret & FD_CLOEXEC),
+	      "the data_fd is close-on-exec "
 	      "(vfio_ioct_mig_return_fd: get_unused_fd_flags(O_CLOEXEC))");
 	check_err(neg_errno((int)pread(fd1, &byte, 1, 0)), -ESPIPE, "pread() of the data_fd",
 		  "stream_open clears FMODE_PREAD");
@@ -163,9 +168,11 @@ void group_datafd(void)
 		ret = poll(&pfd, 1, 0);
 		check(ret == 1 && pfd.revents == (POLLIN | POLLOUT),
 		      "poll() of the saving data_fd: %d, revents 0x%x; kernel: 1, POLLIN|POLLOUT "
-		      "(mtty_save_fops has no .poll: DEFAULT_POLLMASK)", ret, pfd.revents);
+		      "(mtty_save_fops has no .poll: DEFAULT_POLLMASK)",
+		      ret, pfd.revents);
 		if (check(!pipe2(pipefd, O_CLOEXEC), "pipe2")) {
-			check_err(neg_errno((int)splice(fd1, NULL, pipefd[1], NULL, 16, SPLICE_F_NONBLOCK)),
+			check_err(neg_errno((int)splice(fd1, NULL, pipefd[1], NULL, 16,
+							SPLICE_F_NONBLOCK)),
 				  -EINVAL, "splice() from the data_fd",
 				  "do_splice_read: no .splice_read -> warn_unsupported");
 			check_err(neg_errno((int)sendfile(pipefd[1], fd1, NULL, 16)), -EINVAL,
@@ -174,37 +181,43 @@ void group_datafd(void)
 			close(pipefd[1]);
 		}
 	}
-	check_err(get_info(fd1, sizeof(foreign), &foreign), -ENOTTY, "another ioctl on the saving data_fd",
+	check_err(get_info(fd1, sizeof(foreign), &foreign), -ENOTTY,
+		  "another ioctl on the saving data_fd",
 		  "mtty_precopy_ioctl: cmd != VFIO_MIG_GET_PRECOPY_INFO");
-	check_err(mig_set_state(a.fd, ST_RUNNING, NULL), 0, "PRE_COPY -> RUNNING", "mtty_step_state");
-	check_err(read_once(fd1, 1), -ENODEV, "read() of the PRE_COPY data_fd after PRE_COPY -> RUNNING",
+	check_err(mig_set_state(a.fd, ST_RUNNING, NULL), 0, "PRE_COPY -> RUNNING",
+		  "mtty_step_state");
+	check_err(read_once(fd1, 1), -ENODEV,
+		  "read() of the PRE_COPY data_fd after PRE_COPY -> RUNNING",
 		  "mtty_disable_files; mtty_save_read: migf->disabled");
-	check_err(precopy_info(fd1, sizeof(info), &info), -EINVAL,
-		  "PRECOPY_INFO on it in RUNNING", "mtty_precopy_ioctl: state checked first");
+	check_err(precopy_info(fd1, sizeof(info), &info), -EINVAL, "PRECOPY_INFO on it in RUNNING",
+		  "mtty_precopy_ioctl: state checked first");
 	check_err(mig_set_state(a.fd, ST_PRE_COPY, &fd2), 0, "RUNNING -> PRE_COPY again",
 		  "mtty_step_state");
 	check(fd2 >= 0 && fd2 != FD_POISON, "a new data_fd (%d)", fd2);
 	check_err(precopy_info(fd1, sizeof(info), &info), -ENODEV,
 		  "PRECOPY_INFO on the old data_fd while in PRE_COPY again",
 		  "mtty_precopy_ioctl: migf->disabled");
-	check_err(precopy_info(fd2, sizeof(info), &info), 0,
-		  "PRECOPY_INFO on the new data_fd", "mtty_precopy_ioctl");
+	check_err(precopy_info(fd2, sizeof(info), &info), 0, "PRECOPY_INFO on the new data_fd",
+		  "mtty_precopy_ioctl");
 	check_err(mig_set_state(a.fd, ST_STOP_COPY, &kept), 0, "PRE_COPY -> STOP_COPY",
 		  "vfio_mig_get_next_state via PRE_COPY_P2P");
-	check(kept == -1, "PRE_COPY -> STOP_COPY returns data_fd -1: the saving data_fd is kept "
-	      "(mtty_save_device_data; got %d)", kept);
+	check(kept == -1,
+	      "PRE_COPY -> STOP_COPY returns data_fd -1: the saving data_fd is kept "
+	      "(mtty_save_device_data; got %d)",
+	      kept);
 	close_fd(&kept);
 	ret = read_once(fd2, 64);
 	check(ret > 0, "the kept data_fd reads on in STOP_COPY (read() gave %s)", errname(ret));
 	check_err(mig_set_state(a.fd, ST_STOP, NULL), 0, "STOP_COPY -> STOP", "mtty_step_state");
-	check_err(read_once(fd2, 1), -ENODEV, "read() of the STOP_COPY data_fd after STOP_COPY -> STOP",
-		  "mtty_disable_files");
-	check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd3), 0, "STOP -> STOP_COPY", "mtty_step_state");
+	check_err(read_once(fd2, 1), -ENODEV,
+		  "read() of the STOP_COPY data_fd after STOP_COPY -> STOP", "mtty_disable_files");
+	check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd3), 0, "STOP -> STOP_COPY",
+		  "mtty_step_state");
 	check(fd3 >= 0 && fd3 != FD_POISON, "STOP -> STOP_COPY gives a new data_fd (%d)", fd3);
 	check_err(mig_set_state(a.fd, ST_RESUMING, &kept), 0, "STOP_COPY -> RESUMING (via STOP)",
 		  "vfio_mig_get_next_state");
-	check_err(read_once(fd3, 1), -ENODEV, "read() of the STOP_COPY data_fd after leaving STOP_COPY",
-		  "mtty_disable_files");
+	check_err(read_once(fd3, 1), -ENODEV,
+		  "read() of the STOP_COPY data_fd after leaving STOP_COPY", "mtty_disable_files");
 	if (check(kept >= 0 && kept != FD_POISON, "RESUMING gives a data_fd (%d)", kept)) {
 		check_err(read_once(kept, 1), -EBADF, "read() of the resuming data_fd",
 			  "anon_inode_getfile(O_WRONLY)");
@@ -228,7 +241,8 @@ out:
 /* VFIO_DEVICE_RESET from the data states: mtty_reset, deferred_reset */
 void group_reset(void)
 {
-	const uint32_t from[] = { ST_STOP_COPY, ST_PRE_COPY, ST_PRE_COPY_P2P, ST_RESUMING, ST_STOP };
+	const uint32_t from[] = { ST_STOP_COPY, ST_PRE_COPY, ST_PRE_COPY_P2P, ST_RESUMING,
+				  ST_STOP };
 	struct dev a;
 	int64_t direct;
 	size_t i;
@@ -247,13 +261,15 @@ void group_reset(void)
 		if (!state_supported(from[i], conf.mig_flags))
 			continue;
 
-		if (!check_err(mig_set_state(a.fd, from[i], &fd), 0, sname(from[i]), "vfio_mig_get_next_state"))
+		if (!check_err(mig_set_state(a.fd, from[i], &fd), 0, sname(from[i]),
+			       "vfio_mig_get_next_state"))
 			continue;
 		snprintf(what, sizeof(what), "RESET in %s", sname(from[i]));
-		check_err(vmt_vfio_device_reset(a.fd), 0, what, "mtty_ioctl: VFIO_DEVICE_RESET -> mtty_reset");
+		check_err(vmt_vfio_device_reset(a.fd), 0, what,
+			  "mtty_ioctl: VFIO_DEVICE_RESET -> mtty_reset");
 		mig_get_state(a.fd, &state);
-		check(state == ST_RUNNING,
-		      "state after RESET in %s: %s, RUNNING expected", sname(from[i]), sname(state));
+		check(state == ST_RUNNING, "state after RESET in %s: %s, RUNNING expected",
+		      sname(from[i]), sname(state));
 		if (fd >= 0 && fd != FD_POISON) {
 			snprintf(what, sizeof(what), "%s() of the %s data_fd after RESET",
 				 from[i] == ST_RESUMING ? "write" : "read", sname(from[i]));
@@ -272,8 +288,8 @@ void group_reset(void)
 			      "RUNNING -> STOP_COPY after RESET", "vfio_mig_get_next_state")) {
 			n = read_to_end(fd, NULL);
 			check_bytes(n, (uint64_t)direct,
-				  "a whole stream after RESET, as long as the one before",
-				  "mtty_reset: a new saving file starts from the beginning");
+				    "a whole stream after RESET, as long as the one before",
+				    "mtty_reset: a new saving file starts from the beginning");
 		}
 		close_fd(&fd);
 	}
@@ -297,11 +313,11 @@ void group_close(void)
 
 	if (!dev_open_checked(&a, conf.cdev[0]))
 		return;
-	if (!check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd), 0, "RUNNING -> STOP_COPY", "vfio_mig_get_next_state"))
+	if (!check_err(mig_set_state(a.fd, ST_STOP_COPY, &fd), 0, "RUNNING -> STOP_COPY",
+		       "vfio_mig_get_next_state"))
 		goto out;
 	dev_close(&a);
-	check_err(read_once(fd, 1), -ENODEV,
-		  "read() of a data_fd that outlived the device fd",
+	check_err(read_once(fd, 1), -ENODEV, "read() of a data_fd that outlived the device fd",
 		  "vfio_df_close -> mtty_close -> mtty_disable_files");
 	close_fd(&fd);
 	if (!dev_open_checked(&a, conf.cdev[0]))
@@ -309,9 +325,11 @@ void group_close(void)
 	mig_get_state(a.fd, &state);
 	check(state == ST_STOP_COPY || state == ST_RUNNING,
 	      "state after close and reopen: %s; kernel: STOP_COPY (the driver keeps it, "
-	      "mtty_close) or RUNNING (its open_device resets)", sname(state));
-	diag("the driver %s the migration state across a close", state == ST_STOP_COPY ?
-	     "keeps" : state == ST_RUNNING ? "resets" : "loses");
+	      "mtty_close) or RUNNING (its open_device resets)",
+	      sname(state));
+	diag("the driver %s the migration state across a close", state == ST_STOP_COPY ? "keeps"
+								 : state == ST_RUNNING ? "resets"
+										       : "loses");
 	if (state == ST_STOP_COPY)
 		check_err(mig_set_state(a.fd, ST_STOP, NULL), 0, "leave it with SET STOP",
 			  "mtty_step_state: STOP_COPY -> STOP");
@@ -320,4 +338,3 @@ out:
 	dev_to_running(&a);
 	dev_close(&a);
 }
-

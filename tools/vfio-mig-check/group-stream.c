@@ -164,8 +164,8 @@ static void compare(const struct tally *dev, const struct tally *got)
 
 	check(got->len == dev->len && have == want,
 	      "the bytes out of the stream are DEV's: %" PRIu64 " of %" PRIu64
-	      " bytes, XXH3-64 %016" PRIx64 " %s", got->len, dev->len, have,
-	      have == want ? "as DEV's" : "where DEV's is different");
+	      " bytes, XXH3-64 %016" PRIx64 " %s",
+	      got->len, dev->len, have, have == want ? "as DEV's" : "where DEV's is different");
 }
 
 void group_roundtrip(void)

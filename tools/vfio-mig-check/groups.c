@@ -45,8 +45,9 @@ static const char *needs_dma_logging(void)
 {
 	if (needs_device())
 		return needs_device();
-	return conf.dma_logging ? NULL
-				: "the device has no DMA logging (PROBE of DMA_LOGGING_START fails)";
+	return conf.dma_logging
+		       ? NULL
+		       : "the device has no DMA logging (PROBE of DMA_LOGGING_START fails)";
 }
 
 static const char *needs_two_trackers(void)
@@ -93,10 +94,10 @@ static const struct check_group groups[] = {
 	{ "converge", "pre-copy under no load: initial bytes reach 0 and stay", group_converge,
 	  needs_precopy },
 	{ "datasize", "MIG_DATA_SIZE in every state", group_datasize, needs_device },
-	{ "resume", "RESUMING accepts a whole stream, refuses extra and short ones",
-	  group_resume, needs_precopy_peer },
-	{ "roundtrip", "DEV -> migstream -> PEER, byte-exact and digest-checked",
-	  group_roundtrip, needs_peer },
+	{ "resume", "RESUMING accepts a whole stream, refuses extra and short ones", group_resume,
+	  needs_precopy_peer },
+	{ "roundtrip", "DEV -> migstream -> PEER, byte-exact and digest-checked", group_roundtrip,
+	  needs_peer },
 	{ "reset", "VFIO_DEVICE_RESET from the migration states", group_reset, needs_device },
 	{ "close", "closing the device fd and what state the next open finds", group_close,
 	  needs_device },
@@ -104,12 +105,11 @@ static const struct check_group groups[] = {
 	  needs_dma_logging },
 	{ "dmacross", "DMA logging bitmaps against the IOMMU's dirty bitmap", group_dmacross,
 	  needs_two_trackers },
-	{ "group", "the legacy container and group, and their exclusion with the cdev",
-	  group_group, needs_group_node },
+	{ "group", "the legacy container and group, and their exclusion with the cdev", group_group,
+	  needs_group_node },
 	{ "ioas", "IOAS_ALLOC/MAP/UNMAP/IOVA_RANGES, DESTROY on a fresh iommufd", group_ioas,
 	  needs_nothing },
-	{ "dirty", "IOMMU_HWPT_GET_DIRTY_BITMAP argument checks", group_dirty,
-	  needs_dirty_hwpt },
+	{ "dirty", "IOMMU_HWPT_GET_DIRTY_BITMAP argument checks", group_dirty, needs_dirty_hwpt },
 };
 
 const struct check_group *groups_all(unsigned int *count)

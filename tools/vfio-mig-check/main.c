@@ -71,13 +71,16 @@ static int leave_devices_running(void)
 			/* The first is the run's failure; more are said at once. */
 			if (vmt_failed(&run.failure))
 				vmt_err("%s: could not be left RUNNING: %s; it is in %s", t->spec,
-					strerror(-ret), t->final_state == ~0U ? "an unknown state" :
-					sname(t->final_state));
+					strerror(-ret),
+					t->final_state == ~0U ? "an unknown state"
+							      : sname(t->final_state));
 			else
-				vmt_refuse(&run.failure, &(struct vmt_where){ .device = t->spec }, ret,
-					   VMT_EXIT_FAILURE, "%s: could not be left RUNNING: %s; it is in %s",
-					   t->spec, strerror(-ret), t->final_state == ~0U ?
-					   "an unknown state" : sname(t->final_state));
+				vmt_refuse(&run.failure, &(struct vmt_where){ .device = t->spec },
+					   ret, VMT_EXIT_FAILURE,
+					   "%s: could not be left RUNNING: %s; it is in %s",
+					   t->spec, strerror(-ret),
+					   t->final_state == ~0U ? "an unknown state"
+								 : sname(t->final_state));
 			failed = 1;
 		} else {
 			vmt_info("%s: RUNNING%s", t->spec, t->was_reset ? " (after a reset)" : "");
@@ -145,7 +148,8 @@ static int finish(int stop_signal)
 	if (write_reports(stop_signal, !failed && !stop_signal && !results_failed(), true))
 		failed = 1;
 	if (stop_signal)
-		vmt_err("stopped by %s after %u checks; %s", vmt_stop_signal_name(), results_total(),
+		vmt_err("stopped by %s after %u checks; %s", vmt_stop_signal_name(),
+			results_total(),
 			failed ? "a device is NOT RUNNING" : "every device is RUNNING");
 	return failed || stop_signal || results_failed() ? VMT_EXIT_FAILURE : VMT_EXIT_OK;
 }
@@ -176,15 +180,17 @@ static int prepare_targets(void)
 
 		ret = target_resolve(run.opt.device[i], t);
 		if (ret)
-			return vmt_refuse(&run.failure, &(struct vmt_where){ .device = run.opt.device[i] },
-					  ret, ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE,
-					  "%s: no such VFIO device with a cdev: %s", run.opt.device[i],
-					  strerror(-ret));
+			return vmt_refuse(&run.failure,
+					  &(struct vmt_where){ .device = run.opt.device[i] }, ret,
+					  ret == -EINVAL ? VMT_EXIT_USAGE : VMT_EXIT_FAILURE,
+					  "%s: no such VFIO device with a cdev: %s",
+					  run.opt.device[i], strerror(-ret));
 		ret = target_preflight(t, &facts[i], why, sizeof(why));
 		if (ret)
-			return vmt_refuse(&run.failure, &(struct vmt_where){ .device = t->spec }, ret,
-					  ret == -EOPNOTSUPP ? VMT_EXIT_UNSUPPORTED : VMT_EXIT_FAILURE,
-					  "%s: %s; not touched", t->spec, why);
+			return vmt_refuse(
+				&run.failure, &(struct vmt_where){ .device = t->spec }, ret,
+				ret == -EOPNOTSUPP ? VMT_EXIT_UNSUPPORTED : VMT_EXIT_FAILURE,
+				"%s: %s; not touched", t->spec, why);
 		run.ntargets++;
 	}
 	if (run.ntargets == 2 && !strcmp(run.targets[0].cdev, run.targets[1].cdev))
@@ -193,9 +199,10 @@ static int prepare_targets(void)
 				  run.targets[0].spec, run.targets[1].spec, run.targets[0].cdev);
 	if (run.ntargets == 2 && facts[0].mig_flags != facts[1].mig_flags)
 		return vmt_refuse(&run.failure, NULL, -EINVAL, VMT_EXIT_USAGE,
-				  "%s and %s claim different migration flags (0x%" PRIx64 ", 0x%" PRIx64
-				  "): PEER must be the same kind of device", run.targets[0].spec,
-				  run.targets[1].spec, facts[0].mig_flags, facts[1].mig_flags);
+				  "%s and %s claim different migration flags (0x%" PRIx64
+				  ", 0x%" PRIx64 "): PEER must be the same kind of device",
+				  run.targets[0].spec, run.targets[1].spec, facts[0].mig_flags,
+				  facts[1].mig_flags);
 	conf.ncdev = run.ntargets;
 	for (i = 0; i < run.ntargets; i++)
 		conf.cdev[i] = run.targets[i].cdev;
@@ -267,8 +274,8 @@ static bool ready_to_run(void)
 	if (run.opt.ndevices && !run.opt.yes) {
 		vmt_refuse(&run.failure, NULL, -EPERM, VMT_EXIT_USAGE,
 			   "this walks %s%s%s through every migration state and resets %s: "
-			   "give --yes to go ahead", run.opt.device[0],
-			   run.opt.ndevices > 1 ? " and " : "",
+			   "give --yes to go ahead",
+			   run.opt.device[0], run.opt.ndevices > 1 ? " and " : "",
 			   run.opt.ndevices > 1 ? run.opt.device[1] : "",
 			   run.opt.ndevices > 1 ? "them" : "it");
 		return false;

@@ -15,8 +15,17 @@
 #include "options.h"
 
 enum {
-	OPT_DEVICE = 1, OPT_YES, OPT_LIST, OPT_GROUP, OPT_JUNIT, OPT_JSON, OPT_KERNEL,
-	OPT_IOMMUFD_FD, OPT_HWPT, OPT_RANGE, OPT_IO_PAGE_SIZE,
+	OPT_DEVICE = 1,
+	OPT_YES,
+	OPT_LIST,
+	OPT_GROUP,
+	OPT_JUNIT,
+	OPT_JSON,
+	OPT_KERNEL,
+	OPT_IOMMUFD_FD,
+	OPT_HWPT,
+	OPT_RANGE,
+	OPT_IO_PAGE_SIZE,
 };
 
 static const struct poptOption options[] = {
@@ -82,8 +91,8 @@ static void parse_range(const char *arg, struct check_options *o)
 		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
 	memcpy(iova, arg, (size_t)(colon - arg));
 	iova[colon - arg] = '\0';
-	if (vmt_parse_u64(iova, 0, UINT64_MAX, &o->iova) ||
-	    vmt_parse_size(colon + 1, &o->length) || !o->length)
+	if (vmt_parse_u64(iova, 0, UINT64_MAX, &o->iova) || vmt_parse_size(colon + 1, &o->length) ||
+	    !o->length)
 		vmt_usage_error("invalid --range argument: '%s' (IOVA:LENGTH)", arg);
 }
 

@@ -13,12 +13,12 @@
 struct check_options {
 	const char *device[2]; /* -d DEV [-d PEER] */
 	int ndevices;
-	bool yes;	 /* --yes: the devices' migration state may be changed */
-	bool list;	 /* --list */
+	bool yes;  /* --yes: the devices' migration state may be changed */
+	bool list; /* --list */
 	const char *group[MAX_SELECTED_GROUPS];
-	int ngroups;	 /* 0: all */
+	int ngroups;	   /* 0: all */
 	const char *junit; /* --junit FILE */
-	bool json;	 /* -J */
+	bool json;	   /* -J */
 	const char *kernel_version;
 	/* --iommufd-fd N --hwpt ID --range IOVA:LENGTH --io-page-size N */
 	int iommufd;

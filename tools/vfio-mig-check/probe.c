@@ -324,8 +324,8 @@ void spool_close(struct spool *s)
 
 int spool_read(const struct spool *s, uint64_t offset, size_t len, unsigned char *buf)
 {
-	ssize_t n = lseek(s->fd, (off_t)offset, SEEK_SET) < 0 ? -errno :
-		    vmt_read_full(s->fd, buf, len);
+	ssize_t n =
+		lseek(s->fd, (off_t)offset, SEEK_SET) < 0 ? -errno : vmt_read_full(s->fd, buf, len);
 
 	if (n < 0)
 		return (int)n;
@@ -363,7 +363,8 @@ int64_t save_stream(struct dev *b, struct sink *to)
 	n = read_to_end(fd, to);
 	close_fd(&fd);
 	if (n <= 0) {
-		check(false, "%s: reading its stream: %s", b->path, n ? errname((int)n) : "no bytes");
+		check(false, "%s: reading its stream: %s", b->path,
+		      n ? errname((int)n) : "no bytes");
 		return -EIO;
 	}
 	if (!dev_to_running(b))

@@ -43,7 +43,10 @@ struct dev {
 	bool ready; /* dev_open succeeded: its state can be asked and set */
 };
 /* A dev not opened yet: dev_release() does nothing to it. */
-#define DEV_CLOSED { .fd = NO_FD, .iommufd = NO_FD }
+#define DEV_CLOSED                            \
+	{                                     \
+		.fd = NO_FD, .iommufd = NO_FD \
+	}
 
 /* 0 or -errno; *d is usable for dev_close() either way. */
 int dev_open(struct dev *d, const char *path);

@@ -95,7 +95,8 @@ static void add_devices(struct json_object *doc, const struct run_info *run)
 		vmt_json_add_str(o, "role", i ? "peer" : "device");
 		vmt_json_add_str(o, "device", t->spec);
 		vmt_json_add_str(o, "cdev", t->cdev);
-		vmt_json_add_str(o, "final_state", t->final_state == ~0U ? NULL : sname(t->final_state));
+		vmt_json_add_str(o, "final_state",
+				 t->final_state == ~0U ? NULL : sname(t->final_state));
 		vmt_json_add_bool(o, "reset", t->was_reset);
 	}
 }

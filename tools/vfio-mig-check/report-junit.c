@@ -15,11 +15,20 @@ static void xml_text(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc((unsigned char)*s < 0x20 && *s != '\n' ? ' ' : *s, f);
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc((unsigned char)*s < 0x20 && *s != '\n' ? ' ' : *s, f);
 		}
 	}
 }
@@ -96,8 +105,10 @@ int report_junit(const char *path, const struct run_info *run)
 	for (i = 0; i < ngroups; i++)
 		skipped += groups[i].skip_reason != NULL;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites name=\"vfio-mig-check\" tests=\"%u\" failures=\"%u\" "
-		"skipped=\"%u\">\n", nchecks + skipped, results_failed(), skipped);
+	fprintf(f,
+		"<testsuites name=\"vfio-mig-check\" tests=\"%u\" failures=\"%u\" "
+		"skipped=\"%u\">\n",
+		nchecks + skipped, results_failed(), skipped);
 	for (i = 0; i < ngroups; i++)
 		junit_group(f, &groups[i], checks);
 	if (run->stop_signal)

@@ -199,26 +199,46 @@ const char *errname(int err)
 	static char buf[32];
 
 	switch (err) {
-	case 0: return "success";
-	case -EINVAL: return "EINVAL";
-	case -ENOTTY: return "ENOTTY";
-	case -ENODEV: return "ENODEV";
-	case -EBADF: return "EBADF";
-	case -EBADFD: return "EBADFD";
-	case -ENOENT: return "ENOENT";
-	case -EOPNOTSUPP: return "EOPNOTSUPP";
-	case -E2BIG: return "E2BIG";
-	case -EOVERFLOW: return "EOVERFLOW";
-	case -ENOMEM: return "ENOMEM";
-	case -EFAULT: return "EFAULT";
-	case -ESPIPE: return "ESPIPE";
-	case -EBUSY: return "EBUSY";
-	case -ENOMSG: return "ENOMSG";
-	case -EIO: return "EIO";
-	case -EPERM: return "EPERM";
-	case -EMSGSIZE: return "EMSGSIZE";
-	case -EEXIST: return "EEXIST";
-	case -EINTR: return "EINTR";
+	case 0:
+		return "success";
+	case -EINVAL:
+		return "EINVAL";
+	case -ENOTTY:
+		return "ENOTTY";
+	case -ENODEV:
+		return "ENODEV";
+	case -EBADF:
+		return "EBADF";
+	case -EBADFD:
+		return "EBADFD";
+	case -ENOENT:
+		return "ENOENT";
+	case -EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case -E2BIG:
+		return "E2BIG";
+	case -EOVERFLOW:
+		return "EOVERFLOW";
+	case -ENOMEM:
+		return "ENOMEM";
+	case -EFAULT:
+		return "EFAULT";
+	case -ESPIPE:
+		return "ESPIPE";
+	case -EBUSY:
+		return "EBUSY";
+	case -ENOMSG:
+		return "ENOMSG";
+	case -EIO:
+		return "EIO";
+	case -EPERM:
+		return "EPERM";
+	case -EMSGSIZE:
+		return "EMSGSIZE";
+	case -EEXIST:
+		return "EEXIST";
+	case -EINTR:
+		return "EINTR";
 	}
 	snprintf(buf, sizeof(buf), err < 0 ? "errno %d" : "%d", err < 0 ? -err : err);
 	return buf;

@@ -111,15 +111,18 @@ int target_preflight(const struct target *t, struct target_facts *facts, char *w
 
 	*facts = (struct target_facts){ 0 };
 	if (ret == -EBUSY || (ret == -EINVAL && d.fd >= 0 && d.iommufd >= 0)) {
-		snprintf(why, len, "in use: binding it gave %s (another process holds it, "
-			 "through its group or its cdev)", strerror(-ret));
+		snprintf(why, len,
+			 "in use: binding it gave %s (another process holds it, "
+			 "through its group or its cdev)",
+			 strerror(-ret));
 		ret = -EBUSY;
 	} else if (ret) {
 		snprintf(why, len, "cannot open and bind it: %s", strerror(-ret));
 	} else if ((ret = vmt_vfio_mig_get_flags(d.fd, &facts->mig_flags))) {
-		snprintf(why, len, "%s", ret == -ENOTTY || ret == -EOPNOTSUPP ?
-			 "the device does not support VFIO migration" :
-			 "cannot read its migration flags");
+		snprintf(why, len, "%s",
+			 ret == -ENOTTY || ret == -EOPNOTSUPP
+				 ? "the device does not support VFIO migration"
+				 : "cannot read its migration flags");
 		ret = ret == -ENOTTY ? -EOPNOTSUPP : ret;
 	} else if ((ret = mig_get_state(d.fd, &state)) || state != ST_RUNNING) {
 		snprintf(why, len, "in use: it is in %s, not RUNNING (a migration under way?)",

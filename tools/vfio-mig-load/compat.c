@@ -20,8 +20,8 @@ static bool known(const char *s)
 static enum load_compat_verdict differ_u(char *msg, size_t msglen, const char *field,
 					 unsigned int stream, unsigned int target, int width)
 {
-	snprintf(msg, msglen, "%s differs: stream 0x%0*x, target 0x%0*x", field, width, stream, width,
-		 target);
+	snprintf(msg, msglen, "%s differs: stream 0x%0*x, target 0x%0*x", field, width, stream,
+		 width, target);
 	return LOAD_COMPAT_MISMATCH;
 }
 
@@ -44,7 +44,8 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 	}
 	missing = desc->mig_flags & ~target->mig_flags & data_features;
 	if (missing) {
-		snprintf(msg, msglen, "migration flags differ: stream %s, target %s (target lacks %s)",
+		snprintf(msg, msglen,
+			 "migration flags differ: stream %s, target %s (target lacks %s)",
 			 vmt_migration_flags_string(desc->mig_flags, sbuf, sizeof(sbuf)),
 			 vmt_migration_flags_string(target->mig_flags, tbuf, sizeof(tbuf)),
 			 vmt_migration_flags_string(missing, mbuf, sizeof(mbuf)));
@@ -52,9 +53,11 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 	}
 	if ((desc->id_flags & MIGSTREAM_DEV_PCI_IDS) && target->has_pci_ids) {
 		if (desc->vendor != target->vendor)
-			return differ_u(msg, msglen, "PCI vendor ID", desc->vendor, target->vendor, 4);
+			return differ_u(msg, msglen, "PCI vendor ID", desc->vendor, target->vendor,
+					4);
 		if (desc->device != target->device)
-			return differ_u(msg, msglen, "PCI device ID", desc->device, target->device, 4);
+			return differ_u(msg, msglen, "PCI device ID", desc->device, target->device,
+					4);
 		if (desc->subsys_vendor != target->subsys_vendor)
 			return differ_u(msg, msglen, "PCI subsystem vendor ID", desc->subsys_vendor,
 					target->subsys_vendor, 4);
@@ -62,9 +65,11 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 			return differ_u(msg, msglen, "PCI subsystem device ID", desc->subsys_device,
 					target->subsys_device, 4);
 		if (desc->class_code != target->class_code)
-			return differ_u(msg, msglen, "PCI class code", desc->class_code, target->class_code, 6);
+			return differ_u(msg, msglen, "PCI class code", desc->class_code,
+					target->class_code, 6);
 	}
-	if (known(desc->driver) && known(target->driver) && strcmp(desc->driver, target->driver) != 0) {
+	if (known(desc->driver) && known(target->driver) &&
+	    strcmp(desc->driver, target->driver) != 0) {
 		snprintf(msg, msglen, "driver differs: stream '%s', target '%s'",
 			 vmt_escape_text(desc->driver, shown, sizeof(shown)), target->driver);
 		return LOAD_COMPAT_MISMATCH;
@@ -77,7 +82,8 @@ enum load_compat_verdict load_compat_check(const struct migstream_device *desc,
 	}
 	if ((desc->id_flags & MIGSTREAM_DEV_PCI_IDS) && target->has_pci_ids &&
 	    desc->revision != target->revision) {
-		snprintf(msg, msglen, "PCI revision differs: stream 0x%02x, target 0x%02x (loading anyway)",
+		snprintf(msg, msglen,
+			 "PCI revision differs: stream 0x%02x, target 0x%02x (loading anyway)",
 			 desc->revision, target->revision);
 		return LOAD_COMPAT_WARN;
 	}

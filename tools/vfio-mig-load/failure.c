@@ -41,8 +41,9 @@ int load_device_exit_code(int neg_errno)
 const char *load_record_where(const struct load *ld, char *buf, size_t len)
 {
 	if (!ld->have_rec) {
-		snprintf(buf, len, "at byte %llu",
-			 (unsigned long long)(ld->reader ? migstream_reader_offset(ld->reader) : 0));
+		snprintf(
+			buf, len, "at byte %llu",
+			(unsigned long long)(ld->reader ? migstream_reader_offset(ld->reader) : 0));
 		if (ld->set)
 			snprintf(buf, len, "after %llu bytes of the channels",
 				 (unsigned long long)migstream_channel_set_bytes(ld->set));
@@ -55,8 +56,8 @@ const char *load_record_where(const struct load *ld, char *buf, size_t len)
 
 const char *load_item_where(const struct load_item *item, char *buf, size_t len)
 {
-	snprintf(buf, len, "record %u (%s) at byte %llu", item->seq, migstream_record_type_name(item->type),
-		 (unsigned long long)item->rec_offset);
+	snprintf(buf, len, "record %u (%s) at byte %llu", item->seq,
+		 migstream_record_type_name(item->type), (unsigned long long)item->rec_offset);
 	return buf;
 }
 
@@ -90,7 +91,8 @@ void load_cancel(struct load *ld)
 
 /* Any thread: the lock keeps the first failure whole when two threads fail at once. */
 VMT_PRINTF(4, 0)
-static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt, va_list ap)
+static int vfail_at(struct load *ld, const struct vmt_where *at, int code, const char *fmt,
+		    va_list ap)
 {
 	int err = errno_for_exit_code(code);
 
@@ -154,8 +156,8 @@ int load_fail_item(struct load *ld, const struct load_item *item, int code, cons
 
 int load_fail_reply(struct load *ld, int err)
 {
-	return load_fail(ld, VMT_EXIT_FAILURE, "return fd %d: writing to the source: %s", ld->opts.return_fd,
-			 strerror(-err));
+	return load_fail(ld, VMT_EXIT_FAILURE, "return fd %d: writing to the source: %s",
+			 ld->opts.return_fd, strerror(-err));
 }
 
 int load_interrupted(struct load *ld)

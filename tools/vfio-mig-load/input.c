@@ -83,10 +83,12 @@ static int open_channel_set(struct load *ld)
 	int rc;
 
 	for (unsigned int i = 0; i < ld->channel_count; i++)
-		in[i] = (struct migstream_channel_input){ .fd = ld->channel_fds[i], .name = ld->channel_names[i] };
+		in[i] = (struct migstream_channel_input){ .fd = ld->channel_fds[i],
+							  .name = ld->channel_names[i] };
 	rc = migstream_channel_set_open(&ld->set, in, ld->channel_count, &sopts);
 	if (rc < 0)
-		return load_fail(ld, vmt_exit_code_for_error(rc), "%s and %u more: cannot read them as a set: %s",
+		return load_fail(ld, vmt_exit_code_for_error(rc),
+				 "%s and %u more: cannot read them as a set: %s",
 				 ld->channel_names[0], ld->channel_count - 1, strerror(-rc));
 	return 0;
 }
@@ -142,7 +144,8 @@ static int reader_failed(struct load *ld, int rc)
 		at.has_offset = true;
 		at.offset = rw.offset;
 	}
-	return load_fail_at(ld, &at, vmt_exit_code_for_error(rc), "%s", migstream_reader_error(ld->reader));
+	return load_fail_at(ld, &at, vmt_exit_code_for_error(rc), "%s",
+			    migstream_reader_error(ld->reader));
 }
 
 /*
@@ -186,7 +189,7 @@ uint64_t load_input_records(const struct load *ld)
 
 struct channel_open {
 	const char *path;
-	int fd;	 /* or -errno */
+	int fd; /* or -errno */
 };
 
 static void *open_one_channel(void *arg)

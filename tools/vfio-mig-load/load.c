@@ -50,11 +50,12 @@ static int dry_run_device(struct load *ld, struct load_target *t,
 		vmt_info("%s: stream device %u ('%s') can be loaded", t->spec, desc->index, name);
 		break;
 	case LOAD_COMPAT_WARN:
-		vmt_warn("%s: stream device %u ('%s') can be loaded: %s", t->spec, desc->index, name,
-			 why);
+		vmt_warn("%s: stream device %u ('%s') can be loaded: %s", t->spec, desc->index,
+			 name, why);
 		break;
 	case LOAD_COMPAT_UNSUPPORTED:
-		vmt_err("%s: %s (dry run: untouched, %s)", t->spec, why, vmt_state_name(t->dev->state));
+		vmt_err("%s: %s (dry run: untouched, %s)", t->spec, why,
+			vmt_state_name(t->dev->state));
 		code = VMT_EXIT_UNSUPPORTED;
 		break;
 	case LOAD_COMPAT_MISMATCH:
@@ -86,12 +87,18 @@ static const char *declared_devices(const struct load *ld, char *buf, size_t len
 
 	for (unsigned int i = 0; i < ld->target_count; i++)
 		count += ld->targets[i].described;
-	n = (size_t)snprintf(buf, len, "it has %s", count == 0 ? "no device" : count == 1 ? "device " : "devices ");
+	n = (size_t)snprintf(buf, len, "it has %s",
+			     count == 0	  ? "no device"
+			     : count == 1 ? "device "
+					  : "devices ");
 	for (unsigned int i = 0; i < ld->target_count && n < len; i++) {
 		if (!ld->targets[i].described)
 			continue;
 		said++;
-		n += (size_t)snprintf(buf + n, len - n, "%s%u", said == 1 ? "" : said == count ? " and " : ", ",
+		n += (size_t)snprintf(buf + n, len - n, "%s%u",
+				      said == 1	      ? ""
+				      : said == count ? " and "
+						      : ", ",
 				      ld->targets[i].stream_index);
 	}
 	return buf;
@@ -116,10 +123,12 @@ static int begin_loading(struct load *ld)
 
 		if (t->described)
 			continue;
-		return load_fail(ld, VMT_EXIT_BADDATA,
-				 "%s: %s: target %s was given for stream device %u, which the stream does not have "
-				 "(%s)", ld->input_name, load_record_where(ld, where, sizeof(where)), t->spec,
-				 t->stream_index, declared_devices(ld, devices, sizeof(devices)));
+		return load_fail(
+			ld, VMT_EXIT_BADDATA,
+			"%s: %s: target %s was given for stream device %u, which the stream does not have "
+			"(%s)",
+			ld->input_name, load_record_where(ld, where, sizeof(where)), t->spec,
+			t->stream_index, declared_devices(ld, devices, sizeof(devices)));
 	}
 	return ld->opts.dry_run ? 0 : load_resume_targets(ld);
 }
@@ -139,9 +148,10 @@ static int handle_device(struct load *ld)
 	/* The reader refused a second DEVICE of the same index: t is new. */
 	t = load_find_target(ld, desc->index);
 	if (!t)
-		return load_fail(ld, VMT_EXIT_USAGE,
-				 "%s: %s: stream device %u ('%s') has no target: give one with -d or --map %u=DEV",
-				 ld->input_name, where, desc->index, name, desc->index);
+		return load_fail(
+			ld, VMT_EXIT_USAGE,
+			"%s: %s: stream device %u ('%s') has no target: give one with -d or --map %u=DEV",
+			ld->input_name, where, desc->index, name, desc->index);
 	load_target_identify(t, &id);
 	if (ld->opts.dry_run)
 		return dry_run_device(ld, t, desc, &id, name);
@@ -155,11 +165,12 @@ static int handle_device(struct load *ld)
 		return load_fail(ld, VMT_EXIT_UNSUPPORTED, "%s: %s", t->spec, why);
 	case LOAD_COMPAT_MISMATCH:
 		if (!ld->opts.force)
-			return load_fail(ld, VMT_EXIT_BADDATA,
-					 "%s: stream device %u ('%s') is incompatible: %s (--force loads it anyway)",
-					 t->spec, desc->index, name, why);
-		vmt_warn("%s: stream device %u ('%s'): %s; loading anyway (--force)", t->spec, desc->index,
-			 name, why);
+			return load_fail(
+				ld, VMT_EXIT_BADDATA,
+				"%s: stream device %u ('%s') is incompatible: %s (--force loads it anyway)",
+				t->spec, desc->index, name, why);
+		vmt_warn("%s: stream device %u ('%s'): %s; loading anyway (--force)", t->spec,
+			 desc->index, name, why);
 		break;
 	}
 	t->described = true;
@@ -172,7 +183,8 @@ static int handle_init_marker(struct load *ld)
 	int rc = load_reply_marker(ld->reply, &ld->rec, ld->targets, ld->target_count);
 
 	if (rc == -EBADMSG)
-		return load_fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed INIT_DATA_SENT record or unknown device",
+		return load_fail(ld, VMT_EXIT_BADDATA,
+				 "%s: %s: malformed INIT_DATA_SENT record or unknown device",
 				 ld->input_name, load_record_where(ld, where, sizeof(where)));
 	if (rc < 0)
 		return load_fail_reply(ld, rc);
@@ -186,20 +198,23 @@ static int chunk_refused(struct load *ld, const struct load_target *t, int rc, c
 	char size[32], limit[32], held[32];
 
 	if (rc == -ENOBUFS)
-		return load_fail(ld, VMT_EXIT_BADDATA,
-				 "%s: %s: device %u chunk %llu (%s) does not fit in the reorder buffer (%s, %s held) "
-				 "while chunk %llu is missing; raise --reorder-buffer", ld->input_name, where,
-				 data->device, (unsigned long long)data->chunk_index,
-				 vmt_format_size(data->len, size, sizeof(size)),
-				 vmt_format_size(ld->opts.reorder_limit, limit, sizeof(limit)),
-				 vmt_format_size(load_reorder_held(t->reorder), held, sizeof(held)),
-				 (unsigned long long)load_reorder_next_index(t->reorder));
-	return load_fail(ld, VMT_EXIT_BADDATA,
-			 "%s: %s: device %u chunk %llu at state offset %llu does not follow chunk %llu "
-			 "ending at %llu", ld->input_name, where, data->device,
-			 (unsigned long long)data->chunk_index, (unsigned long long)data->offset,
-			 (unsigned long long)load_reorder_next_index(t->reorder),
-			 (unsigned long long)load_reorder_next_offset(t->reorder));
+		return load_fail(
+			ld, VMT_EXIT_BADDATA,
+			"%s: %s: device %u chunk %llu (%s) does not fit in the reorder buffer (%s, %s held) "
+			"while chunk %llu is missing; raise --reorder-buffer",
+			ld->input_name, where, data->device, (unsigned long long)data->chunk_index,
+			vmt_format_size(data->len, size, sizeof(size)),
+			vmt_format_size(ld->opts.reorder_limit, limit, sizeof(limit)),
+			vmt_format_size(load_reorder_held(t->reorder), held, sizeof(held)),
+			(unsigned long long)load_reorder_next_index(t->reorder));
+	return load_fail(
+		ld, VMT_EXIT_BADDATA,
+		"%s: %s: device %u chunk %llu at state offset %llu does not follow chunk %llu "
+		"ending at %llu",
+		ld->input_name, where, data->device, (unsigned long long)data->chunk_index,
+		(unsigned long long)data->offset,
+		(unsigned long long)load_reorder_next_index(t->reorder),
+		(unsigned long long)load_reorder_next_offset(t->reorder));
 }
 
 /* The reader checked device, phase and order (or, reordering, each chunk once). */
@@ -233,8 +248,10 @@ static int handle_data(struct load *ld)
 	while (rc == 0 && (rc = load_reorder_next_ready(t->reorder, &chunk)) > 0)
 		rc = load_queue_chunk(ld, t, &chunk);
 	if (rc == -EBADMSG)
-		return load_fail(ld, VMT_EXIT_BADDATA, "%s: %s: device %u chunk %llu has a wrong state offset",
-				 ld->input_name, where, data.device, (unsigned long long)chunk.chunk_index);
+		return load_fail(ld, VMT_EXIT_BADDATA,
+				 "%s: %s: device %u chunk %llu has a wrong state offset",
+				 ld->input_name, where, data.device,
+				 (unsigned long long)chunk.chunk_index);
 	/* -ECANCELED: a writer failed, its failure is the one recorded */
 	return rc;
 }
@@ -259,12 +276,13 @@ static int handle_device_end(struct load *ld)
 	 */
 	if (load_reorder_pending(t->reorder) || t->queued_bytes != end.total_bytes ||
 	    t->queued_chunks != end.chunk_count)
-		return load_fail(ld, VMT_EXIT_BADDATA,
-				 "%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
-				 "chunks reached the device (%zu chunks still missing)", ld->input_name, where,
-				 end.device, (unsigned long long)end.total_bytes,
-				 (unsigned long long)end.chunk_count, (unsigned long long)t->queued_bytes,
-				 (unsigned long long)t->queued_chunks, load_reorder_pending(t->reorder));
+		return load_fail(
+			ld, VMT_EXIT_BADDATA,
+			"%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
+			"chunks reached the device (%zu chunks still missing)",
+			ld->input_name, where, end.device, (unsigned long long)end.total_bytes,
+			(unsigned long long)end.chunk_count, (unsigned long long)t->queued_bytes,
+			(unsigned long long)t->queued_chunks, load_reorder_pending(t->reorder));
 	t->summary->reorder_peak = load_reorder_peak(t->reorder);
 	/*
 	 * The writer checks and ends the device once its queue drained; the
@@ -296,12 +314,15 @@ static int handle_channel(struct load *ld)
 
 	load_record_where(ld, where, sizeof(where));
 	if (migstream_decode_channel(&ld->rec, &ch) < 0)
-		return load_fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed CHANNEL record", ld->input_name, where);
+		return load_fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed CHANNEL record",
+				 ld->input_name, where);
 	if (ch.channel_count == 1)
 		return 0;
-	return load_fail(ld, VMT_EXIT_BADDATA,
-			 "%s: %s: this is channel %u of a set of %u: the other channels are missing "
-			 "(give each with -i)", ld->input_name, where, ch.channel, ch.channel_count);
+	return load_fail(
+		ld, VMT_EXIT_BADDATA,
+		"%s: %s: this is channel %u of a set of %u: the other channels are missing "
+		"(give each with -i)",
+		ld->input_name, where, ch.channel, ch.channel_count);
 }
 
 /* The records that carry device data, or end the stream: none comes before its devices. */
@@ -357,7 +378,8 @@ static int prepare_load(struct load *ld)
 	if (ld->opts.return_fd >= 0) {
 		rc = load_reply_open(&ld->reply, ld->opts.return_fd, ld->opts.map_count);
 		if (rc < 0)
-			return load_fail(ld, VMT_EXIT_FAILURE, "return fd %d: cannot start the reply stream: %s",
+			return load_fail(ld, VMT_EXIT_FAILURE,
+					 "return fd %d: cannot start the reply stream: %s",
 					 ld->opts.return_fd, strerror(-rc));
 	}
 	rc = load_open_targets(ld);
@@ -394,7 +416,8 @@ static int read_stream(struct load *ld)
 			return rc;
 		if (atomic_load(&ld->cancelled))
 			return -ECANCELED; /* a writer failed: its failure was recorded */
-		vmt_progress_update(&ld->progress, NULL, load_input_bytes(ld), ld->input_size, false);
+		vmt_progress_update(&ld->progress, NULL, load_input_bytes(ld), ld->input_size,
+				    false);
 		/*
 		 * The source keeps its end open until it has our answer: with a
 		 * return path the stream ends at STREAM_END, not at end of file.
@@ -434,7 +457,8 @@ static int finish_targets(struct load *ld)
 
 		/* a target without its device was refused at the end of the DEVICE records */
 		if (!t->end_seen)
-			return load_fail(ld, VMT_EXIT_BADDATA, "%s: the stream ended without DEVICE_END for device %u",
+			return load_fail(ld, VMT_EXIT_BADDATA,
+					 "%s: the stream ended without DEVICE_END for device %u",
 					 ld->input_name, t->stream_index);
 	}
 	if (ld->opts.dry_run)
@@ -476,7 +500,8 @@ void load_run(struct load *ld)
 
 	ld->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
-	vmt_progress_init(&ld->progress, ld->opts.progress || (!ld->opts.json && vmt_progress_wanted(false)));
+	vmt_progress_init(&ld->progress,
+			  ld->opts.progress || (!ld->opts.json && vmt_progress_wanted(false)));
 	if (open_err) {
 		vmt_fail(&ld->failure, &(struct vmt_where){ .file = ld->input_name }, open_err, 0,
 			 "cannot open");

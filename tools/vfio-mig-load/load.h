@@ -64,16 +64,16 @@ struct load {
 	bool declared;
 	struct load_summary summary;
 	struct vmt_progress progress;
-	uint64_t input_size; /* the progress line's total: a file's size, 0 for a pipe */
+	uint64_t input_size;	     /* the progress line's total: a file's size, 0 for a pipe */
 	struct migstream_record rec; /* the record being handled, for messages */
 	bool have_rec;
-	struct vmt_failure failure;  /* the first failure, if any */
-	int dry_run_code;	     /* --dry-run: the worst verdict so far, as an exit code */
-	struct load_reply *reply; /* --return-fd, or NULL */
+	struct vmt_failure failure;    /* the first failure, if any */
+	int dry_run_code;	       /* --dry-run: the worst verdict so far, as an exit code */
+	struct load_reply *reply;      /* --return-fd, or NULL */
 	struct writer_ctx *writer_ctx; /* per target */
-	pthread_mutex_t fail_lock;  /* failure: recorded by any thread */
-	atomic_bool cancelled;	     /* a failure: every thread stops */
-	int wake_fd;		     /* eventfd: the cancel ends a wait for input */
+	pthread_mutex_t fail_lock;     /* failure: recorded by any thread */
+	atomic_bool cancelled;	       /* a failure: every thread stops */
+	int wake_fd;		       /* eventfd: the cancel ends a wait for input */
 };
 
 /*

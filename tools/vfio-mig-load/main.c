@@ -42,8 +42,9 @@ static char *report_failure(struct load *ld, struct vmt_device_fate **fates)
 	line = vmt_failure_line(&ld->failure, *fates, *fates ? ld->target_count : 0);
 	if (!ld->opts.json)
 		vmt_err("%s", line ? line : "out of memory");
-	if (load_reply_result(ld->reply, vmt_failure_exit_code(&ld->failure), line ? line : "out of memory",
-			      ld->targets, ld->target_count, ld->opts.then_state) < 0)
+	if (load_reply_result(ld->reply, vmt_failure_exit_code(&ld->failure),
+			      line ? line : "out of memory", ld->targets, ld->target_count,
+			      ld->opts.then_state) < 0)
 		vmt_warn("return fd %d: cannot send the failure to the source", ld->opts.return_fd);
 	return line;
 }

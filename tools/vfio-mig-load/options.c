@@ -96,8 +96,8 @@ static void add_mapping(struct load_options *o, uint32_t index, const char *spec
 			vmt_usage_error("stream device %u has two targets: '%s' and '%s'", index,
 					o->map[i].spec, spec);
 		if (strcmp(o->map[i].spec, spec) == 0)
-			vmt_usage_error("device '%s' is the target of stream devices %u and %u", spec,
-					o->map[i].index, index);
+			vmt_usage_error("device '%s' is the target of stream devices %u and %u",
+					spec, o->map[i].index, index);
 	}
 	m = realloc(o->map, (o->map_count + 1) * sizeof(*o->map));
 	if (!m) {

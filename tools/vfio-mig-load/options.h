@@ -33,10 +33,10 @@ struct load_options {
 	uint64_t queue_limit;	/* --queue-size: bytes each device's writer queue holds */
 	int return_fd;		/* --return-fd: replies to the source, or -1 */
 	bool force;
-	bool group;		/* legacy group/container path */
+	bool group; /* legacy group/container path */
 	bool json;
 	bool progress;
-	bool dry_run;		/* --dry-run: compatibility only, no device touched */
+	bool dry_run; /* --dry-run: compatibility only, no device touched */
 };
 
 /* Parses argv; usage errors exit 2, --help and --version exit 0. */

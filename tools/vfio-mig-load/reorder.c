@@ -36,7 +36,7 @@ struct load_reorder {
 	uint64_t limit;
 	uint64_t next_index;
 	uint64_t next_offset;
-	uint64_t charged;	/* what every buffer alive costs */
+	uint64_t charged; /* what every buffer alive costs */
 	uint64_t peak_charged;
 	struct reorder_list waiting;
 	struct waiting_chunk *handed_out; /* a spare (or freed) on the next call */

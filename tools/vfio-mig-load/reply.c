@@ -79,8 +79,8 @@ static int send_ack(struct load_reply *rp, const struct load_target *t, uint32_t
 	int ret;
 
 	migstream_encode_switchover_ack(&ack, buf);
-	vmt_dbg("%s: switchover-ack for stream device %u (initial section %u, %llu bytes loaded)", t->spec,
-		t->stream_index, generation, (unsigned long long)ack.bytes);
+	vmt_dbg("%s: switchover-ack for stream device %u (initial section %u, %llu bytes loaded)",
+		t->spec, t->stream_index, generation, (unsigned long long)ack.bytes);
 	ret = migstream_write_record(rp->writer, MIGSTREAM_REC_SWITCHOVER_ACK, 0, buf, sizeof(buf));
 	if (ret == 0) {
 		t->summary->ack_ns = vmt_monotonic_ns();
@@ -134,7 +134,8 @@ int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
 			return -EBADMSG;
 		pthread_mutex_lock(&rp->lock);
 		/* A later section (REINIT) supersedes an ack not sent yet. */
-		rp->pending[i] = (struct pending_ack){ .generation = m.generation, .offset = m.offset };
+		rp->pending[i] =
+			(struct pending_ack){ .generation = m.generation, .offset = m.offset };
 		/* The device may have taken the bytes already: its writer will not look again. */
 		ret = send_if_due(rp, targets, i);
 		pthread_mutex_unlock(&rp->lock);
@@ -143,7 +144,8 @@ int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
 	return -EBADMSG;
 }
 
-static struct migstream_result_device result_entry(const struct load_target *t, bool ok, uint32_t wanted)
+static struct migstream_result_device result_entry(const struct load_target *t, bool ok,
+						   uint32_t wanted)
 {
 	struct migstream_result_device e = {
 		.device = t->stream_index,
@@ -180,13 +182,15 @@ int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
 	res.exit_code = (uint32_t)exit_code;
 	res.time_ns = vmt_realtime_ns();
 	for (unsigned int i = 0; i < count && res.device_count < MIGSTREAM_MAX_DEVICES; i++)
-		res.devices[res.device_count++] = result_entry(&targets[i], exit_code == 0, wanted_state);
+		res.devices[res.device_count++] =
+			result_entry(&targets[i], exit_code == 0, wanted_state);
 	/* A message longer than the record allows is cut. */
 	snprintf(res.message, sizeof(res.message), "%s", message ? message : "");
 	len = migstream_encode_load_result(&res, buf, sizeof(buf));
 	ret = len;
 	if (len >= 0)
-		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len);
+		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_RESULT, 0, buf,
+					     (uint32_t)len);
 	if (ret == 0)
 		ret = migstream_writer_finish(rp->writer);
 	pthread_mutex_unlock(&rp->lock);

@@ -165,7 +165,12 @@ static void get_dev_acks(const void *obj, const void *ctx, struct vmt_field_valu
 #define DEV_U64(member) VMT_FIELD_U64(struct load_device_summary, member)
 
 /* The text: the device's first line (1..9), then its second (11..18). */
-enum { DEV_LINE = 1, DEV_LINE_END = 9, WRITER_LINE = 11, WRITER_LINE_END = 18 };
+enum {
+	DEV_LINE = 1,
+	DEV_LINE_END = 9,
+	WRITER_LINE = 11,
+	WRITER_LINE_END = 18
+};
 
 static const struct vmt_field device_fields[] = {
 	{ "index", "device %s", 1, VMT_FIELD_NUM, .get = get_dev_index },
@@ -173,8 +178,10 @@ static const struct vmt_field device_fields[] = {
 	{ "state_bytes", ": %s", 3, VMT_FIELD_SIZE, .get = get_dev_state_bytes },
 	{ "precopy_initial_bytes", " (pre-copy %s", 4, VMT_FIELD_SIZE,
 	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
-	{ "precopy_dirty_bytes", " + %s", 5, VMT_FIELD_SIZE, DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
-	{ "stop_copy_bytes", ", stop-copy %s)", 6, VMT_FIELD_SIZE, DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "precopy_dirty_bytes", " + %s", 5, VMT_FIELD_SIZE,
+	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
+	{ "stop_copy_bytes", ", stop-copy %s)", 6, VMT_FIELD_SIZE,
+	  DEV_U64(phase_bytes[MIGSTREAM_PHASE_STOP_COPY]) },
 	{ "chunks", ", %s chunks", 7, VMT_FIELD_NUM, DEV_U64(chunks) },
 	{ "digest", ", digest %s", 8, VMT_FIELD_DIGEST, .get = get_dev_digest },
 	{ "final_state", ", now %s", 9, VMT_FIELD_STR, .get = get_dev_final_state },
@@ -188,7 +195,8 @@ static const struct vmt_field device_fields[] = {
 	{ "channels", ", from %s channel", 15, VMT_FIELD_NUM, .get = get_dev_channels },
 	{ NULL, "%s", 16, VMT_FIELD_STR, .get = get_dev_channels_plural },
 	{ "loaded_s", ", loaded after %s s", 17, VMT_FIELD_SECONDS, .get = get_dev_loaded_s },
-	{ "switchover_ack_s", ", switchover-ack after %s s", 18, VMT_FIELD_SECONDS, .get = get_dev_ack_s },
+	{ "switchover_ack_s", ", switchover-ack after %s s", 18, VMT_FIELD_SECONDS,
+	  .get = get_dev_ack_s },
 	{ "switchover_acks", NULL, 0, VMT_FIELD_NUM, .get = get_dev_acks },
 };
 
@@ -226,7 +234,8 @@ static void get_state_bytes(const void *obj, const void *ctx, struct vmt_field_v
 
 static void get_precopy_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
-	v->num = phase_total(obj, MIGSTREAM_PHASE_PRECOPY_INITIAL) + phase_total(obj, MIGSTREAM_PHASE_PRECOPY_DIRTY);
+	v->num = phase_total(obj, MIGSTREAM_PHASE_PRECOPY_INITIAL) +
+		 phase_total(obj, MIGSTREAM_PHASE_PRECOPY_DIRTY);
 }
 
 static void get_stop_copy_bytes(const void *obj, const void *ctx, struct vmt_field_value *v)
@@ -236,7 +245,8 @@ static void get_stop_copy_bytes(const void *obj, const void *ctx, struct vmt_fie
 
 static void get_inputs(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
-	v->array = (struct vmt_field_array){ .items = LOAD(obj)->inputs, .count = LOAD(obj)->input_count };
+	v->array = (struct vmt_field_array){ .items = LOAD(obj)->inputs,
+					     .count = LOAD(obj)->input_count };
 }
 
 /* The peak of a set's reorder buffers or of any one device's, whichever is higher. */
@@ -269,7 +279,10 @@ static void get_downtime_s(const void *obj, const void *ctx, struct vmt_field_va
 
 #define LOAD_U64(member) VMT_FIELD_U64(struct load_summary, member)
 
-enum { LOAD_LINE = 1, LOAD_LINE_END = 9 };
+enum {
+	LOAD_LINE = 1,
+	LOAD_LINE_END = 9
+};
 
 static const struct vmt_field load_fields[] = {
 	{ "devices", NULL, 0, VMT_FIELD_OBJECTS, .get = get_devices },
@@ -285,11 +298,12 @@ static const struct vmt_field load_fields[] = {
 	{ "reorder_peak_bytes", NULL, 0, VMT_FIELD_SIZE, .get = get_reorder_peak },
 	{ "total_s", " in %s s", 7, VMT_FIELD_SECONDS, .get = get_total_s },
 	{ "throughput_bytes_per_s", " (%s)", 8, VMT_FIELD_RATE, .get = get_throughput },
-	{ "resume_downtime_s", "; resume downtime %s s", 9, VMT_FIELD_SECONDS, .get = get_downtime_s },
+	{ "resume_downtime_s", "; resume downtime %s s", 9, VMT_FIELD_SECONDS,
+	  .get = get_downtime_s },
 };
 
-static void print_fields(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
-			 const void *obj, const struct load_summary *s)
+static void print_fields(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from,
+			 unsigned int to, const void *obj, const struct load_summary *s)
 {
 	fprintf(out, "%s: ", vmt_progname());
 	vmt_fields_text(out, fields, n, from, to, obj, s);
@@ -302,8 +316,8 @@ static void print_fields(FILE *out, const struct vmt_field *fields, size_t n, un
  * writes to the same stderr; without memory for that, the same bytes
  * piece by piece.
  */
-static void print_line(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
-		       const void *obj, const struct load_summary *s)
+static void print_line(FILE *out, const struct vmt_field *fields, size_t n, unsigned int from,
+		       unsigned int to, const void *obj, const struct load_summary *s)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -324,15 +338,16 @@ static void print_line(FILE *out, const struct vmt_field *fields, size_t n, unsi
 void load_summary_print_text(FILE *out, const struct load_summary *s, bool per_device)
 {
 	for (unsigned int i = 0; per_device && i < s->device_count; i++) {
-		print_line(out, device_fields, ARRAY_SIZE(device_fields), DEV_LINE, DEV_LINE_END, &s->devices[i], s);
-		print_line(out, device_fields, ARRAY_SIZE(device_fields), WRITER_LINE, WRITER_LINE_END,
+		print_line(out, device_fields, ARRAY_SIZE(device_fields), DEV_LINE, DEV_LINE_END,
 			   &s->devices[i], s);
+		print_line(out, device_fields, ARRAY_SIZE(device_fields), WRITER_LINE,
+			   WRITER_LINE_END, &s->devices[i], s);
 	}
 	print_line(out, load_fields, ARRAY_SIZE(load_fields), LOAD_LINE, LOAD_LINE_END, s, s);
 }
 
-struct json_object *load_summary_json(const struct load_summary *s, const struct vmt_failure *failure,
-				      const char *error_line)
+struct json_object *load_summary_json(const struct load_summary *s,
+				      const struct vmt_failure *failure, const char *error_line)
 {
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-load", LOAD_SUMMARY_SCHEMA_VERSION);
 
@@ -359,8 +374,8 @@ char *load_summary_file(struct load *ld, const char *error_line)
 
 	if (!ld->opts.summary_file ||
 	    !vmt_summary_file_report(&ld->failure, ld->opts.summary_file,
-				     load_summary_json(&ld->summary, &ld->failure, error_line), ld->opts.json,
-				     "every device loaded, but "))
+				     load_summary_json(&ld->summary, &ld->failure, error_line),
+				     ld->opts.json, "every device loaded, but "))
 		return NULL;
 	fates = load_loaded_fates(ld);
 	line = vmt_failure_line(&ld->failure, fates, fates ? ld->target_count : 0);

@@ -183,12 +183,13 @@ static int open_target(struct load *ld, unsigned int i)
 	ld->summary.device_count = ld->target_count;
 	rc = load_target_open(t, ld->opts.group, ld->opts.reorder_limit);
 	if (rc == -EOPNOTSUPP)
-		return load_fail(ld, VMT_EXIT_UNSUPPORTED, "%s: device does not support migration", t->spec);
+		return load_fail(ld, VMT_EXIT_UNSUPPORTED, "%s: device does not support migration",
+				 t->spec);
 	if (rc < 0 && !t->dev)
 		return vmt_fail_device_open(&ld->failure, t->spec, rc, 0);
 	if (rc < 0)
-		return load_fail(ld, vmt_exit_code_for_error(rc), "%s: reading its migration state: %s",
-				 t->spec, strerror(-rc));
+		return load_fail(ld, vmt_exit_code_for_error(rc),
+				 "%s: reading its migration state: %s", t->spec, strerror(-rc));
 	return 0;
 }
 
@@ -216,8 +217,8 @@ static int begin_resume(struct load *ld, struct load_target *t)
 	int rc = load_target_begin_resume(t);
 
 	if (rc < 0)
-		return load_fail(ld, load_device_exit_code(rc), "%s: cannot enter RESUMING: %s", t->spec,
-				 strerror(-rc));
+		return load_fail(ld, load_device_exit_code(rc), "%s: cannot enter RESUMING: %s",
+				 t->spec, strerror(-rc));
 	vmt_dbg("%s: RESUMING, receiving stream device %u", t->spec, t->stream_index);
 	return load_start_writer(ld, t);
 }
@@ -248,8 +249,9 @@ static int targets_to_running_p2p(struct load *ld)
 			continue;
 		rc = load_target_finish(t, VFIO_DEVICE_STATE_RUNNING_P2P);
 		if (rc < 0)
-			return load_fail(ld, vmt_exit_code_for_error(rc), "%s: STOP -> RUNNING_P2P failed: %s",
-					 t->spec, strerror(-rc));
+			return load_fail(ld, vmt_exit_code_for_error(rc),
+					 "%s: STOP -> RUNNING_P2P failed: %s", t->spec,
+					 strerror(-rc));
 	}
 	return 0;
 }
@@ -269,8 +271,9 @@ int load_start_targets(struct load *ld)
 
 		rc = load_target_finish(t, ld->opts.then_state);
 		if (rc < 0)
-			return load_fail(ld, vmt_exit_code_for_error(rc), "%s: %s -> %s failed: %s", t->spec, from,
-					 vmt_state_name(ld->opts.then_state), strerror(-rc));
+			return load_fail(ld, vmt_exit_code_for_error(rc), "%s: %s -> %s failed: %s",
+					 t->spec, from, vmt_state_name(ld->opts.then_state),
+					 strerror(-rc));
 		t->summary->final_state = t->dev->state;
 	}
 	ld->summary.final_state_ns = vmt_monotonic_ns();
@@ -300,12 +303,14 @@ void load_recover_targets(struct load *ld, struct vmt_device_fate *fates)
 
 struct vmt_device_fate *load_loaded_fates(const struct load *ld)
 {
-	struct vmt_device_fate *fates = calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
+	struct vmt_device_fate *fates =
+		calloc(ld->target_count ? ld->target_count : 1, sizeof(*fates));
 
 	for (unsigned int i = 0; fates && i < ld->target_count; i++)
 		fates[i] = (struct vmt_device_fate){
 			.name = ld->targets[i].spec,
-			.state = vmt_state_name_or_null(ld->targets[i].dev ? ld->targets[i].dev->state : VMT_STATE_UNKNOWN),
+			.state = vmt_state_name_or_null(
+				ld->targets[i].dev ? ld->targets[i].dev->state : VMT_STATE_UNKNOWN),
 			.touched = ld->targets[i].touched,
 		};
 	return fates;

@@ -21,22 +21,22 @@
 #include "writer.h"
 
 struct load_target {
-	const char *spec;	 /* as given: path, BDF, UUID, fd:N */
-	uint32_t stream_index;	 /* the stream device it receives */
+	const char *spec;      /* as given: path, BDF, UUID, fd:N */
+	uint32_t stream_index; /* the stream device it receives */
 	struct vmt_device *dev;
-	uint32_t initial_state;	 /* before the load touched it */
-	bool touched;		 /* its state was changed by this load */
-	bool described;		 /* its DEVICE record was seen */
-	bool resuming;		 /* RESUMING, data fd open */
-	bool end_seen;		 /* its DEVICE_END record was read (main thread) */
-	bool ended;		 /* DEVICE_END checked, RESUMING -> STOP done (its writer) */
+	uint32_t initial_state; /* before the load touched it */
+	bool touched;		/* its state was changed by this load */
+	bool described;		/* its DEVICE record was seen */
+	bool resuming;		/* RESUMING, data fd open */
+	bool end_seen;		/* its DEVICE_END record was read (main thread) */
+	bool ended;		/* DEVICE_END checked, RESUMING -> STOP done (its writer) */
 	struct load_reorder *reorder;
 	/*
 	 * Its writer thread (writer.h): from RESUMING on, every write to the
 	 * data fd, the DEVICE_END checks and RESUMING -> STOP happen there.
 	 */
 	struct load_writer writer;
-	uint64_t queued_bytes;	 /* handed to the writer (main thread) */
+	uint64_t queued_bytes; /* handed to the writer (main thread) */
 	uint64_t queued_chunks;
 	/*
 	 * With a reorder buffer the reader takes chunks in any order and
@@ -47,7 +47,7 @@ struct load_target {
 	XXH3_state_t *digest;
 	/* bytes written to the data fd: by the writer, read by the return path's acks */
 	_Atomic uint64_t written;
-	uint64_t chunks;	 /* chunks written (the writer) */
+	uint64_t chunks; /* chunks written (the writer) */
 	struct load_device_summary *summary;
 };
 

@@ -36,7 +36,8 @@ struct load_item *load_item_new(enum load_item_kind kind, uint32_t len)
 	return item;
 }
 
-struct load_item *load_item_adopt(enum load_item_kind kind, void *buf, const uint8_t *data, uint32_t len)
+struct load_item *load_item_adopt(enum load_item_kind kind, void *buf, const uint8_t *data,
+				  uint32_t len)
 {
 	struct load_item *item = calloc(1, sizeof(*item));
 
@@ -178,7 +179,8 @@ static struct load_item *new_item(struct load *ld, enum load_item_kind kind, uin
 	struct load_item *item = load_item_new(kind, len);
 
 	if (!item) {
-		load_fail(ld, VMT_EXIT_FAILURE, "%s: out of memory for a chunk of %u bytes", ld->input_name, len);
+		load_fail(ld, VMT_EXIT_FAILURE, "%s: out of memory for a chunk of %u bytes",
+			  ld->input_name, len);
 		return NULL;
 	}
 	stamp_item(ld, item);
@@ -199,7 +201,8 @@ int load_queue_chunk(struct load *ld, struct load_target *t, const struct load_c
 	if (buf) {
 		item = load_item_adopt(LOAD_ITEM_CHUNK, buf, c->data, c->len);
 		if (!item)
-			return load_fail(ld, VMT_EXIT_FAILURE, "%s: out of memory for a chunk of %u bytes",
+			return load_fail(ld, VMT_EXIT_FAILURE,
+					 "%s: out of memory for a chunk of %u bytes",
 					 ld->input_name, c->len);
 		stamp_item(ld, item);
 	} else {
@@ -216,7 +219,8 @@ int load_queue_chunk(struct load *ld, struct load_target *t, const struct load_c
 	return load_writer_push(&t->writer, item);
 }
 
-int load_queue_device_end(struct load *ld, struct load_target *t, const struct migstream_device_end *end)
+int load_queue_device_end(struct load *ld, struct load_target *t,
+			  const struct migstream_device_end *end)
 {
 	struct load_item *item = new_item(ld, LOAD_ITEM_DEVICE_END, 0);
 	int rc;
@@ -238,15 +242,18 @@ static int write_chunk(struct load *ld, unsigned int index, const struct load_it
 	int rc = load_target_write(t, item->data, item->len);
 
 	if (rc < 0)
-		return load_fail_item(ld, item, load_device_exit_code(rc),
-				      "%s: %s: writing state bytes %llu..%llu to the device failed: %s%s", t->spec,
-				      load_item_where(item, where, sizeof(where)), (unsigned long long)item->offset,
-				      (unsigned long long)(item->offset + item->len), strerror(-rc),
-				      load_device_rejects_data(rc) ? " (the device rejected the state)" : "");
+		return load_fail_item(
+			ld, item, load_device_exit_code(rc),
+			"%s: %s: writing state bytes %llu..%llu to the device failed: %s%s",
+			t->spec, load_item_where(item, where, sizeof(where)),
+			(unsigned long long)item->offset,
+			(unsigned long long)(item->offset + item->len), strerror(-rc),
+			load_device_rejects_data(rc) ? " (the device rejected the state)" : "");
 	rc = load_reply_written(ld->reply, ld->targets, index);
 	if (rc < 0)
-		return load_fail_item(ld, item, VMT_EXIT_FAILURE, "return fd %d: writing to the source: %s",
-				      ld->opts.return_fd, strerror(-rc));
+		return load_fail_item(ld, item, VMT_EXIT_FAILURE,
+				      "return fd %d: writing to the source: %s", ld->opts.return_fd,
+				      strerror(-rc));
 	return 0;
 }
 
@@ -264,21 +271,27 @@ static int end_device(struct load *ld, struct load_target *t, const struct load_
 
 	load_item_where(item, where, sizeof(where));
 	if (written != end->total_bytes || t->chunks != end->chunk_count)
-		return load_fail_item(ld, item, VMT_EXIT_BADDATA,
-				      "%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
-				      "chunks reached the device", item->file, where, end->device,
-				      (unsigned long long)end->total_bytes, (unsigned long long)end->chunk_count,
-				      (unsigned long long)written, (unsigned long long)t->chunks);
+		return load_fail_item(
+			ld, item, VMT_EXIT_BADDATA,
+			"%s: %s: device %u ends after %llu bytes in %llu chunks, but %llu bytes in %llu "
+			"chunks reached the device",
+			item->file, where, end->device, (unsigned long long)end->total_bytes,
+			(unsigned long long)end->chunk_count, (unsigned long long)written,
+			(unsigned long long)t->chunks);
 	if (!load_target_digest_matches(t, end->state_digest, &digest))
-		return load_fail_item(ld, item, VMT_EXIT_BADDATA,
-				      "%s: %s: device %u: state digest mismatch (DEVICE_END %016llx, bytes loaded in "
-				      "chunk order %016llx)", item->file, where, end->device,
-				      (unsigned long long)end->state_digest, (unsigned long long)digest);
+		return load_fail_item(
+			ld, item, VMT_EXIT_BADDATA,
+			"%s: %s: device %u: state digest mismatch (DEVICE_END %016llx, bytes loaded in "
+			"chunk order %016llx)",
+			item->file, where, end->device, (unsigned long long)end->state_digest,
+			(unsigned long long)digest);
 	rc = load_target_end_resume(t);
 	if (rc < 0)
-		return load_fail_item(ld, item, load_device_exit_code(rc),
-				      "%s: %s: the device %s the loaded state (RESUMING -> STOP: %s)", t->spec, where,
-				      load_device_rejects_data(rc) ? "rejected" : "failed to take", strerror(-rc));
+		return load_fail_item(
+			ld, item, load_device_exit_code(rc),
+			"%s: %s: the device %s the loaded state (RESUMING -> STOP: %s)", t->spec,
+			where, load_device_rejects_data(rc) ? "rejected" : "failed to take",
+			strerror(-rc));
 	t->summary->chunks = t->chunks;
 	t->summary->digest = end->state_digest;
 	t->summary->digest_checked = true;
@@ -304,8 +317,8 @@ int load_start_writer(struct load *ld, struct load_target *t)
 				   &ld->writer_ctx[t - ld->targets], &ld->cancelled);
 
 	if (rc < 0)
-		return load_fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s", t->spec,
-				 strerror(-rc));
+		return load_fail(ld, VMT_EXIT_FAILURE, "%s: cannot start its writer thread: %s",
+				 t->spec, strerror(-rc));
 	return 0;
 }
 

@@ -32,16 +32,16 @@ enum load_item_kind {
 struct load_item {
 	struct bqueue_node node; /* in its writer's queue: size is len */
 	enum load_item_kind kind;
-	uint32_t seq;	       /* the record: sequence number, type, byte offset */
+	uint32_t seq; /* the record: sequence number, type, byte offset */
 	uint16_t type;
 	uint64_t rec_offset;
-	const char *file;      /* the input (channel) that carried it */
-	uint64_t chunk_index;  /* LOAD_ITEM_CHUNK */
+	const char *file;     /* the input (channel) that carried it */
+	uint64_t chunk_index; /* LOAD_ITEM_CHUNK */
 	uint64_t offset;
 	uint32_t len;
 	struct migstream_device_end end; /* LOAD_ITEM_DEVICE_END */
-	uint8_t *data;		/* len bytes: in inline_data, or in buf */
-	void *buf;		/* a record's payload buffer the item owns, or NULL */
+	uint8_t *data;			 /* len bytes: in inline_data, or in buf */
+	void *buf;			 /* a record's payload buffer the item owns, or NULL */
 	uint8_t inline_data[];
 };
 
@@ -52,14 +52,14 @@ struct load_writer {
 	/* the main thread's (the pusher's) */
 	pthread_t thread;
 	bool started;
-	uint64_t peak;		/* most bytes queued at once */
+	uint64_t peak; /* most bytes queued at once */
 	/* immutable after start */
 	load_item_fn handle;
 	void *ctx;
 	/* items' data bytes, at most the limit; its own lock, the caller's cancel flag */
 	struct bqueue queue;
 	/* the writer thread's; read by the main thread after the join */
-	uint64_t busy_ns;	/* time spent in the handler */
+	uint64_t busy_ns; /* time spent in the handler */
 	uint64_t items;
 };
 
@@ -69,7 +69,8 @@ struct load_item *load_item_new(enum load_item_kind kind, uint32_t len);
  * A chunk item whose len bytes at data are in buf, a buffer the item owns
  * from now on (freed with it, also when this fails); NULL without memory.
  */
-struct load_item *load_item_adopt(enum load_item_kind kind, void *buf, const uint8_t *data, uint32_t len);
+struct load_item *load_item_adopt(enum load_item_kind kind, void *buf, const uint8_t *data,
+				  uint32_t len);
 void load_item_free(struct load_item *item);
 
 /*
@@ -109,7 +110,8 @@ int load_start_writer(struct load *ld, struct load_target *t);
 /* A chunk that is next in order, to t's writer; waits while its queue is full. */
 int load_queue_chunk(struct load *ld, struct load_target *t, const struct load_chunk *c);
 /* t's last item, its DEVICE_END: the writer checks and ends the device once its queue drained. */
-int load_queue_device_end(struct load *ld, struct load_target *t, const struct migstream_device_end *end);
+int load_queue_device_end(struct load *ld, struct load_target *t,
+			  const struct migstream_device_end *end);
 /* After the stream: waits until every writer emptied its queue (or failed, or a stop signal came). */
 int load_drain_writers(struct load *ld);
 /*

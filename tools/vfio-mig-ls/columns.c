@@ -24,26 +24,28 @@ const struct ls_column_info ls_columns[LS_NCOLUMNS] = {
 	[LS_COL_OPEN] = { "OPEN", "open", false,
 			  "ok, busy (in use, e.g. by a VMM), denied, no-node, error" },
 	[LS_COL_MIGRATION] = { "MIGRATION", "migration_flags", false,
-			       "migration flags (STOP_COPY|P2P|PRE_COPY), none", vmt_migration_flag_name },
+			       "migration flags (STOP_COPY|P2P|PRE_COPY), none",
+			       vmt_migration_flag_name },
 	[LS_COL_STATE] = { "STATE", "state", false, "migration state" },
 	[LS_COL_STOP_COPY] = { "STOP-COPY", "stop_copy_bytes", true,
 			       "stop-copy size (MIG_DATA_SIZE)" },
-	[LS_COL_DMA_LOG] = { "DMA-LOG", "dma_log", false, "VFIO DMA logging (device dirty tracking)" },
+	[LS_COL_DMA_LOG] = { "DMA-LOG", "dma_log", false,
+			     "VFIO DMA logging (device dirty tracking)" },
 	[LS_COL_DIRTY] = { "DIRTY", "dirty_tracking", false,
 			   "IOMMU dirty tracking (iommufd, cdev only)" },
 };
 
 const enum ls_column ls_default_columns[] = {
-	LS_COL_NAME,	  LS_COL_CDEV,	    LS_COL_GROUP,   LS_COL_DRIVER,
-	LS_COL_ID,	  LS_COL_OPEN,	    LS_COL_MIGRATION, LS_COL_STATE,
-	LS_COL_STOP_COPY, LS_COL_DMA_LOG,   LS_COL_DIRTY,
+	LS_COL_NAME,	  LS_COL_CDEV,	LS_COL_GROUP,	  LS_COL_DRIVER,  LS_COL_ID,	LS_COL_OPEN,
+	LS_COL_MIGRATION, LS_COL_STATE, LS_COL_STOP_COPY, LS_COL_DMA_LOG, LS_COL_DIRTY,
 };
 const int ls_ndefault_columns = ARRAY_SIZE(ls_default_columns);
 
 static int column_by_name(const char *name, size_t len)
 {
 	for (int c = 0; c < LS_NCOLUMNS; c++)
-		if (strlen(ls_columns[c].name) == len && strncasecmp(ls_columns[c].name, name, len) == 0)
+		if (strlen(ls_columns[c].name) == len &&
+		    strncasecmp(ls_columns[c].name, name, len) == 0)
 			return c;
 	return -1;
 }
@@ -100,8 +102,9 @@ static void migration_value(const struct ls_device *d, enum ls_column col, struc
 	case LS_COL_MIGRATION:
 		v->kind = LS_VAL_FLAGS;
 		v->num = d->migratable ? d->mig_flags : 0;
-		v->str = d->migratable ? vmt_migration_flags_string(d->mig_flags, v->buf, sizeof(v->buf))
-				       : "none";
+		v->str = d->migratable
+				 ? vmt_migration_flags_string(d->mig_flags, v->buf, sizeof(v->buf))
+				 : "none";
 		break;
 	case LS_COL_STATE:
 		if (d->state_known)

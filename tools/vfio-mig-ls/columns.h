@@ -33,7 +33,14 @@ enum ls_column {
  * or flags (num, shown as str; -J: lib/common/json-doc's number and _names).
  */
 struct ls_value {
-	enum { LS_VAL_NONE, LS_VAL_STR, LS_VAL_NUM, LS_VAL_SIZE, LS_VAL_BOOL, LS_VAL_FLAGS } kind;
+	enum {
+		LS_VAL_NONE,
+		LS_VAL_STR,
+		LS_VAL_NUM,
+		LS_VAL_SIZE,
+		LS_VAL_BOOL,
+		LS_VAL_FLAGS
+	} kind;
 	const char *str;
 	uint64_t num;
 	bool yes;
@@ -41,10 +48,10 @@ struct ls_value {
 };
 
 struct ls_column_info {
-	const char *name;     /* -o name and heading */
-	const char *json_key; /* -J key */
-	bool right;	      /* right-aligned in the table (numbers) */
-	const char *help;     /* for --help */
+	const char *name;			    /* -o name and heading */
+	const char *json_key;			    /* -J key */
+	bool right;				    /* right-aligned in the table (numbers) */
+	const char *help;			    /* for --help */
 	const char *(*flag_name)(unsigned int bit); /* flags: each bit's name for -J */
 };
 

@@ -126,8 +126,7 @@ static void add_value(struct json_object *obj, const struct ls_column_info *col,
 	}
 }
 
-int ls_print_json(FILE *out, const struct ls_device *devs, size_t n,
-		  const struct ls_output_opts *o)
+int ls_print_json(FILE *out, const struct ls_device *devs, size_t n, const struct ls_output_opts *o)
 {
 	struct json_object *doc = vmt_json_doc_new("vfio-mig-ls", LS_JSON_SCHEMA_VERSION);
 	struct json_object *list = doc ? vmt_json_add_array(doc, "devices") : NULL;

@@ -24,28 +24,32 @@ enum ls_access {
 };
 
 /* A fact the device may not tell: unknown, no or yes. */
-enum ls_tristate { LS_UNKNOWN = 0, LS_NO, LS_YES };
+enum ls_tristate {
+	LS_UNKNOWN = 0,
+	LS_NO,
+	LS_YES
+};
 
 struct ls_device {
 	struct vmt_sysfs_vfio_entry entry;
-	char cdev[64];	   /* "vfio3" or "" */
-	char group[32];	   /* IOMMU group or "" */
-	char driver[256];  /* "" when unbound */
+	char cdev[64];	  /* "vfio3" or "" */
+	char group[32];	  /* IOMMU group or "" */
+	char driver[256]; /* "" when unbound */
 	char mdev_type[256];
 	bool has_ids;
 	uint16_t vendor, device;
 
 	enum ls_access access;
-	int open_errno;	      /* with LS_FAILED */
-	const char *via;      /* "cdev" or "group" when opened */
-	bool migratable;      /* VFIO_DEVICE_FEATURE_MIGRATION with STOP_COPY */
+	int open_errno;	 /* with LS_FAILED */
+	const char *via; /* "cdev" or "group" when opened */
+	bool migratable; /* VFIO_DEVICE_FEATURE_MIGRATION with STOP_COPY */
 	uint64_t mig_flags;
 	bool state_known;
 	uint32_t state;
 	bool stop_copy_known;
 	uint64_t stop_copy_bytes;
-	enum ls_tristate dma_logging;  /* VFIO DMA logging (device dirty tracking) */
-	enum ls_tristate iommu_dirty;  /* the IOMMU can track dirty pages (cdev only) */
+	enum ls_tristate dma_logging; /* VFIO DMA logging (device dirty tracking) */
+	enum ls_tristate iommu_dirty; /* the IOMMU can track dirty pages (cdev only) */
 };
 
 /* Identity from sysfs; with open, the device's answers too. Never fails: what is unknown stays unknown. */

@@ -30,7 +30,6 @@
 #include "save.h"
 #include "summary.h"
 
-
 /* 0, or the exit code: a terminal refused is a usage matter. */
 static int open_output(const struct save_options *opts, const char *name, struct vmt_outfile *out)
 {
@@ -49,7 +48,8 @@ static int open_output(const struct save_options *opts, const char *name, struct
 }
 
 /* Every output (none given: standard output); on failure none stays open. */
-static int open_outputs(const struct save_options *opts, struct vmt_outfile *outs, unsigned int *nouts)
+static int open_outputs(const struct save_options *opts, struct vmt_outfile *outs,
+			unsigned int *nouts)
 {
 	unsigned int n = opts->noutputs ? opts->noutputs : 1;
 	int ret;
@@ -73,15 +73,16 @@ static int open_outputs(const struct save_options *opts, struct vmt_outfile *out
  * A writer per output; more than one: each is a channel of one set, under
  * a random set id. 0 or -errno (recorded).
  */
-static int start_writers(struct save_ctx *ctx, const struct save_options *opts, struct vmt_outfile *outs,
-			 struct migstream_channel *chans)
+static int start_writers(struct save_ctx *ctx, const struct save_options *opts,
+			 struct vmt_outfile *outs, struct migstream_channel *chans)
 {
 	struct migstream_writer_opts wopts = { 0 };
 	uint8_t set_id[MIGSTREAM_SET_ID_LEN];
 	int ret;
 
 	if (ctx->nchannels > 1 && getrandom(set_id, sizeof(set_id), 0) != sizeof(set_id))
-		return vmt_fail(&ctx->failure, &(struct vmt_where){ 0 }, -errno, 0, "choosing a set id");
+		return vmt_fail(&ctx->failure, &(struct vmt_where){ 0 }, -errno, 0,
+				"choosing a set id");
 	wopts.producer = "vfio-mig-save";
 	wopts.zstd_level = opts->zstd_level;
 	wopts.chunk_size = opts->save.chunk_size;
@@ -92,14 +93,15 @@ static int start_writers(struct save_ctx *ctx, const struct save_options *opts, 
 		struct save_channel *ch = &ctx->channels[i];
 
 		if (ctx->nchannels > 1) {
-			chans[i] = (struct migstream_channel){ .channel = i, .channel_count = ctx->nchannels };
+			chans[i] = (struct migstream_channel){ .channel = i,
+							       .channel_count = ctx->nchannels };
 			memcpy(chans[i].set_id, set_id, sizeof(set_id));
 			wopts.channel = &chans[i];
 		}
 		ret = migstream_writer_new(&ch->writer, outs[i].fd, &wopts);
 		if (ret < 0)
-			return vmt_fail(&ctx->failure, &(struct vmt_where){ .file = ch->name }, ret, 0,
-					"cannot start the stream");
+			return vmt_fail(&ctx->failure, &(struct vmt_where){ .file = ch->name }, ret,
+					0, "cannot start the stream");
 	}
 	return 0;
 }
@@ -118,9 +120,10 @@ static void finish_output(struct vmt_outfile *out, struct save_ctx *ctx)
 	if (!ctx->result.stream_complete) {
 		vmt_outfile_abort(out);
 	} else if ((ret = vmt_outfile_commit(out)) == -EEXIST) {
-		vmt_refuse(&ctx->failure, &at, ret, 0,
-			   "replaced by another program during the save; the complete stream is kept as %s",
-			   out->tmp);
+		vmt_refuse(
+			&ctx->failure, &at, ret, 0,
+			"replaced by another program during the save; the complete stream is kept as %s",
+			out->tmp);
 	} else if (ret < 0) {
 		vmt_fail(&ctx->failure, &at, ret, 0, "write error");
 	}
@@ -133,11 +136,12 @@ static void finish_output(struct vmt_outfile *out, struct save_ctx *ctx)
  * line and the document on stderr say so; after a failed save it is one
  * more warning. Returns that failure's error line (malloc'd), or NULL.
  */
-static char *write_summary_file(const struct save_options *opts, struct save_ctx *ctx, const char *error_line)
+static char *write_summary_file(const struct save_options *opts, struct save_ctx *ctx,
+				const char *error_line)
 {
-	if (!opts->summary_file ||
-	    !vmt_summary_file_report(&ctx->failure, opts->summary_file, summary_json(ctx, error_line), opts->json,
-				     "stream complete, but "))
+	if (!opts->summary_file || !vmt_summary_file_report(&ctx->failure, opts->summary_file,
+							    summary_json(ctx, error_line),
+							    opts->json, "stream complete, but "))
 		return NULL;
 	return summary_error_line(ctx);
 }
@@ -230,9 +234,10 @@ static void run(struct save_ctx *ctx, const struct save_options *opts, struct vm
 	if (open_devices(ctx, opts) < 0 || start_writers(ctx, opts, outs, chans) < 0)
 		return;
 	set_engine_options(ctx, opts);
-	if (opts->save.return_fd >= 0 &&
-	    (ret = return_path_open(&ctx->rp, opts->save.return_fd, opts->save.return_timeout_ns)) < 0)
-		vmt_fail(&ctx->failure, &(struct vmt_where){ 0 }, ret, 0, "return fd %d", opts->save.return_fd);
+	if (opts->save.return_fd >= 0 && (ret = return_path_open(&ctx->rp, opts->save.return_fd,
+								 opts->save.return_timeout_ns)) < 0)
+		vmt_fail(&ctx->failure, &(struct vmt_where){ 0 }, ret, 0, "return fd %d",
+			 opts->save.return_fd);
 	else if (opts->save.describe)
 		save_describe(ctx);
 	else

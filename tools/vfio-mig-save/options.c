@@ -121,7 +121,8 @@ static void usage(void)
 	       "     --describe             write only the device records, no state, and\n"
 	       "                            leave the devices as they are (for a target's\n"
 	       "                            vfio-mig-load's dry run)\n",
-	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL, VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL,
+	       VMT_CLI_DEFAULT_ZSTD_LEVEL);
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
 	printf("\nSIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
 	       "save and put the devices back.\n");
@@ -146,7 +147,8 @@ static void add_output(struct save_options *o, const char *name)
 		(void)vmt_cli_fd_or_usage(name + 3, "--output fd:N");
 	for (unsigned int i = 0; i < o->noutputs; i++)
 		if (vmt_outfile_same(o->outputs[i], name))
-			vmt_usage_error("-o %s given twice (each channel needs its own output)", name);
+			vmt_usage_error("-o %s given twice (each channel needs its own output)",
+					name);
 	o->outputs[o->noutputs++] = name;
 }
 
@@ -160,12 +162,13 @@ static void add_device(struct save_options *o, const char *spec)
 /* --describe moves no device and saves no state: the options for either make no sense with it. */
 static void check_describe_options(const struct save_opts *o)
 {
-	if (o->describe && (o->mode != SAVE_MODE_AUTO || o->threshold_set || o->max_rounds_set ||
-			    o->max_precopy_time_set || o->control_fd >= 0 ||
-			    o->then_state != VFIO_DEVICE_STATE_STOP ||
-			    o->on_error_state != VMT_STATE_UNKNOWN))
-		vmt_usage_error("--describe saves no state and moves no device: it does not go with "
-				"pre-copy options, --then or --on-error");
+	if (o->describe &&
+	    (o->mode != SAVE_MODE_AUTO || o->threshold_set || o->max_rounds_set ||
+	     o->max_precopy_time_set || o->control_fd >= 0 ||
+	     o->then_state != VFIO_DEVICE_STATE_STOP || o->on_error_state != VMT_STATE_UNKNOWN))
+		vmt_usage_error(
+			"--describe saves no state and moves no device: it does not go with "
+			"pre-copy options, --then or --on-error");
 }
 
 /* One of the options; the checks that need them all come after. */
@@ -217,8 +220,8 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 	case OPT_CHUNK_SIZE:
 		o->save.chunk_size = vmt_size_or_usage(arg, "--chunk-size");
 		if (o->save.chunk_size < 512 || o->save.chunk_size > MIGSTREAM_MAX_CHUNK)
-			vmt_usage_error("invalid --chunk-size argument: '%s' (512 to %u bytes)", arg,
-					MIGSTREAM_MAX_CHUNK);
+			vmt_usage_error("invalid --chunk-size argument: '%s' (512 to %u bytes)",
+					arg, MIGSTREAM_MAX_CHUNK);
 		break;
 	case OPT_PROGRESS:
 		o->progress = true;
@@ -232,7 +235,9 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 	case OPT_RETURN_TIMEOUT:
 		o->save.return_timeout_ns = vmt_duration_ns_or_usage(arg, "--return-timeout");
 		if (!o->save.return_timeout_ns)
-			vmt_usage_error("invalid --return-timeout argument: '%s' (must be more than 0)", arg);
+			vmt_usage_error(
+				"invalid --return-timeout argument: '%s' (must be more than 0)",
+				arg);
 		break;
 	case OPT_SUMMARY_FILE:
 		o->summary_file = arg;
@@ -264,20 +269,24 @@ static void check_combinations(const struct save_options *o)
 	if (o->save.mode == SAVE_MODE_STOP_COPY &&
 	    (o->save.threshold_set || o->save.max_rounds_set || o->save.max_precopy_time_set ||
 	     o->save.control_fd >= 0))
-		vmt_usage_error("--threshold, --max-rounds, --max-precopy-time and --control-fd are for pre-copy, not with --no-precopy");
+		vmt_usage_error(
+			"--threshold, --max-rounds, --max-precopy-time and --control-fd are for pre-copy, not with --no-precopy");
 	check_describe_options(&o->save);
 	if (o->save.describe && o->save.return_fd >= 0)
-		vmt_usage_error("--describe and --return-fd cannot be combined (a description is not loaded)");
+		vmt_usage_error(
+			"--describe and --return-fd cannot be combined (a description is not loaded)");
 	if (o->save.queue_size < o->save.chunk_size)
-		vmt_usage_error("--queue-size %llu is less than the chunk size (%u): no chunk would fit",
-				(unsigned long long)o->save.queue_size, o->save.chunk_size);
+		vmt_usage_error(
+			"--queue-size %llu is less than the chunk size (%u): no chunk would fit",
+			(unsigned long long)o->save.queue_size, o->save.chunk_size);
 	if (o->save.control_fd >= 0 && fcntl(o->save.control_fd, F_GETFD) < 0)
 		vmt_usage_error("invalid --control-fd argument: '%d' (not an open file descriptor)",
 				o->save.control_fd);
 	for (unsigned int i = 0; i < (o->noutputs ? o->noutputs : 1); i++)
 		if (o->summary_file && vmt_outfile_same(o->outputs[i], o->summary_file))
-			vmt_usage_error("--summary-file %s is the stream's output: it would overwrite the stream",
-					o->summary_file);
+			vmt_usage_error(
+				"--summary-file %s is the stream's output: it would overwrite the stream",
+				o->summary_file);
 }
 
 void save_options_parse(struct save_options *o, int argc, const char **argv)

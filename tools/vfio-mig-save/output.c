@@ -79,14 +79,16 @@ int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bo
 	return err;
 }
 
-int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, const char *fmt, ...)
+int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err,
+			     const char *fmt, ...)
 {
 	va_list ap;
 
 	ctx->result.destination_failed = true;
 	va_start(ap, fmt);
 	/* Whatever the errno (EBADMSG for a malformed reply): exit 1, as vfio-mig-save(1) says. */
-	record_failure(ctx, at ? at : &(struct vmt_where){ 0 }, err, VMT_EXIT_FAILURE, true, fmt, ap);
+	record_failure(ctx, at ? at : &(struct vmt_where){ 0 }, err, VMT_EXIT_FAILURE, true, fmt,
+		       ap);
 	va_end(ap);
 	return err;
 }
@@ -144,7 +146,8 @@ static int write_failed(struct save_channel *ch, int err)
 	if (save_cancelled(ctx))
 		return save_error(ctx);
 	if (err == -EINTR && vmt_stop_signal())
-		return save_failure(ctx, NULL, -EINTR, true, "interrupted by %s", vmt_stop_signal_name());
+		return save_failure(ctx, NULL, -EINTR, true, "interrupted by %s",
+				    vmt_stop_signal_name());
 	pthread_mutex_lock(&ctx->lock);
 	vmt_fail(&ctx->failure, &at, err, 0, "writing the stream");
 	pthread_mutex_unlock(&ctx->lock);
@@ -158,8 +161,8 @@ static int write_item(struct migstream_writer *w, const struct out_item *it)
 	case ITEM_DATA:
 		return migstream_write_chunk(w, &it->chunk);
 	case ITEM_RECORD:
-		return migstream_write_record(w, it->record.type, it->record.flags, it->record.payload,
-					      it->record.len);
+		return migstream_write_record(w, it->record.type, it->record.flags,
+					      it->record.payload, it->record.len);
 	case ITEM_DEVICE:
 		return migstream_write_device(w, &it->device);
 	case ITEM_DEVICE_END:
@@ -239,12 +242,13 @@ int output_check_stalled(struct save_ctx *ctx, uint64_t limit_ns)
 
 		if (!ch->started || !channel_stalled(ch, limit_ns, now))
 			continue;
-		return save_destination_failure(ctx,
-						&(struct vmt_where){ .file = ch->name, .has_offset = true,
-								     .offset = ch->seen_bytes },
-						-ETIMEDOUT,
-						"the destination took no byte of the stream for %.3f s (it stopped reading)",
-						(double)limit_ns / 1e9);
+		return save_destination_failure(
+			ctx,
+			&(struct vmt_where){
+				.file = ch->name, .has_offset = true, .offset = ch->seen_bytes },
+			-ETIMEDOUT,
+			"the destination took no byte of the stream for %.3f s (it stopped reading)",
+			(double)limit_ns / 1e9);
 	}
 	return 0;
 }
@@ -402,7 +406,8 @@ int output_start(struct save_ctx *ctx)
 		.channels = ctx->nchannels,
 		.buf_size = MIGSTREAM_DATA_PREFIX_LEN + ctx->opts.chunk_size,
 		/* A record compressed is smaller than raw: it fits the same size. */
-		.aux_size = ctx->opts.zstd_level ? MIGSTREAM_DATA_PREFIX_LEN + ctx->opts.chunk_size : 0,
+		.aux_size =
+			ctx->opts.zstd_level ? MIGSTREAM_DATA_PREFIX_LEN + ctx->opts.chunk_size : 0,
 		.cap = ctx->opts.queue_size ? ctx->opts.queue_size : SAVE_DEFAULT_QUEUE_SIZE,
 		.release = release_item,
 		.release_ctx = ctx,
@@ -495,7 +500,8 @@ int output_data(struct save_ctx *ctx, struct save_device *sd, enum migstream_pha
 	return push(ctx, it);
 }
 
-int output_record(struct save_ctx *ctx, uint16_t type, uint16_t flags, const void *payload, uint32_t len)
+int output_record(struct save_ctx *ctx, uint16_t type, uint16_t flags, const void *payload,
+		  uint32_t len)
 {
 	struct out_item *it;
 
@@ -540,7 +546,8 @@ int output_device_end(struct save_ctx *ctx, struct save_device *sd)
  * Wake the writers blocked in a write until every output thread is gone;
  * while they write, watch (if any) is called every 20 ms.
  */
-static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal, int (*watch)(struct save_ctx *))
+static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal,
+				int (*watch)(struct save_ctx *))
 {
 	pthread_mutex_lock(&ctx->lock);
 	while (ctx->threads_out) {
@@ -548,7 +555,8 @@ static void wait_output_threads(struct save_ctx *ctx, bool stop_on_signal, int (
 
 		if (!cancelled && stop_on_signal && vmt_stop_signal()) {
 			pthread_mutex_unlock(&ctx->lock);
-			save_failure(ctx, NULL, -EINTR, true, "interrupted by %s", vmt_stop_signal_name());
+			save_failure(ctx, NULL, -EINTR, true, "interrupted by %s",
+				     vmt_stop_signal_name());
 			pthread_mutex_lock(&ctx->lock);
 			cancelled = true;
 		} else if (!cancelled && watch) {

@@ -42,7 +42,8 @@ int save_failure(struct save_ctx *ctx, const struct save_device *sd, int err, bo
  * err is, and the source is recovered as after a missing reply. Returns err.
  */
 VMT_PRINTF(4, 5)
-int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err, const char *fmt, ...);
+int save_destination_failure(struct save_ctx *ctx, const struct vmt_where *at, int err,
+			     const char *fmt, ...);
 /* Stop every thread: readers, workers and writers end their work at the next look. */
 void save_cancel(struct save_ctx *ctx);
 bool save_cancelled(const struct save_ctx *ctx);
@@ -79,7 +80,8 @@ void output_put_buf(struct save_ctx *ctx, struct chunk_buf *buf);
 int output_data(struct save_ctx *ctx, struct save_device *sd, enum migstream_phase phase,
 		struct chunk_buf *buf, uint32_t len);
 /* A small record for any channel (PRECOPY_INFO, INIT_DATA_SENT). */
-int output_record(struct save_ctx *ctx, uint16_t type, uint16_t flags, const void *payload, uint32_t len);
+int output_record(struct save_ctx *ctx, uint16_t type, uint16_t flags, const void *payload,
+		  uint32_t len);
 /* DEVICE, on every channel. */
 int output_device(struct save_ctx *ctx, const struct migstream_device *rec);
 /* DEVICE_END with sd's totals, on every channel; sd->complete once written everywhere. */

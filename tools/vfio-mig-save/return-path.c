@@ -32,7 +32,7 @@ struct return_path {
 	uint64_t deadline_ns; /* of the wait under way */
 	const char *awaited;  /* what it waits for, for its timeout: "load result" */
 	struct migstream_reader *reader;
-	bool eof;	      /* the loader closed its end */
+	bool eof; /* the loader closed its end */
 	bool timed_out;
 	bool have_result;
 	/* A success read before STREAM_END was sent: said to have come before this. */
@@ -82,7 +82,6 @@ uint64_t return_path_deadline(const struct return_path *rp)
 {
 	return vmt_monotonic_ns() + rp->timeout_ns;
 }
-
 
 VMT_PRINTF(3, 4)
 static int rp_fail(struct return_path *rp, int err, const char *fmt, ...)
@@ -143,12 +142,14 @@ static int reader_failed(struct return_path *rp, int err)
 	if (vmt_stop_requested(NULL))
 		return rp_fail(rp, -EINTR, "interrupted while waiting for the destination");
 	if (rp->timed_out)
-		return rp_fail(rp, -ETIMEDOUT, "no %s from the destination within %.3f s", rp->awaited,
-			       (double)rp->timeout_ns / 1e9);
+		return rp_fail(rp, -ETIMEDOUT, "no %s from the destination within %.3f s",
+			       rp->awaited, (double)rp->timeout_ns / 1e9);
 	if (rp->eof)
-		return rp_fail(rp, -EPIPE, "the return channel was closed before the load result (%s)",
+		return rp_fail(rp, -EPIPE,
+			       "the return channel was closed before the load result (%s)",
 			       migstream_reader_error(rp->reader));
-	return rp_fail(rp, err, "bad reply from the destination: %s", migstream_reader_error(rp->reader));
+	return rp_fail(rp, err, "bad reply from the destination: %s",
+		       migstream_reader_error(rp->reader));
 }
 
 static struct save_device *device_of(struct save_ctx *ctx, uint32_t index)
@@ -159,26 +160,30 @@ static struct save_device *device_of(struct save_ctx *ctx, uint32_t index)
 	return NULL;
 }
 
-static int take_ack(struct return_path *rp, struct save_ctx *ctx, const struct migstream_record *rec)
+static int take_ack(struct return_path *rp, struct save_ctx *ctx,
+		    const struct migstream_record *rec)
 {
 	struct migstream_switchover_ack ack;
 	struct save_device *sd;
 
 	if (migstream_decode_switchover_ack(rec, &ack) < 0)
-		return rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: malformed SWITCHOVER_ACK",
-			       rec->seq);
+		return rp_fail(
+			rp, -EBADMSG,
+			"bad reply from the destination: record %u: malformed SWITCHOVER_ACK",
+			rec->seq);
 	sd = device_of(ctx, ack.device);
 	if (!sd || ack.generation > sd->marked)
-		return rp_fail(rp, -EBADMSG,
-			       "bad reply from the destination: record %u: SWITCHOVER_ACK for device %u, initial section %u, which was not sent",
-			       rec->seq, ack.device, ack.generation);
+		return rp_fail(
+			rp, -EBADMSG,
+			"bad reply from the destination: record %u: SWITCHOVER_ACK for device %u, initial section %u, which was not sent",
+			rec->seq, ack.device, ack.generation);
 	/* An ack of an earlier section, after a REINIT, no longer counts. */
 	if (ack.generation < sd->generation)
 		return 0;
 	sd->acked = ack.generation;
 	sd->ack_ns = vmt_monotonic_ns();
-	vmt_dbg("%s: switchover-ack (initial section %u, %llu bytes loaded on the destination)", sd->dev->name,
-		ack.generation, (unsigned long long)ack.bytes);
+	vmt_dbg("%s: switchover-ack (initial section %u, %llu bytes loaded on the destination)",
+		sd->dev->name, ack.generation, (unsigned long long)ack.bytes);
 	return 0;
 }
 
@@ -195,14 +200,17 @@ static int check_result_devices(struct return_path *rp, const struct save_ctx *c
 			if (rp->result.devices[j].device == sd->index)
 				e = &rp->result.devices[j];
 		if (!e)
-			return rp_fail(rp, -EREMOTEIO, "the destination's result does not name stream device %u (%s)",
-				       sd->index, sd->dev->name);
+			return rp_fail(
+				rp, -EREMOTEIO,
+				"the destination's result does not name stream device %u (%s)",
+				sd->index, sd->dev->name);
 		if ((e->flags & need) != need)
 			return rp_fail(rp, -EREMOTEIO,
 				       "the destination reports stream device %u (%s) %s, in %s",
 				       sd->index, sd->dev->name,
-				       e->flags & MIGSTREAM_RESULT_LOADED ? "loaded but not in the state asked for" :
-									    "not loaded",
+				       e->flags & MIGSTREAM_RESULT_LOADED
+					       ? "loaded but not in the state asked for"
+					       : "not loaded",
 				       vmt_state_name(e->state));
 	}
 	return 0;
@@ -220,10 +228,12 @@ static int judge_result(struct return_path *rp, const struct save_ctx *ctx)
 	char message[VMT_ESCAPED_SIZE(MIGSTREAM_LOAD_RESULT_MAX_MESSAGE)];
 
 	if (rp->result.exit_code != 0)
-		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s", rp->result.exit_code,
+		return rp_fail(rp, -EREMOTEIO, "the destination failed to load (exit %u): %s",
+			       rp->result.exit_code,
 			       vmt_escape_text(rp->result.message, message, sizeof(message)));
 	if (rp->premature)
-		return rp_fail(rp, -EREMOTEIO, "the destination reported a successful load before %s",
+		return rp_fail(rp, -EREMOTEIO,
+			       "the destination reported a successful load before %s",
 			       rp->premature);
 	return check_result_devices(rp, ctx);
 }
@@ -231,15 +241,18 @@ static int judge_result(struct return_path *rp, const struct save_ctx *ctx)
 static bool any_stop_copy_data(const struct save_ctx *ctx)
 {
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
-		if (atomic_load_explicit(&ctx->devs[i].bytes[MIGSTREAM_PHASE_STOP_COPY], memory_order_relaxed))
+		if (atomic_load_explicit(&ctx->devs[i].bytes[MIGSTREAM_PHASE_STOP_COPY],
+					 memory_order_relaxed))
 			return true;
 	return false;
 }
 
-static int take_result(struct return_path *rp, const struct save_ctx *ctx, const struct migstream_record *rec)
+static int take_result(struct return_path *rp, const struct save_ctx *ctx,
+		       const struct migstream_record *rec)
 {
 	if (migstream_decode_load_result(rec, &rp->result) < 0)
-		return rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: malformed LOAD_RESULT",
+		return rp_fail(rp, -EBADMSG,
+			       "bad reply from the destination: record %u: malformed LOAD_RESULT",
 			       rec->seq);
 	rp->have_result = true;
 	/*
@@ -248,9 +261,10 @@ static int take_result(struct return_path *rp, const struct save_ctx *ctx, const
 	 * (migstream(5), Protocol). The flag is looked at after the record
 	 * was read, so a result that came after it is never called early.
 	 */
-	if (!rp->result.exit_code && !atomic_load_explicit(&ctx->stream_end_begun, memory_order_acquire))
-		rp->premature = any_stop_copy_data(ctx) ? "the end of the stream was sent" :
-							  "any stop-copy data was sent";
+	if (!rp->result.exit_code &&
+	    !atomic_load_explicit(&ctx->stream_end_begun, memory_order_acquire))
+		rp->premature = any_stop_copy_data(ctx) ? "the end of the stream was sent"
+							: "any stop-copy data was sent";
 	return rp->result.exit_code || rp->premature ? judge_result(rp, ctx) : 0;
 }
 
@@ -283,14 +297,17 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx, uint64_t deadl
 		ret = 0;
 		break;
 	case MIGSTREAM_REC_STREAM_END:
-		ret = rp->have_result ? 0 : rp_fail(rp, -EPIPE, "the return channel ended without a load result");
+		ret = rp->have_result ? 0
+				      : rp_fail(rp, -EPIPE,
+						"the return channel ended without a load result");
 		break;
 	default:
 		/* Forward-stream records have no place here; unknown ancillary ones are skipped. */
-		ret = rec.flags & MIGSTREAM_RF_ANCILLARY ?
-			      0 :
-			      rp_fail(rp, -EBADMSG, "bad reply from the destination: record %u: unexpected %s",
-				      rec.seq, migstream_record_type_name(rec.type));
+		ret = rec.flags & MIGSTREAM_RF_ANCILLARY
+			      ? 0
+			      : rp_fail(rp, -EBADMSG,
+					"bad reply from the destination: record %u: unexpected %s",
+					rec.seq, migstream_record_type_name(rec.type));
 	}
 	return ret < 0 ? ret : 1;
 }
@@ -333,8 +350,9 @@ int return_path_ack_timeout(struct return_path *rp, const struct save_ctx *ctx)
 {
 	const struct save_device *sd = first_unacked(ctx);
 
-	return rp_fail(rp, -ETIMEDOUT, "no switchover-ack for %s (initial section %u) within %.3f s",
-		       sd ? sd->dev->name : "?", sd ? sd->generation : 0, (double)rp->timeout_ns / 1e9);
+	return rp_fail(
+		rp, -ETIMEDOUT, "no switchover-ack for %s (initial section %u) within %.3f s",
+		sd ? sd->dev->name : "?", sd ? sd->generation : 0, (double)rp->timeout_ns / 1e9);
 }
 
 int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
@@ -345,13 +363,15 @@ int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
 	rp->awaited = "switchover-ack";
 	while (!return_path_all_acked(ctx)) {
 		if (vmt_stop_requested(NULL))
-			return rp_fail(rp, -EINTR, "interrupted while waiting for the switchover-ack");
+			return rp_fail(rp, -EINTR,
+				       "interrupted while waiting for the switchover-ack");
 		ret = wait_readable(rp, deadline);
 		if (ret < 0)
 			return rp_fail(rp, ret, "return fd %d: %s", rp->fd, strerror(-ret));
 		if (ret > 0)
 			ret = read_one(rp, ctx, deadline);
-		if (ret == -ETIMEDOUT || (ret >= 0 && vmt_monotonic_ns() >= deadline && !return_path_all_acked(ctx)))
+		if (ret == -ETIMEDOUT ||
+		    (ret >= 0 && vmt_monotonic_ns() >= deadline && !return_path_all_acked(ctx)))
 			return return_path_ack_timeout(rp, ctx);
 		if (ret < 0)
 			return ret;

@@ -84,8 +84,8 @@ static int set_state(struct save_ctx *ctx, struct save_device *sd, uint32_t stat
 	sd->touched = true;
 	ret = vmt_mig_set_state(sd->dev, state);
 	if (ret < 0)
-		return save_fail(ctx, sd, ret, "%s -> %s failed",
-				 vmt_state_name(from), vmt_state_name(state));
+		return save_fail(ctx, sd, ret, "%s -> %s failed", vmt_state_name(from),
+				 vmt_state_name(state));
 	return 0;
 }
 
@@ -256,7 +256,8 @@ static int watch_destination(struct save_ctx *ctx, bool replies);
  */
 static int run_jobs(struct save_ctx *ctx, int job, const struct save_device *only)
 {
-	unsigned int jobs = ctx->opts.jobs && ctx->opts.jobs < ctx->ndevs ? ctx->opts.jobs : ctx->ndevs;
+	unsigned int jobs =
+		ctx->opts.jobs && ctx->opts.jobs < ctx->ndevs ? ctx->opts.jobs : ctx->ndevs;
 	unsigned int next = 0, running = 0;
 	bool woke_for_switchover = false;
 	int err = 0;
@@ -282,7 +283,8 @@ static int run_jobs(struct save_ctx *ctx, int job, const struct save_device *onl
 			check_stop_signal(ctx);
 			pthread_mutex_lock(&ctx->lock);
 			continue;
-		} else if (job == JOB_PRECOPY_PASS && vmt_switchover_requested() && !woke_for_switchover) {
+		} else if (job == JOB_PRECOPY_PASS && vmt_switchover_requested() &&
+			   !woke_for_switchover) {
 			wake_readers(ctx);
 			woke_for_switchover = true;
 		}
@@ -319,28 +321,31 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 	if (sd->start_state != VFIO_DEVICE_STATE_RUNNING &&
 	    sd->start_state != VFIO_DEVICE_STATE_RUNNING_P2P &&
 	    sd->start_state != VFIO_DEVICE_STATE_STOP)
-		return save_refuse(ctx, sd, -EBUSY,
-				   "device is in %s, not RUNNING or STOP (another migration in progress?)",
-				   vmt_state_name(sd->start_state));
+		return save_refuse(
+			ctx, sd, -EBUSY,
+			"device is in %s, not RUNNING or STOP (another migration in progress?)",
+			vmt_state_name(sd->start_state));
 
 	vmt_migration_flags_string(dev->mig_flags, flags, sizeof(flags));
-	sd->precopy = ctx->opts.mode != SAVE_MODE_STOP_COPY &&
-		      (dev->mig_flags & VFIO_MIGRATION_PRE_COPY);
+	sd->precopy =
+		ctx->opts.mode != SAVE_MODE_STOP_COPY && (dev->mig_flags & VFIO_MIGRATION_PRE_COPY);
 	if (ctx->opts.mode == SAVE_MODE_PRECOPY && !sd->precopy)
 		return save_refuse(ctx, sd, -EOPNOTSUPP,
 				   "--precopy: device has no PRE_COPY (migration flags %s)", flags);
 	/* Pre-copy from STOP would restart the device on the way (STOP -> RUNNING -> PRE_COPY). */
 	if (sd->precopy && sd->start_state == VFIO_DEVICE_STATE_STOP) {
 		if (ctx->opts.mode == SAVE_MODE_PRECOPY)
-			return save_refuse(ctx, sd, -EINVAL,
-					   "--precopy: device is stopped (STOP); pre-copy needs it running");
+			return save_refuse(
+				ctx, sd, -EINVAL,
+				"--precopy: device is stopped (STOP); pre-copy needs it running");
 		sd->precopy = false;
 	}
 
 	if (sd->precopy) {
 		sd->precopy_v2 = vmt_mig_enable_precopy_info_v2(dev) == 0;
 		vmt_dbg("%s: pre-copy info %s", dev->name,
-			sd->precopy_v2 ? "v2 (REINIT reported)" : "v1 (the kernel does not offer v2)");
+			sd->precopy_v2 ? "v2 (REINIT reported)"
+				       : "v1 (the kernel does not offer v2)");
 	}
 
 	ret = vmt_mig_stop_copy_size(dev, &sd->stop_copy_size);
@@ -351,7 +356,8 @@ static int prepare_device(struct save_ctx *ctx, struct save_device *sd)
 
 	vmt_dbg("%s: %s via %s, flags %s, state %s, stop-copy size %lld", dev->name, dev->node,
 		vmt_device_access_name(dev->access), flags, vmt_state_name(sd->start_state),
-		sd->stop_copy_size == MIGSTREAM_SIZE_UNKNOWN ? -1LL : (long long)sd->stop_copy_size);
+		sd->stop_copy_size == MIGSTREAM_SIZE_UNKNOWN ? -1LL
+							     : (long long)sd->stop_copy_size);
 	vmt_device_fill_record(dev, sd->index, &rec);
 	rec.stop_copy_size = sd->stop_copy_size;
 	return output_device(ctx, &rec);
@@ -395,13 +401,14 @@ static int mark_initial_done(struct save_ctx *ctx, struct save_device *sd)
 	if (sd->marked >= sd->generation)
 		return 0;
 	migstream_encode_init_data_sent(&m, buf);
-	ret = output_record(ctx, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, buf, sizeof(buf));
+	ret = output_record(ctx, MIGSTREAM_REC_INIT_DATA_SENT, MIGSTREAM_RF_ANCILLARY, buf,
+			    sizeof(buf));
 	if (ret < 0)
 		return ret;
 	sd->marked = sd->generation;
 	sd->marked_ns = vmt_monotonic_ns();
-	vmt_dbg("%s: initial section %u sent (%llu bytes, ends at byte %llu)", sd->dev->name, sd->generation,
-		(unsigned long long)m.initial, (unsigned long long)end);
+	vmt_dbg("%s: initial section %u sent (%llu bytes, ends at byte %llu)", sd->dev->name,
+		sd->generation, (unsigned long long)m.initial, (unsigned long long)end);
 	return 0;
 }
 
@@ -477,7 +484,8 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 		(unsigned long long)ctx->result.rounds, (unsigned long long)info.initial_bytes,
 		(unsigned long long)info.dirty_bytes);
 	migstream_encode_precopy_info(&info, payload);
-	return output_record(ctx, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload, sizeof(payload));
+	return output_record(ctx, MIGSTREAM_REC_PRECOPY_INFO, MIGSTREAM_RF_ANCILLARY, payload,
+			     sizeof(payload));
 }
 
 /*
@@ -503,7 +511,8 @@ static int poll_control(struct save_ctx *ctx, int timeout_ms)
 		return 0;
 	if (n < 0)
 		return save_fail(ctx, NULL, -errno, "control fd %d: reading", pfd.fd);
-	return save_refuse(ctx, NULL, -EPIPE, "control fd %d was closed before the switchover", pfd.fd);
+	return save_refuse(ctx, NULL, -EPIPE, "control fd %d was closed before the switchover",
+			   pfd.fd);
 }
 
 /* Whether the user asked for the switchover (SIGUSR1, control fd); -errno on control failure. */
@@ -529,7 +538,8 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 {
 	uint64_t start = precopy_sent(sd);
 	/* A device dirtying faster than we read would never pause: bound the pass. */
-	uint64_t cap = 2 * (sd->estimate > ctx->opts.chunk_size ? sd->estimate : ctx->opts.chunk_size);
+	uint64_t cap =
+		2 * (sd->estimate > ctx->opts.chunk_size ? sd->estimate : ctx->opts.chunk_size);
 	uint64_t done = 0;
 	struct chunk_buf *buf;
 	size_t got;
@@ -542,7 +552,8 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 			ret = output_get_buf(ctx, &buf);
 		if (ret < 0)
 			return ret;
-		ret = vmt_mig_read_data(sd->dev->data_fd, output_buf_data(buf), ctx->opts.chunk_size, true, &got);
+		ret = vmt_mig_read_data(sd->dev->data_fd, output_buf_data(buf),
+					ctx->opts.chunk_size, true, &got);
 		if (emit_precopy(ctx, sd, buf, got) < 0)
 			return save_error(ctx);
 		done += got;
@@ -603,7 +614,8 @@ static int watch_destination(struct save_ctx *ctx, bool replies)
 	if (!ctx->rp || save_cancelled(ctx))
 		return 0;
 	ret = output_check_stalled(ctx, return_path_timeout(ctx->rp));
-	if (ret == 0 && replies && (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
+	if (ret == 0 && replies &&
+	    (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
 		return return_path_failed(ctx, ret);
 	return ret;
 }
@@ -630,7 +642,8 @@ static int gate_switch(struct save_ctx *ctx, enum save_switch_reason *pending,
 		if (ctx->rp)
 			*ack_deadline = return_path_deadline(ctx->rp);
 		if (ctx->rp && !return_path_all_acked(ctx))
-			vmt_dbg("switchover by %s waits for the switchover-acks", save_switch_reason_name(reason));
+			vmt_dbg("switchover by %s waits for the switchover-acks",
+				save_switch_reason_name(reason));
 	}
 	if (!ctx->rp)
 		return 1;
@@ -677,13 +690,15 @@ static int run_precopy(struct save_ctx *ctx)
 
 		if ((ret = check_stop_signal(ctx)) < 0)
 			return ret;
-		if (pending != SWITCH_NONE && (ret = gate_switch(ctx, &pending, pending, &ack_deadline)) != 0) {
+		if (pending != SWITCH_NONE &&
+		    (ret = gate_switch(ctx, &pending, pending, &ack_deadline)) != 0) {
 			if (ret < 0)
 				return ret;
 			reason = pending;
 			break;
 		}
-		if (ctx->rp && (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
+		if (ctx->rp &&
+		    (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
 			return return_path_failed(ctx, ret);
 		ret = switch_asked(ctx, &reason);
 		if (ret < 0)
@@ -725,7 +740,8 @@ static int run_precopy(struct save_ctx *ctx)
 			ret = poll_control(ctx, pending != SWITCH_NONE ? 5 : 100);
 			if (ret < 0)
 				return ret;
-			if (ret > 0 && (ret = gate_switch(ctx, &pending, SWITCH_CONTROL_FD, &ack_deadline)) != 0) {
+			if (ret > 0 && (ret = gate_switch(ctx, &pending, SWITCH_CONTROL_FD,
+							  &ack_deadline)) != 0) {
 				if (ret < 0)
 					return ret;
 				reason = SWITCH_CONTROL_FD;
@@ -737,8 +753,8 @@ static int run_precopy(struct save_ctx *ctx)
 	if (pending != SWITCH_NONE)
 		reason = pending;
 	ctx->result.reason = reason;
-	vmt_dbg("switchover after %llu pre-copy rounds (%s)", (unsigned long long)ctx->result.rounds,
-		save_switch_reason_name(reason));
+	vmt_dbg("switchover after %llu pre-copy rounds (%s)",
+		(unsigned long long)ctx->result.rounds, save_switch_reason_name(reason));
 	return 0;
 }
 
@@ -757,7 +773,8 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd)
 			ret = output_get_buf(ctx, &buf);
 		if (ret < 0)
 			return ret;
-		ret = vmt_mig_read_data(sd->dev->data_fd, output_buf_data(buf), ctx->opts.chunk_size, false, &got);
+		ret = vmt_mig_read_data(sd->dev->data_fd, output_buf_data(buf),
+					ctx->opts.chunk_size, false, &got);
 		if (emit(ctx, sd, MIGSTREAM_PHASE_STOP_COPY, buf, got) < 0)
 			return save_error(ctx);
 		if (ret == -EINTR)
@@ -784,8 +801,10 @@ static int drain_reinit(struct save_ctx *ctx, struct save_device *sd)
 		if ((ret = sample_precopy(ctx, sd, got > 0)) < 0)
 			return ret;
 		if (!got && sd->marked < sd->generation)
-			return save_refuse(ctx, sd, -EIO, "REINIT announced %llu initial bytes, but the device gives none",
-					   (unsigned long long)sd->split.initial_left);
+			return save_refuse(
+				ctx, sd, -EIO,
+				"REINIT announced %llu initial bytes, but the device gives none",
+				(unsigned long long)sd->split.initial_left);
 	}
 	return 0;
 }

@@ -37,25 +37,27 @@ enum save_switch_reason {
 
 struct save_opts {
 	enum save_mode mode;
-	uint64_t threshold;	  /* switch when initial + dirty <= this */
-	uint64_t max_rounds;	  /* 0: no limit */
-	uint64_t max_precopy_ns;  /* 0: no limit */
+	uint64_t threshold;	 /* switch when initial + dirty <= this */
+	uint64_t max_rounds;	 /* 0: no limit */
+	uint64_t max_precopy_ns; /* 0: no limit */
 	bool threshold_set, max_rounds_set, max_precopy_time_set;
-	int control_fd;		  /* -1: none */
-	uint32_t then_state;	  /* after success: STOP or RUNNING */
-	uint32_t on_error_state;  /* after failure; VMT_STATE_UNKNOWN: the state at start */
+	int control_fd;		 /* -1: none */
+	uint32_t then_state;	 /* after success: STOP or RUNNING */
+	uint32_t on_error_state; /* after failure; VMT_STATE_UNKNOWN: the state at start */
 	uint32_t chunk_size;
 	bool progress;
-	bool describe;		  /* --describe: the DEVICE records, no state, no transition */
-	int return_fd;		  /* --return-fd: replies of vfio-mig-load, or -1 */
+	bool describe;		    /* --describe: the DEVICE records, no state, no transition */
+	int return_fd;		    /* --return-fd: replies of vfio-mig-load, or -1 */
 	uint64_t return_timeout_ns; /* longest wait for a reply the save needs */
-	unsigned int jobs;	  /* devices read at once; 0: all */
-	unsigned int threads;	  /* compression workers (with zstd_level) */
-	uint64_t queue_size;	  /* bytes of device data in flight at most */
-	int zstd_level;		  /* 0: no compression */
+	unsigned int jobs;	    /* devices read at once; 0: all */
+	unsigned int threads;	    /* compression workers (with zstd_level) */
+	uint64_t queue_size;	    /* bytes of device data in flight at most */
+	int zstd_level;		    /* 0: no compression */
 };
 
-enum { SAVE_PHASES = 4 }; /* indexed by enum migstream_phase */
+enum {
+	SAVE_PHASES = 4
+}; /* indexed by enum migstream_phase */
 
 struct save_ctx;
 
@@ -69,37 +71,37 @@ struct save_device {
 	struct vmt_device *dev;
 	uint32_t index;
 	uint32_t start_state;
-	bool precopy;		/* takes part in pre-copy */
+	bool precopy;			/* takes part in pre-copy */
 	struct vmt_precopy_split split; /* PRECOPY_INITIAL or PRECOPY_DIRTY */
-	uint64_t estimate;	/* initial + dirty at the last sample */
-	uint64_t sent_at_sample; /* pre-copy bytes sent when estimate was taken */
-	uint64_t stop_copy_size; /* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
+	uint64_t estimate;		/* initial + dirty at the last sample */
+	uint64_t sent_at_sample;	/* pre-copy bytes sent when estimate was taken */
+	uint64_t stop_copy_size;	/* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
 	/* atomic: the reader adds, the main thread and the return path read */
 	_Atomic uint64_t bytes[SAVE_PHASES]; /* by phase */
 	/* the main thread's */
-	bool touched;		/* a transition was asked for: recover it on failure */
-	bool complete;		/* DEVICE_END written (by the queue's release; read after the join) */
+	bool touched;  /* a transition was asked for: recover it on failure */
+	bool complete; /* DEVICE_END written (by the queue's release; read after the join) */
 	uint32_t final_state;
 	bool recovery_failed;
 	/* Initial sections (1 + REINITs), their INIT_DATA_SENT markers and acks. */
-	bool precopy_v2;	/* PRECOPY_INFOv2 opted in: REINIT is reported */
-	uint32_t generation;	/* initial sections begun */
-	uint64_t section_start;	/* device bytes before the current initial section */
-	uint32_t marked;	/* INIT_DATA_SENT written for sections 1..marked */
-	uint32_t acked;		/* the last section the destination acked */
+	bool precopy_v2;	    /* PRECOPY_INFOv2 opted in: REINIT is reported */
+	uint32_t generation;	    /* initial sections begun */
+	uint64_t section_start;	    /* device bytes before the current initial section */
+	uint32_t marked;	    /* INIT_DATA_SENT written for sections 1..marked */
+	uint32_t acked;		    /* the last section the destination acked */
 	uint64_t marked_ns, ack_ns; /* monotonic, of the last marker and ack */
 	/* The device's reader thread (output.h, save.c); immutable after start: */
 	struct save_ctx *ctx;
 	pthread_t reader;
 	bool reader_started;
 	/* guarded by ctx->lock: the main thread hands a job, the reader answers */
-	int job;		/* enum reader_job, set by the main thread */
-	int job_result;		/* 0 or -errno, when the job is done */
+	int job;	/* enum reader_job, set by the main thread */
+	int job_result; /* 0 or -errno, when the job is done */
 	bool job_done;
 	/* the reader's while a job runs, the main thread's between jobs */
-	uint64_t pass_bytes;	/* read by the last pre-copy pass */
+	uint64_t pass_bytes;		  /* read by the last pre-copy pass */
 	uint64_t next_chunk, next_offset; /* the device's numbering */
-	XXH3_state_t *digest;	/* over the device bytes, in order */
+	XXH3_state_t *digest;		  /* over the device bytes, in order */
 	/* Adaptive compression, guarded by ctx->lock: see output.c. */
 	unsigned int not_shrunk; /* compressed records in a row that did not shrink */
 	unsigned int raw_left;	 /* records still to send raw */
@@ -109,18 +111,18 @@ struct save_device {
 /* One output of the stream: the whole stream, or a channel of a set. */
 struct save_channel {
 	/* immutable after start */
-	const char *name;	/* for messages: the file, or "<stdout>" */
+	const char *name;		 /* for messages: the file, or "<stdout>" */
 	struct migstream_writer *writer; /* used by the channel's thread only */
 	struct save_ctx *ctx;
 	unsigned int index;
 	pthread_t thread;
 	bool started;
 	/* atomic: the channel's thread sets it, the main thread's watch reads it */
-	atomic_bool writing;	/* its thread is in a write */
+	atomic_bool writing; /* its thread is in a write */
 	/* The main thread's only: its watch on a write that makes no progress (output.c). */
-	uint64_t seen_bytes;	/* bytes out at its last look */
+	uint64_t seen_bytes;	 /* bytes out at its last look */
 	uint64_t still_since_ns; /* since when they have not moved in a write */
-	uint64_t woken_ns;	/* when it last interrupted the write to see */
+	uint64_t woken_ns;	 /* when it last interrupted the write to see */
 };
 
 struct save_result {
@@ -128,12 +130,12 @@ struct save_result {
 	uint64_t rounds;
 	uint64_t start_ns, switch_ns, stop_copy_done_ns, end_ns;
 	uint64_t stream_bytes;
-	bool stream_complete;	/* STREAM_END written */
-	bool recovered;		/* every touched device reached its recovery state */
+	bool stream_complete;	 /* STREAM_END written */
+	bool recovered;		 /* every touched device reached its recovery state */
 	bool destination_failed; /* the return path said no, or went silent */
-	bool load_confirmed;	/* the destination's LOAD_RESULT said loaded */
-	uint64_t queue_peak;	/* bytes of buffers out at once, at most */
-	uint64_t adaptive_raw;	/* DATA records sent raw by the adaptive rule */
+	bool load_confirmed;	 /* the destination's LOAD_RESULT said loaded */
+	uint64_t queue_peak;	 /* bytes of buffers out at once, at most */
+	uint64_t adaptive_raw;	 /* DATA records sent raw by the adaptive rule */
 };
 
 struct save_ctx {
@@ -144,7 +146,7 @@ struct save_ctx {
 	unsigned int ndevs;
 	struct save_channel *channels; /* one: a whole stream; more: a set */
 	unsigned int nchannels;
-	struct return_path *rp; /* NULL without --return-fd */
+	struct return_path *rp;	   /* NULL without --return-fd */
 	struct chunk_queue *queue; /* has its own lock */
 	pthread_t *workers;
 	unsigned int nworkers;
@@ -153,14 +155,14 @@ struct save_ctx {
 	struct vmt_progress progress;
 	/* Threads: readers, compression workers, channel writers. */
 	pthread_mutex_t lock;
-	pthread_cond_t changed;	/* a job or a thread ended (monotonic timed waits) */
+	pthread_cond_t changed; /* a job or a thread ended (monotonic timed waits) */
 	/* guarded by lock */
 	struct vmt_failure failure; /* the first failure, if any */
-	unsigned int threads_out; /* output threads still running */
+	unsigned int threads_out;   /* output threads still running */
 	/* set by the queue's release of the last item, read after the writers are joined */
-	bool finished;		/* STREAM_END written on every channel */
+	bool finished; /* STREAM_END written on every channel */
 	/* atomic */
-	atomic_bool cancel;	/* the first failure stops everyone */
+	atomic_bool cancel; /* the first failure stops everyone */
 	/* A channel began to write STREAM_END: a reply may answer the stream now. */
 	atomic_bool stream_end_begun;
 };

@@ -69,7 +69,8 @@ static void summary_print_description(const struct save_ctx *ctx)
 	char b1[32];
 
 	vmt_info("described %u device%s: %s of stream, no device state", ctx->ndevs,
-		 ctx->ndevs == 1 ? "" : "s", vmt_format_size(ctx->result.stream_bytes, b1, sizeof(b1)));
+		 ctx->ndevs == 1 ? "" : "s",
+		 vmt_format_size(ctx->result.stream_bytes, b1, sizeof(b1)));
 	for (unsigned int i = 0; i < ctx->ndevs; i++)
 		vmt_info("%s: untouched, %s", ctx->devs[i].dev->name,
 			 vmt_state_name(ctx->devs[i].final_state));
@@ -201,7 +202,12 @@ static void get_dev_acked(const void *obj, const void *ctx, struct vmt_field_val
 #define DEV_U64(member) VMT_FIELD_U64(struct save_device, member)
 
 /* The text: the device's line (1..6), then its ack's (10..12). */
-enum { DEV_LINE = 1, DEV_LINE_END = 6, ACK_LINE = 10, ACK_LINE_END = 12 };
+enum {
+	DEV_LINE = 1,
+	DEV_LINE_END = 6,
+	ACK_LINE = 10,
+	ACK_LINE_END = 12
+};
 
 static const struct vmt_field device_fields[] = {
 	{ "index", NULL, 0, VMT_FIELD_NUM, .get = get_dev_index },
@@ -212,8 +218,10 @@ static const struct vmt_field device_fields[] = {
 	{ "precopy", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_precopy },
 	{ "precopy_initial_bytes", "pre-copy %s initial", 2, VMT_FIELD_SIZE,
 	  DEV_U64(bytes[MIGSTREAM_PHASE_PRECOPY_INITIAL]) },
-	{ "precopy_dirty_bytes", " + %s dirty", 3, VMT_FIELD_SIZE, DEV_U64(bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
-	{ "stop_copy_bytes", ", stop-copy %s", 4, VMT_FIELD_SIZE, DEV_U64(bytes[MIGSTREAM_PHASE_STOP_COPY]) },
+	{ "precopy_dirty_bytes", " + %s dirty", 3, VMT_FIELD_SIZE,
+	  DEV_U64(bytes[MIGSTREAM_PHASE_PRECOPY_DIRTY]) },
+	{ "stop_copy_bytes", ", stop-copy %s", 4, VMT_FIELD_SIZE,
+	  DEV_U64(bytes[MIGSTREAM_PHASE_STOP_COPY]) },
 	{ "total_bytes", NULL, 0, VMT_FIELD_NUM, .get = get_dev_total },
 	{ "complete", NULL, 0, VMT_FIELD_BOOL, .get = get_dev_complete },
 	{ "start_state", NULL, 0, VMT_FIELD_STR, .get = get_dev_start_state },
@@ -233,7 +241,8 @@ static const struct vmt_field device_fields[] = {
 
 static unsigned int channel_index(const void *obj, const void *ctx)
 {
-	return (unsigned int)((const struct save_channel *)obj - ((const struct save_ctx *)ctx)->channels);
+	return (unsigned int)((const struct save_channel *)obj -
+			      ((const struct save_ctx *)ctx)->channels);
 }
 
 static void get_ch_index(const void *obj, const void *ctx, struct vmt_field_value *v)
@@ -404,7 +413,8 @@ static void get_confirmation(const void *obj, const void *ctx, struct vmt_field_
 	v->str = "";
 	if (!c->result.load_confirmed)
 		return;
-	snprintf(v->buf, sizeof(v->buf), "; the destination loaded %u device%s", c->ndevs, plural(c->ndevs));
+	snprintf(v->buf, sizeof(v->buf), "; the destination loaded %u device%s", c->ndevs,
+		 plural(c->ndevs));
 	v->str = v->buf;
 }
 
@@ -412,10 +422,13 @@ static void get_confirmation(const void *obj, const void *ctx, struct vmt_field_
 
 /* The text's lines: saved (1..7), pre-copy (10..13), stop-copy (20), compression (30..33). */
 enum {
-	SAVED_LINE = 1, SAVED_LINE_END = 7,
-	PRECOPY_LINE = 10, PRECOPY_LINE_END = 13,
+	SAVED_LINE = 1,
+	SAVED_LINE_END = 7,
+	PRECOPY_LINE = 10,
+	PRECOPY_LINE_END = 13,
 	STOP_COPY_LINE = 20,
-	COMPRESSION_LINE = 30, COMPRESSION_LINE_END = 33,
+	COMPRESSION_LINE = 30,
+	COMPRESSION_LINE_END = 33,
 };
 
 static const struct vmt_field save_fields[] = {
@@ -426,7 +439,8 @@ static const struct vmt_field save_fields[] = {
 	{ "rounds", "pre-copy: %s", 10, VMT_FIELD_NUM, RES_U64(rounds) },
 	{ "switchover", ", switchover by %s", 13, VMT_FIELD_STR, .get = get_switchover },
 	{ "precopy_s", " in %s s", 12, VMT_FIELD_SECONDS, .get = get_precopy_s },
-	{ "stop_copy_s", "stop-copy (device part of downtime): %s s", 20, VMT_FIELD_SECONDS, .get = get_stop_copy_s },
+	{ "stop_copy_s", "stop-copy (device part of downtime): %s s", 20, VMT_FIELD_SECONDS,
+	  .get = get_stop_copy_s },
 	{ "total_s", "%s s", 5, VMT_FIELD_SECONDS, .get = get_total_s },
 	{ "throughput_bytes_per_s", " (%s MiB/s)", 6, VMT_FIELD_MIB_RATE, .get = get_throughput },
 	{ "devices", NULL, 0, VMT_FIELD_OBJECTS, .get = get_devices },
@@ -443,12 +457,13 @@ static const struct vmt_field save_fields[] = {
 	{ NULL, "%s", 7, VMT_FIELD_STR, .get = get_confirmation },
 	{ NULL, " round%s", 11, VMT_FIELD_STR, .get = get_rounds_plural },
 	{ NULL, " thread%s", 31, VMT_FIELD_STR, .get = get_threads_plural },
-	{ NULL, " record%s sent raw by the adaptive rule", 33, VMT_FIELD_STR, .get = get_adaptive_raw_plural },
+	{ NULL, " record%s sent raw by the adaptive rule", 33, VMT_FIELD_STR,
+	  .get = get_adaptive_raw_plural },
 };
 
 /* One line of text, fields [from, to] of a list, as an info message. */
-static void info_line(const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to, const void *obj,
-		      const struct save_ctx *ctx)
+static void info_line(const struct vmt_field *fields, size_t n, unsigned int from, unsigned int to,
+		      const void *obj, const struct save_ctx *ctx)
 {
 	char *line = NULL;
 	size_t len = 0;
@@ -470,19 +485,24 @@ void summary_print_text(const struct save_ctx *ctx)
 	}
 	info_line(save_fields, ARRAY_SIZE(save_fields), SAVED_LINE, SAVED_LINE_END, ctx, ctx);
 	if (ctx->result.reason != SWITCH_NONE)
-		info_line(save_fields, ARRAY_SIZE(save_fields), PRECOPY_LINE, PRECOPY_LINE_END, ctx, ctx);
+		info_line(save_fields, ARRAY_SIZE(save_fields), PRECOPY_LINE, PRECOPY_LINE_END, ctx,
+			  ctx);
 	info_line(save_fields, ARRAY_SIZE(save_fields), STOP_COPY_LINE, STOP_COPY_LINE, ctx, ctx);
 	if (ctx->nchannels > 1) {
 		vmt_info("%u channels:", ctx->nchannels);
 		for (unsigned int i = 0; i < ctx->nchannels; i++)
-			info_line(channel_fields, ARRAY_SIZE(channel_fields), 1, 3, &ctx->channels[i], ctx);
+			info_line(channel_fields, ARRAY_SIZE(channel_fields), 1, 3,
+				  &ctx->channels[i], ctx);
 	}
 	if (ctx->opts.zstd_level)
-		info_line(save_fields, ARRAY_SIZE(save_fields), COMPRESSION_LINE, COMPRESSION_LINE_END, ctx, ctx);
+		info_line(save_fields, ARRAY_SIZE(save_fields), COMPRESSION_LINE,
+			  COMPRESSION_LINE_END, ctx, ctx);
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
-		info_line(device_fields, ARRAY_SIZE(device_fields), DEV_LINE, DEV_LINE_END, &ctx->devs[i], ctx);
+		info_line(device_fields, ARRAY_SIZE(device_fields), DEV_LINE, DEV_LINE_END,
+			  &ctx->devs[i], ctx);
 		if (ctx->devs[i].ack_ns)
-			info_line(device_fields, ARRAY_SIZE(device_fields), ACK_LINE, ACK_LINE_END, &ctx->devs[i], ctx);
+			info_line(device_fields, ARRAY_SIZE(device_fields), ACK_LINE, ACK_LINE_END,
+				  &ctx->devs[i], ctx);
 	}
 }
 

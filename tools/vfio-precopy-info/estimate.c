@@ -13,7 +13,8 @@ void precopy_estimate(const struct precopy_estimate_input *in, struct precopy_es
 		out->rate_share = in->rate / in->bandwidth;
 		out->converges = in->rate < in->bandwidth;
 		if (out->converges)
-			out->precopy_time_s = (double)in->pending_bytes / (in->bandwidth - in->rate);
+			out->precopy_time_s =
+				(double)in->pending_bytes / (in->bandwidth - in->rate);
 	}
 	if (in->stop_copy_known) {
 		out->stop_copy_known = true;

@@ -39,8 +39,8 @@ struct precopy_estimate_input {
 struct precopy_estimate {
 	bool converges_known; /* false when the rate is unknown */
 	bool converges;
-	double rate_share;	/* rate / bandwidth */
-	double precopy_time_s;	/* when it converges */
+	double rate_share;     /* rate / bandwidth */
+	double precopy_time_s; /* when it converges */
 	bool stop_copy_known;
 	double stop_copy_time_s;
 	bool meets_downtime;

@@ -42,12 +42,14 @@ static int open_device(const struct precopy_options *opt, struct vmt_failure *fa
 	at.device = (*dev)->name;
 	ret = vmt_mig_query(*dev);
 	if (ret == -EOPNOTSUPP)
-		return vmt_refuse(failure, &at, ret, 0, "the device does not support VFIO migration");
+		return vmt_refuse(failure, &at, ret, 0,
+				  "the device does not support VFIO migration");
 	if (ret)
 		return vmt_fail(failure, &at, ret, 0, "cannot read the migration flags");
 	ret = vmt_mig_get_state(*dev, state);
 	if (ret)
-		return vmt_fail(failure, &at, ret, VMT_EXIT_FAILURE, "cannot read the migration state");
+		return vmt_fail(failure, &at, ret, VMT_EXIT_FAILURE,
+				"cannot read the migration state");
 	return 0;
 }
 
@@ -79,13 +81,15 @@ static bool precopy_possible(const struct precopy_options *opt, struct vmt_failu
 		if (opt->precopy_asked)
 			vmt_refuse(failure, &at, -EOPNOTSUPP, VMT_EXIT_UNSUPPORTED,
 				   "no pre-copy figures: the device has no PRE_COPY support "
-				   "(migration flags 0x%" PRIx64 ")", f->mig_flags);
+				   "(migration flags 0x%" PRIx64 ")",
+				   f->mig_flags);
 		return false;
 	}
 	if (vmt_state_precopy_for(state) == VMT_STATE_UNKNOWN) {
 		vmt_refuse(failure, &at, -EBUSY, VMT_EXIT_FAILURE,
 			   "the device is in %s; sampling pre-copy needs RUNNING or RUNNING_P2P "
-			   "(is a migration under way?)", vmt_state_name(state));
+			   "(is a migration under way?)",
+			   vmt_state_name(state));
 		return false;
 	}
 	return true;
@@ -108,7 +112,8 @@ static int run(struct precopy_session *s, const struct precopy_options *opt)
 	struct precopy_device_facts facts;
 	uint32_t original;
 
-	if (precopy_options_stream_on_stdout(opt) && !vmt_binary_output_ok(STDOUT_FILENO, opt->force))
+	if (precopy_options_stream_on_stdout(opt) &&
+	    !vmt_binary_output_ok(STDOUT_FILENO, opt->force))
 		return VMT_EXIT_USAGE;
 	setup_report(s, opt);
 	if (open_device(opt, &s->failure, &s->dev, &original) == 0) {

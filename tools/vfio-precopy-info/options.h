@@ -17,12 +17,12 @@ struct precopy_options {
 	uint64_t count;	      /* 0: until --duration or a signal */
 	uint64_t duration_ns; /* 0: no limit */
 	bool drain;
-	const char *output;   /* -o: drained data + info as a stream; "-": stdout */
-	bool stream;	      /* info records as a stream on stdout */
+	const char *output; /* -o: drained data + info as a stream; "-": stdout */
+	bool stream;	    /* info records as a stream on stdout */
 	bool json;
 	bool no_precopy;
-	bool precopy_asked;   /* pre-copy figures asked for: exit 3 without PRE_COPY */
-	double bandwidth;     /* 0: no estimate */
+	bool precopy_asked; /* pre-copy figures asked for: exit 3 without PRE_COPY */
+	double bandwidth;   /* 0: no estimate */
 	uint64_t downtime_ns;
 	int zstd_level;
 	bool force;

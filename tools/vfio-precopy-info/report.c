@@ -15,7 +15,8 @@
 /* A JSON line of type "type"; NULL without memory. */
 static struct json_object *json_line(const char *type)
 {
-	struct json_object *doc = vmt_json_doc_new("vfio-precopy-info", PRECOPY_JSON_SCHEMA_VERSION);
+	struct json_object *doc =
+		vmt_json_doc_new("vfio-precopy-info", PRECOPY_JSON_SCHEMA_VERSION);
 
 	vmt_json_add_str(doc, "type", type);
 	return doc;
@@ -57,9 +58,11 @@ void report_device(struct precopy_report *r, const struct precopy_device_facts *
 	fprintf(r->out, "state:            %s\n", vmt_state_name(f->state));
 	if (f->stop_copy_known)
 		fprintf(r->out, "stop-copy size:   %" PRIu64 " bytes (%s, MIG_DATA_SIZE)\n",
-			f->stop_copy_bytes, vmt_format_size(f->stop_copy_bytes, size, sizeof(size)));
+			f->stop_copy_bytes,
+			vmt_format_size(f->stop_copy_bytes, size, sizeof(size)));
 	else
-		fprintf(r->out, "stop-copy size:   unknown (the device does not report MIG_DATA_SIZE)\n");
+		fprintf(r->out,
+			"stop-copy size:   unknown (the device does not report MIG_DATA_SIZE)\n");
 	if (!f->has_precopy)
 		fprintf(r->out, "pre-copy:         not supported (no VFIO_MIGRATION_PRE_COPY)\n");
 }
@@ -100,18 +103,20 @@ void report_sample(struct precopy_report *r, const struct precopy_sample *s)
 		return;
 	}
 	if (!r->table) {
-		fprintf(r->out, "pre-copy:         initial %" PRIu64 " bytes, dirty %" PRIu64
-			" bytes (in %s)\n", s->initial_bytes, s->dirty_bytes,
-			vmt_state_name(s->state));
+		fprintf(r->out,
+			"pre-copy:         initial %" PRIu64 " bytes, dirty %" PRIu64
+			" bytes (in %s)\n",
+			s->initial_bytes, s->dirty_bytes, vmt_state_name(s->state));
 		if (s->reinit)
-			fprintf(r->out, "reinit:           new initial data (VFIO_PRECOPY_INFO_REINIT)\n");
+			fprintf(r->out,
+				"reinit:           new initial data (VFIO_PRECOPY_INFO_REINIT)\n");
 		if (s->drained_bytes)
 			fprintf(r->out, "drained:          %" PRIu64 " bytes\n", s->drained_bytes);
 		return;
 	}
 	if (r->rows++ % 20 == 0)
-		fprintf(r->out, "%9s %-12s %14s %14s %14s %14s %14s %6s\n", "TIME", "STATE", "INITIAL",
-			"DIRTY", "STOP-COPY", "DRAINED", "NEW/s", "REINIT");
+		fprintf(r->out, "%9s %-12s %14s %14s %14s %14s %14s %6s\n", "TIME", "STATE",
+			"INITIAL", "DIRTY", "STOP-COPY", "DRAINED", "NEW/s", "REINIT");
 	if (s->stop_copy_known)
 		snprintf(stop, sizeof(stop), "%" PRIu64, s->stop_copy_bytes);
 	if (s->rate_known)
@@ -140,7 +145,8 @@ static void estimate_json(struct precopy_report *r, const struct precopy_estimat
 		vmt_json_add_null(doc, "converges");
 	vmt_json_add_double(doc, "precopy_time_s", converges ? e->precopy_time_s : NAN, 6);
 	add_u64_or_null(doc, "stop_copy_bytes", e->stop_copy_known, in->stop_copy_bytes);
-	vmt_json_add_double(doc, "stop_copy_time_s", e->stop_copy_known ? e->stop_copy_time_s : NAN, 6);
+	vmt_json_add_double(doc, "stop_copy_time_s", e->stop_copy_known ? e->stop_copy_time_s : NAN,
+			    6);
 	if (e->stop_copy_known)
 		vmt_json_add_bool(doc, "meets_downtime", e->meets_downtime);
 	else
@@ -163,23 +169,30 @@ void report_estimate(struct precopy_report *r, const struct precopy_estimate_inp
 	fprintf(r->out, "  inputs:         bandwidth %s/s, downtime target %.3f s, %u sample(s)\n",
 		bw, in->downtime_target_s, samples);
 	if (in->reinits)
-		fprintf(r->out, "  reinit:         %u new initial section(s); figures from the last,"
-				" at %.3f s\n", in->reinits, in->since_s);
+		fprintf(r->out,
+			"  reinit:         %u new initial section(s); figures from the last,"
+			" at %.3f s\n",
+			in->reinits, in->since_s);
 	if (!e->converges_known && in->reinits) {
-		fprintf(r->out, "  pre-copy:       rate of new state unknown (no sample after the last"
-				" REINIT)\n");
+		fprintf(r->out,
+			"  pre-copy:       rate of new state unknown (no sample after the last"
+			" REINIT)\n");
 	} else if (!e->converges_known) {
-		fprintf(r->out, "  pre-copy:       rate of new state unknown (one sample: use --watch"
-				" or --count)\n");
+		fprintf(r->out,
+			"  pre-copy:       rate of new state unknown (one sample: use --watch"
+			" or --count)\n");
 	} else {
 		vmt_format_size((uint64_t)in->rate, rate, sizeof(rate));
 		if (e->converges)
-			fprintf(r->out, "  pre-copy:       converges: new state %s/s is %.1f%% of the"
-					" bandwidth; about %.3f s for the %s pending\n",
+			fprintf(r->out,
+				"  pre-copy:       converges: new state %s/s is %.1f%% of the"
+				" bandwidth; about %.3f s for the %s pending\n",
 				rate, e->rate_share * 100, e->precopy_time_s, pend);
 		else
-			fprintf(r->out, "  pre-copy:       does NOT converge: new state %s/s is %.1f%%"
-					" of the bandwidth\n", rate, e->rate_share * 100);
+			fprintf(r->out,
+				"  pre-copy:       does NOT converge: new state %s/s is %.1f%%"
+				" of the bandwidth\n",
+				rate, e->rate_share * 100);
 	}
 	if (!e->stop_copy_known) {
 		fprintf(r->out, "  stop-copy:      size unknown (no MIG_DATA_SIZE)\n");

@@ -31,7 +31,7 @@ struct precopy_device_facts {
 struct precopy_report {
 	FILE *out;
 	bool json;
-	bool table;	/* several samples: a table with a header */
+	bool table; /* several samples: a table with a header */
 	unsigned int rows;
 };
 

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 struct precopy_sample {
-	double t;		/* seconds since the device entered PRE_COPY */
-	uint64_t time_ns;	/* CLOCK_REALTIME, for stream records */
+	double t;	  /* seconds since the device entered PRE_COPY */
+	uint64_t time_ns; /* CLOCK_REALTIME, for stream records */
 	uint32_t state;
 	uint64_t initial_bytes;
 	uint64_t dirty_bytes;

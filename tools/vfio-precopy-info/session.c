@@ -306,8 +306,8 @@ static int restore_state(struct precopy_session *s, uint32_t original)
 		vmt_err("%s: recovery failed: device is now %s", s->dev->name,
 			vmt_state_name(final));
 	else
-		vmt_warn("%s: recovered: device is now %s%s", s->dev->name,
-			 vmt_state_name(final), s->dev->resets ? " (after a reset)" : "");
+		vmt_warn("%s: recovered: device is now %s%s", s->dev->name, vmt_state_name(final),
+			 s->dev->resets ? " (after a reset)" : "");
 	return ret ? ret : -EIO;
 }
 

@@ -24,7 +24,7 @@ struct precopy_session {
 	const struct precopy_options *opt;
 	struct vmt_device *dev;
 	struct precopy_report report;
-	bool quiet_report; /* -q with a stream on stdout: no report at all */
+	bool quiet_report;  /* -q with a stream on stdout: no report at all */
 	bool report_failed; /* said once: not again when stdout is closed */
 
 	struct migstream_writer *info_stream; /* --stream */
@@ -35,13 +35,13 @@ struct precopy_session {
 	struct vmt_precopy_split split; /* drained bytes: PRECOPY_INITIAL or _DIRTY */
 	/* The estimate's base: the first sample, or the last REINIT. */
 	struct precopy_sample first, prev;
-	bool precopy_v2;	/* opted in: GET_PRECOPY_INFO says REINIT */
+	bool precopy_v2; /* opted in: GET_PRECOPY_INFO says REINIT */
 	unsigned int reinits;
 	uint64_t drained_total;
 	unsigned int samples;
 	/* The first failure, said once the device is back so the line can say where it is. */
 	struct vmt_failure failure;
-	bool touched;	      /* the device was moved: the line says where it is now */
+	bool touched; /* the device was moved: the line says where it is now */
 	bool recovery_failed;
 };
 

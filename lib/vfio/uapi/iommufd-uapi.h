@@ -141,8 +141,7 @@ struct iommu_hwpt_set_dirty_tracking {
 	__u32 hwpt_id;
 	__u32 __reserved;
 };
-#define IOMMU_HWPT_SET_DIRTY_TRACKING \
-	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
+#define IOMMU_HWPT_SET_DIRTY_TRACKING _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
 
 enum iommufd_hwpt_get_dirty_bitmap_flags {
 	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
@@ -158,8 +157,7 @@ struct iommu_hwpt_get_dirty_bitmap {
 	__aligned_u64 page_size;
 	__aligned_u64 data;
 };
-#define IOMMU_HWPT_GET_DIRTY_BITMAP \
-	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
+#define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
 
 #endif /* HAVE_USABLE_LINUX_IOMMUFD_H */
 
