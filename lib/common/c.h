@@ -7,6 +7,7 @@
 #define VMT_C_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A printf-like function: fmt is the number of its format parameter, args
@@ -40,8 +41,8 @@
 		(type *)(void *)((char *)vmt_member_ptr_ - offsetof(type, member)); \
 	})
 
-#define NSEC_PER_SEC 1000000000ull
-#define NSEC_PER_MSEC 1000000ull
-#define NSEC_PER_USEC 1000ull
+#define NSEC_PER_SEC UINT64_C(1000000000)
+#define NSEC_PER_MSEC UINT64_C(1000000)
+#define NSEC_PER_USEC UINT64_C(1000)
 
 #endif

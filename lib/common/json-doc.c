@@ -11,6 +11,7 @@
 #include <json-c/json_object.h>
 #include <json-c/printbuf.h>
 
+#include "common/c.h"
 #include "common/json-doc.h"
 #include "common/outfile.h"
 
@@ -235,7 +236,8 @@ void vmt_json_add_seconds(struct json_object *obj, const char *key, uint64_t ns)
 {
 	char text[32];
 
-	snprintf(text, sizeof(text), "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
+	snprintf(text, sizeof(text), "%" PRIu64 ".%09" PRIu64, ns / NSEC_PER_SEC,
+		 ns % NSEC_PER_SEC);
 	add(obj, key, number_from_text((double)ns / 1e9, text));
 }
 

@@ -12,11 +12,11 @@
 #include "describe.h"
 #include "common/c.h"
 #include "stream/reply.h"
-#include "vfio/mig.h"
+#include "vfio/state.h"
 
 void cat_format_time(uint64_t time_ns, char *buf, size_t len)
 {
-	time_t secs = (time_t)(time_ns / 1000000000ull);
+	time_t secs = (time_t)(time_ns / NSEC_PER_SEC);
 	struct tm tm;
 
 	if (!gmtime_r(&secs, &tm)) {
@@ -25,7 +25,7 @@ void cat_format_time(uint64_t time_ns, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRIu64 "Z", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (uint64_t)(time_ns % 1000000000ull));
+		 (uint64_t)(time_ns % NSEC_PER_SEC));
 }
 
 static void set_num(struct cat_row *row, enum cat_column c, uint64_t v)

@@ -12,7 +12,7 @@
 #include "fields.h"
 #include "common/json-doc.h"
 #include "common/textescape.h"
-#include "vfio/mig.h"
+#include "vfio/state.h"
 
 const struct cat_column_info cat_columns[CAT_NCOLUMNS] = {
 	[CAT_COL_OFFSET] = { "offset", "OFFSET", 12, true, "byte offset of the record header" },

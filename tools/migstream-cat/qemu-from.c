@@ -23,7 +23,7 @@
 #include "stream/qemu-multifd.h"
 #include "stream/reply.h"
 #include "stream/writer.h"
-#include "vfio/mig.h"
+#include "vfio/state.h"
 #include "output.h"
 #include "qemu-cat.h"
 #include "qemu-scan.h"

@@ -13,7 +13,7 @@
 #include "common/json-doc.h"
 #include "common/strutils.h"
 #include "stream/reply.h"
-#include "vfio/mig.h"
+#include "vfio/state.h"
 #include "fields.h"
 #include "summary.h"
 
