@@ -42,3 +42,13 @@ setup() {
 	grep -q '^vmt_close_stdout' <<<"$output" || { echo "no lib/common in uffd-probe?"; false; }
 	! grep -E "$device_symbols|^migstream_|^vmt_state_" <<<"$output"
 }
+
+@test "layers: the format tools include no device header" {
+	cd "$VMT_SRCDIR"
+	local found
+	# migstream-cat names states (vfio/state.h, no syscalls); nothing else of lib/vfio or bridge
+	found=$(grep -rn -e '#include "vfio/' -e '#include "bridge/' tools/migstream-cat tools/uffd-probe |
+		grep -v '#include "vfio/state.h"' || true)
+	[ -z "$found" ] || { echo "$found"; false; }
+	grep -rq '#include "vfio/state.h"' tools/migstream-cat
+}
