@@ -24,6 +24,10 @@
  *                     device 1000), forward (DEVICE and DATA records, which
  *                     belong to a forward stream) or flags (a result with a
  *                     device flag bit no revision defines)
+ *   --end-delay=MS    wait MS milliseconds between the LOAD_RESULT and the
+ *                     reply stream's end, and say on standard error when
+ *                     that end could not be written (the save had closed
+ *                     the return channel on the result alone)
  *   --slow=MS         read at most 64 KiB at a time, MS milliseconds apart
  *                     (a slow link that never stops)
  *   --stall           only this: read nothing and say nothing (the reply
@@ -76,6 +80,7 @@ struct fake {
 	unsigned int ndevices;
 	bool result_sent;
 	long slow_ms; /* 0: read as fast as it comes */
+	long end_delay_ms;
 };
 
 static void usage_error(const char *what)
@@ -124,7 +129,18 @@ static void send_result(struct fake *f, uint32_t exit_code, uint32_t flags, cons
 		usage_error("the result does not encode");
 	sent(f,
 	     migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_RESULT, 0, buf, (uint32_t)len));
-	sent(f, migstream_writer_finish(f->replies));
+	if (f->end_delay_ms && !f->replies_gone) {
+		const struct timespec pause = { .tv_sec = f->end_delay_ms / 1000,
+						.tv_nsec = f->end_delay_ms % 1000 * 1000000 };
+
+		nanosleep(&pause, NULL);
+		sent(f, migstream_writer_finish(f->replies));
+		if (f->replies_gone)
+			fprintf(stderr,
+				"fake-destination: the reply stream's end could not be written\n");
+	} else {
+		sent(f, migstream_writer_finish(f->replies));
+	}
 	f->result_sent = true;
 }
 
@@ -322,6 +338,8 @@ static void parse(struct fake *f, int argc, char **argv)
 			f->chatter = a + 10;
 		else if (strncmp(a, "--bad=", 6) == 0)
 			f->bad = a + 6;
+		else if (strncmp(a, "--end-delay=", 12) == 0)
+			f->end_delay_ms = atol(a + 12);
 		else if (strncmp(a, "--slow=", 7) == 0)
 			f->slow_ms = atol(a + 7);
 		else if (strcmp(a, "--stall") == 0)

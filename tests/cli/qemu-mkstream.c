@@ -399,5 +399,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(b.p);
+	if (o.data != pattern)
+		free((void *)o.data);
 	return 0;
 }

@@ -287,6 +287,15 @@ rp_fake() {
 	load_err=$(cat "$T/load.err")
 }
 
+@test "return path: the save reads the reply stream to its end, so the loader's last write never meets a closed pipe" {
+	# a loader that got EPIPE after its result could not know the result
+	# arrived, and would reset a device the save calls migrated
+	rp_fake "$SRC" -- "--no-precopy $D0" "--result=end --end-delay=300"
+	sl_expect save_status 0
+	[[ $load_err != *"could not be written"* ]] || { echo "$load_err"; false; }
+	[ "$save_ms" -ge 300 ]
+}
+
 @test "return path: acks after STREAM_END and never a result: --return-timeout bounds the whole wait, source RUNNING" {
 	rp_fake "$SRC" -- "--return-timeout 500ms $D0" "--ack --chatter=ack"
 	sl_expect save_status 1

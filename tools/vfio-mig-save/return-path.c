@@ -35,6 +35,7 @@ struct return_path {
 	bool eof; /* the loader closed its end */
 	bool timed_out;
 	bool have_result;
+	bool reply_ended; /* STREAM_END (or the end of the fd) read after the result */
 	/* A success read before STREAM_END was sent: said to have come before this. */
 	const char *premature;
 	struct migstream_load_result result;
@@ -284,8 +285,12 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx, uint64_t deadl
 	ret = migstream_read_record(rp->reader, &rec);
 	if (ret < 0)
 		return reader_failed(rp, ret);
-	if (ret == 0)
-		return rp_fail(rp, -EPIPE, "the return channel ended without a load result");
+	if (ret == 0) {
+		rp->reply_ended = rp->have_result;
+		return rp->have_result ? 0
+				       : rp_fail(rp, -EPIPE,
+						 "the return channel ended without a load result");
+	}
 	switch (rec.type) {
 	case MIGSTREAM_REC_SWITCHOVER_ACK:
 		ret = take_ack(rp, ctx, &rec);
@@ -297,6 +302,7 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx, uint64_t deadl
 		ret = 0;
 		break;
 	case MIGSTREAM_REC_STREAM_END:
+		rp->reply_ended = rp->have_result;
 		ret = rp->have_result ? 0
 				      : rp_fail(rp, -EPIPE,
 						"the return channel ended without a load result");
@@ -379,6 +385,24 @@ int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The loader ends its reply with STREAM_END right after the result: read
+ * it before the fd is closed, so that the loader's last write does not
+ * fail with EPIPE. A loader that got EPIPE there could not know whether its
+ * result arrived and would reset a device this save calls migrated. What
+ * follows the result is not judged (the verdict is the result's): an error
+ * or the deadline only ends the wait.
+ */
+static void read_reply_end(struct return_path *rp, struct save_ctx *ctx, uint64_t deadline)
+{
+	char verdict[sizeof(rp->msg)];
+
+	memcpy(verdict, rp->msg, sizeof(verdict));
+	while (!rp->reply_ended && !vmt_stop_requested(NULL) && read_one(rp, ctx, deadline) > 0)
+		;
+	memcpy(rp->msg, verdict, sizeof(verdict));
+}
+
 int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx)
 {
 	uint64_t deadline = return_path_deadline(rp);
@@ -392,5 +416,7 @@ int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx)
 		if (ret < 0)
 			return ret;
 	}
-	return judge_result(rp, ctx);
+	ret = judge_result(rp, ctx);
+	read_reply_end(rp, ctx, deadline);
+	return ret;
 }
