@@ -386,21 +386,18 @@ int return_path_wait_acks(struct return_path *rp, struct save_ctx *ctx)
 }
 
 /*
- * The loader ends its reply with STREAM_END right after the result: read
- * it before the fd is closed, so that the loader's last write does not
- * fail with EPIPE. A loader that got EPIPE there could not know whether its
- * result arrived and would reset a device this save calls migrated. What
- * follows the result is not judged (the verdict is the result's): an error
- * or the deadline only ends the wait.
+ * The loader ends its reply with STREAM_END right after a successful
+ * result: read it before the fd is closed, so that the loader's last write
+ * does not fail with EPIPE. A loader that got EPIPE there could not know
+ * whether its result arrived and would reset a device this save calls
+ * migrated. (A failed load has reset its targets already.) What follows
+ * the result is not judged, the verdict is the result's: an error or the
+ * deadline only ends the wait, and the message it leaves is never read.
  */
 static void read_reply_end(struct return_path *rp, struct save_ctx *ctx, uint64_t deadline)
 {
-	char verdict[sizeof(rp->msg)];
-
-	memcpy(verdict, rp->msg, sizeof(verdict));
 	while (!rp->reply_ended && !vmt_stop_requested(NULL) && read_one(rp, ctx, deadline) > 0)
 		;
-	memcpy(rp->msg, verdict, sizeof(verdict));
 }
 
 int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx)
@@ -417,6 +414,7 @@ int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx)
 			return ret;
 	}
 	ret = judge_result(rp, ctx);
-	read_reply_end(rp, ctx, deadline);
+	if (ret == 0)
+		read_reply_end(rp, ctx, deadline);
 	return ret;
 }
