@@ -170,24 +170,36 @@ finish_held_save() {
 # in_full_disk SCRIPT: runs the bash SCRIPT with $FULL a directory on a tmpfs
 # of its own, mounted in a private mount namespace (as root, or in a user
 # namespace), and fill_disk a command that leaves no room on it (again
-# after something was removed). Skips when
-# no tmpfs can be mounted. The tmpfs is gone after SCRIPT: SCRIPT writes
-# what is to be checked outside it.
-in_full_disk() {
-	local ns=(unshare --mount)
-	[ "$(id -u)" -eq 0 ] || ns=(unshare --map-root-user --mount)
-	mkdir full
-	"${ns[@]}" mount -t tmpfs -o size=64k none full 2>/dev/null ||
+# after something was removed). The tmpfs is gone after SCRIPT: SCRIPT
+# writes what is to be checked outside it. Call require_full_disk first,
+# outside `run`: a skip inside `run` would only end run's subshell.
+full_disk_ns() {
+	if [ "$(id -u)" -eq 0 ]; then
+		unshare --mount "$@"
+	else
+		unshare --map-root-user --mount "$@"
+	fi
+}
+
+# Skips where no tmpfs can be mounted in a mount namespace of its own: in a
+# chroot, unshare cannot make a root that is no mount point private.
+require_full_disk() {
+	mkdir -p full
+	full_disk_ns mount -t tmpfs -o size=64k none full 2>/dev/null ||
 		skip "cannot mount a tmpfs in a mount namespace of its own"
+}
+
+in_full_disk() {
 	export FULL="$VMT_TMP/full" VFIOSIM_RUN VMT_SIM_LIB SIM
 	export -f sim
-	"${ns[@]}" bash -c 'mount -t tmpfs -o size=64k none "$FULL" || exit 99
+	full_disk_ns bash -c 'mount -t tmpfs -o size=64k none "$FULL" || exit 99
 		fill_disk() { cat /dev/zero >>"$FULL/fill" 2>/dev/null || [ "$(df --output=avail "$FULL" | tail -1)" -eq 0 ]; }
 		'"$1"
 }
 
 @test "summary file on a full disk: the save and the load fail (exit 1); an earlier run's summary is removed, other files stay" {
 	vmt_require_tool vfio-mig-load
+	require_full_disk
 	vmt_run 0 sim --device vfio0,size=64K -- vfio-mig-save -q --no-precopy --then running -d vfio0 -o s.vms
 	run in_full_disk '
 		set -e

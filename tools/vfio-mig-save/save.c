@@ -957,8 +957,12 @@ static int finish_stream(struct save_ctx *ctx)
 
 	if (ret == 0)
 		ret = output_finish(ctx, watch_finish);
-	if (ret == 0)
-		ctx->result.stream_complete = true;
+	/*
+	 * Whole once STREAM_END went out on every channel, even when a failure
+	 * of the destination is read while the last writer ends: it may have
+	 * answered that very end (a load that failed at STREAM_END).
+	 */
+	ctx->result.stream_complete = ctx->finished;
 	return ret;
 }
 
