@@ -67,7 +67,8 @@ send_file() {
 	during="$flowing
 		printf 'garbage%.0s' {1..1000} >/dev/tcp/127.0.0.1/$PORT 2>/dev/null || :
 		exec 3<>/dev/tcp/127.0.0.1/$PORT
-		$(send_file "$VMT_TMP/other.vms")"
+		$(send_file "$VMT_TMP/other.vms")
+		sleep 1.5"
 	net_migrate "$SLOW" vfio1,seed=3 vfio2,seed=9 -- "$SAVE" "$LOAD" "$during"
 	migrated
 	printf '%s\n' "$load_err" | grep -Eq "refused 127\.0\.0\.1:[0-9]+: not a migstream \(garbage\)$"
@@ -94,4 +95,80 @@ send_file() {
 	net_migrate "$SLOW" vfio1,seed=3 -- "$SAVE" "$LOAD" "$during"
 	migrated
 	expect_refusals 1 'no stream within the handshake timeout$'
+}
+
+# fault WHO SIG [SAVE_EXTRA]: start the slow migration, then once the
+# stream flows send SIG to WHO (save or load); the other end must fail on
+# its own. Sets the statuses and stderrs, and the time the survivor took
+# after the signal, in ms, as survivor_ms.
+fault() {
+	local who=$1 sig=$2 extra=${3:-} T=$VMT_TMP
+	sl_sim "$SLOW" vfio1,seed=3,close-reset=no -- bash -c "
+		vfio-mig-load $LOAD 2>'$T/load.err' & load=\$!
+		for i in \$(seq 200); do grep -q listening '$T/load.err' && break; sleep 0.05; done
+		vfio-mig-save $SAVE $extra 2>'$T/save.err' & save=\$!
+		$flowing
+		sleep 0.5
+		kill -$sig \$$who; t0=\$(date +%s%N)
+		if [ $who = save ]; then wait \$load; echo \$? >'$T/load.status'; else wait \$save; echo \$? >'$T/save.status'; fi
+		echo \$(( (\$(date +%s%N) - t0) / 1000000 )) >'$T/ms'
+		kill -CONT \$load 2>/dev/null || :
+		wait \$save; echo \$? >>'$T/save.status'
+		wait \$load; echo \$? >>'$T/load.status'" || true
+	save_status=$(head -1 "$T/save.status")
+	load_status=$(head -1 "$T/load.status")
+	save_err=$(cat "$T/save.err")
+	load_err=$(cat "$T/load.err")
+	survivor_ms=$(cat "$T/ms")
+}
+
+@test "faults: the listener killed mid-stream: the save fails in one line, the source RUNNING again" {
+	fault load KILL
+	sl_expect save_status 1
+	sl_one_line "$save_err" "^vfio-mig-save: error: .*tcp:127\.0\.0\.1:$PORT.*device $D0 now RUNNING\$"
+	sl_expect_state vfio0 state RUNNING
+	[ "$survivor_ms" -lt 5000 ]
+}
+
+@test "faults: the save killed mid-stream: the load fails in one line, the target reset" {
+	fault save KILL
+	sl_expect load_status 4
+	sl_one_line "$load_err" "^vfio-mig-load: error: .*tcp::$PORT.*device $D1 reset, now RUNNING\$" ||
+		sl_one_line "$(printf '%s\n' "$load_err" | grep -v listening)" "device $D1 reset"
+	[ "$(sl_state vfio1 resets)" -ge 1 ]
+	[ "$survivor_ms" -lt 5000 ]
+}
+
+@test "faults: a load that stops reading: the save fails after --return-timeout, the source RUNNING" {
+	# more state than every buffer on the way holds (socketpairs, TCP)
+	SLOW=vfio0,close-reset=no,seed=3,size=96M,read-rate=32M
+	fault load STOP "--return-timeout 1s"
+	sl_expect save_status 1
+	sl_one_line "$save_err" "^vfio-mig-save: error: .*it stopped reading.*device $D0 now RUNNING\$"
+	sl_expect_state vfio0 state RUNNING
+	[ "$survivor_ms" -lt 6000 ]
+	# once it reads again, the load finds its stream cut short and resets its target
+	[ "$load_status" -ne 0 ]
+	[ "$(sl_state vfio1 resets)" -ge 1 ]
+}
+
+@test "faults: a connection reset mid-stream (a relay): both ends fail in one line, source RUNNING, target reset" {
+	local relay_port T=$VMT_TMP
+	relay_port=$(net_port)
+	sl_sim "$SLOW" vfio1,seed=3,close-reset=no -- bash -c "
+		vfio-mig-load $LOAD 2>'$T/load.err' & load=\$!
+		net-relay $relay_port $PORT 2000000 >'$T/relay.out' & relay=\$!
+		for i in \$(seq 200); do grep -q listening '$T/load.err' && grep -q listening '$T/relay.out' && break; sleep 0.05; done
+		vfio-mig-save -o tcp:127.0.0.1:$relay_port --insecure-no-tls -d $D0 2>'$T/save.err' & save=\$!
+		wait \$save; echo \$? >'$T/save.status'
+		wait \$load; echo \$? >'$T/load.status'
+		kill \$relay 2>/dev/null; wait \$relay" || true
+	save_status=$(cat "$T/save.status") load_status=$(cat "$T/load.status")
+	save_err=$(cat "$T/save.err") load_err=$(cat "$T/load.err")
+	sl_expect save_status 1
+	sl_one_line "$save_err" "^vfio-mig-save: error: .*device $D0 now RUNNING\$"
+	sl_expect_state vfio0 state RUNNING
+	[ "$load_status" -ne 0 ]
+	sl_one_line "$(printf '%s\n' "$load_err" | grep -v ': listening$')" "^vfio-mig-load: error: .*tcp::$PORT.*device $D1 reset, now RUNNING\$"
+	[ "$(sl_state vfio1 resets)" -ge 1 ]
 }
