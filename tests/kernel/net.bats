@@ -122,6 +122,25 @@ migrate() {
 	migrate x509 3
 }
 
+@test "the issue's command lines as they are: --listen tcp::PORT --tls-psk K, -o tcp:HOST:PORT --channels 4 --tls-psk K" {
+	vfio-mig-load --listen "tcp::$PORT" --tls-psk "$CERTS/keys.psk" -d "$DST" 2>"$T/load.err" &
+	LOAD=$!
+	BG+=("$LOAD")
+	wait_for "$T/load.err" ': listening'
+	vfio-mig-save -o "tcp:127.0.0.1:$PORT" --channels 4 --tls-psk "$CERTS/keys.psk" -d "$SRC" \
+		2>"$T/save.err" && save_rc=0 || save_rc=$?
+	wait "$LOAD" && load_rc=0 || load_rc=$?
+	cat "$T/save.err" "$T/load.err"
+	[ "$save_rc" -eq 0 ]
+	[ "$load_rc" -eq 0 ]
+	grep -q "^vfio-mig-save: saved 1 device: .*; the destination loaded 1 device\$" "$T/save.err"
+	grep -q "switchover-ack after" "$T/save.err"
+	grep -q "^vfio-mig-save: 4 channels:" "$T/save.err"
+	[ "$(state_of "$SRC")" = STOP ]
+	[ "$(state_of "$DST")" = RUNNING ]
+	[ "$(mtty-regs show "$DST")" = "$MTTY_REGS_SET" ]
+}
+
 # held_migration KIND CHANNELS: a migration started and held in pre-copy
 # (--control-fd on a FIFO, fd 4 here) once the target has acked mtty's 24
 # initial bytes: the set is connected, the target is RESUMING, and the
