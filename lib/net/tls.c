@@ -1013,7 +1013,7 @@ int vmt_tls_shutdown_write(struct vmt_tls_session *s)
 
 const char *vmt_tls_last_error(const struct vmt_tls_session *s)
 {
-	const char *e = atomic_load(&((struct vmt_tls_session *)s)->last_error);
+	const char *e = atomic_load(&s->last_error);
 
 	return e ? e : "no error";
 }

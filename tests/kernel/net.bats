@@ -168,9 +168,10 @@ release() {
 	exec 4>&-
 }
 
-# refused REGEX: the load logged exactly one refusal matching REGEX, in one line
+# refused REGEX: the load logged exactly one refusal matching REGEX, in
+# one line that names the peer
 refused() {
-	[ "$(grep -Ec "^vfio-mig-load: warning: tcp::$PORT: refused .*: .*$1" "$T/load.err")" -eq 1 ]
+	[ "$(grep -Ec "^vfio-mig-load: warning: tcp::$PORT: refused 127\.0\.0\.1:[0-9]+: $1" "$T/load.err")" -eq 1 ]
 }
 
 @test "strangers during a PSK migration of 3 channels: plain TCP, a wrong PSK, a stall; each refused, the migration intact" {
@@ -194,9 +195,9 @@ refused() {
 	exec 5>&-
 	release
 	migrated
-	refused 'not speaking TLS'
-	refused 'wrong PSK'
-	refused 'timed out'
+	refused 'peer is not speaking TLS$'
+	refused "wrong PSK for identity 'vfio-migtools'$"
+	refused 'handshake timed out after '
 	[ "$(grep -c "tcp::$PORT: refused " "$T/load.err")" -eq 3 ]
 }
 
@@ -217,8 +218,8 @@ refused() {
 	wait_for "$T/load.err" 'refused .*not speaking TLS'
 	release
 	migrated
-	refused 'certificate'
-	refused 'not speaking TLS'
+	refused 'peer refused our certificate'
+	refused 'peer is not speaking TLS$'
 }
 
 @test "a connection cut mid-migration (a relay killed): source RUNNING again, target reset, save exits 1" {
