@@ -28,8 +28,10 @@ migrated() {
 
 @test "net: unix: one channel, the return path implied (switchover-ack, load result)" {
 	net_migrate "$SRC" vfio1,seed=3 -- "-o unix:$VMT_TMP/s -d $D0 --json" \
-		"--listen unix:$VMT_TMP/s -d $D1"
+		"--listen unix:$VMT_TMP/s -d $D1 --json"
 	migrated
+	# the load's summary names the address as its input
+	[ "$(printf '%s\n' "$load_err" | grep -v ': listening$' | jq -r '.inputs[0]')" = "unix:$VMT_TMP/s" ]
 	[ "$(printf '%s\n' "$save_err" | jq -r .return_path)" = true ]
 	[ "$(printf '%s\n' "$save_err" | jq -r .load_confirmed)" = true ]
 	[ "$(printf '%s\n' "$save_err" | jq -r '.devices[0].switchover_ack_s')" != null ]
