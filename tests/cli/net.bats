@@ -136,6 +136,7 @@ migrated() {
 	vmt_run_error 2 'connect-timeout is for an address connected to' \
 		vfio-mig-load --listen unix:/s --connect-timeout 1s -d vfio0
 	vmt_run_error 2 'invalid --listen argument' vfio-mig-load --listen file -d vfio0
+	vmt_run_error 2 'cannot be combined' vfio-mig-load --listen unix:/s --dry-run -d vfio0
 	vmt_run_error 2 'invalid --channels' vfio-mig-save -o unix:/s --channels 65 -d vfio0
 }
 
