@@ -28,8 +28,10 @@ migrated() {
 
 @test "net: unix: one channel, the return path implied (switchover-ack, load result)" {
 	net_migrate "$SRC" vfio1,seed=3 -- "-o unix:$VMT_TMP/s -d $D0 --json" \
-		"--listen unix:$VMT_TMP/s -d $D1"
+		"--listen unix:$VMT_TMP/s -d $D1 --json"
 	migrated
+	# the load's summary names the address as its input
+	[ "$(printf '%s\n' "$load_err" | grep -v ': listening$' | jq -r '.inputs[0]')" = "unix:$VMT_TMP/s" ]
 	[ "$(printf '%s\n' "$save_err" | jq -r .return_path)" = true ]
 	[ "$(printf '%s\n' "$save_err" | jq -r .load_confirmed)" = true ]
 	[ "$(printf '%s\n' "$save_err" | jq -r '.devices[0].switchover_ack_s')" != null ]
@@ -134,6 +136,7 @@ migrated() {
 	vmt_run_error 2 'connect-timeout is for an address connected to' \
 		vfio-mig-load --listen unix:/s --connect-timeout 1s -d vfio0
 	vmt_run_error 2 'invalid --listen argument' vfio-mig-load --listen file -d vfio0
+	vmt_run_error 2 'cannot be combined' vfio-mig-load --listen unix:/s --dry-run -d vfio0
 	vmt_run_error 2 'invalid --channels' vfio-mig-save -o unix:/s --channels 65 -d vfio0
 }
 

@@ -82,9 +82,8 @@ static void usage(void)
 	       " %1$s [options] [FILE...]\n"
 	       " %1$s --verify [FILE...]\n"
 	       " %1$s --passthrough [FILE...] > COPY\n"
-	       " %1$s [options] ADDRESS            listen (tcp::PORT, tcp:HOST:PORT, unix:PATH)\n"
-	       "                                    and read the set that connects\n"
-	       " %1$s -o ADDRESS [FILE...]         send the stream to a listening vfio-mig-load\n"
+	       " %1$s [options] ADDRESS\n"
+	       " %1$s -o ADDRESS [FILE...]\n"
 	       " %1$s --extract=DEV [FILE...] > STATE\n"
 	       " %1$s --wrap [-z[LEVEL]] [wrap options] [RAWFILE] > STREAM\n"
 	       " %1$s --recompress=LEVEL|none [FILE] > STREAM\n"
@@ -134,6 +133,8 @@ static void usage(void)
 	       " -f, --force                 write binary data even to a terminal\n"
 	       "     --progress              show progress on stderr\n",
 	       p, VMT_CLI_MAX_ZSTD_LEVEL, VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	printf("\nAddresses: an input ADDRESS (tcp:HOST:PORT, tcp::PORT, unix:PATH) listens and\n"
+	       "reads the set that connects; -o ADDRESS connects and sends the stream there.\n");
 	printf(VMT_NET_USAGE_OPTIONS VMT_NET_USAGE_CONNECT_TIMEOUT);
 	printf(VMT_USAGE_COMMON_OPTIONS(29));
 	printf("\nColumns:\n");
