@@ -143,11 +143,14 @@ DEVICES=(
 #                        simulator around it (it starts its own)
 #   --iommu SPEC         the simulated IOMMU's settings (tests/sim/README)
 #   --stdin FILE         the recipe's standard input (what QEMU's exec: gives)
+#   --hosts              the host names src and dst are 127.0.0.1 (/etc/hosts
+#                        bound over in a mount namespace: see with_hosts)
 recipe_run() {
 	local interrupt= inputs=() cwd= stdin= wrap=("$SIM_RUN" --state-dir "$VMT_TMP/sim" "${DEVICES[@]}")
 	while [ "${1:0:2}" = -- ]; do
 		case $1 in
 		--stdin) stdin=$2; shift 2 ;;
+		--hosts) wrap=(with_hosts "${wrap[@]}"); shift ;;
 		--interrupt) interrupt=$2; shift 2 ;;
 		--iommu) wrap+=(--iommu "$2"); shift 2 ;;
 		--input) inputs+=("$2"); shift 2 ;;
@@ -162,7 +165,7 @@ recipe_run() {
 	rm -rf "$W" "$VMT_TMP/sim"
 	mkdir -p "$W/tmp" "$VMT_TMP/sim"
 	: >"$W/failed"
-	[ "${#inputs[@]}" = 0 ] || cp "${inputs[@]}" "$W/"
+	[ "${#inputs[@]}" = 0 ] || cp -R "${inputs[@]}" "$W/"
 	for dir in $dirs; do
 		cp "$dir"/[0-9]-*.sh "$W/"
 		(cd "${cwd:-$W}" && HOME="$W" TMPDIR="$W/tmp" PATH="$VMT_TMP/bin:$PATH" \
@@ -171,6 +174,22 @@ recipe_run() {
 	done
 	# shellcheck disable=SC2046,SC2086 # one directory a line, no spaces
 	RECIPE_TEXT=$(cat $(printf '%s/text ' $dirs))
+}
+
+# with_hosts COMMAND...: COMMAND where src and dst resolve to 127.0.0.1, as
+# two hosts of README's recipes would reach each other: a private mount
+# namespace with its own /etc/hosts. require_hosts skips where no mount
+# namespace can be made (a chroot, no user namespaces).
+with_hosts() {
+	local ns=(unshare --mount) hosts="$VMT_TMP/hosts"
+	[ "$(id -u)" -eq 0 ] || ns=(unshare --map-root-user --mount)
+	printf '127.0.0.1 localhost\n127.0.0.1 src dst\n::1 localhost ip6-localhost\n' >"$hosts"
+	"${ns[@]}" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$hosts" "$@"
+}
+
+require_hosts() {
+	with_hosts getent hosts dst >/dev/null 2>&1 ||
+		skip "cannot give dst an address in a mount namespace of its own"
 }
 
 # recipe_parts DIR [INTERRUPT]: each host's script, all at once, the first
@@ -618,4 +637,60 @@ qemu_replayed() {
 	[ "$(tail -1 "$W/1-here.out")" = ok ]
 	# the state went where mktemp put it
 	[ "$(sed -n 's/^load_verified=//p' "$W"/tmp/*/vfio1.state)" = ok ]
+}
+
+# The network recipes (README, Host to host over the network).
+
+# psk_ok FILE: one line IDENTITY:HEXKEY of 32 bytes, readable by its owner only
+psk_ok() {
+	grep -qxE 'src:[0-9a-f]{64}' "$1" || { cat "$1"; false; }
+	[ "$(stat -c %a "$1")" = 600 ]
+}
+
+@test "recipe: a pre-shared key in QEMU's keys.psk format, readable by its owner only" {
+	recipe_run '(umask 077 && echo "src:$(od -An -tx1 -N32 /dev/urandom | tr -dc 0-9a-f)" >keys.psk)'
+	recipe_ok
+	psk_ok "$W/keys.psk"
+}
+
+@test "recipe: four TLS channels with a pre-shared key, host to host, destination first" {
+	vmt_require_tool vfio-mig-load
+	require_hosts
+	recipe_run '(umask 077 && echo "src:$(od -An -tx1 -N32 /dev/urandom | tr -dc 0-9a-f)" >keys.psk)'
+	cp "$W/keys.psk" "$VMT_TMP/keys.psk"
+	recipe_run --hosts --input "$VMT_TMP/keys.psk" 'vfio-mig-load --listen tcp::4444 --tls-psk keys.psk -d 0000:af:00.1 -d 0000:af:00.2'
+	recipe_ok
+	migrated vfio0 vfio2
+	migrated vfio1 vfio3
+}
+
+@test "recipe: a CA and the two certificates with certtool, laid out as QEMU reads them" {
+	command -v certtool >/dev/null || skip "certtool not installed (gnutls-bin)"
+	recipe_run 'mkdir -p pki/server pki/client && cd pki'
+	recipe_ok
+	local f
+	for f in server/ca-cert.pem server/server-cert.pem server/server-key.pem \
+		client/ca-cert.pem client/client-cert.pem client/client-key.pem; do
+		[ -s "$W/pki/$f" ] || { echo "no pki/$f"; false; }
+	done
+	certtool --verify --load-ca-certificate "$W/pki/ca-cert.pem" --infile "$W/pki/server/server-cert.pem" >/dev/null
+	certtool --verify --load-ca-certificate "$W/pki/ca-cert.pem" --infile "$W/pki/client/client-cert.pem" >/dev/null
+}
+
+@test "recipe: one TLS channel with certificates, source first, the server's name checked" {
+	vmt_require_tool vfio-mig-load
+	command -v certtool >/dev/null || skip "certtool not installed (gnutls-bin)"
+	require_hosts
+	recipe_run 'mkdir -p pki/server pki/client && cd pki'
+	rm -rf "$VMT_TMP/pki" && cp -R "$W/pki" "$VMT_TMP/pki"
+	recipe_run --hosts --input "$VMT_TMP/pki" 'vfio-mig-save -o tcp:dst:4444 --tls-creds ~/pki/client -d 0000:3b:00.1'
+	recipe_ok
+	migrated vfio0 vfio2
+}
+
+@test "recipe: a unix socket on one host, two channels, the load waited for" {
+	vmt_require_tool vfio-mig-load
+	recipe_run 'vfio-mig-load --listen unix:"$HOME/mig.sock" -d 0000:af:00.1 & load=$!'
+	recipe_ok
+	migrated vfio0 vfio2
 }
