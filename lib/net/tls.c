@@ -983,22 +983,54 @@ static ssize_t record_error(struct vmt_tls_session *s, ssize_t rc, bool sending)
  * -EINTR and -EAGAIN (a signal, a socket timeout) leave the record half
  * sent: gnutls wants the same call again, with the same buffer.
  */
+/*
+ * A record holds at most 16 KiB: the records of one call are corked into
+ * one write to the socket, not one send(2) each, which costs a loopback
+ * channel about as much as the encryption. All of buf, or -errno.
+ */
 ssize_t vmt_tls_send(struct vmt_tls_session *s, const void *buf, size_t len)
 {
-	ssize_t n = gnutls_record_send(s->gs, buf, len);
-
-	return n < 0 ? record_error(s, n, true) : n;
-}
-
-ssize_t vmt_tls_recv(struct vmt_tls_session *s, void *buf, size_t len)
-{
+	const uint8_t *p = buf;
+	size_t done = 0;
 	ssize_t n;
 
+	gnutls_record_cork(s->gs);
+	while (done < len) {
+		n = gnutls_record_send(s->gs, p + done, len - done);
+		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
+			continue;
+		if (n < 0)
+			return record_error(s, n, true);
+		done += (size_t)n;
+	}
 	do
-		n = gnutls_record_recv(s->gs, buf, len);
+		n = gnutls_record_uncork(s->gs, GNUTLS_RECORD_WAIT);
+	while (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN);
+	return n < 0 ? record_error(s, n, true) : (ssize_t)len;
+}
+
+/*
+ * One record, and then the records gnutls already holds decrypted, up to
+ * len: the caller passes on a few hundred KiB at a time, not 16 KiB.
+ */
+ssize_t vmt_tls_recv(struct vmt_tls_session *s, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n, more;
+
+	do
+		n = gnutls_record_recv(s->gs, p, len);
 	while (n == GNUTLS_E_WARNING_ALERT_RECEIVED);
 	/* 0 only after close_notify: gnutls reports a bare EOF as premature */
-	return n < 0 ? record_error(s, n, false) : n;
+	if (n < 0)
+		return record_error(s, n, false);
+	while ((size_t)n < len && gnutls_record_check_pending(s->gs) > 0) {
+		more = gnutls_record_recv(s->gs, p + n, len - (size_t)n);
+		if (more <= 0)
+			break; /* told again by the next call */
+		n += more;
+	}
+	return n;
 }
 
 int vmt_tls_shutdown_write(struct vmt_tls_session *s)
