@@ -361,7 +361,7 @@ recipe_not_run() {
 }
 
 @test "recipe: with a return path through a FIFO and ssh's stdout: the save is confirmed" {
-	recipe_run 'mkfifo rp'
+	recipe_run 'rm -f rp && mkfifo rp'
 	recipe_ok
 	migrated vfio0 vfio2
 	# the target's word came back: acked, so the stream marks the initial data
@@ -398,15 +398,15 @@ CHANNELS_RP='mkdir -p ~/mig && rm -f ~/mig/c[0-3] ~/mig/rp'
 	grep -q 'the destination loaded 2 devices' "$W/2-src.err" || { recipe_show; false; }
 }
 
-@test "recipe: four ssh channels, with and without the return path, run a second time in the same place" {
+@test "recipe: the FIFO recipes (one channel and four, with and without the return path) run a second time in the same place" {
 	local key
-	for key in "$CHANNELS" "$CHANNELS_RP"; do
+	for key in 'rm -f rp && mkfifo rp' "$CHANNELS" "$CHANNELS_RP"; do
 		recipe_run "$key"
 		recipe_ok
 		recipe_run --again "$key"
 		recipe_ok
 		migrated vfio0 vfio2
-		migrated vfio1 vfio3
+		[ "$key" = 'rm -f rp && mkfifo rp' ] || migrated vfio1 vfio3
 	done
 }
 
@@ -705,4 +705,59 @@ qemu_replayed() {
 	[ "$(tail -1 "$W/1-here.out")" = ok ]
 	# the state went where mktemp put it
 	[ "$(sed -n 's/^load_verified=//p' "$W"/tmp/*/vfio1.state)" = ok ]
+}
+
+# real_ssh: ssh on PATH is OpenSSH's, to an sshd of this test's own on
+# 127.0.0.1 (a key of its own, BatchMode): the commands run by sshd get
+# the recipe's environment (the simulator's, $HOME) through a file the
+# client side writes. Skips where there is no sshd or no root (CI).
+real_ssh() {
+	local sshd=/usr/sbin/sshd d="$VMT_TMP/sshd" port i
+	[ -x "$sshd" ] && command -v ssh-keygen >/dev/null || skip "no OpenSSH server here"
+	[ "$(id -u)" = 0 ] || skip "sshd here needs root"
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/user"
+	cp "$d/user.pub" "$d/authorized_keys"
+	cat >"$d/remote" <<-EOF
+		#!/bin/sh
+		. "$d/env"
+		cd "\$HOME" || exit 255
+		exec sh -c "\$SSH_ORIGINAL_COMMAND"
+	EOF
+	chmod +x "$d/remote"
+	port=$((20000 + RANDOM % 20000))
+	printf '%s\n' "ListenAddress 127.0.0.1" "Port $port" "HostKey $d/host" \
+		"AuthorizedKeysFile $d/authorized_keys" "PasswordAuthentication no" \
+		"KbdInteractiveAuthentication no" "PermitRootLogin prohibit-password" \
+		"StrictModes no" "UsePAM no" "PidFile $d/pid" "ForceCommand $d/remote" >"$d/config"
+	"$sshd" -f "$d/config" -E "$d/log" || skip "sshd did not start ($(cat "$d/log"))"
+	printf '%s\n' "Host *" "HostName 127.0.0.1" "Port $port" "User root" \
+		"IdentityFile $d/user" "BatchMode yes" "StrictHostKeyChecking no" \
+		"UserKnownHostsFile /dev/null" "LogLevel ERROR" >"$d/client"
+	mkdir -p "$VMT_TMP/real-bin"
+	cat >"$VMT_TMP/real-bin/ssh" <<-EOF
+		#!/bin/sh
+		export -p | grep -E '^export (HOME|PATH|LD_PRELOAD|VFIOSIM_[A-Z_]*|BASH_ENV|RECIPE_[A-Z_]*)=' >"$d/env"
+		exec "$(command -v ssh)" -F "$d/client" "\$@"
+	EOF
+	chmod +x "$VMT_TMP/real-bin/ssh"
+	for i in $(seq 50); do
+		"$(command -v ssh)" -F "$d/client" -n dst true 2>/dev/null && break
+		sleep 0.1
+	done
+	cp "$VMT_TMP/real-bin/ssh" "$VMT_TMP/bin/ssh"
+}
+
+teardown() {
+	[ ! -s "$VMT_TMP/sshd/pid" ] || kill "$(cat "$VMT_TMP/sshd/pid")" 2>/dev/null || true
+}
+
+@test "recipe: four ssh channels and the return path, over OpenSSH to 127.0.0.1 (where sshd is)" {
+	real_ssh
+	recipe_run "$CHANNELS_RP"
+	recipe_ok
+	migrated vfio0 vfio2
+	migrated vfio1 vfio3
+	grep -q 'the destination loaded 2 devices' "$W/2-src.err" || { recipe_show; false; }
 }
