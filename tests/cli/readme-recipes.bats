@@ -8,8 +8,11 @@
 # lines is output shown, not a command). A recipe with "# on HOST:" lines is
 # one script per host; the hosts' scripts run at once, in README's order
 # (the destination first), each with `bash SCRIPT`, non-interactive as from
-# a script or cron. ssh is a stub on PATH that drops the host and runs the
-# rest with sh -c in $HOME, as sshd would. Everything runs on the simulator
+# a script or cron, as a job in the background of a terminal ($W/terminal
+# stands for it: every part's standard input unless the test gives one).
+# ssh is a stub on PATH that does what ssh and sshd do, as far as a recipe
+# can tell (its comment says what); everything a recipe started must have
+# ended soon after its scripts did. Everything runs on the simulator
 # with one set of devices named as README names them:
 #
 #   vfio0  0000:3b:00.1  source (DMA logging too)   vfio2  0000:af:00.1  its target
@@ -35,13 +38,39 @@ setup() {
 	[ -e "${VMT_SIM_LIB:-}" ] || skip "simulator library not built (${VMT_SIM_LIB:-unset})"
 	RECIPES="$VMT_TMP/recipes"
 	recipes_extract "$VMT_SRCDIR/README" "$RECIPES"
-	# ssh HOST COMMAND...: what sshd does with it, here
+	# ssh [-n] HOST COMMAND...: what ssh and sshd do with it, here. The
+	# command runs with sh -c in $HOME; ssh reads all of its standard
+	# input for the command, whether that reads it or not (-n: none), and
+	# ends when the command did, with its status; it closes every
+	# descriptor it inherited beyond stderr; reading the terminal from a
+	# background job stops it (SIGTTIN), as the kernel does. A command
+	# with $SSH_REFUSE in it is refused, as by an sshd that is not there.
 	mkdir -p "$VMT_TMP/bin"
 	cat >"$VMT_TMP/bin/ssh" <<-'EOF'
-		#!/bin/sh
+		#!/bin/bash
+		no_stdin=
+		while [ "${1#-}" != "$1" ]; do
+			[ "$1" != -n ] || no_stdin=1
+			shift
+		done
+		host=$1
 		shift
+		for fd in /proc/$$/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -le 2 ] || [ "$fd" = 255 ] || eval "exec $fd>&-"
+		done 2>/dev/null
+		if [ -n "${SSH_REFUSE:-}" ] && [[ $* == *"$SSH_REFUSE"* ]]; then
+			echo "ssh: connect to host $host port 22: Connection refused" >&2
+			exit 255
+		fi
 		cd "$HOME" || exit 255
-		exec sh -c "$*"
+		[ -z "$no_stdin" ] || exec sh -c "$*" </dev/null
+		[ ! /proc/$$/fd/0 -ef "${RECIPE_TERMINAL:-/nonexistent}" ] || kill -TTIN $$
+		exec {feed}< <(exec cat)
+		sh -c "$*" <&$feed {feed}<&-
+		status=$?
+		kill $! 2>/dev/null
+		exit $status
 	EOF
 	chmod +x "$VMT_TMP/bin/ssh"
 	# nc HOST PORT: the connection's bytes, kept in $HOME/nc-HOST-PORT
@@ -145,10 +174,13 @@ DEVICES=(
 #   --stdin FILE         the recipe's standard input (what QEMU's exec: gives)
 #   --hosts              the host names src and dst are 127.0.0.1 (/etc/hosts
 #                        bound over in a mount namespace: see with_hosts)
+#   --again              in the $W and simulator of the run before, as a
+#                        user runs a recipe a second time
 recipe_run() {
-	local interrupt= inputs=() cwd= stdin= wrap=("$SIM_RUN" --state-dir "$VMT_TMP/sim" "${DEVICES[@]}")
+	local interrupt= inputs=() cwd= stdin= again= wrap=("$SIM_RUN" --state-dir "$VMT_TMP/sim" "${DEVICES[@]}")
 	while [ "${1:0:2}" = -- ]; do
 		case $1 in
+		--again) again=1; shift ;;
 		--stdin) stdin=$2; shift 2 ;;
 		--hosts) wrap=(with_hosts "${wrap[@]}"); shift ;;
 		--interrupt) interrupt=$2; shift 2 ;;
@@ -162,16 +194,19 @@ recipe_run() {
 	dirs=$(recipes_with "$key")
 	[ -n "$dirs" ] || { echo "README has no recipe starting: $key" >&2; return 1; }
 	W="$VMT_TMP/work"
-	rm -rf "$W" "$VMT_TMP/sim"
+	[ -n "$again" ] || rm -rf "$W" "$VMT_TMP/sim"
 	mkdir -p "$W/tmp" "$VMT_TMP/sim"
 	: >"$W/failed"
+	: >"$W/terminal"
 	[ "${#inputs[@]}" = 0 ] || cp -R "${inputs[@]}" "$W/"
 	for dir in $dirs; do
 		cp "$dir"/[0-9]-*.sh "$W/"
 		(cd "${cwd:-$W}" && HOME="$W" TMPDIR="$W/tmp" PATH="$VMT_TMP/bin:$PATH" \
-			BASH_ENV="$VMT_TMP/recipe-env" RECIPE_FAILED="$W/failed" RECIPE_STDIN="$stdin" \
+			BASH_ENV="$VMT_TMP/recipe-env" RECIPE_FAILED="$W/failed" \
+			RECIPE_STDIN="${stdin:-$W/terminal}" RECIPE_TERMINAL="$W/terminal" \
 			"${wrap[@]}" bash -c "$(declare -f recipe_parts); recipe_parts '$dir' '$W' '$interrupt'")
 	done
+	recipe_leftovers
 	# shellcheck disable=SC2046,SC2086 # one directory a line, no spaces
 	RECIPE_TEXT=$(cat $(printf '%s/text ' $dirs))
 }
@@ -218,6 +253,24 @@ recipe_parts() {
 	done
 	for i in "${pids[@]}"; do
 		wait "$i"
+	done
+}
+
+# What the recipe started and its scripts left running (a process
+# substitution bash did not wait for, an ssh stopped or waiting for ever)
+# goes on the failed list and is killed, once it had 5 s to end.
+recipe_leftovers() {
+	local i p left cmd
+	for i in $(seq 50); do
+		left=$(grep -lsxF "RECIPE_FAILED=$W/failed" --null-data /proc/[0-9]*/environ |
+			sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' | grep -vx "$$") || true
+		[ -n "$left" ] || return 0
+		sleep 0.1
+	done
+	for p in $left; do
+		cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") && [ -n "$cmd" ] || continue
+		echo "left running: $cmd" >>"$W/failed"
+		kill -KILL "$p" 2>/dev/null || true
 	done
 }
 
@@ -321,13 +374,13 @@ recipe_not_run() {
 }
 
 @test "recipe: pull a device from another host (ssh src save | load)" {
-	recipe_run 'ssh src vfio-mig-save -d 0000:3b:00.1 | vfio-mig-load -d 0000:af:00.1'
+	recipe_run 'ssh -n src vfio-mig-save -d 0000:3b:00.1 | vfio-mig-load -d 0000:af:00.1'
 	recipe_ok
 	migrated vfio0 vfio2
 }
 
 @test "recipe: with a return path through a FIFO and ssh's stdout: the save is confirmed" {
-	recipe_run 'mkfifo rp'
+	recipe_run 'rm -f rp && mkfifo rp'
 	recipe_ok
 	migrated vfio0 vfio2
 	# the target's word came back: acked, so the stream marks the initial data
@@ -344,8 +397,11 @@ recipe_not_run() {
 	grep -q DEVICE_END "$W/listing.txt" || { cat "$W/listing.txt"; false; }
 }
 
+CHANNELS='mkdir -p ~/mig && rm -f ~/mig/c[0-3] && mkfifo ~/mig/c0 ~/mig/c1 ~/mig/c2 ~/mig/c3'
+CHANNELS_RP='mkdir -p ~/mig && rm -f ~/mig/c[0-3] ~/mig/rp'
+
 @test "recipe: four ssh channels host to host, run from scripts, ends" {
-	recipe_run 'mkdir -p ~/mig && mkfifo ~/mig/c0 ~/mig/c1 ~/mig/c2 ~/mig/c3'
+	recipe_run 'mkdir -p ~/mig && rm -f ~/mig/c[0-3] && mkfifo ~/mig/c0 ~/mig/c1 ~/mig/c2 ~/mig/c3'
 	recipe_ok
 	[ -e "$W/1-dst.status" ] && [ -e "$W/2-src.status" ]
 	migrated vfio0 vfio2
@@ -353,11 +409,42 @@ recipe_not_run() {
 }
 
 @test "recipe: four ssh channels and the return path: the target's answer decides" {
-	recipe_run 'mkdir -p ~/mig && mkfifo ~/mig/c0 ~/mig/c1 ~/mig/c2 ~/mig/c3 ~/mig/rp'
+	recipe_run 'mkdir -p ~/mig && rm -f ~/mig/c[0-3] ~/mig/rp'
 	recipe_ok
 	migrated vfio0 vfio2
 	migrated vfio1 vfio3
 	grep -q -- '--return-fd' "$W/2-src.sh"
+	grep -q 'the destination loaded 2 devices' "$W/2-src.err" || { recipe_show; false; }
+}
+
+@test "recipe: the FIFO recipes (one channel and four, with and without the return path) run a second time in the same place" {
+	local key
+	for key in 'rm -f rp && mkfifo rp' "$CHANNELS" "$CHANNELS_RP"; do
+		recipe_run "$key"
+		recipe_ok
+		recipe_run --again "$key"
+		recipe_ok
+		migrated vfio0 vfio2
+		[ "$key" = 'rm -f rp && mkfifo rp' ] || migrated vfio1 vfio3
+	done
+}
+
+# An ssh refused: its channel never opens. The load gives up on it 30 s
+# after the first channel opened (it waited for ever, and held the other
+# channels' writers); the save, told nothing, puts its devices back.
+@test "recipe: four ssh channels and the return path, one ssh refused: both ends fail within 30 s, every device RUNNING" {
+	export SSH_REFUSE='~/mig/c2'
+	recipe_run "$CHANNELS_RP"
+	[ "$(cat "$W/1-dst.status")" = 1 ] || { recipe_show; false; }
+	[ "$(cat "$W/2-src.status")" = 1 ] || { recipe_show; false; }
+	grep -qx "vfio-mig-load: error: $W/mig/c2: no writer opened it within 30 s of the set's first channel" \
+		"$W/1-dst.err" || { recipe_show; false; }
+	! grep -q '^left running' "$W/failed" || { recipe_show; false; }
+	local d
+	for d in vfio0 vfio1 vfio2 vfio3; do
+		[ "$(st $d last_state)" = RUNNING ] || { echo "$d left $(st $d last_state)"; false; }
+	done
+	[ "$(st vfio2 load_verified)" != ok ]
 }
 
 @test "recipe: two devices over one channel" {
@@ -693,4 +780,59 @@ psk_ok() {
 	recipe_run 'vfio-mig-load --listen unix:"$HOME/mig.sock" -d 0000:af:00.1 & load=$!'
 	recipe_ok
 	migrated vfio0 vfio2
+}
+
+# real_ssh: ssh on PATH is OpenSSH's, to an sshd of this test's own on
+# 127.0.0.1 (a key of its own, BatchMode): the commands run by sshd get
+# the recipe's environment (the simulator's, $HOME) through a file the
+# client side writes. Skips where there is no sshd or no root (CI).
+real_ssh() {
+	local sshd=/usr/sbin/sshd d="$VMT_TMP/sshd" port i
+	[ -x "$sshd" ] && command -v ssh-keygen >/dev/null || skip "no OpenSSH server here"
+	[ "$(id -u)" = 0 ] || skip "sshd here needs root"
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/user"
+	cp "$d/user.pub" "$d/authorized_keys"
+	cat >"$d/remote" <<-EOF
+		#!/bin/sh
+		. "$d/env"
+		cd "\$HOME" || exit 255
+		exec sh -c "\$SSH_ORIGINAL_COMMAND"
+	EOF
+	chmod +x "$d/remote"
+	port=$((20000 + RANDOM % 20000))
+	printf '%s\n' "ListenAddress 127.0.0.1" "Port $port" "HostKey $d/host" \
+		"AuthorizedKeysFile $d/authorized_keys" "PasswordAuthentication no" \
+		"KbdInteractiveAuthentication no" "PermitRootLogin prohibit-password" \
+		"StrictModes no" "UsePAM no" "PidFile $d/pid" "ForceCommand $d/remote" >"$d/config"
+	"$sshd" -f "$d/config" -E "$d/log" || skip "sshd did not start ($(cat "$d/log"))"
+	printf '%s\n' "Host *" "HostName 127.0.0.1" "Port $port" "User root" \
+		"IdentityFile $d/user" "BatchMode yes" "StrictHostKeyChecking no" \
+		"UserKnownHostsFile /dev/null" "LogLevel ERROR" >"$d/client"
+	mkdir -p "$VMT_TMP/real-bin"
+	cat >"$VMT_TMP/real-bin/ssh" <<-EOF
+		#!/bin/sh
+		export -p | grep -E '^export (HOME|PATH|LD_PRELOAD|VFIOSIM_[A-Z_]*|BASH_ENV|RECIPE_[A-Z_]*)=' >"$d/env"
+		exec "$(command -v ssh)" -F "$d/client" "\$@"
+	EOF
+	chmod +x "$VMT_TMP/real-bin/ssh"
+	for i in $(seq 50); do
+		"$(command -v ssh)" -F "$d/client" -n dst true 2>/dev/null && break
+		sleep 0.1
+	done
+	cp "$VMT_TMP/real-bin/ssh" "$VMT_TMP/bin/ssh"
+}
+
+teardown() {
+	[ ! -s "$VMT_TMP/sshd/pid" ] || kill "$(cat "$VMT_TMP/sshd/pid")" 2>/dev/null || true
+}
+
+@test "recipe: four ssh channels and the return path, over OpenSSH to 127.0.0.1 (where sshd is)" {
+	real_ssh
+	recipe_run "$CHANNELS_RP"
+	recipe_ok
+	migrated vfio0 vfio2
+	migrated vfio1 vfio3
+	grep -q 'the destination loaded 2 devices' "$W/2-src.err" || { recipe_show; false; }
 }

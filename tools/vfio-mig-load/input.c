@@ -5,16 +5,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/fdio.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/timeutil.h"
 #include "net/listen-set.h"
 #include "stream/channel-set.h"
 #include "stream/reader.h"
@@ -197,61 +199,123 @@ uint64_t load_input_records(const struct load *ld)
 	return ld->reader ? migstream_reader_records(ld->reader) : ld->set_records;
 }
 
-struct channel_open {
-	const char *path;
-	int fd; /* or -errno */
-};
+/*
+ * How long the other channels of a set may take to open once one did
+ * (vfio-mig-load(1), Channels). The first may wait as long as the source
+ * takes to start; the rest come within moments of it, or never: a channel
+ * whose writer never comes (its ssh refused, the save gone before it got
+ * there) must not keep the load, and with it the writers of the channels
+ * that did open, waiting for ever.
+ */
+#define CHANNEL_OPEN_TIMEOUT_S 30
 
-static void *open_one_channel(void *arg)
+/*
+ * A FIFO opened without waiting for its writer (a read-only open with
+ * O_NONBLOCK neither waits nor fails for want of one; the fd reads as
+ * usual once the flag is cleared): wait_for_writers waits for it, with a
+ * limit. The fd, or -errno.
+ */
+static int open_channel_path(const char *path, bool *is_fifo)
 {
-	struct channel_open *co = arg;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	co->fd = open(co->path, O_RDONLY | O_CLOEXEC);
-	if (co->fd < 0)
-		co->fd = -errno;
-	return NULL;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	*is_fifo = S_ISFIFO(st.st_mode);
+	return fd;
 }
 
 /*
- * Several -i: each file opened in a thread of its own, so FIFOs open in
- * whatever order their writers open them (a blocking open of a FIFO waits
- * for its writer: one at a time, in our order, could wait for ever on a
- * save that opens them in another). 0, or -errno with ld->input_name the
- * input that failed.
+ * Until every FIFO of the set had its writer: it wrote, or came and went
+ * (Linux's poll reports neither on a FIFO no writer has opened since our
+ * open, so a writer's arrival is its first byte or its close). The first
+ * channel may take as long as it takes, the others CHANNEL_OPEN_TIMEOUT_S
+ * after it. 0, or -errno with the failure recorded.
+ */
+static int wait_for_writers(struct load *ld, bool *waiting)
+{
+	uint64_t deadline = 0;
+
+	for (;;) {
+		struct pollfd fds[MIGSTREAM_MAX_CHANNELS];
+		unsigned int idx[MIGSTREAM_MAX_CHANNELS], n = 0;
+		int64_t timeout = -1;
+		int rc;
+
+		for (unsigned int i = 0; i < ld->channel_count; i++)
+			if (waiting[i]) {
+				fds[n] = (struct pollfd){ .fd = ld->channel_fds[i], .events = POLLIN };
+				idx[n++] = i;
+			}
+		if (n == 0)
+			return 0;
+		if (n < ld->channel_count && !deadline)
+			deadline = vmt_monotonic_ns() + CHANNEL_OPEN_TIMEOUT_S * NSEC_PER_SEC;
+		if (deadline) {
+			uint64_t now = vmt_monotonic_ns();
+
+			if (now >= deadline) {
+				ld->input_name = ld->channel_names[idx[0]];
+				return load_fail(ld, VMT_EXIT_FAILURE,
+						 "%s: no writer opened it within %d s of the set's first channel",
+						 ld->input_name, CHANNEL_OPEN_TIMEOUT_S);
+			}
+			timeout = (int64_t)(deadline - now);
+		}
+		rc = vmt_signal_poll(fds, n, timeout);
+		if (rc == -EINTR && vmt_stop_signal()) {
+			ld->input_name = ld->channel_names[idx[0]];
+			return load_fail(ld, VMT_EXIT_FAILURE,
+					 "%s: interrupted by %s (waiting for its writer)", ld->input_name,
+					 vmt_stop_signal_name());
+		}
+		if (rc < 0 && rc != -EINTR)
+			return rc;
+		for (unsigned int k = 0; k < n; k++)
+			if (fds[k].revents)
+				waiting[idx[k]] = false;
+	}
+}
+
+/*
+ * Several -i: every input opened at once, without waiting for a FIFO's
+ * writer in open (one at a time, in our order, could wait for ever on a
+ * save that opens them in another), then wait_for_writers. 0, or -errno
+ * with ld->input_name the input that failed.
  */
 static int open_channels(struct load *ld)
 {
-	struct channel_open co[MIGSTREAM_MAX_CHANNELS] = { 0 };
-	pthread_t th[MIGSTREAM_MAX_CHANNELS];
-	bool started[MIGSTREAM_MAX_CHANNELS] = { 0 };
-	int err = 0;
+	bool waiting[MIGSTREAM_MAX_CHANNELS] = { 0 };
 
 	ld->channel_count = ld->opts.input_count;
+	for (unsigned int i = 0; i < ld->channel_count; i++)
+		ld->channel_fds[i] = -1;
 	for (unsigned int i = 0; i < ld->channel_count; i++) {
 		const char *in = ld->opts.inputs[i];
+		int fd;
 
 		ld->channel_names[i] = strcmp(in, "-") == 0 ? "<stdin>" : in;
-		co[i].path = in;
 		if (strcmp(in, "-") == 0) {
-			co[i].fd = STDIN_FILENO;
+			fd = STDIN_FILENO;
 		} else if (strncmp(in, "fd:", 3) == 0) {
-			co[i].fd = (int)strtol(in + 3, NULL, 10); /* options.c checked it is open */
-		} else if (pthread_create(&th[i], NULL, open_one_channel, &co[i]) == 0) {
-			started[i] = true;
+			fd = (int)strtol(in + 3, NULL, 10); /* options.c checked it is open */
 		} else {
-			open_one_channel(&co[i]);
+			fd = open_channel_path(in, &waiting[i]);
+			if (fd < 0) {
+				ld->input_name = ld->channel_names[i];
+				return fd;
+			}
 		}
+		ld->channel_fds[i] = fd;
 	}
-	for (unsigned int i = 0; i < ld->channel_count; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		ld->channel_fds[i] = co[i].fd;
-		if (co[i].fd < 0 && !err) {
-			err = co[i].fd;
-			ld->input_name = ld->channel_names[i];
-		}
-	}
-	return err;
+	return wait_for_writers(ld, waiting);
 }
 
 /* From a connection's thread: a stranger turned away, in one line. */
