@@ -229,6 +229,8 @@ static int handle_data(struct load *ld)
 	load_record_where(ld, where, sizeof(where));
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
 		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
+	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !t->stop_copy_first_ns)
+		t->stop_copy_first_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
 	t->summary->channel_mask |= 1ull << ld->rec_channel;
 
@@ -381,6 +383,7 @@ static int prepare_load(struct load *ld)
 			return load_fail(ld, VMT_EXIT_FAILURE,
 					 "return fd %d: cannot start the reply stream: %s",
 					 ld->opts.return_fd, strerror(-rc));
+		load_reply_record_to(ld->reply, ld->events);
 	}
 	rc = load_open_targets(ld);
 	if (rc)

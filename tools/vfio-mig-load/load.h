@@ -30,6 +30,7 @@
 
 struct load;
 struct load_reply;
+struct vmt_events;
 struct load_target;
 struct migstream_channel_set;
 struct migstream_reader;
@@ -70,6 +71,7 @@ struct load {
 	struct vmt_failure failure;    /* the first failure, if any */
 	int dry_run_code;	       /* --dry-run: the worst verdict so far, as an exit code */
 	struct load_reply *reply;      /* --return-fd, or NULL */
+	struct vmt_events *events;     /* --events, or NULL */
 	struct writer_ctx *writer_ctx; /* per target */
 	pthread_mutex_t fail_lock;     /* failure: recorded by any thread */
 	atomic_bool cancelled;	       /* a failure: every thread stops */

@@ -45,6 +45,7 @@ enum {
 	OPT_JOBS,
 	OPT_THREADS,
 	OPT_QUEUE_SIZE,
+	OPT_EVENTS,
 };
 
 static const struct poptOption options[] = {
@@ -72,6 +73,7 @@ static const struct poptOption options[] = {
 	{ "jobs", 'j', POPT_ARG_STRING, NULL, OPT_JOBS, NULL, NULL },
 	{ "threads", '\0', POPT_ARG_STRING, NULL, OPT_THREADS, NULL, NULL },
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE, NULL, NULL },
+	{ "events", '\0', POPT_ARG_STRING, NULL, OPT_EVENTS, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -120,7 +122,9 @@ static void usage(void)
 	       "     --summary-file FILE    also write the JSON summary to FILE\n"
 	       "     --describe             write only the device records, no state, and\n"
 	       "                            leave the devices as they are (for a target's\n"
-	       "                            vfio-mig-load's dry run)\n",
+	       "                            vfio-mig-load's dry run)\n"
+	       "     --events FILE          record what happens, as it happens, as JSON lines\n"
+	       "                            in FILE (vfio-mig-events(5))\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL,
 	       VMT_CLI_DEFAULT_ZSTD_LEVEL);
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
@@ -254,6 +258,9 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 	case OPT_QUEUE_SIZE:
 		o->save.queue_size = vmt_size_or_usage(arg, "--queue-size");
 		break;
+	case OPT_EVENTS:
+		o->events_file = arg;
+		break;
 	}
 }
 
@@ -287,6 +294,11 @@ static void check_combinations(const struct save_options *o)
 			vmt_usage_error(
 				"--summary-file %s is the stream's output: it would overwrite the stream",
 				o->summary_file);
+	for (unsigned int i = 0; i < (o->noutputs ? o->noutputs : 1); i++)
+		if (o->events_file && vmt_outfile_same(o->outputs[i], o->events_file))
+			vmt_usage_error(
+				"--events %s is the stream's output: it would overwrite the stream",
+				o->events_file);
 }
 
 void save_options_parse(struct save_options *o, int argc, const char **argv)

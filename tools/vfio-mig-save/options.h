@@ -21,6 +21,7 @@ struct save_options {
 	const char *outputs[MIGSTREAM_MAX_CHANNELS]; /* none: standard output */
 	unsigned int noutputs;
 	const char *summary_file;
+	const char *events_file; /* --events */
 	bool force, group, json, progress;
 	int zstd_level;
 	struct save_opts save; /* what the engine is given */
