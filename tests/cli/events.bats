@@ -124,6 +124,25 @@ well_formed() {
 	[ "$(ev save.ev 'select(.kind == "reply-received" or .kind == "switchover") | .kind' | head -n1)" = '"reply-received"' ]
 }
 
+@test "events: each channel's throughput every second, on both sides, adding up to the stream" {
+	# 64 reads of 64 KiB, 40 ms each: about 2.6 s of stop-copy
+	sl_pipe vfio0,size=4M,chunk=64K,read-delay-ms=40,seed=5 vfio1,seed=5 -- \
+		"--no-precopy --events '$VMT_TMP/save.ev' $D0" "" "--events '$VMT_TMP/load.ev' $D1"
+	sl_expect save_status 0
+	sl_expect load_status 0
+	local f total
+	for f in save.ev load.ev; do
+		[ "$(ev $f 'select(.kind == "throughput")' | grep -c .)" -ge 2 ]
+		# a sample a second (the last one: what was left)
+		[ "$(ev $f 'select(.kind == "throughput") | .interval_ns' | sed '$d' |
+			awk '$1 < 1000000000 || $1 > 1500000000' | grep -c .)" -eq 0 ]
+		# the samples add up to the channel's bytes
+		total=$(ev $f 'select(.kind == "throughput") | .bytes' | paste -sd+ - | bc)
+		[ "$total" = "$(ev $f 'select(.kind == "throughput") | .total_bytes' | tail -n1)" ]
+	done
+	[ "$total" = "$(ev save.ev 'select(.kind == "channel-done") | .total_bytes')" ]
+}
+
 @test "events: a save killed mid-stream leaves whole lines, and no exit" {
 	local T=$VMT_TMP
 	sl_sim vfio0,size=64M,chunk=64K,read-delay-ms=20,seed=1 -- bash -c "

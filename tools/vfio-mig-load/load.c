@@ -28,6 +28,7 @@
 #include "compat.h"
 #include "failure.h"
 #include "input.h"
+#include "load-events.h"
 #include "load.h"
 #include "reply.h"
 #include "target.h"
@@ -421,6 +422,7 @@ static int read_stream(struct load *ld)
 			return -ECANCELED; /* a writer failed: its failure was recorded */
 		vmt_progress_update(&ld->progress, NULL, load_input_bytes(ld), ld->input_size,
 				    false);
+		load_events_record_read(ld);
 		/*
 		 * The source keeps its end open until it has our answer: with a
 		 * return path the stream ends at STREAM_END, not at end of file.
@@ -429,6 +431,7 @@ static int read_stream(struct load *ld)
 			break;
 	}
 	ld->have_rec = false;
+	load_events_input_done(ld);
 	return 0;
 }
 

@@ -10,8 +10,6 @@
 #include <string.h>
 
 #include "common/c.h"
-#include "common/events.h"
-#include "common/json-doc.h"
 #include "common/timeutil.h"
 #include "writer.h"
 
@@ -21,6 +19,7 @@
 #include "common/signals.h"
 #include "failure.h"
 #include "input.h"
+#include "load-events.h"
 #include "load.h"
 #include "reply.h"
 #include "target.h"
@@ -260,30 +259,6 @@ static int write_chunk(struct load *ld, unsigned int index, const struct load_it
 }
 
 /*
- * --events: the device's stop-copy data, from its first chunk read to its
- * last byte written (what the destination adds to the downtime before
- * RESUMING -> STOP).
- */
-static void record_written(struct load *ld, const struct load_target *t)
-{
-	uint64_t start = t->stop_copy_first_ns, now;
-	struct json_object *f;
-
-	if (!ld->events || !start)
-		return;
-	now = vmt_monotonic_ns();
-	f = vmt_event_fields();
-	vmt_json_add_str(f, "direction", "write");
-	vmt_json_add_str(f, "phase", "stop-copy");
-	vmt_json_add_u64(f, "bytes", t->summary->phase_bytes[MIGSTREAM_PHASE_STOP_COPY]);
-	vmt_json_add_u64(f, "start_ns", start);
-	vmt_json_add_u64(f, "duration_ns", now - start);
-	vmt_json_add_rate(f, "rate", t->summary->phase_bytes[MIGSTREAM_PHASE_STOP_COPY],
-			  now - start);
-	vmt_events_emit(ld->events, VMT_EV_DEVICE_DATA, t->spec, f);
-}
-
-/*
  * Writer thread, after the device's last chunk: every chunk the main
  * thread queued was written (the queue is in order), so what reached the
  * device is checked against DEVICE_END and the driver gets to check it.
@@ -311,7 +286,7 @@ static int end_device(struct load *ld, struct load_target *t, const struct load_
 			"chunk order %016llx)",
 			item->file, where, end->device, (unsigned long long)end->state_digest,
 			(unsigned long long)digest);
-	record_written(ld, t);
+	load_events_device_written(ld, t);
 	rc = load_target_end_resume(t);
 	if (rc < 0)
 		return load_fail_item(
