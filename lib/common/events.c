@@ -31,6 +31,7 @@ static const char *const kind_names[VMT_EV_KINDS] = {
 	[VMT_EV_START] = "start",
 	[VMT_EV_ARC] = "arc",
 	[VMT_EV_IOCTL_FAILED] = "ioctl-failed",
+	[VMT_EV_IO_FAILED] = "io-failed",
 	[VMT_EV_PRECOPY_ROUND] = "precopy-round",
 	[VMT_EV_SWITCHOVER] = "switchover",
 	[VMT_EV_DEVICE_DATA] = "device-data",
@@ -43,6 +44,9 @@ static const char *const kind_names[VMT_EV_KINDS] = {
 	[VMT_EV_EXIT] = "exit",
 	[VMT_EV_DROPPED] = "dropped",
 };
+
+/* No line crosses a boundary of this many bytes of the file (append_line). */
+#define EVENTS_BLOCK 4096
 
 /* Thinned in this order: the per-second samples carry the least each. */
 static const enum vmt_event_kind thin_order[] = { VMT_EV_THROUGHPUT, VMT_EV_PRECOPY_ROUND };
@@ -164,7 +168,6 @@ static int keep_line(struct vmt_events *ev, enum vmt_event_kind kind, char *text
 		ev->lines_cap = n;
 	}
 	ev->lines[ev->nlines++] = (struct event_line){ .kind = kind, .len = len, .text = text };
-	ev->size += len;
 	return 0;
 }
 
@@ -252,6 +255,37 @@ static int keep_dropped_line(struct vmt_events *ev)
 }
 
 /*
+ * A write(2) to a regular file that a fatal signal (SIGKILL) interrupts
+ * stops at a page boundary (generic_perform_write, iomap_write_iter look
+ * at fatal_signal_pending before each page or folio): so that a killed
+ * tool leaves whole lines, no line crosses a 4 KiB boundary of the file
+ * (pages and folios are multiples of it). A line that would is preceded by
+ * a line of spaces up to the boundary (readers skip blank lines). A FIFO
+ * or a terminal takes the line as it is. *size: the file's, updated.
+ */
+static int append_line(const struct vmt_events *ev, int fd, uint64_t *size, const char *text,
+		       size_t len)
+{
+	size_t used = *size % EVENTS_BLOCK;
+	int ret;
+
+	if (ev->rewritable && used && used + len > EVENTS_BLOCK && len <= EVENTS_BLOCK) {
+		char pad[EVENTS_BLOCK];
+		size_t n = EVENTS_BLOCK - used;
+
+		memset(pad, ' ', n - 1);
+		pad[n - 1] = '\n';
+		if ((ret = vmt_write_all(fd, pad, n)) < 0)
+			return ret;
+		*size += n;
+	}
+	ret = vmt_write_all(fd, text, len);
+	if (ret == 0)
+		*size += len;
+	return ret;
+}
+
+/*
  * The kept lines as the file: written to a temporary beside it, renamed
  * over it; the temporary's fd (O_APPEND) is the file's from then on.
  */
@@ -259,6 +293,7 @@ static int rewrite_file(struct vmt_events *ev)
 {
 	size_t n = strlen(ev->path) + 32;
 	char *tmp = malloc(n);
+	uint64_t size = 0;
 	int fd, ret = 0;
 
 	if (!tmp)
@@ -270,7 +305,7 @@ static int rewrite_file(struct vmt_events *ev)
 		return -errno;
 	}
 	for (size_t i = 0; i < ev->nlines && ret == 0; i++)
-		ret = vmt_write_all(fd, ev->lines[i].text, ev->lines[i].len);
+		ret = append_line(ev, fd, &size, ev->lines[i].text, ev->lines[i].len);
 	if (ret == 0 && rename(tmp, ev->path) < 0)
 		ret = -errno;
 	if (ret < 0) {
@@ -279,6 +314,7 @@ static int rewrite_file(struct vmt_events *ev)
 	} else {
 		close(ev->fd);
 		ev->fd = fd;
+		ev->size = size;
 	}
 	free(tmp);
 	return ret;
@@ -322,7 +358,7 @@ static void write_line(struct vmt_events *ev, enum vmt_event_kind kind, char *te
 		free(text);
 		return;
 	}
-	ret = vmt_write_all(ev->fd, text, len);
+	ret = append_line(ev, ev->fd, &ev->size, text, len);
 	if (ret == 0)
 		ret = keep_line(ev, kind, text, len);
 	else
@@ -350,6 +386,23 @@ void vmt_events_emit(struct vmt_events *ev, enum vmt_event_kind kind, const char
 		write_line(ev, kind, text, len);
 	}
 	pthread_mutex_unlock(&ev->lock);
+}
+
+void vmt_events_io_failed(struct vmt_events *ev, const char *device, const char *call,
+			  const char *state, uint64_t offset, int err)
+{
+	struct json_object *f;
+
+	if (!ev)
+		return;
+	f = vmt_event_fields();
+	vmt_json_add_str(f, "call", call);
+	vmt_json_add_str(f, "state", state);
+	vmt_json_add_u64(f, "offset", offset);
+	vmt_json_add_str(f, "result", "failed");
+	vmt_json_add_i64(f, "errno", -err);
+	vmt_json_add_str(f, "error", strerror(-err));
+	vmt_events_emit(ev, VMT_EV_IO_FAILED, device, f);
 }
 
 static void failure_event(struct vmt_events *ev, const struct vmt_failure *f, const char *line)
@@ -453,7 +506,7 @@ int vmt_events_close(struct vmt_events *ev)
 		char *text = dropped_line(ev, &len);
 
 		if (text && !ev->err)
-			ev->err = vmt_write_all(ev->fd, text, len);
+			ev->err = append_line(ev, ev->fd, &ev->size, text, len);
 		free(text);
 	}
 	err = ev->err;

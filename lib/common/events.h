@@ -6,7 +6,8 @@
  *
  * Each line is one write(2) to a file opened O_APPEND, under a mutex (the
  * save's reader and writer threads record too); nothing is buffered in
- * the process. The file is bounded: when the next line would take it past
+ * the process. No line crosses a 4 KiB boundary of the file (a blank line
+ * pads up to it): a write killed by SIGKILL stops at such a boundary. The file is bounded: when the next line would take it past
  * the cap, the oldest detail (per-second throughput samples first, then
  * pre-copy rounds) is thinned, every other line of the older half at a
  * time, and the file is rewritten through a temporary renamed over it (a
@@ -34,6 +35,7 @@ enum vmt_event_kind {
 	VMT_EV_START,	       /* the tool began */
 	VMT_EV_ARC,	       /* a device state change asked for, its duration and result */
 	VMT_EV_IOCTL_FAILED,   /* a VFIO ioctl failed, with errno */
+	VMT_EV_IO_FAILED,      /* a read or write of a device's data fd failed, with errno */
 	VMT_EV_PRECOPY_ROUND,  /* one pre-copy pass of a device (detail) */
 	VMT_EV_SWITCHOVER,     /* the trigger and the estimate at that moment */
 	VMT_EV_DEVICE_DATA,    /* a device's data of one phase, read or written, done */
@@ -73,6 +75,13 @@ void vmt_events_emit(struct vmt_events *ev, enum vmt_event_kind kind, const char
 
 /* A new object for vmt_events_emit's fields; NULL without memory (emit copes). */
 struct json_object *vmt_event_fields(void);
+
+/*
+ * An "io-failed" event: call ("read", "write") on device's data fd in
+ * state failed with err (-errno) at offset (the device's bytes before it).
+ */
+void vmt_events_io_failed(struct vmt_events *ev, const char *device, const char *call,
+			  const char *state, uint64_t offset, int err);
 
 struct vmt_failure;
 

@@ -106,6 +106,22 @@ well_formed() {
 	[ "vfio-mig-load: error: $(tail -n1 load.ev | jq -r .outcome)" = "$(printf '%s\n' "$load_err" | grep 'error:')" ]
 }
 
+@test "events: a failed read of the source's data fd and write of the target's: io-failed with the kernel's errno" {
+	sl_pipe vfio0,size=2M,read-eio-after=1M,seed=5 vfio1,seed=5 -- \
+		"--no-precopy --events '$VMT_TMP/save.ev' $D0" "" "$D1"
+	sl_expect save_status 1
+	well_formed save.ev vfio-mig-save
+	[ "$(ev save.ev 'select(.kind == "io-failed") | [.device, .call, .state, .offset, .errno]')" = \
+		"[\"$D0\",\"read\",\"STOP_COPY\",1048576,5]" ]
+	sl_pipe vfio0,size=2M,seed=5 vfio1,write-eio-after=64K,seed=5 -- \
+		"--no-precopy $D0" "" "--events '$VMT_TMP/load.ev' $D1"
+	[ "$load_status" -ne 0 ]
+	well_formed load.ev vfio-mig-load
+	[ "$(ev load.ev 'select(.kind == "io-failed") | [.device, .call, .state, .offset, .errno]')" = \
+		"[\"$D1\",\"write\",\"RESUMING\",0,5]" ]
+	[ "$(ev load.ev 'select(.kind == "recovery") | .step' | head -n1)" = '"reset"' ]
+}
+
 @test "events: the return path's acks and result, sent by the load and received by the save" {
 	local T=$VMT_TMP
 	local SL_SAVE_REDIR="--return-fd 3 3<'$T/rp'" SL_LOAD_REDIR="--return-fd 1 >'$T/rp'"

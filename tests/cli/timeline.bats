@@ -118,6 +118,11 @@ breakdown() {
 	run migstream-cat --timeline "$VMT_TMP/bad.events"
 	[ "$status" -eq 4 ]
 	[[ $output == *"bad.events: line 2: not an event of vfio-mig-events(5)"* ]]
+	# blank lines (the padding before a 4 KiB boundary) are skipped
+	sed '3i\            ' save.events >"$VMT_TMP/padded.events"
+	run migstream-cat --timeline "$VMT_TMP/padded.events" --timeline load.events
+	[ "$status" -eq 0 ]
+	[[ $output == *"downtime: 38.548 ms"* ]]
 	# a last line cut short (a killed tool) is skipped, not an error
 	head -c -20 save.events >"$VMT_TMP/cut.events"
 	run migstream-cat --timeline "$VMT_TMP/cut.events"

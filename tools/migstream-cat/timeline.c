@@ -128,8 +128,8 @@ static int keep_line(struct events_file *f, struct json_object *obj)
 }
 
 /*
- * Every line, each a JSON object with mono_ns and kind. A last line
- * without its line feed (a full disk, a kill) is skipped, as
+ * Every line, each a JSON object with mono_ns and kind. Blank lines and a
+ * last line without its line feed (a full disk) are skipped, as
  * vfio-mig-events(5) asks. Returns an exit code.
  */
 static int read_events(struct events_file *f)
@@ -151,6 +151,9 @@ static int read_events(struct events_file *f)
 		lineno++;
 		if (line[n - 1] != '\n')
 			break;
+		/* the padding before a 4 KiB boundary */
+		if (line[strspn(line, " \n")] == '\0')
+			continue;
 		obj = json_tokener_parse(line);
 		if (!obj || !int_of(obj, "mono_ns", &mono) || !str_of(obj, "kind")) {
 			vmt_err("%s: line %zu: not an event of vfio-mig-events(5)", f->name,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/c.h"
+#include "common/events.h"
 #include "common/timeutil.h"
 #include "writer.h"
 
@@ -242,6 +243,8 @@ static int write_chunk(struct load *ld, unsigned int index, const struct load_it
 	char where[128];
 	int rc = load_target_write(t, item->data, item->len);
 
+	if (rc < 0)
+		vmt_events_io_failed(ld->events, t->spec, "write", "RESUMING", item->offset, rc);
 	if (rc < 0)
 		return load_fail_item(
 			ld, item, load_device_exit_code(rc),

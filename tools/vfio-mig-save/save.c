@@ -566,9 +566,12 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 		/* A signal: look at the flags (top of the loop, below) before reading on. */
 		if (ret == -EINTR)
 			ret = VMT_DATA_FULL;
-		if (ret < 0)
+		if (ret < 0) {
+			vmt_events_io_failed(ctx->events, sd->dev->name, "read",
+					     vmt_state_name(sd->dev->state), start + done, ret);
 			return save_fail(ctx, sd, ret, "reading pre-copy data at byte %llu",
 					 (unsigned long long)(start + done));
+		}
 		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
 			break;
 	}
@@ -788,9 +791,12 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd)
 			return save_error(ctx);
 		if (ret == -EINTR)
 			continue; /* a signal: check_stop_signal() before reading on */
-		if (ret < 0)
+		if (ret < 0) {
+			vmt_events_io_failed(ctx->events, sd->dev->name, "read", "STOP_COPY",
+					     sent(sd, MIGSTREAM_PHASE_STOP_COPY), ret);
 			return save_fail(ctx, sd, ret, "reading STOP_COPY data at byte %llu",
 					 (unsigned long long)sent(sd, MIGSTREAM_PHASE_STOP_COPY));
+		}
 		if (ret == VMT_DATA_END) {
 			save_events_device_data(ctx, sd, MIGSTREAM_PHASE_STOP_COPY,
 						sent(sd, MIGSTREAM_PHASE_STOP_COPY), start_ns);
