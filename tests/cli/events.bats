@@ -177,6 +177,19 @@ well_formed() {
 	[ -z "$(ev save.ev 'select(.kind == "exit")')" ]
 }
 
+@test "events: vfio-precopy-info records its arcs and each sample" {
+	run sl_sim vfio0,precopy-initial=256K,dirty-rate=1M,seed=1 -- \
+		vfio-precopy-info -d "$D0" -c 3 -w 50ms --drain --events "$VMT_TMP/info.ev"
+	[ "$status" -eq 0 ]
+	well_formed info.ev vfio-precopy-info
+	[ "$(arcs info.ev)" = "RUNNING>PRE_COPY:ok,PRE_COPY>RUNNING:ok" ]
+	[ "$(ev info.ev 'select(.kind == "precopy-round") | .round' | paste -sd, -)" = 0,1,2 ]
+	[ "$(ev info.ev 'select(.kind == "precopy-round" and .round == 0) | [.initial_bytes, .dirty_rate]')" = '[262144,null]' ]
+	# the initial section drained before the second sample (with what was dirtied meanwhile)
+	[ "$(ev info.ev 'select(.kind == "precopy-round" and .round == 1) | .bytes >= 262144')" = true ]
+	[ "$(tail -n1 info.ev | jq -c '[.kind, .code, .outcome]')" = '["exit",0,"3 samples"]' ]
+}
+
 @test "events: an events file that cannot be opened fails before any device is touched" {
 	run sl_sim vfio0,seed=1 -- vfio-mig-save --events "$VMT_TMP/no/such/dir/ev" -o "$VMT_TMP/s.vms" "$D0"
 	[ "$status" -eq 1 ]
