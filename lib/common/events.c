@@ -238,22 +238,6 @@ static char *dropped_line(struct vmt_events *ev, size_t *len)
 	return format_line(ev, VMT_EV_DROPPED, NULL, f, ev->seq++, len);
 }
 
-/* Append a "dropped" event to the kept lines (not yet to the file). */
-static int keep_dropped_line(struct vmt_events *ev)
-{
-	size_t len;
-	char *text = dropped_line(ev, &len);
-
-	if (!text)
-		return -ENOMEM;
-	if (keep_line(ev, VMT_EV_DROPPED, text, len) < 0) {
-		free(text);
-		return -ENOMEM;
-	}
-	ev->dropped_told = ev->dropped_total;
-	return 0;
-}
-
 /*
  * A write(2) to a regular file that a fatal signal (SIGKILL) interrupts
  * stops at a page boundary (generic_perform_write, iomap_write_iter look
@@ -320,12 +304,16 @@ static int rewrite_file(struct vmt_events *ev)
 	return ret;
 }
 
-/* Thin the detail until len more bytes fit in three quarters of the cap (or none is left). */
-static int make_room(struct vmt_events *ev, size_t len)
+/*
+ * Thin the detail until len more bytes fit in three quarters of the cap
+ * (or none is left) and rewrite the file without it; *thinned says
+ * whether anything went.
+ */
+static int make_room(struct vmt_events *ev, size_t len, bool *thinned)
 {
 	uint64_t target = ev->cap - ev->cap / 4;
-	bool thinned = false;
 
+	*thinned = false;
 	while (ev->size + len > target) {
 		bool any = false;
 
@@ -333,38 +321,54 @@ static int make_room(struct vmt_events *ev, size_t len)
 			any = thin_kind(ev, thin_order[i]);
 		if (!any)
 			break;
-		thinned = true;
+		*thinned = true;
 	}
-	if (!thinned)
+	if (!*thinned)
 		return 0;
+	/* The "dropped" event that follows counts everything. */
 	forget_dropped_events(ev);
-	if (keep_dropped_line(ev) < 0)
-		return -ENOMEM;
 	return rewrite_file(ev);
 }
 
-static void write_line(struct vmt_events *ev, enum vmt_event_kind kind, char *text, size_t len)
+/* A "dropped" event, after the line that made room: seq and mono_ns keep their order. */
+static int append_dropped_line(struct vmt_events *ev)
 {
+	size_t len;
+	char *text = dropped_line(ev, &len);
 	int ret;
 
-	if (ev->size + len > ev->cap && ev->rewritable && (ret = make_room(ev, len)) < 0) {
-		ev->err = ret;
+	if (!text)
+		return -ENOMEM;
+	ret = append_line(ev, ev->fd, &ev->size, text, len);
+	if (ret == 0)
+		ret = keep_line(ev, VMT_EV_DROPPED, text, len);
+	else
 		free(text);
-		return;
+	if (ret == 0)
+		ev->dropped_told = ev->dropped_total;
+	return ret;
+}
+
+static int write_line(struct vmt_events *ev, enum vmt_event_kind kind, char *text, size_t len)
+{
+	bool thinned = false;
+	int ret = 0;
+
+	if (ev->size + len > ev->cap && ev->rewritable &&
+	    (ret = make_room(ev, len, &thinned)) < 0) {
+		free(text);
+		return ret;
 	}
 	if (ev->size + len > ev->cap && vmt_event_kind_is_detail(kind)) {
 		ev->dropped[kind]++;
 		ev->dropped_total++;
 		free(text);
-		return;
-	}
-	ret = append_line(ev, ev->fd, &ev->size, text, len);
-	if (ret == 0)
-		ret = keep_line(ev, kind, text, len);
-	else
+	} else if ((ret = append_line(ev, ev->fd, &ev->size, text, len)) < 0 ||
+		   (ret = keep_line(ev, kind, text, len)) < 0) {
 		free(text);
-	if (ret < 0)
-		ev->err = ret;
+		return ret;
+	}
+	return thinned ? append_dropped_line(ev) : 0;
 }
 
 void vmt_events_emit(struct vmt_events *ev, enum vmt_event_kind kind, const char *device,
@@ -383,7 +387,7 @@ void vmt_events_emit(struct vmt_events *ev, enum vmt_event_kind kind, const char
 	} else if (!(text = format_line(ev, kind, device, fields, ev->seq++, &len))) {
 		ev->err = -ENOMEM;
 	} else {
-		write_line(ev, kind, text, len);
+		ev->err = write_line(ev, kind, text, len);
 	}
 	pthread_mutex_unlock(&ev->lock);
 }

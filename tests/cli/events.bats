@@ -149,9 +149,10 @@ well_formed() {
 	local f total
 	for f in save.ev load.ev; do
 		[ "$(ev $f 'select(.kind == "throughput")' | grep -c .)" -ge 2 ]
-		# a sample a second (the last one: what was left)
+		# a sample a second at most (the last one: what was left); a loaded
+		# machine may make it later
 		[ "$(ev $f 'select(.kind == "throughput") | .interval_ns' | sed '$d' |
-			awk '$1 < 1000000000 || $1 > 1500000000' | grep -c .)" -eq 0 ]
+			awk '$1 < 1000000000' | grep -c .)" -eq 0 ]
 		# the samples add up to the channel's bytes
 		total=$(ev $f 'select(.kind == "throughput") | .bytes' | paste -sd+ - | bc)
 		[ "$total" = "$(ev $f 'select(.kind == "throughput") | .total_bytes' | tail -n1)" ]

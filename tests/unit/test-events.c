@@ -36,6 +36,8 @@ struct tally {
 	unsigned char *seq_seen; /* a flag per seq up to seq_cap */
 	size_t seq_cap;
 	unsigned int seq_twice;
+	unsigned int backwards; /* lines whose seq or mono_ns is below the line before's */
+	uint64_t last_seq, last_mono;
 	uint64_t first_throughput_seq;
 };
 
@@ -92,6 +94,11 @@ static void tally_line(struct tally *t, const char *line)
 	t->by_kind[kind]++;
 	json_object_object_get_ex(obj, "seq", &v);
 	seq = json_object_get_uint64(v);
+	json_object_object_get_ex(obj, "mono_ns", &v);
+	if (t->lines > 1 && (seq < t->last_seq || json_object_get_uint64(v) < t->last_mono))
+		t->backwards++;
+	t->last_seq = seq;
+	t->last_mono = json_object_get_uint64(v);
 	t->max_seq = seq > t->max_seq ? seq : t->max_seq;
 	if (seq < t->seq_cap && t->seq_seen[seq]++)
 		t->seq_twice++;
@@ -233,6 +240,8 @@ static void cap_thins_throughput_first_and_keeps_the_rest(void)
 	CHECK_EQ(t.by_kind[VMT_EV_ARC], 10);
 	CHECK_EQ(t.by_kind[VMT_EV_FAILURE], 1);
 	CHECK_EQ(t.by_kind[VMT_EV_EXIT], 1);
+	/* In the order they happened, also around the rewrites. */
+	CHECK_EQ(t.backwards, 0);
 	/* One "dropped" event, whose counts add up with what is left. */
 	CHECK_EQ(t.by_kind[VMT_EV_DROPPED], 1);
 	CHECK_EQ(t.by_kind[VMT_EV_THROUGHPUT] + dropped_count(&t, "throughput"), 400);
@@ -334,6 +343,7 @@ static void concurrent_writers_under_the_cap(void)
 	tally_file(&t, path);
 	CHECK_EQ(t.bad, 0);
 	CHECK_EQ(t.seq_twice, 0);
+	CHECK_EQ(t.backwards, 0);
 	CHECK_EQ(t.by_kind[VMT_EV_DEVICE_DATA], THREADS * EACH / 2);
 	CHECK_EQ(t.by_kind[VMT_EV_THROUGHPUT] + dropped_count(&t, "throughput"),
 		 THREADS * EACH / 2);
