@@ -10,8 +10,57 @@
 
 #include "common/fdio.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "vfio/mig.h"
 #include "vfio/vfio-ioctl.h"
+
+/* ---- who watches ---- */
+
+static vmt_mig_observer_fn observer;
+static void *observer_arg;
+
+void vmt_mig_set_observer(vmt_mig_observer_fn fn, void *arg)
+{
+	observer = fn;
+	observer_arg = arg;
+}
+
+static void tell(const struct vmt_mig_event *event)
+{
+	if (observer)
+		observer(event, observer_arg);
+}
+
+/* ret, after telling the observer when it is a failure of the ioctl named what. */
+static int note_ioctl(const struct vmt_device *dev, const char *what, int ret)
+{
+	if (ret < 0)
+		tell(&(struct vmt_mig_event){ .note = VMT_MIG_NOTE_IOCTL_FAILED,
+					      .dev = dev,
+					      .what = what,
+					      .from = dev->state,
+					      .err = ret });
+	return ret;
+}
+
+/* A "not supported" answer is the expected one for optional features, not a failure to tell. */
+static int note_optional_ioctl(const struct vmt_device *dev, const char *what, int ret)
+{
+	if (ret == -ENOTTY || ret == -EINVAL || ret == -EOPNOTSUPP)
+		return ret;
+	return note_ioctl(dev, what, ret);
+}
+
+static void note_recovery(const struct vmt_device *dev, const char *step, uint32_t current,
+			  uint32_t target, int err)
+{
+	tell(&(struct vmt_mig_event){ .note = VMT_MIG_NOTE_RECOVERY,
+				      .dev = dev,
+				      .what = step,
+				      .from = current,
+				      .to = target,
+				      .err = err });
+}
 
 /* ---- a device ---- */
 
@@ -27,7 +76,8 @@ static void close_data_fd(struct vmt_device *dev)
 int vmt_mig_query(struct vmt_device *dev)
 {
 	uint64_t flags = 0;
-	int ret = vmt_vfio_mig_get_flags(dev->fd, &flags);
+	int ret = note_optional_ioctl(dev, "VFIO_DEVICE_FEATURE_MIGRATION",
+				      vmt_vfio_mig_get_flags(dev->fd, &flags));
 
 	/* The kernel says "no such feature" with ENOTTY; some drivers with EINVAL. */
 	if (ret == -ENOTTY || ret == -EINVAL || ret == -EOPNOTSUPP)
@@ -44,7 +94,8 @@ int vmt_mig_query(struct vmt_device *dev)
 int vmt_mig_get_state(struct vmt_device *dev, uint32_t *state)
 {
 	uint32_t s = VMT_STATE_UNKNOWN;
-	int ret = vmt_vfio_mig_get_state(dev->fd, &s);
+	int ret = note_ioctl(dev, "VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (GET)",
+			     vmt_vfio_mig_get_state(dev->fd, &s));
 
 	dev->state = ret == 0 ? s : VMT_STATE_UNKNOWN;
 	if (state)
@@ -54,6 +105,7 @@ int vmt_mig_get_state(struct vmt_device *dev, uint32_t *state)
 
 int vmt_mig_set_state(struct vmt_device *dev, uint32_t state)
 {
+	struct vmt_mig_event arc = { .note = VMT_MIG_NOTE_ARC, .dev = dev, .to = state };
 	int data_fd = -1;
 	int ret;
 
@@ -66,11 +118,18 @@ int vmt_mig_set_state(struct vmt_device *dev, uint32_t state)
 	if (ret < 0)
 		return ret;
 	vmt_dbg("%s: %s -> %s", dev->name, vmt_state_name(dev->state), vmt_state_name(state));
+	arc.from = dev->state;
+	arc.start_ns = vmt_monotonic_ns();
 	ret = vmt_vfio_mig_set_state(dev->fd, state, &data_fd);
+	arc.duration_ns = vmt_monotonic_ns() - arc.start_ns;
+	arc.err = ret;
 	if (ret < 0) {
+		note_ioctl(dev, "VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (SET)", ret);
+		tell(&arc);
 		vmt_mig_get_state(dev, NULL);
 		return ret;
 	}
+	tell(&arc);
 	dev->state = state;
 	if (data_fd >= 0) {
 		/* A new session: the old fd (if any) carries nothing more. */
@@ -84,7 +143,8 @@ int vmt_mig_set_state(struct vmt_device *dev, uint32_t state)
 
 int vmt_mig_stop_copy_size(struct vmt_device *dev, uint64_t *bytes)
 {
-	int ret = vmt_vfio_mig_get_data_size(dev->fd, bytes);
+	int ret = note_optional_ioctl(dev, "VFIO_DEVICE_FEATURE_MIG_DATA_SIZE",
+				      vmt_vfio_mig_get_data_size(dev->fd, bytes));
 
 	if (ret == -ENOTTY || ret == -EINVAL || ret == -EOPNOTSUPP)
 		return -EOPNOTSUPP;
@@ -96,7 +156,9 @@ int vmt_mig_precopy_info(struct vmt_device *dev, uint64_t *initial_bytes, uint64
 {
 	if (dev->data_fd < 0)
 		return -EBADF;
-	return vmt_vfio_mig_get_precopy_info(dev->data_fd, initial_bytes, dirty_bytes, flags);
+	return note_ioctl(
+		dev, "VFIO_MIG_GET_PRECOPY_INFO",
+		vmt_vfio_mig_get_precopy_info(dev->data_fd, initial_bytes, dirty_bytes, flags));
 }
 
 int vmt_mig_enable_precopy_info_v2(struct vmt_device *dev)
@@ -110,12 +172,15 @@ int vmt_mig_enable_precopy_info_v2(struct vmt_device *dev)
 
 int vmt_device_reset(struct vmt_device *dev)
 {
+	uint32_t before = dev->state;
 	int ret;
 
 	close_data_fd(dev);
-	ret = vmt_vfio_device_reset(dev->fd);
+	ret = note_ioctl(dev, "VFIO_DEVICE_RESET", vmt_vfio_device_reset(dev->fd));
 	if (ret == 0)
 		dev->resets++;
+	/* Only ever done to put a device back: a recovery step wherever it is asked for. */
+	note_recovery(dev, "reset", before, VFIO_DEVICE_STATE_RUNNING, ret);
 	return ret;
 }
 
@@ -141,6 +206,7 @@ int vmt_device_recover(struct vmt_device *dev, uint32_t wanted, uint32_t *final_
 
 		switch (step) {
 		case VMT_RECOVER_DONE:
+			note_recovery(dev, "done", current, target, 0);
 			*final_state = current;
 			vmt_dbg("%s: recovered to %s", dev->name, vmt_state_name(current));
 			return 0;
@@ -148,6 +214,7 @@ int vmt_device_recover(struct vmt_device *dev, uint32_t wanted, uint32_t *final_
 			vmt_dbg("%s: recovery: %s -> %s", dev->name, vmt_state_name(current),
 				vmt_state_name(target));
 			ret = vmt_mig_set_state(dev, target);
+			note_recovery(dev, "set", current, target, ret);
 			if (ret < 0) {
 				last_err = ret;
 				failed_sets++;
@@ -163,6 +230,8 @@ int vmt_device_recover(struct vmt_device *dev, uint32_t wanted, uint32_t *final_
 			break;
 		case VMT_RECOVER_GIVE_UP:
 		default:
+			note_recovery(dev, "give-up", current, target,
+				      last_err < 0 ? last_err : -EIO);
 			*final_state = current;
 			return last_err < 0 ? last_err : -EIO;
 		}

@@ -20,6 +20,38 @@
 #include "vfio/state.h"
 #include "vfio/uapi/vfio-uapi.h"
 
+/* ---- who watches ---- */
+
+/*
+ * What lib/vfio/mig tells an observer (a tool's flight recorder): each SET
+ * of a state (an arc) with its duration and result, each ioctl of this
+ * module that failed, each recovery step. The library knows nothing of
+ * what the observer does with it.
+ */
+enum vmt_mig_note {
+	VMT_MIG_NOTE_ARC,	   /* from -> to, in ns, err 0 or -errno */
+	VMT_MIG_NOTE_IOCTL_FAILED, /* ioctl named by what, err -errno */
+	VMT_MIG_NOTE_RECOVERY,	   /* step named by what ("set", "reset", "done", "give-up") */
+};
+
+struct vmt_mig_event {
+	enum vmt_mig_note note;
+	const struct vmt_device *dev;
+	const char *what;  /* the ioctl or the recovery step; NULL for an arc */
+	uint32_t from, to; /* states: the arc's; a recovery step's current and target */
+	uint64_t start_ns, duration_ns; /* monotonic */
+	int err;			/* 0 or -errno */
+};
+
+typedef void (*vmt_mig_observer_fn)(const struct vmt_mig_event *event, void *arg);
+
+/*
+ * One observer for the process (NULL: none), set before any device is
+ * touched. It is called on the thread that made the call, so it must be
+ * thread-safe.
+ */
+void vmt_mig_set_observer(vmt_mig_observer_fn fn, void *arg);
+
 /* ---- a device ---- */
 
 /*

@@ -16,7 +16,7 @@ built_pages() {
 	command -v mandoc >/dev/null || skip "mandoc not installed"
 	local pages
 	pages=$(built_pages)
-	[ "$(wc -l <<<"$pages")" -eq 9 ]
+	[ "$(wc -l <<<"$pages")" -eq 10 ]
 	# shellcheck disable=SC2086
 	run mandoc -T lint -W style $pages
 	[ "$status" -eq 0 ] || { echo "$output"; false; }

@@ -21,6 +21,7 @@ enum cat_mode {
 	CAT_MODE_MERGE,	      /* the channels of a set in, one whole stream out */
 	CAT_MODE_SPLIT,	      /* one stream in, the channels of a new set out */
 	CAT_MODE_FROM_QEMU,   /* QEMU's stream (and multifd channels) in, a migstream out */
+	CAT_MODE_TIMELINE,    /* events files in, where the downtime went out */
 };
 
 struct cat_opts {
@@ -63,6 +64,11 @@ struct cat_opts {
 	int noutputs;
 	unsigned int split_channels;
 	uint64_t reorder_limit; /* --reorder-buffer; 0: the library's default */
+
+	/* --timeline: a save's and (or) a load's events files; --svg: the picture */
+	const char *timeline_files[2];
+	int ntimeline_files;
+	const char *svg;
 };
 
 #endif

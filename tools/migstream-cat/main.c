@@ -19,6 +19,7 @@
 #include "listing.h"
 #include "qemu-cat.h"
 #include "net.h"
+#include "timeline.h"
 #include "options.h"
 
 /* Modes whose output is a stream or raw state, not text. */
@@ -51,6 +52,9 @@ static bool terminals_ok(const struct cat_opts *o)
 /* The mode asked for; returns the exit code. */
 static int run(const struct cat_opts *o)
 {
+	/* Events files in, text out: no stream, no terminal to refuse. */
+	if (o->mode == CAT_MODE_TIMELINE)
+		return cat_timeline(o->timeline_files, o->ntimeline_files, o->svg);
 	if (!terminals_ok(o))
 		return VMT_EXIT_USAGE;
 	switch (o->mode) {

@@ -44,6 +44,8 @@ enum {
 	OPT_SPLIT,
 	OPT_REORDER_BUFFER,
 	OPT_FROM_QEMU,
+	OPT_TIMELINE,
+	OPT_SVG,
 	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
@@ -70,6 +72,8 @@ static const struct poptOption options[] = {
 	{ "split", '\0', POPT_ARG_STRING, NULL, OPT_SPLIT, NULL, NULL },
 	{ "reorder-buffer", '\0', POPT_ARG_STRING, NULL, OPT_REORDER_BUFFER, NULL, NULL },
 	{ "from-qemu", '\0', POPT_ARG_NONE, NULL, OPT_FROM_QEMU, NULL, NULL },
+	{ "timeline", '\0', POPT_ARG_STRING, NULL, OPT_TIMELINE, NULL, NULL },
+	{ "svg", '\0', POPT_ARG_STRING, NULL, OPT_SVG, NULL, NULL },
 	VMT_POPT_NET_OPTIONS(OPT_NET),
 	POPT_TABLEEND
 };
@@ -90,6 +94,7 @@ static void usage(void)
 	       " %1$s --merge [-o OUT] CHANNEL...\n"
 	       " %1$s --split=N -o OUT%%u [FILE]\n"
 	       " %1$s --from-qemu [QEMUFILE [MULTIFD...]] > STREAM\n"
+	       " %1$s --timeline=EVENTS [--timeline=EVENTS] [--svg=PICTURE]\n"
 	       "\n"
 	       "List, check and convert migstreams (FILE '-' or none: standard input).\n"
 	       "QEMU's own migration streams are recognised by their magic and listed,\n"
@@ -106,6 +111,9 @@ static void usage(void)
 	       "     --split=N               one stream in, N channels of a new set out\n"
 	       "     --from-qemu             QEMU's stream (and its multifd channels) in,\n"
 	       "                             a migstream of its VFIO devices out\n"
+	       "     --timeline=EVENTS       where the downtime went, from the events files\n"
+	       "                             of a save and its load (vfio-mig-events(5))\n"
+	       "     --svg=PICTURE           with --timeline: also as an SVG timeline\n"
 	       "\n"
 	       "Listing:\n"
 	       "     --json                  JSON lines: one object per record, then a summary\n"
@@ -349,6 +357,16 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 		case OPT_FROM_QEMU:
 			set_mode(o, CAT_MODE_FROM_QEMU, "--from-qemu");
 			break;
+		case OPT_TIMELINE:
+			set_mode(o, CAT_MODE_TIMELINE, "--timeline");
+			if (o->ntimeline_files == 2)
+				vmt_usage_error(
+					"--timeline takes two files at most: a save's and its load's events");
+			o->timeline_files[o->ntimeline_files++] = arg;
+			break;
+		case OPT_SVG:
+			o->svg = arg;
+			break;
 		case OPT_COMPRESS:
 			compress = true;
 			o->zstd_level = vmt_cli_compress_level(arg);
@@ -396,6 +414,10 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 	operands = alloc_args(argc);
 	while ((arg = vmt_cli_operand()))
 		operands[o->ninputs++] = arg;
+	if (o->mode == CAT_MODE_TIMELINE && o->ninputs)
+		vmt_usage_error("--timeline reads events files (--timeline=FILE), not streams");
+	if (o->svg && o->mode != CAT_MODE_TIMELINE)
+		vmt_usage_error("--svg needs --timeline");
 	o->inputs = o->ninputs ? operands : stdin_only;
 	if (!o->ninputs)
 		o->ninputs = 1;

@@ -28,6 +28,7 @@
 #include "compat.h"
 #include "failure.h"
 #include "input.h"
+#include "load-events.h"
 #include "load.h"
 #include "reply.h"
 #include "target.h"
@@ -229,6 +230,8 @@ static int handle_data(struct load *ld)
 	load_record_where(ld, where, sizeof(where));
 	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !ld->summary.stop_copy_start_ns)
 		ld->summary.stop_copy_start_ns = vmt_monotonic_ns();
+	if (data.phase == MIGSTREAM_PHASE_STOP_COPY && !t->stop_copy_first_ns)
+		t->stop_copy_first_ns = vmt_monotonic_ns();
 	t->summary->phase_bytes[data.phase] += data.len;
 	t->summary->channel_mask |= 1ull << ld->rec_channel;
 
@@ -381,6 +384,7 @@ static int prepare_load(struct load *ld)
 			return load_fail(ld, VMT_EXIT_FAILURE,
 					 "return fd %d: cannot start the reply stream: %s",
 					 ld->opts.return_fd, strerror(-rc));
+		load_reply_record_to(ld->reply, ld->events);
 	}
 	rc = load_open_targets(ld);
 	if (rc)
@@ -418,6 +422,7 @@ static int read_stream(struct load *ld)
 			return -ECANCELED; /* a writer failed: its failure was recorded */
 		vmt_progress_update(&ld->progress, NULL, load_input_bytes(ld), ld->input_size,
 				    false);
+		load_events_record_read(ld);
 		/*
 		 * The source keeps its end open until it has our answer: with a
 		 * return path the stream ends at STREAM_END, not at end of file.
@@ -426,6 +431,7 @@ static int read_stream(struct load *ld)
 			break;
 	}
 	ld->have_rec = false;
+	load_events_input_done(ld);
 	return 0;
 }
 

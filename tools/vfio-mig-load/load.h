@@ -30,6 +30,7 @@
 
 struct load;
 struct load_reply;
+struct vmt_events;
 struct load_target;
 struct migstream_channel_set;
 struct vmt_net_listen_set;
@@ -73,10 +74,14 @@ struct load {
 	struct vmt_failure failure;    /* the first failure, if any */
 	int dry_run_code;	       /* --dry-run: the worst verdict so far, as an exit code */
 	struct load_reply *reply;      /* --return-fd, or NULL */
+	struct vmt_events *events;     /* --events, or NULL */
 	struct writer_ctx *writer_ctx; /* per target */
 	pthread_mutex_t fail_lock;     /* failure: recorded by any thread */
 	atomic_bool cancelled;	       /* a failure: every thread stops */
 	int wake_fd;		       /* eventfd: the cancel ends a wait for input */
+	/* the main thread's: each channel's position and last throughput sample (load-events.c) */
+	uint64_t events_pos[MIGSTREAM_MAX_CHANNELS], events_sampled[MIGSTREAM_MAX_CHANNELS];
+	uint64_t events_tick_ns;
 };
 
 /*

@@ -9,9 +9,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/events.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/failure.h"
@@ -20,6 +22,7 @@
 #include "common/progress.h"
 #include "common/signals.h"
 #include "stream/record-alloc.h"
+#include "vfio/mig-events.h"
 #include "input.h"
 #include "load.h"
 #include "options.h"
@@ -50,6 +53,51 @@ static char *report_failure(struct load *ld, struct vmt_device_fate **fates)
 	return line;
 }
 
+/* The "exit" event (and the "failure" one before it) of --events. */
+static void record_outcome(struct load *ld, int code, const char *line)
+{
+	char ok[128];
+
+	if (ld->opts.dry_run)
+		snprintf(ok, sizeof(ok), "dry run of %u device%s", ld->target_count,
+			 ld->target_count == 1 ? "" : "s");
+	else
+		snprintf(ok, sizeof(ok), "loaded %u device%s", ld->target_count,
+			 ld->target_count == 1 ? "" : "s");
+	vmt_events_exit(ld->events, code, &ld->failure, line, ok);
+}
+
+/*
+ * --events: the recorder, and lib/vfio/mig's arcs into it, before any
+ * device is touched. Returns the exit code (0 when it is open or not asked for).
+ */
+static int open_events(struct load *ld)
+{
+	int ret;
+
+	if (!ld->opts.events_file)
+		return VMT_EXIT_OK;
+	ret = vmt_events_open(&ld->events, ld->opts.events_file, vmt_progname(), 0);
+	if (ret < 0) {
+		vmt_err("%s: cannot open for writing: %s", ld->opts.events_file, strerror(-ret));
+		return VMT_EXIT_FAILURE;
+	}
+	vmt_mig_record_events(ld->events);
+	return VMT_EXIT_OK;
+}
+
+/* Closed last; events that could not be written are one more warning. */
+static void close_events(struct load *ld)
+{
+	int ret;
+
+	vmt_mig_record_events(NULL);
+	ret = vmt_events_close(ld->events);
+	ld->events = NULL;
+	if (ret < 0)
+		vmt_warn("%s: events lost: %s", ld->opts.events_file, strerror(-ret));
+}
+
 /*
  * The load's outcome, told once: the error line (or, with --json, the
  * document that carries it) or the summary, and the summary file.
@@ -60,11 +108,14 @@ static int report(struct load *ld)
 	bool failed = vmt_failed(&ld->failure);
 	struct vmt_device_fate *fates = NULL;
 	char *line = NULL, *summary_line;
+	int code;
 
 	vmt_progress_clear(&ld->progress);
 	/* a dry run that read its stream: each verdict was said, nothing was loaded */
-	if (ld->opts.dry_run && !failed)
+	if (ld->opts.dry_run && !failed) {
+		record_outcome(ld, ld->dry_run_code, NULL);
 		return ld->dry_run_code;
+	}
 	load_summary_end(ld);
 	if (failed)
 		line = report_failure(ld, &fates);
@@ -79,9 +130,11 @@ static int report(struct load *ld)
 		vmt_json_emit(stderr, load_summary_json(&ld->summary, &ld->failure, line));
 	else if (!failed && vmt_log_level() >= VMT_LOG_INFO)
 		load_summary_print_text(stderr, &ld->summary, vmt_log_level() >= VMT_LOG_DEBUG);
+	code = failed ? vmt_failure_exit_code(&ld->failure) : VMT_EXIT_OK;
+	record_outcome(ld, code, line);
 	free(line);
 	free(fates);
-	return failed ? vmt_failure_exit_code(&ld->failure) : VMT_EXIT_OK;
+	return code;
 }
 
 static void release(struct load *ld)
@@ -96,6 +149,7 @@ static void release(struct load *ld)
 	pthread_mutex_destroy(&ld->fail_lock);
 	load_close_input(ld);
 	load_reply_free(ld->reply);
+	close_events(ld);
 	load_options_free(&ld->opts);
 	vmt_failure_free(&ld->failure);
 }
@@ -125,6 +179,11 @@ int main(int argc, const char **argv)
 	 */
 	vmt_signals_install(VMT_SIGUSR1_IGNORE);
 
+	code = open_events(&ld);
+	if (code != VMT_EXIT_OK) {
+		load_options_free(&ld.opts);
+		return vmt_cli_exit(code);
+	}
 	load_run(&ld);
 	code = report(&ld);
 	load_finish_input(&ld);

@@ -38,6 +38,7 @@ enum {
 	OPT_RETURN_FD,
 	OPT_QUEUE_SIZE,
 	OPT_LISTEN,
+	OPT_EVENTS,
 	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
@@ -88,7 +89,9 @@ static void usage(void)
 	       "     --json                 print the summary as JSON on stderr (also on\n"
 	       "                            failure)\n"
 	       "     --summary-file FILE    also write the JSON summary to FILE\n"
-	       "     --progress             show progress on stderr even if it is not a terminal\n",
+	       "     --progress             show progress on stderr even if it is not a terminal\n"
+	       "     --events FILE          record what happens, as it happens, as JSON lines\n"
+	       "                            in FILE (vfio-mig-events(5))\n",
 	       vmt_progname());
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
 	printf("\nOn failure every device this run touched is reset; the error says its state.\n");
@@ -172,6 +175,7 @@ static const struct poptOption options[] = {
 	{ "listen", 0, POPT_ARG_STRING, NULL, OPT_LISTEN, NULL, NULL },
 	VMT_POPT_NET_OPTIONS(OPT_NET),
 	VMT_POPT_COMMON_OPTIONS,
+	{ "events", 0, POPT_ARG_STRING, NULL, OPT_EVENTS, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -225,6 +229,9 @@ static void check_inputs(const struct load_options *o)
 		if (o->summary_file && strncmp(in, "fd:", 3) != 0 && !is_stdin(in) &&
 		    vmt_outfile_same(o->summary_file, in))
 			vmt_usage_error("--summary-file '%s' is the input stream", o->summary_file);
+		if (o->events_file && strncmp(in, "fd:", 3) != 0 && !is_stdin(in) &&
+		    vmt_outfile_same(o->events_file, in))
+			vmt_usage_error("--events '%s' is the input stream", o->events_file);
 	}
 	if (stdin_count > 1)
 		vmt_usage_error("standard input is given twice as an input");
@@ -306,6 +313,9 @@ static void take_option(struct parse *p, int opt, const char *arg)
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
+		break;
+	case OPT_EVENTS:
+		o->events_file = arg;
 		break;
 	default:
 		vmt_net_cli_take(&o->net, OPT_NET, opt, arg);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridge/reply-events.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "stream/reply.h"
@@ -28,7 +29,14 @@ struct load_reply {
 	struct pending_ack *pending; /* per target, same order */
 	unsigned int count;
 	bool result_sent;
+	struct vmt_events *events; /* --events, or NULL */
 };
+
+void load_reply_record_to(struct load_reply *rp, struct vmt_events *ev)
+{
+	if (rp)
+		rp->events = ev;
+}
 
 int load_reply_open(struct load_reply **out, int fd, unsigned int target_count)
 {
@@ -85,6 +93,7 @@ static int send_ack(struct load_reply *rp, const struct load_target *t, uint32_t
 	if (ret == 0) {
 		t->summary->ack_ns = vmt_monotonic_ns();
 		t->summary->acks++;
+		vmt_events_ack(rp->events, true, t->spec, &ack);
 	}
 	return ret;
 }
@@ -191,6 +200,8 @@ int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
 	if (len >= 0)
 		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_RESULT, 0, buf,
 					     (uint32_t)len);
+	if (ret == 0)
+		vmt_events_load_result(rp->events, true, &res);
 	if (ret == 0)
 		ret = migstream_writer_finish(rp->writer);
 	pthread_mutex_unlock(&rp->lock);

@@ -24,6 +24,10 @@ struct load_reply;
 int load_reply_open(struct load_reply **out, int fd, unsigned int target_count);
 void load_reply_free(struct load_reply *rp);
 
+struct vmt_events;
+/* Record each reply sent as an event (--events); rp may be NULL. */
+void load_reply_record_to(struct load_reply *rp, struct vmt_events *ev);
+
 /*
  * An INIT_DATA_SENT record of the forward stream: the device's ack is due
  * once its target has written offset bytes (at once when it has). -EBADMSG

@@ -48,6 +48,8 @@ struct load_target {
 	/* bytes written to the data fd: by the writer, read by the return path's acks */
 	_Atomic uint64_t written;
 	uint64_t chunks; /* chunks written (the writer) */
+	/* when its first STOP_COPY chunk was read: the main thread's, read by the writer at the end */
+	uint64_t stop_copy_first_ns;
 	struct load_device_summary *summary;
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/c.h"
+#include "common/events.h"
 #include "common/timeutil.h"
 #include "writer.h"
 
@@ -19,6 +20,7 @@
 #include "common/signals.h"
 #include "failure.h"
 #include "input.h"
+#include "load-events.h"
 #include "load.h"
 #include "reply.h"
 #include "target.h"
@@ -242,6 +244,8 @@ static int write_chunk(struct load *ld, unsigned int index, const struct load_it
 	int rc = load_target_write(t, item->data, item->len);
 
 	if (rc < 0)
+		vmt_events_io_failed(ld->events, t->spec, "write", "RESUMING", item->offset, rc);
+	if (rc < 0)
 		return load_fail_item(
 			ld, item, load_device_exit_code(rc),
 			"%s: %s: writing state bytes %llu..%llu to the device failed: %s%s",
@@ -285,6 +289,7 @@ static int end_device(struct load *ld, struct load_target *t, const struct load_
 			"chunk order %016llx)",
 			item->file, where, end->device, (unsigned long long)end->state_digest,
 			(unsigned long long)digest);
+	load_events_device_written(ld, t);
 	rc = load_target_end_resume(t);
 	if (rc < 0)
 		return load_fail_item(

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/events.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/failure.h"
@@ -26,6 +27,7 @@
 #include "stream/record-alloc.h"
 #include "vfio/device-cli.h"
 #include "vfio/device.h"
+#include "vfio/mig-events.h"
 #include "vfio/mig.h"
 #include "options.h"
 #include "output.h"
@@ -225,6 +227,51 @@ static char *write_summary_file(const struct save_options *opts, struct save_ctx
 	return summary_error_line(ctx);
 }
 
+/* The "exit" event (and the "failure" one before it) of --events. */
+static void record_outcome(struct save_ctx *ctx, int code, const char *line)
+{
+	char ok[128];
+
+	snprintf(ok, sizeof(ok), "%s %u device%s, %llu stream bytes",
+		 ctx->opts.describe ? "described" : "saved", ctx->ndevs, ctx->ndevs == 1 ? "" : "s",
+		 (unsigned long long)ctx->result.stream_bytes);
+	vmt_events_exit(ctx->events, code, &ctx->failure, line, ok);
+}
+
+/*
+ * --events: the recorder, and lib/vfio/mig's arcs into it, before any
+ * device is touched. Returns the exit code (0 when it is open or not asked for).
+ */
+static int open_events(const struct save_options *opts, struct vmt_events **ev)
+{
+	int ret;
+
+	*ev = NULL;
+	if (!opts->events_file)
+		return VMT_EXIT_OK;
+	ret = vmt_events_open(ev, opts->events_file, vmt_progname(), 0);
+	if (ret < 0) {
+		vmt_err("%s: cannot open for writing: %s", opts->events_file, strerror(-ret));
+		return VMT_EXIT_FAILURE;
+	}
+	vmt_mig_record_events(*ev);
+	return VMT_EXIT_OK;
+}
+
+/* The events file is closed last; events that could not be written are one more warning. */
+static void close_events(struct vmt_events *ev)
+{
+	const char *name = ev ? vmt_events_path(ev) : NULL;
+	char *copy = name ? strdup(name) : NULL;
+	int ret;
+
+	vmt_mig_record_events(NULL);
+	ret = vmt_events_close(ev);
+	if (ret < 0)
+		vmt_warn("%s: events lost: %s", copy ? copy : "--events", strerror(-ret));
+	free(copy);
+}
+
 /*
  * The one place a save's outcome is told: with --json the document (which
  * carries the error) is all that goes to stderr; otherwise the error line
@@ -236,6 +283,7 @@ static int report(const struct save_options *opts, struct save_ctx *ctx)
 	bool failed = vmt_failed(&ctx->failure);
 	char *line = failed ? summary_error_line(ctx) : NULL;
 	char *summary_line;
+	int code;
 
 	/*
 	 * Also after a complete stream ("stream complete, but ..."): the
@@ -255,8 +303,10 @@ static int report(const struct save_options *opts, struct save_ctx *ctx)
 		vmt_json_emit(stderr, summary_json(ctx, line));
 	else if (!failed)
 		summary_print_text(ctx);
+	code = failed ? vmt_failure_exit_code(&ctx->failure) : VMT_EXIT_OK;
+	record_outcome(ctx, code, line);
 	free(line);
-	return failed ? vmt_failure_exit_code(&ctx->failure) : VMT_EXIT_OK;
+	return code;
 }
 
 /* The context one save runs in, over the outputs opened. */
@@ -355,7 +405,9 @@ int main(int argc, const char **argv)
 	/* SIGINT/SIGTERM/SIGHUP stop the save, SIGUSR1 asks for the switchover. */
 	vmt_signals_install(VMT_SIGUSR1_SWITCHOVER);
 
-	code = open_outputs(&opts, outs, &nouts);
+	code = open_events(&opts, &ctx.events);
+	if (code == VMT_EXIT_OK && (code = open_outputs(&opts, outs, &nouts)) != VMT_EXIT_OK)
+		vmt_events_exit(ctx.events, code, NULL, NULL, "the output could not be opened");
 	if (code == VMT_EXIT_OK) {
 		init_ctx(&ctx, outs, nouts);
 		if (opts.address)
@@ -367,6 +419,7 @@ int main(int argc, const char **argv)
 		code = report(&opts, &ctx);
 		release(&ctx);
 	}
+	close_events(ctx.events);
 	save_options_free(&opts);
 	return vmt_cli_exit(code);
 }

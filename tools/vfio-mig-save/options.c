@@ -48,6 +48,7 @@ enum {
 	OPT_THREADS,
 	OPT_QUEUE_SIZE,
 	OPT_CHANNELS,
+	OPT_EVENTS,
 	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
@@ -77,6 +78,7 @@ static const struct poptOption options[] = {
 	{ "threads", '\0', POPT_ARG_STRING, NULL, OPT_THREADS, NULL, NULL },
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE, NULL, NULL },
 	{ "channels", '\0', POPT_ARG_STRING, NULL, OPT_CHANNELS, NULL, NULL },
+	{ "events", '\0', POPT_ARG_STRING, NULL, OPT_EVENTS, NULL, NULL },
 	VMT_POPT_NET_OPTIONS(OPT_NET),
 	POPT_TABLEEND
 };
@@ -131,7 +133,9 @@ static void usage(void)
 	       "     --summary-file FILE    also write the JSON summary to FILE\n"
 	       "     --describe             write only the device records, no state, and\n"
 	       "                            leave the devices as they are (for a target's\n"
-	       "                            vfio-mig-load's dry run)\n",
+	       "                            vfio-mig-load's dry run)\n"
+	       "     --events FILE          record what happens, as it happens, as JSON lines\n"
+	       "                            in FILE (vfio-mig-events(5))\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL,
 	       VMT_CLI_DEFAULT_ZSTD_LEVEL);
 	printf(VMT_NET_USAGE_OPTIONS VMT_NET_USAGE_CONNECT_TIMEOUT);
@@ -277,6 +281,9 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 	case OPT_CHANNELS:
 		o->channels = vmt_u64_or_usage(arg, "--channels", 1, MIGSTREAM_MAX_CHANNELS);
 		break;
+	case OPT_EVENTS:
+		o->events_file = arg;
+		break;
 	default:
 		vmt_net_cli_take(&o->net, OPT_NET, opt, arg);
 		break;
@@ -333,6 +340,11 @@ static void check_combinations(const struct save_options *o)
 			vmt_usage_error(
 				"--summary-file %s is the stream's output: it would overwrite the stream",
 				o->summary_file);
+	for (unsigned int i = 0; i < (o->noutputs ? o->noutputs : 1); i++)
+		if (o->events_file && vmt_outfile_same(o->outputs[i], o->events_file))
+			vmt_usage_error(
+				"--events %s is the stream's output: it would overwrite the stream",
+				o->events_file);
 }
 
 void save_options_parse(struct save_options *o, int argc, const char **argv)

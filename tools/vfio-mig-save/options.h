@@ -26,6 +26,7 @@ struct save_options {
 	unsigned int channels;
 	struct vmt_net_opts net;
 	const char *summary_file;
+	const char *events_file; /* --events */
 	bool force, group, json, progress;
 	int zstd_level;
 	struct save_opts save; /* what the engine is given */

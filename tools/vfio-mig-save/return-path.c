@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bridge/reply-events.h"
 #include "common/c.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -173,6 +174,7 @@ static int take_ack(struct return_path *rp, struct save_ctx *ctx,
 			"bad reply from the destination: record %u: malformed SWITCHOVER_ACK",
 			rec->seq);
 	sd = device_of(ctx, ack.device);
+	vmt_events_ack(ctx->events, false, sd ? sd->dev->name : NULL, &ack);
 	if (!sd || ack.generation > sd->marked)
 		return rp_fail(
 			rp, -EBADMSG,
@@ -256,6 +258,7 @@ static int take_result(struct return_path *rp, const struct save_ctx *ctx,
 			       "bad reply from the destination: record %u: malformed LOAD_RESULT",
 			       rec->seq);
 	rp->have_result = true;
+	vmt_events_load_result(ctx->events, false, &rp->result);
 	/*
 	 * A loader answers once it has read STREAM_END: a success read before
 	 * any channel began to send it answers a stream the loader never had

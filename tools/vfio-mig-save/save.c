@@ -37,6 +37,7 @@
 #include "vfio/precopy.h"
 #include "output.h"
 #include "return-path.h"
+#include "save-events.h"
 #include "save.h"
 
 const char *save_switch_reason_name(enum save_switch_reason reason)
@@ -290,6 +291,7 @@ static int run_jobs(struct save_ctx *ctx, int job, const struct save_device *onl
 		}
 		pthread_mutex_unlock(&ctx->lock);
 		progress(ctx, job == JOB_STOP_COPY, false);
+		save_events_tick(ctx);
 		watch_destination(ctx, job == JOB_STOP_COPY);
 		pthread_mutex_lock(&ctx->lock);
 		save_wait_changed(ctx, 20);
@@ -462,6 +464,7 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 	struct migstream_precopy_info info;
 	uint8_t payload[MIGSTREAM_PRECOPY_INFO_LEN];
 	uint32_t flags = 0;
+	bool reinit;
 	int ret;
 
 	ret = vmt_precopy_sample(sd->dev, sd->index, &info, &flags);
@@ -471,10 +474,12 @@ static int sample_precopy(struct save_ctx *ctx, struct save_device *sd, bool rec
 	sd->estimate = info.initial_bytes + info.dirty_bytes;
 	sd->sent_at_sample = precopy_sent(sd);
 	/* Before the opt-in the flags are not the kernel's word. */
-	if (sd->precopy_v2 && (flags & VFIO_PRECOPY_INFO_REINIT)) {
+	reinit = sd->precopy_v2 && (flags & VFIO_PRECOPY_INFO_REINIT);
+	if (reinit) {
 		begin_reinit(ctx, sd, info.initial_bytes);
 		record = true;
 	}
+	save_events_round(ctx, sd, &info, reinit);
 	vmt_precopy_split_sample(&sd->split, info.initial_bytes);
 	if (!sd->split.initial_left && (ret = mark_initial_done(ctx, sd)) < 0)
 		return ret;
@@ -540,12 +545,13 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 	/* A device dirtying faster than we read would never pause: bound the pass. */
 	uint64_t cap =
 		2 * (sd->estimate > ctx->opts.chunk_size ? sd->estimate : ctx->opts.chunk_size);
-	uint64_t done = 0;
+	uint64_t done = 0, start_ns = vmt_monotonic_ns();
 	struct chunk_buf *buf;
 	size_t got;
 	int ret;
 
 	sd->pass_bytes = 0;
+	sd->pass_ns = 0;
 	for (;;) {
 		ret = check_stop_signal(ctx);
 		if (ret == 0)
@@ -560,13 +566,17 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 		/* A signal: look at the flags (top of the loop, below) before reading on. */
 		if (ret == -EINTR)
 			ret = VMT_DATA_FULL;
-		if (ret < 0)
+		if (ret < 0) {
+			vmt_events_io_failed(ctx->events, sd->dev->name, "read",
+					     vmt_state_name(sd->dev->state), start + done, ret);
 			return save_fail(ctx, sd, ret, "reading pre-copy data at byte %llu",
 					 (unsigned long long)(start + done));
+		}
 		if (ret == VMT_DATA_PAUSED || done >= cap || vmt_switchover_requested())
 			break;
 	}
 	sd->pass_bytes = done;
+	sd->pass_ns = vmt_monotonic_ns() - start_ns;
 	return 0;
 }
 
@@ -623,6 +633,7 @@ static int watch_destination(struct save_ctx *ctx, bool replies)
 
 static int watch_finish(struct save_ctx *ctx)
 {
+	save_events_tick(ctx);
 	return watch_destination(ctx, true);
 }
 
@@ -764,6 +775,7 @@ static int run_precopy(struct save_ctx *ctx)
 /* On the device's reader thread: the rest of its state, then its DEVICE_END. */
 static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd)
 {
+	uint64_t start_ns = vmt_monotonic_ns();
 	struct chunk_buf *buf;
 	size_t got;
 	int ret;
@@ -780,11 +792,17 @@ static int read_stop_copy(struct save_ctx *ctx, struct save_device *sd)
 			return save_error(ctx);
 		if (ret == -EINTR)
 			continue; /* a signal: check_stop_signal() before reading on */
-		if (ret < 0)
+		if (ret < 0) {
+			vmt_events_io_failed(ctx->events, sd->dev->name, "read", "STOP_COPY",
+					     sent(sd, MIGSTREAM_PHASE_STOP_COPY), ret);
 			return save_fail(ctx, sd, ret, "reading STOP_COPY data at byte %llu",
 					 (unsigned long long)sent(sd, MIGSTREAM_PHASE_STOP_COPY));
-		if (ret == VMT_DATA_END)
+		}
+		if (ret == VMT_DATA_END) {
+			save_events_device_data(ctx, sd, MIGSTREAM_PHASE_STOP_COPY,
+						sent(sd, MIGSTREAM_PHASE_STOP_COPY), start_ns);
 			return output_device_end(ctx, sd);
+		}
 	}
 }
 
@@ -844,6 +862,7 @@ static int run_stop_copy(struct save_ctx *ctx)
 	int ret;
 
 	ctx->result.switch_ns = vmt_monotonic_ns();
+	save_events_switchover(ctx);
 	vmt_progress_new_phase(&ctx->progress);
 	/* Peer-to-peer quiesce everywhere before any device stops. */
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
@@ -964,6 +983,8 @@ static int finish_stream(struct save_ctx *ctx)
 	 * answered that very end (a load that failed at STREAM_END).
 	 */
 	ctx->result.stream_complete = ctx->finished;
+	if (ret == 0)
+		save_events_channels_done(ctx);
 	return ret;
 }
 

@@ -13,6 +13,7 @@
 
 #include <xxhash.h>
 
+#include "common/events.h"
 #include "common/failure.h"
 #include "common/progress.h"
 #include "stream/chunk-queue.h"
@@ -100,6 +101,7 @@ struct save_device {
 	bool job_done;
 	/* the reader's while a job runs, the main thread's between jobs */
 	uint64_t pass_bytes;		  /* read by the last pre-copy pass */
+	uint64_t pass_ns;		  /* and how long that took */
 	uint64_t next_chunk, next_offset; /* the device's numbering */
 	XXH3_state_t *digest;		  /* over the device bytes, in order */
 	/* Adaptive compression, guarded by ctx->lock: see output.c. */
@@ -123,6 +125,7 @@ struct save_channel {
 	uint64_t seen_bytes;	 /* bytes out at its last look */
 	uint64_t still_since_ns; /* since when they have not moved in a write */
 	uint64_t woken_ns;	 /* when it last interrupted the write to see */
+	uint64_t events_bytes;	 /* bytes out at the last throughput event (save-events.c) */
 };
 
 struct save_result {
@@ -148,12 +151,14 @@ struct save_ctx {
 	unsigned int nchannels;
 	struct return_path *rp;	   /* NULL without --return-fd */
 	const char *return_name;   /* -o ADDRESS: the replies' channel, for messages; else NULL */
+	struct vmt_events *events; /* --events, or NULL */
 	struct chunk_queue *queue; /* has its own lock */
 	pthread_t *workers;
 	unsigned int nworkers;
 	/* the main thread's (the output's threads are joined before it reads them) */
 	struct save_result result;
 	struct vmt_progress progress;
+	uint64_t events_tick_ns; /* the last throughput events (save-events.c) */
 	/* Threads: readers, compression workers, channel writers. */
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* a job or a thread ended (monotonic timed waits) */

@@ -15,12 +15,14 @@
 
 #include "common/cli.h"
 #include "common/closestream.h"
+#include "common/events.h"
 #include "common/exitcodes.h"
 #include "common/failure.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "vfio/device-cli.h"
 #include "vfio/device.h"
+#include "vfio/mig-events.h"
 #include "vfio/mig.h"
 #include "vfio/precopy.h"
 
@@ -129,6 +131,41 @@ static int run(struct precopy_session *s, const struct precopy_options *opt)
 	return vmt_failed(&s->failure) ? vmt_failure_exit_code(&s->failure) : VMT_EXIT_OK;
 }
 
+/* --events: opened before the device, with lib/vfio/mig's arcs into it. */
+static int open_events(const struct precopy_options *opt, struct vmt_events **ev)
+{
+	int ret;
+
+	if (!opt->events_file)
+		return VMT_EXIT_OK;
+	ret = vmt_events_open(ev, opt->events_file, vmt_progname(), 0);
+	if (ret < 0) {
+		vmt_err("%s: cannot open for writing: %s", opt->events_file, strerror(-ret));
+		return VMT_EXIT_FAILURE;
+	}
+	vmt_mig_record_events(*ev);
+	return VMT_EXIT_OK;
+}
+
+static void record_outcome(struct precopy_session *s, int code)
+{
+	char ok[64];
+
+	snprintf(ok, sizeof(ok), "%u sample%s", s->samples, s->samples == 1 ? "" : "s");
+	vmt_events_exit(s->events, code, &s->failure, NULL, ok);
+}
+
+static void close_events(struct precopy_session *s)
+{
+	int ret;
+
+	vmt_mig_record_events(NULL);
+	ret = vmt_events_close(s->events);
+	s->events = NULL;
+	if (ret < 0)
+		vmt_warn("%s: events lost: %s", s->opt->events_file, strerror(-ret));
+}
+
 int main(int argc, const char **argv)
 {
 	struct precopy_options opt;
@@ -143,7 +180,12 @@ int main(int argc, const char **argv)
 	 * vfio-mig-save's switchover request, is ignored.
 	 */
 	vmt_signals_install(VMT_SIGUSR1_IGNORE);
-	code = run(&s, &opt);
+	code = open_events(&opt, &s.events);
+	if (code == VMT_EXIT_OK) {
+		code = run(&s, &opt);
+		record_outcome(&s, code);
+	}
+	close_events(&s);
 	precopy_session_free(&s);
 	vmt_device_close(s.dev);
 	precopy_options_free(&opt);

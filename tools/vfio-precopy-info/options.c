@@ -29,6 +29,7 @@ enum {
 	OPT_DOWNTIME,
 	OPT_JSON,
 	OPT_FORCE,
+	OPT_EVENTS,
 };
 
 static const struct poptOption options[] = {
@@ -48,6 +49,7 @@ static const struct poptOption options[] = {
 	{ "downtime", '\0', POPT_ARG_STRING, NULL, OPT_DOWNTIME, NULL, NULL },
 	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON, NULL, NULL },
 	{ "force", 'f', POPT_ARG_NONE, NULL, OPT_FORCE, NULL, NULL },
+	{ "events", '\0', POPT_ARG_STRING, NULL, OPT_EVENTS, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -88,7 +90,9 @@ static void usage(void)
 	       "\n"
 	       "Output:\n"
 	       "     --json                JSON lines: device, samples, estimate\n"
-	       " -f, --force               write a stream to a terminal anyway\n",
+	       " -f, --force               write a stream to a terminal anyway\n"
+	       "     --events FILE         record the arcs and samples as JSON lines in FILE\n"
+	       "                           (vfio-mig-events(5))\n",
 	       vmt_progname());
 	printf(VMT_USAGE_COMMON_OPTIONS(27));
 	printf(VMT_USAGE_TAIL);
@@ -162,6 +166,9 @@ static void take_option(struct precopy_options *o, int opt, const char *arg)
 		break;
 	case OPT_FORCE:
 		o->force = true;
+		break;
+	case OPT_EVENTS:
+		o->events_file = arg;
 		break;
 	default:
 		parse_sampling(o, opt, arg);

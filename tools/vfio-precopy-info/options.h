@@ -26,6 +26,7 @@ struct precopy_options {
 	uint64_t downtime_ns;
 	int zstd_level;
 	bool force;
+	const char *events_file; /* --events */
 };
 
 /* Parses argv, or exits with a usage error (2), --help or --version (0). */

@@ -12,11 +12,13 @@
 #include "bridge/precopy-sample.h"
 #include "common/closestream.h"
 #include "common/exitcodes.h"
+#include "common/json-doc.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/timeutil.h"
 #include "stream/writer.h"
 #include "vfio/mig.h"
+#include "vfio/state.h"
 #include "vfio/uapi/vfio-uapi.h"
 
 #include "estimate.h"
@@ -204,6 +206,27 @@ static int publish_sample(struct precopy_session *s, const struct precopy_sample
 	return 0;
 }
 
+/* --events: a sample as a precopy-round, with the rate of new state where it is known. */
+static void record_sample(struct precopy_session *s, const struct precopy_sample *smp)
+{
+	struct json_object *f;
+
+	if (!s->events)
+		return;
+	f = vmt_event_fields();
+	vmt_json_add_u64(f, "round", s->samples);
+	vmt_json_add_str(f, "state", vmt_state_name(smp->state));
+	vmt_json_add_u64(f, "bytes", smp->drained_bytes);
+	vmt_json_add_u64(f, "initial_bytes", smp->initial_bytes);
+	vmt_json_add_u64(f, "dirty_bytes", smp->dirty_bytes);
+	vmt_json_add_bool(f, "reinit", smp->reinit);
+	if (smp->rate_known)
+		vmt_json_add_double(f, "dirty_rate", smp->rate, 0);
+	else
+		vmt_json_add_null(f, "dirty_rate");
+	vmt_events_emit(s->events, VMT_EV_PRECOPY_ROUND, s->dev->name, f);
+}
+
 static int sample_once(struct precopy_session *s, uint64_t drained)
 {
 	struct migstream_precopy_info info;
@@ -224,6 +247,7 @@ static int sample_once(struct precopy_session *s, uint64_t drained)
 	ret = publish_sample(s, &smp, &info);
 	if (ret)
 		return ret;
+	record_sample(s, &smp);
 	s->prev = smp;
 	s->samples++;
 	return 0;

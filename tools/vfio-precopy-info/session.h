@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/events.h"
 #include "common/failure.h"
 #include "common/outfile.h"
 #include "vfio/device.h"
@@ -43,6 +44,7 @@ struct precopy_session {
 	struct vmt_failure failure;
 	bool touched; /* the device was moved: the line says where it is now */
 	bool recovery_failed;
+	struct vmt_events *events; /* --events, or NULL */
 };
 
 /*
