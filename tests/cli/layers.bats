@@ -52,3 +52,13 @@ setup() {
 	[ -z "$found" ] || { echo "$found"; false; }
 	grep -rq '#include "vfio/state.h"' tools/migstream-cat
 }
+
+@test "layers: lib/net uses stream and common only, and nothing below it uses lib/net" {
+	cd "$VMT_SRCDIR"
+	local found
+	found=$(grep -rn -e '#include "vfio/' -e '#include "bridge/' lib/net || true)
+	[ -z "$found" ] || { echo "lib/net reaches for a device: $found"; false; }
+	found=$(grep -rn '#include "net/' lib/common lib/stream lib/vfio lib/bridge || true)
+	[ -z "$found" ] || { echo "a lower layer includes lib/net: $found"; false; }
+	grep -q 'net_ldadd = libvmt-net.la $(stream_ldadd)' lib/net/Makemodule.am
+}

@@ -13,7 +13,9 @@
 #include "common/closestream.h"
 #include "common/exitcodes.h"
 #include "common/fdio.h"
+#include "common/log.h"
 #include "common/signals.h"
+#include "net/listen-set.h"
 #include "stream/channel-set.h"
 #include "stream/reader.h"
 #include "failure.h"
@@ -156,6 +158,14 @@ static int reader_failed(struct load *ld, int rc)
  */
 int load_input_failed(struct load *ld, int rc)
 {
+	char err[1024];
+
+	/* A connection that broke says what broke it: more than the truncation it causes. */
+	if (ld->net && !(rc == -ECANCELED && atomic_load(&ld->cancelled)) &&
+	    vmt_net_listen_set_error(ld->net, err, sizeof(err)) < 0) {
+		ld->input_name = NULL;
+		return load_fail(ld, VMT_EXIT_FAILURE, "%s", err);
+	}
 	if (!ld->set)
 		return reader_failed(ld, rc);
 	if (rc == -ECANCELED && atomic_load(&ld->cancelled))
@@ -244,10 +254,51 @@ static int open_channels(struct load *ld)
 	return err;
 }
 
+/* From a connection's thread: a stranger turned away, in one line. */
+static void refused(void *ctx, const char *peer, const char *why)
+{
+	const struct load *ld = ctx;
+
+	vmt_warn("%s: refused %s: %s", ld->opts.address, peer, why);
+}
+
+/*
+ * --listen: the set admitted (no device is touched before), its channels
+ * read as -i inputs would be, the replies written to channel 0's. 0, or
+ * -errno (recorded).
+ */
+static int listen_input(struct load *ld)
+{
+	char err[1024];
+	unsigned int n;
+	int rc;
+
+	ld->input_name = ld->opts.address;
+	rc = vmt_net_listen_set_open(&ld->net, ld->opts.address, &ld->opts.net, refused, ld, err,
+				     sizeof(err));
+	if (rc < 0)
+		return load_fail(ld, VMT_EXIT_FAILURE, "%s", err);
+	vmt_info("%s: listening", ld->opts.address);
+	if (vmt_net_listen_set_wait(ld->net, vmt_stop_signal) < 0)
+		return load_interrupted(ld);
+	n = vmt_net_listen_set_count(ld->net);
+	for (unsigned int i = 0; i < n; i++) {
+		ld->channel_fds[i] = vmt_net_listen_set_fd(ld->net, i);
+		ld->channel_names[i] = vmt_net_listen_set_name(ld->net, i);
+	}
+	ld->input_fd = ld->channel_fds[0];
+	ld->input_name = ld->channel_names[0];
+	ld->channel_count = n > 1 ? n : 0;
+	ld->opts.return_fd = ld->channel_fds[0];
+	return 0;
+}
+
 int load_open_input(struct load *ld)
 {
 	const char *in = ld->opts.input_count ? ld->opts.inputs[0] : "-";
 
+	if (ld->opts.address)
+		return listen_input(ld);
 	if (ld->opts.input_count > 1)
 		return open_channels(ld);
 	if (strcmp(in, "-") == 0) {
@@ -273,12 +324,27 @@ static bool opened_here(const char *input)
 	return strncmp(input, "fd:", 3) != 0 && strcmp(input, "-") != 0;
 }
 
+void load_finish_input(struct load *ld)
+{
+	char err[1024];
+
+	if (ld->net && vmt_net_listen_set_finish(ld->net, ld->opts.net.handshake_timeout_ns, err,
+						 sizeof(err)) < 0)
+		vmt_warn("%s", err);
+}
+
 void load_close_input(struct load *ld)
 {
 	migstream_reader_free(ld->reader);
 	/* the set's threads stop before the fds they read are closed */
 	if (ld->set)
 		migstream_channel_set_free(ld->set);
+	if (ld->net) {
+		/* the listener's ends, closed with it */
+		vmt_net_listen_set_close(ld->net);
+		ld->net = NULL;
+		return;
+	}
 	for (unsigned int i = 0; ld->channel_count > 1 && i < ld->channel_count; i++)
 		if (ld->channel_fds[i] >= 0 && opened_here(ld->opts.inputs[i]))
 			close(ld->channel_fds[i]);

@@ -35,6 +35,12 @@ uint64_t load_input_bytes(const struct load *ld);
 /* Records read from the input or all channels so far. */
 uint64_t load_input_records(const struct load *ld);
 /* Frees the reader or the set and closes what load_open_input() opened. */
+/*
+ * --listen, after the report: the replies written on channel 0 delivered
+ * (a failure to is a warning: the outcome was told), the source's ends
+ * awaited.
+ */
+void load_finish_input(struct load *ld);
 void load_close_input(struct load *ld);
 
 #endif

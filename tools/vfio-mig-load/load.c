@@ -502,7 +502,9 @@ void load_run(struct load *ld)
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
 	vmt_progress_init(&ld->progress,
 			  ld->opts.progress || (!ld->opts.json && vmt_progress_wanted(false)));
-	if (open_err) {
+	if (open_err && vmt_failed(&ld->failure)) {
+		/* said already (--listen) */
+	} else if (open_err) {
 		vmt_fail(&ld->failure, &(struct vmt_where){ .file = ld->input_name }, open_err, 0,
 			 "cannot open");
 	} else {

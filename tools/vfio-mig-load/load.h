@@ -32,6 +32,7 @@ struct load;
 struct load_reply;
 struct load_target;
 struct migstream_channel_set;
+struct vmt_net_listen_set;
 struct migstream_reader;
 
 /* What a writer thread's handler needs: its load and its target. */
@@ -50,6 +51,8 @@ struct load {
 	 * lib/stream/channel-set (then reader is NULL); the record's channel.
 	 */
 	struct migstream_channel_set *set;
+	/* --listen: the listener and the set it admitted, whose fds are read (input.c) */
+	struct vmt_net_listen_set *net;
 	const char *channel_names[MIGSTREAM_MAX_CHANNELS];
 	int channel_fds[MIGSTREAM_MAX_CHANNELS];
 	unsigned int channel_count;

@@ -121,6 +121,7 @@ int main(int argc, const char **argv)
 
 	load_run(&ld);
 	code = report(&ld);
+	load_finish_input(&ld);
 	release(&ld);
 	return vmt_cli_exit(code);
 }

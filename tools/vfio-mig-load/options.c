@@ -16,6 +16,8 @@
 #include "common/outfile.h"
 #include "common/strutils.h"
 #include "common/textescape.h"
+#include "net/address.h"
+#include "net/net-cli.h"
 #include "stream/migstream.h"
 #include "vfio/device-cli.h"
 #include "vfio/uapi/vfio-uapi.h"
@@ -35,12 +37,15 @@ enum {
 	OPT_DRY_RUN,
 	OPT_RETURN_FD,
 	OPT_QUEUE_SIZE,
+	OPT_LISTEN,
+	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
 static void usage(void)
 {
 	printf(VMT_USAGE_HEADER
-	       " %s [options] [-d] DEV [[-d] DEV...] < STREAM\n"
+	       " %1$s [options] [-d] DEV [[-d] DEV...] < STREAM\n"
+	       " %1$s [options] --listen ADDRESS [-d] DEV [[-d] DEV...]\n"
 	       "\n"
 	       "Read a migstream and resume VFIO devices from it.\n"
 	       "\n"
@@ -58,6 +63,10 @@ static void usage(void)
 	       " -i, --input FILE           read the stream from FILE, fd:N or - (default:\n"
 	       "                            standard input); repeated: the channels of one\n"
 	       "                            set (vfio-mig-save -o A -o B), in any order\n"
+	       "     --listen ADDRESS       wait for vfio-mig-save -o ADDRESS on tcp:HOST:PORT,\n"
+	       "                            tcp::PORT or unix:PATH (also -i ADDRESS): admit the\n"
+	       "                            channels of one set, refuse anyone else; replies go\n"
+	       "                            back on channel 0's connection (no --return-fd)\n" VMT_NET_USAGE_OPTIONS
 	       "     --reorder-buffer SIZE  bytes of early DATA chunks held per device while\n"
 	       "                            a late one is awaited (K, M, G suffixes; default\n"
 	       "                            0: in order; for a set of channels, 64M)\n"
@@ -160,6 +169,8 @@ static const struct poptOption options[] = {
 	{ "summary-file", 0, POPT_ARG_STRING, NULL, OPT_SUMMARY_FILE, NULL, NULL },
 	{ "progress", 0, POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
 	{ "dry-run", 0, POPT_ARG_NONE, NULL, OPT_DRY_RUN, NULL, NULL },
+	{ "listen", 0, POPT_ARG_STRING, NULL, OPT_LISTEN, NULL, NULL },
+	VMT_POPT_NET_OPTIONS(OPT_NET),
 	VMT_POPT_COMMON_OPTIONS,
 	POPT_TABLEEND
 };
@@ -168,6 +179,14 @@ static void add_input(struct load_options *o, const char *arg)
 {
 	const char **inputs;
 
+	if (vmt_net_is_address(arg) || o->address) {
+		if (o->input_count || o->address)
+			vmt_usage_error(
+				"%s: an address is the only input (its set brings the channels)",
+				arg);
+		o->address = arg;
+		return;
+	}
 	if (o->input_count == MIGSTREAM_MAX_CHANNELS)
 		vmt_usage_error("more than %u inputs (-i): a set has at most %u channels",
 				MIGSTREAM_MAX_CHANNELS, MIGSTREAM_MAX_CHANNELS);
@@ -249,6 +268,13 @@ static void take_option(struct parse *p, int opt, const char *arg)
 	case OPT_INPUT:
 		add_input(o, arg);
 		break;
+	case OPT_LISTEN:
+		if (!vmt_net_is_address(arg))
+			vmt_usage_error(
+				"invalid --listen argument: '%s' (tcp:HOST:PORT, tcp::PORT or unix:PATH)",
+				arg);
+		add_input(o, arg);
+		break;
 	case OPT_REORDER:
 		o->reorder_limit = vmt_size_or_usage(arg, "--reorder-buffer");
 		break;
@@ -281,6 +307,9 @@ static void take_option(struct parse *p, int opt, const char *arg)
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
+	default:
+		vmt_net_cli_take(&o->net, OPT_NET, opt, arg);
+		break;
 	}
 }
 
@@ -298,6 +327,7 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 		.queue_limit = LOAD_QUEUE_DEFAULT,
 	};
 	p = (struct parse){ .o = o };
+	vmt_net_cli_init(&o->net);
 	vmt_cli_begin(argc, argv, options);
 	while ((opt = vmt_cli_next(usage)) > 0)
 		take_option(&p, opt, vmt_cli_arg());
@@ -310,6 +340,11 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 	if (!o->map_count)
 		vmt_usage_error("no target device given (-d DEV)");
 	check_inputs(o);
+	vmt_net_cli_check(&o->net, o->address, false);
+	if (o->address && o->return_fd >= 0)
+		vmt_usage_error(
+			"--listen %s sends the replies on channel 0's connection: no --return-fd",
+			o->address);
 }
 
 void load_options_free(struct load_options *o)

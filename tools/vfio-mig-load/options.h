@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/conn.h"
+
 /* --queue-size's default: chunks waiting for one device's writer, in bytes. */
 #define LOAD_QUEUE_DEFAULT (64ull << 20)
 
@@ -25,6 +27,9 @@ struct load_options {
 	 */
 	const char **inputs;
 	unsigned int input_count;
+	/* --listen ADDRESS (or -i ADDRESS): the only input; the set that connects */
+	const char *address;
+	struct vmt_net_opts net;
 	const char *summary_file; /* the JSON summary, also after a failure */
 	struct load_mapping *map;
 	unsigned int map_count;

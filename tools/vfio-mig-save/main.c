@@ -3,6 +3,7 @@
  * vfio-mig-save: save the migration state of VFIO devices as a migstream.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "common/signals.h"
 #include "common/summary-file.h"
 #include "common/thread-wait.h"
+#include "net/address.h"
+#include "net/dial.h"
 #include "stream/record-alloc.h"
 #include "vfio/device-cli.h"
 #include "vfio/device.h"
@@ -47,13 +50,84 @@ static int open_output(const struct save_options *opts, const char *name, struct
 	return 0;
 }
 
+/* -o ADDRESS's connections, one per channel (static: messages name them to the end) */
+static struct vmt_net_dial dial;
+static char channel_labels[MIGSTREAM_MAX_CHANNELS][VMT_NET_HOST_MAX + 64];
+
+/*
+ * -o ADDRESS: the channels connected (before any device is touched, so a
+ * destination that is not there costs the source nothing); each output is
+ * the tool's end of its channel's pump, written in place.
+ */
+static int connect_outputs(struct save_options *opts, struct vmt_outfile *outs, unsigned int *nouts)
+{
+	unsigned int n = opts->channels ? opts->channels : 1;
+	char err[1024];
+
+	if (vmt_net_dial(&dial, opts->address, n, &opts->net, vmt_stop_signal, err, sizeof(err)) <
+	    0) {
+		vmt_err("%s", err);
+		return VMT_EXIT_FAILURE;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (n > 1)
+			snprintf(channel_labels[i], sizeof(channel_labels[i]), "%s channel %u",
+				 opts->address, i);
+		else
+			snprintf(channel_labels[i], sizeof(channel_labels[i]), "%s", opts->address);
+		outs[i] = (struct vmt_outfile){ .name = channel_labels[i],
+						.fd = fcntl(dial.fds[i], F_DUPFD_CLOEXEC, 3) };
+		if (outs[i].fd < 0) {
+			vmt_err("%s: %s", channel_labels[i], strerror(errno));
+			for (unsigned int j = 0; j < i; j++)
+				vmt_outfile_abort(&outs[j]);
+			vmt_net_dial_free(&dial);
+			return VMT_EXIT_FAILURE;
+		}
+	}
+	/* The return path is implied: the replies come back on channel 0's connection. */
+	opts->save.return_fd = dial.fds[0];
+	*nouts = n;
+	return 0;
+}
+
+/*
+ * After the outputs are closed: with -o ADDRESS, a good save is good only
+ * once every channel delivered its bytes and ended cleanly (a pump's
+ * failure is the save's); after a failure, a broken connection's own
+ * words say more than the broken pipe the writer met.
+ */
+static void finish_connections(struct save_ctx *ctx, const struct save_options *opts)
+{
+	char err[1024];
+	int ret;
+
+	if (!opts->address)
+		return;
+	if (!vmt_failed(&ctx->failure)) {
+		ret = vmt_net_dial_finish(&dial, opts->save.return_timeout_ns, err, sizeof(err));
+		if (ret < 0)
+			save_destination_failure(ctx, &(struct vmt_where){ .file = opts->address },
+						 ret, "%s", err);
+	} else if ((ctx->failure.err == -EPIPE || ctx->failure.err == -ECONNRESET) &&
+		   !(ctx->rp && return_path_result(ctx->rp)) &&
+		   (ret = vmt_net_dial_error(&dial, err, sizeof(err))) < 0) {
+		vmt_failure_free(&ctx->failure);
+		ctx->failure = (struct vmt_failure){ 0 };
+		save_destination_failure(ctx, &(struct vmt_where){ .file = opts->address }, ret,
+					 "%s", err);
+	}
+	vmt_net_dial_free(&dial);
+}
+
 /* Every output (none given: standard output); on failure none stays open. */
-static int open_outputs(const struct save_options *opts, struct vmt_outfile *outs,
-			unsigned int *nouts)
+static int open_outputs(struct save_options *opts, struct vmt_outfile *outs, unsigned int *nouts)
 {
 	unsigned int n = opts->noutputs ? opts->noutputs : 1;
 	int ret;
 
+	if (opts->address)
+		return connect_outputs(opts, outs, nouts);
 	*nouts = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		ret = open_output(opts, opts->noutputs ? opts->outputs[i] : NULL, &outs[i]);
@@ -282,6 +356,7 @@ int main(int argc, const char **argv)
 		run(&ctx, &opts, outs, chans);
 		for (unsigned int i = 0; i < nouts; i++)
 			finish_output(&outs[i], &ctx);
+		finish_connections(&ctx, &opts);
 		code = report(&opts, &ctx);
 		release(&ctx);
 	}

@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "common/outfile.h"
 #include "common/strutils.h"
+#include "net/address.h"
+#include "net/net-cli.h"
 #include "vfio/device-cli.h"
 #include "vfio/state.h"
 #include "output.h"
@@ -45,6 +47,8 @@ enum {
 	OPT_JOBS,
 	OPT_THREADS,
 	OPT_QUEUE_SIZE,
+	OPT_CHANNELS,
+	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
 static const struct poptOption options[] = {
@@ -72,6 +76,8 @@ static const struct poptOption options[] = {
 	{ "jobs", 'j', POPT_ARG_STRING, NULL, OPT_JOBS, NULL, NULL },
 	{ "threads", '\0', POPT_ARG_STRING, NULL, OPT_THREADS, NULL, NULL },
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE, NULL, NULL },
+	{ "channels", '\0', POPT_ARG_STRING, NULL, OPT_CHANNELS, NULL, NULL },
+	VMT_POPT_NET_OPTIONS(OPT_NET),
 	POPT_TABLEEND
 };
 
@@ -79,6 +85,7 @@ static void usage(void)
 {
 	printf(VMT_USAGE_HEADER
 	       " %1$s [options] -d DEVICE [-d DEVICE...] [-o FILE [-o FILE...]]\n"
+	       " %1$s [options] -d DEVICE... -o ADDRESS [--channels N]\n"
 	       " %1$s [options] DEVICE... > FILE\n"
 	       "\n"
 	       "Save the migration state of VFIO devices as a migstream (on stdout or FILE).\n"
@@ -91,6 +98,10 @@ static void usage(void)
 	       " -o, --output FILE          write the stream to FILE instead of stdout; a file\n"
 	       "                            is replaced only by a complete stream; repeated:\n"
 	       "                            one channel of a set per FILE (a file, fd:N or -)\n"
+	       " -o, --output ADDRESS       connect to a listening vfio-mig-load: tcp:HOST:PORT,\n"
+	       "                            tcp:[IPv6]:PORT or unix:PATH; the replies come back\n"
+	       "                            on channel 0's connection (no --return-fd)\n"
+	       "     --channels N           N connections to ADDRESS, the channels of one set\n"
 	       " -f, --force                write binary data even to a terminal\n"
 	       "     --group                open through the legacy group/container interface\n"
 	       "     --precopy              pre-copy (every device must have PRE_COPY)\n"
@@ -123,6 +134,7 @@ static void usage(void)
 	       "                            vfio-mig-load's dry run)\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL,
 	       VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	printf(VMT_NET_USAGE_OPTIONS);
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
 	printf("\nSIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
 	       "save and put the devices back.\n");
@@ -141,6 +153,14 @@ static uint32_t state_or_usage(const char *s, const char *option)
 
 static void add_output(struct save_options *o, const char *name)
 {
+	if (vmt_net_is_address(name) || o->address) {
+		if (o->noutputs || o->address)
+			vmt_usage_error(
+				"-o %s: an address is the only output (--channels N makes its channels)",
+				name);
+		o->address = name;
+		return;
+	}
 	if (o->noutputs == MIGSTREAM_MAX_CHANNELS)
 		vmt_usage_error("too many outputs (at most %d channels)", MIGSTREAM_MAX_CHANNELS);
 	if (strncmp(name, "fd:", 3) == 0)
@@ -254,7 +274,32 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 	case OPT_QUEUE_SIZE:
 		o->save.queue_size = vmt_size_or_usage(arg, "--queue-size");
 		break;
+	case OPT_CHANNELS:
+		o->channels = vmt_u64_or_usage(arg, "--channels", 1, MIGSTREAM_MAX_CHANNELS);
+		break;
+	default:
+		vmt_net_cli_take(&o->net, OPT_NET, opt, arg);
+		break;
 	}
+}
+
+/* -o ADDRESS: the transport's options, and the return path it brings. */
+static void check_address(const struct save_options *o)
+{
+	vmt_net_cli_check(&o->net, o->address, true);
+	if (o->channels && !o->address)
+		vmt_usage_error(
+			"--channels is for -o ADDRESS (files are channels by repeating -o)");
+	if (!o->address)
+		return;
+	if (o->save.return_fd >= 0)
+		vmt_usage_error(
+			"-o %s carries the return path on channel 0's connection: no --return-fd",
+			o->address);
+	if (o->save.describe)
+		vmt_usage_error(
+			"--describe and -o %s cannot be combined (a description is not loaded)",
+			o->address);
 }
 
 /* What no single option can check: the devices, and the options that do not go together. */
@@ -272,6 +317,7 @@ static void check_combinations(const struct save_options *o)
 		vmt_usage_error(
 			"--threshold, --max-rounds, --max-precopy-time and --control-fd are for pre-copy, not with --no-precopy");
 	check_describe_options(&o->save);
+	check_address(o);
 	if (o->save.describe && o->save.return_fd >= 0)
 		vmt_usage_error(
 			"--describe and --return-fd cannot be combined (a description is not loaded)");
@@ -282,7 +328,7 @@ static void check_combinations(const struct save_options *o)
 	if (o->save.control_fd >= 0 && fcntl(o->save.control_fd, F_GETFD) < 0)
 		vmt_usage_error("invalid --control-fd argument: '%d' (not an open file descriptor)",
 				o->save.control_fd);
-	for (unsigned int i = 0; i < (o->noutputs ? o->noutputs : 1); i++)
+	for (unsigned int i = 0; !o->address && i < (o->noutputs ? o->noutputs : 1); i++)
 		if (o->summary_file && vmt_outfile_same(o->outputs[i], o->summary_file))
 			vmt_usage_error(
 				"--summary-file %s is the stream's output: it would overwrite the stream",
@@ -306,6 +352,7 @@ void save_options_parse(struct save_options *o, int argc, const char **argv)
 			.queue_size = SAVE_DEFAULT_QUEUE_SIZE,
 		},
 	};
+	vmt_net_cli_init(&o->net);
 	vmt_cli_begin(argc, argv, options);
 	while ((opt = vmt_cli_next(usage)) > 0)
 		take_option(o, opt, vmt_cli_arg());

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "net/conn.h"
 #include "stream/migstream.h"
 #include "save.h"
 
@@ -20,6 +21,10 @@ struct save_options {
 	unsigned int ndevices;
 	const char *outputs[MIGSTREAM_MAX_CHANNELS]; /* none: standard output */
 	unsigned int noutputs;
+	/* -o ADDRESS: the only output; --channels connections to it, one set */
+	const char *address;
+	unsigned int channels;
+	struct vmt_net_opts net;
 	const char *summary_file;
 	bool force, group, json, progress;
 	int zstd_level;
