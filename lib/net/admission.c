@@ -114,14 +114,20 @@ int vmt_net_set_admit(struct vmt_net_set *set, const struct vmt_net_first *f, ch
 	const struct migstream_channel *ch = f->has_channel ? &f->channel : &one;
 	char hex[MIGSTREAM_SET_ID_HEX_LEN], ours[MIGSTREAM_SET_ID_HEX_LEN];
 
+	/* Another set's channel is told as such, also after ours is complete. */
+	if (set->named && f->has_channel && set->count > 1 &&
+	    memcmp(ch->set_id, set->set_id, MIGSTREAM_SET_ID_LEN) != 0) {
+		snprintf(err, errlen, "a stream of another set (%s), not set %s",
+			 migstream_set_id_hex(ch->set_id, hex),
+			 migstream_set_id_hex(set->set_id, ours));
+		return -EPERM;
+	}
 	if (set->named && vmt_net_set_complete(set)) {
 		snprintf(err, errlen, "a connection beyond the set's %u channels", set->count);
 		return -EPERM;
 	}
-	if (set->named && (!f->has_channel || set->count == 1 ||
-			   memcmp(ch->set_id, set->set_id, MIGSTREAM_SET_ID_LEN) != 0)) {
-		snprintf(err, errlen, "a stream of another set (%s), not set %s",
-			 f->has_channel ? migstream_set_id_hex(ch->set_id, hex) : "no set",
+	if (set->named && !f->has_channel) {
+		snprintf(err, errlen, "a stream of no set, not a channel of set %s",
 			 migstream_set_id_hex(set->set_id, ours));
 		return -EPERM;
 	}

@@ -25,14 +25,16 @@
 /* clang-format on */
 #define VMT_NET_OPTION_COUNT 5
 
-/* The options' lines of --help (column 29, as the tools' other lines). */
-#define VMT_NET_USAGE_OPTIONS                                                              \
-	"     --tls-creds DIR        TLS with the x509 files of DIR (QEMU's layout)\n"     \
-	"     --tls-psk FILE         TLS with a pre-shared key (QEMU's keys.psk)\n"        \
-	"     --insecure-no-tls      allow tcp: without TLS (anyone on the path reads\n"   \
-	"                            and may change the stream)\n"                         \
-	"     --connect-timeout T    retry a refused connection this long (default 30s)\n" \
+/* The options' lines of --help (column 29, as the tools' other lines): a listener's. */
+#define VMT_NET_USAGE_OPTIONS                                                            \
+	"     --tls-creds DIR        TLS with the x509 files of DIR (QEMU's layout)\n"   \
+	"     --tls-psk FILE         TLS with a pre-shared key (QEMU's keys.psk)\n"      \
+	"     --insecure-no-tls      allow tcp: without TLS (anyone on the path reads\n" \
+	"                            and may change the stream)\n"                       \
 	"     --handshake-timeout T  longest TLS handshake and first record (default 10s)\n"
+/* And the line a connecting tool adds. */
+#define VMT_NET_USAGE_CONNECT_TIMEOUT \
+	"     --connect-timeout T    retry a refused connection this long (default 30s)\n"
 
 /* The defaults, before the options. */
 void vmt_net_cli_init(struct vmt_net_opts *o);

@@ -328,9 +328,19 @@ void load_finish_input(struct load *ld)
 {
 	char err[1024];
 
-	if (ld->net && vmt_net_listen_set_finish(ld->net, ld->opts.net.handshake_timeout_ns, err,
-						 sizeof(err)) < 0)
+	/* After a failure the source may be gone: that it did not hear is no news. */
+	if (ld->net &&
+	    vmt_net_listen_set_finish(ld->net, ld->opts.net.handshake_timeout_ns, err,
+				      sizeof(err)) < 0 &&
+	    !vmt_failed(&ld->failure))
 		vmt_warn("%s", err);
+}
+
+bool load_input_broken(struct load *ld)
+{
+	char err[1024];
+
+	return ld->net && vmt_net_listen_set_error(ld->net, err, sizeof(err)) < 0;
 }
 
 void load_close_input(struct load *ld)

@@ -41,6 +41,8 @@ uint64_t load_input_records(const struct load *ld);
  * awaited.
  */
 void load_finish_input(struct load *ld);
+/* --listen: a connection of the set broke (its error was the load's failure). */
+bool load_input_broken(struct load *ld);
 void load_close_input(struct load *ld);
 
 #endif

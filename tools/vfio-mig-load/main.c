@@ -44,7 +44,8 @@ static char *report_failure(struct load *ld, struct vmt_device_fate **fates)
 		vmt_err("%s", line ? line : "out of memory");
 	if (load_reply_result(ld->reply, vmt_failure_exit_code(&ld->failure),
 			      line ? line : "out of memory", ld->targets, ld->target_count,
-			      ld->opts.then_state) < 0)
+			      ld->opts.then_state) < 0 &&
+	    !load_input_broken(ld))
 		vmt_warn("return fd %d: cannot send the failure to the source", ld->opts.return_fd);
 	return line;
 }

@@ -109,9 +109,14 @@ static void finish_connections(struct save_ctx *ctx, const struct save_options *
 		if (ret < 0)
 			save_destination_failure(ctx, &(struct vmt_where){ .file = opts->address },
 						 ret, "%s", err);
-	} else if ((ctx->failure.err == -EPIPE || ctx->failure.err == -ECONNRESET) &&
-		   !(ctx->rp && return_path_result(ctx->rp)) &&
+	} else if (!(ctx->rp && return_path_result(ctx->rp)) &&
 		   (ret = vmt_net_dial_error(&dial, err, sizeof(err))) < 0) {
+		/*
+		 * A broken connection, not the destination's word: its own
+		 * words (a reset, a TLS record cut short) instead of the broken
+		 * pipe or the closed return channel it caused. The source was
+		 * recovered already; only the line changes.
+		 */
 		vmt_failure_free(&ctx->failure);
 		ctx->failure = (struct vmt_failure){ 0 };
 		save_destination_failure(ctx, &(struct vmt_where){ .file = opts->address }, ret,
@@ -353,6 +358,8 @@ int main(int argc, const char **argv)
 	code = open_outputs(&opts, outs, &nouts);
 	if (code == VMT_EXIT_OK) {
 		init_ctx(&ctx, outs, nouts);
+		if (opts.address)
+			ctx.return_name = channel_labels[0];
 		run(&ctx, &opts, outs, chans);
 		for (unsigned int i = 0; i < nouts; i++)
 			finish_output(&outs[i], &ctx);

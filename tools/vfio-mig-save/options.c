@@ -134,7 +134,7 @@ static void usage(void)
 	       "                            vfio-mig-load's dry run)\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL,
 	       VMT_CLI_DEFAULT_ZSTD_LEVEL);
-	printf(VMT_NET_USAGE_OPTIONS);
+	printf(VMT_NET_USAGE_OPTIONS VMT_NET_USAGE_CONNECT_TIMEOUT);
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
 	printf("\nSIGUSR1 asks for the switchover to stop-copy; SIGINT/SIGTERM/SIGHUP stop the\n"
 	       "save and put the devices back.\n");

@@ -597,7 +597,8 @@ static int return_path_failed(struct save_ctx *ctx, int err)
 {
 	if (vmt_stop_signal())
 		return check_stop_signal(ctx);
-	return save_destination_failure(ctx, NULL, err, "%s", return_path_error(ctx->rp));
+	return save_destination_failure(ctx, &(struct vmt_where){ .file = ctx->return_name }, err,
+					"%s", return_path_error(ctx->rp));
 }
 
 /*

@@ -147,6 +147,7 @@ struct save_ctx {
 	struct save_channel *channels; /* one: a whole stream; more: a set */
 	unsigned int nchannels;
 	struct return_path *rp;	   /* NULL without --return-fd */
+	const char *return_name;   /* -o ADDRESS: the replies' channel, for messages; else NULL */
 	struct chunk_queue *queue; /* has its own lock */
 	pthread_t *workers;
 	unsigned int nworkers;
