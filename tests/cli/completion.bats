@@ -158,12 +158,12 @@ help_options() {
 	[[ "$output" == *"compopt: -o nospace"* ]]
 }
 
-@test "shellcheck: the completion scripts and the test driver" {
+@test "shellcheck: the completion scripts, the test driver and tests/net/make-certs" {
 	command -v shellcheck >/dev/null || skip "shellcheck not installed"
 	cd "$VMT_SRCDIR"
 	run shellcheck -x completion/vfio-migtools.bash completion/vfio-mig-save \
 		completion/vfio-mig-load completion/vfio-precopy-info completion/iommufd-dirty \
 		completion/uffd-probe completion/migstream-cat completion/vfio-mig-ls \
-		completion/vfio-mig-check tests/cli/complete-line
+		completion/vfio-mig-check tests/cli/complete-line tests/net/make-certs
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
