@@ -16,12 +16,12 @@ setup() {
 }
 
 @test "bench/net runs on 8M and prints each row with its verdict" {
-	vmt_run 0 "$VMT_SRCDIR/bench/net" --builddir "$VMT_BUILDDIR" --size 8M --only tls,relay,bound
+	vmt_run 0 "$VMT_SRCDIR/bench/net" --builddir "$VMT_BUILDDIR" --size 8M --repeat 1 --only tls,relay,bound
 	echo "$output"
 	[[ $output == *"load average"*"load average after"* ]]
-	grep -Eq '^1 TLS channel, 8M +[0-9]+ M/s +[0-9]+ M/s \(plain TCP\) +[0-9.]+x +>= 0.6  (PASS|MISS)$' <<<"$output"
+	grep -Eq '^1 TLS channel, 8M +[0-9]+ M/s +[0-9]+ M/s \(plain TCP\) +[0-9.]+x +>= 0.6  (PASS|MISS) \[load [0-9.]+\]$' <<<"$output"
 	for n in 2 4; do
-		grep -Eq "^$n TLS channels, links at 200M/s +[0-9]+ M/s +$((n * 200)) M/s .* (PASS|MISS)\$" <<<"$output"
+		grep -Eq "^$n TLS channels, links at 200M/s +[0-9]+ M/s +$((n * 200)) M/s .* (PASS|MISS) \\[load [0-9.]+\\]\$" <<<"$output"
 		grep -Eq "^$n TLS channels, no cap +[0-9]+ M/s +[0-9]+ M/s \\(bound\\)" <<<"$output"
 	done
 	grep -q '^  bound: CPU of 1 TLS channel' <<<"$output"
