@@ -117,7 +117,8 @@ static void *admit(void *arg)
 
 	ret = vmt_net_conn_start(&conn, a->fd, s->creds, NULL,
 				 a->deadline > now ? a->deadline - now : 1, why, sizeof(why));
-	snprintf(peer, sizeof(peer), "%s", ret == 0 ? conn.peer : "a peer");
+	/* named before the handshake: a peer refused by TLS is named too */
+	snprintf(peer, sizeof(peer), "%s", conn.peer[0] ? conn.peer : "a peer");
 	if (ret == 0)
 		ret = vmt_net_read_first(&conn, a->deadline, &first, why, sizeof(why));
 	if (ret == 0) {

@@ -28,8 +28,10 @@ migrated() {
 
 @test "net: unix: one channel, the return path implied (switchover-ack, load result)" {
 	net_migrate "$SRC" vfio1,seed=3 -- "-o unix:$VMT_TMP/s -d $D0 --json" \
-		"--listen unix:$VMT_TMP/s -d $D1"
+		"--listen unix:$VMT_TMP/s -d $D1 --json"
 	migrated
+	# the load's summary names the address as its input
+	[ "$(printf '%s\n' "$load_err" | grep -v ': listening$' | jq -r '.inputs[0]')" = "unix:$VMT_TMP/s" ]
 	[ "$(printf '%s\n' "$save_err" | jq -r .return_path)" = true ]
 	[ "$(printf '%s\n' "$save_err" | jq -r .load_confirmed)" = true ]
 	[ "$(printf '%s\n' "$save_err" | jq -r '.devices[0].switchover_ack_s')" != null ]
@@ -134,5 +136,36 @@ migrated() {
 	vmt_run_error 2 'connect-timeout is for an address connected to' \
 		vfio-mig-load --listen unix:/s --connect-timeout 1s -d vfio0
 	vmt_run_error 2 'invalid --listen argument' vfio-mig-load --listen file -d vfio0
+	vmt_run_error 2 'cannot be combined' vfio-mig-load --listen unix:/s --dry-run -d vfio0
 	vmt_run_error 2 'invalid --channels' vfio-mig-save -o unix:/s --channels 65 -d vfio0
+}
+
+@test "net: migstream-cat -o ADDRESS replays a saved stream into a listening load" {
+	local T=$VMT_TMP
+	sl_sim "$SRC" -- vfio-mig-save -d "$D0" -o "$T/s.vms"
+	sl_sim vfio1,seed=3 -- bash -c "
+		vfio-mig-load --listen unix:$T/u -d $D1 2>'$T/load.err' & load=\$!
+		migstream-cat -q -o unix:$T/u '$T/s.vms' 2>'$T/cat.err'; echo \$? >'$T/cat.status'
+		wait \$load; echo \$? >'$T/load.status'"
+	[ "$(cat "$T/cat.status")" = 0 ] || { cat "$T/cat.err"; false; }
+	[ "$(cat "$T/load.status")" = 0 ] || { cat "$T/load.err"; false; }
+	sl_same_digest vfio0 vfio1
+	sl_expect_state vfio1 state RUNNING
+}
+
+@test "net: migstream-cat ADDRESS listens and lists (or merges) the set that connects" {
+	local T=$VMT_TMP
+	sl_sim "$SRC" -- vfio-mig-save -d "$D0" -o "$T/s.vms"
+	migstream-cat unix:"$T/v" >"$T/list.txt" 2>"$T/cat.err" &
+	local lister=$!
+	vmt_run 0 migstream-cat -q -o unix:"$T/v" "$T/s.vms"
+	wait $lister
+	vmt_run 0 migstream-cat "$T/s.vms"
+	# the same listing, but for the name of the input
+	[ "$(grep -v '^summary of' "$T/list.txt")" = "$(printf '%s\n' "$output" | grep -v '^summary of')" ]
+	grep -q "^summary of unix:$T/v:" "$T/list.txt"
+	grep -q "unix:$T/v: listening" "$T/cat.err"
+	vmt_run_error 2 'an address is the only input' migstream-cat unix:/x f
+	vmt_run_error 2 'goes with no other mode' migstream-cat --verify -o unix:/x f
+	vmt_run_error 2 'tcp: needs --tls-creds' migstream-cat -o tcp:h:1 f
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "fields.h"
+#include "net/conn.h"
 
 enum cat_mode {
 	CAT_MODE_LIST,	      /* default: listing and summary on stdout */
@@ -47,6 +48,15 @@ struct cat_opts {
 
 	const char *const *inputs;
 	int ninputs;
+
+	/*
+	 * An input ADDRESS (listened on: its set's channels become the
+	 * inputs) or -o ADDRESS (connected to: the stream goes there, as
+	 * --passthrough writes it); net.c
+	 */
+	const char *listen_address;
+	const char *connect_address;
+	struct vmt_net_opts net;
 
 	/* --merge and --split: the -o arguments are output files */
 	const char *const *outputs;

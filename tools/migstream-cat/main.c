@@ -18,6 +18,7 @@
 #include "extract.h"
 #include "listing.h"
 #include "qemu-cat.h"
+#include "net.h"
 #include "options.h"
 
 /* Modes whose output is a stream or raw state, not text. */
@@ -83,7 +84,10 @@ int main(int argc, const char **argv)
 	cat_options_parse(&o, argc, argv);
 	/* Stream writers report a closed pipe themselves, as EPIPE. */
 	vmt_ignore_sigpipe();
-	code = run(&o);
+	code = cat_net_start(&o);
+	if (code == VMT_EXIT_OK)
+		code = run(&o);
+	code = cat_net_finish(&o, code);
 	cat_options_free(&o);
 	return vmt_cli_exit(code);
 }

@@ -17,6 +17,8 @@
 #include "common/exitcodes.h"
 #include "common/log.h"
 #include "common/strutils.h"
+#include "net/address.h"
+#include "net/net-cli.h"
 #include "stream/migstream.h"
 #include "stream/writer.h"
 #include "options.h"
@@ -42,6 +44,7 @@ enum {
 	OPT_SPLIT,
 	OPT_REORDER_BUFFER,
 	OPT_FROM_QEMU,
+	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
 static const struct poptOption options[] = {
@@ -67,6 +70,7 @@ static const struct poptOption options[] = {
 	{ "split", '\0', POPT_ARG_STRING, NULL, OPT_SPLIT, NULL, NULL },
 	{ "reorder-buffer", '\0', POPT_ARG_STRING, NULL, OPT_REORDER_BUFFER, NULL, NULL },
 	{ "from-qemu", '\0', POPT_ARG_NONE, NULL, OPT_FROM_QEMU, NULL, NULL },
+	VMT_POPT_NET_OPTIONS(OPT_NET),
 	POPT_TABLEEND
 };
 
@@ -78,6 +82,8 @@ static void usage(void)
 	       " %1$s [options] [FILE...]\n"
 	       " %1$s --verify [FILE...]\n"
 	       " %1$s --passthrough [FILE...] > COPY\n"
+	       " %1$s [options] ADDRESS\n"
+	       " %1$s -o ADDRESS [FILE...]\n"
 	       " %1$s --extract=DEV [FILE...] > STATE\n"
 	       " %1$s --wrap [-z[LEVEL]] [wrap options] [RAWFILE] > STREAM\n"
 	       " %1$s --recompress=LEVEL|none [FILE] > STREAM\n"
@@ -127,6 +133,9 @@ static void usage(void)
 	       " -f, --force                 write binary data even to a terminal\n"
 	       "     --progress              show progress on stderr\n",
 	       p, VMT_CLI_MAX_ZSTD_LEVEL, VMT_CLI_DEFAULT_ZSTD_LEVEL);
+	printf("\nAddresses: an input ADDRESS (tcp:HOST:PORT, tcp::PORT, unix:PATH) listens and\n"
+	       "reads the set that connects; -o ADDRESS connects and sends the stream there.\n");
+	printf(VMT_NET_USAGE_OPTIONS VMT_NET_USAGE_CONNECT_TIMEOUT);
 	printf(VMT_USAGE_COMMON_OPTIONS(29));
 	printf("\nColumns:\n");
 	for (int c = 0; c < CAT_NCOLUMNS; c++)
@@ -183,6 +192,30 @@ static int parse_level(const char *s, const char *option)
 }
 
 /* Options that only make sense in some modes: refuse the rest. */
+/*
+ * An input ADDRESS is the only input (its set brings the channels);
+ * -o ADDRESS sends the stream, as --passthrough would write it; not both.
+ */
+static void check_addresses(struct cat_opts *o)
+{
+	for (int i = 0; i < o->ninputs; i++) {
+		if (!vmt_net_is_address(o->inputs[i]))
+			continue;
+		if (o->ninputs > 1)
+			vmt_usage_error("%s: an address is the only input", o->inputs[i]);
+		o->listen_address = o->inputs[i];
+	}
+	if (o->listen_address && o->connect_address)
+		vmt_usage_error("an input address and -o ADDRESS cannot be combined");
+	if (o->connect_address && o->mode == CAT_MODE_LIST)
+		o->mode = CAT_MODE_PASSTHROUGH;
+	if (o->connect_address && o->mode != CAT_MODE_PASSTHROUGH)
+		vmt_usage_error("-o %s sends a stream as it is: it goes with no other mode",
+				o->connect_address);
+	vmt_net_cli_check(&o->net, o->listen_address ? o->listen_address : o->connect_address,
+			  o->connect_address != NULL);
+}
+
 static void check_combinations(const struct cat_opts *o, bool wrap_opts, bool compress)
 {
 	bool listing = o->mode == CAT_MODE_LIST || o->mode == CAT_MODE_PASSTHROUGH;
@@ -253,6 +286,7 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 	int rc;
 
 	*o = (struct cat_opts){ .mode = CAT_MODE_LIST, .wrap_phase = MIGSTREAM_PHASE_STOP_COPY };
+	vmt_net_cli_init(&o->net);
 	vmt_cli_begin(argc, argv, options);
 	output_args = alloc_args(argc);
 	while ((rc = vmt_cli_next(usage)) > 0) {
@@ -268,8 +302,14 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 			o->json = true;
 			break;
 		case OPT_OUTPUT:
-			/* columns or a file: known once every mode option was seen */
-			output_args[noutput_args++] = arg;
+			/* an address to connect to, else columns or a file: known once every mode option was seen */
+			if (vmt_net_is_address(arg)) {
+				if (o->connect_address)
+					vmt_usage_error("-o %s: one address only", arg);
+				o->connect_address = arg;
+			} else {
+				output_args[noutput_args++] = arg;
+			}
 			break;
 		case OPT_DIRTY:
 			o->dirty = true;
@@ -345,6 +385,9 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 			o->chunk_size = (uint32_t)v;
 			break;
 		}
+		default:
+			vmt_net_cli_take(&o->net, OPT_NET, rc, arg);
+			break;
 		}
 	}
 	o->quiet = vmt_log_level() < VMT_LOG_INFO;
@@ -356,6 +399,7 @@ void cat_options_parse(struct cat_opts *o, int argc, const char **argv)
 	o->inputs = o->ninputs ? operands : stdin_only;
 	if (!o->ninputs)
 		o->ninputs = 1;
+	check_addresses(o);
 	check_combinations(o, wrap_opts, compress);
 }
 

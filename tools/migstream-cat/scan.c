@@ -16,6 +16,7 @@
 #include "common/progress.h"
 #include "fields.h"
 #include "qemu-cat.h"
+#include "net.h"
 #include "scan.h"
 
 #define STDIN_NAME "<stdin>"
@@ -47,6 +48,9 @@ int cat_open_input(const char *path, const char **name)
 		return STDIN_FILENO;
 	}
 	*name = path;
+	fd = cat_net_input_fd(path);
+	if (fd >= 0)
+		return fd;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		vmt_err("%s: cannot open: %s", path, strerror(errno));

@@ -112,6 +112,11 @@ int main(int argc, const char **argv)
 	ld.summary.queue_limit = ld.opts.queue_limit;
 	ld.summary.inputs = ld.opts.inputs;
 	ld.summary.input_count = ld.opts.input_count;
+	/* --listen: the address is the input the summary names */
+	if (ld.opts.address) {
+		ld.summary.inputs = &ld.opts.address;
+		ld.summary.input_count = 1;
+	}
 	vmt_ignore_sigpipe();
 	/*
 	 * A stop signal ends the load at the next record, or a blocked read,

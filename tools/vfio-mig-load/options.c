@@ -341,6 +341,9 @@ void load_options_parse(struct load_options *o, int argc, const char **argv)
 		vmt_usage_error("no target device given (-d DEV)");
 	check_inputs(o);
 	vmt_net_cli_check(&o->net, o->address, false);
+	if (o->address && o->dry_run)
+		vmt_usage_error(
+			"--dry-run and --listen cannot be combined (the source would take a dry run's answer for a load)");
 	if (o->address && o->return_fd >= 0)
 		vmt_usage_error(
 			"--listen %s sends the replies on channel 0's connection: no --return-fd",
