@@ -190,7 +190,7 @@ static struct sockaddr_in loopback(uint16_t port)
 static int connect_upstream(uint16_t port)
 {
 	struct sockaddr_in to = loopback(port);
-	int tries, fd;
+	int tries, fd, err;
 
 	for (tries = 0; tries < 100; tries++) {
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -198,9 +198,10 @@ static int connect_upstream(uint16_t port)
 			return -errno;
 		if (!connect(fd, (struct sockaddr *)&to, sizeof(to)))
 			return fd;
+		err = errno;
 		close(fd);
-		if (errno != ECONNREFUSED)
-			return -errno;
+		if (err != ECONNREFUSED)
+			return -err;
 		usleep(100000);
 	}
 	return -ECONNREFUSED;
@@ -210,11 +211,16 @@ static int connect_upstream(uint16_t port)
 static pid_t spawn_copy(int in, int out, uint64_t rate)
 {
 	pid_t pid = fork();
+	int ret;
 
 	if (pid)
 		return pid;
-	if (relay_copy(in, out, rate) < 0)
+	ret = relay_copy(in, out, rate);
+	if (ret < 0) {
+		fprintf(stderr, "bench-relay: %s: %s\n", rate ? "the stream" : "the way back",
+			strerror(-ret));
 		_exit(1);
+	}
 	shutdown(out, SHUT_WR);
 	_exit(0);
 }
