@@ -251,7 +251,8 @@ static int wait_for_writers(struct load *ld, bool *waiting)
 
 		for (unsigned int i = 0; i < ld->channel_count; i++)
 			if (waiting[i]) {
-				fds[n] = (struct pollfd){ .fd = ld->channel_fds[i], .events = POLLIN };
+				fds[n] = (struct pollfd){ .fd = ld->channel_fds[i],
+							  .events = POLLIN };
 				idx[n++] = i;
 			}
 		if (n == 0)
@@ -263,9 +264,10 @@ static int wait_for_writers(struct load *ld, bool *waiting)
 
 			if (now >= deadline) {
 				ld->input_name = ld->channel_names[idx[0]];
-				return load_fail(ld, VMT_EXIT_FAILURE,
-						 "%s: no writer opened it within %d s of the set's first channel",
-						 ld->input_name, CHANNEL_OPEN_TIMEOUT_S);
+				return load_fail(
+					ld, VMT_EXIT_FAILURE,
+					"%s: no writer opened it within %d s of the set's first channel",
+					ld->input_name, CHANNEL_OPEN_TIMEOUT_S);
 			}
 			timeout = (int64_t)(deadline - now);
 		}
@@ -273,8 +275,8 @@ static int wait_for_writers(struct load *ld, bool *waiting)
 		if (rc == -EINTR && vmt_stop_signal()) {
 			ld->input_name = ld->channel_names[idx[0]];
 			return load_fail(ld, VMT_EXIT_FAILURE,
-					 "%s: interrupted by %s (waiting for its writer)", ld->input_name,
-					 vmt_stop_signal_name());
+					 "%s: interrupted by %s (waiting for its writer)",
+					 ld->input_name, vmt_stop_signal_name());
 		}
 		if (rc < 0 && rc != -EINTR)
 			return rc;
