@@ -836,3 +836,14 @@ teardown() {
 	migrated vfio1 vfio3
 	grep -q 'the destination loaded 2 devices' "$W/2-src.err" || { recipe_show; false; }
 }
+
+@test "recipe: both sides' flight recorders, and where the downtime went, in text and SVG" {
+	vmt_require_tool vfio-mig-load
+	recipe_run 'vfio-mig-save -d 0000:3b:00.1 --events save.events |'
+	recipe_ok
+	migrated vfio0 vfio2
+	jq -e -s 'map(select(.kind == "exit")) | length == 1' "$W/save.events" >/dev/null
+	jq -e -s 'map(select(.kind == "arc" and .to == "RUNNING")) | length >= 1' "$W/load.events" >/dev/null
+	grep -q downtime "$W/1-here.out" || { recipe_show; false; }
+	grep -q '<svg' "$W/downtime.svg"
+}
