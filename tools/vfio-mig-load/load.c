@@ -505,6 +505,7 @@ void load_run(struct load *ld)
 	int open_err = load_open_input(ld);
 
 	ld->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ld->writers_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	/* With --json, stderr carries the JSON document: no progress unless asked for. */
 	vmt_progress_init(&ld->progress,
 			  ld->opts.progress || (!ld->opts.json && vmt_progress_wanted(false)));

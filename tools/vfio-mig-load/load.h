@@ -79,6 +79,7 @@ struct load {
 	pthread_mutex_t fail_lock;     /* failure: recorded by any thread */
 	atomic_bool cancelled;	       /* a failure: every thread stops */
 	int wake_fd;		       /* eventfd: the cancel ends a wait for input */
+	int writers_fd;		       /* eventfd: a writer stopped (load_drain_writers) */
 	/* the main thread's: each channel's position and last throughput sample (load-events.c) */
 	uint64_t events_pos[MIGSTREAM_MAX_CHANNELS], events_sampled[MIGSTREAM_MAX_CHANNELS];
 	uint64_t events_tick_ns;

@@ -146,6 +146,8 @@ static void release(struct load *ld)
 	free(ld->writer_ctx);
 	if (ld->wake_fd >= 0)
 		close(ld->wake_fd);
+	if (ld->writers_fd >= 0)
+		close(ld->writers_fd);
 	pthread_mutex_destroy(&ld->fail_lock);
 	load_close_input(ld);
 	load_reply_free(ld->reply);
@@ -156,7 +158,9 @@ static void release(struct load *ld)
 
 int main(int argc, const char **argv)
 {
-	struct load ld = { .input_fd = STDIN_FILENO, .input_name = "<stdin>", .wake_fd = -1 };
+	struct load ld = {
+		.input_fd = STDIN_FILENO, .input_name = "<stdin>", .wake_fd = -1, .writers_fd = -1
+	};
 	int code;
 
 	vmt_log_init(argv[0]);

@@ -56,6 +56,7 @@ struct load_writer {
 	/* immutable after start */
 	load_item_fn handle;
 	void *ctx;
+	int stopped_fd; /* an eventfd told when the thread stops, or -1 */
 	/* items' data bytes, at most the limit; its own lock, the caller's cancel flag */
 	struct bqueue queue;
 	/* the writer thread's; read by the main thread after the join */
@@ -75,10 +76,11 @@ void load_item_free(struct load_item *item);
 
 /*
  * Starts the thread, with every signal blocked in it (stop signals go to
- * the main thread, which cancels). 0 or -errno.
+ * the main thread, which cancels). When it stops it adds 1 to the eventfd
+ * stopped_fd (-1: none). 0 or -errno.
  */
 int load_writer_start(struct load_writer *w, uint64_t limit, load_item_fn handle, void *ctx,
-		      const atomic_bool *cancel);
+		      const atomic_bool *cancel, int stopped_fd);
 /*
  * Queues item (the writer frees it), waiting while the queue holds limit
  * bytes or more. -ECANCELED (item freed) when cancelled or the writer
