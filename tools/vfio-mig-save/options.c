@@ -33,6 +33,7 @@ enum {
 	OPT_THRESHOLD,
 	OPT_MAX_ROUNDS,
 	OPT_MAX_PRECOPY_TIME,
+	OPT_DOWNTIME_LIMIT,
 	OPT_CONTROL_FD,
 	OPT_THEN,
 	OPT_ON_ERROR,
@@ -63,6 +64,7 @@ static const struct poptOption options[] = {
 	{ "threshold", '\0', POPT_ARG_STRING, NULL, OPT_THRESHOLD, NULL, NULL },
 	{ "max-rounds", '\0', POPT_ARG_STRING, NULL, OPT_MAX_ROUNDS, NULL, NULL },
 	{ "max-precopy-time", '\0', POPT_ARG_STRING, NULL, OPT_MAX_PRECOPY_TIME, NULL, NULL },
+	{ "downtime-limit", '\0', POPT_ARG_STRING, NULL, OPT_DOWNTIME_LIMIT, NULL, NULL },
 	{ "control-fd", '\0', POPT_ARG_STRING, NULL, OPT_CONTROL_FD, NULL, NULL },
 	{ "then", '\0', POPT_ARG_STRING, NULL, OPT_THEN, NULL, NULL },
 	{ "on-error", '\0', POPT_ARG_STRING, NULL, OPT_ON_ERROR, NULL, NULL },
@@ -112,7 +114,9 @@ static void usage(void)
 	       "     --max-rounds N         switch over after N pre-copy rounds (default %2$d;\n"
 	       "                            0: no limit)\n"
 	       "     --max-precopy-time T   switch over after T of pre-copy (e.g. 2s, 500ms)\n"
-	       "     --control-fd N         switch over when a byte arrives on fd N; the\n"
+	       "     --downtime-limit T     switch over once the expected stop-copy time is\n"
+	       "                            at most T; --threshold and --max-rounds then\n"
+	       "                            apply only when given\n"	       "     --control-fd N         switch over when a byte arrives on fd N; the\n"
 	       "                            automatic triggers then apply only when given\n"
 	       "     --then STATE           device state after a complete save: stop (default)\n"
 	       "                            or running\n"
@@ -188,7 +192,7 @@ static void check_describe_options(const struct save_opts *o)
 {
 	if (o->describe &&
 	    (o->mode != SAVE_MODE_AUTO || o->threshold_set || o->max_rounds_set ||
-	     o->max_precopy_time_set || o->control_fd >= 0 ||
+	     o->max_precopy_time_set || o->downtime_limit_set || o->control_fd >= 0 ||
 	     o->then_state != VFIO_DEVICE_STATE_STOP || o->on_error_state != VMT_STATE_UNKNOWN))
 		vmt_usage_error(
 			"--describe saves no state and moves no device: it does not go with "
@@ -228,6 +232,10 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 	case OPT_MAX_PRECOPY_TIME:
 		o->save.max_precopy_ns = vmt_duration_ns_or_usage(arg, "--max-precopy-time");
 		o->save.max_precopy_time_set = true;
+		break;
+	case OPT_DOWNTIME_LIMIT:
+		o->save.downtime_limit_ns = vmt_duration_ns_or_usage(arg, "--downtime-limit");
+		o->save.downtime_limit_set = true;
 		break;
 	case OPT_CONTROL_FD:
 		o->save.control_fd = vmt_u64_or_usage(arg, "--control-fd", 0, INT32_MAX);
@@ -320,9 +328,9 @@ static void check_combinations(const struct save_options *o)
 				vmt_usage_error("device '%s' given twice", o->devices[i]);
 	if (o->save.mode == SAVE_MODE_STOP_COPY &&
 	    (o->save.threshold_set || o->save.max_rounds_set || o->save.max_precopy_time_set ||
-	     o->save.control_fd >= 0))
+	     o->save.downtime_limit_set || o->save.control_fd >= 0))
 		vmt_usage_error(
-			"--threshold, --max-rounds, --max-precopy-time and --control-fd are for pre-copy, not with --no-precopy");
+			"--threshold, --max-rounds, --max-precopy-time, --downtime-limit and --control-fd are for pre-copy, not with --no-precopy");
 	check_describe_options(&o->save);
 	check_address(o);
 	if (o->save.describe && o->save.return_fd >= 0)

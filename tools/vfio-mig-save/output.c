@@ -181,13 +181,17 @@ static void *channel_writer(void *arg)
 
 	while ((item = chunk_queue_next(ctx->queue, ch->index))) {
 		struct out_item *it = (struct out_item *)item;
+		uint64_t start_ns;
 		int ret;
 
 		/* From here on a reply may answer the whole stream (return-path.c). */
 		if (it->kind == ITEM_FINISH)
 			atomic_store_explicit(&ctx->stream_end_begun, true, memory_order_release);
 		atomic_store_explicit(&ch->writing, true, memory_order_release);
+		start_ns = vmt_monotonic_ns();
 		ret = write_item(ch->writer, it);
+		atomic_fetch_add_explicit(&ch->write_ns, vmt_monotonic_ns() - start_ns,
+					  memory_order_relaxed);
 		atomic_store_explicit(&ch->writing, false, memory_order_release);
 		chunk_queue_done(ctx->queue, ch->index, item, ret == 0);
 		if (ret < 0) {

@@ -29,6 +29,26 @@ void save_events_round(struct save_ctx *ctx, const struct save_device *sd,
 	vmt_events_emit(ctx->events, VMT_EV_PRECOPY_ROUND, sd->dev->name, f);
 }
 
+/* The expected stop-copy time and what it came from (null: no rate measured yet). */
+static void add_estimate(const struct save_ctx *ctx, struct json_object *f)
+{
+	const struct save_estimate *e = &ctx->result.estimate;
+
+	if (e->ns != SAVE_ESTIMATE_UNKNOWN)
+		vmt_json_add_u64(f, "expected_stop_copy_ns", e->ns);
+	else
+		vmt_json_add_null(f, "expected_stop_copy_ns");
+	if (ctx->opts.downtime_limit_set)
+		vmt_json_add_u64(f, "downtime_limit_ns", ctx->opts.downtime_limit_ns);
+	vmt_json_add_u64(f, "left_bytes", e->bytes);
+	vmt_json_add_u64(f, "read_rate", e->read_rate);
+	vmt_json_add_u64(f, "channel_rate", e->channel_rate);
+	if (e->bottleneck)
+		vmt_json_add_str(f, "bottleneck", e->bottleneck);
+	else
+		vmt_json_add_null(f, "bottleneck");
+}
+
 void save_events_switchover(struct save_ctx *ctx)
 {
 	uint64_t estimate = 0, stop_copy_size = 0;
@@ -55,7 +75,20 @@ void save_events_switchover(struct save_ctx *ctx)
 		vmt_json_add_u64(f, "stop_copy_size", stop_copy_size);
 	else
 		vmt_json_add_null(f, "stop_copy_size");
+	add_estimate(ctx, f);
 	vmt_events_emit(ctx->events, VMT_EV_SWITCHOVER, NULL, f);
+}
+
+void save_events_stop_copy(struct save_ctx *ctx)
+{
+	struct json_object *f;
+
+	if (!ctx->events)
+		return;
+	f = vmt_event_fields();
+	add_estimate(ctx, f);
+	vmt_json_add_u64(f, "stop_copy_ns", ctx->result.stop_copy_done_ns - ctx->result.switch_ns);
+	vmt_events_emit(ctx->events, VMT_EV_STOP_COPY, NULL, f);
 }
 
 static const char *phase_name(enum migstream_phase phase)

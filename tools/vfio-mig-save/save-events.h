@@ -19,6 +19,8 @@ void save_events_round(struct save_ctx *ctx, const struct save_device *sd,
 		       const struct migstream_precopy_info *info, bool reinit);
 /* The switchover begins (ctx->result.switch_ns): its trigger and what was left. */
 void save_events_switchover(struct save_ctx *ctx);
+/* Stop-copy done: the expected stop-copy time at the switchover against the measured one. */
+void save_events_stop_copy(struct save_ctx *ctx);
 /* A device's data of phase read to its end: bytes, from start_ns until now. */
 void save_events_device_data(struct save_ctx *ctx, const struct save_device *sd,
 			     enum migstream_phase phase, uint64_t bytes, uint64_t start_ns);

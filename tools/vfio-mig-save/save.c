@@ -35,6 +35,7 @@
 #include "stream/reply.h"
 #include "vfio/mig.h"
 #include "vfio/precopy.h"
+#include "downtime.h"
 #include "output.h"
 #include "return-path.h"
 #include "save-events.h"
@@ -53,6 +54,8 @@ const char *save_switch_reason_name(enum save_switch_reason reason)
 		return "signal";
 	case SWITCH_CONTROL_FD:
 		return "control-fd";
+	case SWITCH_DOWNTIME_LIMIT:
+		return "downtime-limit";
 	default:
 		return "none";
 	}
@@ -577,6 +580,11 @@ static int precopy_pass(struct save_ctx *ctx, struct save_device *sd)
 	}
 	sd->pass_bytes = done;
 	sd->pass_ns = vmt_monotonic_ns() - start_ns;
+	/* A pass that found nothing measured a wait for dirt, not the path. */
+	if (done) {
+		sd->read_bytes += done;
+		sd->read_ns += sd->pass_ns;
+	}
 	return 0;
 }
 
@@ -584,13 +592,18 @@ static bool should_switch(struct save_ctx *ctx, uint64_t estimate, uint64_t star
 			  enum save_switch_reason *reason)
 {
 	const struct save_opts *o = &ctx->opts;
-	bool control_mode = o->control_fd >= 0;
+	/* A controller or a downtime limit decides: the defaults step aside. */
+	bool explicit_only = o->control_fd >= 0 || o->downtime_limit_set;
 
-	if ((!control_mode || o->threshold_set) && estimate <= o->threshold) {
+	if (downtime_fits(ctx, &ctx->result.estimate)) {
+		*reason = SWITCH_DOWNTIME_LIMIT;
+		return true;
+	}
+	if ((!explicit_only || o->threshold_set) && estimate <= o->threshold) {
 		*reason = SWITCH_THRESHOLD;
 		return true;
 	}
-	if ((!control_mode || o->max_rounds_set) && o->max_rounds &&
+	if ((!explicit_only || o->max_rounds_set) && o->max_rounds &&
 	    ctx->result.rounds >= o->max_rounds) {
 		*reason = SWITCH_MAX_ROUNDS;
 		return true;
@@ -678,6 +691,8 @@ static int run_precopy(struct save_ctx *ctx)
 	bool any = false;
 	int ret;
 
+	ctx->result.estimate = (struct save_estimate){ .ns = SAVE_ESTIMATE_UNKNOWN };
+
 	for (unsigned int i = 0; i < ctx->ndevs; i++) {
 		struct save_device *sd = &ctx->devs[i];
 		uint32_t target = vmt_state_precopy_for(sd->start_state);
@@ -738,6 +753,7 @@ static int run_precopy(struct save_ctx *ctx)
 				return ret;
 			estimate += ctx->devs[i].estimate;
 		}
+		downtime_estimate(ctx, &ctx->result.estimate);
 		if (should_switch(ctx, estimate, start_ns, &reason) &&
 		    (ret = gate_switch(ctx, &pending, reason, &ack_deadline)) != 0) {
 			if (ret < 0)
@@ -886,6 +902,7 @@ static int run_stop_copy(struct save_ctx *ctx)
 	if ((ret = run_jobs(ctx, JOB_STOP_COPY, NULL)) < 0)
 		return ret;
 	ctx->result.stop_copy_done_ns = vmt_monotonic_ns();
+	save_events_stop_copy(ctx);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ enum save_switch_reason {
 	SWITCH_MAX_TIME,
 	SWITCH_SIGNAL,	   /* SIGUSR1 */
 	SWITCH_CONTROL_FD, /* a byte on --control-fd */
+	SWITCH_DOWNTIME_LIMIT, /* the expected stop-copy time fits --downtime-limit */
 };
 
 struct save_opts {
@@ -41,6 +42,8 @@ struct save_opts {
 	uint64_t threshold;	 /* switch when initial + dirty <= this */
 	uint64_t max_rounds;	 /* 0: no limit */
 	uint64_t max_precopy_ns; /* 0: no limit */
+	uint64_t downtime_limit_ns; /* with downtime_limit_set */
+	bool downtime_limit_set;
 	bool threshold_set, max_rounds_set, max_precopy_time_set;
 	int control_fd;		 /* -1: none */
 	uint32_t then_state;	 /* after success: STOP or RUNNING */
@@ -77,6 +80,7 @@ struct save_device {
 	uint64_t estimate;		/* initial + dirty at the last sample */
 	uint64_t sent_at_sample;	/* pre-copy bytes sent when estimate was taken */
 	uint64_t stop_copy_size;	/* MIG_DATA_SIZE or MIGSTREAM_SIZE_UNKNOWN */
+	uint64_t left_bytes;		/* MIG_DATA_SIZE now, else initial + dirty (downtime.c) */
 	/* atomic: the reader adds, the main thread and the return path read */
 	_Atomic uint64_t bytes[SAVE_PHASES]; /* by phase */
 	/* the main thread's */
@@ -102,6 +106,7 @@ struct save_device {
 	/* the reader's while a job runs, the main thread's between jobs */
 	uint64_t pass_bytes;		  /* read by the last pre-copy pass */
 	uint64_t pass_ns;		  /* and how long that took */
+	uint64_t read_bytes, read_ns;	  /* every pre-copy pass: the device's read rate */
 	uint64_t next_chunk, next_offset; /* the device's numbering */
 	XXH3_state_t *digest;		  /* over the device bytes, in order */
 	/* Adaptive compression, guarded by ctx->lock: see output.c. */
@@ -121,11 +126,26 @@ struct save_channel {
 	bool started;
 	/* atomic: the channel's thread sets it, the main thread's watch reads it */
 	atomic_bool writing; /* its thread is in a write */
+	_Atomic uint64_t write_ns; /* time spent in writes: the channel's rate */
 	/* The main thread's only: its watch on a write that makes no progress (output.c). */
 	uint64_t seen_bytes;	 /* bytes out at its last look */
 	uint64_t still_since_ns; /* since when they have not moved in a write */
 	uint64_t woken_ns;	 /* when it last interrupted the write to see */
 	uint64_t events_bytes;	 /* bytes out at the last throughput event (save-events.c) */
+};
+
+/*
+ * The expected stop-copy time: what the devices say is left over the
+ * measured rate of the slowest path (downtime.c). ns is
+ * SAVE_ESTIMATE_UNKNOWN until a rate was measured.
+ */
+#define SAVE_ESTIMATE_UNKNOWN UINT64_MAX
+struct save_estimate {
+	uint64_t ns;
+	uint64_t bytes;		  /* left, over every device */
+	uint64_t read_rate;	  /* bytes/s of the slowest device, 0: not measured */
+	uint64_t channel_rate;	  /* bytes/s of the channels together, 0: not measured */
+	const char *bottleneck;	  /* "device-read", "channel-write" or NULL */
 };
 
 struct save_result {
@@ -139,6 +159,7 @@ struct save_result {
 	bool load_confirmed;	 /* the destination's LOAD_RESULT said loaded */
 	uint64_t queue_peak;	 /* bytes of buffers out at once, at most */
 	uint64_t adaptive_raw;	 /* DATA records sent raw by the adaptive rule */
+	struct save_estimate estimate; /* of the stop-copy time, at the switchover */
 };
 
 struct save_ctx {

@@ -306,6 +306,27 @@ static void get_stop_copy_s(const void *obj, const void *ctx, struct vmt_field_v
 	v->dbl = ms_between(r->switch_ns, r->stop_copy_done_ns) / 1e3;
 }
 
+static bool downtime_limit_given(const void *obj, const void *ctx)
+{
+	return CTX(obj)->opts.downtime_limit_set;
+}
+
+/* The expected stop-copy time at the switchover; null when no rate was measured. */
+static void get_expected_stop_copy_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	const struct save_estimate *e = &CTX(obj)->result.estimate;
+
+	v->json_null = e->ns == SAVE_ESTIMATE_UNKNOWN;
+	v->ns = v->json_null ? 0 : e->ns;
+	v->dbl = v->ns / 1e9;
+}
+
+static void get_downtime_limit_s(const void *obj, const void *ctx, struct vmt_field_value *v)
+{
+	v->ns = CTX(obj)->opts.downtime_limit_ns;
+	v->dbl = v->ns / 1e9;
+}
+
 static void get_total_s(const void *obj, const void *ctx, struct vmt_field_value *v)
 {
 	const struct save_result *r = &CTX(obj)->result;
@@ -427,6 +448,7 @@ enum {
 	PRECOPY_LINE = 10,
 	PRECOPY_LINE_END = 13,
 	STOP_COPY_LINE = 20,
+	STOP_COPY_LINE_END = 22,
 	COMPRESSION_LINE = 30,
 	COMPRESSION_LINE_END = 33,
 };
@@ -441,6 +463,10 @@ static const struct vmt_field save_fields[] = {
 	{ "precopy_s", " in %s s", 12, VMT_FIELD_SECONDS, .get = get_precopy_s },
 	{ "stop_copy_s", "stop-copy (device part of downtime): %s s", 20, VMT_FIELD_SECONDS,
 	  .get = get_stop_copy_s },
+	{ "expected_stop_copy_s", " (expected %s s", 21, VMT_FIELD_SECONDS,
+	  .get = get_expected_stop_copy_s, .when = downtime_limit_given },
+	{ "downtime_limit_s", ", limit %s s)", 22, VMT_FIELD_SECONDS, .get = get_downtime_limit_s,
+	  .when = downtime_limit_given },
 	{ "total_s", "%s s", 5, VMT_FIELD_SECONDS, .get = get_total_s },
 	{ "throughput_bytes_per_s", " (%s MiB/s)", 6, VMT_FIELD_MIB_RATE, .get = get_throughput },
 	{ "devices", NULL, 0, VMT_FIELD_OBJECTS, .get = get_devices },
@@ -487,7 +513,8 @@ void summary_print_text(const struct save_ctx *ctx)
 	if (ctx->result.reason != SWITCH_NONE)
 		info_line(save_fields, ARRAY_SIZE(save_fields), PRECOPY_LINE, PRECOPY_LINE_END, ctx,
 			  ctx);
-	info_line(save_fields, ARRAY_SIZE(save_fields), STOP_COPY_LINE, STOP_COPY_LINE, ctx, ctx);
+	info_line(save_fields, ARRAY_SIZE(save_fields), STOP_COPY_LINE, STOP_COPY_LINE_END, ctx,
+		  ctx);
 	if (ctx->nchannels > 1) {
 		vmt_info("%u channels:", ctx->nchannels);
 		for (unsigned int i = 0; i < ctx->nchannels; i++)
