@@ -49,7 +49,7 @@ check_tool() {
 	local reasons missing=()
 	reasons=$(sed -n '/^const char \*save_switch_reason_name/,/^}/p' \
 		"$VMT_SRCDIR/tools/vfio-mig-save/save.c" | grep -oE 'return "[a-z-]+"' | cut -d'"' -f2)
-	[ "$(printf '%s\n' "$reasons" | wc -l)" -eq 6 ]
+	[ "$(printf '%s\n' "$reasons" | wc -l)" -eq 7 ]
 	for r in $reasons; do
 		sed -n '/switchover$/,/^\.PP/p' "$VMT_SRCDIR/man/vfio-mig-save.1" |
 			grep -qE "^\.B $(printf '%s' "$r" | sed 's/-/\\\\?-/g')\$" || missing+=("$r")
