@@ -19,6 +19,7 @@
 #include "common/failure.h"
 #include "common/json-doc.h"
 #include "common/log.h"
+#include "common/outcome-syslog.h"
 #include "common/progress.h"
 #include "common/signals.h"
 #include "stream/record-alloc.h"
@@ -53,7 +54,7 @@ static char *report_failure(struct load *ld, struct vmt_device_fate **fates)
 	return line;
 }
 
-/* The "exit" event (and the "failure" one before it) of --events. */
+/* The "exit" event (and the "failure" one before it) of --events, and --syslog's line. */
 static void record_outcome(struct load *ld, int code, const char *line)
 {
 	char ok[128];
@@ -65,6 +66,8 @@ static void record_outcome(struct load *ld, int code, const char *line)
 		snprintf(ok, sizeof(ok), "loaded %u device%s", ld->target_count,
 			 ld->target_count == 1 ? "" : "s");
 	vmt_events_exit(ld->events, code, &ld->failure, line, ok);
+	if (ld->opts.syslog)
+		vmt_syslog_outcome(code != VMT_EXIT_OK, line ? line : ok, ld->opts.events_file);
 }
 
 /*
@@ -80,6 +83,9 @@ static int open_events(struct load *ld)
 	ret = vmt_events_open(&ld->events, ld->opts.events_file, vmt_progname(), 0);
 	if (ret < 0) {
 		vmt_err("%s: cannot open for writing: %s", ld->opts.events_file, strerror(-ret));
+		if (ld->opts.syslog)
+			vmt_syslog_outcome(true, "the events file cannot be opened for writing",
+					   ld->opts.events_file);
 		return VMT_EXIT_FAILURE;
 	}
 	vmt_mig_record_events(ld->events);

@@ -39,6 +39,7 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_LISTEN,
 	OPT_EVENTS,
+	OPT_SYSLOG,
 	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
@@ -91,7 +92,9 @@ static void usage(void)
 	       "     --summary-file FILE    also write the JSON summary to FILE\n"
 	       "     --progress             show progress on stderr even if it is not a terminal\n"
 	       "     --events FILE          record what happens, as it happens, as JSON lines\n"
-	       "                            in FILE (vfio-mig-events(5))\n",
+	       "                            in FILE (vfio-mig-events(5))\n"
+	       "     --syslog               the one-line outcome (and the events file's name)\n"
+	       "                            to syslog(3), also on failure\n",
 	       vmt_progname());
 	printf(VMT_USAGE_COMMON_OPTIONS(28));
 	printf("\nOn failure every device this run touched is reset; the error says its state.\n");
@@ -176,6 +179,7 @@ static const struct poptOption options[] = {
 	VMT_POPT_NET_OPTIONS(OPT_NET),
 	VMT_POPT_COMMON_OPTIONS,
 	{ "events", 0, POPT_ARG_STRING, NULL, OPT_EVENTS, NULL, NULL },
+	{ "syslog", 0, POPT_ARG_NONE, NULL, OPT_SYSLOG, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -316,6 +320,9 @@ static void take_option(struct parse *p, int opt, const char *arg)
 		break;
 	case OPT_EVENTS:
 		o->events_file = arg;
+		break;
+	case OPT_SYSLOG:
+		o->syslog = true;
 		break;
 	default:
 		vmt_net_cli_take(&o->net, OPT_NET, opt, arg);

@@ -32,6 +32,7 @@ struct load_options {
 	struct vmt_net_opts net;
 	const char *summary_file; /* the JSON summary, also after a failure */
 	const char *events_file;  /* --events */
+	bool syslog;		  /* --syslog: the outcome to the journal */
 	struct load_mapping *map;
 	unsigned int map_count;
 	uint32_t then_state;	/* VFIO_DEVICE_STATE_RUNNING or _STOP */

@@ -17,6 +17,7 @@
 #include "common/failure.h"
 #include "common/json-doc.h"
 #include "common/log.h"
+#include "common/outcome-syslog.h"
 #include "common/outfile.h"
 #include "common/progress.h"
 #include "common/signals.h"
@@ -227,8 +228,9 @@ static char *write_summary_file(const struct save_options *opts, struct save_ctx
 	return summary_error_line(ctx);
 }
 
-/* The "exit" event (and the "failure" one before it) of --events. */
-static void record_outcome(struct save_ctx *ctx, int code, const char *line)
+/* The "exit" event (and the "failure" one before it) of --events, and --syslog's line. */
+static void record_outcome(const struct save_options *opts, struct save_ctx *ctx, int code,
+			   const char *line)
 {
 	char ok[128];
 
@@ -236,6 +238,9 @@ static void record_outcome(struct save_ctx *ctx, int code, const char *line)
 		 ctx->opts.describe ? "described" : "saved", ctx->ndevs, ctx->ndevs == 1 ? "" : "s",
 		 (unsigned long long)ctx->result.stream_bytes);
 	vmt_events_exit(ctx->events, code, &ctx->failure, line, ok);
+	if (opts->syslog)
+		vmt_syslog_outcome(code != VMT_EXIT_OK, code != VMT_EXIT_OK ? line : ok,
+				   opts->events_file);
 }
 
 /*
@@ -252,6 +257,9 @@ static int open_events(const struct save_options *opts, struct vmt_events **ev)
 	ret = vmt_events_open(ev, opts->events_file, vmt_progname(), 0);
 	if (ret < 0) {
 		vmt_err("%s: cannot open for writing: %s", opts->events_file, strerror(-ret));
+		if (opts->syslog)
+			vmt_syslog_outcome(true, "the events file cannot be opened for writing",
+					   opts->events_file);
 		return VMT_EXIT_FAILURE;
 	}
 	vmt_mig_record_events(*ev);
@@ -304,7 +312,7 @@ static int report(const struct save_options *opts, struct save_ctx *ctx)
 	else if (!failed)
 		summary_print_text(ctx);
 	code = failed ? vmt_failure_exit_code(&ctx->failure) : VMT_EXIT_OK;
-	record_outcome(ctx, code, line);
+	record_outcome(opts, ctx, code, line);
 	free(line);
 	return code;
 }
@@ -406,8 +414,11 @@ int main(int argc, const char **argv)
 	vmt_signals_install(VMT_SIGUSR1_SWITCHOVER);
 
 	code = open_events(&opts, &ctx.events);
-	if (code == VMT_EXIT_OK && (code = open_outputs(&opts, outs, &nouts)) != VMT_EXIT_OK)
+	if (code == VMT_EXIT_OK && (code = open_outputs(&opts, outs, &nouts)) != VMT_EXIT_OK) {
 		vmt_events_exit(ctx.events, code, NULL, NULL, "the output could not be opened");
+		if (opts.syslog)
+			vmt_syslog_outcome(true, "the output could not be opened", opts.events_file);
+	}
 	if (code == VMT_EXIT_OK) {
 		init_ctx(&ctx, outs, nouts);
 		if (opts.address)

@@ -50,6 +50,7 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_CHANNELS,
 	OPT_EVENTS,
+	OPT_SYSLOG,
 	OPT_NET, /* VMT_NET_OPTION_COUNT values from here */
 };
 
@@ -81,6 +82,7 @@ static const struct poptOption options[] = {
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE, NULL, NULL },
 	{ "channels", '\0', POPT_ARG_STRING, NULL, OPT_CHANNELS, NULL, NULL },
 	{ "events", '\0', POPT_ARG_STRING, NULL, OPT_EVENTS, NULL, NULL },
+	{ "syslog", '\0', POPT_ARG_NONE, NULL, OPT_SYSLOG, NULL, NULL },
 	VMT_POPT_NET_OPTIONS(OPT_NET),
 	POPT_TABLEEND
 };
@@ -139,7 +141,9 @@ static void usage(void)
 	       "                            leave the devices as they are (for a target's\n"
 	       "                            vfio-mig-load's dry run)\n"
 	       "     --events FILE          record what happens, as it happens, as JSON lines\n"
-	       "                            in FILE (vfio-mig-events(5))\n",
+	       "                            in FILE (vfio-mig-events(5))\n"
+	       "     --syslog               the one-line outcome (and the events file's name)\n"
+	       "                            to syslog(3), also on failure\n",
 	       vmt_progname(), DEFAULT_MAX_ROUNDS, VMT_CLI_MAX_ZSTD_LEVEL,
 	       VMT_CLI_DEFAULT_ZSTD_LEVEL);
 	printf(VMT_NET_USAGE_OPTIONS VMT_NET_USAGE_CONNECT_TIMEOUT);
@@ -291,6 +295,9 @@ static void take_option(struct save_options *o, int opt, const char *arg)
 		break;
 	case OPT_EVENTS:
 		o->events_file = arg;
+		break;
+	case OPT_SYSLOG:
+		o->syslog = true;
 		break;
 	default:
 		vmt_net_cli_take(&o->net, OPT_NET, opt, arg);

@@ -27,6 +27,7 @@ struct save_options {
 	struct vmt_net_opts net;
 	const char *summary_file;
 	const char *events_file; /* --events */
+	bool syslog;		 /* --syslog: the outcome to the journal */
 	bool force, group, json, progress;
 	int zstd_level;
 	struct save_opts save; /* what the engine is given */
