@@ -753,7 +753,9 @@ static int run_precopy(struct save_ctx *ctx)
 				return ret;
 			estimate += ctx->devs[i].estimate;
 		}
-		downtime_estimate(ctx, &ctx->result.estimate);
+		/* MIG_DATA_SIZE is asked each round only when someone looks at the answer. */
+		if (ctx->opts.downtime_limit_set || ctx->events)
+			downtime_estimate(ctx, &ctx->result.estimate);
 		if (should_switch(ctx, estimate, start_ns, &reason) &&
 		    (ret = gate_switch(ctx, &pending, reason, &ack_deadline)) != 0) {
 			if (ret < 0)
