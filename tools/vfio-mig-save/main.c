@@ -417,7 +417,8 @@ int main(int argc, const char **argv)
 	if (code == VMT_EXIT_OK && (code = open_outputs(&opts, outs, &nouts)) != VMT_EXIT_OK) {
 		vmt_events_exit(ctx.events, code, NULL, NULL, "the output could not be opened");
 		if (opts.syslog)
-			vmt_syslog_outcome(true, "the output could not be opened", opts.events_file);
+			vmt_syslog_outcome(true, "the output could not be opened",
+					   opts.events_file);
 	}
 	if (code == VMT_EXIT_OK) {
 		init_ctx(&ctx, outs, nouts);

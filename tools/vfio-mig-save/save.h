@@ -32,16 +32,16 @@ enum save_switch_reason {
 	SWITCH_THRESHOLD,
 	SWITCH_MAX_ROUNDS,
 	SWITCH_MAX_TIME,
-	SWITCH_SIGNAL,	   /* SIGUSR1 */
-	SWITCH_CONTROL_FD, /* a byte on --control-fd */
+	SWITCH_SIGNAL,	       /* SIGUSR1 */
+	SWITCH_CONTROL_FD,     /* a byte on --control-fd */
 	SWITCH_DOWNTIME_LIMIT, /* the expected stop-copy time fits --downtime-limit */
 };
 
 struct save_opts {
 	enum save_mode mode;
-	uint64_t threshold;	 /* switch when initial + dirty <= this */
-	uint64_t max_rounds;	 /* 0: no limit */
-	uint64_t max_precopy_ns; /* 0: no limit */
+	uint64_t threshold;	    /* switch when initial + dirty <= this */
+	uint64_t max_rounds;	    /* 0: no limit */
+	uint64_t max_precopy_ns;    /* 0: no limit */
 	uint64_t downtime_limit_ns; /* with downtime_limit_set */
 	bool downtime_limit_set;
 	bool threshold_set, max_rounds_set, max_precopy_time_set;
@@ -125,7 +125,7 @@ struct save_channel {
 	pthread_t thread;
 	bool started;
 	/* atomic: the channel's thread sets it, the main thread's watch reads it */
-	atomic_bool writing; /* its thread is in a write */
+	atomic_bool writing;	   /* its thread is in a write */
 	_Atomic uint64_t write_ns; /* time spent in writes: the channel's rate */
 	/* The main thread's only: its watch on a write that makes no progress (output.c). */
 	uint64_t seen_bytes;	 /* bytes out at its last look */
@@ -142,10 +142,10 @@ struct save_channel {
 #define SAVE_ESTIMATE_UNKNOWN UINT64_MAX
 struct save_estimate {
 	uint64_t ns;
-	uint64_t bytes;		  /* left, over every device */
-	uint64_t read_rate;	  /* bytes/s of the slowest device, 0: not measured */
-	uint64_t channel_rate;	  /* bytes/s of the channels together, 0: not measured */
-	const char *bottleneck;	  /* "device-read", "channel-write" or NULL */
+	uint64_t bytes;		/* left, over every device */
+	uint64_t read_rate;	/* bytes/s of the slowest device, 0: not measured */
+	uint64_t channel_rate;	/* bytes/s of the channels together, 0: not measured */
+	const char *bottleneck; /* "device-read", "channel-write" or NULL */
 };
 
 struct save_result {
@@ -153,12 +153,12 @@ struct save_result {
 	uint64_t rounds;
 	uint64_t start_ns, switch_ns, stop_copy_done_ns, end_ns;
 	uint64_t stream_bytes;
-	bool stream_complete;	 /* STREAM_END written */
-	bool recovered;		 /* every touched device reached its recovery state */
-	bool destination_failed; /* the return path said no, or went silent */
-	bool load_confirmed;	 /* the destination's LOAD_RESULT said loaded */
-	uint64_t queue_peak;	 /* bytes of buffers out at once, at most */
-	uint64_t adaptive_raw;	 /* DATA records sent raw by the adaptive rule */
+	bool stream_complete;	       /* STREAM_END written */
+	bool recovered;		       /* every touched device reached its recovery state */
+	bool destination_failed;       /* the return path said no, or went silent */
+	bool load_confirmed;	       /* the destination's LOAD_RESULT said loaded */
+	uint64_t queue_peak;	       /* bytes of buffers out at once, at most */
+	uint64_t adaptive_raw;	       /* DATA records sent raw by the adaptive rule */
 	struct save_estimate estimate; /* of the stop-copy time, at the switchover */
 };
 
