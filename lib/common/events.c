@@ -43,6 +43,7 @@ static const char *const kind_names[VMT_EV_KINDS] = {
 	[VMT_EV_FAILURE] = "failure",
 	[VMT_EV_EXIT] = "exit",
 	[VMT_EV_DROPPED] = "dropped",
+	[VMT_EV_CLOCK_OFFSET] = "clock-offset",
 };
 
 /* No line crosses a boundary of this many bytes of the file (append_line). */

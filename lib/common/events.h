@@ -47,6 +47,7 @@ enum vmt_event_kind {
 	VMT_EV_FAILURE,	       /* the failure of the run, as the error line says it */
 	VMT_EV_EXIT,	       /* the exit code and the one-line outcome */
 	VMT_EV_DROPPED,	       /* what the cap thinned so far */
+	VMT_EV_CLOCK_OFFSET,   /* the peer's clock against ours, from a return-path round trip */
 	VMT_EV_KINDS
 };
 

@@ -30,7 +30,28 @@ struct load_reply {
 	unsigned int count;
 	bool result_sent;
 	struct vmt_events *events; /* --events, or NULL */
+	int64_t test_clock_shift_ns; /* VMT_TEST_CLOCK_OFFSET_NS: see test_clock_shift */
+	bool test_old_loader;	     /* VMT_TEST_IGNORE_TIME_PROBE: see test_clock_shift */
 };
+
+/*
+ * Test hooks, not an interface: VMT_TEST_CLOCK_OFFSET_NS (signed ns) shifts
+ * the loader's clock in its TIME_ECHO records, so that the tests on one
+ * host can check the saver's estimate of an offset they know;
+ * VMT_TEST_IGNORE_TIME_PROBE set makes the loader skip TIME_PROBE as a
+ * loader that predates it does (an unknown ancillary record).
+ */
+static int64_t test_clock_shift(void)
+{
+	const char *s = getenv("VMT_TEST_CLOCK_OFFSET_NS");
+
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static uint64_t loader_clock_ns(const struct load_reply *rp)
+{
+	return vmt_realtime_ns() + (uint64_t)rp->test_clock_shift_ns;
+}
 
 void load_reply_record_to(struct load_reply *rp, struct vmt_events *ev)
 {
@@ -52,6 +73,8 @@ int load_reply_open(struct load_reply **out, int fd, unsigned int target_count)
 		free(rp);
 		return -ENOMEM;
 	}
+	rp->test_clock_shift_ns = test_clock_shift();
+	rp->test_old_loader = getenv("VMT_TEST_IGNORE_TIME_PROBE") != NULL;
 	pthread_mutex_init(&rp->lock, NULL);
 	ret = migstream_writer_new(&rp->writer, fd, &wopts);
 	if (ret == 0)
@@ -151,6 +174,34 @@ int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
 		return ret;
 	}
 	return -EBADMSG;
+}
+
+int load_reply_time_probe(struct load_reply *rp, const struct migstream_record *rec)
+{
+	struct migstream_time_echo echo;
+	uint8_t buf[MIGSTREAM_TIME_ECHO_LEN];
+	struct migstream_time_probe probe;
+	int ret;
+
+	/* Without a return path there is no one to answer. */
+	if (!rp || rp->test_old_loader)
+		return 0;
+	echo.t2_ns = loader_clock_ns(rp);
+	if (migstream_decode_time_probe(rec, &probe) < 0)
+		return -EBADMSG;
+	echo.probe = probe.probe;
+	echo.t1_ns = probe.t1_ns;
+	pthread_mutex_lock(&rp->lock);
+	/* After the result the reply stream is closed: a late probe goes unanswered. */
+	ret = 0;
+	if (!rp->result_sent) {
+		echo.t3_ns = loader_clock_ns(rp);
+		migstream_encode_time_echo(&echo, buf);
+		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_TIME_ECHO,
+					     MIGSTREAM_RF_ANCILLARY, buf, sizeof(buf));
+	}
+	pthread_mutex_unlock(&rp->lock);
+	return ret;
 }
 
 static struct migstream_result_device result_entry(const struct load_target *t, bool ok,
