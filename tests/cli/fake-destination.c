@@ -22,8 +22,10 @@
  *                     the return channel is closed
  *   --bad=KIND        at STREAM_END, a malformed reply: device (an ack for
  *                     device 1000), forward (DEVICE and DATA records, which
- *                     belong to a forward stream) or flags (a result with a
- *                     device flag bit no revision defines)
+ *                     belong to a forward stream), flags (a result with a
+ *                     device flag bit no revision defines), echo-short (a
+ *                     TIME_ECHO of 8 bytes) or echo-probe (a TIME_ECHO of
+ *                     a probe never sent)
  *   --end-delay=MS    wait MS milliseconds between the LOAD_RESULT and the
  *                     reply stream's end, and say on standard error when
  *                     that end could not be written (the save had closed
@@ -72,7 +74,7 @@ struct fake {
 	enum when result_at;
 	const char *fail_message;
 	const char *chatter; /* "ack", "ancillary" */
-	const char *bad;     /* "device", "forward", "flags" */
+	const char *bad;     /* "device", "forward", "flags", "echo-short", "echo-probe" */
 	struct migstream_writer *replies;
 	bool replies_gone; /* the saving side closed the return channel */
 	struct migstream_switchover_ack last_ack;
@@ -160,6 +162,18 @@ static void send_forward_records(struct fake *f)
 					     sizeof(data)));
 }
 
+static void send_bad_echo(struct fake *f, bool short_payload)
+{
+	const struct migstream_time_echo echo = { .probe = 1000000, .t1_ns = 1, .t2_ns = 2,
+						  .t3_ns = 3 };
+	uint8_t buf[MIGSTREAM_TIME_ECHO_LEN];
+
+	migstream_encode_time_echo(&echo, buf);
+	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_TIME_ECHO,
+				       MIGSTREAM_RF_ANCILLARY, buf,
+				       short_payload ? 8 : sizeof(buf)));
+}
+
 static void send_bad(struct fake *f)
 {
 	struct migstream_switchover_ack ack = { .device = 1000, .generation = 1 };
@@ -171,8 +185,10 @@ static void send_bad(struct fake *f)
 	else if (strcmp(f->bad, "flags") == 0)
 		send_result(f, 0, MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE | 1u << 7,
 			    "");
+	else if (strncmp(f->bad, "echo-", 5) == 0)
+		send_bad_echo(f, strcmp(f->bad, "echo-short") == 0);
 	else
-		usage_error("--bad takes device, forward or flags");
+		usage_error("--bad takes device, forward, flags, echo-short or echo-probe");
 }
 
 /* Records that keep the return channel busy and never answer, until it is closed. */
