@@ -16,14 +16,15 @@ setup() {
 	sl_setup
 }
 
-# two_hosts SAVE_ARGS LOAD_ARGS [LOAD_ENV]: save | load through a FIFO return path.
+# two_hosts SAVE_ARGS LOAD_ARGS [LOAD_ENV]: save | load through a FIFO
+# return path, the forward stream kept in $VMT_TMP/fwd.vms.
 two_hosts() {
 	local T=$VMT_TMP
 	local SL_SAVE_REDIR="--return-fd 3 3<'$T/rp'" SL_LOAD_REDIR="--return-fd 1 >'$T/rp'"
 	local SL_LOADER="${3:+env $3 }vfio-mig-load"
 	rm -f "$T/rp"
 	mkfifo "$T/rp"
-	sl_pipe vfio0,size=1M,precopy-initial=256K,seed=1 vfio1,seed=1 -- "$1" "" "$2"
+	sl_pipe vfio0,size=1M,precopy-initial=256K,seed=1 vfio1,seed=1 -- "$1" "tee '$T/fwd.vms'" "$2"
 }
 
 ev() {
@@ -61,6 +62,7 @@ best() {
 	sl_expect save_status 0
 	sl_expect load_status 0
 	# the loader answered no probe: it saw none
+	! migstream-cat "$VMT_TMP/fwd.vms" | grep TIME_PROBE
 	[ "$(ev load.ev 'select(.kind == "reply-sent") | .record' | paste -sd, -)" = '"SWITCHOVER_ACK","LOAD_RESULT"' ]
 }
 
@@ -69,6 +71,8 @@ best() {
 	sl_expect save_status 0
 	sl_expect load_status 0
 	sl_same_digest vfio0 vfio1
+	# the probes were sent, and skipped
+	migstream-cat "$VMT_TMP/fwd.vms" | grep -q TIME_PROBE
 	[ "$(ev save.ev 'select(.kind == "clock-offset")' | wc -l)" -eq 0 ]
 }
 
