@@ -103,3 +103,16 @@ bad_echo() {
 @test "two hosts: a TIME_ECHO of a probe never sent is refused as a malformed reply" {
 	bad_echo echo-probe
 }
+
+@test "two hosts: --timeline on the save's and the load's files gives the offset and its bound" {
+	two_hosts "--events '$VMT_TMP/save.ev' $D0" "--events '$VMT_TMP/load.ev' $D1" \
+		VMT_TEST_CLOCK_OFFSET_NS=0
+	sl_expect save_status 0
+	sl_expect load_status 0
+	# one machine: the load's file is named as of another host
+	sed -i 's/"host":"[^"]*"/"host":"the-other-host"/' "$VMT_TMP/load.ev"
+	run migstream-cat --timeline "$VMT_TMP/save.ev" --timeline "$VMT_TMP/load.ev"
+	[ "$status" -eq 0 ]
+	[[ $output == *"clock: two hosts: the load's put on the save's wall clock, offset "*" ms +/- "*" ms"* ]]
+	[[ $output == *"to the last destination device RUNNING"* ]]
+}

@@ -77,6 +77,9 @@ struct timeline {
 	struct events_file files[2];
 	int nfiles;
 	bool one_host;
+	/* The save's last clock-offset event: the load's clock minus the save's. */
+	bool have_clock_offset;
+	int64_t clock_offset_ns, clock_error_ns;
 	struct lane lanes[MAX_LANES];
 	unsigned int nlanes;
 	struct span *spans;
@@ -209,12 +212,40 @@ static bool parse_wall(const char *s, int64_t *ns)
 	return true;
 }
 
-/* One host: monotonic as it is. Two: each file on its own wall clock. */
+/*
+ * The save's estimate of the loader's clock (vfio-mig-events(5),
+ * clock-offset): its last event holds the best one. False without one.
+ */
+static bool find_clock_offset(struct timeline *tl)
+{
+	for (int i = 0; i < tl->nfiles; i++) {
+		const struct events_file *f = &tl->files[i];
+
+		if (f->is_load)
+			continue;
+		for (size_t n = f->nlines; n-- > 0;) {
+			const char *kind = str_of(f->lines[n], "kind");
+
+			if (kind && strcmp(kind, "clock-offset") == 0 &&
+			    int_of(f->lines[n], "offset_ns", &tl->clock_offset_ns) &&
+			    int_of(f->lines[n], "error_ns", &tl->clock_error_ns))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * One host: monotonic as it is. Two: each file on its wall clock, the
+ * load's moved onto the save's by the estimated offset when the save's
+ * file has one.
+ */
 static int set_clocks(struct timeline *tl)
 {
 	tl->one_host = tl->nfiles < 2 || strcmp(tl->files[0].host, tl->files[1].host) == 0;
 	if (tl->one_host)
 		return VMT_EXIT_OK;
+	tl->have_clock_offset = find_clock_offset(tl);
 	for (int i = 0; i < tl->nfiles; i++) {
 		struct events_file *f = &tl->files[i];
 		int64_t wall, mono;
@@ -225,6 +256,8 @@ static int set_clocks(struct timeline *tl)
 			return VMT_EXIT_BADDATA;
 		}
 		f->offset = wall - mono;
+		if (f->is_load && tl->have_clock_offset)
+			f->offset -= tl->clock_offset_ns;
 	}
 	return VMT_EXIT_OK;
 }
@@ -485,6 +518,10 @@ static void print_sources(const struct timeline *tl)
 		       tl->files[i].name, tl->files[i].host);
 	if (tl->one_host)
 		printf("clock: one host: the monotonic clock, as it is\n");
+	else if (tl->have_clock_offset)
+		printf("clock: two hosts: the load's put on the save's wall clock, offset %+.3f ms "
+		       "+/- %.3f ms (from the return path's round trips)\n",
+		       (double)tl->clock_offset_ns / 1e6, (double)tl->clock_error_ns / 1e6);
 	else
 		printf("clock: two hosts: each on its wall clock, as it is (their offset is not known "
 		       "here)\n");
