@@ -36,6 +36,7 @@ static const struct {
 	{ MIGSTREAM_REC_SWITCHOVER_ACK, "SWITCHOVER_ACK" },
 	{ MIGSTREAM_REC_LOAD_RESULT, "LOAD_RESULT" },
 	{ MIGSTREAM_REC_TIME_ECHO, "TIME_ECHO" },
+	{ MIGSTREAM_REC_LOAD_EVENT, "LOAD_EVENT" },
 };
 
 const char *migstream_record_type_name(uint16_t type)

@@ -13,7 +13,20 @@
 bool migstream_reply_type_known(uint16_t type)
 {
 	return type == MIGSTREAM_REC_SWITCHOVER_ACK || type == MIGSTREAM_REC_LOAD_RESULT ||
-	       type == MIGSTREAM_REC_TIME_ECHO;
+	       type == MIGSTREAM_REC_TIME_ECHO || type == MIGSTREAM_REC_LOAD_EVENT;
+}
+
+int migstream_check_load_event(const struct migstream_record *rec)
+{
+	const uint8_t *p = rec->payload;
+
+	if (rec->len < 2 || rec->len > MIGSTREAM_LOAD_EVENT_MAX_LEN || p[0] != '{' ||
+	    p[rec->len - 1] != '}')
+		return -EBADMSG;
+	for (uint32_t i = 0; i < rec->len; i++)
+		if (p[i] == '\0' || p[i] == '\n' || p[i] == '\r')
+			return -EBADMSG;
+	return 0;
 }
 
 void migstream_encode_time_probe(const struct migstream_time_probe *p,

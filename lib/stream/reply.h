@@ -29,6 +29,9 @@
  *    16 u64 t2_ns        loader's CLOCK_REALTIME when it read the probe
  *    24 u64 t3_ns        loader's CLOCK_REALTIME when it sent this echo
  *
+ *   LOAD_EVENT (0x0104, ancillary, 2..4096 bytes): one event line of the
+ *   loader (vfio-mig-events(5)), its JSON object without the newline
+ *
  * And in the forward stream:
  *
  *   INIT_DATA_SENT (0x0008, ancillary, 24 bytes)
@@ -59,12 +62,15 @@ enum migstream_reply_type {
 	MIGSTREAM_REC_SWITCHOVER_ACK = 0x0101, /* return path, critical */
 	MIGSTREAM_REC_LOAD_RESULT = 0x0102,    /* return path, critical */
 	MIGSTREAM_REC_TIME_ECHO = 0x0103,      /* return path, ancillary */
+	MIGSTREAM_REC_LOAD_EVENT = 0x0104,     /* return path, ancillary */
 };
 
 #define MIGSTREAM_INIT_DATA_SENT_LEN 24
 #define MIGSTREAM_SWITCHOVER_ACK_LEN 32
 #define MIGSTREAM_TIME_PROBE_LEN 16
 #define MIGSTREAM_TIME_ECHO_LEN 32
+/* Longest LOAD_EVENT payload: a longer event line is not sent back. */
+#define MIGSTREAM_LOAD_EVENT_MAX_LEN 4096
 #define MIGSTREAM_LOAD_RESULT_FIXED_LEN 16
 #define MIGSTREAM_LOAD_RESULT_ENTRY_LEN 16
 /* Longest LOAD_RESULT message (bytes, without NUL). */
@@ -157,6 +163,14 @@ int migstream_decode_time_probe(const struct migstream_record *rec,
 				struct migstream_time_probe *out);
 int migstream_decode_time_echo(const struct migstream_record *rec,
 			       struct migstream_time_echo *out);
+/*
+ * A LOAD_EVENT's payload is one JSON object's text: 0, or -EBADMSG when it
+ * is empty, longer than MIGSTREAM_LOAD_EVENT_MAX_LEN, holds a NUL or a line
+ * break, or does not begin with '{' and end with '}'. (The JSON itself is
+ * the saver's to parse.)
+ */
+int migstream_check_load_event(const struct migstream_record *rec);
+
 /*
  * The sample of echo e read at t4_ns; -ERANGE when the round trip took
  * less than the loader held the probe (a clock stepped meanwhile).

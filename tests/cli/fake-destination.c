@@ -24,8 +24,10 @@
  *                     device 1000), forward (DEVICE and DATA records, which
  *                     belong to a forward stream), flags (a result with a
  *                     device flag bit no revision defines), echo-short (a
- *                     TIME_ECHO of 8 bytes) or echo-probe (a TIME_ECHO of
- *                     a probe never sent)
+ *                     TIME_ECHO of 8 bytes), echo-probe (a TIME_ECHO of
+ *                     a probe never sent), event-long (a LOAD_EVENT of
+ *                     4097 bytes) or event-json (a LOAD_EVENT that is not
+ *                     an event's JSON object)
  *   --end-delay=MS    wait MS milliseconds between the LOAD_RESULT and the
  *                     reply stream's end, and say on standard error when
  *                     that end could not be written (the save had closed
@@ -174,6 +176,25 @@ static void send_bad_echo(struct fake *f, bool short_payload)
 				       short_payload ? 8 : sizeof(buf)));
 }
 
+static void send_bad_event(struct fake *f, bool too_long)
+{
+	static char text[MIGSTREAM_LOAD_EVENT_MAX_LEN + 1];
+	size_t len;
+
+	if (too_long) {
+		len = sizeof(text);
+		memset(text, ' ', len);
+		static const char head[] = "{\"kind\":\"arc\",\"mono_ns\":1";
+
+		memcpy(text, head, sizeof(head) - 1);
+		text[len - 1] = '}';
+	} else {
+		len = (size_t)snprintf(text, sizeof(text), "{\"kind\":\"arc\"}");
+	}
+	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_EVENT,
+				       MIGSTREAM_RF_ANCILLARY, text, (uint32_t)len));
+}
+
 static void send_bad(struct fake *f)
 {
 	struct migstream_switchover_ack ack = { .device = 1000, .generation = 1 };
@@ -185,10 +206,12 @@ static void send_bad(struct fake *f)
 	else if (strcmp(f->bad, "flags") == 0)
 		send_result(f, 0, MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE | 1u << 7,
 			    "");
+	else if (strncmp(f->bad, "event-", 6) == 0)
+		send_bad_event(f, strcmp(f->bad, "event-long") == 0);
 	else if (strncmp(f->bad, "echo-", 5) == 0)
 		send_bad_echo(f, strcmp(f->bad, "echo-short") == 0);
 	else
-		usage_error("--bad takes device, forward, flags, echo-short or echo-probe");
+		usage_error("--bad takes device, forward, flags, echo-short, echo-probe, event-long or event-json");
 }
 
 /* Records that keep the return channel busy and never answer, until it is closed. */

@@ -76,8 +76,8 @@ best() {
 	[ "$(ev save.ev 'select(.kind == "clock-offset")' | wc -l)" -eq 0 ]
 }
 
-# bad_echo KIND: fake-destination answers STREAM_END with a malformed TIME_ECHO.
-bad_echo() {
+# bad_reply KIND RECORD: fake-destination answers STREAM_END with a malformed RECORD.
+bad_reply() {
 	local T=$VMT_TMP
 	rm -f "$T/rp"
 	mkfifo "$T/rp"
@@ -93,15 +93,15 @@ bad_echo() {
 	sl_expect save_status 1
 	sl_expect_state vfio0 state RUNNING
 	[ "$(printf '%s\n' "$save_err" | grep -c .)" -eq 1 ]
-	printf '%s\n' "$save_err" | jq -e '.error.exit_code == 1 and .error.errno == "EBADMSG" and (.error.message | test("bad reply from the destination: record [0-9]+: malformed TIME_ECHO;"))'
+	printf '%s\n' "$save_err" | jq -e '.error.exit_code == 1 and .error.errno == "EBADMSG" and (.error.message | test("bad reply from the destination: record [0-9]+: malformed '"$2"';"))'
 }
 
 @test "two hosts: a TIME_ECHO shorter than its fields is refused as a malformed reply" {
-	bad_echo echo-short
+	bad_reply echo-short TIME_ECHO
 }
 
 @test "two hosts: a TIME_ECHO of a probe never sent is refused as a malformed reply" {
-	bad_echo echo-probe
+	bad_reply echo-probe TIME_ECHO
 }
 
 @test "two hosts: --timeline on the save's and the load's files gives the offset and its bound" {
@@ -115,4 +115,26 @@ bad_echo() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"clock: two hosts: the load's put on the save's wall clock, offset "*" ms +/- "*" ms"* ]]
 	[[ $output == *"to the last destination device RUNNING"* ]]
+}
+
+@test "two hosts: the loader's events come back in LOAD_EVENT records, into the save's file" {
+	two_hosts "--events '$VMT_TMP/save.ev' $D0" "--events '$VMT_TMP/load.ev' $D1"
+	sl_expect save_status 0
+	sl_expect load_status 0
+	# the loader's lines, whole, as its own file has them
+	ev save.ev 'select(.kind == "load-event") | .event' >"$VMT_TMP/back"
+	[ "$(wc -l <"$VMT_TMP/back")" -ge 3 ]
+	[ "$(jq -r .tool "$VMT_TMP/back" | sort -u)" = vfio-mig-load ]
+	ev load.ev '.' | grep -Fxf "$VMT_TMP/back" | cmp - "$VMT_TMP/back"
+	# the destination's resume arc is among them, with the clock estimate
+	[ "$(ev save.ev 'select(.kind == "load-event" and .event.kind == "arc") | .event.to' | tail -n1)" = '"RUNNING"' ]
+	ev save.ev 'select(.kind == "load-event") | .error_ns' | tail -n1 | grep -Eq '^[0-9]+$'
+}
+
+@test "two hosts: a LOAD_EVENT longer than 4096 bytes is refused as a malformed reply" {
+	bad_reply event-long LOAD_EVENT
+}
+
+@test "two hosts: a LOAD_EVENT that is not an event's JSON object is refused as a malformed reply" {
+	bad_reply event-json LOAD_EVENT
 }

@@ -297,6 +297,10 @@ static void describe_payload(const struct migstream_record *rec, struct cat_row 
 		return describe_time_probe(rec, row);
 	case MIGSTREAM_REC_TIME_ECHO:
 		return describe_time_echo(rec, row);
+	case MIGSTREAM_REC_LOAD_EVENT:
+		/* checked by the listing (reply.c): one JSON object, no NUL */
+		add_num(row, "bytes", "bytes", rec->len);
+		return;
 	default:
 		/* The reader only hands out unknown types that may be skipped. */
 		add_str(row, "", NULL,

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json_object.h>
+#include <json-c/json_tokener.h>
+
 #include "bridge/reply-events.h"
 #include "common/c.h"
 #include "common/json-doc.h"
@@ -269,6 +272,54 @@ static int take_echo(struct return_path *rp, struct save_ctx *ctx,
 	return 0;
 }
 
+/* The loader's event line is a JSON object naming its kind and monotonic time. */
+static struct json_object *parse_load_event(const struct migstream_record *rec)
+{
+	static char text[MIGSTREAM_LOAD_EVENT_MAX_LEN + 1];
+	struct json_object *obj, *v;
+
+	if (migstream_check_load_event(rec) < 0)
+		return NULL;
+	memcpy(text, rec->payload, rec->len);
+	text[rec->len] = '\0';
+	obj = json_tokener_parse(text);
+	if (!obj || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "kind", &v) || !json_object_is_type(v, json_type_string) ||
+	    !json_object_object_get_ex(obj, "mono_ns", &v) || !json_object_is_type(v, json_type_int)) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * A LOAD_EVENT: the loader's line goes into our events file whole, with
+ * the estimate of its clock at that moment (the last clock-offset event
+ * has the best one).
+ */
+static int take_load_event(struct return_path *rp, struct save_ctx *ctx,
+			   const struct migstream_record *rec)
+{
+	struct json_object *event = parse_load_event(rec), *f;
+
+	if (!event)
+		return rp_fail(rp, -EBADMSG,
+			       "bad reply from the destination: record %u: malformed LOAD_EVENT",
+			       rec->seq);
+	f = vmt_event_fields();
+	if (!f) {
+		json_object_put(event);
+		return 0;
+	}
+	json_object_object_add(f, "event", event);
+	if (rp->have_clock) {
+		vmt_json_add_i64(f, "offset_ns", rp->best.offset_ns);
+		vmt_json_add_u64(f, "error_ns", rp->best.delay_ns / 2 + 1);
+	}
+	vmt_events_emit(ctx->events, VMT_EV_LOAD_EVENT, NULL, f);
+	return 0;
+}
+
 /* A success needs every device of the stream, each loaded and in the state asked for. */
 static int check_result_devices(struct return_path *rp, const struct save_ctx *ctx)
 {
@@ -382,6 +433,9 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx, uint64_t deadl
 		break;
 	case MIGSTREAM_REC_TIME_ECHO:
 		ret = take_echo(rp, ctx, &rec);
+		break;
+	case MIGSTREAM_REC_LOAD_EVENT:
+		ret = take_load_event(rp, ctx, &rec);
 		break;
 	case MIGSTREAM_REC_STREAM_HEADER:
 		ret = 0;
