@@ -138,3 +138,28 @@ bad_reply() {
 @test "two hosts: a LOAD_EVENT that is not an event's JSON object is refused as a malformed reply" {
 	bad_reply event-json LOAD_EVENT
 }
+
+@test "two hosts: --timeline on the save's file alone shows both sides of the downtime" {
+	two_hosts "--events '$VMT_TMP/save.ev' $D0" "--events '$VMT_TMP/load.ev' $D1"
+	sl_expect save_status 0
+	sl_expect load_status 0
+	run migstream-cat --timeline "$VMT_TMP/save.ev" --svg "$VMT_TMP/t.svg"
+	[ "$status" -eq 0 ]
+	[[ $output == *"save events: $VMT_TMP/save.ev"* ]]
+	[[ $output == *"load events: $VMT_TMP/save.ev"* ]]
+	[[ $output == *"to the last destination device RUNNING"* ]]
+	[[ $output == *"  save $D0"* ]] && [[ $output == *"  load $D1"* ]]
+	[[ $output == *"destination write    write 1048576 bytes"* ]]
+	[[ $output == *"resume arcs          RUNNING_P2P -> RUNNING"* ]]
+	# the same breakdown as from the two files
+	run migstream-cat --timeline "$VMT_TMP/save.ev" --timeline "$VMT_TMP/load.ev"
+	local two=$output
+	run migstream-cat --timeline "$VMT_TMP/save.ev"
+	diff <(printf '%s\n' "$two" | grep -v '^load events:') <(printf '%s\n' "$output" | grep -v '^load events:')
+	# on two hosts, the offset and its bound instead of "unknown"
+	sed 's/"host":"[^"]*"/"host":"the-loader"/g' "$VMT_TMP/save.ev" |
+		jq -c 'if .kind == "load-event" then . else (.host = "the-saver") end' >"$VMT_TMP/two.ev"
+	run migstream-cat --timeline "$VMT_TMP/two.ev"
+	[ "$status" -eq 0 ]
+	[[ $output == *"clock: two hosts: the load's put on the save's wall clock, offset "*" ms +/- "*" ms"* ]]
+}

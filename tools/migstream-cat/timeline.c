@@ -722,6 +722,43 @@ static int save_svg(const struct timeline *tl, const char *name)
 
 /* ---- the whole ---- */
 
+/*
+ * A save's file alone may hold its loader's side too (load-event lines,
+ * vfio-mig-events(5)): those become the load's file. An exit code.
+ */
+static int take_load_events(struct timeline *tl)
+{
+	struct events_file *save = &tl->files[0], *load = &tl->files[1];
+	struct json_object *event;
+	int64_t mono;
+	int code;
+
+	for (size_t i = 0; i < save->nlines; i++) {
+		const char *kind = str_of(save->lines[i], "kind");
+
+		if (!kind || strcmp(kind, "load-event") ||
+		    !json_object_object_get_ex(save->lines[i], "event", &event) ||
+		    !json_object_is_type(event, json_type_object) || !int_of(event, "mono_ns", &mono) ||
+		    !str_of(event, "kind"))
+			continue;
+		if (keep_line(load, json_object_get(event)) < 0) {
+			json_object_put(event);
+			vmt_err("out of memory");
+			return VMT_EXIT_FAILURE;
+		}
+	}
+	if (!load->nlines)
+		return VMT_EXIT_OK;
+	load->name = save->name;
+	tl->nfiles = 2;
+	code = identify(load);
+	if (code == VMT_EXIT_OK && !load->is_load) {
+		vmt_err("%s: its load-event lines are not of vfio-mig-load", save->name);
+		code = VMT_EXIT_BADDATA;
+	}
+	return code;
+}
+
 static int load_files(struct timeline *tl, const char *const *files, int nfiles)
 {
 	int code = VMT_EXIT_OK;
@@ -738,6 +775,8 @@ static int load_files(struct timeline *tl, const char *const *files, int nfiles)
 			files[1], tl->files[0].is_load ? "vfio-mig-load" : "vfio-mig-save");
 		code = VMT_EXIT_USAGE;
 	}
+	if (code == VMT_EXIT_OK && nfiles == 1 && !tl->files[0].is_load)
+		code = take_load_events(tl);
 	return code == VMT_EXIT_OK ? set_clocks(tl) : code;
 }
 
