@@ -44,6 +44,8 @@ static const char *const kind_names[VMT_EV_KINDS] = {
 	[VMT_EV_EXIT] = "exit",
 	[VMT_EV_DROPPED] = "dropped",
 	[VMT_EV_STOP_COPY] = "stop-copy",
+	[VMT_EV_CLOCK_OFFSET] = "clock-offset",
+	[VMT_EV_LOAD_EVENT] = "load-event",
 };
 
 /* No line crosses a boundary of this many bytes of the file (append_line). */
@@ -84,7 +86,19 @@ struct vmt_events {
 	uint64_t size;
 	uint64_t dropped[VMT_EV_KINDS];
 	uint64_t dropped_total, dropped_told;
+	vmt_events_tap_fn *tap; /* vmt_events_set_tap */
+	void *tap_arg;
 };
+
+void vmt_events_set_tap(struct vmt_events *ev, vmt_events_tap_fn *tap, void *arg)
+{
+	if (!ev)
+		return;
+	pthread_mutex_lock(&ev->lock);
+	ev->tap = tap;
+	ev->tap_arg = arg;
+	pthread_mutex_unlock(&ev->lock);
+}
 
 struct json_object *vmt_event_fields(void)
 {
@@ -388,6 +402,8 @@ void vmt_events_emit(struct vmt_events *ev, enum vmt_event_kind kind, const char
 	} else if (!(text = format_line(ev, kind, device, fields, ev->seq++, &len))) {
 		ev->err = -ENOMEM;
 	} else {
+		if (ev->tap)
+			ev->tap(ev->tap_arg, kind, text, len);
 		ev->err = write_line(ev, kind, text, len);
 	}
 	pthread_mutex_unlock(&ev->lock);

@@ -23,6 +23,7 @@
 #define VMT_EVENTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json_object.h>
@@ -48,6 +49,8 @@ enum vmt_event_kind {
 	VMT_EV_EXIT,	       /* the exit code and the one-line outcome */
 	VMT_EV_DROPPED,	       /* what the cap thinned so far */
 	VMT_EV_STOP_COPY,      /* stop-copy done: expected against measured */
+	VMT_EV_CLOCK_OFFSET,   /* the peer's clock against ours, from a return-path round trip */
+	VMT_EV_LOAD_EVENT,     /* an event line of the loader, sent back on the return path */
 	VMT_EV_KINDS
 };
 
@@ -103,6 +106,15 @@ uint64_t vmt_events_dropped(const struct vmt_events *ev);
  * (the caller warns: the file lacks events).
  */
 int vmt_events_close(struct vmt_events *ev);
+
+/*
+ * Called with each line as it is written (text, len bytes, its newline
+ * included; not kept past the call), under the events' lock: a tap must
+ * not record events itself. The load's return path sends its lines back.
+ */
+typedef void vmt_events_tap_fn(void *arg, enum vmt_event_kind kind, const char *text,
+			       size_t len);
+void vmt_events_set_tap(struct vmt_events *ev, vmt_events_tap_fn *tap, void *arg);
 
 /* The name the tool was given, for messages. */
 const char *vmt_events_path(const struct vmt_events *ev);

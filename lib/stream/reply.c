@@ -12,7 +12,82 @@
 
 bool migstream_reply_type_known(uint16_t type)
 {
-	return type == MIGSTREAM_REC_SWITCHOVER_ACK || type == MIGSTREAM_REC_LOAD_RESULT;
+	return type == MIGSTREAM_REC_SWITCHOVER_ACK || type == MIGSTREAM_REC_LOAD_RESULT ||
+	       type == MIGSTREAM_REC_TIME_ECHO || type == MIGSTREAM_REC_LOAD_EVENT;
+}
+
+int migstream_check_load_event(const struct migstream_record *rec)
+{
+	const uint8_t *p = rec->payload;
+
+	if (rec->len < 2 || rec->len > MIGSTREAM_LOAD_EVENT_MAX_LEN || p[0] != '{' ||
+	    p[rec->len - 1] != '}')
+		return -EBADMSG;
+	for (uint32_t i = 0; i < rec->len; i++)
+		if (p[i] == '\0' || p[i] == '\n' || p[i] == '\r')
+			return -EBADMSG;
+	return 0;
+}
+
+void migstream_encode_time_probe(const struct migstream_time_probe *p,
+				 uint8_t buf[MIGSTREAM_TIME_PROBE_LEN])
+{
+	put_be32(buf, p->probe);
+	put_be32(buf + 4, 0);
+	put_be64(buf + 8, p->t1_ns);
+}
+
+int migstream_decode_time_probe(const struct migstream_record *rec,
+				struct migstream_time_probe *out)
+{
+	if (rec->len < MIGSTREAM_TIME_PROBE_LEN)
+		return -EBADMSG;
+	/* Flag bits are for later revisions: a loader answers whatever they say. */
+	*out = (struct migstream_time_probe){
+		.probe = get_be32(rec->payload),
+		.t1_ns = get_be64(rec->payload + 8),
+	};
+	return 0;
+}
+
+void migstream_encode_time_echo(const struct migstream_time_echo *e,
+				uint8_t buf[MIGSTREAM_TIME_ECHO_LEN])
+{
+	put_be32(buf, e->probe);
+	put_be32(buf + 4, 0);
+	put_be64(buf + 8, e->t1_ns);
+	put_be64(buf + 16, e->t2_ns);
+	put_be64(buf + 24, e->t3_ns);
+}
+
+int migstream_decode_time_echo(const struct migstream_record *rec,
+			       struct migstream_time_echo *out)
+{
+	const uint8_t *p = rec->payload;
+
+	if (rec->len < MIGSTREAM_TIME_ECHO_LEN)
+		return -EBADMSG;
+	*out = (struct migstream_time_echo){
+		.probe = get_be32(p),
+		.t1_ns = get_be64(p + 8),
+		.t2_ns = get_be64(p + 16),
+		.t3_ns = get_be64(p + 24),
+	};
+	/* The loader cannot send its echo before it read the probe. */
+	return out->t3_ns < out->t2_ns ? -EBADMSG : 0;
+}
+
+int migstream_clock_sample(const struct migstream_time_echo *e, uint64_t t4_ns,
+			   struct migstream_clock_sample *out)
+{
+	uint64_t held = e->t3_ns - e->t2_ns;
+
+	if (t4_ns < e->t1_ns || t4_ns - e->t1_ns < held)
+		return -ERANGE;
+	/* Halves first: the sum of two differences of 64-bit times may overflow. */
+	out->offset_ns = (int64_t)(e->t2_ns - e->t1_ns) / 2 + (int64_t)(e->t3_ns - t4_ns) / 2;
+	out->delay_ns = (t4_ns - e->t1_ns) - held;
+	return 0;
 }
 
 void migstream_encode_init_data_sent(const struct migstream_init_data_sent *m,

@@ -22,8 +22,12 @@
  *                     the return channel is closed
  *   --bad=KIND        at STREAM_END, a malformed reply: device (an ack for
  *                     device 1000), forward (DEVICE and DATA records, which
- *                     belong to a forward stream) or flags (a result with a
- *                     device flag bit no revision defines)
+ *                     belong to a forward stream), flags (a result with a
+ *                     device flag bit no revision defines), echo-short (a
+ *                     TIME_ECHO of 8 bytes), echo-probe (a TIME_ECHO of
+ *                     a probe never sent), event-long (a LOAD_EVENT of
+ *                     4097 bytes) or event-json (a LOAD_EVENT that is not
+ *                     an event's JSON object)
  *   --end-delay=MS    wait MS milliseconds between the LOAD_RESULT and the
  *                     reply stream's end, and say on standard error when
  *                     that end could not be written (the save had closed
@@ -72,7 +76,7 @@ struct fake {
 	enum when result_at;
 	const char *fail_message;
 	const char *chatter; /* "ack", "ancillary" */
-	const char *bad;     /* "device", "forward", "flags" */
+	const char *bad;     /* "device", "forward", "flags", "echo-short", "echo-probe" */
 	struct migstream_writer *replies;
 	bool replies_gone; /* the saving side closed the return channel */
 	struct migstream_switchover_ack last_ack;
@@ -160,6 +164,37 @@ static void send_forward_records(struct fake *f)
 					     sizeof(data)));
 }
 
+static void send_bad_echo(struct fake *f, bool short_payload)
+{
+	const struct migstream_time_echo echo = { .probe = 1000000, .t1_ns = 1, .t2_ns = 2,
+						  .t3_ns = 3 };
+	uint8_t buf[MIGSTREAM_TIME_ECHO_LEN];
+
+	migstream_encode_time_echo(&echo, buf);
+	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_TIME_ECHO,
+				       MIGSTREAM_RF_ANCILLARY, buf,
+				       short_payload ? 8 : sizeof(buf)));
+}
+
+static void send_bad_event(struct fake *f, bool too_long)
+{
+	static char text[MIGSTREAM_LOAD_EVENT_MAX_LEN + 1];
+	size_t len;
+
+	if (too_long) {
+		len = sizeof(text);
+		memset(text, ' ', len);
+		static const char head[] = "{\"kind\":\"arc\",\"mono_ns\":1";
+
+		memcpy(text, head, sizeof(head) - 1);
+		text[len - 1] = '}';
+	} else {
+		len = (size_t)snprintf(text, sizeof(text), "{\"kind\":\"arc\"}");
+	}
+	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_EVENT,
+				       MIGSTREAM_RF_ANCILLARY, text, (uint32_t)len));
+}
+
 static void send_bad(struct fake *f)
 {
 	struct migstream_switchover_ack ack = { .device = 1000, .generation = 1 };
@@ -171,8 +206,12 @@ static void send_bad(struct fake *f)
 	else if (strcmp(f->bad, "flags") == 0)
 		send_result(f, 0, MIGSTREAM_RESULT_LOADED | MIGSTREAM_RESULT_IN_STATE | 1u << 7,
 			    "");
+	else if (strncmp(f->bad, "event-", 6) == 0)
+		send_bad_event(f, strcmp(f->bad, "event-long") == 0);
+	else if (strncmp(f->bad, "echo-", 5) == 0)
+		send_bad_echo(f, strcmp(f->bad, "echo-short") == 0);
 	else
-		usage_error("--bad takes device, forward or flags");
+		usage_error("--bad takes device, forward, flags, echo-short, echo-probe, event-long or event-json");
 }
 
 /* Records that keep the return channel busy and never answer, until it is closed. */

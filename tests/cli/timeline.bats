@@ -51,6 +51,29 @@ breakdown() {
 	[[ $output == *"downtime: "*" ms, from the switchover (threshold, after 3 pre-copy rounds)"* ]]
 }
 
+# with_offset OFFSET_NS: the golden save's events with a clock-offset event.
+with_offset() {
+	cat "$GOLDEN/timeline/save.events"
+	printf '{"mono_ns":23773400000000,"time":"2026-12-07T23:13:52.600000000Z","host":"host-a","tool":"vfio-mig-save","pid":5223,"seq":99,"kind":"clock-offset","probe":1,"offset_ns":%s,"error_ns":120000}\n' "$1"
+}
+
+@test "timeline: two hosts with the save's clock-offset: the load is moved onto the save's clock" {
+	sed 's/"host":"host-a"/"host":"host-b"/' "$GOLDEN/timeline/load.events" >"$VMT_TMP/load.events"
+	with_offset 0 >"$VMT_TMP/s0.events"
+	with_offset 5000000 >"$VMT_TMP/s5.events"
+	run migstream-cat --timeline "$VMT_TMP/s0.events" --timeline "$VMT_TMP/load.events"
+	[ "$status" -eq 0 ]
+	[[ $output == *"clock: two hosts: the load's put on the save's wall clock, offset +0.000 ms +/- 0.120 ms (from the return path's round trips)"* ]]
+	local d0 d5
+	d0=$(printf '%s\n' "$output" | sed -n 's/^downtime: \([0-9.]*\) ms.*/\1/p')
+	run migstream-cat --timeline "$VMT_TMP/s5.events" --timeline "$VMT_TMP/load.events"
+	[ "$status" -eq 0 ]
+	[[ $output == *"offset +5.000 ms +/- 0.120 ms"* ]]
+	d5=$(printf '%s\n' "$output" | sed -n 's/^downtime: \([0-9.]*\) ms.*/\1/p')
+	# the loader's clock ran 5 ms ahead: its RUNNING came 5 ms earlier on the save's
+	[ "$(echo "$d0 - $d5" | bc)" = 5.000 ]
+}
+
 @test "timeline: the SVG, rendered by rsvg-convert, shows the downtime window and a read where the SVG puts them" {
 	command -v rsvg-convert >/dev/null || skip "rsvg-convert (librsvg2-bin) not installed"
 	command -v python3 >/dev/null || skip "python3 not installed"

@@ -82,6 +82,63 @@ static void test_switchover_ack_roundtrip(void)
 	CHECK_EQ(migstream_decode_switchover_ack(&rec, &out), -EBADMSG);
 }
 
+static void test_time_probe_roundtrip(void)
+{
+	struct migstream_time_probe in = { .probe = 7, .t1_ns = 123456789 }, out;
+	uint8_t buf[MIGSTREAM_TIME_PROBE_LEN];
+	struct migstream_record rec = rec_of(MIGSTREAM_REC_TIME_PROBE, buf, sizeof(buf));
+
+	migstream_encode_time_probe(&in, buf);
+	CHECK_EQ(get_be32(buf + 4), 0);
+	CHECK_EQ(migstream_decode_time_probe(&rec, &out), 0);
+	CHECK_EQ(out.probe, 7);
+	CHECK_EQ(out.t1_ns, 123456789);
+	/* flags of a later revision are answered all the same */
+	put_be32(buf + 4, 0x80000000u);
+	CHECK_EQ(migstream_decode_time_probe(&rec, &out), 0);
+	rec.len = sizeof(buf) - 1;
+	CHECK_EQ(migstream_decode_time_probe(&rec, &out), -EBADMSG);
+}
+
+static void test_time_echo_and_sample(void)
+{
+	/*
+	 * The loader's clock 5000 ns ahead; 100 ns out, held 50, 300 back:
+	 * the estimate is 200 off, within its bound of delay / 2 = 200.
+	 */
+	struct migstream_time_echo in = { .probe = 1, .t1_ns = 1000, .t2_ns = 6100, .t3_ns = 6150 },
+				   out;
+	uint8_t buf[MIGSTREAM_TIME_ECHO_LEN];
+	struct migstream_record rec = rec_of(MIGSTREAM_REC_TIME_ECHO, buf, sizeof(buf));
+	struct migstream_clock_sample cs;
+
+	CHECK(migstream_reply_type_known(MIGSTREAM_REC_TIME_ECHO));
+	migstream_encode_time_echo(&in, buf);
+	CHECK_EQ(migstream_decode_time_echo(&rec, &out), 0);
+	CHECK_EQ(out.probe, 1);
+	CHECK_EQ(out.t1_ns, 1000);
+	CHECK_EQ(out.t2_ns, 6100);
+	CHECK_EQ(out.t3_ns, 6150);
+	CHECK_EQ(migstream_clock_sample(&out, 1450, &cs), 0);
+	CHECK_EQ(cs.offset_ns, 4900);
+	CHECK_EQ(cs.delay_ns, 400);
+	/* a loader clock behind ours gives a negative offset */
+	out.t2_ns = 600;
+	out.t3_ns = 650;
+	CHECK_EQ(migstream_clock_sample(&out, 1450, &cs), 0);
+	CHECK_EQ(cs.offset_ns, -600);
+	/* a round trip shorter than the loader held the probe: a clock stepped */
+	out.t3_ns = 2000;
+	CHECK_EQ(migstream_clock_sample(&out, 1450, &cs), -ERANGE);
+	CHECK_EQ(migstream_clock_sample(&out, 999, &cs), -ERANGE);
+	/* sent before it was read; too short */
+	put_be64(buf + 24, 6099);
+	CHECK_EQ(migstream_decode_time_echo(&rec, &out), -EBADMSG);
+	migstream_encode_time_echo(&in, buf);
+	rec.len = sizeof(buf) - 1;
+	CHECK_EQ(migstream_decode_time_echo(&rec, &out), -EBADMSG);
+}
+
 static struct migstream_load_result res, back;
 static uint8_t big[MIGSTREAM_LOAD_RESULT_MAX_LEN];
 
@@ -223,6 +280,8 @@ int main(void)
 {
 	RUN(test_init_data_sent_roundtrip);
 	RUN(test_switchover_ack_roundtrip);
+	RUN(test_time_probe_roundtrip);
+	RUN(test_time_echo_and_sample);
 	RUN(test_load_result_roundtrip);
 	RUN(test_load_result_bounds);
 	RUN(test_reply_vectors);

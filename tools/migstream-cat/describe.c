@@ -216,7 +216,32 @@ static void describe_init_data_sent(const struct migstream_record *rec, struct c
 	add_num(row, "initial", "initial_bytes", ids.initial);
 }
 
+static void describe_time_probe(const struct migstream_record *rec, struct cat_row *row)
+{
+	struct migstream_time_probe p;
+
+	if (migstream_decode_time_probe(rec, &p)) {
+		add_str(row, "", NULL,
+			row_text(row, "bad TIME_PROBE payload (%u bytes)", rec->len));
+		return;
+	}
+	add_num(row, "probe", "probe", p.probe);
+	add_num(row, "t1_ns", "t1_ns", p.t1_ns);
+}
+
 /* The reply records: the listing checked them (reply.c) before they get here. */
+static void describe_time_echo(const struct migstream_record *rec, struct cat_row *row)
+{
+	struct migstream_time_echo e;
+
+	if (migstream_decode_time_echo(rec, &e))
+		return;
+	add_num(row, "probe", "probe", e.probe);
+	add_num(row, "t1_ns", "t1_ns", e.t1_ns);
+	add_num(row, "t2_ns", "t2_ns", e.t2_ns);
+	add_num(row, "t3_ns", "t3_ns", e.t3_ns);
+}
+
 static void describe_switchover_ack(const struct migstream_record *rec, struct cat_row *row)
 {
 	struct migstream_switchover_ack a;
@@ -268,6 +293,14 @@ static void describe_payload(const struct migstream_record *rec, struct cat_row 
 		return describe_switchover_ack(rec, row);
 	case MIGSTREAM_REC_LOAD_RESULT:
 		return describe_load_result(rec, row);
+	case MIGSTREAM_REC_TIME_PROBE:
+		return describe_time_probe(rec, row);
+	case MIGSTREAM_REC_TIME_ECHO:
+		return describe_time_echo(rec, row);
+	case MIGSTREAM_REC_LOAD_EVENT:
+		/* checked by the listing (reply.c): one JSON object, no NUL */
+		add_num(row, "bytes", "bytes", rec->len);
+		return;
 	default:
 		/* The reader only hands out unknown types that may be skipped. */
 		add_str(row, "", NULL,
@@ -278,7 +311,7 @@ static void describe_payload(const struct migstream_record *rec, struct cat_row 
 bool cat_type_known(uint16_t type)
 {
 	return migstream_record_type_known(type) || type == MIGSTREAM_REC_INIT_DATA_SENT ||
-	       migstream_reply_type_known(type);
+	       type == MIGSTREAM_REC_TIME_PROBE || migstream_reply_type_known(type);
 }
 
 void cat_describe_record(const struct migstream_record *rec, struct cat_row *row)

@@ -25,10 +25,15 @@ static int check_reply_payload(const struct migstream_record *rec, char *buf, si
 {
 	static struct migstream_load_result result; /* 2 KiB of message: not on the stack */
 	struct migstream_switchover_ack ack;
+	struct migstream_time_echo echo;
 	int ret;
 
 	if (rec->type == MIGSTREAM_REC_SWITCHOVER_ACK)
 		ret = migstream_decode_switchover_ack(rec, &ack);
+	else if (rec->type == MIGSTREAM_REC_TIME_ECHO)
+		ret = migstream_decode_time_echo(rec, &echo);
+	else if (rec->type == MIGSTREAM_REC_LOAD_EVENT)
+		ret = migstream_check_load_event(rec);
 	else
 		ret = migstream_decode_load_result(rec, &result);
 	if (ret)
@@ -53,7 +58,7 @@ static int check_in_reply(struct cat_kind *k, const struct migstream_record *rec
 		return 0;
 	if (!migstream_reply_type_known(rec->type)) {
 		snprintf(buf, len,
-			 "%s in a reply stream (it holds only SWITCHOVER_ACK and LOAD_RESULT)",
+			 "%s in a reply stream (it holds only SWITCHOVER_ACK, LOAD_RESULT, TIME_ECHO and LOAD_EVENT)",
 			 migstream_record_type_name(rec->type));
 		return -EBADMSG;
 	}

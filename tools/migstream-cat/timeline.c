@@ -77,6 +77,9 @@ struct timeline {
 	struct events_file files[2];
 	int nfiles;
 	bool one_host;
+	/* The save's last clock-offset event: the load's clock minus the save's. */
+	bool have_clock_offset;
+	int64_t clock_offset_ns, clock_error_ns;
 	struct lane lanes[MAX_LANES];
 	unsigned int nlanes;
 	struct span *spans;
@@ -209,12 +212,40 @@ static bool parse_wall(const char *s, int64_t *ns)
 	return true;
 }
 
-/* One host: monotonic as it is. Two: each file on its own wall clock. */
+/*
+ * The save's estimate of the loader's clock (vfio-mig-events(5),
+ * clock-offset): its last event holds the best one. False without one.
+ */
+static bool find_clock_offset(struct timeline *tl)
+{
+	for (int i = 0; i < tl->nfiles; i++) {
+		const struct events_file *f = &tl->files[i];
+
+		if (f->is_load)
+			continue;
+		for (size_t n = f->nlines; n-- > 0;) {
+			const char *kind = str_of(f->lines[n], "kind");
+
+			if (kind && strcmp(kind, "clock-offset") == 0 &&
+			    int_of(f->lines[n], "offset_ns", &tl->clock_offset_ns) &&
+			    int_of(f->lines[n], "error_ns", &tl->clock_error_ns))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * One host: monotonic as it is. Two: each file on its wall clock, the
+ * load's moved onto the save's by the estimated offset when the save's
+ * file has one.
+ */
 static int set_clocks(struct timeline *tl)
 {
 	tl->one_host = tl->nfiles < 2 || strcmp(tl->files[0].host, tl->files[1].host) == 0;
 	if (tl->one_host)
 		return VMT_EXIT_OK;
+	tl->have_clock_offset = find_clock_offset(tl);
 	for (int i = 0; i < tl->nfiles; i++) {
 		struct events_file *f = &tl->files[i];
 		int64_t wall, mono;
@@ -225,6 +256,8 @@ static int set_clocks(struct timeline *tl)
 			return VMT_EXIT_BADDATA;
 		}
 		f->offset = wall - mono;
+		if (f->is_load && tl->have_clock_offset)
+			f->offset -= tl->clock_offset_ns;
 	}
 	return VMT_EXIT_OK;
 }
@@ -485,6 +518,10 @@ static void print_sources(const struct timeline *tl)
 		       tl->files[i].name, tl->files[i].host);
 	if (tl->one_host)
 		printf("clock: one host: the monotonic clock, as it is\n");
+	else if (tl->have_clock_offset)
+		printf("clock: two hosts: the load's put on the save's wall clock, offset %+.3f ms "
+		       "+/- %.3f ms (from the return path's round trips)\n",
+		       (double)tl->clock_offset_ns / 1e6, (double)tl->clock_error_ns / 1e6);
 	else
 		printf("clock: two hosts: each on its wall clock, as it is (their offset is not known "
 		       "here)\n");
@@ -685,6 +722,43 @@ static int save_svg(const struct timeline *tl, const char *name)
 
 /* ---- the whole ---- */
 
+/*
+ * A save's file alone may hold its loader's side too (load-event lines,
+ * vfio-mig-events(5)): those become the load's file. An exit code.
+ */
+static int take_load_events(struct timeline *tl)
+{
+	struct events_file *save = &tl->files[0], *load = &tl->files[1];
+	struct json_object *event;
+	int64_t mono;
+	int code;
+
+	for (size_t i = 0; i < save->nlines; i++) {
+		const char *kind = str_of(save->lines[i], "kind");
+
+		if (!kind || strcmp(kind, "load-event") ||
+		    !json_object_object_get_ex(save->lines[i], "event", &event) ||
+		    !json_object_is_type(event, json_type_object) || !int_of(event, "mono_ns", &mono) ||
+		    !str_of(event, "kind"))
+			continue;
+		if (keep_line(load, json_object_get(event)) < 0) {
+			json_object_put(event);
+			vmt_err("out of memory");
+			return VMT_EXIT_FAILURE;
+		}
+	}
+	if (!load->nlines)
+		return VMT_EXIT_OK;
+	load->name = save->name;
+	tl->nfiles = 2;
+	code = identify(load);
+	if (code == VMT_EXIT_OK && !load->is_load) {
+		vmt_err("%s: its load-event lines are not of vfio-mig-load", save->name);
+		code = VMT_EXIT_BADDATA;
+	}
+	return code;
+}
+
 static int load_files(struct timeline *tl, const char *const *files, int nfiles)
 {
 	int code = VMT_EXIT_OK;
@@ -701,6 +775,8 @@ static int load_files(struct timeline *tl, const char *const *files, int nfiles)
 			files[1], tl->files[0].is_load ? "vfio-mig-load" : "vfio-mig-save");
 		code = VMT_EXIT_USAGE;
 	}
+	if (code == VMT_EXIT_OK && nfiles == 1 && !tl->files[0].is_load)
+		code = take_load_events(tl);
 	return code == VMT_EXIT_OK ? set_clocks(tl) : code;
 }
 

@@ -192,6 +192,19 @@ static int handle_init_marker(struct load *ld)
 	return 0;
 }
 
+static int handle_time_probe(struct load *ld)
+{
+	char where[128];
+	int rc = load_reply_time_probe(ld->reply, &ld->rec);
+
+	if (rc == -EBADMSG)
+		return load_fail(ld, VMT_EXIT_BADDATA, "%s: %s: malformed TIME_PROBE record",
+				 ld->input_name, load_record_where(ld, where, sizeof(where)));
+	if (rc < 0)
+		return load_fail_reply(ld, rc);
+	return 0;
+}
+
 /* A chunk the reorder buffer cannot take: too big for it, or out of place. */
 static int chunk_refused(struct load *ld, const struct load_target *t, int rc, const char *where)
 {
@@ -359,6 +372,8 @@ static int handle_record(struct load *ld)
 		return handle_device_end(ld);
 	case MIGSTREAM_REC_INIT_DATA_SENT:
 		return handle_init_marker(ld);
+	case MIGSTREAM_REC_TIME_PROBE:
+		return handle_time_probe(ld);
 	default:
 		/* PRECOPY_INFO, DIRTY_BITMAP, STREAM_END, unknown ancillary: nothing to load. */
 		vmt_trace("%s: record %u (%s) skipped", ld->input_name, ld->rec.seq,

@@ -23,6 +23,20 @@ struct pending_ack {
 	uint64_t offset;     /* ack once the target wrote this many bytes */
 };
 
+/*
+ * The loader's event lines waiting to go back (LOAD_EVENT), queued by the
+ * events' tap from any thread and sent by the main thread once the save
+ * asked (its first TIME_PROBE). Detail lines are left out past this many
+ * waiting; the others are few and always kept.
+ */
+#define EVENTS_BACK_DETAIL_MAX 256
+
+struct event_back {
+	struct event_back *next;
+	size_t len;
+	char text[];
+};
+
 struct load_reply {
 	pthread_mutex_t lock; /* the writer and pending[]: writers and main thread */
 	struct migstream_writer *writer;
@@ -30,12 +44,105 @@ struct load_reply {
 	unsigned int count;
 	bool result_sent;
 	struct vmt_events *events; /* --events, or NULL */
+	int64_t test_clock_shift_ns; /* VMT_TEST_CLOCK_OFFSET_NS: see test_clock_shift */
+	bool test_old_loader;	     /* VMT_TEST_IGNORE_TIME_PROBE: see test_clock_shift */
+	pthread_mutex_t back_lock;   /* the queue below: the events' tap */
+	struct event_back *back_head, **back_tail;
+	size_t back_count;
+	bool events_wanted; /* the save sent a TIME_PROBE */
 };
+
+/*
+ * Test hooks, not an interface: VMT_TEST_CLOCK_OFFSET_NS (signed ns) shifts
+ * the loader's clock in its TIME_ECHO records, so that the tests on one
+ * host can check the saver's estimate of an offset they know;
+ * VMT_TEST_IGNORE_TIME_PROBE set makes the loader skip TIME_PROBE as a
+ * loader that predates it does (an unknown ancillary record).
+ */
+static int64_t test_clock_shift(void)
+{
+	const char *s = getenv("VMT_TEST_CLOCK_OFFSET_NS");
+
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static uint64_t loader_clock_ns(const struct load_reply *rp)
+{
+	return vmt_realtime_ns() + (uint64_t)rp->test_clock_shift_ns;
+}
+
+/* The events' tap: a copy of each line, for the save (under the events' lock). */
+static void queue_event_back(void *arg, enum vmt_event_kind kind, const char *text, size_t len)
+{
+	struct load_reply *rp = arg;
+	struct event_back *e;
+
+	/* Without its newline; a line too long for the record stays in our file only. */
+	if (len && text[len - 1] == '\n')
+		len--;
+	if (len > MIGSTREAM_LOAD_EVENT_MAX_LEN)
+		return;
+	pthread_mutex_lock(&rp->back_lock);
+	if (vmt_event_kind_is_detail(kind) && rp->back_count >= EVENTS_BACK_DETAIL_MAX)
+		e = NULL;
+	else
+		e = malloc(sizeof(*e) + len);
+	if (e) {
+		memcpy(e->text, text, len);
+		e->len = len;
+		e->next = NULL;
+		*rp->back_tail = e;
+		rp->back_tail = &e->next;
+		rp->back_count++;
+	}
+	pthread_mutex_unlock(&rp->back_lock);
+}
+
+static struct event_back *take_events_back(struct load_reply *rp)
+{
+	struct event_back *list;
+
+	pthread_mutex_lock(&rp->back_lock);
+	list = rp->back_head;
+	rp->back_head = NULL;
+	rp->back_tail = &rp->back_head;
+	rp->back_count = 0;
+	pthread_mutex_unlock(&rp->back_lock);
+	return list;
+}
+
+static void free_events_back(struct event_back *e)
+{
+	while (e) {
+		struct event_back *next = e->next;
+
+		free(e);
+		e = next;
+	}
+}
+
+/* With rp->lock held: every line queued so far, once the save asked for them. */
+static int send_events_back(struct load_reply *rp)
+{
+	struct event_back *list, *e;
+	int ret = 0;
+
+	if (!rp->events_wanted || rp->result_sent)
+		return 0;
+	list = take_events_back(rp);
+	for (e = list; e && ret == 0; e = e->next)
+		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_LOAD_EVENT,
+					     MIGSTREAM_RF_ANCILLARY, e->text, (uint32_t)e->len);
+	free_events_back(list);
+	return ret;
+}
 
 void load_reply_record_to(struct load_reply *rp, struct vmt_events *ev)
 {
-	if (rp)
-		rp->events = ev;
+	if (!rp)
+		return;
+	rp->events = ev;
+	vmt_events_set_tap(ev, queue_event_back, rp);
 }
 
 int load_reply_open(struct load_reply **out, int fd, unsigned int target_count)
@@ -52,7 +159,11 @@ int load_reply_open(struct load_reply **out, int fd, unsigned int target_count)
 		free(rp);
 		return -ENOMEM;
 	}
+	rp->test_clock_shift_ns = test_clock_shift();
+	rp->test_old_loader = getenv("VMT_TEST_IGNORE_TIME_PROBE") != NULL;
 	pthread_mutex_init(&rp->lock, NULL);
+	pthread_mutex_init(&rp->back_lock, NULL);
+	rp->back_tail = &rp->back_head;
 	ret = migstream_writer_new(&rp->writer, fd, &wopts);
 	if (ret == 0)
 		ret = migstream_writer_start(rp->writer);
@@ -69,6 +180,8 @@ void load_reply_free(struct load_reply *rp)
 	if (!rp)
 		return;
 	migstream_writer_free(rp->writer);
+	free_events_back(take_events_back(rp));
+	pthread_mutex_destroy(&rp->back_lock);
 	pthread_mutex_destroy(&rp->lock);
 	free(rp->pending);
 	free(rp);
@@ -153,6 +266,38 @@ int load_reply_marker(struct load_reply *rp, const struct migstream_record *rec,
 	return -EBADMSG;
 }
 
+int load_reply_time_probe(struct load_reply *rp, const struct migstream_record *rec)
+{
+	struct migstream_time_echo echo;
+	uint8_t buf[MIGSTREAM_TIME_ECHO_LEN];
+	struct migstream_time_probe probe;
+	int ret;
+
+	/* Without a return path there is no one to answer. */
+	if (!rp || rp->test_old_loader)
+		return 0;
+	echo.t2_ns = loader_clock_ns(rp);
+	if (migstream_decode_time_probe(rec, &probe) < 0)
+		return -EBADMSG;
+	echo.probe = probe.probe;
+	echo.t1_ns = probe.t1_ns;
+	pthread_mutex_lock(&rp->lock);
+	/* After the result the reply stream is closed: a late probe goes unanswered. */
+	ret = 0;
+	if (!rp->result_sent) {
+		echo.t3_ns = loader_clock_ns(rp);
+		migstream_encode_time_echo(&echo, buf);
+		ret = migstream_write_record(rp->writer, MIGSTREAM_REC_TIME_ECHO,
+					     MIGSTREAM_RF_ANCILLARY, buf, sizeof(buf));
+		/* A probe says the save keeps events: ours go back from now on. */
+		rp->events_wanted = true;
+		if (ret == 0)
+			ret = send_events_back(rp);
+	}
+	pthread_mutex_unlock(&rp->lock);
+	return ret;
+}
+
 static struct migstream_result_device result_entry(const struct load_target *t, bool ok,
 						   uint32_t wanted)
 {
@@ -186,6 +331,9 @@ int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
 		pthread_mutex_unlock(&rp->lock);
 		return 0;
 	}
+	/* The lines so far: after the result the reply stream ends. */
+	send_events_back(rp);
+	vmt_events_set_tap(rp->events, NULL, NULL);
 	rp->result_sent = true;
 	memset(&res, 0, sizeof(res));
 	res.exit_code = (uint32_t)exit_code;

@@ -47,4 +47,11 @@ int load_reply_written(struct load_reply *rp, struct load_target *targets, unsig
 int load_reply_result(struct load_reply *rp, int exit_code, const char *message,
 		      const struct load_target *targets, unsigned int count, uint32_t wanted_state);
 
+/*
+ * Answer a TIME_PROBE of the forward stream with a TIME_ECHO (t2: now, as
+ * the record was just read). 0 without a return path; -EBADMSG for a
+ * malformed probe; else what writing the reply did.
+ */
+int load_reply_time_probe(struct load_reply *rp, const struct migstream_record *rec);
+
 #endif

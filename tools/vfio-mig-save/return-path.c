@@ -17,13 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json_object.h>
+#include <json-c/json_tokener.h>
+
 #include "bridge/reply-events.h"
 #include "common/c.h"
+#include "common/json-doc.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/textescape.h"
 #include "common/timeutil.h"
 #include "stream/reader.h"
+#include "output.h"
 #include "vfio/mig.h"
 #include "return-path.h"
 
@@ -40,6 +45,10 @@ struct return_path {
 	/* A success read before STREAM_END was sent: said to have come before this. */
 	const char *premature;
 	struct migstream_load_result result;
+	uint32_t probes_sent;	    /* TIME_PROBE records, numbered from 1 */
+	uint64_t probe_ns;	    /* monotonic time of the last one */
+	bool have_clock;	    /* best holds a sample */
+	struct migstream_clock_sample best; /* the one of least delay */
 	/* Room for the loader's message escaped (4 bytes a byte at most) and ours. */
 	char msg[VMT_ESCAPED_SIZE(MIGSTREAM_LOAD_RESULT_MAX_MESSAGE) + 256];
 };
@@ -190,6 +199,127 @@ static int take_ack(struct return_path *rp, struct save_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Probes go out while the save reads the replies (stop-copy, the end of
+ * the stream, the wait for the result), so that an echo is read as it
+ * comes and its delay is the round trip's: at most this many, this far
+ * apart.
+ */
+#define MAX_TIME_PROBES 32
+#define TIME_PROBE_INTERVAL_NS (20 * NSEC_PER_MSEC)
+
+int return_path_probe(struct return_path *rp, struct save_ctx *ctx)
+{
+	struct migstream_time_probe probe;
+	uint8_t buf[MIGSTREAM_TIME_PROBE_LEN];
+	uint64_t now = vmt_monotonic_ns();
+	int ret;
+
+	/* Only an events file has a use for the loader's clock. */
+	if (!ctx->events || rp->probes_sent >= MAX_TIME_PROBES ||
+	    (rp->probes_sent && now - rp->probe_ns < TIME_PROBE_INTERVAL_NS))
+		return 0;
+	probe = (struct migstream_time_probe){ .probe = rp->probes_sent + 1,
+					       .t1_ns = vmt_realtime_ns() };
+	migstream_encode_time_probe(&probe, buf);
+	ret = output_record(ctx, MIGSTREAM_REC_TIME_PROBE, MIGSTREAM_RF_ANCILLARY, buf,
+			    sizeof(buf));
+	if (ret < 0)
+		return ret;
+	rp->probes_sent++;
+	rp->probe_ns = now;
+	return 0;
+}
+
+static void emit_clock_offset(const struct return_path *rp, struct save_ctx *ctx,
+			      const struct migstream_time_echo *e, uint64_t t4_ns,
+			      const struct migstream_clock_sample *s)
+{
+	struct json_object *f = vmt_event_fields();
+
+	vmt_json_add_u64(f, "probe", e->probe);
+	vmt_json_add_u64(f, "t1_ns", e->t1_ns);
+	vmt_json_add_u64(f, "t2_ns", e->t2_ns);
+	vmt_json_add_u64(f, "t3_ns", e->t3_ns);
+	vmt_json_add_u64(f, "t4_ns", t4_ns);
+	vmt_json_add_i64(f, "sample_offset_ns", s->offset_ns);
+	vmt_json_add_u64(f, "sample_delay_ns", s->delay_ns);
+	vmt_json_add_i64(f, "offset_ns", rp->best.offset_ns);
+	vmt_json_add_u64(f, "error_ns", rp->best.delay_ns / 2 + 1);
+	vmt_events_emit(ctx->events, VMT_EV_CLOCK_OFFSET, NULL, f);
+}
+
+/* A TIME_ECHO: one more sample of the loader's clock; the best one is kept. */
+static int take_echo(struct return_path *rp, struct save_ctx *ctx,
+		     const struct migstream_record *rec)
+{
+	uint64_t t4 = vmt_realtime_ns();
+	struct migstream_clock_sample sample;
+	struct migstream_time_echo echo;
+
+	if (migstream_decode_time_echo(rec, &echo) < 0 || !echo.probe ||
+	    echo.probe > rp->probes_sent)
+		return rp_fail(rp, -EBADMSG,
+			       "bad reply from the destination: record %u: malformed TIME_ECHO",
+			       rec->seq);
+	/* Our clock stepped back during the round trip: the sample says nothing. */
+	if (migstream_clock_sample(&echo, t4, &sample) < 0)
+		return 0;
+	if (!rp->have_clock || sample.delay_ns < rp->best.delay_ns)
+		rp->best = sample;
+	rp->have_clock = true;
+	emit_clock_offset(rp, ctx, &echo, t4, &sample);
+	return 0;
+}
+
+/* The loader's event line is a JSON object naming its kind and monotonic time. */
+static struct json_object *parse_load_event(const struct migstream_record *rec)
+{
+	static char text[MIGSTREAM_LOAD_EVENT_MAX_LEN + 1];
+	struct json_object *obj, *v;
+
+	if (migstream_check_load_event(rec) < 0)
+		return NULL;
+	memcpy(text, rec->payload, rec->len);
+	text[rec->len] = '\0';
+	obj = json_tokener_parse(text);
+	if (!obj || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "kind", &v) || !json_object_is_type(v, json_type_string) ||
+	    !json_object_object_get_ex(obj, "mono_ns", &v) || !json_object_is_type(v, json_type_int)) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * A LOAD_EVENT: the loader's line goes into our events file whole, with
+ * the estimate of its clock at that moment (the last clock-offset event
+ * has the best one).
+ */
+static int take_load_event(struct return_path *rp, struct save_ctx *ctx,
+			   const struct migstream_record *rec)
+{
+	struct json_object *event = parse_load_event(rec), *f;
+
+	if (!event)
+		return rp_fail(rp, -EBADMSG,
+			       "bad reply from the destination: record %u: malformed LOAD_EVENT",
+			       rec->seq);
+	f = vmt_event_fields();
+	if (!f) {
+		json_object_put(event);
+		return 0;
+	}
+	json_object_object_add(f, "event", event);
+	if (rp->have_clock) {
+		vmt_json_add_i64(f, "offset_ns", rp->best.offset_ns);
+		vmt_json_add_u64(f, "error_ns", rp->best.delay_ns / 2 + 1);
+	}
+	vmt_events_emit(ctx->events, VMT_EV_LOAD_EVENT, NULL, f);
+	return 0;
+}
+
 /* A success needs every device of the stream, each loaded and in the state asked for. */
 static int check_result_devices(struct return_path *rp, const struct save_ctx *ctx)
 {
@@ -300,6 +430,12 @@ static int read_one(struct return_path *rp, struct save_ctx *ctx, uint64_t deadl
 		break;
 	case MIGSTREAM_REC_LOAD_RESULT:
 		ret = take_result(rp, ctx, &rec);
+		break;
+	case MIGSTREAM_REC_TIME_ECHO:
+		ret = take_echo(rp, ctx, &rec);
+		break;
+	case MIGSTREAM_REC_LOAD_EVENT:
+		ret = take_load_event(rp, ctx, &rec);
 		break;
 	case MIGSTREAM_REC_STREAM_HEADER:
 		ret = 0;

@@ -58,4 +58,11 @@ int return_path_wait_result(struct return_path *rp, struct save_ctx *ctx);
 /* The failure of a switchover that waited longer than the timeout: names the device. */
 int return_path_ack_timeout(struct return_path *rp, const struct save_ctx *ctx);
 
+/*
+ * With --events, a TIME_PROBE in the stream (a few, spaced out): the
+ * loader's TIME_ECHO gives a sample of its clock's offset, and a
+ * "clock-offset" event. 0 or what writing the record did.
+ */
+int return_path_probe(struct return_path *rp, struct save_ctx *ctx);
+
 #endif

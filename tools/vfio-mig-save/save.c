@@ -638,6 +638,8 @@ static int watch_destination(struct save_ctx *ctx, bool replies)
 	if (!ctx->rp || save_cancelled(ctx))
 		return 0;
 	ret = output_check_stalled(ctx, return_path_timeout(ctx->rp));
+	if (ret == 0 && replies)
+		ret = return_path_probe(ctx->rp, ctx);
 	if (ret == 0 && replies &&
 	    (ret = return_path_poll(ctx->rp, ctx, return_path_deadline(ctx->rp))) < 0)
 		return return_path_failed(ctx, ret);
