@@ -112,8 +112,7 @@ int vmt_events_close(struct vmt_events *ev);
  * included; not kept past the call), under the events' lock: a tap must
  * not record events itself. The load's return path sends its lines back.
  */
-typedef void vmt_events_tap_fn(void *arg, enum vmt_event_kind kind, const char *text,
-			       size_t len);
+typedef void vmt_events_tap_fn(void *arg, enum vmt_event_kind kind, const char *text, size_t len);
 void vmt_events_set_tap(struct vmt_events *ev, vmt_events_tap_fn *tap, void *arg);
 
 /* The name the tool was given, for messages. */

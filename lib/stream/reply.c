@@ -60,8 +60,7 @@ void migstream_encode_time_echo(const struct migstream_time_echo *e,
 	put_be64(buf + 24, e->t3_ns);
 }
 
-int migstream_decode_time_echo(const struct migstream_record *rec,
-			       struct migstream_time_echo *out)
+int migstream_decode_time_echo(const struct migstream_record *rec, struct migstream_time_echo *out)
 {
 	const uint8_t *p = rec->payload;
 

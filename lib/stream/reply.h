@@ -161,8 +161,7 @@ void migstream_encode_time_echo(const struct migstream_time_echo *e,
 /* -EBADMSG for a payload too short, or an echo whose t3 is before its t2. */
 int migstream_decode_time_probe(const struct migstream_record *rec,
 				struct migstream_time_probe *out);
-int migstream_decode_time_echo(const struct migstream_record *rec,
-			       struct migstream_time_echo *out);
+int migstream_decode_time_echo(const struct migstream_record *rec, struct migstream_time_echo *out);
 /*
  * A LOAD_EVENT's payload is one JSON object's text: 0, or -EBADMSG when it
  * is empty, longer than MIGSTREAM_LOAD_EVENT_MAX_LEN, holds a NUL or a line

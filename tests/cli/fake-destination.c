@@ -166,14 +166,14 @@ static void send_forward_records(struct fake *f)
 
 static void send_bad_echo(struct fake *f, bool short_payload)
 {
-	const struct migstream_time_echo echo = { .probe = 1000000, .t1_ns = 1, .t2_ns = 2,
-						  .t3_ns = 3 };
+	const struct migstream_time_echo echo = {
+		.probe = 1000000, .t1_ns = 1, .t2_ns = 2, .t3_ns = 3
+	};
 	uint8_t buf[MIGSTREAM_TIME_ECHO_LEN];
 
 	migstream_encode_time_echo(&echo, buf);
-	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_TIME_ECHO,
-				       MIGSTREAM_RF_ANCILLARY, buf,
-				       short_payload ? 8 : sizeof(buf)));
+	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_TIME_ECHO, MIGSTREAM_RF_ANCILLARY,
+				       buf, short_payload ? 8 : sizeof(buf)));
 }
 
 static void send_bad_event(struct fake *f, bool too_long)
@@ -191,8 +191,8 @@ static void send_bad_event(struct fake *f, bool too_long)
 	} else {
 		len = (size_t)snprintf(text, sizeof(text), "{\"kind\":\"arc\"}");
 	}
-	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_EVENT,
-				       MIGSTREAM_RF_ANCILLARY, text, (uint32_t)len));
+	sent(f, migstream_write_record(f->replies, MIGSTREAM_REC_LOAD_EVENT, MIGSTREAM_RF_ANCILLARY,
+				       text, (uint32_t)len));
 }
 
 static void send_bad(struct fake *f)
@@ -211,7 +211,8 @@ static void send_bad(struct fake *f)
 	else if (strncmp(f->bad, "echo-", 5) == 0)
 		send_bad_echo(f, strcmp(f->bad, "echo-short") == 0);
 	else
-		usage_error("--bad takes device, forward, flags, echo-short, echo-probe, event-long or event-json");
+		usage_error(
+			"--bad takes device, forward, flags, echo-short, echo-probe, event-long or event-json");
 }
 
 /* Records that keep the return channel busy and never answer, until it is closed. */

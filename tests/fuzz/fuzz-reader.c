@@ -197,7 +197,8 @@ static void check_time_records(const struct migstream_record *rec)
 		migstream_encode_time_echo(&e, buf);
 		if (memcmp(buf, rec->payload, 4) || memcmp(buf + 8, rec->payload + 8, 24))
 			abort();
-		if (migstream_clock_sample(&e, e.t3_ns, &cs) == 0 && cs.delay_ns > e.t3_ns - e.t1_ns)
+		if (migstream_clock_sample(&e, e.t3_ns, &cs) == 0 &&
+		    cs.delay_ns > e.t3_ns - e.t1_ns)
 			abort();
 	}
 }

@@ -57,9 +57,10 @@ static int check_in_reply(struct cat_kind *k, const struct migstream_record *rec
 	if (!cat_type_known(rec->type))
 		return 0;
 	if (!migstream_reply_type_known(rec->type)) {
-		snprintf(buf, len,
-			 "%s in a reply stream (it holds only SWITCHOVER_ACK, LOAD_RESULT, TIME_ECHO and LOAD_EVENT)",
-			 migstream_record_type_name(rec->type));
+		snprintf(
+			buf, len,
+			"%s in a reply stream (it holds only SWITCHOVER_ACK, LOAD_RESULT, TIME_ECHO and LOAD_EVENT)",
+			migstream_record_type_name(rec->type));
 		return -EBADMSG;
 	}
 	if (check_reply_payload(rec, buf, len))

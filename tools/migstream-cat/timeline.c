@@ -738,8 +738,8 @@ static int take_load_events(struct timeline *tl)
 
 		if (!kind || strcmp(kind, "load-event") ||
 		    !json_object_object_get_ex(save->lines[i], "event", &event) ||
-		    !json_object_is_type(event, json_type_object) || !int_of(event, "mono_ns", &mono) ||
-		    !str_of(event, "kind"))
+		    !json_object_is_type(event, json_type_object) ||
+		    !int_of(event, "mono_ns", &mono) || !str_of(event, "kind"))
 			continue;
 		if (keep_line(load, json_object_get(event)) < 0) {
 			json_object_put(event);

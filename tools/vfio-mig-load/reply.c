@@ -43,7 +43,7 @@ struct load_reply {
 	struct pending_ack *pending; /* per target, same order */
 	unsigned int count;
 	bool result_sent;
-	struct vmt_events *events; /* --events, or NULL */
+	struct vmt_events *events;   /* --events, or NULL */
 	int64_t test_clock_shift_ns; /* VMT_TEST_CLOCK_OFFSET_NS: see test_clock_shift */
 	bool test_old_loader;	     /* VMT_TEST_IGNORE_TIME_PROBE: see test_clock_shift */
 	pthread_mutex_t back_lock;   /* the queue below: the events' tap */

@@ -45,9 +45,9 @@ struct return_path {
 	/* A success read before STREAM_END was sent: said to have come before this. */
 	const char *premature;
 	struct migstream_load_result result;
-	uint32_t probes_sent;	    /* TIME_PROBE records, numbered from 1 */
-	uint64_t probe_ns;	    /* monotonic time of the last one */
-	bool have_clock;	    /* best holds a sample */
+	uint32_t probes_sent;		    /* TIME_PROBE records, numbered from 1 */
+	uint64_t probe_ns;		    /* monotonic time of the last one */
+	bool have_clock;		    /* best holds a sample */
 	struct migstream_clock_sample best; /* the one of least delay */
 	/* Room for the loader's message escaped (4 bytes a byte at most) and ours. */
 	char msg[VMT_ESCAPED_SIZE(MIGSTREAM_LOAD_RESULT_MAX_MESSAGE) + 256];
@@ -284,8 +284,10 @@ static struct json_object *parse_load_event(const struct migstream_record *rec)
 	text[rec->len] = '\0';
 	obj = json_tokener_parse(text);
 	if (!obj || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, "kind", &v) || !json_object_is_type(v, json_type_string) ||
-	    !json_object_object_get_ex(obj, "mono_ns", &v) || !json_object_is_type(v, json_type_int)) {
+	    !json_object_object_get_ex(obj, "kind", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !json_object_object_get_ex(obj, "mono_ns", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
 		json_object_put(obj);
 		return NULL;
 	}
