@@ -20,6 +20,7 @@ setup_file() {
 
 setup() {
 	command -v certtool >/dev/null || skip "certtool (gnutls-bin) is not installed"
+	net_require_localhost
 	sl_setup
 	C=$NET_CERTS
 	PORT=$(net_port)

@@ -61,12 +61,15 @@ migrated() {
 
 @test "net: the save may start first: it retries a refused connection until the load listens" {
 	local T=$VMT_TMP port
+	net_require_localhost
 	port=$(net_port)
 	sl_sim "$SRC" vfio1,seed=3 -- bash -c "
 		vfio-mig-save -o tcp:localhost:$port --insecure-no-tls --channels 2 -d $D0 2>'$T/save.err' & save=\$!
 		sleep 1.5
 		vfio-mig-load --listen tcp:127.0.0.1:$port --insecure-no-tls -d $D1 2>'$T/load.err' & load=\$!
 		wait \$save; echo \$? >'$T/save.status'
+		for i in \$(seq $((NET_LOAD_GRACE * 10))); do kill -0 \$load 2>/dev/null || break; sleep 0.1; done
+		kill \$load 2>/dev/null
 		wait \$load; echo \$? >'$T/load.status'"
 	save_status=$(cat "$T/save.status") load_status=$(cat "$T/load.status")
 	save_err=$(cat "$T/save.err") load_err=$(cat "$T/load.err")
