@@ -19,9 +19,10 @@ teardown() {
 	mtty_remove_all
 }
 
-# arcs FILE: "FROM>TO:RESULT" of each arc event, comma separated.
+# arcs FILE: "FROM>TO:RESULT" of each arc event, comma separated: the
+# tool's own, not those inside the loader's lines a save carries (load-event).
 arcs() {
-	sed -n 's/.*"kind":"arc".*"from":"\([A-Z0-9_]*\)","to":"\([A-Z0-9_]*\)".*"result":"\([a-z]*\)".*/\1>\2:\3/p' "$1" |
+	sed -n 's/^{[^{]*"kind":"arc".*"from":"\([A-Z0-9_]*\)","to":"\([A-Z0-9_]*\)".*"result":"\([a-z]*\)".*/\1>\2:\3/p' "$1" |
 		paste -sd, -
 }
 
