@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/c.h"
 #include "common/strutils.h"
 
 #define CHUNK (1u << 20)
@@ -295,7 +296,7 @@ static int relay_sockets(uint16_t port, uint16_t to_port, unsigned int n, uint64
 	return failed ? 1 : 0;
 }
 
-static void usage(const char *name)
+VMT_NORETURN static void usage(const char *name)
 {
 	fprintf(stderr,
 		"usage: %s RATE    (bytes/s, K/M/G suffixes; stdin to stdout)\n"
