@@ -11,6 +11,11 @@
 #                              the load listens, beside the save. Sets
 #                              save_status, load_status, save_err, load_err.
 #   net_wait_listening ADDRESS the load said it listens (in $VMT_TMP/load.err)
+#   net_through_relay DEVSPEC... -- LOAD_ARGS SAVE_ARGS
+#                              as net_migrate, but the save connects to
+#                              -o tcp:127.0.0.1:RELAY, a net-relay to the
+#                              load's $PORT that resets both sides after
+#                              2000000 bytes: a connection cut mid-stream
 #   net_require_localhost      skips where the name localhost does not resolve
 #                              (a debootstrap root has no /etc/hosts)
 #
@@ -58,6 +63,28 @@ net_migrate() {
 		for i in \$(seq $((NET_LOAD_GRACE * 10))); do kill -0 \$load 2>/dev/null || break; sleep 0.1; done
 		kill \$load 2>/dev/null
 		wait \$load; echo \$? >'$T/load.status'" || true
+	save_status=$(cat "$T/save.status")
+	load_status=$(cat "$T/load.status")
+	save_err=$(cat "$T/save.err")
+	load_err=$(cat "$T/load.err")
+}
+
+net_through_relay() {
+	local specs=()
+	while [ "$1" != -- ]; do
+		specs+=("$1")
+		shift
+	done
+	shift
+	local load_args=$1 save_args=$2 relay_port T=$VMT_TMP
+	relay_port=$(net_port)
+	sl_sim "${specs[@]}" -- bash -c "
+		vfio-mig-load $load_args 2>'$T/load.err' & load=\$!
+		net-relay $relay_port $PORT 2000000 >'$T/relay.out' & relay=\$!
+		for i in \$(seq 200); do grep -q listening '$T/load.err' && grep -q listening '$T/relay.out' && break; sleep 0.05; done
+		vfio-mig-save -o tcp:127.0.0.1:$relay_port $save_args 2>'$T/save.err'; echo \$? >'$T/save.status'
+		wait \$load; echo \$? >'$T/load.status'
+		kill \$relay 2>/dev/null; wait \$relay" || true
 	save_status=$(cat "$T/save.status")
 	load_status=$(cat "$T/load.status")
 	save_err=$(cat "$T/save.err")

@@ -124,17 +124,8 @@ flowing="for i in \$(seq 200); do [ \"\$('$VMT_SRCDIR/tests/sim/vfiosim-state' -
 }
 
 @test "tls: a connection cut without close_notify fails both ends in one line; source RUNNING, target reset" {
-	local relay_port T=$VMT_TMP
-	relay_port=$(net_port)
-	sl_sim "$SLOW" vfio1,seed=3,close-reset=no -- bash -c "
-		vfio-mig-load --listen tcp::$PORT --tls-psk $C/keys.psk -d $D1 2>'$T/load.err' & load=\$!
-		net-relay $relay_port $PORT 2000000 >'$T/relay.out' & relay=\$!
-		for i in \$(seq 200); do grep -q listening '$T/load.err' && grep -q listening '$T/relay.out' && break; sleep 0.05; done
-		vfio-mig-save -o tcp:127.0.0.1:$relay_port --tls-psk $C/keys.psk -d $D0 2>'$T/save.err'; echo \$? >'$T/save.status'
-		wait \$load; echo \$? >'$T/load.status'
-		kill \$relay 2>/dev/null; wait \$relay" || true
-	save_status=$(cat "$T/save.status") load_status=$(cat "$T/load.status")
-	save_err=$(cat "$T/save.err") load_err=$(cat "$T/load.err")
+	net_through_relay "$SLOW" vfio1,seed=3,close-reset=no -- \
+		"--listen tcp::$PORT --tls-psk $C/keys.psk -d $D1" "--tls-psk $C/keys.psk -d $D0"
 	sl_expect save_status 1
 	sl_one_line "$save_err" "^vfio-mig-save: error: .*device $D0 now RUNNING\$"
 	sl_expect_state vfio0 state RUNNING
